@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine:
+#   make run   — install, create an SQLite database with demo data and logins, start web UI + scheduler
+#   make test  — install (with test tools and PostgreSQL) and run every test and feature file
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN = $(VENV)/bin
+export FANGPIN_CLOCK ?= demo
+
+.PHONY: run test install lint clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/fangpin init --demo
+	$(BIN)/fangpin run
+
+test: install
+	bash tools/ensure-postgres
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

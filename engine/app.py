@@ -1,0 +1,54 @@
+"""The engine's Flask application: configuration from the environment, the database and the clock,
+initialised in one place. ``web.create_app`` builds on it; the CLI and the scheduler use it alone."""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from .clock import Clock, SystemClock
+from .config import REPO_ROOT, database_url
+from .db import db
+from .models import AppSetting
+
+CLOCK_KEY = "fangpin.clock"
+DEMO_CLOCK_SETTING = "demo_clock"
+
+
+class DemoClock:
+    """A clock whose time is stored in the database, so that a demo can move it forward for every
+    process (web, scheduler, CLI) at once. Falls back to the real time until it is first set."""
+
+    def now(self) -> datetime:
+        setting = db.session.get(AppSetting, DEMO_CLOCK_SETTING)
+        return datetime.fromisoformat(setting.value) if setting else SystemClock().now()
+
+    def set(self, at: datetime) -> None:
+        setting = db.session.get(AppSetting, DEMO_CLOCK_SETTING) or AppSetting(key=DEMO_CLOCK_SETTING)
+        setting.value = at.isoformat()
+        db.session.add(setting)
+
+
+def create_engine_app(config: dict[str, Any] | None = None) -> Flask:
+    """Application factory for the engine (no web blueprints)."""
+    instance = Path(os.environ.get("FANGPIN_INSTANCE", REPO_ROOT / "instance"))
+    app = Flask("fangpin", instance_path=str(instance), root_path=str(REPO_ROOT / "web"))
+    app.config.from_mapping(
+        SECRET_KEY=os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        SQLALCHEMY_DATABASE_URI=database_url(instance),
+        FANGPIN_CLOCK=os.environ.get("FANGPIN_CLOCK", "system"),
+    )
+    app.config.update(config or {})
+    db.init_app(app)
+    app.extensions[CLOCK_KEY] = app.config.get("FANGPIN_CLOCK_OBJECT") or (
+        DemoClock() if app.config["FANGPIN_CLOCK"] == "demo" else SystemClock()
+    )
+    return app
+
+
+def get_clock() -> Clock:
+    """The clock of the current application."""
+    return current_app.extensions[CLOCK_KEY]

@@ -1,0 +1,58 @@
+"""Setting up a database (初始化): tables, the jurisdiction tree, roles' policy data and the deployed
+diagrams from the repository's folders. Safe to run again: it only adds what is missing."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from sqlalchemy import select
+
+from .clock import Clock
+from .config import project_dir
+from .db import db
+from .deployment import deploy, read_directory
+from .models import LEVELS, Jurisdiction
+from .policy import load_policy_file
+from .transaction import transaction
+
+log = logging.getLogger(__name__)
+
+
+def create_tables() -> None:
+    db.create_all()
+
+
+def load_jurisdictions(path: Path) -> int:
+    """Add the jurisdictions of a nested JSON tree (``{"code", "name", "level", "children": [...]}``)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return sum(_add_tree(node, None) for node in data["jurisdictions"])
+
+
+def _add_tree(node: dict, parent: Jurisdiction | None) -> int:
+    if node["level"] not in LEVELS:
+        raise ValueError(f"{node['code']}: unknown level {node['level']!r}")
+    existing = db.session.scalar(select(Jurisdiction).filter_by(code=node["code"]))
+    added = 0
+    if existing is None:
+        existing = Jurisdiction(
+            code=node["code"], name=node["name"], level=node["level"], parent=parent,
+            path=(parent.path if parent else "/") + node["code"] + "/", rural_population=node.get("rural_population"),
+        )
+        db.session.add(existing)
+        db.session.flush()
+        added = 1
+    return added + sum(_add_tree(child, existing) for child in node.get("children", []))
+
+
+def setup_database(clock: Clock, actor: str = "system") -> dict[str, int]:
+    """Create tables, load jurisdictions and policy data, deploy the diagrams of ``processes/``."""
+    create_tables()
+    policy_dir = project_dir("policy")
+    with transaction():
+        jurisdictions = load_jurisdictions(policy_dir / "jurisdictions.json")
+        parameters = load_policy_file(policy_dir / "parameters.json")
+        versions = deploy(read_directory(project_dir("processes")), actor, clock.now())
+    log.info("set up: %s jurisdictions, %s policy entries, %s process versions", jurisdictions, parameters,
+             len(versions))
+    return {"jurisdictions": jurisdictions, "policy": parameters, "versions": len(versions)}

@@ -1,0 +1,136 @@
+"""Functions a diagram may call in its scripts and expressions (流程可调用的函数).
+
+They are the only bridge from a diagram to the domain records: a policy editor sees in the diagram
+where a household is assessed, notified, marked as monitored or released. Each call acts on the
+case being run, in the same transaction as the workflow state.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from timers.functions import DIAGRAM_FUNCTIONS
+
+from . import audit
+from .classification import CATEGORY_NAMES, classify
+from .clock import Clock
+from .db import db
+from .exclusions import exclusion_labels
+from .income import IncomeFigures, income_window
+from .models import Case, IncomeRecord, Notice
+from .policy import monitoring_line
+from .scripting import DiagramScriptEngine
+
+CST = ZoneInfo("Asia/Shanghai")
+
+GUARANTEE_PROBLEMS = {  # 三保障 and drinking water, A23–A26
+    "housing_unsafe": "住房安全",
+    "compulsory_education_dropout": "义务教育（适龄儿童失学辍学）",
+    "drinking_water_unsafe": "饮水安全",
+    "no_basic_medical_insurance": "基本医疗保险",
+}
+
+
+def local_date(moment: datetime) -> date:
+    """The date in China Standard Time of an instant."""
+    return moment.astimezone(CST).date()
+
+
+@dataclass
+class CaseContext:
+    """What the diagram functions act on: one case, the acting official and the clock."""
+
+    case: Case
+    actor: str
+    clock: Clock
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def script_engine(self) -> DiagramScriptEngine:
+        return DiagramScriptEngine(self.functions())
+
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        return {
+            **DIAGRAM_FUNCTIONS,
+            "today": self.today,
+            "assess_household": self.assess_household,
+            "notify_household": self.notify_household,
+            "record_outcome": self.record_outcome,
+            "mark_monitored": self.mark_monitored,
+            "release_household": self.release_household,
+            "category_name": lambda code: CATEGORY_NAMES.get(code, code),
+        }
+
+    def today(self) -> str:
+        """Today's date (China Standard Time), ISO."""
+        return local_date(self.now()).isoformat()
+
+    def assess_household(self, income: dict, risk_types: list, exclusions: list | None = None,
+                         guarantees: dict | None = None) -> dict:
+        """Record the verified income and classify the household (A28–A38 against the monitoring line)."""
+        household = self.case.household
+        size = int(income.get("household_size") or household.size)
+        figures = IncomeFigures.from_mapping(income, size)
+        on = local_date(self.now())
+        start, end = income_window(on)
+        line = monitoring_line(household.village, on.year)
+        self._record_income(figures, start, end)
+        problems = [label for key, label in GUARANTEE_PROBLEMS.items() if (guarantees or {}).get(key)]
+        assessment = classify(
+            figures, line, formerly_poor=household.is_formerly_poor, risk_types=list(risk_types),
+            guarantee_problems=problems, exclusions=exclusion_labels(exclusions or []),
+        )
+        household.risk_types = list(risk_types)
+        return {
+            **figures.to_dict(), "monitoring_line": float(line), "income_window": [start.isoformat(), end.isoformat()],
+            "include": assessment.include, "category": assessment.category,
+            "category_name": assessment.category_name, "explanation": assessment.explanation,
+        }
+
+    def _record_income(self, figures: IncomeFigures, start: date, end: date) -> None:
+        fields = {k: v for k, v in figures.__dict__.items()}
+        db.session.add(IncomeRecord(household_id=self.case.household_id, case_id=self.case.id, window_start=start,
+                                    window_end=end, recorded_at=self.now(), recorded_by=self.actor, **fields))
+
+    def notify_household(self, title: str, body: str) -> bool:
+        """Send the household a written notice (告知), kept with the case."""
+        db.session.add(Notice(case_id=self.case.id, household_id=self.case.household_id, at=self.now(),
+                              title=str(title), body=str(body)))
+        audit.record(self.now(), self.actor, "notice_sent", case_id=self.case.id,
+                     household_id=self.case.household_id, title=title, body=body)
+        return True
+
+    def record_outcome(self, outcome: str, reason: str = "") -> bool:
+        """Record how the procedure ended (e.g. identified / rejected) and why."""
+        self.case.outcome, self.case.outcome_reason = str(outcome), str(reason)
+        audit.record(self.now(), self.actor, "outcome", case_id=self.case.id, outcome=outcome, reason=reason)
+        return True
+
+    def mark_monitored(self, category: str, identified_on: str) -> bool:
+        """The household becomes a monitored household (监测对象) of ``category`` from ``identified_on``."""
+        if category not in CATEGORY_NAMES:
+            raise ValueError(f"unknown category {category!r}; expected one of {sorted(CATEGORY_NAMES)}")
+        household = self.case.household
+        household.status, household.category = "monitored", category
+        household.identified_on = date.fromisoformat(str(identified_on)[:10])
+        audit.record(self.now(), self.actor, "household_monitored", case_id=self.case.id,
+                     household_id=household.id, category=category, identified_on=str(identified_on))
+        return True
+
+    def release_household(self, status: str = "ordinary", reason: str = "") -> bool:
+        """The household leaves the procedure: back to ``ordinary``, or ``key_attention`` (重点关注)."""
+        if status not in ("ordinary", "key_attention"):
+            raise ValueError(f"status must be 'ordinary' or 'key_attention', not {status!r}")
+        self.case.household.status = status
+        audit.record(self.now(), self.actor, "household_released", case_id=self.case.id,
+                     household_id=self.case.household_id, status=status, reason=reason)
+        return True
+
+
+def plain_json(value: Any) -> Any:
+    """Round-trip through JSON so that task data holds only plain values."""
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,370 @@
+"""The ``fangpin`` command: set up the database, run the system, and act as an official from a shell
+(register a household, open a case, list and complete tasks, move the demo clock, read a history)."""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+import click
+from sqlalchemy import select
+
+from timers.cli import calendar_group
+
+from .app import DemoClock, create_engine_app, get_clock
+from .case_functions import local_date
+from .db import db
+from .errors import FangpinError, FormInvalid
+from .models import Jurisdiction, ProcessVersion, User
+
+log = logging.getLogger(__name__)
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def _with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the command inside an application context; engine refusals exit 1 with their message."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        app = create_engine_app()
+        with app.app_context():
+            try:
+                return fn(*args, **kwargs)
+            except FormInvalid as exc:
+                click.echo(f"错误：{exc.form} 填写有误", err=True)
+                for field, reason in exc.errors:
+                    click.echo(f"  - {field or '(表单)'}: {reason}", err=True)
+                sys.exit(1)
+            except FangpinError as exc:
+                click.echo(f"错误：{exc}", err=True)
+                sys.exit(1)
+
+    return wrapper
+
+
+def _actor(ctx: click.Context) -> str:
+    username = ctx.obj.get("user")
+    if not username:
+        raise click.UsageError("请用 --as 用户名 指定办理人（或设置环境变量 FANGPIN_USER）")
+    return username
+
+
+def _json_arg(data: str | None, file: Path | None) -> dict[str, Any]:
+    if file is not None:
+        return json.loads(file.read_text(encoding="utf-8"))
+    try:
+        return json.loads(data or "{}")
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"不是有效的 JSON：{exc}") from exc
+
+
+@click.group()
+@click.option("--as", "user", envvar="FANGPIN_USER", help="acting official's username")
+@click.option("-v", "--verbose", is_flag=True)
+@click.pass_context
+def main(ctx: click.Context, user: str | None, verbose: bool) -> None:
+    """fangpin 防止返贫动态监测和帮扶 — command line."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    ctx.ensure_object(dict)["user"] = user
+
+
+main.add_command(calendar_group)
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="also add demo logins, households and cases")
+@_with_app
+def init(demo: bool) -> None:
+    """Create the tables, load jurisdictions and policy data, deploy the diagrams of processes/."""
+    from .bootstrap import setup_database
+    from .demo import load_demo
+
+    click.echo(f"初始化：{setup_database(get_clock())}")
+    if demo:
+        click.echo(f"演示数据：{load_demo(get_clock())}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def run(host: str, port: int) -> None:
+    """Start the web UI and the timer scheduler."""
+    from timers.scheduler import start_scheduler
+    from web import create_app
+
+    app = create_app()
+    start_scheduler(app)
+    app.run(host=host, port=port, use_reloader=False)
+
+
+# -- households -----------------------------------------------------------------------------------
+
+
+@main.group()
+def household() -> None:
+    """Households and members (农户)."""
+
+
+@household.command("register")
+@click.option("--file", "file", type=click.Path(path_type=Path, exists=True), help="JSON file (forms/register_household.json)")
+@click.option("--data", help="the same as inline JSON")
+@click.pass_context
+@_with_app
+def household_register(ctx: click.Context, file: Path | None, data: str | None) -> None:
+    """Register a household and its members."""
+    from .households import register_household
+
+    h = register_household(_json_arg(data, file), _actor(ctx), get_clock())
+    click.echo(f"已登记农户 {h.number}（id {h.id}），{len(h.members)} 人，{h.village.full_name}")
+
+
+@household.command("show")
+@click.argument("key")
+@_with_app
+def household_show(key: str) -> None:
+    """Show a household (by id or number)."""
+    from .households import find_household
+
+    h = find_household(key)
+    click.echo(f"{h.number}  {h.village.full_name}  状态 {h.status}  类别 {h.category or '-'}  纳入日期 {h.identified_on or '-'}")
+    for m in h.members:
+        click.echo(f"  {m.relation_to_head}  {m.name}  {m.id_number}")
+
+
+# -- cases ----------------------------------------------------------------------------------------
+
+
+@main.group()
+def case() -> None:
+    """Cases (案件)."""
+
+
+@case.command("open")
+@click.option("--household", "household_key", required=True, help="household id or number")
+@click.option("--channel", required=True, type=click.Choice(["self_application", "cadre_screening",
+                                                              "department_warning", "petition"]))
+@click.option("--lead-date", type=click.DateTime(["%Y-%m-%d"]), help="day the risk was found (default today)")
+@click.option("--application", help="JSON with details of the lead")
+@click.pass_context
+@_with_app
+def case_open(ctx: click.Context, household_key: str, channel: str, lead_date: datetime | None,
+              application: str | None) -> None:
+    """Open an identification case (识别纳入)."""
+    from .cases import open_identification
+    from .households import find_household
+
+    clock = get_clock()
+    lead = lead_date.date() if lead_date else local_date(clock.now())
+    c = open_identification(find_household(household_key).id, channel, lead, _actor(ctx), clock,
+                            _json_arg(application, None))
+    click.echo(f"已立案 {c.number}（id {c.id}），流程 {c.process_version.process_key} v{c.process_version.version}")
+
+
+@case.command("show")
+@click.argument("case_id", type=int)
+@_with_app
+def case_show(case_id: int) -> None:
+    """A case's history: timeline, tasks, notices, waiting timers."""
+    from .cases import case_history
+
+    h = case_history(case_id)
+    c = h.case
+    click.echo(f"{c.number}  {c.household.number}  {c.jurisdiction.full_name}  {c.status}  {c.outcome or ''} "
+               f"{c.outcome_reason or ''}".rstrip())
+    click.echo(f"流程 {c.process_version.process_key} v{c.process_version.version}，发现日期 {c.lead_date}")
+    click.echo("时间线：")
+    for e in h.events:
+        detail = {k: v for k, v in e.detail.items() if k != "data"}
+        click.echo(f"  {_local(e.at)}  {e.actor:<16} {e.action:<18} {json.dumps(detail, ensure_ascii=False)}")
+    click.echo("任务：")
+    for t in h.tasks:
+        click.echo(f"  #{t.id} {t.name} [{t.role}] {t.state} 期限 {_local(t.due_at)} {t.completed_by or ''}".rstrip())
+    for n in h.notices:
+        click.echo(f"告知：{n.title} — {n.body}")
+    for name, due in h.waiting_until:
+        click.echo(f"等待：{name} 至 {_local(due)}")
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+# -- tasks ----------------------------------------------------------------------------------------
+
+
+@main.group()
+def task() -> None:
+    """Human tasks (待办任务)."""
+
+
+@task.command("list")
+@click.option("--role", help="role key (default: all roles of the acting user)")
+@click.option("--jurisdiction", "code", help="jurisdiction code (default: the acting user's)")
+@click.option("--limit", default=50)
+@click.pass_context
+@_with_app
+def task_list(ctx: click.Context, role: str | None, code: str | None, limit: int) -> None:
+    """Ready tasks for a role in a jurisdiction and below, most urgent first."""
+    from .tasks import list_ready
+
+    user = db.session.scalar(select(User).filter_by(username=ctx.obj.get("user") or ""))
+    jurisdiction = db.session.scalar(select(Jurisdiction).filter_by(code=code)) if code else (user and user.jurisdiction)
+    if jurisdiction is None:
+        raise click.UsageError("请指定 --jurisdiction 代码或 --as 用户名")
+    roles = [role] if role else (user.roles if user else [None])
+    now = get_clock().now()
+    for r in roles:
+        for t in list_ready(r, jurisdiction, limit=limit):
+            left = f"剩 {(t.due_at - now).days} 天" if t.due_at and t.due_at > now else ("已逾期" if t.due_at else "")
+            click.echo(f"#{t.id}  {t.case_number}  {t.household}  {t.village}  {t.step}  [{t.role}]  "
+                       f"期限 {_local(t.due_at)} {left}  表单 {t.form}")
+
+
+@task.command("complete")
+@click.argument("task_id", type=int)
+@click.option("--data", help="form data as JSON")
+@click.option("--file", "file", type=click.Path(path_type=Path, exists=True))
+@click.pass_context
+@_with_app
+def task_complete(ctx: click.Context, task_id: int, data: str | None, file: Path | None) -> None:
+    """Complete a task with form data (validated against its form)."""
+    from .cases import complete_task
+
+    c = complete_task(task_id, _json_arg(data, file), _actor(ctx), get_clock())
+    click.echo(f"已办理。案件 {c.number} 状态 {c.status} {c.outcome or ''}".rstrip())
+
+
+@task.command("form")
+@click.argument("task_id", type=int)
+@_with_app
+def task_form(task_id: int) -> None:
+    """Print the JSON Schema of a task's form."""
+    from .forms import load_form
+    from .models import HumanTask
+
+    row = db.session.get(HumanTask, task_id)
+    if row is None or not row.form:
+        raise click.UsageError(f"任务 {task_id} 不存在或没有表单")
+    click.echo(json.dumps(load_form(row.form), ensure_ascii=False, indent=2))
+
+
+# -- publicity ------------------------------------------------------------------------------------
+
+
+@main.group()
+def publicity() -> None:
+    """Publicity periods (公示)."""
+
+
+@publicity.command("close")
+@click.argument("case_id", type=int)
+@click.pass_context
+@_with_app
+def publicity_close(ctx: click.Context, case_id: int) -> None:
+    """End a publicity whose period is over (refused before)."""
+    from .cases import close_publicity
+
+    c = close_publicity(case_id, _actor(ctx), get_clock())
+    click.echo(f"公示已结束，案件 {c.number} 继续办理")
+
+
+@publicity.command("object")
+@click.argument("case_id", type=int)
+@click.option("--text", required=True, help="the objection")
+@click.option("--by", "raised_by", default="匿名", help="who raised it")
+@click.pass_context
+@_with_app
+def publicity_object(ctx: click.Context, case_id: int, text: str, raised_by: str) -> None:
+    """Register an objection raised during a publicity."""
+    from .cases import raise_objection
+
+    c = raise_objection(case_id, text, raised_by, _actor(ctx), get_clock())
+    click.echo(f"已登记异议，案件 {c.number} 待核实异议")
+
+
+# -- clock and timers -----------------------------------------------------------------------------
+
+
+@main.group()
+def clock() -> None:
+    """The demo clock (FANGPIN_CLOCK=demo) and timers."""
+
+
+@clock.command("show")
+@_with_app
+def clock_show() -> None:
+    click.echo(_local(get_clock().now()))
+
+
+@clock.command("advance")
+@click.option("--days", default=0, type=int)
+@click.option("--hours", default=0, type=int)
+@click.option("--to", "to", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), help="a China Standard Time moment")
+@_with_app
+def clock_advance(days: int, hours: int, to: datetime | None) -> None:
+    """Move the demo clock forward, then fire every timer due by then."""
+    from .cases import wake_due
+
+    demo = get_clock()
+    if not isinstance(demo, DemoClock):
+        raise click.UsageError("只有演示时钟（FANGPIN_CLOCK=demo）可以调整")
+    target = to.replace(tzinfo=CST) if to else demo.now() + timedelta(days=days, hours=hours)
+    if target < demo.now():
+        raise click.UsageError("时钟只能向前调整")
+    demo.set(target)
+    db.session.commit()
+    click.echo(f"现在是 {_local(target)}；触发了 {wake_due(target, demo)} 个案件的定时器")
+
+
+@main.command()
+@_with_app
+def wake() -> None:
+    """Fire every timer due now (what the scheduler does)."""
+    from .cases import wake_due
+
+    clock_ = get_clock()
+    click.echo(f"触发了 {wake_due(clock_.now(), clock_)} 个案件的定时器")
+
+
+# -- diagrams -------------------------------------------------------------------------------------
+
+
+@main.group()
+def process() -> None:
+    """Deployed diagrams (流程图)."""
+
+
+@process.command("list")
+@_with_app
+def process_list() -> None:
+    for v in db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_key, ProcessVersion.version)):
+        files = ", ".join(f["file_name"] for f in v.files)
+        click.echo(f"{v.process_key} v{v.version}  {v.name}  {_local(v.deployed_at)} {v.deployed_by}  "
+                   f"{v.bundle_sha256[:12]}  [{files}]")
+
+
+@process.command("deploy")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.pass_context
+@_with_app
+def process_deploy(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Validate and deploy diagrams (with the other files of processes/ for the processes they call)."""
+    from .config import project_dir
+    from .deployment import DiagramSource, deploy, read_directory
+    from .transaction import transaction
+
+    given = [DiagramSource(p.name, p.read_bytes()) for p in files]
+    names = {s.file_name for s in given}
+    library = given + [s for s in read_directory(project_dir("processes")) if s.file_name not in names]
+    with transaction():
+        versions = deploy(library, _actor(ctx), get_clock().now())
+    for v in versions:
+        click.echo(f"已部署 {v.process_key} v{v.version}")
+    if not versions:
+        click.echo("没有变化，无需部署")

@@ -1,0 +1,102 @@
+"""Demo data (演示数据): logins for every role, a few households, and cases at different steps."""
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from .case_functions import local_date
+from .cases import complete_task, open_identification
+from .clock import Clock
+from .config import project_dir
+from .db import db
+from .households import register_household
+from .models import Household, Jurisdiction, User
+from .policy import load_policy_file
+from .tasks import list_ready
+from .transaction import transaction
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "demo"
+DEMO_USERS = [  # username, display name, roles, jurisdiction code
+    ("shahe_cun", "沙河村村干部", ["village_cadre"], "360702101201"),
+    ("huaping_cun", "华坪村村干部", ["village_cadre"], "360702101202"),
+    ("shahe_zhen", "沙河镇乡镇干部", ["township_officer"], "360702101"),
+    ("shuixi_zhen", "水西镇乡镇干部", ["township_officer"], "360702102"),
+    ("zhanggong_xian", "章贡区乡村振兴局", ["county_officer"], "360702"),
+    ("zhanggong_dudao", "章贡区督导", ["supervisor"], "360702"),
+    ("ganzhou_shi", "赣州市乡村振兴局", ["city_officer", "supervisor"], "3607"),
+    ("jiangxi_zhengce", "江西省政策管理员", ["policy_editor", "supervisor"], "36"),
+    ("zhuyouguan_cun", "诸由观村村干部", ["village_cadre"], "370681104201"),
+    ("zhuyouguan_zhen", "诸由观镇干部", ["township_officer"], "370681104"),
+    ("longkou_shi", "龙口市扶贫办", ["county_officer", "city_officer"], "370681"),
+    ("xinhua_cun", "新华村村干部", ["village_cadre"], "210321100201"),
+    ("taian_zhen", "台安镇干部", ["township_officer"], "210321100"),
+    ("taian_xian", "台安县乡村振兴局", ["county_officer"], "210321"),
+]
+
+
+def create_users() -> int:
+    added = 0
+    for username, name, roles, code in DEMO_USERS:
+        if db.session.scalar(select(User).filter_by(username=username)):
+            continue
+        jurisdiction = db.session.scalar(select(Jurisdiction).filter_by(code=code))
+        db.session.add(User(username=username, display_name=name, roles=roles, jurisdiction=jurisdiction,
+                            password_hash=generate_password_hash(DEMO_PASSWORD)))
+        added += 1
+    return added
+
+
+def _member(name: str, id_number: str, relation: str, **extra) -> dict:
+    return {"name": name, "id_number": id_number, "relation_to_head": relation, "medical_insurance": True, **extra}
+
+
+DEMO_HOUSEHOLDS = [
+    {"village": "360702101201", "group_name": "一组", "address": "沙河村一组12号", "is_formerly_poor": True,
+     "contact_phone": "13900000001", "members": [
+         _member("刘建国", "360702197005120013", "户主", health_status="慢性病"),
+         _member("王秀英", "360702197208150028", "配偶"), _member("刘小明", "360702200503020019", "子")]},
+    {"village": "360702101201", "group_name": "三组", "address": "沙河村三组5号", "contact_phone": "13900000002",
+     "members": [_member("陈志强", "360702198011110035", "户主"), _member("李红梅", "360702198302220046", "配偶")]},
+    {"village": "360702101202", "group_name": "二组", "address": "华坪村二组8号", "contact_phone": "13900000003",
+     "members": [_member("赵德胜", "360702196512120051", "户主"), _member("赵丽", "36070219990909006X", "女")]},
+    {"village": "370681104201", "address": "诸由观村", "is_formerly_poor": True, "enjoys_poverty_policy": True,
+     "members": [_member("孙永福", "370681196806060071", "户主")]},
+    {"village": "210321100201", "address": "新华村", "members": [_member("周玉兰", "210321197707070082", "户主")]},
+]
+
+
+def load_demo(clock: Clock) -> dict[str, int]:
+    """Add demo users, households and cases (only what is missing)."""
+    with transaction():
+        load_policy_file(project_dir("policy") / "demo_parameters.json")
+        users = create_users()
+    households = 0
+    for data in DEMO_HOUSEHOLDS:
+        if not db.session.scalar(select(Household).join(Household.members).where(
+                Household.members.any(id_number=data["members"][0]["id_number"]))):
+            register_household(data, "demo", clock)
+            households += 1
+    cases = _demo_cases(clock) if households else 0
+    log.info("demo data: %s users, %s households, %s cases", users, households, cases)
+    return {"users": users, "households": households, "cases": cases}
+
+
+def _demo_cases(clock: Clock) -> int:
+    """One case waiting for household verification, one at democratic appraisal."""
+    today = local_date(clock.now())
+    first, second = (db.session.scalar(select(Household).filter_by(address=a))
+                     for a in ("沙河村一组12号", "华坪村二组8号"))
+    open_identification(first.id, "cadre_screening", today - timedelta(days=2), "shahe_cun", clock)
+    case = open_identification(second.id, "self_application", today - timedelta(days=1), "huaping_cun", clock,
+                               application={"channel_detail": "12317 热线登记"})
+    village = case.jurisdiction
+    task = list_ready("village_cadre", village)[0]
+    complete_task(task.id, {"applied_on": (today - timedelta(days=1)).isoformat(), "all_members_signed": True,
+                            "risk_description": "户主因病住院，医疗支出较大", "risk_types": ["illness"]},
+                  "huaping_cun", clock)
+    return 2

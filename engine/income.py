@@ -1,0 +1,77 @@
+"""Household income (家庭收入) and the formulas of the information form, A28–A38."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Mapping
+
+CENT = Decimal("0.01")
+
+INCOME_FIELDS = (
+    "wages", "business_income", "property_income", "transfer_income", "business_expenses",
+    "insurance_payouts", "compliant_out_of_pocket",
+)  # fmt: skip
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class IncomeFigures:
+    """Inputs A28–A32, A35, A36 and the household size; the computed fields are properties."""
+
+    household_size: int
+    wages: Decimal = Decimal(0)  # A28 工资性收入
+    business_income: Decimal = Decimal(0)  # A29 生产经营性收入
+    property_income: Decimal = Decimal(0)  # A30 财产性收入
+    transfer_income: Decimal = Decimal(0)  # A31 转移性收入
+    business_expenses: Decimal = Decimal(0)  # A32 生产经营性支出
+    insurance_payouts: Decimal = Decimal(0)  # A35 理赔收入
+    compliant_out_of_pocket: Decimal = Decimal(0)  # A36 合规自付支出
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], household_size: int) -> IncomeFigures:
+        if household_size < 1:
+            raise ValueError("家庭人口数至少为 1")
+        return cls(household_size=household_size, **{f: _money(data.get(f)) for f in INCOME_FIELDS})
+
+    @property
+    def net_income(self) -> Decimal:
+        """A33 家庭纯收入 = A28 + A29 + A30 + A31 − A32."""
+        return self.wages + self.business_income + self.property_income + self.transfer_income - self.business_expenses
+
+    @property
+    def net_income_per_capita(self) -> Decimal:
+        """A34 家庭人均纯收入 = A33 / household size."""
+        return (self.net_income / self.household_size).quantize(CENT, ROUND_HALF_UP)
+
+    @property
+    def income_reference(self) -> Decimal:
+        """A37 收入参考范围 = A33 + A35 − A36."""
+        return self.net_income + self.insurance_payouts - self.compliant_out_of_pocket
+
+    @property
+    def income_reference_per_capita(self) -> Decimal:
+        """A38 人均收入参考范围 = A37 / household size."""
+        return (self.income_reference / self.household_size).quantize(CENT, ROUND_HALF_UP)
+
+    def to_dict(self) -> dict[str, float | int]:
+        """Inputs and computed fields (A33, A34, A37, A38) as plain numbers."""
+        out: dict[str, float | int] = {f: float(getattr(self, f)) for f in INCOME_FIELDS}
+        out["household_size"] = self.household_size
+        for name in ("net_income", "net_income_per_capita", "income_reference", "income_reference_per_capita"):
+            out[name] = float(getattr(self, name))
+        return out
+
+
+def income_window(month_of: date) -> tuple[date, date]:
+    """The 12 months ending with the month before ``month_of``'s month (收入计算区间).
+
+    Identified in June 2021 → 2020-06-01 … 2021-05-31.
+    """
+    end_month_first = date(month_of.year, month_of.month, 1)
+    start = date(end_month_first.year - 1, end_month_first.month, 1)
+    last = date.fromordinal(end_month_first.toordinal() - 1)
+    return start, last

@@ -1,0 +1,448 @@
+"""Scaffold the initial BPMN diagrams of ``processes/`` with a simple left-to-right layout.
+
+This was used to write the first versions of the identification diagrams. Policy staff edit the
+``.bpmn`` files themselves (in the modeler); this script is kept only to regenerate the scaffold
+(``python tools/scaffold_diagrams.py``), and it refuses to overwrite a file that differs from
+what it would write unless ``--force`` is given.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+log = logging.getLogger("scaffold")
+
+W, H = {"task": (120, 80), "event": (36, 36), "gateway": (50, 50)}, None
+LANE_H, COL_W, X0 = 160, 170, 90
+
+
+@dataclass
+class Node:
+    id: str
+    kind: str  # start, end, user, script, xor, and, evgw, timer, message, call
+    name: str
+    lane: str
+    col: int
+    attrs: dict = field(default_factory=dict)
+    row: int = 0
+
+
+@dataclass
+class Flow:
+    id: str
+    source: str
+    target: str
+    name: str | None = None
+    condition: str | None = None
+    default: bool = False
+
+
+class Process:
+    def __init__(self, pid: str, name: str, lanes: list[str]) -> None:
+        self.pid, self.name, self.lanes = pid, name, lanes
+        self.nodes: dict[str, Node] = {}
+        self.flows: list[Flow] = []
+        self.messages: dict[str, str] = {}
+
+    def add(self, kind: str, nid: str, name: str, lane: str, col: int, row: int = 0, **attrs) -> str:
+        self.nodes[nid] = Node(nid, kind, name, lane, col, attrs, row)
+        return nid
+
+    def flow(self, source: str, target: str, name: str | None = None, condition: str | None = None,
+             default: bool = False) -> None:
+        self.flows.append(Flow(f"Flow_{source}_{target}", source, target, name, condition, default))
+
+    def chain(self, *ids: str) -> None:
+        for a, b in zip(ids, ids[1:]):
+            self.flow(a, b)
+
+    # ---- XML -------------------------------------------------------------------------------
+    def xml(self) -> str:
+        parts = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
+            'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" '
+            'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            f'id="Definitions_{self.pid}" targetNamespace="http://bpmn.io/schema/bpmn">',
+        ]
+        for mid, mname in self.messages.items():
+            parts.append(f'  <bpmn:message id="{mid}" name="{mname}" />')
+        parts.append(f'  <bpmn:collaboration id="Collab_{self.pid}">')
+        parts.append(f'    <bpmn:participant id="Pool_{self.pid}" name={quoteattr(self.name)} processRef="{self.pid}" />')
+        parts.append("  </bpmn:collaboration>")
+        parts.append(f'  <bpmn:process id="{self.pid}" name={quoteattr(self.name)} isExecutable="true">')
+        parts.append(f'    <bpmn:laneSet id="LaneSet_{self.pid}">')
+        for i, lane in enumerate(self.lanes):
+            parts.append(f'      <bpmn:lane id="Lane_{self.pid}_{i}" name={quoteattr(lane)}>')
+            for n in self.nodes.values():
+                if n.lane == lane:
+                    parts.append(f"        <bpmn:flowNodeRef>{n.id}</bpmn:flowNodeRef>")
+            parts.append("      </bpmn:lane>")
+        parts.append("    </bpmn:laneSet>")
+        for n in self.nodes.values():
+            parts.extend("    " + line for line in self._node_xml(n))
+        for f in self.flows:
+            name = f" name={quoteattr(f.name)}" if f.name else ""
+            if f.condition:
+                parts.append(f'    <bpmn:sequenceFlow id="{f.id}"{name} sourceRef="{f.source}" targetRef="{f.target}">')
+                parts.append(f'      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{escape(f.condition)}</bpmn:conditionExpression>')
+                parts.append("    </bpmn:sequenceFlow>")
+            else:
+                parts.append(f'    <bpmn:sequenceFlow id="{f.id}"{name} sourceRef="{f.source}" targetRef="{f.target}" />')
+        parts.append("  </bpmn:process>")
+        parts.extend(self._di())
+        parts.append("</bpmn:definitions>")
+        return "\n".join(parts) + "\n"
+
+    def _io(self, n: Node) -> list[str]:
+        out = [f"  <bpmn:incoming>{f.id}</bpmn:incoming>" for f in self.flows if f.target == n.id]
+        out += [f"  <bpmn:outgoing>{f.id}</bpmn:outgoing>" for f in self.flows if f.source == n.id]
+        return out
+
+    def _node_xml(self, n: Node) -> list[str]:
+        tag = {"start": "startEvent", "end": "endEvent", "user": "userTask", "script": "scriptTask",
+               "xor": "exclusiveGateway", "and": "parallelGateway", "evgw": "eventBasedGateway",
+               "timer": "intermediateCatchEvent", "message": "intermediateCatchEvent", "call": "callActivity"}[n.kind]
+        attrs = f' id="{n.id}" name={quoteattr(n.name)}'
+        default = next((f.id for f in self.flows if f.source == n.id and f.default), None)
+        if default:
+            attrs += f' default="{default}"'
+        if n.kind == "call":
+            attrs += f' calledElement="{n.attrs["called"]}"'
+        body: list[str] = []
+        if n.kind == "user":
+            body.append("  <bpmn:extensionElements>")
+            body.append("    <spiffworkflow:properties>")
+            body.append(f'      <spiffworkflow:property name="formJsonSchemaFilename" value="{n.attrs["form"]}" />')
+            if n.attrs.get("due"):
+                body.append(f'      <spiffworkflow:property name="dueDate" value={quoteattr(n.attrs["due"])} />')
+            body.append("    </spiffworkflow:properties>")
+            if n.attrs.get("instructions"):
+                body.append(f'    <spiffworkflow:instructionsForEndUser>{escape(n.attrs["instructions"])}</spiffworkflow:instructionsForEndUser>')
+            body.append("  </bpmn:extensionElements>")
+        if n.attrs.get("doc"):
+            body.insert(0, f"  <bpmn:documentation>{escape(n.attrs['doc'])}</bpmn:documentation>")
+        body += self._io(n)
+        if n.kind == "script":
+            body.append(f"  <bpmn:script>{escape(n.attrs['script'])}</bpmn:script>")
+        if n.kind == "timer":
+            body.append(f'  <bpmn:timerEventDefinition id="{n.id}_def">')
+            body.append(f'    <bpmn:timeDate xsi:type="bpmn:tFormalExpression">{escape(n.attrs["date"])}</bpmn:timeDate>')
+            body.append("  </bpmn:timerEventDefinition>")
+        if n.kind == "message":
+            body.append(f'  <bpmn:messageEventDefinition id="{n.id}_def" messageRef="{n.attrs["message"]}">')
+            body.append("    <bpmn:extensionElements>")
+            body.append(f'      <spiffworkflow:messageVariable>{n.attrs["variable"]}</spiffworkflow:messageVariable>')
+            body.append("    </bpmn:extensionElements>")
+            body.append("  </bpmn:messageEventDefinition>")
+        return [f"<bpmn:{tag}{attrs}>", *body, f"</bpmn:{tag}>"]
+
+    # ---- layout ----------------------------------------------------------------------------
+    def _box(self, n: Node) -> tuple[int, int, int, int]:
+        w, h = W["event"] if n.kind in ("start", "end", "timer", "message") else (
+            W["gateway"] if n.kind in ("xor", "and", "evgw") else W["task"])
+        lane = self.lanes.index(n.lane)
+        cx = X0 + 60 + n.col * COL_W
+        cy = lane * LANE_H + LANE_H // 2 + n.row * 100
+        return cx - w // 2, cy - h // 2, w, h
+
+    def _di(self) -> list[str]:
+        cols = max(n.col for n in self.nodes.values()) + 1
+        width = 60 + cols * COL_W + 60
+        out = [f'  <bpmndi:BPMNDiagram id="Diagram_{self.pid}">',
+               f'    <bpmndi:BPMNPlane id="Plane_{self.pid}" bpmnElement="Collab_{self.pid}">',
+               f'      <bpmndi:BPMNShape id="Pool_{self.pid}_di" bpmnElement="Pool_{self.pid}" isHorizontal="true">',
+               f'        <dc:Bounds x="0" y="0" width="{width + 30}" height="{LANE_H * len(self.lanes)}" />',
+               "      </bpmndi:BPMNShape>"]
+        for i, _ in enumerate(self.lanes):
+            out += [f'      <bpmndi:BPMNShape id="Lane_{self.pid}_{i}_di" bpmnElement="Lane_{self.pid}_{i}" isHorizontal="true">',
+                    f'        <dc:Bounds x="30" y="{i * LANE_H}" width="{width}" height="{LANE_H}" />',
+                    "      </bpmndi:BPMNShape>"]
+        for n in self.nodes.values():
+            x, y, w, h = self._box(n)
+            marker = ' isMarkerVisible="true"' if n.kind == "xor" else ""
+            out += [f'      <bpmndi:BPMNShape id="{n.id}_di" bpmnElement="{n.id}"{marker}>',
+                    f'        <dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}" />',
+                    "      </bpmndi:BPMNShape>"]
+        for f in self.flows:
+            sx, sy, sw, sh = self._box(self.nodes[f.source])
+            tx, ty, tw, th = self._box(self.nodes[f.target])
+            a = (sx + sw, sy + sh // 2)
+            b = (tx, ty + th // 2)
+            if tx <= sx:  # loop back: go below
+                below = max(sy + sh, ty + th) + 25
+                pts = [(sx + sw // 2, sy + sh), (sx + sw // 2, below), (tx + tw // 2, below), (tx + tw // 2, ty + th)]
+            elif a[1] == b[1]:
+                pts = [a, b]
+            else:
+                mid = (a[0] + b[0]) // 2
+                pts = [a, (mid, a[1]), (mid, b[1]), b]
+            out.append(f'      <bpmndi:BPMNEdge id="{f.id}_di" bpmnElement="{f.id}">')
+            out += [f'        <di:waypoint x="{x}" y="{y}" />' for x, y in pts]
+            out.append("      </bpmndi:BPMNEdge>")
+        out += ["    </bpmndi:BPMNPlane>", "  </bpmndi:BPMNDiagram>"]
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The procedures
+# ---------------------------------------------------------------------------------------------
+OPTIONAL_DUE = 'days_from({start}, policy["{key}"]) if "{key}" in policy else None'
+LIMIT = OPTIONAL_DUE.format(start="lead_date", key="limit_days")
+REJECT_SCRIPT = (
+    'record_outcome("rejected", reason)\n'
+    'notify_household("防返贫监测对象识别结果告知", "您户的监测对象识别申请未予纳入。理由：" + reason + "。如有异议，可向村委会或乡镇反映。")\n'
+    'release_household("key_attention" if assessment.get("include") is False and risk_types else "ordinary", reason)'
+)
+IDENTIFIED_SCRIPT = (
+    'record_outcome("identified", "认定为" + category_name(category))\n'
+    'mark_monitored(category, identified_on)\n'
+    'notify_household("防返贫监测对象纳入告知", "您户已于 " + identified_on + " 经审定纳入防返贫监测对象（" + category_name(category) + "），将落实帮扶措施并每月回访。")'
+)
+
+
+def _publicity(p: Process, prefix: str, level: str, days_key: str, lane: str, col: int, post_name: str,
+               due: str | None = LIMIT) -> tuple[str, str]:
+    """post (user) → set publicity (script) → call publicity_period → objection upheld? Returns (first, gateway)."""
+    post = p.add("user", f"{prefix}_post", post_name, lane, col, form="post_publicity.json", due=due,
+                 instructions=f"张贴{level}公示（不得公开身份证号、电话、银行账号和健康状况），填写张贴日期。")
+    setp = p.add("script", f"{prefix}_set", f"{level}公示{'{'}{days_key}{'}'}天", lane, col + 1,
+                 script=f'publicity = {{"level": "{level}", "days": policy["{days_key}"], "posted_on": posted_on}}')
+    p.nodes[setp].name = f"{level}公示期"
+    call = p.add("call", f"{prefix}_publicity", f"{level}公示", lane, col + 2, called="publicity_period")
+    gw = p.add("xor", f"{prefix}_result", "公示有无成立的异议？", lane, col + 3)
+    p.chain(post, setp, call, gw)
+    return post, gw
+
+
+def _decision(p: Process, nid: str, name: str, lane: str, col: int, form: str, due: str | None,
+              instructions: str) -> tuple[str, str]:
+    task = p.add("user", nid, name, lane, col, form=form, due=due, instructions=instructions)
+    gw = p.add("xor", f"{nid}_ok", "是否通过？", lane, col + 1)
+    p.flow(task, gw)
+    return task, gw
+
+
+def _tail(p: Process, gw_ok: str, lanes: dict[str, str], col: int, approve_lane: str, entry_lane: str,
+          identified_from: str = "decided_on") -> str:
+    """After approval: assistance plan and system entry in parallel, then identified. Returns the split id."""
+    p.add("script", "set_identified", "确定识别日期", approve_lane, col,
+          script=f'identified_on = {identified_from}\ncategory = county_category or assessment["category"]')
+    p.flow(gw_ok, "set_identified", "通过", 'decision == "approve"')
+    p.add("and", "split", "", approve_lane, col + 1)
+    p.add("user", "assistance_plan", "制定帮扶计划并在村内公示", lanes["village"], col + 2, form="assistance_plan.json",
+          due=OPTIONAL_DUE.format(start="identified_on", key="assistance_plan_days"),
+          instructions="制定帮扶计划并在村内公示（有劳动能力的应有产业或就业帮扶措施）。")
+    p.add("user", "system_entry", "录入全国防返贫监测信息系统", entry_lane, col + 2, row=1, form="system_entry.json",
+          due=OPTIONAL_DUE.format(start="identified_on", key="system_entry_days"), instructions="审定后及时录入系统。")
+    p.add("and", "join", "", approve_lane, col + 4)
+    p.add("script", "identified", "纳入监测并告知农户", approve_lane, col + 5, script=IDENTIFIED_SCRIPT)
+    p.add("end", "end_identified", "纳入监测", approve_lane, col + 6)
+    p.chain("set_identified", "split")
+    p.flow("split", "assistance_plan")
+    p.flow("split", "system_entry")
+    p.flow("assistance_plan", "join")
+    p.flow("system_entry", "join")
+    p.chain("join", "identified", "end_identified")
+    return "split"
+
+
+def _front(p: Process, lanes: dict[str, str], verify_lane: str, verify_due: str, verify_name: str) -> int:
+    """start → apply → verify → assess → eligible? Returns the next free column."""
+    p.add("start", "start", "发现风险线索", lanes["village"], 0)
+    p.add("user", "apply", "受理申请并签署承诺授权书", lanes["village"], 1, form="identification_apply.json", due=LIMIT,
+          instructions="农户提出申请，全体家庭成员签署承诺授权书。")
+    p.add("user", "verify", verify_name, verify_lane, 2, form="household_verification.json", due=verify_due,
+          instructions="入户核实家庭成员、收入（近12个月）、三保障和饮水安全情况，勾选原则上不纳入情形。")
+    p.add("script", "assess", "测算收入并认定类别", verify_lane, 3,
+          script=('assessment = assess_household(income, risk_types, exclusions, guarantees)\n'
+                  'decision = "approve" if assessment["include"] else "reject"\n'
+                  'reason = assessment["explanation"]\ncounty_category = None'))
+    p.add("xor", "eligible", "符合纳入条件？", verify_lane, 4)
+    p.chain("start", "apply", "verify", "assess", "eligible")
+    return 5
+
+
+def _reject_end(p: Process, lane: str, col: int) -> str:
+    p.add("script", "rejected", "记录不予纳入理由并书面告知农户", lane, col, row=1, script=REJECT_SCRIPT)
+    p.add("end", "end_rejected", "不予纳入", lane, col + 1, row=1)
+    p.flow("rejected", "end_rejected")
+    return "rejected"
+
+
+def identification_default() -> Process:
+    lanes = {"village": "村级", "township": "乡镇", "county": "县级"}
+    p = Process("identification", "识别纳入（江西省2023年指南、鞍山市方案）", list(lanes.values()))
+    col = _front(p, lanes, lanes["township"], LIMIT, "入户核实")
+    rej = _reject_end(p, lanes["county"], 14)
+    p.flow("eligible", rej, "不符合", 'decision == "reject"')
+    appraisal, gw1 = _decision(p, "appraisal", "民主评议", lanes["village"], col, "democratic_appraisal.json", LIMIT,
+                               "召开村民代表会议或村两委扩大会议进行民主评议。")
+    p.flow("eligible", appraisal, "符合", 'decision == "approve"')
+    p.flow(gw1, rej, "未通过", 'decision == "reject"')
+    post, pgw = _publicity(p, "village", "村级", "village_publicity_days", lanes["village"], col + 2, "张贴村级公示")
+    p.flow(gw1, post, "通过", 'decision == "approve"')
+    p.flow(pgw, rej, "异议成立", 'publicity_result == "objection_upheld"')
+    review, gw2 = _decision(p, "township_review", "乡镇审核（入户抽查）", lanes["township"], col + 6, "review_decision.json",
+                            LIMIT, "乡镇审核，入户走访；不通过的写明理由。")
+    p.flow(pgw, review, "公示无异议", 'publicity_result == "passed"')
+    p.flow(gw2, rej, "不通过", 'decision == "reject"')
+    compare, gw3 = _decision(p, "comparison", "信息比对", lanes["county"], col + 8, "information_comparison.json", LIMIT,
+                             "会同公安、交通、金融、市场监管、住建、银行、税务等部门比对家庭资产信息。")
+    p.flow(gw2, compare, "通过", 'decision == "approve"')
+    p.flow(gw3, rej, "不通过", 'decision == "reject"')
+    approve, gw4 = _decision(p, "county_approval", "县级审定", lanes["county"], col + 10, "county_approval.json", LIMIT,
+                             "县级防止返贫工作领导小组审定；审定日期即识别日期。")
+    p.flow(gw3, approve, "通过", 'decision == "approve"')
+    p.flow(gw4, rej, "不通过", 'decision == "reject"')
+    split = _tail(p, gw4, lanes, col + 12, lanes["county"], lanes["county"])
+    p.add("user", "announcement", "在县政府网站和村内公告", lanes["county"], col + 14, row=-1, form="announcement.json",
+          instructions="公告审定结果（不得公开身份证号、电话、银行账号和健康状况）。")
+    p.nodes["system_entry"].col += 1
+    p.flows = [f for f in p.flows if not (f.source == split and f.target == "system_entry")]
+    p.flow(split, "announcement")
+    p.flow("announcement", "system_entry")
+    return p
+
+
+def identification_zhanggong_2021() -> Process:
+    lanes = {"village": "村级", "township": "乡镇", "county": "区级"}
+    p = Process("identification_zhanggong_2021", "识别纳入（章贡区2021年七步工作法）", list(lanes.values()))
+    verify_due = OPTIONAL_DUE.format(start="lead_date", key="verification_days")
+    col = _front(p, lanes, lanes["village"], verify_due, "初步核实（入户核实）")
+    rej = _reject_end(p, lanes["county"], 20)
+    p.flow("eligible", rej, "不符合", 'decision == "reject"')
+    appraisal, gw1 = _decision(p, "appraisal", "村民代表大会民主评议", lanes["village"], col, "democratic_appraisal.json",
+                               None, "召开村民代表大会进行民主评议。")
+    p.flow("eligible", appraisal, "符合", 'decision == "approve"')
+    p.flow(gw1, rej, "未通过", 'decision == "reject"')
+    post, pgw = _publicity(p, "village", "村级", "village_publicity_days", lanes["village"], col + 2, "张贴村级公示", None)
+    p.flow(gw1, post, "通过", 'decision == "approve"')
+    p.flow(pgw, rej, "异议成立", 'publicity_result == "objection_upheld"')
+    compare, gw2 = _decision(p, "comparison", "区级部门信息比对", lanes["county"], col + 6, "information_comparison.json",
+                             None, "区防返贫办会同相关部门比对。")
+    p.flow(pgw, compare, "公示无异议", 'publicity_result == "passed"')
+    p.flow(gw2, rej, "不通过", 'decision == "reject"')
+    review, gw3 = _decision(p, "township_review", "镇级审核", lanes["township"], col + 8, "review_decision.json", None,
+                            "镇（街道）根据比对核实结果召开会议审核。")
+    p.flow(gw2, review, "通过", 'decision == "approve"')
+    p.flow(gw3, rej, "不通过", 'decision == "reject"')
+    post2, pgw2 = _publicity(p, "town", "镇村两级", "township_publicity_days", lanes["township"], col + 10, "在镇、村张贴公示",
+                             None)
+    p.flow(gw3, post2, "通过", 'decision == "approve"')
+    p.flow(pgw2, rej, "异议成立", 'publicity_result == "objection_upheld"')
+    approve, gw4 = _decision(p, "county_approval", "区级审定", lanes["county"], col + 14, "county_approval.json", None,
+                             "区委农村工作领导小组审定；审定日期即识别日期。")
+    p.flow(pgw2, approve, "公示无异议", 'publicity_result == "passed"')
+    p.flow(gw4, rej, "不通过", 'decision == "reject"')
+    _tail(p, gw4, lanes, col + 16, lanes["county"], lanes["township"])
+    post3, pgw3 = _publicity(p, "announce", "镇村两级公告", "announcement_days", lanes["township"], col + 18,
+                             "在镇、村张贴公告", None)
+    p.nodes["system_entry"].col = col + 22
+    p.nodes["join"].col, p.nodes["identified"].col, p.nodes["end_identified"].col = col + 23, col + 24, col + 25
+    p.flows = [f for f in p.flows if not (f.source == "split" and f.target == "system_entry")]
+    p.flow("split", post3)
+    p.flow(pgw3, "system_entry", "公告期满")
+    p.nodes[pgw3].name = "公告期满？"
+    p.flows = [f for f in p.flows if not (f.source == pgw3 and f.target == "system_entry")]
+    p.flow(pgw3, "system_entry", "公告期满", 'publicity_result == "passed"')
+    p.flow(pgw3, rej, "异议成立", 'publicity_result == "objection_upheld"')
+    return p
+
+
+def identification_longkou() -> Process:
+    lanes = {"village": "村级", "township": "乡镇", "county": "县级"}
+    p = Process("identification_longkou", "识别纳入（龙口市：核实—评议—比对—公示—录入）", list(lanes.values()))
+    verify_due = ('working_days_from(lead_date, policy["verification_working_days"]) '
+                  'if "verification_working_days" in policy else None')
+    col = _front(p, lanes, lanes["township"], verify_due, "入户调查核实（5个工作日内）")
+    rej = _reject_end(p, lanes["township"], 14)
+    p.flow("eligible", rej, "不符合", 'decision == "reject"')
+    appraisal, gw1 = _decision(p, "appraisal", "民主评议并签订授权承诺书", lanes["village"], col,
+                               "democratic_appraisal.json", None, "召开村民代表会议评议，指导农户签订授权核查家庭资产信息承诺书。")
+    p.flow("eligible", appraisal, "符合", 'decision == "approve"')
+    p.flow(gw1, rej, "未通过", 'decision == "reject"')
+    skip = p.add("xor", "needs_comparison", "需要信息比对？", lanes["county"], col + 2)
+    p.flow(gw1, skip, "通过", 'decision == "approve"')
+    compare, gw2 = _decision(p, "comparison", "市扶贫办信息比对", lanes["county"], col + 3, "information_comparison.json",
+                             None, "会同公安、住建、市场监管等部门比对；脱贫享受政策户可不再比对。")
+    p.flow(skip, compare, "需要比对", 'not household["enjoys_poverty_policy"]')
+    p.flow(gw2, rej, "不通过", 'decision == "reject"')
+    post, pgw = _publicity(p, "village", "村级", "village_publicity_days", lanes["village"], col + 5, "张贴村级公示", None)
+    p.flow(skip, post, "脱贫享受政策户，不再比对", 'household["enjoys_poverty_policy"]')
+    p.flow(gw2, post, "通过", 'decision == "approve"')
+    p.flow(pgw, rej, "异议成立", 'publicity_result == "objection_upheld"')
+    p.add("script", "set_identified", "确定识别日期", lanes["county"], col + 9,
+          script='county_category = None\ncategory = assessment["category"]')
+    p.add("user", "system_entry", "市扶贫办录入系统", lanes["county"], col + 10, form="system_entry.json",
+          instructions="公示无异议后录入系统；录入日期即识别日期。")
+    p.add("script", "identified_date", "录入日期为识别日期", lanes["county"], col + 11, script="identified_on = entered_on")
+    p.add("user", "assistance_plan", "制定帮扶措施", lanes["village"], col + 12, form="assistance_plan.json",
+          instructions="落实帮扶责任人和帮扶措施。")
+    p.add("script", "identified", "纳入监测并告知农户", lanes["county"], col + 13, script=IDENTIFIED_SCRIPT)
+    p.add("end", "end_identified", "纳入监测", lanes["county"], col + 14)
+    p.flow(pgw, "set_identified", "公示无异议", 'publicity_result == "passed"')
+    p.chain("set_identified", "system_entry", "identified_date", "assistance_plan", "identified", "end_identified")
+    return p
+
+
+def publicity_period() -> Process:
+    p = Process("publicity_period", "公示期（可随时提出异议）", ["乡镇"])
+    p.messages["Message_objection"] = "objection"
+    lane = "乡镇"
+    p.add("start", "p_start", "开始公示", lane, 0)
+    p.add("evgw", "p_wait", "等待公示期满或异议", lane, 1)
+    p.add("timer", "publicity_ends", "公示期满", lane, 2,
+          date='days_from(publicity["posted_on"], publicity["days"])')
+    p.add("script", "p_passed", "公示无异议", lane, 3, script='publicity_result = "passed"')
+    p.add("end", "p_end", "公示结束", lane, 4)
+    p.add("message", "objection_received", "收到异议", lane, 2, row=1, message="Message_objection", variable="objection")
+    p.add("user", "verify_objection", "核实异议", lane, 3, row=1, form="verify_objection.json",
+          due='days_from(objection["raised_on"], 5)', instructions="对公示期间提出的异议进行核实，并作出结论。")
+    p.add("xor", "p_finding", "异议是否成立？", lane, 4, row=1)
+    p.add("script", "p_upheld", "异议成立", lane, 5, row=1, script='publicity_result = "objection_upheld"')
+    p.add("end", "p_end_upheld", "公示中止", lane, 6, row=1)
+    p.chain("p_start", "p_wait")
+    p.flow("p_wait", "publicity_ends")
+    p.flow("p_wait", "objection_received")
+    p.chain("publicity_ends", "p_passed", "p_end")
+    p.chain("objection_received", "verify_objection", "p_finding")
+    p.flow("p_finding", "p_wait", "异议不成立", 'objection_finding == "dismissed"')
+    p.flow("p_finding", "p_upheld", "异议成立", 'objection_finding == "upheld"')
+    p.flow("p_upheld", "p_end_upheld")
+    return p
+
+
+PROCEDURES = {
+    "identification.bpmn": identification_default,
+    "publicity.bpmn": publicity_period,
+    "identification_zhanggong_2021.bpmn": identification_zhanggong_2021,
+    "identification_longkou.bpmn": identification_longkou,
+}
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--force", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "processes")
+    args = parser.parse_args()
+    for name, build in PROCEDURES.items():
+        path = args.out / name
+        text = build().xml()
+        if path.exists() and path.read_text(encoding="utf-8") != text and not args.force:
+            log.warning("%s differs from the scaffold (edited by policy staff?): not overwritten", path)
+            continue
+        path.write_text(text, encoding="utf-8")
+        log.info("wrote %s", path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
