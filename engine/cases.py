@@ -219,10 +219,11 @@ def _wake(case_id: int, actor: str, clock: Clock) -> None:
         ctx = CaseContext(case, actor, clock)
         engine = ctx.script_engine()
         workflow = load_workflow(case, engine)
-        fired = [(t.task_spec.bpmn_name or t.task_spec.bpmn_id, due) for t, due in waiting_timers(workflow)
-                 if due <= clock.now()]
+        fired = [{"timer": t.task_spec.bpmn_name or t.task_spec.bpmn_id, "due": due,
+                  **({"publicity": t.data.get("publicity")} if t.workflow.spec.name == PUBLICITY_PROCESS else {})}
+                 for t, due in waiting_timers(workflow) if due <= clock.now()]
         advance(workflow, clock)
-        audit.record(clock.now(), actor, "timers_fired", case_id=case.id, timers=[name for name, _ in fired])
+        audit.record(clock.now(), actor, "timers_fired", case_id=case.id, timers=fired)
         _save(ctx, workflow, engine)
 
 

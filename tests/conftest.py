@@ -1,0 +1,49 @@
+"""Shared fixtures: an application on a fresh SQLite file, the injected clock, demo logins."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from flask import Flask
+
+from engine.app import create_engine_app
+from engine.bootstrap import setup_database
+from engine.clock import FixedClock
+from engine.config import project_dir
+from engine.db import db
+from engine.demo import create_users
+from engine.policy import load_policy_file
+from engine.transaction import transaction
+
+logging.getLogger("spiff").setLevel(logging.WARNING)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 9, 20, 1, 0, tzinfo=timezone.utc))
+
+
+def make_app(db_path: Path, clock: FixedClock) -> Flask:
+    return create_engine_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "FANGPIN_CLOCK_OBJECT": clock,
+                              "TESTING": True})
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "fangpin.db"
+
+
+@pytest.fixture
+def app(db_path: Path, clock: FixedClock) -> Iterator[Flask]:
+    """A set-up database (jurisdictions, policy, deployed diagrams, demo monitoring lines and logins)."""
+    app = make_app(db_path, clock)
+    with app.app_context():
+        setup_database(clock)
+        with transaction():
+            load_policy_file(project_dir("policy") / "demo_parameters.json")
+            create_users()
+        yield app
+        db.session.remove()
