@@ -7,9 +7,10 @@ case being run, in the same transaction as the workflow state.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from timers.functions import DIAGRAM_FUNCTIONS

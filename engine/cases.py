@@ -18,7 +18,6 @@ from . import audit
 from .case_functions import CaseContext, local_date, plain_json
 from .clock import Clock
 from .db import db
-from .transaction import transaction
 from .deployment import latest_version
 from .errors import ConflictError, NotFound, PermissionDenied, RuleViolation
 from .forms import validate_form
@@ -27,6 +26,7 @@ from .policy import resolve, resolve_group
 from .roles import all_roles
 from .runtime import advance, dump_workflow, load_workflow, new_workflow, next_wakeup, waiting_timers
 from .tasks import sync_tasks
+from .transaction import transaction
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,10 @@ runs workflow steps, so SpiffWorkflow's timer checks use the same time as everyt
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from contextvars import ContextVar
-from datetime import datetime, timedelta, timezone
-from typing import Iterator, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
 
@@ -23,7 +24,7 @@ class SystemClock:
     """The real time."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FixedClock:
@@ -45,7 +46,7 @@ class FixedClock:
 def _aware(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError("clock times must be timezone-aware")
-    return at.astimezone(timezone.utc)
+    return at.astimezone(UTC)
 
 
 _current: ContextVar[Clock | None] = ContextVar("fangpin_clock", default=None)
@@ -54,7 +55,7 @@ _current: ContextVar[Clock | None] = ContextVar("fangpin_clock", default=None)
 def current_time() -> datetime:
     """Now according to the clock installed by :func:`using_clock` (system time otherwise)."""
     clock = _current.get()
-    return clock.now() if clock is not None else datetime.now(timezone.utc)
+    return clock.now() if clock is not None else datetime.now(UTC)
 
 
 @contextlib.contextmanager

@@ -1,10 +1,11 @@
 """Household income (家庭收入) and the formulas of the information form, A28–A38."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Mapping
+from typing import Any
 
 CENT = Decimal("0.01")
 

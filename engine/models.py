@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -242,7 +242,7 @@ class Case(db.Model):
     state_json: Mapped[str] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
-    __mapper_args__ = {"version_id_col": lock_version}
+    __mapper_args__: ClassVar[dict] = {"version_id_col": lock_version}
 
     process_version: Mapped[ProcessVersion] = relationship()
     household: Mapped[Household] = relationship()
@@ -287,7 +287,7 @@ class AuditEvent(db.Model):
 
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")
-def _audit_is_append_only(mapper, connection, target) -> None:  # noqa: ARG001
+def _audit_is_append_only(mapper, connection, target) -> None:
     raise PermissionError("the audit log is append-only")
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import builtins
 import copy
 import functools
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from types import CodeType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from RestrictedPython import PrintCollector, compile_restricted_eval, compile_restricted_exec, safe_builtins
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
@@ -91,7 +92,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         env = copy.copy(self.globals)
         env.update(external_context or {})
         env.update(context)
-        return eval(compile_diagram_code(expression, "eval"), env)  # noqa: S307 - restricted code
+        return eval(compile_diagram_code(expression, "eval"), env)
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
         self.check_for_overwrite(context, external_context or {})

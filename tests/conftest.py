@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from flask import Flask
@@ -23,7 +23,7 @@ logging.getLogger("spiff").setLevel(logging.WARNING)
 
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(datetime(2026, 9, 20, 1, 0, tzinfo=timezone.utc))
+    return FixedClock(datetime(2026, 9, 20, 1, 0, tzinfo=UTC))
 
 
 def make_app(db_path: Path, clock: FixedClock) -> Flask:

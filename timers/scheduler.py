@@ -6,7 +6,7 @@ fell due while the system was down fire on the first sweep after start.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
@@ -33,6 +33,6 @@ def start_scheduler(app: Flask, seconds: int = SWEEP_SECONDS) -> BackgroundSched
     """Start the sweep in a background thread (first run at once)."""
     scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
     scheduler.add_job(sweep, "interval", seconds=seconds, args=[app], id="sweep", max_instances=1, coalesce=True,
-                      misfire_grace_time=None, next_run_time=datetime.now(timezone.utc))
+                      misfire_grace_time=None, next_run_time=datetime.now(UTC))
     scheduler.start()
     return scheduler

@@ -8,6 +8,7 @@ what it would write unless ``--force`` is given.
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import sys
 from dataclasses import dataclass, field
@@ -57,19 +58,19 @@ class Process:
         self.flows.append(Flow(f"Flow_{source}_{target}", source, target, name, condition, default))
 
     def chain(self, *ids: str) -> None:
-        for a, b in zip(ids, ids[1:]):
+        for a, b in itertools.pairwise(ids):
             self.flow(a, b)
 
     # ---- XML -------------------------------------------------------------------------------
     def xml(self) -> str:
         parts = [
             '<?xml version="1.0" encoding="UTF-8"?>',
-            '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
             'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
             'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" '
             'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            f'id="Definitions_{self.pid}" targetNamespace="http://bpmn.io/schema/bpmn">',
+            f'id="Definitions_{self.pid}" targetNamespace="http://bpmn.io/schema/bpmn">'),
         ]
         for mid, mname in self.messages.items():
             parts.append(f'  <bpmn:message id="{mid}" name="{mname}" />')

@@ -258,8 +258,8 @@ def uses_process_days(world, process: str, days: int) -> None:
     history = case_history(world["case_id"])
     opened = next(e for e in history.events if e.action == "case_opened")
     assert opened.detail["process"] == process
-    from engine.runtime import load_workflow
     from engine.case_functions import CaseContext
+    from engine.runtime import load_workflow
 
     case = _case(world)
     workflow = load_workflow(case, CaseContext(case, "t", None).script_engine())
@@ -325,8 +325,8 @@ def notified_with(world, title: str, text: str) -> None:
 @then(parsers.parse('测算结果为 "{result}"，理由包含 "{text}"'))
 def assessed(world, result: str, text: str) -> None:
     case = _case(world)
-    from engine.runtime import load_workflow
     from engine.case_functions import CaseContext
+    from engine.runtime import load_workflow
 
     if case.status == "running":
         workflow = load_workflow(case, CaseContext(case, "t", None).script_engine())
