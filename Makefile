@@ -1,7 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   — install, create an SQLite database with demo data and logins, start web UI + scheduler
 #   make test  — install (with test tools and PostgreSQL) and run every test and feature file
-PYTHON ?= python3.11
+PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 export FANGPIN_CLOCK ?= demo
