@@ -70,7 +70,7 @@ def _json_arg(data: str | None, file: Path | None) -> dict[str, Any]:
 @click.pass_context
 def main(ctx: click.Context, user: str | None, verbose: bool) -> None:
     """fangpin 防止返贫动态监测和帮扶 — command line."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)
     ctx.ensure_object(dict)["user"] = user
 
@@ -96,6 +96,7 @@ def init(demo: bool) -> None:
 @click.option("--port", default=5000, type=int)
 def run(host: str, port: int) -> None:
     """Start the web UI and the timer scheduler."""
+    logging.getLogger().setLevel(logging.INFO)
     from timers.scheduler import start_scheduler
     from web import create_app
 
@@ -193,7 +194,13 @@ def case_show(case_id: int) -> None:
 
 
 def _local(moment: datetime | None) -> str:
-    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M") if moment else "-"
+    """China Standard Time; a deadline at midnight reads as 24:00 of the day before (期限截止于当日24时)."""
+    if moment is None:
+        return "-"
+    local = moment.astimezone(CST)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 # -- tasks ----------------------------------------------------------------------------------------

@@ -80,6 +80,8 @@ def _reason(err: ValidationError, schema: dict[str, Any]) -> str:
         "maxLength": f"最多 {expected} 个字符",
         "minItems": f"至少选择 {expected} 项",
         "additionalProperties": "不是该表单的字段",
+        "pattern": "格式不正确",
+        "uniqueItems": "有重复项",
     }
     reason = reasons.get(kind, err.message)
     title = _title(schema, _field_of(err))

@@ -90,5 +90,6 @@ def _compile(node: etree._Element, source: str, mode: str, what: str) -> list[st
     try:
         compile_diagram_code(source, mode)
     except SyntaxError as exc:
-        return [f"{describe(node)}：{what} “{source}” 不允许或有语法错误：{exc.msg}"]
+        shown = source if len(source) <= 60 else source[:57] + "…"
+        return [f"{describe(node)}：{what} “{shown}” 不允许或有语法错误：{exc.msg}"]
     return []

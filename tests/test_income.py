@@ -1,0 +1,67 @@
+"""Income formulas A33, A34, A37, A38, the income window and the classification rules."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from engine.classification import classify
+from engine.income import IncomeFigures, income_window
+
+
+def test_formulas_of_the_information_form():
+    f = IncomeFigures.from_mapping({"wages": 20000, "business_income": 5000, "property_income": 300,
+                                    "transfer_income": 1200, "business_expenses": 2500,
+                                    "insurance_payouts": 8000, "compliant_out_of_pocket": 15000}, 4)
+    assert f.net_income == Decimal("24000.00")  # A33 = A28+A29+A30+A31-A32
+    assert f.net_income_per_capita == Decimal("6000.00")  # A34
+    assert f.income_reference == Decimal("17000.00")  # A37 = A33+A35-A36
+    assert f.income_reference_per_capita == Decimal("4250.00")  # A38
+
+
+def test_household_size_must_be_positive():
+    with pytest.raises(ValueError):
+        IncomeFigures.from_mapping({}, 0)
+
+
+@pytest.mark.parametrize(("identified", "window"), [
+    (date(2021, 6, 15), (date(2020, 6, 1), date(2021, 5, 31))),
+    (date(2026, 1, 3), (date(2025, 1, 1), date(2025, 12, 31))),
+    (date(2024, 3, 1), (date(2023, 3, 1), date(2024, 2, 29))),
+])
+def test_income_window_is_the_twelve_months_before_the_identification_month(identified, window):
+    assert income_window(identified) == window
+
+
+def _classify(per_capita: int, reference: int | None = None, **kw):
+    size = 1
+    oop = per_capita - (reference if reference is not None else per_capita)
+    f = IncomeFigures.from_mapping({"wages": per_capita, "compliant_out_of_pocket": oop}, size)
+    args = {"formerly_poor": False, "risk_types": ["illness"], "guarantee_problems": [], "exclusions": []}
+    return classify(f, Decimal(7800), **{**args, **kw})
+
+
+def test_the_line_itself_is_within_the_monitoring_range():
+    assert _classify(7800).category == "marginal"
+    assert _classify(7800, formerly_poor=True).category == "unstable"
+    assert _classify(7801).include is False
+
+
+def test_sudden_hardship_above_the_line():
+    assert _classify(12000, reference=5000).category == "sudden"
+
+
+def test_no_risk_means_not_included_but_followed():
+    result = _classify(5000, risk_types=[])
+    assert not result.include and "持续跟踪关注" in result.explanation
+
+
+def test_a_guarantee_problem_includes_even_without_income_risk():
+    result = _classify(5000, risk_types=[], guarantee_problems=["住房安全"])
+    assert result.include and result.category == "marginal"
+
+
+def test_exclusions_come_first_with_their_reason():
+    result = _classify(3000, exclusions=["有登记企业"])
+    assert not result.include and "有登记企业" in result.explanation
