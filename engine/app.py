@@ -26,6 +26,9 @@ class DemoClock:
         setting = db.session.get(AppSetting, DEMO_CLOCK_SETTING)
         return datetime.fromisoformat(setting.value) if setting else SystemClock().now()
 
+    def is_set(self) -> bool:
+        return db.session.get(AppSetting, DEMO_CLOCK_SETTING) is not None
+
     def set(self, at: datetime) -> None:
         setting = db.session.get(AppSetting, DEMO_CLOCK_SETTING) or AppSetting(key=DEMO_CLOCK_SETTING)
         setting.value = at.isoformat()

@@ -316,15 +316,15 @@ def clock_show() -> None:
 @click.option("--to", "to", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), help="a China Standard Time moment")
 @_with_app
 def clock_advance(days: int, hours: int, to: datetime | None) -> None:
-    """Move the demo clock forward, then fire every timer due by then."""
+    """Move the demo clock forward (the first time: to any moment), then fire every timer due by then."""
     from .cases import wake_due
 
     demo = get_clock()
     if not isinstance(demo, DemoClock):
         raise click.UsageError("只有演示时钟（FANGPIN_CLOCK=demo）可以调整")
     target = to.replace(tzinfo=CST) if to else demo.now() + timedelta(days=days, hours=hours)
-    if target < demo.now():
-        raise click.UsageError("时钟只能向前调整")
+    if demo.is_set() and target < demo.now():
+        raise click.UsageError("时钟只能向前调整（首次设置演示时钟时可以设为任意时间）")
     demo.set(target)
     db.session.commit()
     click.echo(f"现在是 {_local(target)}；触发了 {wake_due(target, demo)} 个案件的定时器")

@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from .case_functions import local_date
-from .cases import complete_task, open_identification
-from .clock import Clock
+from .cases import complete_task, open_identification, wake_due
+from .clock import Clock, FixedClock
 from .config import project_dir
 from .db import db
 from .households import register_household
-from .models import Household, Jurisdiction, User
+from .models import Case, Household, HumanTask, Jurisdiction, User
 from .policy import load_policy_file
+from .roles import all_roles
 from .tasks import list_ready
 from .transaction import transaction
 
@@ -100,3 +101,59 @@ def _demo_cases(clock: Clock) -> int:
                             "risk_description": "户主因病住院，医疗支出较大", "risk_types": ["illness"]},
                   "huaping_cun", clock)
     return 2
+
+
+def sample_form_data(form: str, today: date) -> dict:
+    """Plausible, valid data for each task form (demo runs, benchmarks and tests)."""
+    d = today.isoformat()
+    return {
+        "identification_apply.json": {"applied_on": d, "all_members_signed": True, "risk_description": "户主因病住院",
+                                      "risk_types": ["illness"]},
+        "household_verification.json": {
+            "verified_on": d, "risk_types": ["illness"], "exclusions": [], "guarantees": {},
+            "income": {"household_size": 3, "wages": 12000, "business_income": 3000, "property_income": 0,
+                       "transfer_income": 600, "business_expenses": 600}},
+        "democratic_appraisal.json": {"appraised_on": d, "participants": 15, "decision": "approve"},
+        "post_publicity.json": {"posted_on": d, "place": "村务公开栏"},
+        "verify_objection.json": {"verified_on": d, "objection_finding": "dismissed", "reason": "经核实，异议不成立"},
+        "review_decision.json": {"reviewed_on": d, "visited": True, "decision": "approve"},
+        "information_comparison.json": {"compared_on": d, "decision": "approve"},
+        "county_approval.json": {"decided_on": d, "decision": "approve"},
+        "announcement.json": {"announced_on": d},
+        "assistance_plan.json": {"responsible_person": "王帮扶", "plan_publicized_on": d,
+                                 "measures": [{"category": "产业帮扶", "item": "种植业"}]},
+        "system_entry.json": {"entered_on": d},
+    }[form]
+
+
+def official_for(role_key: str, case: Case) -> User:
+    """A login holding ``role_key`` at the case's level of that role."""
+    role = all_roles()[role_key]
+    place = case.jurisdiction.ancestor_at(role.level)
+    users = db.session.scalars(select(User).filter_by(jurisdiction_id=place.id))
+    found = next((u for u in users if role_key in u.roles), None)
+    if found is None:
+        raise LookupError(f"no demo login with role {role_key} in {place.full_name}")
+    return found
+
+
+def drive_case(case_id: int, clock: FixedClock, until: str | None = None, max_steps: int = 100) -> list[tuple[str, str]]:
+    """Complete each ready task with sample data and move the clock to each next timer, until the case
+    ends (or the step ``until`` is done). Returns ``[(step, role)]`` in the order done."""
+    done: list[tuple[str, str]] = []
+    for _ in range(max_steps):
+        case = db.session.get(Case, case_id)
+        db.session.refresh(case)
+        row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY").order_by(HumanTask.id))
+        if row is not None:
+            data = sample_form_data(row.form, local_date(clock.now()))
+            complete_task(row.id, data, official_for(row.role, case).username, clock)
+            done.append((row.name, row.role))
+            if row.name == until:
+                return done
+        elif case.status == "running" and case.next_wakeup_at is not None:
+            clock.set(max(clock.now(), case.next_wakeup_at))
+            wake_due(clock.now(), clock)
+        else:
+            return done
+    raise RuntimeError(f"case {case_id} did not finish in {max_steps} steps")

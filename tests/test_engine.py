@@ -1,7 +1,7 @@
 """The engine's refusals and guarantees: forms, deployment, versions, permissions, timers, audit, policy."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -85,9 +85,8 @@ def test_a_broken_diagram_is_refused_naming_the_element_and_the_running_version_
                                                                                        expected):
     before = latest_version("identification")
     library = [s for s in read_directory(PROCESSES) if s.file_name != "identification.bpmn"]
-    with pytest.raises(DiagramInvalid) as refused:
-        with transaction():
-            deploy([_broken("identification.bpmn", old, new), *library], "editor", clock.now())
+    with pytest.raises(DiagramInvalid) as refused, transaction():
+        deploy([_broken("identification.bpmn", old, new), *library], "editor", clock.now())
     assert expected in str(refused.value)
     assert latest_version("identification").id == before.id
     assert _count(ProcessVersion) == 3
@@ -128,7 +127,7 @@ def test_a_timer_fires_once_when_due(app, clock):
     _run(world, clock, until="张贴村级公示")
     case = db.session.get(Case, world["case_id"])
     due = case.next_wakeup_at
-    assert due == datetime(2026, 9, 25, 16, 0, tzinfo=timezone.utc)  # 5 days from 09-20, 24:00 CST
+    assert due == datetime(2026, 9, 25, 16, 0, tzinfo=UTC)  # 5 days from 09-20, 24:00 CST
     clock.set(due - timedelta(seconds=1))
     assert wake_due(clock.now(), clock) == 0
     clock.set(due)

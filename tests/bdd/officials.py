@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
 from engine.db import db
-from engine.models import Case, Household, Jurisdiction, User
-from engine.roles import all_roles
+from engine.models import Household, Jurisdiction
 
 ROLE_WORDS = {
     "村干部": "village_cadre", "乡镇干部": "township_officer", "镇干部": "township_officer",
@@ -17,14 +15,6 @@ ROLE_WORDS = {
 }  # fmt: skip
 VILLAGES = {"沙河村": "360702101201", "华坪村": "360702101202", "诸由观村": "370681104201", "新华村": "210321100201"}
 _ids = itertools.count(1)
-
-
-def official(role_word: str, case: Case) -> User:
-    """The demo login holding ``role_word``'s role at the case's level."""
-    role = all_roles()[ROLE_WORDS[role_word]]
-    place = case.jurisdiction.ancestor_at(role.level)
-    users = db.session.scalars(select(User).filter_by(jurisdiction_id=place.id))
-    return next(u for u in users if role.key in u.roles)
 
 
 def village(name: str) -> Jurisdiction:
@@ -47,26 +37,3 @@ def household_named(head: str) -> Household:
     from engine.models import Member
 
     return db.session.scalar(select(Household).join(Member).where(Member.name == head, Member.relation_to_head == "户主"))
-
-
-def default_form(form: str, today: date) -> dict[str, Any]:
-    """Plausible, valid data for each form (a step may override fields)."""
-    d = today.isoformat()
-    return {
-        "identification_apply.json": {"applied_on": d, "all_members_signed": True, "risk_description": "户主因病住院",
-                                      "risk_types": ["illness"]},
-        "household_verification.json": {
-            "verified_on": d, "risk_types": ["illness"], "exclusions": [], "guarantees": {},
-            "income": {"household_size": 3, "wages": 12000, "business_income": 3000, "property_income": 0,
-                       "transfer_income": 600, "business_expenses": 600}},
-        "democratic_appraisal.json": {"appraised_on": d, "participants": 15, "decision": "approve"},
-        "post_publicity.json": {"posted_on": d, "place": "村务公开栏"},
-        "verify_objection.json": {"verified_on": d, "objection_finding": "dismissed", "reason": "经核实，异议不成立"},
-        "review_decision.json": {"reviewed_on": d, "visited": True, "decision": "approve"},
-        "information_comparison.json": {"compared_on": d, "decision": "approve"},
-        "county_approval.json": {"decided_on": d, "decision": "approve"},
-        "announcement.json": {"announced_on": d},
-        "assistance_plan.json": {"responsible_person": "王帮扶", "plan_publicized_on": d,
-                                 "measures": [{"category": "产业帮扶", "item": "种植业"}]},
-        "system_entry.json": {"entered_on": d},
-    }[form]

@@ -15,11 +15,13 @@ from engine import cases
 from engine.case_functions import local_date
 from engine.cases import case_history, close_publicity, complete_task, open_identification, raise_objection, wake_due
 from engine.db import db
+from engine.demo import drive_case, official_for
+from engine.demo import sample_form_data as default_form
 from engine.deployment import SPECS
 from engine.errors import ConflictError, FangpinError
 from engine.households import register_household
 from engine.models import AuditEvent, Case, HumanTask, Notice
-from tests.bdd.officials import ROLE_WORDS, default_form, household_data, household_named, official
+from tests.bdd.officials import ROLE_WORDS, household_data, household_named
 from tests.conftest import make_app
 
 scenarios("identification.feature")
@@ -54,32 +56,18 @@ def _ready(case: Case) -> list[HumanTask]:
 
 def _complete(world, clock, row: HumanTask, overrides: dict | None = None, role_word: str | None = None) -> None:
     data = {**default_form(row.form, _today(clock)), **(overrides or {})}
-    user = official(role_word, row.case) if role_word else _official_for_role(row)
+    user = official(role_word, row.case)
     complete_task(row.id, data, user.username, clock)
     world["done"].append((row.name, row.role))
 
 
-def _official_for_role(row: HumanTask):
-    word = next(w for w, key in ROLE_WORDS.items() if key == row.role)
-    return official(word, row.case)
+def official(role_word: str, case: Case):
+    return official_for(ROLE_WORDS[role_word], case)
 
 
 def _run(world, clock, until: str | None = None) -> None:
-    """Complete ready tasks with default data and let time pass to each next timer, until the case ends."""
-    for _ in range(100):
-        case = _case(world)
-        db.session.refresh(case)
-        ready = _ready(case)
-        if ready:
-            _complete(world, clock, ready[0])
-            if until and world["done"][-1][0] == until:
-                return
-        elif case.status == "running" and case.next_wakeup_at is not None:
-            clock.set(max(clock.now(), case.next_wakeup_at))
-            wake_due(clock.now(), clock)
-        else:
-            return
-    raise AssertionError("the case did not finish in 100 steps")
+    """Complete ready tasks with sample data and let time pass to each next timer, until the case ends."""
+    world["done"] += drive_case(world["case_id"], clock, until)
 
 
 def _task(case: Case, step: str) -> HumanTask | None:

@@ -1,0 +1,76 @@
+"""The ``fangpin`` command, as an official uses it: set up, register, open, list, complete, move the clock."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+
+
+@pytest.fixture
+def fangpin(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("FANGPIN_CLOCK", "demo")
+    monkeypatch.setenv("FANGPIN_INSTANCE", str(tmp_path))
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        assert (result.exit_code == 0) == ok, result.output
+        return result.output
+
+    run("init")
+    run("clock", "advance", "--to", "2026-09-20T09:00")
+    return run
+
+
+def _task_ids(output: str) -> list[int]:
+    return [int(n) for n in re.findall(r"^#(\d+)", output, re.MULTILINE)]
+
+
+def test_an_identification_step_by_step(fangpin, tmp_path):
+    fangpin("init", "--demo")
+    household = {"village": "360702101201", "is_formerly_poor": True, "members": [
+        {"name": "测试户主", "id_number": "360702198001010999", "relation_to_head": "户主"}]}
+    (tmp_path / "h.json").write_text(json.dumps(household, ensure_ascii=False), encoding="utf-8")
+    out = fangpin("--as", "shahe_cun", "household", "register", "--file", str(tmp_path / "h.json"))
+    number = re.search(r"已登记农户 (\d+)", out).group(1)
+    out = fangpin("--as", "shahe_cun", "case", "open", "--household", number, "--channel", "petition",
+                  "--lead-date", "2026-09-20")
+    case_id = re.search(r"id (\d+)", out).group(1)
+    listing = fangpin("--as", "shahe_cun", "task", "list")
+    task = next(line for line in listing.splitlines() if "测试户主" in line)
+    assert "受理申请并签署承诺授权书" in task and "2026-10-05 24:00" in task  # 15 days from the lead
+    task_id = _task_ids(task)[0]
+    out = fangpin("--as", "shahe_cun", "task", "complete", str(task_id), "--data",
+                  '{"applied_on": "2026-09-20", "all_members_signed": false}', ok=False)
+    assert "all_members_signed" in out and "risk_description" in out and "必填" in out
+    fangpin("--as", "shahe_cun", "task", "complete", str(task_id), "--data",
+            '{"applied_on": "2026-09-20", "all_members_signed": true, "risk_description": "因病"}')
+    assert "入户核实" in fangpin("--as", "shahe_zhen", "task", "list")
+    out = fangpin("--as", "shahe_zhen", "task", "complete", str(task_id), "--data", "{}", ok=False)
+    assert "不能再次办理" in out
+    history = fangpin("case", "show", case_id)
+    assert "case_opened" in history and "task_completed" in history and "shahe_cun" in history
+
+
+def test_wrong_user_and_unknown_things_are_refused(fangpin):
+    assert "任务 1 不存在" in fangpin("--as", "nobody", "task", "complete", "1", "--data", "{}", ok=False)
+    out = fangpin("household", "show", "999", ok=False)
+    assert "农户 999 不存在" in out
+
+
+def test_the_demo_clock_moves_forward_only(fangpin):
+    assert "2026-09-20 09:00" in fangpin("clock", "show")
+    assert "2026-09-22 09:00" in fangpin("clock", "advance", "--days", "2")
+    assert "只能向前" in fangpin("clock", "advance", "--to", "2026-09-01T00:00", ok=False)
+
+
+def test_deployed_versions_are_listed(fangpin):
+    out = fangpin("process", "list")
+    assert {"identification v1", "identification_longkou v1", "identification_zhanggong_2021 v1"} <= {
+        " ".join(line.split()[:2]) for line in out.splitlines()}
