@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from timers.functions import DIAGRAM_FUNCTIONS
+from timers.calendar import Deadline
+from timers.functions import recording_functions
 
 from . import audit
 from .classification import CATEGORY_NAMES, classify
@@ -47,6 +48,7 @@ class CaseContext:
     case: Case
     actor: str
     clock: Clock
+    deadlines: list[Deadline] = field(default_factory=list)  # every deadline computed in this run
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -56,8 +58,10 @@ class CaseContext:
 
     def functions(self) -> dict[str, Callable[..., Any]]:
         return {
-            **DIAGRAM_FUNCTIONS,
+            **recording_functions(self.deadlines),
             "today": self.today,
+            "start_case_deadline": self.start_case_deadline,
+            "meet_case_deadline": self.meet_case_deadline,
             "assess_household": self.assess_household,
             "notify_household": self.notify_household,
             "record_outcome": self.record_outcome,
@@ -69,6 +73,23 @@ class CaseContext:
     def today(self) -> str:
         """Today's date (China Standard Time), ISO."""
         return local_date(self.now()).isoformat()
+
+    def start_case_deadline(self, label: str, due: str) -> bool:
+        """The procedure's overall limit (e.g. 15 days from the lead): the case is overdue after ``due``
+        unless :meth:`meet_case_deadline` was called before. It never stops the procedure."""
+        from .deadlines import record_deadline
+
+        case = self.case
+        case.due_at, case.deadline_label = datetime.fromisoformat(due), str(label)
+        record_deadline(case.id, "case", case.deadline_label, case.due_at, self.deadlines, self.now())
+        audit.record(self.now(), self.actor, "case_deadline", case_id=case.id, label=label, due_at=case.due_at)
+        return True
+
+    def meet_case_deadline(self) -> bool:
+        """The case reached the point its overall limit is about (e.g. identification decided)."""
+        if self.case.deadline_met_at is None:
+            self.case.deadline_met_at = self.now()
+        return True
 
     def assess_household(self, income: dict, risk_types: list, exclusions: list | None = None,
                          guarantees: dict | None = None) -> dict:

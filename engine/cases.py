@@ -18,6 +18,7 @@ from . import audit
 from .case_functions import CaseContext, local_date, plain_json
 from .clock import Clock
 from .db import db
+from .deadlines import record_deadline, recorded_timers
 from .deployment import latest_version
 from .errors import ConflictError, NotFound, PermissionDenied, RuleViolation
 from .forms import validate_form
@@ -55,10 +56,22 @@ def _save(ctx: CaseContext, workflow, engine) -> None:
     if workflow.is_completed() and case.status == "running":
         case.status, case.closed_at = "completed", now
         audit.record(now, ctx.actor, "case_closed", case_id=case.id, outcome=case.outcome)
-    for task in sync_tasks(case, workflow, engine, now):
+    _record_timers(ctx, workflow)
+    for task in sync_tasks(ctx, workflow, engine, now):
         db.session.flush()
         audit.record(now, ctx.actor, "task_ready", case_id=case.id, task_id=task.id, step=task.name,
                      role=task.role, due_at=task.due_at)
+
+
+def _record_timers(ctx: CaseContext, workflow) -> None:
+    known = recorded_timers(ctx.case.id)
+    for task, due in waiting_timers(workflow):
+        if str(task.id) not in known:
+            publicity = task.data.get("publicity") if task.workflow.spec.name == PUBLICITY_PROCESS else None
+            label = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+            if publicity:
+                label = f"{publicity.get('level', '')}公示{publicity.get('days', '')}天（{publicity.get('posted_on', '')}张贴）"
+            record_deadline(ctx.case.id, "timer", label, due, ctx.deadlines, ctx.now(), timer_uuid=str(task.id))
 
 
 # -- opening a case -------------------------------------------------------------------------------

@@ -237,7 +237,10 @@ class Case(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(30))
     outcome_reason: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # the procedure's overall limit
+    deadline_label: Mapped[str | None] = mapped_column(String(200))
+    deadline_met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_wakeup_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     state_json: Mapped[str] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -265,12 +268,37 @@ class HumanTask(db.Model):
     form: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     form_data: Mapped[dict | None] = mapped_column(JSON)
 
     case: Mapped[Case] = relationship()
     jurisdiction: Mapped[Jurisdiction] = relationship()
+
+
+class CaseDeadline(db.Model):
+    """Every deadline computed for a case (期限): what it is, when it ends, and how it was computed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(10))  # case | task | timer
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    timer_uuid: Mapped[str | None] = mapped_column(String(36))
+    label: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    data_version: Mapped[str] = mapped_column(String(120), default="")
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SchedulerLease(db.Model):
+    """Which scheduler process may fire timers (a lease renewed on every sweep)."""
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(db.Model):

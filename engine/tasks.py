@@ -9,7 +9,9 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from .case_functions import CaseContext
 from .db import db
+from .deadlines import record_deadline
 from .models import Case, HumanTask, Jurisdiction
 from .roles import role_for_lane
 from .runtime import ready_human_tasks
@@ -17,16 +19,25 @@ from .scripting import DiagramScriptEngine
 from .validation import DUE_PROPERTY, FORM_PROPERTY
 
 
-def sync_tasks(case: Case, workflow, engine: DiagramScriptEngine, now: datetime) -> list[HumanTask]:
-    """Bring the projection of ``case`` in line with its workflow; return the newly ready tasks."""
+def sync_tasks(ctx: CaseContext, workflow, engine: DiagramScriptEngine, now: datetime) -> list[HumanTask]:
+    """Bring the projection of the case in line with its workflow; return the newly ready tasks."""
+    case = ctx.case
     rows = {r.task_uuid: r for r in db.session.scalars(select(HumanTask).filter_by(case_id=case.id, state="READY"))}
     ready = {str(t.id): t for t in ready_human_tasks(workflow)}
     for uid, row in rows.items():
         if uid not in ready:
             task = workflow.get_task_from_id(_uuid(uid))
             row.state = TaskState.get_name(task.state) if task is not None else "CANCELLED"
-    created = [_project(case, task, engine, now) for uid, task in ready.items() if uid not in rows]
-    db.session.add_all(created)
+    created = []
+    for uid, task in ready.items():
+        if uid not in rows:
+            ctx.deadlines.clear()
+            row = _project(case, task, engine, now)
+            db.session.add(row)
+            if row.due_at is not None:
+                db.session.flush()
+                record_deadline(case.id, "task", row.name, row.due_at, ctx.deadlines, now, task_id=row.id)
+            created.append(row)
     return created
 
 

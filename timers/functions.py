@@ -84,3 +84,24 @@ DIAGRAM_FUNCTIONS: dict[str, Callable[..., str]] = {
     "months_from": months_from,
     "monthly_deadline": monthly_deadline,
 }
+
+
+_KINDS = {"working_days_from": "working_days", "days_from": "days", "months_from": "months",
+          "monthly_deadline": "monthly_day"}
+
+
+def recording_functions(sink: list[Deadline]) -> dict[str, Callable[..., str]]:
+    """The diagram functions, each also appending the full :class:`Deadline` it computed to ``sink``
+    (so that the engine can keep every deadline with its explanation and calendar data version)."""
+
+    def make(name: str, kind: str) -> Callable[..., str]:
+        def compute(start: DateLike, n: int | str, extend_over_holidays: bool = False) -> str:
+            deadline = explain(kind, start, n, extend_over_holidays=extend_over_holidays)
+            sink.append(deadline)
+            return _due(deadline)
+
+        compute.__name__ = name
+        compute.__doc__ = DIAGRAM_FUNCTIONS[name].__doc__
+        return compute
+
+    return {name: make(name, kind) for name, kind in _KINDS.items()}

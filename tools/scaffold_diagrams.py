@@ -201,6 +201,11 @@ REJECT_SCRIPT = (
     'notify_household("防返贫监测对象识别结果告知", "您户的监测对象识别申请未予纳入。理由：" + reason + "。如有异议，可向村委会或乡镇反映。")\n'
     'release_household("key_attention" if assessment.get("include") is False and risk_types else "ordinary", reason)'
 )
+CASE_LIMIT_SCRIPT = (
+    'if "limit_days" in policy:\n'
+    '    start_case_deadline("识别纳入时限：自发现之日起" + str(policy["limit_days"]) + "天内完成识别", '
+    'days_from(lead_date, policy["limit_days"]))'
+)
 IDENTIFIED_SCRIPT = (
     'record_outcome("identified", "认定为" + category_name(category))\n'
     'mark_monitored(category, identified_on)\n'
@@ -234,7 +239,8 @@ def _tail(p: Process, gw_ok: str, lanes: dict[str, str], col: int, approve_lane:
           identified_from: str = "decided_on") -> str:
     """After approval: assistance plan and system entry in parallel, then identified. Returns the split id."""
     p.add("script", "set_identified", "确定识别日期", approve_lane, col,
-          script=f'identified_on = {identified_from}\ncategory = county_category or assessment["category"]')
+          script=f'identified_on = {identified_from}\ncategory = county_category or assessment["category"]\n'
+                 'meet_case_deadline()')
     p.flow(gw_ok, "set_identified", "通过", 'decision == "approve"')
     p.add("and", "split", "", approve_lane, col + 1)
     p.add("user", "assistance_plan", "制定帮扶计划并在村内公示", lanes["village"], col + 2, form="assistance_plan.json",
@@ -257,17 +263,18 @@ def _tail(p: Process, gw_ok: str, lanes: dict[str, str], col: int, approve_lane:
 def _front(p: Process, lanes: dict[str, str], verify_lane: str, verify_due: str, verify_name: str) -> int:
     """start → apply → verify → assess → eligible? Returns the next free column."""
     p.add("start", "start", "发现风险线索", lanes["village"], 0)
-    p.add("user", "apply", "受理申请并签署承诺授权书", lanes["village"], 1, form="identification_apply.json", due=LIMIT,
+    p.add("script", "case_limit", "识别时限（自发现之日起）", lanes["village"], 1, script=CASE_LIMIT_SCRIPT)
+    p.add("user", "apply", "受理申请并签署承诺授权书", lanes["village"], 2, form="identification_apply.json", due=LIMIT,
           instructions="农户提出申请，全体家庭成员签署承诺授权书。")
-    p.add("user", "verify", verify_name, verify_lane, 2, form="household_verification.json", due=verify_due,
+    p.add("user", "verify", verify_name, verify_lane, 3, form="household_verification.json", due=verify_due,
           instructions="入户核实家庭成员、收入（近12个月）、三保障和饮水安全情况，勾选原则上不纳入情形。")
-    p.add("script", "assess", "测算收入并认定类别", verify_lane, 3,
+    p.add("script", "assess", "测算收入并认定类别", verify_lane, 4,
           script=('assessment = assess_household(income, risk_types, exclusions, guarantees)\n'
                   'decision = "approve" if assessment["include"] else "reject"\n'
                   'reason = assessment["explanation"]\ncounty_category = None'))
-    p.add("xor", "eligible", "符合纳入条件？", verify_lane, 4)
-    p.chain("start", "apply", "verify", "assess", "eligible")
-    return 5
+    p.add("xor", "eligible", "符合纳入条件？", verify_lane, 5)
+    p.chain("start", "case_limit", "apply", "verify", "assess", "eligible")
+    return 6
 
 
 def _reject_end(p: Process, lane: str, col: int) -> str:
@@ -380,7 +387,7 @@ def identification_longkou() -> Process:
     p.flow(gw2, post, "通过", 'decision == "approve"')
     p.flow(pgw, rej, "异议成立", 'publicity_result == "objection_upheld"')
     p.add("script", "set_identified", "确定识别日期", lanes["county"], col + 9,
-          script='county_category = None\ncategory = assessment["category"]')
+          script='county_category = None\ncategory = assessment["category"]\nmeet_case_deadline()')
     p.add("user", "system_entry", "市扶贫办录入系统", lanes["county"], col + 10, form="system_entry.json",
           instructions="公示无异议后录入系统；录入日期即识别日期。")
     p.add("script", "identified_date", "录入日期为识别日期", lanes["county"], col + 11, script="identified_on = entered_on")
