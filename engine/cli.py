@@ -101,8 +101,58 @@ def run(host: str, port: int) -> None:
     from web import create_app
 
     app = create_app()
-    start_scheduler(app)
-    app.run(host=host, port=port, use_reloader=False)
+    scheduler_ = start_scheduler(app)
+    try:
+        app.run(host=host, port=port, use_reloader=False)
+    finally:
+        scheduler_.stop()
+
+
+@main.command()
+@click.option("--sweep-seconds", default=30, type=int)
+def scheduler(sweep_seconds: int) -> None:
+    """Run only the timer scheduler (another one against the same database waits as a standby)."""
+    import signal
+    import threading
+
+    from timers.scheduler import TimerScheduler
+
+    logging.getLogger().setLevel(logging.INFO)
+    app = create_engine_app()
+    running = TimerScheduler(app, sweep_seconds=sweep_seconds).start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    running.stop()
+
+
+@main.command()
+@click.option("--jurisdiction", "code", help="jurisdiction code (default: the acting user's)")
+@click.option("--procedure", help="e.g. identification")
+@click.option("--step", help="a step name")
+@click.pass_context
+@_with_app
+def overdue(ctx: click.Context, code: str | None, procedure: str | None, step: str | None) -> None:
+    """Overdue tasks and cases in a jurisdiction and below (逾期), most overdue first."""
+    from .overdue import counts_by_child, overdue_cases, overdue_tasks
+
+    user = db.session.scalar(select(User).filter_by(username=ctx.obj.get("user") or ""))
+    jurisdiction = db.session.scalar(select(Jurisdiction).filter_by(code=code)) if code else (user and user.jurisdiction)
+    if jurisdiction is None:
+        raise click.UsageError("请指定 --jurisdiction 代码或 --as 用户名")
+    now = get_clock().now()
+    cases_ = overdue_cases(jurisdiction, now, procedure)
+    tasks_ = overdue_tasks(jurisdiction, now, procedure, step)
+    click.echo(f"{jurisdiction.full_name}：逾期案件 {len(cases_)} 件，逾期任务 {len(tasks_)} 项（{_local(now)}）")
+    for name, n in counts_by_child(jurisdiction, cases_ + tasks_).items():
+        click.echo(f"  {name}: {n}")
+    for item in cases_ + tasks_:
+        kind = "案件" if item.kind == "case" else "任务"
+        click.echo(f"{kind} {item.case_number}  {item.household}  {item.jurisdiction}  {item.step}  "
+                   f"期限 {_local(item.due_at)}  逾期 {item.days_overdue} 天")
 
 
 # -- households -----------------------------------------------------------------------------------

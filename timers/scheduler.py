@@ -1,38 +1,132 @@
-"""The timer scheduler (定时任务): an APScheduler job that fires every due BPMN timer.
+"""The timer scheduler (定时器调度): fires BPMN timers and marks overdue work.
 
-The database is the source of truth (``case.next_wakeup_at``); the job sweeps it, so timers that
-fell due while the system was down fire on the first sweep after start.
+The application database is the source of truth: ``case.next_wakeup_at`` (indexed) says when each case
+must wake, and task and case due dates say what becomes overdue. A periodic sweep wakes everything due
+— so whatever fell due while the system was down fires on the first sweep after start, once — and
+APScheduler date jobs wake cases due before the next sweep at their exact time. Only the process holding
+the database lease acts; another scheduler started against the same database waits and takes over when
+the lease expires.
 """
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+import os
+import socket
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
 from flask import Flask
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine.app import DemoClock, get_clock
+from engine.cases import wake_due
+from engine.db import db
+from engine.models import Case, SchedulerLease
+from engine.overdue import mark_overdue
 
 log = logging.getLogger(__name__)
 
-SWEEP_SECONDS = 30
+LEASE = "timers"
 
 
-def sweep(app: Flask) -> int:
-    """Fire every timer due now; return the number of cases woken."""
-    from engine.app import get_clock
-    from engine.cases import wake_due
-
-    with app.app_context():
-        clock = get_clock()
-        woken = wake_due(clock.now(), clock)
-    if woken:
-        log.info("woke %s cases", woken)
-    return woken
+def _real_now() -> datetime:
+    """Leases are about processes being alive: always real time, never the demo clock."""
+    return datetime.now(UTC)
 
 
-def start_scheduler(app: Flask, seconds: int = SWEEP_SECONDS) -> BackgroundScheduler:
-    """Start the sweep in a background thread (first run at once)."""
-    scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
-    scheduler.add_job(sweep, "interval", seconds=seconds, args=[app], id="sweep", max_instances=1, coalesce=True,
-                      misfire_grace_time=None, next_run_time=datetime.now(UTC))
-    scheduler.start()
-    return scheduler
+def acquire_lease(owner: str, ttl: timedelta, now: datetime | None = None) -> bool:
+    """Take or renew the scheduler lease; False if another live process holds it."""
+    now = now or _real_now()
+    taken = db.session.execute(
+        update(SchedulerLease)
+        .where(SchedulerLease.name == LEASE, or_(SchedulerLease.owner == owner, SchedulerLease.expires_at < now))
+        .values(owner=owner, expires_at=now + ttl)
+    ).rowcount
+    if taken:
+        db.session.commit()
+        return True
+    if db.session.get(SchedulerLease, LEASE) is not None:
+        db.session.rollback()
+        return False
+    try:
+        db.session.add(SchedulerLease(name=LEASE, owner=owner, expires_at=now + ttl))
+        db.session.commit()
+        return True
+    except IntegrityError:
+        db.session.rollback()
+        return False
+
+
+def release_lease(owner: str) -> None:
+    db.session.execute(update(SchedulerLease).where(SchedulerLease.name == LEASE, SchedulerLease.owner == owner)
+                       .values(expires_at=datetime(2000, 1, 1, tzinfo=UTC)))
+    db.session.commit()
+
+
+class TimerScheduler:
+    """One scheduler process: a sweep every ``sweep_seconds`` plus exact-time wake-ups in between."""
+
+    def __init__(self, app: Flask, sweep_seconds: int = 30, lease_seconds: int = 90, owner: str | None = None):
+        self.app = app
+        self.sweep_seconds = sweep_seconds
+        self.ttl = timedelta(seconds=lease_seconds)
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.leader = False
+        self._aps: BackgroundScheduler | None = None
+
+    def tick(self) -> int:
+        """Sweep once if this process holds the lease; return the cases woken."""
+        with self.app.app_context():
+            self.leader = acquire_lease(self.owner, self.ttl)
+            if not self.leader:
+                log.debug("another scheduler holds the lease; waiting")
+                return 0
+            clock = get_clock()
+            now = clock.now()
+            woken = wake_due(now, clock)
+            overdue = mark_overdue(now)
+            if woken or overdue:
+                log.info("sweep: woke %s cases, %s newly overdue", woken, overdue)
+            if not isinstance(clock, DemoClock):
+                self._schedule_exact(now)
+            return woken
+
+    def _schedule_exact(self, now: datetime) -> None:
+        if self._aps is None:
+            return
+        horizon = now + timedelta(seconds=self.sweep_seconds)
+        soon = db.session.execute(select(Case.id, Case.next_wakeup_at).where(
+            Case.status == "running", Case.next_wakeup_at > now, Case.next_wakeup_at <= horizon)).all()
+        for case_id, due in soon:
+            self._aps.add_job(self._wake_exact, DateTrigger(run_date=due), id=f"wake-{case_id}",
+                              replace_existing=True, misfire_grace_time=None, coalesce=True)
+
+    def _wake_exact(self) -> None:
+        with self.app.app_context():
+            if self.leader:
+                clock = get_clock()
+                wake_due(clock.now(), clock)
+
+    def start(self) -> TimerScheduler:
+        self._aps = BackgroundScheduler(timezone="Asia/Shanghai")
+        self._aps.add_job(self.tick, "interval", seconds=self.sweep_seconds, id="sweep", max_instances=1,
+                          coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(UTC))
+        self._aps.start()
+        log.info("timer scheduler %s started (sweep every %s s)", self.owner, self.sweep_seconds)
+        return self
+
+    def stop(self) -> None:
+        if self._aps is not None:
+            self._aps.shutdown(wait=True)
+            self._aps = None
+        with self.app.app_context():
+            release_lease(self.owner)
+        self.leader = False
+
+
+def start_scheduler(app: Flask, sweep_seconds: int = 30) -> TimerScheduler:
+    """Start the scheduler in this process (the run command does this beside the web app)."""
+    return TimerScheduler(app, sweep_seconds=sweep_seconds).start()
