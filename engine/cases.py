@@ -25,7 +25,7 @@ from .forms import validate_form
 from .models import AuditEvent, Case, HumanTask, Notice, User
 from .policy import resolve, resolve_group
 from .roles import all_roles
-from .runtime import advance, dump_workflow, load_workflow, new_workflow, next_wakeup, waiting_timers
+from .runtime import advance, dump_workflow, load_workflow, new_workflow, next_wakeup, timer_label, waiting_timers
 from .tasks import sync_tasks
 from .transaction import transaction
 
@@ -68,7 +68,7 @@ def _record_timers(ctx: CaseContext, workflow) -> None:
     for task, due in waiting_timers(workflow):
         if str(task.id) not in known:
             publicity = task.data.get("publicity") if task.workflow.spec.name == PUBLICITY_PROCESS else None
-            label = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+            label = timer_label(task)
             if publicity:
                 label = f"{publicity.get('level', '')}公示{publicity.get('days', '')}天（{publicity.get('posted_on', '')}张贴）"
             record_deadline(ctx.case.id, "timer", label, due, ctx.deadlines, ctx.now(), timer_uuid=str(task.id))
@@ -232,7 +232,7 @@ def _wake(case_id: int, actor: str, clock: Clock) -> None:
         ctx = CaseContext(case, actor, clock)
         engine = ctx.script_engine()
         workflow = load_workflow(case, engine)
-        fired = [{"timer": t.task_spec.bpmn_name or t.task_spec.bpmn_id, "due": due,
+        fired = [{"timer": timer_label(t), "due": due,
                   **({"publicity": t.data.get("publicity")} if t.workflow.spec.name == PUBLICITY_PROCESS else {})}
                  for t, due in waiting_timers(workflow) if due <= clock.now()]
         advance(workflow, clock)
@@ -329,7 +329,7 @@ def case_history(case_id: int) -> CaseHistory:
     waiting = []
     if case.status == "running":
         workflow = load_workflow(case, CaseContext(case, "system", _NoClock()).script_engine())
-        waiting = [(t.task_spec.bpmn_name or t.task_spec.bpmn_id, due) for t, due in waiting_timers(workflow)]
+        waiting = [(timer_label(t), due) for t, due in waiting_timers(workflow)]
     return CaseHistory(case, audit.for_case(case_id), tasks_of_case(case_id), notices, waiting)
 
 

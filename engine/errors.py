@@ -43,3 +43,7 @@ class DiagramInvalid(FangpinError):
 
 class PolicyMissing(FangpinError):
     """A policy parameter (monitoring line, publicity days, ...) is not configured."""
+
+
+class CalendarRefused(FangpinError):
+    """A deadline needs holiday data for a year that is not loaded; nothing was done (never guessed)."""

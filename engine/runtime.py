@@ -96,6 +96,17 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[object, datetime]]:
     return out
 
 
+def timer_label(task) -> str:
+    """The name of the timer a waiting task stands for (for an event-based gateway: its timer branch)."""
+    spec = task.task_spec
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        timer = next((d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)), None)
+        if timer is not None and timer.name:
+            return timer.name
+    return spec.bpmn_name or spec.bpmn_id or spec.name
+
+
 def next_wakeup(workflow: BpmnWorkflow) -> datetime | None:
     dues = [due for _, due in waiting_timers(workflow)]
     return min(dues) if dues else None

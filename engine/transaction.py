@@ -7,8 +7,20 @@ from collections.abc import Iterator
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy.orm.exc import StaleDataError
 
+from timers.calendar import CalendarDataMissing
+
 from .db import db
-from .errors import ConflictError, FangpinError
+from .errors import CalendarRefused, ConflictError, FangpinError
+
+
+def _calendar_cause(exc: BaseException) -> CalendarDataMissing | None:
+    """The missing-calendar error behind a workflow error (a timer or due date that needed it)."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, CalendarDataMissing):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 @contextlib.contextmanager
@@ -20,8 +32,14 @@ def transaction() -> Iterator[None]:
     except StaleDataError as exc:
         db.session.rollback()
         raise ConflictError("该案件已被他人同时办理，请刷新后重试") from exc
+    except CalendarDataMissing as exc:
+        db.session.rollback()
+        raise CalendarRefused(str(exc)) from exc
     except SpiffWorkflowException as exc:
         db.session.rollback()
+        missing = _calendar_cause(exc)
+        if missing is not None:
+            raise CalendarRefused(str(missing)) from exc
         raise FangpinError(f"流程执行出错：{exc}") from exc
     except BaseException:
         db.session.rollback()

@@ -17,6 +17,7 @@ from engine.db import db
 from engine.demo import create_users
 from engine.policy import load_policy_file
 from engine.transaction import transaction
+from tests.pg import pg_app, postgres_url  # noqa: F401 - the PostgreSQL fixtures
 
 logging.getLogger("spiff").setLevel(logging.WARNING)
 

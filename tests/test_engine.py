@@ -121,7 +121,7 @@ def test_the_audit_log_is_append_only(app, clock):
 
 
 def test_a_timer_fires_once_when_due(app, clock):
-    from tests.bdd.test_identification_features import _run  # the default-data driver of the features
+    from tests.bdd.steps import _run  # the default-data driver of the features
 
     world = {"done": [], "case_id": _open_case(clock).id}
     _run(world, clock, until="张贴村级公示")

@@ -18,7 +18,6 @@ from engine.households import register_household
 from engine.models import AuditEvent, Case, Household, HumanTask
 from engine.runtime import load_workflow, next_wakeup
 from tests.bdd.officials import household_data
-from tests.pg import pg_app, postgres_url  # noqa: F401
 
 pytestmark = pytest.mark.postgres
 
@@ -53,7 +52,7 @@ def test_the_database_is_postgresql_with_timestamptz_columns(pg_app):
 
 
 def test_a_whole_identification_case_on_postgresql(pg_app, clock):
-    from tests.bdd.test_identification_features import _run  # the default-data driver of the features
+    from tests.bdd.steps import _run  # the default-data driver of the features
 
     world = {"done": [], "case_id": _open_case(clock, "刘建国").id}
     _run(world, clock, until="张贴村级公示")
@@ -137,6 +136,7 @@ def test_two_officials_completing_one_task_at_once_one_gets_a_conflict(pg_app, c
         t.join(timeout=30)
     assert not any(t.is_alive() for t in threads)
     assert sorted(r.split(":")[0] for r in results) == ["conflict", "ok"], results
+    assert "同时办理" in next(r for r in results if r.startswith("conflict"))  # lost at the optimistic lock
 
     db.session.expire_all()  # the officials worked in other sessions
     case = db.session.get(Case, case_id)

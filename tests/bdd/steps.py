@@ -1,0 +1,389 @@
+"""Shared step definitions of the procedure features (识别纳入 and deadlines), run against the real engine and
+the real diagrams on an SQLite file."""
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+from sqlalchemy import select
+
+from engine import cases
+from engine.case_functions import local_date
+from engine.cases import case_history, close_publicity, complete_task, open_identification, raise_objection, wake_due
+from engine.db import db
+from engine.demo import drive_case, official_for
+from engine.demo import sample_form_data as default_form
+from engine.deployment import SPECS
+from engine.errors import ConflictError, FangpinError
+from engine.households import register_household
+from engine.models import AuditEvent, Case, HumanTask, Notice
+from tests.bdd.officials import ROLE_WORDS, household_data, household_named
+from tests.conftest import make_app
+
+CST = ZoneInfo("Asia/Shanghai")
+CHANNELS = {"农户自主申报": "self_application", "基层干部排查": "cadre_screening", "部门筛查预警": "department_warning",
+            "信访、12317": "petition"}
+KINDS = {"脱贫户": {"is_formerly_poor": True}, "一般农户": {"is_formerly_poor": False},
+         "脱贫享受政策户": {"is_formerly_poor": True, "enjoys_poverty_policy": True}}
+
+
+@pytest.fixture
+def world(app) -> dict[str, Any]:
+    state: dict[str, Any] = {"done": [], "cases": {}}
+    yield state
+    for ctx in reversed(state.get("pushed", [])):
+        db.session.remove()
+        ctx.pop()
+
+
+def _case(world) -> Case:
+    return db.session.get(Case, world["case_id"])
+
+
+def _today(clock) -> date:
+    return local_date(clock.now())
+
+
+def _ready(case: Case) -> list[HumanTask]:
+    return list(db.session.scalars(select(HumanTask).filter_by(case_id=case.id, state="READY").order_by(HumanTask.id)))
+
+
+def _complete(world, clock, row: HumanTask, overrides: dict | None = None, role_word: str | None = None) -> None:
+    data = {**default_form(row.form, _today(clock)), **(overrides or {})}
+    user = official(role_word, row.case)
+    complete_task(row.id, data, user.username, clock)
+    world["done"].append((row.name, row.role))
+
+
+def official(role_word: str, case: Case):
+    return official_for(ROLE_WORDS[role_word], case)
+
+
+def _run(world, clock, until: str | None = None) -> None:
+    """Complete ready tasks with sample data and let time pass to each next timer, until the case ends."""
+    world["done"] += drive_case(world["case_id"], clock, until)
+
+
+def _task(case: Case, step: str) -> HumanTask | None:
+    return next((r for r in _ready(case) if r.name == step), None)
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace(" ", "T")).replace(tzinfo=CST)
+
+
+def end_of(day: str) -> datetime:
+    """24:00 China Standard Time of ``day`` (a period's end)."""
+    return _at(day + " 00:00") + timedelta(days=1)
+
+
+# -- given ----------------------------------------------------------------------------------------
+
+
+@given("系统已初始化，部署了各地的识别流程")
+def system_ready(app) -> None:
+    assert db.session.scalar(select(db.func.count()).select_from(Case)) == 0
+
+
+@given(parsers.parse("今天是 {day}"))
+def today_is(clock, day: str) -> None:
+    clock.set(_at(day + " 09:00"))
+
+
+@given(parsers.parse('{village}登记了一户{kind} "{head}"，家庭 {size:d} 人'))
+def registered(clock, village: str, kind: str, head: str, size: int) -> None:
+    data = household_data(village, head, size, **KINDS[kind])
+    register_household(data, "shahe_cun", clock)
+
+
+# -- when -----------------------------------------------------------------------------------------
+
+
+@when(parsers.parse('村干部以 "{channel}" 渠道为 "{head}" 户立案，发现日期 {lead}'))
+def open_case(world, clock, channel: str, head: str, lead: str) -> None:
+    household = household_named(head)
+    case = open_identification(household.id, CHANNELS[channel], date.fromisoformat(lead), "system", clock)
+    world["case_id"] = case.id
+    world["cases"][head] = case.id
+
+
+@when("各级按默认材料办理，直至办结")
+def run_to_end(world, clock) -> None:
+    _run(world, clock)
+
+
+@when(parsers.parse('各级按默认材料办理，直至 "{step}" 完成'))
+def run_until(world, clock, step: str) -> None:
+    _run(world, clock, until=step)
+
+
+@when(parsers.parse('{role}办理 "{step}"'))
+def do_step(world, clock, role: str, step: str) -> None:
+    row = _task(_case(world), step)
+    assert row is not None, f"no ready task {step}"
+    _complete(world, clock, row, role_word=role)
+
+
+@when(parsers.parse('乡镇干部办理 "入户核实"：家庭纯收入 {income:d} 元，合规自付支出 {oop:d} 元'))
+def verify_income(world, clock, income: int, oop: int) -> None:
+    _verify(world, clock, income, compliant_out_of_pocket=oop)
+
+
+@when(parsers.parse('乡镇干部办理 "入户核实"：家庭纯收入 {income:d} 元，勾选不纳入情形 "{criterion}"'))
+def verify_excluded(world, clock, income: int, criterion: str) -> None:
+    _verify(world, clock, income, exclusions=[criterion])
+
+
+def _verify(world, clock, income: int, compliant_out_of_pocket: int = 0, exclusions: list | None = None) -> None:
+    case = _case(world)
+    row = _task(case, "入户核实")
+    base = default_form(row.form, _today(clock))
+    base["income"] = {"household_size": case.household.size, "wages": income, "business_income": 0,
+                      "property_income": 0, "transfer_income": 0, "business_expenses": 0,
+                      "compliant_out_of_pocket": compliant_out_of_pocket}
+    base["exclusions"] = exclusions or []
+    _complete(world, clock, row, base, "乡镇干部")
+
+
+@when(parsers.parse('{role}办理 "{step}"，结论为 "{verdict}"，理由 "{reason}"'))
+def decide(world, clock, role: str, step: str, verdict: str, reason: str) -> None:
+    row = _task(_case(world), step)
+    decision = {"通过": "approve", "不通过": "reject"}[verdict]
+    _complete(world, clock, row, {"decision": decision, "reason": reason}, role)
+
+
+@when(parsers.parse("时间来到 {moment}"))
+def time_passes(clock, moment: str) -> None:
+    clock.set(_at(moment))
+    wake_due(clock.now(), clock)
+
+
+@when(parsers.parse('村民 "{who}" 提出异议 "{text}"'))
+def objection(world, clock, who: str, text: str) -> None:
+    raise_objection(world["case_id"], text, who, "shahe_cun", clock)
+
+
+@when(parsers.parse('乡镇干部核实异议，结论为 "{verdict}"，理由 "{reason}"'))
+def verify_objection(world, clock, verdict: str, reason: str) -> None:
+    row = _task(_case(world), "核实异议")
+    finding = {"异议成立": "upheld", "异议不成立": "dismissed"}[verdict]
+    _complete(world, clock, row, {"objection_finding": finding, "reason": reason}, "乡镇干部")
+
+
+@when("村干部结束公示")
+def try_close(world, clock) -> None:
+    try:
+        close_publicity(world["case_id"], "shahe_cun", clock)
+    except FangpinError as exc:
+        world["refused"] = str(exc)
+
+
+@when(parsers.parse('两名乡镇干部同时提交 "{step}"'))
+def concurrent(world, app, clock, monkeypatch, step: str) -> None:
+    row = _task(_case(world), step)
+    data = default_form(row.form, _today(clock))
+    user = official("乡镇干部", row.case).username
+    barrier = threading.Barrier(2, timeout=10)
+    real_advance = cases.advance
+
+    def advance_together(workflow, clk):
+        barrier.wait()  # both officials have loaded the same version of the case
+        real_advance(workflow, clk)
+
+    monkeypatch.setattr(cases, "advance", advance_together)
+    results: list[str] = []
+
+    def submit() -> None:
+        with app.app_context():
+            try:
+                complete_task(row.id, data, user, clock)
+                results.append("ok")
+            except ConflictError as exc:
+                results.append(f"conflict: {exc}")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    world["results"] = results
+
+
+@when("系统重启")
+def restart(world, db_path, clock) -> None:
+    case = _case(world)
+    world["before"] = _snapshot(case)
+    db.session.remove()
+    SPECS._cache.clear()
+    fresh = make_app(db_path, clock).app_context()
+    fresh.push()
+    world.setdefault("pushed", []).append(fresh)
+
+
+def _snapshot(case: Case) -> dict[str, Any]:
+    history = case_history(case.id)
+    return {
+        "events": [(e.action, e.actor, e.detail) for e in history.events],
+        "tasks": [(t.name, t.state, t.due_at) for t in history.tasks],
+        "waiting": history.waiting_until, "version": case.lock_version, "wakeup": case.next_wakeup_at,
+    }
+
+
+# -- then -----------------------------------------------------------------------------------------
+
+
+@then(parsers.parse('案件使用流程 "{process}"'))
+def uses_process(world, process: str) -> None:
+    assert _case(world).process_version.process_key == process
+
+
+@then(parsers.parse('案件使用流程 "{process}"，村级公示 {days:d} 天'))
+def uses_process_days(world, process: str, days: int) -> None:
+    uses_process(world, process)
+    history = case_history(world["case_id"])
+    opened = next(e for e in history.events if e.action == "case_opened")
+    assert opened.detail["process"] == process
+    from engine.case_functions import CaseContext
+    from engine.runtime import load_workflow
+
+    case = _case(world)
+    workflow = load_workflow(case, CaseContext(case, "t", None).script_engine())
+    assert workflow.data["policy"]["village_publicity_days"] == days
+
+
+@then(parsers.parse('"{head}" 户的案件仍使用流程 "{process}"'))
+def still_uses(world, head: str, process: str) -> None:
+    case = db.session.get(Case, world["cases"][head])
+    assert case.process_version.process_key == process
+
+
+@then("办理的步骤依次为:")
+def steps_were(world, datatable) -> None:
+    expected = [(step, ROLE_WORDS[who]) for step, who in datatable[1:]]
+    assert world["done"] == expected
+
+
+@then(parsers.parse('经历的公示依次为 "{summary}"'))
+def publicities(world, summary: str) -> None:
+    fired = db.session.scalars(select(AuditEvent).filter_by(case_id=world["case_id"], action="timers_fired"))
+    seen = [f"{t['publicity']['level']} {t['publicity']['days']} 天" for e in fired for t in e.detail["timers"]
+            if t.get("publicity")]
+    assert "、".join(seen) == summary
+
+
+@then(parsers.parse('案件办结，结果为 "{outcome}"'))
+def case_closed(world, outcome: str) -> None:
+    case = _case(world)
+    db.session.refresh(case)
+    assert (case.status, case.outcome) == ("completed", outcome)
+    assert not _ready(case)
+
+
+@then(parsers.parse('"{head}" 户成为监测对象，类别为 "{category}"'))
+def monitored(world, head: str, category: str) -> None:
+    from engine.classification import CATEGORY_NAMES
+
+    household = household_named(head)
+    assert household.status == "monitored"
+    assert CATEGORY_NAMES[household.category] == category
+    approval = next((t for t in case_history(world["case_id"]).tasks if t.form == "county_approval.json"), None)
+    if approval is not None:  # identification date = county approval date (Jiangxi Q45)
+        assert household.identified_on.isoformat() == approval.form_data["decided_on"]
+
+
+@then(parsers.parse('"{head}" 户不是监测对象'))
+def not_monitored(head: str) -> None:
+    assert household_named(head).status != "monitored"
+
+
+@then(parsers.parse('农户收到告知 "{title}"'))
+def notified(world, title: str) -> None:
+    assert title in [n.title for n in db.session.scalars(select(Notice).filter_by(case_id=world["case_id"]))]
+
+
+@then(parsers.parse('农户收到告知 "{title}"，内容包含 "{text}"'))
+def notified_with(world, title: str, text: str) -> None:
+    bodies = [n.body for n in db.session.scalars(select(Notice).filter_by(case_id=world["case_id"], title=title))]
+    assert any(text in b for b in bodies), bodies
+
+
+@then(parsers.parse('测算结果为 "{result}"，理由包含 "{text}"'))
+def assessed(world, result: str, text: str) -> None:
+    case = _case(world)
+    from engine.case_functions import CaseContext
+    from engine.runtime import load_workflow
+
+    if case.status == "running":
+        workflow = load_workflow(case, CaseContext(case, "t", None).script_engine())
+        assessment = workflow.last_task.data["assessment"] if workflow.last_task else None
+        assessment = assessment or next(t.data["assessment"] for t in workflow.get_tasks() if "assessment" in t.data)
+        assert assessment["category_name"] == result
+        assert text in assessment["explanation"], assessment["explanation"]
+    else:
+        assert result == "不纳入" and case.outcome == "rejected"
+        assert text in case.outcome_reason, case.outcome_reason
+
+
+@then(parsers.parse('再次为 "{head}" 户立案被拒绝，提示包含 "{text}"'))
+def duplicate_refused(world, clock, head: str, text: str) -> None:
+    before = db.session.scalar(select(db.func.count()).select_from(Case))
+    with pytest.raises(FangpinError) as refused:
+        open_identification(household_named(head).id, "self_application", _today(clock), "system", clock)
+    assert text in str(refused.value)
+    assert db.session.scalar(select(db.func.count()).select_from(Case)) == before
+
+
+@then(parsers.parse('{role}有待办任务 "{step}"'))
+def has_task(world, role: str, step: str) -> None:
+    row = _task(_case(world), step)
+    assert row is not None and row.role == ROLE_WORDS[role]
+
+
+@then(parsers.parse('{role}没有待办任务 "{step}"'))
+def has_no_task(world, role: str, step: str) -> None:
+    assert _task(_case(world), step) is None
+
+
+@then(parsers.parse('乡镇干部的待办 "{step}" 期限为 {day} 24:00'))
+def due_is(world, step: str, day: str) -> None:
+    row = _task(_case(world), step)
+    assert row.due_at == end_of(day)
+
+
+@then(parsers.parse("公示于 {day} 张贴，期满时间为 {moment}"))
+def publicity_due(world, day: str, moment: str) -> None:
+    waiting = case_history(world["case_id"]).waiting_until
+    assert [due for _, due in waiting] == [_at(moment)]
+    posted = [t for t in case_history(world["case_id"]).tasks if t.form == "post_publicity.json"]
+    assert posted[-1].form_data["posted_on"] == day
+
+
+@then(parsers.parse('操作被拒绝，提示包含 "{text}"'))
+def refused(world, text: str) -> None:
+    assert text in world.get("refused", ""), world.get("refused")
+
+
+@then("一人办理成功，另一人收到冲突提示")
+def one_wins(world) -> None:
+    results = world["results"]
+    assert sorted(r.split(":")[0] for r in results) == ["conflict", "ok"], results
+
+
+@then("案件只前进了一步")
+def advanced_once(world) -> None:
+    db.session.expire_all()  # the officials worked in other sessions
+    case = _case(world)
+    tasks = case_history(case.id).tasks
+    assert [t.name for t in tasks if t.name == "入户核实" and t.state == "COMPLETED"] == ["入户核实"]
+    assert [t.name for t in _ready(case)] == ["民主评议"]
+
+
+@then("案件的历史、待办和公示期满时间与重启前相同")
+def same_after_restart(world) -> None:
+    assert _snapshot(_case(world)) == world["before"]
