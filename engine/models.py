@@ -255,10 +255,11 @@ class Case(db.Model):
 class HumanTask(db.Model):
     """Projection of the human tasks of every case, so that task lists never deserialize workflows."""
 
-    __table_args__ = (Index("ix_task_inbox", "state", "role", "jurisdiction_path"),)
+    __table_args__ = (Index("ix_task_inbox", "state", "role", "jurisdiction_path"),
+                      UniqueConstraint("case_id", "task_uuid"))
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
-    task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    task_uuid: Mapped[str] = mapped_column(String(36))
     bpmn_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str | None] = mapped_column(String(40))

@@ -100,8 +100,9 @@ class TimerScheduler:
         horizon = now + timedelta(seconds=self.sweep_seconds)
         soon = db.session.execute(select(Case.id, Case.next_wakeup_at).where(
             Case.status == "running", Case.next_wakeup_at > now, Case.next_wakeup_at <= horizon)).all()
-        for case_id, due in soon:
-            self._aps.add_job(self._wake_exact, DateTrigger(run_date=due), id=f"wake-{case_id}",
+        real_now = _real_now()
+        for case_id, due in soon:  # APScheduler runs on real time; the clock may be offset from it
+            self._aps.add_job(self._wake_exact, DateTrigger(run_date=real_now + (due - now)), id=f"wake-{case_id}",
                               replace_existing=True, misfire_grace_time=None, coalesce=True)
 
     def _wake_exact(self) -> None:
