@@ -72,14 +72,16 @@ class User(db.Model):
 
 
 class Household(db.Model):
-    """农户 (the monitored unit is the household, 以家庭为单位); fields A1–A4, A23–A27, A53–A55."""
+    """农户 (the monitored unit is the household, 以家庭为单位); fields A1–A4, A23–A27, A53–A55
+    (codes as in policy/household_form.json)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
     group_name: Mapped[str | None] = mapped_column(String(50))
-    address: Mapped[str | None] = mapped_column(String(200))  # A1
-    relocation_site: Mapped[str | None] = mapped_column(String(200))  # A2
+    address: Mapped[str | None] = mapped_column(String(200))  # 家庭住址 (no code)
+    in_large_relocation_site: Mapped[bool] = mapped_column(Boolean, default=False)  # A1 (800人以上安置区)
+    relocation_site: Mapped[str | None] = mapped_column(String(200))  # A2 安置区地址
     is_formerly_poor: Mapped[bool] = mapped_column(Boolean, default=False)  # A4 脱贫户
     enjoys_poverty_policy: Mapped[bool] = mapped_column(Boolean, default=False)  # 脱贫享受政策户
     category: Mapped[str | None] = mapped_column(String(16))  # A3: unstable / marginal / sudden
@@ -90,7 +92,8 @@ class Household(db.Model):
     compulsory_education_dropout: Mapped[bool] = mapped_column(Boolean, default=False)  # A24
     drinking_water_unsafe: Mapped[bool] = mapped_column(Boolean, default=False)  # A25
     responsible_person: Mapped[str | None] = mapped_column(String(50))
-    contact_phone: Mapped[str | None] = mapped_column(String(30))  # A55, private
+    monitoring_contact: Mapped[str | None] = mapped_column(String(50))  # A55 监测联系人
+    contact_phone: Mapped[str | None] = mapped_column(String(30))  # 联系电话, private
     elimination_mode: Mapped[str | None] = mapped_column(String(16))  # A53
     elimination_date: Mapped[date | None] = mapped_column(Date)  # A54
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,59 @@
+"""Diagram scripts and expressions run restricted: the known escapes are refused, benign code runs."""
+from __future__ import annotations
+
+import pytest
+
+from engine.scripting import RestrictedEnvironment, compile_diagram_code
+
+ESCAPES = [
+    "__import__('os').popen('id').read()",
+    "open('/etc/hostname').read()",
+    "().__class__.__mro__[1].__subclasses__()",
+    "calendar.sys.modules['os']",
+    "days_from.__globals__['os']",
+    "getattr(days_from, '__globals__')",
+    "eval('1+1')",
+    "[c for c in ().__class__.__base__.__subclasses__()]",
+]
+
+
+def _env() -> RestrictedEnvironment:
+    return RestrictedEnvironment({"days_from": lambda start, n: f"{start}+{n}"})
+
+
+@pytest.mark.parametrize("payload", ESCAPES)
+def test_known_escapes_are_refused(payload):
+    with pytest.raises((SyntaxError, NameError, AttributeError, TypeError)):
+        _env().evaluate(payload, {})
+
+
+@pytest.mark.parametrize("payload", ESCAPES)
+def test_known_escapes_are_refused_in_scripts(payload):
+    with pytest.raises((SyntaxError, NameError, AttributeError, TypeError)):
+        _env().execute(f"x = {payload}", {})
+
+
+def test_underscore_names_are_refused_at_compile_time():
+    with pytest.raises(SyntaxError, match="__import__"):
+        compile_diagram_code("__import__('os')", "eval")
+
+
+def test_benign_scripts_run_and_leave_only_data():
+    context = {"policy": {"days": 5}, "members": [{"age": 30}, {"age": 70}]}
+    _env().execute(
+        "due = days_from('2026-09-28', policy['days'])\n"
+        "elderly = sum(1 for m in members if m['age'] >= 60)\n"
+        "label = f'{elderly} 位老人'\n"
+        "total = 0\nfor m in members:\n    total += m['age']\n",
+        context,
+    )
+    assert (context["due"], context["elderly"], context["label"], context["total"]) == (
+        "2026-09-28+5", 1, "1 位老人", 100)
+    assert "days_from" not in context and not any(k.startswith("_") for k in context)
+
+
+def test_only_functions_may_be_exposed():
+    import os
+
+    with pytest.raises(TypeError, match="only functions"):
+        RestrictedEnvironment({"os": os})
