@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
-from engine.case_functions import local_date
+from engine.case_functions import CaseContext, local_date
 from engine.cases import open_identification
 from engine.clock import FixedClock, install_spiff_clock, using_clock
 from engine.config import project_dir
@@ -67,9 +67,9 @@ def _bare_functions(clock: FixedClock) -> dict:
     def assess_household(income, risk_types, exclusions=None, guarantees=None):
         return {"include": True, "category": "unstable", "category_name": "脱贫不稳定户", "explanation": "bench"}
 
-    return {**DIAGRAM_FUNCTIONS, "assess_household": assess_household, "today": lambda: "2026-09-20",
-            "notify_household": lambda *a: True, "record_outcome": lambda *a: True,
-            "mark_monitored": lambda *a: True, "release_household": lambda *a: True,
+    names = CaseContext(None, "bench", clock).functions()  # the same names the engine offers diagrams
+    stubs = {name: (lambda *a, **k: True) for name in names if name not in DIAGRAM_FUNCTIONS}
+    return {**stubs, **DIAGRAM_FUNCTIONS, "assess_household": assess_household, "today": lambda: "2026-09-20",
             "category_name": lambda code: code}
 
 
