@@ -64,8 +64,9 @@ def _save(ctx: CaseContext, workflow, engine) -> None:
 
 
 def _record_timers(ctx: CaseContext, workflow) -> None:
-    known = recorded_timers(ctx.case.id)
-    for task, due in waiting_timers(workflow):
+    waiting = waiting_timers(workflow)
+    known = recorded_timers(ctx.case.id) if waiting else set()
+    for task, due in waiting:
         if str(task.id) not in known:
             publicity = task.data.get("publicity") if task.workflow.spec.name == PUBLICITY_PROCESS else None
             label = timer_label(task)

@@ -241,6 +241,11 @@ def case_show(case_id: int) -> None:
         click.echo(f"告知：{n.title} — {n.body}")
     for name, due in h.waiting_until:
         click.echo(f"等待：{name} 至 {_local(due)}")
+    from .deadlines import deadlines_of_case
+
+    for d in deadlines_of_case(case_id):
+        flag = "（暂定）" if d.provisional else ""
+        click.echo(f"期限：{d.label} 截止 {_local(d.due_at)}{flag}  {d.explanation}")
 
 
 def _local(moment: datetime | None) -> str:
