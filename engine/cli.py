@@ -55,6 +55,15 @@ def _actor(ctx: click.Context) -> str:
     return username
 
 
+def _where(ctx: click.Context, code: str | None) -> tuple[User | None, Jurisdiction]:
+    """The acting user (if any) and the jurisdiction asked for, or the user's own."""
+    user = db.session.scalar(select(User).filter_by(username=ctx.obj.get("user") or ""))
+    jurisdiction = db.session.scalar(select(Jurisdiction).filter_by(code=code)) if code else (user and user.jurisdiction)
+    if jurisdiction is None:
+        raise click.UsageError("请指定 --jurisdiction 代码或 --as 用户名")
+    return user, jurisdiction
+
+
 def _json_arg(data: str | None, file: Path | None) -> dict[str, Any]:
     if file is not None:
         return json.loads(file.read_text(encoding="utf-8"))
@@ -139,10 +148,7 @@ def overdue(ctx: click.Context, code: str | None, procedure: str | None, step: s
     """Overdue tasks and cases in a jurisdiction and below (逾期), most overdue first."""
     from .overdue import counts_by_child, overdue_cases, overdue_tasks
 
-    user = db.session.scalar(select(User).filter_by(username=ctx.obj.get("user") or ""))
-    jurisdiction = db.session.scalar(select(Jurisdiction).filter_by(code=code)) if code else (user and user.jurisdiction)
-    if jurisdiction is None:
-        raise click.UsageError("请指定 --jurisdiction 代码或 --as 用户名")
+    user, jurisdiction = _where(ctx, code)
     now = get_clock().now()
     cases_ = overdue_cases(jurisdiction, now, procedure)
     tasks_ = overdue_tasks(jurisdiction, now, procedure, step)
@@ -276,10 +282,7 @@ def task_list(ctx: click.Context, role: str | None, code: str | None, limit: int
     """Ready tasks for a role in a jurisdiction and below, most urgent first."""
     from .tasks import list_ready
 
-    user = db.session.scalar(select(User).filter_by(username=ctx.obj.get("user") or ""))
-    jurisdiction = db.session.scalar(select(Jurisdiction).filter_by(code=code)) if code else (user and user.jurisdiction)
-    if jurisdiction is None:
-        raise click.UsageError("请指定 --jurisdiction 代码或 --as 用户名")
+    user, jurisdiction = _where(ctx, code)
     roles = [role] if role else (user.roles if user else [None])
     now = get_clock().now()
     for r in roles:

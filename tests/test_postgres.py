@@ -2,22 +2,21 @@
 timestamptz round trips, two officials completing one task at once, and a refused form saving nothing."""
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, text
 
-from engine import cases
 from engine.case_functions import CaseContext
 from engine.cases import complete_task, open_identification
 from engine.db import db
 from engine.demo import official_for, sample_form_data
-from engine.errors import ConflictError, FormInvalid
+from engine.errors import FormInvalid
 from engine.households import register_household
 from engine.models import AuditEvent, Case, Household, HumanTask
 from engine.runtime import load_workflow, next_wakeup
 from tests.bdd.officials import household_data
+from tests.concurrency import complete_twice_at_once
 
 pytestmark = pytest.mark.postgres
 
@@ -107,34 +106,7 @@ def test_two_officials_completing_one_task_at_once_one_gets_a_conflict(pg_app, c
     user = official_for("township_officer", case).username
     db.session.commit()  # the test's own session holds no transaction while the officials work
 
-    barrier = threading.Barrier(2, timeout=10)
-    real_advance = cases.advance
-
-    def advance_together(workflow, clk):
-        barrier.wait()  # both officials have loaded the same version of the case
-        real_advance(workflow, clk)
-
-    monkeypatch.setattr(cases, "advance", advance_together)
-    results: list[str] = []
-
-    def submit() -> None:
-        with pg_app.app_context():
-            try:
-                complete_task(row_id, data, user, clock)
-                results.append("ok")
-            except ConflictError as exc:
-                results.append(f"conflict: {exc}")
-            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-                results.append(f"error: {type(exc).__name__}: {exc}")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert not any(t.is_alive() for t in threads)
+    results = complete_twice_at_once(pg_app, monkeypatch, row_id, data, user, clock)
     assert sorted(r.split(":")[0] for r in results) == ["conflict", "ok"], results
     assert "同时办理" in next(r for r in results if r.startswith("conflict"))  # lost at the optimistic lock
 

@@ -2,7 +2,6 @@
 the real diagrams on an SQLite file."""
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,17 +10,17 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 from sqlalchemy import select
 
-from engine import cases
 from engine.case_functions import local_date
 from engine.cases import case_history, close_publicity, complete_task, open_identification, raise_objection, wake_due
 from engine.db import db
 from engine.demo import drive_case, official_for
 from engine.demo import sample_form_data as default_form
 from engine.deployment import SPECS
-from engine.errors import ConflictError, FangpinError
+from engine.errors import FangpinError
 from engine.households import register_household
 from engine.models import AuditEvent, Case, HumanTask, Notice
 from tests.bdd.officials import ROLE_WORDS, household_data, household_named
+from tests.concurrency import complete_twice_at_once
 from tests.conftest import make_app
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -187,32 +186,7 @@ def concurrent(world, app, clock, monkeypatch, step: str) -> None:
     row = _task(_case(world), step)
     data = default_form(row.form, _today(clock))
     user = official("乡镇干部", row.case).username
-    barrier = threading.Barrier(2, timeout=10)
-    real_advance = cases.advance
-
-    def advance_together(workflow, clk):
-        barrier.wait()  # both officials have loaded the same version of the case
-        real_advance(workflow, clk)
-
-    monkeypatch.setattr(cases, "advance", advance_together)
-    results: list[str] = []
-
-    def submit() -> None:
-        with app.app_context():
-            try:
-                complete_task(row.id, data, user, clock)
-                results.append("ok")
-            except ConflictError as exc:
-                results.append(f"conflict: {exc}")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    world["results"] = results
+    world["results"] = complete_twice_at_once(app, monkeypatch, row.id, data, user, clock)
 
 
 @when("系统重启")
