@@ -148,7 +148,7 @@ def overdue(ctx: click.Context, code: str | None, procedure: str | None, step: s
     """Overdue tasks and cases in a jurisdiction and below (逾期), most overdue first."""
     from .overdue import counts_by_child, overdue_cases, overdue_tasks
 
-    user, jurisdiction = _where(ctx, code)
+    _, jurisdiction = _where(ctx, code)
     now = get_clock().now()
     cases_ = overdue_cases(jurisdiction, now, procedure)
     tasks_ = overdue_tasks(jurisdiction, now, procedure, step)
