@@ -26,7 +26,7 @@ from .models import AuditEvent, Case, HumanTask, Notice, User
 from .policy import resolve, resolve_group
 from .roles import all_roles
 from .runtime import advance, dump_workflow, load_workflow, new_workflow, next_wakeup, timer_label, waiting_timers
-from .tasks import sync_tasks
+from .tasks import ready_row, sync_tasks
 from .transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -161,8 +161,10 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
     since, the completion is refused as a conflict.
     """
     with transaction():
-        row = _ready_row(task_id)
+        row = ready_row(task_id)
         authorize(_user(actor), row)
+        if row.claimed_by and row.claimed_by != actor:
+            raise ConflictError(f"任务“{row.name}”已由 {row.claimed_by} 认领，请联系其释放后再办理")
         validate_form(row.form, data) if row.form else None
         case = row.case
         if seen_version is not None and seen_version != case.lock_version:
@@ -188,16 +190,6 @@ def _uuid(value: str):
     from uuid import UUID
 
     return UUID(value)
-
-
-def _ready_row(task_id: int) -> HumanTask:
-    row = db.session.get(HumanTask, task_id)
-    if row is None:
-        raise NotFound(f"任务 {task_id} 不存在")
-    if row.state != "READY":
-        by = f"已由 {row.completed_by} 于 {row.completed_at:%Y-%m-%d %H:%M} 办理" if row.completed_by else "已取消"
-        raise ConflictError(f"任务“{row.name}”{by}，不能再次办理")
-    return row
 
 
 def authorize(user: User, row: HumanTask) -> None:

@@ -258,7 +258,8 @@ class Case(db.Model):
 class HumanTask(db.Model):
     """Projection of the human tasks of every case, so that task lists never deserialize workflows."""
 
-    __table_args__ = (Index("ix_task_inbox", "state", "role", "jurisdiction_path"),
+    __table_args__ = (Index("ix_task_inbox", "state", "role", "jurisdiction_path", "sort_due", "id"),
+                      Index("ix_task_urgency", "state", "sort_due", "id"),
                       UniqueConstraint("case_id", "task_uuid"))
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -272,7 +273,10 @@ class HumanTask(db.Model):
     form: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    sort_due: Mapped[datetime] = mapped_column(UTCDateTime)  # due_at, or far in the future: inbox order
     overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     form_data: Mapped[dict | None] = mapped_column(JSON)

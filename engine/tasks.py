@@ -3,20 +3,26 @@ that read only that table."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import selectinload
 
+from . import audit
 from .case_functions import CaseContext
 from .db import db
 from .deadlines import record_deadline
-from .models import Case, HumanTask, Jurisdiction
+from .errors import ConflictError, NotFound
+from .models import Case, Household, HumanTask, Jurisdiction
 from .roles import role_for_lane
 from .runtime import ready_human_tasks
 from .scripting import DiagramScriptEngine
+from .transaction import transaction
 from .validation import DUE_PROPERTY, FORM_PROPERTY
+
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def sync_tasks(ctx: CaseContext, workflow, engine: DiagramScriptEngine, now: datetime) -> list[HumanTask]:
@@ -58,6 +64,7 @@ def _project(case: Case, task, engine: DiagramScriptEngine, now: datetime) -> Hu
         case_id=case.id, task_uuid=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
         role=role.key if role else None, jurisdiction_id=jurisdiction.id, jurisdiction_path=jurisdiction.path,
         state="READY", form=properties.get(FORM_PROPERTY), created_at=now, due_at=due_at,
+        sort_due=due_at or NO_DUE,
     )
 
 
@@ -68,6 +75,7 @@ class TaskView:
     id: int
     case_id: int
     case_number: str
+    procedure: str
     household: str
     village: str
     step: str
@@ -75,34 +83,105 @@ class TaskView:
     form: str | None
     created_at: datetime
     due_at: datetime | None
+    claimed_by: str | None
+
+    @property
+    def cursor(self) -> str:
+        """Where the next page starts (keyset pagination: stays fast however deep)."""
+        return f"{(self.due_at or NO_DUE).isoformat()}|{self.id}"
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()}
 
 
+@dataclass(frozen=True)
+class TaskFilter:
+    """What an inbox shows: roles, place (and below), and optional procedure and step."""
+
+    roles: tuple[str, ...] | None
+    jurisdiction: Jurisdiction
+    procedure: str | None = None
+    step: str | None = None
+
+
 def list_ready(role: str | None, jurisdiction: Jurisdiction, limit: int = 100, offset: int = 0) -> list[TaskView]:
     """Ready tasks of ``role`` (all roles if None) in ``jurisdiction`` and below, most urgent first."""
-    query = (
-        select(HumanTask)
-        .where(HumanTask.state == "READY", HumanTask.jurisdiction_path.startswith(jurisdiction.path))
-        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    if role is not None:
-        query = query.where(HumanTask.role == role)
-    return [_view(row) for row in db.session.scalars(query)]
+    roles = (role,) if role else None
+    return inbox(TaskFilter(roles, jurisdiction), limit=limit, offset=offset)
+
+
+def _query(f: TaskFilter):
+    query = select(HumanTask).where(HumanTask.state == "READY",
+                                    HumanTask.jurisdiction_path.startswith(f.jurisdiction.path))
+    if f.roles is not None:
+        query = query.where(HumanTask.role.in_(f.roles))
+    if f.procedure:
+        query = query.join(HumanTask.case).where(Case.procedure == f.procedure)
+    if f.step:
+        query = query.where(HumanTask.name == f.step)
+    return query
+
+
+def inbox(f: TaskFilter, limit: int = 50, after: str | None = None, offset: int = 0) -> list[TaskView]:
+    """One page of ready tasks, most urgent first; ``after`` is the previous page's last cursor."""
+    query = _query(f).order_by(HumanTask.sort_due, HumanTask.id).limit(limit)
+    if after:
+        due, _, last_id = after.partition("|")
+        query = query.where(tuple_(HumanTask.sort_due, HumanTask.id) > tuple_(datetime.fromisoformat(due),
+                                                                              int(last_id)))
+    elif offset:
+        query = query.offset(offset)
+    rows = list(db.session.scalars(query.options(selectinload(HumanTask.case).selectinload(Case.household)
+                                                 .selectinload(Household.members),
+                                                 selectinload(HumanTask.case).selectinload(Case.jurisdiction))))
+    return [_view(row) for row in rows]
+
+
+def count_ready(f: TaskFilter) -> int:
+    return db.session.scalar(select(func.count()).select_from(_query(f).subquery())) or 0
 
 
 def _view(row: HumanTask) -> TaskView:
     case = row.case
     head = case.household.head
     return TaskView(
-        id=row.id, case_id=case.id, case_number=case.number or str(case.id),
+        id=row.id, case_id=case.id, case_number=case.number or str(case.id), procedure=case.procedure,
         household=f"{case.household.number} {head.name if head else ''}".strip(),
         village=case.jurisdiction.name, step=row.name, role=row.role, form=row.form,
-        created_at=row.created_at, due_at=row.due_at,
+        created_at=row.created_at, due_at=row.due_at, claimed_by=row.claimed_by,
     )
+
+
+def claim_task(task_id: int, username: str, now: datetime) -> HumanTask:
+    """Take a ready task so that no one else works on it (认领)."""
+    with transaction():
+        row = ready_row(task_id)
+        if row.claimed_by and row.claimed_by != username:
+            raise ConflictError(f"任务“{row.name}”已由 {row.claimed_by} 认领")
+        row.claimed_by, row.claimed_at = username, now
+        audit.record(now, username, "task_claimed", case_id=row.case_id, task_id=row.id, step=row.name)
+    return row
+
+
+def release_task(task_id: int, username: str, now: datetime) -> HumanTask:
+    """Give a claimed task back to the inbox (only the one who claimed it)."""
+    with transaction():
+        row = ready_row(task_id)
+        if row.claimed_by != username:
+            raise ConflictError(f"任务“{row.name}”不是由你认领的，不能释放")
+        row.claimed_by = row.claimed_at = None
+        audit.record(now, username, "task_released", case_id=row.case_id, task_id=row.id, step=row.name)
+    return row
+
+
+def ready_row(task_id: int) -> HumanTask:
+    row = db.session.get(HumanTask, task_id)
+    if row is None:
+        raise NotFound(f"任务 {task_id} 不存在")
+    if row.state != "READY":
+        by = f"已由 {row.completed_by} 于 {row.completed_at:%Y-%m-%d %H:%M} 办理" if row.completed_by else "已取消"
+        raise ConflictError(f"任务“{row.name}”{by}，不能再次办理")
+    return row
 
 
 def tasks_of_case(case_id: int) -> list[HumanTask]:
