@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 DEMO_PASSWORD = "demo"
 DEMO_USERS = [  # username, display name, roles, jurisdiction code
     ("shahe_cun", "沙河村村干部", ["village_cadre"], "360702101201"),
+    ("shahe_cun2", "沙河村村干部（二）", ["village_cadre"], "360702101201"),
     ("huaping_cun", "华坪村村干部", ["village_cadre"], "360702101202"),
     ("shahe_zhen", "沙河镇乡镇干部", ["township_officer"], "360702101"),
     ("shuixi_zhen", "水西镇乡镇干部", ["township_officer"], "360702102"),

@@ -27,9 +27,9 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 9, 20, 1, 0, tzinfo=UTC))
 
 
-def make_app(db_path: Path, clock: FixedClock) -> Flask:
-    return create_engine_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "FANGPIN_CLOCK_OBJECT": clock,
-                              "TESTING": True})
+def make_app(db_path: Path, clock: FixedClock, factory=create_engine_app) -> Flask:
+    return factory({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "FANGPIN_CLOCK_OBJECT": clock,
+                    "TESTING": True, "SECRET_KEY": "test"})
 
 
 @pytest.fixture
@@ -37,14 +37,31 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "fangpin.db"
 
 
+def prepare_database(clock: FixedClock) -> None:
+    """Jurisdictions, policy, deployed diagrams, demo monitoring lines and logins."""
+    setup_database(clock)
+    with transaction():
+        load_policy_file(project_dir("policy") / "demo_parameters.json")
+        create_users()
+
+
 @pytest.fixture
 def app(db_path: Path, clock: FixedClock) -> Iterator[Flask]:
-    """A set-up database (jurisdictions, policy, deployed diagrams, demo monitoring lines and logins)."""
+    """The engine application on a set-up database, with its application context pushed."""
     app = make_app(db_path, clock)
     with app.app_context():
-        setup_database(clock)
-        with transaction():
-            load_policy_file(project_dir("policy") / "demo_parameters.json")
-            create_users()
+        prepare_database(clock)
         yield app
         db.session.remove()
+
+
+@pytest.fixture
+def web_app(db_path: Path, clock: FixedClock) -> Flask:
+    """The web application (CSRF on) on a set-up database. No application context stays pushed: each
+    request gets its own, as in production (tests use ``with web_app.app_context()`` to look inside)."""
+    from web import create_app
+
+    app = make_app(db_path, clock, create_app)
+    with app.app_context():
+        prepare_database(clock)
+    return app

@@ -1,17 +1,41 @@
-"""The web UI (Flask + Jinja2): an application factory that builds on the engine's application."""
+"""The web UI (Flask + Jinja2) for officials and supervisors: an application factory that builds on the
+engine's application and registers one blueprint per area. It holds no procedure logic: every action
+calls the engine's service API."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from engine.app import create_engine_app
 
+csrf = CSRFProtect()
+
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Application factory: the engine app plus the web blueprints."""
+    """Application factory: the engine app plus CSRF protection, the login and the blueprints."""
     app = create_engine_app(config)
-    from . import home
+    csrf.init_app(app)
+    from . import auth, filters, home, tasks
 
-    app.register_blueprint(home.bp)
+    filters.register(app)
+    app.before_request(auth.load_user)
+    for module in (auth, home, tasks):
+        app.register_blueprint(module.bp)
+    _register_optional(app)
     return app
+
+
+def _register_optional(app: Flask) -> None:
+    """Blueprints of the other areas (cases, supervisor, publicity, exports, API, self-application)."""
+    from importlib import import_module
+
+    for name in ("cases", "supervisor", "publicity", "exports", "api", "apply"):
+        try:
+            module = import_module(f"web.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"web.{name}":
+                raise
+            continue
+        module.register(app)

@@ -1,0 +1,140 @@
+"""The web inbox and task pages: log in, see only my work, complete a task through its form."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from engine.cases import open_identification
+from engine.db import db
+from engine.households import register_household
+from engine.models import AuditEvent, HumanTask
+from tests.bdd.officials import household_data
+from tests.webclient import csrf_token, login, post_form
+
+APPLY = {"applied_on": "2026-09-20", "all_members_signed": "on", "risk_description": "户主因病住院",
+         "risk_types": ["illness"]}
+
+
+@pytest.fixture
+def client(web_app):
+    return web_app.test_client()
+
+
+@pytest.fixture
+def case(web_app, clock):
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "网页户", 2), "shahe_cun", clock)
+        return open_identification(household.id, "self_application", date(2026, 9, 20), "shahe_cun", clock).id
+
+
+def _task(app, case_id: int, name: str) -> HumanTask | None:
+    with app.app_context():
+        row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, name=name, state="READY"))
+        if row is not None:
+            db.session.expunge(row)
+        return row
+
+
+def _events(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(db.func.count()).select_from(AuditEvent))
+
+
+def test_login_is_required_and_wrong_passwords_are_refused(client):
+    assert client.get("/inbox").status_code == 302
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login", data={"username": "shahe_cun", "password": "nope", "csrf_token": csrf_token(page)})
+    assert response.status_code == 401 and "用户名或密码不正确" in response.get_data(as_text=True)
+
+
+def test_forms_without_csrf_token_are_refused(client):
+    assert client.post("/login", data={"username": "shahe_cun", "password": "demo"}).status_code == 400
+
+
+def test_the_inbox_shows_my_roles_tasks_in_my_jurisdiction(client, case, clock):
+    with client.application.app_context():
+        other = register_household(household_data("华坪村", "别村户", 2), "huaping_cun", clock)
+        open_identification(other.id, "self_application", date(2026, 9, 20), "huaping_cun", clock)
+    html = login(client, "shahe_cun").get("/inbox").get_data(as_text=True)
+    assert "网页户" in html and "别村户" not in html and "受理申请并签署承诺授权书" in html
+    assert "剩 15 天" in html
+    township = login(client.application.test_client(), "shahe_zhen").get("/inbox").get_data(as_text=True)
+    assert "网页户" not in township  # not a township task yet
+
+
+def test_a_task_of_another_role_or_place_is_forbidden(client, case):
+    task = _task(client.application, case, "受理申请并签署承诺授权书")
+    assert login(client, "shahe_zhen").get(f"/tasks/{task.id}").status_code == 403
+    other = client.application.test_client()
+    assert login(other, "huaping_cun").get(f"/tasks/{task.id}").status_code == 403
+
+
+def test_an_invalid_form_shows_errors_next_to_fields_and_saves_nothing(client, case):
+    task = _task(client.application, case, "受理申请并签署承诺授权书")
+    login(client, "shahe_cun")
+    events = _events(client.application)
+    response = post_form(client, f"/tasks/{task.id}", {"applied_on": "", "risk_description": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="err-applied_on"' in html and 'id="err-all_members_signed"' in html and "必须确认" in html
+    assert _task(client.application, case, "受理申请并签署承诺授权书") is not None
+    assert _events(client.application) == events
+
+
+def test_completing_a_task_moves_the_case_on(client, case):
+    task = _task(client.application, case, "受理申请并签署承诺授权书")
+    login(client, "shahe_cun")
+    response = post_form(client, f"/tasks/{task.id}", APPLY)
+    assert response.status_code == 302
+    assert _task(client.application, case, "入户核实") is not None
+    again = client.post(f"/tasks/{task.id}", data={**APPLY, "csrf_token": "x"})
+    assert again.status_code in (400, 409)
+
+
+def test_the_second_official_is_told_someone_else_completed_it_first(web_app, case):
+    task = _task(web_app, case, "受理申请并签署承诺授权书")
+    first, second = web_app.test_client(), web_app.test_client()
+    login(first, "shahe_cun")
+    login(second, "shahe_cun")
+    page = second.get(f"/tasks/{task.id}").get_data(as_text=True)  # both have the form open
+    assert post_form(first, f"/tasks/{task.id}", APPLY).status_code == 302
+    late = second.post(f"/tasks/{task.id}", data={**APPLY, "seen_version": "1", "csrf_token": csrf_token(page)})
+    assert late.status_code == 409 and "已由 shahe_cun" in late.get_data(as_text=True)
+
+
+def test_verification_form_with_nested_income_and_choices(client, case):
+    login(client, "shahe_cun")
+    post_form(client, f"/tasks/{_task(client.application, case, '受理申请并签署承诺授权书').id}", APPLY)
+    township = client.application.test_client()
+    login(township, "shahe_zhen")
+    task = _task(client.application, case, "入户核实")
+    html = township.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'name="income.wages"' in html and 'value="registered_enterprise"' in html
+    bad = post_form(township, f"/tasks/{task.id}", {"verified_on": "2026-09-21", "income.household_size": "2",
+                                                     "income.wages": "很多"})
+    assert bad.status_code == 422 and 'id="err-income.wages"' in bad.get_data(as_text=True)
+    good = post_form(township, f"/tasks/{task.id}", {
+        "verified_on": "2026-09-21", "income.household_size": "2", "income.wages": "9000",
+        "income.business_income": "0", "income.property_income": "0", "income.transfer_income": "600",
+        "income.business_expenses": "0", "risk_types": ["illness"]})
+    assert good.status_code == 302, good.get_data(as_text=True)
+    assert _task(client.application, case, "民主评议") is not None
+
+
+def test_claim_and_release(web_app, case):
+    task = _task(web_app, case, "受理申请并签署承诺授权书")
+    me, colleague = web_app.test_client(), web_app.test_client()
+    login(me, "shahe_cun")
+    login(colleague, "shahe_cun2")
+    assert post_form(me, f"/tasks/{task.id}/claim", {}, page_url="/inbox").status_code == 302
+    assert "shahe_cun 已认领" in colleague.get("/inbox").get_data(as_text=True)
+    assert "释放" in me.get("/inbox").get_data(as_text=True)
+    blocked = post_form(colleague, f"/tasks/{task.id}", APPLY)
+    assert blocked.status_code == 409 and "已由 shahe_cun 认领" in blocked.get_data(as_text=True)
+    refused = post_form(colleague, f"/tasks/{task.id}/release", {}, page_url="/inbox")
+    assert refused.status_code == 302
+    assert _task(web_app, case, "受理申请并签署承诺授权书").claimed_by == "shahe_cun"
+    post_form(me, f"/tasks/{task.id}/release", {}, page_url="/inbox")
+    assert _task(web_app, case, "受理申请并签署承诺授权书").claimed_by is None

@@ -1,0 +1,25 @@
+"""Helpers for web tests: log in through the real login form (with its CSRF token)."""
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = "demo") -> FlaskClient:
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_token(page)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def post_form(client: FlaskClient, url: str, data: dict, page_url: str | None = None):
+    """POST like a browser: with the CSRF token of the page the form is on."""
+    html = client.get(page_url or url).get_data(as_text=True)
+    return client.post(url, data={**data, "csrf_token": csrf_token(html)})

@@ -1,0 +1,96 @@
+"""Log in and out (登录), the current official, and the access rules: a user sees and acts only on cases
+and tasks in their own jurisdiction and below, and only on tasks of their roles; anything else is 403."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from engine.db import db
+from engine.models import Case, Jurisdiction, User
+
+bp = Blueprint("auth", __name__)
+
+
+def load_user() -> None:
+    user_id = session.get("user_id")
+    g.user = db.session.get(User, user_id) if user_id else None
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.user is None:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The view needs one of ``roles`` (403 otherwise)."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not set(roles) & set(g.user.roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def within(path: str) -> bool:
+    """Is a jurisdiction path inside the current user's jurisdiction?"""
+    return path.startswith(g.user.jurisdiction.path)
+
+
+def visible_case(case_id: int) -> Case:
+    """The case, if it lies in the user's jurisdiction; 404 if missing, 403 if outside."""
+    case = db.session.get(Case, case_id)
+    if case is None:
+        abort(404)
+    if not within(case.jurisdiction_path):
+        abort(403)
+    return case
+
+
+def visible_jurisdiction(code: str | None) -> Jurisdiction:
+    """A jurisdiction at or below the user's (default: the user's own); 403 outside."""
+    if not code:
+        return g.user.jurisdiction
+    place = db.session.scalar(select(Jurisdiction).filter_by(code=code))
+    if place is None:
+        abort(404)
+    if not within(place.path):
+        abort(403)
+    return place
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        user = db.session.scalar(select(User).filter_by(username=request.form.get("username", "").strip()))
+        if user is None or not check_password_hash(user.password_hash, request.form.get("password", "")):
+            error = "用户名或密码不正确"
+        else:
+            session.clear()
+            session["user_id"] = user.id
+            target = request.args.get("next") or ""
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("tasks.inbox"))
+    return render_template("auth/login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    session.clear()
+    flash("已退出登录")
+    return redirect(url_for("auth.login"))

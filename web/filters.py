@@ -1,0 +1,58 @@
+"""Template filters: dates in China Standard Time, deadlines as "24:00 of the last day", days left."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+from engine.app import get_clock
+from engine.overdue import days_overdue
+from engine.roles import all_roles
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(CST)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return f"{local - timedelta(days=1):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def due_status(due: datetime | None) -> tuple[str, str]:
+    """("overdue"|"soon"|"ok"|"", text): 已逾期 N 天 / 剩 N 天."""
+    if due is None:
+        return "", ""
+    now = get_clock().now()
+    if now >= due:
+        return "overdue", f"已逾期 {days_overdue(due, now)} 天"
+    last_day = (due - timedelta(microseconds=1)).astimezone(CST).date()  # a deadline at 24:00 ends that day
+    left = (last_day - now.astimezone(CST).date()).days
+    return ("soon" if left <= 2 else "ok"), (f"剩 {left} 天" if left else "今日截止")
+
+
+def role_name(key: str | None) -> str:
+    role = all_roles().get(key or "")
+    return role.name if role else (key or "")
+
+
+def lookup(values: dict | None, dotted: str):
+    """A nested value by dotted name ("income.wages")."""
+    node = values or {}
+    for part in dotted.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def register(app: Flask) -> None:
+    app.add_template_global(lookup, "lookup")
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(role_name, "role_name")
+    app.add_template_global(due_status, "due_status")
+    app.add_template_global(lambda: get_clock().now(), "now")
+    app.add_template_global(lambda endpoint: endpoint in current_app.view_functions, "has_endpoint")

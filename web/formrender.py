@@ -1,0 +1,147 @@
+"""Task forms in HTML (表单渲染): turn a task's JSON Schema into fields for the Jinja2 macros, and the
+posted HTML form back into the JSON data the engine validates. Validation itself is the engine's."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+EMPTY_TABLE_ROWS = 3
+
+
+@dataclass
+class Field:
+    """One input: ``kind`` picks the macro (text, textarea, number, date, choice, multi, check, table, group)."""
+
+    name: str  # dotted path, e.g. "income.wages" or "measures"
+    title: str
+    kind: str
+    required: bool = False
+    choices: list[tuple[Any, str]] = field(default_factory=list)
+    children: list[Field] = field(default_factory=list)
+    description: str = ""
+    integer: bool = False
+
+
+def fields_of(schema: dict[str, Any], prefix: str = "") -> list[Field]:
+    required = set(schema.get("required", []))
+    return [_field(prefix + name, spec, name in required) for name, spec in schema.get("properties", {}).items()]
+
+
+def _choices(spec: dict[str, Any]) -> list[tuple[Any, str]]:
+    values = spec.get("enum", [])
+    names = spec.get("enumNames", [])
+    return [(v, names[i] if i < len(names) else str(v)) for i, v in enumerate(values) if v is not None]
+
+
+def _field(name: str, spec: dict[str, Any], required: bool) -> Field:
+    title = spec.get("title", name.rsplit(".", 1)[-1])
+    f = Field(name, title, "text", required, description=spec.get("description", ""))
+    types = spec.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "const" in spec and spec["const"] is True or "boolean" in types:
+        f.kind = "check"
+    elif "enum" in spec:
+        f.kind, f.choices = "choice", _choices(spec)
+    elif "array" in types:
+        items = spec.get("items", {})
+        if items.get("type") == "object":
+            f.kind, f.children = "table", fields_of(items)
+        elif "enum" in items:
+            f.kind, f.choices = "multi", _choices({**items, "enumNames": spec.get("enumNames", [])})
+        else:
+            f.kind = "lines"
+    elif "object" in types:
+        f.kind, f.children = "group", fields_of(spec, prefix=name + ".")
+    elif "number" in types or "integer" in types:
+        f.kind, f.integer = "number", "integer" in types
+    elif spec.get("format") == "date":
+        f.kind = "date"
+    return f
+
+
+def parse(fields: list[Field], form: MultiDict) -> dict[str, Any]:
+    """The JSON data of a posted form; empty inputs are left out so that "required" can speak."""
+    data: dict[str, Any] = {}
+    for f in fields:
+        value = _value(f, form)
+        if value is not None:
+            _put(data, f.name, value)
+    return data
+
+
+def _put(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    node = data
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+def _value(f: Field, form: MultiDict) -> Any:
+    if f.kind == "check":
+        return form.get(f.name) == "on"
+    if f.kind == "multi":
+        return form.getlist(f.name)
+    if f.kind == "lines":
+        return [line.strip() for line in form.get(f.name, "").replace("，", "\n").splitlines() if line.strip()]
+    if f.kind == "group":
+        inner = parse(f.children, form)
+        return _get(inner, f.name) or {}
+    if f.kind == "table":
+        return _rows(f, form)
+    raw = form.get(f.name, "").strip()
+    if raw == "":
+        return None
+    if f.kind == "number":
+        return _number(raw, f.integer)
+    if f.kind == "choice" and raw == "__none__":
+        return None
+    return raw
+
+
+def _get(data: dict[str, Any], dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    return node
+
+
+def _number(raw: str, integer: bool) -> Any:
+    try:
+        return int(raw) if integer else (int(raw) if raw.lstrip("-").isdigit() else float(raw))
+    except ValueError:
+        return raw  # the schema check reports "应为数字"
+
+
+def _rows(f: Field, form: MultiDict) -> list[dict[str, Any]]:
+    rows = []
+    indexes = sorted({int(k.split("-")[1]) for k in form if k.startswith(f.name + "-") and k.split("-")[1].isdigit()})
+    for i in indexes:
+        cells = {c.name: form.get(f"{f.name}-{i}-{c.name}", "").strip() for c in f.children}
+        if any(cells.values()):
+            row = {}
+            for c in f.children:
+                value = _value(Field(f"{f.name}-{i}-{c.name}", c.title, c.kind, integer=c.integer), form)
+                if value not in (None, ""):
+                    row[c.name] = value
+            rows.append(row)
+    return rows
+
+
+def errors_by_field(errors: list[tuple[str, str]]) -> dict[str, str]:
+    """Engine error paths ("income/wages", "measures/0/item") → input names ("income.wages", "measures")."""
+    out: dict[str, str] = {}
+    for path, reason in errors:
+        parts = path.split("/")
+        name = parts[0] if len(parts) > 1 and parts[1].isdigit() else ".".join(parts)
+        if len(parts) > 2 and parts[1].isdigit():
+            reason = f"第 {int(parts[1]) + 1} 行：{reason}"
+        out[name] = f"{out[name]}；{reason}" if name in out else reason
+    return out
+
+
+def table_rows(f: Field, values: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The rows to show: what was entered, plus empty rows to fill."""
+    return list(values or []) + [{} for _ in range(EMPTY_TABLE_ROWS)]

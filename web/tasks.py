@@ -1,0 +1,106 @@
+"""The inbox (待办) and the task page (办理): ready tasks for my roles in my jurisdiction, most urgent
+first; claim and release; the form rendered from the task's JSON Schema, completed through the engine."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from engine.app import get_clock
+from engine.cases import complete_task
+from engine.db import db
+from engine.errors import ConflictError, FangpinError, FormInvalid
+from engine.forms import load_form
+from engine.models import HumanTask, Notice
+from engine.tasks import TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
+
+from .auth import login_required
+from .formrender import errors_by_field, fields_of, parse, table_rows
+
+bp = Blueprint("tasks", __name__)
+PAGE_SIZE = 25
+PROCEDURES = {"identification": "识别纳入"}
+
+
+@bp.get("/inbox")
+@login_required
+def inbox_page() -> str:
+    user = g.user
+    f = TaskFilter(tuple(user.roles), user.jurisdiction, procedure=request.args.get("procedure") or None,
+                   step=request.args.get("step") or None)
+    after = request.args.get("after") or None
+    rows = inbox(f, limit=PAGE_SIZE + 1, after=after)
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return render_template("tasks/inbox.html", rows=rows, total=count_ready(f), filters=request.args,
+                           procedures=PROCEDURES, next_cursor=rows[-1].cursor if more and rows else None)
+
+
+bp.add_url_rule("/inbox", endpoint="inbox", view_func=inbox_page)
+
+
+def _my_task(task_id: int) -> HumanTask:
+    row = db.session.get(HumanTask, task_id)
+    if row is None:
+        abort(404)
+    if row.role not in g.user.roles or not row.jurisdiction_path.startswith(g.user.jurisdiction.path):
+        abort(403)
+    return row
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def task_page(task_id: int) -> Any:
+    row = _my_task(task_id)
+    schema = load_form(row.form) if row.form else {"properties": {}}
+    fields = fields_of(schema)
+    values: dict[str, Any] = row.form_data or {}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = parse(fields, request.form)
+        try:
+            seen = request.form.get("seen_version", type=int)
+            complete_task(row.id, values, g.user.username, get_clock(), seen_version=seen)
+        except FormInvalid as exc:
+            errors, status = errors_by_field(exc.errors), 422
+            flash("表单有误，请按提示修改；未保存任何内容。", "error")
+        except ConflictError as exc:
+            flash(str(exc), "error")
+            status = 409
+        except FangpinError as exc:
+            flash(str(exc), "error")
+            status = 422
+        else:
+            flash(f"已办理：{row.name}", "ok")
+            return redirect(url_for("tasks.inbox"))
+    case = row.case
+    history = [t for t in tasks_of_case(case.id) if t.state == "COMPLETED"]
+    notices = db.session.scalars(select(Notice).filter_by(case_id=case.id)).all()
+    return render_template("tasks/task.html", row=row, case=case, schema=schema, fields=fields, values=values,
+                           errors=errors, history=history, notices=notices, table_rows=table_rows), status
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@login_required
+def claim(task_id: int) -> Any:
+    row = _my_task(task_id)
+    try:
+        claim_task(row.id, g.user.username, get_clock().now())
+        flash(f"已认领：{row.name}", "ok")
+    except FangpinError as exc:
+        flash(str(exc), "error")
+    return redirect(request.referrer or url_for("tasks.inbox"))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@login_required
+def release(task_id: int) -> Any:
+    row = _my_task(task_id)
+    try:
+        release_task(row.id, g.user.username, get_clock().now())
+        flash(f"已释放：{row.name}", "ok")
+    except FangpinError as exc:
+        flash(str(exc), "error")
+    return redirect(request.referrer or url_for("tasks.inbox"))
