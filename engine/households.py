@@ -17,7 +17,7 @@ REGISTRATION_FORM = "register_household.json"
 MEMBER_FIELDS = tuple(c.key for c in Member.__table__.columns if c.key not in ("id", "household_id", "position"))
 HOUSEHOLD_FIELDS = (
     "group_name", "address", "in_large_relocation_site", "relocation_site", "monitoring_contact", "is_formerly_poor", "enjoys_poverty_policy", "housing_unsafe",
-    "compulsory_education_dropout", "drinking_water_unsafe", "contact_phone",
+    "compulsory_education_dropout", "drinking_water_unsafe", "contact_phone", "social_guarantee",
 )  # fmt: skip
 
 

@@ -71,6 +71,20 @@ class User(db.Model):
     jurisdiction: Mapped[Jurisdiction] = relationship()
 
 
+class ApiToken(db.Model):
+    """A token for other systems (the APP, 12317, department systems) to call the JSON API as a user.
+    Only its SHA-256 is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
 class Household(db.Model):
     """农户 (the monitored unit is the household, 以家庭为单位); fields A1–A4, A23–A27, A53–A55
     (codes as in policy/household_form.json)."""
@@ -91,6 +105,7 @@ class Household(db.Model):
     housing_unsafe: Mapped[bool] = mapped_column(Boolean, default=False)  # A23
     compulsory_education_dropout: Mapped[bool] = mapped_column(Boolean, default=False)  # A24
     drinking_water_unsafe: Mapped[bool] = mapped_column(Boolean, default=False)  # A25
+    social_guarantee: Mapped[bool] = mapped_column(Boolean, default=False)  # 整户无劳动能力兜底保障户
     responsible_person: Mapped[str | None] = mapped_column(String(50))
     monitoring_contact: Mapped[str | None] = mapped_column(String(50))  # A55 监测联系人
     contact_phone: Mapped[str | None] = mapped_column(String(30))  # 联系电话, private
