@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   — install, create an SQLite database with demo data and logins, start web UI + scheduler
-#   make test  — install (with test tools and PostgreSQL) and run every test and feature file
+#   make test  — install (with test tools, PostgreSQL and Chromium) and run every test and feature file
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
@@ -16,14 +16,18 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
 
 run: install
 	$(BIN)/fangpin init --demo
 	$(BIN)/fangpin run
 
 test: install
-	bash tools/ensure-postgres
+	bash tools/ensure-system-packages
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -31,4 +35,4 @@ lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache

@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import auth, filters, home, tasks
 
     filters.register(app)
+    app.add_url_rule("/vendor/<package>/<path:filename>", "vendor", _vendor)
     app.before_request(auth.load_user)
     for module in (auth, home, tasks):
         app.register_blueprint(module.bp)
@@ -39,3 +40,17 @@ def _register_optional(app: Flask) -> None:
                 raise
             continue
         module.register(app)
+
+
+VENDOR_PACKAGES = {"bpmn-js": "bpmn-js/dist"}  # npm packages installed by `make install`
+
+
+def _vendor(package: str, filename: str):
+    """Front-end files of the npm packages in node_modules (bpmn-js)."""
+    from flask import abort, send_from_directory
+
+    from engine.config import REPO_ROOT
+
+    if package not in VENDOR_PACKAGES:
+        abort(404)
+    return send_from_directory(REPO_ROOT / "node_modules" / VENDOR_PACKAGES[package], filename, max_age=86400)
