@@ -39,6 +39,14 @@ def role_name(key: str | None) -> str:
     return role.name if role else (key or "")
 
 
+HOUSEHOLD_STATUS = {"ordinary": "未纳入监测", "applying": "申请识别中", "monitored": "监测对象",
+                    "key_attention": "重点关注", "eliminated": "风险已消除"}
+
+
+def status_name(status: str | None) -> str:
+    return HOUSEHOLD_STATUS.get(status or "", status or "")
+
+
 def lookup(values: dict | None, dotted: str):
     """A nested value by dotted name ("income.wages")."""
     node = values or {}
@@ -51,6 +59,7 @@ def lookup(values: dict | None, dotted: str):
 
 def register(app: Flask) -> None:
     app.add_template_global(lookup, "lookup")
+    app.add_template_filter(status_name, "status_name")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(role_name, "role_name")
     app.add_template_global(due_status, "due_status")
