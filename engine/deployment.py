@@ -175,6 +175,9 @@ def deploy(sources: list[DiagramSource], actor: str, now: datetime) -> list[Proc
 
     Everything is validated before anything is stored: one invalid file deploys nothing.
     """
+    for source in sources:
+        if not source.is_dmn and not source.process_ids():
+            raise DiagramInvalid(source.file_name, [_no_executable(source)])
     planned = []
     for main, process_id in procedures_in(sources):
         bundle = bundle_for(main, sources)
@@ -184,6 +187,12 @@ def deploy(sources: list[DiagramSource], actor: str, now: datetime) -> list[Proc
         spec, subprocess_specs = parse_bundle(bundle, process_id)
         planned.append((process_id, spec, subprocess_specs, bundle, digest))
     return [_store(actor, now, *plan) for plan in planned]
+
+
+def _no_executable(source: DiagramSource) -> str:
+    processes = source.parse_xml().iterfind(".//bpmn:process", NS)
+    named = "、".join(f"process '{p.get('id')}'" + (f"（{p.get('name')}）" if p.get("name") else "") for p in processes)
+    return f"{named or '文件'}：没有可执行的流程（需要 isExecutable=\"true\"），描述性模型不能部署"
 
 
 def _version_with_hash(process_id: str, digest: str) -> ProcessVersion | None:
