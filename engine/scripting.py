@@ -3,10 +3,14 @@
 diagram cannot read files, run commands or import anything."""
 from __future__ import annotations
 
+import ast
 import builtins
+import contextlib
 import copy
 import functools
-from collections.abc import Callable, Mapping
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from types import CodeType
 from typing import Any
@@ -64,6 +68,13 @@ _GUARDS: dict[str, Any] = {
 }
 
 
+TIME_LIMIT_SECONDS = 2.0  # one expression or script; a loop that runs longer is stopped
+
+
+class ScriptTimeout(RuntimeError):
+    """A diagram script or expression ran past the time limit and was stopped."""
+
+
 @functools.lru_cache(maxsize=4096)
 def compile_diagram_code(source: str, mode: str) -> CodeType:
     """Compile an expression (``mode='eval'``) or script (``'exec'``) under RestrictedPython.
@@ -71,12 +82,38 @@ def compile_diagram_code(source: str, mode: str) -> CodeType:
     Raises SyntaxError (with a line number, which SpiffWorkflow's error formatter needs) naming
     what is forbidden.
     """
+    first = source.splitlines()[0] if source else ""
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     result = compiler(source, "<diagram>")
     if result.errors:
-        first = source.splitlines()[0] if source else ""
         raise SyntaxError("; ".join(result.errors), ("<diagram>", 1, 0, first))
+    if _uses_power(source, mode):
+        # 10 ** 10 ** 10 would run in C for ever: no time limit can stop it
+        raise SyntaxError("不允许使用乘方运算（**）", ("<diagram>", 1, 0, first))
     return result.code
+
+
+def _uses_power(source: str, mode: str) -> bool:
+    tree = ast.parse(source, mode="eval" if mode == "eval" else "exec")
+    return any(isinstance(node, ast.Pow) for node in ast.walk(tree))
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float = TIME_LIMIT_SECONDS) -> Iterator[None]:
+    """Stop Python-level code (loops, comprehensions) that runs longer than ``seconds``."""
+    deadline = time.monotonic() + seconds
+
+    def tracer(frame, event, arg):
+        if time.monotonic() > deadline:
+            raise ScriptTimeout(f"流程脚本运行超过 {seconds:g} 秒，已停止")
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
@@ -100,7 +137,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
         context.update(copy.copy(self.globals))
         context.update(external_context or {})
         try:
-            exec(code, context)  # noqa: S102 - restricted code
+            with time_limit():
+                exec(code, context)  # noqa: S102 - restricted code
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
             for key in [k for k in context if k.startswith("_")]:

@@ -57,3 +57,18 @@ def test_only_functions_may_be_exposed():
 
     with pytest.raises(TypeError, match="only functions"):
         RestrictedEnvironment({"os": os})
+
+
+def test_an_endless_loop_is_stopped_and_the_next_script_runs():
+    from engine.scripting import ScriptTimeout, time_limit
+
+    with pytest.raises(ScriptTimeout, match="超过"), time_limit(0.2):
+        _env().execute("n = 0\nwhile True:\n    n += 1\n", {})
+    context = {}
+    _env().execute("x = 1 + 1", context)
+    assert context["x"] == 2
+
+
+def test_power_is_refused_because_it_cannot_be_interrupted():
+    with pytest.raises(SyntaxError, match="乘方"):
+        compile_diagram_code("10 ** 10 ** 10", "eval")
