@@ -49,6 +49,7 @@ class CaseContext:
     actor: str
     clock: Clock
     deadlines: list[Deadline] = field(default_factory=list)  # every deadline computed in this run
+    started: list[str] = field(default_factory=list)  # procedures this run starts for the household
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -67,6 +68,9 @@ class CaseContext:
             "record_outcome": self.record_outcome,
             "mark_monitored": self.mark_monitored,
             "release_household": self.release_household,
+            "record_measures": self.record_measures,
+            "start_procedure": self.start_procedure,
+            "next_month": next_month,
             "category_name": lambda code: CATEGORY_NAMES.get(code, code),
         }
 
@@ -143,6 +147,25 @@ class CaseContext:
                      household_id=household.id, category=category, identified_on=str(identified_on))
         return True
 
+    def record_measures(self, measures: list, started_on: str, responsible_person: str) -> bool:
+        """The assistance plan's measures (帮扶措施) are in force from ``started_on``; the household gets
+        its responsible person (帮扶责任人)."""
+        from .measures import record_measures
+
+        record_measures(self.case, list(measures), date.fromisoformat(str(started_on)[:10]))
+        self.case.household.responsible_person = str(responsible_person)
+        audit.record(self.now(), self.actor, "measures_recorded", case_id=self.case.id,
+                     household_id=self.case.household_id, measures=measures, responsible_person=responsible_person)
+        return True
+
+    def start_procedure(self, procedure: str) -> bool:
+        """Start another procedure for this household (e.g. the monthly follow-up 每月回访) when this
+        run is saved, in the same transaction."""
+        if procedure not in ("followup",):
+            raise ValueError(f"procedure {procedure!r} cannot be started from a diagram")
+        self.started.append(procedure)
+        return True
+
     def release_household(self, status: str = "ordinary", reason: str = "") -> bool:
         """The household leaves the procedure: back to ``ordinary``, or ``key_attention`` (重点关注)."""
         if status not in ("ordinary", "key_attention"):
@@ -151,6 +174,12 @@ class CaseContext:
         audit.record(self.now(), self.actor, "household_released", case_id=self.case.id,
                      household_id=self.case.household_id, status=status, reason=reason)
         return True
+
+
+def next_month(reference: str) -> str:
+    """The first day of the month after ``reference`` (ISO date)."""
+    day = date.fromisoformat(str(reference)[:10])
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1).isoformat()
 
 
 def plain_json(value: Any) -> Any:

@@ -21,6 +21,7 @@ from .db import db
 from .deadlines import record_deadline, recorded_timers
 from .deployment import latest_version
 from .errors import ConflictError, NotFound, PermissionDenied, RuleViolation
+from .form_rules import check_form_rules
 from .forms import validate_form
 from .models import AuditEvent, Case, HumanTask, Notice, User
 from .policy import resolve, resolve_group
@@ -32,12 +33,13 @@ from .transaction import transaction
 log = logging.getLogger(__name__)
 
 CHANNELS = {
+    "monitoring": "纳入监测后",
     "self_application": "农户自主申报",
     "cadre_screening": "基层干部排查",
     "department_warning": "部门筛查预警",
     "petition": "信访、12317 等渠道",
 }
-PROCEDURE_PREFIX = {"identification": "SB"}
+PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF"}
 PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"
 
@@ -57,6 +59,9 @@ def _save(ctx: CaseContext, workflow, engine) -> None:
         case.status, case.closed_at = "completed", now
         audit.record(now, ctx.actor, "case_closed", case_id=case.id, outcome=case.outcome)
     _record_timers(ctx, workflow)
+    for procedure in ctx.started.copy():
+        ctx.started.remove(procedure)
+        start_case(case.household, procedure, "monitoring", local_date(now), ctx.actor, ctx.clock)
     for task in sync_tasks(ctx, workflow, engine, now):
         db.session.flush()
         audit.record(now, ctx.actor, "task_ready", case_id=case.id, task_id=task.id, step=task.name,
@@ -92,33 +97,40 @@ def open_identification(
         household = get_household(household_id)
         _check_channel(channel, lead_date, clock)
         _check_not_duplicate(household)
-        today = local_date(clock.now())
-        village = household.village
-        process_key = resolve("identification.process", village, today)
-        version = latest_version(process_key)
-        case = Case(
-            procedure="identification", process_version=version, household=household, jurisdiction=village,
-            jurisdiction_path=village.path, channel=channel, lead_date=lead_date, opened_at=clock.now(),
-            opened_by=actor, status="running", state_json="{}",
-        )
-        db.session.add(case)
-        db.session.flush()
-        case.number = f"{PROCEDURE_PREFIX['identification']}-{today.year}-{case.id:06d}"
-        ctx = CaseContext(case, actor, clock)
-        engine = ctx.script_engine()
-        data = _start_data(case, resolve_group("identification", village, today), application)
-        workflow = new_workflow(version, engine, data)
         household.status = "applying"
-        audit.record(clock.now(), actor, "case_opened", case_id=case.id, household_id=household.id,
-                     channel=channel, lead_date=lead_date, process=process_key, version=version.version,
-                     application=application or {})
-        advance(workflow, clock)
-        _save(ctx, workflow, engine)
+        case = start_case(household, "identification", channel, lead_date, actor, clock, application)
+    return case
+
+
+def start_case(household, procedure: str, channel: str, lead_date: date, actor: str, clock: Clock,
+               application: dict[str, Any] | None = None) -> Case:
+    """Start ``procedure`` for a household with the diagram and policy in force for its village today
+    (inside the caller's transaction)."""
+    today = local_date(clock.now())
+    village = household.village
+    process_key = resolve(f"{procedure}.process", village, today)
+    version = latest_version(process_key)
+    case = Case(
+        procedure=procedure, process_version=version, household=household, jurisdiction=village,
+        jurisdiction_path=village.path, channel=channel, lead_date=lead_date, opened_at=clock.now(),
+        opened_by=actor, status="running", state_json="{}",
+    )
+    db.session.add(case)
+    db.session.flush()
+    case.number = f"{PROCEDURE_PREFIX.get(procedure, 'AJ')}-{today.year}-{case.id:06d}"
+    ctx = CaseContext(case, actor, clock)
+    engine = ctx.script_engine()
+    workflow = new_workflow(version, engine, _start_data(case, resolve_group(procedure, village, today), application))
+    audit.record(clock.now(), actor, "case_opened", case_id=case.id, household_id=household.id, procedure=procedure,
+                 channel=channel, lead_date=lead_date, process=process_key, version=version.version,
+                 application=application or {})
+    advance(workflow, clock)
+    _save(ctx, workflow, engine)
     return case
 
 
 def _check_channel(channel: str, lead_date: date, clock: Clock) -> None:
-    if channel not in CHANNELS:
+    if channel not in CHANNELS or channel == "monitoring":
         raise RuleViolation(f"发现渠道 {channel} 无效，应为：{', '.join(f'{k}（{v}）' for k, v in CHANNELS.items())}")
     if lead_date > local_date(clock.now()):
         raise RuleViolation(f"发现日期 {lead_date} 晚于今天")
@@ -165,8 +177,10 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
         authorize(_user(actor), row)
         if row.claimed_by and row.claimed_by != actor:
             raise ConflictError(f"任务“{row.name}”已由 {row.claimed_by} 认领，请联系其释放后再办理")
-        validate_form(row.form, data) if row.form else None
         case = row.case
+        if row.form:
+            validate_form(row.form, data)
+            check_form_rules(row.form, data, case)
         if seen_version is not None and seen_version != case.lock_version:
             raise ConflictError(f"案件 {case.number} 已被他人更新，请刷新后重新办理")
         ctx = CaseContext(case, actor, clock)

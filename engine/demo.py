@@ -121,8 +121,10 @@ def sample_form_data(form: str, today: date) -> dict:
         "information_comparison.json": {"compared_on": d, "decision": "approve"},
         "county_approval.json": {"decided_on": d, "decision": "approve"},
         "announcement.json": {"announced_on": d},
-        "assistance_plan.json": {"responsible_person": "王帮扶", "plan_publicized_on": d,
-                                 "measures": [{"category": "产业帮扶", "item": "种植业"}]},
+        "assistance_plan.json": {"responsible_person": "王帮扶", "plan_publicized_on": d, "able_and_willing": True,
+                                 "measures": [{"category": "A39", "item": "种植业"}]},
+        "monthly_revisit.json": {"visited_on": d, "method": "home_visit", "income_stable": True,
+                                 "measures_in_place": True, "new_risk": False},
         "system_entry.json": {"entered_on": d},
     }[form]
 

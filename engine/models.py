@@ -183,6 +183,20 @@ class IncomeRecord(db.Model):
     recorded_by: Mapped[str] = mapped_column(String(64))
 
 
+class Measure(db.Model):
+    """An assistance measure (帮扶措施) of a household, A39–A52, in force from a date."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    code: Mapped[str] = mapped_column(String(4))
+    item: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    developmental: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+
+
 class MonitoringLine(db.Model):
     """监测范围: yuan per person per year, per province and year (policy data)."""
 

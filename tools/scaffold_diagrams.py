@@ -206,9 +206,11 @@ CASE_LIMIT_SCRIPT = (
     '    start_case_deadline("识别纳入时限：自发现之日起" + str(policy["limit_days"]) + "天内完成识别", '
     'days_from(lead_date, policy["limit_days"]))'
 )
+RECORD_PLAN_SCRIPT = "record_measures(measures, plan_publicized_on, responsible_person)"
 IDENTIFIED_SCRIPT = (
     'record_outcome("identified", "认定为" + category_name(category))\n'
     'mark_monitored(category, identified_on)\n'
+    'start_procedure("followup")\n'
     'notify_household("防返贫监测对象纳入告知", "您户已于 " + identified_on + " 经审定纳入防返贫监测对象（" + category_name(category) + "），将落实帮扶措施并每月回访。")'
 )
 
@@ -248,13 +250,14 @@ def _tail(p: Process, gw_ok: str, lanes: dict[str, str], col: int, approve_lane:
           instructions="制定帮扶计划并在村内公示（有劳动能力的应有产业或就业帮扶措施）。")
     p.add("user", "system_entry", "录入全国防返贫监测信息系统", entry_lane, col + 2, row=1, form="system_entry.json",
           due=OPTIONAL_DUE.format(start="identified_on", key="system_entry_days"), instructions="审定后及时录入系统。")
+    p.add("script", "record_plan", "登记帮扶措施和帮扶责任人", lanes["village"], col + 3, script=RECORD_PLAN_SCRIPT)
     p.add("and", "join", "", approve_lane, col + 4)
     p.add("script", "identified", "纳入监测并告知农户", approve_lane, col + 5, script=IDENTIFIED_SCRIPT)
     p.add("end", "end_identified", "纳入监测", approve_lane, col + 6)
     p.chain("set_identified", "split")
     p.flow("split", "assistance_plan")
     p.flow("split", "system_entry")
-    p.flow("assistance_plan", "join")
+    p.chain("assistance_plan", "record_plan", "join")
     p.flow("system_entry", "join")
     p.chain("join", "identified", "end_identified")
     return "split"
@@ -393,10 +396,12 @@ def identification_longkou() -> Process:
     p.add("script", "identified_date", "录入日期为识别日期", lanes["county"], col + 11, script="identified_on = entered_on")
     p.add("user", "assistance_plan", "制定帮扶措施", lanes["village"], col + 12, form="assistance_plan.json",
           instructions="落实帮扶责任人和帮扶措施。")
-    p.add("script", "identified", "纳入监测并告知农户", lanes["county"], col + 13, script=IDENTIFIED_SCRIPT)
-    p.add("end", "end_identified", "纳入监测", lanes["county"], col + 14)
+    p.add("script", "record_plan", "登记帮扶措施和帮扶责任人", lanes["village"], col + 13, script=RECORD_PLAN_SCRIPT)
+    p.add("script", "identified", "纳入监测并告知农户", lanes["county"], col + 14, script=IDENTIFIED_SCRIPT)
+    p.add("end", "end_identified", "纳入监测", lanes["county"], col + 15)
     p.flow(pgw, "set_identified", "公示无异议", 'publicity_result == "passed"')
-    p.chain("set_identified", "system_entry", "identified_date", "assistance_plan", "identified", "end_identified")
+    p.chain("set_identified", "system_entry", "identified_date", "assistance_plan", "record_plan", "identified",
+            "end_identified")
     return p
 
 
@@ -427,11 +432,34 @@ def publicity_period() -> Process:
     return p
 
 
+def monthly_followup() -> Process:
+    lane = "村级"
+    p = Process("monthly_followup", "每月回访（监测户帮扶与动态管理）", [lane])
+    p.messages["Message_end_followup"] = "end_followup"
+    p.add("start", "f_start", "纳入监测", lane, 0)
+    p.add("script", "f_init", "从本月开始回访", lane, 1, script="visit_month = today()[:8] + \"01\"")
+    p.add("user", "revisit", "每月回访", lane, 2, form="monthly_revisit.json",
+          due="monthly_deadline(visit_month, 31)",
+          instructions="每月至少回访一次：了解收入、风险和帮扶措施落实情况；当月未回访的，次月1日起逾期。")
+    p.add("script", "f_next", "下一个回访月", lane, 3, script="visit_month = next_month(visit_month)")
+    p.add("evgw", "f_wait", "等待下月或结束监测", lane, 4)
+    p.add("timer", "f_month_starts", "下月开始", lane, 5, date='visit_month + "T00:00:00+08:00"')
+    p.add("message", "f_end_msg", "风险消除或清退", lane, 5, row=1, message="Message_end_followup", variable="ended")
+    p.add("end", "f_end", "结束回访", lane, 6, row=1)
+    p.chain("f_start", "f_init", "revisit", "f_next", "f_wait")
+    p.flow("f_wait", "f_month_starts")
+    p.flow("f_wait", "f_end_msg")
+    p.flow("f_month_starts", "revisit")
+    p.flow("f_end_msg", "f_end")
+    return p
+
+
 PROCEDURES = {
     "identification.bpmn": identification_default,
     "publicity.bpmn": publicity_period,
     "identification_zhanggong_2021.bpmn": identification_zhanggong_2021,
     "identification_longkou.bpmn": identification_longkou,
+    "monthly_followup.bpmn": monthly_followup,
 }
 
 
