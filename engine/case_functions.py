@@ -50,6 +50,7 @@ class CaseContext:
     clock: Clock
     deadlines: list[Deadline] = field(default_factory=list)  # every deadline computed in this run
     started: list[str] = field(default_factory=list)  # procedures this run starts for the household
+    ended: list[str] = field(default_factory=list)  # procedures of the household this run ends
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -70,6 +71,9 @@ class CaseContext:
             "release_household": self.release_household,
             "record_measures": self.record_measures,
             "start_procedure": self.start_procedure,
+            "end_procedure": self.end_procedure,
+            "check_elimination": self.check_elimination,
+            "mark_eliminated": self.mark_eliminated,
             "next_month": next_month,
             "category_name": lambda code: CATEGORY_NAMES.get(code, code),
         }
@@ -164,6 +168,36 @@ class CaseContext:
         if procedure not in ("followup",):
             raise ValueError(f"procedure {procedure!r} cannot be started from a diagram")
         self.started.append(procedure)
+        return True
+
+    def end_procedure(self, procedure: str) -> bool:
+        """End the household's running ``procedure`` (e.g. its monthly follow-up) when this run is saved."""
+        self.ended.append(str(procedure))
+        return True
+
+    def check_elimination(self, income: dict, mode: str = "assisted") -> dict:
+        """Record the income verified for elimination and recheck every condition (风险消除条件)."""
+        from .elimination import assess
+
+        household = self.case.household
+        figures = IncomeFigures.from_mapping(income, int(income.get("household_size") or household.size))
+        on = local_date(self.now())
+        start, end = income_window(on)
+        self._record_income(figures, start, end)
+        db.session.flush()
+        result = assess(household, on, mode, verified_income=figures)
+        return {"eligible": result.eligible, "explanation": result.explanation}
+
+    def mark_eliminated(self, mode: str, on: str) -> bool:
+        """Tag the household 风险消除 with its mode (assisted 帮扶消除 / natural 自然消除) and date; it stays
+        under key attention (重点关注)."""
+        if mode not in ("assisted", "natural"):
+            raise ValueError(f"mode must be 'assisted' or 'natural', not {mode!r}")
+        household = self.case.household
+        household.status, household.elimination_mode = "eliminated", mode
+        household.elimination_date = date.fromisoformat(str(on)[:10])
+        audit.record(self.now(), self.actor, "household_eliminated", case_id=self.case.id,
+                     household_id=household.id, mode=mode, on=str(on))
         return True
 
     def release_household(self, status: str = "ordinary", reason: str = "") -> bool:

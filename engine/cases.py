@@ -32,14 +32,17 @@ from .transaction import transaction
 
 log = logging.getLogger(__name__)
 
+IDENTIFICATION_CHANNELS = ("self_application", "cadre_screening", "department_warning", "petition")
 CHANNELS = {
     "monitoring": "纳入监测后",
+    "township_evaluation": "乡镇季度研判",
     "self_application": "农户自主申报",
     "cadre_screening": "基层干部排查",
     "department_warning": "部门筛查预警",
     "petition": "信访、12317 等渠道",
 }
-PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF"}
+PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC"}
+END_MESSAGE = "end_followup"
 PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"
 
@@ -62,10 +65,30 @@ def _save(ctx: CaseContext, workflow, engine) -> None:
     for procedure in ctx.started.copy():
         ctx.started.remove(procedure)
         start_case(case.household, procedure, "monitoring", local_date(now), ctx.actor, ctx.clock)
+    for procedure in ctx.ended.copy():
+        ctx.ended.remove(procedure)
+        _end_running(case, procedure, ctx)
     for task in sync_tasks(ctx, workflow, engine, now):
         db.session.flush()
         audit.record(now, ctx.actor, "task_ready", case_id=case.id, task_id=task.id, step=task.name,
                      role=task.role, due_at=task.due_at)
+
+
+def _end_running(by: Case, procedure: str, ctx: CaseContext) -> None:
+    """Send the end message to the household's running ``procedure`` (in this transaction)."""
+    for other in db.session.scalars(select(Case).filter_by(household_id=by.household_id, procedure=procedure,
+                                                           status="running")):
+        other_ctx = CaseContext(other, ctx.actor, ctx.clock)
+        engine = other_ctx.script_engine()
+        workflow = load_workflow(other, engine)
+        definition = _waiting_message(workflow, END_MESSAGE)
+        if definition is None:
+            log.warning("case %s is not waiting for %s", other.number, END_MESSAGE)
+            continue
+        workflow.catch(BpmnEvent(definition, {"by": by.number}))
+        advance(workflow, ctx.clock)
+        audit.record(ctx.now(), ctx.actor, "case_ended", case_id=other.id, by=by.number)
+        _save(other_ctx, workflow, engine)
 
 
 def _record_timers(ctx: CaseContext, workflow) -> None:
@@ -130,8 +153,9 @@ def start_case(household, procedure: str, channel: str, lead_date: date, actor: 
 
 
 def _check_channel(channel: str, lead_date: date, clock: Clock) -> None:
-    if channel not in CHANNELS or channel == "monitoring":
-        raise RuleViolation(f"发现渠道 {channel} 无效，应为：{', '.join(f'{k}（{v}）' for k, v in CHANNELS.items())}")
+    if channel not in IDENTIFICATION_CHANNELS:
+        choices = ", ".join(f"{k}（{CHANNELS[k]}）" for k in IDENTIFICATION_CHANNELS)
+        raise RuleViolation(f"发现渠道 {channel} 无效，应为：{choices}")
     if lead_date > local_date(clock.now()):
         raise RuleViolation(f"发现日期 {lead_date} 晚于今天")
 
@@ -157,9 +181,32 @@ def _start_data(case: Case, policy: dict[str, Any], application: dict | None) ->
                       "enjoys_poverty_policy": household.enjoys_poverty_policy,
                       "village": household.village.full_name},
         "policy": policy,
+        "mode": (application or {}).get("mode", "assisted"),
         "lead_date": case.lead_date.isoformat(),
         "application": application or {},
     })
+
+
+def open_elimination(household_id: int, mode: str, actor: str, clock: Clock) -> Case:
+    """Start risk elimination (风险消除) for a monitored household that meets the conditions; refused with
+    the explanation of every condition otherwise."""
+    from .elimination import assess
+    from .households import get_household
+
+    with transaction():
+        household = get_household(household_id)
+        if household.status != "monitored":
+            raise RuleViolation(f"户 {household.number} 不是监测对象，不能进行风险消除")
+        running = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="elimination",
+                                                           status="running"))
+        if running is not None:
+            raise RuleViolation(f"户 {household.number} 已有办理中的风险消除（{running.number}）")
+        result = assess(household, local_date(clock.now()), mode)
+        if not result.eligible:
+            raise RuleViolation(f"户 {household.number} 暂不符合风险消除条件：{result.explanation}")
+        case = start_case(household, "elimination", "township_evaluation", local_date(clock.now()), actor, clock,
+                          {"mode": mode, "eligibility": result.explanation})
+    return case
 
 
 # -- completing a task ----------------------------------------------------------------------------

@@ -123,6 +123,11 @@ def sample_form_data(form: str, today: date) -> dict:
         "announcement.json": {"announced_on": d},
         "assistance_plan.json": {"responsible_person": "王帮扶", "plan_publicized_on": d, "able_and_willing": True,
                                  "measures": [{"category": "A39", "item": "种植业"}]},
+        "household_consent.json": {"consented_on": d, "consented": True},
+        "elimination_review.json": {
+            "reviewed_on": d, "decision": "approve",
+            "income": {"household_size": 3, "wages": 30000, "business_income": 6000, "property_income": 0,
+                       "transfer_income": 1200, "business_expenses": 1200}},
         "monthly_revisit.json": {"visited_on": d, "method": "home_visit", "income_stable": True,
                                  "measures_in_place": True, "new_risk": False},
         "system_entry.json": {"entered_on": d},
@@ -140,17 +145,18 @@ def official_for(role_key: str, case: Case) -> User:
     return found
 
 
-def drive_case(case_id: int, clock: FixedClock, until: str | None = None, max_steps: int = 100) -> list[tuple[str, str]]:
-    """Complete each ready task with sample data and move the clock to each next timer, until the case
-    ends (or the step ``until`` is done). Returns ``[(step, role)]`` in the order done."""
+def drive_case(case_id: int, clock: FixedClock, until: str | None = None, max_steps: int = 100,
+               data: dict[str, dict] | None = None) -> list[tuple[str, str]]:
+    """Complete each ready task with sample data (``data`` overrides fields per form) and move the clock
+    to each next timer, until the case ends (or the step ``until`` is done). Returns ``[(step, role)]``."""
     done: list[tuple[str, str]] = []
     for _ in range(max_steps):
         case = db.session.get(Case, case_id)
         db.session.refresh(case)
         row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY").order_by(HumanTask.id))
         if row is not None:
-            data = sample_form_data(row.form, local_date(clock.now()))
-            complete_task(row.id, data, official_for(row.role, case).username, clock)
+            values = {**sample_form_data(row.form, local_date(clock.now())), **(data or {}).get(row.form, {})}
+            complete_task(row.id, values, official_for(row.role, case).username, clock)
             done.append((row.name, row.role))
             if row.name == until:
                 return done

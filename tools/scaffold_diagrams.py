@@ -109,13 +109,16 @@ class Process:
     def _node_xml(self, n: Node) -> list[str]:
         tag = {"start": "startEvent", "end": "endEvent", "user": "userTask", "script": "scriptTask",
                "xor": "exclusiveGateway", "and": "parallelGateway", "evgw": "eventBasedGateway",
-               "timer": "intermediateCatchEvent", "message": "intermediateCatchEvent", "call": "callActivity"}[n.kind]
+               "timer": "intermediateCatchEvent", "message": "intermediateCatchEvent", "call": "callActivity",
+               "boundary": "boundaryEvent"}[n.kind]
         attrs = f' id="{n.id}" name={quoteattr(n.name)}'
         default = next((f.id for f in self.flows if f.source == n.id and f.default), None)
         if default:
             attrs += f' default="{default}"'
         if n.kind == "call":
             attrs += f' calledElement="{n.attrs["called"]}"'
+        if n.kind == "boundary":
+            attrs += f' cancelActivity="true" attachedToRef="{n.attrs["attached"]}"'
         body: list[str] = []
         if n.kind == "user":
             body.append("  <bpmn:extensionElements>")
@@ -136,7 +139,7 @@ class Process:
             body.append(f'  <bpmn:timerEventDefinition id="{n.id}_def">')
             body.append(f'    <bpmn:timeDate xsi:type="bpmn:tFormalExpression">{escape(n.attrs["date"])}</bpmn:timeDate>')
             body.append("  </bpmn:timerEventDefinition>")
-        if n.kind == "message":
+        if n.kind in ("message", "boundary"):
             body.append(f'  <bpmn:messageEventDefinition id="{n.id}_def" messageRef="{n.attrs["message"]}">')
             body.append("    <bpmn:extensionElements>")
             body.append(f'      <spiffworkflow:messageVariable>{n.attrs["variable"]}</spiffworkflow:messageVariable>')
@@ -146,6 +149,9 @@ class Process:
 
     # ---- layout ----------------------------------------------------------------------------
     def _box(self, n: Node) -> tuple[int, int, int, int]:
+        if n.kind == "boundary":  # on the bottom edge of the task it is attached to
+            tx, ty, tw, th = self._box(self.nodes[n.attrs["attached"]])
+            return tx + tw // 2 - 18, ty + th - 18, 36, 36
         w, h = W["event"] if n.kind in ("start", "end", "timer", "message") else (
             W["gateway"] if n.kind in ("xor", "and", "evgw") else W["task"])
         lane = self.lanes.index(n.lane)
@@ -446,11 +452,70 @@ def monthly_followup() -> Process:
     p.add("timer", "f_month_starts", "下月开始", lane, 5, date='visit_month + "T00:00:00+08:00"')
     p.add("message", "f_end_msg", "风险消除或清退", lane, 5, row=1, message="Message_end_followup", variable="ended")
     p.add("end", "f_end", "结束回访", lane, 6, row=1)
+    p.add("boundary", "f_end_during_visit", "风险消除或清退", lane, 2, attached="revisit",
+          message="Message_end_followup", variable="ended")
+    p.add("end", "f_end_2", "结束回访", lane, 3, row=1)
+    p.flow("f_end_during_visit", "f_end_2")
     p.chain("f_start", "f_init", "revisit", "f_next", "f_wait")
     p.flow("f_wait", "f_month_starts")
     p.flow("f_wait", "f_end_msg")
     p.flow("f_month_starts", "revisit")
     p.flow("f_end_msg", "f_end")
+    return p
+
+
+POSTPONE_SCRIPT = (
+    'record_outcome("postponed", reason)\n'
+    'notify_household("风险消除结果告知", "您户暂不标注风险消除，继续落实帮扶措施。理由：" + reason + "。")'
+)
+ELIMINATED_SCRIPT = (
+    'record_outcome("eliminated", "风险消除（" + ("自然消除" if mode == "natural" else "帮扶消除") + "）")\n'
+    'mark_eliminated(mode, decided_on)\n'
+    'end_procedure("followup")\n'
+    'notify_household("风险消除告知", "您户已于 " + decided_on + " 标注风险消除，仍将作为重点关注对象持续跟踪；如出现新的风险，将重新识别。")'
+)
+
+
+def elimination() -> Process:
+    lanes = {"village": "村级", "township": "乡镇", "county": "县级"}
+    p = Process("elimination", "风险消除（鞍山市方案、江西省2023年指南）", list(lanes.values()))
+    v, t, c = lanes["village"], lanes["township"], lanes["county"]
+    p.add("start", "e_start", "乡镇季度研判列入", t, 0)
+    p.add("script", "postponed", "暂缓消除，继续帮扶并告知农户", c, 14, row=1, script=POSTPONE_SCRIPT)
+    p.add("end", "end_postponed", "暂缓消除", c, 15, row=1)
+    p.flow("postponed", "end_postponed")
+    appraisal, gw1 = _decision(p, "appraisal", "民主评议", v, 1, "democratic_appraisal.json", None,
+                               "村民代表会议或村两委扩大会议评议风险是否消除。")
+    p.flow("e_start", appraisal)
+    p.flow(gw1, "postponed", "未通过", 'decision == "reject"')
+    p.add("xor", "needs_consent", "需要农户认可？", v, 3)
+    p.flow(gw1, "needs_consent", "通过", 'decision == "approve"')
+    p.add("user", "consent", "农户本人认可", v, 4, form="household_consent.json", instructions="经农户本人认可后方可公示。")
+    p.flow("needs_consent", "consent", "需要", 'policy.get("household_consent")')
+    post, pgw = _publicity(p, "village", "村级", "village_publicity_days", v, 5, "张贴村级公示（风险消除）", None)
+    p.flow("needs_consent", post, "不需要", 'not policy.get("household_consent")')
+    p.flow("consent", post)
+    p.flow(pgw, "postponed", "异议成立", 'publicity_result == "objection_upheld"')
+    p.add("user", "township_review", "乡镇审核（入户核实收入）", t, 9, form="elimination_review.json",
+          instructions="入户核实收入和“三保障”情况；不符合消除条件的写明理由。")
+    p.add("script", "recheck", "按核实收入复核消除条件", t, 10,
+          script=('check = check_elimination(income, mode)\n'
+                  'if decision == "approve" and not check["eligible"]:\n'
+                  '    decision = "reject"\n    reason = check["explanation"]'))
+    p.add("xor", "review_ok", "是否通过？", t, 11)
+    p.flow(pgw, "township_review", "公示无异议", 'publicity_result == "passed"')
+    p.chain("township_review", "recheck", "review_ok")
+    p.flow("review_ok", "postponed", "不通过", 'decision == "reject"')
+    approve, gw3 = _decision(p, "county_approval", "县级审定", c, 12, "county_approval.json", None,
+                             "县级审定风险消除；审定日期即风险消除日期。")
+    p.flow("review_ok", approve, "通过", 'decision == "approve"')
+    p.flow(gw3, "postponed", "不通过", 'decision == "reject"')
+    p.add("user", "announcement", "在各村公告", c, 14, form="announcement.json",
+          instructions="在各村公告风险消除名单（不得公开身份证号、电话、银行账号和健康状况）。")
+    p.flow(gw3, "announcement", "通过", 'decision == "approve"')
+    p.add("script", "eliminated", "标注风险消除并告知农户", c, 15, script=ELIMINATED_SCRIPT)
+    p.add("end", "end_eliminated", "风险消除", c, 16)
+    p.chain("announcement", "eliminated", "end_eliminated")
     return p
 
 
@@ -460,6 +525,7 @@ PROCEDURES = {
     "identification_zhanggong_2021.bpmn": identification_zhanggong_2021,
     "identification_longkou.bpmn": identification_longkou,
     "monthly_followup.bpmn": monthly_followup,
+    "elimination.bpmn": elimination,
 }
 
 

@@ -1,0 +1,100 @@
+"""features/elimination.feature: risk elimination eligibility and procedure on the real engine."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from pytest_bdd import given, parsers, scenarios, then, when
+from sqlalchemy import select
+
+from engine.cases import complete_task, open_elimination, open_identification, wake_due
+from engine.db import db
+from engine.demo import drive_case, sample_form_data
+from engine.elimination import assess
+from engine.errors import FangpinError
+from engine.households import register_household
+from engine.models import Case, HumanTask
+from tests.bdd.officials import household_data, household_named
+from tests.bdd.steps import *
+from tests.bdd.steps import CST, _today, official
+
+scenarios("elimination.feature")
+
+
+def _monitored(world, clock, head: str, **extra) -> None:
+    household = register_household(household_data("沙河村", head, 3, is_formerly_poor=True, **extra), "shahe_cun",
+                                   clock)
+    case = open_identification(household.id, "cadre_screening", _today(clock), "system", clock)
+    drive_case(case.id, clock)
+    assert household_named(head).status == "monitored"
+
+
+@given(parsers.parse('沙河村有一户纳入监测的脱贫户 "{head}"'))
+def monitored(world, clock, head: str) -> None:
+    _monitored(world, clock, head)
+
+
+@given(parsers.parse('沙河村有一户纳入监测的脱贫户 "{head}"，为整户无劳动能力兜底保障户'))
+def monitored_guaranteed(world, clock, head: str) -> None:
+    _monitored(world, clock, head, social_guarantee=True)
+
+
+@given(parsers.parse('"{head}" 户此后 {months:d} 个月每月回访，收入稳定'))
+def monthly_visits(clock, head: str, months: int) -> None:
+    household = household_named(head)
+    followup = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="followup"))
+    for _ in range(months):
+        row = db.session.scalar(select(HumanTask).filter_by(case_id=followup.id, state="READY"))
+        complete_task(row.id, sample_form_data(row.form, _today(clock)), official("村干部", followup).username, clock)
+        local = clock.now().astimezone(CST)
+        clock.set(datetime(local.year + local.month // 12, local.month % 12 + 1, 1, 8, tzinfo=CST))
+        wake_due(clock.now(), clock)
+
+
+@then(parsers.parse('"{head}" 户的消除研判结果为符合'))
+def eligible(clock, head: str) -> None:
+    result = assess(household_named(head), _today(clock))
+    assert result.eligible, result.explanation
+
+
+@then(parsers.parse('"{head}" 户的消除研判结果为不符合，说明包含 "{first}" 和 "{second}"'))
+def not_eligible_two(clock, head: str, first: str, second: str) -> None:
+    result = assess(household_named(head), _today(clock))
+    failed = "；".join(f"{c.name}：{c.detail}" for c in result.checks if not c.passed)
+    assert not result.eligible and first in failed and second in failed, result.explanation
+
+
+@then(parsers.re(r'"(?P<head>[^"]+)" 户的消除研判结果为不符合，说明包含 "(?P<text>[^"]+)"$'))
+def not_eligible(clock, head: str, text: str) -> None:
+    result = assess(household_named(head), _today(clock))
+    assert not result.eligible and text in result.explanation, result.explanation
+
+
+@then(parsers.parse('为 "{head}" 户启动风险消除被拒绝，提示包含 "{text}"'))
+def refused_to_start(clock, head: str, text: str) -> None:
+    with pytest.raises(FangpinError) as refused:
+        open_elimination(household_named(head).id, "assisted", "shahe_zhen", clock)
+    assert text in str(refused.value)
+
+
+@when(parsers.parse('乡镇为 "{head}" 户启动风险消除'))
+def start_elimination(world, clock, head: str) -> None:
+    world["case_id"] = open_elimination(household_named(head).id, "assisted", "shahe_zhen", clock).id
+
+
+@when(parsers.parse("各级按默认材料办理，直至办结；乡镇核实家庭纯收入 {income:d} 元"))
+def run_with_income(world, clock, income: int) -> None:
+    review = {"income": {"household_size": 3, "wages": income, "business_income": 0, "property_income": 0,
+                         "transfer_income": 0, "business_expenses": 0}}
+    world["done"] += drive_case(world["case_id"], clock, data={"elimination_review.json": review})
+
+
+@then(parsers.parse('"{head}" 户已标注风险消除（帮扶消除），每月回访已结束'))
+def eliminated(clock, head: str) -> None:
+    household = household_named(head)
+    assert (household.status, household.elimination_mode) == ("eliminated", "assisted")
+    approval = db.session.scalar(select(HumanTask).join(Case).where(
+        Case.household_id == household.id, Case.procedure == "elimination", HumanTask.form == "county_approval.json"))
+    assert household.elimination_date.isoformat() == approval.form_data["decided_on"]
+    followup = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="followup"))
+    assert followup.status == "completed"
