@@ -155,9 +155,9 @@ def start_case(household, procedure: str, channel: str, lead_date: date, actor: 
 def _check_channel(channel: str, lead_date: date, clock: Clock) -> None:
     if channel not in IDENTIFICATION_CHANNELS:
         choices = ", ".join(f"{k}（{CHANNELS[k]}）" for k in IDENTIFICATION_CHANNELS)
-        raise RuleViolation(f"发现渠道 {channel} 无效，应为：{choices}")
+        raise RuleViolation(f"channel: 发现渠道 {channel} 无效，应为：{choices}")
     if lead_date > local_date(clock.now()):
-        raise RuleViolation(f"发现日期 {lead_date} 晚于今天")
+        raise RuleViolation(f"lead_date: 发现日期 {lead_date} 晚于今天")
 
 
 def _check_not_duplicate(household) -> None:

@@ -434,3 +434,56 @@ def process_deploy(ctx: click.Context, files: tuple[Path, ...]) -> None:
         click.echo(f"已部署 {v.process_key} v{v.version}")
     if not versions:
         click.echo("没有变化，无需部署")
+
+
+# -- API tokens -----------------------------------------------------------------------------------
+
+
+@main.group()
+def token() -> None:
+    """API tokens for other systems: the APP, 12317, department systems (接口令牌)."""
+
+
+def _user_named(username: str) -> User:
+    user = db.session.scalar(select(User).filter_by(username=username))
+    if user is None:
+        raise click.BadParameter(f"用户 {username} 不存在", param_hint="--user")
+    return user
+
+
+@token.command("issue")
+@click.option("--user", "username", required=True, help="the user the token acts as (its roles and jurisdiction)")
+@click.option("--label", required=True, help="which system uses it, e.g. '12317 平台'")
+@click.pass_context
+@_with_app
+def token_issue(ctx: click.Context, username: str, label: str) -> None:
+    """Issue a token; its plaintext is printed this once (only its SHA-256 is stored)."""
+    from .api_tokens import issue_token
+
+    user = _user_named(username)
+    click.echo(issue_token(user, label, get_clock().now(), actor=ctx.obj.get("user") or "cli"))
+    click.echo(f"已为 {user.display_name}（{user.username}）签发接口令牌“{label}”：令牌只显示这一次，请妥善保存。", err=True)
+
+
+@token.command("list")
+@click.option("--user", "username", required=True)
+@_with_app
+def token_list(username: str) -> None:
+    """A user's tokens (never their plaintext)."""
+    from .api_tokens import tokens_of
+
+    for row in tokens_of(_user_named(username)):
+        state = f"已吊销 {_local(row.revoked_at)}" if row.revoked_at else "有效"
+        click.echo(f"#{row.id}  {row.label}  签发 {_local(row.created_at)}  {state}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+@_with_app
+def token_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke a token: it stops working at once."""
+    from .api_tokens import revoke
+
+    row = revoke(token_id, ctx.obj.get("user") or "cli", get_clock().now())
+    click.echo(f"已吊销接口令牌 #{row.id}（{row.user.username}，{row.label}）")

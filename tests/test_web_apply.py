@@ -1,0 +1,149 @@
+"""The public self-application page (农户自主申报): no log-in; the household is found by the head's ID
+number, name and village; an identification case is opened for the village cadres; duplicates are refused."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine.db import db
+from engine.households import register_household
+from engine.models import AuditEvent, Case, Household, HumanTask
+from tests.bdd.officials import household_data
+from tests.webclient import csrf_token, login
+
+SHAHE = "360702101201"
+HUAPING = "360702101202"
+
+
+@pytest.fixture
+def client(web_app):
+    return web_app.test_client()
+
+
+@pytest.fixture
+def family(web_app, clock) -> dict:
+    """A registered household in 沙河村: head 申请户 and one member."""
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "申请户", 2, contact_phone="13900000009"),
+                                       "shahe_cun", clock)
+        head, other = household.members
+        return {"id": household.id, "number": household.number, "head_id": head.id_number,
+                "other_id": other.id_number, "other_name": other.name}
+
+
+def _form(family: dict, **changes) -> dict:
+    data = {"village": SHAHE, "head_name": "申请户", "id_number": family["head_id"], "phone": "139 0000 0009",
+            "description": "户主今年住院，自付医疗费约 3 万元", "risk_types": ["illness", "accident"], "agreed": "on"}
+    return {k: v for k, v in {**data, **changes}.items() if v is not None}
+
+
+def _apply(client, data: dict):
+    html = client.get("/apply").get_data(as_text=True)
+    return client.post("/apply", data={**data, "csrf_token": csrf_token(html)})
+
+
+def _cases(app) -> list[Case]:
+    with app.app_context():
+        cases = list(db.session.scalars(select(Case)))
+        db.session.expunge_all()
+        return cases
+
+
+def test_the_page_is_public_and_lists_villages_risks_and_the_commitment(client):
+    response = client.get("/apply")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'value="{SHAHE}"' in html and "沙河村" in html and 'label="章贡区沙河镇"' in html
+    assert "诸由观村" in html and 'value="illness"' in html and "因病" in html
+    assert "授权相关部门" in html and "客观真实" in html and 'name="agreed"' in html
+    assert 'name="viewport"' in html and "apply.css" in html
+    assert client.get("/static/apply.css").status_code == 200
+
+
+def test_a_household_applies_and_the_village_cadre_gets_the_first_task(client, family, web_app, clock):
+    response = _apply(client, _form(family))
+    assert response.status_code == 303 and response.headers["Location"].endswith("/apply/done")
+    done = client.get("/apply/done").get_data(as_text=True)
+    [case] = _cases(web_app)
+    assert case.number in done and "入户核实" in done and "公示" in done and "书面说明理由" in done
+    assert "2026-10-05 24:00" in done  # 15 days from today's lead
+    with web_app.app_context():
+        case = db.session.get(Case, case.id)
+        assert (case.channel, case.opened_by, str(case.lead_date)) == ("self_application", "self_application",
+                                                                      "2026-09-20")
+        assert case.household.status == "applying"
+        opened = db.session.scalar(select(AuditEvent).filter_by(case_id=case.id, action="case_opened"))
+        assert opened.actor == "self_application"
+        application = opened.detail["application"]
+        assert application["phone"] == "13900000009" and application["risk_types"] == ["illness", "accident"]
+        assert application["agreed"] is True and "授权" in application["authorization"]
+        assert family["head_id"] not in str(opened.detail)  # the ID number is not copied into the case
+        task = db.session.scalar(select(HumanTask).filter_by(case_id=case.id, state="READY"))
+        assert (task.name, task.role) == ("受理申请并签署承诺授权书", "village_cadre")
+    inbox = login(web_app.test_client(), "shahe_cun").get("/inbox").get_data(as_text=True)
+    assert "申请户" in inbox
+
+
+def test_a_second_application_is_refused_while_the_first_is_unfinished(client, family, web_app):
+    assert _apply(client, _form(family)).status_code == 303
+    again = _apply(web_app.test_client(), _form(family))
+    html = again.get_data(as_text=True)
+    assert again.status_code == 409 and "已有未办结的识别申请" in html and "不能重复申请" in html
+    assert len(_cases(web_app)) == 1
+
+
+def test_an_already_monitored_household_may_not_apply(client, family, web_app):
+    with web_app.app_context():
+        household = db.session.get(Household, family["id"])
+        household.status = "monitored"
+        db.session.commit()
+    response = _apply(client, _form(family))
+    assert response.status_code == 409 and "已是监测对象" in response.get_data(as_text=True)
+    assert _cases(web_app) == []
+
+
+@pytest.mark.parametrize("change", [
+    {"head_name": "别人"},  # wrong name
+    {"village": HUAPING},  # wrong village
+    {"id_number": "360702198099999999"},  # not registered
+    "member",  # a member who is not the head
+])
+def test_a_mismatch_tells_the_household_to_contact_the_village(client, family, web_app, change):
+    changes = {"head_name": family["other_name"], "id_number": family["other_id"]} if change == "member" else change
+    response = _apply(client, _form(family, **changes))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "未能核对到您家的登记信息" in html and "村委会" in html
+    assert _cases(web_app) == []
+
+
+def test_the_id_number_matches_whatever_the_case_of_its_x(client, web_app, clock):
+    with web_app.app_context():
+        data = household_data("华坪村", "末位户", 1)
+        data["members"][0]["id_number"] = data["members"][0]["id_number"][:17] + "X"
+        register_household(data, "huaping_cun", clock)
+        id_number = data["members"][0]["id_number"]
+    form = _form({"head_id": id_number.lower()}, village=HUAPING, head_name="末位户")
+    assert _apply(client, form).status_code == 303
+
+
+def test_missing_or_wrong_fields_are_shown_next_to_them(client, family, web_app):
+    response = _apply(client, _form(family, agreed=None, id_number="12345", phone="abc", description=" "))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for name in ("agreed", "id_number", "phone", "description"):
+        assert f'id="err-{name}"' in html, name
+    assert "须阅读并同意承诺和授权" in html and 'value="12345"' in html  # what was typed stays
+    assert _cases(web_app) == []
+
+
+def test_a_post_without_the_csrf_token_is_refused(client, family, web_app):
+    client.get("/apply")
+    assert client.post("/apply", data=_form(family)).status_code == 400
+    assert _cases(web_app) == []
+
+
+def test_the_result_page_only_shows_in_the_browser_that_applied(client, family):
+    _apply(client, _form(family))
+    stranger = client.application.test_client()
+    response = stranger.get("/apply/done")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/apply")

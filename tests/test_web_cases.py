@@ -1,0 +1,343 @@
+"""The case pages: the case list of my jurisdiction, the case page, opening a case, registering a
+household, ending a publicity and recording an objection — and each refusal."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.cases import open_identification
+from engine.db import db
+from engine.demo import drive_case
+from engine.households import register_household
+from engine.models import AuditEvent, Case, Household, HumanTask
+from tests.bdd.officials import household_data
+from tests.webclient import csrf_token, login, post_form
+
+SHAHE, HUAPING = "360702101201", "360702101202"
+
+
+@pytest.fixture
+def client(web_app):
+    return web_app.test_client()
+
+
+def _open(app, clock, village: str, head: str, actor: str, **extra) -> int:
+    with app.app_context():
+        household = register_household(household_data(village, head, 2, **extra), actor, clock)
+        return open_identification(household.id, "self_application", date(2026, 9, 20), actor, clock).id
+
+
+@pytest.fixture
+def case(web_app, clock) -> int:
+    return _open(web_app, clock, "沙河村", "网页户", "shahe_cun", contact_phone="13912345678")
+
+
+@pytest.fixture
+def other_case(web_app, clock) -> int:
+    return _open(web_app, clock, "华坪村", "别村户", "huaping_cun")
+
+
+@pytest.fixture
+def in_publicity(web_app, clock, case) -> int:
+    """The case with its village publicity (5 days from 2026-09-20) running."""
+    with web_app.app_context():
+        drive_case(case, clock, until="张贴村级公示")
+    return case
+
+
+def _as(app, username: str):
+    return login(app.test_client(), username)
+
+
+def _count(app, model, **where) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).filter_by(**where))
+
+
+def _ready(app, case_id: int, name: str) -> HumanTask | None:
+    with app.app_context():
+        row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, name=name, state="READY"))
+        if row is not None:
+            db.session.expunge(row)
+        return row
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+# -- refusals common to every page ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/cases", "/cases/1", "/cases/new", "/households/new"])
+def test_every_case_page_needs_a_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("url", ["/cases/new", "/households/new", "/cases/1/objection", "/cases/1/publicity/close"])
+def test_posting_without_a_login_changes_nothing(client, url):
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    events = _count(client.application, AuditEvent)
+    response = client.post(url, data={"csrf_token": token, "household": "x", "text": "x", "raised_by": "x"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert _count(client.application, AuditEvent) == events
+
+
+@pytest.mark.parametrize("url", ["/cases/new", "/households/new", "/cases/{case}/objection",
+                                 "/cases/{case}/publicity/close"])
+def test_posting_without_the_csrf_token_is_refused(web_app, case, url):
+    events = _count(web_app, AuditEvent)
+    response = _as(web_app, "shahe_cun").post(url.format(case=case), data={"text": "x", "raised_by": "x"})
+    assert response.status_code == 400
+    assert _count(web_app, AuditEvent) == events
+
+
+# -- the case list --------------------------------------------------------------------------------
+
+
+def test_the_case_list_shows_only_cases_in_my_jurisdiction(web_app, case, other_case):
+    village = _as(web_app, "shahe_cun").get("/cases")
+    assert village.status_code == 200
+    html = village.get_data(as_text=True)
+    assert "网页户" in html and "别村户" not in html and 'data-label="当前步骤"' in html
+    assert "受理申请并签署承诺授权书" in html and "剩 15 天" in html
+    township = _as(web_app, "shahe_zhen").get("/cases").get_data(as_text=True)
+    assert "网页户" in township and "别村户" in township
+    assert "网页户" not in _as(web_app, "zhuyouguan_cun").get("/cases").get_data(as_text=True)
+    county = _as(web_app, "zhanggong_xian").get("/cases").get_data(as_text=True)
+    assert "2 件" in county
+
+
+def test_the_case_list_filters_by_place_text_and_status(web_app, clock, case, other_case):
+    township = _as(web_app, "shahe_zhen")
+    by_place = township.get(f"/cases?place={HUAPING}").get_data(as_text=True)
+    assert "别村户" in by_place and "网页户" not in by_place
+    by_name = township.get("/cases?q=网页").get_data(as_text=True)
+    assert "网页户" in by_name and "别村户" not in by_name
+    with web_app.app_context():
+        number = db.session.get(Case, other_case).number
+    assert "别村户" in township.get(f"/cases?q={number}").get_data(as_text=True)
+    assert "没有符合条件的案件" in township.get("/cases?status=completed").get_data(as_text=True)
+    assert "没有符合条件的案件" in township.get("/cases?status=overdue").get_data(as_text=True)
+    clock.set(clock.now() + timedelta(days=17))  # past the 15-day identification limit
+    overdue = township.get("/cases?status=overdue").get_data(as_text=True)
+    assert "网页户" in overdue and "已逾期" in overdue
+
+
+def test_a_place_outside_my_jurisdiction_is_forbidden(web_app, case):
+    assert _as(web_app, "shahe_cun").get(f"/cases?place={HUAPING}").status_code == 403
+    assert _as(web_app, "zhanggong_xian").get("/cases?place=370681").status_code == 403
+
+
+def test_the_case_list_pages_newest_first(web_app, clock, monkeypatch):
+    monkeypatch.setattr("web.cases.PAGE_SIZE", 2)
+    for head in ("甲户", "乙户", "丙户"):
+        _open(web_app, clock, "沙河村", head, "shahe_cun")
+    page = _as(web_app, "shahe_cun")
+    first = page.get("/cases").get_data(as_text=True)
+    assert "丙户" in first and "乙户" in first and "甲户" not in first
+    after = re.search(r'href="(/cases\?after=[^"]+)"', first).group(1).replace("&amp;", "&")
+    second = page.get(after).get_data(as_text=True)
+    assert "甲户" in second and "丙户" not in second and "下一页" not in second
+
+
+# -- the case page --------------------------------------------------------------------------------
+
+
+def test_the_case_page_shows_the_case_its_deadlines_and_its_record(web_app, case):
+    response = _as(web_app, "shahe_cun").get(f"/cases/{case}")
+    assert response.status_code == 200
+    text = _text(response)
+    assert "SB-2026-" in text and "办理中" in text and "农户自主申报" in text
+    assert "识别纳入时限" in text and "2026-10-05 24:00 截止" in text and "自 2026-09-20 起 15 天" in text
+    assert "立案 发现渠道：农户自主申报" in text and "沙河村村干部（shahe_cun）" in text
+    task = _ready(web_app, case, "受理申请并签署承诺授权书")
+    assert f'href="/tasks/{task.id}"' in response.get_data(as_text=True)  # my task: a link to its form
+
+
+def test_the_case_page_never_shows_full_id_numbers_phones_or_health(web_app, clock):
+    data = household_data("沙河村", "隐私户", 2, contact_phone="13912345678")
+    data["members"][0]["health_status"] = "长期慢性病"
+    with web_app.app_context():
+        household = register_household(data, "shahe_cun", clock)
+        case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 19), "shahe_cun", clock).id
+    html = _as(web_app, "shahe_cun").get(f"/cases/{case_id}").get_data(as_text=True)
+    for member in data["members"]:
+        full = member["id_number"]
+        assert full not in html and f"{full[:6]}********{full[-4:]}" in html
+    assert "13912345678" not in html and "139****5678" in html
+    assert "长期慢性病" not in html
+
+
+def test_the_case_page_is_forbidden_outside_my_jurisdiction(web_app, case):
+    assert _as(web_app, "huaping_cun").get(f"/cases/{case}").status_code == 403
+    assert _as(web_app, "longkou_shi").get(f"/cases/{case}").status_code == 403
+    assert _as(web_app, "shahe_cun").get("/cases/99999").status_code == 404
+
+
+def test_officials_above_see_the_case_without_acting_on_others_tasks(web_app, case):
+    supervisor = _as(web_app, "zhanggong_dudao").get(f"/cases/{case}")
+    assert supervisor.status_code == 200
+    html = supervisor.get_data(as_text=True)
+    assert "受理申请并签署承诺授权书" in html and "/tasks/" not in html
+    assert "/tasks/" not in _as(web_app, "shahe_zhen").get(f"/cases/{case}").get_data(as_text=True)
+
+
+def test_completed_steps_show_their_data_in_the_forms_words(web_app, in_publicity):
+    text = _text(_as(web_app, "shahe_zhen").get(f"/cases/{in_publicity}"))
+    assert "入户核实" in text and "工资性收入（A28） 12000" in text and "风险类型（A27） 因病" in text
+    assert "结论 通过" in text  # 民主评议: the option's name, not its code
+    assert "村级公示5天（2026-09-20张贴）" in text
+
+
+# -- opening a case -------------------------------------------------------------------------------
+
+
+def _register(app, clock, village: str, head: str) -> str:
+    with app.app_context():
+        return register_household(household_data(village, head, 1), "shahe_cun", clock).number
+
+
+def test_a_village_cadre_opens_a_case(web_app, clock):
+    number = _register(web_app, clock, "沙河村", "新立户")
+    cadre = _as(web_app, "shahe_cun")
+    assert f'<option value="{number}">' in cadre.get("/cases/new").get_data(as_text=True)
+    response = post_form(cadre, "/cases/new", {"household": number, "channel": "cadre_screening",
+                                               "lead_date": "2026-09-18", "channel_detail": "入户排查发现"})
+    assert response.status_code == 302
+    with web_app.app_context():
+        case = db.session.scalar(select(Case).join(Case.household).where(Household.number == number))
+        assert case.channel == "cadre_screening" and case.lead_date == date(2026, 9, 18) and case.opened_by == "shahe_cun"
+    assert response.headers["Location"].endswith(f"/cases/{case.id}")
+    page = cadre.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已立案" in page and "入户排查发现" in page
+    assert f'<option value="{number}">' not in cadre.get("/cases/new").get_data(as_text=True)  # no longer a candidate
+
+
+def test_opening_is_refused_with_the_reason_and_nothing_saved(web_app, clock, case):
+    cadre = _as(web_app, "shahe_cun")
+    with web_app.app_context():
+        number = db.session.get(Case, case).household.number
+    events = _count(web_app, AuditEvent)
+    duplicate = post_form(cadre, "/cases/new", {"household": number, "channel": "self_application",
+                                                "lead_date": "2026-09-20"})
+    assert duplicate.status_code == 422 and "已有未办结的识别申请" in duplicate.get_data(as_text=True)
+    missing = post_form(cadre, "/cases/new", {"household": "", "channel": "", "lead_date": "昨天"})
+    html = missing.get_data(as_text=True)
+    assert missing.status_code == 422
+    assert 'id="err-household"' in html and 'id="err-channel"' in html and 'id="err-lead_date"' in html
+    unknown = post_form(cadre, "/cases/new", {"household": "000", "channel": "petition", "lead_date": "2026-09-20"})
+    assert unknown.status_code == 422 and "户编号 000 不存在" in unknown.get_data(as_text=True)
+    fresh = _register(web_app, clock, "沙河村", "未来户")
+    future = post_form(cadre, "/cases/new", {"household": fresh, "channel": "petition", "lead_date": "2026-09-21"})
+    assert future.status_code == 422 and "晚于今天" in future.get_data(as_text=True)
+    assert _count(web_app, AuditEvent) == events + 1  # only the registration of 未来户
+
+
+def test_opening_needs_a_case_role_and_a_household_in_my_jurisdiction(web_app, clock):
+    number = _register(web_app, clock, "沙河村", "邻村户")
+    assert _as(web_app, "zhanggong_dudao").get("/cases/new").status_code == 403
+    supervisor = _as(web_app, "ganzhou_shi")
+    token = csrf_token(supervisor.get("/cases").get_data(as_text=True))
+    refused = supervisor.post("/cases/new", data={"household": number, "channel": "petition",
+                                                  "lead_date": "2026-09-20", "csrf_token": token})
+    assert refused.status_code == 403
+    other_village = post_form(_as(web_app, "huaping_cun"), "/cases/new",
+                              {"household": number, "channel": "petition", "lead_date": "2026-09-20"})
+    assert other_village.status_code == 403
+    assert _count(web_app, Case) == 0
+    assert number not in _as(web_app, "huaping_cun").get("/cases/new").get_data(as_text=True)
+
+
+# -- registering a household ----------------------------------------------------------------------
+
+
+MEMBER = {"members-0-name": "登记户", "members-0-id_number": "36070219800101123X", "members-0-relation_to_head": "户主",
+          "members-0-sex": "男", "members-0-medical_insurance": "on", "members-0-lives_with_household": "on",
+          "members-1-name": "登记户妻", "members-1-id_number": "360702198202021246", "members-1-relation_to_head": "配偶",
+          "members-1-medical_insurance": "on", "members-1-lives_with_household": "on"}
+
+
+def test_a_village_cadre_registers_a_household_then_opens_its_case(web_app):
+    cadre = _as(web_app, "shahe_cun")
+    form = cadre.get("/households/new").get_data(as_text=True)
+    assert f'value="{SHAHE}"' in form and f'value="{HUAPING}"' not in form and 'name="members-0-id_number"' in form
+    response = post_form(cadre, "/households/new", {"village": SHAHE, "group_name": "二组", "address": "沙河村二组1号",
+                                                    "contact_phone": "13800000000", **MEMBER})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with web_app.app_context():
+        household = db.session.scalar(select(Household).filter_by(address="沙河村二组1号"))
+        assert [m.name for m in household.members] == ["登记户", "登记户妻"] and household.village.code == SHAHE
+        number = household.number
+    assert response.headers["Location"].endswith(f"/cases/new?household={number}")
+    assert f'value="{number}"' in cadre.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_wrong_registration_shows_errors_next_to_fields_and_saves_nothing(web_app):
+    cadre = _as(web_app, "shahe_cun")
+    households = _count(web_app, Household)
+    bad = post_form(cadre, "/households/new", {"village": SHAHE, **MEMBER, "members-0-id_number": "123"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'id="err-members"' in html and "第 1 行" in html
+    no_head = post_form(cadre, "/households/new", {"village": SHAHE, **MEMBER, "members-0-relation_to_head": "子"})
+    assert no_head.status_code == 422 and "户主" in no_head.get_data(as_text=True)
+    assert _count(web_app, Household) == households
+
+
+def test_registration_is_refused_outside_my_villages_and_for_other_roles(web_app):
+    households = _count(web_app, Household)
+    assert post_form(_as(web_app, "shahe_cun"), "/households/new", {"village": HUAPING, **MEMBER}).status_code == 403
+    assert _as(web_app, "zhanggong_dudao").get("/households/new").status_code == 403
+    assert _count(web_app, Household) == households
+
+
+# -- publicity: ending it, objections -------------------------------------------------------------
+
+
+def test_a_publicity_cannot_be_ended_before_its_period_is_over(web_app, in_publicity):
+    cadre = _as(web_app, "shahe_cun")
+    page = cadre.get(f"/cases/{in_publicity}").get_data(as_text=True)
+    assert "村级公示5天（2026-09-20张贴）" in page and 'title="公示期未满"' in page
+    response = post_form(cadre, f"/cases/{in_publicity}/publicity/close", {}, page_url=f"/cases/{in_publicity}")
+    assert response.status_code == 302
+    assert "公示期未满" in cadre.get(f"/cases/{in_publicity}").get_data(as_text=True)
+    assert _count(web_app, AuditEvent, case_id=in_publicity, action="publicity_closed") == 0
+
+
+def test_a_publicity_is_ended_once_its_period_is_over(web_app, clock, in_publicity):
+    clock.set(clock.now() + timedelta(days=6))  # 2026-09-26: the 5 days are over, no scheduler ran
+    cadre = _as(web_app, "shahe_cun")
+    response = post_form(cadre, f"/cases/{in_publicity}/publicity/close", {}, page_url=f"/cases/{in_publicity}")
+    assert response.status_code == 302
+    assert "公示已结束" in cadre.get(f"/cases/{in_publicity}").get_data(as_text=True)
+    assert _count(web_app, AuditEvent, case_id=in_publicity, action="publicity_closed") == 1
+    assert _ready(web_app, in_publicity, "乡镇审核（入户抽查）") is not None
+
+
+def test_an_objection_is_recorded_and_goes_to_the_township(web_app, in_publicity):
+    cadre = _as(web_app, "shahe_cun")
+    url = f"/cases/{in_publicity}/objection"
+    empty = post_form(cadre, url, {"raised_by": "村民 吴某", "text": " "}, page_url=f"/cases/{in_publicity}")
+    assert empty.status_code == 302 and _count(web_app, AuditEvent, action="objection_raised") == 0
+    assert "请填写异议内容" in cadre.get(f"/cases/{in_publicity}").get_data(as_text=True)
+    post_form(cadre, url, {"raised_by": "村民 吴某", "text": "该户家中有小轿车"}, page_url=f"/cases/{in_publicity}")
+    page = _text(cadre.get(f"/cases/{in_publicity}"))
+    assert "异议已登记" in page and "异议 村民 吴某：该户家中有小轿车" in page
+    assert _ready(web_app, in_publicity, "核实异议") is not None
+
+
+def test_publicity_actions_need_a_case_role_in_the_cases_jurisdiction(web_app, in_publicity):
+    for username, status in (("zhanggong_dudao", 403), ("huaping_cun", 403)):
+        client = _as(web_app, username)
+        token = csrf_token(client.get("/cases").get_data(as_text=True))
+        for action in ("objection", "publicity/close"):
+            response = client.post(f"/cases/{in_publicity}/{action}",
+                                    data={"csrf_token": token, "raised_by": "某", "text": "异议"})
+            assert response.status_code == status, (username, action)
+    supervisor_page = _as(web_app, "zhanggong_dudao").get(f"/cases/{in_publicity}").get_data(as_text=True)
+    assert "登记异议" not in supervisor_page and "结束公示" not in supervisor_page
+    assert _count(web_app, AuditEvent, action="objection_raised") == 0

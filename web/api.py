@@ -1,0 +1,674 @@
+"""The JSON API (数据接口) for other systems — the "防返贫监测" APP, the 12317 platform, department systems — with
+the same log-in, roles and jurisdiction rules as the web pages, calling the same engine services.
+
+Authentication: ``Authorization: Bearer <token>`` (tokens from :mod:`engine.api_tokens`) or the browser
+session; a session-authenticated POST must carry its CSRF token in the ``X-CSRFToken`` header.
+
+Errors are JSON ``{"error": "...", "code": "...", "fields": [{"field": ..., "reason": ...}]}``, mapped from
+the engine's refusals the same way everywhere (see :func:`engine_error`):
+
+=================================  ======  ==========================================================
+engine error                       status  meaning
+=================================  ======  ==========================================================
+NotFound                           404     the record does not exist
+PermissionDenied                   403     wrong role, or outside the user's jurisdiction
+FormInvalid                        422     the request data is wrong; ``fields`` names each field
+RuleViolation naming a field       422     bad input the engine checks ("village: ...", "members: ...")
+RuleViolation (any other)          409     a domain rule refuses it in the current state (duplicate
+                                           application, publicity not over, case closed, ...)
+ConflictError                      409     someone else changed or claimed it first; reload and retry
+CalendarRefused, PolicyMissing     409     holiday or policy data is missing; an administrator adds it
+other FangpinError                 422     refused as in the web pages; nothing was changed
+=================================  ======  ==========================================================
+
+Not logged in → 401 (never a redirect); CSRF token missing on a session POST → 400.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, Flask, g, jsonify, request, url_for
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from wtforms.validators import ValidationError
+
+from engine.api_tokens import authenticate
+from engine.app import get_clock
+from engine.cases import CHANNELS, authorize, case_history, complete_task, get_case, open_identification
+from engine.config import project_dir
+from engine.db import db
+from engine.deadlines import deadlines_of_case
+from engine.errors import (
+    CalendarRefused,
+    ConflictError,
+    DiagramInvalid,
+    FangpinError,
+    FormInvalid,
+    NotFound,
+    PermissionDenied,
+    PolicyMissing,
+    RuleViolation,
+)
+from engine.forms import load_form
+from engine.households import HOUSEHOLD_FIELDS, MEMBER_FIELDS, find_household, get_household, register_household
+from engine.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice
+from engine.overdue import counts_by_child, overdue_cases, overdue_tasks
+from engine.roles import all_roles
+from engine.tasks import TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
+
+from .auth import within
+from .filters import local_time
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+WRITE_ROLES = ("village_cadre", "township_officer", "county_officer", "city_officer")  # may register and open
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 50
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+FIELD_MESSAGE = re.compile(r"^([A-Za-z_][\w./]*): (.+)$", re.DOTALL | re.ASCII)
+OPERATIONS: list[tuple[str, str, dict[str, Any]]] = []  # (Flask rule, method, OpenAPI operation)
+
+
+class BadInput(Exception):
+    """The request itself is malformed (not JSON, a wrong type, an unknown value): 422 naming the fields."""
+
+    def __init__(self, fields: list[tuple[str, str]], message: str = "请求数据有误") -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+def register(app: Flask) -> None:
+    """Register the blueprint; token requests need no CSRF token (checked by hand for session requests)."""
+    from . import csrf
+
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+
+
+def api_route(rule: str, method: str, summary: str, *, tag: str, ok: tuple[int, str],
+              body: str | None = None, query: tuple[tuple[str, dict, str, bool], ...] = (),
+              errors: tuple[int, ...] = (), description: str = "", if_match: bool = False) -> Callable:
+    """``bp.route`` that also records the endpoint's OpenAPI operation (see :func:`openapi_document`):
+    ``ok`` = (status, response schema), ``body`` = request schema, ``query`` = (name, schema, text, required)."""
+
+    def decorator(view: Callable) -> Callable:
+        OPERATIONS.append((rule, method, {
+            "summary": summary, "description": description, "tag": tag, "operationId": view.__name__, "ok": ok,
+            "body": body, "query": query, "errors": errors, "if_match": if_match,
+        }))
+        return bp.route(rule, methods=[method])(view)
+
+    return decorator
+
+
+# -- authentication, CSRF, errors -----------------------------------------------------------------
+
+
+@bp.before_request
+def authenticate_request() -> Any:
+    """Bearer token, else the session's user (then a state-changing request needs ``X-CSRFToken``)."""
+    g.api_auth = None
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        user = authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            return _error(401, "unauthorized", "接口令牌无效或已吊销（Authorization: Bearer <令牌>）")
+        g.user, g.api_auth = user, "token"
+        return None
+    if g.get("user") is None:
+        return _error(401, "unauthorized", "请先登录，或在 Authorization 请求头中提供接口令牌（Bearer）")
+    g.api_auth = "session"
+    if request.method not in SAFE_METHODS:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError:
+            return _error(400, "csrf", "缺少或无效的 CSRF 令牌：使用登录会话调用时，请在 X-CSRFToken 请求头中提供")
+    return None
+
+
+def _error(status: int, code: str, message: str, fields: list[tuple[str, str]] | None = None) -> Any:
+    body = {"error": message, "code": code, "fields": [{"field": f, "reason": r} for f, r in fields or []]}
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="fangpin"'
+    return response
+
+
+@bp.errorhandler(FangpinError)
+def engine_error(exc: FangpinError) -> Any:
+    """One mapping of the engine's refusals to HTTP statuses (documented in the module docstring)."""
+    message = str(exc)
+    if isinstance(exc, NotFound):
+        return _error(404, "not_found", message)
+    if isinstance(exc, PermissionDenied):
+        return _error(403, "forbidden", message)
+    if isinstance(exc, FormInvalid):
+        return _error(422, "invalid", message, exc.errors)
+    if isinstance(exc, DiagramInvalid):
+        return _error(422, "invalid", message, [(exc.file_name, p) for p in exc.problems])
+    if isinstance(exc, RuleViolation):
+        named = FIELD_MESSAGE.match(message)
+        if named:
+            return _error(422, "invalid", named.group(2), [(named.group(1), named.group(2))])
+        return _error(409, "refused", message)
+    if isinstance(exc, ConflictError | CalendarRefused | PolicyMissing):
+        return _error(409, "conflict", message)
+    return _error(422, "refused", message)
+
+
+@bp.errorhandler(BadInput)
+def bad_input(exc: BadInput) -> Any:
+    return _error(422, "invalid", str(exc), exc.fields)
+
+
+HTTP_MESSAGES = {400: "请求有误", 403: "无权访问", 404: "不存在", 405: "不支持该请求方法"}
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    return _error(status, str(status), HTTP_MESSAGES.get(status, exc.name))
+
+
+def _require_role(*roles: str) -> None:
+    if not set(roles) & set(g.user.roles):
+        names = "、".join(all_roles()[r].name for r in roles if r in all_roles())
+        raise PermissionDenied(f"{g.user.display_name} 没有所需的角色（{names}）")
+
+
+def _require_within(path: str, what: str) -> None:
+    if not within(path):
+        raise PermissionDenied(f"{what}不在 {g.user.jurisdiction.full_name} 辖区内")
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadInput([("", "请求体应为 JSON 对象（Content-Type: application/json）")])
+    return data
+
+
+# -- JSON views of records ------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def _place(j: Jurisdiction) -> dict[str, Any]:
+    return {"code": j.code, "name": j.name, "level": j.level, "full_name": j.full_name}
+
+
+def household_json(h: Household) -> dict[str, Any]:
+    """A household with its members (private fields included: callers are officials of its jurisdiction)."""
+    head = h.head
+    cases = db.session.scalars(select(Case).filter_by(household_id=h.id).order_by(Case.id))
+    return {
+        "id": h.id, "number": h.number, "village": _place(h.village), "head": head.name if head else None,
+        "size": h.size, "status": h.status, "category": h.category, "identified_on": _plain(h.identified_on),
+        "risk_types": h.risk_types, "responsible_person": h.responsible_person,
+        **{f: _plain(getattr(h, f)) for f in HOUSEHOLD_FIELDS},
+        "members": [{f: getattr(m, f) for f in MEMBER_FIELDS} for m in h.members],
+        "cases": [{"id": c.id, "number": c.number, "procedure": c.procedure, "status": c.status} for c in cases],
+    }
+
+
+def case_json(c: Case) -> dict[str, Any]:
+    head = c.household.head
+    fields = ("id", "number", "procedure", "status", "outcome", "outcome_reason", "channel", "lead_date",
+              "opened_at", "opened_by", "closed_at", "due_at", "deadline_label", "deadline_met_at", "overdue_since")
+    return {
+        **{f: _plain(getattr(c, f)) for f in fields}, "channel_name": CHANNELS.get(c.channel, c.channel),
+        "version": c.lock_version, "jurisdiction": _place(c.jurisdiction),
+        "household": {"id": c.household.id, "number": c.household.number, "head": head.name if head else None},
+    }
+
+
+def task_json(t: HumanTask) -> dict[str, Any]:
+    fields = ("id", "case_id", "name", "bpmn_id", "role", "state", "form", "created_at", "due_at", "overdue_since",
+              "claimed_by", "claimed_at", "completed_by", "completed_at", "form_data")
+    role = all_roles().get(t.role or "")
+    return {**{f: _plain(getattr(t, f)) for f in fields}, "role_name": role.name if role else t.role,
+            "jurisdiction": _place(t.jurisdiction)}
+
+
+def deadline_json(d: CaseDeadline) -> dict[str, Any]:
+    fields = ("id", "subject", "label", "due_at", "explanation", "data_version", "provisional", "task_id")
+    return {**{f: _plain(getattr(d, f)) for f in fields}, "due_local": local_time(d.due_at)}
+
+
+def event_json(e: AuditEvent) -> dict[str, Any]:
+    return {"id": e.id, "at": _plain(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
+
+
+def notice_json(n: Notice) -> dict[str, Any]:
+    return {"id": n.id, "at": _plain(n.at), "title": n.title, "body": n.body}
+
+
+def _created(body: dict[str, Any], location: str) -> Any:
+    response = jsonify(body)
+    response.status_code, response.headers["Location"] = 201, location
+    return response
+
+
+def _with_etag(body: dict[str, Any], version: int) -> Any:
+    response = jsonify(body)
+    response.headers["ETag"] = f'"{version}"'
+    return response
+
+
+def _query(name: str, text: str, schema: dict | None = None, required: bool = False) -> tuple[str, dict, str, bool]:
+    return name, schema or {"type": "string"}, text, required
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", str(DEFAULT_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise BadInput([("limit", f"应为 1–{MAX_LIMIT} 的整数")])
+    return int(raw)
+
+
+def _cursor() -> str | None:
+    after = request.args.get("after") or None
+    if after is None:
+        return None
+    due, _, last_id = after.partition("|")
+    try:
+        datetime.fromisoformat(due)
+    except ValueError:
+        last_id = ""
+    if not last_id.isdigit():
+        raise BadInput([("after", "游标无效：请使用上一页返回的 next")])
+    return after
+
+
+def _seen_version() -> int | None:
+    raw = request.headers.get("If-Match", "").removeprefix("W/").strip().strip('"')
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise BadInput([("If-Match", "应为案件版本号（GET 返回的 ETag）")])
+    return int(raw)
+
+
+def _place_by_code(code: str | None) -> Jurisdiction:
+    if not code:
+        return g.user.jurisdiction
+    place = db.session.scalar(select(Jurisdiction).filter_by(code=code))
+    if place is None:
+        raise NotFound(f"行政区划 {code} 不存在")
+    _require_within(place.path, place.full_name)
+    return place
+
+
+def _visible_case(case_id: int) -> Case:
+    case = get_case(case_id)
+    _require_within(case.jurisdiction_path, f"案件 {case.number}")
+    return case
+
+
+def _my_task(task_id: int) -> HumanTask:
+    """The task, if the user holds its role in its jurisdiction or above (the engine's rule); 403 otherwise."""
+    row = db.session.get(HumanTask, task_id)
+    if row is None:
+        raise NotFound(f"任务 {task_id} 不存在")
+    authorize(g.user, row)
+    return row
+
+
+# -- who am I -------------------------------------------------------------------------------------
+
+
+@api_route("/me", "GET", "当前用户", tag="用户", ok=(200, "Me"),
+           description="角色与辖区；以登录会话调用时附带 CSRF 令牌（用于 X-CSRFToken 请求头）。")
+def me() -> Any:
+    user = g.user
+    return jsonify({"username": user.username, "display_name": user.display_name, "roles": user.roles,
+                    "jurisdiction": _place(user.jurisdiction), "auth": g.api_auth,
+                    "csrf_token": generate_csrf() if g.api_auth == "session" else None})
+
+
+# -- households -----------------------------------------------------------------------------------
+
+
+@api_route("/households", "GET", "按户编号查找农户", tag="农户", ok=(200, "Household"), errors=(403, 404, 422),
+           query=(_query("number", "户编号", required=True),))
+def find_household_by_number() -> Any:
+    number = request.args.get("number", "").strip()
+    if not number:
+        raise BadInput([("number", "必填")])
+    household = find_household(number)
+    _require_within(household.village.path, f"农户 {household.number} ")
+    return jsonify(household_json(household))
+
+
+@api_route("/households", "POST", "登记农户及家庭成员", tag="农户", ok=(201, "Household"), body="Form_register_household",
+           errors=(403, 422), description="请求体即表单 register_household.json；村须在本人辖区内。")
+def register_household_api() -> Any:
+    _require_role(*WRITE_ROLES)
+    data = _json_body()
+    code = data.get("village")
+    place = db.session.scalar(select(Jurisdiction).filter_by(code=code)) if isinstance(code, str) else None
+    if place is not None:
+        _require_within(place.path, place.full_name)
+    household = register_household(data, g.user.username, get_clock())
+    return _created(household_json(household), url_for("api.household", household_id=household.id))
+
+
+@api_route("/households/<int:household_id>", "GET", "农户详情（含家庭成员与案件）", tag="农户", ok=(200, "Household"),
+           errors=(403, 404))
+def household(household_id: int) -> Any:
+    h = get_household(household_id)
+    _require_within(h.village.path, f"农户 {h.number} ")
+    return jsonify(household_json(h))
+
+
+# -- cases ----------------------------------------------------------------------------------------
+
+
+def _open_request(data: dict[str, Any]) -> tuple[int, str, date, dict[str, Any] | None]:
+    """household_id, channel, lead_date, application of POST /api/cases (types only; the rules are the engine's)."""
+    problems = []
+    household_id, channel, raw_date = data.get("household_id"), data.get("channel"), data.get("lead_date")
+    application = data.get("application")
+    if not isinstance(household_id, int) or isinstance(household_id, bool):
+        problems.append(("household_id", "应为整数（农户 id）"))
+    if channel not in CHANNELS:
+        problems.append(("channel", f"取值应为 {list(CHANNELS)} 之一"))
+    try:
+        lead_date = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
+    except ValueError:
+        lead_date = None
+    if lead_date is None:
+        problems.append(("lead_date", "格式应为 YYYY-MM-DD"))
+    if application is not None and not isinstance(application, dict):
+        problems.append(("application", "应为对象"))
+    if problems:
+        raise BadInput(problems)
+    return household_id, channel, lead_date, application
+
+
+@api_route("/cases", "POST", "发起识别纳入（开案）", tag="案件", ok=(201, "Case"), body="OpenCase", errors=(403, 404, 409, 422),
+           description="重复申请（已是监测对象或有未办结的识别申请）→ 409，附引擎的说明。")
+def open_case() -> Any:
+    _require_role(*WRITE_ROLES)
+    household_id, channel, lead_date, application = _open_request(_json_body())
+    h = get_household(household_id)
+    _require_within(h.village.path, f"农户 {h.number} ")
+    case = open_identification(h.id, channel, lead_date, g.user.username, get_clock(), application=application)
+    return _created(case_json(case), url_for("api.case", case_id=case.id))
+
+
+@api_route("/cases/<int:case_id>", "GET", "案件详情：时间线、任务、期限（含计算说明）、告知", tag="案件",
+           ok=(200, "CaseDetail"), errors=(403, 404), description="ETag 为案件版本号，办理任务时可放入 If-Match。")
+def case(case_id: int) -> Any:
+    _visible_case(case_id)
+    history = case_history(case_id)
+    body = {"case": case_json(history.case), "timeline": [event_json(e) for e in history.events],
+            "tasks": [task_json(t) for t in history.tasks],
+            "deadlines": [deadline_json(d) for d in deadlines_of_case(case_id)],
+            "notices": [notice_json(n) for n in history.notices],
+            "waiting_until": [{"label": label, "due_at": _plain(due), "due_local": local_time(due)}
+                              for label, due in history.waiting_until]}
+    return _with_etag(body, history.case.lock_version)
+
+
+@api_route("/cases/<int:case_id>/deadlines", "GET", "案件的全部期限及计算说明", tag="案件", ok=(200, "DeadlineList"),
+           errors=(403, 404))
+def case_deadlines(case_id: int) -> Any:
+    case = _visible_case(case_id)
+    return jsonify({"case_id": case.id, "number": case.number,
+                    "items": [deadline_json(d) for d in deadlines_of_case(case_id)]})
+
+
+# -- tasks ----------------------------------------------------------------------------------------
+
+
+@api_route("/tasks", "GET", "我的待办（按紧急程度排序，键集分页）", tag="任务", ok=(200, "TaskPage"), errors=(422,),
+           query=(_query("procedure", "流程，如 identification"), _query("step", "步骤名称，如 入户核实"),
+                  _query("after", "上一页返回的 next 游标"),
+                  _query("limit", f"每页条数，1–{MAX_LIMIT}，默认 {DEFAULT_LIMIT}",
+                         {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})))
+def my_tasks() -> Any:
+    user = g.user
+    limit, after = _limit(), _cursor()
+    f = TaskFilter(tuple(user.roles), user.jurisdiction, procedure=request.args.get("procedure") or None,
+                   step=request.args.get("step") or None)
+    rows = inbox(f, limit=limit + 1, after=after)
+    more, rows = len(rows) > limit, rows[:limit]
+    return jsonify({"items": [r.as_dict() for r in rows], "total": count_ready(f),
+                    "next": rows[-1].cursor if more and rows else None})
+
+
+@api_route("/tasks/<int:task_id>/form", "GET", "任务的表单（JSON Schema）", tag="任务", ok=(200, "TaskForm"),
+           errors=(403, 404), description="办理（complete）时的请求体须符合此 schema。ETag 为案件版本号。")
+def task_form(task_id: int) -> Any:
+    row = _my_task(task_id)
+    schema = load_form(row.form) if row.form else {"type": "object", "properties": {}}
+    body = {"task": task_json(row), "case": case_json(row.case), "form": row.form, "schema": schema}
+    return _with_etag(body, row.case.lock_version)
+
+
+@api_route("/tasks/<int:task_id>/claim", "POST", "认领任务", tag="任务", ok=(200, "Task"), errors=(403, 404, 409))
+def claim(task_id: int) -> Any:
+    row = _my_task(task_id)
+    return jsonify(task_json(claim_task(row.id, g.user.username, get_clock().now())))
+
+
+@api_route("/tasks/<int:task_id>/release", "POST", "释放已认领的任务", tag="任务", ok=(200, "Task"),
+           errors=(403, 404, 409))
+def release(task_id: int) -> Any:
+    row = _my_task(task_id)
+    return jsonify(task_json(release_task(row.id, g.user.username, get_clock().now())))
+
+
+@api_route("/tasks/<int:task_id>/complete", "POST", "办理任务（提交表单）", tag="任务", ok=(200, "Completed"),
+           body="TaskFormData", errors=(403, 404, 409, 422), if_match=True,
+           description="请求体即该任务的表单数据（GET /api/tasks/{task_id}/form 给出其 JSON Schema）。可选 If-Match: "
+                       "案件版本号；若案件已被他人更新 → 409。已由他人认领或已办理 → 409。")
+def complete(task_id: int) -> Any:
+    row = _my_task(task_id)
+    data, seen = _json_body(), _seen_version()
+    case = complete_task(row.id, data, g.user.username, get_clock(), seen_version=seen)
+    ready = [t for t in tasks_of_case(case.id) if t.state == "READY"]
+    return jsonify({"case": case_json(case), "ready_tasks": [task_json(t) for t in ready]})
+
+
+# -- overdue --------------------------------------------------------------------------------------
+
+
+@api_route("/overdue", "GET", "逾期案件与任务（本辖区及以下）", tag="督导", ok=(200, "Overdue"), errors=(403, 404),
+           query=(_query("j", "行政区划代码（默认：本人辖区）"), _query("procedure", "流程"), _query("step", "步骤名称")))
+def overdue() -> Any:
+    place = _place_by_code(request.args.get("j"))
+    now = get_clock().now()
+    procedure, step = request.args.get("procedure") or None, request.args.get("step") or None
+    cases = overdue_cases(place, now, procedure)  # a case's overall limit is not a step: listed whatever the step
+    tasks = overdue_tasks(place, now, procedure, step)
+    return jsonify({"jurisdiction": _place(place), "at": _plain(now), "cases": [c.as_dict() for c in cases],
+                    "tasks": [t.as_dict() for t in tasks], "by_child": counts_by_child(place, cases + tasks)})
+
+
+# -- OpenAPI --------------------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3.1 description of this API (public: it holds no data)."""
+    return jsonify(openapi_document())
+
+
+def openapi_document() -> dict[str, Any]:
+    """Every endpoint of the blueprint, its parameters, request body, responses and errors."""
+    paths: dict[str, dict[str, Any]] = {
+        "/api/openapi.json": {"get": {
+            "summary": "本接口的 OpenAPI 3.1 描述", "operationId": "openapi", "tags": ["说明"], "security": [],
+            "responses": {"200": {"description": "OpenAPI 文档", "content": {"application/json": {"schema": {
+                "type": "object"}}}}}}},
+    }
+    for rule, method, op in OPERATIONS:
+        paths.setdefault(_openapi_path(rule), {})[method.lower()] = _operation(rule, method, op)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "防止返贫动态监测和帮扶 数据接口", "version": "1.0",
+                 "description": (__doc__ or "").strip()},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "tags": [{"name": t} for t in ("用户", "农户", "案件", "任务", "督导", "说明")],
+        "paths": paths,
+        "components": {"securitySchemes": _security_schemes(), "responses": _error_responses(),
+                       "schemas": {**_record_schemas(), **_form_schemas()}},
+    }
+
+
+PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+ERROR_TEXT = {
+    400: "以登录会话调用时缺少或无效的 CSRF 令牌（X-CSRFToken）", 401: "未登录，或接口令牌无效/已吊销",
+    403: "角色不符，或不在本人辖区内", 404: "记录不存在", 409: "与当前状态冲突：重复申请、已被他人认领或办理、案件已更新等",
+    422: "请求数据有误；fields 逐项说明",
+}
+
+
+def _openapi_path(rule: str) -> str:
+    return "/api" + PATH_PARAM.sub(lambda m: "{" + m.group(2) + "}", rule)
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _operation(rule: str, method: str, op: dict[str, Any]) -> dict[str, Any]:
+    params = [{"name": m.group(2), "in": "path", "required": True,
+               "schema": {"type": "integer" if m.group(1) == "int" else "string"}} for m in PATH_PARAM.finditer(rule)]
+    params += [{"name": name, "in": "query", "required": required, "description": text, "schema": schema}
+               for name, schema, text, required in op["query"]]
+    errors = {401, *op["errors"]}
+    if method != "GET":
+        params.append({"name": "X-CSRFToken", "in": "header", "required": False, "schema": {"type": "string"},
+                       "description": "以登录会话调用时必填（GET /api/me 返回）；使用接口令牌时不需要"})
+        errors.add(400)
+    if op["if_match"]:
+        params.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                       "description": "案件版本号（GET 返回的 ETag）；案件已被他人更新 → 409"})
+    status, schema = op["ok"]
+    out: dict[str, Any] = {
+        "summary": op["summary"], "operationId": op["operationId"], "tags": [op["tag"]], "parameters": params,
+        "responses": {str(status): {"description": op["summary"], "content": _json_content(_ref(schema))},
+                      **{str(code): {"$ref": f"#/components/responses/E{code}"} for code in sorted(errors)}},
+    }
+    if op["description"]:
+        out["description"] = op["description"]
+    if op["body"]:
+        out["requestBody"] = {"required": True, "content": _json_content(_ref(op["body"]))}
+    return out
+
+
+def _security_schemes() -> dict[str, Any]:
+    return {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "接口令牌：Authorization: Bearer <令牌>"},
+        "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                    "description": "网页登录会话；POST 须在 X-CSRFToken 请求头中附 CSRF 令牌"},
+    }
+
+
+def _error_responses() -> dict[str, Any]:
+    return {f"E{code}": {"description": text, "content": _json_content(_ref("Error"))} for code, text in ERROR_TEXT.items()}
+
+
+def _obj(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, **({"required": list(required)} if required else {})}
+
+
+STR, INT, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+NSTR, NINT = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
+DATE, TIME = {"type": ["string", "null"], "format": "date"}, {"type": ["string", "null"], "format": "date-time"}
+
+
+def _list(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": schema}
+
+
+def _record_schemas() -> dict[str, Any]:
+    member = {"$ref": "#/components/schemas/Form_register_household/properties/members/items"}
+    case_ref = _obj({"id": INT, "number": NSTR, "procedure": STR, "status": STR})
+    overdue_item = _obj({"kind": {"enum": ["task", "case"]}, "id": INT, "case_id": INT, "case_number": STR,
+                         "procedure": STR, "step": STR, "household": STR, "jurisdiction": STR,
+                         "jurisdiction_path": STR, "role": NSTR, "due_at": TIME, "days_overdue": INT})
+    return {
+        "Error": _obj({"error": STR, "code": STR, "fields": _list(_obj({"field": STR, "reason": STR}))},
+                      ("error", "fields")),
+        "Place": _obj({"code": STR, "name": STR, "level": STR, "full_name": STR}),
+        "Me": _obj({"username": STR, "display_name": STR, "roles": _list(STR), "jurisdiction": _ref("Place"),
+                    "auth": {"enum": ["token", "session"]}, "csrf_token": NSTR}),
+        "Household": _obj({"id": INT, "number": STR, "village": _ref("Place"), "head": NSTR, "size": INT,
+                           "status": STR, "category": NSTR, "identified_on": DATE, "risk_types": _list(STR),
+                           **{f: {} for f in HOUSEHOLD_FIELDS}, "members": _list(member), "cases": _list(case_ref)}),
+        "OpenCase": _obj({"household_id": INT, "channel": {"enum": list(CHANNELS), "description": "；".join(
+                          f"{k}：{v}" for k, v in CHANNELS.items())},
+                          "lead_date": {"type": "string", "format": "date", "description": "发现日期，不得晚于今天"},
+                          "application": {"type": "object", "description": "申请内容（自由结构，随案件保存）"}},
+                         ("household_id", "channel", "lead_date")),
+        "Case": _obj({**{f: NSTR for f in ("number", "outcome", "outcome_reason", "opened_by", "deadline_label")},
+                      **{f: TIME for f in ("opened_at", "closed_at", "due_at", "deadline_met_at", "overdue_since")},
+                      "id": INT, "procedure": STR, "status": STR, "channel": STR, "channel_name": STR,
+                      "lead_date": DATE, "version": {"type": "integer", "description": "案件版本号（乐观锁）"},
+                      "jurisdiction": _ref("Place"), "household": _obj({"id": INT, "number": STR, "head": NSTR})}),
+        "Task": _obj({"id": INT, "case_id": INT, "name": STR, "bpmn_id": STR, "role": NSTR, "role_name": NSTR,
+                      "state": STR, "form": NSTR, "created_at": TIME, "due_at": TIME, "overdue_since": TIME,
+                      "claimed_by": NSTR, "claimed_at": TIME, "completed_by": NSTR, "completed_at": TIME,
+                      "form_data": {"type": ["object", "null"]}, "jurisdiction": _ref("Place")}),
+        "Deadline": _obj({"id": INT, "subject": {"enum": ["case", "task", "timer"]}, "label": STR, "due_at": TIME,
+                          "due_local": {"type": "string", "description": "北京时间，期限为当日 24:00"},
+                          "explanation": {"type": "string", "description": "期限如何计算（起算日、节假日数据版本）"},
+                          "data_version": STR, "provisional": BOOL, "task_id": NINT}),
+        "Event": _obj({"id": INT, "at": TIME, "actor": STR, "action": STR, "detail": {"type": "object"}}),
+        "CaseDetail": _obj({"case": _ref("Case"), "timeline": _list(_ref("Event")), "tasks": _list(_ref("Task")),
+                            "deadlines": _list(_ref("Deadline")),
+                            "notices": _list(_obj({"id": INT, "at": TIME, "title": STR, "body": STR})),
+                            "waiting_until": _list(_obj({"label": STR, "due_at": TIME, "due_local": STR}))}),
+        "DeadlineList": _obj({"case_id": INT, "number": NSTR, "items": _list(_ref("Deadline"))}),
+        "InboxItem": _obj({"id": INT, "case_id": INT, "case_number": STR, "procedure": STR, "household": STR,
+                           "village": STR, "step": STR, "role": NSTR, "form": NSTR, "created_at": TIME,
+                           "due_at": TIME, "claimed_by": NSTR}),
+        "TaskPage": _obj({"items": _list(_ref("InboxItem")), "total": INT,
+                          "next": {"type": ["string", "null"], "description": "下一页的 after 参数；没有更多时为 null"}}),
+        "TaskForm": _obj({"task": _ref("Task"), "case": _ref("Case"), "form": NSTR,
+                          "schema": {"type": "object", "description": "该任务表单的 JSON Schema（forms/ 中的文件）"}}),
+        "TaskFormData": {"description": "该任务的表单数据：符合 GET /api/tasks/{task_id}/form 返回的 schema，"
+                                        "即下列表单之一", "anyOf": [_ref(_form_name(n)) for n in _task_forms()]},
+        "Completed": _obj({"case": _ref("Case"), "ready_tasks": _list(_ref("Task"))}),
+        "OverdueItem": overdue_item,
+        "Overdue": _obj({"jurisdiction": _ref("Place"), "at": TIME, "cases": _list(_ref("OverdueItem")),
+                         "tasks": _list(_ref("OverdueItem")),
+                         "by_child": {"type": "object", "additionalProperties": INT,
+                                      "description": "下一级行政区划各有多少逾期项"}}),
+    }
+
+
+REGISTRATION_FORM = "register_household.json"
+
+
+def _form_name(file_name: str) -> str:
+    return "Form_" + file_name.removesuffix(".json")
+
+
+def _task_forms() -> list[str]:
+    return sorted(p.name for p in project_dir("forms").glob("*.json") if p.name != REGISTRATION_FORM)
+
+
+def _form_schemas() -> dict[str, Any]:
+    """Each form of forms/ as it is (JSON Schema 2020-12 is OpenAPI 3.1's schema dialect)."""
+    return {_form_name(name): load_form(name) for name in [REGISTRATION_FORM, *_task_forms()]}

@@ -1,0 +1,219 @@
+"""Case pages (案件): the case list of my jurisdiction with filters, the case page (household, steps
+with their data, timeline, deadlines with their explanation, publicity), opening an identification
+(立案), registering a household (农户登记), and ending a publicity or recording an objection (异议).
+Queries and rules live in ``engine.case_views`` and ``engine.cases``; a user sees only cases in their
+jurisdiction and below (403 otherwise)."""
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from engine.app import get_clock
+from engine.case_functions import local_date
+from engine.case_views import (
+    OUTCOME_NAMES,
+    PROCEDURE_NAMES,
+    STATUS_FILTERS,
+    STATUS_NAMES,
+    CaseQuery,
+    case_record,
+    count_cases,
+    household_by_number,
+    open_candidates,
+    places_below,
+    search_cases,
+    status_text,
+    villages_below,
+)
+from engine.cases import CHANNELS, close_publicity, open_identification, raise_objection
+from engine.errors import FangpinError, FormInvalid
+from engine.forms import load_form
+from engine.households import REGISTRATION_FORM, register_household
+
+from .auth import login_required, roles_required, visible_case, visible_jurisdiction, within
+from .formrender import Field, errors_by_field, fields_of, parse, table_rows
+
+log = logging.getLogger(__name__)
+bp = Blueprint("cases", __name__)
+PAGE_SIZE = 25
+CASE_WORKERS = ("village_cadre", "township_officer", "county_officer")  # may open cases and act on publicity
+TEXT_LIMIT = 500
+
+
+def register(app: Flask) -> None:
+    """Called by ``web.create_app``."""
+    app.register_blueprint(bp)
+
+
+# -- the case list --------------------------------------------------------------------------------
+
+
+@bp.get("/cases")
+@login_required
+def search() -> str:
+    """案件查询: cases in my jurisdiction (or a place below it), newest first, keyset pages."""
+    place = visible_jurisdiction(request.args.get("place") or None)
+    status = request.args.get("status", "")
+    procedure = request.args.get("procedure", "")
+    query = CaseQuery(place, text=request.args.get("q", "")[:50], status=status if status in STATUS_FILTERS else "",
+                      procedure=procedure if procedure in PROCEDURE_NAMES else "")
+    now = get_clock().now()
+    rows = search_cases(query, now, limit=PAGE_SIZE + 1, after=request.args.get("after"))
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return render_template("cases/search.html", rows=rows, total=count_cases(query, now), query=query,
+                           places=places_below(g.user.jurisdiction), statuses=STATUS_FILTERS,
+                           procedures=PROCEDURE_NAMES, next_cursor=rows[-1].cursor if more and rows else None,
+                           status_names=STATUS_NAMES, outcomes=OUTCOME_NAMES, can_open=_is_case_worker())
+
+
+def _is_case_worker() -> bool:
+    return bool(set(CASE_WORKERS) & set(g.user.roles))
+
+
+# -- one case -------------------------------------------------------------------------------------
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def case_page(case_id: int) -> str:
+    """案件详情: everything about one case, read only except the publicity actions."""
+    case = visible_case(case_id)
+    record = case_record(case.id, get_clock())
+    return render_template("cases/case.html", r=record, case=record.case, status_text=status_text(record.case),
+                           channels=CHANNELS,
+                           procedures=PROCEDURE_NAMES, can_act=_can_act, can_work=_is_case_worker())
+
+
+def _can_act(task: Any) -> bool:
+    """May the current user open this task's form (its role, in its place)?"""
+    return task.state == "READY" and task.role in g.user.roles and within(task.jurisdiction_path)
+
+
+@bp.post("/cases/<int:case_id>/publicity/close")
+@roles_required(*CASE_WORKERS)
+def end_publicity(case_id: int) -> Response:
+    """结束公示: only once the publicity period is over (the engine refuses earlier)."""
+    case = visible_case(case_id)
+    try:
+        close_publicity(case.id, g.user.username, get_clock())
+    except FangpinError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("公示已结束，案件进入下一步。", "ok")
+    return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/objection")
+@roles_required(*CASE_WORKERS)
+def objection(case_id: int) -> Response:
+    """登记异议: an objection raised during the publicity, recorded by an official."""
+    case = visible_case(case_id)
+    text = request.form.get("text", "").strip()[:TEXT_LIMIT]
+    raised_by = request.form.get("raised_by", "").strip()[:100]
+    if not text or not raised_by:
+        flash("请填写异议内容和提出人。", "error")
+        return redirect(url_for("cases.case_page", case_id=case.id))
+    try:
+        raise_objection(case.id, text, raised_by, g.user.username, get_clock())
+    except FangpinError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("异议已登记，待乡镇核实。", "ok")
+    return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+# -- opening an identification --------------------------------------------------------------------
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@roles_required(*CASE_WORKERS)
+def new() -> Any:
+    """立案: open an identification case for a household in my jurisdiction."""
+    today = local_date(get_clock().now())
+    values = {"household": request.args.get("household", ""), "channel": "", "lead_date": today.isoformat(),
+              "channel_detail": ""}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {k: request.form.get(k, "").strip()[:TEXT_LIMIT] for k in values}
+        errors, opened = _open(values)
+        if opened is not None:
+            flash(f"已立案：{opened.number}", "ok")
+            return redirect(url_for("cases.case_page", case_id=opened.id))
+    return render_template("cases/new.html", values=values, errors=errors, channels=CHANNELS, today=today,
+                           candidates=open_candidates(g.user.jurisdiction)), (422 if errors else 200)
+
+
+def _open(values: dict[str, str]) -> tuple[dict[str, str], Any]:
+    """Open the case from the posted values: ({}, case), or ({field: reason}, None)."""
+    errors: dict[str, str] = {}
+    household = None
+    if not values["household"]:
+        errors["household"] = "请填写户编号"
+    else:
+        try:
+            household = household_by_number(values["household"])
+        except FangpinError as exc:
+            errors["household"] = str(exc)
+    if household is not None and not within(household.village.path):
+        abort(403)
+    if values["channel"] not in CHANNELS:
+        errors["channel"] = "请选择发现渠道"
+    try:
+        lead_date = date.fromisoformat(values["lead_date"])
+    except ValueError:
+        errors["lead_date"] = "请填写发现日期（年-月-日）"
+    if errors:
+        return errors, None
+    application = {"channel_detail": values["channel_detail"]} if values["channel_detail"] else None
+    try:
+        case = open_identification(household.id, values["channel"], lead_date, g.user.username, get_clock(),
+                                   application)
+    except FangpinError as exc:
+        return {"form": str(exc)}, None
+    log.info("%s opened case %s for household %s", g.user.username, case.number, household.number)
+    return {}, case
+
+
+# -- registering a household ----------------------------------------------------------------------
+
+
+@bp.route("/households/new", methods=["GET", "POST"])
+@roles_required(*CASE_WORKERS)
+def new_household() -> Any:
+    """农户登记: register a household and its members in a village of my jurisdiction, then open its case."""
+    schema = load_form(REGISTRATION_FORM)
+    fields = _registration_fields(schema)
+    villages = next(f for f in fields if f.name == "village").choices
+    values: dict[str, Any] = {"village": villages[0][0] if len(villages) == 1 else ""}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = parse(fields, request.form)
+        if values.get("village"):
+            visible_jurisdiction(values["village"])  # 403 outside my jurisdiction
+        try:
+            household = register_household(values, g.user.username, get_clock())
+        except FormInvalid as exc:
+            errors = errors_by_field(exc.errors)
+        except FangpinError as exc:
+            errors = {"form": str(exc)}
+        else:
+            flash(f"已登记农户 {household.number}，请立案。", "ok")
+            return redirect(url_for("cases.new", household=household.number))
+        flash("表单有误，请按提示修改；未保存任何内容。", "error")
+    return render_template("cases/household.html", schema=schema, fields=fields, values=values, errors=errors,
+                           table_rows=table_rows), (422 if errors else 200)
+
+
+def _registration_fields(schema: dict[str, Any]) -> list[Field]:
+    """The registration form, with the village chosen from the villages of my jurisdiction."""
+    fields = fields_of(schema)
+    choices = [(v.code, v.full_name) for v in villages_below(g.user.jurisdiction)]
+    for f in fields:
+        if f.name == "village":
+            f.kind, f.choices, f.title = "choice", choices, "所在村"
+    return fields
