@@ -341,3 +341,22 @@ def test_publicity_actions_need_a_case_role_in_the_cases_jurisdiction(web_app, i
     supervisor_page = _as(web_app, "zhanggong_dudao").get(f"/cases/{in_publicity}").get_data(as_text=True)
     assert "登记异议" not in supervisor_page and "结束公示" not in supervisor_page
     assert _count(web_app, AuditEvent, action="objection_raised") == 0
+
+
+def test_the_case_diagram_is_served_as_deployed_and_only_inside_the_jurisdiction(web_app, clock):
+    from engine.config import REPO_ROOT
+    from engine.diagram_state import diagram_markers
+
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "图户", 2), "shahe_cun", clock)
+        case_id = open_identification(household.id, "self_application", date(2026, 9, 20), "shahe_cun", clock).id
+        markers = diagram_markers(db.session.get(Case, case_id))
+    assert markers["current"] == ["apply"] and {"start", "case_limit"} <= set(markers["completed"])
+    client = web_app.test_client()
+    login(client, "shahe_cun")
+    response = client.get(f"/cases/{case_id}/diagram.bpmn")
+    assert response.status_code == 200
+    assert response.data == (REPO_ROOT / "processes" / "identification.bpmn").read_bytes()
+    other = web_app.test_client()
+    login(other, "huaping_cun")
+    assert other.get(f"/cases/{case_id}/diagram.bpmn").status_code == 403

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 log = logging.getLogger("scaffold")
 
 W, H = {"task": (120, 80), "event": (36, 36), "gateway": (50, 50)}, None
-LANE_H, COL_W, X0 = 160, 170, 90
+ROW_H, COL_W, X0 = 130, 170, 90
 
 
 @dataclass
@@ -154,10 +154,21 @@ class Process:
             return tx + tw // 2 - 18, ty + th - 18, 36, 36
         w, h = W["event"] if n.kind in ("start", "end", "timer", "message") else (
             W["gateway"] if n.kind in ("xor", "and", "evgw") else W["task"])
-        lane = self.lanes.index(n.lane)
+        top, low, _ = self._lane_rows(n.lane)
         cx = X0 + 60 + n.col * COL_W
-        cy = lane * LANE_H + LANE_H // 2 + n.row * 100
+        cy = top + ROW_H // 2 + (n.row - low) * ROW_H
         return cx - w // 2, cy - h // 2, w, h
+
+    def _lane_rows(self, lane: str) -> tuple[int, int, int]:
+        """(y of the lane's top, its lowest row number, its height): each lane is as tall as its rows."""
+        top = 0
+        for name in self.lanes:
+            rows = [n.row for n in self.nodes.values() if n.lane == name and n.kind != "boundary"] or [0]
+            low, height = min(rows), (max(rows) - min(rows) + 1) * ROW_H
+            if name == lane:
+                return top, low, height
+            top += height
+        raise KeyError(lane)
 
     def _di(self) -> list[str]:
         cols = max(n.col for n in self.nodes.values()) + 1
@@ -165,11 +176,12 @@ class Process:
         out = [f'  <bpmndi:BPMNDiagram id="Diagram_{self.pid}">',
                f'    <bpmndi:BPMNPlane id="Plane_{self.pid}" bpmnElement="Collab_{self.pid}">',
                f'      <bpmndi:BPMNShape id="Pool_{self.pid}_di" bpmnElement="Pool_{self.pid}" isHorizontal="true">',
-               f'        <dc:Bounds x="0" y="0" width="{width + 30}" height="{LANE_H * len(self.lanes)}" />',
+               f'        <dc:Bounds x="0" y="0" width="{width + 30}" height="{sum(self._lane_rows(x)[2] for x in self.lanes)}" />',
                "      </bpmndi:BPMNShape>"]
-        for i, _ in enumerate(self.lanes):
+        for i, lane in enumerate(self.lanes):
+            top, _, height = self._lane_rows(lane)
             out += [f'      <bpmndi:BPMNShape id="Lane_{self.pid}_{i}_di" bpmnElement="Lane_{self.pid}_{i}" isHorizontal="true">',
-                    f'        <dc:Bounds x="30" y="{i * LANE_H}" width="{width}" height="{LANE_H}" />',
+                    f'        <dc:Bounds x="30" y="{top}" width="{width}" height="{height}" />',
                     "      </bpmndi:BPMNShape>"]
         for n in self.nodes.values():
             x, y, w, h = self._box(n)

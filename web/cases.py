@@ -30,6 +30,7 @@ from engine.case_views import (
     villages_below,
 )
 from engine.cases import CHANNELS, close_publicity, open_identification, raise_objection
+from engine.diagram_state import diagram_markers, main_diagram
 from engine.errors import FangpinError, FormInvalid
 from engine.forms import load_form
 from engine.households import REGISTRATION_FORM, register_household
@@ -85,8 +86,17 @@ def case_page(case_id: int) -> str:
     case = visible_case(case_id)
     record = case_record(case.id, get_clock())
     return render_template("cases/case.html", r=record, case=record.case, status_text=status_text(record.case),
+                           markers=diagram_markers(record.case),
                            channels=CHANNELS,
                            procedures=PROCEDURE_NAMES, can_act=_can_act, can_work=_is_case_worker())
+
+
+@bp.get("/cases/<int:case_id>/diagram.bpmn")
+@login_required
+def diagram(case_id: int) -> Response:
+    """The case's diagram, byte for byte as deployed (the viewer on the case page draws it)."""
+    name, content = main_diagram(visible_case(case_id))
+    return Response(content, mimetype="application/xml", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
 def _can_act(task: Any) -> bool:
