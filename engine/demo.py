@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -16,7 +16,6 @@ from .households import register_household
 from .models import Case, Household, HumanTask, Jurisdiction, User
 from .policy import load_policy_file
 from .roles import all_roles
-from .tasks import list_ready
 from .transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -89,19 +88,26 @@ def load_demo(clock: Clock) -> dict[str, int]:
 
 
 def _demo_cases(clock: Clock) -> int:
-    """One case waiting for household verification, one at democratic appraisal."""
-    today = local_date(clock.now())
-    first, second = (db.session.scalar(select(Household).filter_by(address=a))
-                     for a in ("沙河村一组12号", "华坪村二组8号"))
-    open_identification(first.id, "cadre_screening", today - timedelta(days=2), "shahe_cun", clock)
-    case = open_identification(second.id, "self_application", today - timedelta(days=1), "huaping_cun", clock,
-                               application={"channel_detail": "12317 热线登记"})
-    village = case.jurisdiction
-    task = list_ready("village_cadre", village)[0]
-    complete_task(task.id, {"applied_on": (today - timedelta(days=1)).isoformat(), "all_members_signed": True,
-                            "risk_description": "户主因病住院，医疗支出较大", "risk_types": ["illness"]},
-                  "huaping_cun", clock)
-    return 2
+    """Cases at different steps: waiting for verification, at democratic appraisal, in village publicity,
+    one overdue (its lead found 20 days ago), and identified households with their monthly follow-up."""
+    now = clock.now()
+    today = local_date(now)
+    by_address = {h.address: h for h in db.session.scalars(select(Household))}
+    open_identification(by_address["沙河村一组12号"].id, "cadre_screening", today - timedelta(days=2), "shahe_cun", clock)
+    _past(by_address["华坪村二组8号"], now - timedelta(days=20), "self_application", until="受理申请并签署承诺授权书")
+    _past(by_address["沙河村三组5号"], now - timedelta(days=3), "cadre_screening", until="张贴村级公示")
+    _past(by_address["诸由观村"], now - timedelta(days=1), "petition", until="受理申请并签署承诺授权书")
+    _past(by_address["新华村"], now - timedelta(days=40), "cadre_screening")
+    return 5
+
+
+def _past(household: Household, started: datetime, channel: str, until: str | None = None) -> Case:
+    """Run a case from ``started`` up to step ``until`` (or to its end) on a clock of its own, so the demo
+    has history; timers that fell due since then fire on the system's first sweep."""
+    past = FixedClock(started)
+    case = open_identification(household.id, channel, local_date(started), "demo", past)
+    drive_case(case.id, past, until=until)
+    return case
 
 
 def sample_form_data(form: str, today: date) -> dict:
