@@ -233,6 +233,18 @@ class DiagramFile(db.Model):
     uploaded_by: Mapped[str] = mapped_column(String(64))
 
 
+class DiagramDraft(db.Model):
+    """A diagram being edited (草稿): saved from the modeler or uploaded, not deployed; bytes kept as saved."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(200), index=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    saved_by: Mapped[str] = mapped_column(String(64))
+
+
 class ProcessVersion(db.Model):
     """A deployed version of an executable process: its files and its serialized spec (stored once)."""
 
