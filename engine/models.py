@@ -350,6 +350,47 @@ class SchedulerLease(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class WarningBatch(db.Model):
+    """A batch of department warnings (行业部门预警数据) pushed for a period, imported whole or not at all."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department: Mapped[str] = mapped_column(String(40), index=True)
+    period: Mapped[str] = mapped_column(String(20))  # e.g. "2026-10"
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"))  # the city or county it goes to
+    source: Mapped[str] = mapped_column(String(10))  # csv | xlsx | api
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    rows_count: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+
+    jurisdiction: Mapped[Jurisdiction] = relationship()
+
+
+class DepartmentWarning(db.Model):
+    """One warning about a person (预警信息), followed from the department through city and county to the
+    township's home verification and its outcome."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("warning_batch.id"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    department: Mapped[str] = mapped_column(String(40))
+    indicator: Mapped[str] = mapped_column(String(60))  # what was screened, e.g. medical_out_of_pocket
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    person_name: Mapped[str] = mapped_column(String(50))
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction.id"))
+    jurisdiction_path: Mapped[str] = mapped_column(String(400), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"))
+    status: Mapped[str] = mapped_column(String(30), default="received", index=True)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    outcome_reason: Mapped[str | None] = mapped_column(Text)
+
+    batch: Mapped[WarningBatch] = relationship()
+
+
 class AuditEvent(db.Model):
     """Append-only audit log (操作留痕): who did what to which case, when, with which data."""
 
