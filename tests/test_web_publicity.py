@@ -1,0 +1,235 @@
+"""Printable publicity lists and announcements (公示公告): who may print them, which households each
+holds, and privacy (001 Q47): no ID number, phone number or health status on any list, ever."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from engine.case_functions import local_date
+from engine.cases import complete_task, open_elimination, open_identification, wake_due
+from engine.db import db
+from engine.demo import drive_case, sample_form_data
+from engine.households import register_household
+from engine.models import Case, HumanTask, Jurisdiction, User
+from engine.publicity_lists import is_private, parse_template, public_columns, templates
+from tests.bdd.officials import household_data
+from tests.webclient import login
+
+CST = ZoneInfo("Asia/Shanghai")
+SHAHE_CUN, ZHANGGONG = "360702101201", "360702"
+HEALTH = "尘肺病三期"
+PHONE, CONTACT_PHONE = "13811112222", "13977776666"
+
+
+@pytest.fixture
+def client(web_app):
+    return web_app.test_client()
+
+
+def _sensitive_household(clock) -> tuple[int, list[str]]:
+    data = household_data("沙河村", "公示甲", 3, group_name="一组", contact_phone=PHONE, monitoring_contact="李联系")
+    data["members"][0]["health_status"] = HEALTH
+    data["members"][1]["health_status"] = "残疾二级"
+    household = register_household(data, "shahe_cun", clock)
+    return household.id, [m["id_number"] for m in data["members"]]
+
+
+@pytest.fixture
+def cases(web_app, clock):
+    """公示甲 identified (with its health status written into the application's free text), 公示乙 at
+    village publicity, 公示丙 not yet posted."""
+    with web_app.app_context():
+        first, ids = _sensitive_household(clock)
+        case = open_identification(first, "self_application", date(2026, 9, 20), "shahe_cun", clock)
+        task = db.session.scalar(select(HumanTask).filter_by(case_id=case.id, state="READY"))
+        complete_task(task.id, {"applied_on": "2026-09-20", "all_members_signed": True, "risk_types": ["illness"],
+                                "risk_description": f"户主患{HEALTH}，电话{PHONE}"}, "shahe_cun", clock)
+        drive_case(case.id, clock)
+        second = register_household(household_data("沙河村", "公示乙", 2), "shahe_cun", clock)
+        drive_case(open_identification(second.id, "self_application", date(2026, 9, 26), "shahe_cun", clock).id,
+                   clock, until="张贴村级公示")
+        third = register_household(household_data("沙河村", "公示丙", 2), "shahe_cun", clock)
+        open_identification(third.id, "self_application", date(2026, 9, 26), "shahe_cun", clock)
+        return {"ids": ids}
+
+
+def _department_login(app, client):
+    with app.app_context():
+        county = db.session.scalar(select(Jurisdiction).filter_by(code=ZHANGGONG))
+        db.session.add(User(username="bumen", display_name="行业部门", roles=["department_officer"],
+                            jurisdiction=county, password_hash=generate_password_hash("demo")))
+        db.session.commit()
+    return login(client, "bumen")
+
+
+def _page(client, template_id: str, code: str = SHAHE_CUN) -> str:
+    response = client.get(f"/publicity/{template_id}?j={code}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- refusals
+
+
+@pytest.mark.parametrize("url", ["/publicity", "/publicity/zhanggong_a04_village_initial_list"])
+def test_login_is_required(client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_role_without_publicity_work_is_refused(web_app, client):
+    _department_login(web_app, client)
+    assert client.get("/publicity").status_code == 403
+    assert client.get("/publicity/zhanggong_a04_village_initial_list").status_code == 403
+
+
+def test_another_jurisdiction_is_forbidden(client):
+    login(client, "huaping_cun")
+    assert client.get(f"/publicity?j={SHAHE_CUN}").status_code == 403
+    assert client.get(f"/publicity/zhanggong_a04_village_initial_list?j={SHAHE_CUN}").status_code == 403
+    assert client.get("/publicity/zhanggong_a10_approval_announcement?j=370681").status_code == 403
+
+
+def test_unknown_lists_and_bad_dates(client):
+    login(client, "shahe_cun")
+    assert client.get("/publicity/no_such_list").status_code == 404
+    assert client.get("/publicity/zhanggong_a04_village_initial_list?from=yesterday").status_code == 400
+
+
+# ---------------------------------------------------------------- the lists
+
+
+def test_the_index_lists_every_template_with_its_households(client, cases):
+    html = login(client, "shahe_cun").get("/publicity").get_data(as_text=True)
+    for template in templates().values():
+        assert f"/publicity/{template.id}?j={SHAHE_CUN}" in html
+    assert "沙河村“三类人群”初选名单公示" in html and "沙河镇沙河村初选拟消除致贫风险" in html
+
+
+def test_the_village_list_holds_the_posted_cases_with_names_period_and_date(client, cases):
+    html = _page(login(client, "shahe_cun"), "zhanggong_a04_village_initial_list")
+    assert "沙河村“三类人群”初选名单公示" in html and "江西省赣州市章贡区沙河镇沙河村" in html
+    assert "公示甲" in html and "公示乙" in html and "公示丙" not in html
+    assert "公示期：2026-09-20 至 2026-09-26 张贴" in html
+    assert "2026年" in html and "沙河村委会（盖章）" in html
+    assert "边缘易致贫户" in html and "因病" in html and "15000.00" in html  # category, A27, A33
+    assert "公示甲家属1" in html and 'rowspan="3"' in html  # one row per member, household cells merged
+
+
+def test_the_announcement_lists_identified_households_only(client, cases):
+    html = _page(login(client, "zhanggong_xian"), "zhanggong_a10_approval_announcement", ZHANGGONG)
+    assert "公示甲" in html and "公示乙" not in html and "共 1 户" in html
+
+
+def test_the_measures_publicity_shows_the_plans_measures(client, cases):
+    html = _page(login(client, "shahe_cun"), "zhanggong_a11_measures_publicity")
+    assert "公示甲" in html and "种植业" in html and "2026-09-26" in html  # measure, identification date
+
+
+def test_elimination_lists_are_empty_until_a_risk_is_eliminated(client, cases):
+    login(client, "shahe_zhen")
+    for template_id in ("zhanggong_a12_village_elimination_list", "zhanggong_a14_township_elimination_list",
+                        "zhanggong_a17_elimination_announcement"):
+        html = _page(client, template_id, "360702101")
+        assert "暂无符合条件的农户" in html and "公示甲" not in html
+
+
+@pytest.fixture
+def eliminating(web_app, clock):
+    """消除户, identified in January 2026, revisited monthly for seven months with stable income, then put
+    into risk elimination (帮扶消除) by the township; stopped once the village publicity is posted."""
+    clock.set(datetime(2026, 1, 10, 9, 0, tzinfo=CST))
+    with web_app.app_context():
+        data = household_data("沙河村", "消除户", 3, is_formerly_poor=True, contact_phone=PHONE)
+        data["members"][0]["health_status"] = HEALTH
+        household = register_household(data, "shahe_cun", clock)
+        drive_case(open_identification(household.id, "cadre_screening", date(2026, 1, 10), "shahe_cun", clock).id,
+                   clock)
+        followup = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="followup"))
+        for _ in range(7):
+            row = db.session.scalar(select(HumanTask).filter_by(case_id=followup.id, state="READY"))
+            complete_task(row.id, sample_form_data(row.form, local_date(clock.now())), "shahe_cun", clock)
+            local = clock.now().astimezone(CST)
+            clock.set(datetime(local.year + local.month // 12, local.month % 12 + 1, 1, 8, tzinfo=CST))
+            wake_due(clock.now(), clock)
+        case = open_elimination(household.id, "assisted", "shahe_zhen", clock)
+        drive_case(case.id, clock, until="张贴村级公示（风险消除）")
+        return case.id, [m["id_number"] for m in data["members"]]
+
+
+def test_the_elimination_lists_follow_the_elimination_procedure(web_app, eliminating, clock):
+    case_id, secrets = eliminating
+    client = login(web_app.test_client(), "shahe_cun")
+    village = _page(client, "zhanggong_a12_village_elimination_list")
+    assert "消除户" in village and "帮扶消除" in village and "符合风险消除条件" in village
+    assert "沙河镇沙河村初选拟消除致贫风险“三类人群”的公示" in village
+    assert "消除户" not in _page(client, "zhanggong_a17_elimination_announcement")
+    assert "消除户" in _page(client, "zhanggong_a10_approval_announcement")  # still monitored
+    with web_app.app_context():
+        review = {"income": {"household_size": 3, "wages": 60000, "business_income": 0, "property_income": 0,
+                             "transfer_income": 0, "business_expenses": 0}}
+        drive_case(case_id, clock, data={"elimination_review.json": review})
+    township = _page(client, "zhanggong_a14_township_elimination_list")
+    assert "消除户" in township and "60000.00" in township and "20000.00" in township  # A33, A34 at elimination
+    announcement = _page(client, "zhanggong_a17_elimination_announcement")
+    assert "消除户" in announcement and "帮扶消除" in announcement and "60000.00" in announcement
+    assert "消除户" not in _page(client, "zhanggong_a10_approval_announcement")
+    for page in (village, township, announcement):
+        assert not [s for s in [*secrets, PHONE, HEALTH] if s in page]
+
+
+def test_the_date_filter(client, cases):
+    login(client, "shahe_cun")
+    html = client.get(f"/publicity/zhanggong_a04_village_initial_list?j={SHAHE_CUN}&from=2026-09-21").get_data(
+        as_text=True)
+    assert "公示乙" in html and "公示甲" not in html
+
+
+def test_the_page_prints_without_navigation(client, cases):
+    html = _page(login(client, "shahe_cun"), "zhanggong_a04_village_initial_list")
+    assert "publicity.css" in html and 'class="no-print toolbar"' in html
+
+
+# ---------------------------------------------------------------- privacy
+
+
+def test_no_id_number_phone_or_health_status_on_any_publicity_page(web_app, cases):
+    secrets = [*cases["ids"], PHONE, HEALTH, "残疾二级"]
+    for username, code in (("shahe_cun", SHAHE_CUN), ("zhanggong_xian", ZHANGGONG)):
+        client = login(web_app.test_client(), username)
+        pages = [client.get(f"/publicity?j={code}").get_data(as_text=True)]
+        pages += [_page(client, t, code) for t in templates()]
+        assert any("公示甲" in page for page in pages)
+        for page in pages:
+            leaked = [s for s in secrets if s in page]
+            assert not leaked, f"private data on a publicity page: {leaked}"
+
+
+def test_private_columns_are_dropped_even_if_a_template_lists_them():
+    raw = {"id": "t", "stage": "identification", "kind": "公示", "level": "village", "title": "____村名单",
+           "columns": [{"header": "姓名", "form_key": "name"},
+                       {"header": "身份证号", "form_key": "id_number"},
+                       {"header": "健康状况", "form_key": "health_status"},
+                       {"header": "联系电话", "form_key": "phone"},
+                       {"header": "监测联系人", "form_key": "contact"},
+                       {"header": "联系人电话", "form_key": "contact.contact_phone"},
+                       {"header": "银行账号", "form_key": None},
+                       {"header": "家庭人口数", "form_key": "household_size"},
+                       {"header": "健康帮扶", "form_key": "health_support", "code": "A45"}]}
+    assert [c.header for c in parse_template(raw).columns] == ["姓名", "家庭人口数", "健康帮扶"]
+    assert [c.form_key for c in public_columns(raw["columns"])] == ["name", "household_size", "health_support"]
+    assert is_private({"header": "户主身份证号码", "form_key": None})
+
+
+def test_the_seed_templates_pass_the_filter_unchanged():
+    import json
+
+    from engine.config import project_dir
+
+    raw = json.loads((project_dir("policy") / "publicity_fields.json").read_text(encoding="utf-8"))
+    for entry in raw["templates"]:
+        assert len(templates()[entry["id"]].columns) == len(entry["columns"])

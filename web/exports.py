@@ -1,0 +1,74 @@
+"""Exports (导出): the monitoring ledger (监测台账) of a jurisdiction as a page, an Excel file and a CSV file,
+and a household's information form (信息采集表, A1–A55) for authorized officials of its jurisdiction."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, g, render_template, request
+
+from engine.app import get_clock
+from engine.case_functions import local_date
+from engine.db import db
+from engine.household_sheet import information_form
+from engine.ledger import HEADERS, ledger_csv, ledger_rows, ledger_table, ledger_title, ledger_xlsx
+from engine.models import Household
+from engine.overdue_overview import children_of
+
+from .auth import roles_required, visible_jurisdiction, within
+
+log = logging.getLogger(__name__)
+bp = Blueprint("exports", __name__)
+EXPORT_ROLES = ("village_cadre", "township_officer", "county_officer", "city_officer", "supervisor")
+PREVIEW = 100
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def _download(content: bytes, mimetype: str, place_name: str, suffix: str) -> Response:
+    name = f"监测台账_{place_name}_{local_date(get_clock().now()).isoformat()}.{suffix}"
+    response = Response(content, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    log.info("ledger %s exported by %s", name, g.user.username)
+    return response
+
+
+@bp.get("/ledger")
+@roles_required(*EXPORT_ROLES)
+def ledger() -> str:
+    place = visible_jurisdiction(request.args.get("j"))
+    rows = ledger_rows(place)
+    return render_template("exports/ledger.html", place=place, title=ledger_title(place), headers=HEADERS,
+                           rows=rows[:PREVIEW], table=ledger_table(rows[:PREVIEW]), total=len(rows),
+                           preview=PREVIEW, children=children_of(place))
+
+
+@bp.get("/ledger.xlsx")
+@roles_required(*EXPORT_ROLES)
+def ledger_xlsx_file() -> Response:
+    place = visible_jurisdiction(request.args.get("j"))
+    content = ledger_xlsx(place, ledger_rows(place), local_date(get_clock().now()))
+    return _download(content, XLSX, place.name, "xlsx")
+
+
+@bp.get("/ledger.csv")
+@roles_required(*EXPORT_ROLES)
+def ledger_csv_file() -> Response:
+    place = visible_jurisdiction(request.args.get("j"))
+    return _download(ledger_csv(ledger_rows(place)), "text/csv; charset=utf-8", place.name, "csv")
+
+
+@bp.get("/households/<int:household_id>/form")
+@roles_required(*EXPORT_ROLES)
+def household_form(household_id: int) -> Any:
+    household = db.session.get(Household, household_id)
+    if household is None:
+        abort(404)
+    if not within(household.village.path):
+        abort(403)
+    log.info("information form of household %s viewed by %s", household.number, g.user.username)
+    return render_template("exports/household_form.html", household=household,
+                           sections=information_form(household), today=local_date(get_clock().now()))

@@ -1,0 +1,52 @@
+"""Publicity lists and announcements (公示公告) ready to print, from the seed's templates: which lists exist
+for the user's jurisdiction and each list's page. The rows and the privacy rule live in
+engine.publicity_lists; no ID number, phone number, bank account or health status is ever printed."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Flask, abort, render_template, request
+
+from engine.app import get_clock
+from engine.case_functions import local_date
+from engine.errors import NotFound
+from engine.overdue_overview import children_of
+from engine.publicity_lists import list_counts, publicity_list
+
+from .auth import roles_required, visible_jurisdiction
+
+bp = Blueprint("publicity", __name__)
+PUBLICITY_ROLES = ("village_cadre", "township_officer", "county_officer", "city_officer", "supervisor")
+STAGES = {"identification": "识别纳入", "assistance": "帮扶", "elimination": "风险消除"}
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def _date_arg(name: str) -> date | None:
+    value = request.args.get(name) or ""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        abort(400, f"{name}: 日期格式应为 YYYY-MM-DD")
+
+
+@bp.get("/publicity")
+@roles_required(*PUBLICITY_ROLES)
+def index() -> str:
+    place = visible_jurisdiction(request.args.get("j"))
+    return render_template("publicity/index.html", place=place, lists=list_counts(place),
+                           children=children_of(place), stages=STAGES)
+
+
+@bp.get("/publicity/<template_id>")
+@roles_required(*PUBLICITY_ROLES)
+def page(template_id: str) -> str:
+    place = visible_jurisdiction(request.args.get("j"))
+    start, end = _date_arg("from"), _date_arg("to")
+    try:
+        data = publicity_list(template_id, place, local_date(get_clock().now()), start, end)
+    except NotFound:
+        abort(404)
+    return render_template("publicity/list.html", place=place, data=data, start=start, end=end, stages=STAGES)

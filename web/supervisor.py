@@ -1,0 +1,45 @@
+"""Supervision (督导): what is overdue in a jurisdiction, with drill-down to the village, and the 2 % alert
+of unresolved monitored persons per township and village. Read-only."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, g, render_template, request
+
+from engine.app import get_clock
+from engine.monitoring_ratio import ALERT_PERCENT, monitoring_ratios
+from engine.overdue_overview import KIND_NAMES, PROCEDURE_NAMES, overdue_overview
+
+from .auth import roles_required, visible_jurisdiction
+
+bp = Blueprint("supervisor", __name__)
+SUPERVISOR_ROLES = ("supervisor", "county_officer", "city_officer", "policy_editor")
+WORST = 10
+LIST_LIMIT = 200
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def trail(place) -> list:
+    """The jurisdictions from the user's own down to ``place`` (the drill-down path)."""
+    chain = []
+    for node in place.ancestors():
+        chain.append(node)
+        if node.id == g.user.jurisdiction.id:
+            break
+    return list(reversed(chain))
+
+
+@bp.get("/supervisor")
+@roles_required(*SUPERVISOR_ROLES)
+def overview() -> str:
+    place = visible_jurisdiction(request.args.get("j"))
+    procedure, step = request.args.get("procedure") or None, request.args.get("step") or None
+    data = overdue_overview(place, get_clock().now(), procedure=procedure, step=step)
+    ratios = monitoring_ratios(place)
+    return render_template(
+        "supervisor/overview.html", place=place, trail=trail(place), data=data, ratios=ratios,
+        alerts=[r for r in ratios if r.alert], missing=[r for r in ratios if r.population_missing],
+        alert_percent=ALERT_PERCENT, procedure=procedure, step=step, worst=data.items[:WORST],
+        listed=data.items[:LIST_LIMIT], list_limit=LIST_LIMIT, procedures=PROCEDURE_NAMES, kinds=KIND_NAMES,
+    )
