@@ -13,6 +13,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from timers.calendar import Deadline
 from timers.functions import recording_functions
 
@@ -27,6 +29,7 @@ from .policy import monitoring_line
 from .scripting import DiagramScriptEngine
 
 CST = ZoneInfo("Asia/Shanghai")
+STARTABLE = ("followup", "identification")
 
 GUARANTEE_PROBLEMS = {  # 三保障 and drinking water, A23–A26
     "housing_unsafe": "住房安全",
@@ -49,7 +52,7 @@ class CaseContext:
     actor: str
     clock: Clock
     deadlines: list[Deadline] = field(default_factory=list)  # every deadline computed in this run
-    started: list[str] = field(default_factory=list)  # procedures this run starts for the household
+    started: list[dict] = field(default_factory=list)  # procedures this run starts for the household
     ended: list[str] = field(default_factory=list)  # procedures of the household this run ends
 
     def now(self) -> datetime:
@@ -71,6 +74,8 @@ class CaseContext:
             "release_household": self.release_household,
             "record_measures": self.record_measures,
             "start_procedure": self.start_procedure,
+            "enter_green_channel": self.enter_green_channel,
+            "stop_measures": self.stop_measures,
             "end_procedure": self.end_procedure,
             "check_elimination": self.check_elimination,
             "mark_eliminated": self.mark_eliminated,
@@ -162,12 +167,35 @@ class CaseContext:
                      household_id=self.case.household_id, measures=measures, responsible_person=responsible_person)
         return True
 
-    def start_procedure(self, procedure: str) -> bool:
-        """Start another procedure for this household (e.g. the monthly follow-up 每月回访) when this
-        run is saved, in the same transaction."""
-        if procedure not in ("followup",):
+    def start_procedure(self, procedure: str, channel: str = "monitoring", lead_date: str | None = None,
+                        application: dict | None = None) -> bool:
+        """Start another procedure for this household when this run is saved, in the same transaction: the
+        monthly follow-up (每月回访), or identification after the green channel (绿色通道)."""
+        if procedure not in STARTABLE:
             raise ValueError(f"procedure {procedure!r} cannot be started from a diagram")
-        self.started.append(procedure)
+        self.started.append({"procedure": procedure, "channel": channel, "application": dict(application or {}),
+                             "lead_date": date.fromisoformat(str(lead_date)[:10]) if lead_date else None})
+        return True
+
+    def enter_green_channel(self, entered_on: str) -> bool:
+        """The county enters the household into the green channel (绿色通道): help starts at once."""
+        household = self.case.household
+        if household.status == "monitored":
+            raise ValueError(f"household {household.number} is already monitored")
+        household.status = "green_channel"
+        audit.record(self.now(), self.actor, "green_channel_entered", case_id=self.case.id,
+                     household_id=household.id, entered_on=str(entered_on))
+        return True
+
+    def stop_measures(self, reason: str) -> bool:
+        """The measures this case put in force stop today (the household leaves the green channel)."""
+        from .models import Measure
+
+        today = local_date(self.now())
+        for measure in db.session.scalars(select(Measure).filter_by(case_id=self.case.id, ended_on=None)):
+            measure.ended_on = today
+        audit.record(self.now(), self.actor, "measures_stopped", case_id=self.case.id,
+                     household_id=self.case.household_id, reason=reason)
         return True
 
     def end_procedure(self, procedure: str) -> bool:

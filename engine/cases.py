@@ -36,12 +36,13 @@ IDENTIFICATION_CHANNELS = ("self_application", "cadre_screening", "department_wa
 CHANNELS = {
     "monitoring": "纳入监测后",
     "township_evaluation": "乡镇季度研判",
+    "green_channel": "绿色通道",
     "self_application": "农户自主申报",
     "cadre_screening": "基层干部排查",
     "department_warning": "部门筛查预警",
     "petition": "信访、12317 等渠道",
 }
-PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC"}
+PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC", "green_channel": "LS"}
 END_MESSAGE = "end_followup"
 PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"
@@ -62,9 +63,12 @@ def _save(ctx: CaseContext, workflow, engine) -> None:
         case.status, case.closed_at = "completed", now
         audit.record(now, ctx.actor, "case_closed", case_id=case.id, outcome=case.outcome)
     _record_timers(ctx, workflow)
-    for procedure in ctx.started.copy():
-        ctx.started.remove(procedure)
-        start_case(case.household, procedure, "monitoring", local_date(now), ctx.actor, ctx.clock)
+    for start in ctx.started.copy():
+        ctx.started.remove(start)
+        if start["procedure"] == "identification":
+            case.household.status = "applying"
+        start_case(case.household, start["procedure"], start["channel"], start["lead_date"] or local_date(now),
+                   ctx.actor, ctx.clock, start["application"])
     for procedure in ctx.ended.copy():
         ctx.ended.remove(procedure)
         _end_running(case, procedure, ctx)
@@ -207,6 +211,19 @@ def open_elimination(household_id: int, mode: str, actor: str, clock: Clock) -> 
         case = start_case(household, "elimination", "township_evaluation", local_date(clock.now()), actor, clock,
                           {"mode": mode, "eligibility": result.explanation})
     return case
+
+
+def open_green_channel(household_id: int, actor: str, clock: Clock, application: dict[str, Any] | None = None) -> Case:
+    """A sudden hardship (突发严重困难) that needs help at once: start the green channel (绿色通道)."""
+    from .households import get_household
+
+    with transaction():
+        household = get_household(household_id)
+        if household.status in ("monitored", "green_channel"):
+            raise RuleViolation(f"户 {household.number} 已是监测对象或已在绿色通道中")
+        _check_not_duplicate(household)
+        return start_case(household, "green_channel", "green_channel", local_date(clock.now()), actor, clock,
+                          application)
 
 
 # -- completing a task ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from .models import Case
 
 RULES: dict[str, Callable[[dict[str, Any], Case], list[tuple[str, str]]]] = {
     "assistance_plan.json": lambda data, case: check_plan(data, case.household.risk_types or []),
+    "green_channel_entry.json": lambda data, case: check_plan(data, case.household.risk_types or []),
 }
 
 

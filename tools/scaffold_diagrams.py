@@ -259,8 +259,8 @@ def _tail(p: Process, gw_ok: str, lanes: dict[str, str], col: int, approve_lane:
           identified_from: str = "decided_on") -> str:
     """After approval: assistance plan and system entry in parallel, then identified. Returns the split id."""
     p.add("script", "set_identified", "确定识别日期", approve_lane, col,
-          script=f'identified_on = {identified_from}\ncategory = county_category or assessment["category"]\n'
-                 'meet_case_deadline()')
+          script=f'identified_on = application.get("green_channel_entered_on") or {identified_from}\n'
+                 'category = county_category or assessment["category"]\nmeet_case_deadline()')
     p.flow(gw_ok, "set_identified", "通过", 'decision == "approve"')
     p.add("and", "split", "", approve_lane, col + 1)
     p.add("user", "assistance_plan", "制定帮扶计划并在村内公示", lanes["village"], col + 2, form="assistance_plan.json",
@@ -411,7 +411,8 @@ def identification_longkou() -> Process:
           script='county_category = None\ncategory = assessment["category"]\nmeet_case_deadline()')
     p.add("user", "system_entry", "市扶贫办录入系统", lanes["county"], col + 10, form="system_entry.json",
           instructions="公示无异议后录入系统；录入日期即识别日期。")
-    p.add("script", "identified_date", "录入日期为识别日期", lanes["county"], col + 11, script="identified_on = entered_on")
+    p.add("script", "identified_date", "录入日期为识别日期", lanes["county"], col + 11,
+          script='identified_on = application.get("green_channel_entered_on") or entered_on')
     p.add("user", "assistance_plan", "制定帮扶措施", lanes["village"], col + 12, form="assistance_plan.json",
           instructions="落实帮扶责任人和帮扶措施。")
     p.add("script", "record_plan", "登记帮扶措施和帮扶责任人", lanes["village"], col + 13, script=RECORD_PLAN_SCRIPT)
@@ -531,6 +532,56 @@ def elimination() -> Process:
     return p
 
 
+def green_channel() -> Process:
+    lanes = {"village": "村级", "township": "乡镇", "county": "县级"}
+    p = Process("green_channel", "绿色通道（江西省2023年指南 Q29）", list(lanes.values()))
+    v, t, c = lanes["village"], lanes["township"], lanes["county"]
+    p.add("start", "g_start", "突发严重困难", v, 0)
+    p.add("user", "g_village", "村级确认突发严重困难", v, 1, form="green_channel_village.json",
+          instructions="因灾因意外等突发风险、困难情形明显、急需帮扶的，村级确认后报乡镇。")
+    p.add("script", "g_told_1", "告知农户已受理", v, 2,
+          script='notify_household("绿色通道受理告知", "村委会已确认您户的突发困难情况，报乡镇确认。")')
+    review, gw = _decision(p, "g_township", "乡镇确认", t, 3, "review_decision.json", None, "乡镇确认突发困难情况。")
+    p.add("script", "g_refused", "告知农户不予纳入绿色通道", t, 5, row=1,
+          script=('record_outcome("rejected", reason)\n'
+                  'notify_household("绿色通道结果告知", "您户暂不纳入绿色通道。理由：" + reason + "。")\n'
+                  'release_household("key_attention", reason)'))
+    p.add("end", "g_end_refused", "不予纳入", t, 6, row=1)
+    p.add("user", "g_entry", "纳入绿色通道并即时帮扶", c, 5, form="green_channel_entry.json",
+          instructions="县级纳入绿色通道，相关部门、乡镇和村即时落实帮扶措施。")
+    p.add("script", "g_entered", "即时落实帮扶措施并告知农户", c, 6,
+          script=('enter_green_channel(entered_on)\n'
+                  'record_measures(measures, entered_on, responsible_person)\n'
+                  'notify_household("纳入绿色通道告知", "您户已于 " + entered_on + " 纳入绿色通道，帮扶措施即时落实；"'
+                  ' + "一个月内将核实是否符合监测对象条件。")'))
+    p.add("user", "g_verify", "一个月内核实是否符合监测对象条件", c, 7, form="green_channel_verification.json",
+          due='months_from(entered_on, policy["verification_months"]) if "verification_months" in policy else None',
+          instructions="纳入后1个月内核实：符合的补充履行识别程序（识别日期为纳入绿色通道日期）；不符合的退出并停止帮扶。")
+    p.add("xor", "g_qualifies", "是否符合？", c, 8)
+    p.add("script", "g_identify", "补充履行识别程序", c, 9,
+          script=('record_outcome("qualified", "符合监测对象条件，补充履行识别程序")\n'
+                  'start_procedure("identification", "green_channel", entered_on, '
+                  '{"green_channel_entered_on": entered_on, "risk_description": hardship})\n'
+                  'notify_household("绿色通道核实结果告知", "经核实，您户符合监测对象条件，将补充履行识别程序，识别日期为 " + entered_on + "。")'))
+    p.add("end", "g_end_identify", "转入识别程序", c, 10)
+    p.add("script", "g_left", "退出绿色通道，停止帮扶并告知农户", c, 9, row=1,
+          script=('record_outcome("left_green_channel", reason)\n'
+                  'stop_measures(reason)\n'
+                  'release_household("key_attention", reason)\n'
+                  'notify_household("绿色通道核实结果告知", "经核实，您户不符合监测对象条件，退出绿色通道，帮扶措施停止。理由：" + reason + "。")'))
+    p.add("end", "g_end_left", "退出绿色通道", c, 10, row=1)
+    p.chain("g_start", "g_village", "g_told_1", review)
+    p.flow(gw, "g_refused", "不通过", 'decision == "reject"')
+    p.flow("g_refused", "g_end_refused")
+    p.flow(gw, "g_entry", "确认", 'decision == "approve"')
+    p.chain("g_entry", "g_entered", "g_verify", "g_qualifies")
+    p.flow("g_qualifies", "g_identify", "符合", 'qualifies == "yes"')
+    p.flow("g_qualifies", "g_left", "不符合", 'qualifies == "no"')
+    p.flow("g_identify", "g_end_identify")
+    p.flow("g_left", "g_end_left")
+    return p
+
+
 PROCEDURES = {
     "identification.bpmn": identification_default,
     "publicity.bpmn": publicity_period,
@@ -538,6 +589,7 @@ PROCEDURES = {
     "identification_longkou.bpmn": identification_longkou,
     "monthly_followup.bpmn": monthly_followup,
     "elimination.bpmn": elimination,
+    "green_channel.bpmn": green_channel,
 }
 
 

@@ -1,0 +1,71 @@
+"""features/green_channel.feature: the green channel (绿色通道) on the real engine."""
+from __future__ import annotations
+
+from datetime import date
+
+from pytest_bdd import parsers, scenarios, then, when
+from sqlalchemy import select
+
+from engine.cases import complete_task, open_green_channel
+from engine.db import db
+from engine.demo import drive_case, sample_form_data
+from engine.models import Case, Measure, Notice
+from tests.bdd.officials import household_named
+from tests.bdd.steps import *  # noqa: F403 - the shared step definitions
+from tests.bdd.steps import _case, _task, _today, end_of, official
+
+scenarios("green_channel.feature")
+
+
+@when(parsers.parse('村干部为 "{head}" 户启动绿色通道'))
+def start(world, clock, head: str) -> None:
+    world["case_id"] = open_green_channel(household_named(head).id, "shahe_cun", clock).id
+    world["head"] = head
+
+
+@then(parsers.parse('"{head}" 户在绿色通道中，帮扶措施已落实'))
+def in_channel(head: str) -> None:
+    household = household_named(head)
+    assert household.status == "green_channel"
+    measures = db.session.scalars(select(Measure).filter_by(household_id=household.id)).all()
+    assert measures and all(m.ended_on is None for m in measures)
+
+
+@then(parsers.parse('县级干部有待办任务 "{step}"，期限为 {day} 24:00'))
+def county_task_due(world, step: str, day: str) -> None:
+    row = _task(_case(world), step)
+    assert row is not None and row.role == "county_officer" and row.due_at == end_of(day)
+
+
+@when(parsers.parse('"{head}" 户补充履行的识别程序按默认材料办理，直至办结'))
+def identification_after(world, clock, head: str) -> None:
+    case = db.session.scalar(select(Case).filter_by(household_id=household_named(head).id, procedure="identification"))
+    assert case.channel == "green_channel" and case.lead_date == _case(world).lead_date
+    drive_case(case.id, clock)
+
+
+@then(parsers.parse('"{head}" 户成为监测对象，识别日期为 {day}'))
+def monitored_on(head: str, day: str) -> None:
+    household = household_named(head)
+    assert (household.status, household.identified_on) == ("monitored", date.fromisoformat(day))
+
+
+@then(parsers.parse('农户依次收到告知 "{titles}"'))
+def notices_in_order(world, titles: str) -> None:
+    got = db.session.scalars(select(Notice.title).filter_by(case_id=world["case_id"]).order_by(Notice.id)).all()
+    assert "、".join(got) == titles
+
+
+@when(parsers.parse('县级干部核实 "{head}" 户不符合条件，理由 "{reason}"'))
+def not_qualifying(world, clock, head: str, reason: str) -> None:
+    row = _task(_case(world), "一个月内核实是否符合监测对象条件")
+    data = {**sample_form_data(row.form, _today(clock)), "qualifies": "no", "reason": reason}
+    complete_task(row.id, data, official("县级干部", row.case).username, clock)
+
+
+@then(parsers.parse('"{head}" 户已退出绿色通道，帮扶措施于 {day} 停止'))
+def left(head: str, day: str) -> None:
+    household = household_named(head)
+    assert household.status == "key_attention"
+    measures = db.session.scalars(select(Measure).filter_by(household_id=household.id)).all()
+    assert measures and all(m.ended_on == date.fromisoformat(day) for m in measures)
