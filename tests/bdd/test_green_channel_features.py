@@ -11,7 +11,7 @@ from engine.db import db
 from engine.demo import drive_case, sample_form_data
 from engine.models import Case, Measure, Notice
 from tests.bdd.officials import household_named
-from tests.bdd.steps import *  # noqa: F403 - the shared step definitions
+from tests.bdd.steps import *
 from tests.bdd.steps import _case, _task, _today, end_of, official
 
 scenarios("green_channel.feature")
