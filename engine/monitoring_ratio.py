@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 
 from .db import db
+from .errors import PolicyMissing
 from .models import Household, Jurisdiction, Member
+from .policy import resolve
 
-ALERT_PERCENT = 2  # 001 Q40: "超过2%"; exactly 2 % does not alert
+ALERT_KEY = "monitoring.alert_percent"  # policy data: 2 for Jiangxi (001 Q40 "超过2%"); exactly 2 % does not alert
 RATIO_LEVELS = ("township", "village")
 MISSING = "人口数据缺失"
 
@@ -29,6 +32,7 @@ class RatioRow:
     path: str
     numerator: int
     population: int | None
+    alert_percent: Decimal | None = None  # None: no alert threshold configured for this place
 
     @property
     def population_missing(self) -> bool:
@@ -43,8 +47,10 @@ class RatioRow:
 
     @property
     def alert(self) -> bool:
-        """Strictly above 2 %, computed exactly in integers (no rounding at the bound)."""
-        return not self.population_missing and self.numerator * 100 > ALERT_PERCENT * self.population
+        """Strictly above the threshold (2 %), computed exactly (no rounding at the bound)."""
+        if self.population_missing or self.alert_percent is None:
+            return False
+        return self.numerator * 100 > self.alert_percent * self.population
 
     @property
     def percent_text(self) -> str:
@@ -64,8 +70,21 @@ def unresolved_persons_by_village(jurisdiction: Jurisdiction) -> dict[str, int]:
     return {path: count for path, count in db.session.execute(query)}
 
 
-def monitoring_ratios(jurisdiction: Jurisdiction) -> list[RatioRow]:
+def alert_percent(place: Jurisdiction, on: date) -> Decimal | None:
+    """The alert threshold in force for ``place`` (policy data), or None where none is configured."""
+    try:
+        return Decimal(str(resolve(ALERT_KEY, place, on)))
+    except PolicyMissing:
+        return None
+
+
+def monitoring_ratios(jurisdiction: Jurisdiction, on: date | None = None) -> list[RatioRow]:
     """Every township and village at or below ``jurisdiction`` (tree order) with its ratio and alert flag."""
+    if on is None:
+        from .app import get_clock
+        from .case_functions import local_date
+
+        on = local_date(get_clock().now())
     places = db.session.scalars(
         select(Jurisdiction).where(Jurisdiction.path.startswith(jurisdiction.path),
                                    Jurisdiction.level.in_(RATIO_LEVELS)).order_by(Jurisdiction.path)
@@ -75,4 +94,5 @@ def monitoring_ratios(jurisdiction: Jurisdiction) -> list[RatioRow]:
         parts = path.strip("/").split("/")
         for depth in range(1, len(parts) + 1):  # the village and every place above it
             totals["/" + "/".join(parts[:depth]) + "/"] += count
-    return [RatioRow(p.code, p.name, p.level, p.path, totals[p.path], p.rural_population) for p in places]
+    return [RatioRow(p.code, p.name, p.level, p.path, totals[p.path], p.rural_population, alert_percent(p, on))
+            for p in places]

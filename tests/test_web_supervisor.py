@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -203,7 +204,8 @@ def test_the_ratio_counts_unresolved_persons_without_social_guarantee_households
     (2, 100, False), (3, 100, True), (3, 150, False), (4, 150, True), (2, 99, True), (0, 0, False),
 ])
 def test_the_alert_fires_only_strictly_above_two_percent(numerator, population, alert):
-    assert RatioRow("1", "村", "village", "/1/", numerator, population).alert is alert
+    assert RatioRow("1", "村", "village", "/1/", numerator, population, Decimal(2)).alert is alert
+    assert RatioRow("1", "村", "village", "/1/", numerator, population, None).alert is False  # no threshold here
 
 
 def test_the_page_shows_the_alerts_and_missing_population(client, ratios):

@@ -57,7 +57,29 @@ def lookup(values: dict | None, dotted: str):
     return node
 
 
+NAV_ROLES = {  # which roles a nav link is shown to (the page itself enforces the same tuple)
+    "supervisor.overview": ("web.supervisor", "SUPERVISOR_ROLES"),
+    "publicity.index": ("web.publicity", "PUBLICITY_ROLES"),
+    "exports.ledger": ("web.exports", "EXPORT_ROLES"),
+}
+
+
+def may_open(endpoint: str) -> bool:
+    """Does the endpoint exist and may the logged-in user open it (for the navigation bar)?"""
+    from importlib import import_module
+
+    from flask import g
+
+    if endpoint not in current_app.view_functions:
+        return False
+    if endpoint not in NAV_ROLES or g.get("user") is None:
+        return True
+    module, name = NAV_ROLES[endpoint]
+    return bool(set(getattr(import_module(module), name)) & set(g.user.roles))
+
+
 def register(app: Flask) -> None:
+    app.add_template_global(may_open, "may_open")
     app.add_template_global(lookup, "lookup")
     app.add_template_filter(status_name, "status_name")
     app.add_template_filter(local_time, "local_time")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g, render_template, request
 
 from engine.app import get_clock
-from engine.monitoring_ratio import ALERT_PERCENT, monitoring_ratios
+from engine.case_functions import local_date
+from engine.monitoring_ratio import alert_percent, monitoring_ratios
 from engine.overdue_overview import KIND_NAMES, PROCEDURE_NAMES, overdue_overview
 
 from .auth import roles_required, visible_jurisdiction
@@ -36,10 +37,11 @@ def overview() -> str:
     place = visible_jurisdiction(request.args.get("j"))
     procedure, step = request.args.get("procedure") or None, request.args.get("step") or None
     data = overdue_overview(place, get_clock().now(), procedure=procedure, step=step)
-    ratios = monitoring_ratios(place)
+    today = local_date(get_clock().now())
+    ratios = monitoring_ratios(place, today)
     return render_template(
         "supervisor/overview.html", place=place, trail=trail(place), data=data, ratios=ratios,
         alerts=[r for r in ratios if r.alert], missing=[r for r in ratios if r.population_missing],
-        alert_percent=ALERT_PERCENT, procedure=procedure, step=step, worst=data.items[:WORST],
+        alert_percent=alert_percent(place, today) or "—", procedure=procedure, step=step, worst=data.items[:WORST],
         listed=data.items[:LIST_LIMIT], list_limit=LIST_LIMIT, procedures=PROCEDURE_NAMES, kinds=KIND_NAMES,
     )
