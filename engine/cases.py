@@ -219,7 +219,9 @@ def open_green_channel(household_id: int, actor: str, clock: Clock, application:
 
     with transaction():
         household = get_household(household_id)
-        if household.status in ("monitored", "green_channel"):
+        running = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="green_channel",
+                                                           status="running"))
+        if household.status in ("monitored", "green_channel") or running is not None:
             raise RuleViolation(f"户 {household.number} 已是监测对象或已在绿色通道中")
         _check_not_duplicate(household)
         return start_case(household, "green_channel", "green_channel", local_date(clock.now()), actor, clock,

@@ -264,6 +264,55 @@ def _local(moment: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
+@main.group()
+def elimination() -> None:
+    """Risk elimination (风险消除)."""
+
+
+@elimination.command("evaluate")
+@click.option("--jurisdiction", "code", help="a township code (default: the acting user's jurisdiction)")
+@click.pass_context
+@_with_app
+def elimination_evaluate(ctx: click.Context, code: str | None) -> None:
+    """The quarterly evaluation (季度研判): monitored households, each condition explained."""
+    from .elimination import evaluation_list
+
+    _, place = _where(ctx, code)
+    for result in evaluation_list(place, local_date(get_clock().now())):
+        h = result.household
+        click.echo(f"{'可以消除' if result.eligible else '暂不符合'}  {h.number} {h.head.name if h.head else ''}")
+        click.echo(f"    {result.explanation}")
+
+
+@elimination.command("start")
+@click.option("--household", "household_key", required=True)
+@click.option("--mode", type=click.Choice(["assisted", "natural"]), default="assisted",
+              help="assisted 帮扶消除 / natural 自然消除")
+@click.pass_context
+@_with_app
+def elimination_start(ctx: click.Context, household_key: str, mode: str) -> None:
+    """Start risk elimination for a household that meets the conditions."""
+    from .cases import open_elimination
+    from .households import find_household
+
+    c = open_elimination(find_household(household_key).id, mode, _actor(ctx), get_clock())
+    click.echo(f"已启动风险消除 {c.number}（id {c.id}）")
+
+
+@main.command("green-channel")
+@click.option("--household", "household_key", required=True)
+@click.option("--hardship", default="", help="what happened")
+@click.pass_context
+@_with_app
+def green_channel(ctx: click.Context, household_key: str, hardship: str) -> None:
+    """Start the green channel (绿色通道) for a sudden severe hardship."""
+    from .cases import open_green_channel
+    from .households import find_household
+
+    c = open_green_channel(find_household(household_key).id, _actor(ctx), get_clock(), {"hardship": hardship})
+    click.echo(f"已启动绿色通道 {c.number}（id {c.id}），待村级确认")
+
+
 # -- tasks ----------------------------------------------------------------------------------------
 
 

@@ -74,3 +74,20 @@ def test_deployed_versions_are_listed(fangpin):
     out = fangpin("process", "list")
     assert {"identification v1", "identification_longkou v1", "identification_zhanggong_2021 v1"} <= {
         " ".join(line.split()[:2]) for line in out.splitlines()}
+
+
+def test_green_channel_and_elimination_from_the_command_line(fangpin, tmp_path):
+    fangpin("init", "--demo")
+    household = {"village": "360702101201", "members": [
+        {"name": "倒房户", "id_number": "360702198001010888", "relation_to_head": "户主"}]}
+    (tmp_path / "g.json").write_text(json.dumps(household, ensure_ascii=False), encoding="utf-8")
+    number = re.search(r"已登记农户 (\d+)", fangpin("--as", "shahe_cun", "household", "register", "--file",
+                                                   str(tmp_path / "g.json"))).group(1)
+    assert "已启动绿色通道" in fangpin("--as", "shahe_cun", "green-channel", "--household", number, "--hardship", "房屋倒塌")
+    assert "村级确认突发严重困难" in fangpin("--as", "shahe_cun", "task", "list")
+    assert "已在绿色通道中" in fangpin("--as", "shahe_cun", "green-channel", "--household", number, ok=False)
+    monitored = "2103211002010001"  # the demo's Anshan household, identified 40 days ago
+    refused = fangpin("--as", "taian_zhen", "elimination", "start", "--household", monitored, ok=False)
+    assert "暂不符合风险消除条件" in refused and "不在识别当月或次月消除" in refused
+    listing = fangpin("--as", "taian_zhen", "elimination", "evaluate")
+    assert listing.startswith(f"暂不符合  {monitored} 周玉兰") and "帮扶措施落实半年以上" in listing

@@ -3,6 +3,7 @@ with a message naming the element and the reason; none crashes; nothing refused 
 stored is byte-identical to what was uploaded."""
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,16 @@ from engine.models import DiagramFile, ProcessVersion
 from engine.transaction import transaction
 from tests.conftest import make_app, prepare_database
 
-CONFORMANCE = REPO_ROOT.parent / "shared" / "bpmn-conformance"
+
+def _conformance_dir() -> Path:
+    """``shared/bpmn-conformance`` beside the checkout (CI puts ../shared there); FANGPIN_SHARED_DIR overrides."""
+    override = os.environ.get("FANGPIN_SHARED_DIR")
+    candidates = [Path(override)] if override else [p / "shared" for p in REPO_ROOT.parents]
+    return next((c / "bpmn-conformance" for c in candidates if (c / "bpmn-conformance").is_dir()),
+                REPO_ROOT.parent / "shared" / "bpmn-conformance")
+
+
+CONFORMANCE = _conformance_dir()
 FILES = sorted(CONFORMANCE.glob("*.bpmn"))
 ELEMENT = re.compile(r"(\w+ '[^']+'|元素 '[^']+'|第 \d+ 行|XML 格式错误)")
 
