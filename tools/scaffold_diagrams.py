@@ -532,6 +532,83 @@ def elimination() -> Process:
     return p
 
 
+def _elimination_common(p: Process, v: str, t: str, c: str, end_col: int) -> None:
+    """start, the postpone end and the township's home check shared by the elimination variants."""
+    p.add("start", "e_start", "乡镇季度研判列入", t, 0)
+    p.add("script", "postponed", "暂缓消除，继续帮扶并告知农户", c, end_col, row=1, script=POSTPONE_SCRIPT)
+    p.add("end", "end_postponed", "暂缓消除", c, end_col + 1, row=1)
+    p.flow("postponed", "end_postponed")
+
+
+def _home_check(p: Process, t: str, col: int) -> str:
+    p.add("user", "township_review", "乡镇审核（入户核实收入）", t, col, form="elimination_review.json",
+          instructions="入户核实收入和“三保障”情况；不符合消除条件的写明理由。")
+    p.add("script", "recheck", "按核实收入复核消除条件", t, col + 1,
+          script=('check = check_elimination(income, mode)\n'
+                  'if decision == "approve" and not check["eligible"]:\n'
+                  '    decision = "reject"\n    reason = check["explanation"]'))
+    p.add("xor", "review_ok", "是否通过？", t, col + 2)
+    p.chain("township_review", "recheck", "review_ok")
+    p.flow("review_ok", "postponed", "不通过", 'decision == "reject"')
+    return "review_ok"
+
+
+def elimination_zhanggong_2021() -> Process:
+    lanes = {"village": "村级", "township": "乡镇", "county": "区级"}
+    p = Process("elimination_zhanggong_2021", "风险消除（章贡区2021年：村级公示7天、镇级公示7天、区级公告7天）",
+                list(lanes.values()))
+    v, t, c = lanes["village"], lanes["township"], lanes["county"]
+    _elimination_common(p, v, t, c, 18)
+    appraisal, gw1 = _decision(p, "appraisal", "民主评议", v, 1, "democratic_appraisal.json", None,
+                               "村民代表大会评议风险是否消除。")
+    p.flow("e_start", appraisal)
+    p.flow(gw1, "postponed", "未通过", 'decision == "reject"')
+    post, pgw = _publicity(p, "village", "村级", "village_publicity_days", v, 3, "张贴村级公示（风险消除）", None)
+    p.flow(gw1, post, "通过", 'decision == "approve"')
+    p.flow(pgw, "postponed", "异议成立", 'publicity_result == "objection_upheld"')
+    ok = _home_check(p, t, 7)
+    p.flow(pgw, "township_review", "公示无异议", 'publicity_result == "passed"')
+    post2, pgw2 = _publicity(p, "town", "镇级", "township_publicity_days", t, 10, "张贴镇级公示（风险消除）", None)
+    p.flow(ok, post2, "通过", 'decision == "approve"')
+    p.flow(pgw2, "postponed", "异议成立", 'publicity_result == "objection_upheld"')
+    approve, gw3 = _decision(p, "county_approval", "区级审定", c, 14, "county_approval.json", None,
+                             "区级审定风险消除；审定日期即风险消除日期。")
+    p.flow(pgw2, approve, "公示无异议", 'publicity_result == "passed"')
+    p.flow(gw3, "postponed", "不通过", 'decision == "reject"')
+    post3, pgw3 = _publicity(p, "announce", "区级公告", "announcement_days", c, 16, "发布区级公告（风险消除）", None)
+    p.flow(gw3, post3, "通过", 'decision == "approve"')
+    p.flow(pgw3, "postponed", "异议成立", 'publicity_result == "objection_upheld"')
+    p.add("script", "eliminated", "标注风险消除并告知农户", c, 20, script=ELIMINATED_SCRIPT)
+    p.add("end", "end_eliminated", "风险消除", c, 21)
+    p.flow(pgw3, "eliminated", "公告期满", 'publicity_result == "passed"')
+    p.flow("eliminated", "end_eliminated")
+    return p
+
+
+def elimination_longkou() -> Process:
+    lanes = {"village": "村级", "township": "乡镇", "county": "县级"}
+    p = Process("elimination_longkou", "风险消除（龙口市：评议—审核—公示—标注）", list(lanes.values()))
+    v, t, c = lanes["village"], lanes["township"], lanes["county"]
+    _elimination_common(p, v, t, c, 12)
+    appraisal, gw1 = _decision(p, "appraisal", "民主评议", v, 1, "democratic_appraisal.json", None,
+                               "村民代表会议评议风险是否消除。")
+    p.flow("e_start", appraisal)
+    p.flow(gw1, "postponed", "未通过", 'decision == "reject"')
+    ok = _home_check(p, t, 3)
+    p.flow(gw1, "township_review", "通过", 'decision == "approve"')
+    post, pgw = _publicity(p, "village", "村级", "village_publicity_days", v, 6, "张贴村级公示（风险消除）", None)
+    p.flow(ok, post, "通过", 'decision == "approve"')
+    p.flow(pgw, "postponed", "异议成立", 'publicity_result == "objection_upheld"')
+    p.add("user", "tagging", "市扶贫办标注风险消除", c, 10, form="system_entry.json",
+          instructions="公示无异议后标注“返贫风险消除”；标注日期即风险消除日期。")
+    p.add("script", "decided", "标注日期为风险消除日期", c, 11, script="decided_on = entered_on")
+    p.add("script", "eliminated", "标注风险消除并告知农户", c, 12, script=ELIMINATED_SCRIPT)
+    p.add("end", "end_eliminated", "风险消除", c, 13)
+    p.flow(pgw, "tagging", "公示无异议", 'publicity_result == "passed"')
+    p.chain("tagging", "decided", "eliminated", "end_eliminated")
+    return p
+
+
 def green_channel() -> Process:
     lanes = {"village": "村级", "township": "乡镇", "county": "县级"}
     p = Process("green_channel", "绿色通道（江西省2023年指南 Q29）", list(lanes.values()))
@@ -590,6 +667,8 @@ PROCEDURES = {
     "monthly_followup.bpmn": monthly_followup,
     "elimination.bpmn": elimination,
     "green_channel.bpmn": green_channel,
+    "elimination_zhanggong_2021.bpmn": elimination_zhanggong_2021,
+    "elimination_longkou.bpmn": elimination_longkou,
 }
 
 

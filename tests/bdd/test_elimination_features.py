@@ -21,17 +21,17 @@ from tests.bdd.steps import CST, _today, official
 scenarios("elimination.feature")
 
 
-def _monitored(world, clock, head: str, **extra) -> None:
-    household = register_household(household_data("沙河村", head, 3, is_formerly_poor=True, **extra), "shahe_cun",
+def _monitored(world, clock, head: str, village: str = "沙河村", **extra) -> None:
+    household = register_household(household_data(village, head, 3, is_formerly_poor=True, **extra), "system",
                                    clock)
     case = open_identification(household.id, "cadre_screening", _today(clock), "system", clock)
     drive_case(case.id, clock)
     assert household_named(head).status == "monitored"
 
 
-@given(parsers.parse('沙河村有一户纳入监测的脱贫户 "{head}"'))
-def monitored(world, clock, head: str) -> None:
-    _monitored(world, clock, head)
+@given(parsers.re(r'(?P<village>沙河村|诸由观村)有一户纳入监测的脱贫户 "(?P<head>[^"]+)"$'))
+def monitored(world, clock, village: str, head: str) -> None:
+    _monitored(world, clock, head, village)
 
 
 @given(parsers.parse('沙河村有一户纳入监测的脱贫户 "{head}"，为整户无劳动能力兜底保障户'))
@@ -79,7 +79,8 @@ def refused_to_start(clock, head: str, text: str) -> None:
 
 @when(parsers.parse('乡镇为 "{head}" 户启动风险消除'))
 def start_elimination(world, clock, head: str) -> None:
-    world["case_id"] = open_elimination(household_named(head).id, "assisted", "shahe_zhen", clock).id
+    world["case_id"] = open_elimination(household_named(head).id, "assisted", "system", clock).id
+    world["done"] = []
 
 
 @when(parsers.parse("各级按默认材料办理，直至办结；乡镇核实家庭纯收入 {income:d} 元"))
@@ -93,8 +94,10 @@ def run_with_income(world, clock, income: int) -> None:
 def eliminated(clock, head: str) -> None:
     household = household_named(head)
     assert (household.status, household.elimination_mode) == ("eliminated", "assisted")
-    approval = db.session.scalar(select(HumanTask).join(Case).where(
-        Case.household_id == household.id, Case.procedure == "elimination", HumanTask.form == "county_approval.json"))
-    assert household.elimination_date.isoformat() == approval.form_data["decided_on"]
+    decision = db.session.scalar(select(HumanTask).join(Case).where(
+        Case.household_id == household.id, Case.procedure == "elimination",
+        HumanTask.form.in_(["county_approval.json", "system_entry.json"])))  # approval, or Longkou's tagging
+    assert household.elimination_date.isoformat() in (decision.form_data.get("decided_on"),
+                                                      decision.form_data.get("entered_on"))
     followup = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="followup"))
     assert followup.status == "completed"
