@@ -75,6 +75,7 @@ class CaseContext:
             "record_measures": self.record_measures,
             "start_procedure": self.start_procedure,
             "enter_green_channel": self.enter_green_channel,
+            "apply_member_change": self.apply_member_change,
             "stop_measures": self.stop_measures,
             "end_procedure": self.end_procedure,
             "check_elimination": self.check_elimination,
@@ -185,6 +186,27 @@ class CaseContext:
         household.status = "green_channel"
         audit.record(self.now(), self.actor, "green_channel_entered", case_id=self.case.id,
                      household_id=household.id, entered_on=str(entered_on))
+        return True
+
+    def apply_member_change(self, change_type: str, changed_on: str, proof: str, new_member: dict | None,
+                            leaving_id_number: str | None) -> bool:
+        """A natural change of the household's members (成员自然变更) with its proof."""
+        from .models import Member
+
+        household = self.case.household
+        if new_member:
+            taken = db.session.scalar(select(Member).filter_by(id_number=new_member["id_number"]))
+            if taken is not None:
+                raise ValueError(f"身份证号 {new_member['id_number']} 已登记")
+            household.members.append(Member(position=len(household.members), **dict(new_member)))
+        if leaving_id_number:
+            member = next((m for m in household.members if m.id_number == leaving_id_number), None)
+            if member is None:
+                raise ValueError(f"户 {household.number} 没有身份证号为 {leaving_id_number} 的成员")
+            member.lives_with_household = False
+        audit.record(self.now(), self.actor, "members_changed", case_id=self.case.id, household_id=household.id,
+                     change_type=change_type, changed_on=changed_on, proof=proof,
+                     added=(new_member or {}).get("name"), left=leaving_id_number)
         return True
 
     def stop_measures(self, reason: str) -> bool:

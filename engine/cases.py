@@ -37,12 +37,13 @@ CHANNELS = {
     "monitoring": "纳入监测后",
     "township_evaluation": "乡镇季度研判",
     "green_channel": "绿色通道",
+    "member_change": "成员自然变更",
     "self_application": "农户自主申报",
     "cadre_screening": "基层干部排查",
     "department_warning": "部门筛查预警",
     "petition": "信访、12317 等渠道",
 }
-PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC", "green_channel": "LS"}
+PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC", "green_channel": "LS", "member_change": "BG"}
 END_MESSAGE = "end_followup"
 PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"
@@ -226,6 +227,21 @@ def open_green_channel(household_id: int, actor: str, clock: Clock, application:
         _check_not_duplicate(household)
         return start_case(household, "green_channel", "green_channel", local_date(clock.now()), actor, clock,
                           application)
+
+
+def open_member_change(household_id: int, changed_on: date, actor: str, clock: Clock) -> Case:
+    """A member was born, married in or out, or died on ``changed_on``: the village records it with proof
+    within the policy's limit (3 months)."""
+    from .households import get_household
+
+    with transaction():
+        _not_in_future(changed_on, clock)
+        return start_case(get_household(household_id), "member_change", "member_change", changed_on, actor, clock)
+
+
+def _not_in_future(day: date, clock: Clock) -> None:
+    if day > local_date(clock.now()):
+        raise RuleViolation(f"changed_on: 变更日期 {day} 晚于今天")
 
 
 # -- completing a task ----------------------------------------------------------------------------

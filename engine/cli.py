@@ -195,6 +195,20 @@ def household_show(key: str) -> None:
         click.echo(f"  {m.relation_to_head}  {m.name}  {m.id_number}")
 
 
+@household.command("change")
+@click.option("--household", "household_key", required=True)
+@click.option("--changed-on", type=click.DateTime(["%Y-%m-%d"]), required=True, help="the day of the birth, marriage or death")
+@click.pass_context
+@_with_app
+def household_change(ctx: click.Context, household_key: str, changed_on: datetime) -> None:
+    """Report a natural member change (出生、婚嫁、死亡): the village records it with proof within 3 months."""
+    from .cases import open_member_change
+    from .households import find_household
+
+    c = open_member_change(find_household(household_key).id, changed_on.date(), _actor(ctx), get_clock())
+    click.echo(f"已登记成员变更事项 {c.number}（id {c.id}），请在期限内凭佐证材料办理")
+
+
 # -- cases ----------------------------------------------------------------------------------------
 
 

@@ -659,6 +659,21 @@ def green_channel() -> Process:
     return p
 
 
+def member_change() -> Process:
+    lane = "村级"
+    p = Process("member_change", "家庭成员自然变更（出生、婚嫁、死亡）", [lane])
+    p.add("start", "m_start", "成员发生自然变更", lane, 0)
+    p.add("user", "m_record", "登记家庭成员自然变更", lane, 1, form="member_change.json",
+          due='months_from(lead_date, policy["limit_months"]) if "limit_months" in policy else None',
+          instructions="依据佐证材料登记自然增减人员，原则上自变更之日起不超过3个月。")
+    p.add("script", "m_apply", "更新家庭成员", lane, 2, script="apply_member_change(change_type, changed_on, proof, "
+          "new_member if change_type in (\"birth\", \"marriage_in\", \"other_in\") else None, "
+          "leaving_id_number if change_type in (\"death\", \"marriage_out\", \"other_out\") else None)")
+    p.add("end", "m_end", "已更新", lane, 3)
+    p.chain("m_start", "m_record", "m_apply", "m_end")
+    return p
+
+
 PROCEDURES = {
     "identification.bpmn": identification_default,
     "publicity.bpmn": publicity_period,
@@ -667,6 +682,7 @@ PROCEDURES = {
     "monthly_followup.bpmn": monthly_followup,
     "elimination.bpmn": elimination,
     "green_channel.bpmn": green_channel,
+    "member_change.bpmn": member_change,
     "elimination_zhanggong_2021.bpmn": elimination_zhanggong_2021,
     "elimination_longkou.bpmn": elimination_longkou,
 }
