@@ -76,6 +76,7 @@ class CaseContext:
             "start_procedure": self.start_procedure,
             "enter_green_channel": self.enter_green_channel,
             "apply_member_change": self.apply_member_change,
+            "apply_correction": self.apply_correction,
             "stop_measures": self.stop_measures,
             "end_procedure": self.end_procedure,
             "check_elimination": self.check_elimination,
@@ -207,6 +208,23 @@ class CaseContext:
         audit.record(self.now(), self.actor, "members_changed", case_id=self.case.id, household_id=household.id,
                      change_type=change_type, changed_on=changed_on, proof=proof,
                      added=(new_member or {}).get("name"), left=leaving_id_number)
+        return True
+
+    def apply_correction(self, kind: str, approved_on: str, reference: str) -> bool:
+        """After the province's approval (and the national filing ``reference``): a rollback (风险消除回退)
+        makes the household monitored again and restarts its monthly follow-up; a removal (清退) takes it
+        off the monitored list and ends the follow-up."""
+        household = self.case.household
+        if kind == "rollback":
+            household.status, household.elimination_mode, household.elimination_date = "monitored", None, None
+            self.start_procedure("followup")
+        elif kind == "removal":
+            household.status, household.category = "removed", None
+            self.end_procedure("followup")
+        else:
+            raise ValueError(f"kind must be 'rollback' or 'removal', not {kind!r}")
+        audit.record(self.now(), self.actor, f"household_{kind}", case_id=self.case.id, household_id=household.id,
+                     approved_on=str(approved_on), reference=reference)
         return True
 
     def stop_measures(self, reason: str) -> bool:

@@ -38,12 +38,13 @@ CHANNELS = {
     "township_evaluation": "乡镇季度研判",
     "green_channel": "绿色通道",
     "member_change": "成员自然变更",
+    "correction": "清退、回退申请",
     "self_application": "农户自主申报",
     "cadre_screening": "基层干部排查",
     "department_warning": "部门筛查预警",
     "petition": "信访、12317 等渠道",
 }
-PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC", "green_channel": "LS", "member_change": "BG"}
+PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC", "green_channel": "LS", "member_change": "BG", "correction": "QT"}
 END_MESSAGE = "end_followup"
 PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"
@@ -187,6 +188,7 @@ def _start_data(case: Case, policy: dict[str, Any], application: dict | None) ->
                       "village": household.village.full_name},
         "policy": policy,
         "mode": (application or {}).get("mode", "assisted"),
+        "kind": (application or {}).get("kind"),
         "lead_date": case.lead_date.isoformat(),
         "application": application or {},
     })
@@ -237,6 +239,23 @@ def open_member_change(household_id: int, changed_on: date, actor: str, clock: C
     with transaction():
         _not_in_future(changed_on, clock)
         return start_case(get_household(household_id), "member_change", "member_change", changed_on, actor, clock)
+
+
+def open_correction(household_id: int, kind: str, actor: str, clock: Clock) -> Case:
+    """A county asks for a rollback of an elimination (风险消除回退) or the removal of a household wrongly
+    included (清退); the request goes up to the province, which files it with the national office."""
+    from .households import get_household
+
+    with transaction():
+        household = get_household(household_id)
+        needed = {"rollback": "eliminated", "removal": "monitored"}
+        if kind not in needed:
+            raise RuleViolation(f"kind: 应为 rollback（风险消除回退）或 removal（清退），不是 {kind}")
+        if household.status != needed[kind]:
+            what = "已标注风险消除的户才能申请回退" if kind == "rollback" else "监测对象才能申请清退"
+            raise RuleViolation(f"户 {household.number}：{what}")
+        return start_case(household, "correction", "correction", local_date(clock.now()), actor, clock,
+                          {"kind": kind})
 
 
 def _not_in_future(day: date, clock: Clock) -> None:

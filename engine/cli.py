@@ -313,6 +313,21 @@ def elimination_start(ctx: click.Context, household_key: str, mode: str) -> None
     click.echo(f"已启动风险消除 {c.number}（id {c.id}）")
 
 
+@elimination.command("correct")
+@click.option("--household", "household_key", required=True)
+@click.option("--kind", type=click.Choice(["rollback", "removal"]), required=True,
+              help="rollback 风险消除回退 / removal 清退")
+@click.pass_context
+@_with_app
+def elimination_correct(ctx: click.Context, household_key: str, kind: str) -> None:
+    """A county's written request for a rollback or a removal, up to the province."""
+    from .cases import open_correction
+    from .households import find_household
+
+    c = open_correction(find_household(household_key).id, kind, _actor(ctx), get_clock())
+    click.echo(f"已提交{'风险消除回退' if kind == 'rollback' else '清退'}申请 {c.number}（id {c.id}）")
+
+
 @main.command("green-channel")
 @click.option("--household", "household_key", required=True)
 @click.option("--hardship", default="", help="what happened")

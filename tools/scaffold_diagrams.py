@@ -674,6 +674,36 @@ def member_change() -> Process:
     return p
 
 
+def correction() -> Process:
+    lanes = {"county": "县级", "city": "市级", "province": "省级"}
+    p = Process("correction", "清退、风险消除回退（逐级报省审定，国家局备案）", list(lanes.values()))
+    c, m, pv = lanes["county"], lanes["city"], lanes["province"]
+    p.add("start", "k_start", "发现识别或消除不精准", c, 0)
+    p.add("user", "k_request", "县级书面申请", c, 1, form="correction_request.json",
+          instructions="写明理由和核实取证情况；清退的，原县级批准部门作出审批意见并重新公告后上报。")
+    review, gw = _decision(p, "k_city", "市级审核", m, 2, "review_decision.json", None, "市级审核县级申请。")
+    p.add("user", "k_province", "省级审定并报国家局备案", pv, 4, form="province_decision.json",
+          instructions="审定汇总后向国家乡村振兴局书面申请，经同意备案后统一操作。")
+    p.add("xor", "k_ok", "是否同意？", pv, 5)
+    p.add("script", "k_refused", "申请未获同意", c, 6, row=1, script='record_outcome("refused", reason)')
+    p.add("end", "k_end_refused", "未获同意", c, 7, row=1)
+    p.add("script", "k_apply", "执行清退或回退并告知农户", c, 6, script=(
+        'apply_correction(kind, decided_on, national_reference)\n'
+        'record_outcome(kind, reason)\n'
+        'notify_household("监测对象信息变更告知", ("您户的风险消除已回退，恢复为监测对象，继续落实帮扶。" '
+        'if kind == "rollback" else "经核实，您户不符合监测对象条件，已按程序清退。") + "理由：" + reason + "。")'))
+    p.add("end", "k_end", "已办结", c, 7)
+    p.chain("k_start", "k_request", review)
+    p.flow(gw, "k_refused", "不通过", 'decision == "reject"')
+    p.flow(gw, "k_province", "通过", 'decision == "approve"')
+    p.chain("k_province", "k_ok")
+    p.flow("k_ok", "k_refused", "不同意", 'decision == "reject"')
+    p.flow("k_ok", "k_apply", "同意", 'decision == "approve"')
+    p.flow("k_refused", "k_end_refused")
+    p.flow("k_apply", "k_end")
+    return p
+
+
 PROCEDURES = {
     "identification.bpmn": identification_default,
     "publicity.bpmn": publicity_period,
@@ -683,6 +713,7 @@ PROCEDURES = {
     "elimination.bpmn": elimination,
     "green_channel.bpmn": green_channel,
     "member_change.bpmn": member_change,
+    "correction.bpmn": correction,
     "elimination_zhanggong_2021.bpmn": elimination_zhanggong_2021,
     "elimination_longkou.bpmn": elimination_longkou,
 }

@@ -40,7 +40,8 @@ def role_name(key: str | None) -> str:
 
 
 HOUSEHOLD_STATUS = {"ordinary": "未纳入监测", "applying": "申请识别中", "monitored": "监测对象",
-                    "key_attention": "重点关注", "eliminated": "风险已消除"}
+                    "key_attention": "重点关注", "eliminated": "风险已消除", "green_channel": "绿色通道",
+                    "removed": "已清退"}
 
 
 def status_name(status: str | None) -> str:

@@ -12,6 +12,7 @@ from engine.models import Household, Jurisdiction
 ROLE_WORDS = {
     "村干部": "village_cadre", "乡镇干部": "township_officer", "镇干部": "township_officer",
     "县级干部": "county_officer", "区级干部": "county_officer", "市扶贫办": "county_officer",
+    "市级干部": "city_officer", "省级干部": "province_officer",
 }  # fmt: skip
 VILLAGES = {"沙河村": "360702101201", "华坪村": "360702101202", "诸由观村": "370681104201", "新华村": "210321100201"}
 _ids = itertools.count(1)

@@ -7,7 +7,7 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
 
-from engine.cases import complete_task, open_elimination, open_identification, wake_due
+from engine.cases import complete_task, open_correction, open_elimination, open_identification, wake_due
 from engine.db import db
 from engine.demo import drive_case, sample_form_data
 from engine.elimination import assess
@@ -101,3 +101,28 @@ def eliminated(clock, head: str) -> None:
                                                       decision.form_data.get("entered_on"))
     followup = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="followup"))
     assert followup.status == "completed"
+
+
+KINDS = {"风险消除回退": "rollback", "清退": "removal"}
+
+
+@when(parsers.parse('县级为 "{head}" 户申请 "{kind}"'))
+def request_correction(world, clock, head: str, kind: str) -> None:
+    world["case_id"] = open_correction(household_named(head).id, KINDS[kind], "zhanggong_xian", clock).id
+    world["done"] = []
+
+
+@then(parsers.parse('县级为 "{head}" 户申请 "{kind}" 被拒绝，提示包含 "{text}"'))
+def correction_refused(clock, head: str, kind: str, text: str) -> None:
+    with pytest.raises(FangpinError) as refused:
+        open_correction(household_named(head).id, KINDS[kind], "zhanggong_xian", clock)
+    assert text in str(refused.value)
+
+
+@then(parsers.parse('"{head}" 户恢复为监测对象，每月回访重新开始'))
+def rolled_back(head: str) -> None:
+    household = household_named(head)
+    assert (household.status, household.elimination_date) == ("monitored", None)
+    followups = db.session.scalars(select(Case.status).filter_by(household_id=household.id, procedure="followup")
+                                   .order_by(Case.id)).all()
+    assert followups == ["completed", "running"]
