@@ -154,8 +154,11 @@ class CaseContext:
         household = self.case.household
         household.status, household.category = "monitored", category
         household.identified_on = date.fromisoformat(str(identified_on)[:10])
-        audit.record(self.now(), self.actor, "household_monitored", case_id=self.case.id,
-                     household_id=household.id, category=category, identified_on=str(identified_on))
+        return self._household_event("household_monitored", category=category, identified_on=str(identified_on))
+
+    def _household_event(self, action: str, **detail: Any) -> bool:
+        audit.record(self.now(), self.actor, action, case_id=self.case.id, household_id=self.case.household_id,
+                     **detail)
         return True
 
     def record_measures(self, measures: list, started_on: str, responsible_person: str) -> bool:
@@ -264,9 +267,7 @@ class CaseContext:
         household = self.case.household
         household.status, household.elimination_mode = "eliminated", mode
         household.elimination_date = date.fromisoformat(str(on)[:10])
-        audit.record(self.now(), self.actor, "household_eliminated", case_id=self.case.id,
-                     household_id=household.id, mode=mode, on=str(on))
-        return True
+        return self._household_event("household_eliminated", mode=mode, on=str(on))
 
     def release_household(self, status: str = "ordinary", reason: str = "") -> bool:
         """The household leaves the procedure: back to ``ordinary``, or ``key_attention`` (重点关注)."""

@@ -85,22 +85,21 @@ def task_page(task_id: int) -> Any:
 @bp.post("/tasks/<int:task_id>/claim")
 @login_required
 def claim(task_id: int) -> Any:
-    row = _my_task(task_id)
-    try:
-        claim_task(row.id, g.user.username, get_clock().now())
-        flash(f"已认领：{row.name}", "ok")
-    except FangpinError as exc:
-        flash(str(exc), "error")
-    return redirect(request.referrer or url_for("tasks.inbox"))
+    return _act(task_id, claim_task, "已认领")
 
 
 @bp.post("/tasks/<int:task_id>/release")
 @login_required
 def release(task_id: int) -> Any:
+    return _act(task_id, release_task, "已释放")
+
+
+def _act(task_id: int, action, done: str) -> Any:
+    """Claim or release a task of mine, then back to where the official came from."""
     row = _my_task(task_id)
     try:
-        release_task(row.id, g.user.username, get_clock().now())
-        flash(f"已释放：{row.name}", "ok")
+        action(row.id, g.user.username, get_clock().now())
+        flash(f"{done}：{row.name}", "ok")
     except FangpinError as exc:
         flash(str(exc), "error")
     return redirect(request.referrer or url_for("tasks.inbox"))
