@@ -108,7 +108,7 @@ def parse_bundle(bundle: list[DiagramSource], process_id: str) -> tuple[BpmnProc
             else:
                 parser.add_bpmn_xml(tree.getroot(), filename=source.file_name)
         except ValidationException as exc:
-            raise DiagramInvalid(source.file_name, [_describe_validation(exc, tree)]) from exc
+            raise DiagramInvalid(source.file_name, [describe_validation(exc, tree)]) from exc
         if not source.is_dmn:
             problems = lint(tree)
             if problems:
@@ -117,11 +117,11 @@ def parse_bundle(bundle: list[DiagramSource], process_id: str) -> tuple[BpmnProc
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
-        raise DiagramInvalid(exc.file_name or bundle[0].file_name, [_describe_validation(exc, None)]) from exc
+        raise DiagramInvalid(exc.file_name or bundle[0].file_name, [describe_validation(exc, None)]) from exc
     return spec, subprocess_specs
 
 
-def _describe_validation(exc: ValidationException, tree: etree._ElementTree | None) -> str:
+def describe_validation(exc: ValidationException, tree: etree._ElementTree | None) -> str:
     element = f"元素 '{exc.id}'" if exc.id else ""
     if exc.name:
         element += f"（{exc.name}）"
@@ -177,7 +177,7 @@ def deploy(sources: list[DiagramSource], actor: str, now: datetime) -> list[Proc
     """
     for source in sources:
         if not source.is_dmn and not source.process_ids():
-            raise DiagramInvalid(source.file_name, [_no_executable(source)])
+            raise DiagramInvalid(source.file_name, [no_executable(source)])
     planned = []
     for main, process_id in procedures_in(sources):
         bundle = bundle_for(main, sources)
@@ -189,7 +189,7 @@ def deploy(sources: list[DiagramSource], actor: str, now: datetime) -> list[Proc
     return [_store(actor, now, *plan) for plan in planned]
 
 
-def _no_executable(source: DiagramSource) -> str:
+def no_executable(source: DiagramSource) -> str:
     processes = source.parse_xml().iterfind(".//bpmn:process", NS)
     named = "、".join(f"process '{p.get('id')}'" + (f"（{p.get('name')}）" if p.get("name") else "") for p in processes)
     return f"{named or '文件'}：没有可执行的流程（需要 isExecutable=\"true\"），描述性模型不能部署"

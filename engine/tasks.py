@@ -38,7 +38,7 @@ def sync_tasks(ctx: CaseContext, workflow, engine: DiagramScriptEngine, now: dat
     for uid, task in ready.items():
         if uid not in rows:
             ctx.deadlines.clear()
-            row = _project(case, task, engine, now)
+            row = project_task(case, task, engine, now)
             db.session.add(row)
             if row.due_at is not None:
                 db.session.flush()
@@ -53,7 +53,7 @@ def _uuid(value: str):
     return UUID(value)
 
 
-def _project(case: Case, task, engine: DiagramScriptEngine, now: datetime) -> HumanTask:
+def project_task(case: Case, task, engine: DiagramScriptEngine, now: datetime) -> HumanTask:
     spec = task.task_spec
     properties = spec.extensions.get("properties", {})
     role = role_for_lane(spec.lane)

@@ -1,0 +1,415 @@
+"""Policy editing pages (政策管理): the diagram library, downloads of the deployed bytes, uploads validated by
+the engine (refused ones deploy nothing), drafts and their byte-for-byte round trip (the modeler conformance
+set), the modeler's save, binding a procedure and changing a parameter from a date, and the migration check.
+Every refusal: not logged in, wrong role, other jurisdiction, missing CSRF token."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from engine.cases import open_identification
+from engine.config import REPO_ROOT, project_dir
+from engine.db import db
+from engine.demo import drive_case
+from engine.deployment import latest_version
+from engine.households import register_household
+from engine.models import (
+    AuditEvent,
+    Case,
+    DiagramDraft,
+    DiagramFile,
+    Jurisdiction,
+    PolicyParameter,
+    ProcessVersion,
+    User,
+)
+from engine.policy import resolve
+from engine.policy_admin import deploy_diagram, diagram_source
+from engine.transaction import transaction
+from tests.bdd.officials import household_data, village
+from tests.diagram_variants import ZHANGGONG_2021, without_town_publicity, zhanggong_2021
+from tests.webclient import csrf_token, login
+
+CST = ZoneInfo("Asia/Shanghai")
+CONFORMANCE = sorted((REPO_ROOT.parent / "shared" / "bpmn-conformance").glob("*.bpmn"))
+IDENTIFICATION = "identification.bpmn"
+
+
+@pytest.fixture
+def client(web_app):
+    return web_app.test_client()
+
+
+@pytest.fixture
+def editor(client):
+    return login(client, "jiangxi_zhengce")
+
+
+def _token(client, url: str = "/diagrams") -> str:
+    return csrf_token(client.get(url).get_data(as_text=True))
+
+
+def _upload(client, name: str, content: bytes, action: str = "deploy", token: bool = True, note: str = ""):
+    data = {"diagram": (io.BytesIO(content), name), "action": action, "note": note}
+    if token:
+        data["csrf_token"] = _token(client)
+    return client.post("/diagrams/upload", data=data, content_type="multipart/form-data")
+
+
+def _count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _events(app, action: str) -> list[AuditEvent]:
+    with app.app_context():
+        rows = db.session.scalars(select(AuditEvent).filter_by(action=action).order_by(AuditEvent.id)).all()
+        for row in rows:
+            db.session.expunge(row)
+        return rows
+
+
+def _version(app, key: str) -> tuple[int, int]:
+    with app.app_context():
+        found = latest_version(key)
+        return found.id, found.version
+
+
+def _without_form(content: bytes, task_id: str) -> bytes:
+    """A copy in which one user task lost its form property (the lint refuses it)."""
+    text = content.decode()
+    start = text.index(f'id="{task_id}"')
+    prop = text.index('<spiffworkflow:property name="formJsonSchemaFilename"', start)
+    end = text.index("/>", prop) + 2
+    return (text[:prop] + text[end:]).encode()
+
+
+def _add_user(app, username: str, roles: list[str], code: str) -> None:
+    with app.app_context(), transaction():
+        place = db.session.scalar(select(Jurisdiction).filter_by(code=code))
+        db.session.add(User(username=username, display_name=username, password_hash=generate_password_hash("demo"),
+                            roles=roles, jurisdiction=place))
+
+
+# -- access ---------------------------------------------------------------------------------------
+
+
+EDITOR_PAGES = ["/diagrams/drafts", "/diagrams/bindings", "/diagrams/parameters", "/diagrams/versions/1/modeler"]
+
+
+def test_login_is_required(client):
+    for url in ["/diagrams", "/diagrams/versions/1", *EDITOR_PAGES]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+
+
+def test_other_roles_are_forbidden_and_supervisors_only_read(client, web_app):
+    login(client, "shahe_cun")
+    for url in ["/diagrams", "/diagrams/versions/1", *EDITOR_PAGES]:
+        assert client.get(url).status_code == 403, url
+    supervisor = login(web_app.test_client(), "zhanggong_dudao")
+    assert supervisor.get("/diagrams").status_code == 200
+    assert supervisor.get("/diagrams/versions/1").status_code == 200
+    for url in EDITOR_PAGES:
+        assert supervisor.get(url).status_code == 403, url
+    token = csrf_token(supervisor.get("/diagrams").get_data(as_text=True))
+    refused = supervisor.post("/diagrams/upload", data={"csrf_token": token, "action": "draft",
+                                                        "diagram": (io.BytesIO(zhanggong_2021()), ZHANGGONG_2021)},
+                              content_type="multipart/form-data")
+    assert refused.status_code == 403 and _count(web_app, DiagramDraft) == 0
+
+
+# -- the library ----------------------------------------------------------------------------------
+
+
+def test_the_library_lists_processes_versions_files_cases_and_bindings(editor, web_app, clock):
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "图库户", 2), "shahe_cun", clock)
+        open_identification(household.id, "self_application", date(2026, 9, 20), "shahe_cun", clock)
+    html = editor.get("/diagrams").get_data(as_text=True)
+    section = html[html.index('id="p-identification"'):html.index('id="p-identification_longkou"')]
+    assert "识别纳入（江西省2023年指南、鞍山市方案）" in section and "v1" in section and "system" in section
+    assert "identification.bpmn" in section and "publicity.bpmn" in section and "新案件使用" in section
+    assert "江西省（识别纳入）自 2023-05-01" in section and "1（1）" in section  # one case, running
+    zhanggong = html[html.index('id="p-identification_zhanggong_2021"'):]
+    assert "江西省赣州市章贡区（识别纳入）自 2021-08-01 至 2023-05-01 前" in zhanggong
+    assert "辽宁省" not in html  # the Anshan binding is outside the editor's area
+
+
+def test_a_version_page_and_the_download_of_the_exact_deployed_bytes(editor, web_app):
+    version_id, _ = _version(web_app, "identification")
+    html = editor.get(f"/diagrams/versions/{version_id}").get_data(as_text=True)
+    assert "第 1 版" in html and "主流程" in html and "江西省" in html
+    with web_app.app_context():
+        files = latest_version("identification").files
+    for stored in files:
+        response = editor.get(f"/diagrams/files/{stored['sha256']}")
+        assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+        assert response.data == (project_dir("processes") / stored["file_name"]).read_bytes()
+    assert editor.get("/diagrams/files/" + "0" * 64).status_code == 404
+    assert editor.get("/diagrams/versions/9999").status_code == 404
+
+
+# -- uploads --------------------------------------------------------------------------------------
+
+
+def test_a_valid_upload_is_deployed_as_a_new_version_with_its_bytes(editor, web_app):
+    content = without_town_publicity()
+    response = _upload(editor, ZHANGGONG_2021, content)
+    assert response.status_code == 302
+    version_id, number = _version(web_app, "identification_zhanggong_2021")
+    assert number == 2 and response.headers["Location"].endswith(f"/diagrams/versions/{version_id}")
+    page = editor.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已部署：identification_zhanggong_2021 v2" in page and "jiangxi_zhengce" in page
+    with web_app.app_context():
+        assert db.session.get(DiagramFile, diagram_source(ZHANGGONG_2021, content).sha256).content == content
+    (event,) = _events(web_app, "diagram_deployed")
+    assert event.actor == "jiangxi_zhengce" and event.detail["version"] == 2
+    again = _upload(editor, ZHANGGONG_2021, content)
+    assert "没有新的版本" in editor.get(again.headers["Location"]).get_data(as_text=True)
+    assert _version(web_app, "identification_zhanggong_2021")[1] == 2
+
+
+def test_an_invalid_upload_names_the_element_and_deploys_nothing(editor, web_app, clock):
+    before = _version(web_app, "identification")
+    versions, files = _count(web_app, ProcessVersion), _count(web_app, DiagramFile)
+    broken = _without_form((project_dir("processes") / IDENTIFICATION).read_bytes(), "apply")
+    response = _upload(editor, IDENTIFICATION, broken)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "未通过校验" in html and "没有部署任何内容" in html
+    assert "userTask &#39;apply&#39;（受理申请并签署承诺授权书）：人工任务没有表单" in html
+    assert (_count(web_app, ProcessVersion), _count(web_app, DiagramFile)) == (versions, files)
+    assert _version(web_app, "identification") == before
+    with web_app.app_context():  # new cases still start on the running version
+        household = register_household(household_data("沙河村", "照旧户", 2), "shahe_cun", clock)
+        case = open_identification(household.id, "self_application", date(2026, 9, 20), "shahe_cun", clock)
+        assert case.process_version_id == before[0]
+
+
+def test_malformed_xml_and_other_files_are_refused(editor, web_app):
+    files = _count(web_app, DiagramFile)
+    broken = _upload(editor, "bad.bpmn", b"<bpmn:definitions")
+    assert broken.status_code == 422 and "XML 格式错误" in broken.get_data(as_text=True)
+    other = _upload(editor, "notes.txt", b"hello")
+    assert other.status_code == 422 and "不是 .bpmn 或 .dmn 文件" in other.get_data(as_text=True)
+    assert _count(web_app, DiagramFile) == files
+    assert _version(web_app, "identification")[1] == 1
+
+
+def test_an_upload_without_csrf_token_is_refused(editor, web_app):
+    response = _upload(editor, ZHANGGONG_2021, without_town_publicity(), token=False)
+    assert response.status_code == 400
+    assert _version(web_app, "identification_zhanggong_2021")[1] == 1
+
+
+# -- drafts ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", CONFORMANCE, ids=[p.name for p in CONFORMANCE])
+def test_conformance_files_round_trip_byte_for_byte_as_drafts(editor, web_app, path: Path):
+    content = path.read_bytes()
+    response = _upload(editor, path.name, content, action="draft", note="一致性")
+    assert response.status_code == 302
+    draft_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    downloaded = editor.get(f"/diagrams/drafts/{draft_id}/download")
+    assert downloaded.status_code == 200 and downloaded.data == content
+    page = editor.get(f"/diagrams/drafts/{draft_id}?check=1")  # validated, never crashes
+    assert page.status_code in (200, 422)
+    if page.status_code == 422:
+        assert re.search(r"(\w+ &#39;[^&]+&#39;|元素 &#39;|第 \d+ 行|XML 格式错误)", page.get_data(as_text=True))
+
+
+def test_drafts_are_listed_checked_and_deployed(editor, web_app):
+    _upload(editor, ZHANGGONG_2021, without_town_publicity(), action="draft", note="取消镇级公示")
+    bad = _upload(editor, IDENTIFICATION, _without_form((project_dir("processes") / IDENTIFICATION).read_bytes(),
+                                                        "apply"), action="draft")
+    good_id, bad_id = 1, int(bad.headers["Location"].rsplit("/", 1)[1])
+    listing = editor.get("/diagrams/drafts").get_data(as_text=True)
+    assert "取消镇级公示" in listing and ZHANGGONG_2021 in listing and "jiangxi_zhengce" in listing
+    assert "校验通过" in editor.get(f"/diagrams/drafts/{good_id}?check=1").get_data(as_text=True)
+    checked = editor.get(f"/diagrams/drafts/{bad_id}?check=1")
+    assert checked.status_code == 422 and "人工任务没有表单" in checked.get_data(as_text=True)
+    token = _token(editor, f"/diagrams/drafts/{bad_id}")
+    refused = editor.post(f"/diagrams/drafts/{bad_id}/deploy", data={"csrf_token": token})
+    assert refused.status_code == 422 and _version(web_app, "identification")[1] == 1
+    assert editor.post(f"/diagrams/drafts/{good_id}/deploy").status_code == 400  # no CSRF token
+    deployed = editor.post(f"/diagrams/drafts/{good_id}/deploy", data={"csrf_token": token})
+    assert deployed.status_code == 302 and _version(web_app, "identification_zhanggong_2021")[1] == 2
+    assert [e.detail["draft_id"] for e in _events(web_app, "draft_deployed")] == [good_id]
+    assert editor.get("/diagrams/drafts/999").status_code == 404
+
+
+# -- the modeler ----------------------------------------------------------------------------------
+
+
+def test_the_modeler_page_loads_the_bpmn_js_modeler_and_the_deployed_xml(editor, web_app):
+    version_id, _ = _version(web_app, "identification_zhanggong_2021")
+    html = editor.get(f"/diagrams/versions/{version_id}/modeler").get_data(as_text=True)
+    assert "bpmn-modeler.production.min.js" in html and "diagrams-modeler.js" in html
+    xml_url = re.search(r'data-xml="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert editor.get(xml_url).data == zhanggong_2021()
+    assert editor.get("/vendor/bpmn-js/bpmn-modeler.production.min.js").status_code == 200
+
+
+def test_the_modeler_saves_its_xml_as_a_new_draft_with_the_csrf_header(editor, web_app):
+    html = editor.get("/diagrams/versions/1/modeler").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    save_url = re.search(r'data-save="([^"]+)"', html).group(1).replace("&amp;", "&")
+    xml = without_town_publicity()
+    missing = editor.post(save_url + "&note=x", data=xml, content_type="application/xml")
+    assert missing.status_code == 400 and _count(web_app, DiagramDraft) == 0
+    saved = editor.post(save_url + "&note=在线编辑", data=xml, content_type="application/xml",
+                        headers={"X-CSRFToken": token})
+    assert saved.status_code == 201
+    with web_app.app_context():
+        draft = db.session.get(DiagramDraft, saved.json["draft_id"])
+        assert (draft.content, draft.note, draft.saved_by) == (xml, "在线编辑", "jiangxi_zhengce")
+    draft_page = editor.get(f"/diagrams/drafts/{saved.json['draft_id']}/modeler").get_data(as_text=True)
+    assert "bpmn-modeler.production.min.js" in draft_page
+
+
+# -- bindings and parameters ----------------------------------------------------------------------
+
+
+def _bind(client, token: bool = True, **fields):
+    data = {"procedure": "identification", "process_key": "identification_zhanggong_2021", "jurisdiction": "360702",
+            "effective_from": "2026-10-01", "source": "测试文件", **fields}
+    if token:
+        data["csrf_token"] = _token(client, "/diagrams/bindings")
+    return client.post("/diagrams/bindings", data=data)
+
+
+def test_binding_a_procedure_to_a_diagram_from_a_date(editor, web_app):
+    response = _bind(editor)
+    assert response.status_code == 302
+    assert "已绑定" in editor.get(response.headers["Location"]).get_data(as_text=True)
+    with web_app.app_context():
+        place = village("沙河村")
+        assert resolve("identification.process", place, date(2026, 9, 30)) == "identification"
+        assert resolve("identification.process", place, date(2026, 10, 1)) == "identification_zhanggong_2021"
+    (event,) = _events(web_app, "process_bound")
+    assert event.detail["jurisdiction"] == "360702" and event.detail["effective_from"] == "2026-10-01"
+    again = _bind(editor, process_key="identification", effective_from="2026-11-01")
+    assert again.status_code == 302
+    with web_app.app_context():
+        rows = db.session.scalars(select(PolicyParameter).filter_by(key="identification.process").join(Jurisdiction)
+                                  .where(Jurisdiction.code == "360702").order_by(PolicyParameter.effective_from)).all()
+        assert [(r.value, str(r.effective_from), str(r.effective_to)) for r in rows] == [
+            ("identification_zhanggong_2021", "2021-08-01", "2023-05-01"),
+            ("identification_zhanggong_2021", "2026-10-01", "2026-11-01"),  # closed by the next binding
+            ("identification", "2026-11-01", "None"),
+        ]
+
+
+def test_binding_refusals(editor, web_app):
+    rows = _count(web_app, PolicyParameter)
+    assert _bind(editor, token=False).status_code == 400
+    unknown = _bind(editor, process_key="nope")
+    assert unknown.status_code == 422 and "流程 nope 尚未部署" in unknown.get_data(as_text=True)
+    past = _bind(editor, effective_from="2026-09-19")
+    assert past.status_code == 422 and "早于今天" in past.get_data(as_text=True)
+    assert _bind(editor, jurisdiction="370681").status_code == 403  # 龙口市 is not in 江西省
+    _add_user(web_app, "zhanggong_zhengce", ["policy_editor"], "360702")
+    county_editor = login(web_app.test_client(), "zhanggong_zhengce")
+    assert _bind(county_editor, jurisdiction="36").status_code == 403  # above the editor's own
+    assert _bind(county_editor, jurisdiction="360702101").status_code == 302  # a township below is fine
+    assert _count(web_app, PolicyParameter) == rows + 1
+
+
+def _set(client, token: bool = True, **fields):
+    data = {"key": "identification.village_publicity_days", "value": "5", "jurisdiction": "360702",
+            "effective_from": "2026-10-01", **fields}
+    if token:
+        data["csrf_token"] = _token(client, "/diagrams/parameters")
+    return client.post("/diagrams/parameters", data=data)
+
+
+def test_changing_a_parameter_from_a_date_closes_the_previous_value(editor, web_app):
+    assert _set(editor, value="7").status_code == 302
+    response = _set(editor, value="5", effective_from="2026-11-01")
+    assert response.status_code == 302
+    page = editor.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已修改" in page and "identification.village_publicity_days" in page
+    with web_app.app_context():
+        place = village("沙河村")
+        days = [resolve("identification.village_publicity_days", place, date(2026, m, d))
+                for m, d in ((9, 30), (10, 1), (10, 31), (11, 1))]
+        assert days == [5, 7, 7, 5]  # the province's 5, then 章贡区's 7, then 5
+    events = _events(web_app, "policy_parameter_set")
+    assert [e.detail["value"] for e in events] == [7, 5]
+    assert events[1].detail["closed"]["effective_to"] == "2026-11-01"
+
+
+def test_parameter_refusals(editor, web_app):
+    rows = _count(web_app, PolicyParameter)
+    assert _set(editor, token=False).status_code == 400
+    wrong = _set(editor, value="五天")
+    assert wrong.status_code == 422 and "应为整数" in wrong.get_data(as_text=True)
+    unknown = _set(editor, key="identification.no_such_days")
+    assert unknown.status_code == 422 and "不存在" in unknown.get_data(as_text=True)
+    bad_date = _set(editor, effective_from="10/01/2026")
+    assert bad_date.status_code == 422 and "格式不正确" in bad_date.get_data(as_text=True)
+    assert _set(editor, jurisdiction="370681").status_code == 403
+    boolean = _set(editor, key="elimination.household_consent", value="是", jurisdiction="36")
+    assert boolean.status_code == 302
+    assert _count(web_app, PolicyParameter) == rows + 1
+
+
+# -- migration ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def zhanggong_cases(web_app, clock):
+    """Two 2022 章贡区 cases on the 2021 diagram: one at 镇级审核, one at 在镇、村张贴公示; then the editor
+    deploys version 2 without the town publicity."""
+    clock.set(datetime(2022, 3, 1, 9, tzinfo=CST))
+    numbers = {}
+    with web_app.app_context():
+        for head, until in (("迁移甲", "区级部门信息比对"), ("迁移乙", "镇级审核")):
+            household = register_household(household_data("沙河村", head, 2), "shahe_cun", clock)
+            case = open_identification(household.id, "self_application", date(2022, 3, 1), "shahe_cun", clock)
+            drive_case(case.id, clock, until=until)
+            numbers[head] = case.number
+        editor = db.session.scalar(select(User).filter_by(username="jiangxi_zhengce"))
+        (target,) = deploy_diagram(editor, diagram_source(ZHANGGONG_2021, without_town_publicity()), clock)
+        return numbers, target.id
+
+
+def test_the_migration_check_and_the_migration(editor, web_app, zhanggong_cases):
+    numbers, target = zhanggong_cases
+    ok = editor.get(f"/diagrams/versions/{target}/migration?case={numbers['迁移甲']}")
+    assert ok.status_code == 200 and "可以迁移" in ok.get_data(as_text=True) and "township_review" in ok.get_data(as_text=True)
+    blocked = editor.get(f"/diagrams/versions/{target}/migration?case={numbers['迁移乙']}").get_data(as_text=True)
+    assert "不能迁移" in blocked and "&#39;town_post&#39;（在镇、村张贴公示） 在目标版本中不存在" in blocked
+    token = csrf_token(ok.get_data(as_text=True))
+    assert editor.post(f"/diagrams/versions/{target}/migration", data={"case": numbers["迁移甲"]}).status_code == 400
+    refused = editor.post(f"/diagrams/versions/{target}/migration", data={"case": numbers["迁移乙"], "csrf_token": token})
+    assert refused.status_code == 422
+    moved = editor.post(f"/diagrams/versions/{target}/migration", data={"case": numbers["迁移甲"], "csrf_token": token})
+    assert moved.status_code == 302
+    with web_app.app_context():
+        cases = {c.number: c.process_version.version for c in db.session.scalars(select(Case))}
+    assert cases == {numbers["迁移甲"]: 2, numbers["迁移乙"]: 1}
+    (event,) = _events(web_app, "case_migrated")
+    assert (event.actor, event.detail["from_version"], event.detail["to_version"]) == ("jiangxi_zhengce", 1, 2)
+
+
+def test_the_migration_check_is_refused_outside_the_editor_area(web_app, clock, zhanggong_cases):
+    _, target = zhanggong_cases
+    with web_app.app_context():
+        household = register_household(household_data("诸由观村", "龙口户", 2), "zhuyouguan_cun", clock)
+        number = open_identification(household.id, "self_application", date(2022, 3, 1), "zhuyouguan_cun",
+                                     clock).number
+    editor = login(web_app.test_client(), "jiangxi_zhengce")
+    assert editor.get(f"/diagrams/versions/{target}/migration?case={number}").status_code == 403
+    assert editor.get(f"/diagrams/versions/{target}/migration?case=SB-0000").status_code == 404
+    supervisor = login(web_app.test_client(), "zhanggong_dudao")
+    assert supervisor.get(f"/diagrams/versions/{target}/migration?case={number}").status_code == 403

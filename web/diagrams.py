@@ -1,0 +1,351 @@
+"""Policy editing (政策管理) pages: the diagram library (流程图库) with versions, downloads of the exact deployed
+bytes, uploads validated and deployed by the engine, drafts (草稿) and the bpmn-js modeler, binding a procedure
+to a diagram from a date, changing a policy parameter from a date, and moving a running case to another
+version. Policy editors (政策管理员) only; supervisors may read the library. The rules live in
+engine.policy_admin and engine.migration."""
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from sqlalchemy import select
+
+from engine.app import get_clock
+from engine.case_functions import local_date
+from engine.db import db
+from engine.errors import DiagramInvalid, FangpinError, NotFound, PermissionDenied
+from engine.migration import check_migration, migrate_case
+from engine.models import Case
+from engine.overdue_overview import PROCEDURE_NAMES
+from engine.policy_admin import (
+    MAX_DIAGRAM_BYTES,
+    bind_process,
+    bindings,
+    check_draft,
+    deploy_diagram,
+    deploy_draft,
+    deployed_file,
+    diagram_source,
+    drafts,
+    editable_jurisdictions,
+    get_draft,
+    get_version,
+    main_file,
+    parameter_keys,
+    parameter_rows,
+    parse_value,
+    procedures,
+    process_library,
+    running_cases,
+    save_draft,
+    set_parameter,
+    version_summary,
+)
+
+from .auth import roles_required, within
+
+bp = Blueprint("diagrams", __name__)
+EDITORS = ("policy_editor",)
+READERS = ("policy_editor", "supervisor")
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def _is_editor() -> bool:
+    return "policy_editor" in g.user.roles
+
+
+def _found(fn, *args: Any) -> Any:
+    """Call an engine reader; its NotFound is a 404 page."""
+    try:
+        return fn(*args)
+    except NotFound:
+        abort(404)
+
+
+def _xml_download(name: str, content: bytes, attachment: bool = True) -> Response:
+    return send_file(io.BytesIO(content), mimetype="application/xml", as_attachment=attachment, download_name=name,
+                     etag=False, max_age=0)
+
+
+def _date(field: str, required: bool = True) -> date | None:
+    raw = (request.form.get(field) or "").strip()
+    if not raw and not required:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FangpinError(f"日期“{raw}”格式不正确，应为 YYYY-MM-DD") from None
+
+
+# -- library and versions -------------------------------------------------------------------------
+
+
+def _library(problems: list[str] | None = None, refused: str | None = None, status: int = 200) -> Any:
+    return render_template("diagrams/library.html", processes=process_library(g.user.jurisdiction),
+                           can_edit=_is_editor(), problems=problems or [], refused=refused,
+                           procedure_names=PROCEDURE_NAMES), status
+
+
+@bp.get("/diagrams")
+@roles_required(*READERS)
+def library() -> Any:
+    """流程图库: every process, its versions and where it is used."""
+    return _library()
+
+
+@bp.get("/diagrams/versions/<int:version_id>")
+@roles_required(*READERS)
+def version(version_id: int) -> str:
+    found = _found(get_version, version_id)
+    files = [deployed_file(f["sha256"]) for f in found.files]
+    return render_template("diagrams/version.html", v=found, summary=version_summary(found, g.user.jurisdiction),
+                           files=files, bindings=bindings(g.user.jurisdiction, found.process_key),
+                           cases=running_cases(found, g.user.jurisdiction), can_edit=_is_editor(),
+                           procedure_names=PROCEDURE_NAMES)
+
+
+@bp.get("/diagrams/files/<sha256>")
+@roles_required(*READERS)
+def file(sha256: str) -> Response:
+    """The deployed file, byte for byte as uploaded."""
+    stored = _found(deployed_file, sha256)
+    return _xml_download(stored.file_name, stored.content, attachment=request.args.get("inline") != "1")
+
+
+# -- uploads and drafts ---------------------------------------------------------------------------
+
+
+@bp.post("/diagrams/upload")
+@roles_required(*EDITORS)
+def upload() -> Any:
+    """Upload a .bpmn/.dmn file: validate and deploy it, or keep it as a draft."""
+    sent = request.files.get("diagram")
+    try:
+        source = diagram_source(sent.filename if sent else "", sent.read(MAX_DIAGRAM_BYTES + 1) if sent else b"")
+        if request.form.get("action") == "draft":
+            draft = save_draft(g.user, source, request.form.get("note", ""), get_clock())
+            flash(f"已存为草稿：{draft.file_name}", "ok")
+            return redirect(url_for("diagrams.draft", draft_id=draft.id))
+        versions = deploy_diagram(g.user, source, get_clock())
+    except DiagramInvalid as exc:
+        return _library(exc.problems, exc.file_name, 422)
+    except FangpinError as exc:
+        flash(str(exc), "error")
+        return _library(status=422)
+    return _deployed(versions)
+
+
+def _deployed(versions: list) -> Response:
+    if not versions:
+        flash("没有新的版本：文件与已部署的相同（或没有流程使用它），未部署。", "ok")
+        return redirect(url_for("diagrams.library"))
+    flash("已部署：" + "、".join(f"{v.process_key} v{v.version}" for v in versions) + "。运行中的案件仍按原版本办理。", "ok")
+    return redirect(url_for("diagrams.version", version_id=versions[0].id))
+
+
+@bp.get("/diagrams/drafts")
+@roles_required(*EDITORS)
+def draft_list() -> str:
+    return render_template("diagrams/drafts.html", drafts=drafts())
+
+
+@bp.get("/diagrams/drafts/<int:draft_id>")
+@roles_required(*EDITORS)
+def draft(draft_id: int) -> Any:
+    """A draft; with ``?check=1`` it is validated like an upload (nothing deployed)."""
+    found = _found(get_draft, draft_id)
+    checked, problems, processes, status = request.args.get("check") == "1", [], [], 200
+    if checked:
+        try:
+            processes = check_draft(draft_id)
+        except DiagramInvalid as exc:
+            problems, status = [f"{exc.file_name}：{p}" for p in exc.problems], 422
+    return render_template("diagrams/draft.html", d=found, checked=checked, problems=problems,
+                           processes=processes), status
+
+
+@bp.get("/diagrams/drafts/<int:draft_id>/download")
+@roles_required(*EDITORS)
+def draft_file(draft_id: int) -> Response:
+    found = _found(get_draft, draft_id)
+    return _xml_download(found.file_name, found.content, attachment=request.args.get("inline") != "1")
+
+
+@bp.post("/diagrams/drafts/<int:draft_id>/deploy")
+@roles_required(*EDITORS)
+def deploy_saved(draft_id: int) -> Any:
+    _found(get_draft, draft_id)
+    try:
+        versions = deploy_draft(g.user, draft_id, get_clock())
+    except DiagramInvalid as exc:
+        found = get_draft(draft_id)
+        problems = [f"{exc.file_name}：{p}" for p in exc.problems]
+        flash("草稿未通过校验，未部署任何内容。", "error")
+        return render_template("diagrams/draft.html", d=found, checked=True, problems=problems, processes=[]), 422
+    return _deployed(versions)
+
+
+# -- the modeler ----------------------------------------------------------------------------------
+
+
+@bp.get("/diagrams/versions/<int:version_id>/modeler")
+@roles_required(*EDITORS)
+def edit_version(version_id: int) -> str:
+    found = _found(get_version, version_id)
+    main = main_file(found)
+    return _modeler(main.file_name, url_for("diagrams.file", sha256=main.sha256, inline=1),
+                    f"{found.process_key} v{found.version}")
+
+
+@bp.get("/diagrams/drafts/<int:draft_id>/modeler")
+@roles_required(*EDITORS)
+def edit_draft(draft_id: int) -> str:
+    found = _found(get_draft, draft_id)
+    return _modeler(found.file_name, url_for("diagrams.draft_file", draft_id=found.id, inline=1), f"草稿 {found.id}")
+
+
+def _modeler(file_name: str, xml_url: str, origin: str) -> str:
+    if not file_name.lower().endswith(".bpmn"):
+        abort(404)
+    return render_template("diagrams/modeler.html", file_name=file_name, xml_url=xml_url, origin=origin,
+                           save_url=url_for("diagrams.save_from_modeler", file_name=file_name))
+
+
+@bp.post("/diagrams/drafts/modeler")
+@roles_required(*EDITORS)
+def save_from_modeler() -> Any:
+    """The modeler's XML (request body, CSRF token in the X-CSRFToken header) saved as a new draft."""
+    if (request.content_length or 0) > MAX_DIAGRAM_BYTES:
+        return jsonify({"error": f"流程图超过 {MAX_DIAGRAM_BYTES // 1024 // 1024} MB"}), 413
+    try:
+        source = diagram_source(request.args.get("file_name", ""), request.get_data())
+        saved = save_draft(g.user, source, request.args.get("note", ""), get_clock())
+    except FangpinError as exc:
+        return jsonify({"error": str(exc)}), 422
+    return jsonify({"draft_id": saved.id, "sha256": saved.sha256,
+                    "url": url_for("diagrams.draft", draft_id=saved.id)}), 201
+
+
+# -- bindings and parameters ----------------------------------------------------------------------
+
+
+def _policy_form(template: str, status: int = 200, **extra: Any) -> Any:
+    places = editable_jurisdictions(g.user)
+    return render_template(template, places=places, form=request.form, procedures=procedures(),
+                           procedure_names=PROCEDURE_NAMES, today=local_date(get_clock().now()), **extra), status
+
+
+@bp.get("/diagrams/bindings")
+@roles_required(*EDITORS)
+def binding_page() -> Any:
+    """流程绑定: which diagram each jurisdiction runs from which date, and the form to change it."""
+    return _policy_form("diagrams/bindings.html", rows=bindings(g.user.jurisdiction), processes=_process_keys())
+
+
+def _process_keys() -> list[str]:
+    return [p.key for p in process_library(g.user.jurisdiction)]
+
+
+@bp.post("/diagrams/bindings")
+@roles_required(*EDITORS)
+def bind() -> Any:
+    """流程绑定: a procedure of a jurisdiction runs a process from a date."""
+    form = request.form
+    try:
+        row = bind_process(g.user, form.get("procedure", ""), form.get("process_key", ""), form.get("jurisdiction", ""),
+                           _date("effective_from"), get_clock(), _date("effective_to", required=False),
+                           form.get("source", ""))
+    except PermissionDenied:
+        abort(403)
+    except FangpinError as exc:
+        flash(str(exc), "error")
+        return _policy_form("diagrams/bindings.html", 422, rows=bindings(g.user.jurisdiction),
+                            processes=_process_keys())
+    flash(f"已绑定：{row.jurisdiction.full_name} 自 {row.effective_from} 起 {row.key} = {row.value}", "ok")
+    return redirect(url_for("diagrams.binding_page"))
+
+
+@bp.get("/diagrams/parameters")
+@roles_required(*EDITORS)
+def parameter_page() -> Any:
+    key = request.args.get("key") or None
+    return _policy_form("diagrams/parameters.html", keys=parameter_keys(), key=key,
+                        rows=parameter_rows(g.user.jurisdiction, key))
+
+
+@bp.post("/diagrams/parameters")
+@roles_required(*EDITORS)
+def set_value() -> Any:
+    """修改政策参数 from a date (the value typed is read as the type the parameter already has)."""
+    form = request.form
+    key = form.get("key", "")
+    try:
+        row = set_parameter(g.user, key, parse_value(key, form.get("value", "")), form.get("jurisdiction", ""),
+                            _date("effective_from"), get_clock(), _date("effective_to", required=False),
+                            form.get("source", ""))
+    except PermissionDenied:
+        abort(403)
+    except FangpinError as exc:
+        flash(str(exc), "error")
+        return _policy_form("diagrams/parameters.html", 422, keys=parameter_keys(), key=key or None,
+                            rows=parameter_rows(g.user.jurisdiction, key or None))
+    flash(f"已修改：{row.jurisdiction.full_name} 自 {row.effective_from} 起 {row.key} = {row.value}", "ok")
+    return redirect(url_for("diagrams.parameter_page", key=row.key))
+
+
+# -- migration ------------------------------------------------------------------------------------
+
+
+def _visible_case(number: str) -> Case:
+    case = db.session.scalar(select(Case).where(Case.number == number.strip()))
+    if case is None and number.strip().isdigit():
+        case = db.session.get(Case, int(number))
+    if case is None:
+        abort(404)
+    if not within(case.jurisdiction_path):
+        abort(403)
+    return case
+
+
+@bp.get("/diagrams/versions/<int:version_id>/migration")
+@roles_required(*EDITORS)
+def migration(version_id: int) -> Any:
+    """迁移检查: could a running case move to this version? Changes nothing."""
+    target = _found(get_version, version_id)
+    case = _visible_case(request.args.get("case", ""))
+    check = check_migration(case.id, target.id, get_clock())
+    return render_template("diagrams/migration.html", v=target, case=case, check=check)
+
+
+@bp.post("/diagrams/versions/<int:version_id>/migration")
+@roles_required(*EDITORS)
+def migrate(version_id: int) -> Any:
+    target = _found(get_version, version_id)
+    case = _visible_case(request.form.get("case", ""))
+    try:
+        migrate_case(case.id, target.id, g.user.username, get_clock())
+    except FangpinError as exc:
+        flash(str(exc), "error")
+        return render_template("diagrams/migration.html", v=target, case=case,
+                               check=check_migration(case.id, target.id, get_clock())), 422
+    flash(f"案件 {case.number} 已迁移到 {target.process_key} v{target.version}", "ok")
+    return redirect(url_for("diagrams.version", version_id=target.id))
+
