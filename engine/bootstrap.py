@@ -52,6 +52,7 @@ def setup_database(clock: Clock, actor: str = "system") -> dict[str, int]:
     with transaction():
         jurisdictions = load_jurisdictions(policy_dir / "jurisdictions.json")
         parameters = load_policy_file(policy_dir / "parameters.json")
+        parameters += load_policy_file(policy_dir / "warning_thresholds.json")
         versions = deploy(read_directory(project_dir("processes")), actor, clock.now())
     log.info("set up: %s jurisdictions, %s policy entries, %s process versions", jurisdictions, parameters,
              len(versions))

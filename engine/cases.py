@@ -123,12 +123,17 @@ def open_identification(
     from .households import get_household
 
     with transaction():
-        household = get_household(household_id)
-        _check_channel(channel, lead_date, clock)
-        _check_not_duplicate(household)
-        household.status = "applying"
-        case = start_case(household, "identification", channel, lead_date, actor, clock, application)
+        case = begin_identification(get_household(household_id), channel, lead_date, actor, clock, application)
     return case
+
+
+def begin_identification(household, channel: str, lead_date: date, actor: str, clock: Clock,
+                         application: dict[str, Any] | None = None) -> Case:
+    """Open an identification inside the caller's transaction (same checks as open_identification)."""
+    _check_channel(channel, lead_date, clock)
+    _check_not_duplicate(household)
+    household.status = "applying"
+    return start_case(household, "identification", channel, lead_date, actor, clock, application)
 
 
 def start_case(household, procedure: str, channel: str, lead_date: date, actor: str, clock: Clock,

@@ -38,6 +38,10 @@ DEMO_USERS = [  # username, display name, roles, jurisdiction code
     ("xinhua_cun", "新华村村干部", ["village_cadre"], "210321100201"),
     ("taian_zhen", "台安镇干部", ["township_officer"], "210321100"),
     ("taian_xian", "台安县乡村振兴局", ["county_officer"], "210321"),
+    ("zhanggong_yibao", "章贡区医保局", ["department_officer"], "360702"),
+    ("ganzhou_yibao", "赣州市医保局", ["department_officer"], "3607"),
+    ("longkou_minzheng", "龙口市民政局", ["department_officer"], "370681"),
+    ("taian_yibao", "台安县医保局", ["department_officer"], "210321"),
 ]
 
 

@@ -60,6 +60,7 @@ def lookup(values: dict | None, dotted: str):
 
 NAV_ROLES = {  # which roles a nav link is shown to (the page itself enforces the same tuple)
     "diagrams.library": ("web.diagrams", "READERS"),
+    "warnings.index": ("web.warnings", "WARNING_ROLES"),
     "supervisor.overview": ("web.supervisor", "SUPERVISOR_ROLES"),
     "publicity.index": ("web.publicity", "PUBLICITY_ROLES"),
     "exports.ledger": ("web.exports", "EXPORT_ROLES"),

@@ -1,0 +1,394 @@
+"""The department warning pages (行业预警): upload refused row by row or imported, push deadlines, the city's
+split, the county's comparison, ledger and monthly report, the township's home verification. Each refusal:
+not logged in, wrong role, other jurisdiction, CSRF token missing."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from engine.config import project_dir
+from engine.db import db
+from engine.households import register_household
+from engine.models import AuditEvent, Case, DepartmentWarning, Household, Jurisdiction, User, WarningBatch
+from engine.policy import load_policy_file
+from engine.transaction import transaction
+from tests.bdd.officials import household_data
+from tests.webclient import csrf_token, login
+
+CST = ZoneInfo("Asia/Shanghai")
+HEADER = "姓名,身份证号,预警指标,金额,村代码,日期"
+OUTSIDER = "360702198505050012"  # not registered; a valid birth date
+DEPARTMENT_USERS = {"zg_yibao": "360702", "gz_yibao": "3607", "lk_minzheng": "370681"}
+
+
+@pytest.fixture
+def app(web_app, clock):
+    """The web app with the warning policy, department logins and two households in 沙河村 (one monitored)."""
+    with web_app.app_context():
+        with transaction():
+            load_policy_file(project_dir("policy") / "warning_thresholds.json")
+            for username, code in DEPARTMENT_USERS.items():
+                place = db.session.scalar(select(Jurisdiction).filter_by(code=code))
+                db.session.add(User(username=username, display_name=f"{place.name}行业部门", jurisdiction=place,
+                                    roles=["department_officer"], password_hash=generate_password_hash("demo")))
+        poor = register_household(household_data("沙河村", "网页预警", 2, is_formerly_poor=True), "shahe_cun", clock)
+        monitored = register_household(household_data("沙河村", "网页监测", 2), "shahe_cun", clock)
+        with transaction():
+            db.session.get(Household, monitored.id).status = "monitored"
+        web_app.config["ids"] = {"poor": poor.head.id_number, "monitored": monitored.head.id_number}
+    return web_app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=CST)
+
+
+def _csv(*rows: str, bom: bool = True) -> bytes:
+    return "\n".join((HEADER, *rows)).encode("utf-8-sig" if bom else "utf-8")
+
+
+def _upload(client, data: bytes, name: str = "yibao.csv", department: str = "medical", period: str = "2026-Q3",
+            token: bool = True):
+    form = {"department": department, "period": period, "file": (io.BytesIO(data), name)}
+    if token:
+        form["csrf_token"] = csrf_token(client.get("/warnings/upload").get_data(as_text=True))
+    return client.post("/warnings/upload", data=form, content_type="multipart/form-data")
+
+
+def _count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _warnings(app) -> list[DepartmentWarning]:
+    with app.app_context():
+        rows = db.session.scalars(select(DepartmentWarning).order_by(DepartmentWarning.id)).all()
+        for row in rows:
+            db.session.expunge(row)
+        return rows
+
+
+def _post(client, url: str, data: dict, page_url: str):
+    token = csrf_token(client.get(page_url).get_data(as_text=True))
+    return client.post(url, data={**data, "csrf_token": token})
+
+
+def _imported(app, client) -> list[DepartmentWarning]:
+    """A Zhanggong medical batch: the formerly-poor person at 5000 (the bound counts) and the monitored one."""
+    ids = app.config["ids"]
+    login(client, "zg_yibao")
+    response = _upload(client, _csv(f"网页预警,{ids['poor']},out_of_pocket,5000,,2026-09-10",
+                                    f"网页监测,{ids['monitored']},out_of_pocket,25000,,2026-09-11"))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return _warnings(app)
+
+
+def _dispatched(app, client) -> list[DepartmentWarning]:
+    warnings = _imported(app, client)
+    login(client, "zhanggong_xian")
+    _post(client, "/warnings/dispatch", {"warning": [str(w.id) for w in warnings]}, "/warnings/county")
+    return _warnings(app)
+
+
+# -- refusals -------------------------------------------------------------------------------------
+
+
+PAGES = ["/warnings", "/warnings/upload", "/warnings/deadlines", "/warnings/city", "/warnings/county",
+         "/warnings/ledger", "/warnings/report", "/warnings/township", "/warnings/template.csv"]
+
+
+def test_every_page_needs_a_login(client):
+    for url in PAGES:
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    for url in ("/warnings/dispatch", "/warnings/batches/1/push", "/warnings/1/verify", "/warnings/report/submit"):
+        response = client.post(url, data={"csrf_token": token})
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+
+
+@pytest.mark.parametrize(("username", "url"), [
+    ("shahe_cun", "/warnings"), ("shahe_cun", "/warnings/upload"), ("zhanggong_xian", "/warnings/upload"),
+    ("zg_yibao", "/warnings/county"), ("zg_yibao", "/warnings/township"), ("zg_yibao", "/warnings/ledger"),
+    ("shahe_zhen", "/warnings/ledger"), ("shahe_zhen", "/warnings/deadlines"), ("zhanggong_xian", "/warnings/city"),
+    ("ganzhou_shi", "/warnings/county"), ("zhanggong_xian", "/warnings/template.csv"),
+])
+def test_pages_of_other_roles_are_forbidden(client, username, url):
+    assert login(client, username).get(url).status_code == 403
+
+
+def test_actions_of_other_roles_are_forbidden(app, client):
+    warning = _imported(app, client)[0]
+    login(client, "shahe_zhen")
+    token = csrf_token(client.get("/warnings/township").get_data(as_text=True))
+    assert client.post("/warnings/dispatch", data={"warning": [warning.id], "csrf_token": token}).status_code == 403
+    assert client.post(f"/warnings/batches/{warning.batch_id}/push", data={"csrf_token": token}).status_code == 403
+    login(client, "zhanggong_xian")
+    token = csrf_token(client.get("/warnings/county").get_data(as_text=True))
+    assert client.post(f"/warnings/{warning.id}/verify", data={"outcome": "meets", "csrf_token": token}).status_code \
+        == 403
+    assert _warnings(app)[0].status == "at_county"
+
+
+def test_posts_without_csrf_token_are_refused(app, client):
+    warning = _imported(app, client)[0]
+    login(client, "zg_yibao")
+    assert _upload(client, _csv(f"某人,{OUTSIDER},out_of_pocket,30000,360702101201,2026-09-10"), token=False) \
+        .status_code == 400
+    login(client, "zhanggong_xian")
+    assert client.post("/warnings/dispatch", data={"warning": [warning.id]}).status_code == 400
+    assert client.post("/warnings/report/submit", data={"month": "2026-08"}).status_code == 400
+    login(client, "ganzhou_shi")
+    assert client.post(f"/warnings/batches/{warning.batch_id}/push").status_code == 400
+    login(client, "shahe_zhen")
+    assert client.post(f"/warnings/{warning.id}/verify", data={"outcome": "meets"}).status_code == 400
+    assert _count(app, WarningBatch) == 1
+    assert {w.status for w in _warnings(app)} == {"at_county"}
+
+
+def test_other_jurisdictions_are_forbidden(app, client):
+    warnings = _dispatched(app, client)
+    batch_id = warnings[0].batch_id
+    login(client, "longkou_shi")  # county officer of 龙口市
+    assert client.get(f"/warnings/batches/{batch_id}").status_code == 403
+    assert client.get("/warnings/ledger?j=360702").status_code == 403
+    assert client.get("/warnings/report?j=360702").status_code == 403
+    assert "网页预警" not in client.get("/warnings/ledger").get_data(as_text=True)
+    login(client, "lk_minzheng")
+    assert client.get(f"/warnings/batches/{batch_id}").status_code == 403
+    assert client.get("/warnings/deadlines?j=360702").status_code == 403
+    dispatched = next(w for w in warnings if w.status == "dispatched")
+    login(client, "shuixi_zhen")  # another township of 章贡区
+    assert client.get(f"/warnings/{dispatched.id}/verify").status_code == 403
+    token = csrf_token(client.get("/warnings/township").get_data(as_text=True))
+    response = client.post(f"/warnings/{dispatched.id}/verify", data={"outcome": "meets", "csrf_token": token})
+    assert response.status_code == 403
+    assert "网页预警" not in client.get("/warnings/township").get_data(as_text=True)
+    assert _warnings(app)[0].status == "dispatched"
+
+
+def test_dispatching_a_warning_of_another_county_is_forbidden(app, client, clock):
+    warning = _imported(app, client)[0]
+    login(client, "longkou_shi")
+    token = csrf_token(client.get("/warnings/county").get_data(as_text=True))
+    assert client.post("/warnings/dispatch", data={"warning": [warning.id], "csrf_token": token}).status_code == 403
+    assert _warnings(app)[0].status == "at_county"
+
+
+# -- the department uploads ------------------------------------------------------------------------
+
+
+def test_a_batch_with_a_bad_row_is_refused_whole_with_each_row_and_reason(app, client):
+    ids = app.config["ids"]
+    login(client, "zg_yibao")
+    response = _upload(client, _csv(f"网页预警,{ids['poor']},out_of_pocket,5000,,2026-09-10",
+                                    f"外人,{OUTSIDER},out_of_pocket,19999.99,360702101201,2026-09-10",
+                                    "坏行,3607021985,out_of_pocket,abc,360702101201,2026-09-10"))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "整批数据均未保存" in html
+    assert "第 3 行" in html and "其他农村人口 ≥ 20,000 元（含本数 20,000 元）" in html
+    assert "第 4 行" in html and "身份证号格式不正确" in html and "金额不是数字：abc" in html
+    assert "第 2 行" not in html
+    assert _count(app, WarningBatch) == 0 and _count(app, DepartmentWarning) == 0
+
+
+def test_files_that_are_not_utf8_csv_or_xlsx_are_refused(app, client):
+    login(client, "zg_yibao")
+    gbk = f"{HEADER}\n外人,{OUTSIDER},out_of_pocket,30000,360702101201,2026-09-10".encode("gbk")
+    html = _upload(client, gbk).get_data(as_text=True)
+    assert "不是 UTF-8 编码" in html
+    assert "只接受 CSV" in _upload(client, b"x", name="data.xls").get_data(as_text=True)
+    assert "不是有效的 Excel" in _upload(client, b"not a zip", name="data.xlsx").get_data(as_text=True)
+    assert "表头缺少列" in _upload(client, "姓名,金额\n张三,1".encode()).get_data(as_text=True)
+    response = _upload(client, _csv(f"外人,{OUTSIDER},out_of_pocket,30000,360702101201,2026-09-10"), period="2026-09")
+    assert response.status_code == 422 and "应为季度，如 2026-Q3" in response.get_data(as_text=True)
+    assert _count(app, WarningBatch) == 0
+
+
+def test_a_good_csv_with_bom_is_imported_and_shown(app, client):
+    ids = app.config["ids"]
+    login(client, "zg_yibao")
+    response = _upload(client, _csv(f"网页预警,{ids['poor']},out_of_pocket,5000,,2026-09-10",
+                                    f"外人,{OUTSIDER},out_of_pocket,20000,360702101201,2026-09-10"))
+    assert response.status_code == 302 and response.headers["Location"].endswith("/warnings/batches/1")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已导入第 1 批预警数据，共 2 行" in html
+    assert "网页预警" in html and "360702********0012" in html and OUTSIDER not in html
+    assert "待县级比对交办" in html
+    assert [w.status for w in _warnings(app)] == ["at_county", "at_county"]
+
+
+def test_an_excel_batch_is_imported_and_a_numeric_id_is_refused(app, client):
+    login(client, "zg_yibao")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "身份证号", "预警指标", "金额", "村代码", "日期"])
+    sheet.append(["外人", OUTSIDER, "年度累计自付医疗费用（经基本医保、大病保险、医疗救助三重保障后）", 30000.5,
+                  360702101201, datetime(2026, 9, 10)])
+    data = io.BytesIO()
+    book.save(data)
+    response = _upload(client, data.getvalue(), name="yibao.xlsx")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    (warning,) = _warnings(app)
+    assert (warning.indicator, str(warning.amount), warning.detail["date"]) == ("out_of_pocket", "30000.50",
+                                                                                "2026-09-10")
+    sheet.append(["外人二", 360702198505050039, "out_of_pocket", 30000, 360702101201, datetime(2026, 9, 10)])
+    data = io.BytesIO()
+    book.save(data)
+    html = _upload(client, data.getvalue(), name="yibao.xlsx").get_data(as_text=True)
+    assert "身份证号应以文本格式保存" in html and "第 3 行" in html
+    assert "已在第 1 批第 2 行导入" in html
+    assert _count(app, WarningBatch) == 1
+
+
+def test_the_template_is_a_utf8_csv_with_bom(client):
+    response = login(client, "zg_yibao").get("/warnings/template.csv")
+    assert response.status_code == 200 and response.data.startswith("\ufeff姓名,身份证号".encode())
+
+
+def test_push_deadlines_show_the_missing_pushes_after_the_25th(app, client, clock):
+    clock.set(_at("2026-09-25T23:00"))
+    login(client, "zg_yibao")
+    html = client.get("/warnings/deadlines").get_data(as_text=True)
+    assert "每季度末（3、6、9、12 月 25 日前）" in html and "2026-Q3" in html
+    assert "2026-Q3" not in html.split("各部门推送时间")[0]
+    clock.set(_at("2026-09-26T09:00"))
+    html = client.get("/warnings/deadlines").get_data(as_text=True)
+    assert ("医保部门", "2026-Q3", True) in _missing_rows(html)
+    assert _upload(client, _csv(f"外人,{OUTSIDER},out_of_pocket,30000,360702101201,2026-09-10")).status_code == 302
+    html = client.get("/warnings/deadlines").get_data(as_text=True)
+    rows = _missing_rows(html)
+    assert ("医保部门", "2026-Q3", True) not in rows and ("民政部门", "2026-Q3", True) in rows
+    assert "逾期推送" in html  # the batch came after 09-25 24:00
+
+
+def _missing_rows(html: str) -> list[tuple[str, str, bool]]:
+    """(department, period, overdue by one day) of each row of the missing-push table."""
+    section = html.split("各部门推送时间")[0]
+    rows = re.findall(r'data-label="部门">([^<]+)</td><td data-label="期间">([^<]+)</td>(.*?)</tr>', section, re.DOTALL)
+    return [(dept, period, "已逾期 1 天" in rest) for dept, period, rest in rows]
+
+
+# -- the city, the county and the township ---------------------------------------------------------
+
+
+def test_the_city_splits_and_pushes_a_batch_to_the_counties(app, client, clock):
+    login(client, "gz_yibao")
+    response = _upload(client, _csv(f"外人,{OUTSIDER},out_of_pocket,30000,360702101201,2026-09-10"), period="2026-09")
+    assert response.status_code == 302
+    assert [w.status for w in _warnings(app)] == ["received"]
+    login(client, "ganzhou_shi")
+    html = client.get("/warnings/city").get_data(as_text=True)
+    assert "章贡区 1 条" in html
+    batch_id = _warnings(app)[0].batch_id
+    response = _post(client, f"/warnings/batches/{batch_id}/push", {}, "/warnings/city")
+    assert response.status_code == 302
+    assert "已分解推送：章贡区 1 条" in client.get("/warnings/city").get_data(as_text=True)
+    assert [w.status for w in _warnings(app)] == ["at_county"]
+    login(client, "zhanggong_xian")
+    assert "外人" in client.get("/warnings/county").get_data(as_text=True)
+
+
+def test_the_county_compares_and_dispatches(app, client):
+    _imported(app, client)
+    login(client, "zhanggong_xian")
+    html = client.get("/warnings/county").get_data(as_text=True)
+    assert "网页预警" in html and "未纳入监测 → 交办乡镇" in html
+    assert "已是监测对象" in html
+    ids = [str(w.id) for w in _warnings(app)]
+    response = _post(client, "/warnings/dispatch", {"warning": ids}, "/warnings/county")
+    assert response.status_code == 302
+    assert "已交办乡镇 1 条；已在监测并备注 1 条" in client.get("/warnings/county").get_data(as_text=True)
+    poor, monitored = _warnings(app)
+    assert (poor.status, monitored.status) == ("dispatched", "already_monitored")
+    assert poor.due_at == datetime(2026, 10, 24, tzinfo=CST)  # 24:00 of the 20th working day after Sunday 09-20
+    with app.app_context():
+        noted = db.session.scalar(select(AuditEvent).filter_by(action="warning_noted"))
+        assert noted.household_id == monitored.household_id
+    html = client.get("/warnings/ledger").get_data(as_text=True)
+    assert "已交办乡镇核查" in html and "已在监测，已备注" in html and "2026-10-23 24:00" in html
+    again = _post(client, "/warnings/dispatch", {"warning": ids}, "/warnings/county")
+    assert again.status_code == 302
+    assert "不能比对交办" in client.get("/warnings/county").get_data(as_text=True)
+
+
+def test_the_township_records_that_the_criteria_are_met(app, client, clock):
+    warning = next(w for w in _dispatched(app, client) if w.status == "dispatched")
+    clock.set(_at("2026-09-22T10:00"))
+    login(client, "shahe_zhen")
+    html = client.get("/warnings/township").get_data(as_text=True)
+    assert "网页预警" in html and "2026-10-23 24:00" in html
+    page = f"/warnings/{warning.id}/verify"
+    assert "20 个工作日" in client.get(page).get_data(as_text=True)
+    response = _post(client, page, {"outcome": "meets", "reason": "入户核实属实"}, page)
+    assert response.status_code == 302
+    assert "发现日期为交办日期 2026-09-20" in client.get("/warnings/township").get_data(as_text=True)
+    with app.app_context():
+        case = db.session.scalar(select(Case).filter_by(channel="department_warning"))
+        assert case.lead_date == date(2026, 9, 20) and case.household_id == warning.household_id
+        assert db.session.get(DepartmentWarning, warning.id).status == "included"
+
+
+def test_the_township_records_that_the_criteria_are_not_met(app, client):
+    warning = next(w for w in _dispatched(app, client) if w.status == "dispatched")
+    login(client, "shahe_zhen")
+    page = f"/warnings/{warning.id}/verify"
+    response = _post(client, page, {"outcome": "not_meets", "reason": ""}, page)
+    assert response.status_code == 422 and "不符合纳入条件时须写明理由" in response.get_data(as_text=True)
+    assert _post(client, page, {"reason": "x"}, page).status_code == 422
+    response = _post(client, page, {"outcome": "not_meets", "reason": "收入稳定，费用已由商业保险理赔"}, page)
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Household, warning.household_id).status == "key_attention"
+        assert db.session.get(DepartmentWarning, warning.id).outcome_reason == "收入稳定，费用已由商业保险理赔"
+        assert _count(app, Case) == 0
+    login(client, "zhanggong_xian")
+    assert "列为重点关注户：收入稳定" in client.get("/warnings/ledger").get_data(as_text=True)
+
+
+def test_overdue_warnings_are_listed_in_the_ledger(app, client, clock):
+    _dispatched(app, client)
+    clock.set(_at("2026-10-24T09:00"))
+    login(client, "zhanggong_xian")
+    html = client.get("/warnings/ledger").get_data(as_text=True)
+    assert "逾期 <small>1 条</small>" in html and "已逾期 1 天" in html
+    login(client, "ganzhou_shi")
+    assert "已逾期 1 天" in client.get("/warnings/ledger").get_data(as_text=True)
+
+
+def test_the_monthly_report_is_due_before_the_25th_and_submitted_once(app, client, clock):
+    _dispatched(app, client)
+    login(client, "zhanggong_xian")
+    response = _post(client, "/warnings/report/submit", {"month": "2026-09"}, "/warnings/report")
+    assert "尚未结束" in client.get(response.headers["Location"]).get_data(as_text=True)
+    clock.set(_at("2026-10-26T09:00"))
+    html = client.get("/warnings/report").get_data(as_text=True)
+    assert "2026-09 交办事项核查办理结果" in html and "网页预警" in html and "网页监测" not in html
+    assert "2026-10-25 24:00" in html and "未上报 已逾期 1 天" in html
+    response = _post(client, "/warnings/report/submit", {"month": "2026-09"}, "/warnings/report")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已于 2026-10-26 09:00 由 zhanggong_xian 上报（逾期上报）" in html
+    token = csrf_token(html)
+    client.post("/warnings/report/submit", data={"month": "2026-09", "csrf_token": token})
+    assert "月报已于 2026-10-26 上报" in client.get("/warnings/report?month=2026-09").get_data(as_text=True)
+    login(client, "ganzhou_shi")
+    assert "已于 2026-10-26 09:00" in client.get("/warnings/report?j=360702&month=2026-09").get_data(as_text=True)
+
+
+def test_the_landing_page_shows_what_waits_for_each_role(app, client):
+    _imported(app, client)
+    assert "条待比对交办" in login(client, "zhanggong_xian").get("/warnings").get_data(as_text=True)
+    assert "推送预警数据" in login(client, "zg_yibao").get("/warnings").get_data(as_text=True)
