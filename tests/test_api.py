@@ -340,7 +340,7 @@ def test_the_openapi_document_describes_every_api_route(web_app):
         assert "401" in responses and {"200", "201"} & set(responses), (path, method)
         assert method != "post" or "400" in responses  # the CSRF refusal of session calls
     bodies = {path for path, item in doc["paths"].items() if "requestBody" in item.get("post", {})}
-    assert bodies == {"/api/households", "/api/cases", "/api/tasks/{task_id}/complete"}
+    assert bodies == {"/api/households", "/api/cases", "/api/tasks/{task_id}/complete", "/api/warnings/batches"}
 
 
 def test_the_complete_body_references_the_task_forms(web_app):
@@ -358,3 +358,27 @@ def test_the_complete_body_references_the_task_forms(web_app):
 def test_the_openapi_document_is_valid(web_app):
     validator = pytest.importorskip("openapi_spec_validator")
     validator.validate(web_app.test_client().get("/api/openapi.json").get_json())
+
+
+def test_a_department_pushes_a_warning_batch_through_the_api(web_app, clock, household_id):
+    from engine.models import DepartmentWarning, Household
+
+    with web_app.app_context():
+        head = db.session.get(Household, household_id).head.id_number
+    api = token_api(web_app, "zhanggong_yibao", clock)  # 章贡区医保局 (demo login)
+    good = {"name": "接口户", "id_number": head, "indicator": "out_of_pocket", "amount": 25000, "date": "2026-09-10"}
+    bad = {**good, "name": "外人", "id_number": "12345"}
+    refused = api.post("/api/warnings/batches", json={"department": "medical", "period": "2026-Q3",
+                                                      "rows": [good, bad]})
+    assert refused.status_code == 422
+    fields = {f["field"] for f in refused.get_json()["fields"]}
+    assert "第 2 行 id_number" in fields and all(f.startswith("第 2 行") for f in fields)  # the good row is fine
+    with web_app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(DepartmentWarning)) == 0
+    created = api.post("/api/warnings/batches", json={"department": "medical", "period": "2026-Q3", "rows": [good]})
+    assert created.status_code == 201, created.get_json()
+    batch = created.get_json()
+    assert (batch["rows_count"], batch["jurisdiction"]["code"]) == (1, "360702")
+    assert api.get(f"/api/warnings/batches/{batch['id']}").get_json()["id"] == batch["id"]
+    assert token_api(web_app, "shahe_cun", clock).post("/api/warnings/batches", json={}).status_code == 403
+    assert token_api(web_app, "taian_xian", clock).get(f"/api/warnings/batches/{batch['id']}").status_code == 403

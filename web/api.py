@@ -55,10 +55,12 @@ from engine.errors import (
 )
 from engine.forms import load_form
 from engine.households import HOUSEHOLD_FIELDS, MEMBER_FIELDS, find_household, get_household, register_household
-from engine.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice
+from engine.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
 from engine.overdue import counts_by_child, overdue_cases, overdue_tasks
 from engine.roles import all_roles
 from engine.tasks import TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
+from engine.warning_rows import read_json
+from engine.warnings import get_batch, import_batch
 
 from .auth import within
 from .filters import local_time
@@ -372,6 +374,41 @@ def household(household_id: int) -> Any:
     return jsonify(household_json(h))
 
 
+# -- department warnings --------------------------------------------------------------------------
+
+
+def batch_json(batch: WarningBatch) -> dict[str, Any]:
+    return {"id": batch.id, "department": batch.department, "period": batch.period,
+            "jurisdiction": {"code": batch.jurisdiction.code, "name": batch.jurisdiction.name,
+                             "level": batch.jurisdiction.level, "full_name": batch.jurisdiction.full_name},
+            "rows_count": batch.rows_count, "source": batch.source, "submitted_at": batch.submitted_at.isoformat(),
+            "submitted_by": batch.submitted_by}
+
+
+@api_route("/warnings/batches", "POST", "部门推送预警数据（整批校验，任何一行有误则整批不导入）", tag="行业预警",
+           ok=(201, "WarningBatch"), body="WarningBatchIn", errors=(403, 409, 422))
+def submit_warning_batch() -> Any:
+    _require_role("department_officer")
+    data = _json_body()
+    department, period = data.get("department"), data.get("period")
+    problems = [(name, "应为文本") for name, value in (("department", department), ("period", period))
+                if not isinstance(value, str)]
+    if not isinstance(data.get("rows"), list):
+        problems.append(("rows", "应为数组"))
+    if problems:
+        raise BadInput(problems)
+    batch = import_batch(department, period, read_json(data["rows"]), "api", g.user.username, get_clock())
+    return _created(batch_json(batch), url_for("api.warning_batch", batch_id=batch.id))
+
+
+@api_route("/warnings/batches/<int:batch_id>", "GET", "预警数据批次", tag="行业预警", ok=(200, "WarningBatch"),
+           errors=(403, 404))
+def warning_batch(batch_id: int) -> Any:
+    batch = get_batch(batch_id)
+    _require_within(batch.jurisdiction.path, batch.jurisdiction.full_name)
+    return jsonify(batch_json(batch))
+
+
 # -- cases ----------------------------------------------------------------------------------------
 
 
@@ -651,6 +688,11 @@ def _record_schemas() -> dict[str, Any]:
                                         "即下列表单之一", "anyOf": [_ref(_form_name(n)) for n in _task_forms()]},
         "Completed": _obj({"case": _ref("Case"), "ready_tasks": _list(_ref("Task"))}),
         "OverdueItem": overdue_item,
+        "WarningBatchIn": _obj({"department": STR, "period": STR,
+                                "rows": _list({"type": "object", "description": "一行预警：name, id_number, indicator, "
+                                                                             "amount, village（可选）, date"})}),
+        "WarningBatch": _obj({"id": INT, "department": STR, "period": STR, "jurisdiction": _ref("Place"),
+                              "rows_count": INT, "source": STR, "submitted_at": TIME, "submitted_by": STR}),
         "Overdue": _obj({"jurisdiction": _ref("Place"), "at": TIME, "cases": _list(_ref("OverdueItem")),
                          "tasks": _list(_ref("OverdueItem")),
                          "by_child": {"type": "object", "additionalProperties": INT,
