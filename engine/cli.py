@@ -342,6 +342,68 @@ def green_channel(ctx: click.Context, household_key: str, hardship: str) -> None
     click.echo(f"已启动绿色通道 {c.number}（id {c.id}），待村级确认")
 
 
+@main.group()
+def warnings() -> None:
+    """Department warnings (行业预警)."""
+
+
+@warnings.command("import")
+@click.option("--department", required=True, help="e.g. medical, education (policy/warning_thresholds.json)")
+@click.option("--period", required=True, help="e.g. 2026-10, 2026-Q3, or the event date")
+@click.option("--file", "file", type=click.Path(path_type=Path, exists=True), required=True, help=".csv or .xlsx")
+@click.pass_context
+@_with_app
+def warnings_import(ctx: click.Context, department: str, period: str, file: Path) -> None:
+    """A department pushes a batch: checked row by row, imported whole or not at all."""
+    from .warning_rows import read_upload
+    from .warnings import import_batch
+
+    source, rows = read_upload(file.name, file.read_bytes())
+    batch = import_batch(department, period, rows, source, _actor(ctx), get_clock(), file_name=file.name)
+    click.echo(f"已导入预警批次 #{batch.id}：{batch.rows_count} 条，推送至 {batch.jurisdiction.full_name}")
+
+
+@warnings.command("push")
+@click.argument("batch_id", type=int)
+@click.pass_context
+@_with_app
+def warnings_push(ctx: click.Context, batch_id: int) -> None:
+    """The city splits a batch by county and pushes it."""
+    from .warnings import push_to_counties
+
+    for county, count in push_to_counties(batch_id, _actor(ctx), get_clock()).items():
+        click.echo(f"{county}: {count} 条")
+
+
+@warnings.command("dispatch")
+@click.argument("warning_ids", type=int, nargs=-1, required=True)
+@click.pass_context
+@_with_app
+def warnings_dispatch(ctx: click.Context, warning_ids: tuple[int, ...]) -> None:
+    """The county compares warnings with the monitored list and dispatches the rest to townships."""
+    from .warnings import dispatch_warnings
+
+    result = dispatch_warnings(list(warning_ids), _actor(ctx), get_clock())
+    click.echo(f"已是监测对象、记入在办案件 {len(result.noted)} 条；交办乡镇核查 {len(result.dispatched)} 条")
+    for w in result.dispatched:
+        click.echo(f"  #{w.id} {w.person_name} 核查批准期限 {_local(w.due_at)}")
+
+
+@warnings.command("verify")
+@click.argument("warning_id", type=int)
+@click.option("--meets/--does-not-meet", required=True, help="does the household meet the criteria?")
+@click.option("--reason", required=True)
+@click.pass_context
+@_with_app
+def warnings_verify(ctx: click.Context, warning_id: int, meets: bool, reason: str) -> None:
+    """The township records its home verification of a dispatched warning."""
+    from .warnings import record_verification
+
+    warning = record_verification(warning_id, meets, reason, _actor(ctx), get_clock())
+    outcome = f"已启动识别（案件 id {warning.case_id}）" if meets else "列为重点关注户"
+    click.echo(f"预警 #{warning.id}：{outcome}")
+
+
 # -- tasks ----------------------------------------------------------------------------------------
 
 

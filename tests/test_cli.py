@@ -91,3 +91,20 @@ def test_green_channel_and_elimination_from_the_command_line(fangpin, tmp_path):
     assert "暂不符合风险消除条件" in refused and "不在识别当月或次月消除" in refused
     listing = fangpin("--as", "taian_zhen", "elimination", "evaluate")
     assert listing.startswith(f"暂不符合  {monitored} 周玉兰") and "帮扶措施落实半年以上" in listing
+
+
+def test_a_warning_from_file_to_identification_on_the_command_line(fangpin, tmp_path):
+    fangpin("init", "--demo")
+    csv_file = tmp_path / "medical.csv"
+    csv_file.write_text("姓名,身份证号,预警指标,金额,村代码,日期\n陈志强,360702198011110035,out_of_pocket,26000,,2026-09-10\n",
+                        encoding="utf-8-sig")
+    out = fangpin("--as", "zhanggong_yibao", "warnings", "import", "--department", "medical", "--period", "2026-Q3",
+                  "--file", str(csv_file))
+    assert "已导入预警批次" in out and "1 条" in out
+    out = fangpin("--as", "zhanggong_xian", "warnings", "dispatch", "1")
+    assert "记入在办案件 1 条" in out  # 陈志强's household is already in an identification (demo data)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("姓名,身份证号,预警指标,金额,村代码,日期\n某人,123,out_of_pocket,很多,,2026-09-10\n", encoding="utf-8-sig")
+    refused = fangpin("--as", "zhanggong_yibao", "warnings", "import", "--department", "medical", "--period", "2026-Q3",
+                      "--file", str(bad), ok=False)
+    assert "第 2 行 amount" in refused and "第 2 行 id_number" in refused
