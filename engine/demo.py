@@ -8,12 +8,19 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from .case_functions import local_date
-from .cases import complete_task, open_identification, wake_due
+from .cases import (
+    complete_task,
+    open_elimination,
+    open_green_channel,
+    open_identification,
+    open_member_change,
+    wake_due,
+)
 from .clock import Clock, FixedClock
 from .config import project_dir
 from .db import db
 from .households import register_household
-from .models import Case, Household, HumanTask, Jurisdiction, User
+from .models import Case, DepartmentWarning, Household, HumanTask, Jurisdiction, User
 from .policy import load_policy_file
 from .roles import all_roles
 from .transaction import transaction
@@ -25,6 +32,7 @@ DEMO_USERS = [  # username, display name, roles, jurisdiction code
     ("shahe_cun", "沙河村村干部", ["village_cadre"], "360702101201"),
     ("shahe_cun2", "沙河村村干部（二）", ["village_cadre"], "360702101201"),
     ("huaping_cun", "华坪村村干部", ["village_cadre"], "360702101202"),
+    ("shuixi_cun", "水西村村干部", ["village_cadre"], "360702102201"),
     ("shahe_zhen", "沙河镇乡镇干部", ["township_officer"], "360702101"),
     ("shuixi_zhen", "水西镇乡镇干部", ["township_officer"], "360702102"),
     ("zhanggong_xian", "章贡区乡村振兴局", ["county_officer"], "360702"),
@@ -73,6 +81,11 @@ DEMO_HOUSEHOLDS = [
     {"village": "370681104201", "address": "诸由观村", "is_formerly_poor": True, "enjoys_poverty_policy": True,
      "members": [_member("孙永福", "370681196806060071", "户主")]},
     {"village": "210321100201", "address": "新华村", "members": [_member("周玉兰", "210321197707070082", "户主")]},
+    {"village": "360702102201", "address": "水西村四组3号", "is_formerly_poor": True, "members": [
+        _member("黄金水", "360702197303030091", "户主"), _member("黄秀兰", "360702197604040102", "配偶"),
+        _member("黄小兵", "360702200006060113", "子")]},
+    {"village": "360702101202", "address": "华坪村五组1号", "members": [
+        _member("吴长林", "360702196808080124", "户主"), _member("吴红", "360702199501010135", "女")]},
 ]
 
 
@@ -93,8 +106,9 @@ def load_demo(clock: Clock) -> dict[str, int]:
 
 
 def _demo_cases(clock: Clock) -> int:
-    """Cases at different steps: waiting for verification, at democratic appraisal, in village publicity,
-    one overdue (its lead found 20 days ago), and identified households with their monthly follow-up."""
+    """Cases in every procedure and at different steps: identification waiting for verification, in village
+    publicity, one overdue (its lead found 20 days ago); identified households with their monthly follow-up;
+    an elimination in its publicity; a green channel to confirm; a member change to record; warnings compared."""
     now = clock.now()
     today = local_date(now)
     by_address = {h.address: h for h in db.session.scalars(select(Household))}
@@ -103,7 +117,44 @@ def _demo_cases(clock: Clock) -> int:
     _past(by_address["沙河村三组5号"], now - timedelta(days=3), "cadre_screening", until="张贴村级公示")
     _past(by_address["诸由观村"], now - timedelta(days=1), "petition", until="受理申请并签署承诺授权书")
     _past(by_address["新华村"], now - timedelta(days=40), "cadre_screening")
-    return 5
+    _elimination_under_way(by_address["水西村四组3号"], now)
+    open_green_channel(by_address["华坪村五组1号"].id, "huaping_cun", clock, {"hardship": "房屋遭洪水冲毁"})
+    open_member_change(by_address["沙河村一组12号"].id, today - timedelta(days=10), "shahe_cun", clock)
+    _warnings(clock)
+    return 9
+
+
+def _elimination_under_way(household: Household, now: datetime) -> None:
+    """Identified eight months ago, visited every month since, now in the village publicity of its elimination."""
+    past = FixedClock(now - timedelta(days=240))
+    case = open_identification(household.id, "cadre_screening", local_date(past.now()), "demo", past)
+    drive_case(case.id, past)
+    followup = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="followup"))
+    while past.now() < now - timedelta(days=5):
+        visit = db.session.scalar(select(HumanTask).filter_by(case_id=followup.id, state="READY"))
+        if visit is not None:
+            complete_task(visit.id, sample_form_data(visit.form, local_date(past.now())), "shuixi_cun", past)
+        past.set(past.now() + timedelta(days=30))
+        wake_due(past.now(), past)
+    elimination = open_elimination(household.id, "assisted", "shuixi_zhen", past)
+    drive_case(elimination.id, past, until="张贴村级公示（风险消除）",
+               data={"elimination_review.json": sample_form_data("elimination_review.json", local_date(past.now()))})
+
+
+def _warnings(clock: Clock) -> None:
+    """The medical insurance office of 章贡区 pushes this quarter's warnings; the county has compared them."""
+    from .warning_rows import read_json
+    from .warnings import dispatch_warnings, import_batch
+
+    today = local_date(clock.now())
+    rows = [{"name": "赵德胜", "id_number": "360702196512120051", "indicator": "out_of_pocket", "amount": 26000,
+             "date": today.isoformat()},
+            {"name": "孙外来", "id_number": "360702198909090146", "indicator": "out_of_pocket", "amount": 31000,
+             "village": "360702102202", "date": today.isoformat()}]
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    batch = import_batch("medical", quarter, read_json(rows), "api", "zhanggong_yibao", clock)
+    dispatch_warnings([w.id for w in db.session.scalars(select(DepartmentWarning).filter_by(batch_id=batch.id))],
+                      "zhanggong_xian", clock)
 
 
 def _past(household: Household, started: datetime, channel: str, until: str | None = None) -> Case:
