@@ -361,6 +361,10 @@ def warnings_import(ctx: click.Context, department: str, period: str, file: Path
     source, rows = read_upload(file.name, file.read_bytes())
     batch = import_batch(department, period, rows, source, _actor(ctx), get_clock(), file_name=file.name)
     click.echo(f"已导入预警批次 #{batch.id}：{batch.rows_count} 条，推送至 {batch.jurisdiction.full_name}")
+    from .models import DepartmentWarning
+
+    for w in db.session.scalars(select(DepartmentWarning).filter_by(batch_id=batch.id).order_by(DepartmentWarning.id)):
+        click.echo(f"  预警 #{w.id} {w.person_name} {w.indicator} {w.amount}")
 
 
 @warnings.command("push")

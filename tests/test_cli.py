@@ -101,7 +101,8 @@ def test_a_warning_from_file_to_identification_on_the_command_line(fangpin, tmp_
     out = fangpin("--as", "zhanggong_yibao", "warnings", "import", "--department", "medical", "--period", "2026-Q3",
                   "--file", str(csv_file))
     assert "已导入预警批次" in out and "1 条" in out
-    out = fangpin("--as", "zhanggong_xian", "warnings", "dispatch", "1")
+    warning_id = re.search(r"预警 #(\d+) 陈志强", out).group(1)
+    out = fangpin("--as", "zhanggong_xian", "warnings", "dispatch", warning_id)
     assert "记入在办案件 1 条" in out  # 陈志强's household is already in an identification (demo data)
     bad = tmp_path / "bad.csv"
     bad.write_text("姓名,身份证号,预警指标,金额,村代码,日期\n某人,123,out_of_pocket,很多,,2026-09-10\n", encoding="utf-8-sig")
