@@ -1,6 +1,7 @@
 """Demo data (演示数据): logins for every role, a few households, and cases at different steps."""
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import date, datetime, timedelta
 
@@ -53,6 +54,12 @@ DEMO_USERS = [  # username, display name, roles, jurisdiction code
 ]
 
 
+@functools.lru_cache(maxsize=1)
+def _demo_password_hash() -> str:
+    """Hashing is deliberately slow; the demo logins all share one password, so hash it once per process."""
+    return generate_password_hash(DEMO_PASSWORD)
+
+
 def create_users() -> int:
     added = 0
     for username, name, roles, code in DEMO_USERS:
@@ -60,7 +67,7 @@ def create_users() -> int:
             continue
         jurisdiction = db.session.scalar(select(Jurisdiction).filter_by(code=code))
         db.session.add(User(username=username, display_name=name, roles=roles, jurisdiction=jurisdiction,
-                            password_hash=generate_password_hash(DEMO_PASSWORD)))
+                            password_hash=_demo_password_hash()))
         added += 1
     return added
 

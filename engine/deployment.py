@@ -19,6 +19,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from sqlalchemy import func, select
 
+from .config import project_dir
 from .db import db
 from .errors import DiagramInvalid, NotFound
 from .models import DiagramFile, ProcessVersion
@@ -94,11 +95,22 @@ def bundle_hash(bundle: list[DiagramSource]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
+_PARSED: dict[tuple[str, ...], tuple[BpmnProcessSpec, dict]] = {}  # (process, bundle hash, …) → parsed spec
+
+
 def parse_bundle(bundle: list[DiagramSource], process_id: str) -> tuple[BpmnProcessSpec, dict]:
-    """Validate (XSD, SpiffWorkflow, fangpin lint) and return ``(spec, subprocess_specs)``.
+    """Validate (XSD, SpiffWorkflow, fangpin lint) and return ``(spec, subprocess_specs)``; a bundle already
+    validated in this process (same bytes) is not parsed again.
 
     Raises DiagramInvalid naming the file, the element and the reason.
     """
+    key = (process_id, bundle_hash(bundle), str(project_dir("forms")), str(project_dir("policy")))
+    if key not in _PARSED:
+        _PARSED[key] = _parse_bundle(bundle, process_id)
+    return _PARSED[key]
+
+
+def _parse_bundle(bundle: list[DiagramSource], process_id: str) -> tuple[BpmnProcessSpec, dict]:
     parser = SpiffBpmnParser(validator=VALIDATOR)
     for source in bundle:
         tree = source.parse_xml()
