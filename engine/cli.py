@@ -559,6 +559,28 @@ def process_list() -> None:
                    f"{v.bundle_sha256[:12]}  [{files}]")
 
 
+@process.command("try")
+@click.argument("file", type=click.Path(path_type=Path, exists=True))
+@click.option("--scenario", type=click.Path(path_type=Path, exists=True), required=True, help="scenario JSON")
+@click.option("--process", "process_id", help="process id (default: the file's executable process)")
+@_with_app
+def process_try(file: Path, scenario: Path, process_id: str | None) -> None:
+    """Try a diagram (a draft too) against a scenario: the path taken and the dates computed; nothing is stored."""
+    from .config import project_dir
+    from .deployment import DiagramSource, read_directory
+    from .scenario import run_scenario
+
+    main = DiagramSource(file.name, file.read_bytes())
+    library = [main] + [s for s in read_directory(project_dir("processes")) if s.file_name != file.name]
+    trace = run_scenario(library, file.name, process_id or main.process_ids()[0],
+                         json.loads(scenario.read_text(encoding="utf-8")))
+    labels = {"ready": "待办", "done": "办理", "timer_set": "定时", "timer": "触发", "clock": "时钟", "call": "调用",
+              "end": "办结", "waiting": "停在"}
+    for e in trace.events:
+        extra = "".join(f"  {k}={v}" for k, v in e.items() if k not in ("kind", "name", "at") and v is not None)
+        click.echo(f"{e['at'][:16].replace('T', ' ')}  {labels.get(e['kind'], e['kind'])}  {e['name']}{extra}")
+
+
 @process.command("deploy")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, exists=True))
 @click.pass_context

@@ -1,0 +1,73 @@
+"""Trying a diagram against a scenario before deploying it: the path taken and the dates computed."""
+from __future__ import annotations
+
+import pytest
+
+from engine.config import project_dir
+from engine.deployment import read_directory
+from engine.scenario import ScenarioError, run_scenario
+
+D = "2026-09-20"
+POLICY = {"village_publicity_days": 5, "limit_days": 15, "system_entry_days": 10, "assistance_plan_days": 10}
+START = {"policy": POLICY, "lead_date": D, "application": {}, "household": {"enjoys_poverty_policy": False}}
+INCOME = {"household_size": 2, "wages": 9000, "business_income": 0, "property_income": 0, "transfer_income": 0,
+          "business_expenses": 0}
+
+
+def _scenario(*steps: dict) -> dict:
+    return {"start": f"{D}T09:00:00+08:00", "data": START, "steps": list(steps)}
+
+
+def _run(*steps: dict):
+    return run_scenario(read_directory(project_dir("processes")), "identification.bpmn", "identification",
+                        _scenario(*steps))
+
+
+def test_a_scenario_shows_the_path_and_the_dates(app):
+    trace = _run(
+        {"complete": "受理申请并签署承诺授权书", "data": {"applied_on": D, "all_members_signed": True,
+                                                      "risk_description": "因病"}},
+        {"complete": "入户核实", "data": {"verified_on": D, "income": INCOME, "risk_types": ["illness"],
+                                         "exclusions": [], "guarantees": {}}},
+        {"complete": "民主评议", "data": {"appraised_on": D, "participants": 9, "decision": "approve"}},
+        {"complete": "张贴村级公示", "data": {"posted_on": "2026-09-28"}},
+        {"advance_to": "2026-10-03T23:00:00+08:00"},
+        {"advance_to": "2026-10-04T00:00:00+08:00"},
+    )
+    events = [(e["kind"], e["name"]) for e in trace.events]
+    assert ("timer_set", "公示期满") in events
+    publicity = next(e for e in trace.events if e["kind"] == "timer_set")
+    assert publicity["due"] == "2026-10-04T00:00:00+08:00"  # 5 days from 09-28
+    fired = events.index(("timer", "公示期满"))
+    assert trace.events[fired]["at"].startswith("2026-10-04")  # not at 10-03 23:00
+    assert events[-2] == ("ready", "乡镇审核（入户抽查）") and events[-1][0] == "waiting"
+    apply = next(e for e in trace.events if e["name"] == "受理申请并签署承诺授权书" and e["kind"] == "ready")
+    assert apply["due"] == "2026-10-06T00:00:00+08:00" and apply["lane"] == "村级"
+    assert ("call", "assess_household") in events  # the stand-in was called, nothing stored
+
+
+def test_a_step_that_is_not_ready_is_named(app):
+    with pytest.raises(ScenarioError, match="第 1 步：“民主评议”现在不可办理；可办理的是：受理申请并签署承诺授权书"):
+        _run({"complete": "民主评议", "data": {}})
+
+
+def test_form_errors_in_a_scenario_name_the_field(app):
+    from engine.errors import FormInvalid
+
+    with pytest.raises(FormInvalid, match="all_members_signed"):
+        _run({"complete": "受理申请并签署承诺授权书", "data": {"applied_on": D, "risk_description": "x"}})
+
+
+def test_the_example_scenario_runs_from_the_command_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'try.db'}")
+    processes = project_dir("processes")
+    result = CliRunner().invoke(main, ["process", "try", str(processes / "identification.bpmn"), "--scenario",
+                                       str(processes / "scenarios" / "identification.json")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any("定时  公示期满  due=2026-10-04T00:00:00+08:00" in line for line in lines)
+    assert lines[-1].endswith("停在  未办结") and any("待办  信息比对" in line for line in lines)
