@@ -113,3 +113,16 @@ def _step(workflow: BpmnWorkflow, engine: DiagramScriptEngine, clock: FixedClock
             expression = task.task_spec.extensions.get("properties", {}).get(DUE_PROPERTY)
             due = engine.evaluate_plain(expression, task.data) if expression else None
             trace.add("ready", task.task_spec.bpmn_name, clock.now(), lane=task.task_spec.lane, due=due)
+
+
+def try_draft(draft_content: bytes, file_name: str, scenario: dict[str, Any]) -> Trace:
+    """Run a saved draft (with the diagrams of processes/ for what it calls) through ``scenario``."""
+    from .config import project_dir
+    from .deployment import read_directory
+
+    main = DiagramSource(file_name, draft_content)
+    ids = main.process_ids()
+    if not ids:
+        raise ScenarioError(f"{file_name} 没有可执行的流程")
+    library = [main] + [s for s in read_directory(project_dir("processes")) if s.file_name != file_name]
+    return run_scenario(library, file_name, ids[0], scenario)

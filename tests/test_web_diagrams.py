@@ -413,3 +413,26 @@ def test_the_migration_check_is_refused_outside_the_editor_area(web_app, clock, 
     assert editor.get(f"/diagrams/versions/{target}/migration?case=SB-0000").status_code == 404
     supervisor = login(web_app.test_client(), "zhanggong_dudao")
     assert supervisor.get(f"/diagrams/versions/{target}/migration?case={number}").status_code == 403
+
+
+def test_a_draft_is_tried_against_a_scenario_in_the_browser(editor, web_app):
+    versions = _count(web_app, ProcessVersion)
+    created = _upload(editor, IDENTIFICATION, (project_dir("processes") / IDENTIFICATION).read_bytes(), action="draft")
+    draft_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    scenario = (project_dir("processes") / "scenarios" / "identification.json").read_text(encoding="utf-8")
+    token = _token(editor, f"/diagrams/drafts/{draft_id}")
+    tried = editor.post(f"/diagrams/drafts/{draft_id}/try", data={"csrf_token": token, "scenario": scenario})
+    html = tried.get_data(as_text=True)
+    assert tried.status_code == 200 and "公示期满" in html and "2026-10-04T00:00:00+08:00" in html
+    assert "信息比对" in html  # the path reached the county comparison
+    assert _count(web_app, ProcessVersion) == versions  # trying deploys nothing
+    broken = editor.post(f"/diagrams/drafts/{draft_id}/try", data={"csrf_token": token, "scenario": "{"})
+    assert broken.status_code == 422 and "不是有效的 JSON" in broken.get_data(as_text=True)
+    wrong_step = scenario.replace('"complete": "民主评议"', '"complete": "没有这一步"')
+    refused = editor.post(f"/diagrams/drafts/{draft_id}/try", data={"csrf_token": token, "scenario": wrong_step})
+    assert refused.status_code == 422 and "现在不可办理" in refused.get_data(as_text=True)
+    assert editor.post(f"/diagrams/drafts/{draft_id}/try", data={"scenario": scenario}).status_code == 400
+    cadre = login(web_app.test_client(), "shahe_cun")
+    cadre_token = _token(cadre, "/inbox")
+    assert cadre.post(f"/diagrams/drafts/{draft_id}/try",
+                      data={"csrf_token": cadre_token, "scenario": scenario}).status_code == 403

@@ -182,6 +182,27 @@ def draft(draft_id: int) -> Any:
                            processes=processes), status
 
 
+@bp.post("/diagrams/drafts/<int:draft_id>/try")
+@roles_required(*EDITORS)
+def try_saved(draft_id: int) -> Any:
+    """试运行: run the draft against the scenario typed in (JSON); nothing is stored."""
+    import json
+
+    from engine.scenario import try_draft
+
+    found = _found(get_draft, draft_id)
+    text = request.form.get("scenario", "")
+    trace, error, status = None, None, 200
+    try:
+        trace = try_draft(found.content, found.file_name, json.loads(text))
+    except json.JSONDecodeError as exc:
+        error, status = f"场景不是有效的 JSON：第 {exc.lineno} 行 {exc.msg}", 422
+    except (FangpinError, KeyError, ValueError) as exc:
+        error, status = str(exc), 422
+    return render_template("diagrams/draft.html", d=found, checked=False, problems=[], processes=[],
+                           scenario=text, trace=trace, try_error=error), status
+
+
 @bp.get("/diagrams/drafts/<int:draft_id>/download")
 @roles_required(*EDITORS)
 def draft_file(draft_id: int) -> Response:
