@@ -23,6 +23,7 @@ def _log_in(browser, server: str, username: str) -> None:
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys("demo")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for_text(browser, "退出")  # logged in: the next page load must not overtake the login
 
 
 def test_a_village_cadre_completes_an_identification_task(web_app, server, browser, clock):
