@@ -17,7 +17,7 @@ from sqlalchemy import select
 from . import audit
 from .case_functions import CaseContext, local_date, plain_json
 from .clock import Clock
-from .db import db
+from .db import db, fetch
 from .deadlines import record_deadline, recorded_timers
 from .deployment import latest_version
 from .errors import ConflictError, NotFound, PermissionDenied, RuleViolation
@@ -418,10 +418,7 @@ def _load(case_id: int, actor: str, clock: Clock):
 
 
 def get_case(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"案件 {case_id} 不存在")
-    return case
+    return fetch(Case, case_id, "案件")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,16 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+def fetch(model: type, key: object, what: str):
+    """The row of ``model`` with primary key ``key``; NotFound("<what> <key> 不存在") if there is none."""
+    from .errors import NotFound
+
+    row = db.session.get(model, key)
+    if row is None:
+        raise NotFound(f"{what} {key} 不存在")
+    return row
+
+
 class UTCDateTime(TypeDecorator):
     """A timezone-aware instant stored as UTC (SQLite drops time zones; PostgreSQL gets timestamptz)."""
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from . import audit
 from .clock import Clock
-from .db import db
+from .db import db, fetch
 from .errors import NotFound, RuleViolation
 from .forms import validate_form
 from .models import Household, Jurisdiction, Member
@@ -60,10 +60,7 @@ def _next_number(village: Jurisdiction) -> str:
 
 
 def get_household(household_id: int) -> Household:
-    household = db.session.get(Household, household_id)
-    if household is None:
-        raise NotFound(f"农户 {household_id} 不存在")
-    return household
+    return fetch(Household, household_id, "农户")
 
 
 def find_household(key: str) -> Household:

@@ -31,9 +31,9 @@ from sqlalchemy import select
 from . import audit
 from .case_functions import CaseContext
 from .clock import Clock
-from .db import db
+from .db import db, fetch
 from .deployment import SPEC_SERIALIZER, SPECS
-from .errors import NotFound, RuleViolation
+from .errors import RuleViolation
 from .models import Case, HumanTask, ProcessVersion
 from .runtime import INSTANCE_SERIALIZER, dump_workflow, load_workflow, next_wakeup
 from .tasks import project_task
@@ -77,17 +77,11 @@ def _label(task) -> str:
 
 
 def _version(version_id: int) -> ProcessVersion:
-    version = db.session.get(ProcessVersion, version_id)
-    if version is None:
-        raise NotFound(f"流程版本 {version_id} 不存在")
-    return version
+    return fetch(ProcessVersion, version_id, "流程版本")
 
 
 def _case(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"案件 {case_id} 不存在")
-    return case
+    return fetch(Case, case_id, "案件")
 
 
 def _basic_problems(case: Case, target: ProcessVersion) -> list[str]:

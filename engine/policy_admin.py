@@ -20,7 +20,7 @@ from . import audit
 from .case_functions import local_date
 from .clock import Clock
 from .config import project_dir
-from .db import db
+from .db import db, fetch
 from .deployment import (
     DiagramSource,
     bundle_for,
@@ -168,10 +168,7 @@ def running_cases(version: ProcessVersion, viewer: Jurisdiction, limit: int = 50
 
 def deployed_file(sha256: str) -> DiagramFile:
     """A deployed BPMN/DMN file, bytes exactly as uploaded."""
-    found = db.session.get(DiagramFile, sha256)
-    if found is None:
-        raise NotFound(f"文件 {sha256[:12]} 不存在")
-    return found
+    return fetch(DiagramFile, sha256, "文件")
 
 
 def main_file(version: ProcessVersion) -> DiagramFile:
@@ -275,10 +272,7 @@ def drafts() -> list[DiagramDraft]:
 
 
 def get_draft(draft_id: int) -> DiagramDraft:
-    draft = db.session.get(DiagramDraft, draft_id)
-    if draft is None:
-        raise NotFound(f"草稿 {draft_id} 不存在")
-    return draft
+    return fetch(DiagramDraft, draft_id, "草稿")
 
 
 def check_draft(draft_id: int) -> list[str]:

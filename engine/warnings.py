@@ -25,7 +25,7 @@ from . import audit
 from .case_functions import local_date
 from .cases import begin_identification
 from .clock import Clock
-from .db import db
+from .db import db, fetch
 from .errors import FormInvalid, NotFound, PermissionDenied, PolicyMissing, RuleViolation
 from .models import AuditEvent, Case, DepartmentWarning, Household, Jurisdiction, Member, User, WarningBatch
 from .transaction import transaction
@@ -73,17 +73,11 @@ def _today(clock: Clock) -> date:
 
 
 def get_warning(warning_id: int) -> DepartmentWarning:
-    warning = db.session.get(DepartmentWarning, warning_id)
-    if warning is None:
-        raise NotFound(f"预警 {warning_id} 不存在")
-    return warning
+    return fetch(DepartmentWarning, warning_id, "预警")
 
 
 def get_batch(batch_id: int) -> WarningBatch:
-    batch = db.session.get(WarningBatch, batch_id)
-    if batch is None:
-        raise NotFound(f"预警批次 {batch_id} 不存在")
-    return batch
+    return fetch(WarningBatch, batch_id, "预警批次")
 
 
 # -- steps and their limits -----------------------------------------------------------------------

@@ -52,14 +52,19 @@ def within(path: str) -> bool:
     return path.startswith(g.user.jurisdiction.path)
 
 
+def visible(model: type, key: object):
+    """A row with a ``jurisdiction_path`` if it lies in the user's jurisdiction; 404 if missing, 403 if outside."""
+    row = db.session.get(model, key)
+    if row is None:
+        abort(404)
+    if not within(row.jurisdiction_path):
+        abort(403)
+    return row
+
+
 def visible_case(case_id: int) -> Case:
     """The case, if it lies in the user's jurisdiction; 404 if missing, 403 if outside."""
-    case = db.session.get(Case, case_id)
-    if case is None:
-        abort(404)
-    if not within(case.jurisdiction_path):
-        abort(403)
-    return case
+    return visible(Case, case_id)
 
 
 def visible_jurisdiction(code: str | None) -> Jurisdiction:

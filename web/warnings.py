@@ -42,7 +42,7 @@ from engine.warnings import (
     submit_monthly_report,
 )
 
-from .auth import roles_required, visible_jurisdiction, within
+from .auth import roles_required, visible, visible_jurisdiction, within
 
 log = logging.getLogger(__name__)
 bp = Blueprint("warnings", __name__, url_prefix="/warnings")
@@ -328,12 +328,7 @@ def township() -> str:
 
 
 def _visible_warning(warning_id: int) -> DepartmentWarning:
-    warning = db.session.get(DepartmentWarning, warning_id)
-    if warning is None:
-        abort(404)
-    if not within(warning.jurisdiction_path):
-        abort(403)
-    return warning
+    return visible(DepartmentWarning, warning_id)
 
 
 @bp.route("/<int:warning_id>/verify", methods=["GET", "POST"])
