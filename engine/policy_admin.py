@@ -54,7 +54,7 @@ def require_editor(user: User, place: Jurisdiction | None = None) -> None:
         raise PermissionDenied(f"{place.full_name} 不在 {user.jurisdiction.full_name} 辖区内")
 
 
-def _jurisdiction(code: str) -> Jurisdiction:
+def jurisdiction_by_code(code: str) -> Jurisdiction:
     place = db.session.scalar(select(Jurisdiction).filter_by(code=code))
     if place is None:
         raise NotFound(f"行政区划 {code} 不存在")
@@ -400,7 +400,7 @@ def set_parameter(editor: User, key: str, value: Any, jurisdiction_code: str, ef
 
 def _set(editor: User, key: str, value: Any, code: str, start: date, clock: Clock, end: date | None,
          source: str, action: str = "policy_parameter_set") -> PolicyParameter:
-    place = _jurisdiction(code)
+    place = jurisdiction_by_code(code)
     require_editor(editor, place)
     _check_value(key, value)
     today = local_date(clock.now())

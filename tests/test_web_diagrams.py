@@ -436,3 +436,36 @@ def test_a_draft_is_tried_against_a_scenario_in_the_browser(editor, web_app):
     cadre_token = _token(cadre, "/inbox")
     assert cadre.post(f"/diagrams/drafts/{draft_id}/try",
                       data={"csrf_token": cadre_token, "scenario": scenario}).status_code == 403
+
+
+def test_policy_staff_set_next_years_monitoring_line(editor, web_app, clock):
+    from decimal import Decimal
+
+    from engine.models import AuditEvent, Jurisdiction, MonitoringLine
+    from engine.policy import monitoring_line
+
+    page = editor.get("/diagrams/monitoring-lines")
+    assert page.status_code == 200 and "7800" in page.get_data(as_text=True)
+    token = _token(editor, "/diagrams/monitoring-lines")
+    bad = editor.post("/diagrams/monitoring-lines", data={"csrf_token": token, "province": "36", "year": "2027",
+                                                         "amount": "八千", "source": ""})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'id="err-amount"' in html and 'id="err-source"' in html
+    ok = editor.post("/diagrams/monitoring-lines", data={"csrf_token": token, "province": "36", "year": "2027",
+                                                        "amount": "8100", "source": "赣乡振字〔2027〕1号（测试）"})
+    assert ok.status_code == 302
+    with web_app.app_context():
+        village = db.session.scalar(select(Jurisdiction).filter_by(code="360702101201"))
+        assert monitoring_line(village, 2027) == Decimal("8100.00")
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).filter_by(
+            action="monitoring_line_set")) == 1
+        lines = db.session.scalar(select(func.count()).select_from(MonitoringLine))
+    foreign = editor.post("/diagrams/monitoring-lines", data={"csrf_token": token, "province": "37", "year": "2027",
+                                                             "amount": "8000", "source": "x"})
+    assert foreign.status_code == 403  # 山东省 is not in the Jiangxi editor's jurisdiction
+    county = editor.post("/diagrams/monitoring-lines", data={"csrf_token": token, "province": "360702", "year": "2027",
+                                                            "amount": "8000", "source": "x"})
+    assert county.status_code == 422 and "不是省级" in county.get_data(as_text=True)
+    assert _count(web_app, MonitoringLine) == lines
+    cadre = login(web_app.test_client(), "shahe_cun")
+    assert cadre.get("/diagrams/monitoring-lines").status_code == 403

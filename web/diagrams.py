@@ -28,7 +28,7 @@ from sqlalchemy import select
 from engine.app import get_clock
 from engine.case_functions import local_date
 from engine.db import db
-from engine.errors import DiagramInvalid, FangpinError, NotFound, PermissionDenied
+from engine.errors import DiagramInvalid, FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.migration import check_migration, migrate_case
 from engine.models import Case
 from engine.overdue_overview import PROCEDURE_NAMES
@@ -330,6 +330,37 @@ def set_value() -> Any:
                             rows=parameter_rows(g.user.jurisdiction, key or None))
     flash(f"已修改：{row.jurisdiction.full_name} 自 {row.effective_from} 起 {row.key} = {row.value}", "ok")
     return redirect(url_for("diagrams.parameter_page", key=row.key))
+
+
+@bp.get("/diagrams/monitoring-lines")
+@roles_required(*EDITORS)
+def monitoring_lines_page() -> Any:
+    """监测范围: each province's line per year, and the form to set next year's (or correct one)."""
+    from engine.monitoring_lines import lines_below
+
+    return _policy_form("diagrams/monitoring_lines.html", rows=lines_below(g.user.jurisdiction), errors={})
+
+
+@bp.post("/diagrams/monitoring-lines")
+@roles_required(*EDITORS)
+def set_monitoring_line_value() -> Any:
+    from engine.monitoring_lines import lines_below, set_monitoring_line
+
+    form = request.form
+    try:
+        year = int(form.get("year", "0") or 0)
+        set_monitoring_line(g.user, form.get("province", ""), year, form.get("amount", ""), form.get("source", ""),
+                            get_clock())
+    except PermissionDenied:
+        abort(403)
+    except FormInvalid as exc:
+        return _policy_form("diagrams/monitoring_lines.html", 422, rows=lines_below(g.user.jurisdiction),
+                            errors=dict(exc.errors))
+    except FangpinError as exc:
+        flash(str(exc), "error")
+        return _policy_form("diagrams/monitoring_lines.html", 422, rows=lines_below(g.user.jurisdiction), errors={})
+    flash(f"已设置 {year} 年监测范围", "ok")
+    return redirect(url_for("diagrams.monitoring_lines_page"))
 
 
 # -- migration ------------------------------------------------------------------------------------
