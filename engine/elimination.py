@@ -8,8 +8,9 @@ from datetime import date
 from sqlalchemy import select
 
 from .db import db
+from .household_records import completed_forms
 from .income import IncomeFigures
-from .models import Case, Household, HumanTask, Jurisdiction, Measure
+from .models import Household, Jurisdiction, Measure
 from .policy import monitoring_line
 
 HALF_YEAR_MONTHS = 6
@@ -84,11 +85,8 @@ def _measures_half_year(h: Household, on: date) -> Check:
 
 
 def _revisits(h: Household) -> list[dict]:
-    rows = db.session.scalars(
-        select(HumanTask.form_data).join(Case).where(Case.household_id == h.id, Case.procedure == "followup",
-                                                     HumanTask.state == "COMPLETED")
-        .order_by(HumanTask.completed_at.desc()))
-    return [r for r in rows if r]
+    """The household's monthly revisits (每月回访), newest first."""
+    return [data for _, data in reversed(completed_forms("monthly_revisit.json", [h.id])) if data]
 
 
 def _stable_half_year(h: Household, on: date) -> Check:

@@ -138,33 +138,29 @@ def parse_date(value: Any) -> date | None:
         return None
 
 
-def plan_summaries(household_ids: Iterable[int]) -> dict[int, PlanSummary]:
-    """Completed assistance plans (制定帮扶计划) per household, later plans overriding earlier ones."""
+def completed_forms(form: str, household_ids: Iterable[int]) -> list[tuple[int, dict[str, Any] | None]]:
+    """``(household id, form data)`` of every completed task with ``form``, oldest first."""
     ids = list(household_ids)
     if not ids:
-        return {}
-    rows = db.session.execute(
+        return []
+    return list(db.session.execute(
         select(Case.household_id, HumanTask.form_data).join(HumanTask.case)
-        .where(HumanTask.form == PLAN_FORM, HumanTask.state == "COMPLETED", Case.household_id.in_(ids))
+        .where(HumanTask.form == form, HumanTask.state == "COMPLETED", Case.household_id.in_(ids))
         .order_by(HumanTask.completed_at, HumanTask.id)
-    )
+    ))
+
+
+def plan_summaries(household_ids: Iterable[int]) -> dict[int, PlanSummary]:
+    """Completed assistance plans (制定帮扶计划) per household, later plans overriding earlier ones."""
     plans: dict[int, PlanSummary] = {}
-    for household_id, data in rows:
+    for household_id, data in completed_forms(PLAN_FORM, household_ids):
         plans.setdefault(household_id, PlanSummary()).add(data or {})
     return plans
 
 
 def latest_revisits(household_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """The data of each household's latest completed monthly revisit (每月回访), if any."""
-    ids = list(household_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Case.household_id, HumanTask.form_data).join(HumanTask.case)
-        .where(HumanTask.form == REVISIT_FORM, HumanTask.state == "COMPLETED", Case.household_id.in_(ids))
-        .order_by(HumanTask.completed_at, HumanTask.id)
-    )
-    return {household_id: data or {} for household_id, data in rows}
+    return {household_id: data or {} for household_id, data in completed_forms(REVISIT_FORM, household_ids)}
 
 
 def revisit_text(data: dict[str, Any] | None) -> str:

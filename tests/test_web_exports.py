@@ -8,15 +8,11 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from engine.cases import open_identification
-from engine.db import db
 from engine.demo import drive_case
 from engine.households import register_household
 from engine.ledger import HEADERS
-from engine.models import Jurisdiction, User
 from tests.bdd.officials import household_data
 from tests.webclient import login
 
@@ -48,12 +44,7 @@ def monitored(web_app, clock):
 
 
 def _department_login(app, client):
-    with app.app_context():
-        county = db.session.scalar(select(Jurisdiction).filter_by(code=ZHANGGONG))
-        db.session.add(User(username="bumen", display_name="行业部门", roles=["department_officer"],
-                            jurisdiction=county, password_hash=generate_password_hash("demo")))
-        db.session.commit()
-    return login(client, "bumen")
+    return login(client, "zhanggong_yibao")  # the demo login of 章贡区医保局 (a department officer)
 
 
 # ---------------------------------------------------------------- refusals

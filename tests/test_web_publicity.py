@@ -7,14 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from engine.case_functions import local_date
 from engine.cases import complete_task, open_elimination, open_identification, wake_due
 from engine.db import db
 from engine.demo import drive_case, sample_form_data
 from engine.households import register_household
-from engine.models import Case, HumanTask, Jurisdiction, User
+from engine.models import Case, HumanTask
 from engine.publicity_lists import is_private, parse_template, public_columns, templates
 from tests.bdd.officials import household_data
 from tests.webclient import login
@@ -58,12 +57,7 @@ def cases(web_app, clock):
 
 
 def _department_login(app, client):
-    with app.app_context():
-        county = db.session.scalar(select(Jurisdiction).filter_by(code=ZHANGGONG))
-        db.session.add(User(username="bumen", display_name="行业部门", roles=["department_officer"],
-                            jurisdiction=county, password_hash=generate_password_hash("demo")))
-        db.session.commit()
-    return login(client, "bumen")
+    return login(client, "zhanggong_yibao")  # the demo login of 章贡区医保局 (a department officer)
 
 
 def _page(client, template_id: str, code: str = SHAHE_CUN) -> str:

@@ -52,12 +52,12 @@ def within(path: str) -> bool:
     return path.startswith(g.user.jurisdiction.path)
 
 
-def visible(model: type, key: object):
-    """A row with a ``jurisdiction_path`` if it lies in the user's jurisdiction; 404 if missing, 403 if outside."""
+def visible(model: type, key: object, path: Callable[[Any], str] = lambda row: row.jurisdiction_path):
+    """The row if it lies in the user's jurisdiction (``path`` gives its place); 404 if missing, 403 if outside."""
     row = db.session.get(model, key)
     if row is None:
         abort(404)
-    if not within(row.jurisdiction_path):
+    if not within(path(row)):
         abort(403)
     return row
 

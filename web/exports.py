@@ -5,17 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, g, render_template, request
+from flask import Blueprint, Flask, Response, g, render_template, request
 
 from engine.app import get_clock
 from engine.case_functions import local_date
-from engine.db import db
 from engine.household_sheet import information_form
 from engine.ledger import HEADERS, ledger_csv, ledger_rows, ledger_table, ledger_title, ledger_xlsx
 from engine.models import Household
 from engine.overdue_overview import children_of
 
-from .auth import roles_required, visible_jurisdiction, within
+from .auth import roles_required, visible, visible_jurisdiction
 
 log = logging.getLogger(__name__)
 bp = Blueprint("exports", __name__)
@@ -64,11 +63,7 @@ def ledger_csv_file() -> Response:
 @bp.get("/households/<int:household_id>/form")
 @roles_required(*EXPORT_ROLES)
 def household_form(household_id: int) -> Any:
-    household = db.session.get(Household, household_id)
-    if household is None:
-        abort(404)
-    if not within(household.village.path):
-        abort(403)
+    household = visible(Household, household_id, lambda h: h.village.path)
     log.info("information form of household %s viewed by %s", household.number, g.user.username)
     return render_template("exports/household_form.html", household=household,
                            sections=information_form(household), today=local_date(get_clock().now()))

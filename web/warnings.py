@@ -201,11 +201,7 @@ def deadlines() -> str:
 @roles_required(DEPARTMENT, CITY, COUNTY, "supervisor")
 def batch_page(batch_id: int) -> str:
     """One imported batch with its warnings and where each stands."""
-    batch = db.session.get(WarningBatch, batch_id)
-    if batch is None:
-        abort(404)
-    if not within(batch.jurisdiction.path):
-        abort(403)
+    batch = visible(WarningBatch, batch_id, lambda b: b.jurisdiction.path)
     now = _now()
     rows = [ledger_row(w, now) for w in batch_warnings(batch)]
     return render_template("warnings/batch.html", batch=batch, rows=rows, deadline=batch_deadline(batch),
@@ -225,11 +221,7 @@ def city() -> str:
 @bp.post("/batches/<int:batch_id>/push")
 @roles_required(CITY)
 def push(batch_id: int) -> Any:
-    batch = db.session.get(WarningBatch, batch_id)
-    if batch is None:
-        abort(404)
-    if not within(batch.jurisdiction.path):
-        abort(403)
+    batch = visible(WarningBatch, batch_id, lambda b: b.jurisdiction.path)
     try:
         counts = push_to_counties(batch.id, g.user.username, get_clock())
     except FangpinError as exc:
