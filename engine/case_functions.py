@@ -19,7 +19,7 @@ from timers.calendar import Deadline
 from timers.functions import recording_functions
 
 from . import audit
-from .classification import CATEGORY_NAMES, classify
+from .classification import CATEGORY_NAMES, conclude_assessment, household_facts
 from .clock import Clock
 from .db import db
 from .exclusions import exclusion_labels
@@ -83,6 +83,7 @@ class CaseContext:
             "mark_eliminated": self.mark_eliminated,
             "next_month": next_month,
             "category_name": lambda code: CATEGORY_NAMES.get(code, code),
+            "conclude_assessment": conclude_assessment,
         }
 
     def today(self) -> str:
@@ -108,7 +109,9 @@ class CaseContext:
 
     def assess_household(self, income: dict, risk_types: list, exclusions: list | None = None,
                          guarantees: dict | None = None) -> dict:
-        """Record the verified income and classify the household (A28–A38 against the monitoring line)."""
+        """测算收入: record the verified income (A28–A38, over the income window) and return the facts the
+        decision table ``household_category`` classifies by (income against the monitoring line, exclusions,
+        三保障/water problems, risk)."""
         household = self.case.household
         size = int(income.get("household_size") or household.size)
         figures = IncomeFigures.from_mapping(income, size)
@@ -117,16 +120,12 @@ class CaseContext:
         line = monitoring_line(household.village, on.year)
         self._record_income(figures, start, end)
         problems = [label for key, label in GUARANTEE_PROBLEMS.items() if (guarantees or {}).get(key)]
-        assessment = classify(
+        facts = household_facts(
             figures, line, formerly_poor=household.is_formerly_poor, risk_types=list(risk_types),
             guarantee_problems=problems, exclusions=exclusion_labels(exclusions or []),
         )
         household.risk_types = list(risk_types)
-        return {
-            **figures.to_dict(), "monitoring_line": float(line), "income_window": [start.isoformat(), end.isoformat()],
-            "include": assessment.include, "category": assessment.category,
-            "category_name": assessment.category_name, "explanation": assessment.explanation,
-        }
+        return {**figures.to_dict(), **facts, "income_window": [start.isoformat(), end.isoformat()]}
 
     def _record_income(self, figures: IncomeFigures, start: date, end: date) -> None:
         fields = {k: v for k, v in figures.__dict__.items()}

@@ -1,15 +1,29 @@
 """Classification (监测对象类别认定) into the three categories, with the reason explained.
 
 unstable 脱贫不稳定户 · marginal 边缘易致贫户 · sudden 突发严重困难户 (DOMAIN.md §1).
+
+The rule itself is the decision table ``household_category`` (``processes/household_category.dmn``),
+edited and deployed by policy staff like a diagram. This module computes the facts the table reads
+(income against the monitoring line, exclusions, 三保障/water problems, risk) and turns the table's
+answer into the assessment shown to officials.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
+from .decision_tables import decide
+from .errors import DecisionInvalid
 from .income import IncomeFigures
 
+if TYPE_CHECKING:
+    from .deployment import DiagramSource
+
 CATEGORY_NAMES = {"unstable": "脱贫不稳定户", "marginal": "边缘易致贫户", "sudden": "突发严重困难户"}
+DECISION_ID = "household_category"
+OUTPUTS = ("include", "category", "category_reason")
 
 
 @dataclass(frozen=True)
@@ -29,37 +43,57 @@ class Assessment:
         return "；".join(self.reasons)
 
 
-def classify(
+def household_facts(
     figures: IncomeFigures,
     line: Decimal,
     *,
     formerly_poor: bool,
-    risk_types: list[str],
-    guarantee_problems: list[str],
-    exclusions: list[str],
-) -> Assessment:
-    """Apply the inclusion rules: exclusions first, then 三保障/water, then income against the line."""
+    risk_types: Sequence[str],
+    guarantee_problems: Sequence[str],
+    exclusions: Sequence[str],
+) -> dict[str, Any]:
+    """What the decision table reads (``facts[...]``): plain JSON values, kept in the case's data."""
     a34, a38 = figures.net_income_per_capita, figures.income_reference_per_capita
-    income = f"人均纯收入（A34）{a34} 元，人均收入参考范围（A38）{a38} 元，监测范围 {line} 元"
-    if exclusions:
-        return Assessment(False, None, ["属于原则上不纳入情形：" + "、".join(exclusions)])
-    within = a34 <= line
-    ordinary_category = "unstable" if formerly_poor else "marginal"
-    if guarantee_problems:
-        category = ordinary_category if within else "sudden"
-        reason = f"存在{'、'.join(guarantee_problems)}问题，自身无法解决"
-        return Assessment(True, category, [income, reason, f"认定为{CATEGORY_NAMES[category]}"])
-    if not risk_types:
-        return Assessment(False, None, [income, "收入稳定、无返贫致贫风险，不纳入，持续跟踪关注"])
-    if within:
-        kind = "脱贫户" if formerly_poor else "一般农户"
-        return Assessment(
-            True, ordinary_category, [income, f"{kind}人均纯收入不高于监测范围且存在风险",
-                                      f"认定为{CATEGORY_NAMES[ordinary_category]}"]
-        )
-    if a38 <= line:
-        return Assessment(
-            True, "sudden", [income, "收入高于监测范围，但刚性支出较大或收入大幅缩减，基本生活出现严重困难",
-                             "认定为突发严重困难户"]
-        )
-    return Assessment(False, None, [income, "人均纯收入和收入参考范围均高于监测范围，不纳入"])
+    return {
+        "net_income_per_capita": float(a34),
+        "income_reference_per_capita": float(a38),
+        "monitoring_line": float(line),
+        "income_text": f"人均纯收入（A34）{a34} 元，人均收入参考范围（A38）{a38} 元，监测范围 {line} 元",
+        "excluded": bool(exclusions),
+        "exclusions_text": "、".join(exclusions),
+        "guarantee_problem": bool(guarantee_problems),
+        "guarantee_text": "、".join(guarantee_problems),
+        "has_risk": bool(risk_types),
+        "formerly_poor": bool(formerly_poor),
+        "income_within_line": a34 <= line,
+        "reference_within_line": a38 <= line,
+    }
+
+
+def assessment_from(include: Any, category: Any, category_reason: Any, facts: dict[str, Any]) -> Assessment:
+    """The table's answer as an Assessment; DecisionInvalid (naming the table) if the answer is not usable."""
+    if not isinstance(include, bool):
+        raise DecisionInvalid(f"决策表 {DECISION_ID} 的输出 include 应为 True 或 False，实际为 {include!r}")
+    if include and category not in CATEGORY_NAMES:
+        raise DecisionInvalid(f"决策表 {DECISION_ID} 认定的类别 {category!r} 不是已知类别（{'、'.join(CATEGORY_NAMES)}）")
+    reasons = [facts.get("income_text", ""), str(category_reason or "")]
+    if include:
+        reasons.append(f"认定为{CATEGORY_NAMES[category]}")
+    return Assessment(include, category if include else None, [r for r in reasons if r])
+
+
+def conclude_assessment(facts: dict[str, Any], include: Any, category: Any, category_reason: Any) -> dict[str, Any]:
+    """形成认定意见: the facts plus the table's answer, as the ``assessment`` a diagram keeps."""
+    assessment = assessment_from(include, category, category_reason, facts)
+    return {**facts, "include": assessment.include, "category": assessment.category,
+            "category_name": assessment.category_name, "explanation": assessment.explanation}
+
+
+def classify(facts: dict[str, Any], tables: list[DiagramSource]) -> Assessment:
+    """Apply the decision table ``household_category`` found among ``tables`` to ``facts`` (outside a case,
+    e.g. for a publicity list drawn up before the county's decision)."""
+    result = decide(DECISION_ID, {"facts": facts}, tables)
+    missing = [name for name in OUTPUTS if name not in result]
+    if missing:
+        raise DecisionInvalid(f"决策表 {DECISION_ID} 没有符合的规则（缺少输出 {'、'.join(missing)}）")
+    return assessment_from(result["include"], result["category"], result["category_reason"], facts)

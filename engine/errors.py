@@ -47,3 +47,7 @@ class PolicyMissing(FangpinError):
 
 class CalendarRefused(FangpinError):
     """A deadline needs holiday data for a year that is not loaded; nothing was done (never guessed)."""
+
+
+class DecisionInvalid(FangpinError):
+    """A decision table (决策表) gave an answer the procedure cannot use (no matching rule, unknown value)."""

@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .case_functions import local_date
-from .classification import classify
+from .case_functions import GUARANTEE_PROBLEMS, local_date
+from .classification import classify, household_facts
 from .config import project_dir
 from .db import db
+from .decision_tables import tables_of
 from .errors import FangpinError, NotFound
 from .exclusions import exclusion_labels
 from .household_records import (
@@ -52,7 +53,6 @@ FREE_TEXT_NOTE = "说明类栏目为自由文本，系统不自动填写，以�
 SENSITIVE_HEADER_WORDS = ("身份证", "证件号", "电话", "手机", "银行", "账号", "健康状况")
 INCOME_KEYS = ("net_income", "net_income_per_capita", "insurance_payouts", "compliant_out_of_pocket",
                "income_reference", "income_reference_per_capita")
-GUARANTEE_KEYS = ("housing_unsafe", "compulsory_education_dropout", "drinking_water_unsafe", "no_basic_medical_insurance")
 
 
 # ---------------------------------------------------------------- templates and the privacy filter
@@ -366,7 +366,8 @@ def household_rows(columns: tuple[Column, ...], ctx: RowContext, number: int) ->
 
 def proposed_category(household: Household, case_id: int | None, income: IncomeFigures | None) -> str | None:
     """The category: the household's, once identified; before that, the one the verification assessed
-    (the same rule the diagram applied, engine.classification), or None if it cannot be told."""
+    (the decision table the case was deployed with, applied to the verified facts), or None if it cannot
+    be told."""
     if household.category or case_id is None or income is None:
         return household.category
     task = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, form="household_verification.json",
@@ -376,10 +377,11 @@ def proposed_category(household: Household, case_id: int | None, income: IncomeF
     data = task.form_data or {}
     try:
         line = monitoring_line(household.village, local_date(task.completed_at).year)
-        problems = [k for k in GUARANTEE_KEYS if (data.get("guarantees") or {}).get(k)]
-        return classify(income, line, formerly_poor=household.is_formerly_poor,
-                        risk_types=list(data.get("risk_types") or household.risk_types or []),
-                        guarantee_problems=problems, exclusions=exclusion_labels(data.get("exclusions") or [])).category
+        problems = [label for key, label in GUARANTEE_PROBLEMS.items() if (data.get("guarantees") or {}).get(key)]
+        facts = household_facts(income, line, formerly_poor=household.is_formerly_poor,
+                                risk_types=list(data.get("risk_types") or household.risk_types or []),
+                                guarantee_problems=problems, exclusions=exclusion_labels(data.get("exclusions") or []))
+        return classify(facts, tables_of(db.session.get(Case, case_id).process_version)).category
     except (FangpinError, ValueError):
         return None
 

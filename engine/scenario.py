@@ -1,19 +1,27 @@
 """Trying a diagram before deploying it (流程试运行): run a draft in memory against a scenario — form inputs
 for its steps and moves of the clock — and report the path taken and the dates computed. Nothing is stored;
-the domain functions (assessment, notices, marking a household) are stand-ins that only record their call."""
+the income is measured against the scenario's monitoring line and classified by the decision table, while the
+domain functions that would change records (notices, marking a household) are stand-ins that only record their call."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from .case_functions import CST, CaseContext
+from .case_functions import CST, GUARANTEE_PROBLEMS, CaseContext
+from .classification import household_facts
 from .clock import FixedClock
 from .deployment import DiagramSource, bundle_for, parse_bundle
 from .errors import FangpinError
+from .exclusions import exclusion_labels
 from .forms import validate_form
+from .income import IncomeFigures
 from .runtime import advance, ready_human_tasks, timer_label, waiting_timers
 from .scripting import DiagramScriptEngine
 from .validation import DUE_PROPERTY, FORM_PROPERTY
@@ -33,17 +41,18 @@ class Trace:
         self.events.append({"kind": kind, "name": name, "at": at.astimezone(CST).isoformat(), **detail})
 
 
-def _stand_ins(trace: Trace, clock: FixedClock, assessment: dict[str, Any]) -> dict[str, Any]:
-    """The diagram functions: deadlines are real, the domain ones record their call and return plain data."""
+def _stand_ins(trace: Trace, clock: FixedClock, scenario: dict[str, Any]) -> dict[str, Any]:
+    """The diagram functions: deadlines and the income facts are real, the domain ones record their call and
+    return plain data."""
     real = CaseContext(None, "scenario", clock).functions()  # type: ignore[arg-type]
     keep = {"working_days_from", "days_from", "months_from", "monthly_deadline", "today", "next_month",
-            "category_name"}
+            "category_name", "conclude_assessment"}
 
     def stand_in(name: str):
         def call(*args: Any, **kwargs: Any) -> Any:
             trace.add("call", name, clock.now(), args=[str(a) for a in args])
             if name == "assess_household":
-                return dict(assessment)
+                return scenario_facts(scenario, *args, **kwargs)
             if name == "check_elimination":
                 return {"eligible": True, "explanation": "试运行：假定符合"}
             return True
@@ -52,9 +61,25 @@ def _stand_ins(trace: Trace, clock: FixedClock, assessment: dict[str, Any]) -> d
     return {name: (fn if name in keep else stand_in(name)) for name, fn in real.items()}
 
 
+def scenario_facts(scenario: dict[str, Any], income: dict, risk_types: list, exclusions: list | None = None,
+                   guarantees: dict | None = None) -> dict[str, Any]:
+    """测算收入 in a trial run: the household's facts from the form inputs against the scenario's
+    ``monitoring_line`` (and ``household.formerly_poor``), as the decision table will read them."""
+    if "monitoring_line" not in scenario:
+        raise ScenarioError("场景没有 monitoring_line（监测范围，元/人·年），无法测算收入、认定类别")
+    figures = IncomeFigures.from_mapping(income, int(income.get("household_size") or 1))
+    problems = [label for key, label in GUARANTEE_PROBLEMS.items() if (guarantees or {}).get(key)]
+    facts = household_facts(
+        figures, Decimal(str(scenario["monitoring_line"])),
+        formerly_poor=bool(scenario.get("data", {}).get("household", {}).get("formerly_poor")),
+        risk_types=list(risk_types), guarantee_problems=problems, exclusions=exclusion_labels(exclusions or []),
+    )
+    return {**figures.to_dict(), **facts}
+
+
 def run_scenario(sources: list[DiagramSource], main_file: str, process_id: str, scenario: dict[str, Any]) -> Trace:
     """Run ``process_id`` of ``main_file`` (with the other ``sources`` for called processes) through ``scenario``:
-    ``{"start": ISO time, "data": {...start data...}, "assessment": {...}, "steps": [{"complete": step name,
+    ``{"start": ISO time, "data": {...start data...}, "monitoring_line": yuan, "steps": [{"complete": step name,
     "data": {...}} | {"advance_to": ISO time} | {"message": name, "payload": {...}}]}``."""
     main = next((s for s in sources if s.file_name == main_file), None)
     if main is None:
@@ -62,25 +87,40 @@ def run_scenario(sources: list[DiagramSource], main_file: str, process_id: str, 
     spec, subprocess_specs = parse_bundle(bundle_for(main, sources), process_id)
     clock = FixedClock(datetime.fromisoformat(scenario["start"]))
     trace = Trace()
-    assessment = {"include": True, "category": "marginal", "category_name": "边缘易致贫户", "explanation": "试运行",
-                  **scenario.get("assessment", {})}
-    engine = DiagramScriptEngine(_stand_ins(trace, clock, assessment))
+    engine = DiagramScriptEngine(_stand_ins(trace, clock, scenario))
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
     workflow.task_tree.data.update(scenario.get("data", {}))
     seen: set[str] = set()
-    _step(workflow, engine, clock, trace, seen)
+    _run_step(0, lambda: None, workflow, engine, clock, trace, seen)
     for number, step in enumerate(scenario.get("steps", []), start=1):
         if "complete" in step:
-            _complete(workflow, step, number, clock, trace)
+            action = functools.partial(_complete, workflow, step, number, clock, trace)
         elif "advance_to" in step:
-            clock.set(datetime.fromisoformat(step["advance_to"]))
-            trace.add("clock", "时间来到", clock.now())
+            action = functools.partial(_move_clock, clock, trace, step["advance_to"])
         else:
             raise ScenarioError(f"第 {number} 步：应为 complete 或 advance_to")
-        _step(workflow, engine, clock, trace, seen)
+        _run_step(number, action, workflow, engine, clock, trace, seen)
     trace.add("end" if workflow.is_completed() else "waiting", "办结" if workflow.is_completed() else "未办结",
               clock.now())
     return trace
+
+
+def _run_step(number: int, action: Callable[[], None], workflow: BpmnWorkflow, engine: DiagramScriptEngine,
+              clock: FixedClock, trace: Trace, seen: set) -> None:
+    """One step and what the engine does after it; an error in a script, an expression or a decision table
+    of the diagram is reported as the step's, naming the element."""
+    try:
+        action()
+        _step(workflow, engine, clock, trace, seen)
+    except SpiffWorkflowException as exc:
+        cause = exc.__cause__ if isinstance(exc.__cause__, ScenarioError) else None
+        where = f"第 {number} 步之后" if number else "开始时"
+        raise ScenarioError(f"{where}：{cause or exc}") from exc
+
+
+def _move_clock(clock: FixedClock, trace: Trace, moment: str) -> None:
+    clock.set(datetime.fromisoformat(moment))
+    trace.add("clock", "时间来到", clock.now())
 
 
 def _complete(workflow: BpmnWorkflow, step: dict[str, Any], number: int, clock: FixedClock, trace: Trace) -> None:

@@ -129,7 +129,9 @@ class RestrictedEnvironment(TaskDataEnvironment):
         env = copy.copy(self.globals)
         env.update(external_context or {})
         env.update(context)
-        return eval(compile_diagram_code(expression, "eval"), env)
+        code = compile_diagram_code(expression, "eval")
+        with time_limit():
+            return eval(code, env)
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
         self.check_for_overwrite(context, external_context or {})

@@ -1,4 +1,5 @@
-"""Income formulas A33, A34, A37, A38, the income window and the classification rules."""
+"""Income formulas A33, A34, A37, A38, the income window and the classification rules (the decision table
+processes/household_category.dmn as shipped)."""
 from __future__ import annotations
 
 from datetime import date
@@ -6,7 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from engine.classification import classify
+from engine.classification import classify, household_facts
+from engine.config import project_dir
+from engine.deployment import read_directory
+from engine.errors import DecisionInvalid
 from engine.income import IncomeFigures, income_window
 
 
@@ -34,12 +38,13 @@ def test_income_window_is_the_twelve_months_before_the_identification_month(iden
     assert income_window(identified) == window
 
 
-def _classify(per_capita: int, reference: int | None = None, **kw):
+def _classify(per_capita: int, reference: int | None = None, tables=None, **kw):
     size = 1
     oop = per_capita - (reference if reference is not None else per_capita)
     f = IncomeFigures.from_mapping({"wages": per_capita, "compliant_out_of_pocket": oop}, size)
     args = {"formerly_poor": False, "risk_types": ["illness"], "guarantee_problems": [], "exclusions": []}
-    return classify(f, Decimal(7800), **{**args, **kw})
+    facts = household_facts(f, Decimal(7800), **{**args, **kw})
+    return classify(facts, tables or read_directory(project_dir("processes")))
 
 
 def test_the_line_itself_is_within_the_monitoring_range():
@@ -65,3 +70,31 @@ def test_a_guarantee_problem_includes_even_without_income_risk():
 def test_exclusions_come_first_with_their_reason():
     result = _classify(3000, exclusions=["有登记企业"])
     assert not result.include and "有登记企业" in result.explanation
+
+
+def test_a_guarantee_problem_above_the_line_is_sudden_hardship():
+    result = _classify(12000, guarantee_problems=["饮水安全"], formerly_poor=True)
+    assert result.category == "sudden" and "存在饮水安全问题" in result.explanation
+
+
+def test_income_and_reference_above_the_line_is_not_included():
+    result = _classify(12000)
+    assert not result.include and result.category is None and "均高于监测范围" in result.explanation
+
+
+def test_an_edited_table_decides_and_a_table_without_a_matching_rule_is_refused():
+    from engine.deployment import DiagramSource
+
+    shipped = (project_dir("processes") / "household_category.dmn").read_bytes()
+    # a policy editor turns rule 7 (ordinary household within the line, with risk) into sudden hardship
+    start = shipped.index(b'<rule id="rule_7">')
+    edited = shipped[:start] + shipped[start:].replace(b"&quot;marginal&quot;", b"&quot;sudden&quot;", 1)
+    if edited == shipped:
+        edited = shipped[:start] + shipped[start:].replace(b'"marginal"', b'"sudden"', 1)
+    assert edited != shipped
+    assert _classify(7800, tables=[DiagramSource("household_category.dmn", edited)]).category == "sudden"
+    # without the catch-all last rule nothing matches an income above the line
+    last = shipped.index(b'<rule id="rule_9">')
+    cut = shipped[:last] + shipped[shipped.index(b"</rule>", last) + len(b"</rule>"):]
+    with pytest.raises(DecisionInvalid, match="没有符合的规则"):
+        _classify(12000, tables=[DiagramSource("household_category.dmn", cut)])

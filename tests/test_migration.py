@@ -152,7 +152,10 @@ def test_a_done_call_activity_that_calls_another_process_in_the_target_is_not_mo
         (target,) = [v for v in deploy([DiagramSource(ZHANGGONG_2021, caller),
                                         DiagramSource("publicity.bpmn", (project_dir("processes") / "publicity.bpmn")
                                                       .read_bytes()),
-                                        DiagramSource("publicity_b.bpmn", publicity_b)], "t", clock.now())
+                                        DiagramSource("publicity_b.bpmn", publicity_b),
+                                        DiagramSource("household_category.dmn", (project_dir("processes")
+                                                                                  / "household_category.dmn")
+                                                      .read_bytes())], "t", clock.now())
                      if v.process_key == "identification_zhanggong_2021"]
     problems = check_migration(case.id, target.id, clock).problems
     assert problems == ["调用活动 'village_publicity'（村级公示） 在目标版本中不再调用流程 publicity_period"]

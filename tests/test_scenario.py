@@ -15,7 +15,7 @@ INCOME = {"household_size": 2, "wages": 9000, "business_income": 0, "property_in
 
 
 def _scenario(*steps: dict) -> dict:
-    return {"start": f"{D}T09:00:00+08:00", "data": START, "steps": list(steps)}
+    return {"start": f"{D}T09:00:00+08:00", "monitoring_line": 7800, "data": START, "steps": list(steps)}
 
 
 def _run(*steps: dict):
@@ -71,3 +71,29 @@ def test_the_example_scenario_runs_from_the_command_line(tmp_path, monkeypatch):
     lines = result.output.splitlines()
     assert any("定时  公示期满  due=2026-10-04T00:00:00+08:00" in line for line in lines)
     assert lines[-1].endswith("停在  未办结") and any("待办  信息比对" in line for line in lines)
+
+
+def test_the_decision_table_decides_the_path_in_a_trial_run(app):
+    rich = {**INCOME, "wages": 40000}  # 20 000 yuan per person, above the 7 800 line, no hardship
+    trace = _run(
+        {"complete": "受理申请并签署承诺授权书", "data": {"applied_on": D, "all_members_signed": True,
+                                                      "risk_description": "因病"}},
+        {"complete": "入户核实", "data": {"verified_on": D, "income": rich, "risk_types": ["illness"],
+                                         "exclusions": [], "guarantees": {}}},
+    )
+    events = [(e["kind"], e["name"]) for e in trace.events]
+    rejected = next(e for e in trace.events if e["kind"] == "call" and e["name"] == "record_outcome")
+    assert rejected["args"][0] == "rejected" and "均高于监测范围" in rejected["args"][1]
+    assert events[-1] == ("end", "办结")
+
+
+def test_a_trial_run_without_a_monitoring_line_says_so(app):
+    scenario = _scenario(
+        {"complete": "受理申请并签署承诺授权书", "data": {"applied_on": D, "all_members_signed": True,
+                                                      "risk_description": "因病"}},
+        {"complete": "入户核实", "data": {"verified_on": D, "income": INCOME, "risk_types": ["illness"],
+                                         "exclusions": [], "guarantees": {}}},
+    )
+    del scenario["monitoring_line"]
+    with pytest.raises(ScenarioError, match="第 2 步之后：.*monitoring_line"):
+        run_scenario(read_directory(project_dir("processes")), "identification.bpmn", "identification", scenario)

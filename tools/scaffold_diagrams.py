@@ -110,7 +110,7 @@ class Process:
         tag = {"start": "startEvent", "end": "endEvent", "user": "userTask", "script": "scriptTask",
                "xor": "exclusiveGateway", "and": "parallelGateway", "evgw": "eventBasedGateway",
                "timer": "intermediateCatchEvent", "message": "intermediateCatchEvent", "call": "callActivity",
-               "boundary": "boundaryEvent"}[n.kind]
+               "boundary": "boundaryEvent", "rule": "businessRuleTask"}[n.kind]
         attrs = f' id="{n.id}" name={quoteattr(n.name)}'
         default = next((f.id for f in self.flows if f.source == n.id and f.default), None)
         if default:
@@ -130,6 +130,10 @@ class Process:
             if n.attrs.get("instructions"):
                 body.append(f'    <spiffworkflow:instructionsForEndUser>{escape(n.attrs["instructions"])}</spiffworkflow:instructionsForEndUser>')
             body.append("  </bpmn:extensionElements>")
+        if n.kind == "rule":
+            body += ["  <bpmn:extensionElements>",
+                     f'    <spiffworkflow:calledDecisionId>{n.attrs["decision"]}</spiffworkflow:calledDecisionId>',
+                     "  </bpmn:extensionElements>"]
         if n.attrs.get("doc"):
             body.insert(0, f"  <bpmn:documentation>{escape(n.attrs['doc'])}</bpmn:documentation>")
         body += self._io(n)
@@ -282,20 +286,25 @@ def _tail(p: Process, gw_ok: str, lanes: dict[str, str], col: int, approve_lane:
 
 
 def _front(p: Process, lanes: dict[str, str], verify_lane: str, verify_due: str, verify_name: str) -> int:
-    """start → apply → verify → assess → eligible? Returns the next free column."""
+    """start → apply → verify → assess → classify (decision table) → conclude → eligible? Returns the next
+    free column."""
     p.add("start", "start", "发现风险线索", lanes["village"], 0)
     p.add("script", "case_limit", "识别时限（自发现之日起）", lanes["village"], 1, script=CASE_LIMIT_SCRIPT)
     p.add("user", "apply", "受理申请并签署承诺授权书", lanes["village"], 2, form="identification_apply.json", due=LIMIT,
           instructions="农户提出申请，全体家庭成员签署承诺授权书。")
     p.add("user", "verify", verify_name, verify_lane, 3, form="household_verification.json", due=verify_due,
           instructions="入户核实家庭成员、收入（近12个月）、三保障和饮水安全情况，勾选原则上不纳入情形。")
-    p.add("script", "assess", "测算收入并认定类别", verify_lane, 4,
-          script=('assessment = assess_household(income, risk_types, exclusions, guarantees)\n'
+    p.add("script", "assess", "测算收入并比对监测范围", verify_lane, 4,
+          script="facts = assess_household(income, risk_types, exclusions, guarantees)")
+    p.add("rule", "classify", "认定监测对象类别（决策表）", verify_lane, 5, decision="household_category",
+          doc="决策表 household_category：按原则上不纳入情形、三保障和饮水、风险、收入与监测范围认定类别")
+    p.add("script", "conclude", "形成认定意见", verify_lane, 6,
+          script=('assessment = conclude_assessment(facts, include, category, category_reason)\n'
                   'decision = "approve" if assessment["include"] else "reject"\n'
                   'reason = assessment["explanation"]\ncounty_category = None'))
-    p.add("xor", "eligible", "符合纳入条件？", verify_lane, 5)
-    p.chain("start", "case_limit", "apply", "verify", "assess", "eligible")
-    return 6
+    p.add("xor", "eligible", "符合纳入条件？", verify_lane, 7)
+    p.chain("start", "case_limit", "apply", "verify", "assess", "classify", "conclude", "eligible")
+    return 8
 
 
 def _reject_end(p: Process, lane: str, col: int) -> str:
@@ -309,7 +318,7 @@ def identification_default() -> Process:
     lanes = {"village": "村级", "township": "乡镇", "county": "县级"}
     p = Process("identification", "识别纳入（江西省2023年指南、鞍山市方案）", list(lanes.values()))
     col = _front(p, lanes, lanes["township"], LIMIT, "入户核实")
-    rej = _reject_end(p, lanes["county"], 14)
+    rej = _reject_end(p, lanes["county"], col + 8)
     p.flow("eligible", rej, "不符合", 'decision == "reject"')
     appraisal, gw1 = _decision(p, "appraisal", "民主评议", lanes["village"], col, "democratic_appraisal.json", LIMIT,
                                "召开村民代表会议或村两委扩大会议进行民主评议。")
@@ -345,7 +354,7 @@ def identification_zhanggong_2021() -> Process:
     p = Process("identification_zhanggong_2021", "识别纳入（章贡区2021年七步工作法）", list(lanes.values()))
     verify_due = OPTIONAL_DUE.format(start="lead_date", key="verification_days")
     col = _front(p, lanes, lanes["village"], verify_due, "初步核实（入户核实）")
-    rej = _reject_end(p, lanes["county"], 20)
+    rej = _reject_end(p, lanes["county"], col + 14)
     p.flow("eligible", rej, "不符合", 'decision == "reject"')
     appraisal, gw1 = _decision(p, "appraisal", "村民代表大会民主评议", lanes["village"], col, "democratic_appraisal.json",
                                None, "召开村民代表大会进行民主评议。")
@@ -391,7 +400,7 @@ def identification_longkou() -> Process:
     verify_due = ('working_days_from(lead_date, policy["verification_working_days"]) '
                   'if "verification_working_days" in policy else None')
     col = _front(p, lanes, lanes["township"], verify_due, "入户调查核实（5个工作日内）")
-    rej = _reject_end(p, lanes["township"], 14)
+    rej = _reject_end(p, lanes["township"], col + 8)
     p.flow("eligible", rej, "不符合", 'decision == "reject"')
     appraisal, gw1 = _decision(p, "appraisal", "民主评议并签订授权承诺书", lanes["village"], col,
                                "democratic_appraisal.json", None, "召开村民代表会议评议，指导农户签订授权核查家庭资产信息承诺书。")

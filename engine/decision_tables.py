@@ -1,0 +1,73 @@
+"""Decision tables (决策表, DMN) evaluated outside a running case — for example the category a publicity
+list shows before the county has decided. Inside a case the diagram's business rule task evaluates the
+same table with SpiffWorkflow; here SpiffWorkflow's DMN engine is driven directly, with the same
+restricted expression environment and the same table version the case was deployed with."""
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from .errors import DiagramInvalid, NotFound
+from .scripting import RestrictedEnvironment
+
+if TYPE_CHECKING:
+    from .deployment import DiagramSource
+    from .models import ProcessVersion
+
+_ENGINES: dict[tuple[str, str], DMNEngine] = {}  # (decision id, file sha256) → parsed table
+
+
+class _TableScripts:
+    """What SpiffWorkflow's DMN engine needs of a script engine: restricted evaluation against plain data."""
+
+    def __init__(self) -> None:
+        self.environment = RestrictedEnvironment({})
+
+    def validate(self, expression: str) -> None:
+        ast.parse(expression)
+
+    def evaluate(self, task: Any, expression: str, external_context: dict | None = None) -> Any:
+        return self.environment.evaluate(expression, dict(task.data), external_context)
+
+
+def table_engine(decision_id: str, tables: Sequence[DiagramSource]) -> DMNEngine:
+    """The parsed decision ``decision_id`` from the first DMN file of ``tables`` that defines it."""
+    source = next((t for t in tables if t.is_dmn and decision_id in t.decision_ids()), None)
+    if source is None:
+        raise NotFound(f"决策表 {decision_id} 不存在")
+    key = (decision_id, source.sha256)
+    if key not in _ENGINES:
+        tree = source.parse_xml()
+        parser = SpiffBpmnParser(validator=VALIDATOR)
+        try:
+            parser.add_dmn_xml(tree.getroot(), filename=source.file_name)
+            _ENGINES[key] = parser.get_engine(decision_id, None)
+        except ValidationException as exc:
+            from .deployment import describe_validation
+
+            raise DiagramInvalid(source.file_name, [describe_validation(exc, tree)]) from exc
+    return _ENGINES[key]
+
+
+def decide(decision_id: str, data: Mapping[str, Any], tables: Sequence[DiagramSource]) -> dict[str, Any]:
+    """The outputs of the table for ``data`` (``{}`` when no rule matches), like a business rule task."""
+    engine = table_engine(decision_id, tables)
+    task = SimpleNamespace(data=dict(data), task_spec=None, workflow=SimpleNamespace(script_engine=_TableScripts()))
+    return dict(engine.result(task))
+
+
+
+def tables_of(version: ProcessVersion) -> list[DiagramSource]:
+    """The decision tables deployed with a process version (the ones its cases run with)."""
+    from .db import db
+    from .deployment import DiagramSource
+    from .models import DiagramFile
+
+    files = [db.session.get(DiagramFile, f["sha256"]) for f in version.files if f["file_name"].lower().endswith(".dmn")]
+    return [DiagramSource(f.file_name, f.content) for f in files if f is not None]
