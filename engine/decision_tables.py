@@ -71,3 +71,53 @@ def tables_of(version: ProcessVersion) -> list[DiagramSource]:
 
     files = [db.session.get(DiagramFile, f["sha256"]) for f in version.files if f["file_name"].lower().endswith(".dmn")]
     return [DiagramSource(f.file_name, f.content) for f in files if f is not None]
+
+
+LITERAL_TYPES = {"boolean": (bool,), "string": (str,), "number": (int, float), "integer": (int,),
+                 "long": (int,), "double": (int, float)}
+
+
+def check_outputs(source: DiagramSource) -> list[str]:
+    """Literal output cells must fit their column: the column's type (typeRef) and, when the column lists
+    its allowed values (outputValues), one of them. ``None`` (no value) always fits; expressions are left
+    to the trial evaluation."""
+    problems = []
+    for table in source.parse_xml().iter("{*}decisionTable"):
+        columns = [_column(output) for output in table.findall("{*}output")]
+        for rule in table.findall("{*}rule"):
+            where = _rule_name(table, rule)
+            for (name, kinds, allowed), entry in zip(columns, rule.findall("{*}outputEntry"), strict=False):
+                value = _literal(entry.findtext("{*}text") or "")
+                if value is _NOT_LITERAL or value is None:
+                    continue
+                if kinds and (not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool))):
+                    problems.append(f"{where}：输出 {name} 的值 {value!r} 类型不符（应为 {kinds[0].__name__}）")
+                elif allowed is not None and value not in allowed:
+                    problems.append(f"{where}：输出 {name} 的值 {value!r} 不在允许的取值中（{'、'.join(map(repr, allowed))}）")
+    return problems
+
+
+def _rule_name(table: Any, rule: Any) -> str:
+    decision = table.getparent()
+    name = f"（{decision.get('name')}）" if decision.get("name") else ""
+    note = (rule.findtext("{*}description") or "").strip()
+    return f"决策表 '{decision.get('id')}'{name} 规则 '{rule.get('id')}'" + (f"（{note}）" if note else "")
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(text: str) -> Any:
+    try:
+        return ast.literal_eval(text.strip()) if text.strip() else None
+    except (ValueError, SyntaxError):
+        return _NOT_LITERAL
+
+
+def _column(output: Any) -> tuple[str, tuple[type, ...], tuple | None]:
+    allowed_text = output.findtext("{*}outputValues/{*}text")
+    allowed = _literal(f"({allowed_text},)") if allowed_text and allowed_text.strip() else None
+    if allowed is _NOT_LITERAL:
+        allowed = None
+    name = output.get("name") or output.get("label") or output.get("id")
+    return name, LITERAL_TYPES.get(output.get("typeRef", ""), ()), allowed
