@@ -19,12 +19,12 @@ from .case_functions import CaseContext, local_date, plain_json
 from .clock import Clock
 from .db import db, fetch
 from .deadlines import record_deadline, recorded_timers
-from .deployment import latest_version
 from .errors import ConflictError, NotFound, PermissionDenied, RuleViolation
 from .form_rules import check_form_rules
 from .forms import validate_form
 from .models import AuditEvent, Case, HumanTask, Notice, User
 from .policy import resolve, resolve_group
+from .policy_admin import bound_version
 from .roles import all_roles
 from .runtime import advance, dump_workflow, load_workflow, new_workflow, next_wakeup, timer_label, waiting_timers
 from .tasks import ready_row, sync_tasks
@@ -142,8 +142,9 @@ def start_case(household, procedure: str, channel: str, lead_date: date, actor: 
     (inside the caller's transaction)."""
     today = local_date(clock.now())
     village = household.village
-    process_key = resolve(f"{procedure}.process", village, today)
-    version = latest_version(process_key)
+    binding = resolve(f"{procedure}.process", village, today)
+    version = bound_version(binding)  # the pinned version ("<key>@<n>"), or the newest deployed one
+    process_key = version.process_key
     case = Case(
         procedure=procedure, process_version=version, household=household, jurisdiction=village,
         jurisdiction_path=village.path, channel=channel, lead_date=lead_date, opened_at=clock.now(),
@@ -157,7 +158,7 @@ def start_case(household, procedure: str, channel: str, lead_date: date, actor: 
     workflow = new_workflow(version, engine, _start_data(case, resolve_group(procedure, village, today), application))
     audit.record(clock.now(), actor, "case_opened", case_id=case.id, household_id=household.id, procedure=procedure,
                  channel=channel, lead_date=lead_date, process=process_key, version=version.version,
-                 application=application or {})
+                 binding=binding, application=application or {})
     advance(workflow, clock)
     _save(ctx, workflow, engine)
     return case

@@ -26,13 +26,15 @@ from .deployment import (
     bundle_for,
     deploy,
     describe_validation,
+    latest_version,
     no_executable,
     parse_bundle,
     procedures_in,
     read_directory,
 )
-from .errors import DiagramInvalid, NotFound, PermissionDenied, RuleViolation
+from .errors import DiagramInvalid, NotFound, PermissionDenied, PolicyMissing, RuleViolation
 from .models import LEVELS, Case, DiagramDraft, DiagramFile, Jurisdiction, PolicyParameter, ProcessVersion, User
+from .policy import resolve
 from .transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -79,8 +81,54 @@ def _relevant(place: Jurisdiction, viewer: Jurisdiction) -> bool:
 
 
 @dataclass(frozen=True)
+class ProcessRef:
+    """The value of a ``<procedure>.process`` binding: ``"<process_key>"`` follows the newest deployed version
+    (最新版本), ``"<process_key>@<version>"`` is pinned to one version (固定版本)."""
+
+    key: str
+    version: int | None = None
+
+    @property
+    def pinned(self) -> bool:
+        return self.version is not None
+
+    def __str__(self) -> str:
+        return self.key if self.version is None else f"{self.key}{VERSION_SEPARATOR}{self.version}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} v{self.version}（固定版本）" if self.pinned else f"{self.key}（最新版本）"
+
+
+VERSION_SEPARATOR = "@"
+
+
+def parse_process_ref(value: Any) -> ProcessRef:
+    """The one reading of a binding value: ``"identification"`` or ``"identification@2"``; RuleViolation when
+    it is neither (process ids never contain ``@``)."""
+    text = value.strip() if isinstance(value, str) else ""
+    key, separator, number = text.partition(VERSION_SEPARATOR)
+    if not key or (separator and not (number.isascii() and number.isdigit() and int(number) > 0)):
+        raise RuleViolation(f"流程绑定“{value}”格式不正确，应为“流程标识”或“流程标识@版本号”（如 identification@2）")
+    return ProcessRef(key, int(number) if separator else None)
+
+
+def bound_version(value: Any) -> ProcessVersion:
+    """The version a new case starts on for a binding value: the pinned one, or the newest deployed one.
+    NotFound when the process (or the pinned version) is not deployed."""
+    ref = parse_process_ref(value)
+    if not ref.pinned:
+        return latest_version(ref.key)
+    found = db.session.scalar(select(ProcessVersion).filter_by(process_key=ref.key, version=ref.version))
+    if found is None:
+        raise NotFound(f"流程 {ref.key} 没有第 {ref.version} 版（绑定 {value}）")
+    return found
+
+
+@dataclass(frozen=True)
 class Binding:
-    """A ``<procedure>.process`` row: which jurisdiction runs the process from which date (流程绑定)."""
+    """A ``<procedure>.process`` row: which jurisdiction runs the process (a version, or the newest) from which
+    date (流程绑定)."""
 
     row: PolicyParameter
     procedure: str
@@ -88,6 +136,18 @@ class Binding:
     @property
     def jurisdiction(self) -> Jurisdiction:
         return self.row.jurisdiction
+
+    @property
+    def ref(self) -> ProcessRef:
+        return parse_process_ref(self.row.value)
+
+    def uses(self, version: ProcessVersion, newest: int) -> bool:
+        """New cases under this binding start on ``version`` (``newest``: the newest version of its process)."""
+        ref = self.ref
+        return ref.key == version.process_key and (ref.version or newest) == version.version
+
+    def ends_after(self, day: date) -> bool:
+        return self.row.effective_to is None or self.row.effective_to > day
 
 
 @dataclass
@@ -98,6 +158,7 @@ class VersionSummary:
     cases: int = 0
     running: int = 0
     latest: bool = False
+    bindings: list[Binding] = field(default_factory=list)  # in force now or later, starting new cases on it
 
 
 @dataclass
@@ -110,14 +171,19 @@ class ProcessSummary:
     bindings: list[Binding] = field(default_factory=list)
 
 
-def bindings(viewer: Jurisdiction, process_key: str | None = None) -> list[Binding]:
-    """Every ``*.process`` row that applies in the viewer's area (optionally: naming ``process_key``)."""
+def _binding_rows() -> list[Binding]:
     rows = db.session.scalars(
         select(PolicyParameter).where(PolicyParameter.key.endswith(PROCESS_SUFFIX))
         .order_by(PolicyParameter.key, PolicyParameter.effective_from, PolicyParameter.id)
     )
-    out = [Binding(r, r.key[: -len(PROCESS_SUFFIX)]) for r in rows if _relevant(r.jurisdiction, viewer)]
-    return [b for b in out if process_key is None or b.row.value == process_key]
+    return [Binding(r, r.key[: -len(PROCESS_SUFFIX)]) for r in rows]
+
+
+def bindings(viewer: Jurisdiction, process_key: str | None = None) -> list[Binding]:
+    """Every ``*.process`` row that applies in the viewer's area (optionally: naming ``process_key``, pinned
+    to one of its versions or not)."""
+    out = [b for b in _binding_rows() if _relevant(b.jurisdiction, viewer)]
+    return [b for b in out if process_key is None or b.ref.key == process_key]
 
 
 def _case_counts(viewer: Jurisdiction) -> dict[int, tuple[int, int]]:
@@ -129,8 +195,9 @@ def _case_counts(viewer: Jurisdiction) -> dict[int, tuple[int, int]]:
     return {vid: (total, int(run or 0)) for vid, total, run in rows}
 
 
-def process_library(viewer: Jurisdiction) -> list[ProcessSummary]:
-    """流程图库: every deployed process with its versions and where it is used."""
+def process_library(viewer: Jurisdiction, today: date | None = None) -> list[ProcessSummary]:
+    """流程图库: every deployed process with its versions and where it is used — each binding of the viewer's
+    area, and for each version the bindings (in force on ``today`` or later) that start new cases on it."""
     counts = _case_counts(viewer)
     library: dict[str, ProcessSummary] = {}
     versions = db.session.scalars(
@@ -141,8 +208,15 @@ def process_library(viewer: Jurisdiction) -> list[ProcessSummary]:
         total, running = counts.get(version.id, (0, 0))
         summary.versions.append(VersionSummary(version, total, running, latest=not summary.versions))
     for binding in bindings(viewer):
-        if binding.row.value in library:
-            library[binding.row.value].bindings.append(binding)
+        summary = library.get(binding.ref.key)
+        if summary is None:
+            continue
+        summary.bindings.append(binding)
+        if today is not None and binding.ends_after(today):
+            newest = summary.versions[0].version.version
+            for item in summary.versions:
+                if binding.uses(item.version, newest):
+                    item.bindings.append(binding)
     return list(library.values())
 
 
@@ -153,10 +227,31 @@ def get_version(version_id: int) -> ProcessVersion:
     return version
 
 
-def version_summary(version: ProcessVersion, viewer: Jurisdiction) -> VersionSummary:
+def newest_version_number(process_key: str) -> int:
+    return db.session.scalar(select(func.max(ProcessVersion.version)).filter_by(process_key=process_key)) or 0
+
+
+def version_summary(version: ProcessVersion, viewer: Jurisdiction, today: date | None = None) -> VersionSummary:
+    """Cases on the version in the viewer's area, and the bindings (in force on ``today`` or later) using it."""
     total, running = _case_counts(viewer).get(version.id, (0, 0))
-    newest = db.session.scalar(select(func.max(ProcessVersion.version)).filter_by(process_key=version.process_key))
-    return VersionSummary(version, total, running, latest=version.version == newest)
+    newest = newest_version_number(version.process_key)
+    used = [b for b in bindings(viewer, version.process_key)
+            if today is not None and b.ends_after(today) and b.uses(version, newest)]
+    return VersionSummary(version, total, running, latest=version.version == newest, bindings=used)
+
+
+def newest_versions() -> dict[str, int]:
+    """Each deployed process and the number of its newest version."""
+    rows = db.session.execute(select(ProcessVersion.process_key, func.max(ProcessVersion.version))
+                              .group_by(ProcessVersion.process_key))
+    return {key: number for key, number in rows}
+
+
+def versions_of(process_key: str) -> list[ProcessVersion]:
+    """The deployed versions of a process, newest first."""
+    return list(db.session.scalars(
+        select(ProcessVersion).filter_by(process_key=process_key).order_by(ProcessVersion.version.desc())
+    ))
 
 
 def running_cases(version: ProcessVersion, viewer: Jurisdiction, limit: int = 50) -> list[Case]:
@@ -190,9 +285,34 @@ def diagram_source(file_name: str, content: bytes) -> DiagramSource:
     return DiagramSource(name, content)
 
 
+def deployed_library() -> list[DiagramSource]:
+    """The files as last deployed: for each file name, its bytes in the newest version that contains it (a
+    deployed change of ``publicity.bpmn`` is what later uploads are validated and bundled with); files of
+    ``processes/`` that were never deployed, from disk. Sorted by file name."""
+    newest: dict[str, str] = {}
+    for files in db.session.scalars(select(ProcessVersion.files).order_by(ProcessVersion.deployed_at,
+                                                                          ProcessVersion.id)):
+        newest.update({f["file_name"]: f["sha256"] for f in files})
+    stored = {f.sha256: f for f in db.session.scalars(select(DiagramFile).where(DiagramFile.sha256.in_(newest.values())))}
+    library = {name: DiagramSource(name, stored[sha].content) for name, sha in newest.items() if sha in stored}
+    for source in read_directory(project_dir("processes")):
+        library.setdefault(source.file_name, source)
+    return [library[name] for name in sorted(library)]
+
+
+def _defines(source: DiagramSource) -> set[str]:
+    try:
+        return set(source.decision_ids() if source.is_dmn else source.process_ids())
+    except DiagramInvalid:
+        return set()
+
+
 def with_library(source: DiagramSource) -> list[DiagramSource]:
-    """The file plus the other files of ``processes/`` (for the processes and decisions it calls)."""
-    library = [s for s in read_directory(project_dir("processes")) if s.file_name != source.file_name]
+    """The file plus the other files of the library as last deployed (for the processes and decisions it
+    calls); a library file of the same name, or defining the same process or decision, is replaced."""
+    replaced = _defines(source)
+    library = [s for s in deployed_library()
+               if s.file_name != source.file_name and not (replaced and replaced & _defines(s))]
     return [source, *library]
 
 
@@ -231,6 +351,20 @@ def _check_dmn(source: DiagramSource) -> None:
         raise DiagramInvalid(source.file_name, [describe_validation(exc, tree)]) from exc
 
 
+@dataclass(frozen=True)
+class BindingRequest:
+    """部署并绑定: after deploying, pin ``procedure`` of a jurisdiction to the new version from a date.
+    ``keep_others``: bindings elsewhere that follow the newest version are pinned (from today) to the version
+    they use now, so that only this jurisdiction changes."""
+
+    procedure: str
+    jurisdiction_code: str
+    effective_from: date
+    effective_to: date | None = None
+    source: str = ""
+    keep_others: bool = True
+
+
 def _deploy(source: DiagramSource, actor: str, clock: Clock) -> list[ProcessVersion]:
     files: list[DiagramSource] = []
     for bundle, _ in _affected(source):
@@ -242,12 +376,101 @@ def _deploy(source: DiagramSource, actor: str, clock: Clock) -> list[ProcessVers
     return versions
 
 
-def deploy_diagram(editor: User, source: DiagramSource, clock: Clock) -> list[ProcessVersion]:
+def _check_procedure(procedure: str) -> None:
+    if procedure not in procedures():
+        raise RuleViolation(f"没有名为 {procedure} 的办理程序（已有：{'、'.join(procedures())}）")
+
+
+def _deploy_and_bind(editor: User, source: DiagramSource, clock: Clock,
+                     request: BindingRequest | None) -> list[ProcessVersion]:
+    """Inside the caller's transaction: deploy, then (when asked) pin the jurisdiction to the new version."""
+    if request is None:
+        return _deploy(source, editor.username, clock)
+    _check_procedure(request.procedure)
+    require_editor(editor, jurisdiction_by_code(request.jurisdiction_code))
+    before = {key: newest_version_number(key) for key in _bound_keys()}
+    versions = _deploy(source, editor.username, clock)
+    if not versions:
+        raise RuleViolation("文件与已部署的版本相同，没有新的版本可绑定；如需改用已有的版本，请在该版本页“回退到此版本”")
+    target = _version_to_bind(source, versions, request)
+    key = f"{request.procedure}{PROCESS_SUFFIX}"
+    if request.keep_others:
+        # the jurisdiction's own row is replaced by the new binding when that starts today: not pinned first
+        replaced = (key, request.jurisdiction_code) if request.effective_from <= local_date(clock.now()) else None
+        for version in versions:
+            if before.get(version.process_key):
+                _pin_followers(editor, version.process_key, before[version.process_key], clock, replaced)
+    _set(editor, key, str(ProcessRef(target.process_key, target.version)), request.jurisdiction_code, request.effective_from, clock, request.effective_to,
+         request.source or f"部署 {target.process_key} v{target.version} 并绑定", action="process_bound")
+    return versions
+
+
+def _bound_keys() -> set[str]:
+    return {b.ref.key for b in _binding_rows()}
+
+
+def _version_to_bind(source: DiagramSource, versions: list[ProcessVersion],
+                     request: BindingRequest) -> ProcessVersion:
+    """The new version to pin: the uploaded file's own process, else the one the jurisdiction runs for the
+    procedure on that date, else the only one deployed; refused when it cannot be told."""
+    own = [v for v in versions if not source.is_dmn and v.process_key in source.process_ids()]
+    if len(own) == 1:
+        return own[0]
+    place = jurisdiction_by_code(request.jurisdiction_code)
+    try:
+        running = parse_process_ref(resolve(f"{request.procedure}{PROCESS_SUFFIX}", place, request.effective_from))
+    except PolicyMissing:
+        running = None
+    same = [v for v in versions if running is not None and v.process_key == running.key]
+    if len(same) == 1:
+        return same[0]
+    if len(versions) == 1:
+        return versions[0]
+    names = "、".join(f"{v.process_key} v{v.version}" for v in versions)
+    raise RuleViolation(f"{source.file_name} 部署了多个流程（{names}），无法确定 {place.full_name} 绑定哪一个；"
+                        "未部署。请不填绑定先部署，再在流程绑定页选择流程和版本")
+
+
+def _pin_followers(editor: User, process_key: str, version: int, clock: Clock,
+                   replaced: tuple[str, str] | None = None) -> None:
+    """Every binding that follows the newest version of ``process_key`` and is in force today or later keeps
+    the version it uses now: pinned to ``version`` from today (a planned one from its own date). Audited as
+    ``process_pinned``, in every jurisdiction: it keeps what they run, it does not change it."""
+    today = local_date(clock.now())
+    for binding in _binding_rows():
+        row = binding.row
+        if binding.ref != ProcessRef(process_key) or not binding.ends_after(today):
+            continue
+        if replaced == (row.key, row.jurisdiction.code) and row.effective_from <= today:
+            continue
+        pinned = str(ProcessRef(process_key, version))
+        note = f"部署新版本时保持原版本 v{version}"
+        if row.effective_from >= today:
+            audit.record(clock.now(), editor.username, "process_pinned", key=row.key, jurisdiction=row.jurisdiction.code,
+                         value=pinned, value_before=row.value, effective_from=row.effective_from,
+                         effective_to=row.effective_to, parameter_id=row.id, source=note)
+            row.value = pinned
+            continue
+        _set(editor, row.key, pinned, row.jurisdiction.code, today, clock, None, note,
+             action="process_pinned", check_place=False)
+
+
+def following_newest(viewer: Jurisdiction, process_keys: list[str], today: date) -> list[Binding]:
+    """Bindings of the viewer's area, in force today or later, that follow the newest version of one of
+    ``process_keys`` (a new version changes them at once)."""
+    return [b for b in bindings(viewer) if not b.ref.pinned and b.ref.key in process_keys and b.ends_after(today)]
+
+
+def deploy_diagram(editor: User, source: DiagramSource, clock: Clock,
+                   binding: BindingRequest | None = None) -> list[ProcessVersion]:
     """Validate and deploy an uploaded file as new versions of the procedures it belongs to (uploaded
-    bytes unchanged). Invalid: DiagramInvalid, nothing stored, the running versions stay. Unchanged: []."""
+    bytes unchanged). Invalid: DiagramInvalid, nothing stored, the running versions stay. Unchanged: [].
+
+    With ``binding`` the new version is also pinned for the jurisdiction from its date, in the same
+    transaction: if the binding is refused, nothing is deployed."""
     require_editor(editor)
     with transaction():
-        versions = _deploy(source, editor.username, clock)
+        versions = _deploy_and_bind(editor, source, clock, binding)
     return versions
 
 
@@ -281,12 +504,14 @@ def check_draft(draft_id: int) -> list[str]:
     return check_diagram(DiagramSource(draft.file_name, draft.content))
 
 
-def deploy_draft(editor: User, draft_id: int, clock: Clock) -> list[ProcessVersion]:
-    """Deploy a draft (its bytes exactly) as new versions; refused like an invalid upload."""
+def deploy_draft(editor: User, draft_id: int, clock: Clock, binding: BindingRequest | None = None
+                 ) -> list[ProcessVersion]:
+    """Deploy a draft (its bytes exactly) as new versions, bound like an upload when asked; refused like an
+    invalid upload."""
     require_editor(editor)
     with transaction():
         draft = get_draft(draft_id)
-        versions = _deploy(DiagramSource(draft.file_name, draft.content), editor.username, clock)
+        versions = _deploy_and_bind(editor, DiagramSource(draft.file_name, draft.content), clock, binding)
         audit.record(clock.now(), editor.username, "draft_deployed", draft_id=draft.id,
                      versions=[f"{v.process_key} v{v.version}" for v in versions])
     return versions
@@ -356,8 +581,15 @@ def _check_value(key: str, value: Any) -> None:
     ok = _kind(value) is kind or (kind is float and _kind(value) is int)
     if not ok:
         raise RuleViolation(f"{key} 的值应为{TYPE_NAMES.get(kind, kind.__name__)}，不能设为 {value!r}")
-    if key.endswith(PROCESS_SUFFIX) and not db.session.scalar(select(ProcessVersion.id).filter_by(process_key=value)):
-        raise RuleViolation(f"流程 {value} 尚未部署，不能绑定")
+    if key.endswith(PROCESS_SUFFIX):
+        ref = parse_process_ref(value)
+        numbers = list(db.session.scalars(select(ProcessVersion.version).filter_by(process_key=ref.key)
+                                          .order_by(ProcessVersion.version)))
+        if not numbers:
+            raise RuleViolation(f"流程 {ref.key} 尚未部署，不能绑定")
+        if ref.pinned and ref.version not in numbers:
+            raise RuleViolation(f"流程 {ref.key} 没有第 {ref.version} 版（已部署："
+                                f"{'、'.join(f'v{n}' for n in numbers)}），不能绑定")
 
 
 def _rows_of(place: Jurisdiction, key: str) -> list[PolicyParameter]:
@@ -399,9 +631,10 @@ def set_parameter(editor: User, key: str, value: Any, jurisdiction_code: str, ef
 
 
 def _set(editor: User, key: str, value: Any, code: str, start: date, clock: Clock, end: date | None,
-         source: str, action: str = "policy_parameter_set") -> PolicyParameter:
+         source: str, action: str = "policy_parameter_set", check_place: bool = True,
+         **detail: Any) -> PolicyParameter:
     place = jurisdiction_by_code(code)
-    require_editor(editor, place)
+    require_editor(editor, place if check_place else None)
     _check_value(key, value)
     today = local_date(clock.now())
     if start < today:
@@ -419,19 +652,56 @@ def _set(editor: User, key: str, value: Any, code: str, start: date, clock: Cloc
     db.session.add(row)
     db.session.flush()
     audit.record(clock.now(), editor.username, action, key=key, jurisdiction=place.code, value=value,
-                 effective_from=start, effective_to=new_end, parameter_id=row.id, closed=closed, source=row.source)
+                 effective_from=start, effective_to=new_end, parameter_id=row.id, closed=closed, source=row.source,
+                 **detail)
     log.info("%s: %s = %r for %s from %s", editor.username, key, value, place.code, start)
     return row
 
 
 def bind_process(editor: User, procedure: str, process_key: str, jurisdiction_code: str, effective_from: date,
-                 clock: Clock, effective_to: date | None = None, source: str = "") -> PolicyParameter:
+                 clock: Clock, effective_to: date | None = None, source: str = "",
+                 version: int | None = None) -> PolicyParameter:
     """流程绑定: from ``effective_from`` new ``procedure`` cases of the jurisdiction (and below, unless set
-    lower) start on the newest version of ``process_key``. Running cases keep their version."""
-    if procedure not in procedures():
-        raise RuleViolation(f"没有名为 {procedure} 的办理程序（已有：{'、'.join(procedures())}）")
+    lower) start on ``version`` of ``process_key`` or, without a version, on its newest deployed version
+    (``process_key`` may also be given as ``"<key>@<version>"``). Running cases keep their version."""
+    _check_procedure(procedure)
+    ref = parse_process_ref(process_key)
+    if version is not None:
+        ref = ProcessRef(ref.key, version)
     with transaction():
-        row = _set(editor, f"{procedure}{PROCESS_SUFFIX}", process_key, jurisdiction_code, effective_from, clock,
+        row = _set(editor, f"{procedure}{PROCESS_SUFFIX}", str(ref), jurisdiction_code, effective_from, clock,
                    effective_to, source, action="process_bound")
     return row
+
+
+def roll_back(editor: User, version_id: int, procedure: str, jurisdiction_code: str, effective_from: date,
+              clock: Clock, source: str = "") -> PolicyParameter:
+    """回退到此版本: from ``effective_from`` (today or later) new ``procedure`` cases of the jurisdiction start
+    on this (earlier) version — the binding is pinned to it. Running cases are not touched. Audited as
+    ``process_rolled_back`` with the binding it replaces (pinning the newest version: ``process_bound``)."""
+    _check_procedure(procedure)
+    version = get_version(version_id)
+    key = f"{procedure}{PROCESS_SUFFIX}"
+    newest = newest_version_number(version.process_key)
+    older = version.version < newest
+    with transaction():
+        place = jurisdiction_by_code(jurisdiction_code)
+        try:
+            before = resolve(key, place, effective_from)
+        except PolicyMissing:
+            before = None
+        note = f"{'回退到' if older else '固定使用'} {version.process_key} v{version.version}"
+        row = _set(editor, key, str(ProcessRef(version.process_key, version.version)), jurisdiction_code,
+                   effective_from, clock, None, source or note, action="process_rolled_back" if older else "process_bound",
+                   note=note, replaces=before, replaces_version=_version_number(before), newest_version=newest)
+    return row
+
+
+def _version_number(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return bound_version(value).version
+    except (NotFound, RuleViolation):
+        return None
 

@@ -34,6 +34,7 @@ from engine.models import Case
 from engine.overdue_overview import PROCEDURE_NAMES
 from engine.policy_admin import (
     MAX_DIAGRAM_BYTES,
+    BindingRequest,
     bind_process,
     bindings,
     check_draft,
@@ -43,18 +44,24 @@ from engine.policy_admin import (
     diagram_source,
     drafts,
     editable_jurisdictions,
+    following_newest,
     get_draft,
     get_version,
+    jurisdiction_by_code,
     main_file,
+    newest_versions,
     parameter_keys,
     parameter_rows,
+    parse_process_ref,
     parse_value,
     procedures,
     process_library,
+    roll_back,
     running_cases,
     save_draft,
     set_parameter,
     version_summary,
+    versions_of,
 )
 
 from .auth import roles_required, within
@@ -98,10 +105,21 @@ def _date(field: str, required: bool = True) -> date | None:
 # -- library and versions -------------------------------------------------------------------------
 
 
+def _today() -> date:
+    return local_date(get_clock().now())
+
+
+def _bind_choices() -> dict[str, Any]:
+    """What the deploy and rollback forms offer: the editor's jurisdictions, the procedures, today."""
+    if not _is_editor():
+        return {"places": [], "procedures": [], "today": _today()}
+    return {"places": editable_jurisdictions(g.user), "procedures": procedures(), "today": _today()}
+
+
 def _library(problems: list[str] | None = None, refused: str | None = None, status: int = 200) -> Any:
-    return render_template("diagrams/library.html", processes=process_library(g.user.jurisdiction),
+    return render_template("diagrams/library.html", processes=process_library(g.user.jurisdiction, _today()),
                            can_edit=_is_editor(), problems=problems or [], refused=refused,
-                           procedure_names=PROCEDURE_NAMES), status
+                           procedure_names=PROCEDURE_NAMES, form=request.form, **_bind_choices()), status
 
 
 @bp.get("/diagrams")
@@ -114,12 +132,39 @@ def library() -> Any:
 @bp.get("/diagrams/versions/<int:version_id>")
 @roles_required(*READERS)
 def version(version_id: int) -> str:
-    found = _found(get_version, version_id)
+    return _version_page(_found(get_version, version_id))
+
+
+def _version_page(found, status: int = 200) -> Any:
     files = [deployed_file(f["sha256"]) for f in found.files]
-    return render_template("diagrams/version.html", v=found, summary=version_summary(found, g.user.jurisdiction),
-                           files=files, bindings=bindings(g.user.jurisdiction, found.process_key),
+    summary = version_summary(found, g.user.jurisdiction, _today())
+    used_with = sorted({b.procedure for b in bindings(g.user.jurisdiction, found.process_key)})
+    return render_template("diagrams/version.html", v=found, summary=summary, files=files,
+                           bindings=bindings(g.user.jurisdiction, found.process_key),
+                           newest=newest_versions().get(found.process_key), used_with=used_with,
                            cases=running_cases(found, g.user.jurisdiction), can_edit=_is_editor(),
-                           procedure_names=PROCEDURE_NAMES)
+                           procedure_names=PROCEDURE_NAMES, form=request.form, **_bind_choices()), status
+
+
+@bp.post("/diagrams/versions/<int:version_id>/rollback")
+@roles_required(*EDITORS)
+def rollback(version_id: int) -> Any:
+    """回退到此版本: a jurisdiction's procedure starts new cases on this version from a date (running cases
+    keep theirs)."""
+    found = _found(get_version, version_id)
+    form = request.form
+    try:
+        row = roll_back(g.user, found.id, form.get("procedure", ""), form.get("jurisdiction", ""),
+                        _date("effective_from"), get_clock(), form.get("source", ""))
+    except PermissionDenied:
+        abort(403)
+    except FangpinError as exc:
+        flash(str(exc), "error")
+        return _version_page(found, 422)
+    flash(f"已设置：{row.jurisdiction.full_name} 自 {row.effective_from} 起新立案的"
+          f"{PROCEDURE_NAMES.get(form.get('procedure', ''), form.get('procedure', ''))}案件使用 "
+          f"{found.process_key} v{found.version}；办理中的案件不变。", "ok")
+    return redirect(url_for("diagrams.version", version_id=found.id))
 
 
 @bp.get("/diagrams/files/<sha256>")
@@ -144,20 +189,44 @@ def upload() -> Any:
             draft = save_draft(g.user, source, request.form.get("note", ""), get_clock())
             flash(f"已存为草稿：{draft.file_name}", "ok")
             return redirect(url_for("diagrams.draft", draft_id=draft.id))
-        versions = deploy_diagram(g.user, source, get_clock())
+        binding = _binding_request()
+        versions = deploy_diagram(g.user, source, get_clock(), binding)
     except DiagramInvalid as exc:
         return _library(exc.problems, exc.file_name, 422)
+    except PermissionDenied as exc:
+        flash(f"{exc}：未部署", "error")
+        return _library(status=403)
     except FangpinError as exc:
         flash(str(exc), "error")
         return _library(status=422)
-    return _deployed(versions)
+    return _deployed(versions, binding)
 
 
-def _deployed(versions: list) -> Response:
+def _binding_request() -> BindingRequest | None:
+    """The deploy form's optional binding (绑定到行政区划、办理程序、生效日期): all three or none."""
+    form = request.form
+    fields = [(form.get(name) or "").strip() for name in ("bind_jurisdiction", "bind_procedure", "bind_effective_from")]
+    if not any(fields):
+        return None
+    if not all(fields):
+        raise FangpinError("部署并绑定需要同时填写“绑定到（行政区划）”“办理程序”和“生效日期”；未部署")
+    return BindingRequest(procedure=fields[1], jurisdiction_code=fields[0], effective_from=_date("bind_effective_from"),
+                          source=form.get("bind_source", ""), keep_others=form.get("keep_others") == "1")
+
+
+def _deployed(versions: list, binding: BindingRequest | None = None) -> Response:
     if not versions:
         flash("没有新的版本：文件与已部署的相同（或没有流程使用它），未部署。", "ok")
         return redirect(url_for("diagrams.library"))
-    flash("已部署：" + "、".join(f"{v.process_key} v{v.version}" for v in versions) + "。运行中的案件仍按原版本办理。", "ok")
+    message = "已部署：" + "、".join(f"{v.process_key} v{v.version}" for v in versions) + "。运行中的案件仍按原版本办理。"
+    if binding is not None:
+        place = jurisdiction_by_code(binding.jurisdiction_code).full_name
+        message += f"已绑定：自 {binding.effective_from} 起{place}新立案的案件使用新版本。"
+    followers = following_newest(g.user.jurisdiction, [v.process_key for v in versions], _today())
+    if followers:
+        message += "以下绑定为“最新版本”，新立案的案件即改用新版本：" + "、".join(
+            f"{b.jurisdiction.full_name}（{PROCEDURE_NAMES.get(b.procedure, b.procedure)}）" for b in followers) + "。"
+    flash(message, "ok")
     return redirect(url_for("diagrams.version", version_id=versions[0].id))
 
 
@@ -178,8 +247,13 @@ def draft(draft_id: int) -> Any:
             processes = check_draft(draft_id)
         except DiagramInvalid as exc:
             problems, status = [f"{exc.file_name}：{p}" for p in exc.problems], 422
-    return render_template("diagrams/draft.html", d=found, checked=checked, problems=problems,
-                           processes=processes), status
+    return _draft_page(found, status, checked=checked, problems=problems, processes=processes)
+
+
+def _draft_page(found, status: int = 200, **values: Any) -> Any:
+    values = {"checked": False, "problems": [], "processes": [], **values}
+    return render_template("diagrams/draft.html", d=found, form=request.form, procedure_names=PROCEDURE_NAMES,
+                           **_bind_choices(), **values), status
 
 
 @bp.post("/diagrams/drafts/<int:draft_id>/try")
@@ -199,8 +273,7 @@ def try_saved(draft_id: int) -> Any:
         error, status = f"场景不是有效的 JSON：第 {exc.lineno} 行 {exc.msg}", 422
     except (FangpinError, KeyError, ValueError) as exc:
         error, status = str(exc), 422
-    return render_template("diagrams/draft.html", d=found, checked=False, problems=[], processes=[],
-                           scenario=text, trace=trace, try_error=error), status
+    return _draft_page(found, status, scenario=text, trace=trace, try_error=error)
 
 
 @bp.get("/diagrams/drafts/<int:draft_id>/download")
@@ -215,13 +288,19 @@ def draft_file(draft_id: int) -> Response:
 def deploy_saved(draft_id: int) -> Any:
     _found(get_draft, draft_id)
     try:
-        versions = deploy_draft(g.user, draft_id, get_clock())
+        binding = _binding_request()
+        versions = deploy_draft(g.user, draft_id, get_clock(), binding)
     except DiagramInvalid as exc:
-        found = get_draft(draft_id)
         problems = [f"{exc.file_name}：{p}" for p in exc.problems]
         flash("草稿未通过校验，未部署任何内容。", "error")
-        return render_template("diagrams/draft.html", d=found, checked=True, problems=problems, processes=[]), 422
-    return _deployed(versions)
+        return _draft_page(get_draft(draft_id), 422, checked=True, problems=problems)
+    except PermissionDenied as exc:
+        flash(f"{exc}：未部署", "error")
+        return _draft_page(get_draft(draft_id), 403)
+    except FangpinError as exc:
+        flash(str(exc), "error")
+        return _draft_page(get_draft(draft_id), 422)
+    return _deployed(versions, binding)
 
 
 # -- the modeler ----------------------------------------------------------------------------------
@@ -274,33 +353,44 @@ def _policy_form(template: str, status: int = 200, **extra: Any) -> Any:
                            procedure_names=PROCEDURE_NAMES, today=local_date(get_clock().now()), **extra), status
 
 
+def _binding_form(status: int = 200) -> Any:
+    newest = newest_versions()
+    processes = {key: versions_of(key) for key in sorted(newest)}
+    return _policy_form("diagrams/bindings.html", status, rows=bindings(g.user.jurisdiction), processes=processes,
+                        newest=newest)
+
+
 @bp.get("/diagrams/bindings")
 @roles_required(*EDITORS)
 def binding_page() -> Any:
-    """流程绑定: which diagram each jurisdiction runs from which date, and the form to change it."""
-    return _policy_form("diagrams/bindings.html", rows=bindings(g.user.jurisdiction), processes=_process_keys())
-
-
-def _process_keys() -> list[str]:
-    return [p.key for p in process_library(g.user.jurisdiction)]
+    """流程绑定: which diagram (a version, or the newest) each jurisdiction runs from which date, and the form
+    to change it."""
+    return _binding_form()
 
 
 @bp.post("/diagrams/bindings")
 @roles_required(*EDITORS)
 def bind() -> Any:
-    """流程绑定: a procedure of a jurisdiction runs a process from a date."""
+    """流程绑定: a procedure of a jurisdiction runs a process (its newest version, or the one chosen) from a date."""
     form = request.form
+    process_key = form.get("process_key", "").strip()
     try:
-        row = bind_process(g.user, form.get("procedure", ""), form.get("process_key", ""), form.get("jurisdiction", ""),
+        version = None
+        if form.get("version"):
+            chosen = parse_process_ref(form["version"] if "@" in form["version"] else f"{process_key}@{form['version']}")
+            if chosen.key != process_key:
+                raise FangpinError(f"所选版本 {chosen.key} v{chosen.version} 不是流程 {process_key} 的版本")
+            version = chosen.version
+        row = bind_process(g.user, form.get("procedure", ""), process_key, form.get("jurisdiction", ""),
                            _date("effective_from"), get_clock(), _date("effective_to", required=False),
-                           form.get("source", ""))
+                           form.get("source", ""), version=version)
     except PermissionDenied:
         abort(403)
     except FangpinError as exc:
         flash(str(exc), "error")
-        return _policy_form("diagrams/bindings.html", 422, rows=bindings(g.user.jurisdiction),
-                            processes=_process_keys())
-    flash(f"已绑定：{row.jurisdiction.full_name} 自 {row.effective_from} 起 {row.key} = {row.value}", "ok")
+        return _binding_form(422)
+    ref = parse_process_ref(row.value)
+    flash(f"已绑定：{row.jurisdiction.full_name} 自 {row.effective_from} 起 {row.key} = {ref.label}", "ok")
     return redirect(url_for("diagrams.binding_page"))
 
 
