@@ -2,8 +2,8 @@
 
 unstable 脱贫不稳定户 · marginal 边缘易致贫户 · sudden 突发严重困难户 (DOMAIN.md §1).
 
-The rule itself is the decision table ``household_category`` (``processes/household_category.dmn``),
-edited and deployed by policy staff like a diagram. This module computes the facts the table reads
+The rule itself is a decision table — ``household_category`` (``processes/household_category.dmn``), and
+Longkou's own ``household_category_longkou`` — edited and deployed by policy staff like a diagram. This module computes the facts the table reads
 (income against the monitoring line, exclusions, 三保障/water problems, risk) and turns the table's
 answer into the assessment shown to officials.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .decision_tables import decide
+from .decision_tables import decide, decision_with_output
 from .errors import DecisionInvalid
 from .income import IncomeFigures
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from .deployment import DiagramSource
 
 CATEGORY_NAMES = {"unstable": "脱贫不稳定户", "marginal": "边缘易致贫户", "sudden": "突发严重困难户"}
-DECISION_ID = "household_category"
 OUTPUTS = ("include", "category", "category_reason")
 
 
@@ -52,7 +51,8 @@ def household_facts(
     guarantee_problems: Sequence[str],
     exclusions: Sequence[str],
 ) -> dict[str, Any]:
-    """What the decision table reads (``facts[...]``): plain JSON values, kept in the case's data."""
+    """What the decision table reads (``facts[...]``): plain JSON values, kept in the case's data. Whether the
+    income is "within" the line (≤ or <) is the table's rule, not decided here."""
     a34, a38 = figures.net_income_per_capita, figures.income_reference_per_capita
     return {
         "net_income_per_capita": float(a34),
@@ -65,17 +65,15 @@ def household_facts(
         "guarantee_text": "、".join(guarantee_problems),
         "has_risk": bool(risk_types),
         "formerly_poor": bool(formerly_poor),
-        "income_within_line": a34 <= line,
-        "reference_within_line": a38 <= line,
     }
 
 
 def assessment_from(include: Any, category: Any, category_reason: Any, facts: dict[str, Any]) -> Assessment:
     """The table's answer as an Assessment; DecisionInvalid (naming the table) if the answer is not usable."""
     if not isinstance(include, bool):
-        raise DecisionInvalid(f"决策表 {DECISION_ID} 的输出 include 应为 True 或 False，实际为 {include!r}")
+        raise DecisionInvalid(f"类别认定决策表的输出 include 应为 True 或 False，实际为 {include!r}")
     if include and category not in CATEGORY_NAMES:
-        raise DecisionInvalid(f"决策表 {DECISION_ID} 认定的类别 {category!r} 不是已知类别（{'、'.join(CATEGORY_NAMES)}）")
+        raise DecisionInvalid(f"类别认定决策表给出的类别 {category!r} 不是已知类别（{'、'.join(CATEGORY_NAMES)}）")
     reasons = [facts.get("income_text", ""), str(category_reason or "")]
     if include:
         reasons.append(f"认定为{CATEGORY_NAMES[category]}")
@@ -90,10 +88,11 @@ def conclude_assessment(facts: dict[str, Any], include: Any, category: Any, cate
 
 
 def classify(facts: dict[str, Any], tables: list[DiagramSource]) -> Assessment:
-    """Apply the decision table ``household_category`` found among ``tables`` to ``facts`` (outside a case,
-    e.g. for a publicity list drawn up before the county's decision)."""
-    result = decide(DECISION_ID, {"facts": facts}, tables)
+    """Apply the classification table among ``tables`` (the decision with a ``category`` output) to ``facts``,
+    outside a case — e.g. for a publicity list drawn up before the county's decision."""
+    decision_id = decision_with_output(tables, "category")
+    result = decide(decision_id, {"facts": facts}, tables)
     missing = [name for name in OUTPUTS if name not in result]
     if missing:
-        raise DecisionInvalid(f"决策表 {DECISION_ID} 没有符合的规则（缺少输出 {'、'.join(missing)}）")
+        raise DecisionInvalid(f"决策表 {decision_id} 没有符合的规则（缺少输出 {'、'.join(missing)}）")
     return assessment_from(result["include"], result["category"], result["category_reason"], facts)

@@ -55,6 +55,15 @@ def table_engine(decision_id: str, tables: Sequence[DiagramSource]) -> DMNEngine
     return _ENGINES[key]
 
 
+def decision_with_output(tables: Sequence[DiagramSource], output: str) -> str:
+    """The id of the first decision among ``tables`` that has an output column named ``output``."""
+    for source in tables:
+        for decision in source.parse_xml().iter("{*}decision"):
+            if any(o.get("name") == output for o in decision.iter("{*}output")):
+                return decision.get("id")
+    raise NotFound(f"没有输出 {output} 的决策表")
+
+
 def decide(decision_id: str, data: Mapping[str, Any], tables: Sequence[DiagramSource]) -> dict[str, Any]:
     """The outputs of the table for ``data`` (``{}`` when no rule matches), like a business rule task."""
     engine = table_engine(decision_id, tables)

@@ -11,8 +11,9 @@ from engine.scripting import ScriptTimeout
 
 SHIPPED = (project_dir("processes") / "household_category.dmn").read_bytes()
 HOUSING = {"guarantee_problem": True, "guarantee_text": "住房安全"}  # rule_2, the first with "unstable"
-FACTS = {"excluded": False, "guarantee_problem": False, "has_risk": True, "income_within_line": True,
-         "reference_within_line": True, "formerly_poor": True, "exclusions_text": "", "guarantee_text": ""}
+FACTS = {"excluded": False, "guarantee_problem": False, "has_risk": True, "net_income_per_capita": 5000.0,
+         "income_reference_per_capita": 5000.0, "monitoring_line": 7800.0, "formerly_poor": True,
+         "exclusions_text": "", "guarantee_text": ""}
 
 
 def _table(old: bytes, new: bytes) -> list[DiagramSource]:

@@ -38,13 +38,14 @@ def test_income_window_is_the_twelve_months_before_the_identification_month(iden
     assert income_window(identified) == window
 
 
-def _classify(per_capita: int, reference: int | None = None, tables=None, **kw):
+def _classify(per_capita: int, reference: int | None = None, tables=None, table: str = "household_category.dmn",
+              **kw):
     size = 1
     oop = per_capita - (reference if reference is not None else per_capita)
     f = IncomeFigures.from_mapping({"wages": per_capita, "compliant_out_of_pocket": oop}, size)
     args = {"formerly_poor": False, "risk_types": ["illness"], "guarantee_problems": [], "exclusions": []}
     facts = household_facts(f, Decimal(7800), **{**args, **kw})
-    return classify(facts, tables or read_directory(project_dir("processes")))
+    return classify(facts, tables or [s for s in read_directory(project_dir("processes")) if s.file_name == table])
 
 
 def test_the_line_itself_is_within_the_monitoring_range():
@@ -98,3 +99,19 @@ def test_an_edited_table_decides_and_a_table_without_a_matching_rule_is_refused(
     cut = shipped[:last] + shipped[shipped.index(b"</rule>", last) + len(b"</rule>"):]
     with pytest.raises(DecisionInvalid, match="没有符合的规则"):
         _classify(12000, tables=[DiagramSource("household_category.dmn", cut)])
+
+
+LONGKOU = "household_category_longkou.dmn"
+
+
+def test_longkou_counts_a_formerly_poor_household_at_risk_as_unstable_whatever_its_income():
+    # 003 二：符合条件之一的脱贫户纳入脱贫不稳定户 (no income condition); Jiangxi Q10: above the line → sudden
+    assert _classify(12000, reference=5000, formerly_poor=True, table=LONGKOU).category == "unstable"
+    assert _classify(12000, reference=5000, formerly_poor=True).category == "sudden"
+
+
+def test_longkou_below_the_line_means_strictly_below():
+    # 003: 年人均可支配收入低于省定监测线; Jiangxi and Zhanggong count the line itself as within (≤)
+    assert _classify(7800, table=LONGKOU).include is False
+    assert _classify(7799, table=LONGKOU).category == "marginal"
+    assert _classify(7800).category == "marginal"

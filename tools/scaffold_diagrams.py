@@ -285,7 +285,8 @@ def _tail(p: Process, gw_ok: str, lanes: dict[str, str], col: int, approve_lane:
     return "split"
 
 
-def _front(p: Process, lanes: dict[str, str], verify_lane: str, verify_due: str, verify_name: str) -> int:
+def _front(p: Process, lanes: dict[str, str], verify_lane: str, verify_due: str, verify_name: str,
+           decision: str = "household_category") -> int:
     """start → apply → verify → assess → classify (decision table) → conclude → eligible? Returns the next
     free column."""
     p.add("start", "start", "发现风险线索", lanes["village"], 0)
@@ -296,8 +297,8 @@ def _front(p: Process, lanes: dict[str, str], verify_lane: str, verify_due: str,
           instructions="入户核实家庭成员、收入（近12个月）、三保障和饮水安全情况，勾选原则上不纳入情形。")
     p.add("script", "assess", "测算收入并比对监测范围", verify_lane, 4,
           script="facts = assess_household(income, risk_types, exclusions, guarantees)")
-    p.add("rule", "classify", "认定监测对象类别（决策表）", verify_lane, 5, decision="household_category",
-          doc="决策表 household_category：按原则上不纳入情形、三保障和饮水、风险、收入与监测范围认定类别")
+    p.add("rule", "classify", "认定监测对象类别（决策表）", verify_lane, 5, decision=decision,
+          doc=f"决策表 {decision}：按原则上不纳入情形、三保障和饮水、风险、收入与监测范围认定类别")
     p.add("script", "conclude", "形成认定意见", verify_lane, 6,
           script=('assessment = conclude_assessment(facts, include, category, category_reason)\n'
                   'decision = "approve" if assessment["include"] else "reject"\n'
@@ -399,7 +400,7 @@ def identification_longkou() -> Process:
     p = Process("identification_longkou", "识别纳入（龙口市：核实—评议—比对—公示—录入）", list(lanes.values()))
     verify_due = ('working_days_from(lead_date, policy["verification_working_days"]) '
                   'if "verification_working_days" in policy else None')
-    col = _front(p, lanes, lanes["township"], verify_due, "入户调查核实（5个工作日内）")
+    col = _front(p, lanes, lanes["township"], verify_due, "入户调查核实（5个工作日内）", "household_category_longkou")
     rej = _reject_end(p, lanes["township"], col + 8)
     p.flow("eligible", rej, "不符合", 'decision == "reject"')
     appraisal, gw1 = _decision(p, "appraisal", "民主评议并签订授权承诺书", lanes["village"], col,
