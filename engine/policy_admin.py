@@ -285,14 +285,20 @@ def diagram_source(file_name: str, content: bytes) -> DiagramSource:
     return DiagramSource(name, content)
 
 
-def deployed_library() -> list[DiagramSource]:
-    """The files as last deployed: for each file name, its bytes in the newest version that contains it (a
-    deployed change of ``publicity.bpmn`` is what later uploads are validated and bundled with); files of
-    ``processes/`` that were never deployed, from disk. Sorted by file name."""
+def last_deployed_files() -> dict[str, str]:
+    """File name → sha256 of its bytes in the newest deployed version that contains it."""
     newest: dict[str, str] = {}
     for files in db.session.scalars(select(ProcessVersion.files).order_by(ProcessVersion.deployed_at,
                                                                           ProcessVersion.id)):
         newest.update({f["file_name"]: f["sha256"] for f in files})
+    return newest
+
+
+def deployed_library() -> list[DiagramSource]:
+    """The files as last deployed: for each file name, its bytes in the newest version that contains it (a
+    deployed change of ``publicity.bpmn`` is what later uploads are validated and bundled with); files of
+    ``processes/`` that were never deployed, from disk. Sorted by file name."""
+    newest = last_deployed_files()
     stored = {f.sha256: f for f in db.session.scalars(select(DiagramFile).where(DiagramFile.sha256.in_(newest.values())))}
     library = {name: DiagramSource(name, stored[sha].content) for name, sha in newest.items() if sha in stored}
     for source in read_directory(project_dir("processes")):

@@ -469,3 +469,133 @@ def test_policy_staff_set_next_years_monitoring_line(editor, web_app, clock):
     assert _count(web_app, MonitoringLine) == lines
     cadre = login(web_app.test_client(), "shahe_cun")
     assert cadre.get("/diagrams/monitoring-lines").status_code == 403
+
+
+# -- decision tables (DMN) ------------------------------------------------------------------------
+
+
+GRADE_DMN = "test_grade.dmn"
+GRADE_BPMN = "test_grade.bpmn"
+
+
+def grade_dmn(line: int = 60) -> bytes:
+    """A small decision table (DMN 1.3, Python cells as SpiffWorkflow reads them): 分数 → 等级."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="Definitions_test_grade" name="测试评级"
+    namespace="http://fangpin.example/dmn/test">
+  <decision id="test_grade" name="测试评级">
+    <decisionTable id="test_grade_table" hitPolicy="FIRST">
+      <input id="input_score" label="分数">
+        <inputExpression id="input_score_expression" typeRef="number"><text>score</text></inputExpression>
+      </input>
+      <output id="output_grade" label="等级" name="grade" typeRef="string" />
+      <rule id="rule_pass">
+        <inputEntry id="rule_pass_score"><text>&gt;= {line}</text></inputEntry>
+        <outputEntry id="rule_pass_grade"><text>"合格"</text></outputEntry>
+      </rule>
+      <rule id="rule_fail">
+        <inputEntry id="rule_fail_score"><text></text></inputEntry>
+        <outputEntry id="rule_fail_grade"><text>"不合格"</text></outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+</definitions>
+""".encode()
+
+
+def grade_bpmn() -> bytes:
+    """A process whose business rule task calls the decision ``test_grade``."""
+    return """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Definitions_test_grade_process"
+    targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="test_grade_process" name="测试评级流程" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="score_it" name="打分"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:script>score = 70</bpmn:script></bpmn:scriptTask>
+    <bpmn:businessRuleTask id="grade_it" name="评级（决策表）">
+      <bpmn:extensionElements><spiffworkflow:calledDecisionId>test_grade</spiffworkflow:calledDecisionId>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:businessRuleTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="score_it" />
+    <bpmn:sequenceFlow id="f2" sourceRef="score_it" targetRef="grade_it" />
+    <bpmn:sequenceFlow id="f3" sourceRef="grade_it" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+""".encode()
+
+
+def deploy_grade(app, clock) -> None:
+    """The test process and its decision table, deployed together (as ``fangpin init`` deploys processes/)."""
+    from engine.deployment import DiagramSource, deploy
+
+    with app.app_context(), transaction():
+        deploy([DiagramSource(GRADE_BPMN, grade_bpmn()), DiagramSource(GRADE_DMN, grade_dmn())], "test", clock.now())
+
+
+def _grade_section(html: str) -> str:
+    start = html.index(f'id="d-{GRADE_DMN}"')
+    return html[start:html.index("</section>", start)]
+
+
+def test_the_library_lists_decision_tables_with_versions_and_the_process_versions_using_them(editor, web_app, clock):
+    deploy_grade(web_app, clock)
+    first = diagram_source(GRADE_DMN, grade_dmn()).sha256
+    changed = grade_dmn(line=75)
+    response = _upload(editor, GRADE_DMN, changed)  # a new table: a new version of the process calling it
+    assert response.status_code == 302
+    assert "已部署：test_grade_process v2" in editor.get(response.headers["Location"]).get_data(as_text=True)
+    second = diagram_source(GRADE_DMN, changed).sha256
+    html = editor.get("/diagrams").get_data(as_text=True)
+    assert 'id="decisions"' in html and "决策表" in html
+    section = _grade_section(html)
+    assert "<code>test_grade</code>测试评级（FIRST，2 条规则）" in section
+    assert section.index(second[:12]) < section.index(first[:12])  # newest first
+    rows = section.split("<tr")[2:]
+    assert "第 2 版" in rows[0] and "最近部署" in rows[0] and "jiangxi_zhengce" in rows[0]
+    assert "test_grade_process v2</a>（最新）" in rows[0]
+    assert "第 1 版" in rows[1] and ">test<" in rows[1].replace("<td data-label=\"上传人\">", ">")
+    assert "test_grade_process v1</a>" in rows[1] and "（最新）" not in rows[1]
+    assert f"/diagrams/files/{first}/modeler" in rows[1] and f"/diagrams/files/{second}/modeler" in rows[0]
+    assert editor.get(f"/diagrams/files/{first}").data == grade_dmn()
+    assert editor.get(f"/diagrams/files/{second}").data == changed
+    if (project_dir("processes") / "household_category.dmn").exists():  # the identification diagrams' table
+        assert 'id="d-household_category.dmn"' in html and "<code>household_category</code>" in html
+    supervisor = login(web_app.test_client(), "zhanggong_dudao")
+    read_only = _grade_section(supervisor.get("/diagrams").get_data(as_text=True))
+    assert "下载" in read_only and "在浏览器中编辑" not in read_only
+    assert supervisor.get(f"/diagrams/files/{first}/modeler").status_code == 403
+
+
+def test_a_decision_table_opens_in_the_dmn_js_editor_and_saves_as_a_draft(editor, web_app, clock):
+    deploy_grade(web_app, clock)
+    sha = diagram_source(GRADE_DMN, grade_dmn()).sha256
+    html = editor.get(f"/diagrams/files/{sha}/modeler").get_data(as_text=True)
+    assert "编辑决策表" in html and 'data-kind="dmn"' in html and "dmn-modeler.production.min.js" in html
+    assert "bpmn-modeler" not in html and "dmn-js-decision-table.css" in html
+    assert f'href="/diagrams/files/{sha}"' in html  # the download link
+    xml_url = re.search(r'data-xml="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert editor.get(xml_url).data == grade_dmn()
+    for asset in ("dmn-modeler.production.min.js", "assets/dmn-js-decision-table.css", "assets/dmn-js-shared.css",
+                  "assets/dmn-font/css/dmn-embedded.css"):
+        assert editor.get(f"/vendor/dmn-js/{asset}").status_code == 200, asset
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    save_url = re.search(r'data-save="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "file_name=test_grade.dmn" in save_url
+    saved = editor.post(save_url + "&note=改分数线", data=grade_dmn(line=80), content_type="application/xml",
+                        headers={"X-CSRFToken": token})
+    assert saved.status_code == 201
+    draft_id = saved.json["draft_id"]
+    draft_page = editor.get(f"/diagrams/drafts/{draft_id}").get_data(as_text=True)
+    assert "在浏览器中编辑决策表" in draft_page
+    assert 'data-kind="dmn"' in editor.get(f"/diagrams/drafts/{draft_id}/modeler").get_data(as_text=True)
+    assert editor.get(f"/diagrams/drafts/{draft_id}/download").data == grade_dmn(line=80)
+    assert "校验通过：可部署为 test_grade_process 的新版本" in editor.get(
+        f"/diagrams/drafts/{draft_id}?check=1").get_data(as_text=True)
+    version_id, _ = _version(web_app, "test_grade_process")
+    version_page = editor.get(f"/diagrams/versions/{version_id}").get_data(as_text=True)
+    assert "决策表</span>" in version_page and f"/diagrams/files/{sha}/modeler" in version_page
+    bpmn = editor.get(f"/diagrams/versions/{version_id}/modeler").get_data(as_text=True)
+    assert 'data-kind="bpmn"' in bpmn and "bpmn-modeler.production.min.js" in bpmn
+    assert editor.get("/diagrams/files/" + "0" * 64 + "/modeler").status_code == 404

@@ -61,11 +61,11 @@ def _register_optional(app: Flask) -> None:
         module.register(app)
 
 
-VENDOR_PACKAGES = {"bpmn-js": "bpmn-js/dist"}  # npm packages installed by `make install`
+VENDOR_PACKAGES = {"bpmn-js": "bpmn-js/dist", "dmn-js": "dmn-js/dist"}  # npm packages installed by `make install`
 
 
 def _vendor(package: str, filename: str):
-    """Front-end files of the npm packages in node_modules (bpmn-js)."""
+    """Front-end files of the npm packages in node_modules (bpmn-js, dmn-js)."""
     from flask import abort, send_from_directory
 
     from engine.config import REPO_ROOT

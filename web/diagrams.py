@@ -1,7 +1,8 @@
-"""Policy editing (政策管理) pages: the diagram library (流程图库) with versions, downloads of the exact deployed
-bytes, uploads validated and deployed by the engine, drafts (草稿) and the bpmn-js modeler, binding a procedure
-to a diagram from a date, changing a policy parameter from a date, and moving a running case to another
-version. Policy editors (政策管理员) only; supervisors may read the library. The rules live in
+"""Policy editing (政策管理) pages: the diagram library (流程图库) with versions and decision tables, downloads of
+the exact deployed bytes, uploads validated and deployed by the engine (optionally bound to a jurisdiction from
+a date), drafts (草稿), the bpmn-js modeler and the dmn-js decision table editor, binding a procedure to a
+diagram (its newest or a pinned version) from a date, rolling back to an earlier version, changing a policy
+parameter from a date, and moving a running case to another version. Policy editors (政策管理员) only; supervisors may read the library. The rules live in
 engine.policy_admin and engine.migration."""
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from sqlalchemy import select
 from engine.app import get_clock
 from engine.case_functions import local_date
 from engine.db import db
+from engine.decision_library import decision_library
 from engine.errors import DiagramInvalid, FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.migration import check_migration, migrate_case
 from engine.models import Case
@@ -118,6 +120,7 @@ def _bind_choices() -> dict[str, Any]:
 
 def _library(problems: list[str] | None = None, refused: str | None = None, status: int = 200) -> Any:
     return render_template("diagrams/library.html", processes=process_library(g.user.jurisdiction, _today()),
+                           decision_tables=decision_library(),
                            can_edit=_is_editor(), problems=problems or [], refused=refused,
                            procedure_names=PROCEDURE_NAMES, form=request.form, **_bind_choices()), status
 
@@ -311,21 +314,35 @@ def deploy_saved(draft_id: int) -> Any:
 def edit_version(version_id: int) -> str:
     found = _found(get_version, version_id)
     main = main_file(found)
-    return _modeler(main.file_name, url_for("diagrams.file", sha256=main.sha256, inline=1),
-                    f"{found.process_key} v{found.version}")
+    return _modeler(main.file_name, "diagrams.file", {"sha256": main.sha256}, f"{found.process_key} v{found.version}")
+
+
+@bp.get("/diagrams/files/<sha256>/modeler")
+@roles_required(*EDITORS)
+def edit_file(sha256: str) -> str:
+    """A deployed file (a decision table of the library, or any file of a version) in its editor."""
+    stored = _found(deployed_file, sha256)
+    return _modeler(stored.file_name, "diagrams.file", {"sha256": stored.sha256},
+                    f"已部署版本 {stored.sha256[:12]}")
 
 
 @bp.get("/diagrams/drafts/<int:draft_id>/modeler")
 @roles_required(*EDITORS)
 def edit_draft(draft_id: int) -> str:
     found = _found(get_draft, draft_id)
-    return _modeler(found.file_name, url_for("diagrams.draft_file", draft_id=found.id, inline=1), f"草稿 {found.id}")
+    return _modeler(found.file_name, "diagrams.draft_file", {"draft_id": found.id}, f"草稿 {found.id}")
 
 
-def _modeler(file_name: str, xml_url: str, origin: str) -> str:
-    if not file_name.lower().endswith(".bpmn"):
+MODELERS = {".bpmn": "bpmn", ".dmn": "dmn"}  # file suffix → editor (bpmn-js, dmn-js)
+
+
+def _modeler(file_name: str, endpoint: str, args: dict[str, Any], origin: str) -> str:
+    """The editor for the file's kind: bpmn-js for .bpmn, dmn-js (decision tables) for .dmn; 404 otherwise."""
+    kind = next((k for suffix, k in MODELERS.items() if file_name.lower().endswith(suffix)), None)
+    if kind is None:
         abort(404)
-    return render_template("diagrams/modeler.html", file_name=file_name, xml_url=xml_url, origin=origin,
+    return render_template("diagrams/modeler.html", file_name=file_name, kind=kind, origin=origin,
+                           xml_url=url_for(endpoint, **args, inline=1), download_url=url_for(endpoint, **args),
                            save_url=url_for("diagrams.save_from_modeler", file_name=file_name))
 
 

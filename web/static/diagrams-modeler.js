@@ -1,4 +1,5 @@
-// Edit a BPMN diagram with the bpmn-js Modeler and save the XML as a new draft (never deployed from here).
+// Edit a BPMN diagram with the bpmn-js Modeler, or a DMN decision table with the dmn-js Modeler (data-kind="dmn"),
+// and save the XML as a new draft (never deployed from here).
 // The modeler is window.fangpinModeler (for tests and for the curious).
 (function () {
   "use strict";
@@ -6,12 +7,70 @@
   var save = document.getElementById("modeler-save");
   var status = document.getElementById("modeler-status");
   if (!el || !save) { return; }
-  function say(text, kind) {
+  var kind = el.getAttribute("data-kind") || "bpmn";
+  function say(text, cls) {
     status.textContent = text;
-    status.className = kind || "";
+    status.className = cls || "";
   }
-  if (!window.BpmnJS) { say("编辑器没有加载（bpmn-js 未安装？请运行 make install）", "error"); return; }
-  var modeler = new window.BpmnJS({ container: el, keyboard: { bindTo: document } });
+  var VIEW_NAMES = { drd: "决策需求图", decisionTable: "决策表", literalExpression: "文字表达式",
+    boxedExpression: "表达式" };
+
+  // The dmn-js views (decision tables, the DRD) as tabs above the editor.
+  function showViews(modeler) {
+    var nav = document.getElementById("dmn-views");
+    if (!nav) { return; }
+    var active = modeler.getActiveView();
+    nav.innerHTML = "";
+    modeler.getViews().forEach(function (view) {
+      var tab = document.createElement("button");
+      tab.type = "button";
+      var name = view.element && view.element.name ? view.element.name : (view.element && view.element.id) || "";
+      tab.textContent = (VIEW_NAMES[view.type] || view.type) + (view.type === "drd" ? "" : "：" + name);
+      tab.setAttribute("data-view", view.type + ":" + (view.element && view.element.id));
+      if (active && active.element === view.element && active.type === view.type) {
+        tab.className = "active";
+        tab.setAttribute("aria-current", "true");
+      }
+      tab.addEventListener("click", function () {
+        modeler.open(view).catch(function (err) { say("无法打开该视图：" + err.message, "error"); });
+      });
+      nav.appendChild(tab);
+    });
+  }
+
+  function create() {
+    if (kind === "dmn") {
+      if (!window.DmnJS) { return null; }
+      var zh = window.fangpinDmnTranslate ? [window.fangpinDmnTranslate] : [];  // Chinese labels (dmn-zh.js)
+      var dmn = new window.DmnJS({
+        container: el,
+        common: { keyboard: { bindTo: document } },
+        drd: { additionalModules: zh },
+        decisionTable: { additionalModules: zh },
+        literalExpression: { additionalModules: zh },
+        boxedExpression: { additionalModules: zh }
+      });
+      dmn.on("views.changed", function () { showViews(dmn); });
+      return dmn;
+    }
+    return window.BpmnJS ? new window.BpmnJS({ container: el, keyboard: { bindTo: document } }) : null;
+  }
+
+  function opened(modeler) {
+    if (kind !== "dmn") {
+      modeler.get("canvas").zoom("fit-viewport");
+      return null;
+    }
+    var table = modeler.getViews().filter(function (view) { return view.type === "decisionTable"; })[0];
+    return table ? modeler.open(table) : null;  // the decision table, not the diagram of decisions
+  }
+
+  var modeler = create();
+  if (!modeler) {
+    say("编辑器没有加载（" + (kind === "dmn" ? "dmn-js" : "bpmn-js") + " 未安装？请运行 make install）", "error");
+    el.setAttribute("data-ready", "error");
+    return;
+  }
   window.fangpinModeler = modeler;
   var token = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   fetch(el.getAttribute("data-xml"), { credentials: "same-origin" })
@@ -20,13 +79,13 @@
       return response.text();
     })
     .then(function (xml) { return modeler.importXML(xml); })
+    .then(function () { return opened(modeler); })
     .then(function () {
-      modeler.get("canvas").zoom("fit-viewport");
       save.disabled = false;
       el.setAttribute("data-ready", "true");
     })
     .catch(function (err) {
-      say("流程图无法打开：" + err.message, "error");
+      say((kind === "dmn" ? "决策表" : "流程图") + "无法打开：" + err.message, "error");
       el.setAttribute("data-ready", "error");
     });
   save.addEventListener("click", function () {
