@@ -35,6 +35,7 @@ from .deployment import (
 from .errors import DiagramInvalid, NotFound, PermissionDenied, PolicyMissing, RuleViolation
 from .models import LEVELS, Case, DiagramDraft, DiagramFile, Jurisdiction, PolicyParameter, ProcessVersion, User
 from .policy import resolve
+from .policy_schemas import check_policy_value
 from .transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -587,6 +588,9 @@ def _check_value(key: str, value: Any) -> None:
     ok = _kind(value) is kind or (kind is float and _kind(value) is int)
     if not ok:
         raise RuleViolation(f"{key} 的值应为{TYPE_NAMES.get(kind, kind.__name__)}，不能设为 {value!r}")
+    problems = check_policy_value(key, value)
+    if problems:
+        raise RuleViolation(f"{key} 的值不符合要求：" + "；".join(problems))
     if key.endswith(PROCESS_SUFFIX):
         ref = parse_process_ref(value)
         numbers = list(db.session.scalars(select(ProcessVersion.version).filter_by(process_key=ref.key)

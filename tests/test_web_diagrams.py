@@ -599,3 +599,32 @@ def test_a_decision_table_opens_in_the_dmn_js_editor_and_saves_as_a_draft(editor
     bpmn = editor.get(f"/diagrams/versions/{version_id}/modeler").get_data(as_text=True)
     assert 'data-kind="bpmn"' in bpmn and "bpmn-modeler.production.min.js" in bpmn
     assert editor.get("/diagrams/files/" + "0" * 64 + "/modeler").status_code == 404
+
+
+def test_department_warning_thresholds_are_checked_field_by_field(editor, web_app):
+    import json
+
+    from engine.warning_policy import department
+
+    _add_user(web_app, "liaoning_zhengce", ["policy_editor"], "21")
+    liaoning = login(web_app.test_client(), "liaoning_zhengce")
+    with web_app.app_context():
+        medical = next(r.value for r in db.session.scalars(select(PolicyParameter)
+                                                           .filter_by(key="warning.department.medical")))
+    rows = _count(web_app, PolicyParameter)
+    broken = json.loads(json.dumps(medical))
+    broken["indicators"]["out_of_pocket"]["thresholds"][0]["amount"] = "五千"
+    refused = _set(liaoning, key="warning.department.medical", value=json.dumps(broken, ensure_ascii=False),
+                   jurisdiction="21")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "indicators/out_of_pocket/thresholds/0/amount" in text
+    assert _count(web_app, PolicyParameter) == rows  # nothing saved
+    raised = json.loads(json.dumps(medical))
+    raised["indicators"]["out_of_pocket"]["thresholds"][0]["amount"] = 6000
+    assert _set(liaoning, key="warning.department.medical", value=json.dumps(raised, ensure_ascii=False),
+                jurisdiction="21").status_code == 302
+    with web_app.app_context():
+        place = db.session.scalar(select(Jurisdiction).filter_by(code="210321"))
+        rule = department(place, "medical", date(2026, 10, 1)).indicators["out_of_pocket"].threshold_for(True)
+        assert rule.amount == 6000 and department(place, "medical", date(2026, 9, 30)).indicators[
+            "out_of_pocket"].threshold_for(True).amount == 5000
