@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,8 @@ from sqlalchemy import func, select
 
 from .config import project_dir
 from .db import db
+from .decision_tables import check_outputs
+from .dry_run import dry_run
 from .errors import DiagramInvalid, NotFound
 from .models import DiagramFile, ProcessVersion
 from .validation import NS, lint
@@ -99,8 +102,9 @@ _PARSED: dict[tuple[str, ...], tuple[BpmnProcessSpec, dict]] = {}  # (process, b
 
 
 def parse_bundle(bundle: list[DiagramSource], process_id: str) -> tuple[BpmnProcessSpec, dict]:
-    """Validate (XSD, SpiffWorkflow, fangpin lint) and return ``(spec, subprocess_specs)``; a bundle already
-    validated in this process (same bytes) is not parsed again.
+    """Validate (XSD, SpiffWorkflow, fangpin lint, 部署前试算 of every expression with sample data) and return
+    ``(spec, subprocess_specs)``; a bundle already validated in this process (same bytes) is not parsed or
+    tried again.
 
     Raises DiagramInvalid naming the file, the element and the reason.
     """
@@ -121,15 +125,21 @@ def _parse_bundle(bundle: list[DiagramSource], process_id: str) -> tuple[BpmnPro
                 parser.add_bpmn_xml(tree.getroot(), filename=source.file_name)
         except ValidationException as exc:
             raise DiagramInvalid(source.file_name, [describe_validation(exc, tree)]) from exc
-        if not source.is_dmn:
-            problems = lint(tree)
-            if problems:
-                raise DiagramInvalid(source.file_name, problems)
+        problems = lint(tree)  # BPMN: lanes, forms, expressions compile; DMN: every cell compiles
+        if source.is_dmn:
+            problems += check_outputs(source)  # literal outputs fit their column's type and allowed values
+        if problems:
+            raise DiagramInvalid(source.file_name, problems)
     try:
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
         raise DiagramInvalid(exc.file_name or bundle[0].file_name, [describe_validation(exc, None)]) from exc
+    started = time.perf_counter()
+    problems = dry_run(bundle, process_id)
+    log.debug("dry run of %s: %.1f ms", process_id, (time.perf_counter() - started) * 1000)
+    if problems:
+        raise DiagramInvalid(bundle[0].file_name, problems)
     return spec, subprocess_specs
 
 

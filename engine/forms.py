@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+from datetime import date
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -86,3 +87,69 @@ def _reason(err: ValidationError, schema: dict[str, Any]) -> str:
     reason = reasons.get(kind, err.message)
     title = _title(schema, _field_of(err))
     return f"{title}：{reason}" if title else reason
+
+
+def sample_instance(schema: dict[str, Any], today: date) -> Any:
+    """A plausible instance of ``schema`` for trying expressions with sample data (部署前试算): every property
+    (optional ones too), ``const``/``default``/``examples``/the first ``enum`` value where given, else a value
+    of the type (dates are ``today``), arrays with one item. Not guaranteed to pass ``pattern``s or
+    conditional (``if``/``then``) rules."""
+    return _sample(schema, schema, today, depth=0)
+
+
+def _sample(node: Any, root: dict[str, Any], today: date, depth: int) -> Any:
+    if not isinstance(node, dict) or depth > 12:
+        return None
+    node = _resolved(node, root)
+    for key in ("const", "default"):
+        if key in node:
+            return node[key]
+    if isinstance(node.get("examples"), list) and node["examples"]:
+        return node["examples"][0]
+    if node.get("enum"):
+        return next((v for v in node["enum"] if v is not None), node["enum"][0])
+    for key in ("oneOf", "anyOf"):
+        if node.get(key):
+            return _sample(node[key][0], root, today, depth + 1)
+    properties = dict(node.get("properties", {}))
+    for part in node.get("allOf", []):
+        properties.update(_resolved(part, root).get("properties", {}) if isinstance(part, dict) else {})
+    kind = node.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind is None:
+        kind = "object" if properties else "array" if "items" in node else "string"
+    if kind == "object":
+        return {name: _sample(sub, root, today, depth + 1) for name, sub in properties.items()}
+    if kind == "array":
+        return [_sample(node.get("items", {}), root, today, depth + 1)]
+    return _scalar(kind, node, today)
+
+
+def _resolved(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with a local ``$ref`` (``#/$defs/...``) followed."""
+    ref = node.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return node
+    target: Any = root
+    for part in ref[2:].split("/"):
+        target = target.get(part, {}) if isinstance(target, dict) else {}
+    return {**target, **{k: v for k, v in node.items() if k != "$ref"}} if isinstance(target, dict) else node
+
+
+def _scalar(kind: str, node: dict[str, Any], today: date) -> Any:
+    if kind in ("integer", "number"):
+        low, high = node.get("minimum", node.get("exclusiveMinimum", 0)), node.get("maximum")
+        value = max(1, low + (1 if "exclusiveMinimum" in node else 0))
+        value = min(value, high) if high is not None else value
+        return int(value) if kind == "integer" else float(value)
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    fmt = node.get("format")
+    if fmt == "date":
+        return today.isoformat()
+    if fmt == "date-time":
+        return f"{today.isoformat()}T09:00:00+08:00"
+    return "示例"
