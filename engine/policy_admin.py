@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -21,6 +21,7 @@ from .case_functions import local_date
 from .clock import Clock
 from .config import project_dir
 from .db import db, fetch
+from .decision_tables import check_outputs
 from .deployment import (
     DiagramSource,
     bundle_for,
@@ -37,6 +38,7 @@ from .models import LEVELS, Case, DiagramDraft, DiagramFile, Jurisdiction, Polic
 from .policy import resolve
 from .policy_schemas import check_policy_value
 from .transaction import transaction
+from .validation import lint
 
 log = logging.getLogger(__name__)
 
@@ -287,12 +289,20 @@ def diagram_source(file_name: str, content: bytes) -> DiagramSource:
 
 
 def last_deployed_files() -> dict[str, str]:
-    """File name → sha256 of its bytes in the newest deployed version that contains it."""
-    newest: dict[str, str] = {}
-    for files in db.session.scalars(select(ProcessVersion.files).order_by(ProcessVersion.deployed_at,
-                                                                          ProcessVersion.id)):
-        newest.update({f["file_name"]: f["sha256"] for f in files})
-    return newest
+    """File name → sha256 of its bytes in the newest deployed version that contains it, or of a decision
+    table deployed on its own (no process calls it yet) after that."""
+    events: list[tuple[datetime, int, str, str]] = []
+    in_versions: set[str] = set()
+    for version_id, deployed_at, files in db.session.execute(
+            select(ProcessVersion.id, ProcessVersion.deployed_at, ProcessVersion.files)):
+        events += [(deployed_at, version_id, f["file_name"], f["sha256"]) for f in files]
+        in_versions.update(f["sha256"] for f in files)
+    for sha, name, uploaded_at in db.session.execute(
+            select(DiagramFile.sha256, DiagramFile.file_name, DiagramFile.uploaded_at)
+            .where(func.lower(DiagramFile.file_name).like("%.dmn"))):
+        if sha not in in_versions:
+            events.append((uploaded_at, 0, name, sha))
+    return {name: sha for _, _, name, sha in sorted(events)}
 
 
 def deployed_library() -> list[DiagramSource]:
@@ -356,6 +366,21 @@ def _check_dmn(source: DiagramSource) -> None:
         SpiffBpmnParser(validator=VALIDATOR).add_dmn_xml(tree.getroot(), filename=source.file_name)
     except ValidationException as exc:
         raise DiagramInvalid(source.file_name, [describe_validation(exc, tree)]) from exc
+    problems = lint(tree) + check_outputs(source)
+    if problems:
+        raise DiagramInvalid(source.file_name, problems)
+
+
+def _store_decision_table(source: DiagramSource, actor: str, clock: Clock) -> None:
+    """A new decision table that no process calls yet: checked and kept in the library (byte for byte), so
+    that a diagram calling it can be validated and deployed with it."""
+    _check_dmn(source)
+    if db.session.get(DiagramFile, source.sha256) is not None:
+        return
+    db.session.add(DiagramFile(sha256=source.sha256, file_name=source.file_name, content=source.content,
+                               uploaded_at=clock.now(), uploaded_by=actor))
+    audit.record(clock.now(), actor, "decision_table_deployed", file=source.file_name, sha256=source.sha256,
+                 decisions=source.decision_ids())
 
 
 @dataclass(frozen=True)
@@ -376,6 +401,9 @@ def _deploy(source: DiagramSource, actor: str, clock: Clock) -> list[ProcessVers
     files: list[DiagramSource] = []
     for bundle, _ in _affected(source):
         files += [s for s in bundle if s not in files]
+    if source.is_dmn and not files:
+        _store_decision_table(source, actor, clock)
+        return []
     versions = deploy(files or [source], actor, clock.now())
     for version in versions:
         audit.record(clock.now(), actor, "diagram_deployed", process=version.process_key, version=version.version,

@@ -3,12 +3,14 @@ that read only that table."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import selectinload
+
+from timers.calendar import end_of_day
 
 from . import audit
 from .case_functions import CaseContext
@@ -53,13 +55,27 @@ def _uuid(value: str):
     return UUID(value)
 
 
+def due_moment(value: Any) -> datetime | None:
+    """A task's due date as its diagram expression gives it: None (no limit here, e.g. the jurisdiction has no
+    such rule), an ISO date-time, a date-time, or a date (due at its 24:00, China Standard Time)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return end_of_day(value)
+    raise TypeError(f"期限表达式的结果 {value!r} 不是日期或日期时间")
+
+
 def project_task(case: Case, task, engine: DiagramScriptEngine, now: datetime) -> HumanTask:
     spec = task.task_spec
     properties = spec.extensions.get("properties", {})
     role = role_for_lane(spec.lane)
     jurisdiction = (role and case.jurisdiction.ancestor_at(role.level)) or case.jurisdiction
     due = properties.get(DUE_PROPERTY)
-    due_at = datetime.fromisoformat(engine.evaluate_plain(due, task.data)) if due else None
+    due_at = due_moment(engine.evaluate_plain(due, task.data)) if due else None
     return HumanTask(
         case_id=case.id, task_uuid=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
         role=role.key if role else None, jurisdiction_id=jurisdiction.id, jurisdiction_path=jurisdiction.path,

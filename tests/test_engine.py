@@ -163,3 +163,19 @@ def test_demo_parameters_are_labelled_as_demo():
 
     demo = json.loads(Path(project_dir("policy") / "demo_parameters.json").read_text(encoding="utf-8"))
     assert all("演示数据" in line["source"] for line in demo["monitoring_lines"])
+
+
+def test_a_due_date_expression_may_give_no_limit_a_date_or_a_moment():
+    from datetime import date as day
+    from datetime import datetime as moment
+
+    from engine.tasks import due_moment
+
+    assert due_moment(None) is None  # the jurisdiction has no such limit: the task has no due date
+    assert due_moment("2026-10-06T00:00:00+08:00").isoformat() == "2026-10-06T00:00:00+08:00"
+    assert due_moment(day(2026, 10, 5)).isoformat() == "2026-10-06T00:00:00+08:00"  # 24:00 of that day
+    assert due_moment("2026-10-05").isoformat() == "2026-10-06T00:00:00+08:00"
+    aware = moment.fromisoformat("2026-10-05T12:00:00+08:00")
+    assert due_moment(aware) is aware
+    with pytest.raises(TypeError, match="不是日期"):
+        due_moment(5)

@@ -173,7 +173,7 @@ def test_a_valid_upload_is_deployed_as_a_new_version_with_its_bytes(editor, web_
     (event,) = _events(web_app, "diagram_deployed")
     assert event.actor == "jiangxi_zhengce" and event.detail["version"] == 2
     again = _upload(editor, ZHANGGONG_2021, content)
-    assert "没有新的版本" in editor.get(again.headers["Location"]).get_data(as_text=True)
+    assert "没有新的流程版本" in editor.get(again.headers["Location"]).get_data(as_text=True)
     assert _version(web_app, "identification_zhanggong_2021")[1] == 2
 
 
@@ -628,3 +628,30 @@ def test_department_warning_thresholds_are_checked_field_by_field(editor, web_ap
         rule = department(place, "medical", date(2026, 10, 1)).indicators["out_of_pocket"].threshold_for(True)
         assert rule.amount == 6000 and department(place, "medical", date(2026, 9, 30)).indicators[
             "out_of_pocket"].threshold_for(True).amount == 5000
+
+
+def test_a_new_decision_table_is_kept_then_a_diagram_calling_it_deploys(editor, web_app, clock):
+    """A table no process calls yet is checked and stored; the diagram that calls it is validated and
+    deployed with it; a table with an output outside its allowed values is refused, naming the rule."""
+    assert _upload(editor, GRADE_BPMN, grade_bpmn()).status_code == 422  # its table does not exist yet
+    files = _count(web_app, DiagramFile)
+    escape = grade_dmn().replace('<text>"合格"</text>'.encode(), b"<text>__import__('os').getcwd()</text>")
+    assert escape != grade_dmn()
+    assert _upload(editor, GRADE_DMN, escape).status_code == 422  # a cell must compile under the restricted engine
+    assert _count(web_app, DiagramFile) == files
+    kept = _upload(editor, GRADE_DMN, grade_dmn())
+    assert kept.status_code == 302 and "已校验并存入图库" in editor.get(kept.headers["Location"]).get_data(as_text=True)
+    assert _count(web_app, DiagramFile) == files + 1
+    assert _events(web_app, "decision_table_deployed")[-1].detail["decisions"] == ["test_grade"]
+    deployed = _upload(editor, GRADE_BPMN, grade_bpmn())
+    assert deployed.status_code == 302
+    with web_app.app_context():
+        version = latest_version("test_grade_process")
+        assert [f["file_name"] for f in version.files] == [GRADE_BPMN, GRADE_DMN]
+    column = '<output id="output_grade" label="等级" name="grade" typeRef="string" />'
+    allowed = grade_dmn().decode().replace(column, column[:-3] + '><outputValues><text>"合格","不合格"</text>'
+                                                                 '</outputValues></output>')
+    assert allowed != grade_dmn().decode(), "the test table's output column changed shape"
+    wrong = allowed.replace('<text>"合格"</text></outputEntry>', '<text>"良好"</text></outputEntry>').encode()
+    refused = _upload(editor, GRADE_DMN, wrong)
+    assert refused.status_code == 422 and "输出 grade 的值 &#39;良好&#39; 不在允许的取值中" in refused.get_data(as_text=True)

@@ -219,7 +219,8 @@ def _binding_request() -> BindingRequest | None:
 
 def _deployed(versions: list, binding: BindingRequest | None = None) -> Response:
     if not versions:
-        flash("没有新的版本：文件与已部署的相同（或没有流程使用它），未部署。", "ok")
+        flash("没有新的流程版本：文件与已部署的相同；决策表如尚无流程调用，已校验并存入图库，"
+              "调用它的流程图上传部署时一并使用。", "ok")
         return redirect(url_for("diagrams.library"))
     message = "已部署：" + "、".join(f"{v.process_key} v{v.version}" for v in versions) + "。运行中的案件仍按原版本办理。"
     if binding is not None:
