@@ -9,11 +9,21 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from engine.case_functions import local_date
+from engine.config import project_dir
 from engine.db import db
 from engine.errors import FangpinError
 from engine.models import AuditEvent, Jurisdiction, ProcessVersion, User
 from engine.policy import resolve
-from engine.policy_admin import bind_process, deploy_diagram, diagram_source, parse_value, set_parameter
+from engine.policy_admin import (
+    BindingRequest,
+    bind_process,
+    bound_version,
+    deploy_diagram,
+    diagram_source,
+    parse_value,
+    roll_back,
+    set_parameter,
+)
 from engine.transaction import transaction
 from tests.bdd.officials import village
 from tests.bdd.steps import *
@@ -119,3 +129,29 @@ def run_this_case(world, clock) -> None:
 def closed_after(world, day: str) -> None:
     case = _case(world)
     assert local_date(case.closed_at) > date.fromisoformat(day), case.closed_at
+
+
+@when(parsers.parse('政策管理员修改江西省识别流程图的 "{old}" 为 "{new}"，部署为新版本并自 {day} 起绑定章贡区'))
+def deploy_version_bound(world, clock, old: str, new: str, day: str) -> None:
+    shipped = (project_dir("processes") / "identification.bpmn").read_text(encoding="utf-8")
+    assert f'name="{old}"' in shipped
+    content = shipped.replace(f'name="{old}"', f'name="{new}"').encode()
+    binding = BindingRequest("identification", PLACES["章贡区"], date.fromisoformat(day))
+    world["deployed"] = deploy_diagram(_user(), diagram_source("identification.bpmn", content), clock, binding)
+
+
+@then(parsers.parse('流程 "{key}" 共有 {number:d} 个版本'))
+def version_count(key: str, number: int) -> None:
+    assert db.session.scalar(select(func.count()).select_from(ProcessVersion).filter_by(process_key=key)) == number
+
+
+@then(parsers.parse('{place} {day} 立案的识别案件使用 "{key}" 第 {number:d} 版'))
+def version_in_force(place: str, day: str, key: str, number: int) -> None:
+    version = bound_version(resolve("identification.process", village(place), date.fromisoformat(day)))
+    assert (version.process_key, version.version) == (key, number)
+
+
+@when(parsers.parse('政策管理员把章贡区自 {day} 起回退到 "{key}" 第 {number:d} 版'))
+def rolled_back(clock, day: str, key: str, number: int) -> None:
+    version = db.session.scalar(select(ProcessVersion).filter_by(process_key=key, version=number))
+    roll_back(_user(), version.id, "identification", PLACES["章贡区"], date.fromisoformat(day), clock)
