@@ -566,12 +566,12 @@ def process_list() -> None:
 @_with_app
 def process_try(file: Path, scenario: Path, process_id: str | None) -> None:
     """Try a diagram (a draft too) against a scenario: the path taken and the dates computed; nothing is stored."""
-    from .config import project_dir
-    from .deployment import DiagramSource, read_directory
+    from .deployment import DiagramSource
+    from .policy_admin import with_library
     from .scenario import run_scenario
 
     main = DiagramSource(file.name, file.read_bytes())
-    library = [main] + [s for s in read_directory(project_dir("processes")) if s.file_name != file.name]
+    library = with_library(main)
     trace = run_scenario(library, file.name, process_id or main.process_ids()[0],
                          json.loads(scenario.read_text(encoding="utf-8")))
     labels = {"ready": "待办", "done": "办理", "timer_set": "定时", "timer": "触发", "clock": "时钟", "call": "调用",
@@ -586,20 +586,39 @@ def process_try(file: Path, scenario: Path, process_id: str | None) -> None:
 @click.pass_context
 @_with_app
 def process_deploy(ctx: click.Context, files: tuple[Path, ...]) -> None:
-    """Validate and deploy diagrams (with the other files of processes/ for the processes they call)."""
-    from .config import project_dir
-    from .deployment import DiagramSource, deploy, read_directory
+    """Validate and deploy diagrams (with the other files as last deployed for the processes they call)."""
+    from .deployment import DiagramSource, deploy
+    from .policy_admin import deployed_library
     from .transaction import transaction
 
     given = [DiagramSource(p.name, p.read_bytes()) for p in files]
     names = {s.file_name for s in given}
-    library = given + [s for s in read_directory(project_dir("processes")) if s.file_name not in names]
+    library = given + [s for s in deployed_library() if s.file_name not in names]
     with transaction():
         versions = deploy(library, _actor(ctx), get_clock().now())
     for v in versions:
         click.echo(f"已部署 {v.process_key} v{v.version}")
     if not versions:
         click.echo("没有变化，无需部署")
+
+
+@process.command("bind")
+@click.argument("process_ref")
+@click.option("--procedure", required=True, help="办理程序: identification, elimination, green_channel, …")
+@click.option("--jurisdiction", required=True, help="行政区划代码")
+@click.option("--from", "effective_from", required=True, type=click.DateTime(["%Y-%m-%d"]), help="生效日期")
+@click.option("--source", default="", help="依据（文件名、文号）")
+@click.pass_context
+@_with_app
+def process_bind(ctx: click.Context, process_ref: str, procedure: str, jurisdiction: str, effective_from,
+                 source: str) -> None:
+    """流程绑定: from a date, new cases of the jurisdiction start on PROCESS_REF — ``identification`` (its newest
+    version) or ``identification@2`` (that version; an earlier one rolls back). Policy editors only; audited."""
+    from .policy_admin import bind_process
+
+    editor = _user_named(_actor(ctx))
+    row = bind_process(editor, procedure, process_ref, jurisdiction, effective_from.date(), get_clock(), source=source)
+    click.echo(f"已绑定：{row.jurisdiction.full_name} 自 {row.effective_from} 起 {procedure} 使用 {row.value}")
 
 
 # -- API tokens -----------------------------------------------------------------------------------

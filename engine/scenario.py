@@ -156,13 +156,11 @@ def _step(workflow: BpmnWorkflow, engine: DiagramScriptEngine, clock: FixedClock
 
 
 def try_draft(draft_content: bytes, file_name: str, scenario: dict[str, Any]) -> Trace:
-    """Run a saved draft (with the diagrams of processes/ for what it calls) through ``scenario``."""
-    from .config import project_dir
-    from .deployment import read_directory
+    """Run a saved draft (with the other files as last deployed, for what it calls) through ``scenario``."""
+    from .policy_admin import with_library
 
     main = DiagramSource(file_name, draft_content)
     ids = main.process_ids()
     if not ids:
         raise ScenarioError(f"{file_name} 没有可执行的流程")
-    library = [main] + [s for s in read_directory(project_dir("processes")) if s.file_name != file_name]
-    return run_scenario(library, file_name, ids[0], scenario)
+    return run_scenario(with_library(main), file_name, ids[0], scenario)

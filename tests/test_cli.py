@@ -109,3 +109,15 @@ def test_a_warning_from_file_to_identification_on_the_command_line(fangpin, tmp_
     refused = fangpin("--as", "zhanggong_yibao", "warnings", "import", "--department", "medical", "--period", "2026-Q3",
                       "--file", str(bad), ok=False)
     assert "第 2 行 amount" in refused and "第 2 行 id_number" in refused
+
+
+def test_a_policy_editor_binds_and_pins_a_version_from_the_command_line(fangpin):
+    fangpin("init", "--demo")
+    out = fangpin("--as", "jiangxi_zhengce", "process", "bind", "identification@1", "--procedure", "identification",
+                  "--jurisdiction", "360702", "--from", "2026-10-01", "--source", "区级文件（示例）")
+    assert "已绑定：" in out and "章贡区 自 2026-10-01 起 identification 使用 identification@1" in out
+    refused = fangpin("--as", "jiangxi_zhengce", "process", "bind", "identification@9", "--procedure",
+                      "identification", "--jurisdiction", "360702", "--from", "2026-10-01", ok=False)
+    assert "没有第 9 版" in refused
+    assert "不是政策管理员" in fangpin("--as", "shahe_cun", "process", "bind", "identification", "--procedure",
+                                   "identification", "--jurisdiction", "360702101201", "--from", "2026-10-01", ok=False)

@@ -65,6 +65,7 @@ def test_the_example_scenario_runs_from_the_command_line(tmp_path, monkeypatch):
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'try.db'}")
     processes = project_dir("processes")
+    assert CliRunner().invoke(main, ["init"]).exit_code == 0  # the called diagrams come as last deployed
     result = CliRunner().invoke(main, ["process", "try", str(processes / "identification.bpmn"), "--scenario",
                                        str(processes / "scenarios" / "identification.json")])
     assert result.exit_code == 0, result.output
