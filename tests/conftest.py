@@ -65,3 +65,17 @@ def web_app(db_path: Path, clock: FixedClock) -> Flask:
     with app.app_context():
         prepare_database(clock)
     return app
+
+
+@pytest.fixture
+def client(web_app: Flask):
+    """A browser without a login, on the web app."""
+    return web_app.test_client()
+
+
+@pytest.fixture
+def editor(client):
+    """The demo policy editor (江西省政策管理员), logged in."""
+    from tests.webclient import login
+
+    return login(client, "jiangxi_zhengce")

@@ -16,11 +16,6 @@ HUAPING = "360702101202"
 
 
 @pytest.fixture
-def client(web_app):
-    return web_app.test_client()
-
-
-@pytest.fixture
 def family(web_app, clock) -> dict:
     """A registered household in 沙河村: head 申请户 and one member."""
     with web_app.app_context():

@@ -19,11 +19,6 @@ from tests.webclient import csrf_token, login, post_form
 SHAHE, HUAPING = "360702101201", "360702101202"
 
 
-@pytest.fixture
-def client(web_app):
-    return web_app.test_client()
-
-
 def _open(app, clock, village: str, head: str, actor: str, **extra) -> int:
     with app.app_context():
         household = register_household(household_data(village, head, 2, **extra), actor, clock)

@@ -42,16 +42,6 @@ CONFORMANCE = sorted((REPO_ROOT.parent / "shared" / "bpmn-conformance").glob("*.
 IDENTIFICATION = "identification.bpmn"
 
 
-@pytest.fixture
-def client(web_app):
-    return web_app.test_client()
-
-
-@pytest.fixture
-def editor(client):
-    return login(client, "jiangxi_zhengce")
-
-
 def _token(client, url: str = "/diagrams") -> str:
     return csrf_token(client.get(url).get_data(as_text=True))
 

@@ -22,11 +22,6 @@ URLS = ("/ledger", "/ledger.xlsx", "/ledger.csv")
 
 
 @pytest.fixture
-def client(web_app):
-    return web_app.test_client()
-
-
-@pytest.fixture
 def monitored(web_app, clock):
     """台账甲 (沙河村) and 台账乙 (华坪村) identified; 台账丙 (沙河村) still applying."""
     with web_app.app_context():

@@ -24,11 +24,6 @@ HEALTH = "尘肺病三期"
 PHONE, CONTACT_PHONE = "13811112222", "13977776666"
 
 
-@pytest.fixture
-def client(web_app):
-    return web_app.test_client()
-
-
 def _sensitive_household(clock) -> tuple[int, list[str]]:
     data = household_data("沙河村", "公示甲", 3, group_name="一组", contact_phone=PHONE, monitoring_contact="李联系")
     data["members"][0]["health_status"] = HEALTH

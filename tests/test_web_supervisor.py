@@ -42,11 +42,6 @@ def place(code: str) -> Jurisdiction:
 
 
 @pytest.fixture
-def client(web_app):
-    return web_app.test_client()
-
-
-@pytest.fixture
 def overdue(web_app, clock):
     """Five identification cases, none finished in time; at 2026-10-06 10:00 all are past the 15-day limit.
 

@@ -18,11 +18,6 @@ APPLY = {"applied_on": "2026-09-20", "all_members_signed": "on", "risk_descripti
 
 
 @pytest.fixture
-def client(web_app):
-    return web_app.test_client()
-
-
-@pytest.fixture
 def case(web_app, clock):
     with web_app.app_context():
         household = register_household(household_data("沙河村", "网页户", 2), "shahe_cun", clock)

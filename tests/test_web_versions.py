@@ -28,16 +28,6 @@ IDENTIFICATION = "identification.bpmn"
 _ids = itertools.count(700001)
 
 
-@pytest.fixture
-def client(web_app):
-    return web_app.test_client()
-
-
-@pytest.fixture
-def editor(client):
-    return login(client, "jiangxi_zhengce")
-
-
 def _changed(name: str = IDENTIFICATION, mark: str = "v2") -> bytes:
     """The repository's file with a comment added: other bytes, so a new version when deployed."""
     return (project_dir("processes") / name).read_bytes() + f"<!-- {mark} -->\n".encode()
