@@ -25,7 +25,7 @@ from .db import db
 from .decision_tables import check_outputs
 from .dry_run import dry_run
 from .errors import DiagramInvalid, NotFound
-from .models import DiagramFile, ProcessVersion
+from .models import DiagramFile, PolicyParameter, ProcessVersion
 from .validation import NS, lint
 
 log = logging.getLogger(__name__)
@@ -108,10 +108,17 @@ def parse_bundle(bundle: list[DiagramSource], process_id: str) -> tuple[BpmnProc
 
     Raises DiagramInvalid naming the file, the element and the reason.
     """
-    key = (process_id, bundle_hash(bundle), str(project_dir("forms")), str(project_dir("policy")))
+    key = (process_id, bundle_hash(bundle), str(project_dir("forms")), str(project_dir("policy")), _policy_state())
     if key not in _PARSED:
         _PARSED[key] = _parse_bundle(bundle, process_id)
     return _PARSED[key]
+
+
+def _policy_state() -> str:
+    """Changes whenever a policy parameter is added (the trial run uses the parameters in force); rows are
+    only ever added, or closed when a later one is added."""
+    count, last = db.session.execute(select(func.count(PolicyParameter.id), func.max(PolicyParameter.id))).one()
+    return f"{count}:{last}"
 
 
 def _parse_bundle(bundle: list[DiagramSource], process_id: str) -> tuple[BpmnProcessSpec, dict]:

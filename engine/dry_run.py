@@ -26,26 +26,25 @@ depend on real records. A deadline that needs holiday data not loaded yet is not
 from __future__ import annotations
 
 import difflib
-import functools
-import inspect
-import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from sqlalchemy import select
 
 from timers.calendar import CalendarDataMissing
 
 from .clock import FixedClock
-from .config import project_dir
+from .db import db
 from .errors import CalendarRefused, NotFound
 from .forms import load_form, sample_instance
+from .models import MonitoringLine, PolicyParameter
+from .policy import PROCESS_SUFFIX, resolve_group
 from .scripting import DiagramScriptEngine, time_limit
 from .validation import DUE_PROPERTY, FORM_PROPERTY, NS, describe, describe_decision, describe_rule, is_dmn
 
@@ -57,8 +56,6 @@ log = logging.getLogger(__name__)
 CST = ZoneInfo("Asia/Shanghai")
 SAMPLE_DAY = date(2026, 9, 25)
 SAMPLE_NOW = datetime(2026, 9, 25, 9, 0, tzinfo=CST)
-SAMPLE_ASSESSMENT = {"include": True, "category": "marginal", "category_name": "边缘易致贫户",
-                     "explanation": "部署前试算的示例结果"}
 MESSAGE_PAYLOAD = {"text": "示例", "raised_by": "示例", "raised_on": SAMPLE_DAY.isoformat(), "by": "示例"}
 TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
 _NOT_THE_DIAGRAM = (CalendarDataMissing, CalendarRefused)  # holiday data missing: a data problem, not the diagram's
@@ -101,91 +98,35 @@ def _merge(found: list[list[str]], samples: list[PolicySample]) -> list[str]:
 
 
 def policy_samples(process_id: str) -> list[PolicySample]:
-    """The ``policy`` dicts a case of ``process_id`` can get: for every jurisdiction and date at which
-    ``policy/parameters.json`` binds a procedure to this process, that procedure's parameters in force
-    (inherited as engine.policy.resolve_group does), one per distinct set of keys. A process bound nowhere
-    yet (a new diagram, bound after deploying) gets every value of its procedure (by the process id's
-    prefix, else of every procedure), so that only keys configured nowhere fail."""
-    entries = _policy_entries(project_dir("policy") / "parameters.json")
-    if not entries:
-        return [PolicySample("", {})]
-    parents, names = _jurisdiction_tree(project_dir("policy") / "jurisdictions.json")
-    procedures = sorted({e["key"][: -len(".process")] for e in entries if e["key"].endswith(".process")})
+    """The ``policy`` dicts a case of ``process_id`` can get, as the policy parameters stand now (set in
+    policy/parameters.json or by policy editors): for every jurisdiction with parameters of a procedure and
+    every date one of them changes, the procedure's parameters in force there (engine.policy.resolve_group)
+    when its binding names this process — one sample per distinct set of keys. A process bound nowhere yet (a
+    new diagram, bound after deploying) gets every value of its procedure (by the process id's prefix, else of
+    every procedure), so that only keys configured nowhere fail."""
+    rows = list(db.session.scalars(select(PolicyParameter).order_by(PolicyParameter.effective_from,
+                                                                     PolicyParameter.id)))
+    procedures = sorted({r.key[: -len(PROCESS_SUFFIX)] for r in rows if r.key.endswith(PROCESS_SUFFIX)})
     bound: dict[frozenset[str], tuple[dict[str, Any], dict[str, str]]] = {}  # keys → (policy, {place: from})
     for procedure in procedures:
-        own = [e for e in entries if e["key"].startswith(procedure + ".")]
-        days = sorted({e["effective_from"] for e in own} | {e["effective_to"] for e in own if e.get("effective_to")})
-        for code in sorted({e["jurisdiction"] for e in own}):
-            chain = _ancestors(code, parents, {e["jurisdiction"] for e in entries})
+        own = [r for r in rows if r.key.startswith(procedure + ".")]
+        days = sorted({r.effective_from for r in own} | {r.effective_to for r in own if r.effective_to})
+        for place in {r.jurisdiction for r in own}:
             for day in days:
-                group = _group(own, procedure, chain, day)
+                group = resolve_group(procedure, place, day)
                 if str(group.get("process", "")).partition("@")[0] == process_id:  # "key" or "key@version"
                     places = bound.setdefault(frozenset(group), (group, {}))[1]
-                    places.setdefault(names.get(code, code), day)  # the first date it applies from
+                    places.setdefault(place.full_name, day.isoformat())  # the first date it applies from
     if bound:
-        return [PolicySample("、".join(f"{place}（{day} 起）" for place, day in list(places.items())[:3])
+        return [PolicySample("、".join(f"{place}（{day} 起）" for place, day in sorted(places.items())[:3])
                              + ("等" if len(places) > 3 else ""), group) for group, places in bound.values()]
     related = [p for p in procedures if process_id == p or process_id.startswith(p + "_")] or procedures
     union: dict[str, Any] = {}
-    for entry in sorted(entries, key=lambda e: e["effective_from"]):
-        procedure, _, name = entry["key"].rpartition(".")
+    for row in rows:
+        procedure, _, name = row.key.rpartition(".")
         if procedure in related:
-            union[name] = entry["value"]
+            union[name] = row.value
     return [PolicySample("", union)]
-
-
-def _group(entries: list[dict], procedure: str, chain: list[str], day: str) -> dict[str, Any]:
-    depth = {code: i for i, code in enumerate(chain)}  # self first
-    rows = [e for e in entries if e["jurisdiction"] in depth and e["effective_from"] <= day
-            and (not e.get("effective_to") or e["effective_to"] > day)]
-    best: dict[str, Any] = {}
-    for row in sorted(rows, key=lambda r: (-depth[r["jurisdiction"]], r["effective_from"])):
-        best[row["key"][len(procedure) + 1:]] = row["value"]
-    return best
-
-
-def _ancestors(code: str, parents: dict[str, str | None], known: set[str]) -> list[str]:
-    if code not in parents:  # not in the tree: codes are hierarchical prefixes
-        return sorted((c for c in known if code.startswith(c)), key=len, reverse=True)
-    chain: list[str] = []
-    node: str | None = code
-    while node is not None:
-        chain.append(node)
-        node = parents.get(node)
-    return chain
-
-
-def _policy_entries(path: Path) -> list[dict]:
-    return _read_json(str(path), _mtime(path)).get("parameters", [])
-
-
-def _jurisdiction_tree(path: Path) -> tuple[dict[str, str | None], dict[str, str]]:
-    parents: dict[str, str | None] = {}
-    names: dict[str, str] = {}
-
-    def walk(node: dict, parent: str | None) -> None:
-        parents[node["code"]], names[node["code"]] = parent, node.get("name", node["code"])
-        for child in node.get("children", []):
-            walk(child, node["code"])
-
-    for root in _read_json(str(path), _mtime(path)).get("jurisdictions", []):
-        walk(root, None)
-    return parents, names
-
-
-def _mtime(path: Path) -> int:
-    return path.stat().st_mtime_ns if path.is_file() else 0
-
-
-@functools.lru_cache(maxsize=16)
-def _read_json(path: str, mtime: int) -> dict:
-    if not mtime:
-        return {}
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        log.warning("dry run: cannot read %s: %s", path, exc)
-        return {}
 
 
 # -- sample data ------------------------------------------------------------------------------------
@@ -208,38 +149,17 @@ def start_data(policy: dict[str, Any]) -> dict[str, Any]:
 
 
 def _monitoring_line() -> float:
-    """The newest monitoring line of policy/parameters.json (yuan per person and year) for the income stand-in."""
-    path = project_dir("policy") / "parameters.json"
-    lines = sorted(_read_json(str(path), _mtime(path)).get("monitoring_lines", []), key=lambda e: e.get("year", 0))
-    return float(lines[-1]["amount"]) if lines else 7800.0
+    """The newest monitoring line configured (yuan per person and year), for the income stand-in."""
+    line = db.session.scalar(select(MonitoringLine.amount).order_by(MonitoringLine.year.desc()).limit(1))
+    return float(line) if line is not None else 0.0
 
 
 def _functions(clock: FixedClock) -> dict[str, Callable[..., Any]]:
-    """The diagram functions of a scenario run (engine.scenario): real deadlines, stand-in domain functions."""
-    from . import scenario  # not at import time: engine.scenario imports engine.deployment, which imports us
+    """The diagram functions of a trial run (engine.scenario): real deadlines, stand-in domain functions."""
+    from .scenario import Trace, _stand_ins  # not at import time: engine.scenario imports engine.deployment
 
-    stand_ins = getattr(scenario, "_stand_ins", None)
-    given = {"trace": scenario.Trace() if hasattr(scenario, "Trace") else None, "clock": clock,
-             "assessment": dict(SAMPLE_ASSESSMENT),
-             "scenario": {"start": SAMPLE_NOW.isoformat(), "monitoring_line": _monitoring_line(),
-                          "assessment": dict(SAMPLE_ASSESSMENT), "data": start_data({})}}
-    try:
-        params = inspect.signature(stand_ins).parameters  # type: ignore[arg-type]
-        return stand_ins(**{name: given[name] for name in params if name in given})  # type: ignore[misc]
-    except (TypeError, ValueError) as exc:
-        log.warning("dry run: engine.scenario._stand_ins unusable (%s); using plain stand-ins", exc)
-    from .case_functions import CaseContext
-
-    real = CaseContext(None, "dry_run", clock).functions()  # type: ignore[arg-type]
-    keep = {"working_days_from", "days_from", "months_from", "monthly_deadline", "today", "next_month",
-            "category_name"}
-
-    answers = {"assess_household": SAMPLE_ASSESSMENT, "check_elimination": {"eligible": True, "explanation": "示例"}}
-
-    def stand_in(name: str) -> Callable[..., Any]:
-        return lambda *args, **kwargs: dict(answers[name]) if name in answers else True
-
-    return {name: (fn if name in keep else stand_in(name)) for name, fn in real.items()}
+    sample = {"start": SAMPLE_NOW.isoformat(), "monitoring_line": _monitoring_line(), "data": start_data({})}
+    return _stand_ins(Trace(), clock, sample)
 
 
 # -- one trial ----------------------------------------------------------------------------------------

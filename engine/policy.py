@@ -19,6 +19,8 @@ from .models import Jurisdiction, MonitoringLine, PolicyParameter
 log = logging.getLogger(__name__)
 
 
+PROCESS_SUFFIX = ".process"  # <procedure>.process: which diagram a jurisdiction runs (流程绑定)
+
 def _rows_in_force(key_filter, jurisdiction: Jurisdiction, on: date) -> list[PolicyParameter]:
     ids = [j.id for j in jurisdiction.ancestors()]
     return list(

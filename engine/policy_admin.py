@@ -35,7 +35,7 @@ from .deployment import (
 )
 from .errors import DiagramInvalid, NotFound, PermissionDenied, PolicyMissing, RuleViolation
 from .models import LEVELS, Case, DiagramDraft, DiagramFile, Jurisdiction, PolicyParameter, ProcessVersion, User
-from .policy import resolve
+from .policy import PROCESS_SUFFIX, resolve
 from .policy_schemas import check_policy_value
 from .transaction import transaction
 from .validation import lint
@@ -43,7 +43,6 @@ from .validation import lint
 log = logging.getLogger(__name__)
 
 EDITOR_ROLE = "policy_editor"
-PROCESS_SUFFIX = ".process"
 DIAGRAM_SUFFIXES = (".bpmn", ".dmn")
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
 

@@ -21,6 +21,8 @@ from engine.transaction import transaction
 from engine.validation import lint_dmn
 from tests.webclient import csrf_token, login
 
+pytestmark = pytest.mark.usefixtures("app")  # sample policy comes from the database
+
 PUBLICITY_TIMER = 'days_from(publicity["posted_on"], publicity["days"])'
 GREEN_DUE = 'months_from(entered_on, policy["verification_months"]) if "verification_months" in policy else None'
 
@@ -326,3 +328,15 @@ def test_a_refused_upload_in_the_browser_names_the_flow_and_keeps_the_running_ve
     with web_app.app_context():
         assert latest_version("correction").id == before
         assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == versions
+
+
+def test_sample_policy_follows_the_bindings_policy_editors_make(clock):
+    from datetime import date as day
+
+    from engine.models import User
+    from engine.policy_admin import bind_process
+
+    editor = db.session.scalar(select(User).filter_by(username="jiangxi_zhengce"))
+    assert not any("章贡区" in s.label for s in policy_samples("identification_longkou"))
+    bind_process(editor, "identification", "identification_longkou", "360702", day(2026, 10, 1), clock)
+    assert any("章贡区（2026-10-01 起）" in s.label for s in policy_samples("identification_longkou"))
