@@ -156,11 +156,23 @@ def _step(workflow: BpmnWorkflow, engine: DiagramScriptEngine, clock: FixedClock
 
 
 def try_draft(draft_content: bytes, file_name: str, scenario: dict[str, Any]) -> Trace:
-    """Run a saved draft (with the other files as last deployed, for what it calls) through ``scenario``."""
+    """Run a saved draft (with the other files as last deployed, for what it calls) through ``scenario``. A
+    decision table draft is tried inside the procedure the scenario names (``process_file``, e.g.
+    ``identification.bpmn``), in place of the deployed table."""
     from .policy_admin import with_library
 
-    main = DiagramSource(file_name, draft_content)
+    draft = DiagramSource(file_name, draft_content)
+    library = with_library(draft)
+    main = draft
+    if draft.is_dmn:
+        wanted = scenario.get("process_file")
+        main = next((s for s in library if s.file_name == wanted), None)
+        if main is None:
+            raise ScenarioError(f"试运行决策表需要在场景中用 process_file 指明调用它的流程图（如 identification.bpmn），"
+                                f"{wanted or '未指明'}不在流程图库中")
+        if draft not in bundle_for(main, library):
+            raise ScenarioError(f"{wanted} 没有调用决策表 {'、'.join(draft.decision_ids())}")
     ids = main.process_ids()
     if not ids:
-        raise ScenarioError(f"{file_name} 没有可执行的流程")
-    return run_scenario(with_library(main), file_name, ids[0], scenario)
+        raise ScenarioError(f"{main.file_name} 没有可执行的流程")
+    return run_scenario(library, main.file_name, ids[0], scenario)

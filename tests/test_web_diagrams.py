@@ -645,3 +645,26 @@ def test_a_new_decision_table_is_kept_then_a_diagram_calling_it_deploys(editor, 
     wrong = allowed.replace('<text>"合格"</text></outputEntry>', '<text>"良好"</text></outputEntry>').encode()
     refused = _upload(editor, GRADE_DMN, wrong)
     assert refused.status_code == 422 and "输出 grade 的值 &#39;良好&#39; 不在允许的取值中" in refused.get_data(as_text=True)
+
+
+def test_a_decision_table_draft_is_tried_inside_the_procedure_that_calls_it(editor, web_app):
+    table = (project_dir("processes") / "household_category.dmn").read_bytes()
+    scenario = (project_dir("processes") / "scenarios" / "identification.json").read_text(encoding="utf-8")
+
+    def try_table(content: bytes, text: str):
+        created = _upload(editor, "household_category.dmn", content, action="draft")
+        draft_id = int(created.headers["Location"].rsplit("/", 1)[1])
+        token = _token(editor, f"/diagrams/drafts/{draft_id}")
+        return editor.post(f"/diagrams/drafts/{draft_id}/try", data={"csrf_token": token, "scenario": text})
+
+    as_deployed = try_table(table, scenario)
+    assert as_deployed.status_code == 200 and "信息比对" in as_deployed.get_data(as_text=True)
+    # the editor's draft no longer includes ordinary households within the line: the case ends at rejection
+    rule = table.index(b'<rule id="rule_7">')
+    stricter = table[:rule] + table[rule:].replace(b"<text>True</text></outputEntry>",
+                                                   b"<text>False</text></outputEntry>", 1)
+    stricter = stricter[:rule] + stricter[rule:].replace(b'<text>"marginal"</text>', b"<text>None</text>", 1)
+    refused = try_table(stricter, scenario)
+    assert refused.status_code == 422 and "“民主评议”现在不可办理" in refused.get_data(as_text=True)
+    unnamed = try_table(table, scenario.replace('"process_file": "identification.bpmn",', ""))
+    assert unnamed.status_code == 422 and "process_file" in unnamed.get_data(as_text=True)
