@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from flask_migrate import Migrate
 
 from .clock import Clock, SystemClock
 from .config import REPO_ROOT, database_url
@@ -15,6 +16,8 @@ from .db import db
 from .models import AppSetting
 
 CLOCK_KEY = "fangpin.clock"
+MIGRATIONS_DIR = REPO_ROOT / "migrations"
+migrate = Migrate(directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True)
 DEMO_CLOCK_SETTING = "demo_clock"
 
 
@@ -46,6 +49,7 @@ def create_engine_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config or {})
     db.init_app(app)
+    migrate.init_app(app, db)
     app.extensions[CLOCK_KEY] = app.config.get("FANGPIN_CLOCK_OBJECT") or (
         DemoClock() if app.config["FANGPIN_CLOCK"] == "demo" else SystemClock()
     )

@@ -14,13 +14,14 @@ from .db import db
 from .deployment import deploy, read_directory
 from .models import LEVELS, Jurisdiction
 from .policy import load_policy_file
+from .schema import upgrade_schema
 from .transaction import transaction
 
 log = logging.getLogger(__name__)
 
 
 def create_tables() -> None:
-    db.create_all()
+    upgrade_schema()
 
 
 def load_jurisdictions(path: Path) -> int:

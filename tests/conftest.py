@@ -29,7 +29,8 @@ def clock() -> FixedClock:
 
 def make_app(db_path: Path, clock: FixedClock, factory=create_engine_app) -> Flask:
     return factory({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "FANGPIN_CLOCK_OBJECT": clock,
-                    "TESTING": True, "SECRET_KEY": "test"})
+                    "TESTING": True, "SECRET_KEY": "test",
+                    "FANGPIN_SCHEMA": "create_all"})  # throwaway databases; tests/test_schema.py runs the migrations
 
 
 @pytest.fixture

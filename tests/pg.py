@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import text
 
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
@@ -139,6 +140,8 @@ def pg_app(postgres_url: str, clock: FixedClock) -> Iterator[Flask]:
     })
     with app.app_context():
         db.drop_all()
+        with db.engine.begin() as connection:  # the migration history too: setup_database upgrades from empty
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
         setup_database(clock)
         with transaction():
             load_policy_file(project_dir("policy") / "demo_parameters.json")
