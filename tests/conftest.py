@@ -5,6 +5,7 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -27,10 +28,11 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 9, 20, 1, 0, tzinfo=UTC))
 
 
-def make_app(db_path: Path, clock: FixedClock, factory=create_engine_app) -> Flask:
+def make_app(db_path: Path, clock: FixedClock, factory=create_engine_app, **config: Any) -> Flask:
     return factory({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "FANGPIN_CLOCK_OBJECT": clock,
-                    "TESTING": True, "SECRET_KEY": "test",
-                    "FANGPIN_SCHEMA": "create_all"})  # throwaway databases; tests/test_schema.py runs the migrations
+                    "TESTING": True, "SECRET_KEY": "test", "RATELIMIT_ENABLED": False,  # tests/test_web_ratelimits.py
+                    "FANGPIN_SCHEMA": "create_all",  # throwaway databases; tests/test_schema.py runs the migrations
+                    **config})
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Application factory: the engine app plus CSRF protection, the login and the blueprints."""
     app = create_engine_app(config)
     csrf.init_app(app)
-    from . import auth, filters, home, tasks
+    from . import auth, filters, home, ratelimits, tasks
+
+    ratelimits.register(app)
 
     filters.register(app)
     app.add_url_rule("/vendor/<package>/<path:filename>", "vendor", _vendor)

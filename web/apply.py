@@ -25,6 +25,7 @@ from engine.self_application import (
 )
 
 from .formrender import errors_by_field
+from .ratelimits import apply_limit, limiter
 
 log = logging.getLogger(__name__)
 bp = Blueprint("apply", __name__)
@@ -55,6 +56,7 @@ def form() -> Any:
 
 
 @bp.post("/apply")
+@limiter.limit(apply_limit)
 def submit() -> Any:
     values = {key: request.form.get(key, "").strip() for key in ("village", "head_name", "id_number", "phone",
                                                                   "description")}

@@ -13,6 +13,8 @@ from werkzeug.security import check_password_hash
 from engine.db import db
 from engine.models import Case, Jurisdiction, User
 
+from .ratelimits import limiter, login_limit
+
 bp = Blueprint("auth", __name__)
 
 
@@ -80,6 +82,7 @@ def visible_jurisdiction(code: str | None) -> Jurisdiction:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 401)
 def login() -> Any:
     error = None
     if request.method == "POST":
