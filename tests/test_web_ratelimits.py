@@ -47,3 +47,22 @@ def test_public_applications_are_limited_per_address(limited):
         assert client.post("/apply", data={"csrf_token": csrf_token(html)}).status_code == 422  # counted all the same
     html = client.get("/apply").get_data(as_text=True)
     assert client.post("/apply", data={"csrf_token": csrf_token(html)}).status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_client_address_counts(db_path, clock):
+    app = make_app(db_path, clock, factory=create_app, RATELIMIT_ENABLED=True, FANGPIN_TRUSTED_PROXIES=1,
+                   FANGPIN_LOGIN_RATE_LIMIT="1 per minute")
+    limiter.reset()
+    with app.app_context():
+        prepare_database(clock)
+    client = app.test_client()
+
+    def attempt(address: str):
+        html = client.get("/login").get_data(as_text=True)
+        return client.post("/login", data={"username": "shahe_cun", "password": "wrong", "csrf_token": csrf_token(html)},
+                           headers={"X-Forwarded-For": address})
+
+    assert attempt("10.0.0.1").status_code == 401
+    assert attempt("10.0.0.1").status_code == 429
+    assert attempt("10.0.0.2").status_code == 401  # another client behind the same proxy
+    limiter.reset()
