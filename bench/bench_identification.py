@@ -25,6 +25,7 @@ from engine.app import create_engine_app
 from engine.bootstrap import setup_database
 from engine.case_functions import CaseContext, local_date
 from engine.cases import open_identification
+from engine.classification import conclude_assessment
 from engine.clock import FixedClock, install_spiff_clock, using_clock
 from engine.config import project_dir
 from engine.demo import create_users, drive_case, sample_form_data
@@ -65,12 +66,14 @@ def run_engine(n: int) -> tuple[float, int]:
 
 def _bare_functions(clock: FixedClock) -> dict:
     def assess_household(income, risk_types, exclusions=None, guarantees=None):
-        return {"include": True, "category": "unstable", "category_name": "脱贫不稳定户", "explanation": "bench"}
+        return {"excluded": False, "guarantee_problem": False, "has_risk": True, "net_income_per_capita": 5000.0,
+                "income_reference_per_capita": 5000.0, "monitoring_line": 7800.0, "formerly_poor": True,
+                "income_text": "bench", "exclusions_text": "", "guarantee_text": ""}
 
     names = CaseContext(None, "bench", clock).functions()  # the same names the engine offers diagrams
     stubs = {name: (lambda *a, **k: True) for name in names if name not in DIAGRAM_FUNCTIONS}
     return {**stubs, **DIAGRAM_FUNCTIONS, "assess_household": assess_household, "today": lambda: "2026-09-20",
-            "category_name": lambda code: code}
+            "category_name": lambda code: code, "conclude_assessment": conclude_assessment}
 
 
 def run_bare(n: int) -> tuple[float, int]:
@@ -78,6 +81,7 @@ def run_bare(n: int) -> tuple[float, int]:
     install_spiff_clock()
     parser = SpiffBpmnParser()
     parser.add_bpmn_files([str(p) for p in project_dir("processes").glob("*.bpmn")])
+    parser.add_dmn_files([str(p) for p in project_dir("processes").glob("*.dmn")])
     spec, subprocesses = parser.get_spec("identification"), parser.get_subprocess_specs("identification")
     clock = FixedClock(START)
     policy = {"village_publicity_days": 5, "limit_days": 15, "system_entry_days": 10, "assistance_plan_days": 10}
@@ -87,7 +91,7 @@ def run_bare(n: int) -> tuple[float, int]:
         clock.set(START)
         engine = PythonScriptEngine(environment=TaskDataEnvironment(_bare_functions(clock)))
         workflow = BpmnWorkflow(spec, subprocesses, script_engine=engine)
-        workflow.task_tree.data.update({"policy": policy, "lead_date": "2026-09-20",
+        workflow.task_tree.data.update({"policy": policy, "lead_date": "2026-09-20", "application": {},
                                         "household": {"enjoys_poverty_policy": False}})
         with using_clock(clock):
             workflow.do_engine_steps()
