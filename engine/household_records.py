@@ -18,8 +18,8 @@ from .config import project_dir
 from .db import db
 from .income import INCOME_FIELDS, IncomeFigures
 from .models import Case, Household, HumanTask, IncomeRecord, Jurisdiction
+from .models import Measure as MeasureRecord
 
-PLAN_FORM = "assistance_plan.json"
 REVISIT_FORM = "monthly_revisit.json"
 STATUS_NAMES = {"ordinary": "未纳入监测", "applying": "申请识别中", "monitored": "监测中（风险未消除）",
                 "key_attention": "重点关注", "eliminated": "风险已消除"}
@@ -151,10 +151,21 @@ def completed_forms(form: str, household_ids: Iterable[int]) -> list[tuple[int, 
 
 
 def plan_summaries(household_ids: Iterable[int]) -> dict[int, PlanSummary]:
-    """Completed assistance plans (制定帮扶计划) per household, later plans overriding earlier ones."""
+    """The assistance measures (帮扶措施) in force per household — those the diagrams recorded from an
+    assistance plan or the green channel, without the ones stopped since — and its responsible person.
+    ``publicized_on``: the earliest start of those measures."""
+    rows = db.session.execute(
+        select(MeasureRecord, Household.responsible_person).join(Household, Household.id == MeasureRecord.household_id)
+        .where(MeasureRecord.household_id.in_(list(household_ids)), MeasureRecord.ended_on.is_(None))
+        .order_by(MeasureRecord.household_id, MeasureRecord.started_on, MeasureRecord.id)
+    )
     plans: dict[int, PlanSummary] = {}
-    for household_id, data in completed_forms(PLAN_FORM, household_ids):
-        plans.setdefault(household_id, PlanSummary()).add(data or {})
+    for row, person in rows:
+        plan = plans.setdefault(row.household_id, PlanSummary(responsible_person=person, publicized_on=row.started_on))
+        code = measure_code(row.code) or row.code
+        measure = Measure(measure_labels().get(code, row.code), row.item, code)
+        if measure not in plan.measures:
+            plan.measures.append(measure)
     return plans
 
 

@@ -136,3 +136,22 @@ def test_the_information_form_shows_private_fields_to_authorized_officials(clien
     html = login(client, "zhanggong_xian").get(f"/households/{monitored['甲']}/form").get_data(as_text=True)
     assert monitored["甲身份证"] in html and PHONE in html and HEALTH in html
     assert "敏感" in html
+
+
+def test_the_ledger_shows_the_measures_in_force_not_stopped_ones(client, monitored, web_app):
+    """Measures come from the household's measure records (assistance plan and green channel alike);
+    one stopped since is no longer listed."""
+    from sqlalchemy import select
+
+    from engine.db import db
+    from engine.models import Measure
+    from engine.transaction import transaction
+
+    with web_app.app_context(), transaction():
+        planned = db.session.scalars(select(Measure).filter_by(household_id=monitored["甲"])).all()
+        assert [m.item for m in planned] == ["种植业"]
+        planned[0].ended_on = date(2026, 10, 20)
+        db.session.add(Measure(household_id=monitored["甲"], code="A40", item="技能培训", started_on=date(2026, 10, 21)))
+    rows = list(csv.reader(io.StringIO(login(client, "shahe_cun").get("/ledger.csv").data.decode("utf-8-sig"))))
+    row = dict(zip(HEADERS, rows[1], strict=True))
+    assert "技能培训" in row["帮扶措施"] and "种植业" not in row["帮扶措施"]
