@@ -1,0 +1,41 @@
+"""The time limits of the risk elimination conditions are policy data by jurisdiction and date."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from engine.case_functions import local_date
+from engine.db import db
+from engine.elimination import assess, evaluation_list
+from engine.households import register_household
+from engine.models import Jurisdiction, Measure, User
+from engine.policy_admin import set_parameter
+from engine.transaction import transaction
+from tests.bdd.officials import household_data
+
+
+def _monitored(clock, head: str, measures_from: date):
+    household = register_household(household_data("沙河村", head, 2), "shahe_cun", clock)
+    with transaction():
+        household.status, household.identified_on = "monitored", date(2026, 3, 1)
+        db.session.add(Measure(household_id=household.id, code="A39", item="种植业", started_on=measures_from))
+    return household
+
+
+def _check(result, prefix: str):
+    return next(c for c in result.checks if c.name.startswith(prefix))
+
+
+def test_a_policy_editor_shortens_the_assistance_period_for_a_county(app, clock):
+    today = local_date(clock.now())  # 2026-09-20
+    household = _monitored(clock, "时长甲", measures_from=date(2026, 5, 1))
+    half_year = _check(assess(household, today), "帮扶措施落实")
+    assert half_year.name == "帮扶措施落实半年以上" and not half_year.passed  # 2026-05-01 is not before 03-20
+    editor = db.session.scalar(select(User).filter_by(username="jiangxi_zhengce"))
+    set_parameter(editor, "elimination.assistance_months", 4, "360702", today, clock, source="示例")
+    shorter = _check(assess(household, today), "帮扶措施落实")
+    assert shorter.name == "帮扶措施落实4 个月以上" and shorter.passed  # before 2026-05-20
+    township = db.session.scalar(select(Jurisdiction).filter_by(code="360702101"))
+    (listed,) = [r for r in evaluation_list(township, today) if r.household.id == household.id]
+    assert _check(listed, "帮扶措施落实").passed  # the township's list reads the same policy
