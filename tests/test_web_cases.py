@@ -12,9 +12,9 @@ from engine.cases import open_identification
 from engine.db import db
 from engine.demo import drive_case
 from engine.households import register_household
-from engine.models import AuditEvent, Case, Household, HumanTask
+from engine.models import AuditEvent, Case, Household
 from tests.bdd.officials import household_data
-from tests.webclient import csrf_token, login, post_form
+from tests.webclient import csrf_token, login, post_form, ready_task
 
 SHAHE, HUAPING = "360702101201", "360702101202"
 
@@ -50,14 +50,6 @@ def _as(app, username: str):
 def _count(app, model, **where) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model).filter_by(**where))
-
-
-def _ready(app, case_id: int, name: str) -> HumanTask | None:
-    with app.app_context():
-        row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, name=name, state="READY"))
-        if row is not None:
-            db.session.expunge(row)
-        return row
 
 
 def _text(response) -> str:
@@ -150,7 +142,7 @@ def test_the_case_page_shows_the_case_its_deadlines_and_its_record(web_app, case
     assert "SB-2026-" in text and "办理中" in text and "农户自主申报" in text
     assert "识别纳入时限" in text and "2026-10-05 24:00 截止" in text and "自 2026-09-20 起 15 天" in text
     assert "立案 发现渠道：农户自主申报" in text and "沙河村村干部（shahe_cun）" in text
-    task = _ready(web_app, case, "受理申请并签署承诺授权书")
+    task = ready_task(web_app, case, "受理申请并签署承诺授权书")
     assert f'href="/tasks/{task.id}"' in response.get_data(as_text=True)  # my task: a link to its form
 
 
@@ -310,7 +302,7 @@ def test_a_publicity_is_ended_once_its_period_is_over(web_app, clock, in_publici
     assert response.status_code == 302
     assert "公示已结束" in cadre.get(f"/cases/{in_publicity}").get_data(as_text=True)
     assert _count(web_app, AuditEvent, case_id=in_publicity, action="publicity_closed") == 1
-    assert _ready(web_app, in_publicity, "乡镇审核（入户抽查）") is not None
+    assert ready_task(web_app, in_publicity, "乡镇审核（入户抽查）") is not None
 
 
 def test_an_objection_is_recorded_and_goes_to_the_township(web_app, in_publicity):
@@ -322,7 +314,7 @@ def test_an_objection_is_recorded_and_goes_to_the_township(web_app, in_publicity
     post_form(cadre, url, {"raised_by": "村民 吴某", "text": "该户家中有小轿车"}, page_url=f"/cases/{in_publicity}")
     page = _text(cadre.get(f"/cases/{in_publicity}"))
     assert "异议已登记" in page and "异议 村民 吴某：该户家中有小轿车" in page
-    assert _ready(web_app, in_publicity, "核实异议") is not None
+    assert ready_task(web_app, in_publicity, "核实异议") is not None
 
 
 def test_publicity_actions_need_a_case_role_in_the_cases_jurisdiction(web_app, in_publicity):

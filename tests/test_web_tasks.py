@@ -9,9 +9,9 @@ from sqlalchemy import select
 from engine.cases import open_identification
 from engine.db import db
 from engine.households import register_household
-from engine.models import AuditEvent, HumanTask
+from engine.models import AuditEvent
 from tests.bdd.officials import household_data
-from tests.webclient import csrf_token, login, post_form
+from tests.webclient import csrf_token, login, post_form, ready_task
 
 APPLY = {"applied_on": "2026-09-20", "all_members_signed": "on", "risk_description": "户主因病住院",
          "risk_types": ["illness"]}
@@ -22,14 +22,6 @@ def case(web_app, clock):
     with web_app.app_context():
         household = register_household(household_data("沙河村", "网页户", 2), "shahe_cun", clock)
         return open_identification(household.id, "self_application", date(2026, 9, 20), "shahe_cun", clock).id
-
-
-def _task(app, case_id: int, name: str) -> HumanTask | None:
-    with app.app_context():
-        row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, name=name, state="READY"))
-        if row is not None:
-            db.session.expunge(row)
-        return row
 
 
 def _events(app) -> int:
@@ -60,36 +52,36 @@ def test_the_inbox_shows_my_roles_tasks_in_my_jurisdiction(client, case, clock):
 
 
 def test_a_task_of_another_role_or_place_is_forbidden(client, case):
-    task = _task(client.application, case, "受理申请并签署承诺授权书")
+    task = ready_task(client.application, case, "受理申请并签署承诺授权书")
     assert login(client, "shahe_zhen").get(f"/tasks/{task.id}").status_code == 403
     other = client.application.test_client()
     assert login(other, "huaping_cun").get(f"/tasks/{task.id}").status_code == 403
 
 
 def test_an_invalid_form_shows_errors_next_to_fields_and_saves_nothing(client, case):
-    task = _task(client.application, case, "受理申请并签署承诺授权书")
+    task = ready_task(client.application, case, "受理申请并签署承诺授权书")
     login(client, "shahe_cun")
     events = _events(client.application)
     response = post_form(client, f"/tasks/{task.id}", {"applied_on": "", "risk_description": ""})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="err-applied_on"' in html and 'id="err-all_members_signed"' in html and "必须确认" in html
-    assert _task(client.application, case, "受理申请并签署承诺授权书") is not None
+    assert ready_task(client.application, case, "受理申请并签署承诺授权书") is not None
     assert _events(client.application) == events
 
 
 def test_completing_a_task_moves_the_case_on(client, case):
-    task = _task(client.application, case, "受理申请并签署承诺授权书")
+    task = ready_task(client.application, case, "受理申请并签署承诺授权书")
     login(client, "shahe_cun")
     response = post_form(client, f"/tasks/{task.id}", APPLY)
     assert response.status_code == 302
-    assert _task(client.application, case, "入户核实") is not None
+    assert ready_task(client.application, case, "入户核实") is not None
     again = client.post(f"/tasks/{task.id}", data={**APPLY, "csrf_token": "x"})
     assert again.status_code in (400, 409)
 
 
 def test_the_second_official_is_told_someone_else_completed_it_first(web_app, case):
-    task = _task(web_app, case, "受理申请并签署承诺授权书")
+    task = ready_task(web_app, case, "受理申请并签署承诺授权书")
     first, second = web_app.test_client(), web_app.test_client()
     login(first, "shahe_cun")
     login(second, "shahe_cun")
@@ -101,10 +93,10 @@ def test_the_second_official_is_told_someone_else_completed_it_first(web_app, ca
 
 def test_verification_form_with_nested_income_and_choices(client, case):
     login(client, "shahe_cun")
-    post_form(client, f"/tasks/{_task(client.application, case, '受理申请并签署承诺授权书').id}", APPLY)
+    post_form(client, f"/tasks/{ready_task(client.application, case, '受理申请并签署承诺授权书').id}", APPLY)
     township = client.application.test_client()
     login(township, "shahe_zhen")
-    task = _task(client.application, case, "入户核实")
+    task = ready_task(client.application, case, "入户核实")
     html = township.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert 'name="income.wages"' in html and 'value="registered_enterprise"' in html
     bad = post_form(township, f"/tasks/{task.id}", {"verified_on": "2026-09-21", "income.household_size": "2",
@@ -115,11 +107,11 @@ def test_verification_form_with_nested_income_and_choices(client, case):
         "income.business_income": "0", "income.property_income": "0", "income.transfer_income": "600",
         "income.business_expenses": "0", "risk_types": ["illness"]})
     assert good.status_code == 302, good.get_data(as_text=True)
-    assert _task(client.application, case, "民主评议") is not None
+    assert ready_task(client.application, case, "民主评议") is not None
 
 
 def test_claim_and_release(web_app, case):
-    task = _task(web_app, case, "受理申请并签署承诺授权书")
+    task = ready_task(web_app, case, "受理申请并签署承诺授权书")
     me, colleague = web_app.test_client(), web_app.test_client()
     login(me, "shahe_cun")
     login(colleague, "shahe_cun2")
@@ -130,6 +122,6 @@ def test_claim_and_release(web_app, case):
     assert blocked.status_code == 409 and "已由 shahe_cun 认领" in blocked.get_data(as_text=True)
     refused = post_form(colleague, f"/tasks/{task.id}/release", {}, page_url="/inbox")
     assert refused.status_code == 302
-    assert _task(web_app, case, "受理申请并签署承诺授权书").claimed_by == "shahe_cun"
+    assert ready_task(web_app, case, "受理申请并签署承诺授权书").claimed_by == "shahe_cun"
     post_form(me, f"/tasks/{task.id}/release", {}, page_url="/inbox")
-    assert _task(web_app, case, "受理申请并签署承诺授权书").claimed_by is None
+    assert ready_task(web_app, case, "受理申请并签署承诺授权书").claimed_by is None

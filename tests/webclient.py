@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import re
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from engine.db import db
+from engine.models import HumanTask
 
 
 def csrf_token(html: str) -> str:
@@ -23,3 +28,12 @@ def post_form(client: FlaskClient, url: str, data: dict, page_url: str | None = 
     """POST like a browser: with the CSRF token of the page the form is on."""
     html = client.get(page_url or url).get_data(as_text=True)
     return client.post(url, data={**data, "csrf_token": csrf_token(html)})
+
+
+def ready_task(app: Flask, case_id: int, name: str) -> HumanTask | None:
+    """The case's ready task ``name`` (detached, readable after the request), or None."""
+    with app.app_context():
+        row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, name=name, state="READY"))
+        if row is not None:
+            db.session.expunge(row)
+        return row
