@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from timers.calendar import display_moment
+
 from . import audit
-from .case_functions import CST, CaseContext
+from .case_functions import CaseContext
 from .cases import CHANNELS, PUBLICITY_PROCESS, get_case
 from .classification import CATEGORY_NAMES
 from .clock import Clock
@@ -389,10 +391,7 @@ def local_text(value: Any) -> str:
         return str(value)
     if moment.tzinfo is None:
         return f"{moment:%Y-%m-%d %H:%M}"
-    local = moment.astimezone(CST)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return f"{local - timedelta(days=1):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
+    return display_moment(moment)
 
 
 def _role(key: str | None) -> str:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import select
 
+from timers.calendar import display_moment
 from timers.cli import calendar_group
 
 from .app import DemoClock, create_engine_app, get_clock
@@ -270,12 +271,7 @@ def case_show(case_id: int) -> None:
 
 def _local(moment: datetime | None) -> str:
     """China Standard Time; a deadline at midnight reads as 24:00 of the day before (期限截止于当日24时)."""
-    if moment is None:
-        return "-"
-    local = moment.astimezone(CST)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
-    return local.strftime("%Y-%m-%d %H:%M")
+    return display_moment(moment) if moment is not None else "-"
 
 
 @main.group()

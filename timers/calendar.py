@@ -153,6 +153,15 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day + ONE_DAY, time(0), tzinfo=CHINA_TZ)
 
 
+def display_moment(moment: datetime) -> str:
+    """A moment as officials read it, China Standard Time; a deadline at midnight reads as 24:00 of the day
+    before (期限截止于当日24时), the inverse of end_of_day."""
+    local = moment.astimezone(CHINA_TZ)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return f"{local - ONE_DAY:%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
 def _last_day_of_month(year: int, month: int) -> int:
     first_of_next = date(year + month // 12, month % 12 + 1, 1)
     return (first_of_next - ONE_DAY).day

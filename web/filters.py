@@ -9,17 +9,13 @@ from flask import Flask, current_app
 from engine.app import get_clock
 from engine.overdue import days_overdue
 from engine.roles import all_roles
+from timers.calendar import display_moment
 
 CST = ZoneInfo("Asia/Shanghai")
 
 
 def local_time(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    local = moment.astimezone(CST)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return f"{local - timedelta(days=1):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
+    return display_moment(moment) if moment is not None else ""
 
 
 def due_status(due: datetime | None) -> tuple[str, str]:
