@@ -7,9 +7,10 @@ import hashlib
 import logging
 import secrets
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+
+from timers.calendar import CHINA_TZ as CST
 
 from . import audit
 from .db import db
@@ -20,7 +21,6 @@ from .transaction import transaction
 log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "fp_"
-CST = ZoneInfo("Asia/Shanghai")
 
 
 def _digest(token: str) -> str:

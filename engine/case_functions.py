@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from timers.calendar import CHINA_TZ as CST
 from timers.calendar import Deadline
 from timers.functions import recording_functions
 
@@ -28,7 +28,6 @@ from .models import Case, IncomeRecord, Notice
 from .policy import monitoring_line
 from .scripting import DiagramScriptEngine
 
-CST = ZoneInfo("Asia/Shanghai")
 STARTABLE = ("followup", "identification")
 
 GUARANTEE_PROBLEMS = {  # 三保障 and drinking water, A23–A26

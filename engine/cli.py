@@ -10,11 +10,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
 
+from timers.calendar import CHINA_TZ as CST
 from timers.calendar import display_moment
 from timers.cli import calendar_group
 
@@ -25,7 +25,6 @@ from .errors import FangpinError, FormInvalid
 from .models import Jurisdiction, ProcessVersion, User
 
 log = logging.getLogger(__name__)
-CST = ZoneInfo("Asia/Shanghai")
 
 
 def _with_app(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -31,12 +31,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 
+from timers.calendar import CHINA_TZ as CST
 from timers.calendar import CalendarDataMissing
 
 from .clock import FixedClock
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CST = ZoneInfo("Asia/Shanghai")
 SAMPLE_DAY = date(2026, 9, 25)
 SAMPLE_NOW = datetime(2026, 9, 25, 9, 0, tzinfo=CST)
 MESSAGE_PAYLOAD = {"text": "示例", "raised_by": "示例", "raised_on": SAMPLE_DAY.isoformat(), "by": "示例"}

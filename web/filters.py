@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
 from engine.app import get_clock
 from engine.overdue import days_overdue
 from engine.roles import all_roles
+from timers.calendar import CHINA_TZ as CST
 from timers.calendar import display_moment
-
-CST = ZoneInfo("Asia/Shanghai")
 
 
 def local_time(moment: datetime | None) -> str:
