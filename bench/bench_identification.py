@@ -23,16 +23,16 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
-from engine.case_functions import CaseContext, local_date
-from engine.cases import open_identification
-from engine.classification import conclude_assessment
-from engine.clock import FixedClock, install_spiff_clock, using_clock
-from engine.config import project_dir
+from engine.bpmn.runtime import next_wakeup
+from engine.cases.functions import CaseContext, local_date
+from engine.cases.lifecycle import open_identification
+from engine.core.clock import FixedClock, install_spiff_clock, using_clock
+from engine.core.config import project_dir
+from engine.core.transaction import transaction
 from engine.demo import create_users, drive_case, sample_form_data
-from engine.households import register_household
-from engine.policy import load_policy_file
-from engine.runtime import next_wakeup
-from engine.transaction import transaction
+from engine.households.register import register_household
+from engine.identification.classification import conclude_assessment
+from engine.policy.parameters import load_policy_file
 from timers.functions import DIAGRAM_FUNCTIONS
 
 log = logging.getLogger("bench")

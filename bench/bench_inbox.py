@@ -18,13 +18,13 @@ from sqlalchemy import insert, select
 
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
-from engine.cases import open_identification
-from engine.clock import FixedClock
-from engine.db import db
+from engine.cases.lifecycle import open_identification
+from engine.cases.tasks import TaskFilter, count_ready, inbox
+from engine.core.clock import FixedClock
+from engine.core.db import db
+from engine.core.models import HumanTask, Jurisdiction
 from engine.demo import create_users
-from engine.households import register_household
-from engine.models import HumanTask, Jurisdiction
-from engine.tasks import TaskFilter, count_ready, inbox
+from engine.households.register import register_household
 
 START = datetime(2026, 9, 20, 1, tzinfo=UTC)
 ROLES = {"village": "village_cadre", "township": "township_officer", "county": "county_officer"}

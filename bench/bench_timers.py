@@ -23,15 +23,15 @@ from sqlalchemy import insert, select
 
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
-from engine.cases import open_identification
-from engine.clock import FixedClock
-from engine.config import project_dir
-from engine.db import db
+from engine.cases.lifecycle import open_identification
+from engine.core.clock import FixedClock
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.models import AuditEvent, Case
+from engine.core.transaction import transaction
 from engine.demo import create_users, drive_case
-from engine.households import register_household
-from engine.models import AuditEvent, Case
-from engine.policy import load_policy_file
-from engine.transaction import transaction
+from engine.households.register import register_household
+from engine.policy.parameters import load_policy_file
 from timers.scheduler import TimerScheduler
 
 START = datetime(2026, 9, 20, 1, 0, tzinfo=UTC)

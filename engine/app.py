@@ -10,10 +10,10 @@ from typing import Any
 from flask import Flask, current_app
 from flask_migrate import Migrate
 
-from .clock import Clock, SystemClock
-from .config import REPO_ROOT, database_url
-from .db import db
-from .models import AppSetting
+from engine.core.clock import Clock, SystemClock
+from engine.core.config import REPO_ROOT, database_url
+from engine.core.db import db
+from engine.core.models import AppSetting
 
 CLOCK_KEY = "fangpin.clock"
 MIGRATIONS_DIR = REPO_ROOT / "migrations"

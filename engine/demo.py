@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from .case_functions import local_date
-from .cases import (
+from engine.cases.functions import local_date
+from engine.cases.lifecycle import (
     complete_task,
     open_elimination,
     open_green_channel,
@@ -17,14 +17,14 @@ from .cases import (
     open_member_change,
     wake_due,
 )
-from .clock import Clock, FixedClock
-from .config import project_dir
-from .db import db
-from .households import register_household
-from .models import Case, DepartmentWarning, Household, HumanTask, Jurisdiction, User
-from .policy import load_policy_file
-from .roles import all_roles
-from .transaction import transaction
+from engine.core.clock import Clock, FixedClock
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.models import Case, DepartmentWarning, Household, HumanTask, Jurisdiction, User
+from engine.core.transaction import transaction
+from engine.households.register import register_household
+from engine.policy.parameters import load_policy_file
+from engine.policy.roles import all_roles
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +150,8 @@ def _elimination_under_way(household: Household, now: datetime) -> None:
 
 def _warnings(clock: Clock) -> None:
     """The medical insurance office of 章贡区 pushes this quarter's warnings; the county has compared them."""
-    from .warning_rows import read_json
-    from .warnings import dispatch_warnings, import_batch
+    from engine.warnings.procedure import dispatch_warnings, import_batch
+    from engine.warnings.rows import read_json
 
     today = local_date(clock.now())
     rows = [{"name": "赵德胜", "id_number": "360702196512120051", "indicator": "out_of_pocket", "amount": 26000,

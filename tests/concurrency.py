@@ -5,10 +5,10 @@ import threading
 
 from flask import Flask
 
-from engine import cases
-from engine.cases import complete_task
-from engine.db import db
-from engine.errors import ConflictError
+from engine.cases import lifecycle as cases
+from engine.cases.lifecycle import complete_task
+from engine.core.db import db
+from engine.core.errors import ConflictError
 
 
 def complete_twice_at_once(app: Flask, monkeypatch, task_id: int, data: dict, user: str, clock) -> list[str]:

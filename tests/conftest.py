@@ -12,12 +12,12 @@ from flask import Flask
 
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
-from engine.clock import FixedClock
-from engine.config import project_dir
-from engine.db import db
+from engine.core.clock import FixedClock
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.transaction import transaction
 from engine.demo import create_users
-from engine.policy import load_policy_file
-from engine.transaction import transaction
+from engine.policy.parameters import load_policy_file
 from tests.pg import pg_app, postgres_url  # noqa: F401 - the PostgreSQL fixtures
 
 logging.getLogger("spiff").setLevel(logging.WARNING)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine.config import project_dir
+from engine.core.config import project_dir
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"

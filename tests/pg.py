@@ -29,12 +29,12 @@ from sqlalchemy import text
 
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
-from engine.clock import FixedClock
-from engine.config import project_dir
-from engine.db import db
+from engine.core.clock import FixedClock
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.transaction import transaction
 from engine.demo import create_users
-from engine.policy import load_policy_file
-from engine.transaction import transaction
+from engine.policy.parameters import load_policy_file
 
 ROLE = "fangpin"
 DATABASE = "fangpin_test"

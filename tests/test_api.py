@@ -10,12 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engine.api_tokens import authenticate, issue_token, revoke, tokens_of
-from engine.cases import open_identification
-from engine.db import db
-from engine.errors import RuleViolation
-from engine.households import register_household
-from engine.models import ApiToken, AuditEvent, Household, HumanTask, User
+from engine.accounts.api_tokens import authenticate, issue_token, revoke, tokens_of
+from engine.cases.lifecycle import open_identification
+from engine.core.db import db
+from engine.core.errors import RuleViolation
+from engine.core.models import ApiToken, AuditEvent, Household, HumanTask, User
+from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.webclient import login
 
@@ -361,7 +361,7 @@ def test_the_openapi_document_is_valid(web_app):
 
 
 def test_a_department_pushes_a_warning_batch_through_the_api(web_app, clock, household_id):
-    from engine.models import DepartmentWarning, Household
+    from engine.core.models import DepartmentWarning, Household
 
     with web_app.app_context():
         head = db.session.get(Household, household_id).head.id_number

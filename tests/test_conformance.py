@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.clock import FixedClock
-from engine.config import REPO_ROOT
-from engine.db import db
-from engine.deployment import DiagramSource, deploy
-from engine.errors import DiagramInvalid
-from engine.models import DiagramFile, ProcessVersion
-from engine.transaction import transaction
+from engine.bpmn.deployment import DiagramSource, deploy
+from engine.core.clock import FixedClock
+from engine.core.config import REPO_ROOT
+from engine.core.db import db
+from engine.core.errors import DiagramInvalid
+from engine.core.models import DiagramFile, ProcessVersion
+from engine.core.transaction import transaction
 from tests.conftest import make_app, prepare_database
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.config import project_dir
-from engine.decision_tables import check_outputs, decide
-from engine.deployment import DiagramSource
-from engine.scripting import ScriptTimeout
+from engine.bpmn.decision_tables import check_outputs, decide
+from engine.bpmn.deployment import DiagramSource
+from engine.bpmn.scripting import ScriptTimeout
+from engine.core.config import project_dir
 
 SHIPPED = (project_dir("processes") / "household_category.dmn").read_bytes()
 HOUSING = {"guarantee_problem": True, "guarantee_text": "住房安全"}  # rule_2, the first with "unstable"

@@ -5,13 +5,13 @@ from datetime import date
 
 from sqlalchemy import select
 
-from engine.case_functions import local_date
-from engine.db import db
-from engine.elimination import assess, evaluation_list
-from engine.households import register_household
-from engine.models import Jurisdiction, Measure, User
-from engine.policy_admin import set_parameter
-from engine.transaction import transaction
+from engine.cases.functions import local_date
+from engine.core.db import db
+from engine.core.models import Jurisdiction, Measure, User
+from engine.core.transaction import transaction
+from engine.elimination.eligibility import assess, evaluation_list
+from engine.households.register import register_household
+from engine.library.catalogue import set_parameter
 from tests.bdd.officials import household_data
 
 

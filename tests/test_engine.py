@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.cases import complete_task, open_identification, wake_due
-from engine.config import project_dir
-from engine.db import db
-from engine.deployment import DiagramSource, deploy, latest_version, read_directory
-from engine.errors import DiagramInvalid, FormInvalid, PermissionDenied, PolicyMissing
-from engine.households import register_household
-from engine.models import AuditEvent, Case, DiagramFile, HumanTask, Jurisdiction, ProcessVersion
-from engine.policy import monitoring_line, resolve
-from engine.transaction import transaction
+from engine.bpmn.deployment import DiagramSource, deploy, latest_version, read_directory
+from engine.cases.lifecycle import complete_task, open_identification, wake_due
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.errors import DiagramInvalid, FormInvalid, PermissionDenied, PolicyMissing
+from engine.core.models import AuditEvent, Case, DiagramFile, HumanTask, Jurisdiction, ProcessVersion
+from engine.core.transaction import transaction
+from engine.households.register import register_household
+from engine.policy.parameters import monitoring_line, resolve
 from tests.bdd.officials import household_data
 
 PROCESSES = project_dir("processes")
@@ -47,7 +47,7 @@ def test_wrong_form_field_is_named_and_nothing_is_saved(app, clock):
 
 
 def test_reject_decision_needs_a_reason(app, clock):
-    from engine.forms import validate_form
+    from engine.bpmn.forms import validate_form
 
     with pytest.raises(FormInvalid) as refused:
         validate_form("review_decision.json", {"reviewed_on": "2026-09-20", "decision": "reject"})
@@ -169,7 +169,7 @@ def test_a_due_date_expression_may_give_no_limit_a_date_or_a_moment():
     from datetime import date as day
     from datetime import datetime as moment
 
-    from engine.tasks import due_moment
+    from engine.cases.tasks import due_moment
 
     assert due_moment(None) is None  # the jurisdiction has no such limit: the task has no due date
     assert due_moment("2026-10-06T00:00:00+08:00").isoformat() == "2026-10-06T00:00:00+08:00"

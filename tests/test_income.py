@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from engine.classification import classify, household_facts
-from engine.config import project_dir
-from engine.deployment import read_directory
-from engine.errors import DecisionInvalid
-from engine.income import IncomeFigures, income_window
+from engine.bpmn.deployment import read_directory
+from engine.core.config import project_dir
+from engine.core.errors import DecisionInvalid
+from engine.households.income import IncomeFigures, income_window
+from engine.identification.classification import classify, household_facts
 
 
 def test_formulas_of_the_information_form():
@@ -84,7 +84,7 @@ def test_income_and_reference_above_the_line_is_not_included():
 
 
 def test_an_edited_table_decides_and_a_table_without_a_matching_rule_is_refused():
-    from engine.deployment import DiagramSource
+    from engine.bpmn.deployment import DiagramSource
 
     shipped = (project_dir("processes") / "household_category.dmn").read_bytes()
     # a policy editor turns rule 7 (ordinary household within the line, with risk) into sudden hardship

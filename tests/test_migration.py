@@ -1,4 +1,4 @@
-"""Moving a running case to another version of its diagram (engine.migration): the check names every
+"""Moving a running case to another version of its diagram (engine.cases.migration): the check names every
 obstacle; a move keeps the open steps (task ids, deadlines, publicity timers) and the rest of the case runs
 on the target diagram."""
 from __future__ import annotations
@@ -9,16 +9,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from engine.cases import open_identification
-from engine.db import db
-from engine.deadlines import deadlines_of_case
+from engine.bpmn.deployment import latest_version
+from engine.cases.deadlines import deadlines_of_case
+from engine.cases.lifecycle import open_identification
+from engine.cases.migration import check_migration, migrate_case
+from engine.core.db import db
+from engine.core.errors import RuleViolation
+from engine.core.models import AuditEvent, Case, HumanTask, User
 from engine.demo import drive_case
-from engine.deployment import latest_version
-from engine.errors import RuleViolation
-from engine.households import register_household
-from engine.migration import check_migration, migrate_case
-from engine.models import AuditEvent, Case, HumanTask, User
-from engine.policy_admin import deploy_diagram, diagram_source
+from engine.households.register import register_household
+from engine.library.catalogue import deploy_diagram, diagram_source
 from tests.bdd.officials import household_data
 from tests.diagram_variants import ZHANGGONG_2021, renamed_step, without_town_publicity, zhanggong_2021
 
@@ -117,7 +117,7 @@ def test_the_check_names_every_obstacle_and_the_move_is_refused(app, clock, edit
 
 
 def test_an_open_step_whose_event_changed_is_not_moved(app, clock, editor):
-    from engine.config import project_dir
+    from engine.core.config import project_dir
 
     case = _case_at(clock, "己", "张贴村级公示")
     publicity = (project_dir("processes") / "publicity.bpmn").read_bytes().replace(
@@ -138,9 +138,9 @@ def test_only_running_cases_and_versions_of_the_same_process(app, clock, editor)
 
 
 def test_a_done_call_activity_that_calls_another_process_in_the_target_is_not_moved(app, clock):
-    from engine.config import project_dir
-    from engine.deployment import DiagramSource, deploy
-    from engine.transaction import transaction
+    from engine.bpmn.deployment import DiagramSource, deploy
+    from engine.core.config import project_dir
+    from engine.core.transaction import transaction
 
     case = _case_at(clock, "辛", "区级部门信息比对")  # the village publicity (publicity_period) is done
     publicity_b = (project_dir("processes") / "publicity.bpmn").read_bytes().replace(

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from engine.config import project_dir
-from engine.policy_schemas import check_policy_value, schema_for
+from engine.core.config import project_dir
+from engine.policy.schemas import check_policy_value, schema_for
 
 
 def _shipped_rows() -> list[dict]:

@@ -7,14 +7,14 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, text
 
-from engine.case_functions import CaseContext
-from engine.cases import complete_task, open_identification
-from engine.db import db
+from engine.bpmn.runtime import load_workflow, next_wakeup
+from engine.cases.functions import CaseContext
+from engine.cases.lifecycle import complete_task, open_identification
+from engine.core.db import db
+from engine.core.errors import FormInvalid
+from engine.core.models import AuditEvent, Case, Household, HumanTask
 from engine.demo import official_for, sample_form_data
-from engine.errors import FormInvalid
-from engine.households import register_household
-from engine.models import AuditEvent, Case, Household, HumanTask
-from engine.runtime import load_workflow, next_wakeup
+from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.concurrency import complete_twice_at_once
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.config import project_dir
-from engine.deployment import read_directory
-from engine.scenario import ScenarioError, run_scenario
+from engine.bpmn.deployment import read_directory
+from engine.core.config import project_dir
+from engine.library.trial import ScenarioError, run_scenario
 
 D = "2026-09-20"
 POLICY = {"village_publicity_days": 5, "limit_days": 15, "system_entry_days": 10, "assistance_plan_days": 10}
@@ -52,7 +52,7 @@ def test_a_step_that_is_not_ready_is_named(app):
 
 
 def test_form_errors_in_a_scenario_name_the_field(app):
-    from engine.errors import FormInvalid
+    from engine.core.errors import FormInvalid
 
     with pytest.raises(FormInvalid, match="all_members_signed"):
         _run({"complete": "受理申请并签署承诺授权书", "data": {"applied_on": D, "risk_description": "x"}})

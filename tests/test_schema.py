@@ -8,8 +8,8 @@ from sqlalchemy import inspect, text
 
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
-from engine.db import db
-from engine.schema import BASE_REVISION
+from engine.core.db import db
+from engine.core.schema import BASE_REVISION
 
 
 def _app(tmp_path, clock, **config):

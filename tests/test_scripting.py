@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.scripting import RestrictedEnvironment, compile_diagram_code
+from engine.bpmn.scripting import RestrictedEnvironment, compile_diagram_code
 
 ESCAPES = [
     "__import__('os').popen('id').read()",
@@ -60,7 +60,7 @@ def test_only_functions_may_be_exposed():
 
 
 def test_an_endless_loop_is_stopped_and_the_next_script_runs():
-    from engine.scripting import ScriptTimeout, time_limit
+    from engine.bpmn.scripting import ScriptTimeout, time_limit
 
     with pytest.raises(ScriptTimeout, match="超过"), time_limit(0.2):
         _env().execute("n = 0\nwhile True:\n    n += 1\n", {})

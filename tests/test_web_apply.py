@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.db import db
-from engine.households import register_household
-from engine.models import AuditEvent, Case, Household, HumanTask
+from engine.core.db import db
+from engine.core.models import AuditEvent, Case, Household, HumanTask
+from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.webclient import csrf_token, login
 

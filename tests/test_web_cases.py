@@ -8,11 +8,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.cases import open_identification
-from engine.db import db
+from engine.cases.lifecycle import open_identification
+from engine.core.db import db
+from engine.core.models import AuditEvent, Case, Household
 from engine.demo import drive_case
-from engine.households import register_household
-from engine.models import AuditEvent, Case, Household
+from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.webclient import csrf_token, login, post_form, ready_task
 
@@ -331,8 +331,8 @@ def test_publicity_actions_need_a_case_role_in_the_cases_jurisdiction(web_app, i
 
 
 def test_the_case_diagram_is_served_as_deployed_and_only_inside_the_jurisdiction(web_app, clock):
-    from engine.config import REPO_ROOT
-    from engine.diagram_state import diagram_markers
+    from engine.cases.diagram_state import diagram_markers
+    from engine.core.config import REPO_ROOT
 
     with web_app.app_context():
         household = register_household(household_data("沙河村", "图户", 2), "shahe_cun", clock)

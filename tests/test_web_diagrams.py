@@ -14,13 +14,11 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from engine.cases import open_identification
-from engine.config import REPO_ROOT, project_dir
-from engine.db import db
-from engine.demo import drive_case
-from engine.deployment import latest_version
-from engine.households import register_household
-from engine.models import (
+from engine.bpmn.deployment import latest_version
+from engine.cases.lifecycle import open_identification
+from engine.core.config import REPO_ROOT, project_dir
+from engine.core.db import db
+from engine.core.models import (
     AuditEvent,
     Case,
     DiagramDraft,
@@ -30,9 +28,11 @@ from engine.models import (
     ProcessVersion,
     User,
 )
-from engine.policy import resolve
-from engine.policy_admin import deploy_diagram, diagram_source
-from engine.transaction import transaction
+from engine.core.transaction import transaction
+from engine.demo import drive_case
+from engine.households.register import register_household
+from engine.library.catalogue import deploy_diagram, diagram_source
+from engine.policy.parameters import resolve
 from tests.bdd.officials import household_data, village
 from tests.diagram_variants import ZHANGGONG_2021, without_town_publicity, zhanggong_2021
 from tests.webclient import csrf_token, login
@@ -431,8 +431,8 @@ def test_a_draft_is_tried_against_a_scenario_in_the_browser(editor, web_app):
 def test_policy_staff_set_next_years_monitoring_line(editor, web_app, clock):
     from decimal import Decimal
 
-    from engine.models import AuditEvent, Jurisdiction, MonitoringLine
-    from engine.policy import monitoring_line
+    from engine.core.models import AuditEvent, Jurisdiction, MonitoringLine
+    from engine.policy.parameters import monitoring_line
 
     page = editor.get("/diagrams/monitoring-lines")
     assert page.status_code == 200 and "7800" in page.get_data(as_text=True)
@@ -518,7 +518,7 @@ def grade_bpmn() -> bytes:
 
 def deploy_grade(app, clock) -> None:
     """The test process and its decision table, deployed together (as ``fangpin init`` deploys processes/)."""
-    from engine.deployment import DiagramSource, deploy
+    from engine.bpmn.deployment import DiagramSource, deploy
 
     with app.app_context(), transaction():
         deploy([DiagramSource(GRADE_BPMN, grade_bpmn()), DiagramSource(GRADE_DMN, grade_dmn())], "test", clock.now())
@@ -593,7 +593,7 @@ def test_a_decision_table_opens_in_the_dmn_js_editor_and_saves_as_a_draft(editor
 def test_department_warning_thresholds_are_checked_field_by_field(editor, web_app):
     import json
 
-    from engine.warning_policy import department
+    from engine.warnings.thresholds import department
 
     _add_user(web_app, "liaoning_zhengce", ["policy_editor"], "21")
     liaoning = login(web_app.test_client(), "liaoning_zhengce")

@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from engine.cases import open_identification
+from engine.cases.lifecycle import open_identification
 from engine.demo import drive_case
-from engine.households import register_household
-from engine.ledger import HEADERS
+from engine.households.ledger import HEADERS
+from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.webclient import login
 
@@ -143,9 +143,9 @@ def test_the_ledger_shows_the_measures_in_force_not_stopped_ones(client, monitor
     one stopped since is no longer listed."""
     from sqlalchemy import select
 
-    from engine.db import db
-    from engine.models import Measure
-    from engine.transaction import transaction
+    from engine.core.db import db
+    from engine.core.models import Measure
+    from engine.core.transaction import transaction
 
     with web_app.app_context(), transaction():
         planned = db.session.scalars(select(Measure).filter_by(household_id=monitored["甲"])).all()

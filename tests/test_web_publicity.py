@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from engine.case_functions import local_date
-from engine.cases import complete_task, open_elimination, open_identification, wake_due
-from engine.db import db
+from engine.cases.functions import local_date
+from engine.cases.lifecycle import complete_task, open_elimination, open_identification, wake_due
+from engine.core.db import db
+from engine.core.models import Case, HumanTask
 from engine.demo import drive_case, sample_form_data
-from engine.households import register_household
-from engine.models import Case, HumanTask
-from engine.publicity_lists import is_private, parse_template, public_columns, templates
+from engine.households.register import register_household
+from engine.publicity.lists import is_private, parse_template, public_columns, templates
 from tests.bdd.officials import household_data
 from tests.webclient import login
 
@@ -217,7 +217,7 @@ def test_private_columns_are_dropped_even_if_a_template_lists_them():
 def test_the_seed_templates_pass_the_filter_unchanged():
     import json
 
-    from engine.config import project_dir
+    from engine.core.config import project_dir
 
     raw = json.loads((project_dir("policy") / "publicity_fields.json").read_text(encoding="utf-8"))
     for entry in raw["templates"]:

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from engine.cases import open_identification
-from engine.db import db
+from engine.cases.lifecycle import open_identification
+from engine.core.db import db
+from engine.core.models import Household, Jurisdiction
 from engine.demo import drive_case
-from engine.households import register_household
-from engine.models import Household, Jurisdiction
-from engine.monitoring_ratio import MISSING, RatioRow, monitoring_ratios
-from engine.overdue_overview import overdue_overview
+from engine.households.register import register_household
+from engine.supervision.monitoring_ratio import MISSING, RatioRow, monitoring_ratios
+from engine.supervision.overview import overdue_overview
 from tests.webclient import login
 
 CST = ZoneInfo("Asia/Shanghai")

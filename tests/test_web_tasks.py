@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from engine.cases import open_identification
-from engine.db import db
-from engine.households import register_household
-from engine.models import AuditEvent
+from engine.cases.lifecycle import open_identification
+from engine.core.db import db
+from engine.core.models import AuditEvent
+from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.webclient import csrf_token, login, post_form, ready_task
 

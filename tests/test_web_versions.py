@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from engine.cases import open_identification
-from engine.config import project_dir
-from engine.db import db
-from engine.errors import RuleViolation
-from engine.households import register_household
-from engine.models import AuditEvent, Case, DiagramFile, PolicyParameter, ProcessVersion
-from engine.policy_admin import ProcessRef, bound_version, parse_process_ref
+from engine.cases.lifecycle import open_identification
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.errors import RuleViolation
+from engine.core.models import AuditEvent, Case, DiagramFile, PolicyParameter, ProcessVersion
+from engine.households.register import register_household
+from engine.library.catalogue import ProcessRef, bound_version, parse_process_ref
 from tests.webclient import csrf_token, login
 
 CST = ZoneInfo("Asia/Shanghai")

@@ -13,12 +13,12 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from engine.config import project_dir
-from engine.db import db
-from engine.households import register_household
-from engine.models import AuditEvent, Case, DepartmentWarning, Household, Jurisdiction, User, WarningBatch
-from engine.policy import load_policy_file
-from engine.transaction import transaction
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.models import AuditEvent, Case, DepartmentWarning, Household, Jurisdiction, User, WarningBatch
+from engine.core.transaction import transaction
+from engine.households.register import register_household
+from engine.policy.parameters import load_policy_file
 from tests.bdd.officials import household_data
 from tests.webclient import csrf_token, login
 

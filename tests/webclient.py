@@ -7,8 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engine.db import db
-from engine.models import HumanTask
+from engine.core.db import db
+from engine.core.models import HumanTask
 
 
 def csrf_token(html: str) -> str:

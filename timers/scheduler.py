@@ -22,10 +22,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.app import DemoClock, get_clock
-from engine.cases import wake_due
-from engine.db import db
-from engine.models import Case, SchedulerLease
-from engine.overdue import mark_overdue
+from engine.cases.lifecycle import wake_due
+from engine.core.db import db
+from engine.core.models import Case, SchedulerLease
+from engine.supervision.overdue import mark_overdue
 
 log = logging.getLogger(__name__)
 

@@ -70,7 +70,7 @@ def _vendor(package: str, filename: str):
     """Front-end files of the npm packages in node_modules (bpmn-js, dmn-js)."""
     from flask import abort, send_from_directory
 
-    from engine.config import REPO_ROOT
+    from engine.core.config import REPO_ROOT
 
     if package not in VENDOR_PACKAGES:
         abort(404)

@@ -1,7 +1,7 @@
 """The JSON API (数据接口) for other systems — the "防返贫监测" APP, the 12317 platform, department systems — with
 the same log-in, roles and jurisdiction rules as the web pages, calling the same engine services.
 
-Authentication: ``Authorization: Bearer <token>`` (tokens from :mod:`engine.api_tokens`) or the browser
+Authentication: ``Authorization: Bearer <token>`` (tokens from :mod:`engine.accounts.api_tokens`) or the browser
 session; a session-authenticated POST must carry its CSRF token in the ``X-CSRFToken`` header.
 
 Errors are JSON ``{"error": "...", "code": "...", "fields": [{"field": ..., "reason": ...}]}``, mapped from
@@ -36,13 +36,15 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
-from engine.api_tokens import authenticate
+from engine.accounts.api_tokens import authenticate
 from engine.app import get_clock
-from engine.cases import CHANNELS, authorize, case_history, complete_task, get_case, open_identification
-from engine.config import project_dir
-from engine.db import db
-from engine.deadlines import deadlines_of_case
-from engine.errors import (
+from engine.bpmn.forms import load_form
+from engine.cases.deadlines import deadlines_of_case
+from engine.cases.lifecycle import CHANNELS, authorize, case_history, complete_task, get_case, open_identification
+from engine.cases.tasks import TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.errors import (
     CalendarRefused,
     ConflictError,
     DiagramInvalid,
@@ -53,14 +55,18 @@ from engine.errors import (
     PolicyMissing,
     RuleViolation,
 )
-from engine.forms import load_form
-from engine.households import HOUSEHOLD_FIELDS, MEMBER_FIELDS, find_household, get_household, register_household
-from engine.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
-from engine.overdue import counts_by_child, overdue_cases, overdue_tasks
-from engine.roles import all_roles
-from engine.tasks import TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
-from engine.warning_rows import read_json
-from engine.warnings import get_batch, import_batch
+from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
+from engine.households.register import (
+    HOUSEHOLD_FIELDS,
+    MEMBER_FIELDS,
+    find_household,
+    get_household,
+    register_household,
+)
+from engine.policy.roles import all_roles
+from engine.supervision.overdue import counts_by_child, overdue_cases, overdue_tasks
+from engine.warnings.procedure import get_batch, import_batch
+from engine.warnings.rows import read_json
 
 from .auth import within
 from .filters import local_time

@@ -11,10 +11,7 @@ from typing import Any
 from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
 
 from engine.app import get_clock
-from engine.db import db
-from engine.errors import FangpinError, FormInvalid, RuleViolation
-from engine.models import Case, Jurisdiction
-from engine.self_application import (
+from engine.cases.self_application import (
     AUTHORIZATION,
     COMMITMENT,
     ApplicantNotFound,
@@ -23,6 +20,9 @@ from engine.self_application import (
     submit_application,
     villages,
 )
+from engine.core.db import db
+from engine.core.errors import FangpinError, FormInvalid, RuleViolation
+from engine.core.models import Case, Jurisdiction
 
 from .formrender import errors_by_field
 from .ratelimits import apply_limit, limiter

@@ -10,8 +10,8 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from engine.db import db
-from engine.models import Case, Jurisdiction, User
+from engine.core.db import db
+from engine.core.models import Case, Jurisdiction, User
 
 from .ratelimits import limiter, login_limit
 

@@ -1,7 +1,7 @@
 """Case pages (案件): the case list of my jurisdiction with filters, the case page (household, steps
 with their data, timeline, deadlines with their explanation, publicity), opening an identification
 (立案), registering a household (农户登记), and ending a publicity or recording an objection (异议).
-Queries and rules live in ``engine.case_views`` and ``engine.cases``; a user sees only cases in their
+Queries and rules live in ``engine.cases.views`` and ``engine.cases.lifecycle``; a user sees only cases in their
 jurisdiction and below (403 otherwise)."""
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from werkzeug.wrappers import Response
 
 from engine.app import get_clock
-from engine.case_functions import local_date
-from engine.case_views import (
+from engine.bpmn.forms import load_form
+from engine.cases.diagram_state import diagram_markers, main_diagram
+from engine.cases.functions import local_date
+from engine.cases.lifecycle import CHANNELS, close_publicity, open_identification, raise_objection
+from engine.cases.views import (
     OUTCOME_NAMES,
     PROCEDURE_NAMES,
     STATUS_FILTERS,
@@ -29,11 +32,8 @@ from engine.case_views import (
     status_text,
     villages_below,
 )
-from engine.cases import CHANNELS, close_publicity, open_identification, raise_objection
-from engine.diagram_state import diagram_markers, main_diagram
-from engine.errors import FangpinError, FormInvalid
-from engine.forms import load_form
-from engine.households import REGISTRATION_FORM, register_household
+from engine.core.errors import FangpinError, FormInvalid
+from engine.households.register import REGISTRATION_FORM, register_household
 
 from .auth import login_required, roles_required, visible_case, visible_jurisdiction, within
 from .formrender import Field, errors_by_field, fields_of, parse, table_rows

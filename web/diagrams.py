@@ -3,7 +3,7 @@ the exact deployed bytes, uploads validated and deployed by the engine (optional
 a date), drafts (草稿), the bpmn-js modeler and the dmn-js decision table editor, binding a procedure to a
 diagram (its newest or a pinned version) from a date, rolling back to an earlier version, changing a policy
 parameter from a date, and moving a running case to another version. Policy editors (政策管理员) only; supervisors may read the library. The rules live in
-engine.policy_admin and engine.migration."""
+engine.library.catalogue and engine.cases.migration."""
 from __future__ import annotations
 
 import io
@@ -27,14 +27,12 @@ from flask import (
 from sqlalchemy import select
 
 from engine.app import get_clock
-from engine.case_functions import local_date
-from engine.db import db
-from engine.decision_library import decision_library
-from engine.errors import DiagramInvalid, FangpinError, FormInvalid, NotFound, PermissionDenied
-from engine.migration import check_migration, migrate_case
-from engine.models import Case
-from engine.overdue_overview import PROCEDURE_NAMES
-from engine.policy_admin import (
+from engine.cases.functions import local_date
+from engine.cases.migration import check_migration, migrate_case
+from engine.core.db import db
+from engine.core.errors import DiagramInvalid, FangpinError, FormInvalid, NotFound, PermissionDenied
+from engine.core.models import Case
+from engine.library.catalogue import (
     MAX_DIAGRAM_BYTES,
     BindingRequest,
     bind_process,
@@ -65,6 +63,8 @@ from engine.policy_admin import (
     version_summary,
     versions_of,
 )
+from engine.library.decisions import decision_library
+from engine.supervision.overview import PROCEDURE_NAMES
 
 from .auth import roles_required, within
 
@@ -266,7 +266,7 @@ def try_saved(draft_id: int) -> Any:
     """试运行: run the draft against the scenario typed in (JSON); nothing is stored."""
     import json
 
-    from engine.scenario import try_draft
+    from engine.library.trial import try_draft
 
     found = _found(get_draft, draft_id)
     text = request.form.get("scenario", "")
@@ -444,7 +444,7 @@ def set_value() -> Any:
 @roles_required(*EDITORS)
 def monitoring_lines_page() -> Any:
     """监测范围: each province's line per year, and the form to set next year's (or correct one)."""
-    from engine.monitoring_lines import lines_below
+    from engine.policy.monitoring_lines import lines_below
 
     return _policy_form("diagrams/monitoring_lines.html", rows=lines_below(g.user.jurisdiction), errors={})
 
@@ -452,7 +452,7 @@ def monitoring_lines_page() -> Any:
 @bp.post("/diagrams/monitoring-lines")
 @roles_required(*EDITORS)
 def set_monitoring_line_value() -> Any:
-    from engine.monitoring_lines import lines_below, set_monitoring_line
+    from engine.policy.monitoring_lines import lines_below, set_monitoring_line
 
     form = request.form
     try:

@@ -8,11 +8,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, render_template, request
 
 from engine.app import get_clock
-from engine.case_functions import local_date
-from engine.household_sheet import information_form
-from engine.ledger import HEADERS, ledger_csv, ledger_rows, ledger_table, ledger_title, ledger_xlsx
-from engine.models import Household
-from engine.overdue_overview import children_of
+from engine.cases.functions import local_date
+from engine.core.models import Household
+from engine.households.information_form import information_form
+from engine.households.ledger import HEADERS, ledger_csv, ledger_rows, ledger_table, ledger_title, ledger_xlsx
+from engine.supervision.overview import children_of
 
 from .auth import roles_required, visible, visible_jurisdiction
 

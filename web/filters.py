@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 
 from engine.app import get_clock
-from engine.overdue import days_overdue
-from engine.roles import all_roles
+from engine.policy.roles import all_roles
+from engine.supervision.overdue import days_overdue
 from timers.calendar import CHINA_TZ as CST
 from timers.calendar import display_moment
 

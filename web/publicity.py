@@ -1,6 +1,6 @@
 """Publicity lists and announcements (公示公告) ready to print, from the seed's templates: which lists exist
 for the user's jurisdiction and each list's page. The rows and the privacy rule live in
-engine.publicity_lists; no ID number, phone number, bank account or health status is ever printed."""
+engine.publicity.lists; no ID number, phone number, bank account or health status is ever printed."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,10 +8,10 @@ from datetime import date
 from flask import Blueprint, Flask, abort, render_template, request
 
 from engine.app import get_clock
-from engine.case_functions import local_date
-from engine.errors import NotFound
-from engine.overdue_overview import children_of
-from engine.publicity_lists import list_counts, publicity_list
+from engine.cases.functions import local_date
+from engine.core.errors import NotFound
+from engine.publicity.lists import list_counts, publicity_list
+from engine.supervision.overview import children_of
 
 from .auth import roles_required, visible_jurisdiction
 

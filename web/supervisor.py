@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g, render_template, request
 
 from engine.app import get_clock
-from engine.case_functions import local_date
-from engine.monitoring_ratio import alert_percent, monitoring_ratios
-from engine.overdue_overview import KIND_NAMES, PROCEDURE_NAMES, overdue_overview
+from engine.cases.functions import local_date
+from engine.supervision.monitoring_ratio import alert_percent, monitoring_ratios
+from engine.supervision.overview import KIND_NAMES, PROCEDURE_NAMES, overdue_overview
 
 from .auth import roles_required, visible_jurisdiction
 

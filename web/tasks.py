@@ -8,12 +8,12 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 
 from engine.app import get_clock
-from engine.cases import complete_task
-from engine.db import db
-from engine.errors import ConflictError, FangpinError, FormInvalid
-from engine.forms import load_form
-from engine.models import HumanTask, Notice
-from engine.tasks import TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
+from engine.bpmn.forms import load_form
+from engine.cases.lifecycle import complete_task
+from engine.cases.tasks import TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
+from engine.core.db import db
+from engine.core.errors import ConflictError, FangpinError, FormInvalid
+from engine.core.models import HumanTask, Notice
 
 from .auth import login_required
 from .formrender import errors_by_field, fields_of, parse, table_rows

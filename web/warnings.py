@@ -1,7 +1,7 @@
 """Department warnings (行业预警) in the browser: a department officer uploads a batch (CSV or Excel) and sees
 it refused row by row or imported, and the department push deadlines; the city splits and pushes batches to
 the counties; the county compares and dispatches (比对交办), keeps the ledger (台账) and reports to the city
-every month; the township records the home verification. The rules are the engine's (engine.warnings)."""
+every month; the township records the home verification. The rules are the engine's (engine.warnings.procedure)."""
 from __future__ import annotations
 
 import logging
@@ -11,11 +11,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from engine.app import get_clock
-from engine.case_functions import local_date
-from engine.db import db
-from engine.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
-from engine.models import DepartmentWarning, Jurisdiction, WarningBatch
-from engine.warning_ledger import (
+from engine.cases.functions import local_date
+from engine.core.db import db
+from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
+from engine.core.models import DepartmentWarning, Jurisdiction, WarningBatch
+from engine.warnings.ledger import (
     STATUS_NAMES,
     batch_deadline,
     batch_warnings,
@@ -32,15 +32,15 @@ from engine.warning_ledger import (
     push_schedules,
     township_queue,
 )
-from engine.warning_policy import current_period, departments
-from engine.warning_rows import read_upload, template_csv
-from engine.warnings import (
+from engine.warnings.procedure import (
     dispatch_warnings,
     import_batch,
     push_to_counties,
     record_verification,
     submit_monthly_report,
 )
+from engine.warnings.rows import read_upload, template_csv
+from engine.warnings.thresholds import current_period, departments
 
 from .auth import roles_required, visible, visible_jurisdiction, within
 

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 06:15:03.423760
 import sqlalchemy as sa
 from alembic import op
 
-import engine.db
+import engine.core.db
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -30,7 +30,7 @@ def upgrade():
     sa.Column('content', sa.LargeBinary(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('note', sa.String(length=300), nullable=False),
-    sa.Column('saved_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('saved_at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('saved_by', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_diagram_draft'))
     )
@@ -41,7 +41,7 @@ def upgrade():
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('file_name', sa.String(length=200), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=False),
-    sa.Column('uploaded_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('uploaded_by', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('sha256', name=op.f('pk_diagram_file'))
     )
@@ -68,7 +68,7 @@ def upgrade():
     sa.Column('bundle_sha256', sa.String(length=64), nullable=False),
     sa.Column('files', sa.JSON(), nullable=False),
     sa.Column('spec_json', sa.Text(), nullable=False),
-    sa.Column('deployed_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deployed_at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('deployed_by', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_process_version')),
     sa.UniqueConstraint('process_key', 'bundle_sha256', name=op.f('uq_process_version_process_key_bundle_sha256')),
@@ -80,7 +80,7 @@ def upgrade():
     op.create_table('scheduler_lease',
     sa.Column('name', sa.String(length=40), nullable=False),
     sa.Column('owner', sa.String(length=120), nullable=False),
-    sa.Column('expires_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_lease'))
     )
     op.create_table('household',
@@ -106,7 +106,7 @@ def upgrade():
     sa.Column('contact_phone', sa.String(length=30), nullable=True),
     sa.Column('elimination_mode', sa.String(length=16), nullable=True),
     sa.Column('elimination_date', sa.Date(), nullable=True),
-    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['village_id'], ['jurisdiction.id'], name=op.f('fk_household_village_id_jurisdiction')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_household')),
     sa.UniqueConstraint('number', name=op.f('uq_household_number'))
@@ -158,7 +158,7 @@ def upgrade():
     sa.Column('source', sa.String(length=10), nullable=False),
     sa.Column('file_name', sa.String(length=200), nullable=True),
     sa.Column('rows_count', sa.Integer(), nullable=False),
-    sa.Column('submitted_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('submitted_by', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['jurisdiction_id'], ['jurisdiction.id'], name=op.f('fk_warning_batch_jurisdiction_id_jurisdiction')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_warning_batch'))
@@ -171,8 +171,8 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_sha256', sa.String(length=64), nullable=False),
     sa.Column('label', sa.String(length=100), nullable=False),
-    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', engine.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_api_token_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
     sa.UniqueConstraint('token_sha256', name=op.f('uq_api_token_token_sha256'))
@@ -190,17 +190,17 @@ def upgrade():
     sa.Column('jurisdiction_path', sa.String(length=400), nullable=False),
     sa.Column('channel', sa.String(length=30), nullable=False),
     sa.Column('lead_date', sa.Date(), nullable=False),
-    sa.Column('opened_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('opened_at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('opened_by', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('outcome', sa.String(length=30), nullable=True),
     sa.Column('outcome_reason', sa.Text(), nullable=True),
-    sa.Column('closed_at', engine.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('due_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', engine.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', engine.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deadline_label', sa.String(length=200), nullable=True),
-    sa.Column('deadline_met_at', engine.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('overdue_since', engine.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('next_wakeup_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('deadline_met_at', engine.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('overdue_since', engine.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_wakeup_at', engine.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('state_json', sa.Text(), nullable=False),
     sa.Column('lock_version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_case_household_id_household')),
@@ -249,7 +249,7 @@ def upgrade():
 
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=64), nullable=False),
     sa.Column('action', sa.String(length=60), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=True),
@@ -278,8 +278,8 @@ def upgrade():
     sa.Column('household_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=30), nullable=False),
     sa.Column('detail', sa.JSON(), nullable=False),
-    sa.Column('dispatched_at', engine.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('due_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('dispatched_at', engine.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', engine.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('case_id', sa.Integer(), nullable=True),
     sa.Column('outcome_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['warning_batch.id'], name=op.f('fk_department_warning_batch_id_warning_batch')),
@@ -305,14 +305,14 @@ def upgrade():
     sa.Column('jurisdiction_path', sa.String(length=400), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('form', sa.String(length=100), nullable=True),
-    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', engine.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('sort_due', engine.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('overdue_since', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', engine.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sort_due', engine.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('overdue_since', engine.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
-    sa.Column('claimed_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_at', engine.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('completed_by', sa.String(length=64), nullable=True),
-    sa.Column('completed_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', engine.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('form_data', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_human_task_case_id_case')),
     sa.ForeignKeyConstraint(['jurisdiction_id'], ['jurisdiction.id'], name=op.f('fk_human_task_jurisdiction_id_jurisdiction')),
@@ -339,7 +339,7 @@ def upgrade():
     sa.Column('business_expenses', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('insurance_payouts', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('compliant_out_of_pocket', sa.Numeric(precision=14, scale=2), nullable=False),
-    sa.Column('recorded_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('recorded_by', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_income_record_case_id_case')),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_income_record_household_id_household')),
@@ -369,7 +369,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('household_id', sa.Integer(), nullable=False),
-    sa.Column('at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_notice_case_id_case')),
@@ -387,11 +387,11 @@ def upgrade():
     sa.Column('task_id', sa.Integer(), nullable=True),
     sa.Column('timer_uuid', sa.String(length=36), nullable=True),
     sa.Column('label', sa.String(length=200), nullable=False),
-    sa.Column('due_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('explanation', sa.Text(), nullable=False),
     sa.Column('data_version', sa.String(length=120), nullable=False),
     sa.Column('provisional', sa.Boolean(), nullable=False),
-    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_case_deadline_case_id_case')),
     sa.ForeignKeyConstraint(['task_id'], ['human_task.id'], name=op.f('fk_case_deadline_task_id_human_task')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_deadline'))

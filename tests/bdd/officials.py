@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.db import db
-from engine.models import Household, Jurisdiction
+from engine.core.db import db
+from engine.core.models import Household, Jurisdiction
 
 ROLE_WORDS = {
     "村干部": "village_cadre", "乡镇干部": "township_officer", "镇干部": "township_officer",
@@ -35,6 +35,6 @@ def _id_number(code: str) -> str:
 
 
 def household_named(head: str) -> Household:
-    from engine.models import Member
+    from engine.core.models import Member
 
     return db.session.scalar(select(Household).join(Member).where(Member.name == head, Member.relation_to_head == "户主"))

@@ -10,15 +10,22 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 from sqlalchemy import select
 
-from engine.case_functions import local_date
-from engine.cases import case_history, close_publicity, complete_task, open_identification, raise_objection, wake_due
-from engine.db import db
+from engine.bpmn.deployment import SPECS
+from engine.cases.functions import local_date
+from engine.cases.lifecycle import (
+    case_history,
+    close_publicity,
+    complete_task,
+    open_identification,
+    raise_objection,
+    wake_due,
+)
+from engine.core.db import db
+from engine.core.errors import FangpinError
+from engine.core.models import AuditEvent, Case, HumanTask, Notice
 from engine.demo import drive_case, official_for
 from engine.demo import sample_form_data as default_form
-from engine.deployment import SPECS
-from engine.errors import FangpinError
-from engine.households import register_household
-from engine.models import AuditEvent, Case, HumanTask, Notice
+from engine.households.register import register_household
 from tests.bdd.officials import ROLE_WORDS, household_data, household_named
 from tests.concurrency import complete_twice_at_once
 from tests.conftest import make_app
@@ -223,8 +230,8 @@ def uses_process_days(world, process: str, days: int) -> None:
     history = case_history(world["case_id"])
     opened = next(e for e in history.events if e.action == "case_opened")
     assert opened.detail["process"] == process
-    from engine.case_functions import CaseContext
-    from engine.runtime import load_workflow
+    from engine.bpmn.runtime import load_workflow
+    from engine.cases.functions import CaseContext
 
     case = _case(world)
     workflow = load_workflow(case, CaseContext(case, "t", None).script_engine())
@@ -261,7 +268,7 @@ def case_closed(world, outcome: str) -> None:
 
 @then(parsers.parse('"{head}" 户成为监测对象，类别为 "{category}"'))
 def monitored(world, head: str, category: str) -> None:
-    from engine.classification import CATEGORY_NAMES
+    from engine.identification.classification import CATEGORY_NAMES
 
     household = household_named(head)
     assert household.status == "monitored"
@@ -290,8 +297,8 @@ def notified_with(world, title: str, text: str) -> None:
 @then(parsers.parse('测算结果为 "{result}"，理由包含 "{text}"'))
 def assessed(world, result: str, text: str) -> None:
     case = _case(world)
-    from engine.case_functions import CaseContext
-    from engine.runtime import load_workflow
+    from engine.bpmn.runtime import load_workflow
+    from engine.cases.functions import CaseContext
 
     if case.status == "running":
         workflow = load_workflow(case, CaseContext(case, "t", None).script_engine())

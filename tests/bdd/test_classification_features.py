@@ -7,12 +7,12 @@ from xml.sax.saxutils import escape
 from pytest_bdd import parsers, scenarios, then, when
 from sqlalchemy import select
 
-from engine.config import project_dir
-from engine.db import db
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.errors import FangpinError
+from engine.core.models import Case, ProcessVersion, User
 from engine.demo import official_for
-from engine.errors import FangpinError
-from engine.models import Case, ProcessVersion, User
-from engine.policy_admin import deploy_diagram, diagram_source
+from engine.library.catalogue import deploy_diagram, diagram_source
 from tests.bdd.steps import *
 from tests.bdd.steps import _ready, _today, assessed
 

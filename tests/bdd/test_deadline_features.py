@@ -7,16 +7,16 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
 
-from engine.case_functions import CaseContext
-from engine.cases import complete_task, open_identification
-from engine.db import db
-from engine.deadlines import deadlines_of_case
+from engine.bpmn.runtime import load_workflow, waiting_timers
+from engine.cases.deadlines import deadlines_of_case
+from engine.cases.functions import CaseContext
+from engine.cases.lifecycle import complete_task, open_identification
+from engine.core.db import db
+from engine.core.errors import FangpinError
+from engine.core.models import AuditEvent, Case, Jurisdiction
 from engine.demo import drive_case
-from engine.errors import FangpinError
-from engine.households import register_household
-from engine.models import AuditEvent, Case, Jurisdiction
-from engine.overdue import overdue_cases, overdue_tasks
-from engine.runtime import load_workflow, waiting_timers
+from engine.households.register import register_household
+from engine.supervision.overdue import overdue_cases, overdue_tasks
 from tests.bdd.officials import household_data
 from tests.bdd.steps import *
 from tests.bdd.steps import _at, _case, _task, _today, end_of, official

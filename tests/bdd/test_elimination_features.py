@@ -7,13 +7,13 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
 
-from engine.cases import complete_task, open_correction, open_elimination, open_identification, wake_due
-from engine.db import db
+from engine.cases.lifecycle import complete_task, open_correction, open_elimination, open_identification, wake_due
+from engine.core.db import db
+from engine.core.errors import FangpinError
+from engine.core.models import Case, HumanTask
 from engine.demo import drive_case, sample_form_data
-from engine.elimination import assess
-from engine.errors import FangpinError
-from engine.households import register_household
-from engine.models import Case, HumanTask
+from engine.elimination.eligibility import assess
+from engine.households.register import register_household
 from tests.bdd.officials import household_data, household_named
 from tests.bdd.steps import *
 from tests.bdd.steps import CST, _today, official

@@ -6,12 +6,12 @@ from datetime import date, datetime, timedelta
 from pytest_bdd import parsers, scenarios, then, when
 from sqlalchemy import select
 
-from engine.cases import complete_task, wake_due
-from engine.db import db
+from engine.cases.lifecycle import complete_task, wake_due
+from engine.core.db import db
+from engine.core.errors import FangpinError
+from engine.core.models import Case, HumanTask, Measure
 from engine.demo import sample_form_data
-from engine.errors import FangpinError
-from engine.models import Case, HumanTask, Measure
-from engine.overdue import overdue_tasks
+from engine.supervision.overdue import overdue_tasks
 from tests.bdd.officials import household_named
 from tests.bdd.steps import *
 from tests.bdd.steps import CST, _case, _task, _today, official

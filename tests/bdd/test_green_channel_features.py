@@ -6,10 +6,10 @@ from datetime import date
 from pytest_bdd import parsers, scenarios, then, when
 from sqlalchemy import select
 
-from engine.cases import complete_task, open_green_channel
-from engine.db import db
+from engine.cases.lifecycle import complete_task, open_green_channel
+from engine.core.db import db
+from engine.core.models import Case, Measure, Notice
 from engine.demo import drive_case, sample_form_data
-from engine.models import Case, Measure, Notice
 from tests.bdd.officials import household_named
 from tests.bdd.steps import *
 from tests.bdd.steps import _case, _task, _today, end_of, official

@@ -6,10 +6,10 @@ from datetime import date
 from pytest_bdd import parsers, scenarios, then, when
 from sqlalchemy import select
 
-from engine.cases import complete_task, open_member_change
-from engine.db import db
-from engine.models import Jurisdiction
-from engine.overdue import overdue_tasks
+from engine.cases.lifecycle import complete_task, open_member_change
+from engine.core.db import db
+from engine.core.models import Jurisdiction
+from engine.supervision.overdue import overdue_tasks
 from tests.bdd.officials import household_named
 from tests.bdd.steps import *
 from tests.bdd.steps import _case, _task, end_of, official

@@ -8,13 +8,13 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from engine.case_functions import local_date
-from engine.config import project_dir
-from engine.db import db
-from engine.errors import FangpinError
-from engine.models import AuditEvent, Jurisdiction, ProcessVersion, User
-from engine.policy import resolve
-from engine.policy_admin import (
+from engine.cases.functions import local_date
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.errors import FangpinError
+from engine.core.models import AuditEvent, Jurisdiction, ProcessVersion, User
+from engine.core.transaction import transaction
+from engine.library.catalogue import (
     BindingRequest,
     bind_process,
     bound_version,
@@ -24,7 +24,7 @@ from engine.policy_admin import (
     roll_back,
     set_parameter,
 )
-from engine.transaction import transaction
+from engine.policy.parameters import resolve
 from tests.bdd.officials import village
 from tests.bdd.steps import *
 from tests.bdd.steps import _case, _run

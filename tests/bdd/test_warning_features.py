@@ -10,15 +10,15 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from engine.config import project_dir
-from engine.db import db
-from engine.errors import FangpinError, FormInvalid
-from engine.models import AuditEvent, Case, DepartmentWarning, Jurisdiction, User, WarningBatch
-from engine.policy import load_policy_file
-from engine.transaction import transaction
-from engine.warning_ledger import missing_pushes, overdue_warnings
-from engine.warning_rows import read_csv
-from engine.warnings import dispatch_warnings, import_batch, push_to_counties, record_verification
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.errors import FangpinError, FormInvalid
+from engine.core.models import AuditEvent, Case, DepartmentWarning, Jurisdiction, User, WarningBatch
+from engine.core.transaction import transaction
+from engine.policy.parameters import load_policy_file
+from engine.warnings.ledger import missing_pushes, overdue_warnings
+from engine.warnings.procedure import dispatch_warnings, import_batch, push_to_counties, record_verification
+from engine.warnings.rows import read_csv
 from tests.bdd.officials import household_named
 from tests.bdd.steps import *
 from tests.bdd.steps import end_of

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from engine.config import REPO_ROOT
+from engine.core.config import REPO_ROOT
 
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
 

@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
-from engine.cases import open_identification
+from engine.cases.lifecycle import open_identification
 from engine.demo import drive_case
-from engine.households import register_household
+from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.browser.conftest import screenshot
 from tests.browser.test_official_in_browser import _log_in

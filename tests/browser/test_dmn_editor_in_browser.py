@@ -11,9 +11,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import select
 
-from engine.db import db
-from engine.models import DiagramDraft, User
-from engine.policy_admin import check_draft, diagram_source, save_draft
+from engine.core.db import db
+from engine.core.models import DiagramDraft, User
+from engine.library.catalogue import check_draft, diagram_source, save_draft
 from tests.browser.conftest import screenshot, wait_for_text
 from tests.browser.test_official_in_browser import _log_in
 from tests.test_web_diagrams import GRADE_DMN, deploy_grade, grade_dmn

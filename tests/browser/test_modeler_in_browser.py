@@ -7,10 +7,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from engine.db import db
-from engine.deployment import latest_version
-from engine.models import DiagramDraft
-from engine.policy_admin import check_draft
+from engine.bpmn.deployment import latest_version
+from engine.core.db import db
+from engine.core.models import DiagramDraft
+from engine.library.catalogue import check_draft
 from tests.browser.conftest import screenshot, wait_for_text
 from tests.browser.test_official_in_browser import _log_in
 

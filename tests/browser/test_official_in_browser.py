@@ -7,10 +7,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
-from engine.cases import open_identification
-from engine.db import db
-from engine.households import register_household
-from engine.models import HumanTask
+from engine.cases.lifecycle import open_identification
+from engine.core.db import db
+from engine.core.models import HumanTask
+from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.browser.conftest import screenshot, wait_for_text
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from selenium.webdriver.common.by import By
 
-from engine.cases import open_identification, wake_due
-from engine.households import register_household
+from engine.cases.lifecycle import open_identification, wake_due
+from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.browser.conftest import screenshot, wait_for_text
 from tests.browser.test_official_in_browser import _log_in

@@ -1,0 +1,116 @@
+"""Running workflows (流程运行): create, load and save a case's SpiffWorkflow instance (instance
+state only; the spec is stored once per process version), run engine steps on the injected clock,
+and find the timers a case waits for."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn.deployment import SPECS
+from engine.bpmn.scripting import DiagramScriptEngine
+from engine.core.clock import Clock, install_spiff_clock, using_clock
+from engine.core.models import Case, ProcessVersion
+
+install_spiff_clock()
+
+
+class InstanceOnlyConverter(BpmnWorkflowConverter):
+    """Serializes a workflow without its spec and subprocess specs (those live in ProcessVersion)."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["spec_name"] = workflow.spec.name
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict, spec=None, subprocess_specs=None) -> BpmnWorkflow:
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_config = dict(SPIFF_CONFIG)
+_config[BpmnWorkflow] = InstanceOnlyConverter
+INSTANCE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+
+
+def new_workflow(version: ProcessVersion, engine: DiagramScriptEngine, data: dict) -> BpmnWorkflow:
+    spec, subprocess_specs = SPECS.get(version)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
+    workflow.data.update(data)
+    workflow.task_tree.data.update(data)
+    return workflow
+
+
+def load_workflow(case: Case, engine: DiagramScriptEngine) -> BpmnWorkflow:
+    spec, subprocess_specs = SPECS.get(case.process_version)
+    dct = json.loads(case.state_json)
+    dct.pop("serializer_version", None)
+    workflow = INSTANCE_SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    workflow.script_engine = engine
+    return workflow
+
+
+def dump_workflow(workflow: BpmnWorkflow) -> str:
+    return INSTANCE_SERIALIZER.serialize_json(workflow)
+
+
+def advance(workflow: BpmnWorkflow, clock: Clock) -> None:
+    """Fire every due timer and run automatic steps until the case waits for a person or a timer."""
+    with using_clock(clock):
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[object, datetime]]:
+    """``[(task, due_utc)]`` for every WAITING timer, in subprocesses and event gateways too."""
+    out = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(task.task_spec, CatchingEvent) or definition is None:
+            continue
+        defs = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+        for d in defs:
+            raw = task.internal_data.get("event_value") if isinstance(d, TimerEventDefinition) else None
+            if isinstance(d, CycleTimerEventDefinition) and isinstance(raw, dict):
+                raw = raw["next"] if raw.get("cycles") != 0 else None
+            if raw:
+                out.append((task, TimerEventDefinition.get_datetime(raw)))
+    return out
+
+
+def timer_label(task) -> str:
+    """The name of the timer a waiting task stands for (for an event-based gateway: its timer branch)."""
+    spec = task.task_spec
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        timer = next((d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)), None)
+        if timer is not None and timer.name:
+            return timer.name
+    return spec.bpmn_name or spec.bpmn_id or spec.name
+
+
+def next_wakeup(workflow: BpmnWorkflow) -> datetime | None:
+    dues = [due for _, due in waiting_timers(workflow)]
+    return min(dues) if dues else None
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> list:
+    return workflow.get_tasks(state=TaskState.READY, manual=True)

@@ -1,0 +1,287 @@
+"""Functions a diagram may call in its scripts and expressions (流程可调用的函数).
+
+They are the only bridge from a diagram to the domain records: a policy editor sees in the diagram
+where a household is assessed, notified, marked as monitored or released. Each call acts on the
+case being run, in the same transaction as the workflow state.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.bpmn.scripting import DiagramScriptEngine
+from engine.core import audit
+from engine.core.clock import Clock
+from engine.core.db import db
+from engine.core.models import Case, IncomeRecord, Notice
+from engine.households.income import IncomeFigures, income_window
+from engine.identification.classification import CATEGORY_NAMES, conclude_assessment, household_facts
+from engine.policy.exclusions import exclusion_labels
+from engine.policy.parameters import monitoring_line
+from timers.calendar import CHINA_TZ as CST
+from timers.calendar import Deadline
+from timers.functions import recording_functions
+
+STARTABLE = ("followup", "identification")
+
+GUARANTEE_PROBLEMS = {  # 三保障 and drinking water, A23–A26
+    "housing_unsafe": "住房安全",
+    "compulsory_education_dropout": "义务教育（适龄儿童失学辍学）",
+    "drinking_water_unsafe": "饮水安全",
+    "no_basic_medical_insurance": "基本医疗保险",
+}
+
+
+def local_date(moment: datetime) -> date:
+    """The date in China Standard Time of an instant."""
+    return moment.astimezone(CST).date()
+
+
+@dataclass
+class CaseContext:
+    """What the diagram functions act on: one case, the acting official and the clock."""
+
+    case: Case
+    actor: str
+    clock: Clock
+    deadlines: list[Deadline] = field(default_factory=list)  # every deadline computed in this run
+    started: list[dict] = field(default_factory=list)  # procedures this run starts for the household
+    ended: list[str] = field(default_factory=list)  # procedures of the household this run ends
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def script_engine(self) -> DiagramScriptEngine:
+        return DiagramScriptEngine(self.functions())
+
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        return {
+            **recording_functions(self.deadlines),
+            "today": self.today,
+            "start_case_deadline": self.start_case_deadline,
+            "meet_case_deadline": self.meet_case_deadline,
+            "assess_household": self.assess_household,
+            "notify_household": self.notify_household,
+            "record_outcome": self.record_outcome,
+            "mark_monitored": self.mark_monitored,
+            "release_household": self.release_household,
+            "record_measures": self.record_measures,
+            "start_procedure": self.start_procedure,
+            "enter_green_channel": self.enter_green_channel,
+            "apply_member_change": self.apply_member_change,
+            "apply_correction": self.apply_correction,
+            "stop_measures": self.stop_measures,
+            "end_procedure": self.end_procedure,
+            "check_elimination": self.check_elimination,
+            "mark_eliminated": self.mark_eliminated,
+            "next_month": next_month,
+            "category_name": lambda code: CATEGORY_NAMES.get(code, code),
+            "conclude_assessment": conclude_assessment,
+        }
+
+    def today(self) -> str:
+        """Today's date (China Standard Time), ISO."""
+        return local_date(self.now()).isoformat()
+
+    def start_case_deadline(self, label: str, due: str) -> bool:
+        """The procedure's overall limit (e.g. 15 days from the lead): the case is overdue after ``due``
+        unless :meth:`meet_case_deadline` was called before. It never stops the procedure."""
+        from engine.cases.deadlines import record_deadline
+
+        case = self.case
+        case.due_at, case.deadline_label = datetime.fromisoformat(due), str(label)
+        record_deadline(case.id, "case", case.deadline_label, case.due_at, self.deadlines, self.now())
+        audit.record(self.now(), self.actor, "case_deadline", case_id=case.id, label=label, due_at=case.due_at)
+        return True
+
+    def meet_case_deadline(self) -> bool:
+        """The case reached the point its overall limit is about (e.g. identification decided)."""
+        if self.case.deadline_met_at is None:
+            self.case.deadline_met_at = self.now()
+        return True
+
+    def assess_household(self, income: dict, risk_types: list, exclusions: list | None = None,
+                         guarantees: dict | None = None) -> dict:
+        """测算收入: record the verified income (A28–A38, over the income window) and return the facts the
+        decision table ``household_category`` classifies by (income against the monitoring line, exclusions,
+        三保障/water problems, risk)."""
+        household = self.case.household
+        size = int(income.get("household_size") or household.size)
+        figures = IncomeFigures.from_mapping(income, size)
+        on = local_date(self.now())
+        start, end = income_window(on)
+        line = monitoring_line(household.village, on.year)
+        self._record_income(figures, start, end)
+        problems = [label for key, label in GUARANTEE_PROBLEMS.items() if (guarantees or {}).get(key)]
+        facts = household_facts(
+            figures, line, formerly_poor=household.is_formerly_poor, risk_types=list(risk_types),
+            guarantee_problems=problems, exclusions=exclusion_labels(exclusions or []),
+        )
+        household.risk_types = list(risk_types)
+        return {**figures.to_dict(), **facts, "income_window": [start.isoformat(), end.isoformat()]}
+
+    def _record_income(self, figures: IncomeFigures, start: date, end: date) -> None:
+        fields = {k: v for k, v in figures.__dict__.items()}
+        db.session.add(IncomeRecord(household_id=self.case.household_id, case_id=self.case.id, window_start=start,
+                                    window_end=end, recorded_at=self.now(), recorded_by=self.actor, **fields))
+
+    def notify_household(self, title: str, body: str) -> bool:
+        """Send the household a written notice (告知), kept with the case."""
+        db.session.add(Notice(case_id=self.case.id, household_id=self.case.household_id, at=self.now(),
+                              title=str(title), body=str(body)))
+        audit.record(self.now(), self.actor, "notice_sent", case_id=self.case.id,
+                     household_id=self.case.household_id, title=title, body=body)
+        return True
+
+    def record_outcome(self, outcome: str, reason: str = "") -> bool:
+        """Record how the procedure ended (e.g. identified / rejected) and why."""
+        self.case.outcome, self.case.outcome_reason = str(outcome), str(reason)
+        audit.record(self.now(), self.actor, "outcome", case_id=self.case.id, outcome=outcome, reason=reason)
+        return True
+
+    def mark_monitored(self, category: str, identified_on: str) -> bool:
+        """The household becomes a monitored household (监测对象) of ``category`` from ``identified_on``."""
+        if category not in CATEGORY_NAMES:
+            raise ValueError(f"unknown category {category!r}; expected one of {sorted(CATEGORY_NAMES)}")
+        household = self.case.household
+        household.status, household.category = "monitored", category
+        household.identified_on = date.fromisoformat(str(identified_on)[:10])
+        return self._household_event("household_monitored", category=category, identified_on=str(identified_on))
+
+    def _household_event(self, action: str, **detail: Any) -> bool:
+        audit.record(self.now(), self.actor, action, case_id=self.case.id, household_id=self.case.household_id,
+                     **detail)
+        return True
+
+    def record_measures(self, measures: list, started_on: str, responsible_person: str) -> bool:
+        """The assistance plan's measures (帮扶措施) are in force from ``started_on``; the household gets
+        its responsible person (帮扶责任人)."""
+        from engine.households.measures import record_measures
+
+        record_measures(self.case, list(measures), date.fromisoformat(str(started_on)[:10]))
+        self.case.household.responsible_person = str(responsible_person)
+        audit.record(self.now(), self.actor, "measures_recorded", case_id=self.case.id,
+                     household_id=self.case.household_id, measures=measures, responsible_person=responsible_person)
+        return True
+
+    def start_procedure(self, procedure: str, channel: str = "monitoring", lead_date: str | None = None,
+                        application: dict | None = None) -> bool:
+        """Start another procedure for this household when this run is saved, in the same transaction: the
+        monthly follow-up (每月回访), or identification after the green channel (绿色通道)."""
+        if procedure not in STARTABLE:
+            raise ValueError(f"procedure {procedure!r} cannot be started from a diagram")
+        self.started.append({"procedure": procedure, "channel": channel, "application": dict(application or {}),
+                             "lead_date": date.fromisoformat(str(lead_date)[:10]) if lead_date else None})
+        return True
+
+    def enter_green_channel(self, entered_on: str) -> bool:
+        """The county enters the household into the green channel (绿色通道): help starts at once."""
+        household = self.case.household
+        if household.status == "monitored":
+            raise ValueError(f"household {household.number} is already monitored")
+        household.status = "green_channel"
+        audit.record(self.now(), self.actor, "green_channel_entered", case_id=self.case.id,
+                     household_id=household.id, entered_on=str(entered_on))
+        return True
+
+    def apply_member_change(self, change_type: str, changed_on: str, proof: str, new_member: dict | None,
+                            leaving_id_number: str | None) -> bool:
+        """A natural change of the household's members (成员自然变更) with its proof."""
+        from engine.core.models import Member
+
+        household = self.case.household
+        if new_member:
+            taken = db.session.scalar(select(Member).filter_by(id_number=new_member["id_number"]))
+            if taken is not None:
+                raise ValueError(f"身份证号 {new_member['id_number']} 已登记")
+            household.members.append(Member(position=len(household.members), **dict(new_member)))
+        if leaving_id_number:
+            member = next((m for m in household.members if m.id_number == leaving_id_number), None)
+            if member is None:
+                raise ValueError(f"户 {household.number} 没有身份证号为 {leaving_id_number} 的成员")
+            member.lives_with_household = False
+        audit.record(self.now(), self.actor, "members_changed", case_id=self.case.id, household_id=household.id,
+                     change_type=change_type, changed_on=changed_on, proof=proof,
+                     added=(new_member or {}).get("name"), left=leaving_id_number)
+        return True
+
+    def apply_correction(self, kind: str, approved_on: str, reference: str) -> bool:
+        """After the province's approval (and the national filing ``reference``): a rollback (风险消除回退)
+        makes the household monitored again and restarts its monthly follow-up; a removal (清退) takes it
+        off the monitored list and ends the follow-up."""
+        household = self.case.household
+        if kind == "rollback":
+            household.status, household.elimination_mode, household.elimination_date = "monitored", None, None
+            self.start_procedure("followup")
+        elif kind == "removal":
+            household.status, household.category = "removed", None
+            self.end_procedure("followup")
+        else:
+            raise ValueError(f"kind must be 'rollback' or 'removal', not {kind!r}")
+        audit.record(self.now(), self.actor, f"household_{kind}", case_id=self.case.id, household_id=household.id,
+                     approved_on=str(approved_on), reference=reference)
+        return True
+
+    def stop_measures(self, reason: str) -> bool:
+        """The measures this case put in force stop today (the household leaves the green channel)."""
+        from engine.core.models import Measure
+
+        today = local_date(self.now())
+        for measure in db.session.scalars(select(Measure).filter_by(case_id=self.case.id, ended_on=None)):
+            measure.ended_on = today
+        audit.record(self.now(), self.actor, "measures_stopped", case_id=self.case.id,
+                     household_id=self.case.household_id, reason=reason)
+        return True
+
+    def end_procedure(self, procedure: str) -> bool:
+        """End the household's running ``procedure`` (e.g. its monthly follow-up) when this run is saved."""
+        self.ended.append(str(procedure))
+        return True
+
+    def check_elimination(self, income: dict, mode: str = "assisted") -> dict:
+        """Record the income verified for elimination and recheck every condition (风险消除条件)."""
+        from engine.elimination.eligibility import assess
+
+        household = self.case.household
+        figures = IncomeFigures.from_mapping(income, int(income.get("household_size") or household.size))
+        on = local_date(self.now())
+        start, end = income_window(on)
+        self._record_income(figures, start, end)
+        db.session.flush()
+        result = assess(household, on, mode, verified_income=figures)
+        return {"eligible": result.eligible, "explanation": result.explanation}
+
+    def mark_eliminated(self, mode: str, on: str) -> bool:
+        """Tag the household 风险消除 with its mode (assisted 帮扶消除 / natural 自然消除) and date; it stays
+        under key attention (重点关注)."""
+        if mode not in ("assisted", "natural"):
+            raise ValueError(f"mode must be 'assisted' or 'natural', not {mode!r}")
+        household = self.case.household
+        household.status, household.elimination_mode = "eliminated", mode
+        household.elimination_date = date.fromisoformat(str(on)[:10])
+        return self._household_event("household_eliminated", mode=mode, on=str(on))
+
+    def release_household(self, status: str = "ordinary", reason: str = "") -> bool:
+        """The household leaves the procedure: back to ``ordinary``, or ``key_attention`` (重点关注)."""
+        if status not in ("ordinary", "key_attention"):
+            raise ValueError(f"status must be 'ordinary' or 'key_attention', not {status!r}")
+        self.case.household.status = status
+        audit.record(self.now(), self.actor, "household_released", case_id=self.case.id,
+                     household_id=self.case.household_id, status=status, reason=reason)
+        return True
+
+
+def next_month(reference: str) -> str:
+    """The first day of the month after ``reference`` (ISO date)."""
+    day = date.fromisoformat(str(reference)[:10])
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1).isoformat()
+
+
+def plain_json(value: Any) -> Any:
+    """Round-trip through JSON so that task data holds only plain values."""
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,457 @@
+"""Cases (案件): opening a procedure for a household, completing its human tasks, waking its timers,
+publicity actions and the case history. Every function is one transaction: it commits everything
+or, on any error, nothing."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from engine.bpmn.forms import validate_form
+from engine.bpmn.runtime import (
+    advance,
+    dump_workflow,
+    load_workflow,
+    new_workflow,
+    next_wakeup,
+    timer_label,
+    waiting_timers,
+)
+from engine.cases.deadlines import record_deadline, recorded_timers
+from engine.cases.form_rules import check_form_rules
+from engine.cases.functions import CaseContext, local_date, plain_json
+from engine.cases.tasks import ready_row, sync_tasks
+from engine.core import audit
+from engine.core.clock import Clock
+from engine.core.db import db, fetch
+from engine.core.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
+from engine.core.models import AuditEvent, Case, HumanTask, Notice, User
+from engine.core.transaction import transaction
+from engine.library.catalogue import bound_version
+from engine.policy.parameters import resolve, resolve_group
+from engine.policy.roles import all_roles
+
+log = logging.getLogger(__name__)
+
+IDENTIFICATION_CHANNELS = ("self_application", "cadre_screening", "department_warning", "petition")
+CHANNELS = {
+    "monitoring": "纳入监测后",
+    "township_evaluation": "乡镇季度研判",
+    "green_channel": "绿色通道",
+    "member_change": "成员自然变更",
+    "correction": "清退、回退申请",
+    "self_application": "农户自主申报",
+    "cadre_screening": "基层干部排查",
+    "department_warning": "部门筛查预警",
+    "petition": "信访、12317 等渠道",
+}
+PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC", "green_channel": "LS", "member_change": "BG", "correction": "QT"}
+END_MESSAGE = "end_followup"
+PUBLICITY_PROCESS = "publicity_period"
+OBJECTION_MESSAGE = "objection"
+
+
+def _user(username: str) -> User:
+    user = db.session.scalar(select(User).filter_by(username=username))
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    return user
+
+
+def _save(ctx: CaseContext, workflow, engine) -> None:
+    case, now = ctx.case, ctx.now()
+    case.state_json = dump_workflow(workflow)
+    case.next_wakeup_at = next_wakeup(workflow)
+    if workflow.is_completed() and case.status == "running":
+        case.status, case.closed_at = "completed", now
+        audit.record(now, ctx.actor, "case_closed", case_id=case.id, outcome=case.outcome)
+    _record_timers(ctx, workflow)
+    for start in ctx.started.copy():
+        ctx.started.remove(start)
+        if start["procedure"] == "identification":
+            case.household.status = "applying"
+        start_case(case.household, start["procedure"], start["channel"], start["lead_date"] or local_date(now),
+                   ctx.actor, ctx.clock, start["application"])
+    for procedure in ctx.ended.copy():
+        ctx.ended.remove(procedure)
+        _end_running(case, procedure, ctx)
+    for task in sync_tasks(ctx, workflow, engine, now):
+        db.session.flush()
+        audit.record(now, ctx.actor, "task_ready", case_id=case.id, task_id=task.id, step=task.name,
+                     role=task.role, due_at=task.due_at)
+
+
+def _end_running(by: Case, procedure: str, ctx: CaseContext) -> None:
+    """Send the end message to the household's running ``procedure`` (in this transaction)."""
+    for other in db.session.scalars(select(Case).filter_by(household_id=by.household_id, procedure=procedure,
+                                                           status="running")):
+        other_ctx = CaseContext(other, ctx.actor, ctx.clock)
+        engine = other_ctx.script_engine()
+        workflow = load_workflow(other, engine)
+        definition = _waiting_message(workflow, END_MESSAGE)
+        if definition is None:
+            log.warning("case %s is not waiting for %s", other.number, END_MESSAGE)
+            continue
+        workflow.catch(BpmnEvent(definition, {"by": by.number}))
+        advance(workflow, ctx.clock)
+        audit.record(ctx.now(), ctx.actor, "case_ended", case_id=other.id, by=by.number)
+        _save(other_ctx, workflow, engine)
+
+
+def _record_timers(ctx: CaseContext, workflow) -> None:
+    waiting = waiting_timers(workflow)
+    known = recorded_timers(ctx.case.id) if waiting else set()
+    for task, due in waiting:
+        if str(task.id) not in known:
+            publicity = task.data.get("publicity") if task.workflow.spec.name == PUBLICITY_PROCESS else None
+            label = timer_label(task)
+            if publicity:
+                label = f"{publicity.get('level', '')}公示{publicity.get('days', '')}天（{publicity.get('posted_on', '')}张贴）"
+            record_deadline(ctx.case.id, "timer", label, due, ctx.deadlines, ctx.now(), timer_uuid=str(task.id))
+
+
+# -- opening a case -------------------------------------------------------------------------------
+
+
+def open_identification(
+    household_id: int, channel: str, lead_date: date, actor: str, clock: Clock,
+    application: dict[str, Any] | None = None,
+) -> Case:
+    """Open an identification case (识别纳入) from one of the four channels.
+
+    Refused when the household is already monitored or has an unfinished identification.
+    """
+    from engine.households.register import get_household
+
+    with transaction():
+        case = begin_identification(get_household(household_id), channel, lead_date, actor, clock, application)
+    return case
+
+
+def begin_identification(household, channel: str, lead_date: date, actor: str, clock: Clock,
+                         application: dict[str, Any] | None = None) -> Case:
+    """Open an identification inside the caller's transaction (same checks as open_identification)."""
+    _check_channel(channel, lead_date, clock)
+    _check_not_duplicate(household)
+    household.status = "applying"
+    return start_case(household, "identification", channel, lead_date, actor, clock, application)
+
+
+def start_case(household, procedure: str, channel: str, lead_date: date, actor: str, clock: Clock,
+               application: dict[str, Any] | None = None) -> Case:
+    """Start ``procedure`` for a household with the diagram and policy in force for its village today
+    (inside the caller's transaction)."""
+    today = local_date(clock.now())
+    village = household.village
+    binding = resolve(f"{procedure}.process", village, today)
+    version = bound_version(binding)  # the pinned version ("<key>@<n>"), or the newest deployed one
+    process_key = version.process_key
+    case = Case(
+        procedure=procedure, process_version=version, household=household, jurisdiction=village,
+        jurisdiction_path=village.path, channel=channel, lead_date=lead_date, opened_at=clock.now(),
+        opened_by=actor, status="running", state_json="{}",
+    )
+    db.session.add(case)
+    db.session.flush()
+    case.number = f"{PROCEDURE_PREFIX.get(procedure, 'AJ')}-{today.year}-{case.id:06d}"
+    ctx = CaseContext(case, actor, clock)
+    engine = ctx.script_engine()
+    workflow = new_workflow(version, engine, _start_data(case, resolve_group(procedure, village, today), application))
+    audit.record(clock.now(), actor, "case_opened", case_id=case.id, household_id=household.id, procedure=procedure,
+                 channel=channel, lead_date=lead_date, process=process_key, version=version.version,
+                 binding=binding, application=application or {})
+    advance(workflow, clock)
+    _save(ctx, workflow, engine)
+    return case
+
+
+def _check_channel(channel: str, lead_date: date, clock: Clock) -> None:
+    if channel not in IDENTIFICATION_CHANNELS:
+        choices = ", ".join(f"{k}（{CHANNELS[k]}）" for k in IDENTIFICATION_CHANNELS)
+        raise RuleViolation(f"channel: 发现渠道 {channel} 无效，应为：{choices}")
+    if lead_date > local_date(clock.now()):
+        raise RuleViolation(f"lead_date: 发现日期 {lead_date} 晚于今天")
+
+
+def _check_not_duplicate(household) -> None:
+    if household.status == "monitored":
+        raise RuleViolation(f"户 {household.number} 已是监测对象（{household.identified_on} 纳入），不能重复申请")
+    running = db.session.scalar(
+        select(Case).filter_by(household_id=household.id, procedure="identification", status="running")
+    )
+    if running is not None:
+        raise RuleViolation(f"户 {household.number} 已有未办结的识别申请（{running.number}），不能重复申请")
+
+
+def _start_data(case: Case, policy: dict[str, Any], application: dict | None) -> dict[str, Any]:
+    household = case.household
+    head = household.head
+    return plain_json({
+        "case": {"id": case.id, "number": case.number, "channel": case.channel,
+                 "channel_name": CHANNELS[case.channel], "lead_date": case.lead_date.isoformat()},
+        "household": {"number": household.number, "head": head.name if head else "", "size": household.size,
+                      "is_formerly_poor": household.is_formerly_poor,
+                      "enjoys_poverty_policy": household.enjoys_poverty_policy,
+                      "village": household.village.full_name},
+        "policy": policy,
+        "mode": (application or {}).get("mode", "assisted"),
+        "kind": (application or {}).get("kind"),
+        "lead_date": case.lead_date.isoformat(),
+        "application": application or {},
+    })
+
+
+def open_elimination(household_id: int, mode: str, actor: str, clock: Clock) -> Case:
+    """Start risk elimination (风险消除) for a monitored household that meets the conditions; refused with
+    the explanation of every condition otherwise."""
+    from engine.elimination.eligibility import assess
+    from engine.households.register import get_household
+
+    with transaction():
+        household = get_household(household_id)
+        if household.status != "monitored":
+            raise RuleViolation(f"户 {household.number} 不是监测对象，不能进行风险消除")
+        running = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="elimination",
+                                                           status="running"))
+        if running is not None:
+            raise RuleViolation(f"户 {household.number} 已有办理中的风险消除（{running.number}）")
+        result = assess(household, local_date(clock.now()), mode)
+        if not result.eligible:
+            raise RuleViolation(f"户 {household.number} 暂不符合风险消除条件：{result.explanation}")
+        case = start_case(household, "elimination", "township_evaluation", local_date(clock.now()), actor, clock,
+                          {"mode": mode, "eligibility": result.explanation})
+    return case
+
+
+def open_green_channel(household_id: int, actor: str, clock: Clock, application: dict[str, Any] | None = None) -> Case:
+    """A sudden hardship (突发严重困难) that needs help at once: start the green channel (绿色通道)."""
+    from engine.households.register import get_household
+
+    with transaction():
+        household = get_household(household_id)
+        running = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="green_channel",
+                                                           status="running"))
+        if household.status in ("monitored", "green_channel") or running is not None:
+            raise RuleViolation(f"户 {household.number} 已是监测对象或已在绿色通道中")
+        _check_not_duplicate(household)
+        return start_case(household, "green_channel", "green_channel", local_date(clock.now()), actor, clock,
+                          application)
+
+
+def open_member_change(household_id: int, changed_on: date, actor: str, clock: Clock) -> Case:
+    """A member was born, married in or out, or died on ``changed_on``: the village records it with proof
+    within the policy's limit (3 months)."""
+    from engine.households.register import get_household
+
+    with transaction():
+        _not_in_future(changed_on, clock)
+        return start_case(get_household(household_id), "member_change", "member_change", changed_on, actor, clock)
+
+
+def open_correction(household_id: int, kind: str, actor: str, clock: Clock) -> Case:
+    """A county asks for a rollback of an elimination (风险消除回退) or the removal of a household wrongly
+    included (清退); the request goes up to the province, which files it with the national office."""
+    from engine.households.register import get_household
+
+    with transaction():
+        household = get_household(household_id)
+        needed = {"rollback": "eliminated", "removal": "monitored"}
+        if kind not in needed:
+            raise RuleViolation(f"kind: 应为 rollback（风险消除回退）或 removal（清退），不是 {kind}")
+        if household.status != needed[kind]:
+            what = "已标注风险消除的户才能申请回退" if kind == "rollback" else "监测对象才能申请清退"
+            raise RuleViolation(f"户 {household.number}：{what}")
+        return start_case(household, "correction", "correction", local_date(clock.now()), actor, clock,
+                          {"kind": kind})
+
+
+def _not_in_future(day: date, clock: Clock) -> None:
+    if day > local_date(clock.now()):
+        raise RuleViolation(f"changed_on: 变更日期 {day} 晚于今天")
+
+
+# -- completing a task ----------------------------------------------------------------------------
+
+
+def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
+                  seen_version: int | None = None) -> Case:
+    """Complete a ready human task with form data (validated against its form first).
+
+    ``seen_version`` is the case version the official saw when opening the form; if the case changed
+    since, the completion is refused as a conflict.
+    """
+    with transaction():
+        row = ready_row(task_id)
+        authorize(_user(actor), row)
+        if row.claimed_by and row.claimed_by != actor:
+            raise ConflictError(f"任务“{row.name}”已由 {row.claimed_by} 认领，请联系其释放后再办理")
+        case = row.case
+        if row.form:
+            validate_form(row.form, data)
+            check_form_rules(row.form, data, case)
+        if seen_version is not None and seen_version != case.lock_version:
+            raise ConflictError(f"案件 {case.number} 已被他人更新，请刷新后重新办理")
+        ctx = CaseContext(case, actor, clock)
+        engine = ctx.script_engine()
+        workflow = load_workflow(case, engine)
+        task = workflow.get_task_from_id(_uuid(row.task_uuid))
+        if task is None or task.state != TaskState.READY:
+            raise ConflictError(f"任务“{row.name}”已不可办理")
+        task.set_data(**plain_json(data))
+        task.run()
+        row.state, row.completed_by, row.completed_at, row.form_data = "COMPLETED", actor, clock.now(), data
+        audit.record(clock.now(), actor, "task_completed", case_id=case.id, task_id=row.id, step=row.name,
+                     data=data)
+        advance(workflow, clock)
+        _save(ctx, workflow, engine)
+        db.session.flush()
+    return case
+
+
+def _uuid(value: str):
+    from uuid import UUID
+
+    return UUID(value)
+
+
+def authorize(user: User, row: HumanTask) -> None:
+    """The user must hold the task's role, in the task's jurisdiction or above it."""
+    if row.role not in user.roles:
+        role = all_roles().get(row.role or "")
+        raise PermissionDenied(f"{user.display_name} 没有办理“{row.name}”所需的角色 {role.name if role else row.role}")
+    if not row.jurisdiction_path.startswith(user.jurisdiction.path):
+        raise PermissionDenied(f"任务“{row.name}”不在 {user.jurisdiction.full_name} 辖区内")
+
+
+# -- timers ---------------------------------------------------------------------------------------
+
+
+def wake_due(now: datetime, clock: Clock, actor: str = "system") -> int:
+    """Fire every timer due by ``now`` (each case in its own transaction); return the cases woken."""
+    ids = list(db.session.scalars(
+        select(Case.id).where(Case.status == "running", Case.next_wakeup_at <= now).order_by(Case.next_wakeup_at)
+    ))
+    woken = 0
+    for case_id in ids:
+        try:
+            _wake(case_id, actor, clock)
+            woken += 1
+        except ConflictError:
+            log.info("case %s changed while waking; the next sweep retries", case_id)
+    return woken
+
+
+def _wake(case_id: int, actor: str, clock: Clock) -> None:
+    with transaction():
+        case = db.session.get(Case, case_id)
+        ctx = CaseContext(case, actor, clock)
+        engine = ctx.script_engine()
+        workflow = load_workflow(case, engine)
+        fired = [{"timer": timer_label(t), "due": due,
+                  **({"publicity": t.data.get("publicity")} if t.workflow.spec.name == PUBLICITY_PROCESS else {})}
+                 for t, due in waiting_timers(workflow) if due <= clock.now()]
+        advance(workflow, clock)
+        audit.record(clock.now(), actor, "timers_fired", case_id=case.id, timers=fired)
+        _save(ctx, workflow, engine)
+
+
+# -- publicity ------------------------------------------------------------------------------------
+
+
+def close_publicity(case_id: int, actor: str, clock: Clock) -> Case:
+    """End the running publicity (公示) of a case; refused before the period is over."""
+    with transaction():
+        case, workflow, ctx, engine = _load(case_id, actor, clock)
+        timers = [(t, due) for t, due in waiting_timers(workflow) if t.workflow.spec.name == PUBLICITY_PROCESS]
+        if not timers:
+            raise RuleViolation(f"案件 {case.number} 当前没有进行中的公示")
+        task, due = timers[0]
+        if due > clock.now():
+            raise RuleViolation(_early_close_message(task, due))
+        advance(workflow, clock)
+        audit.record(clock.now(), actor, "publicity_closed", case_id=case.id,
+                     publicity=task.data.get("publicity", {}))
+        _save(ctx, workflow, engine)
+    return case
+
+
+def _early_close_message(task, due: datetime) -> str:
+    publicity = task.data.get("publicity", {})
+    last = date.fromordinal(local_date(due).toordinal() - 1)
+    return (f"公示期未满：{publicity.get('level', '')}公示自 {publicity.get('posted_on', '')} 张贴，"
+            f"公示 {publicity.get('days', '')} 天，至 {last} 24:00 结束，{local_date(due)} 起方可结束公示")
+
+
+def raise_objection(case_id: int, text: str, raised_by: str, actor: str, clock: Clock) -> Case:
+    """Register an objection (异议) during a publicity; it must be verified before the case goes on."""
+    with transaction():
+        case, workflow, ctx, engine = _load(case_id, actor, clock)
+        definition = _waiting_message(workflow, OBJECTION_MESSAGE)
+        if definition is None:
+            raise RuleViolation(f"案件 {case.number} 当前不在公示期，不能提出异议")
+        payload = {"text": text, "raised_by": raised_by, "raised_on": local_date(clock.now()).isoformat()}
+        workflow.catch(BpmnEvent(definition, payload))
+        audit.record(clock.now(), actor, "objection_raised", case_id=case.id, **payload)
+        advance(workflow, clock)
+        _save(ctx, workflow, engine)
+    return case
+
+
+def _waiting_message(workflow, name: str):
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        defs = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+        for d in defs:
+            if isinstance(d, MessageEventDefinition) and d.name == name:
+                return d
+    return None
+
+
+def _load(case_id: int, actor: str, clock: Clock):
+    case = get_case(case_id)
+    if case.status != "running":
+        raise RuleViolation(f"案件 {case.number} 已办结")
+    ctx = CaseContext(case, actor, clock)
+    engine = ctx.script_engine()
+    return case, load_workflow(case, engine), ctx, engine
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def get_case(case_id: int) -> Case:
+    return fetch(Case, case_id, "案件")
+
+
+@dataclass(frozen=True)
+class CaseHistory:
+    case: Case
+    events: list[AuditEvent]
+    tasks: list[HumanTask]
+    notices: list[Notice]
+    waiting_until: list[tuple[str, datetime]]
+
+
+def case_history(case_id: int) -> CaseHistory:
+    """The case, its audit trail, its tasks, the notices sent and the timers it waits for."""
+    from engine.cases.tasks import tasks_of_case
+
+    case = get_case(case_id)
+    notices = list(db.session.scalars(select(Notice).filter_by(case_id=case_id).order_by(Notice.id)))
+    waiting = []
+    if case.status == "running":
+        workflow = load_workflow(case, CaseContext(case, "system", _NoClock()).script_engine())
+        waiting = [(timer_label(t), due) for t, due in waiting_timers(workflow)]
+    return CaseHistory(case, audit.for_case(case_id), tasks_of_case(case_id), notices, waiting)
+
+
+class _NoClock:
+    def now(self) -> datetime:
+        raise RuntimeError("reading a case needs no clock")

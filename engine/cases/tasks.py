@@ -1,0 +1,203 @@
+"""Human tasks (人工任务): the projection table kept in step with each case's workflow, and task lists
+that read only that table."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import selectinload
+
+from engine.bpmn.runtime import ready_human_tasks
+from engine.bpmn.scripting import DiagramScriptEngine
+from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY
+from engine.cases.deadlines import record_deadline
+from engine.cases.functions import CaseContext
+from engine.core import audit
+from engine.core.db import db
+from engine.core.errors import ConflictError, NotFound
+from engine.core.models import Case, Household, HumanTask, Jurisdiction
+from engine.core.transaction import transaction
+from engine.policy.roles import role_for_lane
+from timers.calendar import end_of_day
+
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def sync_tasks(ctx: CaseContext, workflow, engine: DiagramScriptEngine, now: datetime) -> list[HumanTask]:
+    """Bring the projection of the case in line with its workflow; return the newly ready tasks."""
+    case = ctx.case
+    rows = {r.task_uuid: r for r in db.session.scalars(select(HumanTask).filter_by(case_id=case.id, state="READY"))}
+    ready = {str(t.id): t for t in ready_human_tasks(workflow)}
+    for uid, row in rows.items():
+        if uid not in ready:
+            task = workflow.get_task_from_id(_uuid(uid))
+            row.state = TaskState.get_name(task.state) if task is not None else "CANCELLED"
+    created = []
+    for uid, task in ready.items():
+        if uid not in rows:
+            ctx.deadlines.clear()
+            row = project_task(case, task, engine, now)
+            db.session.add(row)
+            if row.due_at is not None:
+                db.session.flush()
+                record_deadline(case.id, "task", row.name, row.due_at, ctx.deadlines, now, task_id=row.id)
+            created.append(row)
+    return created
+
+
+def _uuid(value: str):
+    from uuid import UUID
+
+    return UUID(value)
+
+
+def due_moment(value: Any) -> datetime | None:
+    """A task's due date as its diagram expression gives it: None (no limit here, e.g. the jurisdiction has no
+    such rule), an ISO date-time, a date-time, or a date (due at its 24:00, China Standard Time)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return end_of_day(value)
+    raise TypeError(f"期限表达式的结果 {value!r} 不是日期或日期时间")
+
+
+def project_task(case: Case, task, engine: DiagramScriptEngine, now: datetime) -> HumanTask:
+    spec = task.task_spec
+    properties = spec.extensions.get("properties", {})
+    role = role_for_lane(spec.lane)
+    jurisdiction = (role and case.jurisdiction.ancestor_at(role.level)) or case.jurisdiction
+    due = properties.get(DUE_PROPERTY)
+    due_at = due_moment(engine.evaluate_plain(due, task.data)) if due else None
+    return HumanTask(
+        case_id=case.id, task_uuid=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+        role=role.key if role else None, jurisdiction_id=jurisdiction.id, jurisdiction_path=jurisdiction.path,
+        state="READY", form=properties.get(FORM_PROPERTY), created_at=now, due_at=due_at,
+        sort_due=due_at or NO_DUE,
+    )
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A line of a task list."""
+
+    id: int
+    case_id: int
+    case_number: str
+    procedure: str
+    household: str
+    village: str
+    step: str
+    role: str | None
+    form: str | None
+    created_at: datetime
+    due_at: datetime | None
+    claimed_by: str | None
+
+    @property
+    def cursor(self) -> str:
+        """Where the next page starts (keyset pagination: stays fast however deep)."""
+        return f"{(self.due_at or NO_DUE).isoformat()}|{self.id}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """What an inbox shows: roles, place (and below), and optional procedure and step."""
+
+    roles: tuple[str, ...] | None
+    jurisdiction: Jurisdiction
+    procedure: str | None = None
+    step: str | None = None
+
+
+def list_ready(role: str | None, jurisdiction: Jurisdiction, limit: int = 100, offset: int = 0) -> list[TaskView]:
+    """Ready tasks of ``role`` (all roles if None) in ``jurisdiction`` and below, most urgent first."""
+    roles = (role,) if role else None
+    return inbox(TaskFilter(roles, jurisdiction), limit=limit, offset=offset)
+
+
+def _query(f: TaskFilter):
+    query = select(HumanTask).where(HumanTask.state == "READY",
+                                    HumanTask.jurisdiction_path.startswith(f.jurisdiction.path))
+    if f.roles is not None:
+        query = query.where(HumanTask.role.in_(f.roles))
+    if f.procedure:
+        query = query.join(HumanTask.case).where(Case.procedure == f.procedure)
+    if f.step:
+        query = query.where(HumanTask.name == f.step)
+    return query
+
+
+def inbox(f: TaskFilter, limit: int = 50, after: str | None = None, offset: int = 0) -> list[TaskView]:
+    """One page of ready tasks, most urgent first; ``after`` is the previous page's last cursor."""
+    query = _query(f).order_by(HumanTask.sort_due, HumanTask.id).limit(limit)
+    if after:
+        due, _, last_id = after.partition("|")
+        query = query.where(tuple_(HumanTask.sort_due, HumanTask.id) > tuple_(datetime.fromisoformat(due),
+                                                                              int(last_id)))
+    elif offset:
+        query = query.offset(offset)
+    rows = list(db.session.scalars(query.options(selectinload(HumanTask.case).selectinload(Case.household)
+                                                 .selectinload(Household.members),
+                                                 selectinload(HumanTask.case).selectinload(Case.jurisdiction))))
+    return [_view(row) for row in rows]
+
+
+def count_ready(f: TaskFilter) -> int:
+    return db.session.scalar(select(func.count()).select_from(_query(f).subquery())) or 0
+
+
+def _view(row: HumanTask) -> TaskView:
+    case = row.case
+    head = case.household.head
+    return TaskView(
+        id=row.id, case_id=case.id, case_number=case.number or str(case.id), procedure=case.procedure,
+        household=f"{case.household.number} {head.name if head else ''}".strip(),
+        village=case.jurisdiction.name, step=row.name, role=row.role, form=row.form,
+        created_at=row.created_at, due_at=row.due_at, claimed_by=row.claimed_by,
+    )
+
+
+def claim_task(task_id: int, username: str, now: datetime) -> HumanTask:
+    """Take a ready task so that no one else works on it (认领)."""
+    with transaction():
+        row = ready_row(task_id)
+        if row.claimed_by and row.claimed_by != username:
+            raise ConflictError(f"任务“{row.name}”已由 {row.claimed_by} 认领")
+        row.claimed_by, row.claimed_at = username, now
+        audit.record(now, username, "task_claimed", case_id=row.case_id, task_id=row.id, step=row.name)
+    return row
+
+
+def release_task(task_id: int, username: str, now: datetime) -> HumanTask:
+    """Give a claimed task back to the inbox (only the one who claimed it)."""
+    with transaction():
+        row = ready_row(task_id)
+        if row.claimed_by != username:
+            raise ConflictError(f"任务“{row.name}”不是由你认领的，不能释放")
+        row.claimed_by = row.claimed_at = None
+        audit.record(now, username, "task_released", case_id=row.case_id, task_id=row.id, step=row.name)
+    return row
+
+
+def ready_row(task_id: int) -> HumanTask:
+    row = db.session.get(HumanTask, task_id)
+    if row is None:
+        raise NotFound(f"任务 {task_id} 不存在")
+    if row.state != "READY":
+        by = f"已由 {row.completed_by} 于 {row.completed_at:%Y-%m-%d %H:%M} 办理" if row.completed_by else "已取消"
+        raise ConflictError(f"任务“{row.name}”{by}，不能再次办理")
+    return row
+
+
+def tasks_of_case(case_id: int) -> list[HumanTask]:
+    return list(db.session.scalars(select(HumanTask).filter_by(case_id=case_id).order_by(HumanTask.id)))

@@ -1,0 +1,480 @@
+"""Reading cases for the officials' pages (案件查询与案卷): the case list of a jurisdiction with its
+filters, the record of one case (household, steps with their data, timeline, deadlines, publicity) in
+words an official reads, and the households that may start an identification. Private fields of the
+information form (policy/household_form.json: ID numbers, telephone numbers, health status) are masked
+or left out here, so that no page can show them by mistake."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from engine.bpmn.forms import load_form
+from engine.bpmn.runtime import load_workflow, timer_label, waiting_timers
+from engine.cases.deadlines import deadlines_of_case
+from engine.cases.functions import CaseContext
+from engine.cases.lifecycle import CHANNELS, PUBLICITY_PROCESS, get_case
+from engine.cases.tasks import tasks_of_case
+from engine.core import audit
+from engine.core.clock import Clock
+from engine.core.db import db
+from engine.core.errors import NotFound
+from engine.core.models import LEVELS, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, Notice, User
+from engine.identification.classification import CATEGORY_NAMES
+from engine.policy.roles import all_roles
+from timers.calendar import display_moment
+
+log = logging.getLogger(__name__)
+
+PROCEDURE_NAMES = {"identification": "识别纳入"}
+STATUS_NAMES = {"running": "办理中", "completed": "已办结"}
+STATUS_FILTERS = {"running": "办理中", "overdue": "超过时限未办结", "completed": "已办结"}
+OUTCOME_NAMES = {"identified": "纳入监测", "rejected": "不予纳入"}
+HOUSEHOLD_STATUS_NAMES = {"ordinary": "一般农户", "applying": "申请中", "monitored": "监测对象",
+                          "key_attention": "重点关注"}
+TASK_STATE_NAMES = {"READY": "待办理", "COMPLETED": "已办理", "CANCELLED": "已取消"}
+CANDIDATE_LIMIT = 300
+
+
+# -- the case list --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """What a case list shows: cases in ``jurisdiction`` and below, optionally narrowed."""
+
+    jurisdiction: Jurisdiction
+    text: str = ""  # case number, household number (prefix) or a member's name
+    status: str = ""  # a key of STATUS_FILTERS
+    procedure: str = ""
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A line of the case list."""
+
+    id: int
+    number: str
+    procedure: str
+    household_number: str
+    head: str
+    village: str
+    status: str
+    outcome: str | None
+    opened_at: datetime
+    due_at: datetime | None
+    deadline_met_at: datetime | None
+    steps: tuple[str, ...]  # the steps waiting for someone now
+
+    @property
+    def cursor(self) -> str:
+        """Where the next page starts (newest first, by id)."""
+        return str(self.id)
+
+
+def _filtered(q: CaseQuery, now: datetime) -> Select:
+    query = select(Case).where(Case.jurisdiction_path.startswith(q.jurisdiction.path))
+    if q.procedure:
+        query = query.where(Case.procedure == q.procedure)
+    if q.status == "overdue":
+        query = query.where(Case.status == "running", Case.due_at < now, Case.deadline_met_at.is_(None))
+    elif q.status:
+        query = query.where(Case.status == q.status)
+    text = q.text.strip()
+    if text:
+        named = select(Member.household_id).where(Member.name.contains(text, autoescape=True))
+        numbered = select(Household.id).where(Household.number.startswith(text, autoescape=True))
+        query = query.where(or_(Case.number.contains(text, autoescape=True), Case.household_id.in_(numbered),
+                                Case.household_id.in_(named)))
+    return query
+
+
+def search_cases(q: CaseQuery, now: datetime, limit: int = 25, after: str | None = None) -> list[CaseRow]:
+    """One page of cases, newest first; ``after`` is the previous page's last cursor."""
+    query = _filtered(q, now).order_by(Case.id.desc()).limit(limit)
+    if after and after.isdigit():
+        query = query.where(Case.id < int(after))
+    cases = list(db.session.scalars(query.options(
+        selectinload(Case.household).selectinload(Household.members), selectinload(Case.jurisdiction))))
+    steps = _ready_steps([c.id for c in cases])
+    return [_row(c, steps.get(c.id, ())) for c in cases]
+
+
+def count_cases(q: CaseQuery, now: datetime) -> int:
+    return db.session.scalar(select(func.count()).select_from(_filtered(q, now).subquery())) or 0
+
+
+def _ready_steps(case_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    out: dict[int, tuple[str, ...]] = {}
+    if not case_ids:
+        return out
+    rows = db.session.execute(select(HumanTask.case_id, HumanTask.name)
+                              .where(HumanTask.case_id.in_(case_ids), HumanTask.state == "READY")
+                              .order_by(HumanTask.id))
+    for case_id, name in rows:
+        out[case_id] = (*out.get(case_id, ()), name)
+    return out
+
+
+def _row(case: Case, steps: tuple[str, ...]) -> CaseRow:
+    head = case.household.head
+    return CaseRow(id=case.id, number=case.number or str(case.id), procedure=case.procedure,
+                   household_number=case.household.number, head=head.name if head else "",
+                   village=case.jurisdiction.name, status=case.status, outcome=case.outcome,
+                   opened_at=case.opened_at, due_at=case.due_at, deadline_met_at=case.deadline_met_at, steps=steps)
+
+
+def places_below(jurisdiction: Jurisdiction, depth: int = 2) -> list[Jurisdiction]:
+    """The jurisdiction and the places up to ``depth`` levels below it, in tree order (for filters)."""
+    start = LEVELS.index(jurisdiction.level)
+    levels = LEVELS[start:start + depth + 1]
+    return list(db.session.scalars(select(Jurisdiction).where(Jurisdiction.path.startswith(jurisdiction.path),
+                                                              Jurisdiction.level.in_(levels))
+                                   .order_by(Jurisdiction.path)))
+
+
+def villages_below(jurisdiction: Jurisdiction) -> list[Jurisdiction]:
+    """Villages in ``jurisdiction`` (itself, if it is a village)."""
+    return list(db.session.scalars(select(Jurisdiction).where(Jurisdiction.path.startswith(jurisdiction.path),
+                                                              Jurisdiction.level == "village")
+                                   .order_by(Jurisdiction.path)))
+
+
+# -- households that may start a case -------------------------------------------------------------
+
+
+def open_candidates(jurisdiction: Jurisdiction, limit: int = CANDIDATE_LIMIT) -> list[Household]:
+    """Households in ``jurisdiction`` that may start an identification (立案): not monitored, and
+    without an unfinished identification."""
+    running = select(Case.household_id).where(Case.procedure == "identification", Case.status == "running")
+    query = (select(Household).join(Household.village)
+             .where(Jurisdiction.path.startswith(jurisdiction.path), Household.status != "monitored",
+                    Household.id.not_in(running))
+             .order_by(Household.number).limit(limit)
+             .options(selectinload(Household.members), selectinload(Household.village)))
+    return list(db.session.scalars(query))
+
+
+def household_by_number(number: str) -> Household:
+    household = db.session.scalar(select(Household).filter_by(number=number.strip()))
+    if household is None:
+        raise NotFound(f"户编号 {number} 不存在")
+    return household
+
+
+# -- privacy --------------------------------------------------------------------------------------
+
+
+def mask_id_number(value: str | None) -> str:
+    """An ID number with the birth date and sequence hidden (A7 is private): 360702********0013."""
+    if not value:
+        return ""
+    return value[:6] + "*" * max(len(value) - 10, 0) + value[-4:] if len(value) > 10 else "*" * len(value)
+
+
+def mask_phone(value: str | None) -> str:
+    """A telephone number with its middle digits hidden (联系电话 is private): 139****0001."""
+    if not value:
+        return ""
+    return value[:3] + "****" + value[-4:] if len(value) >= 8 else "*" * len(value)
+
+
+@dataclass(frozen=True)
+class MemberView:
+    name: str
+    relation: str
+    sex: str
+    id_number: str  # masked
+    lives_with_household: bool
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    """The household as a case page shows it: no full ID numbers, telephone numbers or health status."""
+
+    id: int
+    number: str
+    head: str
+    village: str
+    group_name: str
+    address: str
+    status: str
+    category: str
+    identified_on: str
+    formerly_poor: bool
+    size: int
+    phone: str  # masked
+    members: tuple[MemberView, ...]
+
+
+def household_view(household: Household) -> HouseholdView:
+    members = tuple(MemberView(m.name, m.relation_to_head, m.sex or "", mask_id_number(m.id_number),
+                               m.lives_with_household) for m in household.members)
+    return HouseholdView(
+        id=household.id, number=household.number, head=household.head.name if household.head else "",
+        village=household.village.full_name,
+        group_name=household.group_name or "", address=household.address or "",
+        status=HOUSEHOLD_STATUS_NAMES.get(household.status, household.status),
+        category=CATEGORY_NAMES.get(household.category or "", ""),
+        identified_on=household.identified_on.isoformat() if household.identified_on else "",
+        formerly_poor=household.is_formerly_poor, size=household.size, phone=mask_phone(household.contact_phone),
+        members=members,
+    )
+
+
+# -- the record of one case -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepView:
+    """A human task of the case, with the data it was completed with, in the form's own words."""
+
+    task: HumanTask
+    state: str
+    data: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    actor: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PublicityView:
+    """A publicity (公示) the case is in now; it may be ended once its period is over."""
+
+    label: str
+    due_at: datetime
+    can_close: bool
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    """A deadline of the case (期限) and whether it no longer runs: its step done, the limit met or the
+    case closed, the period over."""
+
+    row: CaseDeadline
+    settled: bool
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    case: Case
+    household: HouseholdView
+    steps: list[StepView]
+    timeline: list[TimelineEntry]
+    deadlines: list[DeadlineView]
+    notices: list[Notice]
+    waiting: list[tuple[str, datetime]]
+    publicity: list[PublicityView]
+    other_cases: list[Case]
+
+
+def case_record(case_id: int, clock: Clock) -> CaseRecord:
+    """Everything a case page shows about one case (read only)."""
+    case = get_case(case_id)
+    waiting, publicity = _waiting(case, clock)
+    tasks = tasks_of_case(case_id)
+    steps = [StepView(t, TASK_STATE_NAMES.get(t.state, t.state), describe_data(t.form, t.form_data)) for t in tasks]
+    notices = list(db.session.scalars(select(Notice).filter_by(case_id=case_id).order_by(Notice.id)))
+    others = list(db.session.scalars(select(Case).where(Case.household_id == case.household_id, Case.id != case.id)
+                                     .order_by(Case.id.desc())))
+    deadlines = _deadline_views(case, deadlines_of_case(case_id), tasks, clock.now())
+    return CaseRecord(case, household_view(case.household), steps, timeline(audit.for_case(case_id)),
+                      deadlines, notices, waiting, publicity, others)
+
+
+def _deadline_views(case: Case, rows: list[CaseDeadline], tasks: list[HumanTask], now: datetime) -> list[DeadlineView]:
+    done = {t.id for t in tasks if t.state != "READY"}
+    closed = case.status != "running"
+    views = []
+    for row in rows:
+        if row.subject == "task":
+            settled = row.task_id in done or closed
+        elif row.subject == "case":
+            settled = case.deadline_met_at is not None or closed
+        else:
+            settled = row.due_at <= now or closed
+        views.append(DeadlineView(row, settled))
+    return views
+
+
+def _waiting(case: Case, clock: Clock) -> tuple[list[tuple[str, datetime]], list[PublicityView]]:
+    if case.status != "running":
+        return [], []
+    workflow = load_workflow(case, CaseContext(case, "system", clock).script_engine())
+    timers = waiting_timers(workflow)
+    now = clock.now()
+    publicity = [PublicityView(_publicity_label(t), due, due <= now)
+                 for t, due in timers if t.workflow.spec.name == PUBLICITY_PROCESS]
+    return [(timer_label(t), due) for t, due in timers], publicity
+
+
+def _publicity_label(task) -> str:
+    info = task.data.get("publicity") or {}
+    if not info:
+        return timer_label(task)
+    return f"{info.get('level', '')}公示{info.get('days', '')}天（{info.get('posted_on', '')}张贴）"
+
+
+def describe_data(form: str | None, data: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Completed form data as (title, text) pairs, using the form's titles and option names."""
+    if not data:
+        return []
+    try:
+        schema = load_form(form) if form else {}
+    except NotFound:
+        schema = {}
+    return _describe(schema.get("properties", {}), data)
+
+
+def _describe(properties: dict[str, Any], data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for key, value in data.items():
+        spec = properties.get(key, {})
+        title = prefix + spec.get("title", key)
+        if isinstance(value, dict):
+            out += _describe(spec.get("properties", {}), value, prefix=f"{title} · ")
+        else:
+            out.append((title, _text(spec, value)))
+    return out
+
+
+def _text(spec: dict[str, Any], value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        items = spec.get("items", {})
+        if items.get("type") == "object":
+            return "；".join("，".join(f"{items.get('properties', {}).get(k, {}).get('title', k)} {_text({}, v)}"
+                                     for k, v in row.items()) for row in value if isinstance(row, dict))
+        names = dict(zip(items.get("enum", []), spec.get("enumNames", []), strict=False))
+        return "、".join(str(names.get(v, v)) for v in value) or "无"
+    if value is None:
+        return ""
+    names = dict(zip(spec.get("enum", []), spec.get("enumNames", []), strict=False))
+    return str(names.get(value, value))
+
+
+# -- the timeline ---------------------------------------------------------------------------------
+
+
+def timeline(events: list) -> list[TimelineEntry]:
+    """The audit trail of a case (操作留痕) in words, each with the official's name."""
+    names = _display_names({e.actor for e in events})
+    return [TimelineEntry(e.at, names.get(e.actor, e.actor), *_describe_event(e.action, e.detail or {}))
+            for e in events]
+
+
+def _display_names(usernames: set[str]) -> dict[str, str]:
+    rows = db.session.execute(select(User.username, User.display_name).where(User.username.in_(usernames)))
+    names = {username: f"{name}（{username}）" for username, name in rows}
+    names["system"] = "系统"
+    return names
+
+
+def local_text(value: Any) -> str:
+    """A stored instant (ISO text or datetime) in China Standard Time; midnight reads as 24:00 of the day before."""
+    if not value:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        return f"{moment:%Y-%m-%d %H:%M}"
+    return display_moment(moment)
+
+
+def _role(key: str | None) -> str:
+    role = all_roles().get(key or "")
+    return role.name if role else (key or "")
+
+
+def _event_opened(d: dict) -> tuple[str, str]:
+    detail = (d.get("application") or {}).get("channel_detail")
+    text = f"发现渠道：{CHANNELS.get(d.get('channel', ''), d.get('channel', ''))}，发现日期 {d.get('lead_date', '')}"
+    return "立案", text + (f"（{detail}）" if detail else "")
+
+
+def _event_ready(d: dict) -> tuple[str, str]:
+    due = f"，期限 {local_text(d['due_at'])}" if d.get("due_at") else ""
+    return "待办", f"{d.get('step', '')}（{_role(d.get('role'))}{due}）"
+
+
+def _event_fired(d: dict) -> tuple[str, str]:
+    labels = [t.get("timer", "") for t in d.get("timers", [])]
+    return "期满", ("、".join(labels) + " 到期") if labels else "定时器到期"
+
+
+def _event_publicity_closed(d: dict) -> tuple[str, str]:
+    info = d.get("publicity") or {}
+    return "结束公示", f"{info.get('level', '')}公示{info.get('days', '')}天期满"
+
+
+def _with_reason(text: str, d: dict) -> str:
+    return text + (f"：{d['reason']}" if d.get("reason") else "")
+
+
+def _event_outcome(d: dict) -> tuple[str, str]:
+    return "结果", _with_reason(OUTCOME_NAMES.get(d.get("outcome", ""), d.get("outcome", "")), d)
+
+
+def _event_monitored(d: dict) -> tuple[str, str]:
+    category = CATEGORY_NAMES.get(d.get("category", ""), "")
+    return "纳入监测", f"{category}，识别日期 {str(d.get('identified_on', ''))[:10]}"
+
+
+def _event_released(d: dict) -> tuple[str, str]:
+    return "农户状态", _with_reason(HOUSEHOLD_STATUS_NAMES.get(d.get("status", ""), d.get("status", "")), d)
+
+
+def _simple(title: str, template: str):
+    return lambda d: (title, template.format_map(_Blank(d)))
+
+
+class _Blank(dict):
+    """format_map() source that reads a missing key as empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+_EVENTS: dict[str, Any] = {
+    "case_opened": _event_opened,
+    "task_ready": _event_ready,
+    "task_completed": _simple("办理", "{step}"),
+    "task_claimed": _simple("认领", "{step}"),
+    "task_released": _simple("释放", "{step}"),
+    "task_overdue": _simple("逾期", "{step} 超过办理期限"),
+    "case_deadline": lambda d: ("时限", f"{d.get('label', '')}：{local_text(d.get('due_at'))} 截止"),
+    "case_overdue": _simple("超时限", "{deadline} 已过，案件尚未办结"),
+    "timers_fired": _event_fired,
+    "publicity_closed": _event_publicity_closed,
+    "objection_raised": _simple("异议", "{raised_by}：{text}"),
+    "notice_sent": _simple("告知农户", "{title}：{body}"),
+    "outcome": _event_outcome,
+    "household_monitored": _event_monitored,
+    "household_released": _event_released,
+    "case_closed": lambda d: ("办结", OUTCOME_NAMES.get(d.get("outcome") or "", "")),
+}
+
+
+def _describe_event(action: str, detail: dict) -> tuple[str, str]:
+    describe = _EVENTS.get(action)
+    if describe is None:
+        return action, ""
+    return describe(detail)
+
+
+def status_text(case: Case) -> str:
+    """办理中 / 已办结（纳入监测）."""
+    text = STATUS_NAMES.get(case.status, case.status)
+    return f"{text}（{OUTCOME_NAMES.get(case.outcome, case.outcome)}）" if case.outcome else text

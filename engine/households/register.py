@@ -1,0 +1,73 @@
+"""Households and members (农户与家庭成员): registration, validated against ``forms/register_household.json``."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.bpmn.forms import validate_form
+from engine.core import audit
+from engine.core.clock import Clock
+from engine.core.db import db, fetch
+from engine.core.errors import NotFound, RuleViolation
+from engine.core.models import Household, Jurisdiction, Member
+from engine.core.transaction import transaction
+
+REGISTRATION_FORM = "register_household.json"
+MEMBER_FIELDS = tuple(c.key for c in Member.__table__.columns if c.key not in ("id", "household_id", "position"))
+HOUSEHOLD_FIELDS = (
+    "group_name", "address", "in_large_relocation_site", "relocation_site", "monitoring_contact", "is_formerly_poor", "enjoys_poverty_policy", "housing_unsafe",
+    "compulsory_education_dropout", "drinking_water_unsafe", "contact_phone", "social_guarantee",
+)  # fmt: skip
+
+
+def register_household(data: dict[str, Any], actor: str, clock: Clock) -> Household:
+    """Register a household with its members; refused (nothing saved) if any field is wrong."""
+    with transaction():
+        validate_form(REGISTRATION_FORM, data)
+        village = db.session.scalar(select(Jurisdiction).filter_by(code=data["village"]))
+        if village is None or village.level != "village":
+            raise RuleViolation(f"village: {data['village']} 不是已登记的村")
+        _check_members(data["members"])
+        household = Household(
+            number=data.get("number") or _next_number(village), village=village, created_at=clock.now(),
+            **{f: data[f] for f in HOUSEHOLD_FIELDS if f in data},
+        )
+        household.members = [
+            Member(position=i, **{f: m[f] for f in MEMBER_FIELDS if f in m}) for i, m in enumerate(data["members"])
+        ]
+        db.session.add(household)
+        db.session.flush()
+        audit.record(clock.now(), actor, "household_registered", household_id=household.id,
+                     number=household.number, members=len(household.members))
+    return household
+
+
+def _check_members(members: list[dict]) -> None:
+    heads = [m for m in members if m["relation_to_head"] == "户主"]
+    if len(heads) != 1:
+        raise RuleViolation(f"members: 应有且只有一名户主（relation_to_head = 户主），现有 {len(heads)} 名")
+    ids = [m["id_number"] for m in members]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    taken = set(db.session.scalars(select(Member.id_number).where(Member.id_number.in_(ids))))
+    if duplicates or taken:
+        raise RuleViolation(f"members: 身份证号已登记：{', '.join(sorted(duplicates | taken))}")
+
+
+def _next_number(village: Jurisdiction) -> str:
+    count = db.session.scalar(select(db.func.count(Household.id)).filter_by(village_id=village.id)) or 0
+    return f"{village.code}{count + 1:04d}"
+
+
+def get_household(household_id: int) -> Household:
+    return fetch(Household, household_id, "农户")
+
+
+def find_household(key: str) -> Household:
+    """By database id or household number."""
+    household = db.session.scalar(select(Household).filter_by(number=key))
+    if household is None and key.isdigit():
+        household = db.session.get(Household, int(key))
+    if household is None:
+        raise NotFound(f"农户 {key} 不存在")
+    return household

@@ -1,0 +1,98 @@
+"""Classification (监测对象类别认定) into the three categories, with the reason explained.
+
+unstable 脱贫不稳定户 · marginal 边缘易致贫户 · sudden 突发严重困难户 (DOMAIN.md §1).
+
+The rule itself is a decision table — ``household_category`` (``processes/household_category.dmn``), and
+Longkou's own ``household_category_longkou`` — edited and deployed by policy staff like a diagram. This module computes the facts the table reads
+(income against the monitoring line, exclusions, 三保障/water problems, risk) and turns the table's
+answer into the assessment shown to officials.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from engine.bpmn.decision_tables import decide, decision_with_output
+from engine.core.errors import DecisionInvalid
+from engine.households.income import IncomeFigures
+
+if TYPE_CHECKING:
+    from engine.bpmn.deployment import DiagramSource
+
+CATEGORY_NAMES = {"unstable": "脱贫不稳定户", "marginal": "边缘易致贫户", "sudden": "突发严重困难户"}
+OUTPUTS = ("include", "category", "category_reason")
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The outcome of assessing a household: a category, or why it is not included."""
+
+    include: bool
+    category: str | None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def category_name(self) -> str:
+        return CATEGORY_NAMES.get(self.category or "", "不纳入")
+
+    @property
+    def explanation(self) -> str:
+        return "；".join(self.reasons)
+
+
+def household_facts(
+    figures: IncomeFigures,
+    line: Decimal,
+    *,
+    formerly_poor: bool,
+    risk_types: Sequence[str],
+    guarantee_problems: Sequence[str],
+    exclusions: Sequence[str],
+) -> dict[str, Any]:
+    """What the decision table reads (``facts[...]``): plain JSON values, kept in the case's data. Whether the
+    income is "within" the line (≤ or <) is the table's rule, not decided here."""
+    a34, a38 = figures.net_income_per_capita, figures.income_reference_per_capita
+    return {
+        "net_income_per_capita": float(a34),
+        "income_reference_per_capita": float(a38),
+        "monitoring_line": float(line),
+        "income_text": f"人均纯收入（A34）{a34} 元，人均收入参考范围（A38）{a38} 元，监测范围 {line} 元",
+        "excluded": bool(exclusions),
+        "exclusions_text": "、".join(exclusions),
+        "guarantee_problem": bool(guarantee_problems),
+        "guarantee_text": "、".join(guarantee_problems),
+        "has_risk": bool(risk_types),
+        "formerly_poor": bool(formerly_poor),
+    }
+
+
+def assessment_from(include: Any, category: Any, category_reason: Any, facts: dict[str, Any]) -> Assessment:
+    """The table's answer as an Assessment; DecisionInvalid (naming the table) if the answer is not usable."""
+    if not isinstance(include, bool):
+        raise DecisionInvalid(f"类别认定决策表的输出 include 应为 True 或 False，实际为 {include!r}")
+    if include and category not in CATEGORY_NAMES:
+        raise DecisionInvalid(f"类别认定决策表给出的类别 {category!r} 不是已知类别（{'、'.join(CATEGORY_NAMES)}）")
+    reasons = [facts.get("income_text", ""), str(category_reason or "")]
+    if include:
+        reasons.append(f"认定为{CATEGORY_NAMES[category]}")
+    return Assessment(include, category if include else None, [r for r in reasons if r])
+
+
+def conclude_assessment(facts: dict[str, Any], include: Any, category: Any, category_reason: Any) -> dict[str, Any]:
+    """形成认定意见: the facts plus the table's answer, as the ``assessment`` a diagram keeps."""
+    assessment = assessment_from(include, category, category_reason, facts)
+    return {**facts, "include": assessment.include, "category": assessment.category,
+            "category_name": assessment.category_name, "explanation": assessment.explanation}
+
+
+def classify(facts: dict[str, Any], tables: list[DiagramSource]) -> Assessment:
+    """Apply the classification table among ``tables`` (the decision with a ``category`` output) to ``facts``,
+    outside a case — e.g. for a publicity list drawn up before the county's decision."""
+    decision_id = decision_with_output(tables, "category")
+    result = decide(decision_id, {"facts": facts}, tables)
+    missing = [name for name in OUTPUTS if name not in result]
+    if missing:
+        raise DecisionInvalid(f"决策表 {decision_id} 没有符合的规则（缺少输出 {'、'.join(missing)}）")
+    return assessment_from(result["include"], result["category"], result["category_reason"], facts)

@@ -1,0 +1,116 @@
+"""Policy as data (政策参数): values that differ by jurisdiction and date — publicity days, which
+diagram a jurisdiction runs, deadlines, monitoring lines — resolved for a jurisdiction (inherited
+downwards: province → city → county → township → village) and an effective date."""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from engine.core.db import db
+from engine.core.errors import PolicyMissing
+from engine.core.models import Jurisdiction, MonitoringLine, PolicyParameter
+
+log = logging.getLogger(__name__)
+
+
+PROCESS_SUFFIX = ".process"  # <procedure>.process: which diagram a jurisdiction runs (流程绑定)
+
+def _rows_in_force(key_filter, jurisdiction: Jurisdiction, on: date) -> list[PolicyParameter]:
+    ids = [j.id for j in jurisdiction.ancestors()]
+    return list(
+        db.session.scalars(
+            select(PolicyParameter).where(
+                key_filter,
+                PolicyParameter.jurisdiction_id.in_(ids),
+                PolicyParameter.effective_from <= on,
+                or_(PolicyParameter.effective_to.is_(None), PolicyParameter.effective_to > on),
+            )
+        )
+    )
+
+
+def _most_specific(rows: list[PolicyParameter], jurisdiction: Jurisdiction) -> dict[str, PolicyParameter]:
+    """For each key, the row of the nearest jurisdiction, then the latest effective date."""
+    depth = {j.id: i for i, j in enumerate(jurisdiction.ancestors())}
+    best: dict[str, PolicyParameter] = {}
+    for row in sorted(rows, key=lambda r: (-depth[r.jurisdiction_id], r.effective_from)):
+        best[row.key] = row
+    return best
+
+
+def resolve(key: str, jurisdiction: Jurisdiction, on: date) -> Any:
+    """The value of ``key`` in force for ``jurisdiction`` on ``on``; PolicyMissing if none."""
+    best = _most_specific(_rows_in_force(PolicyParameter.key == key, jurisdiction, on), jurisdiction)
+    if key not in best:
+        raise PolicyMissing(f"{jurisdiction.full_name} 在 {on} 没有配置政策参数 {key}")
+    return best[key].value
+
+
+def resolve_group(prefix: str, jurisdiction: Jurisdiction, on: date) -> dict[str, Any]:
+    """All parameters ``<prefix>.<name>`` in force, as ``{name: value}``."""
+    rows = _rows_in_force(PolicyParameter.key.startswith(prefix + "."), jurisdiction, on)
+    return {key[len(prefix) + 1 :]: row.value for key, row in _most_specific(rows, jurisdiction).items()}
+
+
+def monitoring_line(jurisdiction: Jurisdiction, year: int) -> Decimal:
+    """监测范围 of the province of ``jurisdiction`` for ``year``; PolicyMissing if not configured."""
+    province = jurisdiction.ancestor_at("province")
+    line = province and db.session.scalar(select(MonitoringLine).filter_by(province_id=province.id, year=year))
+    if line is None:
+        name = province.name if province else jurisdiction.full_name
+        raise PolicyMissing(f"{name} 没有 {year} 年的监测范围（监测标准），请在 policy/parameters.json 中添加")
+    return line.amount
+
+
+def load_policy_file(path: Path) -> int:
+    """Insert the parameters and monitoring lines of a policy file not yet in the database.
+
+    Entries for jurisdictions that do not exist here are skipped. Returns the number added.
+    """
+    data = json.loads(path.read_text(encoding="utf-8"))
+    codes = {j.code: j for j in db.session.scalars(select(Jurisdiction))}
+    added = sum(_add_parameter(entry, codes) for entry in data.get("parameters", []))
+    added += sum(_add_line(entry, codes) for entry in data.get("monitoring_lines", []))
+    db.session.flush()
+    return added
+
+
+def _add_parameter(entry: dict, codes: dict[str, Jurisdiction]) -> bool:
+    jurisdiction = codes.get(entry["jurisdiction"])
+    if jurisdiction is None:
+        return False
+    start = date.fromisoformat(entry["effective_from"])
+    exists = db.session.scalar(
+        select(PolicyParameter).filter_by(jurisdiction_id=jurisdiction.id, key=entry["key"], effective_from=start)
+    )
+    if exists is not None:
+        return False
+    end = entry.get("effective_to")
+    db.session.add(
+        PolicyParameter(
+            jurisdiction=jurisdiction, key=entry["key"], value=entry["value"], effective_from=start,
+            effective_to=date.fromisoformat(end) if end else None, source=entry.get("source", ""),
+        )
+    )
+    return True
+
+
+def _add_line(entry: dict, codes: dict[str, Jurisdiction]) -> bool:
+    province = codes.get(entry["province"])
+    if province is None:
+        return False
+    if db.session.scalar(select(MonitoringLine).filter_by(province_id=province.id, year=entry["year"])):
+        return False
+    db.session.add(
+        MonitoringLine(
+            province_id=province.id, year=entry["year"], amount=Decimal(str(entry["amount"])),
+            source=entry.get("source", ""),
+        )
+    )
+    return True

@@ -1,0 +1,33 @@
+"""Roles (角色): which lane of a diagram a role works in, and at which jurisdiction level."""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+
+from engine.core.config import project_dir
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    name: str
+    level: str
+    lanes: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=1)
+def all_roles() -> dict[str, Role]:
+    """Roles from ``policy/roles.json``."""
+    raw = json.loads((project_dir("policy") / "roles.json").read_text(encoding="utf-8"))
+    return {
+        key: Role(key=key, name=spec["name"], level=spec["level"], lanes=tuple(spec.get("lanes", [])))
+        for key, spec in raw["roles"].items()
+    }
+
+
+def role_for_lane(lane: str | None) -> Role | None:
+    """The role whose lane names include ``lane`` (lane names are what policy staff see)."""
+    if lane is None:
+        return None
+    return next((r for r in all_roles().values() if lane in r.lanes or lane == r.key), None)

@@ -1,0 +1,483 @@
+"""Publicity lists and announcements (公示公告名单) printed from the seed's templates
+(``policy/publicity_fields.json``): which households each list holds, and their rows.
+
+Privacy (Jiangxi 001 Q47): publicity lists and announcements never show ID numbers, phone numbers, bank
+accounts or health status. :func:`public_columns` is the one place that enforces it — every template passes
+through it, and a column whose form field is marked ``private: true`` in ``policy/household_form.json`` (or
+whose header names such data) is dropped even if a template lists it. Free-text columns (risk descriptions,
+judgements) are never filled automatically, since officials' free text may mention illnesses."""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.bpmn.decision_tables import tables_of
+from engine.cases.functions import GUARANTEE_PROBLEMS, local_date
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.errors import FangpinError, NotFound
+from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member
+from engine.households.income import IncomeFigures
+from engine.households.records import (
+    ELIMINATION_MODES,
+    PlanSummary,
+    category_name,
+    figures,
+    form_catalogue,
+    households_in,
+    income_of_case,
+    latest_incomes,
+    money,
+    parse_date,
+    place_names,
+    private_keys,
+    risk_text,
+)
+from engine.identification.classification import classify, household_facts
+from engine.policy.exclusions import exclusion_labels
+from engine.policy.parameters import monitoring_line
+
+log = logging.getLogger(__name__)
+
+TEMPLATES_FILE = "publicity_fields.json"
+NO_SOURCE_NOTE = "暂无（该名单尚无数据来源）"
+FREE_TEXT_NOTE = "说明类栏目为自由文本，系统不自动填写，以免泄露健康状况等敏感信息；如需填写，请核对后手工填写。"
+SENSITIVE_HEADER_WORDS = ("身份证", "证件号", "电话", "手机", "银行", "账号", "健康状况")
+INCOME_KEYS = ("net_income", "net_income_per_capita", "insurance_payouts", "compliant_out_of_pocket",
+               "income_reference", "income_reference_per_capita")
+
+
+# ---------------------------------------------------------------- templates and the privacy filter
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    form_key: str | None
+    code: str | None = None
+    income_phase: str | None = None
+
+    @property
+    def member_scope(self) -> bool:
+        """A per-member column (姓名, 与户主关系); the others hold one value per household."""
+        return self.form_key in _member_keys()
+
+
+@functools.lru_cache(maxsize=1)
+def _member_keys() -> frozenset[str]:
+    return frozenset(f["key"] for f in form_catalogue() if f.get("scope") == "member")
+
+
+@functools.lru_cache(maxsize=1)
+def _measure_column_codes() -> frozenset[str]:
+    """A39–A52, the assistance measure fields of the form."""
+    return frozenset(f["code"] for f in form_catalogue() if f.get("measure_group"))
+
+
+@functools.lru_cache(maxsize=1)
+def _private_labels() -> tuple[str, ...]:
+    labels = [f["label"] for f in form_catalogue() if f.get("private")]
+    labels += [s["label"] for f in form_catalogue() for s in f.get("subfields", []) if s.get("private")]
+    return tuple(labels)
+
+
+def is_private(column: Mapping[str, Any]) -> bool:
+    """Does a template column show private data (a private form field, or a header naming one)?"""
+    key = column.get("form_key") or ""
+    parts = key.split(".") if key else []
+    if any(part in private_keys() for part in [key, *parts] if part):
+        return True
+    header = str(column.get("header", ""))
+    return any(word in header for word in SENSITIVE_HEADER_WORDS) or header in _private_labels()
+
+
+def public_columns(columns: Iterable[Mapping[str, Any]]) -> tuple[Column, ...]:
+    """The columns a publicity list may print: every private column dropped (001 Q47)."""
+    kept = []
+    for raw in columns:
+        if is_private(raw):
+            log.warning("publicity column %r (%s) is private and is not printed", raw.get("header"), raw.get("form_key"))
+            continue
+        kept.append(Column(str(raw["header"]), raw.get("form_key"), raw.get("code"), raw.get("income_phase")))
+    return tuple(kept)
+
+
+@dataclass(frozen=True)
+class ListTemplate:
+    """One publicity or announcement template (公示/公告模版) of the seed."""
+
+    id: str
+    annex: int | None
+    stage: str
+    kind: str
+    level: str
+    title: str
+    list_title: str
+    issuer: str
+    publicity_days: int | None
+    objection: str | None
+    supervision_phone: str | None
+    income_notes: str
+    columns: tuple[Column, ...]
+
+
+def parse_template(raw: Mapping[str, Any]) -> ListTemplate:
+    """A template from its JSON entry; its columns go through :func:`public_columns`."""
+    return ListTemplate(
+        id=raw["id"], annex=raw.get("annex"), stage=raw["stage"], kind=raw["kind"], level=raw["level"],
+        title=raw.get("title_in_body") or raw["title"], list_title=raw.get("list_title", ""),
+        issuer=raw.get("issuer", ""), publicity_days=raw.get("publicity_days"),
+        objection=(raw.get("objection") or {}).get("phrase"), supervision_phone=raw.get("supervision_phone"),
+        income_notes=raw.get("income_notes", ""), columns=public_columns(raw.get("columns", [])),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def templates() -> dict[str, ListTemplate]:
+    """The seed's templates by id, in file order."""
+    raw = json.loads((project_dir("policy") / TEMPLATES_FILE).read_text(encoding="utf-8"))
+    return {t["id"]: parse_template(t) for t in raw["templates"]}
+
+
+def get_template(template_id: str) -> ListTemplate:
+    try:
+        return templates()[template_id]
+    except KeyError:
+        raise NotFound(f"公示模版 {template_id} 不存在") from None
+
+
+def fill_names(text: str, place: Jurisdiction) -> str:
+    """Fill the blanks "____镇（街道）" / "XX村" of a template with the place's names; a blank above the
+    place's level stays a blank to be written by hand. "（模版）" is dropped."""
+    township, village = place.ancestor_at("township"), place.ancestor_at("village")
+    text = text.replace("（模版）", "")
+    if township is not None:
+        text = re.sub(r"(?:_+|XX)镇（街道）", township.name, text)
+    if village is not None:
+        text = re.sub(r"(?:_+|XX)村", village.name, text)
+    return text
+
+
+# ---------------------------------------------------------------- which households a list holds
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A household on a list, with the date the list is about (posted, reviewed, identified, publicized,
+    eliminated) and the procedure whose income figures it shows (识别纳入 or 风险消除)."""
+
+    household: Household
+    case_id: int | None
+    on: date | None
+    period_end: date | None = None  # last day of the recorded publicity period, if known
+    plan: PlanSummary | None = None
+    procedure: str = "identification"
+
+
+def _completed(form: str, place: Jurisdiction, procedure: str, bpmn_id: str | None = None) -> list[HumanTask]:
+    query = (select(HumanTask).join(HumanTask.case)
+             .where(HumanTask.form == form, HumanTask.state == "COMPLETED", Case.procedure == procedure,
+                    Case.jurisdiction_path.startswith(place.path))
+             .order_by(HumanTask.completed_at, HumanTask.id))
+    if bpmn_id:
+        query = query.where(HumanTask.bpmn_id == bpmn_id)
+    return list(db.session.scalars(query))
+
+
+def _publicity_end(case_id: int, label_prefix: str) -> date | None:
+    """The last day of a case's recorded publicity timer (期限 "村级公示5天（…张贴）")."""
+    due = db.session.scalar(select(CaseDeadline.due_at).where(
+        CaseDeadline.case_id == case_id, CaseDeadline.subject == "timer", CaseDeadline.label.startswith(label_prefix)
+    ).order_by(CaseDeadline.id.desc()).limit(1))
+    return local_date(due - timedelta(microseconds=1)) if due else None
+
+
+def posted_entries(place: Jurisdiction, procedure: str) -> list[Entry]:
+    """Cases of ``procedure`` whose village publicity (村级公示) has been posted."""
+    return [Entry(t.case.household, t.case_id, parse_date((t.form_data or {}).get("posted_on")),
+                  _publicity_end(t.case_id, "村级公示"), procedure=procedure)
+            for t in _completed("post_publicity.json", place, procedure, bpmn_id="village_post")]
+
+
+def reviewed_entries(place: Jurisdiction, procedure: str, form: str) -> list[Entry]:
+    """Cases of ``procedure`` approved at the township review (乡镇审核确认)."""
+    return [Entry(t.case.household, t.case_id, parse_date((t.form_data or {}).get("reviewed_on")),
+                  _publicity_end(t.case_id, "镇村两级公示"), procedure=procedure)
+            for t in _completed(form, place, procedure) if (t.form_data or {}).get("decision") == "approve"]
+
+
+def identified_entries(place: Jurisdiction) -> list[Entry]:
+    """Identified households (监测中, with an identification date)."""
+    return [Entry(h, None, h.identified_on)
+            for h in households_in(place, Household.status == "monitored", Household.identified_on.is_not(None))]
+
+
+def eliminated_entries(place: Jurisdiction) -> list[Entry]:
+    """Households whose risk is eliminated (风险已消除, with mode and date)."""
+    return [Entry(h, None, h.elimination_date, procedure="elimination")
+            for h in households_in(place, Household.status == "eliminated", Household.elimination_date.is_not(None))]
+
+
+def measures_entries(place: Jurisdiction) -> list[Entry]:
+    """Households whose assistance plan (帮扶计划) is completed, with that plan's measures."""
+    entries = []
+    for task in _completed("assistance_plan.json", place, "identification"):
+        plan = PlanSummary()
+        plan.add(task.form_data or {})
+        entries.append(Entry(task.case.household, task.case_id, plan.publicized_on, plan=plan))
+    return entries
+
+
+SOURCES: dict[tuple[str, str, str], Callable[[Jurisdiction], list[Entry]]] = {
+    ("identification", "公示", "village"): lambda p: posted_entries(p, "identification"),
+    ("identification", "公示", "township"): lambda p: reviewed_entries(p, "identification", "review_decision.json"),
+    ("identification", "公告", "county"): identified_entries,
+    ("assistance", "公示", "village"): measures_entries,
+    ("elimination", "公示", "village"): lambda p: posted_entries(p, "elimination"),
+    ("elimination", "公示", "township"): lambda p: reviewed_entries(p, "elimination", "elimination_review.json"),
+    ("elimination", "公告", "county"): eliminated_entries,
+}
+
+
+def entries_for(template: ListTemplate, place: Jurisdiction, start: date | None = None,
+                end: date | None = None) -> tuple[list[Entry], str | None]:
+    """(the households on the list, one entry each — the latest — ; a note when the list has no source)."""
+    source = SOURCES.get((template.stage, template.kind, template.level))
+    if source is None:
+        return [], NO_SOURCE_NOTE
+    latest: dict[int, Entry] = {}
+    for entry in source(place):
+        if (start and (entry.on is None or entry.on < start)) or (end and (entry.on is None or entry.on > end)):
+            continue
+        latest[entry.household.id] = entry
+    ordered = sorted(latest.values(), key=lambda e: (e.household.village.path, e.household.group_name or "",
+                                                     e.household.number))
+    return ordered, None
+
+
+def proposed_mode(case_id: int | None) -> str | None:
+    """The elimination mode (帮扶消除/自然消除) an elimination case was opened with (its opening record)."""
+    if case_id is None:
+        return None
+    event = db.session.scalar(select(AuditEvent).filter_by(case_id=case_id, action="case_opened").limit(1))
+    return ((event.detail or {}).get("application") or {}).get("mode") if event else None
+
+
+# ---------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True)
+class PrintCell:
+    text: str
+    rowspan: int = 1
+    member: bool = False  # a per-member cell (姓名, 与户主关系)
+
+
+@dataclass(frozen=True)
+class PrintRow:
+    """A printed row: ``number`` (序号) and ``span`` are set on the first row of each household."""
+
+    cells: list[PrintCell]
+    number: int | None = None
+    span: int = 1
+
+
+@dataclass
+class RowContext:
+    household: Household
+    figures: IncomeFigures | None
+    category: str | None
+    plan: PlanSummary | None
+    column_codes: frozenset[str]
+    elimination: bool = False
+    mode: str | None = None  # 风险消除方式: the household's, or the one its elimination case proposes
+    member: Member | None = None
+
+
+def _measure_cell(ctx: RowContext, code: str | None) -> str:
+    return "、".join(ctx.plan.items_for(code)) if ctx.plan and code else ""
+
+
+def _other_measures(ctx: RowContext) -> str:
+    """Measures with no column of their own (e.g. A46 义务教育保障, A50 搬迁) — category and item only."""
+    if not ctx.plan:
+        return ""
+    return "；".join(m.text for m in ctx.plan.measures if m.code not in ctx.column_codes)
+
+
+HOUSEHOLD_VALUES: dict[str, Callable[[RowContext], Any]] = {
+    "address.township": lambda c: place_names(c.household.village)[0],
+    "address.village": lambda c: place_names(c.household.village)[1],
+    "address.group": lambda c: c.household.group_name,
+    "household_size": lambda c: c.household.size,
+    "risk_types": lambda c: risk_text(c.household.risk_types),
+    "category": lambda c: category_name(c.category),
+    "elimination_mode": lambda c: ELIMINATION_MODES.get(c.mode or "", ""),
+    "elimination_date": lambda c: c.household.elimination_date,
+}
+MEMBER_VALUES: dict[str, Callable[[Member], Any]] = {
+    "name": lambda m: m.name,
+    "relation_to_head": lambda m: m.relation_to_head,
+}
+HEADER_VALUES: dict[str, Callable[[RowContext], Any]] = {  # columns without a form field that are not free text
+    "识别纳入时间": lambda c: c.household.identified_on,
+    "帮扶措施及成效说明": _other_measures,
+    "研判结果": lambda c: "符合风险消除条件" if c.elimination else "",  # checked when the case was opened
+}
+
+
+def cell_value(column: Column, ctx: RowContext) -> str:
+    """The printed value of a (public) column; only whitelisted, non-private data is ever read."""
+    key = column.form_key
+    if key in MEMBER_VALUES:
+        value = MEMBER_VALUES[key](ctx.member) if ctx.member else ""
+    elif key in HOUSEHOLD_VALUES:
+        value = HOUSEHOLD_VALUES[key](ctx)
+    elif key in INCOME_KEYS:
+        value = money(getattr(ctx.figures, key)) if ctx.figures else ""  # the entry's own procedure's income
+    elif column.code in _measure_column_codes():
+        value = _measure_cell(ctx, column.code)
+    elif key is None and column.header in HEADER_VALUES:
+        value = HEADER_VALUES[column.header](ctx)
+    else:
+        value = ""  # free text (风险说明, 研判结果 …) is written by hand
+    return "" if value is None else str(value)
+
+
+def household_rows(columns: tuple[Column, ...], ctx: RowContext, number: int) -> list[PrintRow]:
+    """One row per member living with the household; household cells span all of them (merged cells)."""
+    members = [m for m in ctx.household.members if m.lives_with_household] or [None]
+    rows = []
+    for index, member in enumerate(members):
+        ctx.member = member
+        cells = [PrintCell(cell_value(c, ctx), 1 if c.member_scope else len(members), c.member_scope)
+                 for c in columns if c.member_scope or index == 0]
+        rows.append(PrintRow(cells, number, len(members)) if index == 0 else PrintRow(cells))
+    return rows
+
+
+def proposed_category(household: Household, case_id: int | None, income: IncomeFigures | None) -> str | None:
+    """The category: the household's, once identified; before that, the one the verification assessed
+    (the decision table the case was deployed with, applied to the verified facts), or None if it cannot
+    be told."""
+    if household.category or case_id is None or income is None:
+        return household.category
+    task = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, form="household_verification.json",
+                                                         state="COMPLETED").order_by(HumanTask.id.desc()).limit(1))
+    if task is None:
+        return None
+    data = task.form_data or {}
+    try:
+        line = monitoring_line(household.village, local_date(task.completed_at).year)
+        problems = [label for key, label in GUARANTEE_PROBLEMS.items() if (data.get("guarantees") or {}).get(key)]
+        facts = household_facts(income, line, formerly_poor=household.is_formerly_poor,
+                                risk_types=list(data.get("risk_types") or household.risk_types or []),
+                                guarantee_problems=problems, exclusions=exclusion_labels(data.get("exclusions") or []))
+        return classify(facts, tables_of(db.session.get(Case, case_id).process_version)).category
+    except (FangpinError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- the printable list
+
+
+@dataclass(frozen=True)
+class PublicityList:
+    template: ListTemplate
+    place: Jurisdiction
+    title: str
+    list_title: str
+    issuer: str
+    objection: str | None
+    columns: tuple[Column, ...]
+    rows: list[PrintRow]
+    households: int
+    period: str
+    printed_on: date
+    note: str | None
+    income_notes: str
+    free_text_note: str = FREE_TEXT_NOTE
+    warnings: list[str] = field(default_factory=list)
+
+
+def _period(template: ListTemplate, entries: list[Entry]) -> tuple[str, int | None]:
+    """("公示期：…", days) — from the recorded publicity timers, else the template's days."""
+    dated = [e for e in entries if e.on]
+    if not dated:
+        return "", None
+    days = template.publicity_days or 0
+    ends = [e.period_end or (e.on + timedelta(days=days)) for e in dated]
+    spans = {(end - e.on).days for e, end in zip(dated, ends, strict=True)}
+    first, last = min(e.on for e in dated), max(e.on for e in dated)
+    posted = f"{first}" if first == last else f"{first} 至 {last}"
+    label = "公告" if template.kind == "公告" else "公示"
+    return f"{label}期：{posted} 张贴，至 {max(ends)} 24:00 止（起始日不计入）", (spans.pop() if len(spans) == 1 else None)
+
+
+def _income_notes(template: ListTemplate, place: Jurisdiction, year: int, warnings: list[str]) -> str:
+    """The template's income notes with the monitoring line in force instead of the 2021 figure printed in it."""
+    notes = template.income_notes
+    if "6000元" not in notes:
+        return notes
+    try:
+        line = monitoring_line(place, year)
+    except FangpinError as exc:
+        warnings.append(f"{exc}；收入指标说明中的“6000元”为模版原文（2021年标准）。")
+        return notes
+    return notes.replace("6000元", f"{line:.0f}元（{year}年监测范围）")
+
+
+def publicity_list(template_id: str, place: Jurisdiction, today: date, start: date | None = None,
+                   end: date | None = None) -> PublicityList:
+    """The printable list ``template_id`` for ``place`` (and below), optionally for dates ``start``–``end``."""
+    template = get_template(template_id)
+    entries, note = entries_for(template, place, start, end)
+    procedure = entries[0].procedure if entries else "identification"
+    incomes = latest_incomes((e.household.id for e in entries if e.case_id is None), procedure)
+    codes = frozenset(c.code for c in template.columns if c.code)
+    rows: list[PrintRow] = []
+    for number, entry in enumerate(entries, start=1):
+        income = figures(income_of_case(entry.case_id) if entry.case_id else incomes.get(entry.household.id))
+        elimination = entry.procedure == "elimination"
+        ctx = RowContext(entry.household, income, proposed_category(entry.household, entry.case_id, income),
+                         entry.plan, codes, elimination,
+                         entry.household.elimination_mode or (proposed_mode(entry.case_id) if elimination else None))
+        rows.extend(household_rows(template.columns, ctx, number))
+    period, days = _period(template, entries)
+    objection = template.objection and fill_names(template.objection, place)
+    if objection and days:
+        objection = re.sub(r"\d+日内", f"{days}日内", objection)
+    warnings: list[str] = []
+    year = max((e.on for e in entries if e.on), default=today).year
+    return PublicityList(
+        template=template, place=place, title=fill_names(template.title, place),
+        list_title=fill_names(template.list_title, place), issuer=fill_names(template.issuer, place),
+        objection=objection, columns=template.columns, rows=rows, households=len(entries), period=period,
+        printed_on=today, note=note if not entries else None,
+        income_notes=_income_notes(template, place, year, warnings), warnings=warnings,
+    )
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    template: ListTemplate
+    title: str  # with the place's names filled in
+    households: int
+    note: str | None
+
+
+def list_counts(place: Jurisdiction) -> list[ListSummary]:
+    """Every template with the number of households it would list for ``place`` (and its note if empty)."""
+    out = []
+    for template in templates().values():
+        entries, note = entries_for(template, place)
+        out.append(ListSummary(template, fill_names(template.title, place), len(entries), note))
+    return out
