@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
 from engine.bpmn.runtime import next_wakeup
-from engine.cases.functions import CaseContext, local_date
+from engine.cases.functions import CaseContext
 from engine.cases.lifecycle import open_identification
 from engine.core.clock import FixedClock, install_spiff_clock, using_clock
 from engine.core.config import project_dir
@@ -33,6 +33,7 @@ from engine.demo import create_users, drive_case, sample_form_data
 from engine.households.register import register_household
 from engine.identification.classification import conclude_assessment
 from engine.policy.parameters import load_policy_file
+from timers.calendar import to_local_date
 from timers.functions import DIAGRAM_FUNCTIONS
 
 log = logging.getLogger("bench")
@@ -100,7 +101,7 @@ def run_bare(n: int) -> tuple[float, int]:
                 if ready:
                     task = ready[0]
                     form = task.task_spec.extensions["properties"]["formJsonSchemaFilename"]
-                    task.set_data(**sample_form_data(form, local_date(clock.now())))
+                    task.set_data(**sample_form_data(form, to_local_date(clock.now())))
                     task.run()
                     completions += 1
                 else:

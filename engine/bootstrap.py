@@ -8,13 +8,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.bpmn.deployment import deploy, read_directory
+from engine.bpmn.source import read_directory
 from engine.core.clock import Clock
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.models import LEVELS, Jurisdiction
 from engine.core.schema import upgrade_schema
 from engine.core.transaction import transaction
+from engine.library.rules import deploy
 from engine.policy.parameters import load_policy_file
 
 log = logging.getLogger(__name__)

@@ -15,12 +15,11 @@ import click
 from sqlalchemy import select
 
 from engine.app import DemoClock, create_engine_app, get_clock
-from engine.cases.functions import local_date
 from engine.core.db import db
 from engine.core.errors import FangpinError, FormInvalid
 from engine.core.models import Jurisdiction, ProcessVersion, User
 from timers.calendar import CHINA_TZ as CST
-from timers.calendar import display_moment
+from timers.calendar import display_moment, to_local_date
 from timers.cli import calendar_group
 
 log = logging.getLogger(__name__)
@@ -231,7 +230,7 @@ def case_open(ctx: click.Context, household_key: str, channel: str, lead_date: d
     from engine.households.register import find_household
 
     clock = get_clock()
-    lead = lead_date.date() if lead_date else local_date(clock.now())
+    lead = lead_date.date() if lead_date else to_local_date(clock.now())
     c = open_identification(find_household(household_key).id, channel, lead, _actor(ctx), clock,
                             _json_arg(application, None))
     click.echo(f"已立案 {c.number}（id {c.id}），流程 {c.process_version.process_key} v{c.process_version.version}")
@@ -286,7 +285,7 @@ def elimination_evaluate(ctx: click.Context, code: str | None) -> None:
     from engine.elimination.eligibility import evaluation_list
 
     _, place = _where(ctx, code)
-    for result in evaluation_list(place, local_date(get_clock().now())):
+    for result in evaluation_list(place, to_local_date(get_clock().now())):
         h = result.household
         click.echo(f"{'可以消除' if result.eligible else '暂不符合'}  {h.number} {h.head.name if h.head else ''}")
         click.echo(f"    {result.explanation}")
@@ -560,7 +559,7 @@ def process_list() -> None:
 @_with_app
 def process_try(file: Path, scenario: Path, process_id: str | None) -> None:
     """Try a diagram (a draft too) against a scenario: the path taken and the dates computed; nothing is stored."""
-    from engine.bpmn.deployment import DiagramSource
+    from engine.bpmn.source import DiagramSource
     from engine.library.catalogue import with_library
     from engine.library.trial import run_scenario
 
@@ -581,9 +580,10 @@ def process_try(file: Path, scenario: Path, process_id: str | None) -> None:
 @_with_app
 def process_deploy(ctx: click.Context, files: tuple[Path, ...]) -> None:
     """Validate and deploy diagrams (with the other files as last deployed for the processes they call)."""
-    from engine.bpmn.deployment import DiagramSource, deploy
+    from engine.bpmn.source import DiagramSource
     from engine.core.transaction import transaction
     from engine.library.catalogue import deployed_library
+    from engine.library.rules import deploy
 
     given = [DiagramSource(p.name, p.read_bytes()) for p in files]
     names = {s.file_name for s in given}
@@ -608,7 +608,7 @@ def process_bind(ctx: click.Context, process_ref: str, procedure: str, jurisdict
                  source: str) -> None:
     """流程绑定: from a date, new cases of the jurisdiction start on PROCESS_REF — ``identification`` (its newest
     version) or ``identification@2`` (that version; an earlier one rolls back). Policy editors only; audited."""
-    from engine.library.catalogue import bind_process
+    from engine.policy.editing import bind_process
 
     editor = _user_named(_actor(ctx))
     row = bind_process(editor, procedure, process_ref, jurisdiction, effective_from.date(), get_clock(), source=source)

@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from engine.cases.functions import local_date
 from engine.cases.lifecycle import (
     complete_task,
     open_elimination,
@@ -25,6 +24,7 @@ from engine.core.transaction import transaction
 from engine.households.register import register_household
 from engine.policy.parameters import load_policy_file
 from engine.policy.roles import all_roles
+from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def _demo_cases(clock: Clock) -> int:
     publicity, one overdue (its lead found 20 days ago); identified households with their monthly follow-up;
     an elimination in its publicity; a green channel to confirm; a member change to record; warnings compared."""
     now = clock.now()
-    today = local_date(now)
+    today = to_local_date(now)
     by_address = {h.address: h for h in db.session.scalars(select(Household))}
     open_identification(by_address["沙河村一组12号"].id, "cadre_screening", today - timedelta(days=2), "shahe_cun", clock)
     _past(by_address["华坪村二组8号"], now - timedelta(days=20), "self_application", until="受理申请并签署承诺授权书")
@@ -134,18 +134,18 @@ def _demo_cases(clock: Clock) -> int:
 def _elimination_under_way(household: Household, now: datetime) -> None:
     """Identified eight months ago, visited every month since, now in the village publicity of its elimination."""
     past = FixedClock(now - timedelta(days=240))
-    case = open_identification(household.id, "cadre_screening", local_date(past.now()), "demo", past)
+    case = open_identification(household.id, "cadre_screening", to_local_date(past.now()), "demo", past)
     drive_case(case.id, past)
     followup = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="followup"))
     while past.now() < now - timedelta(days=5):
         visit = db.session.scalar(select(HumanTask).filter_by(case_id=followup.id, state="READY"))
         if visit is not None:
-            complete_task(visit.id, sample_form_data(visit.form, local_date(past.now())), "shuixi_cun", past)
+            complete_task(visit.id, sample_form_data(visit.form, to_local_date(past.now())), "shuixi_cun", past)
         past.set(past.now() + timedelta(days=30))
         wake_due(past.now(), past)
     elimination = open_elimination(household.id, "assisted", "shuixi_zhen", past)
     drive_case(elimination.id, past, until="张贴村级公示（风险消除）",
-               data={"elimination_review.json": sample_form_data("elimination_review.json", local_date(past.now()))})
+               data={"elimination_review.json": sample_form_data("elimination_review.json", to_local_date(past.now()))})
 
 
 def _warnings(clock: Clock) -> None:
@@ -153,7 +153,7 @@ def _warnings(clock: Clock) -> None:
     from engine.warnings.procedure import dispatch_warnings, import_batch
     from engine.warnings.rows import read_json
 
-    today = local_date(clock.now())
+    today = to_local_date(clock.now())
     rows = [{"name": "赵德胜", "id_number": "360702196512120051", "indicator": "out_of_pocket", "amount": 26000,
              "date": today.isoformat()},
             {"name": "孙外来", "id_number": "360702198909090146", "indicator": "out_of_pocket", "amount": 31000,
@@ -168,7 +168,7 @@ def _past(household: Household, started: datetime, channel: str, until: str | No
     """Run a case from ``started`` up to step ``until`` (or to its end) on a clock of its own, so the demo
     has history; timers that fell due since then fire on the system's first sweep."""
     past = FixedClock(started)
-    case = open_identification(household.id, channel, local_date(started), "demo", past)
+    case = open_identification(household.id, channel, to_local_date(started), "demo", past)
     drive_case(case.id, past, until=until)
     return case
 
@@ -230,7 +230,7 @@ def drive_case(case_id: int, clock: FixedClock, until: str | None = None, max_st
         db.session.refresh(case)
         row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY").order_by(HumanTask.id))
         if row is not None:
-            values = {**sample_form_data(row.form, local_date(clock.now())), **(data or {}).get(row.form, {})}
+            values = {**sample_form_data(row.form, to_local_date(clock.now())), **(data or {}).get(row.form, {})}
             complete_task(row.id, values, official_for(row.role, case).username, clock)
             done.append((row.name, row.role))
             if row.name == until:

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.bpmn.deployment import DiagramSource, deploy
+from engine.bpmn.source import DiagramSource
 from engine.core.clock import FixedClock
 from engine.core.config import REPO_ROOT
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid
 from engine.core.models import DiagramFile, ProcessVersion
 from engine.core.transaction import transaction
+from engine.library.rules import deploy
 from tests.conftest import make_app, prepare_database
 
 

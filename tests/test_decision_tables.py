@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.bpmn.decision_tables import check_outputs, decide
-from engine.bpmn.deployment import DiagramSource
 from engine.bpmn.scripting import ScriptTimeout
+from engine.bpmn.source import DiagramSource
 from engine.core.config import project_dir
 
 SHIPPED = (project_dir("processes") / "household_category.dmn").read_bytes()

@@ -10,15 +10,17 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from engine.bpmn.deployment import DiagramSource, bundle_for, deploy, latest_version, parse_bundle, read_directory
-from engine.bpmn.dry_run import dry_run, policy_samples, timer_value_problem
+from engine.bpmn.deployment import latest_version
+from engine.bpmn.dry_run import timer_value_problem
 from engine.bpmn.forms import load_form, sample_instance, validate_form
+from engine.bpmn.source import DiagramSource, bundle_for, read_directory
 from engine.bpmn.validation import lint_dmn
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid
 from engine.core.models import DiagramFile, ProcessVersion
 from engine.core.transaction import transaction
+from engine.library.rules import deploy, dry_run, parse_bundle, policy_samples
 from tests.webclient import csrf_token, login
 
 pytestmark = pytest.mark.usefixtures("app")  # sample policy comes from the database
@@ -287,7 +289,7 @@ def test_sample_policy_is_the_bound_jurisdictions_own():
 
 
 def test_every_shipped_diagram_passes_and_the_check_is_cheap():
-    from engine.bpmn.deployment import procedures_in
+    from engine.bpmn.parser import procedures_in
 
     library = _library()
     started = time.perf_counter()
@@ -334,7 +336,7 @@ def test_sample_policy_follows_the_bindings_policy_editors_make(clock):
     from datetime import date as day
 
     from engine.core.models import User
-    from engine.library.catalogue import bind_process
+    from engine.policy.editing import bind_process
 
     editor = db.session.scalar(select(User).filter_by(username="jiangxi_zhengce"))
     assert not any("章贡区" in s.label for s in policy_samples("identification_longkou"))

@@ -5,14 +5,14 @@ from datetime import date
 
 from sqlalchemy import select
 
-from engine.cases.functions import local_date
 from engine.core.db import db
 from engine.core.models import Jurisdiction, Measure, User
 from engine.core.transaction import transaction
 from engine.elimination.eligibility import assess, evaluation_list
 from engine.households.register import register_household
-from engine.library.catalogue import set_parameter
+from engine.policy.editing import set_parameter
 from tests.bdd.officials import household_data
+from timers.calendar import to_local_date
 
 
 def _monitored(clock, head: str, measures_from: date):
@@ -28,7 +28,7 @@ def _check(result, prefix: str):
 
 
 def test_a_policy_editor_shortens_the_assistance_period_for_a_county(app, clock):
-    today = local_date(clock.now())  # 2026-09-20
+    today = to_local_date(clock.now())  # 2026-09-20
     household = _monitored(clock, "时长甲", measures_from=date(2026, 5, 1))
     half_year = _check(assess(household, today), "帮扶措施落实")
     assert half_year.name == "帮扶措施落实半年以上" and not half_year.passed  # 2026-05-01 is not before 03-20

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.bpmn.deployment import DiagramSource, deploy, latest_version, read_directory
+from engine.bpmn.deployment import latest_version
+from engine.bpmn.source import DiagramSource, read_directory
 from engine.cases.lifecycle import complete_task, open_identification, wake_due
 from engine.core.config import project_dir
 from engine.core.db import db
@@ -15,6 +16,7 @@ from engine.core.errors import DiagramInvalid, FormInvalid, PermissionDenied, Po
 from engine.core.models import AuditEvent, Case, DiagramFile, HumanTask, Jurisdiction, ProcessVersion
 from engine.core.transaction import transaction
 from engine.households.register import register_household
+from engine.library.rules import deploy
 from engine.policy.parameters import monitoring_line, resolve
 from tests.bdd.officials import household_data
 

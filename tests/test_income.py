@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.bpmn.deployment import read_directory
+from engine.bpmn.source import read_directory
 from engine.core.config import project_dir
 from engine.core.errors import DecisionInvalid
 from engine.households.income import IncomeFigures, income_window
@@ -84,7 +84,7 @@ def test_income_and_reference_above_the_line_is_not_included():
 
 
 def test_an_edited_table_decides_and_a_table_without_a_matching_rule_is_refused():
-    from engine.bpmn.deployment import DiagramSource
+    from engine.bpmn.source import DiagramSource
 
     shipped = (project_dir("processes") / "household_category.dmn").read_bytes()
     # a policy editor turns rule 7 (ordinary household within the line, with risk) into sudden hardship

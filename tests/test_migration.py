@@ -18,7 +18,7 @@ from engine.core.errors import RuleViolation
 from engine.core.models import AuditEvent, Case, HumanTask, User
 from engine.demo import drive_case
 from engine.households.register import register_household
-from engine.library.catalogue import deploy_diagram, diagram_source
+from engine.library.deploying import deploy_diagram, diagram_source
 from tests.bdd.officials import household_data
 from tests.diagram_variants import ZHANGGONG_2021, renamed_step, without_town_publicity, zhanggong_2021
 
@@ -138,9 +138,10 @@ def test_only_running_cases_and_versions_of_the_same_process(app, clock, editor)
 
 
 def test_a_done_call_activity_that_calls_another_process_in_the_target_is_not_moved(app, clock):
-    from engine.bpmn.deployment import DiagramSource, deploy
+    from engine.bpmn.source import DiagramSource
     from engine.core.config import project_dir
     from engine.core.transaction import transaction
+    from engine.library.rules import deploy
 
     case = _case_at(clock, "辛", "区级部门信息比对")  # the village publicity (publicity_period) is done
     publicity_b = (project_dir("processes") / "publicity.bpmn").read_bytes().replace(

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.bpmn.deployment import read_directory
+from engine.bpmn.source import read_directory
 from engine.core.config import project_dir
-from engine.library.trial import ScenarioError, run_scenario
+from engine.library.stand_ins import ScenarioError
+from engine.library.trial import run_scenario
 
 D = "2026-09-20"
 POLICY = {"village_publicity_days": 5, "limit_days": 15, "system_entry_days": 10, "assistance_plan_days": 10}

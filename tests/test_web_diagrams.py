@@ -31,7 +31,7 @@ from engine.core.models import (
 from engine.core.transaction import transaction
 from engine.demo import drive_case
 from engine.households.register import register_household
-from engine.library.catalogue import deploy_diagram, diagram_source
+from engine.library.deploying import deploy_diagram, diagram_source
 from engine.policy.parameters import resolve
 from tests.bdd.officials import household_data, village
 from tests.diagram_variants import ZHANGGONG_2021, without_town_publicity, zhanggong_2021
@@ -518,7 +518,8 @@ def grade_bpmn() -> bytes:
 
 def deploy_grade(app, clock) -> None:
     """The test process and its decision table, deployed together (as ``fangpin init`` deploys processes/)."""
-    from engine.bpmn.deployment import DiagramSource, deploy
+    from engine.bpmn.source import DiagramSource
+    from engine.library.rules import deploy
 
     with app.app_context(), transaction():
         deploy([DiagramSource(GRADE_BPMN, grade_bpmn()), DiagramSource(GRADE_DMN, grade_dmn())], "test", clock.now())

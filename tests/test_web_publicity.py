@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from engine.cases.functions import local_date
 from engine.cases.lifecycle import complete_task, open_elimination, open_identification, wake_due
 from engine.core.db import db
 from engine.core.models import Case, HumanTask
@@ -17,6 +16,7 @@ from engine.households.register import register_household
 from engine.publicity.lists import is_private, parse_template, public_columns, templates
 from tests.bdd.officials import household_data
 from tests.webclient import login
+from timers.calendar import to_local_date
 
 CST = ZoneInfo("Asia/Shanghai")
 SHAHE_CUN, ZHANGGONG = "360702101201", "360702"
@@ -141,7 +141,7 @@ def eliminating(web_app, clock):
         followup = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="followup"))
         for _ in range(7):
             row = db.session.scalar(select(HumanTask).filter_by(case_id=followup.id, state="READY"))
-            complete_task(row.id, sample_form_data(row.form, local_date(clock.now())), "shahe_cun", clock)
+            complete_task(row.id, sample_form_data(row.form, to_local_date(clock.now())), "shahe_cun", clock)
             local = clock.now().astimezone(CST)
             clock.set(datetime(local.year + local.month // 12, local.month % 12 + 1, 1, 8, tzinfo=CST))
             wake_due(clock.now(), clock)

@@ -19,7 +19,7 @@ from engine.core.db import db
 from engine.core.errors import RuleViolation
 from engine.core.models import AuditEvent, Case, DiagramFile, PolicyParameter, ProcessVersion
 from engine.households.register import register_household
-from engine.library.catalogue import ProcessRef, bound_version, parse_process_ref
+from engine.policy.bindings import ProcessRef, bound_version, parse_process_ref
 from tests.webclient import csrf_token, login
 
 CST = ZoneInfo("Asia/Shanghai")

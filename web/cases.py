@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response
 from engine.app import get_clock
 from engine.bpmn.forms import load_form
 from engine.cases.diagram_state import diagram_markers, main_diagram
-from engine.cases.functions import local_date
 from engine.cases.lifecycle import CHANNELS, close_publicity, open_identification, raise_objection
 from engine.cases.views import (
     OUTCOME_NAMES,
@@ -34,6 +33,7 @@ from engine.cases.views import (
 )
 from engine.core.errors import FangpinError, FormInvalid
 from engine.households.register import REGISTRATION_FORM, register_household
+from timers.calendar import to_local_date
 
 from .auth import login_required, roles_required, visible_case, visible_jurisdiction, within
 from .formrender import Field, errors_by_field, fields_of, parse, table_rows
@@ -144,7 +144,7 @@ def objection(case_id: int) -> Response:
 @roles_required(*CASE_WORKERS)
 def new() -> Any:
     """立案: open an identification case for a household in my jurisdiction."""
-    today = local_date(get_clock().now())
+    today = to_local_date(get_clock().now())
     values = {"household": request.args.get("household", ""), "channel": "", "lead_date": today.isoformat(),
               "channel_detail": ""}
     errors: dict[str, str] = {}

@@ -27,44 +27,28 @@ from flask import (
 from sqlalchemy import select
 
 from engine.app import get_clock
-from engine.cases.functions import local_date
+from engine.bpmn.deployment import get_version, newest_versions, versions_of
 from engine.cases.migration import check_migration, migrate_case
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid, FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.core.models import Case
-from engine.library.catalogue import (
-    MAX_DIAGRAM_BYTES,
-    BindingRequest,
+from engine.library.catalogue import deployed_file, main_file, process_library, running_cases, version_summary
+from engine.library.decisions import decision_library
+from engine.library.deploying import MAX_DIAGRAM_BYTES, BindingRequest, deploy_diagram, diagram_source
+from engine.library.drafts import check_draft, deploy_draft, drafts, get_draft, save_draft
+from engine.policy.bindings import bindings, following_newest, parse_process_ref
+from engine.policy.editing import (
     bind_process,
-    bindings,
-    check_draft,
-    deploy_diagram,
-    deploy_draft,
-    deployed_file,
-    diagram_source,
-    drafts,
-    editable_jurisdictions,
-    following_newest,
-    get_draft,
-    get_version,
-    jurisdiction_by_code,
-    main_file,
-    newest_versions,
     parameter_keys,
     parameter_rows,
-    parse_process_ref,
     parse_value,
     procedures,
-    process_library,
     roll_back,
-    running_cases,
-    save_draft,
     set_parameter,
-    version_summary,
-    versions_of,
 )
-from engine.library.decisions import decision_library
+from engine.policy.permissions import editable_jurisdictions, jurisdiction_by_code
 from engine.supervision.overview import PROCEDURE_NAMES
+from timers.calendar import to_local_date
 
 from .auth import roles_required, within
 
@@ -108,7 +92,7 @@ def _date(field: str, required: bool = True) -> date | None:
 
 
 def _today() -> date:
-    return local_date(get_clock().now())
+    return to_local_date(get_clock().now())
 
 
 def _bind_choices() -> dict[str, Any]:
@@ -368,7 +352,7 @@ def save_from_modeler() -> Any:
 def _policy_form(template: str, status: int = 200, **extra: Any) -> Any:
     places = editable_jurisdictions(g.user)
     return render_template(template, places=places, form=request.form, procedures=procedures(),
-                           procedure_names=PROCEDURE_NAMES, today=local_date(get_clock().now()), **extra), status
+                           procedure_names=PROCEDURE_NAMES, today=to_local_date(get_clock().now()), **extra), status
 
 
 def _binding_form(status: int = 200) -> Any:

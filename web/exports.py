@@ -8,11 +8,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, render_template, request
 
 from engine.app import get_clock
-from engine.cases.functions import local_date
 from engine.core.models import Household
 from engine.households.information_form import information_form
 from engine.households.ledger import HEADERS, ledger_csv, ledger_rows, ledger_table, ledger_title, ledger_xlsx
 from engine.supervision.overview import children_of
+from timers.calendar import to_local_date
 
 from .auth import roles_required, visible, visible_jurisdiction
 
@@ -28,7 +28,7 @@ def register(app: Flask) -> None:
 
 
 def _download(content: bytes, mimetype: str, place_name: str, suffix: str) -> Response:
-    name = f"监测台账_{place_name}_{local_date(get_clock().now()).isoformat()}.{suffix}"
+    name = f"监测台账_{place_name}_{to_local_date(get_clock().now()).isoformat()}.{suffix}"
     response = Response(content, mimetype=mimetype)
     response.headers.set("Content-Disposition", "attachment", filename=name)
     log.info("ledger %s exported by %s", name, g.user.username)
@@ -49,7 +49,7 @@ def ledger() -> str:
 @roles_required(*EXPORT_ROLES)
 def ledger_xlsx_file() -> Response:
     place = visible_jurisdiction(request.args.get("j"))
-    content = ledger_xlsx(place, ledger_rows(place), local_date(get_clock().now()))
+    content = ledger_xlsx(place, ledger_rows(place), to_local_date(get_clock().now()))
     return _download(content, XLSX, place.name, "xlsx")
 
 
@@ -66,4 +66,4 @@ def household_form(household_id: int) -> Any:
     household = visible(Household, household_id, lambda h: h.village.path)
     log.info("information form of household %s viewed by %s", household.number, g.user.username)
     return render_template("exports/household_form.html", household=household,
-                           sections=information_form(household), today=local_date(get_clock().now()))
+                           sections=information_form(household), today=to_local_date(get_clock().now()))

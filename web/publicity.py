@@ -8,10 +8,10 @@ from datetime import date
 from flask import Blueprint, Flask, abort, render_template, request
 
 from engine.app import get_clock
-from engine.cases.functions import local_date
 from engine.core.errors import NotFound
 from engine.publicity.lists import list_counts, publicity_list
 from engine.supervision.overview import children_of
+from timers.calendar import to_local_date
 
 from .auth import roles_required, visible_jurisdiction
 
@@ -46,7 +46,7 @@ def page(template_id: str) -> str:
     place = visible_jurisdiction(request.args.get("j"))
     start, end = _date_arg("from"), _date_arg("to")
     try:
-        data = publicity_list(template_id, place, local_date(get_clock().now()), start, end)
+        data = publicity_list(template_id, place, to_local_date(get_clock().now()), start, end)
     except NotFound:
         abort(404)
     return render_template("publicity/list.html", place=place, data=data, start=start, end=end, stages=STAGES)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g, render_template, request
 
 from engine.app import get_clock
-from engine.cases.functions import local_date
 from engine.supervision.monitoring_ratio import alert_percent, monitoring_ratios
 from engine.supervision.overview import KIND_NAMES, PROCEDURE_NAMES, overdue_overview
+from timers.calendar import to_local_date
 
 from .auth import roles_required, visible_jurisdiction
 
@@ -37,7 +37,7 @@ def overview() -> str:
     place = visible_jurisdiction(request.args.get("j"))
     procedure, step = request.args.get("procedure") or None, request.args.get("step") or None
     data = overdue_overview(place, get_clock().now(), procedure=procedure, step=step)
-    today = local_date(get_clock().now())
+    today = to_local_date(get_clock().now())
     ratios = monitoring_ratios(place, today)
     return render_template(
         "supervisor/overview.html", place=place, trail=trail(place), data=data, ratios=ratios,

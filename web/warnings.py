@@ -11,7 +11,6 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from engine.app import get_clock
-from engine.cases.functions import local_date
 from engine.core.db import db
 from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.core.models import DepartmentWarning, Jurisdiction, WarningBatch
@@ -41,6 +40,7 @@ from engine.warnings.procedure import (
 )
 from engine.warnings.rows import read_upload, template_csv
 from engine.warnings.thresholds import current_period, departments
+from timers.calendar import to_local_date
 
 from .auth import roles_required, visible, visible_jurisdiction, within
 
@@ -121,7 +121,7 @@ def index() -> str:
 @roles_required(DEPARTMENT)
 def upload() -> Any:
     """推送预警数据: a CSV or Excel file for one department and period, imported whole or not at all."""
-    place, today = g.user.jurisdiction, local_date(_now())
+    place, today = g.user.jurisdiction, to_local_date(_now())
     known = _departments(place, today)
     values = {"department": request.form.get("department", ""), "period": request.form.get("period", "").strip()}
     errors: list[dict[str, str]] = []
@@ -282,7 +282,7 @@ def report() -> str:
     place = _receiving_place()
     if place.level != "county":
         abort(404)
-    month = request.args.get("month") or previous_month(local_date(_now()))
+    month = request.args.get("month") or previous_month(to_local_date(_now()))
     if not MONTH.match(month):
         abort(404)
     try:
@@ -353,7 +353,7 @@ def verify(warning_id: int) -> Any:
 def _verified(warning_id: int) -> Any:
     warning = db.session.get(DepartmentWarning, warning_id)
     if warning.case_id:
-        flash(f"已启动识别程序（发现日期为交办日期 {local_date(warning.dispatched_at)}）", "ok")
+        flash(f"已启动识别程序（发现日期为交办日期 {to_local_date(warning.dispatched_at)}）", "ok")
     else:
         flash("已记录：不符合纳入条件，该户列为重点关注户", "ok")
     return redirect(url_for("warnings.township"))

@@ -17,7 +17,7 @@ from engine.bpmn.scripting import RestrictedEnvironment
 from engine.core.errors import DiagramInvalid, NotFound
 
 if TYPE_CHECKING:
-    from engine.bpmn.deployment import DiagramSource
+    from engine.bpmn.source import DiagramSource
     from engine.core.models import ProcessVersion
 
 _ENGINES: dict[tuple[str, str], DMNEngine] = {}  # (decision id, file sha256) → parsed table
@@ -49,7 +49,7 @@ def table_engine(decision_id: str, tables: Sequence[DiagramSource]) -> DMNEngine
             parser.add_dmn_xml(tree.getroot(), filename=source.file_name)
             _ENGINES[key] = parser.get_engine(decision_id, None)
         except ValidationException as exc:
-            from engine.bpmn.deployment import describe_validation
+            from engine.bpmn.parser import describe_validation
 
             raise DiagramInvalid(source.file_name, [describe_validation(exc, tree)]) from exc
     return _ENGINES[key]
@@ -74,7 +74,7 @@ def decide(decision_id: str, data: Mapping[str, Any], tables: Sequence[DiagramSo
 
 def tables_of(version: ProcessVersion) -> list[DiagramSource]:
     """The decision tables deployed with a process version (the ones its cases run with)."""
-    from engine.bpmn.deployment import DiagramSource
+    from engine.bpmn.source import DiagramSource
     from engine.core.db import db
     from engine.core.models import DiagramFile
 

@@ -9,13 +9,13 @@ instead of failing the first case that reaches it.
 
 Sample data, in this order (later wins, as in a running case):
 
-* what the engine gives a new case (``case``, ``household``, ``policy``, ``mode``, ``kind``, ``lead_date``,
-  ``application``; see engine.cases.lifecycle), with ``policy`` built from ``policy/parameters.json`` for each
-  jurisdiction and date that binds the procedure to this process (only the keys configured there);
+* the start data a new instance would get, one trial for each kind the caller's rules give
+  (engine.bpmn.rules.DiagramRules.samples; the domain's are built in engine.library.rules from the policy
+  parameters of each jurisdiction and date that binds the procedure to this process);
 * an instance of every user task's form (its JSON Schema, engine.bpmn.forms.sample_instance);
 * a payload for every message or signal variable;
 * what the bundle's scripts (script tasks, pre- and post-scripts) set when run once, in document order, in a
-  sandbox with stand-in domain functions and the real deadline functions (engine.library.trial), and the outputs
+  sandbox with the functions the rules give (stand-ins that change nothing, real deadlines), and the outputs
   of each called decision table (per column the first value of its rules that is not None, False or empty).
   A script that fails is tried again after the others ran; one that still fails is reported.
 
@@ -25,6 +25,7 @@ depend on real records. A deadline that needs holiday data not loaded yet is not
 """
 from __future__ import annotations
 
+import copy
 import difflib
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -34,21 +35,18 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from sqlalchemy import select
 
 from engine.bpmn.forms import load_form, sample_instance
+from engine.bpmn.rules import DiagramRules, TrialSample
 from engine.bpmn.scripting import DiagramScriptEngine, time_limit
 from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY, NS, describe, describe_decision, describe_rule, is_dmn
 from engine.core.clock import FixedClock
-from engine.core.db import db
 from engine.core.errors import CalendarRefused, NotFound
-from engine.core.models import MonitoringLine, PolicyParameter
-from engine.policy.parameters import PROCESS_SUFFIX, resolve_group
 from timers.calendar import CHINA_TZ as CST
 from timers.calendar import CalendarDataMissing
 
 if TYPE_CHECKING:
-    from engine.bpmn.deployment import DiagramSource
+    from engine.bpmn.source import DiagramSource
 
 log = logging.getLogger(__name__)
 
@@ -60,28 +58,22 @@ _NOT_THE_DIAGRAM = (CalendarDataMissing, CalendarRefused)  # holiday data missin
 _SHOW = 60
 
 
-@dataclass(frozen=True)
-class PolicySample:
-    """The policy parameters of one procedure as a case would get them (``label``: where and from when)."""
-
-    label: str
-    values: dict[str, Any]
-
-
-def dry_run(bundle: Sequence[DiagramSource], process_id: str) -> list[str]:
-    """Every problem found by evaluating the bundle's expressions against sample data (empty: none).
+def dry_run(bundle: Sequence[DiagramSource], process_id: str, rules: DiagramRules) -> list[str]:
+    """Every problem found by evaluating the bundle's expressions against sample data (empty: none): once for
+    each kind of start data ``rules`` gives, with the functions ``rules`` gives.
 
     ``bundle[0]`` is the main file; elements of other files are named with their file. Never raises for a
     problem of the diagram: each one is a message naming the element (id and name) and the reason.
     """
     documents = [(s.file_name, s.parse_xml()) for s in bundle]
-    samples = policy_samples(process_id)
-    found = [_Trial(documents, sample.values).problems() for sample in samples]
+    samples = rules.samples(process_id)
+    functions = rules.functions(FixedClock(SAMPLE_NOW))
+    found = [_Trial(documents, sample.start, functions).problems() for sample in samples]
     return _merge(found, samples)
 
 
-def _merge(found: list[list[str]], samples: list[PolicySample]) -> list[str]:
-    """Problems of all trials; one that only some policies cause says which."""
+def _merge(found: list[list[str]], samples: list[TrialSample]) -> list[str]:
+    """Problems of all trials; one that only some start data cause says which."""
     merged: dict[str, str] = {}
     for problems in found:
         for problem in problems:
@@ -90,77 +82,6 @@ def _merge(found: list[list[str]], samples: list[PolicySample]) -> list[str]:
                 some = len(where) < len(samples)
                 merged[problem] = problem + (f"（按 {'、'.join(where)} 的政策参数试算）" if some else "")
     return list(merged.values())
-
-
-# -- sample policy ----------------------------------------------------------------------------------
-
-
-def policy_samples(process_id: str) -> list[PolicySample]:
-    """The ``policy`` dicts a case of ``process_id`` can get, as the policy parameters stand now (set in
-    policy/parameters.json or by policy editors): for every jurisdiction with parameters of a procedure and
-    every date one of them changes, the procedure's parameters in force there (engine.policy.parameters.resolve_group)
-    when its binding names this process — one sample per distinct set of keys. A process bound nowhere yet (a
-    new diagram, bound after deploying) gets every value of its procedure (by the process id's prefix, else of
-    every procedure), so that only keys configured nowhere fail."""
-    rows = list(db.session.scalars(select(PolicyParameter).order_by(PolicyParameter.effective_from,
-                                                                     PolicyParameter.id)))
-    procedures = sorted({r.key[: -len(PROCESS_SUFFIX)] for r in rows if r.key.endswith(PROCESS_SUFFIX)})
-    bound: dict[frozenset[str], tuple[dict[str, Any], dict[str, str]]] = {}  # keys → (policy, {place: from})
-    for procedure in procedures:
-        own = [r for r in rows if r.key.startswith(procedure + ".")]
-        days = sorted({r.effective_from for r in own} | {r.effective_to for r in own if r.effective_to})
-        for place in {r.jurisdiction for r in own}:
-            for day in days:
-                group = resolve_group(procedure, place, day)
-                if str(group.get("process", "")).partition("@")[0] == process_id:  # "key" or "key@version"
-                    places = bound.setdefault(frozenset(group), (group, {}))[1]
-                    places.setdefault(place.full_name, day.isoformat())  # the first date it applies from
-    if bound:
-        return [PolicySample("、".join(f"{place}（{day} 起）" for place, day in sorted(places.items())[:3])
-                             + ("等" if len(places) > 3 else ""), group) for group, places in bound.values()]
-    related = [p for p in procedures if process_id == p or process_id.startswith(p + "_")] or procedures
-    union: dict[str, Any] = {}
-    for row in rows:
-        procedure, _, name = row.key.rpartition(".")
-        if procedure in related:
-            union[name] = row.value
-    return [PolicySample("", union)]
-
-
-# -- sample data ------------------------------------------------------------------------------------
-
-
-def start_data(policy: dict[str, Any]) -> dict[str, Any]:
-    """What engine.cases.lifecycle gives a new case, with sample values."""
-    day = SAMPLE_DAY.isoformat()
-    return {
-        "case": {"id": 1, "number": "SB-2026-000001", "channel": "self_application", "channel_name": "农户自主申报",
-                 "lead_date": day},
-        "household": {"number": "3607021012010001", "head": "示例户主", "size": 3, "is_formerly_poor": False,
-                      "enjoys_poverty_policy": False, "village": "江西省赣州市章贡区沙河镇沙河村"},
-        "policy": dict(policy),
-        "mode": "assisted",
-        "kind": "rollback",
-        "lead_date": day,
-        "application": {},
-    }
-
-
-def _monitoring_line() -> float:
-    """The newest monitoring line configured (yuan per person and year), for the income stand-in."""
-    line = db.session.scalar(select(MonitoringLine.amount).order_by(MonitoringLine.year.desc()).limit(1))
-    return float(line) if line is not None else 0.0
-
-
-def _functions(clock: FixedClock) -> dict[str, Callable[..., Any]]:
-    """The diagram functions of a trial run (engine.library.trial): real deadlines, stand-in domain functions."""
-    from engine.library.trial import (  # not at import time: engine.library.trial imports engine.bpmn.deployment
-        Trace,
-        _stand_ins,
-    )
-
-    sample = {"start": SAMPLE_NOW.isoformat(), "monitoring_line": _monitoring_line(), "data": start_data({})}
-    return _stand_ins(Trace(), clock, sample)
 
 
 # -- one trial ----------------------------------------------------------------------------------------
@@ -179,12 +100,13 @@ class _Step:
 class _Trial:
     """The bundle's expressions evaluated against the sample data of one policy."""
 
-    def __init__(self, documents: list[tuple[str, etree._ElementTree]], policy: dict[str, Any]) -> None:
+    def __init__(self, documents: list[tuple[str, etree._ElementTree]], start: dict[str, Any],
+                 functions: dict[str, Callable[..., Any]]) -> None:
         self.main = documents[0][0]
         self.bpmn = [(name, tree) for name, tree in documents if not is_dmn(tree)]
         self.decisions = {d.get("id"): d for _, tree in documents if is_dmn(tree) for d in tree.iter("{*}decision")}
-        self.engine = DiagramScriptEngine(_functions(FixedClock(SAMPLE_NOW)))
-        self.data = start_data(policy)
+        self.engine = DiagramScriptEngine(functions)
+        self.data = copy.deepcopy(start)
         self._fill_forms_and_messages()
 
     def problems(self) -> list[str]:
@@ -408,4 +330,3 @@ def _shown(source: str) -> str:
     return source if len(source) <= _SHOW else source[: _SHOW - 3] + "…"
 
 
-__all__ = ["PolicySample", "dry_run", "due_value_problem", "policy_samples", "start_data", "timer_value_problem"]

@@ -16,8 +16,8 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn.deployment import SPECS
 from engine.bpmn.scripting import DiagramScriptEngine
+from engine.bpmn.spec_cache import SPECS
 from engine.core.clock import Clock, install_spiff_clock, using_clock
 from engine.core.models import Case, ProcessVersion
 

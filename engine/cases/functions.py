@@ -20,11 +20,9 @@ from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.models import Case, IncomeRecord, Notice
 from engine.households.income import IncomeFigures, income_window
-from engine.identification.classification import CATEGORY_NAMES, conclude_assessment, household_facts
-from engine.policy.exclusions import exclusion_labels
+from engine.identification.classification import CATEGORY_NAMES, conclude_assessment, measure_household
 from engine.policy.parameters import monitoring_line
-from timers.calendar import CHINA_TZ as CST
-from timers.calendar import Deadline
+from timers.calendar import Deadline, to_local_date
 from timers.functions import recording_functions
 
 STARTABLE = ("followup", "identification")
@@ -36,10 +34,6 @@ GUARANTEE_PROBLEMS = {  # 三保障 and drinking water, A23–A26
     "no_basic_medical_insurance": "基本医疗保险",
 }
 
-
-def local_date(moment: datetime) -> date:
-    """The date in China Standard Time of an instant."""
-    return moment.astimezone(CST).date()
 
 
 @dataclass
@@ -86,7 +80,7 @@ class CaseContext:
 
     def today(self) -> str:
         """Today's date (China Standard Time), ISO."""
-        return local_date(self.now()).isoformat()
+        return to_local_date(self.now()).isoformat()
 
     def start_case_deadline(self, label: str, due: str) -> bool:
         """The procedure's overall limit (e.g. 15 days from the lead): the case is overdue after ``due``
@@ -111,17 +105,12 @@ class CaseContext:
         decision table ``household_category`` classifies by (income against the monitoring line, exclusions,
         三保障/water problems, risk)."""
         household = self.case.household
-        size = int(income.get("household_size") or household.size)
-        figures = IncomeFigures.from_mapping(income, size)
-        on = local_date(self.now())
+        on = to_local_date(self.now())
         start, end = income_window(on)
-        line = monitoring_line(household.village, on.year)
+        figures, facts = measure_household(income, risk_types, exclusions, guarantees,
+                                           line=monitoring_line(household.village, on.year),
+                                           formerly_poor=household.is_formerly_poor, default_size=household.size)
         self._record_income(figures, start, end)
-        problems = [label for key, label in GUARANTEE_PROBLEMS.items() if (guarantees or {}).get(key)]
-        facts = household_facts(
-            figures, line, formerly_poor=household.is_formerly_poor, risk_types=list(risk_types),
-            guarantee_problems=problems, exclusions=exclusion_labels(exclusions or []),
-        )
         household.risk_types = list(risk_types)
         return {**figures.to_dict(), **facts, "income_window": [start.isoformat(), end.isoformat()]}
 
@@ -231,7 +220,7 @@ class CaseContext:
         """The measures this case put in force stop today (the household leaves the green channel)."""
         from engine.core.models import Measure
 
-        today = local_date(self.now())
+        today = to_local_date(self.now())
         for measure in db.session.scalars(select(Measure).filter_by(case_id=self.case.id, ended_on=None)):
             measure.ended_on = today
         audit.record(self.now(), self.actor, "measures_stopped", case_id=self.case.id,
@@ -249,7 +238,7 @@ class CaseContext:
 
         household = self.case.household
         figures = IncomeFigures.from_mapping(income, int(income.get("household_size") or household.size))
-        on = local_date(self.now())
+        on = to_local_date(self.now())
         start, end = income_window(on)
         self._record_income(figures, start, end)
         db.session.flush()

@@ -26,7 +26,7 @@ from engine.bpmn.runtime import (
 )
 from engine.cases.deadlines import record_deadline, recorded_timers
 from engine.cases.form_rules import check_form_rules
-from engine.cases.functions import CaseContext, local_date, plain_json
+from engine.cases.functions import CaseContext, plain_json
 from engine.cases.tasks import ready_row, sync_tasks
 from engine.core import audit
 from engine.core.clock import Clock
@@ -34,9 +34,10 @@ from engine.core.db import db, fetch
 from engine.core.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
 from engine.core.models import AuditEvent, Case, HumanTask, Notice, User
 from engine.core.transaction import transaction
-from engine.library.catalogue import bound_version
+from engine.policy.bindings import bound_version
 from engine.policy.parameters import resolve, resolve_group
 from engine.policy.roles import all_roles
+from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def _save(ctx: CaseContext, workflow, engine) -> None:
         ctx.started.remove(start)
         if start["procedure"] == "identification":
             case.household.status = "applying"
-        start_case(case.household, start["procedure"], start["channel"], start["lead_date"] or local_date(now),
+        start_case(case.household, start["procedure"], start["channel"], start["lead_date"] or to_local_date(now),
                    ctx.actor, ctx.clock, start["application"])
     for procedure in ctx.ended.copy():
         ctx.ended.remove(procedure)
@@ -148,7 +149,7 @@ def start_case(household, procedure: str, channel: str, lead_date: date, actor: 
                application: dict[str, Any] | None = None) -> Case:
     """Start ``procedure`` for a household with the diagram and policy in force for its village today
     (inside the caller's transaction)."""
-    today = local_date(clock.now())
+    today = to_local_date(clock.now())
     village = household.village
     binding = resolve(f"{procedure}.process", village, today)
     version = bound_version(binding)  # the pinned version ("<key>@<n>"), or the newest deployed one
@@ -176,7 +177,7 @@ def _check_channel(channel: str, lead_date: date, clock: Clock) -> None:
     if channel not in IDENTIFICATION_CHANNELS:
         choices = ", ".join(f"{k}（{CHANNELS[k]}）" for k in IDENTIFICATION_CHANNELS)
         raise RuleViolation(f"channel: 发现渠道 {channel} 无效，应为：{choices}")
-    if lead_date > local_date(clock.now()):
+    if lead_date > to_local_date(clock.now()):
         raise RuleViolation(f"lead_date: 发现日期 {lead_date} 晚于今天")
 
 
@@ -222,10 +223,10 @@ def open_elimination(household_id: int, mode: str, actor: str, clock: Clock) -> 
                                                            status="running"))
         if running is not None:
             raise RuleViolation(f"户 {household.number} 已有办理中的风险消除（{running.number}）")
-        result = assess(household, local_date(clock.now()), mode)
+        result = assess(household, to_local_date(clock.now()), mode)
         if not result.eligible:
             raise RuleViolation(f"户 {household.number} 暂不符合风险消除条件：{result.explanation}")
-        case = start_case(household, "elimination", "township_evaluation", local_date(clock.now()), actor, clock,
+        case = start_case(household, "elimination", "township_evaluation", to_local_date(clock.now()), actor, clock,
                           {"mode": mode, "eligibility": result.explanation})
     return case
 
@@ -241,7 +242,7 @@ def open_green_channel(household_id: int, actor: str, clock: Clock, application:
         if household.status in ("monitored", "green_channel") or running is not None:
             raise RuleViolation(f"户 {household.number} 已是监测对象或已在绿色通道中")
         _check_not_duplicate(household)
-        return start_case(household, "green_channel", "green_channel", local_date(clock.now()), actor, clock,
+        return start_case(household, "green_channel", "green_channel", to_local_date(clock.now()), actor, clock,
                           application)
 
 
@@ -268,12 +269,12 @@ def open_correction(household_id: int, kind: str, actor: str, clock: Clock) -> C
         if household.status != needed[kind]:
             what = "已标注风险消除的户才能申请回退" if kind == "rollback" else "监测对象才能申请清退"
             raise RuleViolation(f"户 {household.number}：{what}")
-        return start_case(household, "correction", "correction", local_date(clock.now()), actor, clock,
+        return start_case(household, "correction", "correction", to_local_date(clock.now()), actor, clock,
                           {"kind": kind})
 
 
 def _not_in_future(day: date, clock: Clock) -> None:
-    if day > local_date(clock.now()):
+    if day > to_local_date(clock.now()):
         raise RuleViolation(f"changed_on: 变更日期 {day} 晚于今天")
 
 
@@ -384,9 +385,9 @@ def close_publicity(case_id: int, actor: str, clock: Clock) -> Case:
 
 def _early_close_message(task, due: datetime) -> str:
     publicity = task.data.get("publicity", {})
-    last = date.fromordinal(local_date(due).toordinal() - 1)
+    last = date.fromordinal(to_local_date(due).toordinal() - 1)
     return (f"公示期未满：{publicity.get('level', '')}公示自 {publicity.get('posted_on', '')} 张贴，"
-            f"公示 {publicity.get('days', '')} 天，至 {last} 24:00 结束，{local_date(due)} 起方可结束公示")
+            f"公示 {publicity.get('days', '')} 天，至 {last} 24:00 结束，{to_local_date(due)} 起方可结束公示")
 
 
 def raise_objection(case_id: int, text: str, raised_by: str, actor: str, clock: Clock) -> Case:
@@ -396,7 +397,7 @@ def raise_objection(case_id: int, text: str, raised_by: str, actor: str, clock: 
         definition = _waiting_message(workflow, OBJECTION_MESSAGE)
         if definition is None:
             raise RuleViolation(f"案件 {case.number} 当前不在公示期，不能提出异议")
-        payload = {"text": text, "raised_by": raised_by, "raised_on": local_date(clock.now()).isoformat()}
+        payload = {"text": text, "raised_by": raised_by, "raised_on": to_local_date(clock.now()).isoformat()}
         workflow.catch(BpmnEvent(definition, payload))
         audit.record(clock.now(), actor, "objection_raised", case_id=case.id, **payload)
         advance(workflow, clock)

@@ -28,8 +28,8 @@ from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine.bpmn.deployment import SPEC_SERIALIZER, SPECS
 from engine.bpmn.runtime import INSTANCE_SERIALIZER, dump_workflow, load_workflow, next_wakeup
+from engine.bpmn.spec_cache import SPEC_SERIALIZER, SPECS
 from engine.cases.functions import CaseContext
 from engine.cases.tasks import project_task
 from engine.core import audit

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from engine.bpmn.forms import load_form
-from engine.cases.functions import local_date
 from engine.cases.lifecycle import open_identification
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FormInvalid, NotFound
 from engine.core.models import Case, Household, Jurisdiction, Member
+from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def submit_application(application: Application, clock: Clock) -> Case:
     the application and the signatures of all members — goes to the village cadres."""
     check_application(application)
     household = find_applicant_household(application.village_code, application.head_name, application.id_number)
-    today = local_date(clock.now())
+    today = to_local_date(clock.now())
     case = open_identification(household.id, CHANNEL, today, ACTOR, clock, application={
         "source": "public_web", "applied_on": today.isoformat(), "head_name": application.head_name.strip(),
         "phone": application.phone.strip().replace(" ", ""), "risk_description": application.description.strip(),

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.cases.functions import local_date
 from engine.core.models import Household, IncomeRecord, Member
 from engine.households.income import IncomeFigures
 from engine.households.records import (
@@ -23,6 +22,7 @@ from engine.households.records import (
     risk_text,
     yes_no,
 )
+from timers.calendar import to_local_date
 
 INCOME_INPUTS = {"wages_income": "wages"}  # form key → IncomeRecord attribute where they differ
 
@@ -65,7 +65,7 @@ def _address(h: Household) -> str:
 
 
 SPECIAL: dict[str, Callable[[SheetContext], Any]] = {
-    "fill_date": lambda c: local_date(c.record.recorded_at) if c.record else None,
+    "fill_date": lambda c: to_local_date(c.record.recorded_at) if c.record else None,
     "address": lambda c: _address(c.household),
     "phone": lambda c: c.household.contact_phone,
     "category": lambda c: category_name(c.household.category),

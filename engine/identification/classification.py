@@ -9,17 +9,19 @@ answer into the assessment shown to officials.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from engine.bpmn.decision_tables import decide, decision_with_output
 from engine.core.errors import DecisionInvalid
+from engine.core.vocabulary import GuaranteeProblem
 from engine.households.income import IncomeFigures
+from engine.policy.exclusions import exclusion_labels
 
 if TYPE_CHECKING:
-    from engine.bpmn.deployment import DiagramSource
+    from engine.bpmn.source import DiagramSource
 
 CATEGORY_NAMES = {"unstable": "脱贫不稳定户", "marginal": "边缘易致贫户", "sudden": "突发严重困难户"}
 OUTPUTS = ("include", "category", "category_reason")
@@ -66,6 +68,18 @@ def household_facts(
         "has_risk": bool(risk_types),
         "formerly_poor": bool(formerly_poor),
     }
+
+
+def measure_household(income: Mapping[str, Any], risk_types: Sequence[str], exclusions: Sequence[str] | None,
+                      guarantees: Mapping[str, Any] | None, *, line: Decimal, formerly_poor: bool,
+                      default_size: int) -> tuple[IncomeFigures, dict[str, Any]]:
+    """测算收入: the income figures (A28–A38) from the verified inputs of a household and the facts the
+    decision table classifies by — in a case (engine.cases.functions) and in a trial run alike."""
+    figures = IncomeFigures.from_mapping(income, int(income.get("household_size") or default_size))
+    problems = [problem.label for problem in GuaranteeProblem if (guarantees or {}).get(problem.value)]
+    facts = household_facts(figures, line, formerly_poor=formerly_poor, risk_types=list(risk_types),
+                            guarantee_problems=problems, exclusions=exclusion_labels(list(exclusions or [])))
+    return figures, facts
 
 
 def assessment_from(include: Any, category: Any, category_reason: Any, facts: dict[str, Any]) -> Assessment:

@@ -10,9 +10,10 @@ from datetime import datetime
 from lxml import etree
 from sqlalchemy import func, select
 
+from engine.bpmn.deployment import newest_versions
 from engine.core.db import db
 from engine.core.models import DiagramFile, ProcessVersion
-from engine.library.catalogue import last_deployed_files, newest_versions
+from engine.library.catalogue import last_deployed_files
 
 log = logging.getLogger(__name__)
 

@@ -6,75 +6,21 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.bpmn.deployment import DiagramSource, bundle_for, parse_bundle
 from engine.bpmn.forms import validate_form
 from engine.bpmn.runtime import advance, ready_human_tasks, timer_label, waiting_timers
 from engine.bpmn.scripting import DiagramScriptEngine
+from engine.bpmn.source import DiagramSource, bundle_for
 from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY
-from engine.cases.functions import CST, GUARANTEE_PROBLEMS, CaseContext
 from engine.core.clock import FixedClock
-from engine.core.errors import FangpinError
-from engine.households.income import IncomeFigures
-from engine.identification.classification import household_facts
-from engine.policy.exclusions import exclusion_labels
-
-
-class ScenarioError(FangpinError):
-    """The scenario cannot go on: which step, and why."""
-
-
-@dataclass
-class Trace:
-    """What happened, in order: ``(kind, name, when, detail)``."""
-
-    events: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, kind: str, name: str, at: datetime, **detail: Any) -> None:
-        self.events.append({"kind": kind, "name": name, "at": at.astimezone(CST).isoformat(), **detail})
-
-
-def _stand_ins(trace: Trace, clock: FixedClock, scenario: dict[str, Any]) -> dict[str, Any]:
-    """The diagram functions: deadlines and the income facts are real, the domain ones record their call and
-    return plain data."""
-    real = CaseContext(None, "scenario", clock).functions()  # type: ignore[arg-type]
-    keep = {"working_days_from", "days_from", "months_from", "monthly_deadline", "today", "next_month",
-            "category_name", "conclude_assessment"}
-
-    def stand_in(name: str):
-        def call(*args: Any, **kwargs: Any) -> Any:
-            trace.add("call", name, clock.now(), args=[str(a) for a in args])
-            if name == "assess_household":
-                return scenario_facts(scenario, *args, **kwargs)
-            if name == "check_elimination":
-                return {"eligible": True, "explanation": "试运行：假定符合"}
-            return True
-        return call
-
-    return {name: (fn if name in keep else stand_in(name)) for name, fn in real.items()}
-
-
-def scenario_facts(scenario: dict[str, Any], income: dict, risk_types: list, exclusions: list | None = None,
-                   guarantees: dict | None = None) -> dict[str, Any]:
-    """测算收入 in a trial run: the household's facts from the form inputs against the scenario's
-    ``monitoring_line`` (and ``household.formerly_poor``), as the decision table will read them."""
-    if "monitoring_line" not in scenario:
-        raise ScenarioError("场景没有 monitoring_line（监测范围，元/人·年），无法测算收入、认定类别")
-    figures = IncomeFigures.from_mapping(income, int(income.get("household_size") or 1))
-    problems = [label for key, label in GUARANTEE_PROBLEMS.items() if (guarantees or {}).get(key)]
-    facts = household_facts(
-        figures, Decimal(str(scenario["monitoring_line"])),
-        formerly_poor=bool(scenario.get("data", {}).get("household", {}).get("formerly_poor")),
-        risk_types=list(risk_types), guarantee_problems=problems, exclusions=exclusion_labels(exclusions or []),
-    )
-    return {**figures.to_dict(), **facts}
+from engine.library.rules import parse_bundle
+from engine.library.stand_ins import ScenarioError, Trace, stand_ins
+from timers.calendar import CHINA_TZ as CST
 
 
 def run_scenario(sources: list[DiagramSource], main_file: str, process_id: str, scenario: dict[str, Any]) -> Trace:
@@ -87,7 +33,7 @@ def run_scenario(sources: list[DiagramSource], main_file: str, process_id: str, 
     spec, subprocess_specs = parse_bundle(bundle_for(main, sources), process_id)
     clock = FixedClock(datetime.fromisoformat(scenario["start"]))
     trace = Trace()
-    engine = DiagramScriptEngine(_stand_ins(trace, clock, scenario))
+    engine = DiagramScriptEngine(stand_ins(trace, clock, scenario))
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
     workflow.task_tree.data.update(scenario.get("data", {}))
     seen: set[str] = set()

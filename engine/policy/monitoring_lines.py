@@ -7,14 +7,14 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from engine.cases.functions import local_date
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FormInvalid
 from engine.core.models import Jurisdiction, MonitoringLine, User
 from engine.core.transaction import transaction
-from engine.library.catalogue import jurisdiction_by_code, require_editor
+from engine.policy.permissions import jurisdiction_by_code, require_editor
+from timers.calendar import to_local_date
 
 FORM = "monitoring_line"
 
@@ -34,7 +34,7 @@ def set_monitoring_line(editor: User, province_code: str, year: int, amount: str
     with transaction():
         place = jurisdiction_by_code(province_code)
         require_editor(editor, place)
-        value = _checked(place, year, amount, source, local_date(clock.now()))
+        value = _checked(place, year, amount, source, to_local_date(clock.now()))
         line = db.session.scalar(select(MonitoringLine).filter_by(province_id=place.id, year=year))
         old = line.amount if line else None
         if line is None:

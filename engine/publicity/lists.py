@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.bpmn.decision_tables import tables_of
-from engine.cases.functions import GUARANTEE_PROBLEMS, local_date
+from engine.cases.functions import GUARANTEE_PROBLEMS
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import FangpinError, NotFound
@@ -44,6 +44,7 @@ from engine.households.records import (
 from engine.identification.classification import classify, household_facts
 from engine.policy.exclusions import exclusion_labels
 from engine.policy.parameters import monitoring_line
+from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ def _publicity_end(case_id: int, label_prefix: str) -> date | None:
     due = db.session.scalar(select(CaseDeadline.due_at).where(
         CaseDeadline.case_id == case_id, CaseDeadline.subject == "timer", CaseDeadline.label.startswith(label_prefix)
     ).order_by(CaseDeadline.id.desc()).limit(1))
-    return local_date(due - timedelta(microseconds=1)) if due else None
+    return to_local_date(due - timedelta(microseconds=1)) if due else None
 
 
 def posted_entries(place: Jurisdiction, procedure: str) -> list[Entry]:
@@ -376,7 +377,7 @@ def proposed_category(household: Household, case_id: int | None, income: IncomeF
         return None
     data = task.form_data or {}
     try:
-        line = monitoring_line(household.village, local_date(task.completed_at).year)
+        line = monitoring_line(household.village, to_local_date(task.completed_at).year)
         problems = [label for key, label in GUARANTEE_PROBLEMS.items() if (data.get("guarantees") or {}).get(key)]
         facts = household_facts(income, line, formerly_poor=household.is_formerly_poor,
                                 risk_types=list(data.get("risk_types") or household.risk_types or []),

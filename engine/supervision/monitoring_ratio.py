@@ -16,6 +16,7 @@ from engine.core.db import db
 from engine.core.errors import PolicyMissing
 from engine.core.models import Household, Jurisdiction, Member
 from engine.policy.parameters import resolve
+from timers.calendar import to_local_date
 
 ALERT_KEY = "monitoring.alert_percent"  # policy data: 2 for Jiangxi (001 Q40 "超过2%"); exactly 2 % does not alert
 RATIO_LEVELS = ("township", "village")
@@ -82,9 +83,8 @@ def monitoring_ratios(jurisdiction: Jurisdiction, on: date | None = None) -> lis
     """Every township and village at or below ``jurisdiction`` (tree order) with its ratio and alert flag."""
     if on is None:
         from engine.app import get_clock
-        from engine.cases.functions import local_date
-
-        on = local_date(get_clock().now())
+        
+        on = to_local_date(get_clock().now())
     places = db.session.scalars(
         select(Jurisdiction).where(Jurisdiction.path.startswith(jurisdiction.path),
                                    Jurisdiction.level.in_(RATIO_LEVELS)).order_by(Jurisdiction.path)

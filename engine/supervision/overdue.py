@@ -8,15 +8,15 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from engine.cases.functions import local_date
 from engine.core import audit
 from engine.core.db import db
 from engine.core.models import Case, HumanTask, Jurisdiction
+from timers.calendar import to_local_date
 
 
 def days_overdue(due_at: datetime, now: datetime) -> int:
     """Whole days past the deadline, counted in China Standard Time: due at 24:00 of 10-05 → 1 on 10-06."""
-    return (local_date(now) - local_date(due_at)).days + 1 if now >= due_at else 0
+    return (to_local_date(now) - to_local_date(due_at)).days + 1 if now >= due_at else 0
 
 
 @dataclass(frozen=True)

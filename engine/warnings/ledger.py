@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from engine.cases.functions import CST, local_date
 from engine.core.db import db
 from engine.core.errors import PolicyMissing, RuleViolation
 from engine.core.models import (
@@ -32,7 +31,8 @@ from engine.warnings.thresholds import (
     push_deadline,
     report_day,
 )
-from timers.calendar import Deadline, default_calendar
+from timers.calendar import CHINA_TZ as CST
+from timers.calendar import Deadline, default_calendar, to_local_date
 
 STATUS_NAMES = {
     "received": "待市级分解推送",
@@ -279,7 +279,7 @@ class MissingPush:
 def missing_pushes(place: Jurisdiction, now: datetime, since: date | None = None) -> list[MissingPush]:
     """Periodic pushes to ``place`` (市/县) due between ``since`` (default: half a year ago) and now that no
     batch covers."""
-    today = local_date(now)
+    today = to_local_date(now)
     since = since or today - timedelta(days=LOOKBACK_DAYS)
     pushed = {(department, period) for department, period in db.session.execute(
         select(WarningBatch.department, WarningBatch.period).filter_by(jurisdiction_id=place.id))}
@@ -303,7 +303,7 @@ class PushSchedule:
 def push_schedules(place: Jurisdiction, now: datetime) -> list[PushSchedule]:
     """Every department pushing to ``place``: its rule, next deadline and latest batch."""
     result = []
-    for key, department in departments(place, local_date(now)).items():
+    for key, department in departments(place, to_local_date(now)).items():
         last = db.session.scalar(select(WarningBatch).filter_by(jurisdiction_id=place.id, department=key)
                                  .order_by(WarningBatch.submitted_at.desc()))
         result.append(PushSchedule(department, next_period(department.push, now), last))
@@ -320,7 +320,7 @@ def batches(place: Jurisdiction, limit: int = 50) -> list[WarningBatch]:
 def batch_deadline(batch: WarningBatch) -> Deadline | None:
     """The push deadline of the batch's period (None for pushes without a fixed date)."""
     try:
-        rule: PushRule = departments(batch.jurisdiction, local_date(batch.submitted_at))[batch.department].push
+        rule: PushRule = departments(batch.jurisdiction, to_local_date(batch.submitted_at))[batch.department].push
     except (KeyError, PolicyMissing):
         return None
     return push_deadline(rule, batch.period)

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.cases.functions import local_date
 from engine.cases.lifecycle import begin_identification
 from engine.core import audit
 from engine.core.clock import Clock
@@ -39,7 +38,7 @@ from engine.warnings.ledger import (
 )
 from engine.warnings.rows import FORM, RawRow
 from engine.warnings.thresholds import Department, Indicator, check_period, departments, step_working_days
-from timers.calendar import Deadline, default_calendar
+from timers.calendar import Deadline, default_calendar, to_local_date
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def _require(user: User, role: str, path: str, what: str) -> None:
 
 
 def _today(clock: Clock) -> date:
-    return local_date(clock.now())
+    return to_local_date(clock.now())
 
 
 def get_warning(warning_id: int) -> DepartmentWarning:
@@ -539,7 +538,7 @@ def _household_to_verify(warning: DepartmentWarning, user: User) -> Household:
 def _open_identification(warning: DepartmentWarning, household: Household, reason: str, actor: str,
                          clock: Clock) -> Case:
     """Open the identification in this transaction; its lead date is the warning's dispatch date."""
-    lead = local_date(warning.dispatched_at)
+    lead = to_local_date(warning.dispatched_at)
     detail = warning.detail
     amount = f" {warning.amount:,.2f} 元" if warning.amount is not None else ""
     application = {"channel_detail": f"{detail.get('department_name', warning.department)}预警："
@@ -568,7 +567,7 @@ def submit_monthly_report(month: str, actor: str, clock: Clock) -> AuditEvent:
             raise RuleViolation(f"{month} 尚未结束，不能上报该月的交办事项")
         report = monthly_report(county, month, clock.now())
         if report.submitted is not None:
-            raise RuleViolation(f"{county.name} {month} 的月报已于 {local_date(report.submitted.at)} 上报")
+            raise RuleViolation(f"{county.name} {month} 的月报已于 {to_local_date(report.submitted.at)} 上报")
         event = audit.record(clock.now(), actor, REPORT_ACTION, county=county.code, month=month,
                              items=len(report.rows), counts=report.counts, due_at=report.due.due_at,
                              late=clock.now() > report.due.due_at)

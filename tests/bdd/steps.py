@@ -10,8 +10,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 from sqlalchemy import select
 
-from engine.bpmn.deployment import SPECS
-from engine.cases.functions import local_date
+from engine.bpmn.spec_cache import SPECS
 from engine.cases.lifecycle import (
     case_history,
     close_publicity,
@@ -29,6 +28,7 @@ from engine.households.register import register_household
 from tests.bdd.officials import ROLE_WORDS, household_data, household_named
 from tests.concurrency import complete_twice_at_once
 from tests.conftest import make_app
+from timers.calendar import to_local_date
 
 CST = ZoneInfo("Asia/Shanghai")
 CHANNELS = {"农户自主申报": "self_application", "基层干部排查": "cadre_screening", "部门筛查预警": "department_warning",
@@ -51,7 +51,7 @@ def _case(world) -> Case:
 
 
 def _today(clock) -> date:
-    return local_date(clock.now())
+    return to_local_date(clock.now())
 
 
 def _ready(case: Case) -> list[HumanTask]:

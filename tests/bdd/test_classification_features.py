@@ -12,7 +12,7 @@ from engine.core.db import db
 from engine.core.errors import FangpinError
 from engine.core.models import Case, ProcessVersion, User
 from engine.demo import official_for
-from engine.library.catalogue import deploy_diagram, diagram_source
+from engine.library.deploying import deploy_diagram, diagram_source
 from tests.bdd.steps import *
 from tests.bdd.steps import _ready, _today, assessed
 

@@ -8,27 +8,20 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from engine.cases.functions import local_date
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import FangpinError
 from engine.core.models import AuditEvent, Jurisdiction, ProcessVersion, User
 from engine.core.transaction import transaction
-from engine.library.catalogue import (
-    BindingRequest,
-    bind_process,
-    bound_version,
-    deploy_diagram,
-    diagram_source,
-    parse_value,
-    roll_back,
-    set_parameter,
-)
+from engine.library.deploying import BindingRequest, deploy_diagram, diagram_source
+from engine.policy.bindings import bound_version
+from engine.policy.editing import bind_process, parse_value, roll_back, set_parameter
 from engine.policy.parameters import resolve
 from tests.bdd.officials import village
 from tests.bdd.steps import *
 from tests.bdd.steps import _case, _run
 from tests.diagram_variants import ZHANGGONG_2021, without_town_publicity, zhanggong_2021
+from timers.calendar import to_local_date
 
 scenarios("policy_editing.feature")
 
@@ -128,7 +121,7 @@ def run_this_case(world, clock) -> None:
 @then(parsers.parse("案件在 {day} 以后办结"))
 def closed_after(world, day: str) -> None:
     case = _case(world)
-    assert local_date(case.closed_at) > date.fromisoformat(day), case.closed_at
+    assert to_local_date(case.closed_at) > date.fromisoformat(day), case.closed_at
 
 
 @when(parsers.parse('政策管理员修改江西省识别流程图的 "{old}" 为 "{new}"，部署为新版本并自 {day} 起绑定章贡区'))

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from engine.core.db import db
 from engine.core.models import DiagramDraft, User
-from engine.library.catalogue import check_draft, diagram_source, save_draft
+from engine.library.deploying import diagram_source
+from engine.library.drafts import check_draft, save_draft
 from tests.browser.conftest import screenshot, wait_for_text
 from tests.browser.test_official_in_browser import _log_in
 from tests.test_web_diagrams import GRADE_DMN, deploy_grade, grade_dmn

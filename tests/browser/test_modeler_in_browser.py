@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine.bpmn.deployment import latest_version
 from engine.core.db import db
 from engine.core.models import DiagramDraft
-from engine.library.catalogue import check_draft
+from engine.library.drafts import check_draft
 from tests.browser.conftest import screenshot, wait_for_text
 from tests.browser.test_official_in_browser import _log_in
 

@@ -1,0 +1,124 @@
+"""The codes of the domain (术语与代码), each defined once with its Chinese label.
+
+A code is what the database, the diagrams and the API store (``monitored``); its label is what an official
+reads (监测中（风险未消除）). The engine, the command line and the templates all take labels from here, as
+Django's ``TextChoices`` do: ``HouseholdStatus.MONITORED.label``, ``HouseholdStatus.label_of(code)``,
+``Procedure.labels()``.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+
+class Code(StrEnum):
+    """A code with its Chinese label; a member compares equal to its code (a plain string)."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """Code → label, in definition order."""
+        return {member.value: member.label for member in cls}
+
+    @classmethod
+    def label_of(cls, code: str | None) -> str:
+        """The label of ``code``; an unknown code is shown as it is (never hidden)."""
+        try:
+            return cls(code).label
+        except ValueError:
+            return code or ""
+
+
+class HouseholdStatus(Code):
+    """Where a household stands in the monitoring mechanism (农户状态)."""
+
+    ORDINARY = "ordinary", "未纳入监测"
+    APPLYING = "applying", "申请识别中"
+    MONITORED = "monitored", "监测中（风险未消除）"
+    KEY_ATTENTION = "key_attention", "重点关注"
+    ELIMINATED = "eliminated", "风险已消除"
+    GREEN_CHANNEL = "green_channel", "绿色通道"
+    REMOVED = "removed", "已清退"
+
+
+class HouseholdCategory(Code):
+    """The category of a monitored household (监测对象类别, DOMAIN.md §1)."""
+
+    UNSTABLE = "unstable", "脱贫不稳定户"
+    MARGINAL = "marginal", "边缘易致贫户"
+    SUDDEN = "sudden", "突发严重困难户"
+
+
+class Procedure(Code):
+    """A procedure a case runs (办理程序); which diagram runs it is policy data (``<procedure>.process``)."""
+
+    IDENTIFICATION = "identification", "识别纳入"
+    FOLLOWUP = "followup", "帮扶回访"
+    ELIMINATION = "elimination", "风险消除"
+    GREEN_CHANNEL = "green_channel", "绿色通道"
+    MEMBER_CHANGE = "member_change", "家庭成员自然变更"
+    CORRECTION = "correction", "风险消除回退或清退"
+
+
+class Channel(Code):
+    """How a case came about (发现渠道 for an identification, or the procedure that started it)."""
+
+    MONITORING = "monitoring", "纳入监测后"
+    TOWNSHIP_EVALUATION = "township_evaluation", "乡镇季度研判"
+    GREEN_CHANNEL = "green_channel", "绿色通道"
+    MEMBER_CHANGE = "member_change", "成员自然变更"
+    CORRECTION = "correction", "清退、回退申请"
+    SELF_APPLICATION = "self_application", "农户自主申报"
+    CADRE_SCREENING = "cadre_screening", "基层干部排查"
+    DEPARTMENT_WARNING = "department_warning", "部门筛查预警"
+    PETITION = "petition", "信访、12317 等渠道"
+
+
+IDENTIFICATION_CHANNELS = (Channel.SELF_APPLICATION, Channel.CADRE_SCREENING, Channel.DEPARTMENT_WARNING,
+                           Channel.PETITION)
+"""The channels through which a household at risk is found (000 §三): those an identification opens on."""
+
+
+class CaseStatus(Code):
+    """Whether a case is still being handled (案件状态)."""
+
+    RUNNING = "running", "办理中"
+    COMPLETED = "completed", "已办结"
+
+
+class CaseOutcome(Code):
+    """How an identification ended (办理结果)."""
+
+    IDENTIFIED = "identified", "纳入监测"
+    REJECTED = "rejected", "不予纳入"
+
+
+class StepState(Code):
+    """The state of a human step of a case (环节状态), as the task projection keeps it."""
+
+    READY = "READY", "待办理"
+    COMPLETED = "COMPLETED", "已办理"
+    CANCELLED = "CANCELLED", "已取消"
+
+
+class EliminationMode(Code):
+    """How a household's risk was eliminated (风险消除方式)."""
+
+    ASSISTED = "assisted", "帮扶消除"
+    NATURAL = "natural", "自然消除"
+
+
+class GuaranteeProblem(Code):
+    """A problem of 三保障 or drinking water found at the household (A23–A26)."""
+
+    HOUSING_UNSAFE = "housing_unsafe", "住房安全"
+    COMPULSORY_EDUCATION_DROPOUT = "compulsory_education_dropout", "义务教育（适龄儿童失学辍学）"
+    DRINKING_WATER_UNSAFE = "drinking_water_unsafe", "饮水安全"
+    NO_BASIC_MEDICAL_INSURANCE = "no_basic_medical_insurance", "基本医疗保险"

@@ -1,0 +1,205 @@
+"""Uploading and deploying (上传与部署) a diagram or decision table from the library: checked as a bundle with the
+files as last deployed, deployed as new versions, and when asked bound to one jurisdiction from a date in the
+same transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from engine.bpmn.decision_tables import check_outputs
+from engine.bpmn.deployment import newest_version_number
+from engine.bpmn.parser import describe_validation, no_executable
+from engine.bpmn.source import DiagramSource
+from engine.bpmn.validation import lint_dmn
+from engine.core import audit
+from engine.core.clock import Clock
+from engine.core.db import db
+from engine.core.errors import DiagramInvalid, PolicyMissing, RuleViolation
+from engine.core.models import (
+    DiagramFile,
+    ProcessVersion,
+    User,
+)
+from engine.core.transaction import transaction
+from engine.library.catalogue import _affected
+from engine.library.rules import deploy, parse_bundle
+from engine.policy.bindings import (
+    ProcessRef,
+    _binding_rows,
+    _bound_keys,
+    parse_process_ref,
+)
+from engine.policy.editing import _check_procedure, _set
+from engine.policy.parameters import PROCESS_SUFFIX, resolve
+from engine.policy.permissions import jurisdiction_by_code, require_editor
+from timers.calendar import to_local_date
+
+DIAGRAM_SUFFIXES = (".bpmn", ".dmn")
+
+
+MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
+
+
+def diagram_source(file_name: str, content: bytes) -> DiagramSource:
+    """An uploaded file as a diagram source; refused unless it is a non-empty ``.bpmn``/``.dmn`` file."""
+    name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not name.lower().endswith(DIAGRAM_SUFFIXES):
+        raise RuleViolation(f"文件 {name or '（无名）'} 不是 .bpmn 或 .dmn 文件")
+    if not content:
+        raise RuleViolation(f"文件 {name} 是空的")
+    if len(content) > MAX_DIAGRAM_BYTES:
+        raise RuleViolation(f"文件 {name} 超过 {MAX_DIAGRAM_BYTES // 1024 // 1024} MB")
+    return DiagramSource(name, content)
+
+
+def check_diagram(source: DiagramSource) -> list[str]:
+    """部署前校验 without deploying: every procedure the file belongs to parses and passes the lint.
+
+    Raises DiagramInvalid naming the file, the element (id and name) and the reason; returns the process
+    ids it would deploy."""
+    source.parse_xml()
+    if not source.is_dmn and not source.process_ids():
+        raise DiagramInvalid(source.file_name, [no_executable(source)])
+    affected = _affected(source)
+    if source.is_dmn and not affected:
+        _check_dmn(source)
+    for bundle, process_id in affected:
+        parse_bundle(bundle, process_id)
+    return [process_id for _, process_id in affected]
+
+
+def _check_dmn(source: DiagramSource) -> None:
+    tree = source.parse_xml()
+    try:
+        SpiffBpmnParser(validator=VALIDATOR).add_dmn_xml(tree.getroot(), filename=source.file_name)
+    except ValidationException as exc:
+        raise DiagramInvalid(source.file_name, [describe_validation(exc, tree)]) from exc
+    problems = lint_dmn(tree) + check_outputs(source)
+    if problems:
+        raise DiagramInvalid(source.file_name, problems)
+
+
+def _store_decision_table(source: DiagramSource, actor: str, clock: Clock) -> None:
+    """A new decision table that no process calls yet: checked and kept in the library (byte for byte), so
+    that a diagram calling it can be validated and deployed with it."""
+    _check_dmn(source)
+    if db.session.get(DiagramFile, source.sha256) is not None:
+        return
+    db.session.add(DiagramFile(sha256=source.sha256, file_name=source.file_name, content=source.content,
+                               uploaded_at=clock.now(), uploaded_by=actor))
+    audit.record(clock.now(), actor, "decision_table_deployed", file=source.file_name, sha256=source.sha256,
+                 decisions=source.decision_ids())
+
+
+@dataclass(frozen=True)
+class BindingRequest:
+    """部署并绑定: after deploying, pin ``procedure`` of a jurisdiction to the new version from a date.
+    ``keep_others``: bindings elsewhere that follow the newest version are pinned (from today) to the version
+    they use now, so that only this jurisdiction changes."""
+
+    procedure: str
+    jurisdiction_code: str
+    effective_from: date
+    effective_to: date | None = None
+    source: str = ""
+    keep_others: bool = True
+
+
+def _deploy(source: DiagramSource, actor: str, clock: Clock) -> list[ProcessVersion]:
+    files: list[DiagramSource] = []
+    for bundle, _ in _affected(source):
+        files += [s for s in bundle if s not in files]
+    if source.is_dmn and not files:
+        _store_decision_table(source, actor, clock)
+        return []
+    versions = deploy(files or [source], actor, clock.now())
+    for version in versions:
+        audit.record(clock.now(), actor, "diagram_deployed", process=version.process_key, version=version.version,
+                     file=source.file_name, sha256=source.sha256, bundle_sha256=version.bundle_sha256)
+    return versions
+
+
+def _deploy_and_bind(editor: User, source: DiagramSource, clock: Clock,
+                     request: BindingRequest | None) -> list[ProcessVersion]:
+    """Inside the caller's transaction: deploy, then (when asked) pin the jurisdiction to the new version."""
+    if request is None:
+        return _deploy(source, editor.username, clock)
+    _check_procedure(request.procedure)
+    require_editor(editor, jurisdiction_by_code(request.jurisdiction_code))
+    before = {key: newest_version_number(key) for key in _bound_keys()}
+    versions = _deploy(source, editor.username, clock)
+    if not versions:
+        raise RuleViolation("文件与已部署的版本相同，没有新的版本可绑定；如需改用已有的版本，请在该版本页“回退到此版本”")
+    target = _version_to_bind(source, versions, request)
+    key = f"{request.procedure}{PROCESS_SUFFIX}"
+    if request.keep_others:
+        # the jurisdiction's own row is replaced by the new binding when that starts today: not pinned first
+        replaced = (key, request.jurisdiction_code) if request.effective_from <= to_local_date(clock.now()) else None
+        for version in versions:
+            if before.get(version.process_key):
+                _pin_followers(editor, version.process_key, before[version.process_key], clock, replaced)
+    _set(editor, key, str(ProcessRef(target.process_key, target.version)), request.jurisdiction_code, request.effective_from, clock, request.effective_to,
+         request.source or f"部署 {target.process_key} v{target.version} 并绑定", action="process_bound")
+    return versions
+
+
+def _version_to_bind(source: DiagramSource, versions: list[ProcessVersion],
+                     request: BindingRequest) -> ProcessVersion:
+    """The new version to pin: the uploaded file's own process, else the one the jurisdiction runs for the
+    procedure on that date, else the only one deployed; refused when it cannot be told."""
+    own = [v for v in versions if not source.is_dmn and v.process_key in source.process_ids()]
+    if len(own) == 1:
+        return own[0]
+    place = jurisdiction_by_code(request.jurisdiction_code)
+    try:
+        running = parse_process_ref(resolve(f"{request.procedure}{PROCESS_SUFFIX}", place, request.effective_from))
+    except PolicyMissing:
+        running = None
+    same = [v for v in versions if running is not None and v.process_key == running.key]
+    if len(same) == 1:
+        return same[0]
+    if len(versions) == 1:
+        return versions[0]
+    names = "、".join(f"{v.process_key} v{v.version}" for v in versions)
+    raise RuleViolation(f"{source.file_name} 部署了多个流程（{names}），无法确定 {place.full_name} 绑定哪一个；"
+                        "未部署。请不填绑定先部署，再在流程绑定页选择流程和版本")
+
+
+def _pin_followers(editor: User, process_key: str, version: int, clock: Clock,
+                   replaced: tuple[str, str] | None = None) -> None:
+    """Every binding that follows the newest version of ``process_key`` and is in force today or later keeps
+    the version it uses now: pinned to ``version`` from today (a planned one from its own date). Audited as
+    ``process_pinned``, in every jurisdiction: it keeps what they run, it does not change it."""
+    today = to_local_date(clock.now())
+    for binding in _binding_rows():
+        row = binding.row
+        if binding.ref != ProcessRef(process_key) or not binding.ends_after(today):
+            continue
+        if replaced == (row.key, row.jurisdiction.code) and row.effective_from <= today:
+            continue
+        pinned = str(ProcessRef(process_key, version))
+        note = f"部署新版本时保持原版本 v{version}"
+        if row.effective_from >= today:
+            audit.record(clock.now(), editor.username, "process_pinned", key=row.key, jurisdiction=row.jurisdiction.code,
+                         value=pinned, value_before=row.value, effective_from=row.effective_from,
+                         effective_to=row.effective_to, parameter_id=row.id, source=note)
+            row.value = pinned
+            continue
+        _set(editor, row.key, pinned, row.jurisdiction.code, today, clock, None, note,
+             action="process_pinned", check_place=False)
+
+
+def deploy_diagram(editor: User, source: DiagramSource, clock: Clock,
+                   binding: BindingRequest | None = None) -> list[ProcessVersion]:
+    """Validate and deploy an uploaded file as new versions of the procedures it belongs to (uploaded
+    bytes unchanged). Invalid: DiagramInvalid, nothing stored, the running versions stay. Unchanged: [].
+
+    With ``binding`` the new version is also pinned for the jurisdiction from its date, in the same
+    transaction: if the binding is refused, nothing is deployed."""
+    require_editor(editor)
+    with transaction():
+        versions = _deploy_and_bind(editor, source, clock, binding)
+    return versions

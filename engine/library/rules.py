@@ -1,0 +1,132 @@
+"""The domain's rules for diagrams (流程图校验依据), bound once: which lanes are roles (policy/roles.json), the
+start data a new case of a process gets under the policy parameters of each place bound to it, and the
+stand-in functions a trial run calls. The ``bpmn`` package is handed :data:`RULES`
+(engine.bpmn.rules.DiagramRules) by the functions here; it imports none of this.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from sqlalchemy import func, select
+
+from engine.bpmn import deployment, parser
+from engine.bpmn import dry_run as trial_evaluation
+from engine.bpmn.dry_run import SAMPLE_DAY, SAMPLE_NOW
+from engine.bpmn.rules import TrialSample
+from engine.bpmn.source import DiagramSource
+from engine.core.clock import Clock
+from engine.core.db import db
+from engine.core.models import MonitoringLine, PolicyParameter, ProcessVersion
+from engine.core.vocabulary import Channel
+from engine.library.stand_ins import Trace, stand_ins
+from engine.policy.parameters import PROCESS_SUFFIX, resolve_group
+from engine.policy.roles import role_for_lane
+
+
+@dataclass(frozen=True)
+class PolicySample:
+    """The policy parameters of one procedure as a case would get them (``label``: where and from when)."""
+
+    label: str
+    values: dict[str, Any]
+
+
+def policy_samples(process_id: str) -> list[PolicySample]:
+    """The ``policy`` dicts a case of ``process_id`` can get, as the policy parameters stand now (set in
+    policy/parameters.json or by policy editors): for every jurisdiction with parameters of a procedure and
+    every date one of them changes, the procedure's parameters in force there (engine.policy.parameters
+    .resolve_group) when its binding names this process — one sample per distinct set of keys. A process bound nowhere yet (a
+    new diagram, bound after deploying) gets every value of its procedure (by the process id's prefix, else of
+    every procedure), so that only keys configured nowhere fail."""
+    rows = list(db.session.scalars(select(PolicyParameter).order_by(PolicyParameter.effective_from,
+                                                                     PolicyParameter.id)))
+    procedures = sorted({r.key[: -len(PROCESS_SUFFIX)] for r in rows if r.key.endswith(PROCESS_SUFFIX)})
+    bound: dict[frozenset[str], tuple[dict[str, Any], dict[str, str]]] = {}  # keys → (policy, {place: from})
+    for procedure in procedures:
+        own = [r for r in rows if r.key.startswith(procedure + ".")]
+        days = sorted({r.effective_from for r in own} | {r.effective_to for r in own if r.effective_to})
+        for place in {r.jurisdiction for r in own}:
+            for day in days:
+                group = resolve_group(procedure, place, day)
+                if str(group.get("process", "")).partition("@")[0] == process_id:  # "key" or "key@version"
+                    places = bound.setdefault(frozenset(group), (group, {}))[1]
+                    places.setdefault(place.full_name, day.isoformat())  # the first date it applies from
+    if bound:
+        return [PolicySample("、".join(f"{place}（{day} 起）" for place, day in sorted(places.items())[:3])
+                             + ("等" if len(places) > 3 else ""), group) for group, places in bound.values()]
+    related = [p for p in procedures if process_id == p or process_id.startswith(p + "_")] or procedures
+    union: dict[str, Any] = {}
+    for row in rows:
+        procedure, _, name = row.key.rpartition(".")
+        if procedure in related:
+            union[name] = row.value
+    return [PolicySample("", union)]
+
+
+# -- sample data ------------------------------------------------------------------------------------
+
+
+def start_data(policy: dict[str, Any]) -> dict[str, Any]:
+    """What engine.cases.lifecycle gives a new case, with sample values."""
+    day = SAMPLE_DAY.isoformat()
+    return {
+        "case": {"id": 1, "number": "SB-2026-000001", "channel": Channel.SELF_APPLICATION.value,
+                 "channel_name": Channel.SELF_APPLICATION.label,
+                 "lead_date": day},
+        "household": {"number": "3607021012010001", "head": "示例户主", "size": 3, "is_formerly_poor": False,
+                      "enjoys_poverty_policy": False, "village": "江西省赣州市章贡区沙河镇沙河村"},
+        "policy": dict(policy),
+        "mode": "assisted",
+        "kind": "rollback",
+        "lead_date": day,
+        "application": {},
+    }
+
+
+def _monitoring_line() -> float:
+    """The newest monitoring line configured (yuan per person and year), for the income stand-in."""
+    line = db.session.scalar(select(MonitoringLine.amount).order_by(MonitoringLine.year.desc()).limit(1))
+    return float(line) if line is not None else 0.0
+
+
+class DomainRules:
+    """engine.bpmn.rules.DiagramRules for fangpin's diagrams."""
+
+    def is_lane(self, name: str | None) -> bool:
+        return role_for_lane(name) is not None
+
+    def samples(self, process_id: str) -> list[TrialSample]:
+        return [TrialSample(s.label, start_data(s.values)) for s in policy_samples(process_id)]
+
+    def functions(self, clock: Clock) -> dict[str, Callable[..., Any]]:
+        """Real deadlines, stand-in domain functions (engine.library.stand_ins)."""
+        sample = {"start": SAMPLE_NOW.isoformat(), "monitoring_line": _monitoring_line(), "data": start_data({})}
+        return stand_ins(Trace(), clock, sample)
+
+    def state(self) -> str:
+        """Changes whenever a policy parameter is added (the trial run uses the parameters in force); rows are
+        only ever added, or closed when a later one is added."""
+        count, last = db.session.execute(select(func.count(PolicyParameter.id), func.max(PolicyParameter.id))).one()
+        return f"{count}:{last}"
+
+
+RULES = DomainRules()
+
+
+def parse_bundle(bundle: list[DiagramSource], process_id: str) -> tuple[BpmnProcessSpec, dict]:
+    """engine.bpmn.parser.parse_bundle under the domain's rules."""
+    return parser.parse_bundle(bundle, process_id, RULES)
+
+
+def dry_run(bundle: Sequence[DiagramSource], process_id: str) -> list[str]:
+    """engine.bpmn.dry_run.dry_run under the domain's rules."""
+    return trial_evaluation.dry_run(bundle, process_id, RULES)
+
+
+def deploy(sources: list[DiagramSource], actor: str, now: datetime) -> list[ProcessVersion]:
+    """engine.bpmn.deployment.deploy under the domain's rules."""
+    return deployment.deploy(sources, actor, now, RULES)
