@@ -29,10 +29,12 @@ run: install
 test: install
 	bash tools/ensure-system-packages
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache

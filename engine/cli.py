@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,13 +16,44 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from engine.accounts.api_tokens import issue_token, revoke, tokens_of
 from engine.app import DemoClock, create_engine_app, get_clock
+from engine.bootstrap import setup_database
+from engine.bpmn.forms import load_form
+from engine.bpmn.source import DiagramSource
+from engine.cases.deadlines import deadlines_of_case
+from engine.cases.lifecycle import (
+    case_history,
+    close_publicity,
+    complete_task,
+    open_correction,
+    open_elimination,
+    open_green_channel,
+    open_identification,
+    open_member_change,
+    raise_objection,
+    wake_due,
+)
+from engine.cases.tasks import list_ready
 from engine.core.db import db
 from engine.core.errors import FangpinError, FormInvalid
-from engine.core.models import Jurisdiction, ProcessVersion, User
+from engine.core.models import DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
+from engine.core.transaction import transaction
+from engine.demo import load_demo
+from engine.elimination.eligibility import evaluation_list
+from engine.households.register import find_household, register_household
+from engine.library.catalogue import deployed_library, with_library
+from engine.library.rules import deploy
+from engine.library.trial import run_scenario
+from engine.policy.editing import bind_process
+from engine.supervision.overdue import counts_by_child, overdue_cases, overdue_tasks
+from engine.warnings.procedure import dispatch_warnings, import_batch, push_to_counties, record_verification
+from engine.warnings.rows import read_upload
 from timers.calendar import CHINA_TZ as CST
 from timers.calendar import display_moment, to_local_date
 from timers.cli import calendar_group
+from timers.scheduler import TimerScheduler, start_scheduler
+from web import create_app
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +123,6 @@ main.add_command(calendar_group)
 @_with_app
 def init(demo: bool) -> None:
     """Create the tables, load jurisdictions and policy data, deploy the diagrams of processes/."""
-    from engine.bootstrap import setup_database
-    from engine.demo import load_demo
 
     click.echo(f"初始化：{setup_database(get_clock())}")
     if demo:
@@ -104,8 +135,6 @@ def init(demo: bool) -> None:
 def run(host: str, port: int) -> None:
     """Start the web UI and the timer scheduler."""
     logging.getLogger().setLevel(logging.INFO)
-    from timers.scheduler import start_scheduler
-    from web import create_app
 
     app = create_app()
     scheduler_ = start_scheduler(app)
@@ -119,10 +148,7 @@ def run(host: str, port: int) -> None:
 @click.option("--sweep-seconds", default=30, type=int)
 def scheduler(sweep_seconds: int) -> None:
     """Run only the timer scheduler (another one against the same database waits as a standby)."""
-    import signal
-    import threading
 
-    from timers.scheduler import TimerScheduler
 
     logging.getLogger().setLevel(logging.INFO)
     app = create_engine_app()
@@ -144,7 +170,6 @@ def scheduler(sweep_seconds: int) -> None:
 @_with_app
 def overdue(ctx: click.Context, code: str | None, procedure: str | None, step: str | None) -> None:
     """Overdue tasks and cases in a jurisdiction and below (逾期), most overdue first."""
-    from engine.supervision.overdue import counts_by_child, overdue_cases, overdue_tasks
 
     _, jurisdiction = _where(ctx, code)
     now = get_clock().now()
@@ -174,7 +199,6 @@ def household() -> None:
 @_with_app
 def household_register(ctx: click.Context, file: Path | None, data: str | None) -> None:
     """Register a household and its members."""
-    from engine.households.register import register_household
 
     h = register_household(_json_arg(data, file), _actor(ctx), get_clock())
     click.echo(f"已登记农户 {h.number}（id {h.id}），{len(h.members)} 人，{h.village.full_name}")
@@ -185,7 +209,6 @@ def household_register(ctx: click.Context, file: Path | None, data: str | None) 
 @_with_app
 def household_show(key: str) -> None:
     """Show a household (by id or number)."""
-    from engine.households.register import find_household
 
     h = find_household(key)
     click.echo(f"{h.number}  {h.village.full_name}  状态 {h.status}  类别 {h.category or '-'}  纳入日期 {h.identified_on or '-'}")
@@ -200,8 +223,6 @@ def household_show(key: str) -> None:
 @_with_app
 def household_change(ctx: click.Context, household_key: str, changed_on: datetime) -> None:
     """Report a natural member change (出生、婚嫁、死亡): the village records it with proof within 3 months."""
-    from engine.cases.lifecycle import open_member_change
-    from engine.households.register import find_household
 
     c = open_member_change(find_household(household_key).id, changed_on.date(), _actor(ctx), get_clock())
     click.echo(f"已登记成员变更事项 {c.number}（id {c.id}），请在期限内凭佐证材料办理")
@@ -226,8 +247,6 @@ def case() -> None:
 def case_open(ctx: click.Context, household_key: str, channel: str, lead_date: datetime | None,
               application: str | None) -> None:
     """Open an identification case (识别纳入)."""
-    from engine.cases.lifecycle import open_identification
-    from engine.households.register import find_household
 
     clock = get_clock()
     lead = lead_date.date() if lead_date else to_local_date(clock.now())
@@ -241,7 +260,6 @@ def case_open(ctx: click.Context, household_key: str, channel: str, lead_date: d
 @_with_app
 def case_show(case_id: int) -> None:
     """A case's history: timeline, tasks, notices, waiting timers."""
-    from engine.cases.lifecycle import case_history
 
     h = case_history(case_id)
     c = h.case
@@ -259,7 +277,6 @@ def case_show(case_id: int) -> None:
         click.echo(f"告知：{n.title} — {n.body}")
     for name, due in h.waiting_until:
         click.echo(f"等待：{name} 至 {_local(due)}")
-    from engine.cases.deadlines import deadlines_of_case
 
     for d in deadlines_of_case(case_id):
         flag = "（暂定）" if d.provisional else ""
@@ -282,7 +299,6 @@ def elimination() -> None:
 @_with_app
 def elimination_evaluate(ctx: click.Context, code: str | None) -> None:
     """The quarterly evaluation (季度研判): monitored households, each condition explained."""
-    from engine.elimination.eligibility import evaluation_list
 
     _, place = _where(ctx, code)
     for result in evaluation_list(place, to_local_date(get_clock().now())):
@@ -299,8 +315,6 @@ def elimination_evaluate(ctx: click.Context, code: str | None) -> None:
 @_with_app
 def elimination_start(ctx: click.Context, household_key: str, mode: str) -> None:
     """Start risk elimination for a household that meets the conditions."""
-    from engine.cases.lifecycle import open_elimination
-    from engine.households.register import find_household
 
     c = open_elimination(find_household(household_key).id, mode, _actor(ctx), get_clock())
     click.echo(f"已启动风险消除 {c.number}（id {c.id}）")
@@ -314,8 +328,6 @@ def elimination_start(ctx: click.Context, household_key: str, mode: str) -> None
 @_with_app
 def elimination_correct(ctx: click.Context, household_key: str, kind: str) -> None:
     """A county's written request for a rollback or a removal, up to the province."""
-    from engine.cases.lifecycle import open_correction
-    from engine.households.register import find_household
 
     c = open_correction(find_household(household_key).id, kind, _actor(ctx), get_clock())
     click.echo(f"已提交{'风险消除回退' if kind == 'rollback' else '清退'}申请 {c.number}（id {c.id}）")
@@ -328,8 +340,6 @@ def elimination_correct(ctx: click.Context, household_key: str, kind: str) -> No
 @_with_app
 def green_channel(ctx: click.Context, household_key: str, hardship: str) -> None:
     """Start the green channel (绿色通道) for a sudden severe hardship."""
-    from engine.cases.lifecycle import open_green_channel
-    from engine.households.register import find_household
 
     c = open_green_channel(find_household(household_key).id, _actor(ctx), get_clock(), {"hardship": hardship})
     click.echo(f"已启动绿色通道 {c.number}（id {c.id}），待村级确认")
@@ -348,13 +358,10 @@ def warnings() -> None:
 @_with_app
 def warnings_import(ctx: click.Context, department: str, period: str, file: Path) -> None:
     """A department pushes a batch: checked row by row, imported whole or not at all."""
-    from engine.warnings.procedure import import_batch
-    from engine.warnings.rows import read_upload
 
     source, rows = read_upload(file.name, file.read_bytes())
     batch = import_batch(department, period, rows, source, _actor(ctx), get_clock(), file_name=file.name)
     click.echo(f"已导入预警批次 #{batch.id}：{batch.rows_count} 条，推送至 {batch.jurisdiction.full_name}")
-    from engine.core.models import DepartmentWarning
 
     for w in db.session.scalars(select(DepartmentWarning).filter_by(batch_id=batch.id).order_by(DepartmentWarning.id)):
         click.echo(f"  预警 #{w.id} {w.person_name} {w.indicator} {w.amount}")
@@ -366,7 +373,6 @@ def warnings_import(ctx: click.Context, department: str, period: str, file: Path
 @_with_app
 def warnings_push(ctx: click.Context, batch_id: int) -> None:
     """The city splits a batch by county and pushes it."""
-    from engine.warnings.procedure import push_to_counties
 
     for county, count in push_to_counties(batch_id, _actor(ctx), get_clock()).items():
         click.echo(f"{county}: {count} 条")
@@ -378,7 +384,6 @@ def warnings_push(ctx: click.Context, batch_id: int) -> None:
 @_with_app
 def warnings_dispatch(ctx: click.Context, warning_ids: tuple[int, ...]) -> None:
     """The county compares warnings with the monitored list and dispatches the rest to townships."""
-    from engine.warnings.procedure import dispatch_warnings
 
     result = dispatch_warnings(list(warning_ids), _actor(ctx), get_clock())
     click.echo(f"已是监测对象、记入在办案件 {len(result.noted)} 条；交办乡镇核查 {len(result.dispatched)} 条")
@@ -394,7 +399,6 @@ def warnings_dispatch(ctx: click.Context, warning_ids: tuple[int, ...]) -> None:
 @_with_app
 def warnings_verify(ctx: click.Context, warning_id: int, meets: bool, reason: str) -> None:
     """The township records its home verification of a dispatched warning."""
-    from engine.warnings.procedure import record_verification
 
     warning = record_verification(warning_id, meets, reason, _actor(ctx), get_clock())
     outcome = f"已启动识别（案件 id {warning.case_id}）" if meets else "列为重点关注户"
@@ -417,7 +421,6 @@ def task() -> None:
 @_with_app
 def task_list(ctx: click.Context, role: str | None, code: str | None, limit: int) -> None:
     """Ready tasks for a role in a jurisdiction and below, most urgent first."""
-    from engine.cases.tasks import list_ready
 
     user, jurisdiction = _where(ctx, code)
     roles = [role] if role else (user.roles if user else [None])
@@ -437,7 +440,6 @@ def task_list(ctx: click.Context, role: str | None, code: str | None, limit: int
 @_with_app
 def task_complete(ctx: click.Context, task_id: int, data: str | None, file: Path | None) -> None:
     """Complete a task with form data (validated against its form)."""
-    from engine.cases.lifecycle import complete_task
 
     c = complete_task(task_id, _json_arg(data, file), _actor(ctx), get_clock())
     click.echo(f"已办理。案件 {c.number} 状态 {c.status} {c.outcome or ''}".rstrip())
@@ -448,8 +450,6 @@ def task_complete(ctx: click.Context, task_id: int, data: str | None, file: Path
 @_with_app
 def task_form(task_id: int) -> None:
     """Print the JSON Schema of a task's form."""
-    from engine.bpmn.forms import load_form
-    from engine.core.models import HumanTask
 
     row = db.session.get(HumanTask, task_id)
     if row is None or not row.form:
@@ -471,7 +471,6 @@ def publicity() -> None:
 @_with_app
 def publicity_close(ctx: click.Context, case_id: int) -> None:
     """End a publicity whose period is over (refused before)."""
-    from engine.cases.lifecycle import close_publicity
 
     c = close_publicity(case_id, _actor(ctx), get_clock())
     click.echo(f"公示已结束，案件 {c.number} 继续办理")
@@ -485,7 +484,6 @@ def publicity_close(ctx: click.Context, case_id: int) -> None:
 @_with_app
 def publicity_object(ctx: click.Context, case_id: int, text: str, raised_by: str) -> None:
     """Register an objection raised during a publicity."""
-    from engine.cases.lifecycle import raise_objection
 
     c = raise_objection(case_id, text, raised_by, _actor(ctx), get_clock())
     click.echo(f"已登记异议，案件 {c.number} 待核实异议")
@@ -512,7 +510,6 @@ def clock_show() -> None:
 @_with_app
 def clock_advance(days: int, hours: int, to: datetime | None) -> None:
     """Move the demo clock forward (the first time: to any moment), then fire every timer due by then."""
-    from engine.cases.lifecycle import wake_due
 
     demo = get_clock()
     if not isinstance(demo, DemoClock):
@@ -529,7 +526,6 @@ def clock_advance(days: int, hours: int, to: datetime | None) -> None:
 @_with_app
 def wake() -> None:
     """Fire every timer due now (what the scheduler does)."""
-    from engine.cases.lifecycle import wake_due
 
     clock_ = get_clock()
     click.echo(f"触发了 {wake_due(clock_.now(), clock_)} 个案件的定时器")
@@ -559,9 +555,6 @@ def process_list() -> None:
 @_with_app
 def process_try(file: Path, scenario: Path, process_id: str | None) -> None:
     """Try a diagram (a draft too) against a scenario: the path taken and the dates computed; nothing is stored."""
-    from engine.bpmn.source import DiagramSource
-    from engine.library.catalogue import with_library
-    from engine.library.trial import run_scenario
 
     main = DiagramSource(file.name, file.read_bytes())
     library = with_library(main)
@@ -580,10 +573,6 @@ def process_try(file: Path, scenario: Path, process_id: str | None) -> None:
 @_with_app
 def process_deploy(ctx: click.Context, files: tuple[Path, ...]) -> None:
     """Validate and deploy diagrams (with the other files as last deployed for the processes they call)."""
-    from engine.bpmn.source import DiagramSource
-    from engine.core.transaction import transaction
-    from engine.library.catalogue import deployed_library
-    from engine.library.rules import deploy
 
     given = [DiagramSource(p.name, p.read_bytes()) for p in files]
     names = {s.file_name for s in given}
@@ -608,7 +597,6 @@ def process_bind(ctx: click.Context, process_ref: str, procedure: str, jurisdict
                  source: str) -> None:
     """流程绑定: from a date, new cases of the jurisdiction start on PROCESS_REF — ``identification`` (its newest
     version) or ``identification@2`` (that version; an earlier one rolls back). Policy editors only; audited."""
-    from engine.policy.editing import bind_process
 
     editor = _user_named(_actor(ctx))
     row = bind_process(editor, procedure, process_ref, jurisdiction, effective_from.date(), get_clock(), source=source)
@@ -637,7 +625,6 @@ def _user_named(username: str) -> User:
 @_with_app
 def token_issue(ctx: click.Context, username: str, label: str) -> None:
     """Issue a token; its plaintext is printed this once (only its SHA-256 is stored)."""
-    from engine.accounts.api_tokens import issue_token
 
     user = _user_named(username)
     click.echo(issue_token(user, label, get_clock().now(), actor=ctx.obj.get("user") or "cli"))
@@ -649,7 +636,6 @@ def token_issue(ctx: click.Context, username: str, label: str) -> None:
 @_with_app
 def token_list(username: str) -> None:
     """A user's tokens (never their plaintext)."""
-    from engine.accounts.api_tokens import tokens_of
 
     for row in tokens_of(_user_named(username)):
         state = f"已吊销 {_local(row.revoked_at)}" if row.revoked_at else "有效"
@@ -662,7 +648,6 @@ def token_list(username: str) -> None:
 @_with_app
 def token_revoke(ctx: click.Context, token_id: int) -> None:
     """Revoke a token: it stops working at once."""
-    from engine.accounts.api_tokens import revoke
 
     row = revoke(token_id, ctx.obj.get("user") or "cli", get_clock().now())
     click.echo(f"已吊销接口令牌 #{row.id}（{row.user.username}，{row.label}）")

@@ -24,6 +24,8 @@ from engine.core.transaction import transaction
 from engine.households.register import register_household
 from engine.policy.parameters import load_policy_file
 from engine.policy.roles import all_roles
+from engine.warnings.procedure import dispatch_warnings, import_batch
+from engine.warnings.rows import read_json
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
@@ -150,8 +152,6 @@ def _elimination_under_way(household: Household, now: datetime) -> None:
 
 def _warnings(clock: Clock) -> None:
     """The medical insurance office of 章贡区 pushes this quarter's warnings; the county has compared them."""
-    from engine.warnings.procedure import dispatch_warnings, import_batch
-    from engine.warnings.rows import read_json
 
     today = to_local_date(clock.now())
     rows = [{"name": "赵德胜", "id_number": "360702196512120051", "indicator": "out_of_pocket", "amount": 26000,

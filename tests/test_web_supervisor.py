@@ -19,6 +19,7 @@ from engine.households.register import register_household
 from engine.supervision.monitoring_ratio import MISSING, RatioRow, monitoring_ratios
 from engine.supervision.overview import overdue_overview
 from tests.webclient import login
+from timers.calendar import to_local_date
 
 CST = ZoneInfo("Asia/Shanghai")
 SHAHE_CUN, HUAPING_CUN, SHUIXI_CUN = "360702101201", "360702101202", "360702102201"
@@ -182,9 +183,9 @@ def ratios(web_app, clock):
         db.session.commit()
 
 
-def test_the_ratio_counts_unresolved_persons_without_social_guarantee_households(web_app, ratios):
+def test_the_ratio_counts_unresolved_persons_without_social_guarantee_households(web_app, ratios, clock):
     with web_app.app_context():
-        rows = {r.code: r for r in monitoring_ratios(place(ZHANGGONG))}
+        rows = {r.code: r for r in monitoring_ratios(place(ZHANGGONG), to_local_date(clock.now()))}
     assert (rows[SHAHE_CUN].numerator, rows[SHAHE_CUN].alert) == (2, False)
     assert str(rows[SHAHE_CUN].ratio) == "0.020000"
     assert (rows[HUAPING_CUN].numerator, rows[HUAPING_CUN].alert) == (4, True)

@@ -40,7 +40,7 @@ from engine.accounts.api_tokens import authenticate
 from engine.app import get_clock
 from engine.bpmn.forms import load_form
 from engine.cases.deadlines import deadlines_of_case
-from engine.cases.lifecycle import CHANNELS, authorize, case_history, complete_task, get_case, open_identification
+from engine.cases.lifecycle import authorize, case_history, complete_task, get_case, open_identification
 from engine.cases.tasks import TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
 from engine.core.config import project_dir
 from engine.core.db import db
@@ -56,6 +56,7 @@ from engine.core.errors import (
     RuleViolation,
 )
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
+from engine.core.vocabulary import Channel
 from engine.households.register import (
     HOUSEHOLD_FIELDS,
     MEMBER_FIELDS,
@@ -68,6 +69,7 @@ from engine.supervision.overdue import counts_by_child, overdue_cases, overdue_t
 from engine.warnings.procedure import get_batch, import_batch
 from engine.warnings.rows import read_json
 
+from . import csrf
 from .auth import within
 from .filters import local_time
 
@@ -92,7 +94,6 @@ class BadInput(Exception):
 
 def register(app: Flask) -> None:
     """Register the blueprint; token requests need no CSRF token (checked by hand for session requests)."""
-    from . import csrf
 
     csrf.exempt(bp)
     app.register_blueprint(bp)
@@ -235,7 +236,7 @@ def case_json(c: Case) -> dict[str, Any]:
     fields = ("id", "number", "procedure", "status", "outcome", "outcome_reason", "channel", "lead_date",
               "opened_at", "opened_by", "closed_at", "due_at", "deadline_label", "deadline_met_at", "overdue_since")
     return {
-        **{f: _plain(getattr(c, f)) for f in fields}, "channel_name": CHANNELS.get(c.channel, c.channel),
+        **{f: _plain(getattr(c, f)) for f in fields}, "channel_name": Channel.label_of(c.channel),
         "version": c.lock_version, "jurisdiction": _place(c.jurisdiction),
         "household": {"id": c.household.id, "number": c.household.number, "head": head.name if head else None},
     }
@@ -425,8 +426,8 @@ def _open_request(data: dict[str, Any]) -> tuple[int, str, date, dict[str, Any] 
     application = data.get("application")
     if not isinstance(household_id, int) or isinstance(household_id, bool):
         problems.append(("household_id", "应为整数（农户 id）"))
-    if channel not in CHANNELS:
-        problems.append(("channel", f"取值应为 {list(CHANNELS)} 之一"))
+    if channel not in Channel.labels():
+        problems.append(("channel", f"取值应为 {list(Channel.labels())} 之一"))
     try:
         lead_date = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
     except ValueError:
@@ -659,8 +660,8 @@ def _record_schemas() -> dict[str, Any]:
         "Household": _obj({"id": INT, "number": STR, "village": _ref("Place"), "head": NSTR, "size": INT,
                            "status": STR, "category": NSTR, "identified_on": DATE, "risk_types": _list(STR),
                            **{f: {} for f in HOUSEHOLD_FIELDS}, "members": _list(member), "cases": _list(case_ref)}),
-        "OpenCase": _obj({"household_id": INT, "channel": {"enum": list(CHANNELS), "description": "；".join(
-                          f"{k}：{v}" for k, v in CHANNELS.items())},
+        "OpenCase": _obj({"household_id": INT, "channel": {"enum": list(Channel.labels()), "description": "；".join(
+                          f"{k}：{v}" for k, v in Channel.labels().items())},
                           "lead_date": {"type": "string", "format": "date", "description": "发现日期，不得晚于今天"},
                           "application": {"type": "object", "description": "申请内容（自由结构，随案件保存）"}},
                          ("household_id", "channel", "lead_date")),

@@ -51,7 +51,7 @@ def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., 
 
 def within(path: str) -> bool:
     """Is a jurisdiction path inside the current user's jurisdiction?"""
-    return path.startswith(g.user.jurisdiction.path)
+    return g.user.jurisdiction.contains(path)
 
 
 def visible(model: type, key: object, path: Callable[[Any], str] = lambda row: row.jurisdiction_path):

@@ -15,12 +15,9 @@ from werkzeug.wrappers import Response
 from engine.app import get_clock
 from engine.bpmn.forms import load_form
 from engine.cases.diagram_state import diagram_markers, main_diagram
-from engine.cases.lifecycle import CHANNELS, close_publicity, open_identification, raise_objection
+from engine.cases.lifecycle import close_publicity, open_identification, raise_objection
 from engine.cases.views import (
-    OUTCOME_NAMES,
-    PROCEDURE_NAMES,
     STATUS_FILTERS,
-    STATUS_NAMES,
     CaseQuery,
     case_record,
     count_cases,
@@ -32,6 +29,7 @@ from engine.cases.views import (
     villages_below,
 )
 from engine.core.errors import FangpinError, FormInvalid
+from engine.core.vocabulary import CaseOutcome, CaseStatus, Channel, Procedure
 from engine.households.register import REGISTRATION_FORM, register_household
 from timers.calendar import to_local_date
 
@@ -61,15 +59,15 @@ def search() -> str:
     status = request.args.get("status", "")
     procedure = request.args.get("procedure", "")
     query = CaseQuery(place, text=request.args.get("q", "")[:50], status=status if status in STATUS_FILTERS else "",
-                      procedure=procedure if procedure in PROCEDURE_NAMES else "")
+                      procedure=procedure if procedure in Procedure.labels() else "")
     now = get_clock().now()
     rows = search_cases(query, now, limit=PAGE_SIZE + 1, after=request.args.get("after"))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return render_template("cases/search.html", rows=rows, total=count_cases(query, now), query=query,
                            places=places_below(g.user.jurisdiction), statuses=STATUS_FILTERS,
-                           procedures=PROCEDURE_NAMES, next_cursor=rows[-1].cursor if more and rows else None,
-                           status_names=STATUS_NAMES, outcomes=OUTCOME_NAMES, can_open=_is_case_worker())
+                           procedures=Procedure.labels(), next_cursor=rows[-1].cursor if more and rows else None,
+                           status_names=CaseStatus.labels(), outcomes=CaseOutcome.labels(), can_open=_is_case_worker())
 
 
 def _is_case_worker() -> bool:
@@ -87,8 +85,8 @@ def case_page(case_id: int) -> str:
     record = case_record(case.id, get_clock())
     return render_template("cases/case.html", r=record, case=record.case, status_text=status_text(record.case),
                            markers=diagram_markers(record.case),
-                           channels=CHANNELS,
-                           procedures=PROCEDURE_NAMES, can_act=_can_act, can_work=_is_case_worker())
+                           channels=Channel.labels(),
+                           procedures=Procedure.labels(), can_act=_can_act, can_work=_is_case_worker())
 
 
 @bp.get("/cases/<int:case_id>/diagram.bpmn")
@@ -154,7 +152,7 @@ def new() -> Any:
         if opened is not None:
             flash(f"已立案：{opened.number}", "ok")
             return redirect(url_for("cases.case_page", case_id=opened.id))
-    return render_template("cases/new.html", values=values, errors=errors, channels=CHANNELS, today=today,
+    return render_template("cases/new.html", values=values, errors=errors, channels=Channel.labels(), today=today,
                            candidates=open_candidates(g.user.jurisdiction)), (422 if errors else 200)
 
 
@@ -171,7 +169,7 @@ def _open(values: dict[str, str]) -> tuple[dict[str, str], Any]:
             errors["household"] = str(exc)
     if household is not None and not within(household.village.path):
         abort(403)
-    if values["channel"] not in CHANNELS:
+    if values["channel"] not in Channel.labels():
         errors["channel"] = "请选择发现渠道"
     try:
         lead_date = date.fromisoformat(values["lead_date"])

@@ -7,6 +7,7 @@ engine.library.catalogue and engine.cases.migration."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 from typing import Any
 
@@ -32,10 +33,12 @@ from engine.cases.migration import check_migration, migrate_case
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid, FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.core.models import Case
+from engine.core.vocabulary import Procedure
 from engine.library.catalogue import deployed_file, main_file, process_library, running_cases, version_summary
 from engine.library.decisions import decision_library
 from engine.library.deploying import MAX_DIAGRAM_BYTES, BindingRequest, deploy_diagram, diagram_source
 from engine.library.drafts import check_draft, deploy_draft, drafts, get_draft, save_draft
+from engine.library.trial import try_draft
 from engine.policy.bindings import bindings, following_newest, parse_process_ref
 from engine.policy.editing import (
     bind_process,
@@ -46,8 +49,8 @@ from engine.policy.editing import (
     roll_back,
     set_parameter,
 )
+from engine.policy.monitoring_lines import lines_below, set_monitoring_line
 from engine.policy.permissions import editable_jurisdictions, jurisdiction_by_code
-from engine.supervision.overview import PROCEDURE_NAMES
 from timers.calendar import to_local_date
 
 from .auth import roles_required, within
@@ -106,7 +109,7 @@ def _library(problems: list[str] | None = None, refused: str | None = None, stat
     return render_template("diagrams/library.html", processes=process_library(g.user.jurisdiction, _today()),
                            decision_tables=decision_library(),
                            can_edit=_is_editor(), problems=problems or [], refused=refused,
-                           procedure_names=PROCEDURE_NAMES, form=request.form, **_bind_choices()), status
+                           procedure_names=Procedure.labels(), form=request.form, **_bind_choices()), status
 
 
 @bp.get("/diagrams")
@@ -130,7 +133,7 @@ def _version_page(found, status: int = 200) -> Any:
                            bindings=bindings(g.user.jurisdiction, found.process_key),
                            newest=newest_versions().get(found.process_key), used_with=used_with,
                            cases=running_cases(found, g.user.jurisdiction), can_edit=_is_editor(),
-                           procedure_names=PROCEDURE_NAMES, form=request.form, **_bind_choices()), status
+                           procedure_names=Procedure.labels(), form=request.form, **_bind_choices()), status
 
 
 @bp.post("/diagrams/versions/<int:version_id>/rollback")
@@ -149,7 +152,7 @@ def rollback(version_id: int) -> Any:
         flash(str(exc), "error")
         return _version_page(found, 422)
     flash(f"已设置：{row.jurisdiction.full_name} 自 {row.effective_from} 起新立案的"
-          f"{PROCEDURE_NAMES.get(form.get('procedure', ''), form.get('procedure', ''))}案件使用 "
+          f"{Procedure.label_of(form.get('procedure', ''))}案件使用 "
           f"{found.process_key} v{found.version}；办理中的案件不变。", "ok")
     return redirect(url_for("diagrams.version", version_id=found.id))
 
@@ -213,7 +216,7 @@ def _deployed(versions: list, binding: BindingRequest | None = None) -> Response
     followers = following_newest(g.user.jurisdiction, [v.process_key for v in versions], _today())
     if followers:
         message += "以下绑定为“最新版本”，新立案的案件即改用新版本：" + "、".join(
-            f"{b.jurisdiction.full_name}（{PROCEDURE_NAMES.get(b.procedure, b.procedure)}）" for b in followers) + "。"
+            f"{b.jurisdiction.full_name}（{Procedure.label_of(b.procedure)}）" for b in followers) + "。"
     flash(message, "ok")
     return redirect(url_for("diagrams.version", version_id=versions[0].id))
 
@@ -240,7 +243,7 @@ def draft(draft_id: int) -> Any:
 
 def _draft_page(found, status: int = 200, **values: Any) -> Any:
     values = {"checked": False, "problems": [], "processes": [], **values}
-    return render_template("diagrams/draft.html", d=found, form=request.form, procedure_names=PROCEDURE_NAMES,
+    return render_template("diagrams/draft.html", d=found, form=request.form, procedure_names=Procedure.labels(),
                            **_bind_choices(), **values), status
 
 
@@ -248,9 +251,7 @@ def _draft_page(found, status: int = 200, **values: Any) -> Any:
 @roles_required(*EDITORS)
 def try_saved(draft_id: int) -> Any:
     """试运行: run the draft against the scenario typed in (JSON); nothing is stored."""
-    import json
 
-    from engine.library.trial import try_draft
 
     found = _found(get_draft, draft_id)
     text = request.form.get("scenario", "")
@@ -352,7 +353,7 @@ def save_from_modeler() -> Any:
 def _policy_form(template: str, status: int = 200, **extra: Any) -> Any:
     places = editable_jurisdictions(g.user)
     return render_template(template, places=places, form=request.form, procedures=procedures(),
-                           procedure_names=PROCEDURE_NAMES, today=to_local_date(get_clock().now()), **extra), status
+                           procedure_names=Procedure.labels(), today=to_local_date(get_clock().now()), **extra), status
 
 
 def _binding_form(status: int = 200) -> Any:
@@ -428,7 +429,6 @@ def set_value() -> Any:
 @roles_required(*EDITORS)
 def monitoring_lines_page() -> Any:
     """监测范围: each province's line per year, and the form to set next year's (or correct one)."""
-    from engine.policy.monitoring_lines import lines_below
 
     return _policy_form("diagrams/monitoring_lines.html", rows=lines_below(g.user.jurisdiction), errors={})
 
@@ -436,7 +436,6 @@ def monitoring_lines_page() -> Any:
 @bp.post("/diagrams/monitoring-lines")
 @roles_required(*EDITORS)
 def set_monitoring_line_value() -> Any:
-    from engine.policy.monitoring_lines import lines_below, set_monitoring_line
 
     form = request.form
     try:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from importlib import import_module
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from engine.app import get_clock
+from engine.core.vocabulary import HouseholdStatus
 from engine.policy.roles import all_roles
 from engine.supervision.overdue import days_overdue
 from timers.calendar import CHINA_TZ as CST
@@ -33,13 +35,8 @@ def role_name(key: str | None) -> str:
     return role.name if role else (key or "")
 
 
-HOUSEHOLD_STATUS = {"ordinary": "未纳入监测", "applying": "申请识别中", "monitored": "监测对象",
-                    "key_attention": "重点关注", "eliminated": "风险已消除", "green_channel": "绿色通道",
-                    "removed": "已清退"}
-
-
 def status_name(status: str | None) -> str:
-    return HOUSEHOLD_STATUS.get(status or "", status or "")
+    return HouseholdStatus.label_of(status)
 
 
 def lookup(values: dict | None, dotted: str):
@@ -62,11 +59,8 @@ NAV_ROLES = {  # which roles a nav link is shown to (the page itself enforces th
 
 
 def may_open(endpoint: str) -> bool:
-    """Does the endpoint exist and may the logged-in user open it (for the navigation bar)?"""
-    from importlib import import_module
-
-    from flask import g
-
+    """Does the endpoint exist and may the logged-in user open it (for the navigation bar)? The roles are
+    read from each page's module when asked (those modules import this one for their filters)."""
     if endpoint not in current_app.view_functions:
         return False
     if endpoint not in NAV_ROLES or g.get("user") is None:

@@ -14,13 +14,13 @@ from engine.cases.tasks import TaskFilter, claim_task, count_ready, inbox, relea
 from engine.core.db import db
 from engine.core.errors import ConflictError, FangpinError, FormInvalid
 from engine.core.models import HumanTask, Notice
+from engine.core.vocabulary import Procedure
 
 from .auth import login_required
 from .formrender import errors_by_field, fields_of, parse, table_rows
 
 bp = Blueprint("tasks", __name__)
 PAGE_SIZE = 25
-PROCEDURES = {"identification": "识别纳入"}
 
 
 @bp.get("/inbox")
@@ -34,7 +34,7 @@ def inbox_page() -> str:
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return render_template("tasks/inbox.html", rows=rows, total=count_ready(f), filters=request.args,
-                           procedures=PROCEDURES, next_cursor=rows[-1].cursor if more and rows else None)
+                           procedures=Procedure.labels(), next_cursor=rows[-1].cursor if more and rows else None)
 
 
 bp.add_url_rule("/inbox", endpoint="inbox", view_func=inbox_page)

@@ -7,18 +7,18 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.scripting import RestrictedEnvironment
+from engine.bpmn.source import DiagramSource
+from engine.bpmn.validation import describe_validation
+from engine.core.db import db
 from engine.core.errors import DiagramInvalid, NotFound
-
-if TYPE_CHECKING:
-    from engine.bpmn.source import DiagramSource
-    from engine.core.models import ProcessVersion
+from engine.core.models import DiagramFile, ProcessVersion
 
 _ENGINES: dict[tuple[str, str], DMNEngine] = {}  # (decision id, file sha256) → parsed table
 
@@ -49,8 +49,6 @@ def table_engine(decision_id: str, tables: Sequence[DiagramSource]) -> DMNEngine
             parser.add_dmn_xml(tree.getroot(), filename=source.file_name)
             _ENGINES[key] = parser.get_engine(decision_id, None)
         except ValidationException as exc:
-            from engine.bpmn.parser import describe_validation
-
             raise DiagramInvalid(source.file_name, [describe_validation(exc, tree)]) from exc
     return _ENGINES[key]
 
@@ -71,13 +69,8 @@ def decide(decision_id: str, data: Mapping[str, Any], tables: Sequence[DiagramSo
     return dict(engine.result(task))
 
 
-
 def tables_of(version: ProcessVersion) -> list[DiagramSource]:
     """The decision tables deployed with a process version (the ones its cases run with)."""
-    from engine.bpmn.source import DiagramSource
-    from engine.core.db import db
-    from engine.core.models import DiagramFile
-
     files = [db.session.get(DiagramFile, f["sha256"]) for f in version.files if f["file_name"].lower().endswith(".dmn")]
     return [DiagramSource(f.file_name, f.content) for f in files if f is not None]
 

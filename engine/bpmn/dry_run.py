@@ -31,7 +31,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -39,14 +39,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from engine.bpmn.forms import load_form, sample_instance
 from engine.bpmn.rules import DiagramRules, TrialSample
 from engine.bpmn.scripting import DiagramScriptEngine, time_limit
+from engine.bpmn.source import DiagramSource
 from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY, NS, describe, describe_decision, describe_rule, is_dmn
 from engine.core.clock import FixedClock
 from engine.core.errors import CalendarRefused, NotFound
 from timers.calendar import CHINA_TZ as CST
 from timers.calendar import CalendarDataMissing
-
-if TYPE_CHECKING:
-    from engine.bpmn.source import DiagramSource
 
 log = logging.getLogger(__name__)
 

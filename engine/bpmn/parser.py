@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import time
 
-from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
@@ -13,7 +12,7 @@ from engine.bpmn.decision_tables import check_outputs
 from engine.bpmn.dry_run import dry_run
 from engine.bpmn.rules import DiagramRules
 from engine.bpmn.source import DiagramSource, bundle_hash
-from engine.bpmn.validation import NS, lint
+from engine.bpmn.validation import NS, describe_validation, lint
 from engine.core.config import project_dir
 from engine.core.errors import DiagramInvalid
 
@@ -63,19 +62,6 @@ def _parse_bundle(bundle: list[DiagramSource], process_id: str, rules: DiagramRu
     if problems:
         raise DiagramInvalid(bundle[0].file_name, problems)
     return spec, subprocess_specs
-
-
-def describe_validation(exc: ValidationException, tree: etree._ElementTree | None) -> str:
-    element = f"元素 '{exc.id}'" if exc.id else ""
-    if exc.name:
-        element += f"（{exc.name}）"
-    line = exc.line_number
-    if not line and tree is not None and exc.id:
-        found = tree.getroot().find(f".//*[@id='{exc.id}']")
-        line = found.sourceline if found is not None else ""
-    where = f"第 {line} 行 " if line else ""
-    message = str(exc).strip().rstrip(".").strip()
-    return f"{where}{element}：{message}" if element or where else message
 
 
 def procedures_in(sources: list[DiagramSource]) -> list[tuple[DiagramSource, str]]:

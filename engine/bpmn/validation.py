@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine.bpmn.forms import check_schema, load_form
 from engine.bpmn.scripting import compile_diagram_code
@@ -179,3 +180,16 @@ def _compile_cell(decision: etree._Element, shown: str, source: str, what: str) 
         shown = shown if len(shown) <= 60 else shown[:57] + "…"
         return [f"{describe_decision(decision)} {what} “{shown}” 不允许或有语法错误：{exc.msg}"]
     return []
+
+
+def describe_validation(exc: ValidationException, tree: etree._ElementTree | None) -> str:
+    element = f"元素 '{exc.id}'" if exc.id else ""
+    if exc.name:
+        element += f"（{exc.name}）"
+    line = exc.line_number
+    if not line and tree is not None and exc.id:
+        found = tree.getroot().find(f".//*[@id='{exc.id}']")
+        line = found.sourceline if found is not None else ""
+    where = f"第 {line} 行 " if line else ""
+    message = str(exc).strip().rstrip(".").strip()
+    return f"{where}{element}：{message}" if element or where else message

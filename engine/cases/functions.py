@@ -15,24 +15,22 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.bpmn.scripting import DiagramScriptEngine
+from engine.cases.deadlines import record_deadline
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
-from engine.core.models import Case, IncomeRecord, Notice
+from engine.core.models import Case, IncomeRecord, Measure, Member, Notice
+from engine.core.vocabulary import EliminationMode, HouseholdCategory, HouseholdStatus, Procedure
+from engine.elimination.eligibility import assess
 from engine.households.income import IncomeFigures, income_window
-from engine.identification.classification import CATEGORY_NAMES, conclude_assessment, measure_household
+from engine.households.measures import record_measures
+from engine.identification.classification import conclude_assessment, measure_household
 from engine.policy.parameters import monitoring_line
 from timers.calendar import Deadline, to_local_date
 from timers.functions import recording_functions
 
-STARTABLE = ("followup", "identification")
+STARTABLE = (Procedure.FOLLOWUP, Procedure.IDENTIFICATION)  # what a diagram may start
 
-GUARANTEE_PROBLEMS = {  # 三保障 and drinking water, A23–A26
-    "housing_unsafe": "住房安全",
-    "compulsory_education_dropout": "义务教育（适龄儿童失学辍学）",
-    "drinking_water_unsafe": "饮水安全",
-    "no_basic_medical_insurance": "基本医疗保险",
-}
 
 
 
@@ -74,7 +72,7 @@ class CaseContext:
             "check_elimination": self.check_elimination,
             "mark_eliminated": self.mark_eliminated,
             "next_month": next_month,
-            "category_name": lambda code: CATEGORY_NAMES.get(code, code),
+            "category_name": HouseholdCategory.label_of,
             "conclude_assessment": conclude_assessment,
         }
 
@@ -85,7 +83,6 @@ class CaseContext:
     def start_case_deadline(self, label: str, due: str) -> bool:
         """The procedure's overall limit (e.g. 15 days from the lead): the case is overdue after ``due``
         unless :meth:`meet_case_deadline` was called before. It never stops the procedure."""
-        from engine.cases.deadlines import record_deadline
 
         case = self.case
         case.due_at, case.deadline_label = datetime.fromisoformat(due), str(label)
@@ -135,10 +132,10 @@ class CaseContext:
 
     def mark_monitored(self, category: str, identified_on: str) -> bool:
         """The household becomes a monitored household (监测对象) of ``category`` from ``identified_on``."""
-        if category not in CATEGORY_NAMES:
-            raise ValueError(f"unknown category {category!r}; expected one of {sorted(CATEGORY_NAMES)}")
+        if category not in HouseholdCategory.labels():
+            raise ValueError(f"unknown category {category!r}; expected one of {sorted(HouseholdCategory.labels())}")
         household = self.case.household
-        household.status, household.category = "monitored", category
+        household.status, household.category = HouseholdStatus.MONITORED, category
         household.identified_on = date.fromisoformat(str(identified_on)[:10])
         return self._household_event("household_monitored", category=category, identified_on=str(identified_on))
 
@@ -150,7 +147,6 @@ class CaseContext:
     def record_measures(self, measures: list, started_on: str, responsible_person: str) -> bool:
         """The assistance plan's measures (帮扶措施) are in force from ``started_on``; the household gets
         its responsible person (帮扶责任人)."""
-        from engine.households.measures import record_measures
 
         record_measures(self.case, list(measures), date.fromisoformat(str(started_on)[:10]))
         self.case.household.responsible_person = str(responsible_person)
@@ -171,9 +167,9 @@ class CaseContext:
     def enter_green_channel(self, entered_on: str) -> bool:
         """The county enters the household into the green channel (绿色通道): help starts at once."""
         household = self.case.household
-        if household.status == "monitored":
+        if household.status == HouseholdStatus.MONITORED:
             raise ValueError(f"household {household.number} is already monitored")
-        household.status = "green_channel"
+        household.status = HouseholdStatus.GREEN_CHANNEL
         audit.record(self.now(), self.actor, "green_channel_entered", case_id=self.case.id,
                      household_id=household.id, entered_on=str(entered_on))
         return True
@@ -181,7 +177,6 @@ class CaseContext:
     def apply_member_change(self, change_type: str, changed_on: str, proof: str, new_member: dict | None,
                             leaving_id_number: str | None) -> bool:
         """A natural change of the household's members (成员自然变更) with its proof."""
-        from engine.core.models import Member
 
         household = self.case.household
         if new_member:
@@ -205,10 +200,10 @@ class CaseContext:
         off the monitored list and ends the follow-up."""
         household = self.case.household
         if kind == "rollback":
-            household.status, household.elimination_mode, household.elimination_date = "monitored", None, None
+            household.status, household.elimination_mode, household.elimination_date = HouseholdStatus.MONITORED, None, None
             self.start_procedure("followup")
         elif kind == "removal":
-            household.status, household.category = "removed", None
+            household.status, household.category = HouseholdStatus.REMOVED, None
             self.end_procedure("followup")
         else:
             raise ValueError(f"kind must be 'rollback' or 'removal', not {kind!r}")
@@ -218,7 +213,6 @@ class CaseContext:
 
     def stop_measures(self, reason: str) -> bool:
         """The measures this case put in force stop today (the household leaves the green channel)."""
-        from engine.core.models import Measure
 
         today = to_local_date(self.now())
         for measure in db.session.scalars(select(Measure).filter_by(case_id=self.case.id, ended_on=None)):
@@ -234,7 +228,6 @@ class CaseContext:
 
     def check_elimination(self, income: dict, mode: str = "assisted") -> dict:
         """Record the income verified for elimination and recheck every condition (风险消除条件)."""
-        from engine.elimination.eligibility import assess
 
         household = self.case.household
         figures = IncomeFigures.from_mapping(income, int(income.get("household_size") or household.size))
@@ -248,16 +241,16 @@ class CaseContext:
     def mark_eliminated(self, mode: str, on: str) -> bool:
         """Tag the household 风险消除 with its mode (assisted 帮扶消除 / natural 自然消除) and date; it stays
         under key attention (重点关注)."""
-        if mode not in ("assisted", "natural"):
+        if mode not in EliminationMode.labels():
             raise ValueError(f"mode must be 'assisted' or 'natural', not {mode!r}")
         household = self.case.household
-        household.status, household.elimination_mode = "eliminated", mode
+        household.status, household.elimination_mode = HouseholdStatus.ELIMINATED, mode
         household.elimination_date = date.fromisoformat(str(on)[:10])
         return self._household_event("household_eliminated", mode=mode, on=str(on))
 
     def release_household(self, status: str = "ordinary", reason: str = "") -> bool:
         """The household leaves the procedure: back to ``ordinary``, or ``key_attention`` (重点关注)."""
-        if status not in ("ordinary", "key_attention"):
+        if status not in (HouseholdStatus.ORDINARY, HouseholdStatus.KEY_ATTENTION):
             raise ValueError(f"status must be 'ordinary' or 'key_attention', not {status!r}")
         self.case.household.status = status
         audit.record(self.now(), self.actor, "household_released", case_id=self.case.id,

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -27,13 +28,16 @@ from engine.bpmn.runtime import (
 from engine.cases.deadlines import record_deadline, recorded_timers
 from engine.cases.form_rules import check_form_rules
 from engine.cases.functions import CaseContext, plain_json
-from engine.cases.tasks import ready_row, sync_tasks
+from engine.cases.tasks import ready_row, sync_tasks, tasks_of_case
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db, fetch
 from engine.core.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
 from engine.core.models import AuditEvent, Case, HumanTask, Notice, User
 from engine.core.transaction import transaction
+from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdStatus
+from engine.elimination.eligibility import assess
+from engine.households.register import get_household
 from engine.policy.bindings import bound_version
 from engine.policy.parameters import resolve, resolve_group
 from engine.policy.roles import all_roles
@@ -41,18 +45,6 @@ from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
-IDENTIFICATION_CHANNELS = ("self_application", "cadre_screening", "department_warning", "petition")
-CHANNELS = {
-    "monitoring": "纳入监测后",
-    "township_evaluation": "乡镇季度研判",
-    "green_channel": "绿色通道",
-    "member_change": "成员自然变更",
-    "correction": "清退、回退申请",
-    "self_application": "农户自主申报",
-    "cadre_screening": "基层干部排查",
-    "department_warning": "部门筛查预警",
-    "petition": "信访、12317 等渠道",
-}
 PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC", "green_channel": "LS", "member_change": "BG", "correction": "QT"}
 END_MESSAGE = "end_followup"
 PUBLICITY_PROCESS = "publicity_period"
@@ -77,7 +69,7 @@ def _save(ctx: CaseContext, workflow, engine) -> None:
     for start in ctx.started.copy():
         ctx.started.remove(start)
         if start["procedure"] == "identification":
-            case.household.status = "applying"
+            case.household.status = HouseholdStatus.APPLYING
         start_case(case.household, start["procedure"], start["channel"], start["lead_date"] or to_local_date(now),
                    ctx.actor, ctx.clock, start["application"])
     for procedure in ctx.ended.copy():
@@ -129,7 +121,6 @@ def open_identification(
 
     Refused when the household is already monitored or has an unfinished identification.
     """
-    from engine.households.register import get_household
 
     with transaction():
         case = begin_identification(get_household(household_id), channel, lead_date, actor, clock, application)
@@ -141,7 +132,7 @@ def begin_identification(household, channel: str, lead_date: date, actor: str, c
     """Open an identification inside the caller's transaction (same checks as open_identification)."""
     _check_channel(channel, lead_date, clock)
     _check_not_duplicate(household)
-    household.status = "applying"
+    household.status = HouseholdStatus.APPLYING
     return start_case(household, "identification", channel, lead_date, actor, clock, application)
 
 
@@ -175,14 +166,14 @@ def start_case(household, procedure: str, channel: str, lead_date: date, actor: 
 
 def _check_channel(channel: str, lead_date: date, clock: Clock) -> None:
     if channel not in IDENTIFICATION_CHANNELS:
-        choices = ", ".join(f"{k}（{CHANNELS[k]}）" for k in IDENTIFICATION_CHANNELS)
+        choices = ", ".join(f"{c.value}（{c.label}）" for c in IDENTIFICATION_CHANNELS)
         raise RuleViolation(f"channel: 发现渠道 {channel} 无效，应为：{choices}")
     if lead_date > to_local_date(clock.now()):
         raise RuleViolation(f"lead_date: 发现日期 {lead_date} 晚于今天")
 
 
 def _check_not_duplicate(household) -> None:
-    if household.status == "monitored":
+    if household.status == HouseholdStatus.MONITORED:
         raise RuleViolation(f"户 {household.number} 已是监测对象（{household.identified_on} 纳入），不能重复申请")
     running = db.session.scalar(
         select(Case).filter_by(household_id=household.id, procedure="identification", status="running")
@@ -196,7 +187,7 @@ def _start_data(case: Case, policy: dict[str, Any], application: dict | None) ->
     head = household.head
     return plain_json({
         "case": {"id": case.id, "number": case.number, "channel": case.channel,
-                 "channel_name": CHANNELS[case.channel], "lead_date": case.lead_date.isoformat()},
+                 "channel_name": Channel(case.channel).label, "lead_date": case.lead_date.isoformat()},
         "household": {"number": household.number, "head": head.name if head else "", "size": household.size,
                       "is_formerly_poor": household.is_formerly_poor,
                       "enjoys_poverty_policy": household.enjoys_poverty_policy,
@@ -212,12 +203,10 @@ def _start_data(case: Case, policy: dict[str, Any], application: dict | None) ->
 def open_elimination(household_id: int, mode: str, actor: str, clock: Clock) -> Case:
     """Start risk elimination (风险消除) for a monitored household that meets the conditions; refused with
     the explanation of every condition otherwise."""
-    from engine.elimination.eligibility import assess
-    from engine.households.register import get_household
 
     with transaction():
         household = get_household(household_id)
-        if household.status != "monitored":
+        if household.status != HouseholdStatus.MONITORED:
             raise RuleViolation(f"户 {household.number} 不是监测对象，不能进行风险消除")
         running = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="elimination",
                                                            status="running"))
@@ -233,13 +222,12 @@ def open_elimination(household_id: int, mode: str, actor: str, clock: Clock) -> 
 
 def open_green_channel(household_id: int, actor: str, clock: Clock, application: dict[str, Any] | None = None) -> Case:
     """A sudden hardship (突发严重困难) that needs help at once: start the green channel (绿色通道)."""
-    from engine.households.register import get_household
 
     with transaction():
         household = get_household(household_id)
         running = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="green_channel",
                                                            status="running"))
-        if household.status in ("monitored", "green_channel") or running is not None:
+        if household.status in (HouseholdStatus.MONITORED, HouseholdStatus.GREEN_CHANNEL) or running is not None:
             raise RuleViolation(f"户 {household.number} 已是监测对象或已在绿色通道中")
         _check_not_duplicate(household)
         return start_case(household, "green_channel", "green_channel", to_local_date(clock.now()), actor, clock,
@@ -249,7 +237,6 @@ def open_green_channel(household_id: int, actor: str, clock: Clock, application:
 def open_member_change(household_id: int, changed_on: date, actor: str, clock: Clock) -> Case:
     """A member was born, married in or out, or died on ``changed_on``: the village records it with proof
     within the policy's limit (3 months)."""
-    from engine.households.register import get_household
 
     with transaction():
         _not_in_future(changed_on, clock)
@@ -259,7 +246,6 @@ def open_member_change(household_id: int, changed_on: date, actor: str, clock: C
 def open_correction(household_id: int, kind: str, actor: str, clock: Clock) -> Case:
     """A county asks for a rollback of an elimination (风险消除回退) or the removal of a household wrongly
     included (清退); the request goes up to the province, which files it with the national office."""
-    from engine.households.register import get_household
 
     with transaction():
         household = get_household(household_id)
@@ -302,7 +288,7 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
         ctx = CaseContext(case, actor, clock)
         engine = ctx.script_engine()
         workflow = load_workflow(case, engine)
-        task = workflow.get_task_from_id(_uuid(row.task_uuid))
+        task = workflow.get_task_from_id(UUID(row.task_uuid))
         if task is None or task.state != TaskState.READY:
             raise ConflictError(f"任务“{row.name}”已不可办理")
         task.set_data(**plain_json(data))
@@ -315,11 +301,6 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
         db.session.flush()
     return case
 
-
-def _uuid(value: str):
-    from uuid import UUID
-
-    return UUID(value)
 
 
 def authorize(user: User, row: HumanTask) -> None:
@@ -442,7 +423,6 @@ class CaseHistory:
 
 def case_history(case_id: int) -> CaseHistory:
     """The case, its audit trail, its tasks, the notices sent and the timers it waits for."""
-    from engine.cases.tasks import tasks_of_case
 
     case = get_case(case_id)
     notices = list(db.session.scalars(select(Notice).filter_by(case_id=case_id).order_by(Notice.id)))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.specs.Join import Join
@@ -206,18 +207,13 @@ def _moved(workflow, target: ProcessVersion, engine):
 def _reproject(case: Case, workflow, engine, clock: Clock) -> None:
     """The open human tasks take the target's step names, forms and roles (ids and deadlines stay)."""
     for row in db.session.scalars(select(HumanTask).filter_by(case_id=case.id, state="READY")):
-        task = workflow.get_task_from_id(_uuid(row.task_uuid))
+        task = workflow.get_task_from_id(UUID(row.task_uuid))
         if task is None or isinstance(task.task_spec, SubWorkflowTask):
             continue
         fresh = project_task(case, task, engine, clock.now())
         row.bpmn_id, row.name, row.form = fresh.bpmn_id, fresh.name, fresh.form
         row.role, row.jurisdiction_id, row.jurisdiction_path = fresh.role, fresh.jurisdiction_id, fresh.jurisdiction_path
 
-
-def _uuid(value: str):
-    from uuid import UUID
-
-    return UUID(value)
 
 
 def migrate_case(case_id: int, target_version_id: int, actor: str, clock: Clock) -> MigrationCheck:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select, tuple_
@@ -33,7 +34,7 @@ def sync_tasks(ctx: CaseContext, workflow, engine: DiagramScriptEngine, now: dat
     ready = {str(t.id): t for t in ready_human_tasks(workflow)}
     for uid, row in rows.items():
         if uid not in ready:
-            task = workflow.get_task_from_id(_uuid(uid))
+            task = workflow.get_task_from_id(UUID(uid))
             row.state = TaskState.get_name(task.state) if task is not None else "CANCELLED"
     created = []
     for uid, task in ready.items():
@@ -47,11 +48,6 @@ def sync_tasks(ctx: CaseContext, workflow, engine: DiagramScriptEngine, now: dat
             created.append(row)
     return created
 
-
-def _uuid(value: str):
-    from uuid import UUID
-
-    return UUID(value)
 
 
 def due_moment(value: Any) -> datetime | None:

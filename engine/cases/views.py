@@ -17,26 +17,21 @@ from engine.bpmn.forms import load_form
 from engine.bpmn.runtime import load_workflow, timer_label, waiting_timers
 from engine.cases.deadlines import deadlines_of_case
 from engine.cases.functions import CaseContext
-from engine.cases.lifecycle import CHANNELS, PUBLICITY_PROCESS, get_case
+from engine.cases.lifecycle import PUBLICITY_PROCESS, get_case
 from engine.cases.tasks import tasks_of_case
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import NotFound
 from engine.core.models import LEVELS, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, Notice, User
-from engine.identification.classification import CATEGORY_NAMES
+from engine.core.vocabulary import CaseOutcome, CaseStatus, Channel, HouseholdCategory, HouseholdStatus, StepState
 from engine.policy.roles import all_roles
 from timers.calendar import display_moment
 
 log = logging.getLogger(__name__)
 
-PROCEDURE_NAMES = {"identification": "识别纳入"}
-STATUS_NAMES = {"running": "办理中", "completed": "已办结"}
-STATUS_FILTERS = {"running": "办理中", "overdue": "超过时限未办结", "completed": "已办结"}
-OUTCOME_NAMES = {"identified": "纳入监测", "rejected": "不予纳入"}
-HOUSEHOLD_STATUS_NAMES = {"ordinary": "一般农户", "applying": "申请中", "monitored": "监测对象",
-                          "key_attention": "重点关注"}
-TASK_STATE_NAMES = {"READY": "待办理", "COMPLETED": "已办理", "CANCELLED": "已取消"}
+STATUS_FILTERS = {CaseStatus.RUNNING.value: CaseStatus.RUNNING.label, "overdue": "超过时限未办结",
+                  CaseStatus.COMPLETED.value: CaseStatus.COMPLETED.label}  # the case list's status filter
 CANDIDATE_LIMIT = 300
 
 
@@ -152,7 +147,7 @@ def open_candidates(jurisdiction: Jurisdiction, limit: int = CANDIDATE_LIMIT) ->
     without an unfinished identification."""
     running = select(Case.household_id).where(Case.procedure == "identification", Case.status == "running")
     query = (select(Household).join(Household.village)
-             .where(Jurisdiction.path.startswith(jurisdiction.path), Household.status != "monitored",
+             .where(Jurisdiction.path.startswith(jurisdiction.path), Household.status != HouseholdStatus.MONITORED,
                     Household.id.not_in(running))
              .order_by(Household.number).limit(limit)
              .options(selectinload(Household.members), selectinload(Household.village)))
@@ -218,8 +213,8 @@ def household_view(household: Household) -> HouseholdView:
         id=household.id, number=household.number, head=household.head.name if household.head else "",
         village=household.village.full_name,
         group_name=household.group_name or "", address=household.address or "",
-        status=HOUSEHOLD_STATUS_NAMES.get(household.status, household.status),
-        category=CATEGORY_NAMES.get(household.category or "", ""),
+        status=HouseholdStatus.label_of(household.status),
+        category=HouseholdCategory.label_of(household.category),
         identified_on=household.identified_on.isoformat() if household.identified_on else "",
         formerly_poor=household.is_formerly_poor, size=household.size, phone=mask_phone(household.contact_phone),
         members=members,
@@ -282,7 +277,7 @@ def case_record(case_id: int, clock: Clock) -> CaseRecord:
     case = get_case(case_id)
     waiting, publicity = _waiting(case, clock)
     tasks = tasks_of_case(case_id)
-    steps = [StepView(t, TASK_STATE_NAMES.get(t.state, t.state), describe_data(t.form, t.form_data)) for t in tasks]
+    steps = [StepView(t, StepState.label_of(t.state), describe_data(t.form, t.form_data)) for t in tasks]
     notices = list(db.session.scalars(select(Notice).filter_by(case_id=case_id).order_by(Notice.id)))
     others = list(db.session.scalars(select(Case).where(Case.household_id == case.household_id, Case.id != case.id)
                                      .order_by(Case.id.desc())))
@@ -400,7 +395,7 @@ def _role(key: str | None) -> str:
 
 def _event_opened(d: dict) -> tuple[str, str]:
     detail = (d.get("application") or {}).get("channel_detail")
-    text = f"发现渠道：{CHANNELS.get(d.get('channel', ''), d.get('channel', ''))}，发现日期 {d.get('lead_date', '')}"
+    text = f"发现渠道：{Channel.label_of(d.get('channel', ''))}，发现日期 {d.get('lead_date', '')}"
     return "立案", text + (f"（{detail}）" if detail else "")
 
 
@@ -424,16 +419,16 @@ def _with_reason(text: str, d: dict) -> str:
 
 
 def _event_outcome(d: dict) -> tuple[str, str]:
-    return "结果", _with_reason(OUTCOME_NAMES.get(d.get("outcome", ""), d.get("outcome", "")), d)
+    return "结果", _with_reason(CaseOutcome.label_of(d.get("outcome", "")), d)
 
 
 def _event_monitored(d: dict) -> tuple[str, str]:
-    category = CATEGORY_NAMES.get(d.get("category", ""), "")
+    category = HouseholdCategory.label_of(d.get("category", ""))
     return "纳入监测", f"{category}，识别日期 {str(d.get('identified_on', ''))[:10]}"
 
 
 def _event_released(d: dict) -> tuple[str, str]:
-    return "农户状态", _with_reason(HOUSEHOLD_STATUS_NAMES.get(d.get("status", ""), d.get("status", "")), d)
+    return "农户状态", _with_reason(HouseholdStatus.label_of(d.get("status", "")), d)
 
 
 def _simple(title: str, template: str):
@@ -463,7 +458,7 @@ _EVENTS: dict[str, Any] = {
     "outcome": _event_outcome,
     "household_monitored": _event_monitored,
     "household_released": _event_released,
-    "case_closed": lambda d: ("办结", OUTCOME_NAMES.get(d.get("outcome") or "", "")),
+    "case_closed": lambda d: ("办结", CaseOutcome.label_of(d.get("outcome"))),
 }
 
 
@@ -476,5 +471,5 @@ def _describe_event(action: str, detail: dict) -> tuple[str, str]:
 
 def status_text(case: Case) -> str:
     """办理中 / 已办结（纳入监测）."""
-    text = STATUS_NAMES.get(case.status, case.status)
-    return f"{text}（{OUTCOME_NAMES.get(case.outcome, case.outcome)}）" if case.outcome else text
+    text = CaseStatus.label_of(case.status)
+    return f"{text}（{CaseOutcome.label_of(case.outcome)}）" if case.outcome else text

@@ -8,6 +8,8 @@ from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from engine.core.errors import NotFound
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",  # every column: PostgreSQL needs unique names
@@ -26,7 +28,6 @@ db = SQLAlchemy(model_class=Base)
 
 def fetch(model: type, key: object, what: str):
     """The row of ``model`` with primary key ``key``; NotFound("<what> <key> 不存在") if there is none."""
-    from engine.core.errors import NotFound
 
     row = db.session.get(model, key)
     if row is None:

@@ -20,9 +20,10 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from engine.core.db import UTCDateTime, db
+from engine.core.vocabulary import HouseholdCategory, HouseholdStatus
 
 Money = Numeric(14, 2)
 
@@ -50,6 +51,10 @@ class Jurisdiction(db.Model):
             chain.append(node)
             node = node.parent
         return chain
+
+    def contains(self, other: Jurisdiction | str) -> bool:
+        """Whether ``other`` (a place, or the path of one) is this place or lies below it (辖区内)."""
+        return (other if isinstance(other, str) else other.path).startswith(self.path)
 
     def ancestor_at(self, level: str) -> Jurisdiction | None:
         return next((j for j in self.ancestors() if j.level == level), None)
@@ -99,7 +104,7 @@ class Household(db.Model):
     is_formerly_poor: Mapped[bool] = mapped_column(Boolean, default=False)  # A4 脱贫户
     enjoys_poverty_policy: Mapped[bool] = mapped_column(Boolean, default=False)  # 脱贫享受政策户
     category: Mapped[str | None] = mapped_column(String(16))  # A3: unstable / marginal / sudden
-    status: Mapped[str] = mapped_column(String(20), default="ordinary", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=HouseholdStatus.ORDINARY.value, index=True)
     identified_on: Mapped[date | None] = mapped_column(Date)
     risk_types: Mapped[list[str]] = mapped_column(JSON, default=list)  # A27
     housing_unsafe: Mapped[bool] = mapped_column(Boolean, default=False)  # A23
@@ -132,6 +137,15 @@ class Household(db.Model):
     def no_basic_medical_insurance(self) -> bool:
         """A26, derived from A17: a member without basic medical insurance."""
         return any(not m.medical_insurance for m in self.members if m.lives_with_household)
+
+    @validates("status")
+    def _known_status(self, _key: str, value: str) -> str:
+        """Only a status of engine.core.vocabulary.HouseholdStatus is ever stored."""
+        return HouseholdStatus(value).value
+
+    @validates("category")
+    def _known_category(self, _key: str, value: str | None) -> str | None:
+        return None if value is None else HouseholdCategory(value).value
 
 
 class Member(db.Model):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from engine.core.db import db
 from engine.core.models import Household, Jurisdiction, Measure
+from engine.core.vocabulary import HouseholdStatus
 from engine.households.income import IncomeFigures
 from engine.households.records import completed_forms
 from engine.policy.parameters import monitoring_line, resolve
@@ -162,7 +163,7 @@ def evaluation_list(township: Jurisdiction, on: date) -> list[Eligibility]:
     """The township's quarterly evaluation (乡镇季度研判): its monitored households, eligible ones first."""
     households = db.session.scalars(
         select(Household).join(Jurisdiction, Household.village_id == Jurisdiction.id)
-        .where(Household.status == "monitored", Jurisdiction.path.startswith(township.path)))
+        .where(Household.status == HouseholdStatus.MONITORED, Jurisdiction.path.startswith(township.path)))
     households = list(households)
     history = histories(h.id for h in households)
     durations: dict[int, Durations] = {}  # per village

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core.models import Household, IncomeRecord, Member
+from engine.core.vocabulary import EliminationMode
 from engine.households.income import IncomeFigures
 from engine.households.records import (
-    ELIMINATION_MODES,
     PlanSummary,
     category_name,
     figures,
@@ -71,7 +71,7 @@ SPECIAL: dict[str, Callable[[SheetContext], Any]] = {
     "category": lambda c: category_name(c.household.category),
     "household_size": lambda c: c.household.size,
     "risk_types": lambda c: risk_text(c.household.risk_types),
-    "elimination_mode": lambda c: ELIMINATION_MODES.get(c.household.elimination_mode or "", ""),
+    "elimination_mode": lambda c: EliminationMode.label_of(c.household.elimination_mode),
 }
 
 

@@ -14,11 +14,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from engine.cases.functions import GUARANTEE_PROBLEMS
 from engine.core.models import Household, Jurisdiction
+from engine.core.vocabulary import EliminationMode, GuaranteeProblem, HouseholdStatus
 from engine.households.records import (
-    ELIMINATION_MODES,
-    STATUS_NAMES,
     category_name,
     figures,
     households_in,
@@ -72,7 +70,7 @@ class LedgerRow:
 
 
 def _guarantee_problems(household: Household) -> str:
-    return "、".join(label for key, label in GUARANTEE_PROBLEMS.items() if getattr(household, key))
+    return "、".join(problem.label for problem in GuaranteeProblem if getattr(household, problem.value))
 
 
 def ledger_rows(place: Jurisdiction) -> list[LedgerRow]:
@@ -95,8 +93,8 @@ def ledger_rows(place: Jurisdiction) -> list[LedgerRow]:
             income_window=f"{record.window_start} 至 {record.window_end}" if record else "",
             responsible_person=h.responsible_person or (plan.responsible_person if plan else "") or "",
             measures=plan.measures_text if plan else "", effect=revisit_text(revisits.get(h.id)),
-            status=STATUS_NAMES.get(h.status, h.status),
-            elimination_mode=ELIMINATION_MODES.get(h.elimination_mode or "", ""), elimination_date=h.elimination_date,
+            status=HouseholdStatus.label_of(h.status),
+            elimination_mode=EliminationMode.label_of(h.elimination_mode), elimination_date=h.elimination_date,
             household_id=h.id,
         ))
     return rows

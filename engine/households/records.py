@@ -17,13 +17,10 @@ from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.models import Case, Household, HumanTask, IncomeRecord, Jurisdiction
 from engine.core.models import Measure as MeasureRecord
+from engine.core.vocabulary import HouseholdCategory
 from engine.households.income import INCOME_FIELDS, IncomeFigures
-from engine.identification.classification import CATEGORY_NAMES
 
 REVISIT_FORM = "monthly_revisit.json"
-STATUS_NAMES = {"ordinary": "未纳入监测", "applying": "申请识别中", "monitored": "监测中（风险未消除）",
-                "key_attention": "重点关注", "eliminated": "风险已消除"}
-ELIMINATION_MODES = {"assisted": "帮扶消除", "natural": "自然消除"}
 
 
 def _policy_json(name: str) -> Any:
@@ -58,7 +55,7 @@ def risk_text(keys: Iterable[str] | None) -> str:
 
 
 def category_name(key: str | None) -> str:
-    return CATEGORY_NAMES.get(key or "", key or "")
+    return HouseholdCategory.label_of(key)
 
 
 def yes_no(value: Any) -> str:

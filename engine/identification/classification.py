@@ -12,18 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.bpmn.decision_tables import decide, decision_with_output
+from engine.bpmn.source import DiagramSource
 from engine.core.errors import DecisionInvalid
-from engine.core.vocabulary import GuaranteeProblem
+from engine.core.vocabulary import GuaranteeProblem, HouseholdCategory
 from engine.households.income import IncomeFigures
 from engine.policy.exclusions import exclusion_labels
 
-if TYPE_CHECKING:
-    from engine.bpmn.source import DiagramSource
-
-CATEGORY_NAMES = {"unstable": "脱贫不稳定户", "marginal": "边缘易致贫户", "sudden": "突发严重困难户"}
 OUTPUTS = ("include", "category", "category_reason")
 
 
@@ -37,7 +34,7 @@ class Assessment:
 
     @property
     def category_name(self) -> str:
-        return CATEGORY_NAMES.get(self.category or "", "不纳入")
+        return HouseholdCategory(self.category).label if self.category else "不纳入"
 
     @property
     def explanation(self) -> str:
@@ -86,11 +83,11 @@ def assessment_from(include: Any, category: Any, category_reason: Any, facts: di
     """The table's answer as an Assessment; DecisionInvalid (naming the table) if the answer is not usable."""
     if not isinstance(include, bool):
         raise DecisionInvalid(f"类别认定决策表的输出 include 应为 True 或 False，实际为 {include!r}")
-    if include and category not in CATEGORY_NAMES:
-        raise DecisionInvalid(f"类别认定决策表给出的类别 {category!r} 不是已知类别（{'、'.join(CATEGORY_NAMES)}）")
+    if include and category not in HouseholdCategory.labels():
+        raise DecisionInvalid(f"类别认定决策表给出的类别 {category!r} 不是已知类别（{'、'.join(HouseholdCategory.labels())}）")
     reasons = [facts.get("income_text", ""), str(category_reason or "")]
     if include:
-        reasons.append(f"认定为{CATEGORY_NAMES[category]}")
+        reasons.append(f"认定为{HouseholdCategory(category).label}")
     return Assessment(include, category if include else None, [r for r in reasons if r])
 
 

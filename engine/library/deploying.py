@@ -11,9 +11,9 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.decision_tables import check_outputs
 from engine.bpmn.deployment import newest_version_number
-from engine.bpmn.parser import describe_validation, no_executable
+from engine.bpmn.parser import no_executable
 from engine.bpmn.source import DiagramSource
-from engine.bpmn.validation import lint_dmn
+from engine.bpmn.validation import describe_validation, lint_dmn
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db

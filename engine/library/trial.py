@@ -18,6 +18,7 @@ from engine.bpmn.scripting import DiagramScriptEngine
 from engine.bpmn.source import DiagramSource, bundle_for
 from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY
 from engine.core.clock import FixedClock
+from engine.library.catalogue import with_library
 from engine.library.rules import parse_bundle
 from engine.library.stand_ins import ScenarioError, Trace, stand_ins
 from timers.calendar import CHINA_TZ as CST
@@ -105,7 +106,6 @@ def try_draft(draft_content: bytes, file_name: str, scenario: dict[str, Any]) ->
     """Run a saved draft (with the other files as last deployed, for what it calls) through ``scenario``. A
     decision table draft is tried inside the procedure the scenario names (``process_file``, e.g.
     ``identification.bpmn``), in place of the deployed table."""
-    from engine.library.catalogue import with_library
 
     draft = DiagramSource(file_name, draft_content)
     library = with_library(draft)

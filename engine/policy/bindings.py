@@ -21,7 +21,7 @@ from engine.policy.parameters import PROCESS_SUFFIX
 
 def _relevant(place: Jurisdiction, viewer: Jurisdiction) -> bool:
     """Policy rows that apply to the viewer's area: set on its ancestors, itself, or below it."""
-    return place.path.startswith(viewer.path) or viewer.path.startswith(place.path)
+    return viewer.contains(place) or place.contains(viewer)
 
 
 @dataclass(frozen=True)

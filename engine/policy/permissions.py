@@ -18,7 +18,7 @@ def require_editor(user: User, place: Jurisdiction | None = None) -> None:
     """The user must be a policy editor (政策管理员), and ``place`` at or below the user's jurisdiction."""
     if EDITOR_ROLE not in user.roles:
         raise PermissionDenied(f"{user.display_name} 不是政策管理员")
-    if place is not None and not place.path.startswith(user.jurisdiction.path):
+    if place is not None and not user.jurisdiction.contains(place):
         raise PermissionDenied(f"{place.full_name} 不在 {user.jurisdiction.full_name} 辖区内")
 
 

@@ -20,14 +20,13 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.bpmn.decision_tables import tables_of
-from engine.cases.functions import GUARANTEE_PROBLEMS
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import FangpinError, NotFound
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member
+from engine.core.vocabulary import EliminationMode, GuaranteeProblem, HouseholdStatus
 from engine.households.income import IncomeFigures
 from engine.households.records import (
-    ELIMINATION_MODES,
     PlanSummary,
     category_name,
     figures,
@@ -218,13 +217,13 @@ def reviewed_entries(place: Jurisdiction, procedure: str, form: str) -> list[Ent
 def identified_entries(place: Jurisdiction) -> list[Entry]:
     """Identified households (监测中, with an identification date)."""
     return [Entry(h, None, h.identified_on)
-            for h in households_in(place, Household.status == "monitored", Household.identified_on.is_not(None))]
+            for h in households_in(place, Household.status == HouseholdStatus.MONITORED, Household.identified_on.is_not(None))]
 
 
 def eliminated_entries(place: Jurisdiction) -> list[Entry]:
     """Households whose risk is eliminated (风险已消除, with mode and date)."""
     return [Entry(h, None, h.elimination_date, procedure="elimination")
-            for h in households_in(place, Household.status == "eliminated", Household.elimination_date.is_not(None))]
+            for h in households_in(place, Household.status == HouseholdStatus.ELIMINATED, Household.elimination_date.is_not(None))]
 
 
 def measures_entries(place: Jurisdiction) -> list[Entry]:
@@ -321,7 +320,7 @@ HOUSEHOLD_VALUES: dict[str, Callable[[RowContext], Any]] = {
     "household_size": lambda c: c.household.size,
     "risk_types": lambda c: risk_text(c.household.risk_types),
     "category": lambda c: category_name(c.category),
-    "elimination_mode": lambda c: ELIMINATION_MODES.get(c.mode or "", ""),
+    "elimination_mode": lambda c: EliminationMode.label_of(c.mode),
     "elimination_date": lambda c: c.household.elimination_date,
 }
 MEMBER_VALUES: dict[str, Callable[[Member], Any]] = {
@@ -378,7 +377,7 @@ def proposed_category(household: Household, case_id: int | None, income: IncomeF
     data = task.form_data or {}
     try:
         line = monitoring_line(household.village, to_local_date(task.completed_at).year)
-        problems = [label for key, label in GUARANTEE_PROBLEMS.items() if (data.get("guarantees") or {}).get(key)]
+        problems = [p.label for p in GuaranteeProblem if (data.get("guarantees") or {}).get(p.value)]
         facts = household_facts(income, line, formerly_poor=household.is_formerly_poor,
                                 risk_types=list(data.get("risk_types") or household.risk_types or []),
                                 guarantee_problems=problems, exclusions=exclusion_labels(data.get("exclusions") or []))

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from engine.core.db import db
 from engine.core.errors import PolicyMissing
 from engine.core.models import Household, Jurisdiction, Member
+from engine.core.vocabulary import HouseholdStatus
 from engine.policy.parameters import resolve
-from timers.calendar import to_local_date
 
 ALERT_KEY = "monitoring.alert_percent"  # policy data: 2 for Jiangxi (001 Q40 "超过2%"); exactly 2 % does not alert
 RATIO_LEVELS = ("township", "village")
@@ -64,7 +64,7 @@ def unresolved_persons_by_village(jurisdiction: Jurisdiction) -> dict[str, int]:
         select(Jurisdiction.path, func.count(Member.id))
         .select_from(Member).join(Household, Member.household_id == Household.id)
         .join(Jurisdiction, Household.village_id == Jurisdiction.id)
-        .where(Household.status == "monitored", Household.social_guarantee.is_(False),
+        .where(Household.status == HouseholdStatus.MONITORED, Household.social_guarantee.is_(False),
                Member.lives_with_household.is_(True), Jurisdiction.path.startswith(jurisdiction.path))
         .group_by(Jurisdiction.path)
     )
@@ -79,12 +79,9 @@ def alert_percent(place: Jurisdiction, on: date) -> Decimal | None:
         return None
 
 
-def monitoring_ratios(jurisdiction: Jurisdiction, on: date | None = None) -> list[RatioRow]:
-    """Every township and village at or below ``jurisdiction`` (tree order) with its ratio and alert flag."""
-    if on is None:
-        from engine.app import get_clock
-        
-        on = to_local_date(get_clock().now())
+def monitoring_ratios(jurisdiction: Jurisdiction, on: date) -> list[RatioRow]:
+    """Every township and village at or below ``jurisdiction`` (tree order) with its ratio and the alert
+    threshold in force on ``on``."""
     places = db.session.scalars(
         select(Jurisdiction).where(Jurisdiction.path.startswith(jurisdiction.path),
                                    Jurisdiction.level.in_(RATIO_LEVELS)).order_by(Jurisdiction.path)

@@ -13,8 +13,6 @@ from engine.core.db import db
 from engine.core.models import Jurisdiction
 from engine.supervision.overdue import OverdueItem, overdue_cases, overdue_tasks
 
-PROCEDURE_NAMES = {"identification": "识别纳入", "followup": "帮扶回访", "elimination": "风险消除",
-                   "green_channel": "绿色通道", "member_change": "家庭成员自然变更", "correction": "风险消除回退或清退"}
 KIND_NAMES = {"task": "任务", "case": "案件总时限"}
 
 

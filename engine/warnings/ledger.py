@@ -21,6 +21,7 @@ from engine.core.models import (
     Member,
     WarningBatch,
 )
+from engine.core.vocabulary import HouseholdStatus
 from engine.supervision.overdue import days_overdue
 from engine.warnings.thresholds import (
     Department,
@@ -69,7 +70,7 @@ def compare(warning: DepartmentWarning) -> Comparison:
                              .order_by(Case.id.desc()))
     running_identification = case is not None and case.procedure == "identification"
     covered = household.status in COVERED_STATUSES or running_identification
-    if household.status == "monitored":
+    if household.status == HouseholdStatus.MONITORED:
         text = f"已是监测对象（{household.identified_on} 纳入）" if household.identified_on else "已是监测对象"
     elif covered:
         text = f"正在办理识别或绿色通道（{case.number if case else household.status}）"

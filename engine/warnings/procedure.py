@@ -26,6 +26,7 @@ from engine.core.db import db, fetch
 from engine.core.errors import FormInvalid, NotFound, PermissionDenied, PolicyMissing, RuleViolation
 from engine.core.models import AuditEvent, Case, DepartmentWarning, Household, Jurisdiction, Member, User, WarningBatch
 from engine.core.transaction import transaction
+from engine.core.vocabulary import HouseholdStatus
 from engine.warnings.ledger import (
     COVERED_STATUSES,
     REPORT_ACTION,
@@ -62,7 +63,7 @@ def _user(actor: str) -> User:
 def _require(user: User, role: str, path: str, what: str) -> None:
     if role not in user.roles:
         raise PermissionDenied(f"{user.display_name} 没有办理{what}所需的角色")
-    if not path.startswith(user.jurisdiction.path):
+    if not user.jurisdiction.contains(path):
         raise PermissionDenied(f"{what}不在 {user.jurisdiction.full_name} 辖区内")
 
 
@@ -342,7 +343,7 @@ def _village(value: Any, member: Member | None, ctx: _Context) -> tuple[Jurisdic
     place = member.household.village if member is not None else given
     if place is None:
         return None, "该身份证号未在系统中登记为农户成员，请填写村代码"
-    if not place.path.startswith(ctx.place.path):
+    if not ctx.place.contains(place):
         where = "该人员登记在" if member is not None else "村"
         return None, f"{where} {place.full_name}，不在 {ctx.place.full_name} 辖区内"
     return place, None
@@ -529,7 +530,7 @@ def _household_to_verify(warning: DepartmentWarning, user: User) -> Household:
         raise RuleViolation(f"{warning.person_name}（身份证号 {warning.id_number}）尚未登记为农户成员："
                             "请先登记该农户，再录入核查结果")
     household = member.household
-    if not household.village.path.startswith(user.jurisdiction.path):
+    if not user.jurisdiction.contains(household.village):
         raise PermissionDenied(f"{warning.person_name} 登记在 {household.village.full_name}，"
                                f"不在 {user.jurisdiction.full_name} 辖区内")
     return household
@@ -550,7 +551,7 @@ def _open_identification(warning: DepartmentWarning, household: Household, reaso
 def _key_attention(household: Household) -> None:
     if household.status in COVERED_STATUSES:
         raise RuleViolation(f"户 {household.number} 已是监测对象或正在办理识别，不能列为重点关注户")
-    household.status = "key_attention"
+    household.status = HouseholdStatus.KEY_ATTENTION
 
 
 # -- the county reports to the city --------------------------------------------------------------

@@ -22,6 +22,7 @@ from engine.cases.lifecycle import (
 from engine.core.db import db
 from engine.core.errors import FangpinError
 from engine.core.models import AuditEvent, Case, HumanTask, Notice
+from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdCategory
 from engine.demo import drive_case, official_for
 from engine.demo import sample_form_data as default_form
 from engine.households.register import register_household
@@ -31,8 +32,7 @@ from tests.conftest import make_app
 from timers.calendar import to_local_date
 
 CST = ZoneInfo("Asia/Shanghai")
-CHANNELS = {"农户自主申报": "self_application", "基层干部排查": "cadre_screening", "部门筛查预警": "department_warning",
-            "信访、12317": "petition"}
+CHANNELS = {c.label: c.value for c in IDENTIFICATION_CHANNELS} | {"信访、12317": Channel.PETITION.value}
 KINDS = {"脱贫户": {"is_formerly_poor": True}, "一般农户": {"is_formerly_poor": False},
          "脱贫享受政策户": {"is_formerly_poor": True, "enjoys_poverty_policy": True}}
 
@@ -268,11 +268,9 @@ def case_closed(world, outcome: str) -> None:
 
 @then(parsers.parse('"{head}" 户成为监测对象，类别为 "{category}"'))
 def monitored(world, head: str, category: str) -> None:
-    from engine.identification.classification import CATEGORY_NAMES
-
     household = household_named(head)
     assert household.status == "monitored"
-    assert CATEGORY_NAMES[household.category] == category
+    assert HouseholdCategory(household.category).label == category
     approval = next((t for t in case_history(world["case_id"]).tasks if t.form == "county_approval.json"), None)
     if approval is not None:  # identification date = county approval date (Jiangxi Q45)
         assert household.identified_on.isoformat() == approval.form_data["decided_on"]
