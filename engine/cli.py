@@ -47,7 +47,8 @@ from engine.library.rules import deploy
 from engine.library.trial import run_scenario
 from engine.policy.editing import bind_process
 from engine.supervision.overdue import counts_by_child, overdue_cases, overdue_tasks
-from engine.warnings.procedure import dispatch_warnings, import_batch, push_to_counties, record_verification
+from engine.warnings.intake import import_batch
+from engine.warnings.procedure import dispatch_warnings, push_to_counties, record_verification
 from engine.warnings.rows import read_upload
 from timers.calendar import CHINA_TZ as CST
 from timers.calendar import display_moment, to_local_date

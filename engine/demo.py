@@ -24,7 +24,8 @@ from engine.core.transaction import transaction
 from engine.households.register import register_household
 from engine.policy.parameters import load_policy_file
 from engine.policy.roles import all_roles
-from engine.warnings.procedure import dispatch_warnings, import_batch
+from engine.warnings.intake import import_batch
+from engine.warnings.procedure import dispatch_warnings
 from engine.warnings.rows import read_json
 from timers.calendar import to_local_date
 

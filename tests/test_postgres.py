@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, text
 
-from engine.bpmn.runtime import load_workflow, next_wakeup
-from engine.cases.functions import CaseContext
+from engine.bpmn.runtime import next_wakeup
+from engine.cases.functions import CaseContext, case_workflow
 from engine.cases.lifecycle import complete_task, open_identification
 from engine.core.db import db
 from engine.core.errors import FormInvalid
@@ -59,7 +59,7 @@ def test_a_whole_identification_case_on_postgresql(pg_app, clock):
     # a timer's instant: computed in Python, stored as timestamptz, read back equal and in UTC
     db.session.expire_all()
     case = db.session.get(Case, world["case_id"])
-    expected = next_wakeup(load_workflow(case, CaseContext(case, "t", clock).script_engine()))
+    expected = next_wakeup(case_workflow(case, CaseContext(case, "t", clock).script_engine()))
     assert case.next_wakeup_at == expected == datetime(2026, 9, 25, 16, 0, tzinfo=UTC)  # 09-25 24:00 CST
     assert _is_utc(case.next_wakeup_at)
     raw = db.session.scalar(text('SELECT next_wakeup_at FROM "case" WHERE id = :id'), {"id": case.id})

@@ -66,7 +66,8 @@ from engine.households.register import (
 )
 from engine.policy.roles import all_roles
 from engine.supervision.overdue import counts_by_child, overdue_cases, overdue_tasks
-from engine.warnings.procedure import get_batch, import_batch
+from engine.warnings.intake import import_batch
+from engine.warnings.procedure import get_batch
 from engine.warnings.rows import read_json
 
 from . import csrf

@@ -14,6 +14,7 @@ from engine.app import get_clock
 from engine.core.db import db
 from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.core.models import DepartmentWarning, Jurisdiction, WarningBatch
+from engine.warnings.intake import import_batch
 from engine.warnings.ledger import (
     STATUS_NAMES,
     batch_deadline,
@@ -31,13 +32,8 @@ from engine.warnings.ledger import (
     push_schedules,
     township_queue,
 )
-from engine.warnings.procedure import (
-    dispatch_warnings,
-    import_batch,
-    push_to_counties,
-    record_verification,
-    submit_monthly_report,
-)
+from engine.warnings.procedure import dispatch_warnings, push_to_counties, record_verification
+from engine.warnings.report import submit_monthly_report
 from engine.warnings.rows import read_upload, template_csv
 from engine.warnings.thresholds import current_period, departments
 from timers.calendar import to_local_date

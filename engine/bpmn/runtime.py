@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.bpmn.scripting import DiagramScriptEngine
 from engine.bpmn.spec_cache import SPECS
 from engine.core.clock import Clock, install_spiff_clock, using_clock
-from engine.core.models import Case, ProcessVersion
+from engine.core.models import ProcessVersion
 
 install_spiff_clock()
 
@@ -57,9 +57,10 @@ def new_workflow(version: ProcessVersion, engine: DiagramScriptEngine, data: dic
     return workflow
 
 
-def load_workflow(case: Case, engine: DiagramScriptEngine) -> BpmnWorkflow:
-    spec, subprocess_specs = SPECS.get(case.process_version)
-    dct = json.loads(case.state_json)
+def load_workflow(version: ProcessVersion, state_json: str, engine: DiagramScriptEngine) -> BpmnWorkflow:
+    """An instance of ``version`` restored from its saved state (engine.bpmn.runtime.dump_workflow)."""
+    spec, subprocess_specs = SPECS.get(version)
+    dct = json.loads(state_json)
     dct.pop("serializer_version", None)
     workflow = INSTANCE_SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = engine

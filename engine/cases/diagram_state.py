@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn.runtime import load_workflow
-from engine.cases.functions import CaseContext
+from engine.cases.functions import CaseContext, case_workflow
 from engine.core.clock import SystemClock
 from engine.core.db import db
 from engine.core.models import Case, DiagramFile
@@ -15,7 +14,7 @@ OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 def diagram_markers(case: Case) -> dict[str, list[str]]:
     """``{"completed": [...], "current": [...]}`` element ids of the main process."""
-    workflow = load_workflow(case, CaseContext(case, "system", SystemClock()).script_engine())
+    workflow = case_workflow(case, CaseContext(case, "system", SystemClock()).script_engine())
     completed, current = set(), set()
     for task in workflow.tasks.values():  # the main process only: call activities stand for their insides
         bpmn_id = task.task_spec.bpmn_id

@@ -12,17 +12,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
 
+from engine.bpmn.runtime import load_workflow
 from engine.bpmn.scripting import DiagramScriptEngine
 from engine.cases.deadlines import record_deadline
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
-from engine.core.models import Case, IncomeRecord, Measure, Member, Notice
+from engine.core.models import Case, Measure, Member, Notice
 from engine.core.vocabulary import EliminationMode, HouseholdCategory, HouseholdStatus, Procedure
 from engine.elimination.eligibility import assess
-from engine.households.income import IncomeFigures, income_window
+from engine.households.income import IncomeFigures, income_window, record_income
 from engine.households.measures import record_measures
 from engine.identification.classification import conclude_assessment, measure_household
 from engine.policy.parameters import monitoring_line
@@ -112,9 +114,8 @@ class CaseContext:
         return {**figures.to_dict(), **facts, "income_window": [start.isoformat(), end.isoformat()]}
 
     def _record_income(self, figures: IncomeFigures, start: date, end: date) -> None:
-        fields = {k: v for k, v in figures.__dict__.items()}
-        db.session.add(IncomeRecord(household_id=self.case.household_id, case_id=self.case.id, window_start=start,
-                                    window_end=end, recorded_at=self.now(), recorded_by=self.actor, **fields))
+        record_income(figures, (start, end), household_id=self.case.household_id, case_id=self.case.id,
+                      at=self.now(), by=self.actor)
 
     def notify_household(self, title: str, body: str) -> bool:
         """Send the household a written notice (告知), kept with the case."""
@@ -256,6 +257,11 @@ class CaseContext:
         audit.record(self.now(), self.actor, "household_released", case_id=self.case.id,
                      household_id=self.case.household_id, status=status, reason=reason)
         return True
+
+
+def case_workflow(case: Case, engine: DiagramScriptEngine) -> BpmnWorkflow:
+    """The case's workflow instance, restored on the version it runs."""
+    return load_workflow(case.process_version, case.state_json, engine)
 
 
 def next_month(reference: str) -> str:

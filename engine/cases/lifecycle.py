@@ -19,7 +19,6 @@ from engine.bpmn.forms import validate_form
 from engine.bpmn.runtime import (
     advance,
     dump_workflow,
-    load_workflow,
     new_workflow,
     next_wakeup,
     timer_label,
@@ -27,7 +26,7 @@ from engine.bpmn.runtime import (
 )
 from engine.cases.deadlines import record_deadline, recorded_timers
 from engine.cases.form_rules import check_form_rules
-from engine.cases.functions import CaseContext, plain_json
+from engine.cases.functions import CaseContext, case_workflow, plain_json
 from engine.cases.tasks import ready_row, sync_tasks, tasks_of_case
 from engine.core import audit
 from engine.core.clock import Clock
@@ -87,7 +86,7 @@ def _end_running(by: Case, procedure: str, ctx: CaseContext) -> None:
                                                            status="running")):
         other_ctx = CaseContext(other, ctx.actor, ctx.clock)
         engine = other_ctx.script_engine()
-        workflow = load_workflow(other, engine)
+        workflow = case_workflow(other, engine)
         definition = _waiting_message(workflow, END_MESSAGE)
         if definition is None:
             log.warning("case %s is not waiting for %s", other.number, END_MESSAGE)
@@ -287,7 +286,7 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
             raise ConflictError(f"案件 {case.number} 已被他人更新，请刷新后重新办理")
         ctx = CaseContext(case, actor, clock)
         engine = ctx.script_engine()
-        workflow = load_workflow(case, engine)
+        workflow = case_workflow(case, engine)
         task = workflow.get_task_from_id(UUID(row.task_uuid))
         if task is None or task.state != TaskState.READY:
             raise ConflictError(f"任务“{row.name}”已不可办理")
@@ -335,7 +334,7 @@ def _wake(case_id: int, actor: str, clock: Clock) -> None:
         case = db.session.get(Case, case_id)
         ctx = CaseContext(case, actor, clock)
         engine = ctx.script_engine()
-        workflow = load_workflow(case, engine)
+        workflow = case_workflow(case, engine)
         fired = [{"timer": timer_label(t), "due": due,
                   **({"publicity": t.data.get("publicity")} if t.workflow.spec.name == PUBLICITY_PROCESS else {})}
                  for t, due in waiting_timers(workflow) if due <= clock.now()]
@@ -402,7 +401,7 @@ def _load(case_id: int, actor: str, clock: Clock):
         raise RuleViolation(f"案件 {case.number} 已办结")
     ctx = CaseContext(case, actor, clock)
     engine = ctx.script_engine()
-    return case, load_workflow(case, engine), ctx, engine
+    return case, case_workflow(case, engine), ctx, engine
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -428,7 +427,7 @@ def case_history(case_id: int) -> CaseHistory:
     notices = list(db.session.scalars(select(Notice).filter_by(case_id=case_id).order_by(Notice.id)))
     waiting = []
     if case.status == "running":
-        workflow = load_workflow(case, CaseContext(case, "system", _NoClock()).script_engine())
+        workflow = case_workflow(case, CaseContext(case, "system", _NoClock()).script_engine())
         waiting = [(timer_label(t), due) for t, due in waiting_timers(workflow)]
     return CaseHistory(case, audit.for_case(case_id), tasks_of_case(case_id), notices, waiting)
 

@@ -29,9 +29,9 @@ from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine.bpmn.runtime import INSTANCE_SERIALIZER, dump_workflow, load_workflow, next_wakeup
+from engine.bpmn.runtime import INSTANCE_SERIALIZER, dump_workflow, next_wakeup
 from engine.bpmn.spec_cache import SPEC_SERIALIZER, SPECS
-from engine.cases.functions import CaseContext
+from engine.cases.functions import CaseContext, case_workflow
 from engine.cases.tasks import project_task
 from engine.core import audit
 from engine.core.clock import Clock
@@ -182,7 +182,7 @@ def check_migration(case_id: int, target_version_id: int, clock: Clock) -> Migra
     case, target = _case(case_id), _version(target_version_id)
     if _basic_problems(case, target):
         return MigrationCheck(case, target, problems=_basic_problems(case, target))
-    return _check(case, target, load_workflow(case, _engine(case, "system", clock)))
+    return _check(case, target, case_workflow(case, _engine(case, "system", clock)))
 
 
 def _moved(workflow, target: ProcessVersion, engine):
@@ -224,7 +224,7 @@ def migrate_case(case_id: int, target_version_id: int, actor: str, clock: Clock)
         if case.status != "running":
             raise RuleViolation("；".join(_basic_problems(case, target)))
         engine = _engine(case, actor, clock)
-        workflow = load_workflow(case, engine)
+        workflow = case_workflow(case, engine)
         check = _check(case, target, workflow)
         if not check.possible:
             raise RuleViolation(f"案件 {case.number} 不能迁移到 {target.process_key} v{target.version}："

@@ -16,11 +16,12 @@ from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FormInvalid, NotFound
 from engine.core.models import Case, Household, Jurisdiction, Member
+from engine.core.vocabulary import Channel
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "self_application"
+CHANNEL = Channel.SELF_APPLICATION
 ACTOR = "self_application"  # the audit log's actor for applications made by the public
 HEAD = "户主"
 FORM = "自主申报"

@@ -14,9 +14,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from engine.bpmn.forms import load_form
-from engine.bpmn.runtime import load_workflow, timer_label, waiting_timers
+from engine.bpmn.runtime import timer_label, waiting_timers
 from engine.cases.deadlines import deadlines_of_case
-from engine.cases.functions import CaseContext
+from engine.cases.functions import CaseContext, case_workflow
 from engine.cases.lifecycle import PUBLICITY_PROCESS, get_case
 from engine.cases.tasks import tasks_of_case
 from engine.core import audit
@@ -304,7 +304,7 @@ def _deadline_views(case: Case, rows: list[CaseDeadline], tasks: list[HumanTask]
 def _waiting(case: Case, clock: Clock) -> tuple[list[tuple[str, datetime]], list[PublicityView]]:
     if case.status != "running":
         return [], []
-    workflow = load_workflow(case, CaseContext(case, "system", clock).script_engine())
+    workflow = case_workflow(case, CaseContext(case, "system", clock).script_engine())
     timers = waiting_timers(workflow)
     now = clock.now()
     publicity = [PublicityView(_publicity_label(t), due, due <= now)

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from engine.core.db import db
+from engine.core.models import IncomeRecord
 
 CENT = Decimal("0.01")
 
@@ -76,3 +79,12 @@ def income_window(month_of: date) -> tuple[date, date]:
     start = date(end_month_first.year - 1, end_month_first.month, 1)
     last = date.fromordinal(end_month_first.toordinal() - 1)
     return start, last
+
+
+def record_income(figures: IncomeFigures, window: tuple[date, date], *, household_id: int, case_id: int | None,
+                  at: datetime, by: str) -> IncomeRecord:
+    """Keep the verified income of a household over ``window`` (a new record; earlier ones stay)."""
+    record = IncomeRecord(household_id=household_id, case_id=case_id, window_start=window[0], window_end=window[1],
+                          recorded_at=at, recorded_by=by, **dict(figures.__dict__))
+    db.session.add(record)
+    return record

@@ -230,11 +230,10 @@ def uses_process_days(world, process: str, days: int) -> None:
     history = case_history(world["case_id"])
     opened = next(e for e in history.events if e.action == "case_opened")
     assert opened.detail["process"] == process
-    from engine.bpmn.runtime import load_workflow
-    from engine.cases.functions import CaseContext
+    from engine.cases.functions import CaseContext, case_workflow
 
     case = _case(world)
-    workflow = load_workflow(case, CaseContext(case, "t", None).script_engine())
+    workflow = case_workflow(case, CaseContext(case, "t", None).script_engine())
     assert workflow.data["policy"]["village_publicity_days"] == days
 
 
@@ -295,11 +294,10 @@ def notified_with(world, title: str, text: str) -> None:
 @then(parsers.parse('测算结果为 "{result}"，理由包含 "{text}"'))
 def assessed(world, result: str, text: str) -> None:
     case = _case(world)
-    from engine.bpmn.runtime import load_workflow
-    from engine.cases.functions import CaseContext
+    from engine.cases.functions import CaseContext, case_workflow
 
     if case.status == "running":
-        workflow = load_workflow(case, CaseContext(case, "t", None).script_engine())
+        workflow = case_workflow(case, CaseContext(case, "t", None).script_engine())
         assessment = workflow.last_task.data["assessment"] if workflow.last_task else None
         assessment = assessment or next(t.data["assessment"] for t in workflow.get_tasks() if "assessment" in t.data)
         assert assessment["category_name"] == result

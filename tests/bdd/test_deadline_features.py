@@ -7,9 +7,9 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
 
-from engine.bpmn.runtime import load_workflow, waiting_timers
+from engine.bpmn.runtime import waiting_timers
 from engine.cases.deadlines import deadlines_of_case
-from engine.cases.functions import CaseContext
+from engine.cases.functions import CaseContext, case_workflow
 from engine.cases.lifecycle import complete_task, open_identification
 from engine.core.db import db
 from engine.core.errors import FangpinError
@@ -120,7 +120,7 @@ def all_waiting(world, clock, n: int) -> None:
     cases = [db.session.get(Case, i) for i in world["case_ids"]]
     assert len(cases) == n
     for case in cases:
-        timers = waiting_timers(load_workflow(case, CaseContext(case, "t", clock).script_engine()))
+        timers = waiting_timers(case_workflow(case, CaseContext(case, "t", clock).script_engine()))
         assert len(timers) == 1 and timers[0][1] <= clock.now()
 
 

@@ -16,8 +16,9 @@ from engine.core.errors import FangpinError, FormInvalid
 from engine.core.models import AuditEvent, Case, DepartmentWarning, Jurisdiction, User, WarningBatch
 from engine.core.transaction import transaction
 from engine.policy.parameters import load_policy_file
+from engine.warnings.intake import import_batch
 from engine.warnings.ledger import missing_pushes, overdue_warnings
-from engine.warnings.procedure import dispatch_warnings, import_batch, push_to_counties, record_verification
+from engine.warnings.procedure import dispatch_warnings, push_to_counties, record_verification
 from engine.warnings.rows import read_csv
 from tests.bdd.officials import household_named
 from tests.bdd.steps import *
