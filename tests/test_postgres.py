@@ -137,7 +137,7 @@ def test_wrong_form_field_is_named_and_nothing_is_saved_on_postgresql(pg_app, cl
 
 
 def test_the_migrations_make_the_schema_of_the_models_on_postgresql(pg_app):
-    from tests.test_schema import schema_differences
+    from tests.core.test_schema import schema_differences
 
     assert db.session.scalar(text("SELECT version_num FROM alembic_version")) is not None
     assert schema_differences() == []

@@ -17,7 +17,7 @@ from engine.library.deploying import diagram_source
 from engine.library.drafts import check_draft, save_draft
 from tests.browser.conftest import screenshot, wait_for_text
 from tests.browser.test_official_in_browser import _log_in
-from tests.test_web_diagrams import GRADE_DMN, deploy_grade, grade_dmn
+from tests.web.test_diagrams import GRADE_DMN, deploy_grade, grade_dmn
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,63 @@
+"""Cases: a form is checked before anything is saved, decisions need reasons, only the task's role in its
+jurisdiction completes it, a timer fires once."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.cases.lifecycle import complete_task, wake_due
+from engine.core.db import db
+from engine.core.errors import FormInvalid, PermissionDenied
+from engine.core.models import AuditEvent, Case
+from tests.factories import count_rows, open_case, ready_row
+
+
+def test_wrong_form_field_is_named_and_nothing_is_saved(app, clock):
+    case = open_case(clock)
+    task, version, events = ready_row(case), case.lock_version, count_rows(AuditEvent)
+    with pytest.raises(FormInvalid) as refused:
+        complete_task(task.id, {"applied_on": "20.9.2026", "all_members_signed": False}, "shahe_cun", clock)
+    fields = dict(refused.value.errors)
+    assert set(fields) == {"applied_on", "all_members_signed", "risk_description"}
+    assert "YYYY-MM-DD" in fields["applied_on"] and "必须确认" in fields["all_members_signed"]
+    db.session.expire_all()
+    assert (task.state, case.lock_version, count_rows(AuditEvent)) == ("READY", version, events)
+
+
+def test_reject_decision_needs_a_reason(app, clock):
+    from engine.bpmn.forms import validate_form
+
+    with pytest.raises(FormInvalid) as refused:
+        validate_form("review_decision.json", {"reviewed_on": "2026-09-20", "decision": "reject"})
+    assert [f for f, _ in refused.value.errors] == ["reason"]
+    validate_form("review_decision.json", {"reviewed_on": "2026-09-20", "decision": "approve"})
+
+
+def test_only_the_tasks_role_in_its_jurisdiction_may_complete_it(app, clock):
+    case = open_case(clock)
+    task = ready_row(case)
+    data = {"applied_on": "2026-09-20", "all_members_signed": True, "risk_description": "因病"}
+    with pytest.raises(PermissionDenied, match="角色"):
+        complete_task(task.id, data, "shahe_zhen", clock)
+    with pytest.raises(PermissionDenied, match="辖区"):
+        complete_task(task.id, data, "huaping_cun", clock)
+    complete_task(task.id, data, "shahe_cun", clock)
+
+
+def test_a_timer_fires_once_when_due(app, clock):
+    from tests.bdd.steps import _run  # the default-data driver of the features
+
+    world = {"done": [], "case_id": open_case(clock).id}
+    _run(world, clock, until="张贴村级公示")
+    case = db.session.get(Case, world["case_id"])
+    due = case.next_wakeup_at
+    assert due == datetime(2026, 9, 25, 16, 0, tzinfo=UTC)  # 5 days from 09-20, 24:00 CST
+    clock.set(due - timedelta(seconds=1))
+    assert wake_due(clock.now(), clock) == 0
+    clock.set(due)
+    assert wake_due(clock.now(), clock) == 1
+    assert wake_due(clock.now(), clock) == 0
+    fired = db.session.scalars(select(AuditEvent).filter_by(case_id=case.id, action="timers_fired")).all()
+    assert len(fired) == 1 and ready_row(case).name == "乡镇审核（入户抽查）"
