@@ -30,8 +30,8 @@ def clock() -> FixedClock:
 
 def make_app(db_path: Path, clock: FixedClock, factory=create_engine_app, **config: Any) -> Flask:
     return factory({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "FANGPIN_CLOCK_OBJECT": clock,
-                    "TESTING": True, "SECRET_KEY": "test", "RATELIMIT_ENABLED": False,  # tests/test_web_ratelimits.py
-                    "FANGPIN_SCHEMA": "create_all",  # throwaway databases; tests/test_schema.py runs the migrations
+                    "TESTING": True, "SECRET_KEY": "test", "RATELIMIT_ENABLED": False,  # tests/web/test_ratelimits.py
+                    "FANGPIN_SCHEMA": "create_all",  # throwaway databases; tests/core/test_schema.py runs the migrations
                     **config})
 
 

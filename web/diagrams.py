@@ -2,8 +2,9 @@
 the exact deployed bytes, uploads validated and deployed by the engine (optionally bound to a jurisdiction from
 a date), drafts (草稿), the bpmn-js modeler and the dmn-js decision table editor, binding a procedure to a
 diagram (its newest or a pinned version) from a date, rolling back to an earlier version, changing a policy
-parameter from a date, and moving a running case to another version. Policy editors (政策管理员) only; supervisors may read the library. The rules live in
-engine.library.catalogue and engine.cases.migration."""
+parameter from a date, and moving a running case to another version. Policy editors (政策管理员) only;
+supervisors may read the library. The rules live in engine.library (catalogue, deploying, drafts, trial runs),
+engine.policy (bindings, editing) and engine.cases.migration."""
 from __future__ import annotations
 
 import io
