@@ -34,7 +34,8 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The view needs one of ``roles`` (403 otherwise)."""
+    """The view needs one of ``roles`` (403 otherwise); the roles are kept on the view (``allowed_roles``) for the
+    navigation bar, which shows a link only to those who may open it."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
@@ -44,6 +45,7 @@ def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., 
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

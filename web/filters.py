@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from importlib import import_module
 
 from flask import Flask, current_app, g
 
@@ -49,24 +48,16 @@ def lookup(values: dict | None, dotted: str):
     return node
 
 
-NAV_ROLES = {  # which roles a nav link is shown to (the page itself enforces the same tuple)
-    "diagrams.library": ("web.diagrams", "READERS"),
-    "warnings.index": ("web.warnings", "WARNING_ROLES"),
-    "supervisor.overview": ("web.supervisor", "SUPERVISOR_ROLES"),
-    "publicity.index": ("web.publicity", "PUBLICITY_ROLES"),
-    "exports.ledger": ("web.exports", "EXPORT_ROLES"),
-}
-
-
 def may_open(endpoint: str) -> bool:
-    """Does the endpoint exist and may the logged-in user open it (for the navigation bar)? The roles are
-    read from each page's module when asked (those modules import this one for their filters)."""
-    if endpoint not in current_app.view_functions:
+    """Does the endpoint exist and may the logged-in user open it (for the navigation bar)? A page guarded by
+    web.auth.roles_required says which roles may."""
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
         return False
-    if endpoint not in NAV_ROLES or g.get("user") is None:
+    allowed = getattr(view, "allowed_roles", None)
+    if allowed is None or g.get("user") is None:
         return True
-    module, name = NAV_ROLES[endpoint]
-    return bool(set(getattr(import_module(module), name)) & set(g.user.roles))
+    return bool(allowed & set(g.user.roles))
 
 
 def register(app: Flask) -> None:
