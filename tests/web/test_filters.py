@@ -12,7 +12,7 @@ LINKS = {"/supervisor": "督导", "/diagrams": "流程图库", "/warnings": "行
 
 def _nav_links(client) -> set[str]:
     html = client.get("/inbox").get_data(as_text=True)
-    nav = re.search(r"<nav>(.*?)</nav>", html, re.S).group(1)
+    nav = re.search(r"<nav>(.*?)</nav>", html, re.DOTALL).group(1)
     return {href for href in re.findall(r'href="([^"?]+)"', nav) if href in LINKS}
 
 
