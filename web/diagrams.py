@@ -492,4 +492,3 @@ def migrate(version_id: int) -> Any:
                                check=check_migration(case.id, target.id, get_clock())), 422
     flash(f"案件 {case.number} 已迁移到 {target.process_key} v{target.version}", "ok")
     return redirect(url_for("diagrams.version", version_id=target.id))
-

@@ -1,6 +1,6 @@
-"""Deploying diagrams (流程部署): parse and validate BPMN/DMN files with SpiffWorkflow's spiff
-parser and store each executable procedure as a versioned process definition — the uploaded bytes
-unchanged, a content hash, and the serialized spec stored once per version."""
+"""Deployed versions (流程版本): each executable procedure of a bundle stored as a versioned process
+definition — the uploaded bytes unchanged, a content hash, and the serialized spec stored once per version —
+and the lookups of versions by process."""
 from __future__ import annotations
 
 import logging
@@ -14,10 +14,7 @@ from engine.bpmn.source import DiagramSource, bundle_for, bundle_hash
 from engine.bpmn.spec_cache import dump_spec
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid, NotFound
-from engine.core.models import (
-    DiagramFile,
-    ProcessVersion,
-)
+from engine.core.models import DiagramFile, ProcessVersion
 
 log = logging.getLogger(__name__)
 

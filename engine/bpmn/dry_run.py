@@ -326,5 +326,3 @@ def _property(task: etree._Element, name: str) -> str | None:
 
 def _shown(source: str) -> str:
     return source if len(source) <= _SHOW else source[: _SHOW - 3] + "…"
-
-

@@ -1,4 +1,6 @@
-"""Parsing and validating a bundle (流程图解析与校验) with SpiffWorkflow's spiff parser: the BPMN/DMN schema, SpiffWorkflow's own checks, the lint (engine.bpmn.validation) and the trial run (engine.bpmn.dry_run); every refusal names the file, the element and the reason."""
+"""Parsing and validating a bundle (流程图解析与校验) with SpiffWorkflow's spiff parser: the BPMN/DMN schema,
+SpiffWorkflow's own checks, the lint (engine.bpmn.validation) and the trial evaluation (engine.bpmn.dry_run),
+under the rules the caller hands in; every refusal names the file, the element and the reason."""
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
-"""A diagram file as uploaded (流程图文件): its bytes, content hash and parsed XML, and the bundle of files a procedure needs (the processes and decision tables it calls)."""
+"""A diagram file as uploaded (流程图文件): its bytes, content hash and parsed XML, and the bundle of
+files a procedure needs (the processes and decision tables it calls, transitively)."""
 from __future__ import annotations
 
 import hashlib

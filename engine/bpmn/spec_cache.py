@@ -1,4 +1,5 @@
-"""The serialized specs of deployed versions (流程定义缓存): written once per version, restored once per process."""
+"""The serialized specs of deployed versions (流程定义缓存): written once per version, restored once per
+process."""
 from __future__ import annotations
 
 import json

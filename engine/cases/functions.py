@@ -34,8 +34,6 @@ from timers.functions import recording_functions
 STARTABLE = (Procedure.FOLLOWUP, Procedure.IDENTIFICATION)  # what a diagram may start
 
 
-
-
 @dataclass
 class CaseContext:
     """What the diagram functions act on: one case, the acting official and the clock."""

@@ -16,14 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine.bpmn.forms import validate_form
-from engine.bpmn.runtime import (
-    advance,
-    dump_workflow,
-    new_workflow,
-    next_wakeup,
-    timer_label,
-    waiting_timers,
-)
+from engine.bpmn.runtime import advance, dump_workflow, new_workflow, next_wakeup, timer_label, waiting_timers
 from engine.cases.deadlines import record_deadline, recorded_timers
 from engine.cases.form_rules import check_form_rules
 from engine.cases.functions import CaseContext, case_workflow, plain_json
@@ -299,7 +292,6 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
         _save(ctx, workflow, engine)
         db.session.flush()
     return case
-
 
 
 def authorize(user: User, row: HumanTask) -> None:

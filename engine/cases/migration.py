@@ -215,7 +215,6 @@ def _reproject(case: Case, workflow, engine, clock: Clock) -> None:
         row.role, row.jurisdiction_id, row.jurisdiction_path = fresh.role, fresh.jurisdiction_id, fresh.jurisdiction_path
 
 
-
 def migrate_case(case_id: int, target_version_id: int, actor: str, clock: Clock) -> MigrationCheck:
     """迁移: move the running case to the target version if the check allows it (audited); RuleViolation
     naming every obstacle otherwise. One transaction."""

@@ -49,7 +49,6 @@ def sync_tasks(ctx: CaseContext, workflow, engine: DiagramScriptEngine, now: dat
     return created
 
 
-
 def due_moment(value: Any) -> datetime | None:
     """A task's due date as its diagram expression gives it: None (no limit here, e.g. the jurisdiction has no
     such rule), an ISO date-time, a date-time, or a date (due at its 24:00, China Standard Time)."""

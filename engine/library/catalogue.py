@@ -1,8 +1,7 @@
-"""Policy administration (政策管理): the diagram library, drafts, deploying uploaded diagrams, and policy
-parameters set from a date — which diagram a jurisdiction runs (``<procedure>.process``) and values such
-as publicity days. Only policy editors (政策管理员) change anything, and only at or below their own
-jurisdiction; every change is audited. Running cases are never touched: they keep the diagram version
-and the parameter values they started with."""
+"""The diagram library's read side (流程图库): every deployed process with its versions, how many cases run on
+each in the viewer's area and which bindings start new cases on it, the exact deployed bytes, and the files as
+last deployed (what an upload is validated and bundled with). Read-only; changes are engine.library.deploying,
+engine.library.drafts and engine.policy.editing."""
 from __future__ import annotations
 
 import logging
@@ -18,21 +17,10 @@ from engine.bpmn.source import DiagramSource, bundle_for, read_directory
 from engine.core.config import project_dir
 from engine.core.db import db, fetch
 from engine.core.errors import DiagramInvalid
-from engine.core.models import (
-    Case,
-    DiagramFile,
-    Jurisdiction,
-    ProcessVersion,
-)
-from engine.policy.bindings import (
-    Binding,
-    bindings,
-)
+from engine.core.models import Case, DiagramFile, Jurisdiction, ProcessVersion
+from engine.policy.bindings import Binding, bindings
 
 log = logging.getLogger(__name__)
-
-
-# -- permissions ----------------------------------------------------------------------------------
 
 
 # -- the library ----------------------------------------------------------------------------------
@@ -166,7 +154,7 @@ def with_library(source: DiagramSource) -> list[DiagramSource]:
     return [source, *library]
 
 
-def _affected(source: DiagramSource) -> list[tuple[list[DiagramSource], str]]:
+def bundles_containing(source: DiagramSource) -> list[tuple[list[DiagramSource], str]]:
     """(bundle, process id) of each procedure whose bundle contains the file."""
     sources = with_library(source)
     out = []
@@ -175,11 +163,3 @@ def _affected(source: DiagramSource) -> list[tuple[list[DiagramSource], str]]:
         if source in bundle:
             out.append((bundle, process_id))
     return out
-
-
-# -- drafts ---------------------------------------------------------------------------------------
-
-
-# -- policy parameters ----------------------------------------------------------------------------
-
-

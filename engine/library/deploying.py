@@ -18,21 +18,12 @@ from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid, PolicyMissing, RuleViolation
-from engine.core.models import (
-    DiagramFile,
-    ProcessVersion,
-    User,
-)
+from engine.core.models import DiagramFile, ProcessVersion, User
 from engine.core.transaction import transaction
-from engine.library.catalogue import _affected
+from engine.library.catalogue import bundles_containing
 from engine.library.rules import deploy, parse_bundle
-from engine.policy.bindings import (
-    ProcessRef,
-    _binding_rows,
-    _bound_keys,
-    parse_process_ref,
-)
-from engine.policy.editing import _check_procedure, _set
+from engine.policy.bindings import ProcessRef, binding_rows, bound_keys, parse_process_ref
+from engine.policy.editing import check_procedure, write_parameter
 from engine.policy.parameters import PROCESS_SUFFIX, resolve
 from engine.policy.permissions import jurisdiction_by_code, require_editor
 from timers.calendar import to_local_date
@@ -63,7 +54,7 @@ def check_diagram(source: DiagramSource) -> list[str]:
     source.parse_xml()
     if not source.is_dmn and not source.process_ids():
         raise DiagramInvalid(source.file_name, [no_executable(source)])
-    affected = _affected(source)
+    affected = bundles_containing(source)
     if source.is_dmn and not affected:
         _check_dmn(source)
     for bundle, process_id in affected:
@@ -110,7 +101,7 @@ class BindingRequest:
 
 def _deploy(source: DiagramSource, actor: str, clock: Clock) -> list[ProcessVersion]:
     files: list[DiagramSource] = []
-    for bundle, _ in _affected(source):
+    for bundle, _ in bundles_containing(source):
         files += [s for s in bundle if s not in files]
     if source.is_dmn and not files:
         _store_decision_table(source, actor, clock)
@@ -122,14 +113,14 @@ def _deploy(source: DiagramSource, actor: str, clock: Clock) -> list[ProcessVers
     return versions
 
 
-def _deploy_and_bind(editor: User, source: DiagramSource, clock: Clock,
+def deploy_and_bind(editor: User, source: DiagramSource, clock: Clock,
                      request: BindingRequest | None) -> list[ProcessVersion]:
     """Inside the caller's transaction: deploy, then (when asked) pin the jurisdiction to the new version."""
     if request is None:
         return _deploy(source, editor.username, clock)
-    _check_procedure(request.procedure)
+    check_procedure(request.procedure)
     require_editor(editor, jurisdiction_by_code(request.jurisdiction_code))
-    before = {key: newest_version_number(key) for key in _bound_keys()}
+    before = {key: newest_version_number(key) for key in bound_keys()}
     versions = _deploy(source, editor.username, clock)
     if not versions:
         raise RuleViolation("文件与已部署的版本相同，没有新的版本可绑定；如需改用已有的版本，请在该版本页“回退到此版本”")
@@ -141,7 +132,7 @@ def _deploy_and_bind(editor: User, source: DiagramSource, clock: Clock,
         for version in versions:
             if before.get(version.process_key):
                 _pin_followers(editor, version.process_key, before[version.process_key], clock, replaced)
-    _set(editor, key, str(ProcessRef(target.process_key, target.version)), request.jurisdiction_code, request.effective_from, clock, request.effective_to,
+    write_parameter(editor, key, str(ProcessRef(target.process_key, target.version)), request.jurisdiction_code, request.effective_from, clock, request.effective_to,
          request.source or f"部署 {target.process_key} v{target.version} 并绑定", action="process_bound")
     return versions
 
@@ -174,7 +165,7 @@ def _pin_followers(editor: User, process_key: str, version: int, clock: Clock,
     the version it uses now: pinned to ``version`` from today (a planned one from its own date). Audited as
     ``process_pinned``, in every jurisdiction: it keeps what they run, it does not change it."""
     today = to_local_date(clock.now())
-    for binding in _binding_rows():
+    for binding in binding_rows():
         row = binding.row
         if binding.ref != ProcessRef(process_key) or not binding.ends_after(today):
             continue
@@ -188,7 +179,7 @@ def _pin_followers(editor: User, process_key: str, version: int, clock: Clock,
                          effective_to=row.effective_to, parameter_id=row.id, source=note)
             row.value = pinned
             continue
-        _set(editor, row.key, pinned, row.jurisdiction.code, today, clock, None, note,
+        write_parameter(editor, row.key, pinned, row.jurisdiction.code, today, clock, None, note,
              action="process_pinned", check_place=False)
 
 
@@ -201,5 +192,5 @@ def deploy_diagram(editor: User, source: DiagramSource, clock: Clock,
     transaction: if the binding is refused, nothing is deployed."""
     require_editor(editor)
     with transaction():
-        versions = _deploy_and_bind(editor, source, clock, binding)
+        versions = deploy_and_bind(editor, source, clock, binding)
     return versions

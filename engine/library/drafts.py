@@ -8,13 +8,9 @@ from engine.bpmn.source import DiagramSource
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db, fetch
-from engine.core.models import (
-    DiagramDraft,
-    ProcessVersion,
-    User,
-)
+from engine.core.models import DiagramDraft, ProcessVersion, User
 from engine.core.transaction import transaction
-from engine.library.deploying import BindingRequest, _deploy_and_bind, check_diagram
+from engine.library.deploying import BindingRequest, check_diagram, deploy_and_bind
 from engine.policy.permissions import require_editor
 
 
@@ -52,7 +48,7 @@ def deploy_draft(editor: User, draft_id: int, clock: Clock, binding: BindingRequ
     require_editor(editor)
     with transaction():
         draft = get_draft(draft_id)
-        versions = _deploy_and_bind(editor, DiagramSource(draft.file_name, draft.content), clock, binding)
+        versions = deploy_and_bind(editor, DiagramSource(draft.file_name, draft.content), clock, binding)
         audit.record(clock.now(), editor.username, "draft_deployed", draft_id=draft.id,
                      versions=[f"{v.process_key} v{v.version}" for v in versions])
     return versions

@@ -1,7 +1,6 @@
 """Trying a diagram before deploying it (流程试运行): run a draft in memory against a scenario — form inputs
 for its steps and moves of the clock — and report the path taken and the dates computed. Nothing is stored;
-the income is measured against the scenario's monitoring line and classified by the decision table, while the
-domain functions that would change records (notices, marking a household) are stand-ins that only record their call."""
+the diagram calls the stand-ins of engine.library.stand_ins."""
 from __future__ import annotations
 
 import functools

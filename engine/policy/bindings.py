@@ -11,15 +11,11 @@ from sqlalchemy import select
 from engine.bpmn.deployment import latest_version
 from engine.core.db import db
 from engine.core.errors import NotFound, RuleViolation
-from engine.core.models import (
-    Jurisdiction,
-    PolicyParameter,
-    ProcessVersion,
-)
+from engine.core.models import Jurisdiction, PolicyParameter, ProcessVersion
 from engine.policy.parameters import PROCESS_SUFFIX
 
 
-def _relevant(place: Jurisdiction, viewer: Jurisdiction) -> bool:
+def applies_in(place: Jurisdiction, viewer: Jurisdiction) -> bool:
     """Policy rows that apply to the viewer's area: set on its ancestors, itself, or below it."""
     return viewer.contains(place) or place.contains(viewer)
 
@@ -94,7 +90,7 @@ class Binding:
         return self.row.effective_to is None or self.row.effective_to > day
 
 
-def _binding_rows() -> list[Binding]:
+def binding_rows() -> list[Binding]:
     rows = db.session.scalars(
         select(PolicyParameter).where(PolicyParameter.key.endswith(PROCESS_SUFFIX))
         .order_by(PolicyParameter.key, PolicyParameter.effective_from, PolicyParameter.id)
@@ -105,12 +101,12 @@ def _binding_rows() -> list[Binding]:
 def bindings(viewer: Jurisdiction, process_key: str | None = None) -> list[Binding]:
     """Every ``*.process`` row that applies in the viewer's area (optionally: naming ``process_key``, pinned
     to one of its versions or not)."""
-    out = [b for b in _binding_rows() if _relevant(b.jurisdiction, viewer)]
+    out = [b for b in binding_rows() if applies_in(b.jurisdiction, viewer)]
     return [b for b in out if process_key is None or b.ref.key == process_key]
 
 
-def _bound_keys() -> set[str]:
-    return {b.ref.key for b in _binding_rows()}
+def bound_keys() -> set[str]:
+    return {b.ref.key for b in binding_rows()}
 
 
 def following_newest(viewer: Jurisdiction, process_keys: list[str], today: date) -> list[Binding]:

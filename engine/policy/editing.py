@@ -14,19 +14,9 @@ from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import NotFound, PolicyMissing, RuleViolation
-from engine.core.models import (
-    Jurisdiction,
-    PolicyParameter,
-    ProcessVersion,
-    User,
-)
+from engine.core.models import Jurisdiction, PolicyParameter, ProcessVersion, User
 from engine.core.transaction import transaction
-from engine.policy.bindings import (
-    ProcessRef,
-    _relevant,
-    bound_version,
-    parse_process_ref,
-)
+from engine.policy.bindings import ProcessRef, applies_in, bound_version, parse_process_ref
 from engine.policy.parameters import PROCESS_SUFFIX, resolve
 from engine.policy.permissions import jurisdiction_by_code, require_editor
 from engine.policy.schemas import check_policy_value
@@ -35,7 +25,7 @@ from timers.calendar import to_local_date
 log = logging.getLogger(__name__)
 
 
-def _check_procedure(procedure: str) -> None:
+def check_procedure(procedure: str) -> None:
     if procedure not in procedures():
         raise RuleViolation(f"没有名为 {procedure} 的办理程序（已有：{'、'.join(procedures())}）")
 
@@ -55,7 +45,7 @@ def parameter_rows(viewer: Jurisdiction, key: str | None = None) -> list[PolicyP
                                              PolicyParameter.effective_from, PolicyParameter.id)
     if key:
         query = query.where(PolicyParameter.key == key)
-    return [r for r in db.session.scalars(query) if _relevant(r.jurisdiction, viewer)]
+    return [r for r in db.session.scalars(query) if applies_in(r.jurisdiction, viewer)]
 
 
 TYPE_NAMES = {bool: "是/否", int: "整数", float: "数字", str: "文字", list: "列表", dict: "对象"}
@@ -149,11 +139,11 @@ def set_parameter(editor: User, key: str, value: Any, jurisdiction_code: str, ef
     exclusive); the new row runs until that row would have ended, the next planned change, or
     ``effective_to``. Cases already started keep the values they started with. Audited."""
     with transaction():
-        row = _set(editor, key, value, jurisdiction_code, effective_from, clock, effective_to, source)
+        row = write_parameter(editor, key, value, jurisdiction_code, effective_from, clock, effective_to, source)
     return row
 
 
-def _set(editor: User, key: str, value: Any, code: str, start: date, clock: Clock, end: date | None,
+def write_parameter(editor: User, key: str, value: Any, code: str, start: date, clock: Clock, end: date | None,
          source: str, action: str = "policy_parameter_set", check_place: bool = True,
          **detail: Any) -> PolicyParameter:
     place = jurisdiction_by_code(code)
@@ -187,12 +177,12 @@ def bind_process(editor: User, procedure: str, process_key: str, jurisdiction_co
     """流程绑定: from ``effective_from`` new ``procedure`` cases of the jurisdiction (and below, unless set
     lower) start on ``version`` of ``process_key`` or, without a version, on its newest deployed version
     (``process_key`` may also be given as ``"<key>@<version>"``). Running cases keep their version."""
-    _check_procedure(procedure)
+    check_procedure(procedure)
     ref = parse_process_ref(process_key)
     if version is not None:
         ref = ProcessRef(ref.key, version)
     with transaction():
-        row = _set(editor, f"{procedure}{PROCESS_SUFFIX}", str(ref), jurisdiction_code, effective_from, clock,
+        row = write_parameter(editor, f"{procedure}{PROCESS_SUFFIX}", str(ref), jurisdiction_code, effective_from, clock,
                    effective_to, source, action="process_bound")
     return row
 
@@ -202,7 +192,7 @@ def roll_back(editor: User, version_id: int, procedure: str, jurisdiction_code: 
     """回退到此版本: from ``effective_from`` (today or later) new ``procedure`` cases of the jurisdiction start
     on this (earlier) version — the binding is pinned to it. Running cases are not touched. Audited as
     ``process_rolled_back`` with the binding it replaces (pinning the newest version: ``process_bound``)."""
-    _check_procedure(procedure)
+    check_procedure(procedure)
     version = get_version(version_id)
     key = f"{procedure}{PROCESS_SUFFIX}"
     newest = newest_version_number(version.process_key)
@@ -214,7 +204,7 @@ def roll_back(editor: User, version_id: int, procedure: str, jurisdiction_code: 
         except PolicyMissing:
             before = None
         note = f"{'回退到' if older else '固定使用'} {version.process_key} v{version.version}"
-        row = _set(editor, key, str(ProcessRef(version.process_key, version.version)), jurisdiction_code,
+        row = write_parameter(editor, key, str(ProcessRef(version.process_key, version.version)), jurisdiction_code,
                    effective_from, clock, None, source or note, action="process_rolled_back" if older else "process_bound",
                    note=note, replaces=before, replaces_version=_version_number(before), newest_version=newest)
     return row

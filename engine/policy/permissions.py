@@ -5,11 +5,7 @@ from sqlalchemy import select
 
 from engine.core.db import db
 from engine.core.errors import NotFound, PermissionDenied
-from engine.core.models import (
-    LEVELS,
-    Jurisdiction,
-    User,
-)
+from engine.core.models import LEVELS, Jurisdiction, User
 
 EDITOR_ROLE = "policy_editor"
 

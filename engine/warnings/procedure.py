@@ -26,13 +26,7 @@ from engine.core.errors import FormInvalid, NotFound, PermissionDenied, RuleViol
 from engine.core.models import Case, DepartmentWarning, Household, Jurisdiction, Member, User, WarningBatch
 from engine.core.transaction import transaction
 from engine.core.vocabulary import Channel, HouseholdStatus
-from engine.warnings.ledger import (
-    COVERED_STATUSES,
-    STATUS_NAMES,
-    STEP_NAMES,
-    Comparison,
-    compare,
-)
+from engine.warnings.ledger import COVERED_STATUSES, STATUS_NAMES, STEP_NAMES, Comparison, compare
 from engine.warnings.thresholds import step_working_days
 from timers.calendar import Deadline, default_calendar, to_local_date
 
@@ -107,9 +101,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
-
-
-# -- importing a batch ----------------------------------------------------------------------------
 
 
 # -- the city splits and pushes to the counties ---------------------------------------------------
@@ -268,7 +259,3 @@ def _key_attention(household: Household) -> None:
     if household.status in COVERED_STATUSES:
         raise RuleViolation(f"户 {household.number} 已是监测对象或正在办理识别，不能列为重点关注户")
     household.status = HouseholdStatus.KEY_ATTENTION
-
-
-# -- the county reports to the city --------------------------------------------------------------
-

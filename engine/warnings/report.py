@@ -6,11 +6,7 @@ from engine.core.clock import Clock
 from engine.core.errors import RuleViolation
 from engine.core.models import AuditEvent
 from engine.core.transaction import transaction
-from engine.warnings.ledger import (
-    REPORT_ACTION,
-    month_bounds,
-    monthly_report,
-)
+from engine.warnings.ledger import REPORT_ACTION, month_bounds, monthly_report
 from engine.warnings.procedure import acting_user, require_role
 from timers.calendar import to_local_date
 
