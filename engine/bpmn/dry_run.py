@@ -96,7 +96,7 @@ class _Step:
 
 
 class _Trial:
-    """The bundle's expressions evaluated against the sample data of one policy."""
+    """The bundle's expressions evaluated against one kind of start data."""
 
     def __init__(self, documents: list[tuple[str, etree._ElementTree]], start: dict[str, Any],
                  functions: dict[str, Callable[..., Any]]) -> None:

@@ -31,7 +31,7 @@ def parse_bundle(bundle: list[DiagramSource], process_id: str, rules: DiagramRul
 
     Raises DiagramInvalid naming the file, the element and the reason.
     """
-    key = (process_id, bundle_hash(bundle), str(project_dir("forms")), str(project_dir("policy")), rules.state())
+    key = (process_id, bundle_hash(bundle), str(project_dir("forms")), rules.state())
     if key not in _PARSED:
         _PARSED[key] = _parse_bundle(bundle, process_id, rules)
     return _PARSED[key]

@@ -19,6 +19,7 @@ from engine.bpmn.dry_run import SAMPLE_DAY, SAMPLE_NOW
 from engine.bpmn.rules import TrialSample
 from engine.bpmn.source import DiagramSource
 from engine.core.clock import Clock
+from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.models import MonitoringLine, PolicyParameter, ProcessVersion
 from engine.core.vocabulary import Channel
@@ -108,10 +109,10 @@ class DomainRules:
         return stand_ins(Trace(), clock, sample)
 
     def state(self) -> str:
-        """Changes whenever a policy parameter is added (the trial run uses the parameters in force); rows are
-        only ever added, or closed when a later one is added."""
+        """Changes with the policy folder (roles) and whenever a policy parameter is added (the trial run uses
+        the parameters in force); rows are only ever added, or closed when a later one is added."""
         count, last = db.session.execute(select(func.count(PolicyParameter.id), func.max(PolicyParameter.id))).one()
-        return f"{count}:{last}"
+        return f"{project_dir('policy')}:{count}:{last}"
 
 
 RULES = DomainRules()
