@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, abort, render_template, request
 
 from engine.app import get_clock
 from engine.core.errors import NotFound
+from engine.core.vocabulary import Procedure
 from engine.publicity.lists import list_counts, publicity_list
 from engine.supervision.overview import children_of
 from timers.calendar import to_local_date
@@ -17,7 +18,8 @@ from .auth import roles_required, visible_jurisdiction
 
 bp = Blueprint("publicity", __name__)
 PUBLICITY_ROLES = ("village_cadre", "township_officer", "county_officer", "city_officer", "supervisor")
-STAGES = {"identification": "识别纳入", "assistance": "帮扶", "elimination": "风险消除"}
+STAGES = {Procedure.IDENTIFICATION.value: Procedure.IDENTIFICATION.label, "assistance": "帮扶",  # list stages
+          Procedure.ELIMINATION.value: Procedure.ELIMINATION.label}
 
 
 def register(app: Flask) -> None:
