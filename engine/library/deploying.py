@@ -18,7 +18,7 @@ from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid, PolicyMissing, RuleViolation
-from engine.core.models import DiagramFile, ProcessVersion, User
+from engine.core.models import DiagramFile, PolicyParameter, ProcessVersion, User
 from engine.core.transaction import transaction
 from engine.library.catalogue import bundles_containing
 from engine.library.rules import deploy, parse_bundle
@@ -113,28 +113,50 @@ def _deploy(source: DiagramSource, actor: str, clock: Clock) -> list[ProcessVers
     return versions
 
 
+class Deployed(list):
+    """The new versions of a deploy (a list of ProcessVersion), with the bindings it pinned to the version they
+    ran before (``pinned``) and those that now start new cases on a new version (``following``)."""
+
+    def __init__(self, versions: list[ProcessVersion]) -> None:
+        super().__init__(versions)
+        self.pinned: list[PolicyParameter] = []
+        self.following: list[PolicyParameter] = []
+
+
 def deploy_and_bind(editor: User, source: DiagramSource, clock: Clock,
-                     request: BindingRequest | None) -> list[ProcessVersion]:
-    """Inside the caller's transaction: deploy, then (when asked) pin the jurisdiction to the new version."""
-    if request is None:
-        return _deploy(source, editor.username, clock)
-    check_procedure(request.procedure)
-    require_editor(editor, jurisdiction_by_code(request.jurisdiction_code))
+                    request: BindingRequest | None) -> Deployed:
+    """Inside the caller's transaction: deploy, then (when asked) pin the jurisdiction to the new version.
+
+    A deploy changes only the editor's own jurisdiction (and below): bindings elsewhere that follow the newest
+    version — in another province, or an ancestor's row the editor's area inherits — are pinned to the version
+    they ran (audited as ``process_pinned``); if that was the row in force for the editor's own area, the
+    editor's jurisdiction gets its own row following the newest version, so that the change reaches it. Inside
+    the editor's area, followers change with a plain deploy and, with a binding, are pinned when
+    ``keep_others``."""
+    if request is not None:
+        check_procedure(request.procedure)
+        require_editor(editor, jurisdiction_by_code(request.jurisdiction_code))
     before = {key: newest_version_number(key) for key in bound_keys()}
-    versions = _deploy(source, editor.username, clock)
-    if not versions:
+    deployed = Deployed(_deploy(source, editor.username, clock))
+    if request is not None and not deployed:
         raise RuleViolation("文件与已部署的版本相同，没有新的版本可绑定；如需改用已有的版本，请在该版本页“回退到此版本”")
-    target = _version_to_bind(source, versions, request)
-    key = f"{request.procedure}{PROCESS_SUFFIX}"
-    if request.keep_others:
+    today = to_local_date(clock.now())
+    replaced = None
+    if request is not None and request.effective_from <= today:
         # the jurisdiction's own row is replaced by the new binding when that starts today: not pinned first
-        replaced = (key, request.jurisdiction_code) if request.effective_from <= to_local_date(clock.now()) else None
-        for version in versions:
-            if before.get(version.process_key):
-                _pin_followers(editor, version.process_key, before[version.process_key], clock, replaced)
-    write_parameter(editor, key, str(ProcessRef(target.process_key, target.version)), request.jurisdiction_code, request.effective_from, clock, request.effective_to,
-         request.source or f"部署 {target.process_key} v{target.version} 并绑定", action="process_bound")
-    return versions
+        replaced = (f"{request.procedure}{PROCESS_SUFFIX}", request.jurisdiction_code)
+    inside = request is not None and request.keep_others
+    for version in deployed:
+        if before.get(version.process_key):
+            _pin_followers(editor, version.process_key, before[version.process_key], clock, deployed,
+                           replaced=replaced, inside=inside)
+    if request is not None:
+        target = _version_to_bind(source, deployed, request)
+        key = f"{request.procedure}{PROCESS_SUFFIX}"
+        write_parameter(editor, key, str(ProcessRef(target.process_key, target.version)), request.jurisdiction_code,
+                        request.effective_from, clock, request.effective_to,
+                        request.source or f"部署 {target.process_key} v{target.version} 并绑定", action="process_bound")
+    return deployed
 
 
 def _version_to_bind(source: DiagramSource, versions: list[ProcessVersion],
@@ -159,32 +181,48 @@ def _version_to_bind(source: DiagramSource, versions: list[ProcessVersion],
                         "未部署。请不填绑定先部署，再在流程绑定页选择流程和版本")
 
 
-def _pin_followers(editor: User, process_key: str, version: int, clock: Clock,
-                   replaced: tuple[str, str] | None = None) -> None:
-    """Every binding that follows the newest version of ``process_key`` and is in force today or later keeps
-    the version it uses now: pinned to ``version`` from today (a planned one from its own date). Audited as
-    ``process_pinned``, in every jurisdiction: it keeps what they run, it does not change it."""
+def _pin_followers(editor: User, process_key: str, version: int, clock: Clock, deployed: Deployed,
+                   replaced: tuple[str, str] | None, inside: bool) -> None:
+    """Bindings that follow the newest version of ``process_key`` and are in force today or later keep the
+    version they use now — pinned to ``version`` from today (a planned one from its own date): every one outside
+    the editor's jurisdiction, and those inside it when ``inside``. Audited as ``process_pinned``: it keeps what
+    they run, it does not change it. An ancestor's row pinned so that the editor's own area would keep the old
+    version too is followed by a row of the editor's jurisdiction following the newest version (unless
+    ``inside``: then the editor's area keeps its version as well)."""
     today = to_local_date(clock.now())
+    area = editor.jurisdiction
     for binding in binding_rows():
         row = binding.row
         if binding.ref != ProcessRef(process_key) or not binding.ends_after(today):
             continue
         if replaced == (row.key, row.jurisdiction.code) and row.effective_from <= today:
             continue
-        pinned = str(ProcessRef(process_key, version))
-        note = f"部署新版本时保持原版本 v{version}"
-        if row.effective_from >= today:
-            audit.record(clock.now(), editor.username, "process_pinned", key=row.key, jurisdiction=row.jurisdiction.code,
-                         value=pinned, value_before=row.value, effective_from=row.effective_from,
-                         effective_to=row.effective_to, parameter_id=row.id, source=note)
-            row.value = pinned
+        mine = area.contains(row.jurisdiction)
+        if mine and not inside:
+            deployed.following.append(row)
             continue
-        write_parameter(editor, row.key, pinned, row.jurisdiction.code, today, clock, None, note,
-             action="process_pinned", check_place=False)
+        deployed.pinned.append(_pin(editor, row, str(ProcessRef(process_key, version)), version, clock, today))
+        if not mine and row.jurisdiction.contains(area) and not inside and row.effective_from <= today:
+            deployed.following.append(write_parameter(
+                editor, row.key, process_key, area.code, today, clock, None,
+                f"部署新版本：{area.full_name}使用最新版本（上级 {row.jurisdiction.full_name} 的绑定保持 v{version}）",
+                action="process_bound"))
+
+
+def _pin(editor: User, row: PolicyParameter, pinned: str, version: int, clock: Clock, today: date) -> PolicyParameter:
+    note = f"部署新版本时保持原版本 v{version}"
+    if row.effective_from >= today:
+        audit.record(clock.now(), editor.username, "process_pinned", key=row.key, jurisdiction=row.jurisdiction.code,
+                     value=pinned, value_before=row.value, effective_from=row.effective_from,
+                     effective_to=row.effective_to, parameter_id=row.id, source=note)
+        row.value = pinned
+        return row
+    return write_parameter(editor, row.key, pinned, row.jurisdiction.code, today, clock, None, note,
+                           action="process_pinned", check_place=False)
 
 
 def deploy_diagram(editor: User, source: DiagramSource, clock: Clock,
-                   binding: BindingRequest | None = None) -> list[ProcessVersion]:
+                   binding: BindingRequest | None = None) -> Deployed:
     """Validate and deploy an uploaded file as new versions of the procedures it belongs to (uploaded
     bytes unchanged). Invalid: DiagramInvalid, nothing stored, the running versions stay. Unchanged: [].
 

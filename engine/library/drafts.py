@@ -8,9 +8,9 @@ from engine.bpmn.source import DiagramSource
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db, fetch
-from engine.core.models import DiagramDraft, ProcessVersion, User
+from engine.core.models import DiagramDraft, User
 from engine.core.transaction import transaction
-from engine.library.deploying import BindingRequest, check_diagram, deploy_and_bind
+from engine.library.deploying import BindingRequest, Deployed, check_diagram, deploy_and_bind
 from engine.policy.permissions import require_editor
 
 
@@ -42,7 +42,7 @@ def check_draft(draft_id: int) -> list[str]:
 
 
 def deploy_draft(editor: User, draft_id: int, clock: Clock, binding: BindingRequest | None = None
-                 ) -> list[ProcessVersion]:
+                 ) -> Deployed:
     """Deploy a draft (its bytes exactly) as new versions, bound like an upload when asked; refused like an
     invalid upload."""
     require_editor(editor)

@@ -12,14 +12,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
 from engine.cases.lifecycle import open_identification
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import RuleViolation
-from engine.core.models import AuditEvent, Case, DiagramFile, PolicyParameter, ProcessVersion
+from engine.core.models import AuditEvent, Case, DiagramFile, Jurisdiction, PolicyParameter, ProcessVersion, User
 from engine.households.register import register_household
 from engine.policy.bindings import ProcessRef, bound_version, parse_process_ref
+from engine.policy.parameters import resolve
 from tests.webclient import csrf_token, login
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -99,6 +101,37 @@ def test_a_binding_value_is_a_process_key_or_a_key_at_a_version(app):
         bound_version("identification@3")
 
 
+# -- a deploy changes only the editor's own jurisdiction ------------------------------------------
+
+
+def test_a_plain_deploy_changes_only_the_editors_province(editor, web_app, clock):
+    assert _upload(editor, _changed()).status_code == 302
+    assert _open(web_app, clock, SHAHE)[1:] == ("identification", 2)  # 江西省 follows the newest version
+    assert _open(web_app, clock, XINHUA)[1:] == ("identification", 1)  # 辽宁省 keeps the version it ran
+    pinned = {(e["actor"], e["jurisdiction"], e["value"]) for e in _events(web_app, "process_pinned")}
+    assert pinned == {("jiangxi_zhengce", "21", "identification@1")}
+
+
+def test_a_county_editors_plain_deploy_changes_only_that_county(client, web_app, clock):
+    with web_app.app_context():
+        zhanggong = db.session.scalar(select(Jurisdiction).filter_by(code="360702"))
+        db.session.add(User(username="zhanggong_zhengce", display_name="章贡区政策管理员", roles=["policy_editor"],
+                            jurisdiction=zhanggong, password_hash=generate_password_hash("demo")))
+        db.session.commit()
+    county_editor = login(client, "zhanggong_zhengce")
+    response = _upload(county_editor, _changed())
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert _open(web_app, clock, SHAHE)[1:] == ("identification", 2)  # inside 章贡区: the new version
+    assert _open(web_app, clock, XINHUA)[1:] == ("identification", 1)
+    with web_app.app_context():  # the province's row (which 章贡区 inherited) is kept on v1 for the rest of 江西省
+        province = db.session.scalar(select(Jurisdiction).filter_by(code="36"))
+        assert resolve("identification.process", province, date(2026, 9, 20)) == "identification@1"
+    pinned = {e["jurisdiction"] for e in _events(web_app, "process_pinned")}
+    assert pinned == {"36", "21"}
+    (own,) = [e for e in _events(web_app, "process_bound") if e["jurisdiction"] == "360702"]
+    assert (own["actor"], own["value"]) == ("zhanggong_zhengce", "identification")
+
+
 # -- deploying bound to a jurisdiction from a date ------------------------------------------------
 
 
@@ -143,7 +176,9 @@ def test_without_keeping_the_others_bindings_that_follow_the_newest_change_at_on
     assert response.status_code == 302
     page = editor.get(response.headers["Location"]).get_data(as_text=True)
     assert "以下绑定为“最新版本”，新立案的案件即改用新版本：江西省（识别纳入）" in page
-    assert _events(web_app, "process_pinned") == []
+    # only 辽宁省 (outside the editor's province) is kept on v1: a deploy changes only the editor's own area
+    pinned = {(e["jurisdiction"], e["value"]) for e in _events(web_app, "process_pinned")}
+    assert pinned == {("21", "identification@1")}
     assert _open(web_app, clock, SHAHE)[1:] == ("identification", 2)  # follows the province's newest
     assert _open(web_app, clock, SHUIXI)[1:] == ("identification", 1)  # 水西镇 was pinned to v1
 
