@@ -43,7 +43,8 @@ def create_engine_app(config: dict[str, Any] | None = None) -> Flask:
     instance = Path(os.environ.get("FANGPIN_INSTANCE", REPO_ROOT / "instance"))
     app = Flask("fangpin", instance_path=str(instance), root_path=str(REPO_ROOT / "web"))
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        # No default key: the web app (web.create_app) refuses to start without a real one outside demo mode.
+        SECRET_KEY=os.environ.get("SECRET_KEY") or None,
         SQLALCHEMY_DATABASE_URI=database_url(instance),
         FANGPIN_CLOCK=os.environ.get("FANGPIN_CLOCK", "system"),
     )

@@ -36,7 +36,7 @@ from engine.cases.lifecycle import (
 )
 from engine.cases.tasks import list_ready
 from engine.core.db import db
-from engine.core.errors import FangpinError, FormInvalid
+from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
 from engine.core.models import DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
 from engine.core.transaction import transaction
 from engine.demo import load_demo
@@ -46,6 +46,7 @@ from engine.library.catalogue import deployed_library, with_library
 from engine.library.rules import deploy
 from engine.library.trial import run_scenario
 from engine.policy.editing import bind_process
+from engine.policy.permissions import require_editor
 from engine.supervision.overdue import counts_by_child, overdue_cases, overdue_tasks
 from engine.warnings.intake import import_batch
 from engine.warnings.procedure import dispatch_warnings, push_to_counties, record_verification
@@ -55,6 +56,7 @@ from timers.calendar import display_moment, to_local_date
 from timers.cli import calendar_group
 from timers.scheduler import TimerScheduler, start_scheduler
 from web import create_app
+from web.security import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +132,14 @@ def init(demo: bool) -> None:
         click.echo(f"演示数据：{load_demo(get_clock())}")
 
 
+class _Stopped(Exception):
+    """SIGTERM (systemd, docker stop, kill) asked the process to stop: unwind so that ``finally`` runs."""
+
+
+def _raise_stopped(signum: int, frame: Any) -> None:
+    raise _Stopped(signum)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -137,12 +147,22 @@ def run(host: str, port: int) -> None:
     """Start the web UI and the timer scheduler."""
     logging.getLogger().setLevel(logging.INFO)
 
-    app = create_app()
-    scheduler_ = start_scheduler(app)
     try:
+        app = create_app()
+    except ConfigurationError as exc:  # no real SECRET_KEY outside demo mode, …: refuse to start
+        click.echo(f"错误：{exc}", err=True)
+        sys.exit(1)
+    scheduler_: TimerScheduler | None = None
+    signal.signal(signal.SIGTERM, _raise_stopped)  # SIGINT is KeyboardInterrupt, which the server stops on
+    try:
+        scheduler_ = start_scheduler(app)  # it also releases its lease at exit (atexit), whatever happens here
         app.run(host=host, port=port, use_reloader=False)
+    except _Stopped:
+        log.info("SIGTERM: stopping")
     finally:
-        scheduler_.stop()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not interrupt the release
+        if scheduler_ is not None:
+            scheduler_.stop()  # the lease is released, so the next process fires timers at once
 
 
 @main.command()
@@ -150,17 +170,18 @@ def run(host: str, port: int) -> None:
 def scheduler(sweep_seconds: int) -> None:
     """Run only the timer scheduler (another one against the same database waits as a standby)."""
 
-
     logging.getLogger().setLevel(logging.INFO)
     app = create_engine_app()
     running = TimerScheduler(app, sweep_seconds=sweep_seconds).start()
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
-    running.stop()
+    finally:
+        running.stop()  # the lease is released, so a standby takes over at once
 
 
 @main.command()
@@ -573,13 +594,15 @@ def process_try(file: Path, scenario: Path, process_id: str | None) -> None:
 @click.pass_context
 @_with_app
 def process_deploy(ctx: click.Context, files: tuple[Path, ...]) -> None:
-    """Validate and deploy diagrams (with the other files as last deployed for the processes they call)."""
+    """Validate and deploy diagrams (with the other files as last deployed for the processes they call).
+    Policy editors only, as on /diagrams."""
 
+    actor = _editor(ctx, "部署流程图")
     given = [DiagramSource(p.name, p.read_bytes()) for p in files]
     names = {s.file_name for s in given}
     library = given + [s for s in deployed_library() if s.file_name not in names]
     with transaction():
-        versions = deploy(library, _actor(ctx), get_clock().now())
+        versions = deploy(library, actor.username, get_clock().now())
     for v in versions:
         click.echo(f"已部署 {v.process_key} v{v.version}")
     if not versions:
@@ -599,9 +622,22 @@ def process_bind(ctx: click.Context, process_ref: str, procedure: str, jurisdict
     """流程绑定: from a date, new cases of the jurisdiction start on PROCESS_REF — ``identification`` (its newest
     version) or ``identification@2`` (that version; an earlier one rolls back). Policy editors only; audited."""
 
-    editor = _user_named(_actor(ctx))
+    editor = _editor(ctx, "绑定流程")
     row = bind_process(editor, procedure, process_ref, jurisdiction, effective_from.date(), get_clock(), source=source)
     click.echo(f"已绑定：{row.jurisdiction.full_name} 自 {row.effective_from} 起 {procedure} 使用 {row.value}")
+
+
+def _editor(ctx: click.Context, what: str) -> User:
+    """The acting official (``--as``), who must be a policy editor (政策管理员) as on the web's /diagrams."""
+    username = _actor(ctx)
+    user = db.session.scalar(select(User).filter_by(username=username))
+    if user is None:
+        raise PermissionDenied(f"用户 {username} 不存在，不能{what}")
+    try:
+        require_editor(user)
+    except PermissionDenied as exc:
+        raise PermissionDenied(f"{exc}，不能{what}：只有政策管理员可以{what}（请用 --as 指定政策管理员）") from exc
+    return user
 
 
 # -- API tokens -----------------------------------------------------------------------------------

@@ -9,9 +9,11 @@ the lease expires.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -76,6 +78,7 @@ class TimerScheduler:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.leader = False
         self._aps: BackgroundScheduler | None = None
+        self._stopping = threading.Lock()
 
     def tick(self) -> int:
         """Sweep once if this process holds the lease; return the cases woken."""
@@ -112,6 +115,10 @@ class TimerScheduler:
                 wake_due(clock.now(), clock)
 
     def start(self) -> TimerScheduler:
+        """Start sweeping; the lease is released by :meth:`stop`, and at the latest when the interpreter exits
+        (atexit: a normal exit, ``sys.exit``, an uncaught exception, SIGINT) — the ``fangpin run`` and
+        ``fangpin scheduler`` commands turn SIGTERM into a normal stop as well."""
+        atexit.register(self.stop)
         self._aps = BackgroundScheduler(timezone="Asia/Shanghai")
         self._aps.add_job(self.tick, "interval", seconds=self.sweep_seconds, id="sweep", max_instances=1,
                           coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(UTC))
@@ -120,12 +127,21 @@ class TimerScheduler:
         return self
 
     def stop(self) -> None:
-        if self._aps is not None:
-            self._aps.shutdown(wait=True)
-            self._aps = None
-        with self.app.app_context():
-            release_lease(self.owner)
-        self.leader = False
+        """Stop sweeping (waiting for a sweep under way) and release the lease, so that another process takes over
+        at once instead of after ``lease_seconds``. Safe to call twice."""
+        with self._stopping:
+            aps, self._aps = self._aps, None
+            if aps is not None:
+                atexit.unregister(self.stop)
+                aps.shutdown(wait=True)
+            try:
+                with self.app.app_context():
+                    release_lease(self.owner)
+            except Exception:  # the database may be gone: the lease then expires after lease_seconds
+                log.exception("could not release the scheduler lease of %s", self.owner)
+            else:
+                log.info("timer scheduler %s stopped; lease released", self.owner)
+            self.leader = False
 
 
 def start_scheduler(app: Flask, sweep_seconds: int = 30) -> TimerScheduler:

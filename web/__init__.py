@@ -14,8 +14,14 @@ csrf = CSRFProtect()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Application factory: the engine app plus CSRF protection, the login and the blueprints."""
+    """Application factory: the engine app plus CSRF protection, the login and the blueprints.
+
+    Refuses to build (``web.security.ConfigurationError``) without a real ``SECRET_KEY`` outside demo mode and
+    testing; sets the security headers, cookie flags, body limit and bounded ids of :mod:`web.security`."""
+    from . import security
+
     app = create_engine_app(config)
+    security.configure(app)
     csrf.init_app(app)
     from . import auth, filters, home, ratelimits, tasks
 
@@ -27,26 +33,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for module in (auth, home, tasks):
         app.register_blueprint(module.bp)
     _register_optional(app)
-    app.register_error_handler(404, _not_found)
-    app.register_error_handler(405, _not_allowed)
+    security.register_errors(app)  # Chinese error pages, JSON under /api/, database down → 503
     return app
-
-
-def _json_for_api(code: int, message: str, error):
-    """Under /api/ errors are JSON, elsewhere the usual pages."""
-    from flask import jsonify, request
-
-    if request.path.startswith("/api/"):
-        return jsonify({"error": message}), code
-    return error
-
-
-def _not_found(error):
-    return _json_for_api(404, "不存在", error)
-
-
-def _not_allowed(error):
-    return _json_for_api(405, "不支持该请求方法", error)
 
 
 def _register_optional(app: Flask) -> None:

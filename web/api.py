@@ -73,11 +73,13 @@ from engine.warnings.rows import read_json
 from . import csrf
 from .auth import within
 from .filters import local_time
+from .security import MAX_ID, http_message, json_depth, parse_id
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 WRITE_ROLES = ("village_cadre", "township_officer", "county_officer", "city_officer")  # may register and open
 MAX_LIMIT = 100
+MAX_JSON_DEPTH = 32  # the deepest form is a few levels; deeper bodies are refused before any validation
 DEFAULT_LIMIT = 50
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
@@ -180,13 +182,15 @@ def bad_input(exc: BadInput) -> Any:
     return _error(422, "invalid", str(exc), exc.fields)
 
 
-HTTP_MESSAGES = {400: "请求有误", 403: "无权访问", 404: "不存在", 405: "不支持该请求方法"}
-
-
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException) -> Any:
+    """Werkzeug's errors (404, 405, 413 request body too large, …) in the API's format, in Chinese."""
     status = exc.code or 500
-    return _error(status, str(status), HTTP_MESSAGES.get(status, exc.name))
+    response = _error(status, str(status), http_message(exc))
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _require_role(*roles: str) -> None:
@@ -201,9 +205,14 @@ def _require_within(path: str, what: str) -> None:
 
 
 def _json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # json.loads on "[[[[…": not a ValueError, so not silenced
+        raise BadInput([("", f"请求体的 JSON 嵌套层数过多（最多 {MAX_JSON_DEPTH} 层）")]) from None
     if not isinstance(data, dict):
         raise BadInput([("", "请求体应为 JSON 对象（Content-Type: application/json）")])
+    if not json_depth(data, MAX_JSON_DEPTH):
+        raise BadInput([("", f"请求体的 JSON 嵌套层数过多（最多 {MAX_JSON_DEPTH} 层）")])
     return data
 
 
@@ -282,7 +291,7 @@ def _query(name: str, text: str, schema: dict | None = None, required: bool = Fa
 
 def _limit() -> int:
     raw = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if parse_id(raw) is None or not 1 <= int(raw) <= MAX_LIMIT:
         raise BadInput([("limit", f"应为 1–{MAX_LIMIT} 的整数")])
     return int(raw)
 
@@ -296,7 +305,7 @@ def _cursor() -> str | None:
         datetime.fromisoformat(due)
     except ValueError:
         last_id = ""
-    if not last_id.isdigit():
+    if len(after) > 80 or parse_id(last_id) is None:
         raise BadInput([("after", "游标无效：请使用上一页返回的 next")])
     return after
 
@@ -305,9 +314,10 @@ def _seen_version() -> int | None:
     raw = request.headers.get("If-Match", "").removeprefix("W/").strip().strip('"')
     if not raw:
         return None
-    if not raw.isdigit():
+    version = parse_id(raw)  # digits only, at most 19 of them (a 5 000-digit header is refused, not parsed)
+    if version is None:
         raise BadInput([("If-Match", "应为案件版本号（GET 返回的 ETag）")])
-    return int(raw)
+    return version
 
 
 def _place_by_code(code: str | None) -> Jurisdiction:
@@ -356,7 +366,14 @@ def find_household_by_number() -> Any:
     number = request.args.get("number", "").strip()
     if not number:
         raise BadInput([("number", "必填")])
-    household = find_household(number)
+    if len(number) > 40:
+        raise BadInput([("number", "户编号过长")])
+    if number.isdigit() and parse_id(number) is None:  # not a possible id: only a household number can match
+        household = db.session.scalar(select(Household).filter_by(number=number))
+        if household is None:
+            raise NotFound(f"农户 {number} 不存在")
+    else:
+        household = find_household(number)
     _require_within(household.village.path, f"农户 {household.number} ")
     return jsonify(household_json(household))
 
@@ -425,9 +442,9 @@ def _open_request(data: dict[str, Any]) -> tuple[int, str, date, dict[str, Any] 
     problems = []
     household_id, channel, raw_date = data.get("household_id"), data.get("channel"), data.get("lead_date")
     application = data.get("application")
-    if not isinstance(household_id, int) or isinstance(household_id, bool):
+    if not isinstance(household_id, int) or isinstance(household_id, bool) or not 0 < household_id <= MAX_ID:
         problems.append(("household_id", "应为整数（农户 id）"))
-    if channel not in Channel.labels():
+    if not isinstance(channel, str) or channel not in Channel.labels():  # {} or [] are not hashable
         problems.append(("channel", f"取值应为 {list(Channel.labels())} 之一"))
     try:
         lead_date = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
@@ -596,8 +613,9 @@ def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _operation(rule: str, method: str, op: dict[str, Any]) -> dict[str, Any]:
+    ids = {"type": "integer", "minimum": 0, "maximum": MAX_ID}  # a larger id is "不存在" (web.security.IdConverter)
     params = [{"name": m.group(2), "in": "path", "required": True,
-               "schema": {"type": "integer" if m.group(1) == "int" else "string"}} for m in PATH_PARAM.finditer(rule)]
+               "schema": ids if m.group(1) == "int" else {"type": "string"}} for m in PATH_PARAM.finditer(rule)]
     params += [{"name": name, "in": "query", "required": required, "description": text, "schema": schema}
                for name, schema, text, required in op["query"]]
     errors = {401, *op["errors"]}

@@ -14,6 +14,7 @@ from engine.core.db import db
 from engine.core.models import Case, Jurisdiction, User
 
 from .ratelimits import limiter, login_limit
+from .security import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -94,8 +95,7 @@ def login() -> Any:
         else:
             session.clear()
             session["user_id"] = user.id
-            target = request.args.get("next") or ""
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("tasks.inbox"))
+            return redirect(safe_next(request.args.get("next")) or url_for("tasks.inbox"))  # never another site
     return render_template("auth/login.html", error=error), (401 if error else 200)
 
 

@@ -35,6 +35,7 @@ from timers.calendar import to_local_date
 
 from .auth import login_required, roles_required, visible_case, visible_jurisdiction, within
 from .formrender import Field, errors_by_field, fields_of, parse, table_rows
+from .security import attachment, parse_id
 
 log = logging.getLogger(__name__)
 bp = Blueprint("cases", __name__)
@@ -61,7 +62,8 @@ def search() -> str:
     query = CaseQuery(place, text=request.args.get("q", "")[:50], status=status if status in STATUS_FILTERS else "",
                       procedure=procedure if procedure in Procedure.labels() else "")
     now = get_clock().now()
-    rows = search_cases(query, now, limit=PAGE_SIZE + 1, after=request.args.get("after"))
+    after = parse_id(request.args.get("after") or "")  # the previous page's last case id
+    rows = search_cases(query, now, limit=PAGE_SIZE + 1, after=str(after) if after else None)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return render_template("cases/search.html", rows=rows, total=count_cases(query, now), query=query,
@@ -94,7 +96,7 @@ def case_page(case_id: int) -> str:
 def diagram(case_id: int) -> Response:
     """The case's diagram, byte for byte as deployed (the viewer on the case page draws it)."""
     name, content = main_diagram(visible_case(case_id))
-    return Response(content, mimetype="application/xml", headers={"Content-Disposition": f'inline; filename="{name}"'})
+    return attachment(content, "application/xml", name)  # never rendered by the browser (uploaded XML)
 
 
 def _can_act(task: Any) -> bool:

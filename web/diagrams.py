@@ -7,7 +7,6 @@ supervisors may read the library. The rules live in engine.library (catalogue, d
 engine.policy (bindings, editing) and engine.cases.migration."""
 from __future__ import annotations
 
-import io
 import json
 from datetime import date
 from typing import Any
@@ -23,7 +22,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from sqlalchemy import select
@@ -33,14 +31,14 @@ from engine.bpmn.deployment import get_version, newest_versions, versions_of
 from engine.cases.migration import check_migration, migrate_case
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid, FangpinError, FormInvalid, NotFound, PermissionDenied
-from engine.core.models import Case
+from engine.core.models import Case, PolicyParameter
 from engine.core.vocabulary import Procedure
 from engine.library.catalogue import deployed_file, main_file, process_library, running_cases, version_summary
 from engine.library.decisions import decision_library
-from engine.library.deploying import MAX_DIAGRAM_BYTES, BindingRequest, deploy_diagram, diagram_source
+from engine.library.deploying import MAX_DIAGRAM_BYTES, BindingRequest, Deployed, deploy_diagram, diagram_source
 from engine.library.drafts import check_draft, deploy_draft, drafts, get_draft, save_draft
 from engine.library.trial import try_draft
-from engine.policy.bindings import bindings, following_newest, parse_process_ref
+from engine.policy.bindings import bindings, parse_process_ref
 from engine.policy.editing import (
     bind_process,
     parameter_keys,
@@ -51,10 +49,12 @@ from engine.policy.editing import (
     set_parameter,
 )
 from engine.policy.monitoring_lines import lines_below, set_monitoring_line
+from engine.policy.parameters import PROCESS_SUFFIX
 from engine.policy.permissions import editable_jurisdictions, jurisdiction_by_code
 from timers.calendar import to_local_date
 
 from .auth import roles_required, within
+from .security import attachment, parse_id
 
 bp = Blueprint("diagrams", __name__)
 EDITORS = ("policy_editor",)
@@ -77,9 +77,10 @@ def _found(fn, *args: Any) -> Any:
         abort(404)
 
 
-def _xml_download(name: str, content: bytes, attachment: bool = True) -> Response:
-    return send_file(io.BytesIO(content), mimetype="application/xml", as_attachment=attachment, download_name=name,
-                     etag=False, max_age=0)
+def _xml_download(name: str, content: bytes) -> Response:
+    """Uploaded XML is only ever downloaded (attachment, nosniff): a diagram holding a script is never rendered
+    on this site. The modeler fetches the same URL with fetch(), which reads attachments as well."""
+    return attachment(content, "application/xml", name)
 
 
 def _date(field: str, required: bool = True) -> date | None:
@@ -163,7 +164,7 @@ def rollback(version_id: int) -> Any:
 def file(sha256: str) -> Response:
     """The deployed file, byte for byte as uploaded."""
     stored = _found(deployed_file, sha256)
-    return _xml_download(stored.file_name, stored.content, attachment=request.args.get("inline") != "1")
+    return _xml_download(stored.file_name, stored.content)
 
 
 # -- uploads and drafts ---------------------------------------------------------------------------
@@ -205,7 +206,11 @@ def _binding_request() -> BindingRequest | None:
                           source=form.get("bind_source", ""), keep_others=form.get("keep_others") == "1")
 
 
-def _deployed(versions: list, binding: BindingRequest | None = None) -> Response:
+def _binding_text(row: PolicyParameter) -> str:
+    return f"{row.jurisdiction.full_name}（{Procedure.label_of(row.key.removesuffix(PROCESS_SUFFIX))}）"
+
+
+def _deployed(versions: Deployed, binding: BindingRequest | None = None) -> Response:
     if not versions:
         flash("没有新的流程版本：文件与已部署的相同；决策表如尚无流程调用，已校验并存入图库，"
               "调用它的流程图上传部署时一并使用。", "ok")
@@ -214,10 +219,13 @@ def _deployed(versions: list, binding: BindingRequest | None = None) -> Response
     if binding is not None:
         place = jurisdiction_by_code(binding.jurisdiction_code).full_name
         message += f"已绑定：自 {binding.effective_from} 起{place}新立案的案件使用新版本。"
-    followers = following_newest(g.user.jurisdiction, [v.process_key for v in versions], _today())
-    if followers:
-        message += "以下绑定为“最新版本”，新立案的案件即改用新版本：" + "、".join(
-            f"{b.jurisdiction.full_name}（{Procedure.label_of(b.procedure)}）" for b in followers) + "。"
+    following = versions.following
+    if following:
+        message += "以下绑定为“最新版本”，新立案的案件即改用新版本：" + "、".join(map(_binding_text, following)) + "。"
+    pinned = versions.pinned
+    if pinned:
+        message += "以下绑定保持部署前的版本（本次部署只改变本辖区）：" + "、".join(
+            f"{_binding_text(row)}固定为 {row.value}" for row in pinned) + "。"
     flash(message, "ok")
     return redirect(url_for("diagrams.version", version_id=versions[0].id))
 
@@ -261,6 +269,8 @@ def try_saved(draft_id: int) -> Any:
         trace = try_draft(found.content, found.file_name, json.loads(text))
     except json.JSONDecodeError as exc:
         error, status = f"场景不是有效的 JSON：第 {exc.lineno} 行 {exc.msg}", 422
+    except RecursionError:
+        error, status = "场景的 JSON 嵌套层数过多", 422
     except (FangpinError, KeyError, ValueError) as exc:
         error, status = str(exc), 422
     return _draft_page(found, status, scenario=text, trace=trace, try_error=error)
@@ -270,7 +280,7 @@ def try_saved(draft_id: int) -> Any:
 @roles_required(*EDITORS)
 def draft_file(draft_id: int) -> Response:
     found = _found(get_draft, draft_id)
-    return _xml_download(found.file_name, found.content, attachment=request.args.get("inline") != "1")
+    return _xml_download(found.file_name, found.content)
 
 
 @bp.post("/diagrams/drafts/<int:draft_id>/deploy")
@@ -329,7 +339,7 @@ def _modeler(file_name: str, endpoint: str, args: dict[str, Any], origin: str) -
     if kind is None:
         abort(404)
     return render_template("diagrams/modeler.html", file_name=file_name, kind=kind, origin=origin,
-                           xml_url=url_for(endpoint, **args, inline=1), download_url=url_for(endpoint, **args),
+                           xml_url=url_for(endpoint, **args), download_url=url_for(endpoint, **args),
                            save_url=url_for("diagrams.save_from_modeler", file_name=file_name))
 
 
@@ -459,9 +469,10 @@ def set_monitoring_line_value() -> Any:
 
 
 def _visible_case(number: str) -> Case:
-    case = db.session.scalar(select(Case).where(Case.number == number.strip()))
-    if case is None and number.strip().isdigit():
-        case = db.session.get(Case, int(number))
+    case = db.session.scalar(select(Case).where(Case.number == number.strip()[:100]))
+    case_id = parse_id(number) if case is None else None
+    if case_id is not None:
+        case = db.session.get(Case, case_id)
     if case is None:
         abort(404)
     if not within(case.jurisdiction_path):

@@ -15,6 +15,7 @@ from engine.supervision.overview import children_of
 from timers.calendar import to_local_date
 
 from .auth import roles_required, visible, visible_jurisdiction
+from .security import attachment
 
 log = logging.getLogger(__name__)
 bp = Blueprint("exports", __name__)
@@ -29,8 +30,7 @@ def register(app: Flask) -> None:
 
 def _download(content: bytes, mimetype: str, place_name: str, suffix: str) -> Response:
     name = f"监测台账_{place_name}_{to_local_date(get_clock().now()).isoformat()}.{suffix}"
-    response = Response(content, mimetype=mimetype)
-    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response = attachment(content, mimetype, name)  # the Chinese name as filename* (the header stays latin-1)
     log.info("ledger %s exported by %s", name, g.user.username)
     return response
 

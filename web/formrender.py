@@ -8,6 +8,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 EMPTY_TABLE_ROWS = 3
+MAX_ROW_DIGITS = 4  # forms have a few rows; a posted "members-<5000 digits>-name" is ignored, not a crash
 
 
 @dataclass
@@ -117,7 +118,7 @@ def _number(raw: str, integer: bool) -> Any:
 
 def _rows(f: Field, form: MultiDict) -> list[dict[str, Any]]:
     rows = []
-    indexes = sorted({int(k.split("-")[1]) for k in form if k.startswith(f.name + "-") and k.split("-")[1].isdigit()})
+    indexes = sorted({int(k.split("-")[1]) for k in form if k.startswith(f.name + "-") and _row_index(k.split("-")[1])})
     for i in indexes:
         cells = {c.name: form.get(f"{f.name}-{i}-{c.name}", "").strip() for c in f.children}
         if any(cells.values()):
@@ -128,6 +129,11 @@ def _rows(f: Field, form: MultiDict) -> list[dict[str, Any]]:
                     row[c.name] = value
             rows.append(row)
     return rows
+
+
+def _row_index(text: str) -> bool:
+    """A table row number of a posted input name ("members-3-name"): a few ASCII digits, never a huge number."""
+    return text.isascii() and text.isdigit() and len(text) <= MAX_ROW_DIGITS
 
 
 def errors_by_field(errors: list[tuple[str, str]]) -> dict[str, str]:

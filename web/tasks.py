@@ -2,6 +2,7 @@
 first; claim and release; the form rendered from the task's JSON Schema, completed through the engine."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -18,6 +19,7 @@ from engine.core.vocabulary import Procedure
 
 from .auth import login_required
 from .formrender import errors_by_field, fields_of, parse, table_rows
+from .security import parse_id, same_site_referrer
 
 bp = Blueprint("tasks", __name__)
 PAGE_SIZE = 25
@@ -29,7 +31,7 @@ def inbox_page() -> str:
     user = g.user
     f = TaskFilter(tuple(user.roles), user.jurisdiction, procedure=request.args.get("procedure") or None,
                    step=request.args.get("step") or None)
-    after = request.args.get("after") or None
+    after = valid_cursor(request.args.get("after"))
     rows = inbox(f, limit=PAGE_SIZE + 1, after=after)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
@@ -38,6 +40,19 @@ def inbox_page() -> str:
 
 
 bp.add_url_rule("/inbox", endpoint="inbox", view_func=inbox_page)
+
+
+def valid_cursor(after: str | None) -> str | None:
+    """The inbox's ``after`` cursor (``<due ISO time>|<task id>``, from the previous page), or None if it is not
+    one (a hand-typed value starts from the first page instead of failing)."""
+    if not after or len(after) > 80:
+        return None
+    due, _, last_id = after.partition("|")
+    try:
+        datetime.fromisoformat(due)
+    except ValueError:
+        return None
+    return after if parse_id(last_id) is not None else None
 
 
 def _my_task(task_id: int) -> HumanTask:
@@ -61,7 +76,7 @@ def task_page(task_id: int) -> Any:
     if request.method == "POST":
         values = parse(fields, request.form)
         try:
-            seen = request.form.get("seen_version", type=int)
+            seen = parse_id(request.form.get("seen_version"))
             complete_task(row.id, values, g.user.username, get_clock(), seen_version=seen)
         except FormInvalid as exc:
             errors, status = errors_by_field(exc.errors), 422
@@ -102,4 +117,4 @@ def _act(task_id: int, action, done: str) -> Any:
         flash(f"{done}：{row.name}", "ok")
     except FangpinError as exc:
         flash(str(exc), "error")
-    return redirect(request.referrer or url_for("tasks.inbox"))
+    return redirect(same_site_referrer() or url_for("tasks.inbox"))

@@ -39,6 +39,7 @@ from engine.warnings.thresholds import current_period, departments
 from timers.calendar import to_local_date
 
 from .auth import roles_required, visible, visible_jurisdiction, within
+from .security import attachment, parse_id
 
 log = logging.getLogger(__name__)
 bp = Blueprint("warnings", __name__, url_prefix="/warnings")
@@ -175,8 +176,7 @@ def _row_error(field: str, reason: str) -> dict[str, str]:
 @roles_required(DEPARTMENT)
 def template() -> Response:
     """A CSV template (UTF-8 with BOM) with the columns and one example row."""
-    return Response(template_csv(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=warning_template.csv"})
+    return attachment(template_csv(), "text/csv; charset=utf-8", "warning_template.csv")
 
 
 @bp.get("/deadlines")
@@ -240,7 +240,7 @@ def county() -> str:
 @bp.post("/dispatch")
 @roles_required(COUNTY)
 def dispatch() -> Any:
-    ids = [int(v) for v in request.form.getlist("warning") if v.isdigit()]
+    ids = [i for i in (parse_id(v) for v in request.form.getlist("warning")) if i is not None]
     for warning_id in ids:
         warning = db.session.get(DepartmentWarning, warning_id)
         if warning is None:

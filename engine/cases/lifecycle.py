@@ -18,6 +18,7 @@ from sqlalchemy import select
 from engine.bpmn.forms import validate_form
 from engine.bpmn.runtime import advance, dump_workflow, new_workflow, next_wakeup, timer_label, waiting_timers
 from engine.cases.deadlines import record_deadline, recorded_timers
+from engine.cases.duties import check_separation_of_duties
 from engine.cases.form_rules import check_form_rules
 from engine.cases.functions import CaseContext, case_workflow, plain_json
 from engine.cases.tasks import ready_row, sync_tasks, tasks_of_case
@@ -41,6 +42,7 @@ PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC
 END_MESSAGE = "end_followup"
 PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"
+OBJECTION_TEXT_LIMIT, OBJECTION_BY_LIMIT = 2000, 100  # characters (an objection is kept in the case and the audit)
 
 
 def _user(username: str) -> User:
@@ -268,7 +270,9 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
     """
     with transaction():
         row = ready_row(task_id)
-        authorize(_user(actor), row)
+        user = _user(actor)
+        authorize(user, row)
+        check_separation_of_duties(user, row.case, row, to_local_date(clock.now()))
         if row.claimed_by and row.claimed_by != actor:
             raise ConflictError(f"任务“{row.name}”已由 {row.claimed_by} 认领，请联系其释放后再办理")
         case = row.case
@@ -364,6 +368,7 @@ def _early_close_message(task, due: datetime) -> str:
 
 def raise_objection(case_id: int, text: str, raised_by: str, actor: str, clock: Clock) -> Case:
     """Register an objection (异议) during a publicity; it must be verified before the case goes on."""
+    _check_objection(text, raised_by)
     with transaction():
         case, workflow, ctx, engine = _load(case_id, actor, clock)
         definition = _waiting_message(workflow, OBJECTION_MESSAGE)
@@ -375,6 +380,15 @@ def raise_objection(case_id: int, text: str, raised_by: str, actor: str, clock: 
         advance(workflow, clock)
         _save(ctx, workflow, engine)
     return case
+
+
+def _check_objection(text: str, raised_by: str) -> None:
+    if not str(text or "").strip():
+        raise RuleViolation("text: 异议内容不能为空")
+    for field, label, value, limit in (("text", "异议内容", text, OBJECTION_TEXT_LIMIT),
+                                       ("raised_by", "提出人", raised_by, OBJECTION_BY_LIMIT)):
+        if len(str(value or "")) > limit:
+            raise RuleViolation(f"{field}: {label}最多 {limit} 个字符")
 
 
 def _waiting_message(workflow, name: str):

@@ -16,10 +16,20 @@ def project_dir(name: str) -> Path:
     return Path(override) if override else REPO_ROOT / name
 
 
+POSTGRES_DRIVER = "psycopg2"  # psycopg2-binary, installed with fangpin (setup.cfg install_requires)
+
+
 def database_url(instance_dir: Path) -> str:
-    """``DATABASE_URL`` (PostgreSQL in production) or an SQLite file in the instance folder."""
-    url = os.environ.get("DATABASE_URL")
+    """``DATABASE_URL`` (PostgreSQL in production) or an SQLite file in the instance folder.
+
+    A plain ``postgresql://`` (or Heroku-style ``postgres://``) URL names no driver, and SQLAlchemy 2.1 then
+    picks psycopg 3, which is not installed: such a URL uses the installed psycopg2. A URL naming its driver
+    (``postgresql+psycopg://``) is kept as it is."""
+    url = (os.environ.get("DATABASE_URL") or "").strip()
     if url:
-        return url.replace("postgres://", "postgresql://", 1)
+        for plain in ("postgres://", "postgresql://"):
+            if url.startswith(plain):
+                return f"postgresql+{POSTGRES_DRIVER}://" + url[len(plain):]
+        return url
     instance_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{instance_dir / 'fangpin.db'}"

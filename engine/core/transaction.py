@@ -11,13 +11,18 @@ from engine.core.db import db
 from engine.core.errors import CalendarRefused, ConflictError, FangpinError
 from timers.calendar import CalendarDataMissing
 
+CONFLICT_MESSAGE = "该案件已被他人同时办理，请刷新后重试"
 
-def _calendar_cause(exc: BaseException) -> CalendarDataMissing | None:
-    """The missing-calendar error behind a workflow error (a timer or due date that needed it)."""
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, CalendarDataMissing):
+
+def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The error of ``kind`` behind a workflow error (SpiffWorkflow wraps what a script, a condition or an
+    autoflush inside them raised), following ``__cause__``/``__context__``."""
+    seen: BaseException | None = exc
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        if isinstance(seen, kind):
             return seen
+        visited.add(id(seen))
         seen = seen.__cause__ or seen.__context__
     return None
 
@@ -30,13 +35,15 @@ def transaction() -> Iterator[None]:
         db.session.commit()
     except StaleDataError as exc:
         db.session.rollback()
-        raise ConflictError("该案件已被他人同时办理，请刷新后重试") from exc
+        raise ConflictError(CONFLICT_MESSAGE) from exc
     except CalendarDataMissing as exc:
         db.session.rollback()
         raise CalendarRefused(str(exc)) from exc
     except SpiffWorkflowException as exc:
         db.session.rollback()
-        missing = _calendar_cause(exc)
+        if _cause(exc, StaleDataError) is not None:  # a lost race, whatever step noticed it
+            raise ConflictError(CONFLICT_MESSAGE) from exc
+        missing = _cause(exc, CalendarDataMissing)
         if missing is not None:
             raise CalendarRefused(str(missing)) from exc
         raise FangpinError(f"流程执行出错：{exc}") from exc

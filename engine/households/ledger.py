@@ -113,13 +113,43 @@ def ledger_table(rows: list[LedgerRow]) -> list[list[str]]:
     return [[_text(v) for v in row.values()] for row in rows]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel and LibreOffice read as the start of a formula
+
+
+def is_formula_like(text: str) -> bool:
+    """Would a spreadsheet evaluate this text (a name such as ``=HYPERLINK(…)``, ``+1``, ``@SUM(…)``)?"""
+    return text.startswith(FORMULA_STARTS)
+
+
+def safe_text(text: str) -> str:
+    """Text for a CSV cell: a leading apostrophe keeps a spreadsheet from reading it as a formula (OWASP's
+    advice against CSV injection); other text is unchanged."""
+    return "'" + text if is_formula_like(text) else text
+
+
+def _csv_cell(value: object) -> str:
+    """Numbers and dates as they are (a negative income stays a number); text made safe."""
+    text = _text(value)
+    return safe_text(text) if isinstance(value, str) else text
+
+
 def ledger_csv(rows: list[LedgerRow]) -> bytes:
-    """The ledger as CSV, UTF-8 with a byte-order mark (Excel then reads the Chinese correctly)."""
+    """The ledger as CSV, UTF-8 with a byte-order mark (Excel then reads the Chinese correctly). Every text cell
+    that a spreadsheet would read as a formula starts with an apostrophe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(HEADERS)
-    writer.writerows(ledger_table(rows))
+    writer.writerows([_csv_cell(v) for v in row.values()] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _as_text_cells(sheet, row_index: int) -> None:
+    """Every string cell of a sheet row stays a string: openpyxl would store ``=…`` as a formula; the cell is
+    typed as text (shown with Excel's quote prefix), so the household's name is shown, never evaluated."""
+    for cell in sheet[row_index]:
+        if isinstance(cell.value, str) and (cell.data_type == "f" or is_formula_like(cell.value)):
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def ledger_title(place: Jurisdiction) -> str:
@@ -132,9 +162,11 @@ def ledger_xlsx(place: Jurisdiction, rows: list[LedgerRow], today: date) -> byte
     sheet = book.active
     sheet.title = "监测台账"
     sheet.append([ledger_title(place)])
+    _as_text_cells(sheet, 1)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
     sheet["A1"].font, sheet["A1"].alignment = Font(bold=True, size=14), Alignment(horizontal="center")
     sheet.append([f"制表日期：{today.isoformat()}　共 {len(rows)} 户"])
+    _as_text_cells(sheet, 2)
     sheet.append(list(HEADERS))
     for cell in sheet[3]:
         cell.font = Font(bold=True)
@@ -142,6 +174,7 @@ def ledger_xlsx(place: Jurisdiction, rows: list[LedgerRow], today: date) -> byte
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in rows:
         sheet.append([float(v) if isinstance(v, Decimal) else v for v in row.values()])
+        _as_text_cells(sheet, sheet.max_row)
     for index, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for column in ("K", "V"):  # dates

@@ -107,9 +107,3 @@ def bindings(viewer: Jurisdiction, process_key: str | None = None) -> list[Bindi
 
 def bound_keys() -> set[str]:
     return {b.ref.key for b in binding_rows()}
-
-
-def following_newest(viewer: Jurisdiction, process_keys: list[str], today: date) -> list[Binding]:
-    """Bindings of the viewer's area, in force today or later, that follow the newest version of one of
-    ``process_keys`` (a new version changes them at once)."""
-    return [b for b in bindings(viewer) if not b.ref.pinned and b.ref.key in process_keys and b.ends_after(today)]

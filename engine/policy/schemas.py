@@ -16,6 +16,7 @@ from engine.core.config import project_dir
 SCHEMAS = {  # parameter key pattern → schema file in policy/schemas/
     "warning.department.*": "warning_department.json",
     "warning.push_override": "warning_push_override.json",
+    "*.opener_may_not_complete": "opener_may_not_complete.json",
 }
 
 

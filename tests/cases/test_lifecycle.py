@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine.cases.lifecycle import complete_task, wake_due
+from engine.cases.lifecycle import complete_task, raise_objection, wake_due
 from engine.core.db import db
-from engine.core.errors import FormInvalid, PermissionDenied
+from engine.core.errors import FormInvalid, PermissionDenied, RuleViolation
 from engine.core.models import AuditEvent, Case
 from tests.factories import count_rows, open_case, ready_row
 
@@ -61,3 +61,12 @@ def test_a_timer_fires_once_when_due(app, clock):
     assert wake_due(clock.now(), clock) == 0
     fired = db.session.scalars(select(AuditEvent).filter_by(case_id=case.id, action="timers_fired")).all()
     assert len(fired) == 1 and ready_row(case).name == "乡镇审核（入户抽查）"
+
+
+def test_an_objection_is_bounded_and_refused_before_anything_is_stored(app, clock):
+    case = open_case(clock, "异议户")
+    events = count_rows(AuditEvent)
+    for text, by, field in (("", "村民", "text"), ("很" * 2001, "村民", "text"), ("有车", "某" * 101, "raised_by")):
+        with pytest.raises(RuleViolation, match=f"^{field}: "):
+            raise_objection(case.id, text, by, "shahe_cun", clock)
+    assert count_rows(AuditEvent) == events

@@ -105,7 +105,11 @@ def test_a_binding_value_is_a_process_key_or_a_key_at_a_version(app):
 
 
 def test_a_plain_deploy_changes_only_the_editors_province(editor, web_app, clock):
-    assert _upload(editor, _changed()).status_code == 302
+    response = _upload(editor, _changed())
+    assert response.status_code == 302
+    page = editor.get(response.headers["Location"]).get_data(as_text=True)
+    assert "新立案的案件即改用新版本：江西省（识别纳入）" in page
+    assert "以下绑定保持部署前的版本（本次部署只改变本辖区）：辽宁省（识别纳入）固定为 identification@1" in page
     assert _open(web_app, clock, SHAHE)[1:] == ("identification", 2)  # 江西省 follows the newest version
     assert _open(web_app, clock, XINHUA)[1:] == ("identification", 1)  # 辽宁省 keeps the version it ran
     pinned = {(e["actor"], e["jurisdiction"], e["value"]) for e in _events(web_app, "process_pinned")}

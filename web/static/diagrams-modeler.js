@@ -6,6 +6,10 @@
   var el = document.getElementById("modeler");
   var save = document.getElementById("modeler-save");
   var status = document.getElementById("modeler-status");
+  var bar = document.getElementById("modeler-form");
+  if (bar) {  // the bar is a form only for its layout: Enter in the note field must not submit it
+    bar.addEventListener("submit", function (event) { event.preventDefault(); });
+  }
   if (!el || !save) { return; }
   var kind = el.getAttribute("data-kind") || "bpmn";
   function say(text, cls) {
