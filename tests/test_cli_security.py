@@ -52,8 +52,10 @@ def _fangpin(env: dict[str, str], *args: str) -> subprocess.Popen:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _wait_for(process: subprocess.Popen, pattern: str) -> str:
-    """Read the process's output until a line matches (or fail after START_TIMEOUT)."""
+def _wait_for(process: subprocess.Popen, *patterns: str) -> str:
+    """Read the process's output until every pattern has matched a line (or fail after START_TIMEOUT)."""
+    pattern = " and ".join(patterns)
+    waiting = list(patterns)
     lines: queue.Queue[str | None] = queue.Queue()
 
     def read() -> None:
@@ -71,7 +73,8 @@ def _wait_for(process: subprocess.Popen, pattern: str) -> str:
         if line is None:
             pytest.fail(f"the process ended without {pattern!r}:\n{''.join(seen)}")
         seen.append(line)
-        if re.search(pattern, line):
+        waiting = [p for p in waiting if not re.search(p, line)]
+        if not waiting:
             return "".join(seen)
 
 
@@ -112,7 +115,10 @@ def test_run_refuses_to_start_without_a_real_secret_key(env):
 def test_stopping_the_process_releases_the_scheduler_lease(env, command, stop):
     process = _fangpin(env, *command)
     try:
-        _wait_for(process, r"TimerScheduler\.tick.* executed successfully")  # the first sweep took the lease
+        ready = [r"TimerScheduler\.tick.* executed successfully"]  # the first sweep took the lease
+        if command[0] == "run":
+            ready.append(r"Running on http://")  # and the server is serving (the signal must not hit its start-up)
+        _wait_for(process, *ready)
         held = _lease()
         assert held is not None and held.expires_at > RELEASED_BEFORE
         process.send_signal(stop)
