@@ -4,6 +4,7 @@ and find the timers a case waits for."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.bpmn.scripting import DiagramScriptEngine
 from engine.bpmn.spec_cache import SPECS
 from engine.core.clock import Clock, install_spiff_clock, using_clock
+from engine.core.errors import FangpinError
 from engine.core.models import ProcessVersion
 
 install_spiff_clock()
@@ -71,13 +73,38 @@ def dump_workflow(workflow: BpmnWorkflow) -> str:
     return INSTANCE_SERIALIZER.serialize_json(workflow)
 
 
+MAX_ENGINE_STEPS = 10_000  # automatic steps (scripts, gateways, events) in one advance of one instance
+MAX_ENGINE_SECONDS = 10.0  # and their time: each script has its own limit, a loop of scripts has this one
+
+
+class DiagramLoop(FangpinError):
+    """The automatic steps of one advance did not come to a stop: a loop in the diagram without an exit."""
+
+
 def advance(workflow: BpmnWorkflow, clock: Clock) -> None:
-    """Fire every due timer and run automatic steps until the case waits for a person or a timer."""
+    """Fire every due timer and run automatic steps until the case waits for a person or a timer; a diagram
+    that keeps running automatic steps is stopped (DiagramLoop, naming the last step) after
+    MAX_ENGINE_STEPS steps or MAX_ENGINE_SECONDS, so that one case cannot hold a request or the scheduler."""
+    budget = _StepBudget()
     with using_clock(clock):
         workflow.refresh_timers()
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(will_complete_task=budget.step)
         workflow.refresh_timers()
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(will_complete_task=budget.step)
+
+
+class _StepBudget:
+    def __init__(self) -> None:
+        self.steps, self.deadline = 0, time.monotonic() + MAX_ENGINE_SECONDS
+
+    def step(self, task) -> None:
+        self.steps += 1
+        if self.steps > MAX_ENGINE_STEPS or time.monotonic() > self.deadline:
+            spec = task.task_spec
+            name = getattr(spec, "bpmn_name", None)
+            step = f"{getattr(spec, 'bpmn_id', None) or spec.name}" + (f"（{name}）" if name else "")
+            raise DiagramLoop(f"流程在一次办理中自动执行了超过 {MAX_ENGINE_STEPS} 个步骤或 {MAX_ENGINE_SECONDS:g} 秒"
+                              f"（最后一步：{step}），可能是流程图中的循环没有出口，已停止")
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[object, datetime]]:
