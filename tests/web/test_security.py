@@ -4,6 +4,7 @@ followed and every header goes through the real latin-1 encoding of a server).""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -29,6 +30,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.serving import make_server
 
 from engine.accounts.api_tokens import issue_token
+from engine.bpmn import scripting
+from engine.bpmn.source import DiagramSource
 from engine.cases import lifecycle
 from engine.cases.lifecycle import open_identification
 from engine.core.config import REPO_ROOT
@@ -36,6 +39,7 @@ from engine.core.db import db
 from engine.core.models import Household, HumanTask, User
 from engine.demo import drive_case
 from engine.households.register import register_household
+from engine.library.drafts import save_draft
 from tests.bdd.officials import household_data
 from web import create_app
 from web.security import CONTENT_SECURITY_POLICY, DB_UNAVAILABLE, MAX_ID, ConfigurationError
@@ -467,3 +471,29 @@ def test_a_completion_that_loses_a_race_inside_the_workflow_answers_409(web_app,
     monkeypatch.setattr(lifecycle, "advance", real_advance)
     answer = Browser(live).post_json(f"/api/tasks/{task_id}/complete", APPLY, headers=bearer(web_app, "shahe_cun", clock))
     assert answer.status == 200  # nothing was saved by the lost attempts: the task is still there to complete
+
+
+# -- 2. a diagram's code being stopped does not stop the server -------------------------------------------------
+
+
+def test_the_server_answers_others_while_a_diagrams_endless_loop_is_being_stopped(web_app, live, clock, monkeypatch):
+    monkeypatch.setattr(scripting, "TIME_LIMIT_SECONDS", 1.0)
+    source = (REPO_ROOT / "processes" / "identification.bpmn").read_text(encoding="utf-8")
+    looping = source.replace("<bpmn:script>facts = assess_household(", "<bpmn:script>n = 0\nwhile True:\n    n = n + 1\n"
+                             "facts = assess_household(", 1)
+    assert looping != source
+    with web_app.app_context():
+        editor = db.session.scalar(select(User).filter_by(username="jiangxi_zhengce"))
+        draft_id = save_draft(editor, DiagramSource("identification.bpmn", looping.encode()), "死循环", clock).id
+    checking, other = logged_in(live, "jiangxi_zhengce"), Browser(live)
+    answers: dict[str, Answer] = {}
+    slow = threading.Thread(target=lambda: answers.update(check=checking.get(f"/diagrams/drafts/{draft_id}?check=1")))
+    slow.start()
+    served_meanwhile = 0
+    while slow.is_alive() and served_meanwhile < 50:
+        if other.get("/login").status == 200 and slow.is_alive():
+            served_meanwhile += 1
+    slow.join(timeout=60)
+    assert served_meanwhile > 0  # other clients were answered while the loop ran
+    page = html.unescape(answers["check"].text)  # refused, naming the element and the limit
+    assert "scriptTask 'assess'" in page and "测算收入并比对监测范围" in page and "超过" in page
