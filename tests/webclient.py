@@ -1,14 +1,33 @@
-"""Helpers for web tests: log in through the real login form (with its CSRF token)."""
+"""Helpers for web tests: the app served on a loopback port (as it runs), logging in through the real login form
+(with its CSRF token)."""
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from engine.core.db import db
 from engine.core.models import HumanTask
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1, in a thread, for the duration of the block: its base URL."""
+    app.config["WTF_CSRF_SSL_STRICT"] = False
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join(timeout=10)
 
 
 def csrf_token(html: str) -> str:

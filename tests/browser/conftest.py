@@ -3,15 +3,14 @@ Selenium. Screenshots of the main pages are kept in ``artifacts/screenshots`` to
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from engine.core.config import REPO_ROOT
+from tests.webclient import serve
 
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
 
@@ -27,15 +26,8 @@ def _chromium() -> tuple[str, str]:
 @pytest.fixture
 def server(web_app: Flask) -> Iterator[str]:
     """The web app on a free local port, in a thread (same database and injected clock as the test)."""
-    web_app.config["WTF_CSRF_SSL_STRICT"] = False
-    http = make_server("127.0.0.1", 0, web_app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}"
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
+    with serve(web_app) as base:
+        yield base
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ a server error (5xx). Bounded: a fixed number of examples per operation, derando
 a failure is reproducible."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -13,7 +12,6 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from engine.accounts.api_tokens import issue_token
 from engine.core.clock import FixedClock
@@ -21,6 +19,7 @@ from engine.core.db import db
 from engine.core.models import User
 from engine.demo import load_demo
 from tests.conftest import make_app, prepare_database
+from tests.webclient import serve
 from web.api import openapi_document
 
 EXAMPLES_PER_OPERATION = 12
@@ -39,14 +38,8 @@ def api_server(tmp_path_factory) -> Iterator[tuple[str, str]]:
         load_demo(clock)
         user = db.session.scalar(select(User).filter_by(username=ACTING_AS))
         token = issue_token(user, "fuzzing", clock.now())
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}", token
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
+    with serve(app) as base:
+        yield base, token
 
 
 schema = schemathesis.openapi.from_dict(openapi_document())  # the document /api/openapi.json serves

@@ -12,7 +12,6 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from http.client import HTTPConnection
 from http.cookies import SimpleCookie
@@ -27,7 +26,6 @@ from openpyxl import load_workbook
 from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.serving import make_server
 
 from engine.accounts.api_tokens import issue_token
 from engine.bpmn import scripting
@@ -41,6 +39,7 @@ from engine.demo import drive_case
 from engine.households.register import register_household
 from engine.library.drafts import save_draft
 from tests.bdd.officials import household_data
+from tests.webclient import serve
 from web import create_app
 from web.security import CONTENT_SECURITY_POLICY, DB_UNAVAILABLE, MAX_ID, ConfigurationError
 
@@ -52,19 +51,6 @@ GOOD_KEY = "0123456789abcdef" * 4
 
 
 # -- a live server and a client that follows nothing ----------------------------------------------------
-
-
-@contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    app.config["WTF_CSRF_SSL_STRICT"] = False
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}"
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.fixture
