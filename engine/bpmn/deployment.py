@@ -18,8 +18,6 @@ from engine.core.models import DiagramFile, ProcessVersion
 
 log = logging.getLogger(__name__)
 
-DMN_NS = "https://www.omg.org/spec/DMN/20191111/MODEL/"
-
 
 def deploy(sources: list[DiagramSource], actor: str, now: datetime, rules: DiagramRules) -> list[ProcessVersion]:
     """Deploy every procedure in ``sources`` whose files changed (checked against ``rules``); return the new
