@@ -77,7 +77,7 @@ def test_a_whole_identification_case_on_postgresql(pg_app, clock):
     # every task's due time reads back equal to the one computed when it became ready (kept in the audit log)
     tasks = {t.id: t for t in db.session.scalars(select(HumanTask).filter_by(case_id=case.id))}
     assert len(tasks) == len(world["done"]) and all(t.state == "COMPLETED" for t in tasks.values())
-    computed = {e.detail["task_id"]: e.detail["due_at"] for e in db.session.scalars(
+    computed = {e.task_id: e.detail["due_at"] for e in db.session.scalars(
         select(AuditEvent).filter_by(case_id=case.id, action="task_ready"))}
     assert computed.keys() == tasks.keys()
     due = {i: t.due_at for i, t in tasks.items() if t.due_at is not None}

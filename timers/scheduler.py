@@ -2,10 +2,12 @@
 
 The application database is the source of truth: ``case.next_wakeup_at`` (indexed) says when each case
 must wake, and task and case due dates say what becomes overdue. A periodic sweep wakes everything due
-— so whatever fell due while the system was down fires on the first sweep after start, once — and
-APScheduler date jobs wake cases due before the next sweep at their exact time. Only the process holding
-the database lease acts; another scheduler started against the same database waits and takes over when
-the lease expires.
+— so whatever fell due while the system was down fires on the first sweep after start, once — and one
+APScheduler date job wakes, at its exact time, whatever falls due before the next sweep (it is moved to the
+next due moment each time). The sweep and that job wake cases from one place at a time (a lock), so a case
+is never woken by both at once; many due cases are woken in bounded rounds, the lease renewed before each.
+Only the process holding the database lease acts; another scheduler started against the same database waits
+and takes over when the lease expires.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from flask import Flask
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.app import DemoClock, get_clock
@@ -32,6 +34,8 @@ from engine.supervision.overdue import mark_overdue
 log = logging.getLogger(__name__)
 
 LEASE = "timers"
+ROUND = 1000  # cases woken between two renewals of the lease (a few seconds of work)
+EXACT_JOB = "exact"
 
 
 def _real_now() -> datetime:
@@ -79,40 +83,53 @@ class TimerScheduler:
         self.leader = False
         self._aps: BackgroundScheduler | None = None
         self._stopping = threading.Lock()
+        self._waking = threading.Lock()  # the sweep and the exact wake-up never wake cases at the same time
 
     def tick(self) -> int:
         """Sweep once if this process holds the lease; return the cases woken."""
-        with self.app.app_context():
+        with self._waking, self.app.app_context():
+            woken = self._wake_all()
+            if self.leader:
+                now = get_clock().now()
+                overdue = mark_overdue(now)
+                if woken or overdue:
+                    log.info("sweep: woke %s cases, %s newly overdue", woken, overdue)
+            return woken
+
+    def _wake_all(self) -> int:
+        """Wake every due case, in rounds of ROUND with the lease renewed before each; then schedule the exact
+        wake-up for the next due moment before the next sweep."""
+        woken = 0
+        while True:
             self.leader = acquire_lease(self.owner, self.ttl)
             if not self.leader:
                 log.debug("another scheduler holds the lease; waiting")
-                return 0
+                return woken
             clock = get_clock()
             now = clock.now()
-            woken = wake_due(now, clock)
-            overdue = mark_overdue(now)
-            if woken or overdue:
-                log.info("sweep: woke %s cases, %s newly overdue", woken, overdue)
-            if not isinstance(clock, DemoClock):
-                self._schedule_exact(now)
-            return woken
+            done = wake_due(now, clock, limit=ROUND)
+            woken += done
+            if done < ROUND:
+                break
+        if not isinstance(clock, DemoClock):
+            self._schedule_exact(now)
+        return woken
 
     def _schedule_exact(self, now: datetime) -> None:
         if self._aps is None:
             return
-        horizon = now + timedelta(seconds=self.sweep_seconds)
-        soon = db.session.execute(select(Case.id, Case.next_wakeup_at).where(
-            Case.status == "running", Case.next_wakeup_at > now, Case.next_wakeup_at <= horizon)).all()
-        real_now = _real_now()
-        for case_id, due in soon:  # APScheduler runs on real time; the clock may be offset from it
-            self._aps.add_job(self._wake_exact, DateTrigger(run_date=real_now + (due - now)), id=f"wake-{case_id}",
-                              replace_existing=True, misfire_grace_time=None, coalesce=True)
+        due = db.session.scalar(select(func.min(Case.next_wakeup_at)).where(
+            Case.status == "running", Case.next_wakeup_at > now))
+        if due is None or due > now + timedelta(seconds=self.sweep_seconds):
+            return  # the sweep comes first
+        # APScheduler runs on real time; the clock may be offset from it
+        self._aps.add_job(self._wake_exact, DateTrigger(run_date=_real_now() + (due - now)), id=EXACT_JOB,
+                          replace_existing=True, misfire_grace_time=None, coalesce=True, max_instances=1)
 
     def _wake_exact(self) -> None:
-        with self.app.app_context():
+        with self._waking, self.app.app_context():
             if self.leader:
-                clock = get_clock()
-                wake_due(clock.now(), clock)
+                self._wake_all()
 
     def start(self) -> TimerScheduler:
         """Start sweeping; the lease is released by :meth:`stop`, and at the latest when the interpreter exits

@@ -3,19 +3,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.core.db import db
-from engine.core.models import CaseDeadline
+from engine.core.models import CaseDeadline, HumanTask
 from timers.calendar import Deadline
 
 
 def record_deadline(case_id: int, subject: str, label: str, due_at: datetime, computed: list[Deadline],
-                    now: datetime, task_id: int | None = None, timer_uuid: str | None = None) -> CaseDeadline:
+                    now: datetime, task: HumanTask | None = None, timer_uuid: str | None = None) -> CaseDeadline:
     """Store a deadline; its explanation comes from the computation that produced ``due_at``."""
     match = next((d for d in reversed(computed) if d.due_at == due_at), None)
     row = CaseDeadline(
-        case_id=case_id, subject=subject, label=label, due_at=due_at, task_id=task_id, timer_uuid=timer_uuid,
+        case_id=case_id, subject=subject, label=label, due_at=due_at, task=task, timer_uuid=timer_uuid,
         explanation=match.explanation if match else "",
         data_version=match.data_version if match else "", provisional=bool(match and match.provisional),
         created_at=now,
@@ -28,5 +28,9 @@ def deadlines_of_case(case_id: int) -> list[CaseDeadline]:
     return list(db.session.scalars(select(CaseDeadline).filter_by(case_id=case_id).order_by(CaseDeadline.id)))
 
 
-def recorded_timers(case_id: int) -> set[str]:
-    return set(db.session.scalars(select(CaseDeadline.timer_uuid).filter_by(case_id=case_id, subject="timer")))
+def mark_fired(case_id: int, timer_uuids: list[str], at: datetime) -> None:
+    """The timers fired at ``at``: their deadlines keep the moment, so that how late each fired can be read."""
+    if timer_uuids:
+        db.session.execute(update(CaseDeadline).where(
+            CaseDeadline.case_id == case_id, CaseDeadline.timer_uuid.in_(timer_uuids), CaseDeadline.fired_at.is_(None),
+        ).values(fired_at=at).execution_options(synchronize_session=False))

@@ -259,7 +259,7 @@ class CaseContext:
 
 def case_workflow(case: Case, engine: DiagramScriptEngine) -> BpmnWorkflow:
     """The case's workflow instance, restored on the version it runs."""
-    return load_workflow(case.process_version, case.state_json, engine)
+    return load_workflow(case.process_version, case.state, engine)
 
 
 def next_month(reference: str) -> str:

@@ -14,19 +14,23 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import joinedload, selectinload
 
 from engine.bpmn.forms import validate_form
-from engine.bpmn.runtime import advance, dump_workflow, new_workflow, next_wakeup, timer_label, waiting_timers
-from engine.cases.deadlines import record_deadline, recorded_timers
+from engine.bpmn.runtime import advance, dump_state, timer_label, waiting_timers
+from engine.cases.deadlines import mark_fired, record_deadline
 from engine.cases.duties import check_separation_of_duties
 from engine.cases.form_rules import check_form_rules
 from engine.cases.functions import CaseContext, case_workflow, plain_json
-from engine.cases.tasks import ready_row, sync_tasks, tasks_of_case
+from engine.cases.live import keep_after_commit
+from engine.cases.runs import CaseRun, run_case, start_run
+from engine.cases.tasks import ready_row_and_user, sync_tasks, tasks_of_case
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db, fetch
 from engine.core.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
-from engine.core.models import AuditEvent, Case, HumanTask, Notice, User
+from engine.core.models import AuditEvent, Case, HumanTask, Notice, ProcessVersion, User
 from engine.core.transaction import transaction
 from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdStatus
 from engine.elimination.eligibility import assess
@@ -42,24 +46,21 @@ PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC
 END_MESSAGE = "end_followup"
 PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"
+WAKE_BATCH = 50  # cases woken per transaction when many are due at once
 OBJECTION_TEXT_LIMIT, OBJECTION_BY_LIMIT = 2000, 100  # characters (an objection is kept in the case and the audit)
 
 
-def _user(username: str) -> User:
-    user = db.session.scalar(select(User).filter_by(username=username))
-    if user is None:
-        raise NotFound(f"用户 {username} 不存在")
-    return user
-
-
-def _save(ctx: CaseContext, workflow, engine) -> None:
-    case, now = ctx.case, ctx.now()
-    case.state_json = dump_workflow(workflow)
-    case.next_wakeup_at = next_wakeup(workflow)
+def _save(run: CaseRun) -> None:
+    """Write the run's instance into its case — state, next wake-up, new deadlines, the task projection and
+    their audit entries, all added to the session for the one flush at commit — and keep the instance live."""
+    ctx, workflow, case, now = run.ctx, run.workflow, run.case, run.ctx.now()
+    timers = waiting_timers(workflow)
+    case.state = dump_state(workflow)
+    case.next_wakeup_at = min((due for _, due in timers), default=None)
     if workflow.is_completed() and case.status == "running":
         case.status, case.closed_at = "completed", now
         audit.record(now, ctx.actor, "case_closed", case_id=case.id, outcome=case.outcome)
-    _record_timers(ctx, workflow)
+    _record_timers(run, timers)
     for start in ctx.started.copy():
         ctx.started.remove(start)
         if start["procedure"] == "identification":
@@ -69,39 +70,36 @@ def _save(ctx: CaseContext, workflow, engine) -> None:
     for procedure in ctx.ended.copy():
         ctx.ended.remove(procedure)
         _end_running(case, procedure, ctx)
-    for task in sync_tasks(ctx, workflow, engine, now):
-        db.session.flush()
-        audit.record(now, ctx.actor, "task_ready", case_id=case.id, task_id=task.id, step=task.name,
-                     role=task.role, due_at=task.due_at)
+    for row in sync_tasks(run, now):
+        audit.record(now, ctx.actor, "task_ready", case_id=case.id, task=row, step=row.name, role=row.role,
+                     due_at=row.due_at)
+    keep_after_commit(case, workflow)
 
 
 def _end_running(by: Case, procedure: str, ctx: CaseContext) -> None:
     """Send the end message to the household's running ``procedure`` (in this transaction)."""
     for other in db.session.scalars(select(Case).filter_by(household_id=by.household_id, procedure=procedure,
                                                            status="running")):
-        other_ctx = CaseContext(other, ctx.actor, ctx.clock)
-        engine = other_ctx.script_engine()
-        workflow = case_workflow(other, engine)
-        definition = _waiting_message(workflow, END_MESSAGE)
+        run = run_case(other, ctx.actor, ctx.clock)
+        definition = _waiting_message(run.workflow, END_MESSAGE)
         if definition is None:
             log.warning("case %s is not waiting for %s", other.number, END_MESSAGE)
             continue
-        workflow.catch(BpmnEvent(definition, {"by": by.number}))
-        advance(workflow, ctx.clock)
+        run.workflow.catch(BpmnEvent(definition, {"by": by.number}))
+        advance(run.workflow, ctx.clock)
         audit.record(ctx.now(), ctx.actor, "case_ended", case_id=other.id, by=by.number)
-        _save(other_ctx, workflow, engine)
+        _save(run)
 
 
-def _record_timers(ctx: CaseContext, workflow) -> None:
-    waiting = waiting_timers(workflow)
-    known = recorded_timers(ctx.case.id) if waiting else set()
-    for task, due in waiting:
-        if str(task.id) not in known:
+def _record_timers(run: CaseRun, timers: list) -> None:
+    """A deadline for each timer this run started waiting for (the others have theirs)."""
+    for task, due in timers:
+        if str(task.id) not in run.timers_before:
             publicity = task.data.get("publicity") if task.workflow.spec.name == PUBLICITY_PROCESS else None
             label = timer_label(task)
             if publicity:
                 label = f"{publicity.get('level', '')}公示{publicity.get('days', '')}天（{publicity.get('posted_on', '')}张贴）"
-            record_deadline(ctx.case.id, "timer", label, due, ctx.deadlines, ctx.now(), timer_uuid=str(task.id))
+            record_deadline(run.case.id, "timer", label, due, run.ctx.deadlines, run.ctx.now(), timer_uuid=str(task.id))
 
 
 # -- opening a case -------------------------------------------------------------------------------
@@ -142,19 +140,18 @@ def start_case(household, procedure: str, channel: str, lead_date: date, actor: 
     case = Case(
         procedure=procedure, process_version=version, household=household, jurisdiction=village,
         jurisdiction_path=village.path, channel=channel, lead_date=lead_date, opened_at=clock.now(),
-        opened_by=actor, status="running", state_json="{}",
+        opened_by=actor, status="running", state=b"",
     )
     db.session.add(case)
-    db.session.flush()
+    db.session.flush()  # the case number is made from its id
     case.number = f"{PROCEDURE_PREFIX.get(procedure, 'AJ')}-{today.year}-{case.id:06d}"
-    ctx = CaseContext(case, actor, clock)
-    engine = ctx.script_engine()
-    workflow = new_workflow(version, engine, _start_data(case, resolve_group(procedure, village, today), application))
+    run = start_run(case, version, actor, clock, _start_data(case, resolve_group(procedure, village, today),
+                                                             application))
     audit.record(clock.now(), actor, "case_opened", case_id=case.id, household_id=household.id, procedure=procedure,
                  channel=channel, lead_date=lead_date, process=process_key, version=version.version,
                  binding=binding, application=application or {})
-    advance(workflow, clock)
-    _save(ctx, workflow, engine)
+    advance(run.workflow, clock)
+    _save(run)
     return case
 
 
@@ -268,9 +265,10 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
     ``seen_version`` is the case version the official saw when opening the form; if the case changed
     since, the completion is refused as a conflict.
     """
-    with transaction():
-        row = ready_row(task_id)
-        user = _user(actor)
+    with transaction(), db.session.no_autoflush:
+        row, user = ready_row_and_user(task_id, actor)
+        if user is None:
+            raise NotFound(f"用户 {actor} 不存在")
         authorize(user, row)
         check_separation_of_duties(user, row.case, row, to_local_date(clock.now()))
         if row.claimed_by and row.claimed_by != actor:
@@ -281,20 +279,17 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
             check_form_rules(row.form, data, case)
         if seen_version is not None and seen_version != case.lock_version:
             raise ConflictError(f"案件 {case.number} 已被他人更新，请刷新后重新办理")
-        ctx = CaseContext(case, actor, clock)
-        engine = ctx.script_engine()
-        workflow = case_workflow(case, engine)
-        task = workflow.get_task_from_id(UUID(row.task_uuid))
+        run = run_case(case, actor, clock)
+        task = run.workflow.get_task_from_id(UUID(row.task_uuid))
         if task is None or task.state != TaskState.READY:
             raise ConflictError(f"任务“{row.name}”已不可办理")
         task.set_data(**plain_json(data))
         task.run()
         row.state, row.completed_by, row.completed_at, row.form_data = "COMPLETED", actor, clock.now(), data
-        audit.record(clock.now(), actor, "task_completed", case_id=case.id, task_id=row.id, step=row.name,
-                     data=data)
-        advance(workflow, clock)
-        _save(ctx, workflow, engine)
-        db.session.flush()
+        run.settled.add(row.task_uuid)
+        audit.record(clock.now(), actor, "task_completed", case_id=case.id, task=row, step=row.name, data=data)
+        advance(run.workflow, clock)
+        _save(run)
     return case
 
 
@@ -310,33 +305,64 @@ def authorize(user: User, row: HumanTask) -> None:
 # -- timers ---------------------------------------------------------------------------------------
 
 
-def wake_due(now: datetime, clock: Clock, actor: str = "system") -> int:
-    """Fire every timer due by ``now`` (each case in its own transaction); return the cases woken."""
-    ids = list(db.session.scalars(
-        select(Case.id).where(Case.status == "running", Case.next_wakeup_at <= now).order_by(Case.next_wakeup_at)
-    ))
+def wake_due(now: datetime, clock: Clock, actor: str = "system", limit: int | None = None) -> int:
+    """Fire every timer due by ``now`` (at most ``limit`` cases, most overdue first); return the cases woken.
+
+    Cases are woken in batches of WAKE_BATCH per transaction; when one case of a batch fails, the batch is
+    undone and woken again one case per transaction, so that the failing case never costs the others their
+    wake-up. A case is woken once per due moment: one whose wake-up moved on since it was listed is skipped."""
+    query = select(Case.id).where(Case.status == "running", Case.next_wakeup_at <= now).order_by(
+        Case.next_wakeup_at, Case.id)
+    ids = list(db.session.scalars(query.limit(limit) if limit else query))
     woken = 0
-    for case_id in ids:
+    for start in range(0, len(ids), WAKE_BATCH):
+        batch = ids[start:start + WAKE_BATCH]
         try:
-            _wake(case_id, actor, clock)
-            woken += 1
-        except ConflictError:
-            log.info("case %s changed while waking; the next sweep retries", case_id)
+            with transaction(), db.session.no_autoflush:
+                woken += sum(_wake(case, actor, clock) for case in _cases_to_wake(batch))
+        except (OperationalError, InterfaceError):
+            raise  # the database itself: nothing to gain from trying each case
+        except Exception:  # noqa: BLE001 — whatever it was, each case is tried alone next, and logged there
+            log.info("a case of %s could not be woken with the others; waking them one by one", batch)
+            woken += sum(_wake_alone(case_id, actor, clock) for case_id in batch)
     return woken
 
 
-def _wake(case_id: int, actor: str, clock: Clock) -> None:
-    with transaction():
-        case = db.session.get(Case, case_id)
-        ctx = CaseContext(case, actor, clock)
-        engine = ctx.script_engine()
-        workflow = case_workflow(case, engine)
-        fired = [{"timer": timer_label(t), "due": due,
-                  **({"publicity": t.data.get("publicity")} if t.workflow.spec.name == PUBLICITY_PROCESS else {})}
-                 for t, due in waiting_timers(workflow) if due <= clock.now()]
-        advance(workflow, clock)
-        audit.record(clock.now(), actor, "timers_fired", case_id=case.id, timers=fired)
-        _save(ctx, workflow, engine)
+def _cases_to_wake(ids: list[int]) -> list[Case]:
+    """The cases, with their diagram versions (without the diagram itself) and places, in two queries."""
+    return list(db.session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.next_wakeup_at, Case.id)
+                                   .options(selectinload(Case.process_version).defer(ProcessVersion.spec_json),
+                                            joinedload(Case.jurisdiction))))
+
+
+def _wake_alone(case_id: int, actor: str, clock: Clock) -> int:
+    try:
+        with transaction(), db.session.no_autoflush:
+            return _wake(db.session.get(Case, case_id), actor, clock)
+    except ConflictError:
+        log.info("case %s changed while waking; the next sweep retries", case_id)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        log.exception("case %s could not be woken; the next sweep retries", case_id)
+    return 0
+
+
+def _wake(case: Case | None, actor: str, clock: Clock) -> int:
+    """Fire the due timers of one case (in the caller's transaction); 0 if nothing of it is due any more."""
+    now = clock.now()
+    if case is None or case.status != "running" or case.next_wakeup_at is None or case.next_wakeup_at > now:
+        return 0
+    run = run_case(case, actor, clock)
+    due = [(t, at) for t, at in waiting_timers(run.workflow) if at <= now]
+    fired = [{"timer": timer_label(t), "due": at, "late_ms": round((now - at).total_seconds() * 1000),
+              **({"publicity": t.data.get("publicity")} if t.workflow.spec.name == PUBLICITY_PROCESS else {})}
+             for t, at in due]
+    advance(run.workflow, clock)
+    mark_fired(case.id, [str(t.id) for t, _ in due], now)
+    audit.record(now, actor, "timers_fired", case_id=case.id, timers=fired)
+    _save(run)
+    return 1
 
 
 # -- publicity ------------------------------------------------------------------------------------
@@ -344,18 +370,20 @@ def _wake(case_id: int, actor: str, clock: Clock) -> None:
 
 def close_publicity(case_id: int, actor: str, clock: Clock) -> Case:
     """End the running publicity (公示) of a case; refused before the period is over."""
-    with transaction():
-        case, workflow, ctx, engine = _load(case_id, actor, clock)
-        timers = [(t, due) for t, due in waiting_timers(workflow) if t.workflow.spec.name == PUBLICITY_PROCESS]
+    with transaction(), db.session.no_autoflush:
+        run = _load(case_id, actor, clock)
+        case = run.case
+        timers = [(t, due) for t, due in waiting_timers(run.workflow) if t.workflow.spec.name == PUBLICITY_PROCESS]
         if not timers:
             raise RuleViolation(f"案件 {case.number} 当前没有进行中的公示")
         task, due = timers[0]
         if due > clock.now():
             raise RuleViolation(_early_close_message(task, due))
-        advance(workflow, clock)
+        advance(run.workflow, clock)
+        mark_fired(case.id, [str(task.id)], clock.now())
         audit.record(clock.now(), actor, "publicity_closed", case_id=case.id,
                      publicity=task.data.get("publicity", {}))
-        _save(ctx, workflow, engine)
+        _save(run)
     return case
 
 
@@ -369,16 +397,17 @@ def _early_close_message(task, due: datetime) -> str:
 def raise_objection(case_id: int, text: str, raised_by: str, actor: str, clock: Clock) -> Case:
     """Register an objection (异议) during a publicity; it must be verified before the case goes on."""
     _check_objection(text, raised_by)
-    with transaction():
-        case, workflow, ctx, engine = _load(case_id, actor, clock)
-        definition = _waiting_message(workflow, OBJECTION_MESSAGE)
+    with transaction(), db.session.no_autoflush:
+        run = _load(case_id, actor, clock)
+        case = run.case
+        definition = _waiting_message(run.workflow, OBJECTION_MESSAGE)
         if definition is None:
             raise RuleViolation(f"案件 {case.number} 当前不在公示期，不能提出异议")
         payload = {"text": text, "raised_by": raised_by, "raised_on": to_local_date(clock.now()).isoformat()}
-        workflow.catch(BpmnEvent(definition, payload))
+        run.workflow.catch(BpmnEvent(definition, payload))
         audit.record(clock.now(), actor, "objection_raised", case_id=case.id, **payload)
-        advance(workflow, clock)
-        _save(ctx, workflow, engine)
+        advance(run.workflow, clock)
+        _save(run)
     return case
 
 
@@ -401,13 +430,11 @@ def _waiting_message(workflow, name: str):
     return None
 
 
-def _load(case_id: int, actor: str, clock: Clock):
+def _load(case_id: int, actor: str, clock: Clock) -> CaseRun:
     case = get_case(case_id)
     if case.status != "running":
         raise RuleViolation(f"案件 {case.number} 已办结")
-    ctx = CaseContext(case, actor, clock)
-    engine = ctx.script_engine()
-    return case, case_workflow(case, engine), ctx, engine
+    return run_case(case, actor, clock)
 
 
 # -- reading --------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ the target version's specs, then each open step whose children were all predicti
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -29,7 +28,7 @@ from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine.bpmn.runtime import INSTANCE_SERIALIZER, dump_workflow, next_wakeup
+from engine.bpmn.runtime import INSTANCE_SERIALIZER, dump_state, next_wakeup, state_document
 from engine.bpmn.spec_cache import SPEC_SERIALIZER, SPECS
 from engine.cases.functions import CaseContext, case_workflow
 from engine.cases.tasks import project_task
@@ -191,7 +190,7 @@ def _moved(workflow, target: ProcessVersion, engine):
         for task in _prunable(wf):
             for child in list(task.children):
                 wf._remove_task(child.id)
-    dct = json.loads(dump_workflow(workflow))
+    dct = state_document(dump_state(workflow))
     dct.pop("serializer_version", None)
     spec, subprocess_specs = SPECS.get(target)
     moved = INSTANCE_SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
@@ -231,7 +230,7 @@ def migrate_case(case_id: int, target_version_id: int, actor: str, clock: Clock)
         source = case.process_version
         moved = _moved(workflow, target, engine)
         case.process_version = target
-        case.state_json = dump_workflow(moved)
+        case.state = dump_state(moved)
         case.next_wakeup_at = next_wakeup(moved)
         _reproject(case, moved, engine, clock)
         audit.record(clock.now(), actor, "case_migrated", case_id=case.id, process=target.process_key,

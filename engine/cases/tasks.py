@@ -8,18 +8,18 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from engine.bpmn.runtime import ready_human_tasks
 from engine.bpmn.scripting import DiagramScriptEngine
 from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY
 from engine.cases.deadlines import record_deadline
-from engine.cases.functions import CaseContext
+from engine.cases.runs import CaseRun
 from engine.core import audit
 from engine.core.db import db
 from engine.core.errors import ConflictError, NotFound
-from engine.core.models import Case, Household, HumanTask, Jurisdiction
+from engine.core.models import Case, Household, HumanTask, Jurisdiction, User
 from engine.core.transaction import transaction
 from engine.policy.roles import role_for_lane
 from timers.calendar import end_of_day
@@ -27,24 +27,27 @@ from timers.calendar import end_of_day
 NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def sync_tasks(ctx: CaseContext, workflow, engine: DiagramScriptEngine, now: datetime) -> list[HumanTask]:
-    """Bring the projection of the case in line with its workflow; return the newly ready tasks."""
-    case = ctx.case
-    rows = {r.task_uuid: r for r in db.session.scalars(select(HumanTask).filter_by(case_id=case.id, state="READY"))}
+def sync_tasks(run: CaseRun, now: datetime) -> list[HumanTask]:
+    """Bring the projection of the case in line with its workflow (without reading it back: before the run it
+    showed ``run.ready_before``); return the newly ready tasks, added to the session with their deadlines."""
+    case, workflow = run.case, run.workflow
     ready = {str(t.id): t for t in ready_human_tasks(workflow)}
-    for uid, row in rows.items():
-        if uid not in ready:
-            task = workflow.get_task_from_id(UUID(uid))
-            row.state = TaskState.get_name(task.state) if task is not None else "CANCELLED"
+    left: dict[str, list[str]] = {}
+    for uid in run.ready_before - ready.keys() - run.settled:
+        task = workflow.get_task_from_id(UUID(uid))
+        left.setdefault(TaskState.get_name(task.state) if task is not None else "CANCELLED", []).append(uid)
+    for state, uids in left.items():
+        db.session.execute(update(HumanTask).where(HumanTask.case_id == case.id, HumanTask.task_uuid.in_(uids),
+                                                   HumanTask.state == "READY")
+                           .values(state=state).execution_options(synchronize_session=False))
     created = []
     for uid, task in ready.items():
-        if uid not in rows:
-            ctx.deadlines.clear()
-            row = project_task(case, task, engine, now)
+        if uid not in run.ready_before:
+            run.ctx.deadlines.clear()
+            row = project_task(case, task, run.engine, now)
             db.session.add(row)
             if row.due_at is not None:
-                db.session.flush()
-                record_deadline(case.id, "task", row.name, row.due_at, ctx.deadlines, now, task_id=row.id)
+                record_deadline(case.id, "task", row.name, row.due_at, run.ctx.deadlines, now, task=row)
             created.append(row)
     return created
 
@@ -184,8 +187,32 @@ def release_task(task_id: int, username: str, now: datetime) -> HumanTask:
     return row
 
 
+PLACES_UP = 4  # a village's township, county, city and province
+
+
+def _with_case_and_places():
+    """Load a task's case, its household and the case's place with every place above it, in the same statement."""
+    place = joinedload(Case.jurisdiction)
+    for _ in range(PLACES_UP):
+        place = place.joinedload(Jurisdiction.parent)  # loader options are generative: the last carries the path
+    return joinedload(HumanTask.case).options(joinedload(Case.household), place)
+
+
 def ready_row(task_id: int) -> HumanTask:
-    row = db.session.get(HumanTask, task_id)
+    """The ready task, with its case and places; NotFound or ConflictError otherwise."""
+    return _ready(db.session.get(HumanTask, task_id, options=[_with_case_and_places()]),
+                  task_id)
+
+
+def ready_row_and_user(task_id: int, username: str) -> tuple[HumanTask, User | None]:
+    """:func:`ready_row` and the user ``username`` (None if there is none), read in one statement."""
+    found = db.session.execute(
+        select(HumanTask, User).outerjoin(User, User.username == username).where(HumanTask.id == task_id)
+        .options(_with_case_and_places(), joinedload(User.jurisdiction))).first()
+    return _ready(found[0] if found else None, task_id), (found[1] if found else None)
+
+
+def _ready(row: HumanTask | None, task_id: int) -> HumanTask:
     if row is None:
         raise NotFound(f"任务 {task_id} 不存在")
     if row.state != "READY":

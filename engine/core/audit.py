@@ -1,28 +1,66 @@
-"""The audit log (操作留痕): append-only records of who did what to which case, when, with which data."""
+"""The audit log (操作留痕): append-only records of who did what to which case, when, with which data.
+
+The entries of a transaction are written together, in one statement after the rows they refer to (a human
+task inserted in the same transaction, say): at each flush, and at the latest when the transaction commits.
+They are never read back through the session, so they need no identity map and no key fetched per row."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
 
 from engine.core.db import db
-from engine.core.models import AuditEvent
+from engine.core.models import AuditEvent, HumanTask
+
+_PENDING = "fangpin.audit_pending"  # session.info: entries of this transaction not yet written
+_COLUMNS = ("at", "actor", "action", "case_id", "household_id", "task_id", "detail")
 
 
 def record(
     at: datetime, actor: str, action: str, *, case_id: int | None = None, household_id: int | None = None,
-    **detail: Any,
+    task: HumanTask | None = None, task_id: int | None = None, **detail: Any,
 ) -> AuditEvent:
-    """Append one event to the log (in the caller's transaction)."""
-    event = AuditEvent(at=at, actor=actor, action=action, case_id=case_id, household_id=household_id,
-                       detail=_plain(detail))
-    db.session.add(event)
-    return event
+    """Append one event to the log (in the caller's transaction); ``task`` (a row, perhaps not yet inserted) or
+    ``task_id`` is the human task it is about. Returns the entry as written (without its id)."""
+    entry = AuditEvent(at=at, actor=actor, action=action, case_id=case_id, household_id=household_id,
+                       task_id=task_id, detail=_plain(detail))
+    db.session.info.setdefault(_PENDING, []).append((entry, task))
+    return entry
 
 
 def for_case(case_id: int) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).filter_by(case_id=case_id).order_by(AuditEvent.id)))
+
+
+def _write(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    rows = []
+    for entry, task in pending:
+        if task is not None:
+            entry.task_id = task.id
+        rows.append({column: getattr(entry, column) for column in _COLUMNS})
+    session.connection().execute(insert(AuditEvent.__table__), rows)
+
+
+@event.listens_for(Session, "after_flush")
+def _write_with_flush(session: Session, flush_context) -> None:
+    _write(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    if session.info.get(_PENDING):
+        session.flush()  # the rows the entries refer to first (this writes the entries too, if it had work)
+        _write(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def _plain(value: Any) -> Any:

@@ -1,10 +1,12 @@
 """The database extension (Flask-SQLAlchemy), initialised once, and column types shared by the models."""
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -24,6 +26,22 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000  # a writer waits this long for another process's transaction, then fails
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_durable_and_concurrent(dbapi_connection, connection_record) -> None:
+    """SQLite (the embedded database): write-ahead log with a full sync on every commit — a committed
+    completion survives a crash or power loss, readers never block the writer — and a busy timeout instead of
+    an immediate "database is locked". PostgreSQL connections are left as they are."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
 
 
 def fetch(model: type, key: object, what: str):

@@ -2,6 +2,7 @@
 cases (workflow instances), the human-task projection, the audit log and notices."""
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -19,8 +20,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    inspect,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.core.db import UTCDateTime, db
 from engine.core.vocabulary import HouseholdCategory, HouseholdStatus
@@ -45,12 +49,27 @@ class Jurisdiction(db.Model):
     parent: Mapped[Jurisdiction | None] = relationship(remote_side=[id])
 
     def ancestors(self) -> list[Jurisdiction]:
-        """Self first, then parent, up to the province."""
+        """Self first, then parent, up to the province (read in one query the first time in a session)."""
+        if self.parent_id is not None and "parent" not in inspect(self).dict:
+            self._read_ancestors()
         chain, node = [], self
         while node is not None:
             chain.append(node)
             node = node.parent
         return chain
+
+    def _read_ancestors(self) -> None:
+        session = object_session(self)
+        codes = [code for code in self.path.split("/") if code]
+        if session is None:
+            return
+        by_code = {j.code: j for j in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_(codes)))}
+        chain = [by_code[code] for code in codes if code in by_code]
+        for parent, child in itertools.pairwise(chain):
+            if child.parent_id == parent.id and "parent" not in inspect(child).dict:
+                set_committed_value(child, "parent", parent)
+        if chain and chain[0].parent_id is None and "parent" not in inspect(chain[0]).dict:
+            set_committed_value(chain[0], "parent", None)
 
     def contains(self, other: Jurisdiction | str) -> bool:
         """Whether ``other`` (a place, or the path of one) is this place or lies below it (辖区内)."""
@@ -300,7 +319,7 @@ class Case(db.Model):
     deadline_met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_wakeup_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    state_json: Mapped[str] = mapped_column(Text)
+    state: Mapped[bytes] = mapped_column(LargeBinary)  # the workflow instance (engine.bpmn.runtime.dump_state)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": lock_version}
@@ -354,6 +373,9 @@ class CaseDeadline(db.Model):
     data_version: Mapped[str] = mapped_column(String(120), default="")
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a timer: when it fired (its lateness)
+
+    task: Mapped[HumanTask | None] = relationship()
 
 
 class SchedulerLease(db.Model):
@@ -414,7 +436,10 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(60))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"), index=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    task: Mapped[HumanTask | None] = relationship()
 
 
 @event.listens_for(AuditEvent, "before_update")

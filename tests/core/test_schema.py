@@ -2,14 +2,27 @@
 the models: a new column without a migration fails here. PostgreSQL: tests/test_postgres.py."""
 from __future__ import annotations
 
+from datetime import date
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_migrate import downgrade
 from sqlalchemy import inspect, text
 
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
+from engine.bpmn.runtime import next_wakeup
+from engine.cases.functions import CaseContext, case_workflow
+from engine.cases.lifecycle import complete_task
+from engine.cases.tasks import tasks_of_case
 from engine.core.db import db
+from engine.core.models import Case
 from engine.core.schema import BASE_REVISION
+from engine.demo import sample_form_data
+from tests.conftest import prepare_database
+from tests.factories import open_case, ready_row
+
+LATEST = "0002"
 
 
 def _app(tmp_path, clock, **config):
@@ -23,6 +36,10 @@ def schema_differences() -> list:
         return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata)
 
 
+def sample(form: str) -> dict:
+    return sample_form_data(form, date(2026, 9, 20))
+
+
 def _revision() -> str:
     return db.session.scalar(text("SELECT version_num FROM alembic_version"))
 
@@ -31,17 +48,29 @@ def test_the_migrations_make_the_schema_of_the_models(tmp_path, clock):
     with _app(tmp_path, clock).app_context():
         setup_database(clock)
         assert schema_differences() == []
-        assert _revision() == BASE_REVISION  # the newest migration (update when one is added)
+        assert _revision() == LATEST  # the newest migration (update when one is added)
         setup_database(clock)  # again: nothing to upgrade, nothing added twice
-        assert _revision() == BASE_REVISION
+        assert _revision() == LATEST
 
 
 def test_a_database_made_before_migrations_is_taken_over_in_place(tmp_path, clock):
-    with _app(tmp_path, clock, FANGPIN_SCHEMA="create_all").app_context():
-        setup_database(clock)  # the old way: create_all, no migration history
-        assert "alembic_version" not in inspect(db.engine).get_table_names()
-        cases_before = db.session.scalar(text("SELECT count(*) FROM process_version"))
+    """A database of a release before migrations existed (the initial schema, no migration history), holding a
+    case half-way through its procedure, is upgraded in place: the case's state is converted and it goes on."""
     with _app(tmp_path, clock).app_context():
+        prepare_database(clock)
+        case_id = open_case(clock).id
+        complete_task(ready_row(db.session.get(Case, case_id)).id, sample("identification_apply.json"), "shahe_cun",
+                      clock)
+        steps_before = [(t.name, t.state) for t in tasks_of_case(case_id)]
+        downgrade(revision=BASE_REVISION)  # back to the initial schema: the state as SpiffWorkflow's JSON text
+        db.session.execute(text("DROP TABLE alembic_version"))
+        db.session.commit()
+        assert "state_json" in {c["name"] for c in inspect(db.engine).get_columns("case")}
+    with _app(tmp_path, clock).app_context():  # a new process: nothing of the case is in memory
         setup_database(clock)
-        assert _revision() == BASE_REVISION and schema_differences() == []
-        assert db.session.scalar(text("SELECT count(*) FROM process_version")) == cases_before  # kept, not recreated
+        assert _revision() == LATEST and schema_differences() == []
+        assert [(t.name, t.state) for t in tasks_of_case(case_id)] == steps_before
+        case = db.session.get(Case, case_id)
+        assert next_wakeup(case_workflow(case, CaseContext(case, "t", clock).script_engine())) is None
+        complete_task(ready_row(case).id, sample("household_verification.json"), "shahe_zhen", clock)
+        assert ready_row(db.session.get(Case, case_id)).name == "民主评议"

@@ -1,0 +1,92 @@
+"""The timer scheduler wakes due cases from one place at a time: a burst of timers due at the same instant wakes
+each case exactly once, even with the sweep and the exact wake-up running at the same moment; a case that
+cannot be woken does not cost the others theirs; how late each timer fired is recorded."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from engine.cases.lifecycle import wake_due
+from engine.core.db import db
+from engine.core.models import AuditEvent, Case, CaseDeadline
+from engine.demo import drive_case
+from tests.factories import open_case
+from timers.scheduler import TimerScheduler, acquire_lease
+
+PUBLICITY_POSTED = "张贴村级公示"
+
+
+def _waiting_cases(clock, n: int) -> list[int]:
+    """``n`` cases waiting for the end of their village publicity, all due at the same instant."""
+    ids = []
+    for i in range(n):
+        case = open_case(clock, head=f"户主{i}")
+        drive_case(case.id, clock, until=PUBLICITY_POSTED)
+        ids.append(case.id)
+    return ids
+
+
+def _wake_ups(case_ids: list[int]) -> dict[int, list[list]]:
+    db.session.expire_all()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "timers_fired",
+                                                         AuditEvent.case_id.in_(case_ids)))
+    found: dict[int, list[list]] = {case_id: [] for case_id in case_ids}
+    for event in events:
+        found[event.case_id].append(event.detail["timers"])
+    return found
+
+
+def test_a_burst_of_due_timers_wakes_each_case_once_with_the_sweep_and_the_exact_wake_up_at_once(app, clock):
+    case_ids = _waiting_cases(clock, 12)
+    due = db.session.scalar(select(func.max(Case.next_wakeup_at)).where(Case.id.in_(case_ids)))
+    assert due == db.session.scalar(select(func.min(Case.next_wakeup_at)).where(Case.id.in_(case_ids)))
+    clock.set(due + timedelta(seconds=1))
+    scheduler = TimerScheduler(app, owner="test")
+    assert acquire_lease(scheduler.owner, scheduler.ttl)
+    scheduler.leader = True
+    db.session.commit()
+    errors: list[BaseException] = []
+
+    def run(job) -> None:
+        try:
+            job()
+        except BaseException as exc:  # noqa: BLE001 — reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in
+               (scheduler.tick, scheduler._wake_exact, scheduler.tick, scheduler._wake_exact)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    woken = _wake_ups(case_ids)
+    assert all(len(fired) == 1 and len(fired[0]) == 1 for fired in woken.values()), woken
+    assert wake_due(clock.now(), clock) == 0  # nothing left due, and no empty wake-up written
+    assert all(len(fired) == 1 for fired in _wake_ups(case_ids).values())
+
+
+def test_a_case_that_cannot_be_woken_does_not_cost_the_others_their_wake_up(app, clock):
+    case_ids = _waiting_cases(clock, 3)
+    broken = case_ids[1]
+    db.session.execute(update(Case).where(Case.id == broken).values(state=b"not a workflow"))
+    db.session.commit()
+    due = db.session.get(Case, broken).next_wakeup_at
+    clock.set(due + timedelta(minutes=5))
+    assert wake_due(clock.now(), clock) == 2
+    woken = _wake_ups(case_ids)
+    assert [len(woken[c]) for c in case_ids] == [1, 0, 1]
+    assert db.session.get(Case, broken).next_wakeup_at == due  # still due: the next sweep tries again
+
+
+def test_how_late_each_timer_fired_is_recorded(app, clock):
+    (case_id,) = _waiting_cases(clock, 1)
+    due = db.session.get(Case, case_id).next_wakeup_at
+    clock.set(due + timedelta(seconds=90))
+    assert wake_due(clock.now(), clock) == 1
+    deadline = db.session.scalar(select(CaseDeadline).filter_by(case_id=case_id, subject="timer", due_at=due))
+    assert deadline.fired_at - deadline.due_at == timedelta(seconds=90)
+    (fired,) = _wake_ups([case_id])[case_id]
+    assert fired[0]["late_ms"] == 90_000
