@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 export FANGPIN_CLOCK ?= demo
 
-.PHONY: run test install lint clean
+.PHONY: run test install lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+
+# Engine and timer benchmarks against their targets (BENCH_QUICK=1 make bench: a smaller run, under a minute)
+bench: install
+	$(BIN)/python bench/bench_engine.py
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache

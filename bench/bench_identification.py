@@ -13,49 +13,25 @@ import argparse
 import logging
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import date
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.util.task import TaskState
+from common import START, household_data, make_app, run_bare, setup
 
-from engine.app import create_engine_app
-from engine.bootstrap import setup_database
-from engine.bpmn.runtime import next_wakeup
-from engine.cases.functions import CaseContext
 from engine.cases.lifecycle import open_identification
-from engine.core.clock import FixedClock, install_spiff_clock, using_clock
-from engine.core.config import project_dir
-from engine.core.transaction import transaction
-from engine.demo import create_users, drive_case, sample_form_data
+from engine.core.clock import FixedClock
+from engine.demo import drive_case
 from engine.households.register import register_household
-from engine.identification.classification import conclude_assessment
-from engine.policy.parameters import load_policy_file
-from timers.calendar import to_local_date
-from timers.functions import DIAGRAM_FUNCTIONS
 
 log = logging.getLogger("bench")
-START = datetime(2026, 9, 20, 1, 0, tzinfo=UTC)
-
-
-def _household(i: int) -> dict:
-    return {"village": "360702101201", "members": [
-        {"name": f"户主{i}", "relation_to_head": "户主", "id_number": f"3607021980{i:08d}"}]}
 
 
 def run_engine(n: int) -> tuple[float, int]:
     clock = FixedClock(START)
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_engine_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'bench.db'}",
-                                 "FANGPIN_CLOCK_OBJECT": clock})
+        app = make_app(tmp, clock)
         with app.app_context():
-            setup_database(clock)
-            with transaction():
-                load_policy_file(project_dir("policy") / "demo_parameters.json")
-                create_users()
-            ids = [register_household(_household(i), "bench", clock).id for i in range(n)]
+            setup(clock)
+            ids = [register_household(household_data(i), "bench", clock).id for i in range(n)]
             completions = 0
             started = time.perf_counter()
             for household_id in ids:
@@ -63,52 +39,6 @@ def run_engine(n: int) -> tuple[float, int]:
                 case = open_identification(household_id, "self_application", date(2026, 9, 20), "bench", clock)
                 completions += len(drive_case(case.id, clock))
             return time.perf_counter() - started, completions
-
-
-def _bare_functions(clock: FixedClock) -> dict:
-    def assess_household(income, risk_types, exclusions=None, guarantees=None):
-        return {"excluded": False, "guarantee_problem": False, "has_risk": True, "net_income_per_capita": 5000.0,
-                "income_reference_per_capita": 5000.0, "monitoring_line": 7800.0, "formerly_poor": True,
-                "income_text": "bench", "exclusions_text": "", "guarantee_text": ""}
-
-    names = CaseContext(None, "bench", clock).functions()  # the same names the engine offers diagrams
-    stubs = {name: (lambda *a, **k: True) for name in names if name not in DIAGRAM_FUNCTIONS}
-    return {**stubs, **DIAGRAM_FUNCTIONS, "assess_household": assess_household, "today": lambda: "2026-09-20",
-            "category_name": lambda code: code, "conclude_assessment": conclude_assessment}
-
-
-def run_bare(n: int) -> tuple[float, int]:
-    """The same diagram in bare SpiffWorkflow: parsed once, plain script engine, no persistence."""
-    install_spiff_clock()
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_files([str(p) for p in project_dir("processes").glob("*.bpmn")])
-    parser.add_dmn_files([str(p) for p in project_dir("processes").glob("*.dmn")])
-    spec, subprocesses = parser.get_spec("identification"), parser.get_subprocess_specs("identification")
-    clock = FixedClock(START)
-    policy = {"village_publicity_days": 5, "limit_days": 15, "system_entry_days": 10, "assistance_plan_days": 10}
-    completions = 0
-    started = time.perf_counter()
-    for _ in range(n):
-        clock.set(START)
-        engine = PythonScriptEngine(environment=TaskDataEnvironment(_bare_functions(clock)))
-        workflow = BpmnWorkflow(spec, subprocesses, script_engine=engine)
-        workflow.task_tree.data.update({"policy": policy, "lead_date": "2026-09-20", "application": {},
-                                        "household": {"enjoys_poverty_policy": False}})
-        with using_clock(clock):
-            workflow.do_engine_steps()
-            while not workflow.is_completed():
-                ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-                if ready:
-                    task = ready[0]
-                    form = task.task_spec.extensions["properties"]["formJsonSchemaFilename"]
-                    task.set_data(**sample_form_data(form, to_local_date(clock.now())))
-                    task.run()
-                    completions += 1
-                else:
-                    clock.set(next_wakeup(workflow) + timedelta(seconds=1))
-                    workflow.refresh_timers()
-                workflow.do_engine_steps()
-    return time.perf_counter() - started, completions
 
 
 def main() -> None:

@@ -95,6 +95,8 @@ class HistoryTaskConverter(TaskConverter):
         else:
             data = restore(dct["data"])
         task.data = data
+        if task.state & TaskState.FINISHED_MASK:  # saved again as it was read
+            setattr(task, _MEMO, ((task.state, task.last_state_change, tuple(task._children)), dct))
         return task
 
 

@@ -319,7 +319,7 @@ def wake_due(now: datetime, clock: Clock, actor: str = "system", limit: int | No
         batch = ids[start:start + WAKE_BATCH]
         try:
             with transaction(), db.session.no_autoflush:
-                woken += sum(_wake(case, actor, clock) for case in _cases_to_wake(batch))
+                woken += _wake_all(_cases_to_wake(batch), actor, clock)
         except (OperationalError, InterfaceError):
             raise  # the database itself: nothing to gain from trying each case
         except Exception:  # noqa: BLE001 — whatever it was, each case is tried alone next, and logged there
@@ -335,10 +335,23 @@ def _cases_to_wake(ids: list[int]) -> list[Case]:
                                             joinedload(Case.jurisdiction))))
 
 
+def _wake_all(cases: list[Case], actor: str, clock: Clock) -> int:
+    """Wake ``cases`` in the caller's transaction; the number woken."""
+    fired: list[tuple[int, str, datetime]] = []
+    woken = 0
+    for case in cases:
+        timers = _wake(case, actor, clock)
+        if timers is not None:
+            woken += 1
+            fired += [(case.id, uuid, at) for uuid, at in timers]
+    mark_fired(fired)
+    return woken
+
+
 def _wake_alone(case_id: int, actor: str, clock: Clock) -> int:
     try:
         with transaction(), db.session.no_autoflush:
-            return _wake(db.session.get(Case, case_id), actor, clock)
+            return _wake_all([db.session.get(Case, case_id)], actor, clock)
     except ConflictError:
         log.info("case %s changed while waking; the next sweep retries", case_id)
     except (OperationalError, InterfaceError):
@@ -348,21 +361,21 @@ def _wake_alone(case_id: int, actor: str, clock: Clock) -> int:
     return 0
 
 
-def _wake(case: Case | None, actor: str, clock: Clock) -> int:
-    """Fire the due timers of one case (in the caller's transaction); 0 if nothing of it is due any more."""
+def _wake(case: Case | None, actor: str, clock: Clock) -> list[tuple[str, datetime]] | None:
+    """Fire the due timers of one case (in the caller's transaction): ``[(timer task id, fired at)]``; None if
+    nothing of it is due any more."""
     now = clock.now()
     if case is None or case.status != "running" or case.next_wakeup_at is None or case.next_wakeup_at > now:
-        return 0
+        return None
     run = run_case(case, actor, clock)
     due = [(t, at) for t, at in waiting_timers(run.workflow) if at <= now]
     fired = [{"timer": timer_label(t), "due": at, "late_ms": round((now - at).total_seconds() * 1000),
               **({"publicity": t.data.get("publicity")} if t.workflow.spec.name == PUBLICITY_PROCESS else {})}
              for t, at in due]
     advance(run.workflow, clock)
-    mark_fired(case.id, [str(t.id) for t, _ in due], now)
     audit.record(now, actor, "timers_fired", case_id=case.id, timers=fired)
     _save(run)
-    return 1
+    return [(str(t.id), now) for t, _ in due]
 
 
 # -- publicity ------------------------------------------------------------------------------------
@@ -380,7 +393,7 @@ def close_publicity(case_id: int, actor: str, clock: Clock) -> Case:
         if due > clock.now():
             raise RuleViolation(_early_close_message(task, due))
         advance(run.workflow, clock)
-        mark_fired(case.id, [str(task.id)], clock.now())
+        mark_fired([(case.id, str(task.id), clock.now())])
         audit.record(clock.now(), actor, "publicity_closed", case_id=case.id,
                      publicity=task.data.get("publicity", {}))
         _save(run)
