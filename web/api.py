@@ -261,7 +261,7 @@ def task_json(t: HumanTask) -> dict[str, Any]:
 
 
 def deadline_json(d: CaseDeadline) -> dict[str, Any]:
-    fields = ("id", "subject", "label", "due_at", "explanation", "data_version", "provisional", "task_id")
+    fields = ("id", "subject", "label", "due_at", "explanation", "data_version", "provisional", "task_id", "fired_at")
     return {**{f: _plain(getattr(d, f)) for f in fields}, "due_local": local_time(d.due_at)}
 
 
@@ -696,7 +696,8 @@ def _record_schemas() -> dict[str, Any]:
         "Deadline": _obj({"id": INT, "subject": {"enum": ["case", "task", "timer"]}, "label": STR, "due_at": TIME,
                           "due_local": {"type": "string", "description": "北京时间，期限为当日 24:00"},
                           "explanation": {"type": "string", "description": "期限如何计算（起算日、节假日数据版本）"},
-                          "data_version": STR, "provisional": BOOL, "task_id": NINT}),
+                          "data_version": STR, "provisional": BOOL, "task_id": NINT,
+                          "fired_at": {**TIME, "description": "定时器实际触发的时间（与 due_at 之差即延迟）"}}),
         "Event": _obj({"id": INT, "at": TIME, "actor": STR, "action": STR, "detail": {"type": "object"}}),
         "CaseDetail": _obj({"case": _ref("Case"), "timeline": _list(_ref("Event")), "tasks": _list(_ref("Task")),
                             "deadlines": _list(_ref("Deadline")),

@@ -101,3 +101,19 @@ def test_a_completion_reads_once_and_writes_in_one_flush(app, clock):
     assert len(flushes) == 1
     assert len(statements) <= 6, statements
     assert [s for s in statements if s.startswith("SELECT")] == ["SELECT human_task.id, human_task.case_id,"]
+
+
+def test_how_many_instances_a_process_keeps_is_configured(monkeypatch, tmp_path, clock):
+    from tests.conftest import make_app, prepare_database
+
+    monkeypatch.setenv("FANGPIN_LIVE_INSTANCES", "zwei")
+    with pytest.raises(SystemExit, match="FANGPIN_LIVE_INSTANCES 应为非负整数"):
+        make_app(tmp_path / "a.db", clock)
+    monkeypatch.setenv("FANGPIN_LIVE_INSTANCES", "0")
+    with make_app(tmp_path / "b.db", clock).app_context():
+        prepare_database(clock)
+        case = open_case(clock)
+        complete_task(ready_row(case).id, sample_form_data("identification_apply.json", to_local_date(clock.now())),
+                      "shahe_cun", clock)
+        assert len(live_instances()) == 0 and live_instances().hits == 0
+        db.session.remove()
