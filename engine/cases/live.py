@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from engine.core.db import db
+from engine.core.db import db, forget_when_the_transaction_ends
 from engine.core.models import Case
 
 CACHE_KEY = "fangpin.live_instances"
@@ -96,6 +96,4 @@ def _keep_committed(session: Session) -> None:
                                       workflow))
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, previous_transaction) -> None:
-    session.info.pop(_PENDING, None)
+forget_when_the_transaction_ends(_PENDING)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
-from engine.core.db import db
+from engine.core.db import db, forget_when_the_transaction_ends
 from engine.core.models import AuditEvent, HumanTask
 
 _PENDING = "fangpin.audit_pending"  # session.info: entries of this transaction not yet written
@@ -58,9 +58,7 @@ def _write_before_commit(session: Session) -> None:
         _write(session)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, previous_transaction) -> None:
-    session.info.pop(_PENDING, None)
+forget_when_the_transaction_ends(_PENDING)
 
 
 def _plain(value: Any) -> Any:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 from engine.core.errors import NotFound
@@ -42,6 +42,16 @@ def _sqlite_durable_and_concurrent(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def forget_when_the_transaction_ends(key: str) -> None:
+    """What a module keeps in ``session.info[key]`` to write at commit belongs to that transaction only: dropped
+    when it ends (after the commit has used it, or on a rollback or close)."""
+
+    @event.listens_for(Session, "after_transaction_end")
+    def _forget(session: Session, transaction) -> None:
+        if transaction.parent is None:
+            session.info.pop(key, None)
 
 
 def fetch(model: type, key: object, what: str):
