@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from engine.bpmn import runtime
 from engine.cases.lifecycle import complete_task, open_identification, wake_due
 from engine.core.clock import FixedClock
+from engine.core.config import tune_garbage_collector
 from engine.core.db import db
 from engine.core.models import AuditEvent, Case, CaseDeadline, HumanTask, Jurisdiction, User
 from engine.demo import sample_form_data
@@ -396,6 +397,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.verbose:
         logging.getLogger("bench").setLevel(logging.INFO)
+    tune_garbage_collector()  # as `fangpin run` and `fangpin scheduler` do
     started = time.perf_counter()
     log.info("mode: %s", "quick" if QUICK else "default")
     identification(args.cases, args.repeats)

@@ -35,6 +35,7 @@ from engine.cases.lifecycle import (
     wake_due,
 )
 from engine.cases.tasks import list_ready
+from engine.core.config import tune_garbage_collector
 from engine.core.db import db
 from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
 from engine.core.models import DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
@@ -146,6 +147,7 @@ def _raise_stopped(signum: int, frame: Any) -> None:
 def run(host: str, port: int) -> None:
     """Start the web UI and the timer scheduler."""
     logging.getLogger().setLevel(logging.INFO)
+    tune_garbage_collector()
 
     try:
         app = create_app()
@@ -171,6 +173,7 @@ def scheduler(sweep_seconds: int) -> None:
     """Run only the timer scheduler (another one against the same database waits as a standby)."""
 
     logging.getLogger().setLevel(logging.INFO)
+    tune_garbage_collector()
     app = create_engine_app()
     running = TimerScheduler(app, sweep_seconds=sweep_seconds).start()
     stop = threading.Event()
