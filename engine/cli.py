@@ -48,7 +48,7 @@ from engine.library.rules import deploy
 from engine.library.trial import run_scenario
 from engine.policy.editing import bind_process
 from engine.policy.permissions import require_editor
-from engine.supervision.overdue import counts_by_child, overdue_cases, overdue_tasks
+from engine.supervision.overdue import LIMIT, overdue_listing
 from engine.warnings.intake import import_batch
 from engine.warnings.procedure import dispatch_warnings, push_to_counties, record_verification
 from engine.warnings.rows import read_upload
@@ -198,12 +198,14 @@ def overdue(ctx: click.Context, code: str | None, procedure: str | None, step: s
 
     _, jurisdiction = _where(ctx, code)
     now = get_clock().now()
-    cases_ = overdue_cases(jurisdiction, now, procedure)
-    tasks_ = overdue_tasks(jurisdiction, now, procedure, step)
-    click.echo(f"{jurisdiction.full_name}：逾期案件 {len(cases_)} 件，逾期任务 {len(tasks_)} 项（{_local(now)}）")
-    for name, n in counts_by_child(jurisdiction, cases_ + tasks_).items():
+    listing = overdue_listing(jurisdiction, now, procedure, step)
+    click.echo(f"{jurisdiction.full_name}：逾期案件 {listing.total_cases} 件，逾期任务 {listing.total_tasks} 项"
+               f"（{_local(now)}）")
+    for name, n in listing.by_child.items():
         click.echo(f"  {name}: {n}")
-    for item in cases_ + tasks_:
+    if listing.total_cases > len(listing.cases) or listing.total_tasks > len(listing.tasks):
+        click.echo(f"（各列出逾期最久的 {LIMIT} 项）")
+    for item in listing.cases + listing.tasks:
         kind = "案件" if item.kind == "case" else "任务"
         click.echo(f"{kind} {item.case_number}  {item.household}  {item.jurisdiction}  {item.step}  "
                    f"期限 {_local(item.due_at)}  逾期 {item.days_overdue} 天")

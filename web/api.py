@@ -65,7 +65,7 @@ from engine.households.register import (
     register_household,
 )
 from engine.policy.roles import all_roles
-from engine.supervision.overdue import counts_by_child, overdue_cases, overdue_tasks
+from engine.supervision.overdue import LIMIT, overdue_listing
 from engine.warnings.intake import import_batch
 from engine.warnings.procedure import get_batch
 from engine.warnings.rows import read_json
@@ -554,10 +554,10 @@ def overdue() -> Any:
     place = _place_by_code(request.args.get("j"))
     now = get_clock().now()
     procedure, step = request.args.get("procedure") or None, request.args.get("step") or None
-    cases = overdue_cases(place, now, procedure)  # a case's overall limit is not a step: listed whatever the step
-    tasks = overdue_tasks(place, now, procedure, step)
-    return jsonify({"jurisdiction": _place(place), "at": _plain(now), "cases": [c.as_dict() for c in cases],
-                    "tasks": [t.as_dict() for t in tasks], "by_child": counts_by_child(place, cases + tasks)})
+    listing = overdue_listing(place, now, procedure, step)
+    return jsonify({"jurisdiction": _place(place), "at": _plain(now), "cases": [c.as_dict() for c in listing.cases],
+                    "tasks": [t.as_dict() for t in listing.tasks], "total_cases": listing.total_cases,
+                    "total_tasks": listing.total_tasks, "limit": LIMIT, "by_child": listing.by_child})
 
 
 # -- OpenAPI --------------------------------------------------------------------------------------
@@ -722,6 +722,9 @@ def _record_schemas() -> dict[str, Any]:
                               "rows_count": INT, "source": STR, "submitted_at": TIME, "submitted_by": STR}),
         "Overdue": _obj({"jurisdiction": _ref("Place"), "at": TIME, "cases": _list(_ref("OverdueItem")),
                          "tasks": _list(_ref("OverdueItem")),
+                         "total_cases": {**INT, "description": "逾期案件总数（列表只含逾期最久的 limit 项）"},
+                         "total_tasks": {**INT, "description": "逾期任务总数"},
+                         "limit": {**INT, "description": "每个列表最多列出的项数"},
                          "by_child": {"type": "object", "additionalProperties": INT,
                                       "description": "下一级行政区划各有多少逾期项"}}),
     }

@@ -7,6 +7,7 @@ from flask import Blueprint, Flask, g, render_template, request
 from engine.app import get_clock
 from engine.core.vocabulary import Procedure
 from engine.supervision.monitoring_ratio import alert_percent, monitoring_ratios
+from engine.supervision.overdue import LIMIT
 from engine.supervision.overview import KIND_NAMES, overdue_overview
 from timers.calendar import to_local_date
 
@@ -15,7 +16,6 @@ from .auth import roles_required, visible_jurisdiction
 bp = Blueprint("supervisor", __name__)
 SUPERVISOR_ROLES = ("supervisor", "county_officer", "city_officer", "policy_editor")
 WORST = 10
-LIST_LIMIT = 200
 
 
 def register(app: Flask) -> None:
@@ -44,5 +44,5 @@ def overview() -> str:
         "supervisor/overview.html", place=place, trail=trail(place), data=data, ratios=ratios,
         alerts=[r for r in ratios if r.alert], missing=[r for r in ratios if r.population_missing],
         alert_percent=alert_percent(place, today) or "—", procedure=procedure, step=step, worst=data.items[:WORST],
-        listed=data.items[:LIST_LIMIT], list_limit=LIST_LIMIT, procedures=Procedure.labels(), kinds=KIND_NAMES,
+        listed=data.items, list_limit=LIMIT, procedures=Procedure.labels(), kinds=KIND_NAMES,
     )

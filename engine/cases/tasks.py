@@ -17,7 +17,7 @@ from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY
 from engine.cases.deadlines import record_deadline
 from engine.cases.runs import CaseRun
 from engine.core import audit
-from engine.core.db import db
+from engine.core.db import db, fixed, within
 from engine.core.errors import ConflictError, NotFound
 from engine.core.models import Case, Household, HumanTask, Jurisdiction, User
 from engine.core.transaction import transaction
@@ -124,8 +124,8 @@ def list_ready(role: str | None, jurisdiction: Jurisdiction, limit: int = 100, o
 
 
 def _query(f: TaskFilter):
-    query = select(HumanTask).where(HumanTask.state == "READY",
-                                    HumanTask.jurisdiction_path.startswith(f.jurisdiction.path))
+    query = select(HumanTask).where(HumanTask.state == fixed("READY"),
+                                    within(HumanTask.jurisdiction_path, f.jurisdiction.path))
     if f.roles is not None:
         query = query.where(HumanTask.role.in_(f.roles))
     if f.procedure:

@@ -5,7 +5,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, and_, event, literal
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -52,6 +52,18 @@ def forget_when_the_transaction_ends(key: str) -> None:
     def _forget(session: Session, transaction) -> None:
         if transaction.parent is None:
             session.info.pop(key, None)
+
+
+def within(path_column, path: str):
+    """The rows whose place path (e.g. "/36/3607/360702/") lies at or below ``path``: a range on the path, which
+    an index on the column serves on SQLite and PostgreSQL alike (``LIKE :path || '%'`` is not served)."""
+    return and_(path_column >= path, path_column < path[:-1] + chr(ord(path[-1]) + 1))
+
+
+def fixed(value: str):
+    """A code written into the SQL as it is, not sent as a parameter: a partial index whose condition names the
+    code (``state = 'READY'``) can then serve the query — SQLite plans a statement before it sees parameters."""
+    return literal(value, literal_execute=True)
 
 
 def fetch(model: type, key: object, what: str):

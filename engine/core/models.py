@@ -22,6 +22,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
 from sqlalchemy.orm.attributes import set_committed_value
@@ -32,6 +33,11 @@ from engine.core.vocabulary import HouseholdCategory, HouseholdStatus
 Money = Numeric(14, 2)
 
 LEVELS = ("province", "city", "county", "township", "village")
+# A place's path ("/36/3607/360702/"): compared byte by byte (PostgreSQL's "C" collation; SQLite's default), so that
+# "at or below a place" is a range an index serves (engine.core.db.within) whatever the database's locale.
+PlacePath = String(400).with_variant(String(400, collation="C"), "postgresql")
+READY_TASK = text("state = 'READY'")
+RUNNING_CASE = text("status = 'running' AND deadline_met_at IS NULL")
 LEVEL_NAMES = {"province": "省", "city": "市", "county": "县", "township": "乡镇", "village": "村"}
 
 
@@ -43,7 +49,7 @@ class Jurisdiction(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     level: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction.id"))
-    path: Mapped[str] = mapped_column(String(400), index=True)  # "/36/3607/360702/"
+    path: Mapped[str] = mapped_column(PlacePath, index=True)  # "/36/3607/360702/"
     rural_population: Mapped[int | None] = mapped_column(Integer)
 
     parent: Mapped[Jurisdiction | None] = relationship(remote_side=[id])
@@ -305,7 +311,7 @@ class Case(db.Model):
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"))
-    jurisdiction_path: Mapped[str] = mapped_column(String(400), index=True)
+    jurisdiction_path: Mapped[str] = mapped_column(PlacePath, index=True)
     channel: Mapped[str] = mapped_column(String(30))
     lead_date: Mapped[date] = mapped_column(Date)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -323,6 +329,10 @@ class Case(db.Model):
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": lock_version}
+    __table_args__ = (Index("ix_case_running_due", "jurisdiction_path", "due_at", sqlite_where=RUNNING_CASE,
+                            postgresql_where=RUNNING_CASE),
+                      Index("ix_case_newly_due", "due_at", sqlite_where=text(f"{RUNNING_CASE.text} AND overdue_since IS NULL"),
+                            postgresql_where=text(f"{RUNNING_CASE.text} AND overdue_since IS NULL")))
 
     process_version: Mapped[ProcessVersion] = relationship()
     household: Mapped[Household] = relationship()
@@ -332,8 +342,14 @@ class Case(db.Model):
 class HumanTask(db.Model):
     """Projection of the human tasks of every case, so that task lists never deserialize workflows."""
 
-    __table_args__ = (Index("ix_task_inbox", "state", "role", "jurisdiction_path", "sort_due", "id"),
-                      Index("ix_task_urgency", "state", "sort_due", "id"),
+    # every list of tasks reads only ready ones, however many are done: the indexes hold the ready tasks only
+    __table_args__ = (Index("ix_task_inbox", "role", "jurisdiction_path", "sort_due", "id", sqlite_where=READY_TASK,
+                            postgresql_where=READY_TASK),
+                      Index("ix_task_ready_due", "jurisdiction_path", "due_at", sqlite_where=READY_TASK,
+                            postgresql_where=READY_TASK),
+                      Index("ix_task_newly_due", "due_at", sqlite_where=text(f"{READY_TASK.text} AND overdue_since IS NULL"),
+                            postgresql_where=text(f"{READY_TASK.text} AND overdue_since IS NULL")),
+                      Index("ix_task_urgency", "sort_due", "id", sqlite_where=READY_TASK, postgresql_where=READY_TASK),
                       UniqueConstraint("case_id", "task_uuid"))
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -342,7 +358,7 @@ class HumanTask(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str | None] = mapped_column(String(40))
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"))
-    jurisdiction_path: Mapped[str] = mapped_column(String(400))
+    jurisdiction_path: Mapped[str] = mapped_column(PlacePath)
     state: Mapped[str] = mapped_column(String(16))
     form: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

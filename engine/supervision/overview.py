@@ -11,7 +11,15 @@ from sqlalchemy import select
 
 from engine.core.db import db
 from engine.core.models import Jurisdiction
-from engine.supervision.overdue import OverdueItem, overdue_cases, overdue_tasks
+from engine.supervision.overdue import (
+    LIMIT,
+    OverdueGroup,
+    OverdueItem,
+    days_overdue,
+    overdue_cases,
+    overdue_groups,
+    overdue_tasks,
+)
 
 KIND_NAMES = {"task": "任务", "case": "案件总时限"}
 
@@ -33,23 +41,18 @@ class PlaceCount:
 @dataclass(frozen=True)
 class OverdueOverview:
     jurisdiction: Jurisdiction
-    items: list[OverdueItem]  # after the filters, most overdue first
+    items: list[OverdueItem]  # after the filters, most overdue first: the first LIMIT of them
+    tasks: int  # after the filters, all of them
+    cases: int
+    worst_days: int
     by_child: list[PlaceCount]  # every child, also those with nothing overdue
     own_level: PlaceCount  # items held at the viewed jurisdiction itself (e.g. county tasks)
     by_procedure: list[tuple[str, int]]
     by_step: list[tuple[str, str, int]]  # (kind, step, count)
 
     @property
-    def tasks(self) -> int:
-        return sum(1 for i in self.items if i.kind == "task")
-
-    @property
-    def cases(self) -> int:
-        return sum(1 for i in self.items if i.kind == "case")
-
-    @property
-    def worst_days(self) -> int:
-        return self.items[0].days_overdue if self.items else 0
+    def total(self) -> int:
+        return self.tasks + self.cases
 
 
 def most_overdue_first(items: list[OverdueItem]) -> list[OverdueItem]:
@@ -60,34 +63,45 @@ def children_of(jurisdiction: Jurisdiction) -> list[Jurisdiction]:
     return list(db.session.scalars(select(Jurisdiction).filter_by(parent_id=jurisdiction.id).order_by(Jurisdiction.code)))
 
 
-def _child_code(jurisdiction: Jurisdiction, item: OverdueItem) -> str | None:
-    """The code of the child of ``jurisdiction`` holding ``item``; None if held at ``jurisdiction`` itself."""
+def _child_code(jurisdiction: Jurisdiction, path: str) -> str | None:
+    """The code of the child of ``jurisdiction`` on ``path``; None if ``path`` is ``jurisdiction`` itself."""
     depth = len(jurisdiction.path.strip("/").split("/"))
-    parts = item.jurisdiction_path.strip("/").split("/")
+    parts = path.strip("/").split("/")
     return parts[depth] if len(parts) > depth else None
 
 
-def count_by_child(jurisdiction: Jurisdiction, items: list[OverdueItem]) -> tuple[list[PlaceCount], PlaceCount]:
+def count_by_child(jurisdiction: Jurisdiction, groups: list[OverdueGroup]) -> tuple[list[PlaceCount], PlaceCount]:
     """(a count per child jurisdiction, the count at the jurisdiction's own level)."""
     tasks: Counter[str | None] = Counter()
     cases: Counter[str | None] = Counter()
-    for item in items:
-        (tasks if item.kind == "task" else cases)[_child_code(jurisdiction, item)] += 1
+    for group in groups:
+        (tasks if group.kind == "task" else cases)[_child_code(jurisdiction, group.jurisdiction_path)] += group.count
     children = [PlaceCount(c.code, c.name, tasks[c.code], cases[c.code]) for c in children_of(jurisdiction)]
     return children, PlaceCount(jurisdiction.code, "本级", tasks[None], cases[None])
 
 
 def overdue_overview(jurisdiction: Jurisdiction, now: datetime, procedure: str | None = None,
-                     step: str | None = None) -> OverdueOverview:
+                     step: str | None = None, limit: int = LIMIT) -> OverdueOverview:
     """Everything overdue at or below ``jurisdiction`` at ``now``; ``procedure``/``step`` narrow the list and
-    the per-place counts, while the per-procedure and per-step counts always show the whole picture."""
-    everything = most_overdue_first(overdue_tasks(jurisdiction, now) + overdue_cases(jurisdiction, now))
-    items = [i for i in everything if (not procedure or i.procedure == procedure) and (not step or i.step == step)]
-    by_child, own = count_by_child(jurisdiction, items)
-    procedures = Counter(i.procedure for i in everything)
-    steps = Counter((i.kind, i.step) for i in everything)
+    the per-place counts, while the per-procedure and per-step counts always show the whole picture. Counted in
+    the database (a constant number of queries however much is overdue); the list holds the ``limit`` most
+    overdue items."""
+    everything = overdue_groups(jurisdiction, now)
+    groups = [g for g in everything if (not procedure or g.procedure == procedure) and (not step or g.step == step)]
+    tasks = overdue_tasks(jurisdiction, now, procedure, step, limit=limit)
+    cases = overdue_cases(jurisdiction, now, procedure, label=step, limit=limit)
+    items = most_overdue_first(tasks + cases)[:limit]
+    by_child, own = count_by_child(jurisdiction, groups)
+    procedures: Counter[str] = Counter()
+    steps: Counter[tuple[str, str]] = Counter()
+    for group in everything:
+        procedures[group.procedure] += group.count
+        steps[(group.kind, group.step)] += group.count
     return OverdueOverview(
-        jurisdiction, items, by_child, own,
+        jurisdiction, items,
+        tasks=sum(g.count for g in groups if g.kind == "task"), cases=sum(g.count for g in groups if g.kind == "case"),
+        worst_days=max((days_overdue(g.earliest_due, now) for g in groups), default=0),
+        by_child=by_child, own_level=own,
         by_procedure=procedures.most_common(),
         by_step=[(kind, name, n) for (kind, name), n in steps.most_common()],
     )
