@@ -29,13 +29,12 @@ from common import (
     START,
     OffsetClock,
     catch_up,
-    copy_case,
     household_data,
     latency,
     make_app,
     run_bare,
     setup,
-    waiting_case,
+    waiting_copies,
 )
 from sqlalchemy import distinct, event, func, select
 from sqlalchemy.orm import Session
@@ -320,13 +319,7 @@ class Burst:
 def run_burst(m: int) -> Burst:
     """``m`` cases due at the same instant, ~3 s after the real scheduler starts in this process."""
     with tempfile.TemporaryDirectory() as tmp:
-        setup_clock = FixedClock(START)
-        app = make_app(tmp, setup_clock, "burst.db")
-        with app.app_context():
-            setup(setup_clock)
-            template = waiting_case(setup_clock)
-            due = template.next_wakeup_at
-            case_ids = {template.id, *copy_case(template, m - 1)}
+        app, due, case_ids = waiting_copies(tmp, FixedClock(START), m, "burst.db")
         # The copies share the template's workflow state, hence its timer: its due time arrives in ~3 s.
         app.extensions["fangpin.clock"] = OffsetClock(due - datetime.now(UTC) - timedelta(seconds=BURST_LEAD_S))
         scheduler = TimerScheduler(app, sweep_seconds=30, owner="bench-burst").start()

@@ -122,17 +122,23 @@ class CatchUp:
     left_due: int  # running cases still due when the loop ended (0 unless the scheduler got stuck)
 
 
+def waiting_copies(tmp: str, clock: FixedClock, n: int, name: str) -> tuple[Flask, datetime, set[int]]:
+    """A fresh database in ``tmp`` with ``n`` cases waiting on the same publicity timer: the app, the due time and
+    the case ids."""
+    app = make_app(tmp, clock, name)
+    with app.app_context():
+        setup(clock)
+        template = waiting_case(clock)
+        return app, template.next_wakeup_at, {template.id, *copy_case(template, n - 1)}
+
+
 def catch_up(n: int, owner: str = "bench") -> CatchUp:
     """One case waiting on its publicity timer copied into ``n`` - 1 more rows; the clock set past the due
     time (as if the system had been down); scheduler sweeps until no running case is due."""
     with tempfile.TemporaryDirectory() as tmp:
         clock = FixedClock(START)
-        app = make_app(tmp, clock, "timers.db")
-        with app.app_context():
-            setup(clock)
-            template = waiting_case(clock)
-            copy_case(template, n - 1)
-            clock.set(template.next_wakeup_at + timedelta(hours=1))
+        app, due, _ = waiting_copies(tmp, clock, n, "timers.db")
+        clock.set(due + timedelta(hours=1))
         scheduler = TimerScheduler(app, owner=owner)
         seconds, ticks, idle, left = 0.0, 0, 0, n
         while left and idle < 2:  # a sweep may work in bounded batches: sweep until nothing is due
