@@ -48,6 +48,7 @@ from engine.library.rules import deploy
 from engine.library.trial import run_scenario
 from engine.policy.editing import bind_process
 from engine.policy.permissions import require_editor
+from engine.serving import scheduler_command, serve, share_demo_key
 from engine.supervision.overdue import LIMIT, overdue_listing
 from engine.warnings.intake import import_batch
 from engine.warnings.procedure import dispatch_warnings, push_to_counties, record_verification
@@ -55,7 +56,7 @@ from engine.warnings.rows import read_upload
 from timers.calendar import CHINA_TZ as CST
 from timers.calendar import display_moment, to_local_date
 from timers.cli import calendar_group
-from timers.scheduler import TimerScheduler, start_scheduler
+from timers.scheduler import TimerScheduler
 from web import create_app
 from web.security import ConfigurationError
 
@@ -133,38 +134,19 @@ def init(demo: bool) -> None:
         click.echo(f"演示数据：{load_demo(get_clock())}")
 
 
-class _Stopped(Exception):
-    """SIGTERM (systemd, docker stop, kill) asked the process to stop: unwind so that ``finally`` runs."""
-
-
-def _raise_stopped(signum: int, frame: Any) -> None:
-    raise _Stopped(signum)
-
-
 @main.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def run(host: str, port: int) -> None:
-    """Start the web UI and the timer scheduler."""
+    """Start the web UI (gunicorn, FANGPIN_WORKERS processes) and the timer scheduler (a process of its own)."""
     logging.getLogger().setLevel(logging.INFO)
-    tune_garbage_collector()
-
+    share_demo_key()
     try:
-        app = create_app()
+        create_app()  # the configuration is checked once here, before any process starts
     except ConfigurationError as exc:  # no real SECRET_KEY outside demo mode, …: refuse to start
         click.echo(f"错误：{exc}", err=True)
         sys.exit(1)
-    scheduler_: TimerScheduler | None = None
-    signal.signal(signal.SIGTERM, _raise_stopped)  # SIGINT is KeyboardInterrupt, which the server stops on
-    try:
-        scheduler_ = start_scheduler(app)  # it also releases its lease at exit (atexit), whatever happens here
-        app.run(host=host, port=port, use_reloader=False)
-    except _Stopped:
-        log.info("SIGTERM: stopping")
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not interrupt the release
-        if scheduler_ is not None:
-            scheduler_.stop()  # the lease is released, so the next process fires timers at once
+    serve(create_app, host, port, scheduler_command())
 
 
 @main.command()

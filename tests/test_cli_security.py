@@ -117,7 +117,7 @@ def test_stopping_the_process_releases_the_scheduler_lease(env, command, stop):
     try:
         ready = [r"TimerScheduler\.tick.* executed successfully"]  # the first sweep took the lease
         if command[0] == "run":
-            ready.append(r"Running on http://")  # and the server is serving (the signal must not hit its start-up)
+            ready.append(r"Listening at: http://")  # and the server is serving (the signal must not hit its start-up)
         _wait_for(process, *ready)
         held = _lease()
         assert held is not None and held.expires_at > RELEASED_BEFORE

@@ -159,8 +159,3 @@ class TimerScheduler:
             else:
                 log.info("timer scheduler %s stopped; lease released", self.owner)
             self.leader = False
-
-
-def start_scheduler(app: Flask, sweep_seconds: int = 30) -> TimerScheduler:
-    """Start the scheduler in this process (the run command does this beside the web app)."""
-    return TimerScheduler(app, sweep_seconds=sweep_seconds).start()

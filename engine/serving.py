@@ -1,0 +1,90 @@
+"""Serving the web application for real (生产服务): gunicorn with several worker processes, and the timer scheduler
+as a process of its own beside it — the server ``fangpin run`` starts, ``make run`` uses and the HTTP tests
+exercise. The web application's factory is handed in by the composition root (the CLI); this module knows only
+how to run one."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from engine.core.config import REPO_ROOT, tune_garbage_collector
+
+log = logging.getLogger(__name__)
+
+WORKERS_SETTING, THREADS_SETTING = "FANGPIN_WORKERS", "FANGPIN_THREADS"
+DEFAULT_WORKERS, DEFAULT_THREADS = 2, 4
+STOP_SECONDS = 30  # a stopping scheduler finishes the sweep under way and releases its lease
+
+
+class _Server(BaseApplication):
+    """gunicorn configured in code: each worker builds the application with the factory after it is forked."""
+
+    def __init__(self, factory: Callable[[], Flask], options: dict[str, Any]) -> None:
+        self.factory, self.options = factory, options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        tune_garbage_collector()
+        return self.factory()
+
+
+def _count(variable: str, default: int) -> int:
+    raw = os.environ.get(variable, "").strip()
+    if raw and (not raw.isdigit() or int(raw) < 1):
+        raise SystemExit(f"{variable} 应为正整数，不是 {raw!r}")
+    return int(raw) if raw else default
+
+
+def share_demo_key() -> None:
+    """Demo mode without SECRET_KEY: one random key for every worker of this run (a key per worker would log a user
+    out whenever the next request reaches another worker). Outside demo mode the application refuses to start
+    without a real key (web.security)."""
+    if os.environ.get("FANGPIN_CLOCK") == "demo" and not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = secrets.token_hex(32)
+
+
+def serve(factory: Callable[[], Flask], host: str, port: int, scheduler_command: list[str] | None = None) -> None:
+    """Run the web application on ``host:port`` with ``FANGPIN_WORKERS`` processes of ``FANGPIN_THREADS`` threads
+    (default 2 × 4), and ``scheduler_command`` as a child process for as long as the server runs. SIGTERM and
+    Ctrl-C stop both; the scheduler releases its lease as it stops."""
+    options = {"bind": f"{host}:{port}", "workers": _count(WORKERS_SETTING, DEFAULT_WORKERS),
+               "threads": _count(THREADS_SETTING, DEFAULT_THREADS), "worker_class": "gthread",
+               "accesslog": "-", "errorlog": "-", "loglevel": "info", "graceful_timeout": STOP_SECONDS,
+               "proc_name": "fangpin", "control_socket_disable": True}  # no shared socket in $HOME
+    scheduler = None
+    if scheduler_command:
+        scheduler = subprocess.Popen(scheduler_command, cwd=REPO_ROOT)
+    try:
+        _Server(factory, options).run()
+    finally:
+        if scheduler is not None:
+            _stop(scheduler)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            log.error("the scheduler did not stop within %s s; killed (its lease expires by itself)", STOP_SECONDS)
+            process.kill()
+            process.wait()
+
+
+def scheduler_command() -> list[str]:
+    """This interpreter running ``fangpin scheduler``."""
+    return [sys.executable, "-c", "from engine.cli import main; main()", "scheduler"]

@@ -1,0 +1,101 @@
+"""The production server as `fangpin run` (and `make run`) starts it — gunicorn with two worker processes and the
+scheduler beside it — answered over HTTP on a loopback port: logging in, a session that holds whichever worker
+answers, the ledger downloads with their Chinese file names (RFC 5987) opening as files, and the JSON API."""
+from __future__ import annotations
+
+import csv
+import http.cookiejar
+import io
+import json
+import re
+import socket
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from urllib.error import HTTPError
+
+import pytest
+from openpyxl import load_workbook
+
+from engine.core.config import REPO_ROOT
+from tests.test_cli_security import START_TIMEOUT, _wait_for
+from tests.test_cli_security import env as env  # noqa: PLC0414 — the fixture: a demo database of its own
+from tests.webclient import csrf_token
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(env):
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-c", "from engine.cli import main; main()", "run", "--port", str(port)],
+                               cwd=REPO_ROOT, env={**env, "FANGPIN_WORKERS": "2"}, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for(process, rf"Listening at: http://127\.0\.0\.1:{port}", r"Booting worker", r"scheduler .* started")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Browser:
+    """A client with cookies, not following redirects to hide them."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, path: str):
+        return self.opener.open(self.base + path, timeout=30)
+
+    def post(self, path: str, data: dict):
+        return self.opener.open(self.base + path, urllib.parse.urlencode(data).encode(), timeout=30)
+
+    def login(self, username: str) -> Browser:
+        page = self.get("/login").read().decode()
+        answer = self.post("/login", {"username": username, "password": "demo", "csrf_token": csrf_token(page)})
+        assert not answer.geturl().endswith("/login"), "the login was refused"
+        return self
+
+
+def test_the_production_server_serves_a_logged_in_official_on_every_worker(server):
+    browser = Browser(server).login("zhanggong_xian")
+    for _ in range(12):  # two workers: a session signed by one is read by the other
+        answer = browser.get("/inbox")
+        assert answer.status == 200 and not answer.geturl().endswith("/login")
+        assert answer.headers["Server"].startswith("gunicorn")
+
+
+def test_the_ledger_downloads_with_its_chinese_file_name_and_opens(server):
+    browser = Browser(server).login("zhanggong_xian")
+    answer = browser.get("/ledger.csv")
+    disposition = answer.headers["Content-Disposition"]
+    assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/csv")
+    assert disposition.startswith("attachment") and "filename*=UTF-8''" in disposition
+    name = urllib.parse.unquote(re.search(r"filename\*=UTF-8''([^;]+)", disposition).group(1))
+    assert "章贡区" in name and name.endswith(".csv")
+    rows = list(csv.reader(io.StringIO(answer.read().decode("utf-8-sig"))))
+    assert rows[0][:2] and len(rows) > 1  # the header and the demo's monitored households
+
+    answer = browser.get("/ledger.xlsx")
+    assert ".xlsx" in urllib.parse.unquote(answer.headers["Content-Disposition"])
+    sheet = load_workbook(io.BytesIO(answer.read())).active
+    assert "防止返贫监测对象台账" in sheet["A1"].value
+
+
+def test_the_json_api_answers_and_refuses_without_a_login(server):
+    with pytest.raises(HTTPError) as refused:
+        urllib.request.urlopen(server + "/api/tasks", timeout=30)
+    assert refused.value.code == 401
+    spec = json.loads(urllib.request.urlopen(server + "/api/openapi.json", timeout=30).read())
+    assert spec["openapi"].startswith("3.") and "/api/tasks" in spec["paths"]
