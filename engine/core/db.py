@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, and_, event, literal
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -58,6 +59,18 @@ def within(path_column, path: str):
     """The rows whose place path (e.g. "/36/3607/360702/") lies at or below ``path``: a range on the path, which
     an index on the column serves on SQLite and PostgreSQL alike (``LIKE :path || '%'`` is not served)."""
     return and_(path_column >= path, path_column < path[:-1] + chr(ord(path[-1]) + 1))
+
+
+def _sqlite_table_hints() -> None:
+    """SQLAlchemy writes a statement's table hints (``with_hint``) only for the dialects that declare where they go;
+    SQLite's is ``INDEXED BY <index>`` right after the table name, in SELECT and UPDATE alike. Without statistics
+    (which SQLite 3.40 must not have: with ``sqlite_stat1`` it returns wrong rows for some range lookups) its
+    planner prefers any index on ``state`` to a partial index of ready tasks; the overdue queries name theirs."""
+    SQLiteCompiler.get_from_hint_text = lambda self, table, text: text
+    SQLiteCompiler.get_crud_hint_text = lambda self, table, text: text
+
+
+_sqlite_table_hints()
 
 
 def fixed(value: str):

@@ -320,7 +320,7 @@ class Case(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(30))
     outcome_reason: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # the procedure's overall limit
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the procedure's overall limit (indexes below)
     deadline_label: Mapped[str | None] = mapped_column(String(200))
     deadline_met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -329,7 +329,7 @@ class Case(db.Model):
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": lock_version}
-    __table_args__ = (Index("ix_case_running_due", "jurisdiction_path", "due_at", sqlite_where=RUNNING_CASE,
+    __table_args__ = (Index("ix_case_running_due", "due_at", sqlite_where=RUNNING_CASE,
                             postgresql_where=RUNNING_CASE),
                       Index("ix_case_newly_due", "due_at", sqlite_where=text(f"{RUNNING_CASE.text} AND overdue_since IS NULL"),
                             postgresql_where=text(f"{RUNNING_CASE.text} AND overdue_since IS NULL")))
@@ -345,7 +345,7 @@ class HumanTask(db.Model):
     # every list of tasks reads only ready ones, however many are done: the indexes hold the ready tasks only
     __table_args__ = (Index("ix_task_inbox", "role", "jurisdiction_path", "sort_due", "id", sqlite_where=READY_TASK,
                             postgresql_where=READY_TASK),
-                      Index("ix_task_ready_due", "jurisdiction_path", "due_at", sqlite_where=READY_TASK,
+                      Index("ix_task_ready_due", "due_at", sqlite_where=READY_TASK,
                             postgresql_where=READY_TASK),
                       Index("ix_task_newly_due", "due_at", sqlite_where=text(f"{READY_TASK.text} AND overdue_since IS NULL"),
                             postgresql_where=text(f"{READY_TASK.text} AND overdue_since IS NULL")),
@@ -362,7 +362,7 @@ class HumanTask(db.Model):
     state: Mapped[str] = mapped_column(String(16))
     form: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # indexed among ready tasks (above)
     sort_due: Mapped[datetime] = mapped_column(UTCDateTime)  # due_at, or far in the future: inbox order
     overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(64))

@@ -40,7 +40,9 @@ class OverdueItem:
 
 
 READY, RUNNING = fixed("READY"), fixed("running")  # the conditions of the partial indexes on due dates
-LIMIT = 200  # items in one list: the most overdue first; the rest is reached by drilling down or filtering
+READY_DUE, RUNNING_DUE = "INDEXED BY ix_task_ready_due", "INDEXED BY ix_case_running_due"  # (engine.core.db)
+READY_NEWLY_DUE, RUNNING_NEWLY_DUE = "INDEXED BY ix_task_newly_due", "INDEXED BY ix_case_newly_due"
+LIMIT = 50  # items in one list: the most overdue first; the rest is reached by drilling down or filtering
 
 
 def overdue_tasks(jurisdiction: Jurisdiction, now: datetime, procedure: str | None = None,
@@ -67,8 +69,8 @@ def overdue_cases(jurisdiction: Jurisdiction, now: datetime, procedure: str | No
 
 
 def _overdue_task_rows(jurisdiction: Jurisdiction, now: datetime, procedure: str | None, step: str | None):
-    query = select(HumanTask).where(HumanTask.state == READY, HumanTask.due_at < now,
-                                    within(HumanTask.jurisdiction_path, jurisdiction.path))
+    query = select(HumanTask).with_hint(HumanTask, READY_DUE, "sqlite").where(
+        HumanTask.state == READY, HumanTask.due_at < now, within(HumanTask.jurisdiction_path, jurisdiction.path))
     if procedure:
         query = query.join(HumanTask.case).where(Case.procedure == procedure)
     if step:
@@ -77,8 +79,9 @@ def _overdue_task_rows(jurisdiction: Jurisdiction, now: datetime, procedure: str
 
 
 def _overdue_case_rows(jurisdiction: Jurisdiction, now: datetime, procedure: str | None):
-    query = select(Case).where(Case.status == RUNNING, Case.due_at < now, Case.deadline_met_at.is_(None),
-                               within(Case.jurisdiction_path, jurisdiction.path))
+    query = select(Case).with_hint(Case, RUNNING_DUE, "sqlite").where(
+        Case.status == RUNNING, Case.due_at < now, Case.deadline_met_at.is_(None),
+        within(Case.jurisdiction_path, jurisdiction.path))
     return query.where(Case.procedure == procedure) if procedure else query
 
 
@@ -98,11 +101,12 @@ def overdue_groups(jurisdiction: Jurisdiction, now: datetime) -> list[OverdueGro
     """Everything overdue at or below ``jurisdiction``, counted by place, procedure and step: two grouped queries,
     whatever the number of items (the counts, per-place totals and worst item of an overview come from them)."""
     tasks = (select(HumanTask.jurisdiction_path, Case.procedure, HumanTask.name, func.count(), func.min(HumanTask.due_at))
+             .with_hint(HumanTask, READY_DUE, "sqlite")
              .join(HumanTask.case).where(HumanTask.state == READY, HumanTask.due_at < now,
                                          within(HumanTask.jurisdiction_path, jurisdiction.path))
              .group_by(HumanTask.jurisdiction_path, Case.procedure, HumanTask.name))
     cases = (select(Case.jurisdiction_path, Case.procedure, Case.deadline_label, func.count(), func.min(Case.due_at))
-             .where(Case.status == RUNNING, Case.due_at < now, Case.deadline_met_at.is_(None),
+             .with_hint(Case, RUNNING_DUE, "sqlite").where(Case.status == RUNNING, Case.due_at < now, Case.deadline_met_at.is_(None),
                     within(Case.jurisdiction_path, jurisdiction.path))
              .group_by(Case.jurisdiction_path, Case.procedure, Case.deadline_label))
     return [OverdueGroup(kind, path, procedure, step or "", n, _utc(due))
@@ -181,12 +185,12 @@ def overdue_listing(jurisdiction: Jurisdiction, now: datetime, procedure: str | 
 def mark_overdue(now: datetime, actor: str = "system") -> int:
     """Stamp tasks and cases that became overdue (once each) and write the audit entries."""
     tasks = db.session.execute(
-        update(HumanTask).where(HumanTask.state == READY, HumanTask.due_at < now, HumanTask.overdue_since.is_(None))
+        update(HumanTask).with_hint(READY_NEWLY_DUE, dialect_name="sqlite").where(HumanTask.state == READY, HumanTask.due_at < now, HumanTask.overdue_since.is_(None))
         .values(overdue_since=HumanTask.due_at).returning(HumanTask.id, HumanTask.case_id, HumanTask.name)
         .execution_options(synchronize_session=False)
     ).all()
     cases = db.session.execute(
-        update(Case).where(Case.status == RUNNING, Case.due_at < now, Case.deadline_met_at.is_(None),
+        update(Case).with_hint(RUNNING_NEWLY_DUE, dialect_name="sqlite").where(Case.status == RUNNING, Case.due_at < now, Case.deadline_met_at.is_(None),
                            Case.overdue_since.is_(None))
         .values(overdue_since=Case.due_at).returning(Case.id, Case.deadline_label)
         .execution_options(synchronize_session=False)

@@ -35,9 +35,11 @@ def upgrade():
     op.drop_index("ix_task_urgency", table_name="human_task")
     _index("ix_task_inbox", "human_task", ["role", "jurisdiction_path", "sort_due", "id"], READY)
     _index("ix_task_urgency", "human_task", ["sort_due", "id"], READY)
-    _index("ix_task_ready_due", "human_task", ["jurisdiction_path", "due_at"], READY)
+    op.drop_index("ix_human_task_due_at", table_name="human_task")  # the completed tasks' due dates: never read
+    op.drop_index("ix_case_due_at", table_name="case")
+    _index("ix_task_ready_due", "human_task", ["due_at"], READY)
     _index("ix_task_newly_due", "human_task", ["due_at"], READY_NEW)
-    _index("ix_case_running_due", "case", ["jurisdiction_path", "due_at"], RUNNING)
+    _index("ix_case_running_due", "case", ["due_at"], RUNNING)
     _index("ix_case_newly_due", "case", ["due_at"], RUNNING_NEW)
 
 
@@ -45,6 +47,8 @@ def downgrade():
     for name, table in (("ix_case_newly_due", "case"), ("ix_case_running_due", "case"),
                         ("ix_task_newly_due", "human_task"), ("ix_task_ready_due", "human_task")):
         op.drop_index(name, table_name=table)
+    op.create_index("ix_case_due_at", "case", ["due_at"])
+    op.create_index("ix_human_task_due_at", "human_task", ["due_at"])
     op.drop_index("ix_task_urgency", table_name="human_task")
     op.drop_index("ix_task_inbox", table_name="human_task")
     op.create_index("ix_task_inbox", "human_task", ["state", "role", "jurisdiction_path", "sort_due", "id"])
