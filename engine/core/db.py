@@ -29,6 +29,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # a writer waits this long for another process's transaction, then fails
+SQLITE_CACHE_KB = 65_536  # pages kept in memory per connection (SQLite's default is 2 MB: a county's indexes are larger)
 
 
 @event.listens_for(Engine, "connect")
@@ -42,6 +43,7 @@ def _sqlite_durable_and_concurrent(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")
     cursor.close()
 
 

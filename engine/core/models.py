@@ -345,6 +345,8 @@ class HumanTask(db.Model):
     # every list of tasks reads only ready ones, however many are done: the indexes hold the ready tasks only
     __table_args__ = (Index("ix_task_inbox", "role", "jurisdiction_path", "sort_due", "id", sqlite_where=READY_TASK,
                             postgresql_where=READY_TASK),
+                      Index("ix_task_ready_place", "jurisdiction_path", "sort_due", sqlite_where=READY_TASK,
+                            postgresql_where=READY_TASK),
                       Index("ix_task_ready_due", "due_at", sqlite_where=READY_TASK,
                             postgresql_where=READY_TASK),
                       Index("ix_task_newly_due", "due_at", sqlite_where=text(f"{READY_TASK.text} AND overdue_since IS NULL"),

@@ -37,6 +37,7 @@ def upgrade():
     _index("ix_task_urgency", "human_task", ["sort_due", "id"], READY)
     op.drop_index("ix_human_task_due_at", table_name="human_task")  # the completed tasks' due dates: never read
     op.drop_index("ix_case_due_at", table_name="case")
+    _index("ix_task_ready_place", "human_task", ["jurisdiction_path", "sort_due"], READY)
     _index("ix_task_ready_due", "human_task", ["due_at"], READY)
     _index("ix_task_newly_due", "human_task", ["due_at"], READY_NEW)
     _index("ix_case_running_due", "case", ["due_at"], RUNNING)
@@ -45,7 +46,8 @@ def upgrade():
 
 def downgrade():
     for name, table in (("ix_case_newly_due", "case"), ("ix_case_running_due", "case"),
-                        ("ix_task_newly_due", "human_task"), ("ix_task_ready_due", "human_task")):
+                        ("ix_task_newly_due", "human_task"), ("ix_task_ready_due", "human_task"),
+                        ("ix_task_ready_place", "human_task")):
         op.drop_index(name, table_name=table)
     op.create_index("ix_case_due_at", "case", ["due_at"])
     op.create_index("ix_human_task_due_at", "human_task", ["due_at"])
