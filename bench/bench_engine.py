@@ -39,7 +39,6 @@ from common import (
 from sqlalchemy import distinct, event, func, select
 from sqlalchemy.orm import Session
 
-from engine.bpmn import runtime
 from engine.cases.lifecycle import complete_task, open_identification, wake_due
 from engine.core.clock import FixedClock
 from engine.core.config import tune_garbage_collector
@@ -77,43 +76,15 @@ def mark(met: bool) -> str:
 
 
 def _state_bytes(case: Case) -> int:
-    """Bytes of stored workflow state of one case (the engine's own measure if it offers one)."""
-    stored = getattr(runtime, "stored_state_bytes", None)
-    if stored is not None:
-        return int(stored(case))
-    state = case.state_json if hasattr(Case, "state_json") else case.state  # text, or (compressed) bytes
-    return len(state.encode() if isinstance(state, str) else state)
+    """Bytes of stored workflow state of one case."""
+    return len(case.state)
 
 
-def _parse_due(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
-def _timer_lateness(case_ids: set[int], fallback_due: datetime) -> list[float]:
-    """Seconds from due to fired for every timer fired in ``case_ids``: from the deadline rows if they record
-    when a timer fired (``case_deadline.fired_at``), else from the ``timers_fired`` audit events."""
-    if hasattr(CaseDeadline, "fired_at"):
-        rows = db.session.execute(select(CaseDeadline.case_id, CaseDeadline.due_at, CaseDeadline.fired_at).where(
-            CaseDeadline.subject == "timer", CaseDeadline.fired_at.is_not(None))).all()
-        late = [(fired - due).total_seconds() for case_id, due, fired in rows if case_id in case_ids]
-        if late:
-            return late
-        log.warning("case_deadline.fired_at is never set; reading lateness from the audit log")
-    late = []
-    for event_ in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "timers_fired")):
-        if event_.case_id not in case_ids:
-            continue
-        detail = event_.detail or {}
-        timers = detail.get("timers", [{}])  # an empty list: woken, but nothing fired
-        for timer in timers:
-            due = _parse_due(timer.get("due")) or fallback_due
-            late.append((event_.at - due).total_seconds())
-    return late
+def _timer_lateness(case_ids: set[int]) -> list[float]:
+    """Seconds from due to fired for every timer fired in ``case_ids`` (``case_deadline.fired_at``)."""
+    rows = db.session.execute(select(CaseDeadline.case_id, CaseDeadline.due_at, CaseDeadline.fired_at).where(
+        CaseDeadline.subject == "timer", CaseDeadline.fired_at.is_not(None))).all()
+    return [(fired - due).total_seconds() for case_id, due, fired in rows if case_id in case_ids]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -344,7 +315,7 @@ def run_burst(m: int) -> Burst:
                 per_case[case_id] = per_case.get(case_id, 0) + 1
                 first.setdefault(case_id, at)
             last = max(((at - due).total_seconds() for at in first.values()), default=None)
-            lateness = _timer_lateness(case_ids, due)
+            lateness = _timer_lateness(case_ids)
             db.session.remove()
             db.engine.dispose()
     return Burst(m, len(per_case), sum(1 for c in per_case.values() if c > 1), last, lateness)

@@ -12,7 +12,7 @@ from flask_migrate import Migrate
 
 from engine.cases.live import DEFAULT_SIZE
 from engine.core.clock import Clock, SystemClock
-from engine.core.config import REPO_ROOT, database_url
+from engine.core.config import REPO_ROOT, database_url, env_count
 from engine.core.db import db
 from engine.core.models import AppSetting
 
@@ -48,7 +48,7 @@ def create_engine_app(config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=os.environ.get("SECRET_KEY") or None,
         SQLALCHEMY_DATABASE_URI=database_url(instance),
         FANGPIN_CLOCK=os.environ.get("FANGPIN_CLOCK", "system"),
-        FANGPIN_LIVE_INSTANCES=_count("FANGPIN_LIVE_INSTANCES", DEFAULT_SIZE),
+        FANGPIN_LIVE_INSTANCES=env_count("FANGPIN_LIVE_INSTANCES", DEFAULT_SIZE),
     )
     app.config.update(config or {})
     db.init_app(app)
@@ -57,15 +57,6 @@ def create_engine_app(config: dict[str, Any] | None = None) -> Flask:
         DemoClock() if app.config["FANGPIN_CLOCK"] == "demo" else SystemClock()
     )
     return app
-
-
-def _count(variable: str, default: int) -> int:
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit():
-        raise SystemExit(f"{variable} 应为非负整数，不是 {raw!r}")
-    return int(raw)
 
 
 def get_clock() -> Clock:

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from engine.core.config import REPO_ROOT, tune_garbage_collector
+from engine.core.config import REPO_ROOT, env_count, tune_garbage_collector
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +41,6 @@ class _Server(BaseApplication):
         return self.factory()
 
 
-def _count(variable: str, default: int) -> int:
-    raw = os.environ.get(variable, "").strip()
-    if raw and (not raw.isdigit() or int(raw) < 1):
-        raise SystemExit(f"{variable} 应为正整数，不是 {raw!r}")
-    return int(raw) if raw else default
-
-
 def share_demo_key() -> None:
     """Demo mode without SECRET_KEY: one random key for every worker of this run (a key per worker would log a user
     out whenever the next request reaches another worker). Outside demo mode the application refuses to start
@@ -60,8 +53,8 @@ def serve(factory: Callable[[], Flask], host: str, port: int, scheduler_command:
     """Run the web application on ``host:port`` with ``FANGPIN_WORKERS`` processes of ``FANGPIN_THREADS`` threads
     (default 2 × 4), and ``scheduler_command`` as a child process for as long as the server runs. SIGTERM and
     Ctrl-C stop both; the scheduler releases its lease as it stops."""
-    options = {"bind": f"{host}:{port}", "workers": _count(WORKERS_SETTING, DEFAULT_WORKERS),
-               "threads": _count(THREADS_SETTING, DEFAULT_THREADS), "worker_class": "gthread",
+    options = {"bind": f"{host}:{port}", "workers": env_count(WORKERS_SETTING, DEFAULT_WORKERS, minimum=1),
+               "threads": env_count(THREADS_SETTING, DEFAULT_THREADS, minimum=1), "worker_class": "gthread",
                "accesslog": "-", "errorlog": "-", "loglevel": "info", "graceful_timeout": STOP_SECONDS,
                "proc_name": "fangpin", "control_socket_disable": True}  # no shared socket in $HOME
     scheduler = None

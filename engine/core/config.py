@@ -36,6 +36,16 @@ def database_url(instance_dir: Path) -> str:
     return f"sqlite:///{instance_dir / 'fangpin.db'}"
 
 
+def env_count(variable: str, default: int, minimum: int = 0) -> int:
+    """A whole number from the environment (``default`` if unset); a clear refusal of anything else."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < minimum:
+        raise SystemExit(f"{variable} 应为不小于 {minimum} 的整数，不是 {raw!r}")
+    return int(raw)
+
+
 GC_THRESHOLDS = (50_000, 20, 100)  # Python's defaults are (700, 10, 10)
 
 

@@ -107,7 +107,7 @@ def test_how_many_instances_a_process_keeps_is_configured(monkeypatch, tmp_path,
     from tests.conftest import make_app, prepare_database
 
     monkeypatch.setenv("FANGPIN_LIVE_INSTANCES", "zwei")
-    with pytest.raises(SystemExit, match="FANGPIN_LIVE_INSTANCES 应为非负整数"):
+    with pytest.raises(SystemExit, match="FANGPIN_LIVE_INSTANCES 应为不小于 0 的整数"):
         make_app(tmp_path / "a.db", clock)
     monkeypatch.setenv("FANGPIN_LIVE_INSTANCES", "0")
     with make_app(tmp_path / "b.db", clock).app_context():
