@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask_migrate import Migrate
 
 from engine.cases.live import DEFAULT_SIZE
-from engine.core.clock import Clock, SystemClock
+from engine.core.clock import Clock, ClockFileError, FileClock, SystemClock
 from engine.core.config import REPO_ROOT, database_url, env_count
 from engine.core.db import db
 from engine.core.models import AppSetting
@@ -20,6 +20,7 @@ CLOCK_KEY = "fangpin.clock"
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
 migrate = Migrate(directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True)
 DEMO_CLOCK_SETTING = "demo_clock"
+FILE_CLOCK_PREFIX = "file:"  # FANGPIN_CLOCK=file:/path/to/clock — the time written in that file (FileClock)
 
 
 class DemoClock:
@@ -53,10 +54,24 @@ def create_engine_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     db.init_app(app)
     migrate.init_app(app, db)
-    app.extensions[CLOCK_KEY] = app.config.get("FANGPIN_CLOCK_OBJECT") or (
-        DemoClock() if app.config["FANGPIN_CLOCK"] == "demo" else SystemClock()
-    )
+    app.extensions[CLOCK_KEY] = app.config.get("FANGPIN_CLOCK_OBJECT") or _configured_clock(app.config["FANGPIN_CLOCK"])
     return app
+
+
+def _configured_clock(setting: str) -> Clock:
+    """``FANGPIN_CLOCK``: ``system`` (the default), ``demo`` (:class:`DemoClock`) or ``file:PATH``
+    (:class:`engine.core.clock.FileClock`, e.g. to rehearse a date — 演练). A file clock is read once here,
+    so that a missing or unreadable file stops the process as it starts (``ClockFileError``), not a request."""
+    if setting == "demo":
+        return DemoClock()
+    if setting.startswith(FILE_CLOCK_PREFIX):
+        path = setting.removeprefix(FILE_CLOCK_PREFIX).strip()
+        if not path:
+            raise ClockFileError("FANGPIN_CLOCK=file: 之后须写时钟文件的路径，例如 FANGPIN_CLOCK=file:/srv/演练/clock")
+        clock = FileClock(path)
+        clock.now()
+        return clock
+    return SystemClock()
 
 
 def get_clock() -> Clock:

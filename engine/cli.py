@@ -136,17 +136,20 @@ def init(demo: bool) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
-def run(host: str, port: int) -> None:
+@click.option("--port", default=5000, type=int, help="0: any free port (the log says which)")
+@click.option("--no-scheduler", is_flag=True, help="only the web UI: the timers fire elsewhere (`fangpin scheduler`)")
+def run(host: str, port: int, no_scheduler: bool) -> None:
     """Start the web UI (gunicorn, FANGPIN_WORKERS processes) and the timer scheduler (a process of its own)."""
+    from engine.core.clock import ClockFileError
+
     logging.getLogger().setLevel(logging.INFO)
     share_demo_key()
     try:
         create_app()  # the configuration is checked once here, before any process starts
-    except ConfigurationError as exc:  # no real SECRET_KEY outside demo mode, …: refuse to start
+    except (ConfigurationError, ClockFileError) as exc:  # no real SECRET_KEY outside demo mode, …: refuse to start
         click.echo(f"错误：{exc}", err=True)
         sys.exit(1)
-    serve(create_app, host, port, scheduler_command())
+    serve(create_app, host, port, None if no_scheduler else scheduler_command())
 
 
 @main.command()

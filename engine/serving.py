@@ -51,8 +51,9 @@ def share_demo_key() -> None:
 
 def serve(factory: Callable[[], Flask], host: str, port: int, scheduler_command: list[str] | None = None) -> None:
     """Run the web application on ``host:port`` with ``FANGPIN_WORKERS`` processes of ``FANGPIN_THREADS`` threads
-    (default 2 × 4), and ``scheduler_command`` as a child process for as long as the server runs. SIGTERM and
-    Ctrl-C stop both; the scheduler releases its lease as it stops."""
+    (default 2 × 4), and ``scheduler_command`` (if given: ``fangpin run --no-scheduler`` gives none) as a child
+    process for as long as the server runs. Port 0 is any free port, named in the log line "Listening at: …".
+    SIGTERM and Ctrl-C stop both; the scheduler releases its lease as it stops."""
     options = {"bind": f"{host}:{port}", "workers": env_count(WORKERS_SETTING, DEFAULT_WORKERS, minimum=1),
                "threads": env_count(THREADS_SETTING, DEFAULT_THREADS, minimum=1), "worker_class": "gthread",
                "accesslog": "-", "errorlog": "-", "loglevel": "info", "graceful_timeout": STOP_SECONDS,
