@@ -16,6 +16,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from engine.accounts import users
 from engine.accounts.api_tokens import issue_token, revoke, tokens_of
 from engine.app import DemoClock, create_engine_app, get_clock
 from engine.bootstrap import setup_database
@@ -125,13 +126,25 @@ main.add_command(calendar_group)
 
 @main.command()
 @click.option("--demo", is_flag=True, help="also add demo logins, households and cases")
+@click.option("--admin", "admin", help="create the first administrator with this login (a fresh install)")
+@click.option("--admin-name", default="系统管理员", show_default=True)
+@click.option("--admin-jurisdiction", help="jurisdiction code of the first administrator (e.g. the county's)")
 @_with_app
-def init(demo: bool) -> None:
-    """Create the tables, load jurisdictions and policy data, deploy the diagrams of processes/."""
+def init(demo: bool, admin: str | None, admin_name: str, admin_jurisdiction: str | None) -> None:
+    """Create the tables, load jurisdictions and policy data, deploy the diagrams of processes/; without --demo no
+    login exists until the first administrator is created (--admin with --admin-jurisdiction)."""
 
     click.echo(f"初始化：{setup_database(get_clock())}")
     if demo:
         click.echo(f"演示数据：{load_demo(get_clock())}")
+    if admin:
+        if not admin_jurisdiction:
+            raise click.UsageError("请用 --admin-jurisdiction 指定第一位系统管理员所在的行政区划代码")
+        issued = users.create_first_administrator(admin, admin_name, admin_jurisdiction, get_clock().now())
+        _print_issued(issued, "已创建第一位系统管理员")
+    elif not demo and not db.session.scalar(select(User.id).limit(1)):
+        click.echo("尚无任何登录账号：请运行 fangpin init --admin 登录名 --admin-jurisdiction 区划代码 创建第一位系统管理员",
+                   err=True)
 
 
 @main.command()
@@ -678,3 +691,105 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
 
     row = revoke(token_id, ctx.obj.get("user") or "cli", get_clock().now())
     click.echo(f"已吊销接口令牌 #{row.id}（{row.user.username}，{row.label}）")
+
+
+# -- user administration --------------------------------------------------------------------------
+
+
+@main.group()
+def user() -> None:
+    """User administration (用户管理), acting as an administrator (--as): create, change, deactivate, reactivate
+    officials of your jurisdiction and reset their passwords."""
+
+
+def _administrator(ctx: click.Context) -> User:
+    actor = _user_named(_actor(ctx))
+    if not users.is_administrator(actor):
+        raise PermissionDenied(f"{actor.display_name} 不是系统管理员，不能管理用户")
+    return actor
+
+
+def _print_issued(issued: users.Issued, what: str) -> None:
+    click.echo(f"{what}：{issued.user.display_name}（{issued.user.username}，{issued.user.jurisdiction.full_name}）",
+               err=True)
+    click.echo("一次性密码只显示这一次，本人登录后须改为自己的密码：", err=True)
+    click.echo(issued.password)
+
+
+@user.command("create")
+@click.option("--username", required=True, help="login, e.g. shahe_cun_li")
+@click.option("--name", "display_name", required=True, help="the official's name or office")
+@click.option("--role", "roles", multiple=True, required=True, help="a role key (repeat for several)")
+@click.option("--jurisdiction", "code", required=True, help="jurisdiction code of their place")
+@click.pass_context
+@_with_app
+def user_create(ctx: click.Context, username: str, display_name: str, roles: tuple[str, ...], code: str) -> None:
+    """Create an official; the one-time password is printed."""
+
+    issued = users.create_user(_administrator(ctx), username, display_name, list(roles), code, get_clock().now())
+    _print_issued(issued, "已创建用户")
+
+
+@user.command("list")
+@click.option("--search", default="", help="part of a login or a name")
+@click.option("--jurisdiction", "code", help="only this place and below")
+@click.pass_context
+@_with_app
+def user_list(ctx: click.Context, search: str, code: str | None) -> None:
+    """The officials of your jurisdiction (or of --jurisdiction inside it)."""
+
+    actor = _administrator(ctx)
+    place = db.session.scalar(select(Jurisdiction).filter_by(code=code)) if code else None
+    if code and place is None:
+        raise click.BadParameter(f"没有代码为 {code} 的行政区划", param_hint="--jurisdiction")
+    for row in users.users_within(actor, search, place):
+        state = "在用" if row.active else f"已停用 {_local(row.deactivated_at)}"
+        click.echo(f"{row.username}  {row.display_name}  {row.jurisdiction.full_name}  {','.join(row.roles)}  {state}")
+
+
+@user.command("change")
+@click.argument("username")
+@click.option("--name", "display_name")
+@click.option("--role", "roles", multiple=True, help="the new roles (all of them; repeat for several)")
+@click.option("--jurisdiction", "code")
+@click.pass_context
+@_with_app
+def user_change(ctx: click.Context, username: str, display_name: str | None, roles: tuple[str, ...],
+                code: str | None) -> None:
+    """Change an official's name, roles or place."""
+
+    row = users.change_user(_administrator(ctx), username, get_clock().now(), display_name=display_name,
+                            roles=list(roles) or None, jurisdiction_code=code)
+    click.echo(f"已更新用户 {row.username}：{row.display_name}，{row.jurisdiction.full_name}，{','.join(row.roles)}")
+
+
+@user.command("deactivate")
+@click.argument("username")
+@click.option("--reason", required=True, help="why (调离、退休 …)")
+@click.pass_context
+@_with_app
+def user_deactivate(ctx: click.Context, username: str, reason: str) -> None:
+    """Deactivate a leaver: no more login, no API token."""
+
+    users.deactivate_user(_administrator(ctx), username, reason, get_clock().now())
+    click.echo(f"已停用用户 {username}")
+
+
+@user.command("reactivate")
+@click.argument("username")
+@click.pass_context
+@_with_app
+def user_reactivate(ctx: click.Context, username: str) -> None:
+    """Reactivate an official, with a new one-time password."""
+
+    _print_issued(users.reactivate_user(_administrator(ctx), username, get_clock().now()), "已重新启用用户")
+
+
+@user.command("reset-password")
+@click.argument("username")
+@click.pass_context
+@_with_app
+def user_reset_password(ctx: click.Context, username: str) -> None:
+    """A new one-time password for an official."""
+
+    _print_issued(users.reset_password(_administrator(ctx), username, get_clock().now()), "已重置密码")

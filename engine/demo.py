@@ -41,6 +41,7 @@ DEMO_USERS = [  # username, display name, roles, jurisdiction code
     ("shuixi_zhen", "水西镇乡镇干部", ["township_officer"], "360702102"),
     ("zhanggong_xian", "章贡区乡村振兴局", ["county_officer"], "360702"),
     ("zhanggong_dudao", "章贡区督导", ["supervisor"], "360702"),
+    ("zhanggong_admin", "章贡区系统管理员", ["administrator"], "360702"),
     ("ganzhou_shi", "赣州市乡村振兴局", ["city_officer", "supervisor"], "3607"),
     ("jiangxi_zhengce", "江西省政策管理员", ["policy_editor", "supervisor"], "36"),
     ("jiangxi_sheng", "江西省乡村振兴局", ["province_officer"], "36"),

@@ -8,9 +8,11 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
 
+from engine.accounts import users
+from engine.app import get_clock
 from engine.core.db import db
+from engine.core.errors import FormInvalid
 from engine.core.models import Case, Jurisdiction, User
 
 from .ratelimits import limiter, login_limit
@@ -19,9 +21,21 @@ from .security import safe_next
 bp = Blueprint("auth", __name__)
 
 
-def load_user() -> None:
+def load_user() -> Any:
+    """The logged-in official; a deactivated one is logged out at their next request. One who must choose a new
+    password (set by an administrator) is sent to do so before anything else."""
     user_id = session.get("user_id")
     g.user = db.session.get(User, user_id) if user_id else None
+    if g.user is not None and not g.user.active:
+        session.clear()
+        g.user = None
+    if (g.user is not None and g.user.must_change_password and request.endpoint not in PASSWORD_FREE
+            and not request.path.startswith("/api/")):
+        return redirect(url_for("auth.password", next=request.full_path))
+    return None
+
+
+PASSWORD_FREE = {"auth.password", "auth.logout", "static", "vendor"}  # open before choosing one's own password
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -89,9 +103,9 @@ def visible_jurisdiction(code: str | None) -> Jurisdiction:
 def login() -> Any:
     error = None
     if request.method == "POST":
-        user = db.session.scalar(select(User).filter_by(username=request.form.get("username", "").strip()))
-        if user is None or not check_password_hash(user.password_hash, request.form.get("password", "")):
-            error = "用户名或密码不正确"
+        user = users.login(request.form.get("username", ""), request.form.get("password", ""))
+        if user is None:
+            error = "用户名或密码不正确（已停用的账号不能登录）"
         else:
             session.clear()
             session["user_id"] = user.id
@@ -104,3 +118,24 @@ def logout() -> Any:
     session.clear()
     flash("已退出登录")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> Any:
+    """Change one's own password (修改密码) — required after an administrator set it."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if request.form.get("new", "") != request.form.get("again", ""):
+            errors["again"] = "两次输入的新密码不一致"
+        else:
+            try:
+                users.change_own_password(g.user, request.form.get("current", ""), request.form.get("new", ""),
+                                          get_clock().now())
+            except FormInvalid as exc:
+                errors = dict(exc.errors)
+            else:
+                flash("密码已修改")
+                return redirect(safe_next(request.args.get("next")) or url_for("tasks.inbox"))
+    return render_template("auth/password.html", errors=errors, forced=g.user.must_change_password,
+                           minimum=users.PASSWORD_MIN), (400 if errors else 200)

@@ -45,8 +45,8 @@ def authenticate(token: str | None) -> User | None:
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
     row = db.session.scalar(select(ApiToken).filter_by(token_sha256=_digest(token)))
-    if row is None or row.revoked_at is not None:
-        return None
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None  # a deactivated official's tokens stop working with their login
     return row.user
 
 

@@ -20,9 +20,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     inspect,
     select,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
 from sqlalchemy.orm.attributes import set_committed_value
@@ -90,14 +92,20 @@ class Jurisdiction(db.Model):
 
 
 class User(db.Model):
-    """An official (or a demo login) with roles in one jurisdiction."""
+    """An official (or a demo login) with roles in one jurisdiction. A deactivated official (a leaver) can no
+    longer log in nor act through an API token; the row stays, for the record. After an administrator sets a
+    password, the official must choose their own at the next login (``must_change_password``)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
-    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"))
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     jurisdiction: Mapped[Jurisdiction] = relationship()
 
 

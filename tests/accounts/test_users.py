@@ -1,0 +1,128 @@
+"""User administration (engine.accounts.users): an administrator manages the officials of their own jurisdiction
+only; every change is audited; refusals name the field and change nothing; a leaver cannot log in or use a token."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.accounts import users
+from engine.accounts.api_tokens import authenticate, issue_token
+from engine.core.db import db
+from engine.core.errors import FormInvalid, PermissionDenied, RuleViolation
+from engine.core.models import AuditEvent, User
+
+
+def _user(username: str) -> User:
+    return db.session.scalar(select(User).filter_by(username=username))
+
+
+@pytest.fixture
+def admin(app) -> User:
+    return _user("zhanggong_admin")  # 章贡区系统管理员 (demo)
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_an_administrator_creates_an_official_who_logs_in_once_with_the_one_time_password(admin, clock):
+    issued = users.create_user(admin, "shahe_cun_li", "李村干", ["village_cadre"], "360702101201", clock.now())
+    official = _user("shahe_cun_li")
+    assert official.jurisdiction.code == "360702101201" and official.roles == ["village_cadre"]
+    assert official.must_change_password and official.active
+    assert issued.password not in official.password_hash  # only a salted hash is kept
+    assert users.login("shahe_cun_li", issued.password) == official
+    assert users.login("shahe_cun_li", "wrong-password") is None
+    users.change_own_password(official, issued.password, "my-own-pass-2026", clock.now())
+    assert not official.must_change_password
+    assert users.login("shahe_cun_li", issued.password) is None
+    assert users.login("shahe_cun_li", "my-own-pass-2026") == official
+    actions = [e.action for e in users.history("shahe_cun_li")]
+    assert actions == ["user_created", "password_changed"]
+    created = users.history("shahe_cun_li")[0]
+    assert created.actor == "zhanggong_admin" and created.detail["jurisdiction"] == "360702101201"
+    assert issued.password not in str(created.detail)
+
+
+def test_an_administrator_acts_only_inside_their_jurisdiction(admin, clock):
+    with pytest.raises(FormInvalid) as refused:
+        users.create_user(admin, "longkou_x", "龙口某", ["village_cadre"], "370681104201", clock.now())
+    ((field, reason),) = refused.value.errors
+    assert field == "jurisdiction" and reason.startswith("山东省") and reason.endswith("不在 江西省赣州市章贡区 辖区内")
+    for action in (lambda: users.reset_password(admin, "zhuyouguan_cun", clock.now()),
+                   lambda: users.deactivate_user(admin, "zhuyouguan_cun", "调离", clock.now()),
+                   lambda: users.change_user(admin, "ganzhou_shi", clock.now(), display_name="x")):
+        with pytest.raises(PermissionDenied, match="不在 .*章贡区 辖区内"):
+            action()
+    with pytest.raises(PermissionDenied, match="不是系统管理员"):
+        users.create_user(_user("zhanggong_xian"), "a_b_c", "某", ["village_cadre"], "360702101201", clock.now())
+    assert {u.username for u in users.users_within(admin)} >= {"shahe_cun", "shahe_zhen", "zhanggong_xian"}
+    assert not {"ganzhou_shi", "zhuyouguan_cun"} & {u.username for u in users.users_within(admin)}
+
+
+def test_bad_input_names_every_field_and_changes_nothing(admin, clock):
+    before_users, before_audit = _count(User), _count(AuditEvent)
+    with pytest.raises(FormInvalid) as refused:
+        users.create_user(admin, "Shahe Cun", "", ["mayor"], "999", clock.now())
+    fields = [field for field, _ in refused.value.errors]
+    assert fields == ["username", "display_name", "roles", "jurisdiction"]
+    assert "可选：village_cadre（村干部（村两委））" in dict(refused.value.errors)["roles"]
+    with pytest.raises(FormInvalid, match="登录名 shahe_cun 已被使用"):
+        users.create_user(admin, "shahe_cun", "重名", ["village_cadre"], "360702101201", clock.now())
+    assert (_count(User), _count(AuditEvent)) == (before_users, before_audit)
+
+
+def test_a_leaver_cannot_log_in_nor_use_a_token_until_reactivated(admin, clock):
+    official = _user("shahe_cun")
+    token = issue_token(official, "村级 APP", clock.now())
+    assert authenticate(token) == official
+    with pytest.raises(FormInvalid, match="reason: 请写明停用原因"):
+        users.deactivate_user(admin, "shahe_cun", " ", clock.now())
+    users.deactivate_user(admin, "shahe_cun", "调离沙河村", clock.now())
+    assert users.login("shahe_cun", "demo") is None and authenticate(token) is None
+    with pytest.raises(RuleViolation, match="已停用"):
+        users.reset_password(admin, "shahe_cun", clock.now())
+    issued = users.reactivate_user(admin, "shahe_cun", clock.now())
+    assert users.login("shahe_cun", "demo") is None  # the old password does not come back
+    assert users.login("shahe_cun", issued.password) == official and official.must_change_password
+    assert [e.action for e in users.history("shahe_cun")] == ["user_deactivated", "user_reactivated"]
+    assert users.history("shahe_cun")[0].detail["reason"] == "调离沙河村"
+
+
+def test_an_administrator_cannot_lock_themselves_out(admin, clock):
+    with pytest.raises(RuleViolation, match="不能停用自己的账号"):
+        users.deactivate_user(admin, "zhanggong_admin", "试试", clock.now())
+    with pytest.raises(FormInvalid, match="不能取消自己的系统管理员角色"):
+        users.change_user(admin, "zhanggong_admin", clock.now(), roles=["supervisor"])
+
+
+def test_changing_roles_and_place_is_audited_with_before_and_after(admin, clock):
+    users.change_user(admin, "shahe_cun2", clock.now(), roles=["village_cadre", "supervisor"],
+                      jurisdiction_code="360702101202")
+    moved = _user("shahe_cun2")
+    assert moved.roles == ["village_cadre", "supervisor"] and moved.jurisdiction.code == "360702101202"
+    (entry,) = users.history("shahe_cun2")
+    assert entry.detail["before"] == {"roles": ["village_cadre"], "jurisdiction": "360702101201"}
+    assert entry.detail["after"] == {"roles": ["village_cadre", "supervisor"], "jurisdiction": "360702101202"}
+    with pytest.raises(RuleViolation, match="没有变化"):
+        users.change_user(admin, "shahe_cun2", clock.now(), roles=["village_cadre", "supervisor"])
+
+
+def test_a_password_that_is_too_weak_is_refused(admin, clock):
+    official = _user("shahe_zhen")
+    for weak, reason in (("short1", "至少 10 位"), ("1234567890", "不能只有数字"), ("demo", "至少")):
+        with pytest.raises(FormInvalid, match=reason):
+            users.change_own_password(official, "demo", weak, clock.now())
+    with pytest.raises(FormInvalid, match="current: 当前密码不正确"):
+        users.change_own_password(official, "not-demo", "good-password-1", clock.now())
+    assert users.login("shahe_zhen", "demo") == official
+
+
+def test_the_first_administrator_is_created_once(app, clock):
+    for row in db.session.scalars(select(User).where(User.username == "zhanggong_admin")):
+        row.active = False
+    db.session.commit()
+    issued = users.create_first_administrator("county_it", "县信息中心", "360702", clock.now())
+    assert issued.user.roles == ["administrator"] and users.login("county_it", issued.password) == issued.user
+    with pytest.raises(RuleViolation, match="已有系统管理员"):
+        users.create_first_administrator("county_it2", "又一个", "360702", clock.now())

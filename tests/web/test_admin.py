@@ -1,0 +1,126 @@
+"""User administration in the browser (web.admin, /password): a county administrator onboards an official who
+then must choose their own password; a leaver is logged out at once; administrators see and change only their
+jurisdiction; the one-time password is shown once and never cached. The onboarding runs through a real HTTP
+server on a loopback port."""
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import urllib.parse
+import urllib.request
+
+import pytest
+from sqlalchemy import select
+
+from engine.core.db import db
+from engine.core.models import User
+from tests.webclient import csrf_token, login, post_form, serve
+
+
+def _password(html: str) -> str:
+    match = re.search(r'<code id="one-time-password">([^<]+)</code>', html)
+    assert match, "the page shows no one-time password"
+    return match.group(1)
+
+
+class _Http:
+    """A browser over real HTTP: cookies kept, redirects followed (the final URL is kept)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, path: str):
+        return self.opener.open(self.base + path, timeout=30)
+
+    def post(self, path: str, fields: list[tuple[str, str]], page: str | None = None):
+        token = csrf_token(self.get(page or path).read().decode())
+        body = urllib.parse.urlencode([*fields, ("csrf_token", token)]).encode()
+        return self.opener.open(self.base + path, body, timeout=30)
+
+    def login(self, username: str, password: str):
+        return self.post("/login", [("username", username), ("password", password)])
+
+
+def test_a_county_administrator_onboards_a_village_cadre_who_sets_their_own_password(web_app):
+    with serve(web_app) as base:
+        admin = _Http(base)
+        admin.login("zhanggong_admin", "demo")
+        form = admin.get("/admin/users/new").read().decode()
+        assert "村干部（村两委）" in form and "江西省赣州市章贡区沙河镇沙河村" in form
+        assert "山东省" not in form  # only places of the administrator's own jurisdiction are offered
+        answer = admin.post("/admin/users/new", [("username", "shahe_cun_li"), ("display_name", "李明"),
+                                                 ("jurisdiction", "360702101201"), ("roles", "village_cadre")])
+        assert answer.headers["Cache-Control"] == "no-store"
+        password = _password(answer.read().decode())
+
+        cadre = _Http(base)
+        after_login = cadre.login("shahe_cun_li", password)
+        assert after_login.geturl().startswith(base + "/password")  # must choose their own password first
+        assert cadre.get("/inbox").geturl().startswith(base + "/password")
+        done = cadre.post("/password", [("current", password), ("new", "shahe-li-2026"), ("again", "shahe-li-2026")])
+        assert done.geturl().startswith(base + "/inbox") and "李明" in done.read().decode()
+        assert _Http(base).login("shahe_cun_li", "shahe-li-2026").geturl().startswith(base + "/inbox")
+
+        listing = admin.get("/admin/users?q=shahe_cun_li").read().decode()
+        assert "李明" in listing and "在用" in listing and password not in listing
+        history = admin.get("/admin/users/shahe_cun_li").read().decode()
+        assert "创建用户" in history and "本人修改密码" in history and password not in history
+
+
+def test_a_bad_form_names_each_field_and_creates_nothing(web_app, client):
+    login(client, "zhanggong_admin")
+    answer = post_form(client, "/admin/users/new", {"username": "X Y", "display_name": "", "jurisdiction": ""})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    for message in ("登录名须为", "请填写姓名或单位", "请至少选择一个角色", "请选择所在行政区划"):
+        assert message in page
+    assert 'aria-describedby="err-username"' in page
+    with web_app.app_context():
+        assert db.session.scalar(select(User).filter_by(username="X Y")) is None
+
+
+def test_a_deactivated_official_is_logged_out_at_the_next_request(web_app, client):
+    cadre = web_app.test_client()
+    login(cadre, "shahe_cun")
+    assert cadre.get("/inbox").status_code == 200
+    login(client, "zhanggong_admin")
+    answer = post_form(client, "/admin/users/shahe_cun/deactivate", {"reason": "调离"},
+                       page_url="/admin/users/shahe_cun")
+    assert answer.status_code == 302
+    assert "已停用" in client.get("/admin/users/shahe_cun").get_data(as_text=True)
+    assert cadre.get("/inbox").headers["Location"].startswith("/login")
+    refused = post_form(cadre, "/login", {"username": "shahe_cun", "password": "demo"})
+    assert refused.status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/admin/users", "/admin/users/new", "/admin/users/shahe_cun"])
+def test_only_administrators_open_user_administration(client, path):
+    login(client, "zhanggong_xian")  # a county officer, not an administrator
+    assert client.get(path).status_code == 403
+
+
+def test_an_administrator_cannot_open_an_official_of_another_county(client):
+    login(client, "zhanggong_admin")
+    assert client.get("/admin/users/zhuyouguan_cun").status_code == 403
+    assert client.get("/admin/users/nobody_here").status_code == 404
+    assert post_form(client, "/admin/users/zhuyouguan_cun/password", {}, page_url="/admin/users").status_code == 403
+
+
+def test_a_password_reset_shows_a_new_one_time_password_once(web_app, client):
+    login(client, "zhanggong_admin")
+    answer = post_form(client, "/admin/users/shahe_zhen/password", {}, page_url="/admin/users/shahe_zhen")
+    password = _password(answer.get_data(as_text=True))
+    assert answer.headers["Cache-Control"] == "no-store"
+    official = web_app.test_client()
+    assert post_form(official, "/login", {"username": "shahe_zhen", "password": "demo"}).status_code == 401
+    assert post_form(official, "/login", {"username": "shahe_zhen", "password": password}).status_code == 302
+    assert official.get("/inbox").headers["Location"].startswith("/password")
+
+
+def test_the_navigation_shows_user_administration_to_administrators_only(client, web_app):
+    login(client, "zhanggong_admin")
+    assert "用户管理" in client.get("/admin/users").get_data(as_text=True)
+    other = web_app.test_client()
+    login(other, "shahe_cun")
+    assert "用户管理" not in other.get("/inbox").get_data(as_text=True)

@@ -1,0 +1,138 @@
+"""User administration in the browser (用户管理): an administrator lists the officials of their jurisdiction,
+creates one (the one-time password is shown once), changes their name, roles or place, deactivates a leaver,
+reactivates them and resets a password. The rules are the engine's (engine.accounts.users)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, abort, flash, g, make_response, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from engine.accounts import users
+from engine.app import get_clock
+from engine.core.db import db, within
+from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
+from engine.core.models import Jurisdiction
+from engine.policy.roles import all_roles
+
+from .auth import roles_required, visible_jurisdiction
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+admin_only = roles_required(users.ADMINISTRATOR)
+
+
+def register(app: Flask) -> None:
+    """Called by ``web.create_app``."""
+    app.register_blueprint(bp)
+
+
+def _places() -> list[Jurisdiction]:
+    """The places an administrator may put an official in: their own and every one below."""
+    return list(db.session.scalars(select(Jurisdiction).where(within(Jurisdiction.path, g.user.jurisdiction.path))
+                                   .order_by(Jurisdiction.path)))
+
+
+def _issued(issued: users.Issued, what: str) -> Any:
+    """The page that shows a one-time password, once (never in a redirect, a flash or a log)."""
+    page = make_response(render_template("admin/issued.html", user=issued.user, password=issued.password, what=what))
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+@bp.get("/users")
+@admin_only
+def index() -> Any:
+    search = request.args.get("q", "").strip()[:64]
+    place = visible_jurisdiction(request.args.get("place") or None)
+    inactive = request.args.get("inactive", "1") == "1"
+    found = users.users_within(g.user, search, place, include_inactive=inactive)
+    return render_template("admin/users.html", users=found, search=search, place=place, places=_places(),
+                           inactive=inactive, roles=all_roles(), limit=200)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_only
+def new() -> Any:
+    errors: dict[str, str] = {}
+    form = request.form if request.method == "POST" else {}
+    if request.method == "POST":
+        try:
+            issued = users.create_user(g.user, form.get("username", ""), form.get("display_name", ""),
+                                       request.form.getlist("roles"), form.get("jurisdiction", ""), get_clock().now())
+        except FormInvalid as exc:
+            errors = dict(exc.errors)
+        else:
+            return _issued(issued, "新用户已创建")
+    return render_template("admin/user_form.html", user=None, form=form, chosen=request.form.getlist("roles"),
+                           errors=errors, places=_places(), roles=all_roles()), (400 if errors else 200)
+
+
+def _managed(username: str):
+    try:
+        return users.managed(g.user, username)
+    except NotFound:
+        abort(404)
+    except PermissionDenied:
+        abort(403)
+
+
+@bp.route("/users/<username>", methods=["GET", "POST"])
+@admin_only
+def edit(username: str) -> Any:
+    user = _managed(username)
+    errors: dict[str, str] = {}
+    form = request.form if request.method == "POST" else {}
+    if request.method == "POST":
+        try:
+            users.change_user(g.user, username, get_clock().now(), display_name=form.get("display_name"),
+                              roles=request.form.getlist("roles"), jurisdiction_code=form.get("jurisdiction"))
+        except FormInvalid as exc:
+            errors = dict(exc.errors)
+        except FangpinError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("admin.edit", username=username))
+        else:
+            flash(f"用户 {username} 已更新")
+            return redirect(url_for("admin.edit", username=username))
+    chosen = request.form.getlist("roles") if request.method == "POST" else user.roles
+    return render_template("admin/user_form.html", user=user, form=form, chosen=chosen, errors=errors,
+                           places=_places(), roles=all_roles(), history=users.history(username),
+                           action_names=users.USER_ACTIONS), \
+        (400 if errors else 200)
+
+
+@bp.post("/users/<username>/deactivate")
+@admin_only
+def deactivate(username: str) -> Any:
+    _managed(username)
+    try:
+        users.deactivate_user(g.user, username, request.form.get("reason", ""), get_clock().now())
+    except FangpinError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"用户 {username} 已停用，不能再登录")
+    return redirect(url_for("admin.edit", username=username))
+
+
+@bp.post("/users/<username>/reactivate")
+@admin_only
+def reactivate(username: str) -> Any:
+    _managed(username)
+    try:
+        issued = users.reactivate_user(g.user, username, get_clock().now())
+    except FangpinError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.edit", username=username))
+    return _issued(issued, "用户已重新启用")
+
+
+@bp.post("/users/<username>/password")
+@admin_only
+def reset_password(username: str) -> Any:
+    _managed(username)
+    try:
+        issued = users.reset_password(g.user, username, get_clock().now())
+    except FangpinError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.edit", username=username))
+    return _issued(issued, "密码已重置")
