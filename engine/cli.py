@@ -166,14 +166,22 @@ def run(host: str, port: int, no_scheduler: bool) -> None:
 
 
 @main.command()
-@click.option("--sweep-seconds", default=30, type=int)
-def scheduler(sweep_seconds: int) -> None:
-    """Run only the timer scheduler (another one against the same database waits as a standby)."""
+@click.option("--sweep-seconds", default=30, type=click.IntRange(min=1), envvar="FANGPIN_SWEEP_SECONDS",
+              show_default=True, show_envvar=True, help="how often everything due is woken")
+@click.option("--lease-seconds", default=90, type=click.IntRange(min=2), envvar="FANGPIN_LEASE_SECONDS",
+              show_default=True, show_envvar=True,
+              help="how long the lease lasts unrenewed: a standby takes over this long after the leader died")
+def scheduler(sweep_seconds: int, lease_seconds: int) -> None:
+    """Run only the timer scheduler (another one against the same database waits as a standby). `fangpin run`
+    starts this command, so the two environment variables set it there too."""
 
+    if lease_seconds <= sweep_seconds:
+        raise click.BadParameter(f"须长于扫描间隔 {sweep_seconds} 秒（否则租约在两次扫描之间过期，主备来回切换）",
+                                 param_hint="--lease-seconds / FANGPIN_LEASE_SECONDS")
     logging.getLogger().setLevel(logging.INFO)
     tune_garbage_collector()
     app = create_engine_app()
-    running = TimerScheduler(app, sweep_seconds=sweep_seconds).start()
+    running = TimerScheduler(app, sweep_seconds=sweep_seconds, lease_seconds=lease_seconds).start()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

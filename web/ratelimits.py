@@ -1,11 +1,15 @@
 """Rate limits (访问频率限制) on the two forms anyone can post without a login: the login form (password
 guessing) and the public self-application (spam). Limits are configuration — ``FANGPIN_LOGIN_RATE_LIMIT`` and
 ``FANGPIN_APPLY_RATE_LIMIT`` in the limits syntax, e.g. ``10 per minute;50 per hour`` — counted per client
-address in ``RATELIMIT_STORAGE_URI`` (memory by default; a shared store such as ``redis://`` when the web
-runs as several processes). Behind a reverse proxy, ``FANGPIN_TRUSTED_PROXIES`` (how many) makes the client's
-own address count, not the proxy's. Flask-Limiter does the counting."""
+address in ``RATELIMIT_STORAGE_URI``: memory by default, which each web process keeps to itself — so with
+``FANGPIN_WORKERS`` processes (2 by default) a client gets that many times the limit, and the application logs a
+warning at start outside demo mode — or a store the processes share, ``redis://HOST:PORT`` (tested with two
+gunicorn workers: tests/web/test_shared_ratelimits.py). Behind a reverse proxy, ``FANGPIN_TRUSTED_PROXIES`` (how
+many) makes the client's own address count, not the proxy's. Flask-Limiter does the counting."""
 from __future__ import annotations
 
+import functools
+import logging
 import os
 from typing import Any
 
@@ -14,6 +18,11 @@ from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from engine.core.config import env_count
+from engine.serving import DEFAULT_WORKERS, WORKERS_SETTING
+
+log = logging.getLogger(__name__)
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
@@ -32,6 +41,23 @@ def register(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
     limiter.init_app(app)
     app.register_error_handler(429, _too_many)
+    _warn_if_counted_per_process(app)
+
+
+def _warn_if_counted_per_process(app: Flask) -> None:
+    """Outside demo mode, say loudly that limits counted in memory by several web processes are per process."""
+    workers = env_count(WORKERS_SETTING, DEFAULT_WORKERS, minimum=1)
+    if (workers > 1 and app.config.get("RATELIMIT_ENABLED", True) and app.config.get("FANGPIN_CLOCK") != "demo"
+            and str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory://")):
+        _warn_per_process(workers)
+
+
+@functools.cache  # once per process: `fangpin run` builds the application once before forking its workers
+def _warn_per_process(workers: int) -> None:
+    log.warning("RATELIMIT_STORAGE_URI is memory://, and %s web worker processes (%s) each count on their own: "
+                "a client gets up to %s times every rate limit (failed logins, self-applications). Set "
+                "RATELIMIT_STORAGE_URI=redis://HOST:PORT, a store the processes share.",
+                workers, WORKERS_SETTING, workers)
 
 
 def login_limit() -> str:
