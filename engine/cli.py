@@ -47,6 +47,8 @@ from engine.households.register import find_household, register_household
 from engine.library.catalogue import deployed_library, with_library
 from engine.library.rules import deploy
 from engine.library.trial import run_scenario
+from engine.policy.check import check as policy_checks
+from engine.policy.check import gaps as policy_gaps
 from engine.policy.editing import bind_process
 from engine.policy.permissions import require_editor
 from engine.serving import scheduler_command, serve, share_demo_key
@@ -469,12 +471,16 @@ def task_list(ctx: click.Context, role: str | None, code: str | None, limit: int
 @click.argument("task_id", type=int)
 @click.option("--data", help="form data as JSON")
 @click.option("--file", "file", type=click.Path(path_type=Path, exists=True))
+@click.option("--backdating-reason", help="why a date is earlier than the step it follows (补录原因; only within "
+                                          "the policy's tolerance)")
 @click.pass_context
 @_with_app
-def task_complete(ctx: click.Context, task_id: int, data: str | None, file: Path | None) -> None:
-    """Complete a task with form data (validated against its form)."""
+def task_complete(ctx: click.Context, task_id: int, data: str | None, file: Path | None,
+                  backdating_reason: str | None) -> None:
+    """Complete a task with form data (validated against its form; its dates neither in the future nor before the
+    step it follows)."""
 
-    c = complete_task(task_id, _json_arg(data, file), _actor(ctx), get_clock())
+    c = complete_task(task_id, _json_arg(data, file), _actor(ctx), get_clock(), backdating_reason=backdating_reason)
     click.echo(f"已办理。案件 {c.number} 状态 {c.status} {c.outcome or ''}".rstrip())
 
 
@@ -649,6 +655,36 @@ def _editor(ctx: click.Context, what: str) -> User:
     except PermissionDenied as exc:
         raise PermissionDenied(f"{exc}，不能{what}：只有政策管理员可以{what}（请用 --as 指定政策管理员）") from exc
     return user
+
+
+# -- policy ---------------------------------------------------------------------------------------
+
+
+@main.group()
+def policy() -> None:
+    """Policy data (政策参数)."""
+
+
+@policy.command("check")
+@click.option("--jurisdiction", "code", help="only this jurisdiction (行政区划代码) and below")
+@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), help="the day to check (default today)")
+@_with_app
+def policy_check(code: str | None, on: datetime | None) -> None:
+    """配置检查: every procedure a jurisdiction cannot start, and what is missing (exit 1 if any)."""
+
+    scope = db.session.scalar(select(Jurisdiction).filter_by(code=code)) if code else None
+    if code and scope is None:
+        raise click.BadParameter(f"没有代码为 {code} 的行政区划", param_hint="--jurisdiction")
+    day = on.date() if on else to_local_date(get_clock().now())
+    results = policy_checks(day, scope)
+    missing = policy_gaps(results)
+    for r in missing:
+        click.echo(f"{r.place.full_name}（{r.place.code}）  {r.label}（{r.procedure}）：{'；'.join(r.missing)}")
+    places = len({r.place.id for r in results})
+    if missing:
+        click.echo(f"{day}：{len(missing)} 项程序不能开始（检查了 {places} 个辖区）", err=True)
+        sys.exit(1)
+    click.echo(f"各地各程序均已配置（{day}，检查了 {places} 个辖区）")
 
 
 # -- API tokens -----------------------------------------------------------------------------------

@@ -535,12 +535,16 @@ def release(task_id: int) -> Any:
 
 @api_route("/tasks/<int:task_id>/complete", "POST", "办理任务（提交表单）", tag="任务", ok=(200, "Completed"),
            body="TaskFormData", errors=(403, 404, 409, 422), if_match=True,
-           description="请求体即该任务的表单数据（GET /api/tasks/{task_id}/form 给出其 JSON Schema）。可选 If-Match: "
+           query=(_query("backdating_reason", "补录原因：表单日期早于本步骤开始之日时须填写（仅在政策允许的天数内，"
+                                              "dates.backdating_tolerance_days）", {"type": "string", "maxLength": 200}),),
+           description="请求体即该任务的表单数据（GET /api/tasks/{task_id}/form 给出其 JSON Schema）。表单中的日期不能晚于"
+                       "今天，也不能早于本步骤开始之日（第一步：发现日期），否则 422 并指明字段。可选 If-Match: "
                        "案件版本号；若案件已被他人更新 → 409。已由他人认领或已办理 → 409。")
 def complete(task_id: int) -> Any:
     row = _my_task(task_id)
     data, seen = _json_body(), _seen_version()
-    case = complete_task(row.id, data, g.user.username, get_clock(), seen_version=seen)
+    case = complete_task(row.id, data, g.user.username, get_clock(), seen_version=seen,
+                         backdating_reason=request.args.get("backdating_reason", "")[:200] or None)
     ready = [t for t in tasks_of_case(case.id) if t.state == "READY"]
     return jsonify({"case": case_json(case), "ready_tasks": [task_json(t) for t in ready]})
 

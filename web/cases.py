@@ -30,6 +30,7 @@ from engine.cases.views import (
 )
 from engine.core.errors import FangpinError, FormInvalid
 from engine.core.vocabulary import CaseOutcome, CaseStatus, Channel, Procedure
+from engine.households.attention import key_attention_households
 from engine.households.register import REGISTRATION_FORM, register_household
 from timers.calendar import to_local_date
 
@@ -190,6 +191,15 @@ def _open(values: dict[str, str]) -> tuple[dict[str, str], Any]:
 
 
 # -- registering a household ----------------------------------------------------------------------
+
+
+@bp.get("/households/attention")
+@roles_required(*CASE_WORKERS, "city_officer", "province_officer", "supervisor")
+def attention() -> str:
+    """重点关注户: the households my jurisdiction (or a place below it) visits as key attention each month."""
+    place = visible_jurisdiction(request.args.get("place") or None)
+    return render_template("cases/attention.html", entries=key_attention_households(place), place=place,
+                           places=places_below(g.user.jurisdiction))
 
 
 @bp.route("/households/new", methods=["GET", "POST"])

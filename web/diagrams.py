@@ -39,6 +39,8 @@ from engine.library.deploying import MAX_DIAGRAM_BYTES, BindingRequest, Deployed
 from engine.library.drafts import check_draft, deploy_draft, drafts, get_draft, save_draft
 from engine.library.trial import try_draft
 from engine.policy.bindings import bindings, parse_process_ref
+from engine.policy.check import check as policy_check
+from engine.policy.check import gaps as policy_gaps
 from engine.policy.editing import (
     bind_process,
     parameter_keys,
@@ -434,6 +436,19 @@ def set_value() -> Any:
                             rows=parameter_rows(g.user.jurisdiction, key or None))
     flash(f"已修改：{row.jurisdiction.full_name} 自 {row.effective_from} 起 {row.key} = {row.value}", "ok")
     return redirect(url_for("diagrams.parameter_page", key=row.key))
+
+
+@bp.get("/diagrams/policy-check")
+@roles_required(*READERS)
+def policy_check_page() -> str:
+    """配置检查: every procedure a jurisdiction of the user's area cannot start today, and what is missing."""
+    today = _today()
+    results = policy_check(today, g.user.jurisdiction)
+    places: dict[int, list] = {}
+    for r in results:
+        places.setdefault(r.place.id, []).append(r)
+    return render_template("diagrams/policy_check.html", today=today, places=list(places.values()),
+                           missing=policy_gaps(results))
 
 
 @bp.get("/diagrams/monitoring-lines")

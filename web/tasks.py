@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from engine.app import get_clock
 from engine.bpmn.forms import load_form
+from engine.cases.event_dates import REASON_FIELD, REASON_MAX
 from engine.cases.lifecycle import complete_task
+from engine.cases.self_application import application_of_case, for_officials, prefilled
 from engine.cases.tasks import TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
 from engine.core.db import db
 from engine.core.errors import ConflictError, FangpinError, FormInvalid
@@ -70,14 +72,16 @@ def task_page(task_id: int) -> Any:
     row = _my_task(task_id)
     schema = load_form(row.form) if row.form else {"properties": {}}
     fields = fields_of(schema)
-    values: dict[str, Any] = row.form_data or {}
+    application = application_of_case(row.case_id)  # what the household stated on the public page, if it did
+    values: dict[str, Any] = row.form_data or (prefilled(application, row.form) if row.state == "READY" else {})
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
         values = parse(fields, request.form)
         try:
             seen = parse_id(request.form.get("seen_version"))
-            complete_task(row.id, values, g.user.username, get_clock(), seen_version=seen)
+            complete_task(row.id, values, g.user.username, get_clock(), seen_version=seen,
+                          backdating_reason=request.form.get(REASON_FIELD, "")[:REASON_MAX] or None)
         except FormInvalid as exc:
             errors, status = errors_by_field(exc.errors), 422
             flash("表单有误，请按提示修改；未保存任何内容。", "error")
@@ -94,7 +98,8 @@ def task_page(task_id: int) -> Any:
     history = [t for t in tasks_of_case(case.id) if t.state == "COMPLETED"]
     notices = db.session.scalars(select(Notice).filter_by(case_id=case.id)).all()
     return render_template("tasks/task.html", row=row, case=case, schema=schema, fields=fields, values=values,
-                           errors=errors, history=history, notices=notices, table_rows=table_rows), status
+                           errors=errors, reason_field=REASON_FIELD, reason=request.form.get(REASON_FIELD, ""), history=history, notices=notices, table_rows=table_rows,
+                           application=for_officials(application) if application else None), status
 
 
 @bp.post("/tasks/<int:task_id>/claim")

@@ -141,8 +141,13 @@ def check_password(password: str, field: str = "password") -> None:
         raise FormInvalid(FORM, [(field, "密码不能只有数字或只有字母")])
 
 
+ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i) to read out over the phone
+
+
 def _one_time_password() -> str:
-    return secrets.token_urlsafe(9)  # 12 characters, shown once to the administrator
+    """12 characters in groups of four (about 59 bits), shown once to the administrator."""
+    chars = "".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(12))
+    return "-".join(chars[i:i + 4] for i in range(0, 12, 4))
 
 
 def _refuse(errors: list[tuple[str, str]]) -> None:

@@ -24,6 +24,8 @@ from engine.core.db import db
 from engine.core.models import Case, Measure, Member, Notice
 from engine.core.vocabulary import EliminationMode, HouseholdCategory, HouseholdStatus, Procedure
 from engine.elimination.eligibility import assess
+from engine.households.attention import end_key_attention, mark_key_attention
+from engine.households.guarantees import record_verified_guarantees
 from engine.households.income import IncomeFigures, income_window, record_income
 from engine.households.measures import record_measures
 from engine.identification.classification import conclude_assessment, measure_household
@@ -98,7 +100,8 @@ class CaseContext:
 
     def assess_household(self, income: dict, risk_types: list, exclusions: list | None = None,
                          guarantees: dict | None = None) -> dict:
-        """测算收入: record the verified income (A28–A38, over the income window) and return the facts the
+        """测算收入: record the verified income (A28–A38, over the income window) and the 三保障/water findings
+        (A23–A25, kept on the household), and return the facts the
         decision table ``household_category`` classifies by (income against the monitoring line, exclusions,
         三保障/water problems, risk)."""
         household = self.case.household
@@ -109,6 +112,7 @@ class CaseContext:
                                            formerly_poor=household.is_formerly_poor, default_size=household.size)
         self._record_income(figures, start, end)
         household.risk_types = list(risk_types)
+        record_verified_guarantees(household, guarantees, at=self.now(), by=self.actor, case_id=self.case.id)
         return {**figures.to_dict(), **facts, "income_window": [start.isoformat(), end.isoformat()]}
 
     def _record_income(self, figures: IncomeFigures, start: date, end: date) -> None:
@@ -136,6 +140,7 @@ class CaseContext:
         household = self.case.household
         household.status, household.category = HouseholdStatus.MONITORED, category
         household.identified_on = date.fromisoformat(str(identified_on)[:10])
+        end_key_attention(household)
         return self._household_event("household_monitored", category=category, identified_on=str(identified_on))
 
     def _household_event(self, action: str, **detail: Any) -> bool:
@@ -251,7 +256,12 @@ class CaseContext:
         """The household leaves the procedure: back to ``ordinary``, or ``key_attention`` (重点关注)."""
         if status not in (HouseholdStatus.ORDINARY, HouseholdStatus.KEY_ATTENTION):
             raise ValueError(f"status must be 'ordinary' or 'key_attention', not {status!r}")
-        self.case.household.status = status
+        household = self.case.household
+        if status == HouseholdStatus.KEY_ATTENTION:
+            mark_key_attention(household, to_local_date(self.now()), reason)
+        else:
+            household.status = status
+            end_key_attention(household)
         audit.record(self.now(), self.actor, "household_released", case_id=self.case.id,
                      household_id=self.case.household_id, status=status, reason=reason)
         return True

@@ -17,15 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import joinedload, selectinload
 
-from engine.bpmn.forms import validate_form
+from engine.bpmn.forms import load_form, validate_form
 from engine.bpmn.runtime import advance, dump_state, timer_label, waiting_timers
 from engine.cases.deadlines import mark_fired, record_deadline
 from engine.cases.duties import check_separation_of_duties
+from engine.cases.event_dates import check_event_dates
 from engine.cases.form_rules import check_form_rules
 from engine.cases.functions import CaseContext, case_workflow, plain_json
 from engine.cases.live import keep_after_commit
 from engine.cases.runs import CaseRun, run_case, start_run
-from engine.cases.tasks import ready_row_and_user, sync_tasks, tasks_of_case
+from engine.cases.tasks import sync_tasks, task_to_do, tasks_of_case
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db, fetch
@@ -35,8 +36,7 @@ from engine.core.transaction import transaction
 from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdStatus
 from engine.elimination.eligibility import assess
 from engine.households.register import get_household
-from engine.policy.bindings import bound_version
-from engine.policy.parameters import resolve, resolve_group
+from engine.policy.check import start_policy
 from engine.policy.roles import all_roles
 from timers.calendar import to_local_date
 
@@ -134,8 +134,8 @@ def start_case(household, procedure: str, channel: str, lead_date: date, actor: 
     (inside the caller's transaction)."""
     today = to_local_date(clock.now())
     village = household.village
-    binding = resolve(f"{procedure}.process", village, today)
-    version = bound_version(binding)  # the pinned version ("<key>@<n>"), or the newest deployed one
+    needs = start_policy(procedure, village, today)  # binding, version and parameters; refused naming all missing
+    binding, version = needs.binding, needs.version  # the pinned version ("<key>@<n>"), or the newest deployed one
     process_key = version.process_key
     case = Case(
         procedure=procedure, process_version=version, household=household, jurisdiction=village,
@@ -145,8 +145,7 @@ def start_case(household, procedure: str, channel: str, lead_date: date, actor: 
     db.session.add(case)
     db.session.flush()  # the case number is made from its id
     case.number = f"{PROCEDURE_PREFIX.get(procedure, 'AJ')}-{today.year}-{case.id:06d}"
-    run = start_run(case, version, actor, clock, _start_data(case, resolve_group(procedure, village, today),
-                                                             application))
+    run = start_run(case, version, actor, clock, _start_data(case, needs.values, application))
     audit.record(clock.now(), actor, "case_opened", case_id=case.id, household_id=household.id, procedure=procedure,
                  channel=channel, lead_date=lead_date, process=process_key, version=version.version,
                  binding=binding, application=application or {})
@@ -259,23 +258,29 @@ def _not_in_future(day: date, clock: Clock) -> None:
 
 
 def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
-                  seen_version: int | None = None) -> Case:
-    """Complete a ready human task with form data (validated against its form first).
+                  seen_version: int | None = None, backdating_reason: str | None = None) -> Case:
+    """Complete a ready human task with form data (validated against its form first; its dates of what happened
+    neither in the future nor before the step the task follows, :mod:`engine.cases.event_dates` — unless
+    backdated within the policy's tolerance with ``backdating_reason``).
 
     ``seen_version`` is the case version the official saw when opening the form; if the case changed
     since, the completion is refused as a conflict.
     """
     with transaction(), db.session.no_autoflush:
-        row, user = ready_row_and_user(task_id, actor)
+        todo = task_to_do(task_id, actor)
+        row, user, today = todo.row, todo.user, to_local_date(clock.now())
         if user is None:
             raise NotFound(f"用户 {actor} 不存在")
         authorize(user, row)
-        check_separation_of_duties(user, row.case, row, to_local_date(clock.now()))
+        check_separation_of_duties(user, row.case, row, today)
         if row.claimed_by and row.claimed_by != actor:
             raise ConflictError(f"任务“{row.name}”已由 {row.claimed_by} 认领，请联系其释放后再办理")
         case = row.case
+        backdated = []
         if row.form:
             validate_form(row.form, data)
+            backdated = check_event_dates(load_form(row.form), row.form, data, row, case, today,
+                                          todo.follows_a_step, backdating_reason)
             check_form_rules(row.form, data, case)
         if seen_version is not None and seen_version != case.lock_version:
             raise ConflictError(f"案件 {case.number} 已被他人更新，请刷新后重新办理")
@@ -288,6 +293,9 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
         row.state, row.completed_by, row.completed_at, row.form_data = "COMPLETED", actor, clock.now(), data
         run.settled.add(row.task_uuid)
         audit.record(clock.now(), actor, "task_completed", case_id=case.id, task=row, step=row.name, data=data)
+        for entry in backdated:
+            audit.record(clock.now(), actor, "date_backdated", case_id=case.id, task=row, step=row.name,
+                         field=entry.field, date=entry.value, earliest=entry.earliest, reason=entry.reason)
         advance(run.workflow, clock)
         _save(run)
     return case
@@ -481,3 +489,28 @@ def case_history(case_id: int) -> CaseHistory:
 class _NoClock:
     def now(self) -> datetime:
         raise RuntimeError("reading a case needs no clock")
+
+
+# -- withdrawing an application -------------------------------------------------------------------
+
+
+def withdraw_identification(case: Case, step: str, reason: str, household_status: str, actor: str,
+                            clock: Clock) -> Case:
+    """The household withdraws its identification (取消申报) while ``step`` — the village's acceptance — is still to
+    be done, inside the caller's transaction: the workflow is cancelled with its ready tasks (they leave the
+    inboxes), the case is closed with the outcome ``cancelled`` and ``reason``, and the household goes back to
+    ``household_status`` (what it was before applying). Audited: outcome, household status, case closed."""
+    if case.procedure != "identification" or case.status != "running":
+        raise RuleViolation(f"案件 {case.number} 已办结，不能取消")
+    run = run_case(case, actor, clock)
+    if not any(t.task_spec.bpmn_id == step for t in run.workflow.get_tasks(state=TaskState.READY, manual=True)):
+        raise RuleViolation(f"案件 {case.number} 已过受理环节，不能取消申请")
+    now = clock.now()
+    run.workflow.cancel()
+    case.outcome, case.outcome_reason = "cancelled", reason
+    case.household.status = household_status
+    audit.record(now, actor, "outcome", case_id=case.id, outcome="cancelled", reason=reason)
+    audit.record(now, actor, "household_released", case_id=case.id, household_id=case.household_id,
+                 status=household_status, reason=reason)
+    _save(run)
+    return case

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select, tuple_, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from engine.bpmn.runtime import ready_human_tasks
 from engine.bpmn.scripting import DiagramScriptEngine
@@ -204,12 +204,26 @@ def ready_row(task_id: int) -> HumanTask:
                   task_id)
 
 
-def ready_row_and_user(task_id: int, username: str) -> tuple[HumanTask, User | None]:
-    """:func:`ready_row` and the user ``username`` (None if there is none), read in one statement."""
+@dataclass(frozen=True)
+class TaskToDo:
+    """A ready task about to be done, the official doing it (None if there is no such login), and whether an earlier
+    step of its case was done before it became ready (otherwise it is a first step, following the lead)."""
+
+    row: HumanTask
+    user: User | None
+    follows_a_step: bool
+
+
+def task_to_do(task_id: int, username: str) -> TaskToDo:
+    """:func:`ready_row`, the user ``username`` and whether the task follows a done step, read in one statement."""
+    earlier = aliased(HumanTask)
+    follows = (select(earlier.id).where(earlier.case_id == HumanTask.case_id, earlier.state == "COMPLETED",
+                                        earlier.completed_at <= HumanTask.created_at).exists())
     found = db.session.execute(
-        select(HumanTask, User).outerjoin(User, User.username == username).where(HumanTask.id == task_id)
-        .options(_with_case_and_places(), joinedload(User.jurisdiction))).first()
-    return _ready(found[0] if found else None, task_id), (found[1] if found else None)
+        select(HumanTask, User, follows.label("follows")).outerjoin(User, User.username == username)
+        .where(HumanTask.id == task_id).options(_with_case_and_places(), joinedload(User.jurisdiction))).first()
+    row = _ready(found[0] if found else None, task_id)
+    return TaskToDo(row, found[1], bool(found[2]))
 
 
 def _ready(row: HumanTask | None, task_id: int) -> HumanTask:

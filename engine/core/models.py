@@ -149,6 +149,8 @@ class Household(db.Model):
     contact_phone: Mapped[str | None] = mapped_column(String(30))  # 联系电话, private
     elimination_mode: Mapped[str | None] = mapped_column(String(16))  # A53
     elimination_date: Mapped[date | None] = mapped_column(Date)  # A54
+    attention_since: Mapped[date | None] = mapped_column(Date)  # 重点关注 since (engine.households.attention)
+    attention_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     village: Mapped[Jurisdiction] = relationship()
@@ -345,6 +347,27 @@ class Case(db.Model):
     process_version: Mapped[ProcessVersion] = relationship()
     household: Mapped[Household] = relationship()
     jurisdiction: Mapped[Jurisdiction] = relationship()
+
+
+class SelfApplication(db.Model):
+    """A household's own application on the public page (农户自主申报), kept with the case it opened: what the
+    household stated, how to reach it (private: officials only) and the application number (申请编号) with which
+    the applicant — together with the ID number given — follows or cancels it. The ID number itself is not kept
+    here, only a digest keyed by the application number."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
+    applicant_digest: Mapped[str] = mapped_column(String(64))
+    statement: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str] = mapped_column(String(30))  # private
+    risk_types: Mapped[list[str]] = mapped_column(JSON, default=list)  # A27 keys
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="submitted")  # submitted | cancelled
+    household_status_before: Mapped[str] = mapped_column(String(20))  # restored when the household cancels
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship()
 
 
 class HumanTask(db.Model):

@@ -98,6 +98,7 @@ class CaseOutcome(Code):
 
     IDENTIFIED = "identified", "纳入监测"
     REJECTED = "rejected", "不予纳入"
+    CANCELLED = "cancelled", "农户取消申请"
 
 
 class StepState(Code):

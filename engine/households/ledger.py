@@ -13,6 +13,7 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from sqlalchemy import or_
 
 from engine.core.models import Household, Jurisdiction
 from engine.core.vocabulary import EliminationMode, GuaranteeProblem, HouseholdStatus
@@ -73,9 +74,18 @@ def _guarantee_problems(household: Household) -> str:
     return "、".join(problem.label for problem in GuaranteeProblem if getattr(household, problem.value))
 
 
+def _status(household: Household) -> str:
+    label = HouseholdStatus.label_of(household.status)
+    if household.status == HouseholdStatus.KEY_ATTENTION and household.attention_since:
+        return f"{label}（{household.attention_since}起：{household.attention_reason or ''}）"
+    return label
+
+
 def ledger_rows(place: Jurisdiction) -> list[LedgerRow]:
-    """Every household at or below ``place`` ever identified as monitored (still monitored or eliminated)."""
-    households = households_in(place, Household.identified_on.is_not(None))
+    """Every household at or below ``place`` ever identified as monitored (still monitored or eliminated), and the
+    key-attention ones (重点关注, with since when and why)."""
+    households = households_in(place, or_(Household.identified_on.is_not(None),
+                                          Household.status == HouseholdStatus.KEY_ATTENTION.value))
     ids = [h.id for h in households]
     plans, incomes, revisits = plan_summaries(ids), latest_incomes(ids), latest_revisits(ids)
     rows = []
@@ -93,7 +103,7 @@ def ledger_rows(place: Jurisdiction) -> list[LedgerRow]:
             income_window=f"{record.window_start} 至 {record.window_end}" if record else "",
             responsible_person=h.responsible_person or (plan.responsible_person if plan else "") or "",
             measures=plan.measures_text if plan else "", effect=revisit_text(revisits.get(h.id)),
-            status=HouseholdStatus.label_of(h.status),
+            status=_status(h),
             elimination_mode=EliminationMode.label_of(h.elimination_mode), elimination_date=h.elimination_date,
             household_id=h.id,
         ))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from engine.core.config import project_dir
-from engine.core.db import db
+from engine.core.db import db, within
 from engine.core.models import Case, Household, HumanTask, IncomeRecord, Jurisdiction
 from engine.core.models import Measure as MeasureRecord
 from engine.core.vocabulary import HouseholdCategory
@@ -214,7 +214,7 @@ def money(value: Any) -> str:
 def households_in(jurisdiction: Jurisdiction, *conditions: Any) -> list[Household]:
     """Households of the villages at or below ``jurisdiction``, with members and villages loaded."""
     query = (select(Household).join(Household.village)
-             .where(Jurisdiction.path.startswith(jurisdiction.path), *conditions)
+             .where(within(Jurisdiction.path, jurisdiction.path), *conditions)
              .options(selectinload(Household.members), selectinload(Household.village))
              .order_by(Jurisdiction.path, Household.number))
     return list(db.session.scalars(query))

@@ -41,6 +41,7 @@ from engine.households.records import (
     risk_text,
 )
 from engine.identification.classification import classify, household_facts
+from engine.policy.check import ISSUER, PUBLICITY, requirements
 from engine.policy.exclusions import exclusion_labels
 from engine.policy.parameters import monitoring_line
 from timers.calendar import to_local_date
@@ -51,6 +52,10 @@ TEMPLATES_FILE = "publicity_fields.json"
 NO_SOURCE_NOTE = "暂无（该名单尚无数据来源）"
 FREE_TEXT_NOTE = "说明类栏目为自由文本，系统不自动填写，以免泄露健康状况等敏感信息；如需填写，请核对后手工填写。"
 SENSITIVE_HEADER_WORDS = ("身份证", "证件号", "电话", "手机", "银行", "账号", "健康状况")
+BLANK = "____"  # a name left to be written by hand
+# The seed's templates are one county's own (002 章贡区): a title begins with its name before 批准/批复 or a blank
+# ("章贡区批准…的公告", "章贡区____镇（街道）____村…"). That name is replaced by the household's county.
+TEMPLATE_COUNTY = re.compile(r"^[\u4e00-\u9fff]{1,10}?[区县市旗](?=批准|批复|_|XX)")
 INCOME_KEYS = ("net_income", "net_income_per_capita", "insurance_payouts", "compliant_out_of_pocket",
                "income_reference", "income_reference_per_capita")
 
@@ -154,11 +159,14 @@ def get_template(template_id: str) -> ListTemplate:
         raise NotFound(f"公示模版 {template_id} 不存在") from None
 
 
-def fill_names(text: str, place: Jurisdiction) -> str:
+def fill_names(text: str, place: Jurisdiction, county: Jurisdiction | None = None) -> str:
     """Fill the blanks "____镇（街道）" / "XX村" of a template with the place's names; a blank above the
-    place's level stays a blank to be written by hand. "（模版）" is dropped."""
+    place's level stays a blank to be written by hand. The county the template was written for (its leading
+    name, :data:`TEMPLATE_COUNTY`) becomes ``county`` — by default the place's own county, a blank above one —
+    so that no list names another county. "（模版）" is dropped."""
     township, village = place.ancestor_at("township"), place.ancestor_at("village")
-    text = text.replace("（模版）", "")
+    county = county or place.ancestor_at("county")
+    text = TEMPLATE_COUNTY.sub(county.name if county else BLANK, text.replace("（模版）", ""))
     if township is not None:
         text = re.sub(r"(?:_+|XX)镇（街道）", township.name, text)
     if village is not None:
@@ -435,9 +443,34 @@ def _income_notes(template: ListTemplate, place: Jurisdiction, year: int, warnin
     return notes.replace("6000元", f"{line:.0f}元（{year}年监测范围）")
 
 
+def issuing_county(place: Jurisdiction, entries: list[Entry]) -> Jurisdiction | None:
+    """The county whose name and authority a list prints: the place's own, or — for a place above a county —
+    the one county all its households belong to (None when they belong to several, or there are none)."""
+    county = place.ancestor_at("county")
+    if county is not None:
+        return county
+    counties = {c.id: c for c in (e.household.village.ancestor_at("county") for e in entries) if c is not None}
+    return next(iter(counties.values())) if len(counties) == 1 else None
+
+
+def _issuer(template: ListTemplate, place: Jurisdiction, county: Jurisdiction | None, today: date,
+            warnings: list[str]) -> str:
+    """Who signs the list (落款): a county announcement is issued in the name of the household's county's
+    authority (policy ``publicity.issuer``), never the template's; the other levels fill the template's blanks."""
+    if template.level != "county":
+        return fill_names(template.issuer, place, county)
+    if county is None:
+        warnings.append("名单中的农户分属多个县（区）或尚无农户：县级公告由各县（区）分别发布，请进入对应的县（区）打印。")
+        return f"{BLANK}（盖章）"
+    found = requirements(PUBLICITY, county, today)
+    warnings.extend(f"{county.full_name}{m}，落款请手工填写。" for m in found.missing)
+    return str(found.values[ISSUER]) if ISSUER in found.values else f"{BLANK}（盖章）"
+
+
 def publicity_list(template_id: str, place: Jurisdiction, today: date, start: date | None = None,
                    end: date | None = None) -> PublicityList:
-    """The printable list ``template_id`` for ``place`` (and below), optionally for dates ``start``–``end``."""
+    """The printable list ``template_id`` for ``place`` (and below), optionally for dates ``start``–``end``;
+    names and the county announcement's authority are those of the households' own county."""
     template = get_template(template_id)
     entries, note = entries_for(template, place, start, end)
     procedure = entries[0].procedure if entries else "identification"
@@ -452,14 +485,16 @@ def publicity_list(template_id: str, place: Jurisdiction, today: date, start: da
                          entry.household.elimination_mode or (proposed_mode(entry.case_id) if elimination else None))
         rows.extend(household_rows(template.columns, ctx, number))
     period, days = _period(template, entries)
-    objection = template.objection and fill_names(template.objection, place)
+    county = issuing_county(place, entries)
+    objection = template.objection and fill_names(template.objection, place, county)
     if objection and days:
         objection = re.sub(r"\d+日内", f"{days}日内", objection)
     warnings: list[str] = []
     year = max((e.on for e in entries if e.on), default=today).year
     return PublicityList(
-        template=template, place=place, title=fill_names(template.title, place),
-        list_title=fill_names(template.list_title, place), issuer=fill_names(template.issuer, place),
+        template=template, place=place, title=fill_names(template.title, place, county),
+        list_title=fill_names(template.list_title, place, county),
+        issuer=_issuer(template, place, county, today, warnings),
         objection=objection, columns=template.columns, rows=rows, households=len(entries), period=period,
         printed_on=today, note=note if not entries else None,
         income_notes=_income_notes(template, place, year, warnings), warnings=warnings,

@@ -25,7 +25,8 @@ from engine.core.db import db, fetch
 from engine.core.errors import FormInvalid, NotFound, PermissionDenied, RuleViolation
 from engine.core.models import Case, DepartmentWarning, Household, Jurisdiction, Member, User, WarningBatch
 from engine.core.transaction import transaction
-from engine.core.vocabulary import Channel, HouseholdStatus
+from engine.core.vocabulary import Channel
+from engine.households.attention import mark_key_attention
 from engine.warnings.ledger import COVERED_STATUSES, STATUS_NAMES, STEP_NAMES, Comparison, compare
 from engine.warnings.thresholds import step_working_days
 from timers.calendar import Deadline, default_calendar, to_local_date
@@ -218,7 +219,7 @@ def record_verification(warning_id: int, meets: bool, reason: str, actor: str, c
             case = _open_identification(warning, household, reason, actor, clock)
             warning.status, warning.case_id = "included", case.id
         else:
-            _key_attention(household)
+            _key_attention(household, to_local_date(clock.now()), f"部门预警经入户核查不符合纳入条件：{reason}")
             warning.status = "not_included"
         warning.outcome_reason = reason or None
         now = clock.now()
@@ -255,7 +256,7 @@ def _open_identification(warning: DepartmentWarning, household: Household, reaso
     return begin_identification(household, CHANNEL, lead, actor, clock, application)
 
 
-def _key_attention(household: Household) -> None:
+def _key_attention(household: Household, on: date, reason: str) -> None:
     if household.status in COVERED_STATUSES:
         raise RuleViolation(f"户 {household.number} 已是监测对象或正在办理识别，不能列为重点关注户")
-    household.status = HouseholdStatus.KEY_ATTENTION
+    mark_key_attention(household, on, reason)

@@ -1,18 +1,19 @@
 """features/green_channel.feature: the green channel (绿色通道) on the real engine."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pytest_bdd import parsers, scenarios, then, when
 from sqlalchemy import select
 
 from engine.cases.lifecycle import complete_task, open_green_channel
 from engine.core.db import db
-from engine.core.models import Case, Measure, Notice
+from engine.core.models import Case, HumanTask, Measure, Notice
 from engine.demo import drive_case, sample_form_data
 from tests.bdd.officials import household_named
 from tests.bdd.steps import *
 from tests.bdd.steps import _case, _task, _today, end_of, official
+from timers.functions import days_from
 
 scenarios("green_channel.feature")
 
@@ -37,11 +38,33 @@ def county_task_due(world, step: str, day: str) -> None:
     assert row is not None and row.role == "county_officer" and row.due_at == end_of(day)
 
 
+def _follow_up(head: str) -> Case:
+    return db.session.scalar(select(Case).filter_by(household_id=household_named(head).id, procedure="identification"))
+
+
 @when(parsers.parse('"{head}" 户补充履行的识别程序按默认材料办理，直至办结'))
 def identification_after(world, clock, head: str) -> None:
-    case = db.session.scalar(select(Case).filter_by(household_id=household_named(head).id, procedure="identification"))
-    assert case.channel == "green_channel" and case.lead_date == _case(world).lead_date
+    case = _follow_up(head)
+    assert case.channel == "green_channel"
     drive_case(case.id, clock)
+
+
+@then(parsers.parse('"{head}" 户补充履行的识别程序发现日期为 {day}，识别时限为 {limit} 24:00'))
+def follow_up_limit(head: str, day: str, limit: str) -> None:
+    case = _follow_up(head)
+    assert case.lead_date == date.fromisoformat(day) and case.due_at == end_of(limit)
+    first = db.session.scalar(select(HumanTask).filter_by(case_id=case.id).order_by(HumanTask.id))
+    assert first.due_at == end_of(limit) and first.due_at > first.created_at  # not overdue when it appears
+
+
+@then(parsers.parse('"{head}" 户帮扶计划和录入系统的期限自县级审定之日起算'))
+def plan_due_from_approval(head: str) -> None:
+    tasks = {t.form: t for t in db.session.scalars(select(HumanTask).filter_by(case_id=_follow_up(head).id))}
+    decided = tasks["county_approval.json"].form_data["decided_on"]
+    for form in ("assistance_plan.json", "system_entry.json"):
+        row = tasks[form]
+        assert row.due_at == datetime.fromisoformat(days_from(decided, 10))  # 10 days after the approval (Q27, Q45)
+        assert row.due_at > row.created_at
 
 
 @then(parsers.parse('"{head}" 户成为监测对象，识别日期为 {day}'))

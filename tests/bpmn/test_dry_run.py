@@ -25,7 +25,7 @@ from tests.webclient import csrf_token, login
 
 pytestmark = pytest.mark.usefixtures("app")  # sample policy comes from the database
 
-PUBLICITY_TIMER = 'days_from(publicity["posted_on"], publicity["days"])'
+PUBLICITY_TIMER = 'days_from(max(publicity["posted_on"], today()), publicity["days"])'
 GREEN_DUE = 'months_from(entered_on, policy["verification_months"]) if "verification_months" in policy else None'
 
 

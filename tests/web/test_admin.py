@@ -75,7 +75,7 @@ def test_a_bad_form_names_each_field_and_creates_nothing(web_app, client):
     assert answer.status_code == 400
     for message in ("登录名须为", "请填写姓名或单位", "请至少选择一个角色", "请选择所在行政区划"):
         assert message in page
-    assert 'aria-describedby="err-username"' in page
+    assert 'aria-describedby="hint-username err-username"' in page and 'aria-describedby="err-display_name"' in page
     with web_app.app_context():
         assert db.session.scalar(select(User).filter_by(username="X Y")) is None
 

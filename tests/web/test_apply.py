@@ -1,22 +1,31 @@
 """The public self-application page (农户自主申报): no log-in; the household is found by the head's ID
-number, name and village; an identification case is opened for the village cadres; duplicates are refused."""
+number, name and village; an identification case is opened for the village cadres; duplicates are refused. The
+answers never show a household or case number — only the application number — and every household that cannot
+apply on line gets the same answer. Progress and cancellation: tests/web/test_apply_progress.py."""
 from __future__ import annotations
+
+import re
 
 import pytest
 from sqlalchemy import select
 
 from engine.core.db import db
-from engine.core.models import AuditEvent, Case, Household, HumanTask
+from engine.core.models import AuditEvent, Case, Household, HumanTask, SelfApplication
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.webclient import csrf_token, login
 
 SHAHE = "360702101201"
 HUAPING = "360702101202"
+REFUSED = "未能在网上受理您的申请"
 
 
 @pytest.fixture
 def family(web_app, clock) -> dict:
+    return register_family(web_app, clock)
+
+
+def register_family(web_app, clock) -> dict:
     """A registered household in 沙河村: head 申请户 and one member."""
     with web_app.app_context():
         household = register_household(household_data("沙河村", "申请户", 2, contact_phone="13900000009"),
@@ -55,13 +64,29 @@ def test_the_page_is_public_and_lists_villages_risks_and_the_commitment(client):
     assert client.get("/static/apply.css").status_code == 200
 
 
+def application_number(html: str) -> str:
+    match = re.search(r'<strong class="number" id="application-number">([0-9A-Z]{5}-[0-9A-Z]{5})</strong>', html)
+    assert match, "the answer shows no application number"
+    return match.group(1)
+
+
+def alert(html: str) -> str:
+    match = re.search(r'<p class="flash error" role="alert">([^<]*)</p>', html)
+    assert match, "the page shows no refusal"
+    return match.group(1)
+
+
 def test_a_household_applies_and_the_village_cadre_gets_the_first_task(client, family, web_app, clock):
     response = _apply(client, _form(family))
     assert response.status_code == 303 and response.headers["Location"].endswith("/apply/done")
-    done = client.get("/apply/done").get_data(as_text=True)
+    answer = client.get("/apply/done")
+    done = answer.get_data(as_text=True)
     [case] = _cases(web_app)
-    assert case.number in done and "入户核实" in done and "公示" in done and "书面说明理由" in done
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert "入户核实" in done and "公示" in done and "书面说明理由" in done and "查询申报进度" in done
     assert "2026-10-05 24:00" in done  # 15 days from today's lead
+    number = application_number(done)
+    assert case.number not in done and family["number"] not in done and "13900000009" not in done
     with web_app.app_context():
         case = db.session.get(Case, case.id)
         assert (case.channel, case.opened_by, str(case.lead_date)) == ("self_application", "self_application",
@@ -72,18 +97,39 @@ def test_a_household_applies_and_the_village_cadre_gets_the_first_task(client, f
         application = opened.detail["application"]
         assert application["phone"] == "13900000009" and application["risk_types"] == ["illness", "accident"]
         assert application["agreed"] is True and "授权" in application["authorization"]
+        assert application["application_number"] == number
         assert family["head_id"] not in str(opened.detail)  # the ID number is not copied into the case
+        record = db.session.scalar(select(SelfApplication).filter_by(case_id=case.id))
+        assert (record.statement, record.phone, record.risk_types, record.status) == (
+            "户主今年住院，自付医疗费约 3 万元", "13900000009", ["illness", "accident"], "submitted")
+        assert record.number == number.replace("-", "") and record.submitted_at == clock.now()
+        assert record.household_status_before == "ordinary"
+        assert family["head_id"] not in repr([getattr(record, c.key) for c in SelfApplication.__table__.columns])
         task = db.session.scalar(select(HumanTask).filter_by(case_id=case.id, state="READY"))
         assert (task.name, task.role) == ("受理申请并签署承诺授权书", "village_cadre")
     inbox = login(web_app.test_client(), "shahe_cun").get("/inbox").get_data(as_text=True)
     assert "申请户" in inbox
 
 
-def test_a_second_application_is_refused_while_the_first_is_unfinished(client, family, web_app):
+def test_application_numbers_are_random(client, family, web_app, clock):
+    with web_app.app_context():
+        second = register_household(household_data("沙河村", "第二户", 1), "shahe_cun", clock)
+        second_id = second.members[0].id_number
+    _apply(client, _form(family))
+    first = application_number(client.get("/apply/done").get_data(as_text=True))
+    other = web_app.test_client()
+    _apply(other, _form({"head_id": second_id}, head_name="第二户"))
+    assert application_number(other.get("/apply/done").get_data(as_text=True)) != first
+    assert all(first.replace("-", "") != c.number.replace("-", "") for c in _cases(web_app))
+
+
+def test_a_second_application_is_refused_without_naming_the_household_or_its_case(client, family, web_app):
     assert _apply(client, _form(family)).status_code == 303
     again = _apply(web_app.test_client(), _form(family))
     html = again.get_data(as_text=True)
-    assert again.status_code == 409 and "已有未办结的识别申请" in html and "不能重复申请" in html
+    [case] = _cases(web_app)
+    assert again.status_code == 422 and REFUSED in alert(html) and "查询进度" in alert(html)
+    assert case.number not in html and family["number"] not in html
     assert len(_cases(web_app)) == 1
 
 
@@ -93,8 +139,29 @@ def test_an_already_monitored_household_may_not_apply(client, family, web_app):
         household.status = "monitored"
         db.session.commit()
     response = _apply(client, _form(family))
-    assert response.status_code == 409 and "已是监测对象" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and REFUSED in alert(html)
+    assert family["number"] not in html
     assert _cases(web_app) == []
+
+
+def test_registered_monitored_applying_and_unknown_households_get_the_same_answer(client, family, web_app, clock):
+    """Typing someone's ID number tells nothing of what the system knows of them: not registered, registered in
+    another village, already monitored and already applying all get one answer, with one status."""
+    with web_app.app_context():
+        monitored = register_household(household_data("沙河村", "监测户", 1), "shahe_cun", clock)
+        monitored.status = "monitored"
+        monitored_id = monitored.members[0].id_number
+        db.session.commit()
+    assert _apply(client, _form(family)).status_code == 303
+    answers = {
+        "unknown": _apply(web_app.test_client(), _form(family, id_number="360702198099999999")),
+        "other village": _apply(web_app.test_client(), _form(family, village=HUAPING)),
+        "monitored": _apply(web_app.test_client(), _form({"head_id": monitored_id}, head_name="监测户")),
+        "applying": _apply(web_app.test_client(), _form(family)),
+    }
+    assert {name: r.status_code for name, r in answers.items()} == dict.fromkeys(answers, 422)
+    assert len({alert(r.get_data(as_text=True)) for r in answers.values()}) == 1
 
 
 @pytest.mark.parametrize("change", [
@@ -107,7 +174,8 @@ def test_a_mismatch_tells_the_household_to_contact_the_village(client, family, w
     changes = {"head_name": family["other_name"], "id_number": family["other_id"]} if change == "member" else change
     response = _apply(client, _form(family, **changes))
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and "未能核对到您家的登记信息" in html and "村委会" in html
+    assert response.status_code == 422 and REFUSED in alert(html) and "村委会" in alert(html)
+    assert family["number"] not in html
     assert _cases(web_app) == []
 
 

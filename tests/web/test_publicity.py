@@ -6,14 +6,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from engine.cases.lifecycle import complete_task, open_elimination, open_identification, wake_due
 from engine.core.db import db
-from engine.core.models import Case, HumanTask
+from engine.core.models import Case, HumanTask, Jurisdiction, PolicyParameter
+from engine.core.transaction import transaction
 from engine.demo import drive_case, sample_form_data
 from engine.households.register import register_household
-from engine.publicity.lists import is_private, parse_template, public_columns, templates
+from engine.publicity.lists import is_private, parse_template, public_columns, publicity_list, templates
 from tests.bdd.officials import household_data
 from tests.webclient import login
 from timers.calendar import to_local_date
@@ -112,6 +113,45 @@ def test_the_village_list_holds_the_posted_cases_with_names_period_and_date(clie
 def test_the_announcement_lists_identified_households_only(client, cases):
     html = _page(login(client, "zhanggong_xian"), "zhanggong_a10_approval_announcement", ZHANGGONG)
     assert "公示甲" in html and "公示乙" not in html and "共 1 户" in html
+    assert "章贡区批准“三类人群”的公告" in html and "中共赣州市章贡区委农村工作领导小组" in html  # publicity.issuer
+
+
+# ---------------------------------------------------------------- the household's own county
+
+
+def test_a_longkou_announcement_names_longkou_and_its_own_authority(web_app, clock):
+    with web_app.app_context():
+        household = register_household(household_data("诸由观村", "龙口公告户", 2), "zhuyouguan_cun", clock)
+        drive_case(open_identification(household.id, "self_application", date(2026, 9, 20), "zhuyouguan_cun",
+                                       clock).id, clock)
+    for username, code in (("zhuyouguan_cun", "370681104201"), ("longkou_shi", "370681")):
+        client = login(web_app.test_client(), username)
+        html = _page(client, "zhanggong_a10_approval_announcement", code)
+        assert "龙口公告户" in html and "龙口市批准“三类人群”的公告" in html and "龙口市批复纳入“三类人群”名单" in html
+        assert "龙口市扶贫开发领导小组办公室" in html and "章贡区" not in html and "赣州" not in html
+        assert "章贡区" not in _page(client, "zhanggong_a17_elimination_announcement", code)
+    index = login(web_app.test_client(), "zhuyouguan_cun").get("/publicity").get_data(as_text=True)
+    assert "龙口市诸由观镇诸由观村“三类人群”享受帮扶措施及政策情况公示" in index and "章贡区批准" not in index
+
+
+def test_above_a_county_the_announcement_names_the_county_of_its_households(web_app, cases):
+    html = _page(login(web_app.test_client(), "ganzhou_shi"), "zhanggong_a10_approval_announcement", "3607")
+    assert "公示甲" in html and "章贡区批准“三类人群”的公告" in html and "中共赣州市章贡区委农村工作领导小组" in html
+    with web_app.app_context():
+        province = db.session.scalar(select(Jurisdiction).filter_by(code="37"))
+        empty = publicity_list("zhanggong_a10_approval_announcement", province, date(2026, 9, 20))
+        assert empty.title == "____批准“三类人群”的公告" and empty.issuer == "____（盖章）"
+        assert "请进入对应的县（区）打印" in empty.warnings[0]
+
+
+def test_a_county_without_an_issuing_authority_leaves_it_blank_and_says_so(web_app, client):
+    with web_app.app_context(), transaction():
+        county = db.session.scalar(select(Jurisdiction).filter_by(code="210321"))
+        db.session.execute(delete(PolicyParameter).where(PolicyParameter.key == "publicity.issuer",
+                                                         PolicyParameter.jurisdiction_id == county.id))
+    html = _page(login(client, "taian_xian"), "zhanggong_a10_approval_announcement", "210321")
+    assert "台安县批准“三类人群”的公告" in html and "____（盖章）" in html
+    assert "辽宁省鞍山市台安县没有配置政策参数 publicity.issuer（县级公告的落款机关），落款请手工填写。" in html
 
 
 def test_the_measures_publicity_shows_the_plans_measures(client, cases):

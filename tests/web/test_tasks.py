@@ -99,11 +99,11 @@ def test_verification_form_with_nested_income_and_choices(client, case):
     task = ready_task(client.application, case, "入户核实")
     html = township.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert 'name="income.wages"' in html and 'value="registered_enterprise"' in html
-    bad = post_form(township, f"/tasks/{task.id}", {"verified_on": "2026-09-21", "income.household_size": "2",
+    bad = post_form(township, f"/tasks/{task.id}", {"verified_on": "2026-09-20", "income.household_size": "2",
                                                      "income.wages": "很多"})
     assert bad.status_code == 422 and 'id="err-income.wages"' in bad.get_data(as_text=True)
     good = post_form(township, f"/tasks/{task.id}", {
-        "verified_on": "2026-09-21", "income.household_size": "2", "income.wages": "9000",
+        "verified_on": "2026-09-20", "income.household_size": "2", "income.wages": "9000",
         "income.business_income": "0", "income.property_income": "0", "income.transfer_income": "600",
         "income.business_expenses": "0", "risk_types": ["illness"]})
     assert good.status_code == 302, good.get_data(as_text=True)
