@@ -111,7 +111,7 @@ def generate(households: int = 200_000, tasks: int = 1_000_000, open_tasks: int 
                 due = NOW - timedelta(days=1 + i % 20) if i < overdue else NOW + timedelta(days=1 + i % 30)
             else:
                 due = START + timedelta(days=k)
-            task_rows.append({"case_id": case["id"], "task_uuid": f"g-{i}-{k}", "bpmn_id": form[:-5], "name": name,
+            task_rows.append({"case_id": case["id"], "procedure": case["procedure"], "task_uuid": f"g-{i}-{k}", "bpmn_id": form[:-5], "name": name,
                               "role": role, "jurisdiction_id": place.id, "jurisdiction_path": place.path,
                               "state": "READY" if ready else "COMPLETED", "form": form, "created_at": START,
                               "due_at": due, "sort_due": due or FAR,

@@ -2,8 +2,12 @@
 (with its CSRF token)."""
 from __future__ import annotations
 
+import http.cookiejar
 import re
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -56,3 +60,28 @@ def ready_task(app: Flask, case_id: int, name: str) -> HumanTask | None:
         if row is not None:
             db.session.expunge(row)
         return row
+
+
+class HttpBrowser:
+    """A browser over real HTTP: cookies kept, redirects followed (the final URL is the answer's ``geturl()``),
+    forms posted with the CSRF token of their page; 4xx and 5xx answers returned, not raised."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, path: str):
+        return self._open(self.base + path)
+
+    def post(self, path: str, fields: list[tuple[str, str]], page: str | None = None):
+        token = csrf_token(self.get(page or path).read().decode())
+        return self._open(self.base + path, urllib.parse.urlencode([*fields, ("csrf_token", token)]).encode())
+
+    def login(self, username: str, password: str):
+        return self.post("/login", [("username", username), ("password", password)])
+
+    def _open(self, url: str, body: bytes | None = None):
+        try:
+            return self.opener.open(url, body, timeout=30)
+        except urllib.error.HTTPError as error:
+            return error

@@ -114,25 +114,24 @@ def deactivate(username: str) -> Any:
     return redirect(url_for("admin.edit", username=username))
 
 
-@bp.post("/users/<username>/reactivate")
-@admin_only
-def reactivate(username: str) -> Any:
+def _issue_password(username: str, change, what: str) -> Any:
+    """Reactivate or reset: the page with the new one-time password, or back to the user with the refusal."""
     _managed(username)
     try:
-        issued = users.reactivate_user(g.user, username, get_clock().now())
+        issued = change(g.user, username, get_clock().now())
     except FangpinError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.edit", username=username))
-    return _issued(issued, "用户已重新启用")
+    return _issued(issued, what)
+
+
+@bp.post("/users/<username>/reactivate")
+@admin_only
+def reactivate(username: str) -> Any:
+    return _issue_password(username, users.reactivate_user, "用户已重新启用")
 
 
 @bp.post("/users/<username>/password")
 @admin_only
 def reset_password(username: str) -> Any:
-    _managed(username)
-    try:
-        issued = users.reset_password(g.user, username, get_clock().now())
-    except FangpinError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("admin.edit", username=username))
-    return _issued(issued, "密码已重置")
+    return _issue_password(username, users.reset_password, "密码已重置")

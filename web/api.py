@@ -41,7 +41,7 @@ from engine.app import get_clock
 from engine.bpmn.forms import load_form
 from engine.cases.deadlines import deadlines_of_case
 from engine.cases.lifecycle import authorize, case_history, complete_task, get_case, open_identification
-from engine.cases.tasks import TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
+from engine.cases.tasks import COUNT_CAP, TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import (
@@ -507,7 +507,8 @@ def my_tasks() -> Any:
                    step=request.args.get("step") or None)
     rows = inbox(f, limit=limit + 1, after=after)
     more, rows = len(rows) > limit, rows[:limit]
-    return jsonify({"items": [r.as_dict() for r in rows], "total": count_ready(f),
+    total = count_ready(f)
+    return jsonify({"items": [r.as_dict() for r in rows], "total": total.n, "total_more": total.more,
                     "next": rows[-1].cursor if more and rows else None})
 
 
@@ -711,7 +712,9 @@ def _record_schemas() -> dict[str, Any]:
         "InboxItem": _obj({"id": INT, "case_id": INT, "case_number": STR, "procedure": STR, "household": STR,
                            "village": STR, "step": STR, "role": NSTR, "form": NSTR, "created_at": TIME,
                            "due_at": TIME, "claimed_by": NSTR}),
-        "TaskPage": _obj({"items": _list(_ref("InboxItem")), "total": INT,
+        "TaskPage": _obj({"items": _list(_ref("InboxItem")),
+                          "total": {"type": "integer", "description": f"待办数，至多计到 {COUNT_CAP}"},
+                          "total_more": {"type": "boolean", "description": f"多于 {COUNT_CAP} 项时为 true（total 即 {COUNT_CAP}）"},
                           "next": {"type": ["string", "null"], "description": "下一页的 after 参数；没有更多时为 null"}}),
         "TaskForm": _obj({"task": _ref("Task"), "case": _ref("Case"), "form": NSTR,
                           "schema": {"type": "object", "description": "该任务表单的 JSON Schema（forms/ 中的文件）"}}),

@@ -74,7 +74,7 @@ def project_task(case: Case, task, engine: DiagramScriptEngine, now: datetime) -
     due = properties.get(DUE_PROPERTY)
     due_at = due_moment(engine.evaluate_plain(due, task.data)) if due else None
     return HumanTask(
-        case_id=case.id, task_uuid=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+        case_id=case.id, procedure=case.procedure, task_uuid=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
         role=role.key if role else None, jurisdiction_id=jurisdiction.id, jurisdiction_path=jurisdiction.path,
         state="READY", form=properties.get(FORM_PROPERTY), created_at=now, due_at=due_at,
         sort_due=due_at or NO_DUE,
@@ -129,7 +129,7 @@ def _query(f: TaskFilter):
     if f.roles is not None:
         query = query.where(HumanTask.role.in_(f.roles))
     if f.procedure:
-        query = query.join(HumanTask.case).where(Case.procedure == f.procedure)
+        query = query.where(HumanTask.procedure == f.procedure)
     if f.step:
         query = query.where(HumanTask.name == f.step)
     return query
@@ -150,8 +150,26 @@ def inbox(f: TaskFilter, limit: int = 50, after: str | None = None, offset: int 
     return [_view(row) for row in rows]
 
 
-def count_ready(f: TaskFilter) -> int:
-    return db.session.scalar(select(func.count()).select_from(_query(f).subquery())) or 0
+COUNT_CAP = 1000  # an inbox counts its tasks up to this many and then says "1000+": a bigger number decides nothing
+
+
+@dataclass(frozen=True)
+class TaskCount:
+    """How many ready tasks a filter matches, counted up to ``cap``: ``more`` when there are more than that."""
+
+    n: int
+    more: bool
+
+    def __str__(self) -> str:
+        return f"{self.n}+" if self.more else str(self.n)
+
+
+def count_ready(f: TaskFilter, cap: int = COUNT_CAP) -> TaskCount:
+    """The filter's ready tasks, counted without reading more than ``cap`` + 1 index entries (a county's every-role
+    inbox has 100 000: an exact count would cost more than the page it heads)."""
+    found = db.session.scalar(select(func.count()).select_from(_query(f).with_only_columns(HumanTask.id)
+                                                               .limit(cap + 1).subquery())) or 0
+    return TaskCount(min(found, cap), found > cap)
 
 
 def _view(row: HumanTask) -> TaskView:

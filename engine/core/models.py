@@ -378,14 +378,16 @@ class HumanTask(db.Model):
                             postgresql_where=READY_TASK),
                       Index("ix_task_ready_place", "jurisdiction_path", "sort_due", sqlite_where=READY_TASK,
                             postgresql_where=READY_TASK),
-                      Index("ix_task_ready_due", "due_at", sqlite_where=READY_TASK,
-                            postgresql_where=READY_TASK),
+                      # covering the overdue counts (by place, procedure and step) without reading the rows
+                      Index("ix_task_ready_due", "due_at", "jurisdiction_path", "procedure", "name",
+                            sqlite_where=READY_TASK, postgresql_where=READY_TASK),
                       Index("ix_task_newly_due", "due_at", sqlite_where=text(f"{READY_TASK.text} AND overdue_since IS NULL"),
                             postgresql_where=text(f"{READY_TASK.text} AND overdue_since IS NULL")),
                       Index("ix_task_urgency", "sort_due", "id", sqlite_where=READY_TASK, postgresql_where=READY_TASK),
                       UniqueConstraint("case_id", "task_uuid"))
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    procedure: Mapped[str] = mapped_column(String(40), server_default="")  # the case's (lists need no join)
     task_uuid: Mapped[str] = mapped_column(String(36))
     bpmn_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))

@@ -18,3 +18,29 @@ def test_a_due_date_expression_may_give_no_limit_a_date_or_a_moment():
     assert due_moment(aware) is aware
     with pytest.raises(TypeError, match="不是日期"):
         due_moment(5)
+
+
+def test_an_inbox_counts_its_tasks_only_up_to_the_cap(app, clock):
+    from sqlalchemy import event, select
+
+    from engine.cases.tasks import TaskFilter, count_ready
+    from engine.core.db import db
+    from engine.core.models import Jurisdiction
+    from tests.factories import open_case
+
+    for head in ("甲", "乙", "丙"):
+        open_case(clock, head)
+    village = db.session.scalar(select(Jurisdiction).filter_by(code="360702101201"))
+    f = TaskFilter(("village_cadre",), village)
+    assert (count_ready(f).n, count_ready(f).more, str(count_ready(f))) == (3, False, "3")
+    statements = []
+
+    def seen(*args) -> None:
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    capped = count_ready(f, cap=2)
+    event.remove(db.engine, "before_cursor_execute", seen)
+    assert (capped.n, capped.more, str(capped)) == (2, True, "2+")
+    assert len(statements) == 1 and "LIMIT" in statements[0]  # one statement that stops after cap + 1 rows
+    assert str(count_ready(f, cap=3)) == "3"

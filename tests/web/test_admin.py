@@ -4,17 +4,14 @@ jurisdiction; the one-time password is shown once and never cached. The onboardi
 server on a loopback port."""
 from __future__ import annotations
 
-import http.cookiejar
 import re
-import urllib.parse
-import urllib.request
 
 import pytest
 from sqlalchemy import select
 
 from engine.core.db import db
 from engine.core.models import User
-from tests.webclient import csrf_token, login, post_form, serve
+from tests.webclient import HttpBrowser, login, post_form, serve
 
 
 def _password(html: str) -> str:
@@ -23,28 +20,9 @@ def _password(html: str) -> str:
     return match.group(1)
 
 
-class _Http:
-    """A browser over real HTTP: cookies kept, redirects followed (the final URL is kept)."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-
-    def get(self, path: str):
-        return self.opener.open(self.base + path, timeout=30)
-
-    def post(self, path: str, fields: list[tuple[str, str]], page: str | None = None):
-        token = csrf_token(self.get(page or path).read().decode())
-        body = urllib.parse.urlencode([*fields, ("csrf_token", token)]).encode()
-        return self.opener.open(self.base + path, body, timeout=30)
-
-    def login(self, username: str, password: str):
-        return self.post("/login", [("username", username), ("password", password)])
-
-
 def test_a_county_administrator_onboards_a_village_cadre_who_sets_their_own_password(web_app):
     with serve(web_app) as base:
-        admin = _Http(base)
+        admin = HttpBrowser(base)
         admin.login("zhanggong_admin", "demo")
         form = admin.get("/admin/users/new").read().decode()
         assert "村干部（村两委）" in form and "江西省赣州市章贡区沙河镇沙河村" in form
@@ -54,13 +32,13 @@ def test_a_county_administrator_onboards_a_village_cadre_who_sets_their_own_pass
         assert answer.headers["Cache-Control"] == "no-store"
         password = _password(answer.read().decode())
 
-        cadre = _Http(base)
+        cadre = HttpBrowser(base)
         after_login = cadre.login("shahe_cun_li", password)
         assert after_login.geturl().startswith(base + "/password")  # must choose their own password first
         assert cadre.get("/inbox").geturl().startswith(base + "/password")
         done = cadre.post("/password", [("current", password), ("new", "shahe-li-2026"), ("again", "shahe-li-2026")])
         assert done.geturl().startswith(base + "/inbox") and "李明" in done.read().decode()
-        assert _Http(base).login("shahe_cun_li", "shahe-li-2026").geturl().startswith(base + "/inbox")
+        assert HttpBrowser(base).login("shahe_cun_li", "shahe-li-2026").geturl().startswith(base + "/inbox")
 
         listing = admin.get("/admin/users?q=shahe_cun_li").read().decode()
         assert "李明" in listing and "在用" in listing and password not in listing

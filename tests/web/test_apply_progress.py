@@ -5,11 +5,7 @@ application, which ends the case through the engine and takes the task out of th
 sees the statement, phone and risk types on the first task, whose form is prefilled from them."""
 from __future__ import annotations
 
-import http.cookiejar
 import re
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
 from sqlalchemy import select
@@ -22,7 +18,7 @@ from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.conftest import make_app, prepare_database
 from tests.web.test_apply import _apply, _form, alert, application_number, register_family
-from tests.webclient import csrf_token, login, post_form, serve
+from tests.webclient import HttpBrowser, login, post_form, serve
 from timers.calendar import to_local_date
 from web import create_app
 from web.ratelimits import limiter
@@ -263,28 +259,9 @@ def test_a_case_opened_by_the_village_has_no_application_and_no_prefill(web_app,
     assert 'name="risk_description" value=""' in page
 
 
-class _Http:
-    """A phone's browser over real HTTP: cookies kept, redirects followed; 4xx answers returned, not raised."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-
-    def get(self, path: str):
-        return self.opener.open(self.base + path, timeout=30)
-
-    def post(self, path: str, fields: list[tuple[str, str]]):
-        token = csrf_token(self.get(path).read().decode())
-        body = urllib.parse.urlencode([*fields, ("csrf_token", token)]).encode()
-        try:
-            return self.opener.open(self.base + path, body, timeout=30)
-        except urllib.error.HTTPError as error:
-            return error
-
-
 def test_apply_follow_and_cancel_over_http(family, web_app):
     with serve(web_app) as base:
-        phone = _Http(base)
+        phone = HttpBrowser(base)
         answer = phone.post("/apply", [("village", "360702101201"), ("head_name", "申请户"),
                                        ("id_number", family["head_id"]), ("phone", "13900000009"),
                                        ("description", "户主今年住院"), ("risk_types", "illness"), ("agreed", "on")])
@@ -294,7 +271,7 @@ def test_apply_follow_and_cancel_over_http(family, web_app):
         for secret in _secrets(web_app, family):
             assert secret not in done, secret
 
-        other = _Http(base)
+        other = HttpBrowser(base)
         refused = other.post("/apply/progress", [("number", number), ("id_number", family["other_id"])])
         assert refused.status == 404 and NOT_FOUND in refused.read().decode()
         progress = other.post("/apply/progress", [("number", number), ("id_number", family["head_id"])])
