@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import signal
@@ -36,6 +37,7 @@ from engine.cases.lifecycle import (
     wake_due,
 )
 from engine.cases.tasks import list_ready
+from engine.core import audit
 from engine.core.config import tune_garbage_collector
 from engine.core.db import db
 from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
@@ -50,6 +52,7 @@ from engine.library.trial import run_scenario
 from engine.policy.check import check as policy_checks
 from engine.policy.check import gaps as policy_gaps
 from engine.policy.editing import bind_process
+from engine.policy.parameters import load_policy_file
 from engine.policy.permissions import require_editor
 from engine.serving import scheduler_command, serve, share_demo_key
 from engine.supervision.overdue import LIMIT, overdue_listing
@@ -685,6 +688,24 @@ def policy_check(code: str | None, on: datetime | None) -> None:
         click.echo(f"{day}：{len(missing)} 项程序不能开始（检查了 {places} 个辖区）", err=True)
         sys.exit(1)
     click.echo(f"各地各程序均已配置（{day}，检查了 {places} 个辖区）")
+
+
+@policy.command("load")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.pass_context
+@_with_app
+def policy_load(ctx: click.Context, file: Path) -> None:
+    """Add the parameters and monitoring lines of a policy file (as policy/parameters.json) that are not in the
+    database yet — e.g. this year's monitoring line (监测范围) as the province published it. Audited."""
+
+    try:
+        with transaction():
+            added = load_policy_file(file)
+            audit.record(get_clock().now(), ctx.obj.get("user") or "cli", "policy_loaded", file=file.name,
+                         sha256=hashlib.sha256(file.read_bytes()).hexdigest(), added=added)
+    except (ValueError, KeyError) as exc:
+        raise click.BadParameter(f"{file} 不是有效的政策数据文件：{exc}", param_hint="FILE") from exc
+    click.echo(f"已从 {file.name} 添加 {added} 项政策数据（已有的不重复添加）；请运行 fangpin policy check 检查")
 
 
 # -- API tokens -----------------------------------------------------------------------------------

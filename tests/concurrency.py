@@ -5,7 +5,7 @@ import threading
 
 from flask import Flask
 
-from engine.cases import lifecycle as cases
+from engine.cases import runs
 from engine.cases.lifecycle import complete_task
 from engine.core.db import db
 from engine.core.errors import ConflictError
@@ -14,13 +14,13 @@ from engine.core.errors import ConflictError
 def complete_twice_at_once(app: Flask, monkeypatch, task_id: int, data: dict, user: str, clock) -> list[str]:
     """Both submissions run in their own session; returns ``["ok", "conflict: …"]`` in finishing order."""
     barrier = threading.Barrier(2, timeout=10)
-    real_advance = cases.advance
+    real_advance = runs.advance
 
     def advance_together(workflow, clk):
         barrier.wait()  # both officials have loaded the same version of the case
-        real_advance(workflow, clk)
+        return real_advance(workflow, clk)
 
-    monkeypatch.setattr(cases, "advance", advance_together)
+    monkeypatch.setattr(runs, "advance", advance_together)
     results: list[str] = []
 
     def submit() -> None:

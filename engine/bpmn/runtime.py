@@ -151,16 +151,22 @@ class DiagramLoop(FangpinError):
     """The automatic steps of one advance did not come to a stop: a loop in the diagram without an exit."""
 
 
-def advance(workflow: BpmnWorkflow, clock: Clock) -> None:
+def advance(workflow: BpmnWorkflow, clock: Clock) -> list[tuple[object, datetime]]:
     """Fire every due timer and run automatic steps until the case waits for a person or a timer; a diagram
     that keeps running automatic steps is stopped (DiagramLoop, naming the last step) after
-    MAX_ENGINE_STEPS steps or MAX_ENGINE_SECONDS, so that one case cannot hold a request or the scheduler."""
+    MAX_ENGINE_STEPS steps or MAX_ENGINE_SECONDS, so that one case cannot hold a request or the scheduler.
+    A timer the steps started that is already due (a date in the past) fires in a second round. Returns the
+    waiting timers then (as :func:`waiting_timers`)."""
     budget = _StepBudget()
     with using_clock(clock):
         workflow.refresh_timers()
         workflow.do_engine_steps(will_complete_task=budget.step)
-        workflow.refresh_timers()
-        workflow.do_engine_steps(will_complete_task=budget.step)
+        timers = waiting_timers(workflow)
+        if any(due <= clock.now() for _, due in timers):
+            workflow.refresh_timers()
+            workflow.do_engine_steps(will_complete_task=budget.step)
+            timers = waiting_timers(workflow)
+    return timers
 
 
 class _StepBudget:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import joinedload, selectinload
 
 from engine.bpmn.forms import load_form, validate_form
-from engine.bpmn.runtime import advance, dump_state, timer_label, waiting_timers
+from engine.bpmn.runtime import dump_state, timer_label, waiting_timers
 from engine.cases.deadlines import mark_fired, record_deadline
 from engine.cases.duties import check_separation_of_duties
 from engine.cases.event_dates import check_event_dates
@@ -54,7 +54,7 @@ def _save(run: CaseRun) -> None:
     """Write the run's instance into its case — state, next wake-up, new deadlines, the task projection and
     their audit entries, all added to the session for the one flush at commit — and keep the instance live."""
     ctx, workflow, case, now = run.ctx, run.workflow, run.case, run.ctx.now()
-    timers = waiting_timers(workflow)
+    timers, run.timers = (run.timers if run.timers is not None else waiting_timers(workflow)), None
     case.state = dump_state(workflow)
     case.next_wakeup_at = min((due for _, due in timers), default=None)
     if workflow.is_completed() and case.status == "running":
@@ -86,7 +86,7 @@ def _end_running(by: Case, procedure: str, ctx: CaseContext) -> None:
             log.warning("case %s is not waiting for %s", other.number, END_MESSAGE)
             continue
         run.workflow.catch(BpmnEvent(definition, {"by": by.number}))
-        advance(run.workflow, ctx.clock)
+        run.advance(ctx.clock)
         audit.record(ctx.now(), ctx.actor, "case_ended", case_id=other.id, by=by.number)
         _save(run)
 
@@ -149,7 +149,7 @@ def start_case(household, procedure: str, channel: str, lead_date: date, actor: 
     audit.record(clock.now(), actor, "case_opened", case_id=case.id, household_id=household.id, procedure=procedure,
                  channel=channel, lead_date=lead_date, process=process_key, version=version.version,
                  binding=binding, application=application or {})
-    advance(run.workflow, clock)
+    run.advance(clock)
     _save(run)
     return case
 
@@ -296,7 +296,7 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
         for entry in backdated:
             audit.record(clock.now(), actor, "date_backdated", case_id=case.id, task=row, step=row.name,
                          field=entry.field, date=entry.value, earliest=entry.earliest, reason=entry.reason)
-        advance(run.workflow, clock)
+        run.advance(clock)
         _save(run)
     return case
 
@@ -380,7 +380,7 @@ def _wake(case: Case | None, actor: str, clock: Clock) -> list[tuple[str, dateti
     fired = [{"timer": timer_label(t), "due": at, "late_ms": round((now - at).total_seconds() * 1000),
               **({"publicity": t.data.get("publicity")} if t.workflow.spec.name == PUBLICITY_PROCESS else {})}
              for t, at in due]
-    advance(run.workflow, clock)
+    run.advance(clock)
     audit.record(now, actor, "timers_fired", case_id=case.id, timers=fired)
     _save(run)
     return [(str(t.id), now) for t, _ in due]
@@ -400,7 +400,7 @@ def close_publicity(case_id: int, actor: str, clock: Clock) -> Case:
         task, due = timers[0]
         if due > clock.now():
             raise RuleViolation(_early_close_message(task, due))
-        advance(run.workflow, clock)
+        run.advance(clock)
         mark_fired([(case.id, str(task.id), clock.now())])
         audit.record(clock.now(), actor, "publicity_closed", case_id=case.id,
                      publicity=task.data.get("publicity", {}))
@@ -427,7 +427,7 @@ def raise_objection(case_id: int, text: str, raised_by: str, actor: str, clock: 
         payload = {"text": text, "raised_by": raised_by, "raised_on": to_local_date(clock.now()).isoformat()}
         run.workflow.catch(BpmnEvent(definition, payload))
         audit.record(clock.now(), actor, "objection_raised", case_id=case.id, **payload)
-        advance(run.workflow, clock)
+        run.advance(clock)
         _save(run)
     return case
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
-from engine.bpmn.runtime import load_workflow, new_workflow, ready_human_tasks, waiting_timers
+from engine.bpmn.runtime import advance, load_workflow, new_workflow, ready_human_tasks, waiting_timers
 from engine.bpmn.scripting import DiagramScriptEngine
 from engine.cases.functions import CaseContext
 from engine.cases.live import live_instances
@@ -24,6 +24,11 @@ class CaseRun:
     ready_before: frozenset[str] = field(default_factory=frozenset)  # task ids with a READY projection row
     timers_before: frozenset[str] = field(default_factory=frozenset)  # timer task ids with a recorded deadline
     settled: set[str] = field(default_factory=set)  # task ids whose projection row the caller updated itself
+    timers: list | None = None  # the waiting timers as the last advance left them (None: not advanced since)
+
+    def advance(self, clock: Clock) -> None:
+        """Run the instance on (:func:`engine.bpmn.runtime.advance`), keeping the waiting timers it leaves."""
+        self.timers = advance(self.workflow, clock)
 
     @property
     def case(self) -> Case:

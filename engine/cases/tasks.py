@@ -2,13 +2,14 @@
 that read only that table."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from engine.bpmn.runtime import ready_human_tasks
@@ -232,14 +233,21 @@ class TaskToDo:
     follows_a_step: bool
 
 
-def task_to_do(task_id: int, username: str) -> TaskToDo:
-    """:func:`ready_row`, the user ``username`` and whether the task follows a done step, read in one statement."""
+@functools.cache
+def _task_to_do_statement():
+    """Built once per process (building it, with its alias and loader options, costs more than running it)."""
     earlier = aliased(HumanTask)
     follows = (select(earlier.id).where(earlier.case_id == HumanTask.case_id, earlier.state == "COMPLETED",
                                         earlier.completed_at <= HumanTask.created_at).exists())
-    found = db.session.execute(
-        select(HumanTask, User, follows.label("follows")).outerjoin(User, User.username == username)
-        .where(HumanTask.id == task_id).options(_with_case_and_places(), joinedload(User.jurisdiction))).first()
+    return (select(HumanTask, User, follows.label("follows"))
+            .outerjoin(User, User.username == bindparam("username"))
+            .where(HumanTask.id == bindparam("task_id"))
+            .options(_with_case_and_places(), joinedload(User.jurisdiction)))
+
+
+def task_to_do(task_id: int, username: str) -> TaskToDo:
+    """:func:`ready_row`, the user ``username`` and whether the task follows a done step, read in one statement."""
+    found = db.session.execute(_task_to_do_statement(), {"task_id": task_id, "username": username}).first()
     row = _ready(found[0] if found else None, task_id)
     return TaskToDo(row, found[1], bool(found[2]))
 

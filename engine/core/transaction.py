@@ -46,6 +46,9 @@ def transaction() -> Iterator[None]:
         missing = _cause(exc, CalendarDataMissing)
         if missing is not None:
             raise CalendarRefused(str(missing)) from exc
+        refused = _cause(exc, FangpinError)  # the engine's own refusal inside a diagram step (policy data missing …)
+        if refused is not None:
+            raise refused from exc
         raise FangpinError(f"流程执行出错：{exc}") from exc
     except BaseException:
         db.session.rollback()

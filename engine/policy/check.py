@@ -35,7 +35,7 @@ from engine.core.errors import FangpinError, NotFound, PolicyMissing, RuleViolat
 from engine.core.models import LEVELS, DiagramFile, Jurisdiction, PolicyParameter, ProcessVersion
 from engine.core.vocabulary import Procedure
 from engine.policy.bindings import bound_version
-from engine.policy.parameters import PROCESS_SUFFIX, resolve_group
+from engine.policy.parameters import PROCESS_SUFFIX, monitoring_line, resolve_group
 from engine.policy.roles import role_for_lane
 
 PUBLICITY = "publicity"  # printing publicity lists and announcements (公示公告): no diagram of its own
@@ -48,6 +48,7 @@ READ_BY_CODE: dict[str, dict[str, str]] = {  # procedure → {parameter: what it
     },
     PUBLICITY: {ISSUER: "县级公告的落款机关"},  # engine.publicity.lists
 }
+LINE_READERS = ("assess_household", "check_elimination")  # diagram functions measuring against the 监测范围
 CHECK_LEVEL = "county"  # a place is checked at this level, and below it only where parameters of its own are set
 
 
@@ -96,7 +97,7 @@ def requirements(procedure: str, place: Jurisdiction, on: date,
             except (NotFound, RuleViolation) as exc:
                 missing.append(f"流程绑定 {procedure}{PROCESS_SUFFIX} = {values['process']}：{exc}")
     if version is not None:
-        missing += _diagram_gaps(procedure, version, values)
+        missing += _diagram_gaps(procedure, version, values, place, on)
     missing += [f"没有配置政策参数 {procedure}.{name}（{reader}）"
                 for name, reader in READ_BY_CODE.get(procedure, {}).items() if name not in values]
     return Requirements(procedure, place, on, values, version, tuple(missing))
@@ -124,12 +125,19 @@ class DiagramNeeds:
     optional: frozenset[str]
     forms: dict[str, tuple[str, ...]]
     lanes: frozenset[str]
+    reads_monitoring_line: bool = False  # a script calls a diagram function that measures against the line
 
 
-def _diagram_gaps(procedure: str, version: ProcessVersion, values: dict[str, Any]) -> list[str]:
+def _diagram_gaps(procedure: str, version: ProcessVersion, values: dict[str, Any], place: Jurisdiction,
+                  on: date) -> list[str]:
     needs = diagram_needs(tuple(f["sha256"] for f in version.files))
     which = f"流程 {version.process_key} 第 {version.version} 版"
     gaps = [f"没有配置政策参数 {procedure}.{name}（{which}使用）" for name in sorted(needs.required - values.keys())]
+    if needs.reads_monitoring_line:
+        try:
+            monitoring_line(place, on.year)
+        except PolicyMissing as exc:
+            gaps.append(f"{exc}（{which}测算收入时使用）")
     for form, tasks in sorted(needs.forms.items()):
         try:
             load_form(form)
@@ -148,6 +156,7 @@ def diagram_needs(file_hashes: tuple[str, ...]) -> DiagramNeeds:
     optional: set[str] = set()
     forms: dict[str, list[str]] = {}
     lanes: set[str] = set()
+    line = False
     for row in rows:
         tree = etree.fromstring(row.content)
         for code in _code_of(tree):
@@ -159,8 +168,10 @@ def diagram_needs(file_hashes: tuple[str, ...]) -> DiagramNeeds:
             if prop is not None and prop.get("value"):
                 forms.setdefault(prop.get("value"), []).append(task.get("name") or task.get("id"))
         lanes |= {lane.get("name") or "" for lane in tree.iterfind(".//bpmn:lane", NS)}
+        line |= any(f"{name}(" in text for node in tree.iter() if isinstance(node.tag, str)
+                    for text in (node.text or "",) for name in LINE_READERS)
     return DiagramNeeds(frozenset(required - optional), frozenset(optional),
-                        {form: tuple(tasks) for form, tasks in forms.items()}, frozenset(lanes))
+                        {form: tuple(tasks) for form, tasks in forms.items()}, frozenset(lanes), line)
 
 
 def _code_of(tree: etree._Element) -> Iterable[str]:

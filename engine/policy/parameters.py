@@ -64,7 +64,8 @@ def monitoring_line(jurisdiction: Jurisdiction, year: int) -> Decimal:
     line = province and db.session.scalar(select(MonitoringLine).filter_by(province_id=province.id, year=year))
     if line is None:
         name = province.name if province else jurisdiction.full_name
-        raise PolicyMissing(f"{name} 没有 {year} 年的监测范围（监测标准），请在 policy/parameters.json 中添加")
+        raise PolicyMissing(f"{name} 没有 {year} 年的监测范围（监测标准）：请省级政策管理员在“监测范围”页面按本省公布的标准"
+                            f"设置，或由系统管理员用 fangpin policy load 加载")
     return line.amount
 
 

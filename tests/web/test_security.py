@@ -30,7 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.accounts.api_tokens import issue_token
 from engine.bpmn import scripting
 from engine.bpmn.source import DiagramSource
-from engine.cases import lifecycle
+from engine.cases import runs
 from engine.cases.lifecycle import open_identification
 from engine.core.config import REPO_ROOT
 from engine.core.db import db
@@ -439,7 +439,7 @@ def test_a_completion_that_loses_a_race_inside_the_workflow_answers_409(web_app,
     """A script or condition of the diagram autoflushes the case another official has just saved: SpiffWorkflow
     wraps the StaleDataError in its own error (only as ``__context__``)."""
     _, task_id = open_case(web_app, clock)
-    real_advance = lifecycle.advance
+    real_advance = runs.advance
 
     def losing_advance(workflow, clk):
         try:
@@ -447,14 +447,14 @@ def test_a_completion_that_loses_a_race_inside_the_workflow_answers_409(web_app,
         except StaleDataError:  # as SpiffWorkflow does: the StaleDataError is only the new error's __context__
             raise WorkflowException("Error evaluating expression 'household_size() > 0'")
 
-    monkeypatch.setattr(lifecycle, "advance", losing_advance)
+    monkeypatch.setattr(runs, "advance", losing_advance)
     answer = Browser(live).post_json(f"/api/tasks/{task_id}/complete", APPLY, headers=bearer(web_app, "shahe_cun", clock))
     assert answer.status == 409 and answer.json()["code"] == "conflict", answer.text
     assert answer.json()["error"] == "该案件已被他人同时办理，请刷新后重试" and "StaleDataError" not in answer.text
     cadre = logged_in(live, "shahe_cun")
     answer = cadre.post_form(f"/tasks/{task_id}", {**_form(APPLY), "csrf_token": cadre.csrf(f"/tasks/{task_id}")})
     assert answer.status == 409 and "该案件已被他人同时办理" in answer.text and "流程执行出错" not in answer.text
-    monkeypatch.setattr(lifecycle, "advance", real_advance)
+    monkeypatch.setattr(runs, "advance", real_advance)
     answer = Browser(live).post_json(f"/api/tasks/{task_id}/complete", APPLY, headers=bearer(web_app, "shahe_cun", clock))
     assert answer.status == 200  # nothing was saved by the lost attempts: the task is still there to complete
 
