@@ -46,8 +46,8 @@ from engine.core.transaction import transaction
 from engine.demo import load_demo
 from engine.elimination.eligibility import evaluation_list
 from engine.households.register import find_household, register_household
-from engine.library.catalogue import deployed_library, with_library
-from engine.library.rules import deploy
+from engine.library.catalogue import with_library
+from engine.library.deploying import deploy_files, diagram_source
 from engine.library.trial import run_scenario
 from engine.policy.check import check as policy_checks
 from engine.policy.check import gaps as policy_gaps
@@ -618,14 +618,13 @@ def process_deploy(ctx: click.Context, files: tuple[Path, ...]) -> None:
     Policy editors only, as on /diagrams."""
 
     actor = _editor(ctx, "部署流程图")
-    given = [DiagramSource(p.name, p.read_bytes()) for p in files]
-    names = {s.file_name for s in given}
-    library = given + [s for s in deployed_library() if s.file_name not in names]
-    with transaction():
-        versions = deploy(library, actor.username, get_clock().now())
+    given = [diagram_source(p.name, p.read_bytes()) for p in files]  # .bpmn/.dmn, not empty, at most 2 MB
+    versions, kept = deploy_files(actor, given, get_clock())
     for v in versions:
         click.echo(f"已部署 {v.process_key} v{v.version}")
-    if not versions:
+    for name in kept:
+        click.echo(f"已保存决策表 {name}（尚无流程调用；调用它的流程部署时一并使用）")
+    if not versions and not kept:
         click.echo("没有变化，无需部署")
 
 

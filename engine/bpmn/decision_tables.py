@@ -9,15 +9,13 @@ from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.scripting import RestrictedEnvironment
 from engine.bpmn.source import DiagramSource
-from engine.bpmn.validation import describe_validation
+from engine.bpmn.validation import add_dmn, new_parser
 from engine.core.db import db
-from engine.core.errors import DiagramInvalid, NotFound
+from engine.core.errors import NotFound
 from engine.core.models import DiagramFile, ProcessVersion
 
 _ENGINES: dict[tuple[str, str], DMNEngine] = {}  # (decision id, file sha256) → parsed table
@@ -43,13 +41,9 @@ def table_engine(decision_id: str, tables: Sequence[DiagramSource]) -> DMNEngine
         raise NotFound(f"决策表 {decision_id} 不存在")
     key = (decision_id, source.sha256)
     if key not in _ENGINES:
-        tree = source.parse_xml()
-        parser = SpiffBpmnParser(validator=VALIDATOR)
-        try:
-            parser.add_dmn_xml(tree.getroot(), filename=source.file_name)
-            _ENGINES[key] = parser.get_engine(decision_id, None)
-        except ValidationException as exc:
-            raise DiagramInvalid(source.file_name, [describe_validation(exc, tree)]) from exc
+        parser = new_parser()
+        add_dmn(parser, source.file_name, source.parse_xml())  # DiagramInvalid naming the element
+        _ENGINES[key] = parser.get_engine(decision_id, None)
     return _ENGINES[key]
 
 

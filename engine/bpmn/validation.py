@@ -7,13 +7,18 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS, XSD_DIR
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.forms import check_schema, load_form
 from engine.bpmn.scripting import compile_diagram_code
-from engine.core.errors import NotFound
+from engine.core.config import project_dir
+from engine.core.errors import DiagramInvalid, NotFound
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -50,19 +55,24 @@ def is_dmn(tree: etree._ElementTree) -> bool:
     return "/DMN/" in (etree.QName(tree.getroot()).namespace or "").upper()
 
 
-def lint(tree: etree._ElementTree, is_lane: Callable[[str | None], bool]) -> list[str]:
-    """Every problem found in one BPMN or DMN document; ``is_lane`` tells which lane names are known roles."""
+def lint(tree: etree._ElementTree, is_lane: Callable[[str | None], bool],
+         lane_names: Callable[[], list[str]] | None = None) -> list[str]:
+    """Every problem found in one BPMN or DMN document; ``is_lane`` tells which lane names are known roles,
+    ``lane_names`` lists them (named in the refusal of an unknown lane)."""
     if is_dmn(tree):
         return lint_dmn(tree)
-    return _lint_lanes(tree, is_lane) + _lint_user_tasks(tree) + _lint_expressions(tree)
+    return _lint_lanes(tree, is_lane, lane_names) + _lint_user_tasks(tree) + _lint_expressions(tree)
 
 
-def _lint_lanes(tree: etree._ElementTree, is_lane: Callable[[str | None], bool]) -> list[str]:
-    return [
-        f"{describe(lane)}：泳道名称不是已知角色（见 policy/roles.json）"
-        for lane in tree.iterfind(".//bpmn:lane", NS)
-        if not is_lane(lane.get("name"))
-    ]
+def _lint_lanes(tree: etree._ElementTree, is_lane: Callable[[str | None], bool],
+                lane_names: Callable[[], list[str]] | None) -> list[str]:
+    unknown = [lane for lane in tree.iterfind(".//bpmn:lane", NS) if not is_lane(lane.get("name"))]
+    if not unknown:
+        return []
+    names = lane_names() if lane_names is not None else []
+    known = f"可用的泳道名称：{'、'.join(names)}" if names else "泳道名称须为已知角色"
+    return [f"{describe(lane)}：泳道名称“{lane.get('name') or ''}”不是已知角色；{known}，请把泳道改为其中之一"
+            for lane in unknown]
 
 
 def _property(task: etree._Element, name: str) -> str | None:
@@ -79,7 +89,10 @@ def _lint_user_tasks(tree: etree._ElementTree) -> list[str]:
             continue
         try:
             reason = check_schema(load_form(form))
-        except (NotFound, ValueError) as exc:
+        except NotFound as exc:
+            forms = sorted(p.name for p in project_dir("forms").glob("*.json"))
+            reason = f"{exc}；已有的表单：{'、'.join(forms) or '（没有）'}，请改为其中之一或先添加该表单"
+        except ValueError as exc:
             reason = str(exc)
         if reason:
             problems.append(f"{describe(task)}：表单 {form} 无效：{reason}")
@@ -89,12 +102,26 @@ def _lint_user_tasks(tree: etree._ElementTree) -> list[str]:
     return problems
 
 
+_TIMERS = ("timeDate", "timeDuration", "timeCycle")
+_ISO_TIME = re.compile(r"(R\d*/)?(P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
+                       r"|\d{4}-\d\d-\d\d(T[\d:.]+)?(Z|[+-]\d\d:?\d\d)?)", re.IGNORECASE)
+_EL = re.compile(r"[$#]\{.*\}", re.DOTALL)
+EL_HINT = ("表达式是 Python，不是 JUEL/EL（${…}）：请去掉 ${ }，写成例如 approved 或 approved == True")
+
+
 def _lint_expressions(tree: etree._ElementTree) -> list[str]:
     problems = []
     for path, mode in _EXPRESSIONS.items():
         for node in tree.iterfind(path, NS):
             if node.text and node.text.strip():
-                problems.extend(_compile(node, node.text.strip(), mode, etree.QName(node).localname))
+                what = etree.QName(node).localname
+                text = node.text.strip()
+                if what in _TIMERS and _ISO_TIME.fullmatch(text):
+                    event = node.getparent().getparent() if node.getparent() is not None else None
+                    problems.append(f"{describe(event if event is not None else node)}：定时器表达式 “{text}” 是没有加引号的 ISO 时间；定时器表达式是 "
+                                    f"Python，请写成 \"{text}\"（加引号），或用 days_from / working_days_from 计算期限")
+                    continue
+                problems.extend(_compile(node, text, mode, what))
     return problems
 
 
@@ -103,7 +130,8 @@ def _compile(node: etree._Element, source: str, mode: str, what: str) -> list[st
         compile_diagram_code(source, mode)
     except SyntaxError as exc:
         shown = source if len(source) <= 60 else source[:57] + "…"
-        return [f"{describe(node)}：{what} “{shown}” 不允许或有语法错误：{exc.msg}"]
+        hint = f"；{EL_HINT}" if _EL.search(source) else ""
+        return [f"{describe(node)}：{what} “{shown}” 不允许或有语法错误：{exc.msg}{hint}"]
     return []
 
 
@@ -173,12 +201,24 @@ def _lint_table(decision: etree._Element, table: etree._Element) -> list[str]:
     return problems
 
 
+_FEEL_RANGE = re.compile(r"(?P<open>[\[\]\(])\s*(?P<low>[^.\s]+)\s*\.\.\s*(?P<high>[^\s\]\[\)]+)\s*(?P<close>[\]\[\)])")
+
+
 def _compile_cell(decision: etree._Element, shown: str, source: str, what: str) -> list[str]:
     try:
         compile_diagram_code(source, "eval")
     except SyntaxError as exc:
+        hint = ""
+        feel = _FEEL_RANGE.fullmatch(shown.strip())
+        if feel:
+            low = "<=" if feel["open"] == "[" else "<"
+            high = "<=" if feel["close"] == "]" else "<"
+            hint = (f"；这是 FEEL 的区间写法，本系统的单元格是 Python：请写成 {feel['low']} {low} ? {high} {feel['high']}"
+                    "（? 代表该列的输入）")
+        elif _EL.search(shown):
+            hint = f"；{EL_HINT}"
         shown = shown if len(shown) <= 60 else shown[:57] + "…"
-        return [f"{describe_decision(decision)} {what} “{shown}” 不允许或有语法错误：{exc.msg}"]
+        return [f"{describe_decision(decision)} {what} “{shown}” 不允许或有语法错误：{exc.msg}{hint}"]
     return []
 
 
@@ -193,3 +233,180 @@ def describe_validation(exc: ValidationException, tree: etree._ElementTree | Non
     where = f"第 {line} 行 " if line else ""
     message = str(exc).strip().rstrip(".").strip()
     return f"{where}{element}：{message}" if element or where else message
+
+
+# -- admitting a decision table to SpiffWorkflow's parser ------------------------------------------
+
+DMN11 = "http://www.omg.org/spec/DMN/20151101/dmn.xsd"
+DMN12 = "http://www.omg.org/spec/DMN/20180521/MODEL/"
+DMN13 = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+DMN_VERSIONS = {DMN11: "DMN 1.1", DMN12: "DMN 1.2", DMN13: "DMN 1.3"}
+ACCEPTED_DMN = "、".join(DMN_VERSIONS.values())
+
+_NOT_A_TABLE = {"literalExpression": "文字表达式（literal expression）", "context": "上下文（context）",
+                "invocation": "调用（invocation）", "relation": "关系（relation）", "list": "列表（list）",
+                "functionDefinition": "函数定义（function definition）"}
+_XSD = "{http://www.w3.org/2001/XMLSchema}"
+
+
+def new_parser() -> SpiffBpmnParser:
+    """SpiffWorkflow's spiff parser with the BPMN schema; DMN 1.2 is checked by :func:`add_dmn` instead (the
+    DMN 1.2 schema SpiffWorkflow ships imports a DMNDI schema it does not have, so lxml cannot load it)."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.dmn_schemas = {ns: path for ns, path in SCHEMAS.items() if ns != DMN12}
+    return parser
+
+
+@cache
+def _dmn12_schema() -> etree.XMLSchema:
+    """SpiffWorkflow's DMN 1.2 schema with its diagram part (DMNDI) left unchecked: the layout the modeler
+    writes is not what is executed, and the file is stored as uploaded either way."""
+    tree = etree.parse(str(Path(XSD_DIR) / "DMN12.xsd"))
+    root = tree.getroot()
+    for imported in root.findall(f"{_XSD}import"):
+        root.remove(imported)
+    for ref in root.iter(f"{_XSD}element"):
+        if ref.get("ref") == "dmndi:DMNDI":
+            any_ = etree.Element(f"{_XSD}any", namespace="http://www.omg.org/spec/DMN/20180521/DMNDI/",
+                                 processContents="skip", minOccurs="0", maxOccurs="1")
+            ref.getparent().replace(ref, any_)
+    return etree.XMLSchema(tree)
+
+
+def dmn_structure(tree: etree._ElementTree) -> list[str]:
+    """What SpiffWorkflow's DMN engine cannot run, named by element: another DMN version, no decision, a
+    decision that is not a decision table (a literal expression, a decision service), several decisions."""
+    root = tree.getroot()
+    namespace = etree.QName(root).namespace or ""
+    if etree.QName(root).localname != "definitions" or not is_dmn(tree):
+        return [f"文件不是 DMN 决策表（根元素是 {etree.QName(root).localname}）：请上传 {ACCEPTED_DMN} 格式的 .dmn 文件"]
+    if namespace not in DMN_VERSIONS:
+        return [f"文件的 DMN 命名空间 {namespace} 不受支持：只接受 {ACCEPTED_DMN}，请在编辑器中导出为 DMN 1.3"]
+    decisions = root.findall(f"{{{namespace}}}decision")
+    problems = []
+    for decision in decisions:
+        if decision.find(f"{{{namespace}}}decisionTable") is None:
+            kinds = [_NOT_A_TABLE.get(etree.QName(c).localname, etree.QName(c).localname) for c in decision
+                     if etree.QName(c).localname in _NOT_A_TABLE]
+            what = f"（是{kinds[0]}）" if kinds else "（没有 decisionTable）"
+            problems.append(f"{_decision(decision)}不是决策表{what}：本系统只执行决策表，"
+                            "请在 DMN 编辑器中把它改为决策表（Decision Table）")
+    for service in root.findall(f"{{{namespace}}}decisionService"):
+        if not decisions:
+            problems.append(f"{_decision(service, '决策服务')}不是决策表：本系统不执行决策服务（decision service），"
+                            "请改为决策表（Decision Table）")
+    if not decisions and not problems:
+        problems.append("文件没有决策（decision）：请在 DMN 编辑器中添加一个决策表（Decision Table）")
+    if len(decisions) > 1 and not problems:
+        named = "、".join(_decision(d).strip() for d in decisions)
+        problems.append(f"文件有 {len(decisions)} 个决策（{named}）：每个 DMN 文件只能有一个决策表，请分成多个文件")
+    return problems
+
+
+def _decision(element: etree._Element, kind: str = "决策") -> str:
+    name = element.get("name")
+    return f"{kind} '{element.get('id')}'" + (f"（{name}）" if name else "") + " "
+
+
+def add_dmn(parser: SpiffBpmnParser, file_name: str, tree: etree._ElementTree) -> None:
+    """Add a decision table to ``parser`` (from :func:`new_parser`) and parse it as a business rule task
+    would: DMN 1.1–1.3, with the default namespace or a prefix (``semantic:``). Anything refused — the
+    schema, the structure, or whatever else SpiffWorkflow's DMN parser raises — is DiagramInvalid naming
+    the element and what to change, never another exception."""
+    problems = dmn_structure(tree)
+    if problems:
+        raise DiagramInvalid(file_name, problems)
+    root = tree.getroot()
+    namespace = etree.QName(root).namespace
+    try:
+        if namespace == DMN12:
+            schema = _dmn12_schema()
+            if not schema.validate(root):
+                error = schema.error_log.last_error
+                raise ValidationException(f"不符合 DMN 1.2 规范：{error.message}", file_name=file_name,
+                                          line_number=error.line)
+        known = parser.namespaces
+        parser.namespaces = {**known, "dmn": namespace}  # SpiffWorkflow finds elements by the prefix dmn:
+        try:
+            parser.add_dmn_xml(root, filename=file_name)
+        finally:
+            parser.namespaces = known
+        for decision in root.iter(f"{{{namespace}}}decision"):
+            parser.get_engine(decision.get("id"), None)  # parsed now, not when a case reaches the task
+    except ValidationException as exc:
+        raise DiagramInvalid(file_name, [describe_validation(exc, tree)]) from exc
+    except etree.XPathEvalError as exc:
+        prefixes = sorted({p for p in re.findall(r"([A-Za-z_][\w.-]*):", _text_of(root))
+                           if p not in (root.nsmap or {}) and p not in ("http", "https")})
+        named = f"前缀 {'、'.join(p + ':' for p in prefixes)} " if prefixes else "命名空间前缀"
+        raise DiagramInvalid(file_name, [(f"文件使用了未定义的{named}（{exc}）：请在 definitions 上声明它"
+                                         "（xmlns:前缀=\"…\"），或在编辑器中重新导出")]) from exc
+    except Exception as exc:
+        raise DiagramInvalid(file_name, [(f"决策表无法解析（{type(exc).__name__}：{exc}）：请用 {ACCEPTED_DMN} "
+                                         "的决策表（每个文件一个决策表，单元格为 Python 表达式）重新导出")]) from exc
+
+
+def _text_of(root: etree._Element) -> str:
+    return " ".join(v for e in root.iter() if isinstance(e.tag, str) for v in [*e.attrib.values(), e.text or ""])
+
+
+# -- SpiffWorkflow's refusals, said in Chinese with the element they are about --------------------
+
+_NOT_FOUND = re.compile(r"The process '(?P<process>[^']*)' was not found")
+_DATA_STORE = re.compile(r"Data Store with name (?P<name>.*) has no implementation")
+MAX_FLOW_NODES = 300  # elements of one process; SpiffWorkflow's parser recurses along the chain (≈ 550 fail)
+
+
+def explain_validation(exc: ValidationException, tree: etree._ElementTree | None, trees: list[etree._ElementTree],
+                       known_processes: list[str] = ()) -> str:
+    """:func:`describe_validation`, except for SpiffWorkflow's refusals that name no element or speak English:
+    a call activity to an unknown process, a data store with no implementation, a service task without an
+    operator. ``trees``: every BPMN document of the bundle (to find the element); ``known_processes``: the
+    process ids there are (the bundle's and the deployed ones)."""
+    message = str(exc)
+    if "RecursionError" in message or "maximum recursion depth" in message:
+        return too_deep(trees)  # SpiffWorkflow wraps it as the error of whichever task it had reached
+    found = _NOT_FOUND.search(message)
+    if found:
+        process = found["process"]
+        callers = [c for t in trees for c in t.iterfind(".//bpmn:callActivity", NS) if c.get("calledElement") == process]
+        where = "、".join(describe(c) for c in callers) or "调用活动（callActivity）"
+        there = "、".join(sorted(set(known_processes))) or "（没有）"
+        return (f"{where}：调用的流程 '{process}' 不存在（已部署和本次上传的流程：{there}）；"
+                "请把 calledElement 改为其中之一，或先部署流程 " + process)
+    found = _DATA_STORE.search(message)
+    if found:
+        stores = [s for t in trees for s in t.iterfind(".//bpmn:dataStore", NS) if s.get("name") == found["name"]]
+        where = "、".join(describe(s) for s in stores) or f"dataStore（{found['name']}）"
+        return (f"{where}：数据存储（data store）“{found['name']}”没有实现，本系统不支持数据存储；"
+                "请改用数据对象（data object）或任务数据")
+    if "Service Task must have an operator" in message:
+        node = _by_id(tree, exc.id)
+        where = describe(node) if node is not None else f"serviceTask '{exc.id}'" + (f"（{exc.name}）" if exc.name else "")
+        return (f"{where}：服务任务（service task）没有指定操作（spiffworkflow:serviceTaskOperator）；"
+                "本系统的服务任务需要指定操作，或请改为脚本任务（script task）")
+    return describe_validation(exc, tree)
+
+
+def _by_id(tree: etree._ElementTree | None, element_id: str | None) -> etree._Element | None:
+    if tree is None or not element_id:
+        return None
+    return next(iter(tree.getroot().iterfind(f".//*[@id='{element_id}']")), None)
+
+
+def too_deep(trees: list[etree._ElementTree], only_if_deep: bool = False) -> str:
+    """The refusal of a diagram too large or too deeply chained for the engine (about the diagram, not one
+    step); with ``only_if_deep`` "" unless a process has more than MAX_FLOW_NODES steps."""
+    sizes = []
+    for tree in trees:
+        for process in tree.iterfind(".//bpmn:process", NS):
+            steps = sum(1 for node in process.iter() if isinstance(node.tag, str) and node.get("id")
+                        and etree.QName(node).localname not in ("sequenceFlow", "lane", "laneSet", "process")
+                        and etree.QName(node).namespace == BPMN)
+            sizes.append((steps, process))
+    steps, process = max(sizes, key=lambda s: s[0], default=(0, None))
+    if only_if_deep and steps <= MAX_FLOW_NODES:
+        return ""
+    where = describe(process) if process is not None else "流程图"
+    return (f"{where}：流程图太大或步骤链太长（{steps} 个元素，引擎最多处理约 {MAX_FLOW_NODES} 个），无法校验和执行；"
+            "请把它拆分为几个较小的流程，用调用活动（call activity）连接")

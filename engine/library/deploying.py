@@ -6,21 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
-
 from engine.bpmn.decision_tables import check_outputs
 from engine.bpmn.deployment import newest_version_number
 from engine.bpmn.parser import no_executable
 from engine.bpmn.source import DiagramSource
-from engine.bpmn.validation import describe_validation, lint_dmn
+from engine.bpmn.validation import add_dmn, lint_dmn, new_parser
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid, PolicyMissing, RuleViolation
 from engine.core.models import DiagramFile, PolicyParameter, ProcessVersion, User
 from engine.core.transaction import transaction
-from engine.library.catalogue import bundles_containing
+from engine.library.catalogue import bundles_containing, deployed_library
 from engine.library.rules import deploy, parse_bundle
 from engine.policy.bindings import ProcessRef, binding_rows, bound_keys, parse_process_ref
 from engine.policy.editing import check_procedure, write_parameter
@@ -64,10 +61,7 @@ def check_diagram(source: DiagramSource) -> list[str]:
 
 def _check_dmn(source: DiagramSource) -> None:
     tree = source.parse_xml()
-    try:
-        SpiffBpmnParser(validator=VALIDATOR).add_dmn_xml(tree.getroot(), filename=source.file_name)
-    except ValidationException as exc:
-        raise DiagramInvalid(source.file_name, [describe_validation(exc, tree)]) from exc
+    add_dmn(new_parser(), source.file_name, tree)  # DiagramInvalid naming the element, never another exception
     problems = lint_dmn(tree) + check_outputs(source)
     if problems:
         raise DiagramInvalid(source.file_name, problems)
@@ -83,6 +77,40 @@ def _store_decision_table(source: DiagramSource, actor: str, clock: Clock) -> No
                                uploaded_at=clock.now(), uploaded_by=actor))
     audit.record(clock.now(), actor, "decision_table_deployed", file=source.file_name, sha256=source.sha256,
                  decisions=source.decision_ids())
+
+
+def deploy_files(editor: User, sources: list[DiagramSource], clock: Clock) -> tuple[list[ProcessVersion], list[str]]:
+    """``fangpin process deploy``: as uploads on /diagrams, for several files at once (sources from
+    :func:`diagram_source`, so with the same size limit). Validated with the files as last deployed (a file of
+    the same name, or defining the same process or decision, is replaced); the procedures whose files changed
+    are deployed, and a decision table no deployed process calls is checked and kept in the library like an
+    upload. Returns the new versions and the file names of the decision tables newly kept. One invalid file:
+    DiagramInvalid, nothing stored."""
+    require_editor(editor)
+    defined = {d for s in sources for d in _defines(s)}
+    names = {s.file_name for s in sources}
+    library = sources + [s for s in deployed_library() if s.file_name not in names and not defined & _defines(s)]
+    with transaction():
+        for source in sources:
+            source.parse_xml()
+            if source.is_dmn:
+                _check_dmn(source)  # as an upload: refused naming the decision, never another exception
+        versions = deploy(library, editor.username, clock.now())
+        for version in versions:
+            audit.record(clock.now(), editor.username, "diagram_deployed", process=version.process_key,
+                         version=version.version, files=[f["file_name"] for f in version.files],
+                         bundle_sha256=version.bundle_sha256)
+        used = {f["sha256"] for v in versions for f in v.files}
+        kept = []
+        for source in sources:
+            if source.is_dmn and source.sha256 not in used and db.session.get(DiagramFile, source.sha256) is None:
+                _store_decision_table(source, editor.username, clock)
+                kept.append(source.file_name)
+    return versions, kept
+
+
+def _defines(source: DiagramSource) -> set[str]:
+    return set(source.decision_ids() if source.is_dmn else source.process_ids())
 
 
 @dataclass(frozen=True)

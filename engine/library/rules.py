@@ -25,7 +25,7 @@ from engine.core.models import MonitoringLine, PolicyParameter, ProcessVersion
 from engine.core.vocabulary import Channel
 from engine.library.stand_ins import Trace, stand_ins
 from engine.policy.parameters import PROCESS_SUFFIX, resolve_group
-from engine.policy.roles import role_for_lane
+from engine.policy.roles import all_roles, role_for_lane
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,10 @@ class DomainRules:
 
     def is_lane(self, name: str | None) -> bool:
         return role_for_lane(name) is not None
+
+    def lane_names(self) -> list[str]:
+        """Every lane name a role answers to (policy/roles.json), for the refusal of an unknown lane."""
+        return [lane for role in all_roles().values() for lane in role.lanes]
 
     def samples(self, process_id: str) -> list[TrialSample]:
         return [TrialSample(s.label, start_data(s.values)) for s in policy_samples(process_id)]
