@@ -16,8 +16,9 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json tools/build-vendor
 	npm ci --no-audit --no-fund --silent
+	bash tools/build-vendor
 	touch $@
 
 install: $(VENV)/.installed node_modules/.installed

@@ -286,8 +286,12 @@ def json_error(status: int, message: str, code: str | None = None) -> Response:
 
 
 def error_page(status: int, message: str, title: str | None = None) -> Any:
+    """The Chinese error page, inside the site's header and navigation, with the ways back: the page the user
+    came from (a page of this site, not the failing one), the home page, and the inbox when logged in."""
+    back = same_site_referrer()
+    here = request.full_path.rstrip("?")
     return render_template("error.html", status=status, title=title or TITLES.get(status, "出错了"),
-                           message=message), status
+                           message=message, back=back if back and back != here else None), status
 
 
 def handle_http_error(exc: HTTPException) -> Any:
