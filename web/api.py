@@ -41,7 +41,16 @@ from engine.app import get_clock
 from engine.bpmn.forms import load_form
 from engine.cases.deadlines import deadlines_of_case
 from engine.cases.lifecycle import authorize, case_history, complete_task, get_case, open_identification
-from engine.cases.tasks import COUNT_CAP, TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
+from engine.cases.tasks import (
+    CLAIM_FILTERS,
+    COUNT_CAP,
+    TaskFilter,
+    claim_task,
+    count_ready,
+    inbox,
+    release_task,
+    tasks_of_case,
+)
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import (
@@ -495,16 +504,29 @@ def case_deadlines(case_id: int) -> Any:
 # -- tasks ----------------------------------------------------------------------------------------
 
 
-@api_route("/tasks", "GET", "我的待办（按紧急程度排序，键集分页）", tag="任务", ok=(200, "TaskPage"), errors=(422,),
+@api_route("/tasks", "GET", "我的待办（按紧急程度排序，键集分页）", tag="任务", ok=(200, "TaskPage"), errors=(403, 404, 422),
            query=(_query("procedure", "流程，如 identification"), _query("step", "步骤名称，如 入户核实"),
+                  _query("village", "村（或辖区内其他地区）的代码：只列其中农户的案件"),
+                  _query("claimed", "认领：unclaimed 未认领、mine 我认领的、others 他人认领的",
+                         {"type": "string", "enum": [k for k in CLAIM_FILTERS if k]}),
+                  _query("overdue", "为 1 时只列已逾期的", {"type": "string", "enum": ["1"]}),
+                  _query("q", "户编号（数字，前缀匹配）或户主姓名（前缀匹配）", {"type": "string", "maxLength": 40}),
                   _query("after", "上一页返回的 next 游标"),
                   _query("limit", f"每页条数，1–{MAX_LIMIT}，默认 {DEFAULT_LIMIT}",
                          {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})))
 def my_tasks() -> Any:
     user = g.user
     limit, after = _limit(), _cursor()
+    claimed, text = request.args.get("claimed", ""), request.args.get("q", "").strip()
+    if claimed not in CLAIM_FILTERS:
+        raise BadInput([("claimed", "应为 unclaimed、mine 或 others")])
+    if len(text) > 40:
+        raise BadInput([("q", "至多 40 个字符")])
+    village = request.args.get("village") or None
     f = TaskFilter(tuple(user.roles), user.jurisdiction, procedure=request.args.get("procedure") or None,
-                   step=request.args.get("step") or None)
+                   step=request.args.get("step") or None, village=_place_by_code(village) if village else None,
+                   claimed=claimed, username=user.username, text=text,
+                   overdue_at=get_clock().now() if request.args.get("overdue") else None)
     rows = inbox(f, limit=limit + 1, after=after)
     more, rows = len(rows) > limit, rows[:limit]
     total = count_ready(f)

@@ -13,7 +13,18 @@ from engine.bpmn.forms import load_form
 from engine.cases.event_dates import REASON_FIELD, REASON_MAX
 from engine.cases.lifecycle import complete_task
 from engine.cases.self_application import application_of_case, for_officials, prefilled
-from engine.cases.tasks import TaskFilter, claim_task, count_ready, inbox, release_task, tasks_of_case
+from engine.cases.tasks import (
+    CLAIM_FILTERS,
+    MAX_PAGES,
+    SORTS,
+    TaskFilter,
+    claim_task,
+    count_ready,
+    inbox,
+    release_task,
+    tasks_of_case,
+)
+from engine.cases.views import places_below
 from engine.core.db import db
 from engine.core.errors import ConflictError, FangpinError, FormInvalid
 from engine.core.models import HumanTask, Notice
@@ -30,15 +41,42 @@ PAGE_SIZE = 25
 @bp.get("/inbox")
 @login_required
 def inbox_page() -> str:
+    """待办: filtered by procedure, step, village (or a place below mine), claim and overdue, searched by household
+    number or head's name; ordered by due date (keyset pages) or by creation, household or village (numbered
+    pages, at most MAX_PAGES)."""
     user = g.user
-    f = TaskFilter(tuple(user.roles), user.jurisdiction, procedure=request.args.get("procedure") or None,
-                   step=request.args.get("step") or None)
-    after = valid_cursor(request.args.get("after"))
-    rows = inbox(f, limit=PAGE_SIZE + 1, after=after)
+    places = places_below(user.jurisdiction)
+    village = next((p for p in places if p.code == request.args.get("village")), None)
+    procedure = request.args.get("procedure", "")
+    claimed = request.args.get("claimed", "")
+    sort = request.args.get("sort", "")
+    sort = sort if sort in SORTS else "due"
+    text = request.args.get("q", "").strip()[:40]
+    overdue = bool(request.args.get("overdue"))
+    f = TaskFilter(tuple(user.roles), user.jurisdiction,
+                   procedure=procedure if procedure in Procedure.labels() else None,
+                   step=request.args.get("step", "").strip()[:200] or None, village=village,
+                   claimed=claimed if claimed in CLAIM_FILTERS else "", username=user.username,
+                   overdue_at=get_clock().now() if overdue else None, text=text)
+    page = min(max(parse_id(request.args.get("page") or "") or 1, 1), MAX_PAGES)
+    after = valid_cursor(request.args.get("after")) if sort == "due" else None
+    rows = inbox(f, limit=PAGE_SIZE + 1, after=after, offset=(page - 1) * PAGE_SIZE if sort != "due" else 0,
+                 sort=sort)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    return render_template("tasks/inbox.html", rows=rows, total=count_ready(f), filters=request.args,
-                           procedures=Procedure.labels(), next_cursor=rows[-1].cursor if more and rows else None)
+    # what the links keep: every filter, and the order
+    kept = {"procedure": f.procedure or "", "step": f.step or "", "village": village.code if village else "",
+            "claimed": f.claimed, "q": text, "overdue": "1" if overdue else "", "sort": sort}
+
+    def link(**changes: str | int) -> str:
+        """This inbox with ``changes`` (a new order starts again at the first page)."""
+        return url_for("tasks.inbox", **{k: v for k, v in {**kept, **changes}.items() if v})
+
+    return render_template("tasks/inbox.html", rows=rows, total=count_ready(f), kept=kept, link=link, places=places,
+                           procedures=Procedure.labels(), claims=CLAIM_FILTERS, sorts=SORTS, sort=sort,
+                           page=page, max_pages=MAX_PAGES, page_size=PAGE_SIZE,
+                           next_cursor=rows[-1].cursor if more and rows and sort == "due" else None,
+                           next_page=page + 1 if more and sort != "due" and page < MAX_PAGES else None)
 
 
 bp.add_url_rule("/inbox", endpoint="inbox", view_func=inbox_page)

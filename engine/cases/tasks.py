@@ -10,7 +10,7 @@ from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, func, select, tuple_, update
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from engine.bpmn.runtime import ready_human_tasks
 from engine.bpmn.scripting import DiagramScriptEngine
@@ -20,9 +20,10 @@ from engine.cases.runs import CaseRun
 from engine.core import audit
 from engine.core.db import db, fixed, within
 from engine.core.errors import ConflictError, NotFound
-from engine.core.models import Case, Household, HumanTask, Jurisdiction, User
+from engine.core.models import Case, Household, HumanTask, Jurisdiction, Member, User
 from engine.core.transaction import transaction
-from engine.policy.roles import role_for_lane
+from engine.core.vocabulary import Procedure
+from engine.policy.roles import all_roles, role_for_lane
 from timers.calendar import end_of_day
 
 NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -90,7 +91,7 @@ class TaskView:
     case_id: int
     case_number: str
     procedure: str
-    household: str
+    household: str  # "<number> <head's name>"
     village: str
     step: str
     role: str | None
@@ -98,6 +99,12 @@ class TaskView:
     created_at: datetime
     due_at: datetime | None
     claimed_by: str | None
+    household_number: str = ""
+    head: str = ""
+    village_code: str = ""
+    procedure_name: str = ""  # the vocabulary's label (识别纳入)
+    role_name: str | None = None  # the role's Chinese name (村干部（村两委）)
+    claimed_by_name: str | None = None  # the claimer's display name (their login if the account is gone)
 
     @property
     def cursor(self) -> str:
@@ -108,14 +115,31 @@ class TaskView:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()}
 
 
+CLAIM_FILTERS = {"": "不限", "unclaimed": "未认领", "mine": "我认领的", "others": "他人认领的"}
+"""Who has claimed the tasks an inbox shows (``TaskFilter.claimed``)."""
+
+SORTS = {"due": "期限", "created": "创建时间", "household": "农户", "village": "村"}
+"""How an inbox may be ordered: by due date (most urgent first, keyset pages: the default), by creation (newest
+first), by household number or by village (tree order), each then by due date."""
+
+MAX_PAGES = 50  # an inbox ordered otherwise than by due date pages by offset, up to this many pages
+
+
 @dataclass(frozen=True)
 class TaskFilter:
-    """What an inbox shows: roles, place (and below), and optional procedure and step."""
+    """What an inbox shows: roles, place (and below), and optional procedure, step, the case's village (or any
+    place below ``jurisdiction``), claim state (``CLAIM_FILTERS``, relative to ``username``), overdue at a moment,
+    and a search: digits are a household number (prefix), anything else the head of household's name (prefix)."""
 
     roles: tuple[str, ...] | None
     jurisdiction: Jurisdiction
     procedure: str | None = None
     step: str | None = None
+    village: Jurisdiction | None = None
+    claimed: str = ""
+    username: str | None = None
+    overdue_at: datetime | None = None
+    text: str = ""
 
 
 def list_ready(role: str | None, jurisdiction: Jurisdiction, limit: int = 100, offset: int = 0) -> list[TaskView]:
@@ -124,7 +148,9 @@ def list_ready(role: str | None, jurisdiction: Jurisdiction, limit: int = 100, o
     return inbox(TaskFilter(roles, jurisdiction), limit=limit, offset=offset)
 
 
-def _query(f: TaskFilter):
+def _query(f: TaskFilter, sort: str = "due"):
+    """The filter's ready tasks (one statement; the case and household are joined only when a village, a search
+    or the order needs them)."""
     query = select(HumanTask).where(HumanTask.state == fixed("READY"),
                                     within(HumanTask.jurisdiction_path, f.jurisdiction.path))
     if f.roles is not None:
@@ -133,22 +159,78 @@ def _query(f: TaskFilter):
         query = query.where(HumanTask.procedure == f.procedure)
     if f.step:
         query = query.where(HumanTask.name == f.step)
+    if f.claimed == "unclaimed":
+        query = query.where(HumanTask.claimed_by.is_(None))
+    elif f.claimed == "mine":
+        query = query.where(HumanTask.claimed_by == (f.username or ""))
+    elif f.claimed == "others":
+        query = query.where(HumanTask.claimed_by.is_not(None), HumanTask.claimed_by != (f.username or ""))
+    if f.overdue_at is not None:  # sort_due is due_at, or far in the future: in the inbox indexes, unlike due_at
+        query = query.where(HumanTask.sort_due < f.overdue_at)
+    text = f.text.strip()
+    if f.village is not None or text or sort in ("household", "village"):
+        query = query.join(Case, Case.id == HumanTask.case_id)
+    if f.village is not None:
+        query = query.where(within(Case.jurisdiction_path, f.village.path))  # the case's place (a task's is above)
+    if text or sort == "household":
+        query = query.join(Household, Household.id == Case.household_id)
+    # prefixes as LIKE 'text%' (escaped): right under any collation; each is checked on the joined row of a task
+    # the inbox's index found, so an index on the column would not be used anyway
+    if text.isdigit():
+        query = query.where(Household.number.startswith(text, autoescape=True))
+    elif text:
+        query = query.where(select(Member.id).where(Member.household_id == Household.id,
+                                                    Member.relation_to_head == "户主",
+                                                    Member.name.startswith(text, autoescape=True))
+                            .exists())
     return query
 
 
-def inbox(f: TaskFilter, limit: int = 50, after: str | None = None, offset: int = 0) -> list[TaskView]:
-    """One page of ready tasks, most urgent first; ``after`` is the previous page's last cursor."""
-    query = _query(f).order_by(HumanTask.sort_due, HumanTask.id).limit(limit)
-    if after:
+def _order(sort: str) -> tuple:
+    if sort == "created":
+        return HumanTask.created_at.desc(), HumanTask.id.desc()
+    if sort == "household":
+        return Household.number, HumanTask.sort_due, HumanTask.id
+    if sort == "village":
+        return Case.jurisdiction_path, HumanTask.sort_due, HumanTask.id
+    return HumanTask.sort_due, HumanTask.id
+
+
+def inbox(f: TaskFilter, limit: int = 50, after: str | None = None, offset: int = 0, sort: str = "due") -> list[TaskView]:
+    """One page of ready tasks in the order ``sort`` (a key of ``SORTS``), read in one statement: the page of
+    task ids as the filter's indexes give it, then its cases, households, villages, heads and claimers' names.
+    In the default order (most urgent first) ``after`` is the previous page's last cursor; otherwise ``offset``."""
+    sort = sort if sort in SORTS else "due"
+    page = _query(f, sort).with_only_columns(HumanTask.id).order_by(*_order(sort)).limit(limit)
+    if after and sort == "due":
         due, _, last_id = after.partition("|")
-        query = query.where(tuple_(HumanTask.sort_due, HumanTask.id) > tuple_(datetime.fromisoformat(due),
-                                                                              int(last_id)))
+        page = page.where(tuple_(HumanTask.sort_due, HumanTask.id) > tuple_(datetime.fromisoformat(due),
+                                                                            int(last_id)))
     elif offset:
-        query = query.offset(offset)
-    rows = list(db.session.scalars(query.options(selectinload(HumanTask.case).selectinload(Case.household)
-                                                 .selectinload(Household.members),
-                                                 selectinload(HumanTask.case).selectinload(Case.jurisdiction))))
-    return [_view(row) for row in rows]
+        page = page.offset(offset)
+    page = page.subquery("page")  # with its LIMIT, never merged into the joins below: its plan stays the index's
+    village = aliased(Jurisdiction)
+    head = (select(Member.name).where(Member.household_id == Household.id)
+            .order_by(Member.relation_to_head != "户主", Member.position, Member.id).limit(1).scalar_subquery())
+    query = (select(HumanTask.id, HumanTask.case_id, Case.number, HumanTask.procedure, Household.number, head,
+                    village.name, village.code, HumanTask.name, HumanTask.role, HumanTask.form, HumanTask.created_at,
+                    HumanTask.due_at, HumanTask.claimed_by, User.display_name)
+             .select_from(page).join(HumanTask, HumanTask.id == page.c.id)
+             .join(Case, Case.id == HumanTask.case_id).join(Household, Household.id == Case.household_id)
+             .join(village, village.id == Case.jurisdiction_id)
+             .outerjoin(User, User.username == HumanTask.claimed_by)
+             .order_by(*_order(sort)))
+    roles = all_roles()
+    views = []
+    for (task_id, case_id, case_number, procedure, number, head_name, village_name, village_code, step, role, form,
+         created_at, due_at, claimed_by, claimer) in db.session.execute(query):
+        views.append(TaskView(
+            id=task_id, case_id=case_id, case_number=case_number or str(case_id), procedure=procedure,
+            household=f"{number} {head_name or ''}".strip(), village=village_name, step=step, role=role, form=form,
+            created_at=created_at, due_at=due_at, claimed_by=claimed_by, household_number=number,
+            head=head_name or "", village_code=village_code, procedure_name=Procedure.label_of(procedure),
+            role_name=roles[role].name if role in roles else role, claimed_by_name=claimer or claimed_by))
+    return views
 
 
 COUNT_CAP = 1000  # an inbox counts its tasks up to this many and then says "1000+": a bigger number decides nothing
@@ -171,17 +253,6 @@ def count_ready(f: TaskFilter, cap: int = COUNT_CAP) -> TaskCount:
     found = db.session.scalar(select(func.count()).select_from(_query(f).with_only_columns(HumanTask.id)
                                                                .limit(cap + 1).subquery())) or 0
     return TaskCount(min(found, cap), found > cap)
-
-
-def _view(row: HumanTask) -> TaskView:
-    case = row.case
-    head = case.household.head
-    return TaskView(
-        id=row.id, case_id=case.id, case_number=case.number or str(case.id), procedure=case.procedure,
-        household=f"{case.household.number} {head.name if head else ''}".strip(),
-        village=case.jurisdiction.name, step=row.name, role=row.role, form=row.form,
-        created_at=row.created_at, due_at=row.due_at, claimed_by=row.claimed_by,
-    )
 
 
 def claim_task(task_id: int, username: str, now: datetime) -> HumanTask:

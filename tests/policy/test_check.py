@@ -159,6 +159,10 @@ def fangpin(tmp_path: Path, monkeypatch):
 
     run("init")
     run("clock", "advance", "--to", "2026-09-20T09:00")
+    lines = tmp_path / "lines.json"  # this year's monitoring lines, as each province publishes them
+    lines.write_text(json.dumps({"monitoring_lines": [{"province": code, "year": 2026, "amount": 7500,
+                                                       "source": "测试"} for code in ("36", "37", "21")]}))
+    run("policy", "load", str(lines))
     run.db_file = db_file
     return run
 
