@@ -72,7 +72,7 @@ from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanT
 from engine.demo import load_demo, sample_form_data
 from engine.households.register import register_household
 from timers.calendar import to_local_date
-from web.formrender import Field, fields_of, parse
+from web.formrender import fields_of, inputs_for, parse
 
 log = logging.getLogger("bench.http")
 
@@ -271,39 +271,11 @@ def make_pool(url: str, clients: int, per_client: int) -> Pool:
     return Pool(tasks, (min(all_ids), max(all_ids)), tuple(case_ids), step, time.perf_counter() - started)
 
 
-def form_fields(fields: list[Field], values: dict[str, Any]) -> list[tuple[str, str]]:
-    """The inputs a browser posts for ``values`` in the form rendered from ``fields`` (web.formrender)."""
-    out: list[tuple[str, str]] = []
-    for f in fields:
-        value: Any = values
-        for part in f.name.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        if value is None:
-            continue
-        if f.kind == "check":
-            out += [(f.name, "on")] if value else []
-        elif f.kind == "multi":
-            out += [(f.name, str(v)) for v in value]
-        elif f.kind == "lines":
-            out.append((f.name, "\n".join(value)))
-        elif f.kind == "group":
-            out += form_fields(f.children, values)
-        elif f.kind == "table":
-            for i, row in enumerate(value):
-                for c in f.children:
-                    if row.get(c.name) is not None:
-                        cell = "on" if c.kind == "check" and row[c.name] else str(row[c.name])
-                        out.append((f"{f.name}-{i}-{c.name}", cell))
-        else:
-            out.append((f.name, str(value)))
-    return out
-
-
 def first_form(today: date) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The sample data of the first task and the same as posted form inputs (checked by the web's own parser)."""
     values = sample_form_data(FIRST_FORM, today)
     fields = fields_of(load_form(FIRST_FORM))
-    posted = form_fields(fields, values)
+    posted = inputs_for(fields, values)
     if parse(fields, MultiDict(posted)) != values:
         raise RuntimeError(f"the posted form does not parse back to the sample data: {posted}")
     return values, posted

@@ -136,6 +136,32 @@ def _row_index(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= MAX_ROW_DIGITS
 
 
+def inputs_for(fields: list[Field], values: dict[str, Any]) -> list[tuple[str, str]]:
+    """The inverse of :func:`parse`: the inputs a browser posts for ``values`` in the form of ``fields`` (for
+    clients that fill a task form without a browser: the HTTP tests and benchmarks)."""
+    out: list[tuple[str, str]] = []
+    for f in fields:
+        value: Any = values
+        for part in f.name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if f.kind == "group":
+            out += inputs_for(f.children, values)
+        elif value is None:
+            continue
+        elif f.kind == "check":
+            out += [(f.name, "on")] if value else []
+        elif f.kind == "multi":
+            out += [(f.name, str(v)) for v in value]
+        elif f.kind == "lines":
+            out.append((f.name, "\n".join(value)))
+        elif f.kind == "table":
+            out += [(f"{f.name}-{i}-{c.name}", "on" if c.kind == "check" and row[c.name] else str(row[c.name]))
+                    for i, row in enumerate(value) for c in f.children if row.get(c.name) is not None]
+        else:
+            out.append((f.name, str(value)))
+    return out
+
+
 def errors_by_field(errors: list[tuple[str, str]]) -> dict[str, str]:
     """Engine error paths ("income/wages", "measures/0/item") → input names ("income.wages", "measures")."""
     out: dict[str, str] = {}

@@ -35,7 +35,7 @@ from engine.demo import sample_form_data
 from tests.browser.conftest import LOOSE_LIMITS, THREADS, WORKERS, _base_url, _stop
 from tests.webclient import HttpBrowser
 from timers.calendar import CHINA_TZ, to_local_date
-from web.formrender import Field, fields_of, parse
+from web.formrender import fields_of, inputs_for, parse
 
 START = datetime(2026, 9, 20, 9, 0, tzinfo=CHINA_TZ)  # the suite's day (tests/conftest.py): a county installing now
 COMMAND_SECONDS = 120  # an init or a wake, on a busy machine
@@ -229,39 +229,11 @@ def _first_login(base: str, username: str, one_time: str, own: str) -> HttpBrows
     return browser
 
 
-def form_fields(fields: list[Field], values: dict[str, Any]) -> list[tuple[str, str]]:
-    """The inputs a browser posts for ``values`` in the form rendered from ``fields`` (as bench/bench_http.py)."""
-    out: list[tuple[str, str]] = []
-    for f in fields:
-        value: Any = values
-        for part in f.name.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        if f.kind == "group":
-            out += form_fields(f.children, values)
-        elif value is None:
-            continue
-        elif f.kind == "check":
-            out += [(f.name, "on")] if value else []
-        elif f.kind == "multi":
-            out += [(f.name, str(v)) for v in value]
-        elif f.kind == "lines":
-            out.append((f.name, "\n".join(value)))
-        elif f.kind == "table":
-            for i, row in enumerate(value):
-                for c in f.children:
-                    if row.get(c.name) is not None:
-                        cell = "on" if c.kind == "check" and row[c.name] else str(row[c.name])
-                        out.append((f"{f.name}-{i}-{c.name}", cell))
-        else:
-            out.append((f.name, str(value)))
-    return out
-
-
 def _posted(form: str, values: dict[str, Any]) -> list[tuple[str, str]]:
     """``values`` as the form's inputs, checked to parse back to them as the web's own parser reads them (which
     also gives each unticked box as false)."""
     fields = fields_of(load_form(form))
-    posted = form_fields(fields, values)
+    posted = inputs_for(fields, values)
     assert _holds(parse(fields, MultiDict(posted)), values), (form, posted)
     return posted
 

@@ -19,6 +19,7 @@ import pytest
 from openpyxl import load_workbook
 
 from engine.core.config import REPO_ROOT
+from tests.processes import stop
 from tests.test_cli_security import START_TIMEOUT, _wait_for
 from tests.test_cli_security import env as env  # noqa: PLC0414 — the fixture: a demo database of its own
 from tests.webclient import csrf_token
@@ -40,12 +41,7 @@ def server(env):
         _wait_for(process, rf"Listening at: http://127\.0\.0\.1:{port}", r"Booting worker", r"scheduler .* started")
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=START_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=START_TIMEOUT)
 
 
 class Browser:

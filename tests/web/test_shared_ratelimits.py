@@ -21,6 +21,7 @@ from engine.app import create_engine_app
 from engine.core.config import REPO_ROOT
 from engine.core.db import db
 from tests.conftest import make_app, prepare_database
+from tests.processes import stop
 from tests.redis_server import redis_url  # noqa: F401 — the fixture: a Redis server of its own
 from tests.test_cli_security import START_TIMEOUT, _wait_for
 from tests.web.test_production_server import _free_port
@@ -82,12 +83,7 @@ def shared(tmp_path, clock, redis_url):  # noqa: F811 — the fixture imported a
             time.sleep(0.1)
         yield port, workers
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=START_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=START_TIMEOUT)
 
 
 def _answering_worker(connection: http.client.HTTPConnection, port: int, workers: list[int]) -> int | None:
