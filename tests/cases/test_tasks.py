@@ -44,3 +44,34 @@ def test_an_inbox_counts_its_tasks_only_up_to_the_cap(app, clock):
     assert (capped.n, capped.more, str(capped)) == (2, True, "2+")
     assert len(statements) == 1 and "LIMIT" in statements[0]  # one statement that stops after cap + 1 rows
     assert str(count_ready(f, cap=3)) == "3"
+
+
+def test_a_county_wide_inbox_of_every_role_reads_the_urgency_index_and_gives_the_same_page(app, clock):
+    from sqlalchemy import event, select
+
+    from engine.cases.tasks import TaskFilter, inbox
+    from engine.core.db import db
+    from engine.core.models import HumanTask, Jurisdiction
+    from tests.factories import open_case
+
+    for head in ("甲", "乙", "丙", "丁"):
+        open_case(clock, head)
+    county = db.session.scalar(select(Jurisdiction).filter_by(code="360702"))
+    expected = [t.id for t in db.session.scalars(select(HumanTask).filter_by(state="READY")
+                                                 .order_by(HumanTask.sort_due, HumanTask.id))][:3]
+    statements = []
+
+    def seen(*args) -> None:
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    page = inbox(TaskFilter(None, county), limit=3)
+    event.remove(db.engine, "before_cursor_execute", seen)
+    assert [v.id for v in page] == expected
+    assert any("INDEXED BY ix_task_urgency" in s for s in statements)
+    village = db.session.scalar(select(Jurisdiction).filter_by(code="360702101201"))
+    statements.clear()
+    event.listen(db.engine, "before_cursor_execute", seen)
+    inbox(TaskFilter(None, village), limit=3)  # a village's few tasks: its place index, not the urgency scan
+    event.remove(db.engine, "before_cursor_execute", seen)
+    assert not any("INDEXED BY" in s for s in statements)
