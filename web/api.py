@@ -527,9 +527,9 @@ def my_tasks() -> Any:
                    step=request.args.get("step") or None, village=_place_by_code(village) if village else None,
                    claimed=claimed, username=user.username, text=text,
                    overdue_at=get_clock().now() if request.args.get("overdue") else None)
-    rows = inbox(f, limit=limit + 1, after=after)
-    more, rows = len(rows) > limit, rows[:limit]
     total = count_ready(f)
+    rows = inbox(f, limit=limit + 1, after=after, total=total)
+    more, rows = len(rows) > limit, rows[:limit]
     return jsonify({"items": [r.as_dict() for r in rows], "total": total.n, "total_more": total.more,
                     "next": rows[-1].cursor if more and rows else None})
 

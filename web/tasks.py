@@ -60,8 +60,9 @@ def inbox_page() -> str:
                    overdue_at=get_clock().now() if overdue else None, text=text)
     page = min(max(parse_id(request.args.get("page") or "") or 1, 1), MAX_PAGES)
     after = valid_cursor(request.args.get("after")) if sort == "due" else None
+    total = count_ready(f)
     rows = inbox(f, limit=PAGE_SIZE + 1, after=after, offset=(page - 1) * PAGE_SIZE if sort != "due" else 0,
-                 sort=sort)
+                 sort=sort, total=total)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     # what the links keep: every filter, and the order
@@ -72,7 +73,7 @@ def inbox_page() -> str:
         """This inbox with ``changes`` (a new order starts again at the first page)."""
         return url_for("tasks.inbox", **{k: v for k, v in {**kept, **changes}.items() if v})
 
-    return render_template("tasks/inbox.html", rows=rows, total=count_ready(f), kept=kept, link=link, places=places,
+    return render_template("tasks/inbox.html", rows=rows, total=total, kept=kept, link=link, places=places,
                            procedures=Procedure.labels(), claims=CLAIM_FILTERS, sorts=SORTS, sort=sort,
                            page=page, max_pages=MAX_PAGES, page_size=PAGE_SIZE,
                            next_cursor=rows[-1].cursor if more and rows and sort == "due" else None,

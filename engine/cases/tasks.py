@@ -190,15 +190,15 @@ URGENCY_INDEX = "INDEXED BY ix_task_urgency"
 WIDE_LEVELS = ("province", "city", "county")
 
 
-def _wide(f: TaskFilter) -> bool:
+def _wide(f: TaskFilter, total: TaskCount | None) -> bool:
     """A county's (or wider) inbox with no filter but its roles, holding more than COUNT_CAP tasks: its first page
     is the first ready tasks in urgency order that are its own, found after a few hundred index entries, instead of
     sorting every one of its tasks first (SQLite has no statistics to choose so itself). Every role's inbox of a
-    county is that wide by itself; one role's is counted first (the capped count: one more statement)."""
+    county is that wide by itself; one role's by its capped count (``total``, if the caller has it; else counted)."""
     if f.jurisdiction.level not in WIDE_LEVELS or (
             f.procedure or f.step or f.village is not None or f.claimed or f.overdue_at is not None or f.text.strip()):
         return False
-    return f.roles is None or count_ready(f).more
+    return f.roles is None or (total or count_ready(f)).more
 
 
 def _order(sort: str) -> tuple:
@@ -211,13 +211,15 @@ def _order(sort: str) -> tuple:
     return HumanTask.sort_due, HumanTask.id
 
 
-def inbox(f: TaskFilter, limit: int = 50, after: str | None = None, offset: int = 0, sort: str = "due") -> list[TaskView]:
+def inbox(f: TaskFilter, limit: int = 50, after: str | None = None, offset: int = 0, sort: str = "due",
+          total: TaskCount | None = None) -> list[TaskView]:
     """One page of ready tasks in the order ``sort`` (a key of ``SORTS``), read in one statement: the page of
     task ids as the filter's indexes give it, then its cases, households, villages, heads and claimers' names.
-    In the default order (most urgent first) ``after`` is the previous page's last cursor; otherwise ``offset``."""
+    In the default order (most urgent first) ``after`` is the previous page's last cursor; otherwise ``offset``.
+    ``total``: the filter's :func:`count_ready`, when the caller shows it anyway (not counted twice)."""
     sort = sort if sort in SORTS else "due"
     page = _query(f, sort).with_only_columns(HumanTask.id).order_by(*_order(sort)).limit(limit)
-    if sort == "due" and db.engine.dialect.name == "sqlite" and _wide(f):  # PostgreSQL's planner has statistics
+    if sort == "due" and db.engine.dialect.name == "sqlite" and _wide(f, total):  # PostgreSQL's planner has statistics
         page = page.with_hint(HumanTask, URGENCY_INDEX, "sqlite")
     if after and sort == "due":
         due, _, last_id = after.partition("|")
