@@ -23,7 +23,7 @@ from engine.bpmn.decision_tables import tables_of
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import FangpinError, NotFound
-from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member
+from engine.core.models import LEVELS, AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member
 from engine.core.vocabulary import EliminationMode, GuaranteeProblem, HouseholdStatus
 from engine.households.income import IncomeFigures
 from engine.households.records import (
@@ -449,8 +449,12 @@ def issuing_county(place: Jurisdiction, entries: list[Entry]) -> Jurisdiction | 
     county = place.ancestor_at("county")
     if county is not None:
         return county
-    counties = {c.id: c for c in (e.household.village.ancestor_at("county") for e in entries) if c is not None}
-    return next(iter(counties.values())) if len(counties) == 1 else None
+    depth = LEVELS.index("county")  # a place's path holds its ancestors' codes: the county's without a query each
+    codes = {parts[depth] for parts in (e.household.village.path.strip("/").split("/") for e in entries)
+             if len(parts) > depth}
+    if len(codes) != 1:
+        return None
+    return db.session.scalar(select(Jurisdiction).filter_by(code=codes.pop()))
 
 
 def _issuer(template: ListTemplate, place: Jurisdiction, county: Jurisdiction | None, today: date,
