@@ -15,6 +15,7 @@ from engine.core.clock import Clock, ClockFileError, FileClock, SystemClock
 from engine.core.config import REPO_ROOT, database_url, env_count
 from engine.core.db import db
 from engine.core.models import AppSetting
+from engine.warnings.functions import install as install_warning_functions
 
 CLOCK_KEY = "fangpin.clock"
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
@@ -52,6 +53,7 @@ def create_engine_app(config: dict[str, Any] | None = None) -> Flask:
         FANGPIN_LIVE_INSTANCES=env_count("FANGPIN_LIVE_INSTANCES", DEFAULT_SIZE),
     )
     app.config.update(config or {})
+    install_warning_functions()  # the department-warning diagrams' functions and form rule (engine.warnings)
     db.init_app(app)
     migrate.init_app(app, db)
     app.extensions[CLOCK_KEY] = app.config.get("FANGPIN_CLOCK_OBJECT") or _configured_clock(app.config["FANGPIN_CLOCK"])

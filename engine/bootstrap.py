@@ -17,6 +17,7 @@ from engine.core.schema import upgrade_schema
 from engine.core.transaction import transaction
 from engine.library.rules import deploy
 from engine.policy.parameters import load_policy_file
+from engine.warnings.migration import move_running_warnings
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ def setup_database(clock: Clock, actor: str = "system") -> dict[str, int]:
         parameters = load_policy_file(policy_dir / "parameters.json")
         parameters += load_policy_file(policy_dir / "warning_thresholds.json")
         versions = deploy(read_directory(project_dir("processes")), actor, clock.now())
-    log.info("set up: %s jurisdictions, %s policy entries, %s process versions", jurisdictions, parameters,
-             len(versions))
+    with transaction():
+        moved = move_running_warnings(clock)  # from a release before the warning procedures: once, then none
+    log.info("set up: %s jurisdictions, %s policy entries, %s process versions, %s running warnings moved",
+             jurisdictions, parameters, len(versions), moved)
     return {"jurisdictions": jurisdictions, "policy": parameters, "versions": len(versions)}

@@ -41,7 +41,7 @@ from engine.core import audit
 from engine.core.config import tune_garbage_collector
 from engine.core.db import db
 from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
-from engine.core.models import DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
+from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
 from engine.core.transaction import transaction
 from engine.demo import load_demo
 from engine.elimination.eligibility import evaluation_list
@@ -57,8 +57,9 @@ from engine.policy.permissions import require_editor
 from engine.serving import scheduler_command, serve, share_demo_key
 from engine.supervision.overdue import LIMIT, overdue_listing
 from engine.warnings.intake import import_batch
-from engine.warnings.procedure import dispatch_warnings, push_to_counties, record_verification
+from engine.warnings.procedure import batch_reference
 from engine.warnings.rows import read_upload
+from engine.warnings.schedules import open_schedules
 from timers.calendar import CHINA_TZ as CST
 from timers.calendar import display_moment, to_local_date
 from timers.cli import calendar_group
@@ -131,7 +132,8 @@ main.add_command(calendar_group)
 
 @main.command()
 @click.option("--demo", is_flag=True, help="also add demo logins, households and cases")
-@click.option("--admin", "admin", help="create the first administrator with this login (a fresh install)")
+@click.option("--admin", "admin", help="create the first administrator of --admin-jurisdiction with this login (a "
+              "fresh install, or a city or province above the existing administrators)")
 @click.option("--admin-name", default="系统管理员", show_default=True)
 @click.option("--admin-jurisdiction", help="jurisdiction code of the first administrator (e.g. the county's)")
 @_with_app
@@ -142,6 +144,9 @@ def init(demo: bool, admin: str | None, admin_name: str, admin_jurisdiction: str
     click.echo(f"初始化：{setup_database(get_clock())}")
     if demo:
         click.echo(f"演示数据：{load_demo(get_clock())}")
+    else:
+        with transaction():
+            click.echo(f"行业预警推送和月报任务：{open_schedules(get_clock())}")
     if admin:
         if not admin_jurisdiction:
             raise click.UsageError("请用 --admin-jurisdiction 指定第一位系统管理员所在的行政区划代码")
@@ -403,44 +408,22 @@ def warnings_import(ctx: click.Context, department: str, period: str, file: Path
 
     for w in db.session.scalars(select(DepartmentWarning).filter_by(batch_id=batch.id).order_by(DepartmentWarning.id)):
         click.echo(f"  预警 #{w.id} {w.person_name} {w.indicator} {w.amount}")
+    step = db.session.scalar(select(HumanTask).join(Case, Case.id == HumanTask.case_id).where(
+        Case.reference == batch_reference(batch, batch.jurisdiction), HumanTask.state == "READY"))
+    if step is not None:
+        click.echo(f"待办：任务 #{step.id} {step.name}（{step.jurisdiction.full_name}，期限 {_local(step.due_at)}）")
 
 
-@warnings.command("push")
-@click.argument("batch_id", type=int)
+@warnings.command("schedule")
 @click.pass_context
 @_with_app
-def warnings_push(ctx: click.Context, batch_id: int) -> None:
-    """The city splits a batch by county and pushes it."""
+def warnings_schedule(ctx: click.Context) -> None:
+    """Open each department's push case of the coming period and each county's monthly report case where none runs
+    (run on install and by the scheduler every day; after a policy change it opens the new ones)."""
 
-    for county, count in push_to_counties(batch_id, _actor(ctx), get_clock()).items():
-        click.echo(f"{county}: {count} 条")
-
-
-@warnings.command("dispatch")
-@click.argument("warning_ids", type=int, nargs=-1, required=True)
-@click.pass_context
-@_with_app
-def warnings_dispatch(ctx: click.Context, warning_ids: tuple[int, ...]) -> None:
-    """The county compares warnings with the monitored list and dispatches the rest to townships."""
-
-    result = dispatch_warnings(list(warning_ids), _actor(ctx), get_clock())
-    click.echo(f"已是监测对象、记入在办案件 {len(result.noted)} 条；交办乡镇核查 {len(result.dispatched)} 条")
-    for w in result.dispatched:
-        click.echo(f"  #{w.id} {w.person_name} 核查批准期限 {_local(w.due_at)}")
-
-
-@warnings.command("verify")
-@click.argument("warning_id", type=int)
-@click.option("--meets/--does-not-meet", required=True, help="does the household meet the criteria?")
-@click.option("--reason", required=True)
-@click.pass_context
-@_with_app
-def warnings_verify(ctx: click.Context, warning_id: int, meets: bool, reason: str) -> None:
-    """The township records its home verification of a dispatched warning."""
-
-    warning = record_verification(warning_id, meets, reason, _actor(ctx), get_clock())
-    outcome = f"已启动识别（案件 id {warning.case_id}）" if meets else "列为重点关注户"
-    click.echo(f"预警 #{warning.id}：{outcome}")
+    with transaction():
+        opened = open_schedules(get_clock(), _actor(ctx))
+    click.echo(f"已开启推送任务 {opened['push']} 个、月报任务 {opened['report']} 个")
 
 
 # -- tasks ----------------------------------------------------------------------------------------
@@ -702,9 +685,12 @@ def policy_load(ctx: click.Context, file: Path) -> None:
             added = load_policy_file(file)
             audit.record(get_clock().now(), ctx.obj.get("user") or "cli", "policy_loaded", file=file.name,
                          sha256=hashlib.sha256(file.read_bytes()).hexdigest(), added=added)
+            opened = open_schedules(get_clock())  # a department added: its pushes from the coming period
     except (ValueError, KeyError) as exc:
         raise click.BadParameter(f"{file} 不是有效的政策数据文件：{exc}", param_hint="FILE") from exc
     click.echo(f"已从 {file.name} 添加 {added} 项政策数据（已有的不重复添加）；请运行 fangpin policy check 检查")
+    if opened["push"] or opened["report"]:
+        click.echo(f"已开启行业预警推送任务 {opened['push']} 个、月报任务 {opened['report']} 个")
 
 
 # -- API tokens -----------------------------------------------------------------------------------

@@ -19,14 +19,15 @@ from engine.cases.lifecycle import (
 from engine.core.clock import Clock, FixedClock
 from engine.core.config import project_dir
 from engine.core.db import db
-from engine.core.models import Case, DepartmentWarning, Household, HumanTask, Jurisdiction, User
+from engine.core.models import Case, Household, HumanTask, Jurisdiction, User
 from engine.core.transaction import transaction
 from engine.households.register import register_household
 from engine.policy.parameters import load_policy_file
 from engine.policy.roles import all_roles
 from engine.warnings.intake import import_batch
-from engine.warnings.procedure import dispatch_warnings
+from engine.warnings.procedure import batch_reference
 from engine.warnings.rows import read_json
+from engine.warnings.schedules import open_schedules
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ DEMO_USERS = [  # username, display name, roles, jurisdiction code
     ("taian_yibao", "台安县医保局", ["department_officer"], "210321"),
 ]
 
+DEMO_DEPARTMENTS = {"zhanggong_yibao": "medical", "ganzhou_yibao": "medical", "longkou_minzheng": "civil_affairs",
+                    "taian_yibao": "medical"}
+
 
 @functools.lru_cache(maxsize=1)
 def _demo_password_hash() -> str:
@@ -71,7 +75,7 @@ def create_users() -> int:
             continue
         jurisdiction = db.session.scalar(select(Jurisdiction).filter_by(code=code))
         db.session.add(User(username=username, display_name=name, roles=roles, jurisdiction=jurisdiction,
-                            password_hash=_demo_password_hash()))
+                            password_hash=_demo_password_hash(), department=DEMO_DEPARTMENTS.get(username)))
         added += 1
     return added
 
@@ -158,12 +162,15 @@ def _warnings(clock: Clock) -> None:
     today = to_local_date(clock.now())
     rows = [{"name": "赵德胜", "id_number": "360702196512120051", "indicator": "out_of_pocket", "amount": 26000,
              "date": today.isoformat()},
-            {"name": "孙外来", "id_number": "360702198909090146", "indicator": "out_of_pocket", "amount": 31000,
+            {"name": "孙外来", "id_number": "360702198909090140", "indicator": "out_of_pocket", "amount": 31000,
              "village": "360702102202", "date": today.isoformat()}]
     quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     batch = import_batch("medical", quarter, read_json(rows), "api", "zhanggong_yibao", clock)
-    dispatch_warnings([w.id for w in db.session.scalars(select(DepartmentWarning).filter_by(batch_id=batch.id))],
-                      "zhanggong_xian", clock)
+    comparison = db.session.scalar(select(HumanTask).join(Case, Case.id == HumanTask.case_id).where(
+        Case.reference == batch_reference(batch, batch.jurisdiction), HumanTask.state == "READY"))
+    complete_task(comparison.id, sample_form_data(comparison.form, today), "zhanggong_xian", clock)
+    with transaction():
+        open_schedules(clock)
 
 
 def _past(household: Household, started: datetime, channel: str, until: str | None = None) -> Case:
@@ -208,6 +215,11 @@ def sample_form_data(form: str, today: date) -> dict:
         "monthly_revisit.json": {"visited_on": d, "method": "home_visit", "income_stable": True,
                                  "measures_in_place": True, "new_risk": False},
         "system_entry.json": {"entered_on": d},
+        "warning_push.json": {"no_warnings": True, "note": "本期无达到预警标准的人员"},
+        "warning_split.json": {"pushed_on": d},
+        "warning_dispatch.json": {"compared_on": d},
+        "warning_verification.json": {"verified_on": d, "outcome": "meets", "reason": "入户核实医疗支出大，收入骤减"},
+        "warning_report.json": {"reported_on": d},
     }[form]
 
 

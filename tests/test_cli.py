@@ -59,7 +59,7 @@ def test_an_identification_step_by_step(fangpin, tmp_path):
 
 
 def test_wrong_user_and_unknown_things_are_refused(fangpin):
-    assert "任务 1 不存在" in fangpin("--as", "nobody", "task", "complete", "1", "--data", "{}", ok=False)
+    assert "任务 999999 不存在" in fangpin("--as", "nobody", "task", "complete", "999999", "--data", "{}", ok=False)
     out = fangpin("household", "show", "999", ok=False)
     assert "农户 999 不存在" in out
 
@@ -101,9 +101,15 @@ def test_a_warning_from_file_to_identification_on_the_command_line(fangpin, tmp_
     out = fangpin("--as", "zhanggong_yibao", "warnings", "import", "--department", "medical", "--period", "2026-Q3",
                   "--file", str(csv_file))
     assert "已导入预警批次" in out and "1 条" in out
-    warning_id = re.search(r"预警 #(\d+) 陈志强", out).group(1)
-    out = fangpin("--as", "zhanggong_xian", "warnings", "dispatch", warning_id)
-    assert "记入在办案件 1 条" in out  # 陈志强's household is already in an identification (demo data)
+    assert re.search(r"预警 #(\d+) 陈志强", out)
+    task_id = re.search(r"待办：任务 #(\d+) 比对交办（江西省赣州市章贡区", out).group(1)
+    refused = fangpin("--as", "shahe_zhen", "task", "complete", task_id, "--data", '{"compared_on": "2026-09-20"}',
+                      ok=False)
+    assert "县级乡村振兴部门" in refused  # the county's step
+    out = fangpin("--as", "zhanggong_xian", "task", "complete", task_id, "--data", '{"compared_on": "2026-09-20"}')
+    assert "已办理" in out and "completed" in out
+    out = fangpin("--as", "shahe_zhen", "task", "list")
+    assert "入户核查" not in out  # 陈志强's household is already in an identification (demo data): noted, not dispatched
     bad = tmp_path / "bad.csv"
     bad.write_text("姓名,身份证号,预警指标,金额,村代码,日期\n某人,123,out_of_pocket,很多,,2026-09-10\n", encoding="utf-8-sig")
     refused = fangpin("--as", "zhanggong_yibao", "warnings", "import", "--department", "medical", "--period", "2026-Q3",

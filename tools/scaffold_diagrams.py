@@ -714,6 +714,111 @@ def correction() -> Process:
     return p
 
 
+# -- department warnings (行业预警, 000 §6) ------------------------------------------------------------
+WARNING_LIMITS = ("000 六（二）2：各级风险预警信息的分解推送工作应在 5 个工作日内完成；"
+                  "六（二）3：自交办之日起至县级乡村振兴部门审定，一般不超过 20 个工作日")
+
+
+def warning_push() -> Process:
+    lane = "行业部门"
+    p = Process("warning_push", "行业部门按期推送预警数据", [lane])
+    p.add("start", "wp_start", "推送期开始前", lane, 0)
+    p.add("timer", "wp_opens", "本期开始", lane, 1, date='push["opens_on"] + "T00:00:00+08:00"')
+    p.add("script", "wp_check", "本期是否已推送？", lane, 2,
+          script='already_pushed = pushed_batches(push["department"], push["period"]) > 0')
+    p.add("xor", "wp_gw", "已推送？", lane, 3)
+    p.add("user", "wp_push", "推送预警数据", lane, 4, form="warning_push.json",
+          due='monthly_deadline(push["due_month"], push["day"])',
+          instructions="按本部门预警标准筛查后，在“推送预警数据”页上传本期数据（上传即完成本任务）；"
+                       "本期没有达到标准的人员的，在此确认“本期无预警信息”。到期未推送的逾期。")
+    p.add("script", "wp_next", "开启下一期推送", lane, 5, script="open_next_push()")
+    p.add("end", "wp_end", "本期已推送", lane, 6)
+    p.chain("wp_start", "wp_opens", "wp_check", "wp_gw")
+    p.flow("wp_gw", "wp_push", "未推送", "not already_pushed")
+    p.flow("wp_gw", "wp_next", "已推送", "already_pushed")
+    p.chain("wp_push", "wp_next", "wp_end")
+    return p
+
+
+def _warning_comparison(p: Process, county: str, col: int, due: str) -> str:
+    p.add("user", "wb_compare", "比对交办", county, col, form="warning_dispatch.json", due=due,
+          instructions="与现有监测对象比对本批预警：已是监测对象或正在办理识别、绿色通道的记入该户；"
+                       "其余交办所在乡镇入户核查（自交办之日起至县级审定一般不超过 20 个工作日）。")
+    p.add("script", "wb_dispatch", "记入已监测户并交办乡镇", county, col + 1,
+          script="dispatched = dispatch_to_townships()")
+    p.add("end", "wb_end", "已比对交办", county, col + 2)
+    p.chain("wb_compare", "wb_dispatch", "wb_end")
+    return "wb_compare"
+
+
+def warning_batch() -> Process:
+    city, county = "市级", "县级"
+    p = Process("warning_batch", "行业预警分解推送和比对交办", [city, county])
+    p.add("start", "wb_start", "收到部门预警数据", county, 0, doc=WARNING_LIMITS)
+    p.add("xor", "wb_level", "推送到哪一级？", county, 1)
+    p.add("user", "wb_split", "分解推送到县", city, 2, form="warning_split.json",
+          due='working_days_from(batch["received_on"], 5)',
+          instructions="汇总本批预警，按县（市、区）分解推送到县级乡村振兴部门（5 个工作日内）。")
+    p.add("script", "wb_push", "按县分解推送", city, 3, script="counties = split_to_counties()")
+    p.add("end", "wb_end_city", "已分解推送", city, 4)
+    compare = _warning_comparison(p, county, 2, 'working_days_from(batch["received_on"], 5)')
+    p.chain("wb_start", "wb_level")
+    p.flow("wb_level", "wb_split", "市级", 'place["level"] == "city"')
+    p.flow("wb_level", compare, "县级", 'place["level"] != "city"')
+    p.chain("wb_split", "wb_push", "wb_end_city")
+    return p
+
+
+def warning_batch_longkou() -> Process:
+    county = "县级"
+    p = Process("warning_batch_longkou", "行业预警比对交办（龙口市：各部门每月直接报市扶贫办）", [county])
+    p.add("start", "wb_start", "收到部门预警数据", county, 0,
+          doc="003 三（三）：各部门每月按时将预警信息报市扶贫办（县级），不经地级市分解。" + WARNING_LIMITS)
+    compare = _warning_comparison(p, county, 1, 'working_days_from(batch["received_on"], 5)')
+    p.flow("wb_start", compare)
+    return p
+
+
+def warning_verification() -> Process:
+    township = "乡镇"
+    p = Process("warning_verification", "预警信息入户核查", [township])
+    p.add("start", "wv_start", "县级交办", township, 0, doc=WARNING_LIMITS)
+    p.add("script", "wv_limit", "自交办起 20 个工作日", township, 1, script=(
+        'start_case_deadline("自交办之日起至县级审定（20 个工作日）", working_days_from(warning["dispatched_on"], 20))'))
+    p.add("user", "wv_verify", "入户核查", township, 2, form="warning_verification.json",
+          due='working_days_from(warning["dispatched_on"], 20)',
+          instructions="入户核查预警人员家庭情况：符合监测条件的启动识别程序（发现日期为交办日期）；"
+                       "不符合的写明理由，该户列为重点关注户。")
+    p.add("xor", "wv_meets", "是否符合监测条件？", township, 3)
+    p.add("script", "wv_identify", "启动识别程序", township, 4, script=(
+        "include_warned_household(reason)\nrecord_outcome(\"included\", reason)\nmeet_case_deadline()"))
+    p.add("end", "wv_end", "已启动识别", township, 5)
+    p.add("script", "wv_attention", "列为重点关注户", township, 4, row=1, script=(
+        "keep_warned_household_in_view(reason)\nrecord_outcome(\"not_included\", reason)\nmeet_case_deadline()"))
+    p.add("end", "wv_end_attention", "不符合条件", township, 5, row=1)
+    p.chain("wv_start", "wv_limit", "wv_verify", "wv_meets")
+    p.flow("wv_meets", "wv_identify", "符合", 'outcome == "meets"')
+    p.flow("wv_meets", "wv_attention", "不符合", 'outcome == "not_meets"')
+    p.flow("wv_identify", "wv_end")
+    p.flow("wv_attention", "wv_end_attention")
+    return p
+
+
+def warning_report() -> Process:
+    county = "县级"
+    p = Process("warning_report", "县级每月上报预警核查办理结果", [county])
+    p.add("start", "wr_start", "本月开始", county, 0)
+    p.add("timer", "wr_month_ends", "月末", county, 1, date='report["opens_on"] + "T00:00:00+08:00"')
+    p.add("user", "wr_submit", "上报上月交办事项核查结果", county, 2, form="warning_report.json",
+          due='monthly_deadline(report["opens_on"], 25)',
+          instructions="000 六（二）4：每月 25 日前将上个月交办事项的核查办理结果汇总上报市级乡村振兴部门。")
+    p.add("script", "wr_record", "登记月报", county, 3, script="submit_warning_report()")
+    p.add("script", "wr_next", "开启下月月报", county, 4, script="open_next_report()")
+    p.add("end", "wr_end", "已上报", county, 5)
+    p.chain("wr_start", "wr_month_ends", "wr_submit", "wr_record", "wr_next", "wr_end")
+    return p
+
+
 PROCEDURES = {
     "identification.bpmn": identification_default,
     "publicity.bpmn": publicity_period,
@@ -726,6 +831,11 @@ PROCEDURES = {
     "correction.bpmn": correction,
     "elimination_zhanggong_2021.bpmn": elimination_zhanggong_2021,
     "elimination_longkou.bpmn": elimination_longkou,
+    "warning_push.bpmn": warning_push,
+    "warning_batch.bpmn": warning_batch,
+    "warning_batch_longkou.bpmn": warning_batch_longkou,
+    "warning_verification.bpmn": warning_verification,
+    "warning_report.bpmn": warning_report,
 }
 
 

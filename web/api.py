@@ -526,7 +526,8 @@ def my_tasks() -> Any:
     f = TaskFilter(tuple(user.roles), user.jurisdiction, procedure=request.args.get("procedure") or None,
                    step=request.args.get("step") or None, village=_place_by_code(village) if village else None,
                    claimed=claimed, username=user.username, text=text,
-                   overdue_at=get_clock().now() if request.args.get("overdue") else None)
+                   overdue_at=get_clock().now() if request.args.get("overdue") else None,
+                   department=user.department)
     total = count_ready(f)
     rows = inbox(f, limit=limit + 1, after=after, total=total)
     more, rows = len(rows) > limit, rows[:limit]

@@ -1,11 +1,14 @@
 """Case pages (案件): the case list of my jurisdiction with filters, the case page (household, steps
 with their data, timeline, deadlines with their explanation, publicity), opening an identification
-(立案), registering a household (农户登记), and ending a publicity or recording an objection (异议).
+(立案), starting the other procedures for a household (green channel, natural member change, risk
+elimination, rollback or removal), registering a household (农户登记), and ending a publicity or recording an
+objection (异议).
 Queries and rules live in ``engine.cases.views`` and ``engine.cases.lifecycle``; a user sees only cases in their
 jurisdiction and below (403 otherwise)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -15,13 +18,22 @@ from werkzeug.wrappers import Response
 from engine.app import get_clock
 from engine.bpmn.forms import load_form
 from engine.cases.diagram_state import diagram_markers, main_diagram
-from engine.cases.lifecycle import close_publicity, open_identification, raise_objection
+from engine.cases.lifecycle import (
+    close_publicity,
+    open_correction,
+    open_elimination,
+    open_green_channel,
+    open_identification,
+    open_member_change,
+    raise_objection,
+)
 from engine.cases.views import (
     STATUS_FILTERS,
     CaseQuery,
     case_record,
     count_cases,
     household_by_number,
+    households_with_status,
     open_candidates,
     places_below,
     search_cases,
@@ -29,7 +41,7 @@ from engine.cases.views import (
     villages_below,
 )
 from engine.core.errors import FangpinError, FormInvalid
-from engine.core.vocabulary import CaseOutcome, CaseStatus, Channel, Procedure
+from engine.core.vocabulary import CaseOutcome, CaseStatus, Channel, EliminationMode, HouseholdStatus, Procedure
 from engine.households.attention import key_attention_households
 from engine.households.register import REGISTRATION_FORM, register_household
 from timers.calendar import to_local_date
@@ -70,7 +82,8 @@ def search() -> str:
     return render_template("cases/search.html", rows=rows, total=count_cases(query, now), query=query,
                            places=places_below(g.user.jurisdiction), statuses=STATUS_FILTERS,
                            procedures=Procedure.labels(), next_cursor=rows[-1].cursor if more and rows else None,
-                           status_names=CaseStatus.labels(), outcomes=CaseOutcome.labels(), can_open=_is_case_worker())
+                           status_names=CaseStatus.labels(), outcomes=CaseOutcome.labels(), can_open=_is_case_worker(),
+                           startable=_startable())
 
 
 def _is_case_worker() -> bool:
@@ -187,6 +200,110 @@ def _open(values: dict[str, str]) -> tuple[dict[str, str], Any]:
     except FangpinError as exc:
         return {"form": str(exc)}, None
     log.info("%s opened case %s for household %s", g.user.username, case.number, household.number)
+    return {}, case
+
+
+# -- starting another procedure for a household ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    """A procedure an official starts for one household in the browser (besides identification, :func:`new`): who
+    may start it, which households are offered, and the one detail it asks for."""
+
+    title: str  # the page's title and button
+    roles: tuple[str, ...]
+    statuses: tuple[str, ...] | None  # the households offered (None: every household); the engine checks again
+    hint: str
+
+
+START = {
+    Procedure.GREEN_CHANNEL.value: Start(
+        "启动绿色通道", CASE_WORKERS, (HouseholdStatus.ORDINARY, HouseholdStatus.KEY_ATTENTION, HouseholdStatus.ELIMINATED,
+                                   HouseholdStatus.REMOVED),
+        "因灾因病等突发严重困难、需要即时帮扶的农户，先行落实帮扶措施，一个月内核实是否符合监测对象条件（江西省问答第29条）。"),
+    Procedure.MEMBER_CHANGE.value: Start(
+        "登记成员自然变更", CASE_WORKERS, None,
+        "出生、婚入、死亡、婚出等家庭成员自然变更，自变更之日起3个月内凭佐证材料办理（江西省问答第20条）。"),
+    Procedure.ELIMINATION.value: Start(
+        "发起风险消除", ("township_officer",), (HouseholdStatus.MONITORED,),
+        "乡镇研判认为符合风险消除条件的监测对象；不符合的，系统逐项说明原因。"),
+    Procedure.CORRECTION.value: Start(
+        "申请风险消除回退或清退", ("county_officer",), (HouseholdStatus.ELIMINATED, HouseholdStatus.MONITORED),
+        "识别或风险消除不精准的：已标注风险消除的户申请回退，监测对象申请清退；县级书面申请，逐级报省审定。"),
+}
+CORRECTION_KINDS = {"rollback": "风险消除回退", "removal": "清退"}
+
+
+def _startable() -> dict[str, str]:
+    """The procedures the current user may start (procedure → title), for the case list's buttons."""
+    return {key: start.title for key, start in START.items() if set(start.roles) & set(g.user.roles)}
+
+
+@bp.route("/cases/start/<procedure>", methods=["GET", "POST"])
+@login_required
+def start(procedure: str) -> Any:
+    """发起: start the green channel, a natural member change, risk elimination or a rollback or removal for a
+    household of my jurisdiction."""
+    spec = START.get(procedure)
+    if spec is None:
+        abort(404)
+    if not set(spec.roles) & set(g.user.roles):
+        abort(403)
+    today = to_local_date(get_clock().now())
+    values = {"household": request.args.get("household", ""), "hardship": "", "changed_on": today.isoformat(),
+              "mode": EliminationMode.ASSISTED.value, "kind": "rollback"}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {k: request.form.get(k, "").strip()[:TEXT_LIMIT] for k in values}
+        errors, started = _start(procedure, values)
+        if started is not None:
+            flash(f"已{spec.title}：{started.number}", "ok")
+            return redirect(url_for("cases.case_page", case_id=started.id))
+    candidates = households_with_status(g.user.jurisdiction, spec.statuses)
+    return render_template("cases/start.html", procedure=procedure, spec=spec, values=values, errors=errors,
+                           today=today, modes=EliminationMode.labels(), kinds=CORRECTION_KINDS,
+                           candidates=candidates), (422 if errors else 200)
+
+
+def _start(procedure: str, values: dict[str, str]) -> tuple[dict[str, str], Any]:
+    """Start ``procedure`` from the posted values: ({}, case), or ({field: reason}, None)."""
+    errors: dict[str, str] = {}
+    household = None
+    if not values["household"]:
+        errors["household"] = "请填写户编号"
+    else:
+        try:
+            household = household_by_number(values["household"])
+        except FangpinError as exc:
+            errors["household"] = str(exc)
+    if household is not None and not within(household.village.path):
+        abort(403)
+    changed_on = None
+    if procedure == Procedure.MEMBER_CHANGE:
+        try:
+            changed_on = date.fromisoformat(values["changed_on"])
+        except ValueError:
+            errors["changed_on"] = "请填写变更发生日期（年-月-日）"
+    if procedure == Procedure.ELIMINATION and values["mode"] not in EliminationMode.labels():
+        errors["mode"] = "请选择消除方式"
+    if procedure == Procedure.CORRECTION and values["kind"] not in CORRECTION_KINDS:
+        errors["kind"] = "请选择申请类型"
+    if errors:
+        return errors, None
+    actor, clock = g.user.username, get_clock()
+    try:
+        if procedure == Procedure.GREEN_CHANNEL:
+            case = open_green_channel(household.id, actor, clock, {"hardship": values["hardship"]})
+        elif procedure == Procedure.MEMBER_CHANGE:
+            case = open_member_change(household.id, changed_on, actor, clock)
+        elif procedure == Procedure.ELIMINATION:
+            case = open_elimination(household.id, values["mode"], actor, clock)
+        else:
+            case = open_correction(household.id, values["kind"], actor, clock)
+    except FangpinError as exc:
+        return {"form": str(exc)}, None
+    log.info("%s started %s %s for household %s", actor, procedure, case.number, household.number)
     return {}, case
 
 

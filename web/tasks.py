@@ -29,6 +29,7 @@ from engine.core.db import db
 from engine.core.errors import ConflictError, FangpinError, FormInvalid
 from engine.core.models import HumanTask, Notice
 from engine.core.vocabulary import Procedure
+from engine.warnings.ledger import case_panel
 
 from .auth import login_required
 from .formrender import errors_by_field, fields_of, parse, table_rows
@@ -57,7 +58,7 @@ def inbox_page() -> str:
                    procedure=procedure if procedure in Procedure.labels() else None,
                    step=request.args.get("step", "").strip()[:200] or None, village=village,
                    claimed=claimed if claimed in CLAIM_FILTERS else "", username=user.username,
-                   overdue_at=get_clock().now() if overdue else None, text=text)
+                   overdue_at=get_clock().now() if overdue else None, text=text, department=user.department)
     page = min(max(parse_id(request.args.get("page") or "") or 1, 1), MAX_PAGES)
     after = valid_cursor(request.args.get("after")) if sort == "due" else None
     total = count_ready(f)
@@ -102,6 +103,8 @@ def _my_task(task_id: int) -> HumanTask:
         abort(404)
     if row.role not in g.user.roles or not row.jurisdiction_path.startswith(g.user.jurisdiction.path):
         abort(403)
+    if row.role == "department_officer" and g.user.department and row.case.department not in (None, g.user.department):
+        abort(403)  # another department's push
     return row
 
 
@@ -137,8 +140,10 @@ def task_page(task_id: int) -> Any:
     history = [t for t in tasks_of_case(case.id) if t.state == "COMPLETED"]
     notices = db.session.scalars(select(Notice).filter_by(case_id=case.id)).all()
     return render_template("tasks/task.html", row=row, case=case, schema=schema, fields=fields, values=values,
-                           errors=errors, reason_field=REASON_FIELD, reason=request.form.get(REASON_FIELD, ""), history=history, notices=notices, table_rows=table_rows,
-                           application=for_officials(application) if application else None), status
+                           errors=errors, reason_field=REASON_FIELD, reason=request.form.get(REASON_FIELD, ""),
+                           history=history, notices=notices, table_rows=table_rows,
+                           application=for_officials(application) if application else None,
+                           warning_panel=case_panel(case, get_clock().now())), status
 
 
 @bp.post("/tasks/<int:task_id>/claim")

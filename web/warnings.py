@@ -1,7 +1,8 @@
-"""Department warnings (行业预警) in the browser: a department officer uploads a batch (CSV or Excel) and sees
-it refused row by row or imported, and the department push deadlines; the city splits and pushes batches to
-the counties; the county compares and dispatches (比对交办), keeps the ledger (台账) and reports to the city
-every month; the township records the home verification. The rules are the engine's (engine.warnings.procedure)."""
+"""Department warnings (行业预警) in the browser: a department officer uploads a batch (CSV or Excel) and sees it
+refused row by row or imported, and the push deadlines; the steps after that — the city's split, the county's
+comparison and dispatch (比对交办), the township's home verification, the county's monthly report — are tasks of
+the warning procedures in every official's inbox (/inbox), done on the task pages; here are the ledger (台账), the
+batches and the monthly report. The rules are the engine's (engine.warnings)."""
 from __future__ import annotations
 
 import logging
@@ -11,35 +12,28 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from engine.app import get_clock
-from engine.core.db import db
 from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
-from engine.core.models import DepartmentWarning, Jurisdiction, WarningBatch
+from engine.core.models import Jurisdiction, WarningBatch
 from engine.warnings.intake import import_batch
 from engine.warnings.ledger import (
     STATUS_NAMES,
     batch_deadline,
     batch_warnings,
     batches,
-    city_queue,
-    compare,
-    county_queue,
     ledger,
-    ledger_row,
+    ledger_rows,
     missing_pushes,
     monthly_report,
     overdue_warnings,
     previous_month,
-    push_schedules,
-    township_queue,
+    push_cases,
 )
-from engine.warnings.procedure import dispatch_warnings, push_to_counties, record_verification
-from engine.warnings.report import submit_monthly_report
 from engine.warnings.rows import read_upload, template_csv
 from engine.warnings.thresholds import current_period, departments
 from timers.calendar import to_local_date
 
-from .auth import roles_required, visible, visible_jurisdiction, within
-from .security import attachment, parse_id
+from .auth import roles_required, visible, visible_jurisdiction
+from .security import attachment
 
 log = logging.getLogger(__name__)
 bp = Blueprint("warnings", __name__, url_prefix="/warnings")
@@ -94,21 +88,21 @@ def _refused(exc: FangpinError) -> None:
 # -- the landing page ------------------------------------------------------------------------------
 
 
+PROCEDURE_TILES = (("warning_push", DEPARTMENT, "推送预警数据", "各部门本期推送任务：上传数据即完成"),
+                   ("warning_batch", CITY, "分解推送", "市级 5 个工作日内按县分解推送"),
+                   ("warning_batch", COUNTY, "比对交办", "县级 5 个工作日内与监测对象比对、交办乡镇"),
+                   ("warning_verification", TOWNSHIP, "入户核查", "自交办起 20 个工作日内核查，符合的启动识别"),
+                   ("warning_report", COUNTY, "月报", "每月 25 日前上报上月交办事项核查办理结果"))
+
+
 @bp.get("")
 @roles_required(*WARNING_ROLES)
 def index() -> str:
-    """行业预警: what is waiting for me, by role."""
+    """行业预警: the warning steps waiting in my inbox, by procedure, and the ledger's overdue count."""
     place, now = g.user.jurisdiction, _now()
-    counts = {}
-    if _has(CITY):
-        counts["city"] = len(city_queue(place))
-    if _has(COUNTY):
-        counts["county"] = len(county_queue(place))
-    if _has(TOWNSHIP):
-        counts["township"] = len(township_queue(place))
-    if _has(*OVERSIGHT):
-        counts["overdue"] = len(overdue_warnings(place, now))
-    return render_template("warnings/index.html", counts=counts, has=_has, roles=(DEPARTMENT, CITY, COUNTY, TOWNSHIP))
+    tiles = [(procedure, name, text) for procedure, role, name, text in PROCEDURE_TILES if _has(role)]
+    overdue = len(overdue_warnings(place, now)) if _has(*OVERSIGHT) else None
+    return render_template("warnings/index.html", tiles=tiles, overdue=overdue, has=_has)
 
 
 # -- department officers: upload a batch, deadlines ------------------------------------------------
@@ -120,7 +114,10 @@ def upload() -> Any:
     """推送预警数据: a CSV or Excel file for one department and period, imported whole or not at all."""
     place, today = g.user.jurisdiction, to_local_date(_now())
     known = _departments(place, today)
-    values = {"department": request.form.get("department", ""), "period": request.form.get("period", "").strip()}
+    if g.user.department:  # a department officer pushes their own department's data only
+        known = {k: d for k, d in known.items() if k == g.user.department}
+    values = {"department": request.form.get("department", request.args.get("department", "")),
+              "period": request.form.get("period", request.args.get("period", "")).strip()}
     errors: list[dict[str, str]] = []
     if request.method == "POST":
         errors, batch = _import(values)
@@ -184,13 +181,8 @@ def template() -> Response:
 def deadlines() -> str:
     """推送期限: each department's push rule, next deadline and latest batch; the pushes that are overdue."""
     place, now = _receiving_place(), _now()
-    try:
-        schedules, missing = push_schedules(place, now), missing_pushes(place, now)
-    except FangpinError as exc:
-        _refused(exc)
-        schedules, missing = [], []
-    return render_template("warnings/deadlines.html", place=place, schedules=schedules, missing=missing,
-                           batches=batches(place), batch_deadline=batch_deadline)
+    return render_template("warnings/deadlines.html", place=place, pushes=push_cases(place, now),
+                           missing=missing_pushes(place, now), batches=batches(place), batch_deadline=batch_deadline)
 
 
 @bp.get("/batches/<int:batch_id>")
@@ -199,61 +191,11 @@ def batch_page(batch_id: int) -> str:
     """One imported batch with its warnings and where each stands."""
     batch = visible(WarningBatch, batch_id, lambda b: b.jurisdiction.path)
     now = _now()
-    rows = [ledger_row(w, now) for w in batch_warnings(batch)]
-    return render_template("warnings/batch.html", batch=batch, rows=rows, deadline=batch_deadline(batch),
-                           can_push=_has(CITY) and any(r.warning.status == "received" for r in rows))
+    rows = ledger_rows(batch_warnings(batch), now)
+    return render_template("warnings/batch.html", batch=batch, rows=rows, deadline=batch_deadline(batch))
 
 
-# -- the city splits and pushes ---------------------------------------------------------------------
-
-
-@bp.get("/city")
-@roles_required(CITY)
-def city() -> str:
-    """分解推送: batches at the city with warnings still to push to the counties."""
-    return render_template("warnings/city.html", queue=city_queue(g.user.jurisdiction))
-
-
-@bp.post("/batches/<int:batch_id>/push")
-@roles_required(CITY)
-def push(batch_id: int) -> Any:
-    batch = visible(WarningBatch, batch_id, lambda b: b.jurisdiction.path)
-    try:
-        counts = push_to_counties(batch.id, g.user.username, get_clock())
-    except FangpinError as exc:
-        _refused(exc)
-    else:
-        flash("已分解推送：" + "，".join(f"{name} {n} 条" for name, n in counts.items()), "ok")
-    return redirect(url_for("warnings.city"))
-
-
-# -- the county compares, dispatches, keeps the ledger and reports ---------------------------------
-
-
-@bp.get("/county")
-@roles_required(COUNTY)
-def county() -> str:
-    """比对交办: warnings at the county, compared with the monitored list."""
-    return render_template("warnings/county.html", queue=county_queue(g.user.jurisdiction))
-
-
-@bp.post("/dispatch")
-@roles_required(COUNTY)
-def dispatch() -> Any:
-    ids = [i for i in (parse_id(v) for v in request.form.getlist("warning")) if i is not None]
-    for warning_id in ids:
-        warning = db.session.get(DepartmentWarning, warning_id)
-        if warning is None:
-            abort(404)
-        if not within(warning.jurisdiction_path):
-            abort(403)
-    try:
-        result = dispatch_warnings(ids, g.user.username, get_clock())
-    except FangpinError as exc:
-        _refused(exc)
-        return redirect(url_for("warnings.county"))
-    flash(f"已交办乡镇 {len(result.dispatched)} 条；已在监测并备注 {len(result.noted)} 条", "ok")
-    return redirect(url_for("warnings.county"))
+# -- the county keeps the ledger and reports ---------------------------------------------------------
 
 
 @bp.get("/ledger", endpoint="ledger")
@@ -281,75 +223,6 @@ def report() -> str:
     month = request.args.get("month") or previous_month(to_local_date(_now()))
     if not MONTH.match(month):
         abort(404)
-    try:
-        data = monthly_report(place, month, _now())
-    except FangpinError as exc:  # the report day is policy data
-        _refused(exc)
-        return render_template("warnings/index.html", counts={}, has=_has, roles=()), 409
+    data = monthly_report(place, month, _now())
     own = _has(COUNTY) and place.id == g.user.jurisdiction.id
-    return render_template("warnings/report.html", report=data, can_submit=own and data.submitted is None)
-
-
-@bp.post("/report/submit")
-@roles_required(COUNTY)
-def submit_report() -> Any:
-    month = request.form.get("month", "")
-    if not MONTH.match(month):
-        abort(400)
-    try:
-        submit_monthly_report(month, g.user.username, get_clock())
-    except FangpinError as exc:
-        _refused(exc)
-    else:
-        flash(f"已上报 {month} 交办事项核查办理结果", "ok")
-    return redirect(url_for("warnings.report", month=month))
-
-
-# -- the township verifies at home -----------------------------------------------------------------
-
-
-@bp.get("/township")
-@roles_required(TOWNSHIP)
-def township() -> str:
-    """入户核查: warnings dispatched to my township, most urgent first."""
-    return render_template("warnings/township.html", rows=township_queue(g.user.jurisdiction))
-
-
-def _visible_warning(warning_id: int) -> DepartmentWarning:
-    return visible(DepartmentWarning, warning_id)
-
-
-@bp.route("/<int:warning_id>/verify", methods=["GET", "POST"])
-@roles_required(TOWNSHIP)
-def verify(warning_id: int) -> Any:
-    """录入核查结果: meets the criteria → identification opened; does not → key attention, with the reason."""
-    warning = _visible_warning(warning_id)
-    values = {"outcome": request.form.get("outcome", ""), "reason": request.form.get("reason", "").strip()}
-    errors: dict[str, str] = {}
-    status = 200
-    if request.method == "POST":
-        if values["outcome"] not in ("meets", "not_meets"):
-            errors["outcome"] = "请选择核查结论"
-        else:
-            try:
-                record_verification(warning.id, values["outcome"] == "meets", values["reason"], g.user.username,
-                                    get_clock())
-            except FormInvalid as exc:
-                errors = {field: reason for field, reason in exc.errors}
-            except FangpinError as exc:
-                _refused(exc)
-                status = 409
-            else:
-                return _verified(warning.id)
-        status = 422 if errors else status
-    return render_template("warnings/verify.html", w=warning, row=ledger_row(warning, _now()), values=values,
-                           errors=errors, comparison=compare(warning)), status
-
-
-def _verified(warning_id: int) -> Any:
-    warning = db.session.get(DepartmentWarning, warning_id)
-    if warning.case_id:
-        flash(f"已启动识别程序（发现日期为交办日期 {to_local_date(warning.dispatched_at)}）", "ok")
-    else:
-        flash("已记录：不符合纳入条件，该户列为重点关注户", "ok")
-    return redirect(url_for("warnings.township"))
+    return render_template("warnings/report.html", report=data, can_submit=own and data.task_id is not None)

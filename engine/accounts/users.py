@@ -187,11 +187,10 @@ def _create(actor: str, username: str, display_name: str, roles: list[str], plac
 
 def create_first_administrator(username: str, display_name: str, jurisdiction_code: str, now: datetime,
                                actor: str = "install") -> Issued:
-    """The first administrator of a fresh install (from the command line). Refused once an active administrator
+    """The first administrator of a place (from the command line): of a fresh install, or of a city or province
+    above the county that installed it, whose officials (the city's and province's reviews of a rollback or a
+    removal) no administrator below can create. Refused once an active administrator of that place or above it
     exists: from then on administrators create each other."""
-    existing = db.session.scalars(select(User).where(User.active.is_(True))).all()
-    if any(ADMINISTRATOR in u.roles for u in existing):
-        raise RuleViolation("已有系统管理员：请由系统管理员在“用户管理”中创建新用户")
     username, display_name = username.strip(), display_name.strip()
     errors: list[tuple[str, str]] = []
     _check_username(username, errors)
@@ -199,6 +198,12 @@ def create_first_administrator(username: str, display_name: str, jurisdiction_co
     place = db.session.scalar(select(Jurisdiction).filter_by(code=jurisdiction_code.strip()))
     if place is None:
         errors.append(("jurisdiction", f"没有代码为 {jurisdiction_code} 的行政区划"))
+    else:
+        existing = db.session.scalars(select(User).where(User.active.is_(True))).all()
+        above = next((u for u in existing if ADMINISTRATOR in u.roles and u.jurisdiction.contains(place)), None)
+        if above is not None:
+            raise RuleViolation(f"已有系统管理员（{above.username}，{above.jurisdiction.full_name}）：请由其在“用户管理”中"
+                                "创建新用户")
     _refuse(errors)
     return _create(actor, username, display_name, [ADMINISTRATOR], place, now)
 

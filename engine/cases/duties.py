@@ -19,9 +19,9 @@ def check_separation_of_duties(user: User, case: Case, row: HumanTask, on: date)
     if user.username != case.opened_by or not row.form:
         return
     try:
-        forms = resolve(f"{case.procedure}.{OPENER_MAY_NOT_COMPLETE}", case.household.village, on)
+        forms = resolve(f"{case.procedure}.{OPENER_MAY_NOT_COMPLETE}", case.jurisdiction, on)
     except PolicyMissing:
         return
     if row.form in (forms or []):
-        raise PermissionDenied(f"{user.display_name} 是案件 {case.number} 的立案人，按{case.household.village.full_name}"
+        raise PermissionDenied(f"{user.display_name} 是案件 {case.number} 的立案人，按{case.jurisdiction.full_name}"
                                f"的职责分离规定不能办理“{row.name}”，请由其他工作人员办理")

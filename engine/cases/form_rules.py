@@ -15,6 +15,11 @@ RULES: dict[str, Callable[[dict[str, Any], Case], list[tuple[str, str]]]] = {
 }
 
 
+def install_rules(rules: dict[str, Callable[[dict[str, Any], Case], list[tuple[str, str]]]]) -> None:
+    """Rules of the packages above this one (department warnings), installed by the composition roots."""
+    RULES.update(rules)
+
+
 def check_form_rules(form: str, data: dict[str, Any], case: Case) -> None:
     rule = RULES.get(form)
     problems = rule(data, case) if rule else []

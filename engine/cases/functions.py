@@ -7,6 +7,7 @@ case being run, in the same transaction as the workflow state.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,10 +31,22 @@ from engine.households.income import IncomeFigures, income_window, record_income
 from engine.households.measures import record_measures
 from engine.identification.classification import conclude_assessment, measure_household
 from engine.policy.parameters import monitoring_line
+from engine.publicity.lists import issuing_authority
 from timers.calendar import Deadline, to_local_date
 from timers.functions import recording_functions
 
+log = logging.getLogger(__name__)
+
 STARTABLE = (Procedure.FOLLOWUP, Procedure.IDENTIFICATION)  # what a diagram may start
+
+EXTENSIONS: dict[str, Callable[[CaseContext], Callable[..., Any]]] = {}
+"""Diagram functions of the packages above this one (department warnings), each made for a case's context; they
+are installed by the composition roots (:func:`install_functions`), since this package may not import them."""
+
+
+def install_functions(makers: dict[str, Callable[[CaseContext], Callable[..., Any]]]) -> None:
+    """Make more functions callable from diagrams (a name → a maker taking the case's context)."""
+    EXTENSIONS.update(makers)
 
 
 @dataclass
@@ -46,6 +59,7 @@ class CaseContext:
     deadlines: list[Deadline] = field(default_factory=list)  # every deadline computed in this run
     started: list[dict] = field(default_factory=list)  # procedures this run starts for the household
     ended: list[str] = field(default_factory=list)  # procedures of the household this run ends
+    after_save: list[Callable[[], None]] = field(default_factory=list)  # run once this run's case is saved
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -76,6 +90,7 @@ class CaseContext:
             "next_month": next_month,
             "category_name": HouseholdCategory.label_of,
             "conclude_assessment": conclude_assessment,
+            **{name: make(self) for name, make in EXTENSIONS.items()},
         }
 
     def today(self) -> str:
@@ -120,9 +135,15 @@ class CaseContext:
                       at=self.now(), by=self.actor)
 
     def notify_household(self, title: str, body: str) -> bool:
-        """Send the household a written notice (告知), kept with the case."""
+        """Send the household a written notice (告知), kept with the case: the diagram's words, signed on a line of
+        their own by the authority of the household's county (policy ``publicity.issuer``, as its announcements)."""
+        issuer = issuing_authority(self.case.jurisdiction, to_local_date(self.now()))
+        if issuer is None:
+            log.warning("case %s: notice %r sent without its issuing authority (publicity.issuer is not configured "
+                        "for %s)", self.case.number, title, self.case.jurisdiction.full_name)
+        body = f"{body}\n{issuer}" if issuer else str(body)
         db.session.add(Notice(case_id=self.case.id, household_id=self.case.household_id, at=self.now(),
-                              title=str(title), body=str(body)))
+                              title=str(title), body=body))
         audit.record(self.now(), self.actor, "notice_sent", case_id=self.case.id,
                      household_id=self.case.household_id, title=title, body=body)
         return True

@@ -28,7 +28,7 @@ from engine.cases.live import keep_after_commit
 from engine.cases.runs import CaseRun, run_case, start_run
 from engine.cases.tasks import sync_tasks, task_to_do, tasks_of_case
 from engine.core import audit
-from engine.core.clock import Clock
+from engine.core.clock import Clock, using_clock
 from engine.core.db import db, fetch
 from engine.core.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
 from engine.core.models import AuditEvent, Case, HumanTask, Notice, ProcessVersion, User
@@ -42,7 +42,9 @@ from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
-PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC", "green_channel": "LS", "member_change": "BG", "correction": "QT"}
+PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC", "green_channel": "LS",
+                    "member_change": "BG", "correction": "QT", "warning_push": "YT", "warning_batch": "YJ",
+                    "warning_verification": "YH", "warning_report": "YB"}
 END_MESSAGE = "end_followup"
 PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"
@@ -70,6 +72,8 @@ def _save(run: CaseRun) -> None:
     for procedure in ctx.ended.copy():
         ctx.ended.remove(procedure)
         _end_running(case, procedure, ctx)
+    while ctx.after_save:  # what the diagram's functions do to other records once this run is saved
+        ctx.after_save.pop(0)()
     for row in sync_tasks(run, now):
         audit.record(now, ctx.actor, "task_ready", case_id=case.id, task=row, step=row.name, role=row.role,
                      due_at=row.due_at)
@@ -85,7 +89,8 @@ def _end_running(by: Case, procedure: str, ctx: CaseContext) -> None:
         if definition is None:
             log.warning("case %s is not waiting for %s", other.number, END_MESSAGE)
             continue
-        run.workflow.catch(BpmnEvent(definition, {"by": by.number}))
+        with using_clock(ctx.clock):  # a timer the message races (the next month's visit) is due by this clock only
+            run.workflow.catch(BpmnEvent(definition, {"by": by.number}))
         run.advance(ctx.clock)
         audit.record(ctx.now(), ctx.actor, "case_ended", case_id=other.id, by=by.number)
         _save(run)
@@ -132,23 +137,32 @@ def start_case(household, procedure: str, channel: str, lead_date: date, actor: 
                application: dict[str, Any] | None = None) -> Case:
     """Start ``procedure`` for a household with the diagram and policy in force for its village today
     (inside the caller's transaction)."""
+    return open_case(procedure, household.village, actor, clock, household=household, channel=channel,
+                     lead_date=lead_date, application=application)
+
+
+def open_case(procedure: str, place, actor: str, clock: Clock, *, household=None, channel: str = "monitoring",
+              lead_date: date | None = None, application: dict[str, Any] | None = None, subject: str | None = None,
+              reference: str | None = None, department: str | None = None,
+              data: dict[str, Any] | None = None) -> Case:
+    """Start ``procedure`` at ``place`` (a household's village, or — for a case about no one household, such as a
+    department warning batch — a city or county named by ``subject``) with the diagram and policy in force there
+    today, inside the caller's transaction. ``data`` is added to the instance's start data."""
     today = to_local_date(clock.now())
-    village = household.village
-    needs = start_policy(procedure, village, today)  # binding, version and parameters; refused naming all missing
+    needs = start_policy(procedure, place, today)  # binding, version and parameters; refused naming all missing
     binding, version = needs.binding, needs.version  # the pinned version ("<key>@<n>"), or the newest deployed one
-    process_key = version.process_key
     case = Case(
-        procedure=procedure, process_version=version, household=household, jurisdiction=village,
-        jurisdiction_path=village.path, channel=channel, lead_date=lead_date, opened_at=clock.now(),
-        opened_by=actor, status="running", state=b"",
+        procedure=procedure, process_version=version, household=household, jurisdiction=place,
+        jurisdiction_path=place.path, channel=channel, lead_date=lead_date or today, opened_at=clock.now(),
+        opened_by=actor, status="running", state=b"", subject=subject, reference=reference, department=department,
     )
     db.session.add(case)
     db.session.flush()  # the case number is made from its id
     case.number = f"{PROCEDURE_PREFIX.get(procedure, 'AJ')}-{today.year}-{case.id:06d}"
-    run = start_run(case, version, actor, clock, _start_data(case, needs.values, application))
-    audit.record(clock.now(), actor, "case_opened", case_id=case.id, household_id=household.id, procedure=procedure,
-                 channel=channel, lead_date=lead_date, process=process_key, version=version.version,
-                 binding=binding, application=application or {})
+    run = start_run(case, version, actor, clock, {**_start_data(case, needs.values, application), **(data or {})})
+    audit.record(clock.now(), actor, "case_opened", case_id=case.id, household_id=case.household_id,
+                 procedure=procedure, channel=channel, lead_date=case.lead_date, process=version.process_key,
+                 version=version.version, binding=binding, application=application or {}, subject=subject)
     run.advance(clock)
     _save(run)
     return case
@@ -174,14 +188,16 @@ def _check_not_duplicate(household) -> None:
 
 def _start_data(case: Case, policy: dict[str, Any], application: dict | None) -> dict[str, Any]:
     household = case.household
-    head = household.head
+    head = household.head if household else None
     return plain_json({
         "case": {"id": case.id, "number": case.number, "channel": case.channel,
                  "channel_name": Channel(case.channel).label, "lead_date": case.lead_date.isoformat()},
         "household": {"number": household.number, "head": head.name if head else "", "size": household.size,
                       "is_formerly_poor": household.is_formerly_poor,
                       "enjoys_poverty_policy": household.enjoys_poverty_policy,
-                      "village": household.village.full_name},
+                      "village": household.village.full_name} if household else {},
+        "place": {"code": case.jurisdiction.code, "name": case.jurisdiction.full_name,
+                  "level": case.jurisdiction.level},
         "policy": policy,
         "mode": (application or {}).get("mode", "assisted"),
         "kind": (application or {}).get("kind"),
@@ -284,21 +300,39 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
             check_form_rules(row.form, data, case)
         if seen_version is not None and seen_version != case.lock_version:
             raise ConflictError(f"案件 {case.number} 已被他人更新，请刷新后重新办理")
-        run = run_case(case, actor, clock)
-        task = run.workflow.get_task_from_id(UUID(row.task_uuid))
-        if task is None or task.state != TaskState.READY:
-            raise ConflictError(f"任务“{row.name}”已不可办理")
-        task.set_data(**plain_json(data))
-        task.run()
-        row.state, row.completed_by, row.completed_at, row.form_data = "COMPLETED", actor, clock.now(), data
-        run.settled.add(row.task_uuid)
-        audit.record(clock.now(), actor, "task_completed", case_id=case.id, task=row, step=row.name, data=data)
+        run = _run_task(row, data, actor, clock)
         for entry in backdated:
             audit.record(clock.now(), actor, "date_backdated", case_id=case.id, task=row, step=row.name,
                          field=entry.field, date=entry.value, earliest=entry.earliest, reason=entry.reason)
         run.advance(clock)
         _save(run)
     return case
+
+
+def _run_task(row: HumanTask, data: dict[str, Any], actor: str, clock: Clock) -> CaseRun:
+    run = run_case(row.case, actor, clock)
+    task = run.workflow.get_task_from_id(UUID(row.task_uuid))
+    if task is None or task.state != TaskState.READY:
+        raise ConflictError(f"任务“{row.name}”已不可办理")
+    task.set_data(**plain_json(data))
+    with using_clock(clock):  # completing it updates the steps after it: a timer among them is due by this clock
+        task.run()
+    row.state, row.completed_by, row.completed_at, row.form_data = "COMPLETED", actor, clock.now(), data
+    run.settled.add(row.task_uuid)
+    audit.record(clock.now(), actor, "task_completed", case_id=row.case_id, task=row, step=row.name, data=data)
+    return run
+
+
+def complete_by_record(row: HumanTask, data: dict[str, Any], actor: str, clock: Clock) -> None:
+    """Complete a ready task inside the caller's transaction because the record it asks for was made elsewhere —
+    a department's push task by the batch it uploaded — with that record's data (no form filled in)."""
+    user = db.session.scalar(select(User).filter_by(username=actor))
+    if user is None:
+        raise NotFound(f"用户 {actor} 不存在")
+    authorize(user, row)
+    run = _run_task(row, data, actor, clock)
+    run.advance(clock)
+    _save(run)
 
 
 def authorize(user: User, row: HumanTask) -> None:
@@ -308,6 +342,8 @@ def authorize(user: User, row: HumanTask) -> None:
         raise PermissionDenied(f"{user.display_name} 没有办理“{row.name}”所需的角色 {role.name if role else row.role}")
     if not row.jurisdiction_path.startswith(user.jurisdiction.path):
         raise PermissionDenied(f"任务“{row.name}”不在 {user.jurisdiction.full_name} 辖区内")
+    if row.role == "department_officer" and user.department and row.case.department not in (None, user.department):
+        raise PermissionDenied(f"任务“{row.name}”是其他行业部门（{row.case.department}）的，{user.display_name} 不能办理")
 
 
 # -- timers ---------------------------------------------------------------------------------------
@@ -425,7 +461,8 @@ def raise_objection(case_id: int, text: str, raised_by: str, actor: str, clock: 
         if definition is None:
             raise RuleViolation(f"案件 {case.number} 当前不在公示期，不能提出异议")
         payload = {"text": text, "raised_by": raised_by, "raised_on": to_local_date(clock.now()).isoformat()}
-        run.workflow.catch(BpmnEvent(definition, payload))
+        with using_clock(clock):  # the publicity's end timer is due by the case's clock, never the system's
+            run.workflow.catch(BpmnEvent(definition, payload))
         audit.record(clock.now(), actor, "objection_raised", case_id=case.id, **payload)
         run.advance(clock)
         _save(run)

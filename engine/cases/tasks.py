@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import bindparam, func, or_, select, tuple_, update
 from sqlalchemy.orm import aliased, joinedload
 
 from engine.bpmn.runtime import ready_human_tasks
@@ -140,6 +140,7 @@ class TaskFilter:
     username: str | None = None
     overdue_at: datetime | None = None
     text: str = ""
+    department: str | None = None  # a department officer's: the tasks of other departments' cases are not theirs
 
 
 def list_ready(role: str | None, jurisdiction: Jurisdiction, limit: int = 100, offset: int = 0) -> list[TaskView]:
@@ -165,6 +166,9 @@ def _query(f: TaskFilter, sort: str = "due"):
         query = query.where(HumanTask.claimed_by == (f.username or ""))
     elif f.claimed == "others":
         query = query.where(HumanTask.claimed_by.is_not(None), HumanTask.claimed_by != (f.username or ""))
+    if f.department is not None:
+        query = query.where(or_(HumanTask.role != fixed("department_officer"), select(Case.id).where(
+            Case.id == HumanTask.case_id, or_(Case.department.is_(None), Case.department == f.department)).exists()))
     if f.overdue_at is not None:  # sort_due is due_at, or far in the future: in the inbox indexes, unlike due_at
         query = query.where(HumanTask.sort_due < f.overdue_at)
     text = f.text.strip()
@@ -172,8 +176,8 @@ def _query(f: TaskFilter, sort: str = "due"):
         query = query.join(Case, Case.id == HumanTask.case_id)
     if f.village is not None:
         query = query.where(within(Case.jurisdiction_path, f.village.path))  # the case's place (a task's is above)
-    if text or sort == "household":
-        query = query.join(Household, Household.id == Case.household_id)
+    if text or sort == "household":  # a case about a place (a warning batch) has no household
+        query = query.outerjoin(Household, Household.id == Case.household_id)
     # prefixes as LIKE 'text%' (escaped): right under any collation; each is checked on the joined row of a task
     # the inbox's index found, so an index on the column would not be used anyway
     if text.isdigit():
@@ -233,20 +237,21 @@ def inbox(f: TaskFilter, limit: int = 50, after: str | None = None, offset: int 
             .order_by(Member.relation_to_head != "户主", Member.position, Member.id).limit(1).scalar_subquery())
     query = (select(HumanTask.id, HumanTask.case_id, Case.number, HumanTask.procedure, Household.number, head,
                     village.name, village.code, HumanTask.name, HumanTask.role, HumanTask.form, HumanTask.created_at,
-                    HumanTask.due_at, HumanTask.claimed_by, User.display_name)
+                    HumanTask.due_at, HumanTask.claimed_by, User.display_name, Case.subject)
              .select_from(page).join(HumanTask, HumanTask.id == page.c.id)
-             .join(Case, Case.id == HumanTask.case_id).join(Household, Household.id == Case.household_id)
+             .join(Case, Case.id == HumanTask.case_id).outerjoin(Household, Household.id == Case.household_id)
              .join(village, village.id == Case.jurisdiction_id)
              .outerjoin(User, User.username == HumanTask.claimed_by)
              .order_by(*_order(sort)))
     roles = all_roles()
     views = []
     for (task_id, case_id, case_number, procedure, number, head_name, village_name, village_code, step, role, form,
-         created_at, due_at, claimed_by, claimer) in db.session.execute(query):
+         created_at, due_at, claimed_by, claimer, subject) in db.session.execute(query):
         views.append(TaskView(
             id=task_id, case_id=case_id, case_number=case_number or str(case_id), procedure=procedure,
-            household=f"{number} {head_name or ''}".strip(), village=village_name, step=step, role=role, form=form,
-            created_at=created_at, due_at=due_at, claimed_by=claimed_by, household_number=number,
+            household=f"{number} {head_name or ''}".strip() if number else (subject or ""), village=village_name,
+            step=step, role=role, form=form,
+            created_at=created_at, due_at=due_at, claimed_by=claimed_by, household_number=number or "",
             head=head_name or "", village_code=village_code, procedure_name=Procedure.label_of(procedure),
             role_name=roles[role].name if role in roles else role, claimed_by_name=claimer or claimed_by))
     return views

@@ -116,9 +116,11 @@ def _ready_steps(case_ids: list[int]) -> dict[int, tuple[str, ...]]:
 
 
 def _row(case: Case, steps: tuple[str, ...]) -> CaseRow:
-    head = case.household.head
+    household = case.household
+    head = household.head if household else None
     return CaseRow(id=case.id, number=case.number or str(case.id), procedure=case.procedure,
-                   household_number=case.household.number, head=head.name if head else "",
+                   household_number=household.number if household else "",
+                   head=head.name if head else (case.subject or ""),
                    village=case.jurisdiction.name, status=case.status, outcome=case.outcome,
                    opened_at=case.opened_at, due_at=case.due_at, deadline_met_at=case.deadline_met_at, steps=steps)
 
@@ -150,6 +152,18 @@ def open_candidates(jurisdiction: Jurisdiction, limit: int = CANDIDATE_LIMIT) ->
              .where(Jurisdiction.path.startswith(jurisdiction.path), Household.status != HouseholdStatus.MONITORED,
                     Household.id.not_in(running))
              .order_by(Household.number).limit(limit)
+             .options(selectinload(Household.members), selectinload(Household.village)))
+    return list(db.session.scalars(query))
+
+
+def households_with_status(jurisdiction: Jurisdiction, statuses: tuple[str, ...] | None,
+                           limit: int = CANDIDATE_LIMIT) -> list[Household]:
+    """Households in ``jurisdiction`` with one of ``statuses`` (every household when None), by number: the
+    households offered when starting a procedure other than identification."""
+    query = select(Household).join(Household.village).where(Jurisdiction.path.startswith(jurisdiction.path))
+    if statuses is not None:
+        query = query.where(Household.status.in_(statuses))
+    query = (query.order_by(Household.number).limit(limit)
              .options(selectinload(Household.members), selectinload(Household.village)))
     return list(db.session.scalars(query))
 
@@ -262,7 +276,7 @@ class DeadlineView:
 @dataclass(frozen=True)
 class CaseRecord:
     case: Case
-    household: HouseholdView
+    household: HouseholdView | None  # None: a case about a place (a warning batch)
     steps: list[StepView]
     timeline: list[TimelineEntry]
     deadlines: list[DeadlineView]
@@ -280,9 +294,9 @@ def case_record(case_id: int, clock: Clock) -> CaseRecord:
     steps = [StepView(t, StepState.label_of(t.state), describe_data(t.form, t.form_data)) for t in tasks]
     notices = list(db.session.scalars(select(Notice).filter_by(case_id=case_id).order_by(Notice.id)))
     others = list(db.session.scalars(select(Case).where(Case.household_id == case.household_id, Case.id != case.id)
-                                     .order_by(Case.id.desc())))
+                                     .order_by(Case.id.desc()))) if case.household_id else []
     deadlines = _deadline_views(case, deadlines_of_case(case_id), tasks, clock.now())
-    return CaseRecord(case, household_view(case.household), steps, timeline(audit.for_case(case_id)),
+    return CaseRecord(case, household_view(case.household) if case.household else None, steps, timeline(audit.for_case(case_id)),
                       deadlines, notices, waiting, publicity, others)
 
 

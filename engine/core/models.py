@@ -104,6 +104,7 @@ class User(db.Model):
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    department: Mapped[str | None] = mapped_column(String(40))  # a department officer's department (行业部门)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     jurisdiction: Mapped[Jurisdiction] = relationship()
@@ -313,15 +314,19 @@ class ProcessVersion(db.Model):
 
 
 class Case(db.Model):
-    """A running or finished procedure for one household (案件 = one workflow instance)."""
+    """A running or finished procedure (案件 = one workflow instance): for one household, or — a department
+    warning batch, push or monthly report — for a place, named by ``subject`` and found by ``reference``."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(40), unique=True)
     procedure: Mapped[str] = mapped_column(String(40), index=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id"))
     jurisdiction_path: Mapped[str] = mapped_column(PlacePath, index=True)
+    subject: Mapped[str | None] = mapped_column(String(200))  # what a case of no household is about
+    reference: Mapped[str | None] = mapped_column(String(80), index=True)  # e.g. warning_push:medical:2026-09
+    department: Mapped[str | None] = mapped_column(String(40))  # the department whose officer acts in it
     channel: Mapped[str] = mapped_column(String(30))
     lead_date: Mapped[date] = mapped_column(Date)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -345,7 +350,7 @@ class Case(db.Model):
                             postgresql_where=text(f"{RUNNING_CASE.text} AND overdue_since IS NULL")))
 
     process_version: Mapped[ProcessVersion] = relationship()
-    household: Mapped[Household] = relationship()
+    household: Mapped[Household | None] = relationship()
     jurisdiction: Mapped[Jurisdiction] = relationship()
 
 
@@ -455,7 +460,8 @@ class WarningBatch(db.Model):
 
 class DepartmentWarning(db.Model):
     """One warning about a person (预警信息), followed from the department through city and county to the
-    township's home verification and its outcome."""
+    township's home verification and its outcome. Its steps are the warning procedures' (processes/warning_*.bpmn);
+    ``status`` is where those have taken it, set by their diagram functions (engine.warnings.functions)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("warning_batch.id"), index=True)
@@ -472,8 +478,11 @@ class DepartmentWarning(db.Model):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))  # the identification it started
     outcome_reason: Mapped[str | None] = mapped_column(Text)
+    # the warning-procedure case whose step it waits in: the city's split, the county's comparison, the township's
+    # home verification (its due date and step are that case's ready task)
+    step_case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
 
     batch: Mapped[WarningBatch] = relationship()
 

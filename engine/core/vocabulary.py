@@ -65,6 +65,10 @@ class Procedure(Code):
     GREEN_CHANNEL = "green_channel", "绿色通道"
     MEMBER_CHANGE = "member_change", "家庭成员自然变更"
     CORRECTION = "correction", "风险消除回退或清退"
+    WARNING_PUSH = "warning_push", "行业部门预警推送"
+    WARNING_BATCH = "warning_batch", "预警分解推送和比对交办"
+    WARNING_VERIFICATION = "warning_verification", "预警入户核查"
+    WARNING_REPORT = "warning_report", "预警核查结果月报"
 
 
 class Channel(Code):

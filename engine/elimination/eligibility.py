@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from engine.core.db import db
 from engine.core.models import Household, Jurisdiction, Measure
 from engine.core.vocabulary import HouseholdStatus
+from engine.households.guarantees import guarantee_problems, medical_insurance_findings
 from engine.households.income import IncomeFigures
 from engine.households.records import completed_forms
 from engine.policy.parameters import monitoring_line, resolve
@@ -40,15 +41,16 @@ class Durations:
 
 @dataclass(frozen=True)
 class History:
-    """What the conditions read of a household's record: its first measure and its monthly revisits
-    (每月回访), newest first."""
+    """What the conditions read of a household's record: its first measure, its monthly revisits (每月回访),
+    newest first, and whether the latest verification found a member without basic medical insurance (A26)."""
 
     first_measure: date | None = None
     revisits: list[dict] = field(default_factory=list)
+    no_medical_insurance_found: bool = False
 
 
 def histories(household_ids: Iterable[int]) -> dict[int, History]:
-    """History of each household, in two queries whatever their number."""
+    """History of each household, in three queries whatever their number."""
     ids = list(household_ids)
     firsts = dict(db.session.execute(select(Measure.household_id, func.min(Measure.started_on))
                                      .where(Measure.household_id.in_(ids)).group_by(Measure.household_id)).all())
@@ -56,7 +58,8 @@ def histories(household_ids: Iterable[int]) -> dict[int, History]:
     for household_id, data in reversed(completed_forms("monthly_revisit.json", ids)):
         if data:
             revisits.setdefault(household_id, []).append(data)
-    return {i: History(firsts.get(i), revisits.get(i, [])) for i in ids}
+    medical = medical_insurance_findings(ids)
+    return {i: History(firsts.get(i), revisits.get(i, []), medical.get(i, False)) for i in ids}
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,8 @@ def assess(household: Household, on: date, mode: str = "assisted", verified_inco
     against the income the township verifies at home (乡镇入户核实)."""
     history = history or histories([household.id])[household.id]
     durations = durations or Durations.of(household, on)
-    checks = [_not_social_guarantee(household), _not_too_soon(household, on, durations), _guarantees(household),
-              _no_new_risk(history)]
+    checks = [_not_social_guarantee(household), _not_too_soon(household, on, durations),
+              _guarantees(household, history), _no_new_risk(history)]
     if verified_income is not None:
         checks.append(_income(household, on, verified_income))
     if mode != "natural":  # Q32: natural elimination is exempt from the half-year rules
@@ -144,10 +147,12 @@ def _no_new_risk(history: History) -> Check:
     return Check("无新的返贫致贫风险", not risky, "最近一次回访发现新风险" if risky else "无")
 
 
-def _guarantees(h: Household) -> Check:
-    problems = [name for flag, name in ((h.housing_unsafe, "住房"), (h.compulsory_education_dropout, "义务教育"),
-                                        (h.drinking_water_unsafe, "饮水"),
-                                        (h.no_basic_medical_insurance, "基本医疗保险")) if flag]
+GUARANTEE_NAMES = {"housing_unsafe": "住房", "compulsory_education_dropout": "义务教育", "drinking_water_unsafe": "饮水",
+                   "no_basic_medical_insurance": "基本医疗保险"}  # A23–A26 as the check names them
+
+
+def _guarantees(h: Household, history: History) -> Check:
+    problems = [GUARANTEE_NAMES[p.value] for p in guarantee_problems(h, history.no_medical_insurance_found)]
     return Check("“三保障”和饮水安全有保障", not problems, "、".join(problems) + "未保障" if problems else "有保障")
 
 

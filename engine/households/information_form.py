@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.core.models import Household, IncomeRecord, Member
 from engine.core.vocabulary import EliminationMode
+from engine.households.guarantees import no_basic_medical_insurance
 from engine.households.income import IncomeFigures
 from engine.households.records import (
     PlanSummary,
@@ -72,6 +73,7 @@ SPECIAL: dict[str, Callable[[SheetContext], Any]] = {
     "household_size": lambda c: c.household.size,
     "risk_types": lambda c: risk_text(c.household.risk_types),
     "elimination_mode": lambda c: EliminationMode.label_of(c.household.elimination_mode),
+    "no_basic_medical_insurance": lambda c: no_basic_medical_insurance(c.household),  # A26: A17 or the verification
 }
 
 

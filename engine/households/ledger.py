@@ -16,7 +16,8 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import or_
 
 from engine.core.models import Household, Jurisdiction
-from engine.core.vocabulary import EliminationMode, GuaranteeProblem, HouseholdStatus
+from engine.core.vocabulary import EliminationMode, HouseholdStatus
+from engine.households.guarantees import guarantee_problems, medical_insurance_findings
 from engine.households.records import (
     category_name,
     figures,
@@ -70,8 +71,8 @@ class LedgerRow:
         return astuple(self)[: len(HEADERS)]
 
 
-def _guarantee_problems(household: Household) -> str:
-    return "、".join(problem.label for problem in GuaranteeProblem if getattr(household, problem.value))
+def _guarantee_problems(household: Household, medical_finding: bool) -> str:
+    return "、".join(problem.label for problem in guarantee_problems(household, medical_finding))
 
 
 def _status(household: Household) -> str:
@@ -88,6 +89,7 @@ def ledger_rows(place: Jurisdiction) -> list[LedgerRow]:
                                           Household.status == HouseholdStatus.KEY_ATTENTION.value))
     ids = [h.id for h in households]
     plans, incomes, revisits = plan_summaries(ids), latest_incomes(ids), latest_revisits(ids)
+    medical = medical_insurance_findings(ids)
     rows = []
     for number, h in enumerate(households, start=1):
         plan, record = plans.get(h.id), incomes.get(h.id)
@@ -97,7 +99,8 @@ def ledger_rows(place: Jurisdiction) -> list[LedgerRow]:
             number=number, household_number=h.number, township=township, village=village, group=h.group_name or "",
             head=h.head.name if h.head else "", size=h.size, category=category_name(h.category),
             formerly_poor=yes_no(h.is_formerly_poor), social_guarantee=yes_no(h.social_guarantee),
-            identified_on=h.identified_on, risks=risk_text(h.risk_types), guarantee_problems=_guarantee_problems(h),
+            identified_on=h.identified_on, risks=risk_text(h.risk_types),
+            guarantee_problems=_guarantee_problems(h, medical.get(h.id, False)),
             net_income_per_capita=income.net_income_per_capita if income else None,
             income_reference_per_capita=income.income_reference_per_capita if income else None,
             income_window=f"{record.window_start} 至 {record.window_end}" if record else "",

@@ -80,11 +80,20 @@ def start_data(policy: dict[str, Any]) -> dict[str, Any]:
                  "lead_date": day},
         "household": {"number": "3607021012010001", "head": "示例户主", "size": 3, "is_formerly_poor": False,
                       "enjoys_poverty_policy": False, "village": "江西省赣州市章贡区沙河镇沙河村"},
+        "place": {"code": "360702101201", "name": "江西省赣州市章贡区沙河镇沙河村", "level": "village"},
         "policy": dict(policy),
         "mode": "assisted",
         "kind": "rollback",
         "lead_date": day,
         "application": {},
+        # a department warning case's own (engine.warnings): its batch, warning, push period or report month
+        "batch": {"id": 1, "department": "medical", "department_name": "医保部门", "period": "2026-09", "rows": 1,
+                  "received_on": day},
+        "warning": {"id": 1, "person": "示例", "department_name": "医保部门", "indicator_name": "年度累计自付医疗费用",
+                    "amount": "30,000.00 元", "dispatched_on": day},
+        "push": {"department": "medical", "department_name": "医保部门", "period": "2026-09", "opens_on": "2026-09-01",
+                 "due_month": "2026-09-01", "day": 25, "rule": "每月 25 日前"},
+        "report": {"month": "2026-08", "opens_on": "2026-09-01"},
     }
 
 

@@ -457,6 +457,14 @@ def issuing_county(place: Jurisdiction, entries: list[Entry]) -> Jurisdiction | 
     return db.session.scalar(select(Jurisdiction).filter_by(code=codes.pop()))
 
 
+def issuing_authority(place: Jurisdiction, on: date) -> str | None:
+    """The authority a household of ``place`` is written to in the name of (落款) — its county's, as on the county's
+    announcements (policy ``publicity.issuer``) — on ``on``; None where that is not configured (``fangpin policy
+    check`` names it)."""
+    found = requirements(PUBLICITY, place.ancestor_at("county") or place, on)
+    return str(found.values[ISSUER]) if ISSUER in found.values else None
+
+
 def _issuer(template: ListTemplate, place: Jurisdiction, county: Jurisdiction | None, today: date,
             warnings: list[str]) -> str:
     """Who signs the list (落款): a county announcement is issued in the name of the household's county's

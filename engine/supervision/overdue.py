@@ -133,6 +133,9 @@ def place_names(paths) -> dict[str, str]:
 
 
 def _household(case: Case) -> str:
+    """The household's number and head, or what a case about a place is about (a warning batch)."""
+    if case.household is None:
+        return case.subject or ""
     head = case.household.head
     return f"{case.household.number} {head.name if head else ''}".strip()
 

@@ -15,19 +15,14 @@ from sqlalchemy import select
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
-from engine.core.errors import FormInvalid, PolicyMissing, RuleViolation
+from engine.core.errors import FormInvalid, PermissionDenied, PolicyMissing, RuleViolation
 from engine.core.models import DepartmentWarning, Jurisdiction, Member, WarningBatch
 from engine.core.transaction import transaction
-from engine.warnings.procedure import (
-    acting_user,
-    open_step,
-    require_role,
-    set_detail,
-    today_in_china,
-    working_days_limit,
-)
+from engine.households.id_numbers import check_character_problem
+from engine.warnings.procedure import acting_user, open_batch_case, require_role, today_in_china
 from engine.warnings.rows import FORM, RawRow
-from engine.warnings.thresholds import Department, Indicator, check_period, departments, step_working_days
+from engine.warnings.schedules import complete_push
+from engine.warnings.thresholds import Department, Indicator, check_period, departments
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +63,8 @@ def import_batch(department_key: str, period: str, rows: list[RawRow], source: s
                  file_name: str | None = None) -> WarningBatch:
     """Import a department's batch of warnings (导入预警数据) for ``period``, pushed to the officer's city or
     county. Every row is checked; if any is wrong nothing is stored and FormInvalid names each bad row
-    (``第 N 行 field``) with its reason."""
+    (``第 N 行 field``) with its reason. The batch's case opens at that place (its first step: the city's split
+    or the county's comparison), and the department's push task of the period, if open, is done by it."""
     with transaction():
         user = acting_user(actor)
         require_role(user, "department_officer", user.jurisdiction.path, "行业预警数据推送")
@@ -76,13 +72,17 @@ def import_batch(department_key: str, period: str, rows: list[RawRow], source: s
         if place.level not in ("city", "county"):
             raise RuleViolation("行业部门的预警数据推送给本级（市级或县级）乡村振兴部门，"
                                 f"{place.full_name} 不是市级或县级")
+        if user.department and department_key != user.department:
+            raise PermissionDenied(f"{user.display_name} 属于行业部门 {user.department}，只能推送本部门的预警数据")
         today = today_in_china(clock)
         department = _batch_department(place, department_key, period, today)
         ctx = _context(department, place, period.strip(), today, rows)
         checked, errors = _check_rows(rows, ctx)
         if errors:
             raise FormInvalid(FORM, errors)
-        batch = _store(ctx, checked, source, file_name, actor, clock.now())
+        batch, ids = _store(ctx, checked, source, file_name, actor, clock.now())
+        open_batch_case(batch, place, ids, actor, clock)
+        complete_push(place, department.key, batch.period, batch, actor, clock)
     log.info("%s imported warning batch %s (%s, %s, %s rows)", actor, batch.id, department_key, period,
              batch.rows_count)
     return batch
@@ -214,6 +214,8 @@ def _id_number(value: Any, today: date, registered: dict[str, Member]) -> tuple[
         return "", f"身份证号中的出生日期 {text[6:14]} 无效"
     if born > today or born.year < 1900:
         return "", f"身份证号中的出生日期 {born} 无效"
+    if (problem := check_character_problem(text)) is not None:
+        return "", problem
     return text, None
 
 
@@ -290,26 +292,22 @@ def _threshold(indicator: Indicator, amount: Decimal | None, member: Member | No
 
 
 def _store(ctx: _Context, rows: list[_Row], source: str, file_name: str | None, actor: str,
-           now: datetime) -> WarningBatch:
+           now: datetime) -> tuple[WarningBatch, list[int]]:
     batch = WarningBatch(department=ctx.department.key, period=ctx.period, jurisdiction=ctx.place, source=source,
                          file_name=(file_name or None) and file_name[:200], rows_count=len(rows), submitted_at=now,
                          submitted_by=actor)
     db.session.add(batch)
-    push_days, _ = step_working_days(ctx.place, ctx.today)
-    deadline = working_days_limit(ctx.today, push_days)
-    step, status = ("city_push", "received") if ctx.place.level == "city" else ("county_dispatch", "at_county")
-    for row in rows:
-        warning = DepartmentWarning(
-            batch=batch, row_number=row.line, department=ctx.department.key, indicator=row.indicator.key,
-            amount=row.amount, person_name=row.name, id_number=row.id_number, village_id=row.village.id,
-            jurisdiction_path=row.village.path, household_id=row.member.household_id if row.member else None,
-            status=status, detail={})
-        set_detail(warning, department_name=ctx.department.name, indicator_name=row.indicator.name, date=row.on,
-                    threshold=row.threshold, registered_name=row.member.name if row.member else None)
-        open_step(warning, step, now, deadline)
-        db.session.add(warning)
+    warnings = [DepartmentWarning(
+        batch=batch, row_number=row.line, department=ctx.department.key, indicator=row.indicator.key,
+        amount=row.amount, person_name=row.name, id_number=row.id_number, village_id=row.village.id,
+        jurisdiction_path=row.village.path, household_id=row.member.household_id if row.member else None,
+        status="received", detail={
+            "department_name": ctx.department.name, "indicator_name": row.indicator.name, "date": row.on.isoformat(),
+            "threshold": row.threshold, "registered_name": row.member.name if row.member else None})
+        for row in rows]
+    db.session.add_all(warnings)
     db.session.flush()
     audit.record(now, actor, "warning_batch_imported", batch_id=batch.id, department=ctx.department.key,
                  department_name=ctx.department.name, period=ctx.period, place=ctx.place.code, rows=len(rows),
-                 source=source, file_name=file_name, due_at=deadline.due_at)
-    return batch
+                 source=source, file_name=file_name)
+    return batch, [w.id for w in warnings]

@@ -21,19 +21,11 @@ from engine.core.models import (
     Member,
     WarningBatch,
 )
-from engine.core.vocabulary import HouseholdStatus
+from engine.core.vocabulary import HouseholdStatus, Procedure
 from engine.supervision.overdue import days_overdue
-from engine.warnings.thresholds import (
-    Department,
-    PushRule,
-    departments,
-    next_period,
-    periods_due,
-    push_deadline,
-    report_day,
-)
+from engine.warnings.thresholds import PushRule, departments, push_deadline
 from timers.calendar import CHINA_TZ as CST
-from timers.calendar import Deadline, default_calendar, to_local_date
+from timers.calendar import Deadline, to_local_date
 
 STATUS_NAMES = {
     "received": "待市级分解推送",
@@ -47,7 +39,8 @@ OPEN_STATUSES = ("received", "at_county", "dispatched")
 COVERED_STATUSES = ("monitored", "applying", "green_channel")  # already in the monitoring or a procedure
 STEP_NAMES = {"city_push": "市级分解推送", "county_dispatch": "县级比对交办", "township_verification": "乡镇核查至县级审定"}
 REPORT_ACTION = "warning_report_submitted"
-LOOKBACK_DAYS = 183
+REPORT_PREFIX = "warning_report"
+REPORT_STEP, PUSH_STEP = "wr_submit", "wp_push"  # the diagrams' task ids (processes/warning_report, warning_push)
 
 
 @dataclass(frozen=True)
@@ -62,20 +55,46 @@ class Comparison:
 
 def compare(warning: DepartmentWarning) -> Comparison:
     """Compare a warning with the current monitored list, by the member's ID number."""
-    member = db.session.scalar(select(Member).filter_by(id_number=warning.id_number))
-    if member is None:
+    return compare_all([warning])[warning.id]
+
+
+def compare_all(warnings: list[DepartmentWarning]) -> dict[int, Comparison]:
+    """Compare warnings with the current monitored list by their ID numbers (a few statements, however many):
+    the registered household, whether it is monitored or in a procedure (识别、绿色通道), and its running case,
+    named by its own procedure."""
+    ids = sorted({w.id_number for w in warnings})
+    households: dict[str, Household] = {}
+    for start in range(0, len(ids), 500):
+        rows = db.session.execute(select(Member.id_number, Household).join(Household, Member.household_id == Household.id)
+                                  .where(Member.id_number.in_(ids[start:start + 500])))
+        households.update({id_number: household for id_number, household in rows})
+    running: dict[int, Case] = {}
+    household_ids = sorted({h.id for h in households.values()})
+    for start in range(0, len(household_ids), 500):
+        for case in db.session.scalars(select(Case).where(Case.household_id.in_(household_ids[start:start + 500]),
+                                                          Case.status == "running").order_by(Case.id)):
+            if case.household_id not in running or case.procedure in IDENTIFYING:
+                running[case.household_id] = case
+    return {w.id: _comparison(households.get(w.id_number), running) for w in warnings}
+
+
+IDENTIFYING = ("identification", "green_channel")  # a running one covers the household
+
+
+def _comparison(household: Household | None, running: dict[int, Case]) -> Comparison:
+    if household is None:
         return Comparison(None, False, None, "未在系统中登记")
-    household = member.household
-    case = db.session.scalar(select(Case).filter_by(household_id=household.id, status="running")
-                             .order_by(Case.id.desc()))
-    running_identification = case is not None and case.procedure == "identification"
-    covered = household.status in COVERED_STATUSES or running_identification
+    case = running.get(household.id)
+    covered = household.status in COVERED_STATUSES or (case is not None and case.procedure in IDENTIFYING)
     if household.status == HouseholdStatus.MONITORED:
         text = f"已是监测对象（{household.identified_on} 纳入）" if household.identified_on else "已是监测对象"
     elif covered:
-        text = f"正在办理识别或绿色通道（{case.number if case else household.status}）"
+        text = (f"正在办理{Procedure.label_of(case.procedure)}（{case.number}）" if case is not None
+                else f"正在办理（{HouseholdStatus.label_of(household.status)}）")
     else:
         text = {"key_attention": "重点关注户，未纳入监测", "eliminated": "风险已消除"}.get(household.status, "未纳入监测")
+        if case is not None:
+            text += f"；正在办理{Procedure.label_of(case.procedure)}（{case.number}）"
     return Comparison(household, covered, case, text)
 
 
@@ -84,67 +103,33 @@ def _in(place: Jurisdiction, *statuses: str):
     return query.where(DepartmentWarning.status.in_(statuses)) if statuses else query
 
 
-def village_name(village_id: int | None) -> str:
-    """乡镇 + 村, e.g. 沙河镇沙河村."""
-    village = db.session.get(Jurisdiction, village_id) if village_id else None
-    if village is None:
-        return ""
-    township = village.ancestor_at("township")
-    return f"{township.name if township else ''}{village.name}"
-
-
-def county_queue(place: Jurisdiction) -> list[tuple[DepartmentWarning, Comparison, str]]:
-    """Warnings waiting for the county's comparison and dispatch, with the comparison and the village, most
-    urgent first."""
-    rows = db.session.scalars(_in(place, "at_county").order_by(DepartmentWarning.due_at, DepartmentWarning.id))
-    return [(w, compare(w), village_name(w.village_id)) for w in rows]
-
-
-def township_queue(place: Jurisdiction) -> list[DepartmentWarning]:
-    """Dispatched warnings waiting for the township's home verification, most urgent first."""
-    return list(db.session.scalars(_in(place, "dispatched").order_by(DepartmentWarning.due_at, DepartmentWarning.id)))
-
-
-def city_queue(place: Jurisdiction) -> list[tuple[WarningBatch, dict[str, int], datetime | None]]:
-    """Batches at the city (or below) with warnings still to split and push: (batch, per county, due)."""
-    rows = db.session.scalars(_in(place, "received").order_by(DepartmentWarning.batch_id, DepartmentWarning.id))
-    counts: dict[int, Counter[str]] = {}
-    dues: dict[int, datetime] = {}
-    found: dict[int, WarningBatch] = {}
-    for w in rows:
-        county = db.session.get(Jurisdiction, w.village_id).ancestor_at("county")
-        counts.setdefault(w.batch_id, Counter())[county.name if county else "?"] += 1
-        found[w.batch_id] = w.batch
-        if w.due_at is not None:
-            dues[w.batch_id] = min(dues.get(w.batch_id, w.due_at), w.due_at)
-    return [(batch, dict(counts[i]), dues.get(i)) for i, batch in found.items()]
+def village_names(village_ids: set[int]) -> dict[int, str]:
+    """乡镇 + 村 of each village, e.g. 沙河镇沙河村 (two statements)."""
+    villages = list(db.session.scalars(select(Jurisdiction).where(Jurisdiction.id.in_(village_ids))))
+    parents = {j.id: j for j in db.session.scalars(select(Jurisdiction).where(
+        Jurisdiction.id.in_({v.parent_id for v in villages if v.parent_id})))}
+    return {v.id: f"{parents[v.parent_id].name if v.parent_id in parents else ''}{v.name}" for v in villages}
 
 
 def decided_at(case: Case | None) -> datetime | None:
     """When the identification was decided (县级审定; else the recorded outcome), None while undecided."""
     if case is None:
         return None
-    approval = db.session.scalar(select(HumanTask.completed_at).filter_by(
-        case_id=case.id, form="county_approval.json", state="COMPLETED").order_by(HumanTask.id))
-    if approval is not None:
-        return approval
-    if case.outcome is None:
-        return None
-    return db.session.scalar(select(AuditEvent.at).filter_by(case_id=case.id, action="outcome")
-                             .order_by(AuditEvent.id))
+    return _decisions([case]).get(case.id)
 
 
-def open_due(warning: DepartmentWarning, case: Case | None = None) -> datetime | None:
-    """The due date still running: of the open step, or — for an included warning — of the county approval."""
-    if warning.status in OPEN_STATUSES:
-        return warning.due_at
-    if warning.status == "included" and decided_at(case or _case(warning)) is None:
-        return warning.due_at
-    return None
-
-
-def _case(warning: DepartmentWarning) -> Case | None:
-    return db.session.get(Case, warning.case_id) if warning.case_id else None
+def _decisions(cases: list[Case]) -> dict[int, datetime]:
+    ids = [c.id for c in cases]
+    found: dict[int, datetime] = {}
+    for case_id, at in db.session.execute(select(HumanTask.case_id, HumanTask.completed_at).where(
+            HumanTask.case_id.in_(ids), HumanTask.form == "county_approval.json", HumanTask.state == "COMPLETED")
+            .order_by(HumanTask.id.desc())):
+        found[case_id] = at
+    decided = [c.id for c in cases if c.id not in found and c.outcome is not None]
+    for case_id, at in db.session.execute(select(AuditEvent.case_id, AuditEvent.at).where(
+            AuditEvent.case_id.in_(decided), AuditEvent.action == "outcome").order_by(AuditEvent.id.desc())):
+        found[case_id] = at
+    return found
 
 
 @dataclass(frozen=True)
@@ -157,11 +142,10 @@ class LedgerRow:
     indicator_name: str
     village: str
     received_at: datetime
-    pushed_at: datetime | None
     dispatched_at: datetime | None
-    due_at: datetime | None
-    open_due: datetime | None
+    open_due: datetime | None  # of the step it waits in, or — included — of its identification's limit
     step_name: str
+    step_task_id: int | None
     verified_at: datetime | None
     case: Case | None
     decided_at: datetime | None
@@ -170,24 +154,38 @@ class LedgerRow:
 
 
 def ledger_row(warning: DepartmentWarning, now: datetime) -> LedgerRow:
-    detail, case = warning.detail, _case(warning)
-    steps = detail.get("steps", [])
-    pushed = next((s.get("done_at") for s in steps if s["step"] == "city_push"), None)
-    due = open_due(warning, case)
-    decided = decided_at(case)
-    return LedgerRow(
-        warning=warning, status_name=STATUS_NAMES.get(warning.status, warning.status),
-        department_name=detail.get("department_name", warning.department),
-        indicator_name=detail.get("indicator_name", warning.indicator),
-        village=village_name(warning.village_id), received_at=warning.batch.submitted_at,
-        pushed_at=datetime.fromisoformat(pushed) if pushed else None, dispatched_at=warning.dispatched_at,
-        due_at=warning.due_at, open_due=due, step_name=steps[-1]["name"] if steps else "",
-        verified_at=datetime.fromisoformat(detail["verified_at"]) if detail.get("verified_at") else None,
-        case=case, decided_at=decided, outcome=_outcome(warning, case, decided),
-        days_overdue=days_overdue(due, now) if due else 0)
+    return ledger_rows([warning], now)[0]
 
 
-def _outcome(warning: DepartmentWarning, case: Case | None, decided: datetime | None) -> str:
+def ledger_rows(warnings: list[DepartmentWarning], now: datetime) -> list[LedgerRow]:
+    """Ledger lines of ``warnings`` (a few statements, however many): each with the ready step of the case it
+    waits in and its due date, or the identification it started and when that was decided."""
+    steps = {case_id: (task_id, name, due) for case_id, task_id, name, due in db.session.execute(
+        select(HumanTask.case_id, HumanTask.id, HumanTask.name, HumanTask.due_at).where(
+            HumanTask.case_id.in_({w.step_case_id for w in warnings if w.step_case_id}), HumanTask.state == "READY"))}
+    cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_({w.case_id for w in warnings
+                                                                                   if w.case_id})))}
+    decided = _decisions(list(cases.values()))
+    villages = village_names({w.village_id for w in warnings if w.village_id})
+    rows = []
+    for warning in warnings:
+        detail, case = warning.detail, cases.get(warning.case_id)
+        task_id, step, due = steps.get(warning.step_case_id, (None, "", None))
+        if case is not None and warning.case_id not in decided and case.status == "running":
+            due, step = case.due_at, "识别办理中"
+        rows.append(LedgerRow(
+            warning=warning, status_name=STATUS_NAMES.get(warning.status, warning.status),
+            department_name=detail.get("department_name", warning.department),
+            indicator_name=detail.get("indicator_name", warning.indicator),
+            village=villages.get(warning.village_id, ""), received_at=warning.batch.submitted_at,
+            dispatched_at=warning.dispatched_at, open_due=due, step_name=step, step_task_id=task_id,
+            verified_at=datetime.fromisoformat(detail["verified_at"]) if detail.get("verified_at") else None,
+            case=case, decided_at=decided.get(warning.case_id), outcome=_outcome(warning, case, decided),
+            days_overdue=days_overdue(due, now) if due else 0))
+    return rows
+
+
+def _outcome(warning: DepartmentWarning, case: Case | None, decided: dict[int, datetime]) -> str:
     if warning.status == "already_monitored":
         noted = warning.detail.get("noted_case")
         return f"{warning.detail.get('compared', '')}：预警已记入{'案件 ' + noted if noted else '该户'}"
@@ -211,14 +209,15 @@ def ledger(place: Jurisdiction, now: datetime, status: str | None = None, depart
         query = query.join(DepartmentWarning.batch).where(WarningBatch.submitted_at >= start,
                                                           WarningBatch.submitted_at < end)
     query = query.order_by(DepartmentWarning.batch_id.desc(), DepartmentWarning.row_number).limit(limit)
-    return [ledger_row(w, now) for w in db.session.scalars(query)]
+    return ledger_rows(list(db.session.scalars(query)), now)
 
 
 def overdue_warnings(place: Jurisdiction, now: datetime) -> list[LedgerRow]:
-    """Warnings whose running step is past its due date (each level's 5 working days, the 20 to approval)."""
-    query = _in(place, *OPEN_STATUSES, "included").where(DepartmentWarning.due_at < now)
-    rows = [ledger_row(w, now) for w in db.session.scalars(query.order_by(DepartmentWarning.due_at))]
-    return [r for r in rows if r.days_overdue]
+    """Warnings whose step is past its due date (the city's and county's 5 working days, the township's 20)."""
+    late_cases = select(HumanTask.case_id).where(HumanTask.state == "READY", HumanTask.due_at < now)
+    query = _in(place).where(DepartmentWarning.step_case_id.in_(late_cases))
+    rows = ledger_rows(list(db.session.scalars(query)), now)
+    return sorted((r for r in rows if r.days_overdue), key=lambda r: (r.open_due, r.warning.id))
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -244,71 +243,63 @@ class MonthlyReport:
     month: str
     rows: list[LedgerRow]
     counts: dict[str, int]
-    due: Deadline
+    case: Case | None  # the month's report case (engine.warnings.schedules)
+    task_id: int | None  # its ready task, while the report is due
+    due_at: datetime | None
     submitted: AuditEvent | None
 
 
 def monthly_report(county: Jurisdiction, month: str, now: datetime) -> MonthlyReport:
-    """Warnings of ``county`` dispatched in ``month`` with their results, and the report's due date
-    (每月 25 日前 of the following month)."""
+    """Warnings of ``county`` dispatched in ``month`` with their results, and the report's case, due date and
+    submission."""
     start, end = month_bounds(month)
     query = (_in(county).where(DepartmentWarning.dispatched_at >= start, DepartmentWarning.dispatched_at < end)
              .order_by(DepartmentWarning.dispatched_at, DepartmentWarning.id))
-    rows = [ledger_row(w, now) for w in db.session.scalars(query)]
+    rows = ledger_rows(list(db.session.scalars(query)), now)
     counts = dict(Counter(r.status_name for r in rows))
-    following = end.date()
-    due = default_calendar().monthly_deadline(following.year, following.month,
-                                              report_day(county, following))
-    return MonthlyReport(county, month, rows, counts, due, _submitted(county, month))
-
-
-def _submitted(county: Jurisdiction, month: str) -> AuditEvent | None:
-    events = db.session.scalars(select(AuditEvent).filter_by(action=REPORT_ACTION).order_by(AuditEvent.id))
-    return next((e for e in events if e.detail.get("county") == county.code and e.detail.get("month") == month), None)
+    case = db.session.scalar(select(Case).filter_by(reference=f"{REPORT_PREFIX}:{county.code}:{month}")
+                             .order_by(Case.id.desc()))
+    task = db.session.execute(select(HumanTask.id, HumanTask.due_at).filter_by(
+        case_id=case.id, bpmn_id=REPORT_STEP).order_by(HumanTask.id.desc())).first() if case else None
+    submitted = db.session.scalar(select(AuditEvent).filter_by(case_id=case.id, action=REPORT_ACTION)) if case else None
+    return MonthlyReport(county, month, rows, counts, case, task[0] if task and submitted is None else None,
+                         task[1] if task else None, submitted)
 
 
 @dataclass(frozen=True)
-class MissingPush:
-    """A department that has not pushed a period's batch by its deadline (推送逾期)."""
+class PushCase:
+    """A department's push of one period (推送期限): its case, due date and whether it is late or done."""
 
-    department: Department
+    case: Case
+    department_name: str
     period: str
-    deadline: Deadline
+    due_at: datetime | None
+    done: bool
     days_overdue: int
 
 
-def missing_pushes(place: Jurisdiction, now: datetime, since: date | None = None) -> list[MissingPush]:
-    """Periodic pushes to ``place`` (市/县) due between ``since`` (default: half a year ago) and now that no
-    batch covers."""
-    today = to_local_date(now)
-    since = since or today - timedelta(days=LOOKBACK_DAYS)
-    pushed = {(department, period) for department, period in db.session.execute(
-        select(WarningBatch.department, WarningBatch.period).filter_by(jurisdiction_id=place.id))}
-    missing = []
-    for key, department in departments(place, today).items():
-        for period, deadline in periods_due(department.push, since, now):
-            if (key, period) not in pushed:
-                missing.append(MissingPush(department, period, deadline, days_overdue(deadline.due_at, now)))
-    return sorted(missing, key=lambda m: (m.deadline.due_at, m.department.key))
+def push_cases(place: Jurisdiction, now: datetime, limit: int = 200) -> list[PushCase]:
+    """The departments' push cases at ``place`` (市/县), the running ones first, then the latest done."""
+    query = (select(Case, HumanTask.due_at).outerjoin(HumanTask, (HumanTask.case_id == Case.id)
+                                                      & (HumanTask.bpmn_id == PUSH_STEP))
+             .where(Case.procedure == "warning_push", Case.jurisdiction_id == place.id)
+             .order_by((Case.status != "running"), Case.reference.desc()).limit(limit))
+    rows = []
+    for case, due in db.session.execute(query):
+        late = case.status == "running" and due is not None and due < now
+        rows.append(PushCase(case, (case.subject or "").split(" ")[0], case.reference.rsplit(":", 1)[1], due,
+                             case.status != "running", days_overdue(due, now) if late else 0))
+    return rows
 
 
-@dataclass(frozen=True)
-class PushSchedule:
-    """A department's push rule with its next deadline and its latest batch (推送期限)."""
-
-    department: Department
-    next: tuple[str, Deadline] | None
-    last_batch: WarningBatch | None
-
-
-def push_schedules(place: Jurisdiction, now: datetime) -> list[PushSchedule]:
-    """Every department pushing to ``place``: its rule, next deadline and latest batch."""
-    result = []
-    for key, department in departments(place, to_local_date(now)).items():
-        last = db.session.scalar(select(WarningBatch).filter_by(jurisdiction_id=place.id, department=key)
-                                 .order_by(WarningBatch.submitted_at.desc()))
-        result.append(PushSchedule(department, next_period(department.push, now), last))
-    return result
+def missing_pushes(place: Jurisdiction, now: datetime) -> list[PushCase]:
+    """Pushes to ``place`` and below past their deadline (推送逾期): running push cases whose task is overdue."""
+    query = (select(Case, HumanTask.due_at).join(HumanTask, HumanTask.case_id == Case.id)
+             .where(Case.procedure == "warning_push", Case.status == "running", HumanTask.state == "READY",
+                    HumanTask.due_at < now, Case.jurisdiction_path.startswith(place.path))
+             .order_by(HumanTask.due_at, Case.reference))
+    return [PushCase(case, (case.subject or "").split(" ")[0], case.reference.rsplit(":", 1)[1], due, False,
+                     days_overdue(due, now)) for case, due in db.session.execute(query)]
 
 
 def batches(place: Jurisdiction, limit: int = 50) -> list[WarningBatch]:
@@ -330,3 +321,37 @@ def batch_deadline(batch: WarningBatch) -> Deadline | None:
 def batch_warnings(batch: WarningBatch) -> list[DepartmentWarning]:
     return list(db.session.scalars(select(DepartmentWarning).filter_by(batch_id=batch.id)
                                    .order_by(DepartmentWarning.row_number)))
+
+
+@dataclass(frozen=True)
+class CasePanel:
+    """What a warning procedure's task page shows beside its form: the warnings of the step (with the comparison
+    with the monitored list for the county), the push rule of a department's period, or the month's report."""
+
+    kind: str  # batch | verification | push | report
+    rows: list[LedgerRow]
+    comparisons: dict[int, Comparison]
+    report: MonthlyReport | None = None
+    push_rule: str = ""
+
+
+def case_panel(case: Case, now: datetime) -> CasePanel | None:
+    """The panel of a department warning case (None for any other procedure)."""
+    if case.procedure in ("warning_batch", "warning_verification"):
+        warnings = list(db.session.scalars(select(DepartmentWarning).where(
+            (DepartmentWarning.step_case_id == case.id) | (DepartmentWarning.id.in_(_verified_in(case))))
+            .order_by(DepartmentWarning.row_number)))
+        kind = "batch" if case.procedure == "warning_batch" else "verification"
+        return CasePanel(kind, ledger_rows(warnings, now), compare_all(warnings))
+    if case.procedure == "warning_report":
+        return CasePanel("report", [], {}, report=monthly_report(case.jurisdiction, case.reference.rsplit(":", 1)[1],
+                                                                   now))
+    if case.procedure == "warning_push":
+        return CasePanel("push", [], {}, push_rule=case.subject or "")
+    return None
+
+
+def _verified_in(case: Case) -> list[int]:
+    """The warning a verification case was about, once verified (it no longer waits in it)."""
+    prefix, _, warning_id = (case.reference or "").partition(":")
+    return [int(warning_id)] if prefix == "warning_verification" and warning_id.isdigit() else []

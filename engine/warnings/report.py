@@ -1,29 +1,21 @@
-"""The county's monthly report of department warnings to the city (月度报告), submitted before the 25th."""
+"""The county's monthly report of department warnings to the city (月度报告): the ``warning_report`` case of the
+month (engine.warnings.schedules) is due before the 25th of the next; completing its task records the report."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from engine.core import audit
-from engine.core.clock import Clock
 from engine.core.errors import RuleViolation
-from engine.core.models import AuditEvent
-from engine.core.transaction import transaction
-from engine.warnings.ledger import REPORT_ACTION, month_bounds, monthly_report
-from engine.warnings.procedure import acting_user, require_role
-from timers.calendar import to_local_date
+from engine.core.models import AuditEvent, Case
+from engine.warnings.ledger import REPORT_ACTION, monthly_report
 
 
-def submit_monthly_report(month: str, actor: str, clock: Clock) -> AuditEvent:
-    """The county reports ``month``'s dispatched warnings to the city (上报市级); once per month, after it ends."""
-    with transaction():
-        user = acting_user(actor)
-        county = user.jurisdiction
-        require_role(user, "county_officer", county.path, "预警核查结果月报")
-        end = month_bounds(month)[1]
-        if clock.now() < end:
-            raise RuleViolation(f"{month} 尚未结束，不能上报该月的交办事项")
-        report = monthly_report(county, month, clock.now())
-        if report.submitted is not None:
-            raise RuleViolation(f"{county.name} {month} 的月报已于 {to_local_date(report.submitted.at)} 上报")
-        event = audit.record(clock.now(), actor, REPORT_ACTION, county=county.code, month=month,
-                             items=len(report.rows), counts=report.counts, due_at=report.due.due_at,
-                             late=clock.now() > report.due.due_at)
-    return event
+def record_report(case: Case, actor: str, now: datetime) -> AuditEvent:
+    """Record the report of the month the case is about (once: the case ends with it)."""
+    county, month = case.jurisdiction, case.reference.rsplit(":", 1)[1]
+    report = monthly_report(county, month, now)
+    if report.submitted is not None:
+        raise RuleViolation(f"{county.name} {month} 的月报已上报")
+    return audit.record(now, actor, REPORT_ACTION, case_id=case.id, county=county.code, month=month,
+                        items=len(report.rows), counts=report.counts,
+                        due_at=report.due_at, late=bool(report.due_at and now > report.due_at))

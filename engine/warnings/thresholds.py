@@ -1,6 +1,6 @@
 """Department warning policy (行业预警标准): which departments push warnings to a jurisdiction, what each
-screens, the amount thresholds (whether the bound itself counts), each department's push deadline and the
-working-day limits of the later steps — all policy data (``policy/warning_thresholds.json``), resolved for a
+screens, the amount thresholds (whether the bound itself counts), and each department's push deadline — all policy
+data (``policy/warning_thresholds.json``), resolved for a
 jurisdiction and a date like every other parameter."""
 from __future__ import annotations
 
@@ -17,9 +17,6 @@ from timers.calendar import Deadline, default_calendar
 
 DEPARTMENT_PREFIX = "warning.department"
 PUSH_OVERRIDE = "warning.push_override"
-PUSH_WORKING_DAYS = "warning.push_working_days"
-VERIFICATION_WORKING_DAYS = "warning.verification_working_days"
-REPORT_DAY = "warning.report_day"
 POLICY_FILE = "warning_thresholds.json"
 POPULATIONS = {"formerly_poor": "脱贫人口", "other": "其他农村人口", "all": "所有人员"}
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -136,16 +133,6 @@ def department(place: Jurisdiction, key: str, on: date) -> Department:
         names = "、".join(f"{k}（{d.name}）" for k, d in found.items()) or f"无（请加载 policy/{POLICY_FILE}）"
         raise PolicyMissing(f"{place.full_name} 在 {on} 没有配置行业部门 {key}；已配置：{names}")
     return found[key]
-
-
-def step_working_days(place: Jurisdiction, on: date) -> tuple[int, int]:
-    """(每级分解推送的工作日数, 交办至审定的工作日数) in force for ``place``."""
-    return int(resolve(PUSH_WORKING_DAYS, place, on)), int(resolve(VERIFICATION_WORKING_DAYS, place, on))
-
-
-def report_day(place: Jurisdiction, on: date) -> int:
-    """The day of the month by which the county reports last month's dispatched warnings (每月 N 日前)."""
-    return int(resolve(REPORT_DAY, place, on))
 
 
 # -- periods and push deadlines -------------------------------------------------------------------

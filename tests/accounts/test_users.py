@@ -126,3 +126,21 @@ def test_the_first_administrator_is_created_once(app, clock):
     assert issued.user.roles == ["administrator"] and users.login("county_it", issued.password) == issued.user
     with pytest.raises(RuleViolation, match="已有系统管理员"):
         users.create_first_administrator("county_it2", "又一个", "360702", clock.now())
+
+
+def test_a_city_or_province_above_the_install_gets_its_first_administrator_on_the_command_line(app, clock):
+    """The city's and province's officers review a county's rollback or removal; no county administrator may create
+    them, so the first administrator of a place that no administrator covers is created as the install's first."""
+    county = _user("zhanggong_admin")  # 章贡区 (demo): it covers its townships and villages, not the city
+    with pytest.raises(RuleViolation, match="已有系统管理员（zhanggong_admin，江西省赣州市章贡区）"):
+        users.create_first_administrator("shahe_it", "沙河镇", "360702101", clock.now())
+    with pytest.raises(FormInvalid, match="不在 江西省赣州市章贡区 辖区内"):
+        users.create_user(county, "ganzhou_li", "李市干", ["city_officer"], "3607", clock.now())
+    city = users.create_first_administrator("ganzhou_it", "赣州市信息中心", "3607", clock.now()).user
+    users.create_user(city, "ganzhou_li", "李市干", ["city_officer"], "3607", clock.now())
+    with pytest.raises(RuleViolation, match="已有系统管理员（ganzhou_it，江西省赣州市）"):
+        users.create_first_administrator("ganzhou_it2", "又一个", "3607", clock.now())
+    province = users.create_first_administrator("jiangxi_it", "江西省信息中心", "36", clock.now()).user
+    assert users.managed(province, "ganzhou_it") and users.managed(province, "zhanggong_admin")
+    entry = db.session.scalars(select(AuditEvent).filter_by(action="user_created")).all()[-1]
+    assert entry.actor == "install" and entry.detail["user"] == "jiangxi_it"

@@ -39,14 +39,18 @@ def do_dated(world, clock, role: str, step: str, what: str, day: str) -> None:
     _try(world, clock, step, role, {DATE_FIELDS[step]: day})
 
 
-@when(parsers.parse('乡镇干部办理 "入户核实"：人均收入高于监测范围，但住房不安全'))
-def verify_unsafe_housing(world, clock) -> None:
+FINDINGS = {"住房不安全": ("housing_unsafe", "housing"), "有成员未参加基本医疗保险": ("no_basic_medical_insurance", "illness")}
+
+
+@when(parsers.parse('乡镇干部办理 "入户核实"：人均收入高于监测范围，但{finding}'))
+def verify_a_guarantee_problem(world, clock, finding: str) -> None:
+    problem, risk = FINDINGS[finding]
     row = _task(_case(world), "入户核实")
     data = default_form(row.form, _today(clock))
     income = {"household_size": 3, "wages": 60000, "business_income": 0, "property_income": 0, "transfer_income": 0,
               "business_expenses": 0}
-    _complete(world, clock, row, {**data, "income": income, "risk_types": ["housing"],
-                                  "guarantees": {"housing_unsafe": True}}, "乡镇干部")
+    _complete(world, clock, row, {**data, "income": income, "risk_types": [risk], "guarantees": {problem: True}},
+              "乡镇干部")
 
 
 @then(parsers.parse('办理被拒绝，"{field}" 的提示包含 "{text}"'))
@@ -65,10 +69,10 @@ def publicity_ends(world, moment: str) -> None:
     assert timer.due_at == datetime.fromisoformat(moment).replace(tzinfo=CST)
 
 
-@then(parsers.parse('"{head}" 户信息采集表 A23 为 "{value}"'))
-def a23(head: str, value: str) -> None:
+@then(parsers.parse('"{head}" 户信息采集表 {code} 为 "{value}"'))
+def information_form_field(head: str, code: str, value: str) -> None:
     fields = [f for section in information_form(household_named(head)) for f in section.fields]
-    assert next(f.value for f in fields if f.code == "A23") == value
+    assert next(f.value for f in fields if f.code == code) == value
 
 
 @then(parsers.parse('"{head}" 户在台账中的三保障和饮水安全问题为 "{text}"'))

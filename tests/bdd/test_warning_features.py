@@ -10,19 +10,32 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from engine.cases.lifecycle import complete_task
+from engine.cases.tasks import TaskFilter, inbox
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import FangpinError, FormInvalid
-from engine.core.models import AuditEvent, Case, DepartmentWarning, Jurisdiction, User, WarningBatch
+from engine.core.models import (
+    AuditEvent,
+    Case,
+    CaseDeadline,
+    DepartmentWarning,
+    HumanTask,
+    Jurisdiction,
+    User,
+    WarningBatch,
+)
 from engine.core.transaction import transaction
 from engine.policy.parameters import load_policy_file
+from engine.supervision.overdue import overdue_tasks
 from engine.warnings.intake import import_batch
-from engine.warnings.ledger import missing_pushes, overdue_warnings
-from engine.warnings.procedure import dispatch_warnings, push_to_counties, record_verification
+from engine.warnings.ledger import ledger_row, missing_pushes, overdue_warnings
 from engine.warnings.rows import read_csv
+from engine.warnings.schedules import open_schedules
 from tests.bdd.officials import household_named
 from tests.bdd.steps import *
 from tests.bdd.steps import end_of
+from timers.calendar import CHINA_TZ as CST
 
 scenarios("warnings.feature")
 
@@ -55,8 +68,8 @@ def _department_user(code: str) -> str:
 # -- given ----------------------------------------------------------------------------------------
 
 
-@given("已加载行业预警标准，各地行业部门已开通账号")
-def warning_policy() -> None:
+@given("已加载行业预警标准，各地行业部门已开通账号，各部门本期推送任务已开启")
+def warning_policy(clock) -> None:
     with transaction():
         load_policy_file(project_dir("policy") / "warning_thresholds.json")
         for code in ("360702", "3607", "370681"):
@@ -64,6 +77,10 @@ def warning_policy() -> None:
             db.session.add(User(username=_department_user(code), display_name=f"{place.name}行业部门",
                                 roles=["department_officer"], jurisdiction=place,
                                 password_hash=generate_password_hash("demo")))
+        db.session.add(User(username="dept_medical_360702", display_name="章贡区医保局", roles=["department_officer"],
+                            jurisdiction=db.session.scalar(select(Jurisdiction).filter_by(code="360702")),
+                            password_hash=generate_password_hash("demo"), department="medical"))
+        open_schedules(clock)
 
 
 # -- when -----------------------------------------------------------------------------------------
@@ -101,39 +118,65 @@ def _cell(value: str) -> str:
     return _id_of(person.group(1)) if person else value
 
 
+COUNTY_OFFICERS = {"360702": "zhanggong_xian", "370681": "longkou_shi"}
+
+
+def _ready(step: str) -> list[HumanTask]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(HumanTask).filter_by(bpmn_id=step, state="READY").order_by(HumanTask.id)))
+
+
+def _complete(row: HumanTask, actor: str, clock, **data) -> None:
+    complete_task(row.id, {**data}, actor, clock)
+
+
 @when("县级干部比对交办全部预警")
 def county_dispatches(clock) -> None:
-    ids = list(db.session.scalars(select(DepartmentWarning.id).filter_by(status="at_county")))
-    dispatch_warnings(ids, "zhanggong_xian", clock)
+    rows = _ready("wb_compare")
+    assert rows, "no comparison task is ready"
+    for row in rows:
+        county = row.jurisdiction.code
+        _complete(row, COUNTY_OFFICERS[county], clock, compared_on=clock.now().astimezone(CST).date().isoformat())
 
 
 @when("市级干部分解推送全部预警")
 def city_pushes(clock) -> None:
-    for batch_id in set(db.session.scalars(select(DepartmentWarning.batch_id).filter_by(status="received"))):
-        push_to_counties(batch_id, "ganzhou_shi", clock)
+    rows = _ready("wb_split")
+    assert rows, "no split task is ready"
+    for row in rows:
+        _complete(row, "ganzhou_shi", clock, pushed_on=clock.now().astimezone(CST).date().isoformat())
 
 
 @when(parsers.parse('乡镇干部核查 "{head}" 的预警：符合监测条件'))
 def verified_meets(world, clock, head: str) -> None:
-    _verify(world, clock, head, True, "入户核查属实，符合监测条件")
+    _verify(world, clock, head, "meets", "入户核查属实，符合监测条件")
 
 
 @when(parsers.parse('乡镇干部核查 "{head}" 的预警：不符合纳入条件，理由 "{reason}"'))
 def verified_not(world, clock, head: str, reason: str) -> None:
-    _verify(world, clock, head, False, reason)
+    _verify(world, clock, head, "not_meets", reason)
 
 
 @when(parsers.parse('乡镇干部核查 "{head}" 的预警：不符合纳入条件，未写理由'))
 def verified_without_reason(world, clock, head: str) -> None:
-    _verify(world, clock, head, False, "")
+    _verify(world, clock, head, "not_meets", "")
 
 
-def _verify(world, clock, head: str, meets: bool, reason: str) -> None:
+def _verify(world, clock, head: str, outcome: str, reason: str) -> None:
     world.pop("refused", None)
+    row = db.session.scalar(select(HumanTask).filter_by(case_id=_warning_of(head).step_case_id, state="READY"))
+    data = {"verified_on": clock.now().astimezone(CST).date().isoformat(), "outcome": outcome}
     try:
-        record_verification(_warning_of(head).id, meets, reason, "shahe_zhen", clock)
+        _complete(row, "shahe_zhen", clock, **(data | ({"reason": reason} if reason else {})))
     except FangpinError as exc:
         world["refused"] = str(exc)
+
+
+@when(parsers.parse('{place}医保部门确认本期 {period} 无预警信息'))
+def nothing_to_push(clock, place: str, period: str) -> None:
+    case = db.session.scalar(select(Case).filter_by(reference=f"warning_push:{PLACES[place]}:medical:{period}"))
+    row = db.session.scalar(select(HumanTask).filter_by(case_id=case.id, state="READY"))
+    _complete(row, _department_user(PLACES[place]), clock, no_warnings=True)
 
 
 # -- then -----------------------------------------------------------------------------------------
@@ -180,17 +223,54 @@ def warning_status(head: str, status: str) -> None:
 
 
 @then(parsers.parse('"{head}" 的预警状态为 "{status}"，当前期限为 {day} 24:00'))
-def warning_status_due(world, head: str, status: str, day: str) -> None:
+def warning_status_due(world, clock, head: str, status: str, day: str) -> None:
     warning = _warning_of(head)
-    assert (warning.status, warning.due_at) == (status, end_of(day))
-    world["warning_id"] = warning.id
+    row = ledger_row(warning, clock.now())
+    assert (warning.status, row.open_due) == (status, end_of(day))
+    world["task_id"] = row.step_task_id
 
 
 @then(parsers.parse('预警期限的说明包含 "{text}"'))
 def due_explained(world, text: str) -> None:
-    step = db.session.get(DepartmentWarning, world["warning_id"]).detail["steps"][-1]
-    assert text in step["explanation"], step["explanation"]
-    assert step["data_version"].startswith("chinesecalendar")
+    deadline = db.session.scalar(select(CaseDeadline).filter_by(task_id=world["task_id"]))
+    assert text in deadline.explanation, deadline.explanation
+    assert deadline.data_version.startswith("chinesecalendar")
+
+
+@then(parsers.parse('"{head}" 的预警在 {place} 乡镇干部的待办中，为 "{step}"，不在 {other} 的待办中'))
+def in_inbox(head: str, place: str, step: str, other: str) -> None:
+    warning = _warning_of(head)
+    mine = inbox(TaskFilter(("township_officer",), _place(place)))
+    assert [(t.case_id, t.step) for t in mine if t.case_id == warning.step_case_id] == [(warning.step_case_id, step)]
+    assert warning.step_case_id not in [t.case_id for t in inbox(TaskFilter(("township_officer",), _place(other)))]
+
+
+def _by_code(code: str) -> Jurisdiction:
+    return db.session.scalar(select(Jurisdiction).filter_by(code=code))
+
+
+@then(parsers.parse('{place}的逾期督办中有 "{step}"，事项为 "{subject}"'))
+def supervisor_overdue(clock, place: str, step: str, subject: str) -> None:
+    items = overdue_tasks(_place(place), clock.now())
+    assert (step, subject) in [(i.step, i.household) for i in items], [(i.step, i.household) for i in items]
+
+
+@then(parsers.parse('{place}医保部门的待办中有 "{step}"，其他部门的待办中没有'))
+def department_inbox(place: str, step: str) -> None:
+    officer = db.session.scalar(select(User).filter_by(username="dept_medical_360702"))
+    mine = inbox(TaskFilter(("department_officer",), officer.jurisdiction, department="medical"))
+    assert step in [t.step for t in mine]
+    assert {t.household.split(" ")[0] for t in mine} == {"医保部门"}
+
+
+@then(parsers.parse('{place}医保部门 {period} 的推送任务已完成'))
+def push_done(place: str, period: str) -> None:
+    db.session.expire_all()
+    case = db.session.scalar(select(Case).filter_by(reference=f"warning_push:{PLACES[place]}:medical:{period}"))
+    assert case.status == "completed"
+    following = db.session.scalar(select(Case).where(Case.reference.like(f"warning_push:{PLACES[place]}:medical:%"),
+                                                     Case.status == "running"))
+    assert following is not None and following.reference != case.reference
 
 
 @then(parsers.parse('"{head}" 户的在办案件中记录了 "{action}"'))
@@ -223,7 +303,8 @@ def key_attention(head: str, reason: str) -> None:
 
 @then(parsers.parse('"{head}" 户没有识别案件'))
 def no_case(head: str) -> None:
-    assert db.session.scalar(select(Case).filter_by(household_id=household_named(head).id)) is None
+    assert db.session.scalar(select(Case).filter_by(household_id=household_named(head).id,
+                                                    procedure="identification")) is None
 
 
 @then(parsers.parse('{place}的逾期预警中有 "{head}"，逾期 {days:d} 天'))
@@ -240,12 +321,12 @@ def overdue_not_listed(clock, place: str, head: str) -> None:
 @then(parsers.parse('{place}的逾期未推送中有 "{department}" {period}，逾期 {days:d} 天'))
 def missing_listed(clock, place: str, department: str, period: str, days: int) -> None:
     found = [m for m in missing_pushes(_place(place), clock.now())
-             if (m.department.name, m.period) == (department, period)]
+             if (m.department_name, m.period) == (department, period)]
     assert [m.days_overdue for m in found] == [days]
 
 
 @then(parsers.parse('{place}的逾期未推送中没有 "{department}" {period}'))
 def missing_not_listed(clock, place: str, department: str, period: str) -> None:
-    found = [(m.department.name, m.period) for m in missing_pushes(_place(place), clock.now())]
+    found = [(m.department_name, m.period) for m in missing_pushes(_place(place), clock.now())]
     assert (department, period) not in found
 

@@ -240,6 +240,63 @@ def test_opening_needs_a_case_role_and_a_household_in_my_jurisdiction(web_app, c
     assert number not in _as(web_app, "huaping_cun").get("/cases/new").get_data(as_text=True)
 
 
+# -- starting another procedure for a household --------------------------------------------------
+
+
+def test_each_role_is_offered_the_procedures_it_may_start_and_no_other(web_app):
+    pages = {u: _as(web_app, u).get("/cases").get_data(as_text=True)
+             for u in ("shahe_cun", "shahe_zhen", "zhanggong_xian")}
+    assert all(f"/cases/start/{p}" in pages["shahe_cun"] for p in ("green_channel", "member_change"))
+    assert not any(f"/cases/start/{p}" in pages["shahe_cun"] for p in ("elimination", "correction"))
+    assert "/cases/start/elimination" in pages["shahe_zhen"] and "/cases/start/correction" not in pages["shahe_zhen"]
+    county = pages["zhanggong_xian"]
+    assert "/cases/start/correction" in county and "/cases/start/elimination" not in county
+    assert _as(web_app, "shahe_cun").get("/cases/start/elimination").status_code == 403
+    assert _as(web_app, "shahe_zhen").get("/cases/start/correction").status_code == 403
+    assert _as(web_app, "zhanggong_dudao").get("/cases/start/green_channel").status_code == 403
+    assert _as(web_app, "shahe_cun").get("/cases/start/identification").status_code == 404  # that is /cases/new
+
+
+def test_a_village_cadre_starts_the_green_channel_and_a_member_change(web_app, clock):
+    number = _register(web_app, clock, "沙河村", "急难户")
+    cadre = _as(web_app, "shahe_cun")
+    assert f'<option value="{number}">' in cadre.get("/cases/start/green_channel").get_data(as_text=True)
+    green = post_form(cadre, "/cases/start/green_channel", {"household": number, "hardship": "房屋遭洪水冲毁"})
+    assert green.status_code == 302
+    page = cadre.get(green.headers["Location"]).get_data(as_text=True)
+    assert "已启动绿色通道" in page and "村级确认突发严重困难" in page
+    late = post_form(cadre, "/cases/start/member_change", {"household": number, "changed_on": "2026-09-21"})
+    assert late.status_code == 422 and "晚于今天" in late.get_data(as_text=True)
+    wrong = post_form(cadre, "/cases/start/member_change", {"household": number, "changed_on": "上周"})
+    assert wrong.status_code == 422 and 'id="err-changed_on"' in wrong.get_data(as_text=True)
+    change = post_form(cadre, "/cases/start/member_change", {"household": number, "changed_on": "2026-09-10"})
+    assert change.status_code == 302
+    with web_app.app_context():
+        cases = {c.procedure: c for c in db.session.scalars(select(Case).join(Case.household)
+                                                            .where(Household.number == number))}
+        assert set(cases) == {"green_channel", "member_change"}
+        assert cases["member_change"].lead_date == date(2026, 9, 10) and cases["member_change"].opened_by == "shahe_cun"
+        opened = db.session.scalar(select(AuditEvent).filter_by(case_id=cases["green_channel"].id,
+                                                                action="case_opened"))
+        assert opened.detail["application"] == {"hardship": "房屋遭洪水冲毁"}
+
+
+def test_starting_is_refused_with_the_reason_outside_my_jurisdiction_and_nothing_saved(web_app, clock):
+    number = _register(web_app, clock, "沙河村", "未监测户")
+    refused = post_form(_as(web_app, "huaping_cun"), "/cases/start/green_channel", {"household": number})
+    assert refused.status_code == 403  # another village's household
+    elimination = post_form(_as(web_app, "shahe_zhen"), "/cases/start/elimination",
+                            {"household": number, "mode": "assisted"})
+    assert elimination.status_code == 422 and "不是监测对象，不能进行风险消除" in elimination.get_data(as_text=True)
+    county = _as(web_app, "zhanggong_xian")
+    rollback = post_form(county, "/cases/start/correction", {"household": number, "kind": "rollback"})
+    assert rollback.status_code == 422 and "已标注风险消除的户才能申请回退" in rollback.get_data(as_text=True)
+    unknown = post_form(county, "/cases/start/correction", {"household": "000", "kind": "清退"})
+    html = unknown.get_data(as_text=True)
+    assert unknown.status_code == 422 and "户编号 000 不存在" in html and 'id="err-kind"' in html
+    assert _count(web_app, Case) == 0
+
+
 # -- registering a household ----------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from engine.cases.lifecycle import complete_task, open_elimination, open_identification, wake_due
 from engine.core.db import db
-from engine.core.models import Case, HumanTask, Jurisdiction, PolicyParameter
+from engine.core.models import AuditEvent, Case, HumanTask, Jurisdiction, Notice, PolicyParameter
 from engine.core.transaction import transaction
 from engine.demo import drive_case, sample_form_data
 from engine.households.register import register_household
@@ -152,6 +152,42 @@ def test_a_county_without_an_issuing_authority_leaves_it_blank_and_says_so(web_a
     html = _page(login(client, "taian_xian"), "zhanggong_a10_approval_announcement", "210321")
     assert "台安县批准“三类人群”的公告" in html and "____（盖章）" in html
     assert "辽宁省鞍山市台安县没有配置政策参数 publicity.issuer（县级公告的落款机关），落款请手工填写。" in html
+
+
+@pytest.mark.parametrize(("village", "cadre", "county_login", "issuer"), [
+    ("沙河村", "shahe_cun", "zhanggong_xian", "中共赣州市章贡区委农村工作领导小组"),
+    ("诸由观村", "zhuyouguan_cun", "longkou_shi", "龙口市扶贫开发领导小组办公室"),
+    ("新华村", "xinhua_cun", "taian_xian", "台安县乡村振兴局"),
+])
+def test_a_notice_to_the_household_is_signed_by_its_own_county_authority(web_app, clock, village, cadre, county_login,
+                                                                         issuer):
+    """告知 as announcements (policy publicity.issuer): the diagram's words, then the household's county authority on a
+    line of its own, stored with the notice (case page, API, the applicant's progress page)."""
+    with web_app.app_context():
+        household = register_household(household_data(village, f"{village}告知户", 2), cadre, clock)
+        case = open_identification(household.id, "cadre_screening", date(2026, 9, 20), cadre, clock)
+        drive_case(case.id, clock)
+        (notice,) = db.session.scalars(select(Notice).filter_by(case_id=case.id)).all()
+        entry = db.session.scalar(select(AuditEvent).filter_by(case_id=case.id, action="notice_sent"))
+    assert notice.title == "防返贫监测对象纳入告知" and notice.body.startswith("您户已于 ")
+    assert notice.body.endswith(f"每月回访。\n{issuer}") and entry.detail["body"] == notice.body
+    others = {"中共赣州市章贡区委农村工作领导小组", "龙口市扶贫开发领导小组办公室", "台安县乡村振兴局"} - {issuer}
+    page = login(web_app.test_client(), county_login).get(f"/cases/{case.id}").get_data(as_text=True)
+    assert issuer in page and not any(other in page for other in others)
+
+
+def test_a_notice_of_a_county_without_an_issuing_authority_is_sent_unsigned(web_app, clock, caplog):
+    with web_app.app_context():
+        with transaction():
+            county = db.session.scalar(select(Jurisdiction).filter_by(code="210321"))
+            db.session.execute(delete(PolicyParameter).where(PolicyParameter.key == "publicity.issuer",
+                                                             PolicyParameter.jurisdiction_id == county.id))
+        household = register_household(household_data("新华村", "未落款户", 2), "xinhua_cun", clock)
+        case = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "xinhua_cun", clock)
+        drive_case(case.id, clock)
+        (notice,) = db.session.scalars(select(Notice).filter_by(case_id=case.id)).all()
+    assert notice.body.endswith("每月回访。")  # the procedure is not held up; the policy check names what is missing
+    assert "publicity.issuer is not configured" in caplog.text
 
 
 def test_the_measures_publicity_shows_the_plans_measures(client, cases):

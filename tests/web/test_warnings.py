@@ -1,6 +1,7 @@
-"""The department warning pages (行业预警): upload refused row by row or imported, push deadlines, the city's
-split, the county's comparison, ledger and monthly report, the township's home verification. Each refusal:
-not logged in, wrong role, other jurisdiction, CSRF token missing."""
+"""The department warning pages (行业预警): upload refused row by row or imported, push deadlines, the ledger and
+the monthly report; the city's split, the county's comparison, the township's home verification and the report are
+tasks of the warning procedures, done on their task pages from the inbox. Each refusal: not logged in, wrong role,
+other jurisdiction, CSRF token missing."""
 from __future__ import annotations
 
 import io
@@ -13,18 +14,29 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from engine.cases.lifecycle import wake_due
 from engine.core.config import project_dir
 from engine.core.db import db
-from engine.core.models import AuditEvent, Case, DepartmentWarning, Household, Jurisdiction, User, WarningBatch
+from engine.core.models import (
+    AuditEvent,
+    Case,
+    DepartmentWarning,
+    Household,
+    HumanTask,
+    Jurisdiction,
+    User,
+    WarningBatch,
+)
 from engine.core.transaction import transaction
 from engine.households.register import register_household
 from engine.policy.parameters import load_policy_file
+from engine.warnings.schedules import open_schedules
 from tests.bdd.officials import household_data
 from tests.webclient import csrf_token, login
 
 CST = ZoneInfo("Asia/Shanghai")
 HEADER = "姓名,身份证号,预警指标,金额,村代码,日期"
-OUTSIDER = "360702198505050012"  # not registered; a valid birth date
+OUTSIDER = "360702198505050011"  # not registered; a valid birth date and check character
 DEPARTMENT_USERS = {"zg_yibao": "360702", "gz_yibao": "3607", "lk_minzheng": "370681"}
 
 
@@ -95,18 +107,35 @@ def _imported(app, client) -> list[DepartmentWarning]:
     return _warnings(app)
 
 
+def _ready(app, step: str, place: str = "/36/3607/") -> list[int]:
+    """The ids of the ready tasks of a warning diagram's step (wb_split, wb_compare, wv_verify, wr_submit) in
+    ``place`` (a path) and below."""
+    with app.app_context():
+        return list(db.session.scalars(select(HumanTask.id).filter_by(bpmn_id=step, state="READY").where(
+            HumanTask.jurisdiction_path.startswith(place)).order_by(HumanTask.id)))
+
+
+def _do(client, task_id: int, data: dict):
+    """Complete a task on its page, as an official would."""
+    page = f"/tasks/{task_id}"
+    html = client.get(page).get_data(as_text=True)
+    version = re.search(r'name="seen_version" value="(\d+)"', html).group(1)
+    return client.post(page, data={**data, "seen_version": version, "csrf_token": csrf_token(html)})
+
+
 def _dispatched(app, client) -> list[DepartmentWarning]:
-    warnings = _imported(app, client)
+    _imported(app, client)
     login(client, "zhanggong_xian")
-    _post(client, "/warnings/dispatch", {"warning": [str(w.id) for w in warnings]}, "/warnings/county")
+    (task_id,) = _ready(app, "wb_compare")
+    assert _do(client, task_id, {"compared_on": "2026-09-20"}).status_code == 302
     return _warnings(app)
 
 
 # -- refusals -------------------------------------------------------------------------------------
 
 
-PAGES = ["/warnings", "/warnings/upload", "/warnings/deadlines", "/warnings/city", "/warnings/county",
-         "/warnings/ledger", "/warnings/report", "/warnings/township", "/warnings/template.csv"]
+PAGES = ["/warnings", "/warnings/upload", "/warnings/deadlines", "/warnings/ledger", "/warnings/report",
+         "/warnings/template.csv"]
 
 
 def test_every_page_needs_a_login(client):
@@ -114,46 +143,42 @@ def test_every_page_needs_a_login(client):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
     token = csrf_token(client.get("/login").get_data(as_text=True))
-    for url in ("/warnings/dispatch", "/warnings/batches/1/push", "/warnings/1/verify", "/warnings/report/submit"):
-        response = client.post(url, data={"csrf_token": token})
-        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+    response = client.post("/warnings/upload", data={"csrf_token": token})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 @pytest.mark.parametrize(("username", "url"), [
     ("shahe_cun", "/warnings"), ("shahe_cun", "/warnings/upload"), ("zhanggong_xian", "/warnings/upload"),
-    ("zg_yibao", "/warnings/county"), ("zg_yibao", "/warnings/township"), ("zg_yibao", "/warnings/ledger"),
-    ("shahe_zhen", "/warnings/ledger"), ("shahe_zhen", "/warnings/deadlines"), ("zhanggong_xian", "/warnings/city"),
-    ("ganzhou_shi", "/warnings/county"), ("zhanggong_xian", "/warnings/template.csv"),
+    ("zg_yibao", "/warnings/ledger"), ("shahe_zhen", "/warnings/ledger"), ("shahe_zhen", "/warnings/deadlines"),
+    ("zhanggong_xian", "/warnings/template.csv"),
 ])
 def test_pages_of_other_roles_are_forbidden(client, username, url):
     assert login(client, username).get(url).status_code == 403
 
 
-def test_actions_of_other_roles_are_forbidden(app, client):
-    warning = _imported(app, client)[0]
-    login(client, "shahe_zhen")
-    token = csrf_token(client.get("/warnings/township").get_data(as_text=True))
-    assert client.post("/warnings/dispatch", data={"warning": [warning.id], "csrf_token": token}).status_code == 403
-    assert client.post(f"/warnings/batches/{warning.batch_id}/push", data={"csrf_token": token}).status_code == 403
+def test_steps_of_other_roles_and_places_are_forbidden(app, client):
+    _imported(app, client)
+    (compare,) = _ready(app, "wb_compare")
+    for username in ("shahe_zhen", "zg_yibao", "longkou_shi"):
+        login(client, username)
+        assert client.get(f"/tasks/{compare}").status_code == 403, username
     login(client, "zhanggong_xian")
-    token = csrf_token(client.get("/warnings/county").get_data(as_text=True))
-    assert client.post(f"/warnings/{warning.id}/verify", data={"outcome": "meets", "csrf_token": token}).status_code \
-        == 403
-    assert _warnings(app)[0].status == "at_county"
+    assert _do(client, compare, {"compared_on": "2026-09-20"}).status_code == 302
+    (verify,) = _ready(app, "wv_verify")
+    for username in ("shuixi_zhen", "zhanggong_xian", "zhuyouguan_zhen"):
+        login(client, username)
+        assert client.get(f"/tasks/{verify}").status_code == 403, username
+    assert {w.status for w in _warnings(app)} == {"dispatched", "already_monitored"}
 
 
 def test_posts_without_csrf_token_are_refused(app, client):
-    warning = _imported(app, client)[0]
+    _imported(app, client)
     login(client, "zg_yibao")
     assert _upload(client, _csv(f"某人,{OUTSIDER},out_of_pocket,30000,360702101201,2026-09-10"), token=False) \
         .status_code == 400
     login(client, "zhanggong_xian")
-    assert client.post("/warnings/dispatch", data={"warning": [warning.id]}).status_code == 400
-    assert client.post("/warnings/report/submit", data={"month": "2026-08"}).status_code == 400
-    login(client, "ganzhou_shi")
-    assert client.post(f"/warnings/batches/{warning.batch_id}/push").status_code == 400
-    login(client, "shahe_zhen")
-    assert client.post(f"/warnings/{warning.id}/verify", data={"outcome": "meets"}).status_code == 400
+    (compare,) = _ready(app, "wb_compare")
+    assert client.post(f"/tasks/{compare}", data={"compared_on": "2026-09-20"}).status_code == 400
     assert _count(app, WarningBatch) == 1
     assert {w.status for w in _warnings(app)} == {"at_county"}
 
@@ -169,22 +194,8 @@ def test_other_jurisdictions_are_forbidden(app, client):
     login(client, "lk_minzheng")
     assert client.get(f"/warnings/batches/{batch_id}").status_code == 403
     assert client.get("/warnings/deadlines?j=360702").status_code == 403
-    dispatched = next(w for w in warnings if w.status == "dispatched")
     login(client, "shuixi_zhen")  # another township of 章贡区
-    assert client.get(f"/warnings/{dispatched.id}/verify").status_code == 403
-    token = csrf_token(client.get("/warnings/township").get_data(as_text=True))
-    response = client.post(f"/warnings/{dispatched.id}/verify", data={"outcome": "meets", "csrf_token": token})
-    assert response.status_code == 403
-    assert "网页预警" not in client.get("/warnings/township").get_data(as_text=True)
-    assert _warnings(app)[0].status == "dispatched"
-
-
-def test_dispatching_a_warning_of_another_county_is_forbidden(app, client, clock):
-    warning = _imported(app, client)[0]
-    login(client, "longkou_shi")
-    token = csrf_token(client.get("/warnings/county").get_data(as_text=True))
-    assert client.post("/warnings/dispatch", data={"warning": [warning.id], "csrf_token": token}).status_code == 403
-    assert _warnings(app)[0].status == "at_county"
+    assert "网页预警" not in client.get("/inbox").get_data(as_text=True)
 
 
 # -- the department uploads ------------------------------------------------------------------------
@@ -226,8 +237,8 @@ def test_a_good_csv_with_bom_is_imported_and_shown(app, client):
     assert response.status_code == 302 and response.headers["Location"].endswith("/warnings/batches/1")
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "已导入第 1 批预警数据，共 2 行" in html
-    assert "网页预警" in html and "360702********0012" in html and OUTSIDER not in html
-    assert "待县级比对交办" in html
+    assert "网页预警" in html and "360702********0011" in html and OUTSIDER not in html
+    assert "待县级比对交办" in html and "比对交办" in html
     assert [w.status for w in _warnings(app)] == ["at_county", "at_county"]
 
 
@@ -245,7 +256,7 @@ def test_an_excel_batch_is_imported_and_a_numeric_id_is_refused(app, client):
     (warning,) = _warnings(app)
     assert (warning.indicator, str(warning.amount), warning.detail["date"]) == ("out_of_pocket", "30000.50",
                                                                                 "2026-09-10")
-    sheet.append(["外人二", 360702198505050039, "out_of_pocket", 30000, 360702101201, datetime(2026, 9, 10)])
+    sheet.append(["外人二", 360702198505050038, "out_of_pocket", 30000, 360702101201, datetime(2026, 9, 10)])
     data = io.BytesIO()
     book.save(data)
     html = _upload(client, data.getvalue(), name="yibao.xlsx").get_data(as_text=True)
@@ -259,12 +270,32 @@ def test_the_template_is_a_utf8_csv_with_bom(client):
     assert response.status_code == 200 and response.data.startswith("\ufeff姓名,身份证号".encode())
 
 
+def test_an_id_number_with_a_wrong_check_character_is_refused(app, client):
+    login(client, "zg_yibao")
+    response = _upload(client, _csv("外人,360702198505050012,out_of_pocket,30000,360702101201,2026-09-10"))
+    assert response.status_code == 422 and "校验位不正确" in response.get_data(as_text=True)
+    assert _count(app, WarningBatch) == 0
+
+
+def test_a_department_officer_pushes_only_their_own_department(app, client):
+    with app.app_context(), transaction():
+        db.session.scalar(select(User).filter_by(username="zg_yibao")).department = "medical"
+    login(client, "zg_yibao")
+    html = client.get("/warnings/upload").get_data(as_text=True)
+    assert 'value="medical"' in html and 'value="education"' not in html
+    response = _upload(client, _csv(f"外人,{OUTSIDER},self_paid_fees,30000,360702101201,2026-09-10"),
+                       department="education", period="2026-09-01")
+    assert response.status_code == 403
+    assert _count(app, WarningBatch) == 0
+
+
 def test_push_deadlines_show_the_missing_pushes_after_the_25th(app, client, clock):
+    with app.app_context(), transaction():
+        open_schedules(clock)
     clock.set(_at("2026-09-25T23:00"))
     login(client, "zg_yibao")
     html = client.get("/warnings/deadlines").get_data(as_text=True)
-    assert "每季度末（3、6、9、12 月 25 日前）" in html and "2026-Q3" in html
-    assert "2026-Q3" not in html.split("各部门推送时间")[0]
+    assert "2026-Q3" in html and "没有逾期未推送的数据" in html
     clock.set(_at("2026-09-26T09:00"))
     html = client.get("/warnings/deadlines").get_data(as_text=True)
     assert ("医保部门", "2026-Q3", True) in _missing_rows(html)
@@ -277,12 +308,12 @@ def test_push_deadlines_show_the_missing_pushes_after_the_25th(app, client, cloc
 
 def _missing_rows(html: str) -> list[tuple[str, str, bool]]:
     """(department, period, overdue by one day) of each row of the missing-push table."""
-    section = html.split("各部门推送时间")[0]
+    section = html.split("各部门各期推送")[0]
     rows = re.findall(r'data-label="部门">([^<]+)</td><td data-label="期间">([^<]+)</td>(.*?)</tr>', section, re.DOTALL)
     return [(dept, period, "已逾期 1 天" in rest) for dept, period, rest in rows]
 
 
-# -- the city, the county and the township ---------------------------------------------------------
+# -- the city, the county and the township: tasks in their inboxes ---------------------------------
 
 
 def test_the_city_splits_and_pushes_a_batch_to_the_counties(app, client, clock):
@@ -291,53 +322,49 @@ def test_the_city_splits_and_pushes_a_batch_to_the_counties(app, client, clock):
     assert response.status_code == 302
     assert [w.status for w in _warnings(app)] == ["received"]
     login(client, "ganzhou_shi")
-    html = client.get("/warnings/city").get_data(as_text=True)
-    assert "章贡区 1 条" in html
-    batch_id = _warnings(app)[0].batch_id
-    response = _post(client, f"/warnings/batches/{batch_id}/push", {}, "/warnings/city")
-    assert response.status_code == 302
-    assert "已分解推送：章贡区 1 条" in client.get("/warnings/city").get_data(as_text=True)
+    assert "分解推送到县" in client.get("/inbox?procedure=warning_batch").get_data(as_text=True)
+    (split,) = _ready(app, "wb_split")
+    assert "外人" in client.get(f"/tasks/{split}").get_data(as_text=True)
+    assert _do(client, split, {"pushed_on": "2026-09-20"}).status_code == 302
     assert [w.status for w in _warnings(app)] == ["at_county"]
     login(client, "zhanggong_xian")
-    assert "外人" in client.get("/warnings/county").get_data(as_text=True)
+    html = client.get("/inbox").get_data(as_text=True)
+    assert "比对交办" in html and "医保部门 2026-09 预警数据（章贡区 1 条）" in html
 
 
 def test_the_county_compares_and_dispatches(app, client):
     _imported(app, client)
     login(client, "zhanggong_xian")
-    html = client.get("/warnings/county").get_data(as_text=True)
-    assert "网页预警" in html and "未纳入监测 → 交办乡镇" in html
-    assert "已是监测对象" in html
-    ids = [str(w.id) for w in _warnings(app)]
-    response = _post(client, "/warnings/dispatch", {"warning": ids}, "/warnings/county")
-    assert response.status_code == 302
-    assert "已交办乡镇 1 条；已在监测并备注 1 条" in client.get("/warnings/county").get_data(as_text=True)
+    (compare,) = _ready(app, "wb_compare")
+    html = client.get(f"/tasks/{compare}").get_data(as_text=True)
+    assert "网页预警" in html and "未纳入监测" in html
+    assert "已是监测对象" in html and "记入该户，不交办" in html
+    assert _do(client, compare, {"compared_on": "2026-09-20"}).status_code == 302
     poor, monitored = _warnings(app)
     assert (poor.status, monitored.status) == ("dispatched", "already_monitored")
-    assert poor.due_at == datetime(2026, 10, 24, tzinfo=CST)  # 24:00 of the 20th working day after Sunday 09-20
     with app.app_context():
         noted = db.session.scalar(select(AuditEvent).filter_by(action="warning_noted"))
         assert noted.household_id == monitored.household_id
+        verification = db.session.get(Case, poor.step_case_id)
+        assert verification.procedure == "warning_verification" and verification.due_at == datetime(
+            2026, 10, 24, tzinfo=CST)  # 24:00 of the 20th working day after Sunday 09-20
     html = client.get("/warnings/ledger").get_data(as_text=True)
     assert "已交办乡镇核查" in html and "已在监测，已备注" in html and "2026-10-23 24:00" in html
-    again = _post(client, "/warnings/dispatch", {"warning": ids}, "/warnings/county")
-    assert again.status_code == 302
-    assert "不能比对交办" in client.get("/warnings/county").get_data(as_text=True)
+    assert _ready(app, "wb_compare") == []
 
 
 def test_the_township_records_that_the_criteria_are_met(app, client, clock):
     warning = next(w for w in _dispatched(app, client) if w.status == "dispatched")
     clock.set(_at("2026-09-22T10:00"))
     login(client, "shahe_zhen")
-    html = client.get("/warnings/township").get_data(as_text=True)
-    assert "网页预警" in html and "2026-10-23 24:00" in html
-    page = f"/warnings/{warning.id}/verify"
-    assert "20 个工作日" in client.get(page).get_data(as_text=True)
-    response = _post(client, page, {"outcome": "meets", "reason": "入户核实属实"}, page)
+    html = client.get("/inbox").get_data(as_text=True)
+    assert "入户核查" in html and "网页预警" in html
+    (verify,) = _ready(app, "wv_verify")
+    assert "网页预警" in client.get(f"/tasks/{verify}").get_data(as_text=True)
+    response = _do(client, verify, {"verified_on": "2026-09-22", "outcome": "meets", "reason": "入户核实属实"})
     assert response.status_code == 302
-    assert "发现日期为交办日期 2026-09-20" in client.get("/warnings/township").get_data(as_text=True)
     with app.app_context():
-        case = db.session.scalar(select(Case).filter_by(channel="department_warning"))
+        case = db.session.scalar(select(Case).filter_by(channel="department_warning", procedure="identification"))
         assert case.lead_date == date(2026, 9, 20) and case.household_id == warning.household_id
         assert db.session.get(DepartmentWarning, warning.id).status == "included"
 
@@ -345,21 +372,22 @@ def test_the_township_records_that_the_criteria_are_met(app, client, clock):
 def test_the_township_records_that_the_criteria_are_not_met(app, client):
     warning = next(w for w in _dispatched(app, client) if w.status == "dispatched")
     login(client, "shahe_zhen")
-    page = f"/warnings/{warning.id}/verify"
-    response = _post(client, page, {"outcome": "not_meets", "reason": ""}, page)
+    (verify,) = _ready(app, "wv_verify")
+    response = _do(client, verify, {"verified_on": "2026-09-20", "outcome": "not_meets", "reason": ""})
     assert response.status_code == 422 and "不符合纳入条件时须写明理由" in response.get_data(as_text=True)
-    assert _post(client, page, {"reason": "x"}, page).status_code == 422
-    response = _post(client, page, {"outcome": "not_meets", "reason": "收入稳定，费用已由商业保险理赔"}, page)
+    assert _do(client, verify, {"verified_on": "2026-09-20", "reason": "x"}).status_code == 422
+    response = _do(client, verify, {"verified_on": "2026-09-20", "outcome": "not_meets",
+                                    "reason": "收入稳定，费用已由商业保险理赔"})
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Household, warning.household_id).status == "key_attention"
         assert db.session.get(DepartmentWarning, warning.id).outcome_reason == "收入稳定，费用已由商业保险理赔"
-        assert _count(app, Case) == 0
+        assert db.session.scalar(select(func.count()).select_from(Case).filter_by(procedure="identification")) == 0
     login(client, "zhanggong_xian")
     assert "列为重点关注户：收入稳定" in client.get("/warnings/ledger").get_data(as_text=True)
 
 
-def test_overdue_warnings_are_listed_in_the_ledger(app, client, clock):
+def test_overdue_warnings_are_listed_in_the_ledger_and_the_supervisor_view(app, client, clock):
     _dispatched(app, client)
     clock.set(_at("2026-10-24T09:00"))
     login(client, "zhanggong_xian")
@@ -367,28 +395,32 @@ def test_overdue_warnings_are_listed_in_the_ledger(app, client, clock):
     assert "逾期 <small>1 条</small>" in html and "已逾期 1 天" in html
     login(client, "ganzhou_shi")
     assert "已逾期 1 天" in client.get("/warnings/ledger").get_data(as_text=True)
+    login(client, "zhanggong_dudao")
+    assert "入户核查" in client.get("/supervisor?j=360702101").get_data(as_text=True)
 
 
-def test_the_monthly_report_is_due_before_the_25th_and_submitted_once(app, client, clock):
+def test_the_monthly_report_is_a_task_due_before_the_25th(app, client, clock):
+    with app.app_context(), transaction():
+        open_schedules(clock)
     _dispatched(app, client)
-    login(client, "zhanggong_xian")
-    response = _post(client, "/warnings/report/submit", {"month": "2026-09"}, "/warnings/report")
-    assert "尚未结束" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert _ready(app, "wr_submit") == []  # the month has not ended
     clock.set(_at("2026-10-26T09:00"))
-    html = client.get("/warnings/report").get_data(as_text=True)
+    with app.app_context():
+        wake_due(clock.now(), clock)
+    login(client, "zhanggong_xian")
+    html = client.get("/warnings/report?month=2026-09").get_data(as_text=True)
     assert "2026-09 交办事项核查办理结果" in html and "网页预警" in html and "网页监测" not in html
     assert "2026-10-25 24:00" in html and "未上报 已逾期 1 天" in html
-    response = _post(client, "/warnings/report/submit", {"month": "2026-09"}, "/warnings/report")
-    html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "已于 2026-10-26 09:00 由 zhanggong_xian 上报（逾期上报）" in html
-    token = csrf_token(html)
-    client.post("/warnings/report/submit", data={"month": "2026-09", "csrf_token": token})
-    assert "月报已于 2026-10-26 上报" in client.get("/warnings/report?month=2026-09").get_data(as_text=True)
+    (report,) = _ready(app, "wr_submit")
+    assert _do(client, report, {"reported_on": "2026-10-26"}).status_code == 302
+    html = client.get("/warnings/report?month=2026-09").get_data(as_text=True)
+    assert "已于 2026-10-26 09:00 由 zhanggong_xian 上报（逾期上报）" in html and "办理上报任务" not in html
     login(client, "ganzhou_shi")
     assert "已于 2026-10-26 09:00" in client.get("/warnings/report?j=360702&month=2026-09").get_data(as_text=True)
 
 
-def test_the_landing_page_shows_what_waits_for_each_role(app, client):
+def test_the_landing_page_links_each_role_to_its_warning_tasks(app, client):
     _imported(app, client)
-    assert "条待比对交办" in login(client, "zhanggong_xian").get("/warnings").get_data(as_text=True)
-    assert "推送预警数据" in login(client, "zg_yibao").get("/warnings").get_data(as_text=True)
+    html = login(client, "zhanggong_xian").get("/warnings").get_data(as_text=True)
+    assert "比对交办" in html and "procedure=warning_batch" in html
+    assert "上传预警数据" in login(client, "zg_yibao").get("/warnings").get_data(as_text=True)

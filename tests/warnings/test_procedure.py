@@ -1,0 +1,175 @@
+"""The department warning procedures (engine.warnings) against the real diagrams, calendar and database: schedules of
+pushes and reports, the set-based comparison, a policy editor's changed limit for one county from a date, and
+running warnings of the old status machine moved to the procedures."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.bpmn.source import DiagramSource
+from engine.cases.lifecycle import complete_task, open_identification
+from engine.core.config import project_dir
+from engine.core.db import db
+from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction, User, WarningBatch
+from engine.core.transaction import transaction
+from engine.households.id_numbers import check_character, check_character_problem
+from engine.households.register import register_household
+from engine.library.rules import deploy
+from engine.policy.editing import bind_process
+from engine.warnings.intake import import_batch
+from engine.warnings.ledger import compare_all, ledger_row
+from engine.warnings.migration import move_running_warnings
+from engine.warnings.rows import read_json
+from engine.warnings.schedules import following_period, open_schedules, period_months
+from engine.warnings.thresholds import departments
+from tests.bdd.officials import household_data
+from timers.calendar import CHINA_TZ, end_of_day
+
+
+def _place(code: str) -> Jurisdiction:
+    return db.session.scalar(select(Jurisdiction).filter_by(code=code))
+
+
+def _id(serial: int) -> str:
+    body = f"36070219800101{serial:03d}"
+    return body + check_character(body)
+
+
+def _push(clock, *people: tuple[str, str], user: str = "zhanggong_yibao", period: str = "2026-Q3") -> WarningBatch:
+    rows = [{"name": name, "id_number": number, "indicator": "out_of_pocket", "amount": 30000,
+             "village": "360702101201", "date": "2026-09-10"} for name, number in people]
+    return import_batch("medical", period, read_json(rows), "api", user, clock)
+
+
+def _ready(step: str) -> list[HumanTask]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(HumanTask).filter_by(bpmn_id=step, state="READY").order_by(HumanTask.id)))
+
+
+def test_the_gb_11643_check_character():
+    assert check_character("11010519491231002") == "X"  # the standard's example
+    assert check_character_problem("11010519491231002X") is None
+    assert "最后一位应为 X" in check_character_problem("110105194912310021")
+
+
+def test_periods_follow_the_department_rule(app):
+    zhanggong = departments(_place("360702"), date(2026, 9, 20))["medical"]  # quarterly, before the 25th
+    assert following_period(zhanggong, "2026-Q3") == "2026-Q4" and following_period(zhanggong, "2026-Q4") == "2027-Q1"
+    assert period_months(zhanggong, "2026-Q3") == (date(2026, 7, 1), date(2026, 9, 1))
+    ganzhou = departments(_place("3607"), date(2026, 9, 20))["medical"]  # monthly
+    assert following_period(ganzhou, "2026-12") == "2027-01"
+    assert period_months(ganzhou, "2026-09") == (date(2026, 9, 1), date(2026, 9, 1))
+
+
+def test_schedules_open_once_and_each_push_opens_the_next_period(app, clock):
+    with transaction():
+        first = open_schedules(clock)
+        again = open_schedules(clock)
+    assert first["push"] > 0 and first["report"] == 3 and again == {"push": 0, "report": 0}
+    reference = "warning_push:360702:medical:2026-Q3"
+    case = db.session.scalar(select(Case).filter_by(reference=reference))
+    (task,) = [t for t in _ready("wp_push") if t.case_id == case.id]
+    assert task.due_at == end_of_day(date(2026, 9, 25)) and task.jurisdiction.code == "360702"
+    _push(clock, ("推送甲", _id(1)))
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "completed"
+    following = db.session.scalar(select(Case).filter_by(reference="warning_push:360702:medical:2026-Q4"))
+    assert following is not None and following.status == "running"
+    assert following.next_wakeup_at == datetime(2026, 10, 1, tzinfo=CHINA_TZ)  # its task opens with the quarter
+
+
+def test_the_comparison_is_set_based_and_names_the_running_procedure(app, clock):
+    monitored = register_household(household_data("沙河村", "比对甲", 2), "shahe_cun", clock)
+    applying = register_household(household_data("沙河村", "比对乙", 2), "shahe_cun", clock)
+    open_identification(applying.id, "cadre_screening", date(2026, 9, 19), "shahe_cun", clock)
+    with transaction():
+        db.session.get(type(monitored), monitored.id).status = "monitored"
+    batch = _push(clock, ("比对甲", monitored.head.id_number), ("比对乙", applying.head.id_number),
+                  ("比对丙", _id(2)))
+    warnings = list(db.session.scalars(select(DepartmentWarning).filter_by(batch_id=batch.id)
+                                       .order_by(DepartmentWarning.row_number)))
+    statements = []
+    from sqlalchemy import event
+
+    def count(*_):
+        statements.append(1)
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        found = compare_all(warnings)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) <= 3  # members with households, their running cases: not one per warning
+    texts = [found[w.id].text for w in warnings]
+    assert texts[0].startswith("已是监测对象") and found[warnings[0].id].covered
+    assert texts[1].startswith("正在办理识别纳入（SB-2026-") and found[warnings[1].id].covered
+    assert texts[2] == "未在系统中登记" and not found[warnings[2].id].covered
+
+
+def test_a_policy_editor_changes_the_township_limit_for_one_county_from_a_date(app, clock):
+    """Saved in the modeler as a diagram of its own (the province's binding takes the newest version of its own
+    diagram), deployed, and bound to 章贡区 from tomorrow: today's dispatch keeps 20 working days."""
+    text = (project_dir("processes") / "warning_verification.bpmn").read_text(encoding="utf-8")
+    assert text.count('working_days_from(warning["dispatched_on"], 20)') == 2
+    changed = (text.replace('working_days_from(warning["dispatched_on"], 20)',
+                            'working_days_from(warning["dispatched_on"], 15)').replace("20 个工作日", "15 个工作日")
+               .replace('processRef="warning_verification"', 'processRef="warning_verification_zhanggong"')
+               .replace('<bpmn:process id="warning_verification"', '<bpmn:process id="warning_verification_zhanggong"'))
+    with transaction():
+        (version,) = deploy([DiagramSource("warning_verification_zhanggong.bpmn", changed.encode())],
+                            "jiangxi_zhengce", clock.now())
+    editor = db.session.scalar(select(User).filter_by(username="jiangxi_zhengce"))
+    bind_process(editor, "warning_verification", f"warning_verification_zhanggong@{version.version}", "360702",
+                 date(2026, 9, 21), clock, source="区级通知（示例）")
+    _push(clock, ("限时甲", _id(3)))
+    (compare,) = _ready("wb_compare")
+    complete_task(compare.id, {"compared_on": "2026-09-20"}, "zhanggong_xian", clock)
+    (before,) = _ready("wv_verify")
+    assert before.due_at == end_of_day(date(2026, 10, 23))  # 20 working days: the binding starts tomorrow
+    clock.set(datetime(2026, 9, 21, 2, 0, tzinfo=UTC))
+    _push(clock, ("限时乙", _id(4)), period="2026-Q3")
+    (compare,) = _ready("wb_compare")
+    complete_task(compare.id, {"compared_on": "2026-09-21"}, "zhanggong_xian", clock)
+    after = [t for t in _ready("wv_verify") if t.id != before.id]
+    assert [t.due_at for t in after] == [end_of_day(date(2026, 10, 19))]  # 15 working days over National Day
+    assert db.session.get(Case, after[0].case_id).process_version_id == version.id
+
+
+def test_running_warnings_of_the_status_machine_move_to_the_procedures(app, clock):
+    """Rows as the old release left them: one at the county since 09-18, one dispatched on 09-16; no cases."""
+    with transaction():
+        county, village = _place("360702"), _place("360702101201")
+        batch = WarningBatch(department="medical", period="2026-Q3", jurisdiction=county, source="csv", rows_count=2,
+                             submitted_at=datetime(2026, 9, 18, 1, tzinfo=UTC), submitted_by="zhanggong_yibao")
+        db.session.add(batch)
+        for row, (status, started) in enumerate((("at_county", "2026-09-18T09:00:00+08:00"),
+                                                 ("dispatched", "2026-09-16T09:00:00+08:00")), start=2):
+            db.session.add(DepartmentWarning(
+                batch=batch, row_number=row, department="medical", indicator="out_of_pocket", amount=30000,
+                person_name=f"迁移{row}", id_number=_id(10 + row), village_id=village.id,
+                jurisdiction_path=village.path, status=status,
+                dispatched_at=datetime.fromisoformat(started) if status == "dispatched" else None,
+                detail={"department_name": "医保部门", "indicator_name": "年度累计自付医疗费用",
+                        "steps": [{"step": "county_dispatch", "started_at": started}]}))
+    with transaction():
+        assert move_running_warnings(clock) == 2
+        assert move_running_warnings(clock) == 0  # once
+    waiting, dispatched = db.session.scalars(select(DepartmentWarning).order_by(DepartmentWarning.row_number)).all()
+    assert ledger_row(waiting, clock.now()).open_due == end_of_day(date(2026, 9, 24))  # 5 working days from 09-18
+    # (Sunday 09-20 is a working day in lieu)
+    assert ledger_row(dispatched, clock.now()).step_name == "入户核查"
+    assert ledger_row(dispatched, clock.now()).open_due == end_of_day(date(2026, 10, 20))  # 20 from 09-16
+    assert waiting.detail["steps"] and waiting.status == "at_county"  # the old record kept
+    assert db.session.scalar(select(func.count()).select_from(Case).filter_by(opened_by="migration")) == 2
+
+
+@pytest.mark.parametrize("user", ["longkou_minzheng"])
+def test_a_longkou_batch_goes_straight_to_the_county(app, clock, user):
+    holder = register_household(household_data("诸由观村", "龙口甲", 2), "zhuyouguan_cun", clock)
+    rows = [{"name": "龙口甲", "id_number": holder.head.id_number, "indicator": "new_dibao", "date": "2026-09-10"}]
+    batch = import_batch("civil_affairs", "2026-09", read_json(rows), "api", user, clock)
+    case = db.session.scalar(select(Case).filter_by(reference=f"warning_batch:{batch.id}:370681"))
+    assert case.process_version.process_key == "warning_batch_longkou"
+    (compare,) = [t for t in _ready("wb_compare") if t.case_id == case.id]
+    assert compare.jurisdiction.code == "370681" and _ready("wb_split") == []
