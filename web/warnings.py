@@ -172,8 +172,13 @@ def _row_error(field: str, reason: str) -> dict[str, str]:
 @bp.get("/template.csv")
 @roles_required(DEPARTMENT)
 def template() -> Response:
-    """A CSV template (UTF-8 with BOM) with the columns and one example row."""
-    return attachment(template_csv(), "text/csv; charset=utf-8", "warning_template.csv")
+    """A CSV template (UTF-8 with BOM) with the columns and one example row of my department (by its indicator's
+    Chinese name)."""
+    found = _departments(g.user.jurisdiction, to_local_date(_now()))
+    mine = found.get(g.user.department or "") or next(iter(found.values()), None)
+    indicator = next(iter(mine.indicators.values())).name if mine and mine.indicators else None
+    return attachment(template_csv(indicator) if indicator else template_csv(), "text/csv; charset=utf-8",
+                      "warning_template.csv")
 
 
 @bp.get("/deadlines")

@@ -424,3 +424,26 @@ def test_the_landing_page_links_each_role_to_its_warning_tasks(app, client):
     html = login(client, "zhanggong_xian").get("/warnings").get_data(as_text=True)
     assert "比对交办" in html and "procedure=warning_batch" in html
     assert "上传预警数据" in login(client, "zg_yibao").get("/warnings").get_data(as_text=True)
+
+
+def test_the_template_names_the_indicator_in_chinese(app, client):
+    with app.app_context(), transaction():
+        db.session.scalar(select(User).filter_by(username="zg_yibao")).department = "medical"
+    text = login(client, "zg_yibao").get("/warnings/template.csv").data.decode("utf-8-sig")
+    assert "年度累计自付医疗费用" in text and "out_of_pocket" not in text
+    html = client.get("/warnings/upload").get_data(as_text=True)
+    assert "年度累计自付医疗费用（经基本医保、大病保险、医疗救助三重保障后）<span" in html
+
+
+def test_a_warning_case_has_its_page_and_diagram(app, client):
+    _imported(app, client)
+    (compare,) = _ready(app, "wb_compare")
+    with app.app_context():
+        case_id = db.session.get(HumanTask, compare).case_id
+    login(client, "zhanggong_xian")
+    html = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "医保部门 2026-Q3 预警数据（章贡区 2 条）" in html and "比对交办" in html
+    diagram = client.get(f"/cases/{case_id}/diagram.bpmn")
+    assert diagram.status_code == 200 and b"warning_batch" in diagram.data
+    login(client, "shahe_zhen")
+    assert client.get(f"/cases/{case_id}").status_code == 403  # the county's batch, not the township's
