@@ -25,6 +25,27 @@ class Field:
     integer: bool = False
 
 
+def schema_defaults(schema: dict[str, Any]) -> dict[str, Any]:
+    """The ``default`` of each property (and of each property of a nested object), as form values: what a new
+    form shows before the official changes it (e.g. a newborn lives with the household)."""
+    found: dict[str, Any] = {}
+    for name, spec in schema.get("properties", {}).items():
+        if "default" in spec:
+            found[name] = spec["default"]
+        elif spec.get("type") == "object" and (nested := schema_defaults(spec)):
+            found[name] = nested
+    return found
+
+
+def with_defaults(defaults: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` over ``defaults``, object by object."""
+    merged = dict(defaults)
+    for key, value in values.items():
+        merged[key] = (with_defaults(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict)
+                       else value)
+    return merged
+
+
 def fields_of(schema: dict[str, Any], prefix: str = "") -> list[Field]:
     required = set(schema.get("required", []))
     return [_field(prefix + name, spec, name in required) for name, spec in schema.get("properties", {}).items()]

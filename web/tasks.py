@@ -32,7 +32,7 @@ from engine.core.vocabulary import Procedure
 from engine.warnings.ledger import case_panel
 
 from .auth import login_required
-from .formrender import errors_by_field, fields_of, parse, table_rows
+from .formrender import errors_by_field, fields_of, parse, schema_defaults, table_rows, with_defaults
 from .security import parse_id, same_site_referrer
 
 bp = Blueprint("tasks", __name__)
@@ -115,7 +115,8 @@ def task_page(task_id: int) -> Any:
     schema = load_form(row.form) if row.form else {"properties": {}}
     fields = fields_of(schema)
     application = application_of_case(row.case_id)  # what the household stated on the public page, if it did
-    values: dict[str, Any] = row.form_data or (prefilled(application, row.form) if row.state == "READY" else {})
+    values: dict[str, Any] = row.form_data or (
+        with_defaults(schema_defaults(schema), prefilled(application, row.form)) if row.state == "READY" else {})
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":

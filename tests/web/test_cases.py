@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from engine.cases.lifecycle import open_identification
 from engine.core.db import db
-from engine.core.models import AuditEvent, Case, Household
+from engine.core.models import AuditEvent, Case, Household, HumanTask
 from engine.demo import drive_case
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
@@ -279,6 +279,9 @@ def test_a_village_cadre_starts_the_green_channel_and_a_member_change(web_app, c
         opened = db.session.scalar(select(AuditEvent).filter_by(case_id=cases["green_channel"].id,
                                                                 action="case_opened"))
         assert opened.detail["application"] == {"hardship": "房屋遭洪水冲毁"}
+        record = db.session.scalar(select(HumanTask.id).filter_by(case_id=cases["member_change"].id, state="READY"))
+    form = cadre.get(f"/tasks/{record}").get_data(as_text=True)  # a newborn lives with the household unless unticked
+    assert re.search(r'<input[^>]*name="new_member.lives_with_household"[^>]*checked', form), form[:300]
 
 
 def test_starting_is_refused_with_the_reason_outside_my_jurisdiction_and_nothing_saved(web_app, clock):
