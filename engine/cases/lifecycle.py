@@ -36,7 +36,7 @@ from engine.core.transaction import transaction
 from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdStatus
 from engine.elimination.eligibility import assess
 from engine.households.register import get_household
-from engine.policy.check import start_policy
+from engine.policy.check import StartPolicy, start_policy
 from engine.policy.roles import all_roles
 from timers.calendar import to_local_date
 
@@ -144,12 +144,13 @@ def start_case(household, procedure: str, channel: str, lead_date: date, actor: 
 def open_case(procedure: str, place, actor: str, clock: Clock, *, household=None, channel: str = "monitoring",
               lead_date: date | None = None, application: dict[str, Any] | None = None, subject: str | None = None,
               reference: str | None = None, department: str | None = None,
-              data: dict[str, Any] | None = None) -> Case:
+              data: dict[str, Any] | None = None, needs: StartPolicy | None = None) -> Case:
     """Start ``procedure`` at ``place`` (a household's village, or — for a case about no one household, such as a
     department warning batch — a city or county named by ``subject``) with the diagram and policy in force there
-    today, inside the caller's transaction. ``data`` is added to the instance's start data."""
+    today, inside the caller's transaction. ``data`` is added to the instance's start data. ``needs``: what
+    :func:`engine.policy.check.start_policy` gave for this procedure, place and day, when the caller opens many."""
     today = to_local_date(clock.now())
-    needs = start_policy(procedure, place, today)  # binding, version and parameters; refused naming all missing
+    needs = needs or start_policy(procedure, place, today)  # binding, version, parameters; refused naming all missing
     binding, version = needs.binding, needs.version  # the pinned version ("<key>@<n>"), or the newest deployed one
     case = Case(
         procedure=procedure, process_version=version, household=household, jurisdiction=place,

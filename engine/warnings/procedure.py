@@ -26,6 +26,7 @@ from engine.core.errors import NotFound, PermissionDenied, RuleViolation
 from engine.core.models import Case, DepartmentWarning, Household, Jurisdiction, Member, User, WarningBatch
 from engine.core.vocabulary import Channel, Procedure
 from engine.households.attention import mark_key_attention
+from engine.policy.check import StartPolicy, start_policy
 from engine.warnings.ledger import COVERED_STATUSES, Comparison, compare_all
 from timers.calendar import to_local_date
 
@@ -135,6 +136,8 @@ def dispatch_to_townships(case: Case, actor: str, clock: Clock) -> dict[str, int
     warnings = warnings_of(case)
     comparisons = compare_all(warnings)
     villages = places_by_id({w.village_id for w in warnings})
+    today = today_in_china(clock)
+    policies = {v.id: start_policy(Procedure.WARNING_VERIFICATION, v, today) for v in villages.values()}
     counts: Counter[str] = Counter()
     for warning in warnings:
         comparison = comparisons[warning.id]
@@ -144,7 +147,8 @@ def dispatch_to_townships(case: Case, actor: str, clock: Clock) -> dict[str, int
             _note(warning, comparison, actor, clock)
             counts["noted"] += 1
         else:
-            _dispatch(warning, villages[warning.village_id], comparison.household, actor, clock)
+            _dispatch(warning, villages[warning.village_id], comparison.household, actor, clock,
+                      policies[warning.village_id])
             counts["dispatched"] += 1
     return {"noted": counts["noted"], "dispatched": counts["dispatched"]}
 
@@ -161,16 +165,16 @@ def _note(warning: DepartmentWarning, comparison: Comparison, actor: str, clock:
 
 
 def _dispatch(warning: DepartmentWarning, village: Jurisdiction, household: Household | None, actor: str,
-              clock: Clock) -> None:
+              clock: Clock, needs: StartPolicy) -> None:
     warning.status, warning.dispatched_at = "dispatched", clock.now()
-    verification = open_verification(warning, village, household, actor, clock, today_in_china(clock))
+    verification = open_verification(warning, village, household, actor, clock, today_in_china(clock), needs)
     township = village.ancestor_at("township")
     audit.record(clock.now(), actor, "warning_dispatched", case_id=verification.id, household_id=warning.household_id,
                  warning_id=warning.id, township=township.full_name if township else None)
 
 
 def open_verification(warning: DepartmentWarning, village: Jurisdiction, household: Household | None, actor: str,
-                      clock: Clock, dispatched_on: date) -> Case:
+                      clock: Clock, dispatched_on: date, needs: StartPolicy | None = None) -> Case:
     """The warning's own home-verification case at its village, its limit counted from ``dispatched_on``."""
     detail = warning.detail
     amount = f"{warning.amount:,.2f} 元" if warning.amount is not None else ""
@@ -181,7 +185,7 @@ def open_verification(warning: DepartmentWarning, village: Jurisdiction, househo
         reference=f"warning_verification:{warning.id}", department=warning.department,
         data={"warning": {"id": warning.id, "person": warning.person_name, "department_name": department_name,
                           "indicator_name": detail.get("indicator_name", warning.indicator), "amount": amount,
-                          "dispatched_on": dispatched_on.isoformat()}})
+                          "dispatched_on": dispatched_on.isoformat()}}, needs=needs)
     warning.step_case_id = verification.id
     return verification
 
