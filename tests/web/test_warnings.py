@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from engine.bpmn.deployment import latest_version
 from engine.cases.lifecycle import wake_due
 from engine.core.config import project_dir
 from engine.core.db import db
@@ -447,3 +448,45 @@ def test_a_warning_case_has_its_page_and_diagram(app, client):
     assert diagram.status_code == 200 and b"warning_batch" in diagram.data
     login(client, "shahe_zhen")
     assert client.get(f"/cases/{case_id}").status_code == 403  # the county's batch, not the township's
+
+
+def test_a_policy_editor_changes_the_township_limit_in_the_modeler_for_one_county_from_a_date(app, client, clock):
+    """The editor opens the verification diagram in the modeler, saves it as 章贡区's own diagram with 15 working
+    days, deploys the draft and binds it to 章贡区 from tomorrow: today's dispatch keeps 20, tomorrow's has 15."""
+    with app.app_context():
+        version = latest_version("warning_verification")
+    login(client, "jiangxi_zhengce")
+    html = client.get(f"/diagrams/versions/{version.id}/modeler").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    save_url = re.search(r'data-save="([^"]+)"', html).group(1).replace("&amp;", "&")
+    xml = client.get(re.search(r'data-xml="([^"]+)"', html).group(1).replace("&amp;", "&")).data
+    changed = (xml.decode().replace('working_days_from(warning["dispatched_on"], 20)',
+                                    'working_days_from(warning["dispatched_on"], 15)')
+               .replace('processRef="warning_verification"', 'processRef="warning_verification_zhanggong"')
+               .replace('<bpmn:process id="warning_verification"', '<bpmn:process id="warning_verification_zhanggong"'))
+    assert changed.encode() != xml
+    saved = client.post(save_url + "&note=章贡区核查时限 15 个工作日", data=changed.encode(),
+                        content_type="application/xml", headers={"X-CSRFToken": token})
+    assert saved.status_code == 201, saved.get_data(as_text=True)
+    draft = f"/diagrams/drafts/{saved.json['draft_id']}"
+    deployed = client.post(f"{draft}/deploy", data={"csrf_token": csrf_token(client.get(draft).get_data(as_text=True))})
+    assert deployed.status_code == 302, deployed.get_data(as_text=True)
+    bound = client.post("/diagrams/bindings", data={
+        "procedure": "warning_verification", "process_key": "warning_verification_zhanggong", "jurisdiction": "360702",
+        "effective_from": "2026-09-21", "source": "区级通知（示例）",
+        "csrf_token": csrf_token(client.get("/diagrams/bindings").get_data(as_text=True))})
+    assert bound.status_code == 302
+    today = _dispatched(app, client)
+    first = next(w for w in today if w.status == "dispatched")
+    clock.set(_at("2026-09-21T10:00"))
+    login(client, "zg_yibao")
+    assert _upload(client, _csv(f"外人,{OUTSIDER},out_of_pocket,30000,360702101201,2026-09-10")).status_code == 302
+    login(client, "zhanggong_xian")
+    (compare,) = _ready(app, "wb_compare")
+    assert _do(client, compare, {"compared_on": "2026-09-21"}).status_code == 302
+    with app.app_context():
+        second = db.session.scalar(select(DepartmentWarning).filter_by(id_number=OUTSIDER))
+        cases = [db.session.get(Case, w.step_case_id) for w in (first, second)]
+        assert [c.process_version.process_key for c in cases] == ["warning_verification",
+                                                                 "warning_verification_zhanggong"]
+        assert [c.due_at for c in cases] == [datetime(2026, 10, 24, tzinfo=CST), datetime(2026, 10, 20, tzinfo=CST)]
