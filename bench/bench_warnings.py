@@ -20,10 +20,10 @@ import time
 from datetime import UTC, datetime
 
 from common import make_app, setup
-from sqlalchemy import event, func, select
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from sqlalchemy import event, func, select
 
 from engine.cases.lifecycle import complete_task
 from engine.core.clock import FixedClock

@@ -59,7 +59,8 @@ from engine.supervision.overdue import LIMIT, overdue_listing
 from engine.warnings.intake import import_batch
 from engine.warnings.procedure import batch_reference
 from engine.warnings.rows import read_upload
-from engine.warnings.schedules import open_schedules
+from engine.warnings.schedules import open_event_push, open_schedules
+from engine.warnings.thresholds import departments
 from timers.calendar import CHINA_TZ as CST
 from timers.calendar import display_moment, to_local_date
 from timers.cli import calendar_group
@@ -412,6 +413,24 @@ def warnings_import(ctx: click.Context, department: str, period: str, file: Path
         Case.reference == batch_reference(batch, batch.jurisdiction), HumanTask.state == "READY"))
     if step is not None:
         click.echo(f"待办：任务 #{step.id} {step.name}（{step.jurisdiction.full_name}，期限 {_local(step.due_at)}）")
+
+
+@warnings.command("event")
+@click.option("--department", required=True, help="a department pushing after an event, e.g. education")
+@click.option("--date", "event_on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="the event's date (秋季学期开学、灾害发生…)")
+@click.pass_context
+@_with_app
+def warnings_event(ctx: click.Context, department: str, event_on: datetime) -> None:
+    """A department records an event its push follows; the push task opens, due its working days after it."""
+
+    _, place = _where(ctx, None)
+    found = departments(place, to_local_date(get_clock().now()))
+    if department not in found:
+        raise click.BadParameter(f"{place.full_name} 没有行业部门 {department}（可选：{'、'.join(found)}）")
+    with transaction():
+        case = open_event_push(place, found[department], event_on.date(), _actor(ctx), get_clock())
+    click.echo(f"已登记：{case.subject}（案件 {case.number}）")
 
 
 @warnings.command("schedule")

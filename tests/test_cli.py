@@ -127,3 +127,13 @@ def test_a_policy_editor_binds_and_pins_a_version_from_the_command_line(fangpin)
     assert "没有第 9 版" in refused
     assert "不是政策管理员" in fangpin("--as", "shahe_cun", "process", "bind", "identification", "--procedure",
                                    "identification", "--jurisdiction", "360702101201", "--from", "2026-10-01", ok=False)
+
+
+def test_a_department_records_the_event_its_push_follows(fangpin):
+    fangpin("init", "--demo")
+    out = fangpin("--as", "zhanggong_yibao", "warnings", "event", "--department", "education", "--date", "2026-09-01")
+    assert "已登记：教育部门 2026-09-01（秋季学期开学）预警数据推送" in out
+    assert "已登记" in fangpin("--as", "zhanggong_yibao", "warnings", "event", "--department", "education", "--date",
+                             "2026-09-01", ok=False)
+    assert "不是随事件推送" in fangpin("--as", "zhanggong_yibao", "warnings", "event", "--department", "medical",
+                                  "--date", "2026-09-01", ok=False)

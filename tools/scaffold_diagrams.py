@@ -728,9 +728,11 @@ def warning_push() -> Process:
           script='already_pushed = pushed_batches(push["department"], push["period"]) > 0')
     p.add("xor", "wp_gw", "已推送？", lane, 3)
     p.add("user", "wp_push", "推送预警数据", lane, 4, form="warning_push.json",
-          due='monthly_deadline(push["due_month"], push["day"])',
+          due='working_days_from(push["event_on"], push["working_days"]) if "event_on" in push '
+              'else monthly_deadline(push["due_month"], push["day"])',
           instructions="按本部门预警标准筛查后，在“推送预警数据”页上传本期数据（上传即完成本任务）；"
-                       "本期没有达到标准的人员的，在此确认“本期无预警信息”。到期未推送的逾期。")
+                       "本期没有达到标准的人员的，在此确认“本期无预警信息”。按月、按季推送的到当期期限，"
+                       "随事件推送的（秋季学期开学、灾害发生等）自事件之日起计工作日；到期未推送的逾期。")
     p.add("script", "wp_next", "开启下一期推送", lane, 5, script="open_next_push()")
     p.add("end", "wp_end", "本期已推送", lane, 6)
     p.chain("wp_start", "wp_opens", "wp_check", "wp_gw")

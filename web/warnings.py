@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_
 from engine.app import get_clock
 from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.core.models import Jurisdiction, WarningBatch
+from engine.core.transaction import transaction
 from engine.warnings.intake import import_batch
 from engine.warnings.ledger import (
     STATUS_NAMES,
@@ -29,6 +31,7 @@ from engine.warnings.ledger import (
     push_cases,
 )
 from engine.warnings.rows import read_upload, template_csv
+from engine.warnings.schedules import open_event_push
 from engine.warnings.thresholds import current_period, departments
 from timers.calendar import to_local_date
 
@@ -186,8 +189,39 @@ def template() -> Response:
 def deadlines() -> str:
     """推送期限: each department's push rule, next deadline and latest batch; the pushes that are overdue."""
     place, now = _receiving_place(), _now()
-    return render_template("warnings/deadlines.html", place=place, pushes=push_cases(place, now),
+    events = {}
+    if _has(DEPARTMENT) and place.id == g.user.jurisdiction.id:
+        events = {k: d for k, d in _departments(place, to_local_date(now)).items() if d.push.kind == "after_event"
+                  and d.push.working_days and (not g.user.department or k == g.user.department)}
+    return render_template("warnings/deadlines.html", place=place, pushes=push_cases(place, now), events=events,
                            missing=missing_pushes(place, now), batches=batches(place), batch_deadline=batch_deadline)
+
+
+@bp.post("/events")
+@roles_required(DEPARTMENT)
+def record_event() -> Any:
+    """登记事件: a department pushing after an event (秋季学期开学、灾害发生…) records its date; the push task opens
+    at once, due the rule's working days after it."""
+    place, today = g.user.jurisdiction, to_local_date(_now())
+    key = request.form.get("department", "")[:40]
+    if g.user.department and key != g.user.department:
+        abort(403)
+    department = _departments(place, today).get(key)
+    if department is None:
+        abort(404)
+    try:
+        event_on = date.fromisoformat(request.form.get("event_on", ""))
+    except ValueError:
+        flash("事件日期应为 年-月-日，如 2026-09-01", "error")
+        return redirect(url_for("warnings.deadlines"))
+    try:
+        with transaction():
+            case = open_event_push(place, department, event_on, g.user.username, get_clock())
+    except FangpinError as exc:
+        flash(str(exc).removeprefix("event_on: "), "error")
+        return redirect(url_for("warnings.deadlines"))
+    flash(f"已登记：{case.subject}，推送任务已在待办中", "ok")
+    return redirect(url_for("tasks.inbox", procedure="warning_push"))
 
 
 @bp.get("/batches/<int:batch_id>")

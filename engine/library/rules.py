@@ -92,7 +92,7 @@ def start_data(policy: dict[str, Any]) -> dict[str, Any]:
         "warning": {"id": 1, "person": "示例", "department_name": "医保部门", "indicator_name": "年度累计自付医疗费用",
                     "amount": "30,000.00 元", "dispatched_on": day},
         "push": {"department": "medical", "department_name": "医保部门", "period": "2026-09", "opens_on": "2026-09-01",
-                 "due_month": "2026-09-01", "day": 25, "rule": "每月 25 日前"},
+                 "due_month": "2026-09-01", "day": 25, "rule": "每月 25 日前", "event_on": day, "working_days": 15},
         "report": {"month": "2026-08", "opens_on": "2026-09-01"},
     }
 

@@ -30,6 +30,8 @@ def _open_next_push(ctx: CaseContext) -> Callable[..., Any]:
         if case.department not in found:
             raise PolicyMissing(f"{case.jurisdiction.full_name} 已不再配置行业部门 {case.department}，不再开启下一期推送")
         department = found[case.department]
+        if not department.push.periodic:  # pushed after an event: the next event opens its own
+            return False
         upcoming = schedules.following_period(department, period)
         ctx.after_save.append(lambda: schedules.open_push(case.jurisdiction, department, upcoming, ctx.actor,
                                                           ctx.clock))

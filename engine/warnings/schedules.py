@@ -16,7 +16,7 @@ from sqlalchemy import select
 from engine.cases.lifecycle import complete_by_record, open_case
 from engine.core.clock import Clock
 from engine.core.db import db
-from engine.core.errors import FangpinError
+from engine.core.errors import FangpinError, RuleViolation
 from engine.core.models import Case, HumanTask, Jurisdiction, WarningBatch
 from engine.core.vocabulary import Procedure
 from engine.warnings.thresholds import MONTH, QUARTER, Department, departments, next_period
@@ -75,6 +75,27 @@ def open_push(place: Jurisdiction, department: Department, period: str, actor: s
         data={"push": {"department": department.key, "department_name": department.name, "period": period,
                        "opens_on": opens_on.isoformat(), "due_month": due_month.isoformat(),
                        "day": department.push.day or 31, "rule": department.push.text}})
+
+
+def open_event_push(place: Jurisdiction, department: Department, event_on: date, actor: str, clock: Clock) -> Case:
+    """A push due a number of working days after an event (秋季学期开学、灾害发生…, 000 六（一）): recorded by the
+    department (or the county), its task opens at once and is due ``working_days`` after ``event_on``."""
+    rule = department.push
+    if rule.kind != "after_event" or not rule.working_days:
+        raise RuleViolation(f"{department.name}按“{rule.text}”推送，不是随事件推送，无需登记事件")
+    if event_on > _today(clock):
+        raise RuleViolation(f"event_on: {rule.event or '事件'}日期 {event_on} 晚于今天")
+    reference = push_reference(place, department.key, event_on.isoformat())
+    if db.session.scalar(select(Case.id).filter_by(reference=reference)) is not None:
+        raise RuleViolation(f"{department.name} {event_on} 的{rule.event or '事件'}已登记")
+    return open_case(
+        Procedure.WARNING_PUSH, place, actor, clock, lead_date=event_on,
+        subject=f"{department.name} {event_on}（{rule.event or '事件'}）预警数据推送", reference=reference,
+        department=department.key,
+        data={"push": {"department": department.key, "department_name": department.name,
+                       "period": event_on.isoformat(), "opens_on": event_on.isoformat(),
+                       "event_on": event_on.isoformat(), "event": rule.event, "working_days": rule.working_days,
+                       "rule": rule.text}})
 
 
 def open_report(county: Jurisdiction, month: str, actor: str, clock: Clock) -> Case:

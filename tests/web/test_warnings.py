@@ -490,3 +490,32 @@ def test_a_policy_editor_changes_the_township_limit_in_the_modeler_for_one_count
         assert [c.process_version.process_key for c in cases] == ["warning_verification",
                                                                  "warning_verification_zhanggong"]
         assert [c.due_at for c in cases] == [datetime(2026, 10, 24, tzinfo=CST), datetime(2026, 10, 20, tzinfo=CST)]
+
+
+def test_a_push_after_an_event_is_a_task_due_working_days_after_it(app, client, clock):
+    with app.app_context(), transaction():
+        db.session.scalar(select(User).filter_by(username="zg_yibao")).department = "education"
+    login(client, "zg_yibao")
+    page = client.get("/warnings/deadlines").get_data(as_text=True)
+    assert "每年秋季学期开学后 15 个工作日内推送一次" in page
+    token = csrf_token(page)
+    late = client.post("/warnings/events", data={"department": "education", "event_on": "2026-09-30",
+                                                 "csrf_token": token})
+    assert "晚于今天" in client.get(late.headers["Location"]).get_data(as_text=True)
+    assert client.post("/warnings/events", data={"department": "medical", "event_on": "2026-09-01",
+                                                 "csrf_token": token}).status_code == 403  # not my department
+    done = client.post("/warnings/events", data={"department": "education", "event_on": "2026-09-01",
+                                                 "csrf_token": token})
+    assert done.status_code == 302 and "procedure=warning_push" in done.headers["Location"]
+    (push,) = [t for t in _ready(app, "wp_push")]
+    with app.app_context():
+        row = db.session.get(HumanTask, push)
+        assert row.due_at == datetime(2026, 9, 22, tzinfo=CST)  # 15 working days after 09-01 (Sunday 09-20 counted)
+        assert row.case.department == "education"
+    again = client.post("/warnings/events", data={"department": "education", "event_on": "2026-09-01",
+                                                  "csrf_token": token})
+    assert "已登记" in client.get(again.headers["Location"]).get_data(as_text=True)
+    response = _upload(client, _csv(f"外人,{OUTSIDER},self_paid_fees,30000,360702101201,2026-09-10"),
+                       department="education", period="2026-09-01")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert _ready(app, "wp_push") == []  # the upload did the task
