@@ -220,6 +220,9 @@ def sample_form_data(form: str, today: date) -> dict:
         "warning_dispatch.json": {"compared_on": d},
         "warning_verification.json": {"verified_on": d, "outcome": "meets", "reason": "入户核实医疗支出大，收入骤减"},
         "warning_report.json": {"reported_on": d},
+        "poverty_policy_check.json": {"verified_on": d, "criteria": ["company_employing"], "exceptions": [],
+                                      "evidence": "入户核实：户主注册养殖公司，雇工 6 人"},
+        "poverty_policy_approval.json": {"decided_on": d, "decision": "approve"},
     }[form]
 
 

@@ -821,6 +821,58 @@ def warning_report() -> Process:
     return p
 
 
+# -- 脱贫人口分类管理: 脱贫不再享受政策 (004 一(三), 附件2) ------------------------------------------------
+POLICY_REPORT_DUE = ('monthly_deadline(today()[:4] + "-" + policy["report_by"][:2] + "-01", '
+                     'int(policy["report_by"][3:])) if "report_by" in policy else None')
+KEPT_SCRIPT = ('record_outcome("kept", reason)\n'
+               'notify_household("脱贫人口分类管理结果告知", "经核实，您户仍按脱贫享受政策人口管理。" + reason + "。")')
+
+
+def poverty_policy() -> Process:
+    lanes = {"village": "村级", "township": "乡镇"}
+    v, t = lanes["village"], lanes["township"]
+    p = Process("poverty_policy", "脱贫人口分类管理：认定脱贫不再享受政策（004 附件2）", list(lanes.values()))
+    p.add("start", "pp_start", "脱贫享受政策户逐户摸排", v, 0,
+          doc="004 一（三）：按“民主评议—乡镇审核—村级公示（公示期5天）”的程序认定，12月8日前由街道汇总审定后报区。")
+    p.add("user", "pp_check", "入户核实认定情形和例外情形", v, 1, form="poverty_policy_check.json", due=POLICY_REPORT_DUE,
+          instructions="采取入户核实与数据比对相结合的方式，逐项核对附件2的8种认定情形和4种例外情形。")
+    p.add("rule", "pp_rule", "是否拟认定为脱贫不再享受政策（决策表）", v, 2, decision="poverty_policy_status",
+          doc="决策表 poverty_policy_status：存在认定情形且无例外情形的，拟认定为脱贫不再享受政策")
+    p.add("script", "pp_reason", "形成认定意见", v, 3,
+          script='reason = status_reason + "：" + poverty_policy_items(criteria, exceptions)')
+    p.add("xor", "pp_proposed", "拟认定？", v, 4)
+    p.add("script", "pp_kept", "仍按脱贫享受政策管理并告知农户", v, 5, row=1, script=KEPT_SCRIPT)
+    p.add("end", "pp_end_kept", "仍享受政策", v, 6, row=1)
+    appraisal, gw1 = _decision(p, "pp_appraisal", "民主评议", v, 5, "democratic_appraisal.json", POLICY_REPORT_DUE,
+                               "召开村民代表会议民主评议拟认定对象。")
+    review, gw2 = _decision(p, "pp_review", "乡镇审核", t, 7, "review_decision.json", POLICY_REPORT_DUE,
+                            "乡镇（街道）审核村级民主评议结果。")
+    post, pgw = _publicity(p, "pp_village", "村级", "village_publicity_days", v, 9, "张贴村级公示（脱贫不再享受政策）",
+                           due=POLICY_REPORT_DUE)
+    approve, gw3 = _decision(p, "pp_approve", "街道（乡镇）汇总审定", t, 13, "poverty_policy_approval.json",
+                             POLICY_REPORT_DUE, "公示无异议的，由街道（乡镇）汇总审定后报县（区）乡村振兴部门（12月8日前）。")
+    p.add("script", "pp_marked", "标注脱贫不再享受政策并告知农户", t, 15, script=(
+        'record_outcome("not_enjoying", reason)\n'
+        'mark_not_enjoying_policy(decided_on)\n'
+        'notify_household("脱贫人口分类管理结果告知", "经民主评议、乡镇审核、村级公示，您户自 " + decided_on + '
+        '" 起标注为脱贫不再享受政策人口。" + reason + "。如有异议，可向村委会或乡镇反映。")'))
+    p.add("end", "pp_end_marked", "已标注", t, 16)
+    p.chain("pp_start", "pp_check", "pp_rule", "pp_reason", "pp_proposed")
+    p.flow("pp_proposed", "pp_kept", "仍享受政策", 'proposed_status == "enjoying"')
+    p.flow("pp_proposed", appraisal, "拟认定", 'proposed_status == "not_enjoying"')
+    p.flow(gw1, "pp_kept", "未通过", 'decision == "reject"')
+    p.flow(gw1, review, "通过", 'decision == "approve"')
+    p.flow(gw2, "pp_kept", "不通过", 'decision == "reject"')
+    p.flow(gw2, post, "通过", 'decision == "approve"')
+    p.flow(pgw, "pp_kept", "异议成立", 'publicity_result == "objection_upheld"')
+    p.flow(pgw, approve, "公示无异议", 'publicity_result == "passed"')
+    p.flow(gw3, "pp_kept", "不同意", 'decision == "reject"')
+    p.flow(gw3, "pp_marked", "同意", 'decision == "approve"')
+    p.flow("pp_kept", "pp_end_kept")
+    p.flow("pp_marked", "pp_end_marked")
+    return p
+
+
 PROCEDURES = {
     "identification.bpmn": identification_default,
     "publicity.bpmn": publicity_period,
@@ -838,6 +890,7 @@ PROCEDURES = {
     "warning_batch_longkou.bpmn": warning_batch_longkou,
     "warning_verification.bpmn": warning_verification,
     "warning_report.bpmn": warning_report,
+    "poverty_policy.bpmn": poverty_policy,
 }
 
 

@@ -25,6 +25,7 @@ from engine.cases.lifecycle import (
     open_green_channel,
     open_identification,
     open_member_change,
+    open_poverty_policy,
     raise_objection,
 )
 from engine.cases.views import (
@@ -231,6 +232,10 @@ START = {
     Procedure.CORRECTION.value: Start(
         "申请风险消除回退或清退", ("county_officer",), (HouseholdStatus.ELIMINATED, HouseholdStatus.MONITORED),
         "识别或风险消除不精准的：已标注风险消除的户申请回退，监测对象申请清退；县级书面申请，逐级报省审定。"),
+    Procedure.POVERTY_POLICY.value: Start(
+        "脱贫人口分类认定", ("village_cadre",), None,
+        "对脱贫享受政策户逐户摸排：存在附件2认定情形且无例外情形的，按“民主评议—乡镇审核—村级公示（5天）”程序认定为"
+        "脱贫不再享受政策，12月8日前由街道（乡镇）汇总审定（004）。"),
 }
 CORRECTION_KINDS = {"rollback": "风险消除回退", "removal": "清退"}
 
@@ -299,6 +304,8 @@ def _start(procedure: str, values: dict[str, str]) -> tuple[dict[str, str], Any]
             case = open_member_change(household.id, changed_on, actor, clock)
         elif procedure == Procedure.ELIMINATION:
             case = open_elimination(household.id, values["mode"], actor, clock)
+        elif procedure == Procedure.POVERTY_POLICY:
+            case = open_poverty_policy(household.id, actor, clock)
         else:
             case = open_correction(household.id, values["kind"], actor, clock)
     except FangpinError as exc:

@@ -35,6 +35,7 @@ from engine.core.models import AuditEvent, Case, HumanTask, Notice, ProcessVersi
 from engine.core.transaction import transaction
 from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdStatus
 from engine.elimination.eligibility import assess
+from engine.households.poverty_policy import check_can_start
 from engine.households.register import get_household
 from engine.policy.check import StartPolicy, start_policy
 from engine.policy.roles import all_roles
@@ -44,7 +45,8 @@ log = logging.getLogger(__name__)
 
 PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC", "green_channel": "LS",
                     "member_change": "BG", "correction": "QT", "warning_push": "YT", "warning_batch": "YJ",
-                    "warning_verification": "YH", "warning_report": "YB"}
+                    "warning_verification": "YH", "warning_report": "YB",
+                    "poverty_policy": "FL"}
 END_MESSAGE = "end_followup"
 PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"
@@ -248,6 +250,20 @@ def open_member_change(household_id: int, changed_on: date, actor: str, clock: C
     with transaction():
         _not_in_future(changed_on, clock)
         return start_case(get_household(household_id), "member_change", "member_change", changed_on, actor, clock)
+
+
+def open_poverty_policy(household_id: int, actor: str, clock: Clock) -> Case:
+    """Classify a 脱贫享受政策 household (脱贫人口分类管理, 004 一(三)): does it still enjoy the policies? Refused for any
+    other household, or while one classification of it runs."""
+    with transaction():
+        household = get_household(household_id)
+        check_can_start(household)
+        running = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="poverty_policy",
+                                                           status="running"))
+        if running is not None:
+            raise RuleViolation(f"户 {household.number} 已有办理中的脱贫人口分类认定（{running.number}）")
+        return start_case(household, "poverty_policy", "annual_classification", to_local_date(clock.now()), actor,
+                          clock)
 
 
 def open_correction(household_id: int, kind: str, actor: str, clock: Clock) -> Case:

@@ -25,6 +25,7 @@ from engine.core.db import db
 from engine.core.errors import NotFound
 from engine.core.models import LEVELS, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, Notice, User
 from engine.core.vocabulary import CaseOutcome, CaseStatus, Channel, HouseholdCategory, HouseholdStatus, StepState
+from engine.households.poverty_policy import household_kind
 from engine.policy.roles import all_roles
 from timers.calendar import display_moment
 
@@ -218,6 +219,7 @@ class HouseholdView:
     size: int
     phone: str  # masked
     members: tuple[MemberView, ...]
+    kind: str = ""  # 一般农户 / 脱贫户（享受政策）/ 脱贫户（不再享受政策）(脱贫人口分类管理)
 
 
 def household_view(household: Household) -> HouseholdView:
@@ -231,7 +233,7 @@ def household_view(household: Household) -> HouseholdView:
         category=HouseholdCategory.label_of(household.category),
         identified_on=household.identified_on.isoformat() if household.identified_on else "",
         formerly_poor=household.is_formerly_poor, size=household.size, phone=mask_phone(household.contact_phone),
-        members=members,
+        members=members, kind=household_kind(household),
     )
 
 

@@ -69,6 +69,7 @@ class Procedure(Code):
     WARNING_BATCH = "warning_batch", "预警分解推送和比对交办"
     WARNING_VERIFICATION = "warning_verification", "预警入户核查"
     WARNING_REPORT = "warning_report", "预警核查结果月报"
+    POVERTY_POLICY = "poverty_policy", "脱贫人口分类管理（脱贫不再享受政策认定）"
 
 
 class Channel(Code):
@@ -83,6 +84,7 @@ class Channel(Code):
     CADRE_SCREENING = "cadre_screening", "基层干部排查"
     DEPARTMENT_WARNING = "department_warning", "部门筛查预警"
     PETITION = "petition", "信访、12317 等渠道"
+    ANNUAL_CLASSIFICATION = "annual_classification", "脱贫人口分类管理"
 
 
 IDENTIFICATION_CHANNELS = (Channel.SELF_APPLICATION, Channel.CADRE_SCREENING, Channel.DEPARTMENT_WARNING,

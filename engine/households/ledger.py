@@ -18,6 +18,7 @@ from sqlalchemy import or_
 from engine.core.models import Household, Jurisdiction
 from engine.core.vocabulary import EliminationMode, HouseholdStatus
 from engine.households.guarantees import guarantee_problems, medical_insurance_findings
+from engine.households.poverty_policy import status_label
 from engine.households.records import (
     category_name,
     figures,
@@ -98,7 +99,7 @@ def ledger_rows(place: Jurisdiction) -> list[LedgerRow]:
         rows.append(LedgerRow(
             number=number, household_number=h.number, township=township, village=village, group=h.group_name or "",
             head=h.head.name if h.head else "", size=h.size, category=category_name(h.category),
-            formerly_poor=yes_no(h.is_formerly_poor), social_guarantee=yes_no(h.social_guarantee),
+            formerly_poor=status_label(h), social_guarantee=yes_no(h.social_guarantee),
             identified_on=h.identified_on, risks=risk_text(h.risk_types),
             guarantee_problems=_guarantee_problems(h, medical.get(h.id, False)),
             net_income_per_capita=income.net_income_per_capita if income else None,

@@ -33,7 +33,7 @@ def stand_ins(trace: Trace, clock: FixedClock, scenario: dict[str, Any]) -> dict
     return plain data."""
     real = CaseContext(None, "scenario", clock).functions()  # type: ignore[arg-type]
     keep = {"working_days_from", "days_from", "months_from", "monthly_deadline", "today", "next_month",
-            "category_name", "conclude_assessment"}
+            "category_name", "conclude_assessment", "poverty_policy_items"}
 
     def stand_in(name: str):
         def call(*args: Any, **kwargs: Any) -> Any:
