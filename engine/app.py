@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_migrate import Migrate
 
+from engine.campaigns.functions import install as install_campaign_functions
 from engine.cases.live import DEFAULT_SIZE
 from engine.core.clock import Clock, ClockFileError, FileClock, SystemClock
 from engine.core.config import REPO_ROOT, database_url, env_count
@@ -54,6 +55,7 @@ def create_engine_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config or {})
     install_warning_functions()  # the department-warning diagrams' functions and form rule (engine.warnings)
+    install_campaign_functions()  # the yearly campaign's (engine.campaigns)
     db.init_app(app)
     migrate.init_app(app, db)
     app.extensions[CLOCK_KEY] = app.config.get("FANGPIN_CLOCK_OBJECT") or _configured_clock(app.config["FANGPIN_CLOCK"])

@@ -223,6 +223,13 @@ def sample_form_data(form: str, today: date) -> dict:
         "poverty_policy_check.json": {"verified_on": d, "criteria": ["company_employing"], "exceptions": [],
                                       "evidence": "入户核实：户主注册养殖公司，雇工 6 人"},
         "poverty_policy_approval.json": {"decided_on": d, "decision": "approve"},
+        "campaign_open.json": {"opened_on": d},
+        "campaign_report.json": {"reported_on": d},
+        "annual_collection.json": {"collected_on": d, "interview": "home_visit", "household_signed": True,
+                                   "collector_signed": True, "screening": "no_risk",
+                                   "income": {"household_size": 3, "wages": 36000, "business_income": 4000,
+                                              "property_income": 0, "transfer_income": 1200,
+                                              "business_expenses": 800}},
     }[form]
 
 

@@ -873,6 +873,54 @@ def poverty_policy() -> Process:
     return p
 
 
+# -- the yearly campaign: annual information collection and concentrated screening (004 一(一)(二), 四) ----------
+CAMPAIGN_ENTRY_DUE = 'monthly_deadline(campaign["entry_by"], int(campaign["entry_by"][8:]))'
+CAMPAIGN_CLOSE_DUE = 'monthly_deadline(campaign["closes"], int(campaign["closes"][8:]))'
+
+
+def annual_campaign() -> Process:
+    t = "乡镇"
+    p = Process("annual_campaign", "年度信息采集和集中排查（乡镇）", [t])
+    p.add("start", "ac_start", "年度工作开始", t, 0,
+          doc="004 一（一）（二）、四：对脱贫享受政策人口和监测对象采集更新信息，对所有农户集中排查；12月8日前完成录入，"
+              "全国系统12月31日24时关闭。收入统计时段、时点和期限为政策数据。")
+    p.add("user", "ac_open", "开启本乡镇年度信息采集和集中排查", t, 1, form="campaign_open.json", due=CAMPAIGN_ENTRY_DUE,
+          instructions="确认本年度的收入统计时段和时点后开启：本乡镇每户农户生成一项入户采集排查任务。")
+    p.add("script", "ac_households", "为每户生成入户采集排查任务", t, 2, script="households = open_collections()")
+    p.add("user", "ac_report", "汇总上报采集排查结果", t, 3, form="campaign_report.json", due=CAMPAIGN_ENTRY_DUE,
+          instructions="各村入户采集排查和录入完成后，汇总上报县（区）乡村振兴部门（12月8日前）。")
+    p.add("script", "ac_reported", "登记上报", t, 4, script='record_outcome("reported", "已汇总上报")')
+    p.add("end", "ac_end", "已上报", t, 5)
+    p.chain("ac_start", "ac_open", "ac_households", "ac_report", "ac_reported", "ac_end")
+    return p
+
+
+def annual_collection() -> Process:
+    v, t = "村级", "乡镇"
+    p = Process("annual_collection", "入户信息采集和集中排查（每户）", [v, t])
+    p.add("start", "cl_start", "乡镇开启年度采集排查", v, 0)
+    p.add("user", "cl_visit", "入户采集和排查", v, 1, form="annual_collection.json", due=CAMPAIGN_ENTRY_DUE,
+          instructions="按统计时段采集收入（务工时间同一时段），按时点采集健康、在校等状态；重要数据由农户和采集人双签字确认，"
+                       "长期在外务工的可电话访谈并注明。排查：是否符合监测对象认定标准，监测对象风险是否消除。")
+    p.add("script", "cl_record", "登记年度收入和排查结果", v, 2, script="record_annual_income(income)")
+    p.add("xor", "cl_found", "排查结果？", v, 3)
+    p.add("script", "cl_identify", "符合认定标准：启动识别程序", v, 4, row=1, script=(
+        'start_procedure("identification", "cadre_screening", collected_on, {"channel_detail": "年度集中排查"})'))
+    p.add("script", "cl_risk_gone", "监测对象风险已消除：提请风险消除研判", v, 4, row=2,
+          script='record_outcome("risk_gone", "集中排查：致贫返贫风险已消除，提请乡镇风险消除研判")')
+    p.add("user", "cl_entry", "录入全国防返贫监测信息系统", t, 5, form="system_entry.json", due=CAMPAIGN_CLOSE_DUE,
+          instructions="12月8日前完成录入；全国系统12月31日24时关闭。")
+    p.add("end", "cl_end", "已采集录入", t, 6)
+    p.chain("cl_start", "cl_visit", "cl_record", "cl_found")
+    p.flow("cl_found", "cl_entry", "无新风险", 'screening == "no_risk"')
+    p.flow("cl_found", "cl_identify", "符合认定标准", 'screening == "identify"')
+    p.flow("cl_found", "cl_risk_gone", "风险已消除", 'screening == "risk_gone"')
+    p.flow("cl_identify", "cl_entry")
+    p.flow("cl_risk_gone", "cl_entry")
+    p.chain("cl_entry", "cl_end")
+    return p
+
+
 PROCEDURES = {
     "identification.bpmn": identification_default,
     "publicity.bpmn": publicity_period,
@@ -891,6 +939,8 @@ PROCEDURES = {
     "warning_verification.bpmn": warning_verification,
     "warning_report.bpmn": warning_report,
     "poverty_policy.bpmn": poverty_policy,
+    "annual_campaign.bpmn": annual_campaign,
+    "annual_collection.bpmn": annual_collection,
 }
 
 

@@ -43,7 +43,8 @@ def _register_optional(app: Flask) -> None:
     """Blueprints of the other areas (cases, supervisor, publicity, exports, API, self-application)."""
     from importlib import import_module
 
-    for name in ("cases", "supervisor", "publicity", "exports", "api", "apply", "diagrams", "warnings", "admin"):
+    for name in ("cases", "supervisor", "publicity", "exports", "api", "apply", "diagrams", "warnings", "campaigns",
+                 "admin"):
         try:
             module = import_module(f"web.{name}")
         except ModuleNotFoundError as exc:

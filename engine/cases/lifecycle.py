@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC", "green_channel": "LS",
                     "member_change": "BG", "correction": "QT", "warning_push": "YT", "warning_batch": "YJ",
                     "warning_verification": "YH", "warning_report": "YB",
-                    "poverty_policy": "FL"}
+                    "poverty_policy": "FL", "annual_campaign": "ND", "annual_collection": "CJ"}
 END_MESSAGE = "end_followup"
 PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"

@@ -70,6 +70,8 @@ class Procedure(Code):
     WARNING_VERIFICATION = "warning_verification", "预警入户核查"
     WARNING_REPORT = "warning_report", "预警核查结果月报"
     POVERTY_POLICY = "poverty_policy", "脱贫人口分类管理（脱贫不再享受政策认定）"
+    ANNUAL_CAMPAIGN = "annual_campaign", "年度信息采集和集中排查"
+    ANNUAL_COLLECTION = "annual_collection", "入户信息采集和排查"
 
 
 class Channel(Code):

@@ -94,6 +94,8 @@ def start_data(policy: dict[str, Any]) -> dict[str, Any]:
         "push": {"department": "medical", "department_name": "医保部门", "period": "2026-09", "opens_on": "2026-09-01",
                  "due_month": "2026-09-01", "day": 25, "rule": "每月 25 日前", "event_on": day, "working_days": 15},
         "report": {"month": "2026-08", "opens_on": "2026-09-01"},
+        "campaign": {"year": 2026, "window_start": "2025-10-01", "window_end": "2026-09-30", "moment": "2026-09-30",
+                     "entry_by": "2026-12-08", "closes": "2026-12-31"},
     }
 
 

@@ -1,0 +1,40 @@
+"""The functions the campaign diagrams call (年度采集排查流程可调用的函数), installed beside the engine's own by the
+composition roots."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from engine.campaigns import campaign as campaigns
+from engine.cases.functions import CaseContext, install_functions
+from engine.core import audit
+from engine.core.db import db
+from engine.core.models import Case
+from engine.households.income import IncomeFigures, record_income
+
+
+def _open_collections(ctx: CaseContext) -> Callable[..., Any]:
+    def open_collections() -> int:
+        """One collection-and-screening case per household of the township (开启入户采集排查)."""
+        return campaigns.open_collections(ctx.case, ctx.actor, ctx.clock)
+    return open_collections
+
+
+def _record_annual_income(ctx: CaseContext) -> Callable[..., Any]:
+    def record_annual_income(income: dict) -> bool:
+        """Keep the year's income over the campaign's window (收入统计时段), from the collection form."""
+        case = ctx.case
+        campaign = db.session.get(Case, int(case.reference.split(":")[1]))
+        dates = campaigns.campaign_dates(campaign.jurisdiction, int(campaign.reference.rsplit(":", 1)[1]))
+        figures = IncomeFigures.from_mapping(income, int(income.get("household_size") or case.household.size))
+        window = (date.fromisoformat(dates["window_start"]), date.fromisoformat(dates["window_end"]))
+        record_income(figures, window, household_id=case.household_id, case_id=case.id, at=ctx.now(), by=ctx.actor)
+        audit.record(ctx.now(), ctx.actor, "annual_income_recorded", case_id=case.id, household_id=case.household_id,
+                     window=[dates["window_start"], dates["window_end"]])
+        return True
+    return record_annual_income
+
+
+def install() -> None:
+    install_functions({"open_collections": _open_collections, "record_annual_income": _record_annual_income})

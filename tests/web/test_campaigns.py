@@ -1,0 +1,51 @@
+"""The yearly campaign pages (年度信息采集和集中排查): a township officer opens this year's campaign, confirms it in the
+inbox, and follows its progress by village with the deadlines; others may read, not open; outsiders are refused."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from engine.core.db import db
+from engine.core.models import Case
+from engine.households.register import register_household
+from tests.bdd.officials import household_data
+from tests.webclient import csrf_token, login
+
+
+def _open(client):
+    page = client.get("/campaigns").get_data(as_text=True)
+    return client.post("/campaigns", data={"csrf_token": csrf_token(page)})
+
+
+def test_a_township_opens_its_campaign_and_follows_it_by_village(web_app, client, clock):
+    with web_app.app_context():
+        for head in ("页面甲", "页面乙"):
+            register_household(household_data("沙河村", head, 2), "shahe_cun", clock)
+    login(client, "shahe_zhen")
+    assert "开启本乡镇 2026 年度采集排查" in client.get("/campaigns").get_data(as_text=True)
+    opened = _open(client)
+    assert opened.status_code == 302
+    page = client.get(opened.headers["Location"]).get_data(as_text=True)
+    assert "尚未生成入户任务" in page and "2026-12-08（还剩 79 天）" in page
+    inbox = client.get("/inbox").get_data(as_text=True)
+    task_id = re.search(r'href="/tasks/(\d+)">开启本乡镇年度信息采集和集中排查', inbox).group(1)
+    form = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    version = re.search(r'name="seen_version" value="(\d+)"', form).group(1)
+    done = client.post(f"/tasks/{task_id}", data={"opened_on": "2026-09-20", "seen_version": version,
+                                                  "csrf_token": csrf_token(form)})
+    assert done.status_code == 302
+    page = client.get(opened.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'data-label="村">沙河村</td><td data-label="户数">2</td>\s*<td data-label="待入户">2', page)
+    assert "页面甲" in page and "页面乙" in page  # still to visit
+    again = _open(client)
+    assert "已开启" in client.get(again.headers["Location"]).get_data(as_text=True)
+    with web_app.app_context():
+        assert len(db.session.scalars(select(Case).filter_by(procedure="annual_campaign")).all()) == 1
+    login(client, "shahe_cun")
+    assert client.get("/campaigns").status_code == 403
+    login(client, "zhanggong_xian")
+    assert "沙河镇 2026 年度信息采集和集中排查" in client.get("/campaigns").get_data(as_text=True)
+    assert client.post("/campaigns", data={"csrf_token": "x"}).status_code in (400, 403)
+    login(client, "shuixi_zhen")
+    assert client.get(opened.headers["Location"]).status_code == 403  # another township's
