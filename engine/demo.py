@@ -224,6 +224,8 @@ def sample_form_data(form: str, today: date) -> dict:
                                       "evidence": "入户核实：户主注册养殖公司，雇工 6 人"},
         "poverty_policy_approval.json": {"decided_on": d, "decision": "approve"},
         "campaign_open.json": {"opened_on": d},
+        "area_visit.json": {"visited_on": d, "affected": True, "outcome": "no_risk", "note": "房屋轻微受损，已修缮"},
+        "area_assessment.json": {"assessed_on": d, "risk_level": "no_scale_risk", "measures": "继续跟踪受灾户"},
         "campaign_report.json": {"reported_on": d},
         "annual_collection.json": {"collected_on": d, "interview": "home_visit", "household_signed": True,
                                    "collector_signed": True, "screening": "no_risk",

@@ -921,6 +921,45 @@ def annual_collection() -> Process:
     return p
 
 
+# -- area screening after a disaster (区域性、规模性返贫风险排查, 000 二(三), 003 二(三)) ----------------------------
+AREA_DUE = 'days_from(screening["started_on"], policy["visit_days"]) if "visit_days" in policy else None'
+
+
+def area_screening() -> Process:
+    c = "县级"
+    p = Process("area_screening", "区域性、规模性返贫风险排查（灾害、疫情、价格下跌等之后）", [c])
+    p.add("start", "as_start", "发生重大突发事件", c, 0,
+          doc="000 二（三）、003 二（三）：遭遇自然灾害、疫情等重大突发公共事件，或大宗农副产品价格大幅下跌、农村劳动力规模性"
+              "失业、产业项目失败时，迅速启动，及时排查区域性、规模性返贫风险。")
+    p.add("script", "as_visits", "为所选村每户生成排查任务", c, 1, script="households = open_area_visits()")
+    p.add("user", "as_assess", "研判区域性、规模性返贫风险", c, 2, form="area_assessment.json",
+          due='days_from(screening["started_on"], policy["assessment_days"]) if "assessment_days" in policy else None',
+          instructions="汇总各村排查结果，研判是否存在区域性、规模性返贫风险，研究制定防范措施。")
+    p.add("script", "as_done", "登记研判结论", c, 3, script='record_outcome(risk_level, measures)')
+    p.add("end", "as_end", "排查结束", c, 4)
+    p.chain("as_start", "as_visits", "as_assess", "as_done", "as_end")
+    return p
+
+
+def area_visit() -> Process:
+    v = "村级"
+    p = Process("area_visit", "灾后入户排查（每户）", [v])
+    p.add("start", "av_start", "县级启动区域排查", v, 0)
+    p.add("user", "av_visit", "灾后入户排查", v, 1, form="area_visit.json", due=AREA_DUE,
+          instructions="入户排查受灾（受影响）情况和返贫致贫风险：符合监测对象认定标准的启动识别程序；"
+                       "困难情形明显、急需帮扶的报乡镇走绿色通道。")
+    p.add("xor", "av_found", "排查结果？", v, 2)
+    p.add("script", "av_identify", "启动识别程序", v, 3, row=1, script=(
+        'start_procedure("identification", "cadre_screening", visited_on, {"channel_detail": "区域性返贫风险排查：" + '
+        'screening["cause"]})'))
+    p.add("end", "av_end", "已排查", v, 4)
+    p.chain("av_start", "av_visit", "av_found")
+    p.flow("av_found", "av_end", "无返贫致贫风险", 'outcome == "no_risk"')
+    p.flow("av_found", "av_identify", "符合认定标准", 'outcome == "identify"')
+    p.flow("av_identify", "av_end")
+    return p
+
+
 PROCEDURES = {
     "identification.bpmn": identification_default,
     "publicity.bpmn": publicity_period,
@@ -941,6 +980,8 @@ PROCEDURES = {
     "poverty_policy.bpmn": poverty_policy,
     "annual_campaign.bpmn": annual_campaign,
     "annual_collection.bpmn": annual_collection,
+    "area_screening.bpmn": area_screening,
+    "area_visit.bpmn": area_visit,
 }
 
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from engine.app import get_clock
+from engine.campaigns.area_screening import start_area_screening
 from engine.campaigns.campaign import campaigns, open_campaign, progress
+from engine.core.db import db
 from engine.core.errors import FangpinError
-from engine.core.models import Case
+from engine.core.models import Case, Jurisdiction
 from engine.core.transaction import transaction
 from engine.core.vocabulary import Procedure
 from timers.calendar import to_local_date
@@ -63,3 +66,30 @@ def page(case_id: int) -> str:
     if case.procedure != Procedure.ANNUAL_CAMPAIGN:
         abort(404)
     return render_template("campaigns/campaign.html", p=progress(case, get_clock().now()))
+
+
+@bp.route("/area", methods=["GET", "POST"])
+@roles_required("county_officer", "supervisor")
+def area() -> Any:
+    """区域性返贫风险排查: a county officer starts a screening of the villages hit by a disaster, an epidemic, a price
+    collapse…; every household there gets a visit task with a short limit."""
+    county = g.user.jurisdiction
+    villages = list(db.session.scalars(select(Jurisdiction).where(
+        Jurisdiction.level == "village", Jurisdiction.path.startswith(county.path)).order_by(Jurisdiction.path)))
+    values = {"cause": request.form.get("cause", "").strip(), "villages": request.form.getlist("villages")}
+    if request.method == "POST":
+        if "county_officer" not in g.user.roles:
+            abort(403)
+        try:
+            with transaction():
+                case = start_area_screening(county, values["villages"], values["cause"], g.user.username, get_clock())
+        except FangpinError as exc:
+            flash(str(exc).split(": ", 1)[-1], "error")
+        else:
+            flash(f"已启动 {case.subject}：各村每户一项灾后入户排查任务", "ok")
+            return redirect(url_for("cases.case_page", case_id=case.id))
+    screenings = list(db.session.scalars(select(Case).where(Case.procedure == Procedure.AREA_SCREENING,
+                                                            Case.jurisdiction_path.startswith(county.path))
+                                         .order_by(Case.id.desc())))
+    return render_template("campaigns/area.html", villages=villages, values=values, screenings=screenings,
+                           can_start="county_officer" in g.user.roles and county.level == "county")

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
+from engine.campaigns import area_screening
 from engine.campaigns import campaign as campaigns
 from engine.cases.functions import CaseContext, install_functions
 from engine.core import audit
 from engine.core.db import db
-from engine.core.models import Case
+from engine.core.models import AuditEvent, Case
 from engine.households.income import IncomeFigures, record_income
 
 
@@ -36,5 +39,20 @@ def _record_annual_income(ctx: CaseContext) -> Callable[..., Any]:
     return record_annual_income
 
 
+def _open_area_visits(ctx: CaseContext) -> Callable[..., Any]:
+    def open_area_visits() -> int:
+        """One visit per household of the villages the county chose (灾后入户排查)."""
+        data = screening_data(ctx.case)
+        return area_screening.open_area_visits(ctx.case, data["villages"], data, ctx.actor, ctx.clock)
+    return open_area_visits
+
+
+def screening_data(case: Case) -> dict:
+    """What the county gave when it started the screening (kept in its case_opened audit entry)."""
+    event = db.session.scalar(select(AuditEvent).filter_by(case_id=case.id, action="case_opened"))
+    return event.detail["application"]["screening"]
+
+
 def install() -> None:
-    install_functions({"open_collections": _open_collections, "record_annual_income": _record_annual_income})
+    install_functions({"open_collections": _open_collections, "record_annual_income": _record_annual_income,
+                       "open_area_visits": _open_area_visits})

@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC", "green_channel": "LS",
                     "member_change": "BG", "correction": "QT", "warning_push": "YT", "warning_batch": "YJ",
                     "warning_verification": "YH", "warning_report": "YB",
-                    "poverty_policy": "FL", "annual_campaign": "ND", "annual_collection": "CJ"}
+                    "poverty_policy": "FL", "annual_campaign": "ND", "annual_collection": "CJ",
+                    "area_screening": "QY", "area_visit": "PC"}
 END_MESSAGE = "end_followup"
 PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"

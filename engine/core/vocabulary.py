@@ -72,6 +72,8 @@ class Procedure(Code):
     POVERTY_POLICY = "poverty_policy", "脱贫人口分类管理（脱贫不再享受政策认定）"
     ANNUAL_CAMPAIGN = "annual_campaign", "年度信息采集和集中排查"
     ANNUAL_COLLECTION = "annual_collection", "入户信息采集和排查"
+    AREA_SCREENING = "area_screening", "区域性、规模性返贫风险排查"
+    AREA_VISIT = "area_visit", "灾后入户排查"
 
 
 class Channel(Code):

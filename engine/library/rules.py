@@ -96,6 +96,7 @@ def start_data(policy: dict[str, Any]) -> dict[str, Any]:
         "report": {"month": "2026-08", "opens_on": "2026-09-01"},
         "campaign": {"year": 2026, "window_start": "2025-10-01", "window_end": "2026-09-30", "moment": "2026-09-30",
                      "entry_by": "2026-12-08", "closes": "2026-12-31"},
+        "screening": {"cause": "洪涝灾害", "villages": ["360702101201"], "started_on": day},
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pytest_bdd import parsers, scenarios, then, when
 from sqlalchemy import select
 
+from engine.campaigns.area_screening import start_area_screening
 from engine.campaigns.campaign import open_campaign, progress
 from engine.cases.lifecycle import complete_task
 from engine.core.db import db
@@ -12,7 +13,7 @@ from engine.core.models import Case, HumanTask, IncomeRecord, Jurisdiction
 from engine.core.transaction import transaction
 from engine.demo import sample_form_data
 from engine.supervision.overdue import overdue_tasks
-from tests.bdd.officials import household_named
+from tests.bdd.officials import VILLAGES, household_named
 from tests.bdd.steps import *
 from tests.bdd.steps import _today, end_of
 
@@ -32,7 +33,7 @@ def _campaign(world) -> Case:
 
 def _ready(world, name: str) -> list[HumanTask]:
     db.session.expire_all()
-    prefix = (f"annual_collection:{world['campaign_id']}:", "annual_campaign:")
+    prefix = (f"annual_collection:{world.get('campaign_id')}:", "annual_campaign:", "area_visit:", "area_screening:")
     return [t for t in db.session.scalars(select(HumanTask).join(Case, Case.id == HumanTask.case_id).where(
         HumanTask.state == "READY", HumanTask.name == name).order_by(HumanTask.id))
         if t.case.reference and t.case.reference.startswith(prefix)]
@@ -135,3 +136,23 @@ def reported(world) -> None:
 def overdue_listed(clock, place: str, n: int, step: str) -> None:
     items = overdue_tasks(_place({"龙口市": "370681"}[place]), clock.now())
     assert len([i for i in items if i.step == step]) == n
+
+
+@when(parsers.parse('龙口市启动区域性返贫风险排查，原因 "{cause}"，排查 {village}'))
+def area_started(world, clock, cause: str, village: str) -> None:
+    with transaction():
+        world["screening_id"] = start_area_screening(_place("370681"), [VILLAGES[village]], cause, "longkou_shi",
+                                                     clock).id
+
+
+@when(parsers.parse('村干部排查 "{head}" 户，结果 "{outcome}"'))
+def area_visited(world, clock, head: str, outcome: str) -> None:
+    (row,) = [r for r in _ready(world, "灾后入户排查") if r.case.household.head.name == head]
+    complete_task(row.id, {**sample_form_data("area_visit.json", _today(clock)), "outcome": outcome},
+                  "zhuyouguan_cun", clock)
+
+
+@then(parsers.parse('县级有待办 "{step}"，期限为 {day} 24:00'))
+def county_due(world, step: str, day: str) -> None:
+    (row,) = _ready(world, step)
+    assert row.role == "county_officer" and row.jurisdiction.code == "370681" and row.due_at == end_of(day)

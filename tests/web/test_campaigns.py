@@ -49,3 +49,26 @@ def test_a_township_opens_its_campaign_and_follows_it_by_village(web_app, client
     assert client.post("/campaigns", data={"csrf_token": "x"}).status_code in (400, 403)
     login(client, "shuixi_zhen")
     assert client.get(opened.headers["Location"]).status_code == 403  # another township's
+
+
+def test_a_county_starts_an_area_screening_of_the_villages_hit(web_app, client, clock):
+    with web_app.app_context():
+        register_household(household_data("沙河村", "受灾甲", 2), "shahe_cun", clock)
+        register_household(household_data("华坪村", "未灾乙", 2), "huaping_cun", clock)
+    login(client, "zhanggong_xian")
+    page = client.get("/campaigns/area").get_data(as_text=True)
+    assert "沙河村" in page and "华坪村" in page
+    token = csrf_token(page)
+    missing = client.post("/campaigns/area", data={"cause": "", "villages": ["360702101201"], "csrf_token": token})
+    assert "请写明启动排查的原因" in missing.get_data(as_text=True)
+    started = client.post("/campaigns/area", data={"cause": "2026 年 9 月洪涝灾害", "villages": ["360702101201"],
+                                                  "csrf_token": token})
+    assert started.status_code == 302
+    assert "2026 年 9 月洪涝灾害：沙河村 区域性返贫风险排查" in client.get(started.headers["Location"]).get_data(as_text=True)
+    login(client, "shahe_cun")
+    inbox = client.get("/inbox").get_data(as_text=True)
+    assert "灾后入户排查" in inbox and "受灾甲" in inbox
+    login(client, "huaping_cun")
+    assert "未灾乙" not in client.get("/inbox").get_data(as_text=True)  # not a village hit: no visit
+    login(client, "shahe_zhen")
+    assert client.get("/campaigns/area").status_code == 403

@@ -1,0 +1,62 @@
+"""Area screening after a disaster (区域性、规模性返贫风险排查, 000 二(三), 003 二(三)): after a flood, an epidemic, a
+price collapse, mass unemployment or a failed village industry, a county officer starts a screening of the villages
+hit; every household there gets a visit with its own short limit (policy data ``area_visit.visit_days``), and the
+county assesses the scale-level risk (``area_screening.assessment_days``)."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from engine.cases.lifecycle import open_case
+from engine.core.clock import Clock
+from engine.core.db import db
+from engine.core.errors import RuleViolation
+from engine.core.models import Case, Household, Jurisdiction
+from engine.core.vocabulary import Procedure
+from engine.policy.check import start_policy
+from timers.calendar import to_local_date
+
+log = logging.getLogger(__name__)
+CAUSE_LIMIT = 200
+
+
+def start_area_screening(county: Jurisdiction, village_codes: list[str], cause: str, actor: str,
+                         clock: Clock) -> Case:
+    """The county's screening of ``village_codes`` (in the county) after ``cause`` (inside the caller's
+    transaction)."""
+    cause = cause.strip()[:CAUSE_LIMIT]
+    if county.level != "county":
+        raise RuleViolation(f"区域性返贫风险排查由县级启动，{county.full_name} 不是县级")
+    if not cause:
+        raise RuleViolation("cause: 请写明启动排查的原因（灾害、疫情、价格下跌等）")
+    villages = list(db.session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_(village_codes),
+                                                                  Jurisdiction.level == "village")))
+    if not villages or len(villages) != len(set(village_codes)):
+        raise RuleViolation("villages: 请选择本县的受灾（受影响）村")
+    outside = [v.full_name for v in villages if not county.contains(v)]
+    if outside:
+        raise RuleViolation(f"villages: {'、'.join(outside)} 不在 {county.full_name}")
+    today = to_local_date(clock.now())
+    names = "、".join(v.name for v in sorted(villages, key=lambda v: v.code))
+    screening = {"cause": cause, "villages": sorted(v.code for v in villages), "started_on": today.isoformat()}
+    return open_case(Procedure.AREA_SCREENING, county, actor, clock, lead_date=today,
+                     subject=f"{cause}：{names} 区域性返贫风险排查", reference=f"area_screening:{county.code}:{today}",
+                     application={"screening": screening}, data={"screening": screening})
+
+
+def open_area_visits(screening: Case, village_codes: list[str], data: dict, actor: str, clock: Clock) -> int:
+    """One visit per household of the chosen villages (their start policy resolved once per village)."""
+    households = list(db.session.scalars(select(Household).join(Household.village).where(
+        Jurisdiction.code.in_(village_codes)).order_by(Household.number)))
+    today = to_local_date(clock.now())
+    policies: dict[int, object] = {}
+    for household in households:
+        village = household.village
+        if village.id not in policies:
+            policies[village.id] = start_policy(Procedure.AREA_VISIT, village, today)
+        open_case(Procedure.AREA_VISIT, village, actor, clock, household=household, lead_date=today,
+                  reference=f"area_visit:{screening.id}:{household.id}", data={"screening": data},
+                  needs=policies[village.id])
+    log.info("area screening %s opened %s household visits", screening.number, len(households))
+    return len(households)
