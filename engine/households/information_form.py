@@ -12,6 +12,7 @@ from engine.core.models import Household, IncomeRecord, Member
 from engine.core.vocabulary import EliminationMode
 from engine.households.guarantees import no_basic_medical_insurance
 from engine.households.income import IncomeFigures
+from engine.households.poverty_policy import status_label
 from engine.households.records import (
     PlanSummary,
     category_name,
@@ -74,6 +75,7 @@ SPECIAL: dict[str, Callable[[SheetContext], Any]] = {
     "risk_types": lambda c: risk_text(c.household.risk_types),
     "elimination_mode": lambda c: EliminationMode.label_of(c.household.elimination_mode),
     "no_basic_medical_insurance": lambda c: no_basic_medical_insurance(c.household),  # A26: A17 or the verification
+    "is_formerly_poor": lambda c: status_label(c.household),  # A4 with 享受政策 / 不再享受政策 (脱贫人口分类管理)
 }
 
 
