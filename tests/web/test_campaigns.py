@@ -72,3 +72,45 @@ def test_a_county_starts_an_area_screening_of_the_villages_hit(web_app, client, 
     assert "未灾乙" not in client.get("/inbox").get_data(as_text=True)  # not a village hit: no visit
     login(client, "shahe_zhen")
     assert client.get("/campaigns/area").status_code == 403
+
+
+def _do(client, task_id: int, fields: dict):
+    form = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    version = re.search(r'name="seen_version" value="(\d+)"', form).group(1)
+    return client.post(f"/tasks/{task_id}", data={**fields, "seen_version": version, "csrf_token": csrf_token(form)})
+
+
+def _tasks(client, step: str) -> list[int]:
+    return [int(i) for i in re.findall(rf'href="/tasks/(\d+)">{step}<', client.get("/inbox").get_data(as_text=True))]
+
+
+def test_a_township_runs_its_campaign_from_opening_to_the_report_on_the_task_pages(web_app, client, clock):
+    with web_app.app_context():
+        register_household(household_data("沙河村", "全程甲", 3), "shahe_cun", clock)
+    login(client, "shahe_zhen")
+    page = client.get(_open(client).headers["Location"])
+    assert page.status_code == 200
+    (opening,) = _tasks(client, "开启本乡镇年度信息采集和集中排查")
+    assert _do(client, opening, {"opened_on": "2026-09-20"}).status_code == 302
+    login(client, "shahe_cun")
+    (visit,) = _tasks(client, "入户采集和排查")
+    form = client.get(f"/tasks/{visit}").get_data(as_text=True)
+    assert "电话访谈（长期在外务工）" in form and "采集人已签字确认" in form
+    refused = _do(client, visit, {"collected_on": "2026-09-20", "interview": "phone", "household_signed": "on",
+                                  "income.household_size": "3", "screening": "no_risk"})
+    assert refused.status_code == 422  # the collector has not signed
+    done = _do(client, visit, {"collected_on": "2026-09-20", "interview": "phone", "household_signed": "on",
+                               "collector_signed": "on", "income.household_size": "3", "income.wages": "36000",
+                               "screening": "no_risk"})
+    assert done.status_code == 302, done.get_data(as_text=True)[:500]
+    login(client, "shahe_zhen")
+    (entry,) = _tasks(client, "录入全国防返贫监测信息系统")
+    assert _do(client, entry, {"entered_on": "2026-09-20"}).status_code == 302
+    (report,) = _tasks(client, "汇总上报采集排查结果")
+    assert _do(client, report, {"reported_on": "2026-09-20"}).status_code == 302
+    with web_app.app_context():
+        campaign = db.session.scalar(select(Case).filter_by(procedure="annual_campaign"))
+        assert (campaign.status, campaign.outcome) == ("completed", "reported")
+    html = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert re.search(r'data-label="户数">1</td>\s*<td data-label="待入户">0</td><td data-label="待录入">0</td>'
+                     r'<td data-label="已完成">1</td>', html), html[:3000]
