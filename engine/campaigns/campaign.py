@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from engine.campaigns.priority import priority_groups
 from engine.cases.lifecycle import open_case
 from engine.core.clock import Clock
 from engine.core.db import db
@@ -94,7 +95,7 @@ class CampaignProgress:
     closes: date
     days_to_entry: int
     days_to_close: int
-    to_visit: list[tuple[int, str, str, str]]  # (task id, household number, head, village) still to visit
+    to_visit: list[tuple[int, str, str, str, list[str]]]  # (task, household number, head, village, priority groups)
 
 
 def progress(campaign: Case, now: datetime, limit: int = 200) -> CampaignProgress:
@@ -131,11 +132,14 @@ def progress(campaign: Case, now: datetime, limit: int = 200) -> CampaignProgres
     head = (select(Member.name).where(Member.household_id == Household.id, Member.relation_to_head == "户主")
             .limit(1).scalar_subquery())
     village = select(Jurisdiction.name).where(Jurisdiction.id == Household.village_id).scalar_subquery()
-    to_visit = [tuple(r) for r in db.session.execute(
-        select(HumanTask.id, Household.number, head, village).join(Case, Case.id == HumanTask.case_id)
+    found = db.session.execute(
+        select(HumanTask.id, Household.number, head, village, Household.id).join(Case, Case.id == HumanTask.case_id)
         .join(Household, Household.id == Case.household_id)
         .where(Case.reference.startswith(prefix), HumanTask.state == "READY", HumanTask.bpmn_id == VISIT_STEP)
-        .order_by(Household.number).limit(limit))]
+        .order_by(Household.number).limit(limit)).all()
+    groups = priority_groups([r[4] for r in found], campaign.jurisdiction, today)
+    to_visit = sorted(((task, number, name, place, groups.get(hid, [])) for task, number, name, place, hid in found),
+                      key=lambda r: (not r[4], r[1]))  # the priority groups first (004 一(二))
     return CampaignProgress(campaign, villages, entry_by, closes, (entry_by - today).days, (closes - today).days,
                             to_visit)
 

@@ -114,3 +114,20 @@ def test_a_township_runs_its_campaign_from_opening_to_the_report_on_the_task_pag
     html = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert re.search(r'data-label="户数">1</td>\s*<td data-label="待入户">0</td><td data-label="待录入">0</td>'
                      r'<td data-label="已完成">1</td>', html), html[:3000]
+
+
+def test_the_priority_groups_are_visited_first(web_app, client, clock):
+    with web_app.app_context():
+        register_household(household_data("沙河村", "普通丙", 2), "shahe_cun", clock)
+        data = household_data("沙河村", "重点丁", 3)
+        data["members"][1].update(dibao=True)
+        data["members"][2].update(school_status="在校生")
+        register_household(data, "shahe_cun", clock)
+    login(client, "shahe_zhen")
+    location = _open(client).headers["Location"]
+    (opening,) = _tasks(client, "开启本乡镇年度信息采集和集中排查")
+    assert _do(client, opening, {"opened_on": "2026-09-20"}).status_code == 302
+    html = client.get(location).get_data(as_text=True)
+    listed = html.split('id="to-visit"')[1]
+    assert listed.index("重点丁") < listed.index("普通丙")
+    assert "重点：低保、大病、残疾同时有学生的家庭" in listed and listed.count("重点：") == 1
