@@ -5,6 +5,7 @@ stand-in functions a trial run calls. The ``bpmn`` package is handed :data:`RULE
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,30 +43,40 @@ def policy_samples(process_id: str) -> list[PolicySample]:
     every date one of them changes, the procedure's parameters in force there (engine.policy.parameters
     .resolve_group) when its binding names this process — one sample per distinct set of keys. A process bound nowhere yet (a
     new diagram, bound after deploying) gets every value of its procedure (by the process id's prefix, else of
-    every procedure), so that only keys configured nowhere fail."""
+    every procedure), so that only keys configured nowhere fail. Worked out once for every process while the
+    parameters stay the same (:meth:`DomainRules.state`): deploying the whole library checks each diagram."""
+    bound, union = _samples_by_process(f"{db.engine.url}|{RULES.state()}")
+    if process_id in bound:
+        return [PolicySample("、".join(f"{place}（{day} 起）" for place, day in sorted(places.items())[:3])
+                             + ("等" if len(places) > 3 else ""), group) for group, places in bound[process_id].values()]
+    procedures = sorted(union)
+    related = [p for p in procedures if process_id == p or process_id.startswith(p + "_")] or procedures
+    return [PolicySample("", {name: value for p in related for name, value in union[p].items()})]
+
+
+@functools.lru_cache(maxsize=2)
+def _samples_by_process(state: str) -> tuple[dict[str, dict], dict[str, dict[str, Any]]]:
+    """({process key: {keys: (policy, {place: from})}}, {procedure: every value of its parameters}) for the
+    parameters as ``state`` (the database and its parameters' count and newest id) names them."""
     rows = list(db.session.scalars(select(PolicyParameter).order_by(PolicyParameter.effective_from,
                                                                      PolicyParameter.id)))
     procedures = sorted({r.key[: -len(PROCESS_SUFFIX)] for r in rows if r.key.endswith(PROCESS_SUFFIX)})
-    bound: dict[frozenset[str], tuple[dict[str, Any], dict[str, str]]] = {}  # keys → (policy, {place: from})
+    bound: dict[str, dict[frozenset[str], tuple[dict[str, Any], dict[str, str]]]] = {}
     for procedure in procedures:
         own = [r for r in rows if r.key.startswith(procedure + ".")]
         days = sorted({r.effective_from for r in own} | {r.effective_to for r in own if r.effective_to})
         for place in {r.jurisdiction for r in own}:
             for day in days:
                 group = resolve_group(procedure, place, day)
-                if str(group.get("process", "")).partition("@")[0] == process_id:  # "key" or "key@version"
-                    places = bound.setdefault(frozenset(group), (group, {}))[1]
-                    places.setdefault(place.full_name, day.isoformat())  # the first date it applies from
-    if bound:
-        return [PolicySample("、".join(f"{place}（{day} 起）" for place, day in sorted(places.items())[:3])
-                             + ("等" if len(places) > 3 else ""), group) for group, places in bound.values()]
-    related = [p for p in procedures if process_id == p or process_id.startswith(p + "_")] or procedures
-    union: dict[str, Any] = {}
+                process = str(group.get("process", "")).partition("@")[0]  # "key" or "key@version"
+                places = bound.setdefault(process, {}).setdefault(frozenset(group), (group, {}))[1]
+                places.setdefault(place.full_name, day.isoformat())  # the first date it applies from
+    union: dict[str, dict[str, Any]] = {p: {} for p in procedures}
     for row in rows:
         procedure, _, name = row.key.rpartition(".")
-        if procedure in related:
-            union[name] = row.value
-    return [PolicySample("", union)]
+        if procedure in union:
+            union[procedure][name] = row.value
+    return bound, union
 
 
 # -- sample data ------------------------------------------------------------------------------------
