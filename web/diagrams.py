@@ -413,9 +413,33 @@ def bind() -> Any:
 @bp.get("/diagrams/parameters")
 @roles_required(*EDITORS)
 def parameter_page() -> Any:
+    """政策参数: every value that applies in my area, by parameter, jurisdiction (by name) and date; structured
+    values are shown as labelled lists (the titles of their schemas in policy/schemas/), never as escaped JSON."""
+    from engine.core.config import project_dir  # here: the rest of this module reads no policy file
+
     key = request.args.get("key") or None
+    titles: dict[str, str] = {}
+
+    def collect(schema: Any) -> None:  # property name → its title, from every level of a schema
+        if isinstance(schema, dict):
+            for name, spec in (schema.get("properties") or {}).items():
+                if isinstance(spec, dict) and spec.get("title"):
+                    titles.setdefault(name, str(spec["title"]))
+            for part in schema.values():
+                collect(part)
+        elif isinstance(schema, list):
+            for part in schema:
+                collect(part)
+
+    for path in sorted((project_dir("policy") / "schemas").glob("*.json")):
+        collect(json.loads(path.read_text(encoding="utf-8")))
+    everything = parameter_rows(g.user.jurisdiction)
+    departments = {r.key: str(r.value["name"]) for r in everything  # a department's thresholds go by its name
+                   if r.key.startswith("warning.department.") and isinstance(r.value, dict) and r.value.get("name")}
     return _policy_form("diagrams/parameters.html", keys=parameter_keys(), key=key,
-                        rows=parameter_rows(g.user.jurisdiction, key))
+                        rows=[r for r in everything if key is None or r.key == key], titles=titles,
+                        departments=departments,
+                        raw=lambda value: json.dumps(value, ensure_ascii=False, indent=2))
 
 
 @bp.post("/diagrams/parameters")

@@ -7,7 +7,21 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-EMPTY_TABLE_ROWS = 3
+from engine.core.vocabulary import (
+    Channel,
+    Code,
+    EliminationMode,
+    GuaranteeProblem,
+    HouseholdCategory,
+    HouseholdStatus,
+    Procedure,
+)
+
+EMPTY_TABLE_ROWS = 1  # a table with no row yet shows one to fill; "添加…" adds more (web/static/forms.js)
+VOCABULARIES: tuple[type[Code], ...] = (HouseholdCategory, EliminationMode, HouseholdStatus, GuaranteeProblem,
+                                        Procedure, Channel)
+"""Where the Chinese label of an option comes from when its form gives none (``enumNames``): a form whose options
+are all codes of one vocabulary shows that vocabulary's labels, never the codes."""
 MAX_ROW_DIGITS = 4  # forms have a few rows; a posted "members-<5000 digits>-name" is ignored, not a crash
 
 
@@ -23,6 +37,14 @@ class Field:
     children: list[Field] = field(default_factory=list)
     description: str = ""
     integer: bool = False
+    empty_label: str = "请选择"  # a choice's empty option (what leaving it empty means)
+    item: str = "一项"  # a table's row, in words ("家庭成员"): its cards' titles and the add button
+    row_defaults: dict[str, Any] = field(default_factory=dict)  # a table's new row: its items' schema defaults
+
+    @property
+    def dom_id(self) -> str:
+        """The id of the field's input (its label's ``for``, its hint and error are ``hint-``/``err-`` + name)."""
+        return "f-" + self.name
 
 
 def schema_defaults(schema: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +76,25 @@ def fields_of(schema: dict[str, Any], prefix: str = "") -> list[Field]:
 def _choices(spec: dict[str, Any]) -> list[tuple[Any, str]]:
     values = spec.get("enum", [])
     names = spec.get("enumNames", [])
-    return [(v, names[i] if i < len(names) else str(v)) for i, v in enumerate(values) if v is not None]
+    known = vocabulary_labels([v for v in values if v is not None])
+    return [(v, names[i] if i < len(names) else known.get(v, str(v))) for i, v in enumerate(values) if v is not None]
+
+
+def vocabulary_labels(values: list[Any]) -> dict[Any, str]:
+    """The labels of ``values`` if they are all codes of one vocabulary (core.vocabulary), else none."""
+    if not values or not all(isinstance(v, str) for v in values):
+        return {}
+    for vocabulary in VOCABULARIES:
+        labels = vocabulary.labels()
+        if all(v in labels for v in values):
+            return {v: labels[v] for v in values}
+    return {}
+
+
+def _item_noun(title: str) -> str:
+    """What one row of a table is called, from the table's title: "家庭成员（A5–A22）" → "家庭成员"."""
+    noun = title.split("（", 1)[0].split("(", 1)[0].strip()
+    return noun or "一项"
 
 
 def _field(name: str, spec: dict[str, Any], required: bool) -> Field:
@@ -69,7 +109,8 @@ def _field(name: str, spec: dict[str, Any], required: bool) -> Field:
     elif "array" in types:
         items = spec.get("items", {})
         if items.get("type") == "object":
-            f.kind, f.children = "table", fields_of(items)
+            f.kind, f.children, f.item = "table", fields_of(items), items.get("title") or _item_noun(title)
+            f.row_defaults = schema_defaults(items)
         elif "enum" in items:
             f.kind, f.choices = "multi", _choices({**items, "enumNames": spec.get("enumNames", [])})
         else:
@@ -142,7 +183,9 @@ def _rows(f: Field, form: MultiDict) -> list[dict[str, Any]]:
     indexes = sorted({int(k.split("-")[1]) for k in form if k.startswith(f.name + "-") and _row_index(k.split("-")[1])})
     for i in indexes:
         cells = {c.name: form.get(f"{f.name}-{i}-{c.name}", "").strip() for c in f.children}
-        if any(cells.values()):
+        if any(cells[c.name] for c in f.children if c.kind != "check") or any(
+                (cells[c.name] == "on") != bool(f.row_defaults.get(c.name)) for c in f.children if c.kind == "check"):
+            # a row entered: a cell filled in, or a box changed (a new card's ticked defaults alone are no row)
             row = {}
             for c in f.children:
                 value = _value(Field(f"{f.name}-{i}-{c.name}", c.title, c.kind, integer=c.integer), form)
@@ -183,18 +226,28 @@ def inputs_for(fields: list[Field], values: dict[str, Any]) -> list[tuple[str, s
     return out
 
 
-def errors_by_field(errors: list[tuple[str, str]]) -> dict[str, str]:
-    """Engine error paths ("income/wages", "measures/0/item") → input names ("income.wages", "measures")."""
+def errors_by_field(errors: list[tuple[str, str]], fields: list[Field] | None = None) -> dict[str, str]:
+    """Engine error paths ("income/wages", "measures/0/item") → input names ("income.wages", "measures"); an error
+    in a table's cell is also kept under the cell's input ("measures-0-item"), so that the card shows it beside
+    the input. With ``fields``, the table's summary names the cell's column."""
     out: dict[str, str] = {}
+    tables = {f.name: {c.name: c.title for c in f.children} for f in fields or [] if f.kind == "table"}
+
+    def add(name: str, reason: str) -> None:
+        out[name] = f"{out[name]}；{reason}" if name in out else reason
+
     for path, reason in errors:
         parts = path.split("/")
         name = parts[0] if len(parts) > 1 and parts[1].isdigit() else ".".join(parts)
         if len(parts) > 2 and parts[1].isdigit():
-            reason = f"第 {int(parts[1]) + 1} 行：{reason}"
-        out[name] = f"{out[name]}；{reason}" if name in out else reason
+            add(f"{parts[0]}-{parts[1]}-{parts[2]}", reason)
+            column = tables.get(parts[0], {}).get(parts[2])
+            reason = f"第 {int(parts[1]) + 1} 行：{column + '：' if column else ''}{reason}"
+        add(name, reason)
     return out
 
 
 def table_rows(f: Field, values: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    """The rows to show: what was entered, plus empty rows to fill."""
-    return list(values or []) + [{} for _ in range(EMPTY_TABLE_ROWS)]
+    """The rows to show: what was entered, plus a new row to fill (with its defaults) when none was."""
+    rows = list(values or [])
+    return rows + [dict(f.row_defaults) for _ in range(EMPTY_TABLE_ROWS if not rows else 0)]

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from engine.app import get_clock
 from engine.bpmn.forms import load_form
+from engine.cases.decision_view import DecisionView, Prefill, decision_view, display_names, prefill
 from engine.cases.event_dates import REASON_FIELD, REASON_MAX
 from engine.cases.lifecycle import complete_task
-from engine.cases.self_application import application_of_case, for_officials, prefilled
+from engine.cases.self_application import application_of_case, for_officials
 from engine.cases.tasks import (
     CLAIM_FILTERS,
     MAX_PAGES,
@@ -27,16 +28,17 @@ from engine.cases.tasks import (
 from engine.cases.views import places_below
 from engine.core.db import db
 from engine.core.errors import ConflictError, FangpinError, FormInvalid
-from engine.core.models import HumanTask, Notice
-from engine.core.vocabulary import Procedure
+from engine.core.models import CaseDeadline, HumanTask, Notice
+from engine.core.vocabulary import HouseholdCategory, Procedure
 from engine.warnings.ledger import case_panel
 
 from .auth import login_required
-from .formrender import errors_by_field, fields_of, parse, schema_defaults, table_rows, with_defaults
+from .formrender import Field, errors_by_field, fields_of, parse, schema_defaults, table_rows, with_defaults
 from .security import parse_id, same_site_referrer
 
 bp = Blueprint("tasks", __name__)
 PAGE_SIZE = 25
+CALENDAR_READERS = ("policy_editor", "supervisor")  # who is shown the calendar data a deadline was computed with
 
 
 @bp.get("/inbox")
@@ -111,12 +113,15 @@ def _my_task(task_id: int) -> HumanTask:
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
 @login_required
 def task_page(task_id: int) -> Any:
+    """办理: the form, and beside it what the official decides on (the household, its verified income, the
+    classification and why, the publicity and its objections, earlier decisions with their reasons)."""
     row = _my_task(task_id)
     schema = load_form(row.form) if row.form else {"properties": {}}
     fields = fields_of(schema)
     application = application_of_case(row.case_id)  # what the household stated on the public page, if it did
+    start = prefill(row) if request.method == "GET" and row.state == "READY" and not row.form_data else Prefill()
     values: dict[str, Any] = row.form_data or (
-        with_defaults(schema_defaults(schema), prefilled(application, row.form)) if row.state == "READY" else {})
+        with_defaults(schema_defaults(schema), start.values) if row.state == "READY" else {})
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
@@ -126,7 +131,7 @@ def task_page(task_id: int) -> Any:
             complete_task(row.id, values, g.user.username, get_clock(), seen_version=seen,
                           backdating_reason=request.form.get(REASON_FIELD, "")[:REASON_MAX] or None)
         except FormInvalid as exc:
-            errors, status = errors_by_field(exc.errors), 422
+            errors, status = errors_by_field(exc.errors, fields), 422
             flash("表单有误，请按提示修改；未保存任何内容。", "error")
         except ConflictError as exc:
             flash(str(exc), "error")
@@ -138,13 +143,46 @@ def task_page(task_id: int) -> Any:
             flash(f"已办理：{row.name}", "ok")
             return redirect(url_for("tasks.inbox"))
     case = row.case
+    basis = decision_view(row, get_clock())  # only for a page shown: a completion goes on without reading it
+    _mark_computed_category(fields, basis)
     history = [t for t in tasks_of_case(case.id) if t.state == "COMPLETED"]
+    names = display_names({t.completed_by for t in history if t.completed_by} | {row.completed_by or ""})
     notices = db.session.scalars(select(Notice).filter_by(case_id=case.id)).all()
+    deadline = db.session.scalar(select(CaseDeadline).filter_by(subject="task", task_id=row.id)
+                                 .order_by(CaseDeadline.id.desc()).limit(1))
     return render_template("tasks/task.html", row=row, case=case, schema=schema, fields=fields, values=values,
                            errors=errors, reason_field=REASON_FIELD, reason=request.form.get(REASON_FIELD, ""),
-                           history=history, notices=notices, table_rows=table_rows,
+                           history=history, names=names, notices=notices, table_rows=table_rows, basis=basis,
+                           sources=start.sources, deadline=deadline,
+                           titles={f.name: f.title for f in _all_fields(fields)},
+                           category_name=HouseholdCategory.label_of,
+                           calendar_reader=bool(set(CALENDAR_READERS) & set(g.user.roles)),
                            application=for_officials(application) if application else None,
                            warning_panel=case_panel(case, get_clock().now())), status
+
+
+def _mark_computed_category(fields: list[Field], basis: DecisionView) -> None:
+    """A choice of category (认定类别) offers the labels, says what leaving it empty means, and marks the category
+    the decision table computed."""
+    computed = basis.classification
+    categories = HouseholdCategory.labels()
+    for f in _all_fields(fields):
+        if f.kind != "choice" or not f.choices or any(v not in categories for v, _ in f.choices):
+            continue
+        if computed is not None and computed.include and computed.category:
+            f.choices = [(v, f"{label}（测算结果）" if v == computed.category else label) for v, label in f.choices]
+            f.empty_label = f"采用测算结果：{computed.category_name}"
+            f.description = (f"决策表测算结果为{computed.category_name}。留空即采用测算结果；"
+                             "改选其他类别时，请在理由中写明依据。")
+        else:
+            f.empty_label = "不选"
+
+
+def _all_fields(fields: list[Field]):
+    for f in fields:
+        yield f
+        if f.kind == "group":
+            yield from _all_fields(f.children)
 
 
 @bp.post("/tasks/<int:task_id>/claim")

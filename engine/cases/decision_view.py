@@ -1,0 +1,367 @@
+"""What an official deciding a step sees beside its form (办理依据), read only: the household's income as household
+verification recorded it (A28–A38, engine.households.income), the classification the decision table gave with its
+explanation (the ``assessment`` the identification diagrams keep), the conditions of risk elimination, the
+publicity with its objections and how each was verified, and every earlier decision with its reason — so that a
+township or county officer decides from the task page alone. Also the values a new form is prefilled with and
+where each came from (预填来源). Nothing here writes: the workflow instance is read from the stored state and
+dropped."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+
+from engine.bpmn.forms import load_form
+from engine.bpmn.runtime import waiting_timers
+from engine.cases.functions import CaseContext, case_workflow
+from engine.cases.lifecycle import PUBLICITY_PROCESS
+from engine.cases.self_application import application_of_case, display_number, prefilled, risk_type_choices
+from engine.cases.tasks import tasks_of_case
+from engine.cases.views import describe_data
+from engine.core import audit
+from engine.core.clock import Clock
+from engine.core.db import db
+from engine.core.errors import FangpinError, NotFound
+from engine.core.models import Case, HumanTask, IncomeRecord, User
+from engine.core.vocabulary import HouseholdCategory
+from engine.households.income import INCOME_FIELDS, IncomeFigures
+from engine.policy.parameters import monitoring_line
+from timers.calendar import display_moment, to_local_date
+
+log = logging.getLogger(__name__)
+
+VERDICT_FIELDS = ("decision", "objection_finding", "qualifies", "consented")  # what a deciding form concludes with
+REJECTING = {"reject", "upheld", "no", False}  # verdicts that stop or turn the procedure
+APPLY_FORM = "identification_apply.json"
+OBJECTION_FORM = "verify_objection.json"  # its findings are shown with the objections
+VERIFY_FORM = "household_verification.json"
+SIZE_FORMS = ("household_verification.json", "elimination_review.json")  # forms asking for the household size
+INPUT_LABELS = {  # A28–A32, A35, A36: what household verification enters
+    "wages": "工资性收入（A28）", "business_income": "生产经营性收入（A29）", "property_income": "财产性收入（A30）",
+    "transfer_income": "转移性收入（A31）", "business_expenses": "生产经营性支出（A32）",
+    "insurance_payouts": "理赔收入（A35）", "compliant_out_of_pocket": "合规自付支出（A36）",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    amount: Decimal
+    computed: bool = False  # A33, A34, A37, A38: the formulas of the information form
+    formula: str = ""
+
+
+@dataclass(frozen=True)
+class IncomeView:
+    """The income household verification recorded (收入测算), with the figures the form's formulas give."""
+
+    source: str  # which step recorded it, by whom and when
+    window: tuple[date, date]
+    household_size: int
+    figures: tuple[Figure, ...]
+    net_income_per_capita: Decimal  # A34
+    income_reference_per_capita: Decimal  # A38
+    line: Decimal | None  # the monitoring line (监测范围) of the year, if the province has one
+
+
+@dataclass(frozen=True)
+class ClassificationView:
+    """The decision table's answer (类别认定) and why."""
+
+    include: bool
+    category: str | None
+    category_name: str
+    reasons: tuple[str, ...]
+    facts: tuple[tuple[str, str], ...]  # what the table read, in words
+
+
+@dataclass(frozen=True)
+class DecisionEntry:
+    """An earlier step that concluded something (评议、审核、比对、审定、核实…), with its reason."""
+
+    step: str
+    by: str
+    at: datetime | None
+    verdict: str
+    rejected: bool
+    reason: str
+    details: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ObjectionView:
+    raised_on: str
+    raised_by: str
+    text: str
+    finding: str  # 异议成立 / 异议不成立 / 待核实
+    upheld: bool | None
+    reason: str
+    verified_by: str
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """Everything :func:`decision_view` found for one task of a case; empty parts are left out by the page."""
+
+    income: IncomeView | None = None
+    classification: ClassificationView | None = None
+    eligibility: tuple[str, ...] = ()  # risk elimination: each condition, when the township's evaluation listed it
+    recheck: tuple[str, ...] = ()  # risk elimination: the conditions rechecked on the verified income
+    recheck_eligible: bool | None = None
+    risk_types: tuple[str, ...] = ()
+    publicity: tuple[str, ...] = ()
+    objections: tuple[ObjectionView, ...] = ()
+    decisions: tuple[DecisionEntry, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.income or self.classification or self.eligibility or self.recheck or self.publicity
+                    or self.objections or self.decisions)
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """The initial values of a task's form taken from the case, and where each came from (field → words)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # a field's dotted name → where its value came from
+
+
+# -- the view ---------------------------------------------------------------------------------------
+
+
+def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
+    """What the official doing ``row`` needs to decide it, from the case so far."""
+    case = row.case
+    if case.household_id is None:
+        return DecisionView()
+    tasks = tasks_of_case(case.id)
+    done = [t for t in tasks if t.state == "COMPLETED" and t.id != row.id]
+    names = display_names({t.completed_by for t in done if t.completed_by} | {r.recorded_by for r in _incomes(case)})
+    data, running = _task_data(case, row, clock)
+    assessment = data.get("assessment") if isinstance(data.get("assessment"), dict) else None
+    check = data.get("check") if isinstance(data.get("check"), dict) else None
+    return DecisionView(
+        income=_income(case, names, assessment),
+        classification=_classification(assessment, data) if assessment else None,
+        eligibility=_sentences(data.get("eligibility") or (data.get("application") or {}).get("eligibility")),
+        recheck=_sentences(check.get("explanation")) if check else (),
+        recheck_eligible=bool(check.get("eligible")) if check else None,
+        risk_types=tuple(_risk_labels(case.household.risk_types or data.get("risk_types") or [])),
+        publicity=tuple(_publicity(case, done) + running),
+        objections=tuple(_objections(case, done, names)),
+        decisions=tuple(_decision(t, names) for t in done if _verdict_field(t) and t.form != OBJECTION_FORM),
+    )
+
+
+def display_names(usernames: set[str]) -> dict[str, str]:
+    """Login → the official's name (a login without a user, e.g. ``system``, stays as it is)."""
+    rows = db.session.execute(select(User.username, User.display_name).where(User.username.in_(usernames)))
+    return {username: name for username, name in rows} | {"system": "系统", "demo": "演示数据"}
+
+
+def _task_data(case: Case, row: HumanTask, clock: Clock) -> tuple[dict[str, Any], list[str]]:
+    """The data the case's workflow holds at ``row`` (a step done: the latest data holding an assessment), and
+    the publicity running now, in words."""
+    try:
+        workflow = case_workflow(case, CaseContext(case, "system", clock).script_engine())
+    except Exception:  # a page must show even when the instance cannot be read (e.g. a diagram no longer loads)
+        log.exception("case %s: the workflow could not be read for the task page", case.number)
+        return {}, []
+    running = []
+    for timer, due in waiting_timers(workflow):
+        info = timer.data.get("publicity") if timer.workflow.spec.name == PUBLICITY_PROCESS else None
+        if isinstance(info, dict):
+            running.append(f"{info.get('level', '')}公示{info.get('days', '')}天（{info.get('posted_on', '')} 张贴），"
+                           f"{display_moment(due)} 期满")
+    task = workflow.get_task_from_id(UUID(row.task_uuid)) if row.task_uuid else None
+    if task is not None and row.state == "READY":
+        return dict(task.data), running
+    found = [t for t in workflow.get_tasks() if "assessment" in t.data or "check" in t.data]
+    latest = max(found, key=lambda t: t.last_state_change, default=None)
+    return (dict(latest.data) if latest is not None else dict(workflow.data)), running
+
+
+def _incomes(case: Case) -> list[IncomeRecord]:
+    return list(db.session.scalars(select(IncomeRecord).filter_by(household_id=case.household_id)
+                                   .order_by(IncomeRecord.recorded_at.desc(), IncomeRecord.id.desc()).limit(20)))
+
+
+def _income(case: Case, names: dict[str, str], assessment: dict | None) -> IncomeView | None:
+    """This case's verified income, or else the household's latest (e.g. risk elimination before its own
+    verification), saying which."""
+    records = _incomes(case)
+    record = next((r for r in records if r.case_id == case.id), None) or (records[0] if records else None)
+    if record is None:
+        return None
+    figures = IncomeFigures(household_size=record.household_size,
+                            **{f: Decimal(str(getattr(record, f) or 0)) for f in INCOME_FIELDS})
+    by = names.get(record.recorded_by, record.recorded_by)
+    when = to_local_date(record.recorded_at).isoformat()
+    if record.case_id == case.id:
+        source = f"本案入户核实，{by} {when} 录入"
+    else:
+        other = db.session.get(Case, record.case_id) if record.case_id else None
+        source = f"{'案件 ' + other.number if other else '此前'}的入户核实，{by} {when} 录入（本案尚未重新核实）"
+    line = _line(case, record, assessment)
+    rows = [Figure(INPUT_LABELS[f], getattr(figures, f)) for f in INCOME_FIELDS[:5]]
+    rows += [Figure("家庭纯收入（A33）", figures.net_income, True, "A28＋A29＋A30＋A31－A32"),
+             Figure("家庭人均纯收入（A34）", figures.net_income_per_capita, True, f"A33÷{figures.household_size} 人")]
+    rows += [Figure(INPUT_LABELS[f], getattr(figures, f)) for f in INCOME_FIELDS[5:]]
+    rows += [Figure("收入参考范围（A37）", figures.income_reference, True, "A33＋A35－A36"),
+             Figure("人均收入参考范围（A38）", figures.income_reference_per_capita, True, f"A37÷{figures.household_size} 人")]
+    return IncomeView(source, (record.window_start, record.window_end), record.household_size, tuple(rows),
+                      figures.net_income_per_capita, figures.income_reference_per_capita, line)
+
+
+def _line(case: Case, record: IncomeRecord, assessment: dict | None) -> Decimal | None:
+    if assessment and assessment.get("monitoring_line") is not None and record.case_id == case.id:
+        return Decimal(str(assessment["monitoring_line"])).quantize(Decimal("0.01"))
+    try:
+        return monitoring_line(case.household.village, to_local_date(record.recorded_at).year)
+    except FangpinError:
+        return None
+
+
+def _classification(assessment: dict, data: dict) -> ClassificationView:
+    category = assessment.get("category")
+    include = bool(assessment.get("include"))
+    name = HouseholdCategory.label_of(category) if include and category else "不纳入"
+    reasons = _sentences(assessment.get("explanation"))
+    facts = [("是否脱贫户", "脱贫户" if assessment.get("formerly_poor") else "一般农户"),
+             ("存在返贫致贫风险", "是" if assessment.get("has_risk") else "否"),
+             ("三保障和饮水安全问题", assessment.get("guarantee_text") or "无"),
+             ("原则上不纳入情形", assessment.get("exclusions_text") or "无")]
+    if data.get("category_reason") and str(data["category_reason"]) not in reasons:
+        reasons = (*reasons, str(data["category_reason"]))
+    return ClassificationView(include, category if include else None, name, reasons, tuple(facts))
+
+
+def _sentences(text: Any) -> tuple[str, ...]:
+    return tuple(part.strip() for part in str(text or "").split("；") if part.strip())
+
+
+def _risk_labels(keys: list) -> list[str]:
+    labels = dict(risk_type_choices())
+    return [labels.get(str(k), str(k)) for k in keys]
+
+
+def _schema(form: str | None) -> dict[str, Any]:
+    try:
+        return load_form(form) if form else {}
+    except NotFound:
+        return {}
+
+
+def _verdict_field(task: HumanTask) -> str | None:
+    data = task.form_data or {}
+    return next((name for name in VERDICT_FIELDS if name in data), None)
+
+
+def _verdict_text(schema: dict[str, Any], name: str, value: Any) -> str:
+    spec = schema.get("properties", {}).get(name, {})
+    if isinstance(value, bool):
+        return ("认可" if value else "不认可") if name == "consented" else ("是" if value else "否")
+    names = dict(zip(spec.get("enum", []), spec.get("enumNames", []), strict=False))
+    if name == "objection_finding":
+        names = {"upheld": "异议成立", "dismissed": "异议不成立", **names}
+    return str(names.get(value, value))
+
+
+def _decision(task: HumanTask, names: dict[str, str]) -> DecisionEntry:
+    data = dict(task.form_data or {})
+    name = _verdict_field(task) or ""
+    schema = _schema(task.form)
+    value = data.pop(name, None)
+    reason = str(data.pop("reason", "") or "")
+    shown = {k: v for k, v in data.items() if not isinstance(v, dict)}  # the income is in its own table
+    details = tuple((title, text) for title, text in describe_data(task.form, shown) if text)
+    return DecisionEntry(task.name, names.get(task.completed_by or "", task.completed_by or ""), task.completed_at,
+                         _verdict_text(schema, name, value), value in REJECTING, reason, details)
+
+
+def _publicity(case: Case, done: list[HumanTask]) -> list[str]:
+    out = []
+    for t in done:
+        if t.form == "post_publicity.json" and t.form_data:
+            place = t.form_data.get("place")
+            out.append(f"{t.name}：{t.form_data.get('posted_on', '')} 张贴" + (f"于{place}" if place else ""))
+    for event in audit.for_case(case.id):
+        detail = event.detail or {}
+        if event.action == "publicity_closed":
+            info = detail.get("publicity") or {}
+            out.append(f"{info.get('level', '')}公示{info.get('days', '')}天期满，{to_local_date(event.at).isoformat()} 结束公示")
+        elif event.action == "timers_fired":
+            for timer in detail.get("timers", []):
+                info = timer.get("publicity") if isinstance(timer, dict) else None
+                if isinstance(info, dict):
+                    out.append(f"{info.get('level', '')}公示{info.get('days', '')}天（{info.get('posted_on', '')} 张贴），"
+                               f"{_moment_text(timer.get('due'))} 期满")
+    return out
+
+
+def _moment_text(value: Any) -> str:
+    try:
+        return display_moment(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value or "")
+
+
+def _objections(case: Case, done: list[HumanTask], names: dict[str, str]) -> list[ObjectionView]:
+    raised = [e.detail or {} for e in audit.for_case(case.id) if e.action == "objection_raised"]
+    verified = [t for t in done if t.form == OBJECTION_FORM]
+    out = []
+    for i, objection in enumerate(raised):
+        check = verified[i] if i < len(verified) else None
+        finding = (check.form_data or {}).get("objection_finding") if check else None
+        out.append(ObjectionView(str(objection.get("raised_on", "")), str(objection.get("raised_by", "")),
+                                 str(objection.get("text", "")),
+                                 _verdict_text(_schema(OBJECTION_FORM), "objection_finding", finding)
+                                 if finding else "待核实",
+                                 None if finding is None else finding == "upheld",
+                                 str((check.form_data or {}).get("reason", "")) if check else "",
+                                 names.get(check.completed_by or "", check.completed_by or "") if check else ""))
+    return out
+
+
+# -- prefill ----------------------------------------------------------------------------------------
+
+
+def prefill(row: HumanTask) -> Prefill:
+    """What a new form of ``row`` starts with, from the case: the household's online application (the village's
+    application form), the risk types the application step recorded (household verification), the household's
+    size from its registration (forms asking for it) — each with where it came from."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    if row.state != "READY" or row.case.household_id is None:
+        return Prefill()
+    application = application_of_case(row.case_id)
+    if application is not None and row.form == APPLY_FORM:
+        values.update(prefilled(application, row.form))
+        source = (f"农户网上申报（申请编号 {display_number(application.number)}，"
+                  f"{to_local_date(application.submitted_at).isoformat()} 提交）")
+        sources.update({name: source for name in values})
+    if row.form == VERIFY_FORM:
+        applied = _latest_done(row, APPLY_FORM)
+        if applied is not None and (applied.form_data or {}).get("risk_types"):
+            values["risk_types"] = list(applied.form_data["risk_types"])
+            by = display_names({applied.completed_by or ""}).get(applied.completed_by or "", applied.completed_by)
+            sources["risk_types"] = (f"「{applied.name}」（{by} "
+                                     f"{to_local_date(applied.completed_at).isoformat() if applied.completed_at else ''} 办理）")
+    if row.form in SIZE_FORMS and "household_size" in _schema(row.form).get("properties", {}).get("income", {}).get(
+            "properties", {}):
+        household = row.case.household
+        values["income"] = {"household_size": household.size}
+        sources["income.household_size"] = f"农户登记（实际共同生活的成员 {household.size} 人）"
+    return Prefill(values, sources)
+
+
+def _latest_done(row: HumanTask, form: str) -> HumanTask | None:
+    return db.session.scalar(select(HumanTask).where(HumanTask.case_id == row.case_id, HumanTask.form == form,
+                                                     HumanTask.state == "COMPLETED")
+                             .order_by(HumanTask.id.desc()).limit(1))

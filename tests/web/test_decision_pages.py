@@ -1,0 +1,245 @@
+"""Officials decide from the task page (#16), answered through a real HTTP server: beside the form of each deciding
+step, the household, its income as household verification recorded it (A28–A38), the decision table's category and
+why (for a risk elimination, its conditions rechecked), the publicity and its objections, earlier decisions with
+their reasons; the category offered in Chinese with the computed one marked; prefilled values saying where they came
+from; errors tied to their inputs; the registration's members as cards; the policy parameters readable; no calendar
+jargon shown to cadres."""
+from __future__ import annotations
+
+import html as html_lib
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.cases.lifecycle import open_identification, raise_objection
+from engine.core.db import db
+from engine.core.models import Case, CaseDeadline, Household, HumanTask
+from engine.demo import drive_case, load_demo
+from engine.households.register import register_household
+from tests.bdd.officials import household_data
+from tests.webclient import HttpBrowser, serve
+from timers.calendar import to_local_date
+
+SHAHE = "360702101201"
+INCOME = {"household_size": 3, "wages": 9000, "business_income": 1500, "property_income": 300,
+          "transfer_income": 1200, "business_expenses": 600, "insurance_payouts": 2000, "compliant_out_of_pocket": 6000}
+# A33 = 9000 + 1500 + 300 + 1200 − 600 = 11 400; A34 = 3 800; A37 = 11 400 + 2 000 − 6 000 = 7 400; A38 = 2 466.67
+
+
+def _text(page: str) -> str:
+    """The words of a page, as a reader sees them (tags gone, spaces collapsed)."""
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def _ready(app, case_id: int) -> HumanTask:
+    with app.app_context():
+        row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY"))
+        db.session.expunge(row)
+        return row
+
+
+def _input(page: str, name: str) -> str:
+    """The tag of the input (or select) named ``name``."""
+    match = re.search(rf'<(?:input|select|textarea)\b[^>]*\bname="{re.escape(name)}"[^>]*>', page)
+    assert match, f"no input {name}"
+    return match.group(0)
+
+
+def _section(page: str, section_id: str) -> str:
+    start = page.index(f'id="{section_id}"')
+    return _text(page[start:page.index("</section>", start)])
+
+
+@pytest.fixture
+def deciding(web_app, clock) -> int:
+    """An identification of 沙河村 at 县级审定: verified with INCOME, appraised, publicized with an objection that the
+    township dismissed, reviewed and compared with reasons."""
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "审定户", 3), "shahe_cun", clock)
+        case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
+        drive_case(case_id, clock, until="张贴村级公示", data={"household_verification.json": {"income": INCOME}})
+        clock.advance(timedelta(days=1))
+        raise_objection(case_id, "该户家中有小轿车", "村民 吴某", "shahe_cun", clock)
+        drive_case(case_id, clock, until="信息比对", data={
+            "verify_objection.json": {"objection_finding": "dismissed", "reason": "车辆为亲戚所有，已核实"},
+            "review_decision.json": {"reason": "入户抽查属实"},
+            "information_comparison.json": {"reason": "车辆、房产、工商信息无异常"}})
+    return case_id
+
+
+def test_the_county_officer_decides_from_the_task_page_alone(web_app, deciding):
+    task = _ready(web_app, deciding)
+    assert task.name == "县级审定"
+    with serve(web_app) as base:
+        county = HttpBrowser(base)
+        assert county.login("zhanggong_xian", "demo").status == 200
+        answer = county.get(f"/tasks/{task.id}")
+        page = answer.read().decode()
+    assert answer.status == 200
+    words = _text(page)
+    assert "审定户" in words and "一般农户 · 3 人" in words  # the household
+    income = _section(page, "income")
+    for figure in ("家庭纯收入（A33）", "11,400.00 元", "家庭人均纯收入（A34）", "3,800.00 元", "收入参考范围（A37）",
+                   "7,400.00 元", "人均收入参考范围（A38）", "2,466.67 元", "理赔收入（A35） 2,000.00 元",
+                   "合规自付支出（A36） 6,000.00 元", "A33＋A35－A36", "收入计算区间 2025-09-01 至 2026-08-31"):
+        assert figure in income, figure
+    assert "监测范围 7,800.00 元" in income and "人均收入参考范围（A38）2,466.67 元不高于监测范围" in income
+    classification = _section(page, "classification")
+    assert "测算结果：纳入， 边缘易致贫户" in classification
+    assert "一般农户人均纯收入不高于监测范围且存在致贫风险" in classification  # the table's reason
+    publicity = _section(page, "publicity")
+    assert "村级公示5天" in publicity and "该户家中有小轿车" in publicity and "村民 吴某" in publicity
+    assert "核实结论： 异议不成立 ，车辆为亲戚所有，已核实" in publicity
+    decisions = _section(page, "decisions")
+    assert re.search(r"民主评议 ：\s*通过", decisions) and "参会人数 15" in decisions
+    assert "乡镇审核（入户抽查）" in decisions and "理由：入户抽查属实" in decisions
+    assert "信息比对" in decisions and "理由：车辆、房产、工商信息无异常" in decisions
+    assert "shahe_zhen" not in decisions and "沙河镇乡镇干部" in decisions  # people by their names
+    # the category in Chinese, the computed one marked, leaving it empty adopts it
+    category = page[page.index('name="county_category"'):page.index("</select>", page.index('name="county_category"'))]
+    assert '<option value="">采用测算结果：边缘易致贫户</option>' in category
+    assert ">边缘易致贫户（测算结果）</option>" in category and ">脱贫不稳定户</option>" in category
+    assert ">突发严重困难户</option>" in category
+    assert not re.search(r">\s*(unstable|marginal|sudden)\s*<", page)  # no code shown as a label
+    assert page.index('id="household"') < page.index('id="task-form"')  # on a phone: read, then decide
+
+
+def test_leaving_the_category_empty_adopts_the_computed_one(web_app, deciding, clock):
+    task = _ready(web_app, deciding)
+    with serve(web_app) as base:
+        county = HttpBrowser(base)
+        county.login("zhanggong_xian", "demo")
+        today = to_local_date(clock.now()).isoformat()
+        answer = county.post(f"/tasks/{task.id}", [("decided_on", today), ("county_category", ""),
+                                                   ("decision", "approve")])
+        assert answer.status == 200 and "已办理：县级审定" in answer.read().decode()
+    with web_app.app_context():
+        drive_case(deciding, clock)
+        household = db.session.scalar(select(Household).join(Household.members).filter_by(name="审定户"))
+        assert household.category == "marginal"
+
+
+def test_household_verification_is_prefilled_and_says_from_where(web_app, clock):
+    with web_app.app_context():
+        household_id = register_household(household_data("沙河村", "核实户", 4), "shahe_cun", clock).id
+        case_id = open_identification(household_id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
+        drive_case(case_id, clock, until="受理申请并签署承诺授权书",
+                   data={"identification_apply.json": {"risk_types": ["illness", "accident"]}})
+    task = _ready(web_app, case_id)
+    with serve(web_app) as base:
+        township = HttpBrowser(base)
+        township.login("shahe_zhen", "demo")
+        page = township.get(f"/tasks/{task.id}").read().decode()
+        assert 'name="income.household_size" value="4"' in page
+        assert 'name="risk_types" value="illness" checked' in page and 'name="risk_types" value="accident" checked' in page
+        assert 'name="risk_types" value="schooling" checked' not in page
+        source = _text(page[page.index('id="src-risk_types"'):])
+        assert "预填自「受理申请并签署承诺授权书」（沙河村村干部 2026-09-20 办理）" in source
+        assert "预填自农户登记（实际共同生活的成员 4 人）" in _text(page[page.index('id="src-income.household_size"'):])
+        assert 'aria-describedby="src-income.household_size"' in _input(page, "income.household_size")
+        assert 'id="prefilled"' in page and "已按本案已办步骤和农户登记预填" in _text(page)
+        answer = township.post(f"/tasks/{task.id}", [  # the prefilled values posted as they are
+            ("verified_on", "2026-09-20"), ("income.household_size", "4"), ("income.wages", "8000"),
+            ("income.business_income", "0"), ("income.property_income", "0"), ("income.transfer_income", "0"),
+            ("income.business_expenses", "0"), ("risk_types", "illness"), ("risk_types", "accident")])
+        assert "已办理：入户核实" in answer.read().decode()
+    with web_app.app_context():
+        assert db.session.get(Household, household_id).risk_types == ["illness", "accident"]
+
+
+def test_after_an_error_each_invalid_input_is_tied_to_its_message(web_app, deciding):
+    task = _ready(web_app, deciding)
+    with serve(web_app) as base:
+        county = HttpBrowser(base)
+        county.login("zhanggong_xian", "demo")
+        answer = county.post(f"/tasks/{task.id}", [("decision", "reject"), ("reason", "")])
+        page = answer.read().decode()
+    assert answer.status == 422
+    for name in ("decided_on", "reason"):
+        tag = _input(page, name)
+        assert 'aria-invalid="true"' in tag and f'aria-describedby="err-{name}"' in tag, tag
+        assert f'<p class="error" id="err-{name}">' in page
+    assert 'aria-invalid' not in _input(page, "decision")
+    assert 'src="/static/forms.js' in page  # which moves the focus to the first of them (tests/browser)
+
+
+def test_registration_shows_members_as_cards_with_labelled_inputs(web_app):
+    with serve(web_app) as base:
+        cadre = HttpBrowser(base)
+        cadre.login("shahe_cun", "demo")
+        page = cadre.get("/households/new").read().decode()
+        names = re.findall(r'name="(members-0-[a-z_]+)"', page)
+        assert len(names) == 19  # A5–A22 and 实际共同生活: one card
+        for name in names:
+            assert f'id="f-{name}"' in page and (f'<label for="f-{name}">' in page or
+                                                 re.search(rf'<label class="check"><input[^>]*name="{name}"', page)), name
+        assert "members-1-name" not in page and 'name="members-__i__-name"' in page  # the card "添加家庭成员" copies
+        assert "＋ 添加家庭成员" in page and "家庭成员 <span class=\"row-number\">1</span>" in page
+        bad = cadre.post("/households/new", [("village", SHAHE), ("members-0-name", "卡片户"),
+                                             ("members-0-id_number", "123"), ("members-0-relation_to_head", "户主"),
+                                             ("members-3-name", "卡片户妻")])  # a card added in the browser
+        page = bad.read().decode()
+        assert bad.status == 422
+        tag = _input(page, "members-0-id_number")
+        assert 'aria-invalid="true"' in tag and 'aria-describedby="err-members-0-id_number"' in tag
+        assert '<p class="error" id="err-members-0-id_number">格式不正确</p>' in page
+        assert 'value="卡片户妻"' in page and 'id="err-members-1-id_number"' in page  # kept, renumbered, its own error
+
+
+def test_the_policy_parameters_are_readable(web_app):
+    with serve(web_app) as base:
+        editor = HttpBrowser(base)
+        editor.login("jiangxi_zhengce", "demo")
+        page = editor.get("/diagrams/parameters").read().decode()
+        one = editor.get("/diagrams/parameters?key=warning.department.medical").read().decode()
+    values = re.findall(r'<td data-label="值" class="value">(.*?)(?:<details|</td>)', page, re.DOTALL)
+    assert len(values) > 30 and "\\u" not in page
+    assert not any("&#34;" in v or "{" in v for v in values)  # no JSON: words, lists and labelled fields
+    words = _text(page)
+    assert "识别纳入 · 村级公示天数" in words and "江西省" in words and "风险消除 · 须经农户本人认可" in words
+    row = _text(one[one.index("<tbody>"):])
+    assert "行业预警标准：医保部门" in row and "部门名称 医保部门" in row
+    assert "脱贫人口：超过 0.5 万元（含）" in row and "推送时间 每月 25 日前向本级乡村振兴部门推送一次" in row
+    assert '"name": "医保部门"' in html_lib.unescape(one)  # the raw value, to copy from, readable too
+
+
+def test_cadres_are_not_shown_calendar_data_versions(web_app, clock):
+    with web_app.app_context():
+        household = register_household(household_data("诸由观村", "龙口户", 2), "zhuyouguan_cun", clock)
+        case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "zhuyouguan_cun", clock).id
+        drive_case(case_id, clock, until="受理申请并签署承诺授权书")
+    task = _ready(web_app, case_id)
+    assert task.name == "入户调查核实（5个工作日内）"
+    with web_app.app_context():  # the deadline was computed on the working-day calendar, whose version is kept
+        kept = db.session.scalar(select(CaseDeadline.data_version).filter_by(task_id=task.id))
+    assert kept.startswith("chinesecalendar")
+    with serve(web_app) as base:
+        township = HttpBrowser(base)
+        township.login("zhuyouguan_zhen", "demo")
+        page = township.get(f"/tasks/{task.id}").read().decode()
+    assert "工作日" in _text(page[page.index('class="hint deadline-explanation"'):])  # how the deadline was counted
+    assert "chinesecalendar" not in page and "sha256" not in page
+
+
+def test_the_county_approves_a_risk_elimination_on_the_conditions_rechecked(web_app, clock):
+    with web_app.app_context():
+        load_demo(clock)  # 水西村's 黄金水: monitored since January, risk elimination listed by the township
+        case = db.session.scalar(select(Case).filter_by(procedure="elimination", status="running"))
+        case_id = case.id
+        drive_case(case_id, clock, until="乡镇审核（入户核实收入）")
+    task = _ready(web_app, case_id)
+    assert task.name == "县级审定"
+    with serve(web_app) as base:
+        county = HttpBrowser(base)
+        county.login("zhanggong_xian", "demo")
+        page = county.get(f"/tasks/{task.id}").read().decode()
+    conditions = _section(page, "elimination-conditions")
+    assert "按核实收入复核：符合" in conditions and "帮扶措施落实半年以上" in conditions
+    assert "收入持续稳定半年以上" in conditions and "无新的返贫致贫风险" in conditions
+    assert "本案入户核实" in _section(page, "income") and "家庭人均纯收入（A34） A33÷3 人 12,000.00 元" in _section(
+        page, "income")
+    decisions = _section(page, "decisions")
+    assert "乡镇审核（入户核实收入） ： 通过" in decisions and "工资性收入" not in decisions  # figures: in the table
+    assert 'id="classification"' not in page and '<option value="">不选</option>' in page  # no category computed
