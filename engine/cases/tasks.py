@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Integer, and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.orm import aliased, joinedload
 
 from engine.bpmn.runtime import ready_human_tasks
@@ -18,7 +18,7 @@ from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY
 from engine.cases.deadlines import record_deadline
 from engine.cases.runs import CaseRun
 from engine.core import audit
-from engine.core.db import db, fixed, within
+from engine.core.db import db, fixed
 from engine.core.errors import ConflictError, NotFound
 from engine.core.models import Case, Household, HumanTask, Jurisdiction, Member, User
 from engine.core.transaction import transaction
@@ -149,43 +149,96 @@ def list_ready(role: str | None, jurisdiction: Jurisdiction, limit: int = 100, o
     return inbox(TaskFilter(roles, jurisdiction), limit=limit, offset=offset)
 
 
-def _query(f: TaskFilter, sort: str = "due"):
-    """The filter's ready tasks (one statement; the case and household are joined only when a village, a search
-    or the order needs them)."""
-    query = select(HumanTask).where(HumanTask.state == fixed("READY"),
-                                    within(HumanTask.jurisdiction_path, f.jurisdiction.path))
-    if f.roles is not None:
-        query = query.where(HumanTask.role.in_(f.roles))
-    if f.procedure:
-        query = query.where(HumanTask.procedure == f.procedure)
-    if f.step:
-        query = query.where(HumanTask.name == f.step)
-    if f.claimed == "unclaimed":
-        query = query.where(HumanTask.claimed_by.is_(None))
-    elif f.claimed == "mine":
-        query = query.where(HumanTask.claimed_by == (f.username or ""))
-    elif f.claimed == "others":
-        query = query.where(HumanTask.claimed_by.is_not(None), HumanTask.claimed_by != (f.username or ""))
-    if f.department is not None:
-        query = query.where(or_(HumanTask.role != fixed("department_officer"), select(Case.id).where(
-            Case.id == HumanTask.case_id, or_(Case.department.is_(None), Case.department == f.department)).exists()))
-    if f.overdue_at is not None:  # sort_due is due_at, or far in the future: in the inbox indexes, unlike due_at
-        query = query.where(HumanTask.sort_due < f.overdue_at)
+@dataclass(frozen=True)
+class _Shape:
+    """What the SQL of a filter's statements depends on (its values are the statements' parameters): each shape's
+    statements are built once per process and reused, so that a request pays neither for building them nor for
+    their cache keys (which cost more than running them on an index)."""
+
+    roles: bool
+    procedure: bool
+    step: bool
+    claimed: str
+    department: bool
+    overdue: bool
+    text: str  # "" | "number" (digits: a household number prefix) | "head" (the head of household's name prefix)
+    village: bool
+    sort: str
+
+
+def _shape(f: TaskFilter, sort: str = "due") -> tuple[_Shape, dict[str, Any]]:
+    """The filter's shape and the values of its parameters."""
     text = f.text.strip()
-    if f.village is not None or text or sort in ("household", "village"):
-        query = query.join(Case, Case.id == HumanTask.case_id)
+    values = _bounds("place", f.jurisdiction.path)
+    if f.roles is not None:
+        values["roles"] = list(f.roles)
+    if f.procedure:
+        values["procedure"] = f.procedure
+    if f.step:
+        values["step"] = f.step
+    claimed = f.claimed if f.claimed in ("unclaimed", "mine", "others") else ""
+    if claimed in ("mine", "others"):
+        values["username"] = f.username or ""
+    if f.department is not None:
+        values["department"] = f.department
+    if f.overdue_at is not None:
+        values["overdue_at"] = f.overdue_at
+    if text:  # a prefix as LIKE 'text%', escaped: right under any collation
+        values["text"] = text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
     if f.village is not None:
-        query = query.where(within(Case.jurisdiction_path, f.village.path))  # the case's place (a task's is above)
-    if text or sort == "household":  # a case about a place (a warning batch) has no household
+        values |= _bounds("village", f.village.path)
+    return _Shape(f.roles is not None, bool(f.procedure), bool(f.step), claimed, f.department is not None,
+                  f.overdue_at is not None, ("number" if text.isdigit() else "head") if text else "",
+                  f.village is not None, sort), values
+
+
+def _bounds(name: str, path: str) -> dict[str, Any]:
+    """The parameters of :func:`_within` ``name``: the place paths at or below ``path``, as
+    :func:`engine.core.db.within` compares them (a range, which an index serves on both databases)."""
+    return {f"{name}_lo": path, f"{name}_hi": path[:-1] + chr(ord(path[-1]) + 1)}
+
+
+def _within(column, name: str):
+    return and_(column >= bindparam(f"{name}_lo"), column < bindparam(f"{name}_hi"))
+
+
+@functools.cache
+def _query(shape: _Shape):
+    """The ids of a shape's ready tasks (the case and household are joined only when a village, a search or the
+    order needs them), with the filter's values as parameters (:func:`_shape`)."""
+    query = select(HumanTask.id).where(HumanTask.state == fixed("READY"), _within(HumanTask.jurisdiction_path, "place"))
+    if shape.roles:
+        query = query.where(HumanTask.role.in_(bindparam("roles", expanding=True)))
+    if shape.procedure:
+        query = query.where(HumanTask.procedure == bindparam("procedure"))
+    if shape.step:
+        query = query.where(HumanTask.name == bindparam("step"))
+    if shape.claimed == "unclaimed":
+        query = query.where(HumanTask.claimed_by.is_(None))
+    elif shape.claimed == "mine":
+        query = query.where(HumanTask.claimed_by == bindparam("username"))
+    elif shape.claimed == "others":
+        query = query.where(HumanTask.claimed_by.is_not(None), HumanTask.claimed_by != bindparam("username"))
+    if shape.department:  # the case by another name: not the one joined below for a village, a search or the order
+        case = aliased(Case)
+        query = query.where(or_(HumanTask.role != fixed("department_officer"), select(case.id).where(
+            case.id == HumanTask.case_id, or_(case.department.is_(None), case.department == bindparam("department")))
+            .exists()))
+    if shape.overdue:  # sort_due is due_at, or far in the future: in the inbox indexes, unlike due_at
+        query = query.where(HumanTask.sort_due < bindparam("overdue_at"))
+    if shape.village or shape.text or shape.sort in ("household", "village"):
+        query = query.join(Case, Case.id == HumanTask.case_id)
+    if shape.village:
+        query = query.where(_within(Case.jurisdiction_path, "village"))  # the case's place (a task's is above)
+    if shape.text or shape.sort == "household":  # a case about a place (a warning batch) has no household
         query = query.outerjoin(Household, Household.id == Case.household_id)
-    # prefixes as LIKE 'text%' (escaped): right under any collation; each is checked on the joined row of a task
-    # the inbox's index found, so an index on the column would not be used anyway
-    if text.isdigit():
-        query = query.where(Household.number.startswith(text, autoescape=True))
-    elif text:
+    # each prefix is checked on the joined row of a task the inbox's index found: an index on it would not be used
+    if shape.text == "number":
+        query = query.where(Household.number.like(bindparam("text"), escape="/"))
+    elif shape.text == "head":
         query = query.where(select(Member.id).where(Member.household_id == Household.id,
                                                     Member.relation_to_head == "户主",
-                                                    Member.name.startswith(text, autoescape=True))
+                                                    Member.name.like(bindparam("text"), escape="/"))
                             .exists())
     return query
 
@@ -215,38 +268,56 @@ def _order(sort: str) -> tuple:
     return HumanTask.sort_due, HumanTask.id
 
 
-def inbox(f: TaskFilter, limit: int = 50, after: str | None = None, offset: int = 0, sort: str = "due",
-          total: TaskCount | None = None) -> list[TaskView]:
-    """One page of ready tasks in the order ``sort`` (a key of ``SORTS``), read in one statement: the page of
-    task ids as the filter's indexes give it, then its cases, households, villages, heads and claimers' names.
-    In the default order (most urgent first) ``after`` is the previous page's last cursor; otherwise ``offset``.
-    ``total``: the filter's :func:`count_ready`, when the caller shows it anyway (not counted twice)."""
-    sort = sort if sort in SORTS else "due"
-    page = _query(f, sort).with_only_columns(HumanTask.id).order_by(*_order(sort)).limit(limit)
-    if sort == "due" and db.engine.dialect.name == "sqlite" and _wide(f, total):  # PostgreSQL's planner has statistics
+@functools.cache
+def _page_statement(shape: _Shape, wide: bool, paging: str):
+    """One page of a shape's tasks with what a line shows (built once per shape: :class:`_Shape`): the page of
+    task ids as the filter's indexes give it, then its cases, households, villages, heads and claimers' names, the
+    places and names looked up by key for the page's lines only (fewer joins for PostgreSQL to plan). ``wide``:
+    SQLite reads the urgency index (:func:`_wide`); ``paging``: "after" a cursor (keyset), "offset" or ""."""
+    page = _query(shape).order_by(*_order(shape.sort)).limit(bindparam("limit"))
+    if wide:
         page = page.with_hint(HumanTask, URGENCY_INDEX, "sqlite")
-    if after and sort == "due":
-        due, _, last_id = after.partition("|")
-        page = page.where(tuple_(HumanTask.sort_due, HumanTask.id) > tuple_(datetime.fromisoformat(due),
-                                                                            int(last_id)))
-    elif offset:
-        page = page.offset(offset)
+    if paging == "after":
+        page = page.where(tuple_(HumanTask.sort_due, HumanTask.id) > tuple_(
+            bindparam("after_due", type_=HumanTask.sort_due.type), bindparam("after_id", type_=Integer)))
+    elif paging == "offset":
+        page = page.offset(bindparam("offset"))
     page = page.subquery("page")  # with its LIMIT, never merged into the joins below: its plan stays the index's
-    village = aliased(Jurisdiction)
     head = (select(Member.name).where(Member.household_id == Household.id)
             .order_by(Member.relation_to_head != "户主", Member.position, Member.id).limit(1).scalar_subquery())
-    query = (select(HumanTask.id, HumanTask.case_id, Case.number, HumanTask.procedure, Household.number, head,
-                    village.name, village.code, HumanTask.name, HumanTask.role, HumanTask.form, HumanTask.created_at,
-                    HumanTask.due_at, HumanTask.claimed_by, User.display_name, Case.subject)
-             .select_from(page).join(HumanTask, HumanTask.id == page.c.id)
-             .join(Case, Case.id == HumanTask.case_id).outerjoin(Household, Household.id == Case.household_id)
-             .join(village, village.id == Case.jurisdiction_id)
-             .outerjoin(User, User.username == HumanTask.claimed_by)
-             .order_by(*_order(sort)))
+    village = aliased(Jurisdiction)
+    village_name = select(village.name).where(village.id == Case.jurisdiction_id).scalar_subquery()
+    village_code = select(village.code).where(village.id == Case.jurisdiction_id).scalar_subquery()
+    claimer = select(User.display_name).where(User.username == HumanTask.claimed_by).scalar_subquery()
+    return (select(HumanTask.id, HumanTask.case_id, Case.number, HumanTask.procedure, Household.number, head,
+                   village_name, village_code, HumanTask.name, HumanTask.role, HumanTask.form, HumanTask.created_at,
+                   HumanTask.due_at, HumanTask.claimed_by, claimer, Case.subject)
+            .select_from(page).join(HumanTask, HumanTask.id == page.c.id)
+            .join(Case, Case.id == HumanTask.case_id).outerjoin(Household, Household.id == Case.household_id)
+            .order_by(*_order(shape.sort)))
+
+
+def inbox(f: TaskFilter, limit: int = 50, after: str | None = None, offset: int = 0, sort: str = "due",
+          total: TaskCount | None = None) -> list[TaskView]:
+    """One page of ready tasks in the order ``sort`` (a key of ``SORTS``), read in one statement
+    (:func:`_page_statement`). In the default order (most urgent first) ``after`` is the previous page's last
+    cursor; otherwise ``offset``. ``total``: the filter's :func:`count_ready`, when the caller shows it anyway (not
+    counted twice)."""
+    sort = sort if sort in SORTS else "due"
+    shape, values = _shape(f, sort)
+    values["limit"] = limit
+    wide = sort == "due" and db.engine.dialect.name == "sqlite" and _wide(f, total)  # PostgreSQL has statistics
+    paging = ""
+    if after and sort == "due":
+        due, _, last_id = after.partition("|")
+        paging, values["after_due"], values["after_id"] = "after", datetime.fromisoformat(due), int(last_id)
+    elif offset:
+        paging, values["offset"] = "offset", offset
     roles = all_roles()
     views = []
     for (task_id, case_id, case_number, procedure, number, head_name, village_name, village_code, step, role, form,
-         created_at, due_at, claimed_by, claimer, subject) in db.session.execute(query):
+         created_at, due_at, claimed_by, claimer, subject) in db.session.execute(_page_statement(shape, wide, paging),
+                                                                                values):
         views.append(TaskView(
             id=task_id, case_id=case_id, case_number=case_number or str(case_id), procedure=procedure,
             household=f"{number} {head_name or ''}".strip() if number else (subject or ""), village=village_name,
@@ -271,11 +342,16 @@ class TaskCount:
         return f"{self.n}+" if self.more else str(self.n)
 
 
+@functools.cache
+def _count_statement(shape: _Shape):
+    return select(func.count()).select_from(_query(shape).limit(bindparam("cap")).subquery())
+
+
 def count_ready(f: TaskFilter, cap: int = COUNT_CAP) -> TaskCount:
     """The filter's ready tasks, counted without reading more than ``cap`` + 1 index entries (a county's every-role
     inbox has 100 000: an exact count would cost more than the page it heads)."""
-    found = db.session.scalar(select(func.count()).select_from(_query(f).with_only_columns(HumanTask.id)
-                                                               .limit(cap + 1).subquery())) or 0
+    shape, values = _shape(f)
+    found = db.session.scalar(_count_statement(shape), {**values, "cap": cap + 1}) or 0
     return TaskCount(min(found, cap), found > cap)
 
 

@@ -344,8 +344,9 @@ class Case(db.Model):
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": lock_version}
-    __table_args__ = (Index("ix_case_running_due", "due_at", sqlite_where=RUNNING_CASE,
-                            postgresql_where=RUNNING_CASE),
+    # running cases by due date, covering the overdue counts and lists (place, procedure, label) as the tasks' do
+    __table_args__ = (Index("ix_case_running_due", "due_at", "id", "jurisdiction_path", "procedure", "deadline_label",
+                            sqlite_where=RUNNING_CASE, postgresql_where=RUNNING_CASE),
                       Index("ix_case_newly_due", "due_at", sqlite_where=text(f"{RUNNING_CASE.text} AND overdue_since IS NULL"),
                             postgresql_where=text(f"{RUNNING_CASE.text} AND overdue_since IS NULL")))
 
@@ -383,11 +384,17 @@ class HumanTask(db.Model):
                             postgresql_where=READY_TASK),
                       Index("ix_task_ready_place", "jurisdiction_path", "sort_due", sqlite_where=READY_TASK,
                             postgresql_where=READY_TASK),
-                      # covering the overdue counts (by place, procedure and step) without reading the rows
-                      Index("ix_task_ready_due", "due_at", "jurisdiction_path", "procedure", "name",
-                            sqlite_where=READY_TASK, postgresql_where=READY_TASK),
+                      # the overdue lists' first pages (due date, then id: no sort, no row read to filter) and, on
+                      # PostgreSQL, the overdue counts of what the sweep has not marked yet
+                      Index("ix_task_ready_due", "due_at", "id", "jurisdiction_path", "procedure", "name",
+                            "overdue_since", sqlite_where=READY_TASK, postgresql_where=READY_TASK),
                       Index("ix_task_newly_due", "due_at", sqlite_where=text(f"{READY_TASK.text} AND overdue_since IS NULL"),
                             postgresql_where=text(f"{READY_TASK.text} AND overdue_since IS NULL")),
+                      # the overdue counts of what the sweep has marked, in their groups' order (place, procedure,
+                      # step): counted as they are read
+                      Index("ix_task_overdue", "jurisdiction_path", "procedure", "name", "due_at",
+                            sqlite_where=text(f"{READY_TASK.text} AND overdue_since IS NOT NULL"),
+                            postgresql_where=text(f"{READY_TASK.text} AND overdue_since IS NOT NULL")),
                       Index("ix_task_urgency", "sort_due", "id", sqlite_where=READY_TASK, postgresql_where=READY_TASK),
                       UniqueConstraint("case_id", "task_uuid"))
     id: Mapped[int] = mapped_column(primary_key=True)

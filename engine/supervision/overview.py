@@ -16,9 +16,8 @@ from engine.supervision.overdue import (
     OverdueGroup,
     OverdueItem,
     days_overdue,
-    overdue_cases,
     overdue_groups,
-    overdue_tasks,
+    overdue_items,
 )
 
 KIND_NAMES = {"task": "任务", "case": "案件总时限"}
@@ -63,19 +62,19 @@ def children_of(jurisdiction: Jurisdiction) -> list[Jurisdiction]:
     return list(db.session.scalars(select(Jurisdiction).filter_by(parent_id=jurisdiction.id).order_by(Jurisdiction.code)))
 
 
-def _child_code(jurisdiction: Jurisdiction, path: str) -> str | None:
-    """The code of the child of ``jurisdiction`` on ``path``; None if ``path`` is ``jurisdiction`` itself."""
-    depth = len(jurisdiction.path.strip("/").split("/"))
-    parts = path.strip("/").split("/")
-    return parts[depth] if len(parts) > depth else None
+def _child_code(length: int, path: str) -> str | None:
+    """The code of the child on ``path`` (at or below a place whose path is ``length`` long); None if ``path`` is
+    the place itself."""
+    return path[length:path.index("/", length)] if len(path) > length else None
 
 
 def count_by_child(jurisdiction: Jurisdiction, groups: list[OverdueGroup]) -> tuple[list[PlaceCount], PlaceCount]:
     """(a count per child jurisdiction, the count at the jurisdiction's own level)."""
     tasks: Counter[str | None] = Counter()
     cases: Counter[str | None] = Counter()
+    length = len(jurisdiction.path)  # every group's path starts with it (at or below the jurisdiction)
     for group in groups:
-        (tasks if group.kind == "task" else cases)[_child_code(jurisdiction, group.jurisdiction_path)] += group.count
+        (tasks if group.kind == "task" else cases)[_child_code(length, group.jurisdiction_path)] += group.count
     children = [PlaceCount(c.code, c.name, tasks[c.code], cases[c.code]) for c in children_of(jurisdiction)]
     return children, PlaceCount(jurisdiction.code, "本级", tasks[None], cases[None])
 
@@ -88,8 +87,8 @@ def overdue_overview(jurisdiction: Jurisdiction, now: datetime, procedure: str |
     overdue items."""
     everything = overdue_groups(jurisdiction, now)
     groups = [g for g in everything if (not procedure or g.procedure == procedure) and (not step or g.step == step)]
-    tasks = overdue_tasks(jurisdiction, now, procedure, step, limit=limit)
-    cases = overdue_cases(jurisdiction, now, procedure, label=step, limit=limit)
+    # one statement for both lists; a case's step is its overall limit's label
+    tasks, cases = overdue_items(jurisdiction, now, procedure, step, label=step, limit=limit)
     items = most_overdue_first(tasks + cases)[:limit]
     by_child, own = count_by_child(jurisdiction, groups)
     procedures: Counter[str] = Counter()
@@ -100,7 +99,7 @@ def overdue_overview(jurisdiction: Jurisdiction, now: datetime, procedure: str |
     return OverdueOverview(
         jurisdiction, items,
         tasks=sum(g.count for g in groups if g.kind == "task"), cases=sum(g.count for g in groups if g.kind == "case"),
-        worst_days=max((days_overdue(g.earliest_due, now) for g in groups), default=0),
+        worst_days=days_overdue(min(g.earliest_due for g in groups), now) if groups else 0,  # the earliest is worst
         by_child=by_child, own_level=own,
         by_procedure=procedures.most_common(),
         by_step=[(kind, name, n) for (kind, name), n in steps.most_common()],
