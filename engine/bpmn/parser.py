@@ -47,7 +47,7 @@ def _parse_bundle(bundle: list[DiagramSource], process_id: str, rules: DiagramRu
             add_dmn(parser, source.file_name, tree)  # DiagramInvalid naming the decision, never another exception
         else:
             _add_bpmn(parser, source, tree)
-        problems = lint(tree, rules.is_lane, getattr(rules, "lane_names", None))  # BPMN: lanes, forms, expressions compile; DMN: every cell compiles
+        problems = lint(tree, rules)  # BPMN: lanes, forms, expressions compile, other modelers' attributes; DMN: cells
         if source.is_dmn:
             problems += check_outputs(source)  # literal outputs fit their column's type and allowed values
         if problems:

@@ -28,6 +28,15 @@ class DiagramRules(Protocol):
     def is_lane(self, name: str | None) -> bool:
         """Whether a lane of that name is a known role."""
 
+    def lane_names(self) -> list[str]:
+        """Every lane name a role answers to (named in the refusal of an unknown lane)."""
+
+    def role_of(self, name: str) -> str | None:
+        """The role (its key) a lane name, role key or group name names; None if none."""
+
+    def role_lanes(self, role: str) -> list[str]:
+        """The lane names of the role ``role``."""
+
     def samples(self, process_id: str) -> list[TrialSample]:
         """The start data instances of ``process_id`` can get, one per distinct kind (at least one)."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from engine.bpmn.conventions import adopt
 from engine.bpmn.validation import NS
 from engine.core.errors import DiagramInvalid
 
@@ -34,6 +35,8 @@ class DiagramSource:
                 self.tree = etree.ElementTree(etree.fromstring(self.content))
             except etree.XMLSyntaxError as exc:
                 raise DiagramInvalid(self.file_name, [f"XML 格式错误（第 {exc.lineno} 行）：{exc.msg}"]) from exc
+            if not self.is_dmn:
+                adopt(self.tree)  # other modelers' properties, mapped in the parsed tree only (the bytes stay)
         return self.tree
 
     def process_ids(self) -> list[str]:

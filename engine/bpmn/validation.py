@@ -15,7 +15,9 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS, XSD_DIR
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from engine.bpmn import conventions
 from engine.bpmn.forms import check_schema, load_form
+from engine.bpmn.rules import DiagramRules
 from engine.bpmn.scripting import compile_diagram_code
 from engine.core.config import project_dir
 from engine.core.errors import DiagramInvalid, NotFound
@@ -55,13 +57,26 @@ def is_dmn(tree: etree._ElementTree) -> bool:
     return "/DMN/" in (etree.QName(tree.getroot()).namespace or "").upper()
 
 
-def lint(tree: etree._ElementTree, is_lane: Callable[[str | None], bool],
-         lane_names: Callable[[], list[str]] | None = None) -> list[str]:
-    """Every problem found in one BPMN or DMN document; ``is_lane`` tells which lane names are known roles,
-    ``lane_names`` lists them (named in the refusal of an unknown lane)."""
+def lint(tree: etree._ElementTree, rules: DiagramRules) -> list[str]:
+    """Every problem found in one BPMN or DMN document; ``rules`` tells which lane names are known roles (and
+    lists them, named in the refusal of an unknown lane)."""
     if is_dmn(tree):
         return lint_dmn(tree)
-    return _lint_lanes(tree, is_lane, lane_names) + _lint_user_tasks(tree) + _lint_expressions(tree)
+    lane_names = getattr(rules, "lane_names", None)
+    return (_lint_lanes(tree, rules.is_lane, lane_names) + _lint_user_tasks(tree) + _lint_expressions(tree)
+            + _lint_conventions(tree, rules))
+
+
+def form_files() -> list[str]:
+    """The forms there are (``forms/*.json``), by file name."""
+    return sorted(p.name for p in project_dir("forms").glob("*.json"))
+
+
+def _lint_conventions(tree: etree._ElementTree, rules: DiagramRules) -> list[str]:
+    """Other modelers' attributes that are not taken (:mod:`engine.bpmn.conventions`)."""
+    role_of = getattr(rules, "role_of", None) or (lambda name: name if rules.is_lane(name) else None)
+    role_lanes = getattr(rules, "role_lanes", None) or (lambda role: [role])
+    return conventions.problems(tree, describe, form_files(), role_of, role_lanes)
 
 
 def _lint_lanes(tree: etree._ElementTree, is_lane: Callable[[str | None], bool],
@@ -87,10 +102,12 @@ def _lint_user_tasks(tree: etree._ElementTree) -> list[str]:
         if not form:
             problems.append(f"{describe(task)}：人工任务没有表单（属性 {FORM_PROPERTY}）")
             continue
+        if conventions.form_taken(task) and form not in form_files():
+            continue  # refused, naming the attribute it was taken from, by _lint_conventions
         try:
             reason = check_schema(load_form(form))
         except NotFound as exc:
-            forms = sorted(p.name for p in project_dir("forms").glob("*.json"))
+            forms = form_files()
             reason = f"{exc}；已有的表单：{'、'.join(forms) or '（没有）'}，请改为其中之一或先添加该表单"
         except ValueError as exc:
             reason = str(exc)

@@ -127,6 +127,15 @@ class DomainRules:
         """Every lane name a role answers to (policy/roles.json), for the refusal of an unknown lane."""
         return [lane for role in all_roles().values() for lane in role.lanes]
 
+    def role_of(self, name: str) -> str | None:
+        """The role a lane name, role key or role name (村干部（村两委）) names (a Camunda candidate group)."""
+        role = role_for_lane(name) or next((r for r in all_roles().values() if r.name == name), None)
+        return role.key if role else None
+
+    def role_lanes(self, role: str) -> list[str]:
+        found = all_roles().get(role)
+        return list(found.lanes) if found else []
+
     def samples(self, process_id: str) -> list[TrialSample]:
         return [TrialSample(s.label, start_data(s.values)) for s in policy_samples(process_id)]
 
