@@ -889,7 +889,8 @@ def annual_campaign() -> Process:
     p.add("script", "ac_households", "为每户生成入户采集排查任务", t, 2, script="households = open_collections()")
     p.add("user", "ac_report", "汇总上报采集排查结果", t, 3, form="campaign_report.json", due=CAMPAIGN_ENTRY_DUE,
           instructions="各村入户采集排查和录入完成后，汇总上报县（区）乡村振兴部门（12月8日前）。")
-    p.add("script", "ac_reported", "登记上报", t, 4, script='record_outcome("reported", "已汇总上报")')
+    p.add("script", "ac_reported", "登记上报（各户均已录入）", t, 4, script='record_outcome("reported", report_campaign())',
+          doc="汇总本乡镇各户采集排查结果；尚有农户未入户采集或未录入全国系统的，不能上报。")
     p.add("end", "ac_end", "已上报", t, 5)
     p.chain("ac_start", "ac_open", "ac_households", "ac_report", "ac_reported", "ac_end")
     return p
@@ -904,15 +905,22 @@ def annual_collection() -> Process:
                        "长期在外务工的可电话访谈并注明。排查：是否符合监测对象认定标准，监测对象风险是否消除。")
     p.add("script", "cl_record", "登记年度收入和排查结果", v, 2, script="record_annual_income(income)")
     p.add("xor", "cl_found", "排查结果？", v, 3)
+    p.add("script", "cl_no_risk", "登记排查结果：无新风险", v, 4, script=(
+        'record_outcome("no_risk", "集中排查：无新的返贫致贫风险")'))
     p.add("script", "cl_identify", "符合认定标准：启动识别程序", v, 4, row=1, script=(
-        'start_procedure("identification", "cadre_screening", collected_on, {"channel_detail": "年度集中排查"})'))
-    p.add("script", "cl_risk_gone", "监测对象风险已消除：提请风险消除研判", v, 4, row=2,
-          script='record_outcome("risk_gone", "集中排查：致贫返贫风险已消除，提请乡镇风险消除研判")')
+        'identify_from_screening(collected_on, "年度集中排查")\n'
+        'record_outcome("identify", "集中排查：符合监测对象认定标准，已启动识别程序（基层干部排查）")'))
+    p.add("script", "cl_risk_gone", "监测对象风险已消除：启动风险消除程序", v, 4, row=2, script=(
+        'propose_elimination(elimination_mode)\n'
+        'record_outcome("risk_gone", "集中排查：致贫返贫风险已消除，“三保障”和饮水安全有保障，已启动风险消除程序")'),
+          doc="004 一（二）：对以往认定的监测对象致贫返贫风险变化情况进行评估，风险消除且不存在“三保障”和饮水安全问题的，"
+              "及时标注“风险消除”。“三保障”或饮水安全尚未保障的不能启动。")
     p.add("user", "cl_entry", "录入全国防返贫监测信息系统", t, 5, form="system_entry.json", due=CAMPAIGN_CLOSE_DUE,
           instructions="12月8日前完成录入；全国系统12月31日24时关闭。")
     p.add("end", "cl_end", "已采集录入", t, 6)
     p.chain("cl_start", "cl_visit", "cl_record", "cl_found")
-    p.flow("cl_found", "cl_entry", "无新风险", 'screening == "no_risk"')
+    p.flow("cl_found", "cl_no_risk", "无新风险", 'screening == "no_risk"')
+    p.flow("cl_no_risk", "cl_entry")
     p.flow("cl_found", "cl_identify", "符合认定标准", 'screening == "identify"')
     p.flow("cl_found", "cl_risk_gone", "风险已消除", 'screening == "risk_gone"')
     p.flow("cl_identify", "cl_entry")
@@ -950,8 +958,7 @@ def area_visit() -> Process:
                        "困难情形明显、急需帮扶的报乡镇走绿色通道。")
     p.add("xor", "av_found", "排查结果？", v, 2)
     p.add("script", "av_identify", "启动识别程序", v, 3, row=1, script=(
-        'start_procedure("identification", "cadre_screening", visited_on, {"channel_detail": "区域性返贫风险排查：" + '
-        'screening["cause"]})'))
+        'identify_from_screening(visited_on, "区域性返贫风险排查：" + screening["cause"])'))
     p.add("end", "av_end", "已排查", v, 4)
     p.chain("av_start", "av_visit", "av_found")
     p.flow("av_found", "av_end", "无返贫致贫风险", 'outcome == "no_risk"')

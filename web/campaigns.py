@@ -1,7 +1,8 @@
 """The yearly campaign in the browser (年度信息采集和集中排查): a township officer opens this year's campaign for the
-township's villages; township, county and supervisors follow its progress by village — collected, screened,
+township's villages; township, county and supervisors follow its progress by village — collected and screened,
 entered, overdue — with the days left to the entry deadline and the system's closing, and the households still to
-visit. The steps themselves are tasks in the inbox. The rules are the engine's (engine.campaigns)."""
+visit; a county officer sees every township's campaign of a year at once (全县进度), by township and by village. The
+steps themselves are tasks in the inbox. The rules are the engine's (engine.campaigns)."""
 from __future__ import annotations
 
 import logging
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from engine.app import get_clock
 from engine.campaigns.area_screening import start_area_screening
-from engine.campaigns.campaign import campaigns, open_campaign, progress
+from engine.campaigns.campaign import campaign_years, campaigns, county_progress, open_campaign, progress
 from engine.core.db import db
 from engine.core.errors import FangpinError
 from engine.core.models import Case, Jurisdiction
@@ -20,11 +21,12 @@ from engine.core.transaction import transaction
 from engine.core.vocabulary import Procedure
 from timers.calendar import to_local_date
 
-from .auth import roles_required, visible
+from .auth import roles_required, visible, visible_jurisdiction
 
 log = logging.getLogger(__name__)
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 ROLES = ("township_officer", "county_officer", "city_officer", "supervisor")
+COUNTY_ROLES = ("county_officer", "city_officer", "supervisor")
 
 
 def register(app: Flask) -> None:
@@ -56,6 +58,26 @@ def start() -> Any:
     log.info("%s opened the %s campaign of %s", g.user.username, year, place.code)
     flash(f"已创建 {case.subject}：请在待办中确认开启", "ok")
     return redirect(url_for("campaigns.page", case_id=case.id))
+
+
+@bp.get("/county")
+@roles_required(*COUNTY_ROLES)
+def county() -> str:
+    """全县采集排查进度: every township of the county and its campaign of the year (or none yet), by township and by
+    village, the county's deadlines with the days left, and the households still to visit. Above a county (a city's
+    officer or supervisor), the counties to choose from."""
+    place = visible_jurisdiction(request.args.get("county"))
+    this_year = to_local_date(get_clock().now()).year
+    if place.level != "county":
+        counties = list(db.session.scalars(select(Jurisdiction).where(
+            Jurisdiction.level == "county", Jurisdiction.path.startswith(place.path)).order_by(Jurisdiction.code)))
+        return render_template("campaigns/county.html", p=None, counties=counties, years=[], year=this_year)
+    year = request.args.get("year", type=int) or this_year
+    years = sorted(set(campaign_years(place)) | {this_year}, reverse=True)
+    if year not in years:
+        abort(404)
+    return render_template("campaigns/county.html", p=county_progress(place, year, get_clock().now()), counties=[],
+                           years=years, year=year)
 
 
 @bp.get("/<int:case_id>")

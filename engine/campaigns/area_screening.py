@@ -4,20 +4,17 @@ hit; every household there gets a visit with its own short limit (policy data ``
 county assesses the scale-level risk (``area_screening.assessment_days``)."""
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy import select
 
+from engine.campaigns.households import open_household_cases
 from engine.cases.lifecycle import open_case
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import RuleViolation
-from engine.core.models import Case, Household, Jurisdiction
+from engine.core.models import Case, Jurisdiction
 from engine.core.vocabulary import Procedure
-from engine.policy.check import start_policy
 from timers.calendar import to_local_date
 
-log = logging.getLogger(__name__)
 CAUSE_LIMIT = 200
 
 
@@ -46,17 +43,6 @@ def start_area_screening(county: Jurisdiction, village_codes: list[str], cause: 
 
 
 def open_area_visits(screening: Case, village_codes: list[str], data: dict, actor: str, clock: Clock) -> int:
-    """One visit per household of the chosen villages (their start policy resolved once per village)."""
-    households = list(db.session.scalars(select(Household).join(Household.village).where(
-        Jurisdiction.code.in_(village_codes)).order_by(Household.number)))
-    today = to_local_date(clock.now())
-    policies: dict[int, object] = {}
-    for household in households:
-        village = household.village
-        if village.id not in policies:
-            policies[village.id] = start_policy(Procedure.AREA_VISIT, village, today)
-        open_case(Procedure.AREA_VISIT, village, actor, clock, household=household, lead_date=today,
-                  reference=f"area_visit:{screening.id}:{household.id}", data={"screening": data},
-                  needs=policies[village.id])
-    log.info("area screening %s opened %s household visits", screening.number, len(households))
-    return len(households)
+    """One visit per household of the chosen villages."""
+    return open_household_cases(Procedure.AREA_VISIT, Jurisdiction.code.in_(village_codes), f"area_visit:{screening.id}",
+                                {"screening": data}, actor, clock)

@@ -1,19 +1,22 @@
 """features/annual_campaign.feature: the yearly collection and screening campaign on the real engine."""
 from __future__ import annotations
 
-from pytest_bdd import parsers, scenarios, then, when
+from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
 
 from engine.campaigns.area_screening import start_area_screening
 from engine.campaigns.campaign import open_campaign, progress
-from engine.cases.lifecycle import complete_task
+from engine.cases.lifecycle import complete_task, open_identification
 from engine.core.db import db
 from engine.core.errors import FangpinError
 from engine.core.models import Case, HumanTask, IncomeRecord, Jurisdiction
 from engine.core.transaction import transaction
-from engine.demo import sample_form_data
+from engine.core.vocabulary import Channel
+from engine.demo import drive_case, sample_form_data
+from engine.households.guarantees import record_verified_guarantees
+from engine.households.register import register_household
 from engine.supervision.overdue import overdue_tasks
-from tests.bdd.officials import VILLAGES, household_named
+from tests.bdd.officials import VILLAGES, household_data, household_named
 from tests.bdd.steps import *
 from tests.bdd.steps import _today, end_of
 
@@ -73,7 +76,7 @@ def _collect(world, clock, head: str, interview: str, screening: str, **signed: 
     world.pop("refused", None)
     (row,) = [r for r in _ready(world, "入户采集和排查") if r.case.household.head.name == head]
     data = {**sample_form_data("annual_collection.json", _today(clock)), "interview": interview,
-            "screening": screening, **signed}
+            "screening": screening, **({"elimination_mode": "assisted"} if screening == "risk_gone" else {}), **signed}
     try:
         complete_task(row.id, {k: v for k, v in data.items() if v is not None}, "zhuyouguan_cun", clock)
     except FangpinError as exc:
@@ -122,8 +125,12 @@ def do_all(world, clock, role: str, step: str) -> None:
 
 @when(parsers.parse('乡镇干部办理 "汇总上报采集排查结果"'))
 def report(world, clock) -> None:
+    world.pop("refused", None)
     (row,) = _ready(world, "汇总上报采集排查结果")
-    complete_task(row.id, {"reported_on": _today(clock).isoformat()}, "zhuyouguan_zhen", clock)
+    try:
+        complete_task(row.id, {"reported_on": _today(clock).isoformat()}, "zhuyouguan_zhen", clock)
+    except FangpinError as exc:
+        world["refused"] = str(exc)
 
 
 @then("年度采集排查已上报")
@@ -156,3 +163,45 @@ def area_visited(world, clock, head: str, outcome: str) -> None:
 def county_due(world, step: str, day: str) -> None:
     (row,) = _ready(world, step)
     assert row.role == "county_officer" and row.jurisdiction.code == "370681" and row.due_at == end_of(day)
+
+
+@given(parsers.re(r'诸由观村有一户已纳入监测的脱贫户 "(?P<head>[^"]+)"(?P<housing>，最近一次核实发现住房不安全)?$'))
+def monitored(clock, head: str, housing: str | None) -> None:
+    household = register_household(household_data("诸由观村", head, 3, is_formerly_poor=True), "system", clock)
+    drive_case(open_identification(household.id, "cadre_screening", _today(clock), "system", clock).id, clock)
+    household = household_named(head)
+    assert household.status == "monitored"
+    if housing:
+        with transaction():
+            record_verified_guarantees(household, {"housing_unsafe": True}, at=clock.now(), by="zhuyouguan_zhen",
+                                       case_id=None)
+
+
+@then(parsers.parse('"{head}" 户没有风险消除案件，仍有 "{step}" 待办'))
+def no_elimination(world, head: str, step: str) -> None:
+    household = household_named(head)
+    assert db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="elimination")) is None
+    assert [r for r in _ready(world, step) if r.case.household_id == household.id]
+
+
+@then(parsers.parse('"{head}" 户有办理中的风险消除案件，渠道为 "{channel}"，村级待办 "{step}"'))
+def elimination_opened(head: str, channel: str, step: str) -> None:
+    db.session.expire_all()
+    household = household_named(head)
+    (case,) = db.session.scalars(select(Case).filter_by(household_id=household.id, procedure="elimination")).all()
+    assert case.status == "running" and Channel.label_of(case.channel) == channel
+    (task,) = db.session.scalars(select(HumanTask).filter_by(case_id=case.id, state="READY")).all()
+    assert (task.name, task.role) == (step, "village_cadre")
+
+
+@then(parsers.parse("采集排查进度中 {village} 排查启动识别 {identified:d} 户，启动风险消除 {gone:d} 户"))
+def screening_counts(world, clock, village: str, identified: int, gone: int) -> None:
+    (line,) = [v for v in progress(_campaign(world), clock.now()).villages if v.village == village]
+    assert (line.identified, line.risk_gone) == (identified, gone)
+
+
+@then(parsers.parse('"{head}" 户的入户采集排查结果为 "{outcome}"，仍待乡镇录入'))
+def collection_outcome(world, head: str, outcome: str) -> None:
+    household = household_named(head)
+    (row,) = [r for r in _ready(world, "录入全国防返贫监测信息系统") if r.case.household_id == household.id]
+    assert row.case.outcome == outcome and row.case.outcome_reason.startswith("集中排查")

@@ -3,14 +3,30 @@ inbox, and follows its progress by village with the deadlines; others may read, 
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from engine.campaigns.campaign import open_campaign
+from engine.cases.lifecycle import complete_task, open_identification, wake_due
 from engine.core.db import db
-from engine.core.models import Case
+from engine.core.models import Case, HumanTask, Jurisdiction
+from engine.core.transaction import transaction
+from engine.demo import drive_case, sample_form_data
+from engine.households.guarantees import record_verified_guarantees
 from engine.households.register import register_household
+from engine.supervision.overview import overdue_overview
 from tests.bdd.officials import household_data
 from tests.webclient import csrf_token, login
+from timers.calendar import to_local_date
+
+
+def cells(page: str, first: str) -> dict[str, str]:
+    """The cells of the progress row whose first cell is ``first``, by their labels (data-label)."""
+    row = re.search(rf'<tr[^>]*><t[dh][^>]*>{first}</t[dh]>(.*?)</tr>', page, re.DOTALL)
+    assert row, f"no row {first}"
+    return dict(re.findall(r'data-label="([^"]+)">([^<]*)</td>', row.group(1)))
 
 
 def _open(client):
@@ -36,7 +52,8 @@ def test_a_township_opens_its_campaign_and_follows_it_by_village(web_app, client
                                                   "csrf_token": csrf_token(form)})
     assert done.status_code == 302
     page = client.get(opened.headers["Location"]).get_data(as_text=True)
-    assert re.search(r'data-label="村">沙河村</td><td data-label="户数">2</td>\s*<td data-label="待入户">2', page)
+    assert cells(page, "沙河村") == {"户数": "2", "已采集排查": "0", "已录入": "0", "待入户": "2", "待录入": "0",
+                                         "逾期": "0", "排查启动识别": "0", "启动风险消除": "0"}
     assert "页面甲" in page and "页面乙" in page  # still to visit
     again = _open(client)
     assert "已开启" in client.get(again.headers["Location"]).get_data(as_text=True)
@@ -112,8 +129,9 @@ def test_a_township_runs_its_campaign_from_opening_to_the_report_on_the_task_pag
         campaign = db.session.scalar(select(Case).filter_by(procedure="annual_campaign"))
         assert (campaign.status, campaign.outcome) == ("completed", "reported")
     html = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
-    assert re.search(r'data-label="户数">1</td>\s*<td data-label="待入户">0</td><td data-label="待录入">0</td>'
-                     r'<td data-label="已完成">1</td>', html), html[:3000]
+    assert {k: cells(html, "沙河村")[k] for k in ("户数", "已采集排查", "已录入", "待入户", "待录入")} == {
+        "户数": "1", "已采集排查": "1", "已录入": "1", "待入户": "0", "待录入": "0"}
+    assert "已汇总上报" in html and "1 户完成采集排查并录入全国系统" in html
 
 
 def test_the_priority_groups_are_visited_first(web_app, client, clock):
@@ -131,3 +149,116 @@ def test_the_priority_groups_are_visited_first(web_app, client, clock):
     listed = html.split('id="to-visit"')[1]
     assert listed.index("重点丁") < listed.index("普通丙")
     assert "重点：低保、大病、残疾同时有学生的家庭" in listed and listed.count("重点：") == 1
+
+
+def _campaign_opened_in_shahe(web_app, clock, heads: dict[str, list[str]]) -> int:
+    """沙河镇's 2026 campaign, opened and confirmed, for the households ``heads`` (village → heads)."""
+    with web_app.app_context():
+        for village, names in heads.items():
+            for head in names:
+                register_household(household_data(village, head, 2), "system", clock)
+        with transaction():
+            case = open_campaign(db.session.scalar(select(Jurisdiction).filter_by(code="360702101")), 2026,
+                                 "shahe_zhen", clock)
+        (opening,) = db.session.scalars(select(HumanTask).filter_by(case_id=case.id, state="READY")).all()
+        complete_task(opening.id, {"opened_on": to_local_date(clock.now()).isoformat()}, "shahe_zhen", clock)
+        return case.id
+
+
+def _collect_in_process(web_app, clock, head: str, user: str) -> None:
+    with web_app.app_context():
+        rows = db.session.scalars(select(HumanTask).filter_by(bpmn_id="cl_visit", state="READY")).all()
+        (row,) = [r for r in rows if r.case.household.head.name == head]
+        complete_task(row.id, sample_form_data("annual_collection.json", date(2026, 9, 20)), user, clock)
+
+
+def test_a_county_officer_follows_every_township_by_township_and_village_from_the_navigation(web_app, client, clock):
+    campaign_id = _campaign_opened_in_shahe(web_app, clock, {"沙河村": ["县看甲", "县看乙"], "华坪村": ["县看丙"]})
+    _collect_in_process(web_app, clock, "县看甲", "shahe_cun")
+    login(client, "zhanggong_xian")
+    home = client.get("/inbox").get_data(as_text=True)
+    assert '<a href="/campaigns/county">全县采集进度</a>' in home  # in the county officer's navigation
+    page = client.get("/campaigns/county").get_data(as_text=True)
+    assert "章贡区 2026 年度信息采集和集中排查进度" in page
+    assert "2026-12-08（还剩 79 天）" in page and "2026-12-31 24:00（还剩 102 天）" in page
+    townships = page.split('id="townships"')[1].split("</table>")[0]
+    assert f'href="/campaigns/{campaign_id}">沙河镇</a>' in townships
+    shahe = cells(townships, f'<a href="/campaigns/{campaign_id}">沙河镇</a>')
+    assert shahe == {"状态": "采集排查中", "户数": "3", "已采集排查": "1", "已录入": "0", "待入户": "2", "待录入": "1",
+                     "逾期": "0", "排查启动识别": "0", "启动风险消除": "0"}
+    assert cells(townships, "水西镇")["状态"] == "未开启" and cells(townships, "水西镇")["户数"] == "0"
+    villages = page.split('id="villages"')[1].split("</table>")[0]
+    assert cells(villages, "沙河村")["待入户"] == "1" and cells(villages, "华坪村")["待入户"] == "1"
+    listed = page.split('id="to-visit"')[1]
+    assert "县看乙" in listed and "县看丙" in listed and "县看甲" not in listed and "沙河镇 华坪村" in listed
+    assert "1 个乡镇" not in page and "已开启 1 个" in page
+    clock.set(datetime(2026, 12, 9, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
+    late = client.get("/campaigns/county").get_data(as_text=True)
+    assert "已过 1 天" in late
+    assert cells(late.split('id="townships"')[1], f'<a href="/campaigns/{campaign_id}">沙河镇</a>')["逾期"] == "2"  # the entry is due 12-31
+    assert client.get("/campaigns/county?year=2019").status_code == 404
+    login(client, "ganzhou_shi")  # above a county: the counties to choose from
+    chooser = client.get("/campaigns/county").get_data(as_text=True)
+    assert 'href="/campaigns/county?county=360702"' in chooser
+    assert "沙河镇" in client.get("/campaigns/county?county=360702").get_data(as_text=True)
+    login(client, "shahe_zhen")
+    assert client.get("/campaigns/county").status_code == 403
+    assert "全县采集进度" not in client.get("/inbox").get_data(as_text=True)
+    login(client, "longkou_shi")
+    assert client.get("/campaigns/county?county=360702").status_code == 403  # another county's
+
+
+def test_the_supervisor_counts_overdue_campaign_tasks_like_any_other(web_app, client, clock):
+    _campaign_opened_in_shahe(web_app, clock, {"沙河村": ["督办甲", "督办乙"]})
+    with web_app.app_context():
+        household = register_household(household_data("华坪村", "督办识别", 2), "system", clock)
+        open_identification(household.id, "cadre_screening", date(2026, 9, 20), "huaping_cun", clock)
+        clock.set(datetime(2026, 12, 9, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
+        wake_due(clock.now(), clock)
+        county = db.session.scalar(select(Jurisdiction).filter_by(code="360702"))
+        overview = overdue_overview(county, clock.now())
+        steps = {name: n for kind, name, n in overview.by_step if kind == "task"}
+        procedures = dict(overview.by_procedure)
+    assert steps["入户采集和排查"] == 2 and procedures["annual_collection"] == 2
+    assert procedures["identification"] >= 1
+    login(client, "zhanggong_dudao")
+    page = client.get("/supervisor").get_data(as_text=True)
+    tasks = int(re.search(r'id="total-tasks">(\d+)<', page).group(1))
+    assert tasks == overview.tasks and tasks >= 3  # the campaign's two visits with the identification's task
+    shahe = re.search(r'data-code="360702101" data-tasks="(\d+)"', page).group(1)
+    assert int(shahe) == overview.tasks  # all in 沙河镇
+    assert "入户采集和排查" in page and "督办甲" in page
+    only = client.get("/supervisor?procedure=annual_collection").get_data(as_text=True)
+    assert re.search(r'id="total-tasks">2<', only) and "督办识别" not in only.split("逾期最久的事项")[1].split("</section>")[0]
+
+
+def test_a_risk_gone_screening_opens_the_elimination_on_the_task_page_or_is_refused_in_chinese(web_app, client, clock):
+    with web_app.app_context():
+        for head, housing in (("消除可", False), ("消除危房", True)):
+            household = register_household(household_data("沙河村", head, 3, is_formerly_poor=True), "system", clock)
+            drive_case(open_identification(household.id, "cadre_screening", date(2026, 9, 20), "system", clock).id,
+                       clock)
+            if housing:
+                with transaction():
+                    record_verified_guarantees(db.session.get(type(household), household.id), {"housing_unsafe": True},
+                                               at=clock.now(), by="shahe_zhen", case_id=None)
+        today = to_local_date(clock.now()).isoformat()
+    _campaign_opened_in_shahe(web_app, clock, {})
+    login(client, "shahe_cun")
+    inbox = client.get("/inbox").get_data(as_text=True)
+    by_head = {head: int(task) for task, head in re.findall(
+        r'href="/tasks/(\d+)">入户采集和排查</a>.*?<td data-label="农户">\d+ (\S+)</td>', inbox, re.DOTALL)}
+    assert set(by_head) == {"消除可", "消除危房"}
+    fields = {"collected_on": today, "interview": "home_visit", "household_signed": "on", "collector_signed": "on",
+              "income.household_size": "3", "income.wages": "36000", "screening": "risk_gone"}
+    no_mode = _do(client, by_head["消除可"], fields)
+    assert no_mode.status_code == 422 and "风险消除方式" in no_mode.get_data(as_text=True)
+    unsafe = _do(client, by_head["消除危房"], {**fields, "elimination_mode": "assisted"})
+    assert unsafe.status_code == 422
+    assert "的“三保障”和饮水安全尚未保障（住房安全），不能标注风险消除" in unsafe.get_data(as_text=True)
+    done = _do(client, by_head["消除可"], {**fields, "elimination_mode": "assisted"})
+    assert done.status_code == 302
+    with web_app.app_context():
+        eliminations = db.session.scalars(select(Case).filter_by(procedure="elimination")).all()
+        assert [(c.household.head.name, c.status) for c in eliminations] == [("消除可", "running")]
+    assert "民主评议" in client.get("/inbox").get_data(as_text=True)
