@@ -4,6 +4,7 @@ under the rules the caller hands in; every refusal names the file, the element a
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -40,18 +41,36 @@ def parse_bundle(bundle: list[DiagramSource], process_id: str, rules: DiagramRul
 
 
 def _parse_bundle(bundle: list[DiagramSource], process_id: str, rules: DiagramRules) -> tuple[BpmnProcessSpec, dict]:
+    """Every stage's problems of every file at once (the schema and SpiffWorkflow's own checks, the lint, then
+    the trial run), each named with its file when it is not the main one; a problem that follows from one
+    already reported (the same element failing again in the trial run) is folded under it."""
     parser = new_parser()
+    by_file: list[tuple[DiagramSource, list[str]]] = []
+    parsed = True
     for source in bundle:
-        tree = source.parse_xml()
+        found: list[str] = []
+        try:
+            tree = source.parse_xml()
+        except DiagramInvalid as exc:  # not XML at all: nothing more to check in it
+            by_file.append((source, exc.problems))
+            parsed = False
+            continue
+        try:
+            if source.is_dmn:
+                add_dmn(parser, source.file_name, tree)  # DiagramInvalid naming the decision, never another exception
+            else:
+                _add_bpmn(parser, source, tree)
+        except DiagramInvalid as exc:
+            found += exc.problems
+            parsed = False
+        found += [p for p in lint(tree, rules) if p not in found]  # BPMN: lanes, forms, expressions, other modelers
         if source.is_dmn:
-            add_dmn(parser, source.file_name, tree)  # DiagramInvalid naming the decision, never another exception
-        else:
-            _add_bpmn(parser, source, tree)
-        problems = lint(tree, rules)  # BPMN: lanes, forms, expressions compile, other modelers' attributes; DMN: cells
-        if source.is_dmn:
-            problems += check_outputs(source)  # literal outputs fit their column's type and allowed values
-        if problems:
-            raise DiagramInvalid(source.file_name, problems)
+            found += check_outputs(source)  # literal outputs fit their column's type and allowed values
+        if found:
+            by_file.append((source, found))
+    file_name, problems = _named(bundle, by_file)
+    if not parsed:
+        raise DiagramInvalid(file_name, problems)
     try:
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
@@ -59,23 +78,50 @@ def _parse_bundle(bundle: list[DiagramSource], process_id: str, rules: DiagramRu
         tree = next((s.parse_xml() for s in bundle if s.file_name == exc.file_name), None)
         known = [*parser.get_process_ids(), *_deployed_processes()]
         raise DiagramInvalid(exc.file_name or bundle[0].file_name,
-                             [explain_validation(exc, tree, _trees(bundle), known)]) from exc
+                             [*problems, explain_validation(exc, tree, _trees(bundle), known)]) from exc
     except RecursionError as exc:
-        raise DiagramInvalid(bundle[0].file_name, [too_deep(_trees(bundle))]) from exc
+        raise DiagramInvalid(bundle[0].file_name, [*problems, too_deep(_trees(bundle))]) from exc
     except Exception as exc:
-        raise DiagramInvalid(bundle[0].file_name, [_unparsable(exc)]) from exc
+        raise DiagramInvalid(bundle[0].file_name, [*problems, _unparsable(exc)]) from exc
     deep = too_deep(_trees(bundle), only_if_deep=True)
     if deep:  # a trial run would fail deep inside the chain and blame whichever step it reached
-        raise DiagramInvalid(bundle[0].file_name, [deep])
+        raise DiagramInvalid(bundle[0].file_name, [*problems, deep])
     started = time.perf_counter()
     try:
-        problems = dry_run(bundle, process_id, rules)
+        tried = dry_run(bundle, process_id, rules)
     except RecursionError as exc:
-        raise DiagramInvalid(bundle[0].file_name, [too_deep(_trees(bundle))]) from exc
+        raise DiagramInvalid(bundle[0].file_name, [*problems, too_deep(_trees(bundle))]) from exc
     log.debug("dry run of %s: %.1f ms", process_id, (time.perf_counter() - started) * 1000)
-    if problems:
-        raise DiagramInvalid(bundle[0].file_name, problems)
+    tried = _not_knock_on(tried, problems)
+    if problems and tried:  # what the trial run found beside them may follow from them: folded under them
+        raise DiagramInvalid(file_name, [*problems, (f"另有 {len(tried)} 处试运行问题，可能由上述问题引起，修正上述问题后"
+                                                    f"再校验：{'；'.join(tried)}")])
+    if problems or tried:
+        raise DiagramInvalid(file_name if problems else bundle[0].file_name, problems or tried)
     return spec, subprocess_specs
+
+
+def _named(bundle: list[DiagramSource], by_file: list[tuple[DiagramSource, list[str]]]) -> tuple[str, list[str]]:
+    """The file a refusal names and its problems: the one file that has any, or the main file with every other
+    file's problems named with their file."""
+    if len(by_file) == 1:
+        return by_file[0][0].file_name, by_file[0][1]
+    return bundle[0].file_name, [p if source is bundle[0] or p.startswith(source.file_name) else f"{source.file_name} 中 {p}"
+                                 for source, problems in by_file for p in problems]
+
+
+_ELEMENT = re.compile(r"(?:^|\s)\w+ '([^']+)'")  # an element named in a problem: userTask 'x', 规则 'r2'
+
+
+def _elements(problem: str) -> list[str]:
+    """The ids of the elements a problem names, the most specific (a decision table's rule) last."""
+    return _ELEMENT.findall(problem)
+
+
+def _not_knock_on(tried: list[str], reported: list[str]) -> list[str]:
+    """The trial run's problems but those about an element already reported (its failure follows from that)."""
+    causes = {ids[-1] for p in reported if (ids := _elements(p))}
+    return [p for p in tried if not causes.intersection(_elements(p))]
 
 
 def _add_bpmn(parser, source: DiagramSource, tree) -> None:

@@ -142,7 +142,23 @@ def _lint_expressions(tree: etree._ElementTree) -> list[str]:
     return problems
 
 
+SCRIPT_KINDS = {"script": "脚本", "preScript": "前置脚本", "postScript": "后置脚本"}
+
+
+def _imports(source: str) -> list[str]:
+    """The modules a script's ``import`` statements name (none may be imported)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [alias.name if isinstance(node, ast.Import) else (node.module or ".")
+            for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom) for alias in node.names[:1]]
+
+
 def _compile(node: etree._Element, source: str, mode: str, what: str) -> list[str]:
+    if mode == "exec" and (modules := _imports(source)):
+        return [(f"{describe(node)}：{SCRIPT_KINDS.get(what, what)}不能导入模块（import {'、'.join(modules)}）：图中的脚本只能调用 fangpin 提供的函数"
+                f"（期限、测算、记录等）和简单的内置函数；请删除 import 语句")]
     try:
         compile_diagram_code(source, mode)
     except SyntaxError as exc:
@@ -402,6 +418,11 @@ def explain_validation(exc: ValidationException, tree: etree._ElementTree | None
         where = describe(node) if node is not None else f"serviceTask '{exc.id}'" + (f"（{exc.name}）" if exc.name else "")
         return (f"{where}：服务任务（service task）没有指定操作（spiffworkflow:serviceTaskOperator）；"
                 "本系统的服务任务需要指定操作，或请改为脚本任务（script task）")
+    if "Multiple outgoing flows are not supported" in message:
+        node = _by_id(tree, exc.id)
+        where = describe(node) if node is not None else f"元素 '{exc.id}'" + (f"（{exc.name}）" if exc.name else "")
+        return (f"{where}：任务只能有一条流出的顺序流；要分支，请在任务后加一个排他网关（exclusiveGateway），"
+                "从网关引出各条带条件的顺序流")
     return describe_validation(exc, tree)
 
 

@@ -185,12 +185,68 @@ def test_a_feel_range_in_a_cell_gets_a_python_hint():
              lanes='<bpmn:laneSet id="ls"><bpmn:lane id="lane_boss" name="主任"><bpmn:flowNodeRef>x</bpmn:flowNodeRef>'
                    "</bpmn:lane></bpmn:laneSet>"),
      ["lane 'lane_boss'（主任）：泳道名称“主任”不是已知角色", "可用的泳道名称：", "村级", "乡镇"]),
+    (process('<bpmn:scriptTask id="x" name="记录">{io}<bpmn:outgoing>f3</bpmn:outgoing><bpmn:script>a = 1'
+             '</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end2"><bpmn:incoming>f3</bpmn:incoming>'
+             '</bpmn:endEvent><bpmn:sequenceFlow id="f3" sourceRef="x" targetRef="end2" />'),
+     ["scriptTask 'x'（记录）：任务只能有一条流出的顺序流", "排他网关"]),
 ])
 def test_a_diagram_refusal_names_the_element_in_chinese(content, expected):
     problem = _refused(DiagramSource("refusal.bpmn", content))
     for text in expected:
         assert text in problem
     assert "policy/roles.json" not in problem and "Did you mean" not in problem
+
+
+@pytest.mark.usefixtures("app")
+def test_an_import_in_a_script_is_one_refusal_saying_to_delete_it_not_a_runtime_error_and_its_knock_ons():
+    content = process('<bpmn:scriptTask id="x" name="记录">{io}<bpmn:script>import os\nresult = os.getcwd()'
+                      "</bpmn:script></bpmn:scriptTask>")
+    with pytest.raises(DiagramInvalid) as refused:
+        parse_bundle([DiagramSource("refusal.bpmn", content)], "refusal_test")
+    assert refused.value.problems == [
+        ("scriptTask 'x'（记录）：脚本不能导入模块（import os）：图中的脚本只能调用 fangpin 提供的函数（期限、测算、记录等）"
+        "和简单的内置函数；请删除 import 语句")]
+
+
+@pytest.mark.usefixtures("app")
+def test_every_stage_of_a_file_is_reported_at_once_with_knock_ons_folded():
+    """An unknown lane (the lint), a script that fails in the trial run and a condition that names an unknown
+    variable: all at once, the trial run's problems folded under the lint's (they may follow from it)."""
+    content = f"""<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="defs" targetNamespace="http://t">
+  <bpmn:process id="refusal_test" name="拒绝测试" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="lane_boss" name="主任"><bpmn:flowNodeRef>x</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="x" name="记录">{IO}<bpmn:script>total = undefined_thing + 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:exclusiveGateway id="g" name="是否同意" default="f3"><bpmn:incoming>f2</bpmn:incoming>
+      <bpmn:outgoing>f3</bpmn:outgoing><bpmn:outgoing>f4</bpmn:outgoing></bpmn:exclusiveGateway>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="x" />
+    <bpmn:sequenceFlow id="f2" sourceRef="x" targetRef="g" />
+    <bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="end" />
+    <bpmn:sequenceFlow id="f4" name="同意" sourceRef="g" targetRef="end">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">approvd == True</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+    with pytest.raises(DiagramInvalid) as refused:
+        parse_bundle([DiagramSource("refusal.bpmn", content)], "refusal_test")
+    lane, trial = refused.value.problems
+    assert lane.startswith("lane 'lane_boss'（主任）：泳道名称“主任”不是已知角色")
+    assert trial.startswith("另有 2 处试运行问题，可能由上述问题引起，修正上述问题后再校验：")
+    assert "scriptTask 'x'（记录）：脚本用示例数据试运行失败" in trial and "undefined_thing" in trial
+    assert "sequenceFlow 'f4'（同意）：条件 “approvd == True”" in trial
+
+
+@pytest.mark.usefixtures("app")
+def test_a_trial_failure_of_an_element_the_lint_refused_is_folded_under_it():
+    content = process('<bpmn:scriptTask id="x" name="记录">{io}<bpmn:script>import os</bpmn:script></bpmn:scriptTask>',
+                      lanes='<bpmn:laneSet id="ls"><bpmn:lane id="lane_boss" name="主任"><bpmn:flowNodeRef>x'
+                            "</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>")
+    with pytest.raises(DiagramInvalid) as refused:
+        parse_bundle([DiagramSource("refusal.bpmn", content)], "refusal_test")
+    assert [p.split("：")[0] for p in refused.value.problems] == ["lane 'lane_boss'（主任）", "scriptTask 'x'（记录）"]
 
 
 @pytest.mark.usefixtures("app")
