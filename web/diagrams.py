@@ -8,6 +8,7 @@ engine.policy (bindings, editing) and engine.cases.migration."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from typing import Any
 
@@ -59,6 +60,7 @@ from .auth import roles_required, within
 from .security import attachment, parse_id
 
 bp = Blueprint("diagrams", __name__)
+log = logging.getLogger(__name__)
 EDITORS = ("policy_editor",)
 READERS = ("policy_editor", "supervisor")
 
@@ -343,6 +345,67 @@ def _modeler(file_name: str, endpoint: str, args: dict[str, Any], origin: str) -
     return render_template("diagrams/modeler.html", file_name=file_name, kind=kind, origin=origin,
                            xml_url=url_for(endpoint, **args), download_url=url_for(endpoint, **args),
                            save_url=url_for("diagrams.save_from_modeler", file_name=file_name))
+
+
+@bp.get("/diagrams/modeler/choices")
+@roles_required(*EDITORS)
+def modeler_choices() -> Response:
+    """What the modeler's properties panel offers (JSON): the forms (forms/), the roles a lane may name
+    (policy/roles.json), the deployed processes a call activity may call, the decisions of the deployed decision
+    tables, the dates a due date or timer may count from, and the functions a script or expression may call."""
+    return jsonify(_modeler_choices())
+
+
+def _modeler_choices() -> dict[str, Any]:
+    import inspect
+
+    from engine.bpmn.scripting import _restricted_builtins  # the builtins a diagram's code may call
+    from engine.bpmn.validation import NS
+    from engine.cases.functions import CaseContext
+    from engine.core.config import project_dir
+    from engine.library.catalogue import deployed_library
+    from engine.policy.roles import all_roles
+
+    forms, dates = [], {"today()": ["任务开始之日"], "lead_date": ["发现日期"]}
+    for path in sorted(project_dir("forms").glob("*.json")):
+        try:
+            schema = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("form %s is not readable JSON: left out of the modeler's choices", path.name)
+            continue
+        forms.append({"file": path.name, "title": str(schema.get("title") or "")})
+        for name, spec in (schema.get("properties") or {}).items():
+            if isinstance(spec, dict) and spec.get("format") == "date" and spec.get("title"):
+                titles = dates.setdefault(name, [])
+                if spec["title"] not in titles:
+                    titles.append(str(spec["title"]))
+    processes = {}  # what a call activity may call: the processes of the files as last deployed (and processes/)
+    for source in deployed_library():
+        if not source.is_dmn:
+            for node in source.parse_xml().iterfind(".//bpmn:process", NS):
+                if node.get("id"):
+                    processes.setdefault(node.get("id"), {"id": node.get("id"), "name": node.get("name") or "",
+                                                          "file": source.file_name})
+    decisions = {d.id: {"id": d.id, "name": d.name, "file": table.file_name}
+                 for table in decision_library() for d in table.decisions if d.id}
+    functions = []
+    for name, fn in sorted(CaseContext(None, g.user.username, get_clock()).functions().items()):  # type: ignore[arg-type]
+        try:
+            plain = [p.replace(annotation=inspect.Parameter.empty) for p in inspect.signature(fn).parameters.values()]
+            signature = str(inspect.Signature(plain))
+        except (TypeError, ValueError):
+            signature = "(…)"
+        functions.append({"name": name, "signature": name + signature})
+    return {
+        "forms": forms,
+        "roles": [{"key": r.key, "name": r.name, "lanes": list(r.lanes)} for r in all_roles().values() if r.lanes],
+        "processes": [processes[key] for key in sorted(processes)],
+        "decisions": sorted(decisions.values(), key=lambda d: d["id"]),
+        "dates": [{"expr": expr, "label": f"{'／'.join(titles)}（{expr}）"} for expr, titles in dates.items()],
+        "functions": functions,
+        "builtins": sorted(name for name, value in _restricted_builtins().items()
+                           if callable(value) and name[:1].islower() and not name.startswith("_")),
+    }
 
 
 @bp.post("/diagrams/drafts/modeler")

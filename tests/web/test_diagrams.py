@@ -668,3 +668,30 @@ def test_a_decision_table_draft_is_tried_inside_the_procedure_that_calls_it(edit
     assert refused.status_code == 422 and "“民主评议”现在不可办理" in refused.get_data(as_text=True)
     unnamed = try_table(table, scenario.replace('"process_file": "identification.bpmn",', ""))
     assert unnamed.status_code == 422 and "process_file" in unnamed.get_data(as_text=True)
+
+
+# -- the modeler's properties panel (issue #17) ---------------------------------------------------
+
+
+def test_the_properties_panel_choices_list_forms_roles_processes_decisions_dates_and_functions(editor, web_app):
+    answer = editor.get("/diagrams/modeler/choices")
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    choices = answer.json
+    forms = {f["file"]: f["title"] for f in choices["forms"]}
+    assert forms["household_verification.json"] == "入户核实"
+    assert set(forms) == {p.name for p in project_dir("forms").glob("*.json")}
+    roles = {r["key"]: r for r in choices["roles"]}
+    assert roles["township_officer"] == {"key": "township_officer", "name": "乡镇工作人员", "lanes": ["乡镇", "乡镇级", "镇级"]}
+    assert "policy_editor" not in roles  # no lane names it
+    processes = {p["id"]: p for p in choices["processes"]}
+    assert processes["publicity_period"]["file"] == "publicity.bpmn" and "identification_zhanggong_2021" in processes
+    assert any(d["id"] == "household_category" and d["file"] == "household_category.dmn" for d in choices["decisions"])
+    dates = {d["expr"]: d["label"] for d in choices["dates"]}
+    assert dates["today()"] == "任务开始之日（today()）" and dates["lead_date"] == "发现日期（lead_date）"
+    assert "审定日期（即识别日期）" in dates["decided_on"]
+    functions = {f["name"]: f["signature"] for f in choices["functions"]}
+    assert functions["working_days_from"].startswith("working_days_from(start, n")
+    assert "today" in functions and "notify_household" in functions
+    assert {"len", "min", "max", "str", "sorted"} <= set(choices["builtins"]) and "open" not in choices["builtins"]
+    assert web_app.test_client().get("/diagrams/modeler/choices").status_code == 302  # login first
+    assert login(web_app.test_client(), "zhanggong_dudao").get("/diagrams/modeler/choices").status_code == 403
