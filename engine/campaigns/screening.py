@@ -52,7 +52,7 @@ def propose_elimination(screening: Case, mode: str, actor: str, clock: Clock) ->
                             "不能标注风险消除：请继续帮扶，问题解决并经核实后再提请风险消除研判")
     today = to_local_date(clock.now())
     eligibility = assess(household, today, mode).explanation
-    case = start_case(household, Procedure.ELIMINATION, Channel.TOWNSHIP_EVALUATION, today, actor, clock,
+    case = start_case(household, Procedure.ELIMINATION, Channel.CONCENTRATED_SCREENING, today, actor, clock,
                       {"mode": mode, "eligibility": eligibility, "screening": screening.number})
     log.info("screening %s opened elimination %s", screening.number, case.number)
     return case

@@ -81,6 +81,7 @@ class Channel(Code):
 
     MONITORING = "monitoring", "纳入监测后"
     TOWNSHIP_EVALUATION = "township_evaluation", "乡镇季度研判"
+    CONCENTRATED_SCREENING = "concentrated_screening", "集中排查"  # a yearly campaign's or an area's screening
     GREEN_CHANNEL = "green_channel", "绿色通道"
     MEMBER_CHANGE = "member_change", "成员自然变更"
     CORRECTION = "correction", "清退、回退申请"
