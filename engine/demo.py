@@ -198,6 +198,7 @@ def sample_form_data(form: str, today: date) -> dict:
         "review_decision.json": {"reviewed_on": d, "visited": True, "decision": "approve"},
         "information_comparison.json": {"compared_on": d, "decision": "approve"},
         "county_approval.json": {"decided_on": d, "decision": "approve"},
+        "elimination_approval.json": {"decided_on": d, "decision": "approve"},
         "announcement.json": {"announced_on": d},
         "assistance_plan.json": {"responsible_person": "王帮扶", "plan_publicized_on": d, "able_and_willing": True,
                                  "measures": [{"category": "A39", "item": "种植业"}]},

@@ -126,6 +126,8 @@ class Process:
             body.append(f'      <spiffworkflow:property name="formJsonSchemaFilename" value="{n.attrs["form"]}" />')
             if n.attrs.get("due"):
                 body.append(f'      <spiffworkflow:property name="dueDate" value={quoteattr(n.attrs["due"])} />')
+            if n.attrs.get("due_note"):  # why the step has no due date (shown on its task page)
+                body.append(f'      <spiffworkflow:property name="dueDateNote" value={quoteattr(n.attrs["due_note"])} />')
             body.append("    </spiffworkflow:properties>")
             if n.attrs.get("instructions"):
                 body.append(f'    <spiffworkflow:instructionsForEndUser>{escape(n.attrs["instructions"])}</spiffworkflow:instructionsForEndUser>')
@@ -238,9 +240,10 @@ IDENTIFIED_SCRIPT = (
 
 
 def _publicity(p: Process, prefix: str, level: str, days_key: str, lane: str, col: int, post_name: str,
-               due: str | None = LIMIT) -> tuple[str, str]:
+               due: str | None = LIMIT, due_note: str | None = None) -> tuple[str, str]:
     """post (user) → set publicity (script) → call publicity_period → objection upheld? Returns (first, gateway)."""
     post = p.add("user", f"{prefix}_post", post_name, lane, col, form="post_publicity.json", due=due,
+                 due_note=due_note,
                  instructions=f"张贴{level}公示（不得公开身份证号、电话、银行账号和健康状况），填写张贴日期。")
     setp = p.add("script", f"{prefix}_set", f"{level}公示{'{'}{days_key}{'}'}天", lane, col + 1,
                  script=f'publicity = {{"level": "{level}", "days": policy["{days_key}"], "posted_on": posted_on}}')
@@ -491,6 +494,11 @@ POSTPONE_SCRIPT = (
     'record_outcome("postponed", reason)\n'
     'notify_household("风险消除结果告知", "您户暂不标注风险消除，继续落实帮扶措施。理由：" + reason + "。")'
 )
+ELIMINATION_APPROVAL = "elimination_approval.json"  # the county's 风险消除 decision (000 二(二)3 县级审定)
+ANNOUNCEMENT_NOTE = ("种子文件未规定风险消除公告的张贴时限（000 二（二）3：县级确定消除风险对象名单后反馈各乡镇，在各自行政村公告），"
+                     "故本环节不设期限；请在审定后及时张贴公告。")
+ANNOUNCEMENT_NOTE_ZHANGGONG = ("002 只规定区级公告期7天（公告模版见附件17），未规定审批后发布公告的时限，故本环节不设期限；"
+                               "请在区级审批后及时发布公告。")
 ELIMINATED_SCRIPT = (
     'record_outcome("eliminated", "风险消除（" + ("自然消除" if mode == "natural" else "帮扶消除") + "）")\n'
     'mark_eliminated(mode, decided_on)\n'
@@ -529,11 +537,11 @@ def elimination() -> Process:
     p.flow(pgw, "township_review", "公示无异议", 'publicity_result == "passed"')
     p.chain("township_review", "recheck", "review_ok")
     p.flow("review_ok", "postponed", "不通过", 'decision == "reject"')
-    approve, gw3 = _decision(p, "county_approval", "县级审定", c, 12, "county_approval.json", None,
+    approve, gw3 = _decision(p, "county_approval", "县级审定", c, 12, ELIMINATION_APPROVAL, None,
                              "县级审定风险消除；审定日期即风险消除日期。")
     p.flow("review_ok", approve, "通过", 'decision == "approve"')
     p.flow(gw3, "postponed", "不通过", 'decision == "reject"')
-    p.add("user", "announcement", "在各村公告", c, 14, form="announcement.json",
+    p.add("user", "announcement", "在各村公告", c, 14, form="announcement.json", due_note=ANNOUNCEMENT_NOTE,
           instructions="在各村公告风险消除名单（不得公开身份证号、电话、银行账号和健康状况）。")
     p.flow(gw3, "announcement", "通过", 'decision == "approve"')
     p.add("script", "eliminated", "标注风险消除并告知农户", c, 15, script=ELIMINATED_SCRIPT)
@@ -581,11 +589,12 @@ def elimination_zhanggong_2021() -> Process:
     post2, pgw2 = _publicity(p, "town", "镇级", "township_publicity_days", t, 10, "张贴镇级公示（风险消除）", None)
     p.flow(ok, post2, "通过", 'decision == "approve"')
     p.flow(pgw2, "postponed", "异议成立", 'publicity_result == "objection_upheld"')
-    approve, gw3 = _decision(p, "county_approval", "区级审定", c, 14, "county_approval.json", None,
+    approve, gw3 = _decision(p, "county_approval", "区级审定", c, 14, ELIMINATION_APPROVAL, None,
                              "区级审定风险消除；审定日期即风险消除日期。")
     p.flow(pgw2, approve, "公示无异议", 'publicity_result == "passed"')
     p.flow(gw3, "postponed", "不通过", 'decision == "reject"')
-    post3, pgw3 = _publicity(p, "announce", "区级公告", "announcement_days", c, 16, "发布区级公告（风险消除）", None)
+    post3, pgw3 = _publicity(p, "announce", "区级公告", "announcement_days", c, 16, "发布区级公告（风险消除）", None,
+                             ANNOUNCEMENT_NOTE_ZHANGGONG)
     p.flow(gw3, post3, "通过", 'decision == "approve"')
     p.flow(pgw3, "postponed", "异议成立", 'publicity_result == "objection_upheld"')
     p.add("script", "eliminated", "标注风险消除并告知农户", c, 20, script=ELIMINATED_SCRIPT)

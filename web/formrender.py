@@ -2,6 +2,7 @@
 posted HTML form back into the JSON data the engine validates. Validation itself is the engine's."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from engine.core.vocabulary import (
     HouseholdStatus,
     Procedure,
 )
+from engine.households.measures import categories
 
 EMPTY_TABLE_ROWS = 1  # a table with no row yet shows one to fill; "添加…" adds more (web/static/forms.js)
 VOCABULARIES: tuple[type[Code], ...] = (HouseholdCategory, EliminationMode, HouseholdStatus, GuaranteeProblem,
@@ -23,6 +25,24 @@ VOCABULARIES: tuple[type[Code], ...] = (HouseholdCategory, EliminationMode, Hous
 """Where the Chinese label of an option comes from when its form gives none (``enumNames``): a form whose options
 are all codes of one vocabulary shows that vocabulary's labels, never the codes."""
 MAX_ROW_DIGITS = 4  # forms have a few rows; a posted "members-<5000 digits>-name" is ignored, not a crash
+CATALOGUE_KEYWORD = "x-catalogue"  # a form's text input whose value is chosen from a catalogue of policy data
+
+
+def measure_options() -> tuple[str, list[tuple[str, str, list[tuple[str, str]]]]]:
+    """The assistance measure catalogue (policy/measures.json, A39–A52) as options grouped by category: (the field
+    that picks the group, [(category code, category label, [(value, label)])]). A category listing no items (e.g.
+    A44 饮水安全保障) offers its own name. The value is the item's label, as plans and publicity lists show it."""
+    groups = []
+    for code, category in categories().items():
+        items = category.get("items") or [{"label": category["label"]}]
+        groups.append((code, category["label"], [(i["label"], i["label"]) for i in items]))
+    return "category", groups
+
+
+CATALOGUES: dict[str, Callable[[], tuple[str, list[tuple[str, str, list[tuple[str, str]]]]]]] = {
+    "measures": measure_options,
+}
+"""The catalogues a form may choose from (``"x-catalogue": "measures"``): where their options come from."""
 
 
 @dataclass
@@ -40,6 +60,9 @@ class Field:
     empty_label: str = "请选择"  # a choice's empty option (what leaving it empty means)
     item: str = "一项"  # a table's row, in words ("家庭成员"): its cards' titles and the add button
     row_defaults: dict[str, Any] = field(default_factory=dict)  # a table's new row: its items' schema defaults
+    # a choice from a catalogue: its options by group, and the sibling field (in the same card) picking the group
+    option_groups: list[tuple[str, str, list[tuple[Any, str]]]] = field(default_factory=list)
+    depends_on: str = ""
 
     @property
     def dom_id(self) -> str:
@@ -104,6 +127,11 @@ def _field(name: str, spec: dict[str, Any], required: bool) -> Field:
     types = types if isinstance(types, list) else [types]
     if "const" in spec and spec["const"] is True or "boolean" in types:
         f.kind = "check"
+    elif spec.get(CATALOGUE_KEYWORD) in CATALOGUES:
+        f.depends_on, f.option_groups = CATALOGUES[spec[CATALOGUE_KEYWORD]]()
+        f.kind = "choice"
+        f.choices = [option for _, _, options in f.option_groups for option in options]
+        f.empty_label = "请选择（先选措施类别）" if f.depends_on else "请选择"
     elif "enum" in spec:
         f.kind, f.choices = "choice", _choices(spec)
     elif "array" in types:
@@ -240,9 +268,10 @@ def errors_by_field(errors: list[tuple[str, str]], fields: list[Field] | None = 
         parts = path.split("/")
         name = parts[0] if len(parts) > 1 and parts[1].isdigit() else ".".join(parts)
         if len(parts) > 2 and parts[1].isdigit():
-            add(f"{parts[0]}-{parts[1]}-{parts[2]}", reason)
             column = tables.get(parts[0], {}).get(parts[2])
-            reason = f"第 {int(parts[1]) + 1} 行：{column + '：' if column else ''}{reason}"
+            named = f"{column}：{reason}" if column and not reason.startswith(column) else reason
+            add(f"{parts[0]}-{parts[1]}-{parts[2]}", named)  # beside its input, naming it (read out with it)
+            reason = f"第 {int(parts[1]) + 1} 行：{named}"
         add(name, reason)
     return out
 

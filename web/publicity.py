@@ -47,8 +47,10 @@ def index() -> str:
 def page(template_id: str) -> str:
     place = visible_jurisdiction(request.args.get("j"))
     start, end = _date_arg("from"), _date_arg("to")
+    pending = request.args.get("pending") == "1"  # an announcement: only what its ready 公告 steps post
     try:
-        data = publicity_list(template_id, place, to_local_date(get_clock().now()), start, end)
+        data = publicity_list(template_id, place, to_local_date(get_clock().now()), start, end, pending)
     except NotFound:
         abort(404)
-    return render_template("publicity/list.html", place=place, data=data, start=start, end=end, stages=STAGES)
+    return render_template("publicity/list.html", place=place, data=data, start=start, end=end, stages=STAGES,
+                           pending=pending and data.template.kind == "公告")

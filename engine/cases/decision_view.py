@@ -14,10 +14,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from sqlalchemy import select
 
 from engine.bpmn.forms import load_form
 from engine.bpmn.runtime import waiting_timers
+from engine.bpmn.validation import DUE_PROPERTY
 from engine.cases.functions import CaseContext, case_workflow
 from engine.cases.lifecycle import PUBLICITY_PROCESS
 from engine.cases.self_application import application_of_case, display_number, prefilled, risk_type_choices
@@ -28,7 +30,8 @@ from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FangpinError, NotFound
 from engine.core.models import Case, HumanTask, IncomeRecord, User
-from engine.core.vocabulary import HouseholdCategory
+from engine.core.vocabulary import EliminationMode, GuaranteeProblem, HouseholdCategory, Procedure
+from engine.households.guarantees import guarantee_problems
 from engine.households.income import INCOME_FIELDS, IncomeFigures
 from engine.policy.parameters import monitoring_line
 from timers.calendar import display_moment, to_local_date
@@ -40,6 +43,9 @@ REJECTING = {"reject", "upheld", "no", False}  # verdicts that stop or turn the 
 APPLY_FORM = "identification_apply.json"
 OBJECTION_FORM = "verify_objection.json"  # its findings are shown with the objections
 VERIFY_FORM = "household_verification.json"
+DUE_NOTE_PROPERTY = "dueDateNote"  # a user task's property: why the step has no due date
+NO_DUE_BY_POLICY = "本地政策参数未规定本环节的办理时限，故不设期限；请及时办理。"
+NO_DUE_IN_DIAGRAM = "流程图未为本环节规定办理时限，故不设期限；请及时办理。"
 SIZE_FORMS = ("household_verification.json", "elimination_review.json")  # forms asking for the household size
 INPUT_LABELS = {  # A28–A32, A35, A36: what household verification enters
     "wages": "工资性收入（A28）", "business_income": "生产经营性收入（A29）", "property_income": "财产性收入（A30）",
@@ -113,15 +119,19 @@ class DecisionView:
     eligibility: tuple[str, ...] = ()  # risk elimination: each condition, when the township's evaluation listed it
     recheck: tuple[str, ...] = ()  # risk elimination: the conditions rechecked on the verified income
     recheck_eligible: bool | None = None
+    mode: str = ""  # risk elimination: 帮扶消除 or 自然消除, as the township proposed it
+    guarantees: tuple[tuple[str, bool], ...] = ()  # risk elimination: 三保障 and drinking water now, (label, secured)
     risk_types: tuple[str, ...] = ()
     publicity: tuple[str, ...] = ()
     objections: tuple[ObjectionView, ...] = ()
     decisions: tuple[DecisionEntry, ...] = ()
+    instructions: str = ""  # what the diagram tells the official to do at this step
+    due_note: str = ""  # a step without a due date: why (the diagram's words, or what its due date depends on)
 
     @property
     def empty(self) -> bool:
         return not (self.income or self.classification or self.eligibility or self.recheck or self.publicity
-                    or self.objections or self.decisions)
+                    or self.objections or self.decisions or self.guarantees)
 
 
 @dataclass(frozen=True)
@@ -138,25 +148,52 @@ class Prefill:
 def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
     """What the official doing ``row`` needs to decide it, from the case so far."""
     case = row.case
+    data, running, step = _task_data(case, row, clock)
+    instructions, due_note = _step_words(row, step)
     if case.household_id is None:
-        return DecisionView()
+        return DecisionView(instructions=instructions, due_note=due_note)
     tasks = tasks_of_case(case.id)
     done = [t for t in tasks if t.state == "COMPLETED" and t.id != row.id]
     names = display_names({t.completed_by for t in done if t.completed_by} | {r.recorded_by for r in _incomes(case)})
-    data, running = _task_data(case, row, clock)
     assessment = data.get("assessment") if isinstance(data.get("assessment"), dict) else None
     check = data.get("check") if isinstance(data.get("check"), dict) else None
+    application = data.get("application") if isinstance(data.get("application"), dict) else {}
+    elimination = case.procedure == Procedure.ELIMINATION.value
     return DecisionView(
         income=_income(case, names, assessment),
         classification=_classification(assessment, data) if assessment else None,
-        eligibility=_sentences(data.get("eligibility") or (data.get("application") or {}).get("eligibility")),
+        eligibility=_sentences(data.get("eligibility") or application.get("eligibility")),
         recheck=_sentences(check.get("explanation")) if check else (),
         recheck_eligible=bool(check.get("eligible")) if check else None,
+        mode=EliminationMode.label_of(data.get("mode") or application.get("mode")) if elimination else "",
+        guarantees=_guarantees(case) if elimination else (),
         risk_types=tuple(_risk_labels(case.household.risk_types or data.get("risk_types") or [])),
         publicity=tuple(_publicity(case, done) + running),
         objections=tuple(_objections(case, done, names)),
         decisions=tuple(_decision(t, names) for t in done if _verdict_field(t) and t.form != OBJECTION_FORM),
+        instructions=instructions, due_note=due_note,
     )
+
+
+def _guarantees(case: Case) -> tuple[tuple[str, bool], ...]:
+    """三保障 and drinking water as the household's record holds them now (A23–A26, what the latest verification
+    found): each with whether it is secured — a condition of risk elimination (000 四, 001 Q30)."""
+    problems = set(guarantee_problems(case.household))
+    return tuple((problem.label, problem not in problems) for problem in GuaranteeProblem)
+
+
+def _step_words(row: HumanTask, step: dict[str, Any]) -> tuple[str, str]:
+    """(the step's instructions, why it has no due date — empty when it has one)."""
+    instructions = str(step.get("instructions") or "").strip()
+    if row.due_at is not None:
+        return instructions, ""
+    properties = step.get("properties") or {}
+    note = str(properties.get(DUE_NOTE_PROPERTY) or "").strip()
+    if note:
+        return instructions, note
+    if properties.get(DUE_PROPERTY):
+        return instructions, NO_DUE_BY_POLICY
+    return instructions, NO_DUE_IN_DIAGRAM
 
 
 def display_names(usernames: set[str]) -> dict[str, str]:
@@ -165,26 +202,41 @@ def display_names(usernames: set[str]) -> dict[str, str]:
     return {username: name for username, name in rows} | {"system": "系统", "demo": "演示数据"}
 
 
-def _task_data(case: Case, row: HumanTask, clock: Clock) -> tuple[dict[str, Any], list[str]]:
-    """The data the case's workflow holds at ``row`` (a step done: the latest data holding an assessment), and
-    the publicity running now, in words."""
+def _task_data(case: Case, row: HumanTask, clock: Clock) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+    """The data the case's workflow holds at ``row`` (a step done: the latest data holding an assessment), the
+    publicity running now, in words, and the step's diagram extensions (``properties``, ``instructions``)."""
     try:
         workflow = case_workflow(case, CaseContext(case, "system", clock).script_engine())
     except Exception:  # a page must show even when the instance cannot be read (e.g. a diagram no longer loads)
         log.exception("case %s: the workflow could not be read for the task page", case.number)
-        return {}, []
+        return {}, [], {}
     running = []
     for timer, due in waiting_timers(workflow):
         info = timer.data.get("publicity") if timer.workflow.spec.name == PUBLICITY_PROCESS else None
         if isinstance(info, dict):
             running.append(f"{info.get('level', '')}公示{info.get('days', '')}天（{info.get('posted_on', '')} 张贴），"
                            f"{display_moment(due)} 期满")
-    task = workflow.get_task_from_id(UUID(row.task_uuid)) if row.task_uuid else None
+    task = _find_task(workflow, row.task_uuid)
+    step = {}
+    if task is not None:
+        extensions = getattr(task.task_spec, "extensions", None) or {}
+        step = {"properties": extensions.get("properties") or {},
+                "instructions": extensions.get("instructionsForEndUser") or ""}
     if task is not None and row.state == "READY":
-        return dict(task.data), running
+        return dict(task.data), running, step
     found = [t for t in workflow.get_tasks() if "assessment" in t.data or "check" in t.data]
     latest = max(found, key=lambda t: t.last_state_change, default=None)
-    return (dict(latest.data) if latest is not None else dict(workflow.data)), running
+    return (dict(latest.data) if latest is not None else dict(workflow.data)), running, step
+
+
+def _find_task(workflow, task_uuid: str | None):
+    if not task_uuid:
+        return None
+    try:
+        return workflow.get_task_from_id(UUID(task_uuid))
+    except (TaskNotFoundException, ValueError):  # a task no longer held (e.g. of a finished subprocess): nothing
+        log.debug("task %s not in the workflow", task_uuid)
+        return None
 
 
 def _incomes(case: Case) -> list[IncomeRecord]:

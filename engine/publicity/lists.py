@@ -188,6 +188,7 @@ class Entry:
     period_end: date | None = None  # last day of the recorded publicity period, if known
     plan: PlanSummary | None = None
     procedure: str = "identification"
+    category: str | None = None  # the category the county decided (县级审定), when it chose one
 
 
 def _completed(form: str, place: Jurisdiction, procedure: str, bpmn_id: str | None = None) -> list[HumanTask]:
@@ -200,10 +201,12 @@ def _completed(form: str, place: Jurisdiction, procedure: str, bpmn_id: str | No
     return list(db.session.scalars(query))
 
 
-def _publicity_end(case_id: int, label_prefix: str) -> date | None:
-    """The last day of a case's recorded publicity timer (期限 "村级公示5天（…张贴）")."""
+def _publicity_end(case_id: int, label_prefix: str, anywhere: bool = False) -> date | None:
+    """The last day of a case's recorded publicity timer (期限 "村级公示5天（…张贴）"), the latest whose label begins
+    with ``label_prefix`` (or holds it, ``anywhere``)."""
+    label = CaseDeadline.label.contains(label_prefix) if anywhere else CaseDeadline.label.startswith(label_prefix)
     due = db.session.scalar(select(CaseDeadline.due_at).where(
-        CaseDeadline.case_id == case_id, CaseDeadline.subject == "timer", CaseDeadline.label.startswith(label_prefix)
+        CaseDeadline.case_id == case_id, CaseDeadline.subject == "timer", label
     ).order_by(CaseDeadline.id.desc()).limit(1))
     return to_local_date(due - timedelta(microseconds=1)) if due else None
 
@@ -234,6 +237,51 @@ def eliminated_entries(place: Jurisdiction) -> list[Entry]:
             for h in households_in(place, Household.status == HouseholdStatus.ELIMINATED, Household.elimination_date.is_not(None))]
 
 
+APPROVAL_FORMS = {"identification": "county_approval.json", "elimination": "elimination_approval.json"}
+"""The county's decision (县级审定) of each procedure with a county announcement (公告)."""
+ANNOUNCEMENT_STEPS = (("announcement.json", None), ("post_publicity.json", "announce_post"))
+"""The steps that post a county announcement: (form, the step's id in the diagram, or None for any)."""
+
+
+def _approvals(place: Jurisdiction, procedure: str, case_ids: Iterable[int] | None = None) -> list[HumanTask]:
+    """The county approvals (通过) of running cases of ``procedure`` in ``place`` (and below), oldest first."""
+    form = APPROVAL_FORMS.get(procedure)
+    if form is None:
+        return []
+    query = (select(HumanTask).join(HumanTask.case)
+             .where(HumanTask.form == form, HumanTask.state == "COMPLETED", Case.procedure == procedure,
+                    Case.status == "running", Case.jurisdiction_path.startswith(place.path))
+             .order_by(HumanTask.completed_at, HumanTask.id))
+    if case_ids is not None:
+        query = query.where(HumanTask.case_id.in_(list(case_ids)))
+    return [t for t in db.session.scalars(query) if (t.form_data or {}).get("decision") == "approve"]
+
+
+def approved_entries(place: Jurisdiction, procedure: str, case_ids: Iterable[int] | None = None) -> list[Entry]:
+    """Households the county approved (县级审定 通过) in a case of ``procedure`` still running — the announcement is
+    still to be posted or runs its period, and the household is not yet marked 监测中 or 风险已消除 — dated by the
+    decision (审定日期, the identification or elimination date). From the approval on, the county's announcement
+    lists them: the one its 公告 step asks to post included."""
+    return [Entry(t.case.household, t.case_id, parse_date((t.form_data or {}).get("decided_on")),
+                  _publicity_end(t.case_id, "公告", anywhere=True), procedure=procedure,
+                  category=(t.form_data or {}).get("county_category"))
+            for t in _approvals(place, procedure, case_ids) if t.case.household is not None]
+
+
+def is_announcement_step(row: HumanTask) -> bool:
+    """Does ``row`` post a county announcement (公告)?"""
+    return any(row.form == form and bpmn_id in (None, row.bpmn_id) for form, bpmn_id in ANNOUNCEMENT_STEPS)
+
+
+def announcing_case_ids(place: Jurisdiction, procedure: str) -> set[int]:
+    """The cases of ``procedure`` of households in ``place`` (and below) whose 公告 step is ready (wherever that step
+    is done: the county's, the township's): what is to be posted now."""
+    rows = db.session.scalars(select(HumanTask).join(HumanTask.case).where(
+        HumanTask.state == "READY", HumanTask.procedure == procedure, Case.jurisdiction_path.startswith(place.path),
+        HumanTask.form.in_(sorted({form for form, _ in ANNOUNCEMENT_STEPS}))))
+    return {row.case_id for row in rows if is_announcement_step(row)}
+
+
 def measures_entries(place: Jurisdiction) -> list[Entry]:
     """Households whose assistance plan (帮扶计划) is completed, with that plan's measures."""
     entries = []
@@ -247,22 +295,28 @@ def measures_entries(place: Jurisdiction) -> list[Entry]:
 SOURCES: dict[tuple[str, str, str], Callable[[Jurisdiction], list[Entry]]] = {
     ("identification", "公示", "village"): lambda p: posted_entries(p, "identification"),
     ("identification", "公示", "township"): lambda p: reviewed_entries(p, "identification", "review_decision.json"),
-    ("identification", "公告", "county"): identified_entries,
+    # an announcement: the households identified (eliminated), and those the county approved whose case runs on
+    ("identification", "公告", "county"): lambda p: identified_entries(p) + approved_entries(p, "identification"),
     ("assistance", "公示", "village"): measures_entries,
     ("elimination", "公示", "village"): lambda p: posted_entries(p, "elimination"),
     ("elimination", "公示", "township"): lambda p: reviewed_entries(p, "elimination", "elimination_review.json"),
-    ("elimination", "公告", "county"): eliminated_entries,
+    ("elimination", "公告", "county"): lambda p: eliminated_entries(p) + approved_entries(p, "elimination"),
 }
 
 
 def entries_for(template: ListTemplate, place: Jurisdiction, start: date | None = None,
-                end: date | None = None) -> tuple[list[Entry], str | None]:
-    """(the households on the list, one entry each — the latest — ; a note when the list has no source)."""
+                end: date | None = None, pending: bool = False) -> tuple[list[Entry], str | None]:
+    """(the households on the list, one entry each — the latest — ; a note when the list has no source). With
+    ``pending``, an announcement lists only the households whose 公告 step is ready: those it is to post now."""
     source = SOURCES.get((template.stage, template.kind, template.level))
     if source is None:
         return [], NO_SOURCE_NOTE
+    if pending and template.kind == "公告":
+        found = approved_entries(place, template.stage, announcing_case_ids(place, template.stage))
+    else:
+        found = source(place)
     latest: dict[int, Entry] = {}
-    for entry in source(place):
+    for entry in found:
         if (start and (entry.on is None or entry.on < start)) or (end and (entry.on is None or entry.on > end)):
             continue
         latest[entry.household.id] = entry
@@ -308,6 +362,7 @@ class RowContext:
     elimination: bool = False
     mode: str | None = None  # 风险消除方式: the household's, or the one its elimination case proposes
     member: Member | None = None
+    decided_on: date | None = None  # the county's decision of a case still running (the date to be marked)
 
 
 def _measure_cell(ctx: RowContext, code: str | None) -> str:
@@ -329,14 +384,14 @@ HOUSEHOLD_VALUES: dict[str, Callable[[RowContext], Any]] = {
     "risk_types": lambda c: risk_text(c.household.risk_types),
     "category": lambda c: category_name(c.category),
     "elimination_mode": lambda c: EliminationMode.label_of(c.mode),
-    "elimination_date": lambda c: c.household.elimination_date,
+    "elimination_date": lambda c: c.household.elimination_date or (c.decided_on if c.elimination else None),
 }
 MEMBER_VALUES: dict[str, Callable[[Member], Any]] = {
     "name": lambda m: m.name,
     "relation_to_head": lambda m: m.relation_to_head,
 }
 HEADER_VALUES: dict[str, Callable[[RowContext], Any]] = {  # columns without a form field that are not free text
-    "识别纳入时间": lambda c: c.household.identified_on,
+    "识别纳入时间": lambda c: c.household.identified_on or (None if c.elimination else c.decided_on),
     "帮扶措施及成效说明": _other_measures,
     "研判结果": lambda c: "符合风险消除条件" if c.elimination else "",  # checked when the case was opened
 }
@@ -480,11 +535,12 @@ def _issuer(template: ListTemplate, place: Jurisdiction, county: Jurisdiction | 
 
 
 def publicity_list(template_id: str, place: Jurisdiction, today: date, start: date | None = None,
-                   end: date | None = None) -> PublicityList:
-    """The printable list ``template_id`` for ``place`` (and below), optionally for dates ``start``–``end``;
-    names and the county announcement's authority are those of the households' own county."""
+                   end: date | None = None, pending: bool = False) -> PublicityList:
+    """The printable list ``template_id`` for ``place`` (and below), optionally for dates ``start``–``end`` (and, for
+    an announcement, only the households its ready 公告 steps post: ``pending``); names and the county
+    announcement's authority are those of the households' own county."""
     template = get_template(template_id)
-    entries, note = entries_for(template, place, start, end)
+    entries, note = entries_for(template, place, start, end, pending)
     procedure = entries[0].procedure if entries else "identification"
     incomes = latest_incomes((e.household.id for e in entries if e.case_id is None), procedure)
     codes = frozenset(c.code for c in template.columns if c.code)
@@ -492,9 +548,11 @@ def publicity_list(template_id: str, place: Jurisdiction, today: date, start: da
     for number, entry in enumerate(entries, start=1):
         income = figures(income_of_case(entry.case_id) if entry.case_id else incomes.get(entry.household.id))
         elimination = entry.procedure == "elimination"
-        ctx = RowContext(entry.household, income, proposed_category(entry.household, entry.case_id, income),
+        ctx = RowContext(entry.household, income,
+                         entry.category or proposed_category(entry.household, entry.case_id, income),
                          entry.plan, codes, elimination,
-                         entry.household.elimination_mode or (proposed_mode(entry.case_id) if elimination else None))
+                         entry.household.elimination_mode or (proposed_mode(entry.case_id) if elimination else None),
+                         decided_on=entry.on if entry.case_id and template.kind == "公告" else None)
         rows.extend(household_rows(template.columns, ctx, number))
     period, days = _period(template, entries)
     county = issuing_county(place, entries)
@@ -528,3 +586,48 @@ def list_counts(place: Jurisdiction) -> list[ListSummary]:
         entries, note = entries_for(template, place)
         out.append(ListSummary(template, fill_names(template.title, place), len(entries), note))
     return out
+
+
+# ---------------------------------------------------------------- the announcement a 公告 step posts
+
+
+@dataclass(frozen=True)
+class AnnouncedHousehold:
+    number: str
+    head: str
+    village: str
+    decided_on: date | None
+    this_case: bool
+
+
+@dataclass(frozen=True)
+class StepAnnouncement:
+    """What a 公告 step posts: the county announcement's template, the place it is printed for, and the households
+    whose 公告 step is ready there — this step's own household among them."""
+
+    template_id: str
+    title: str
+    place_code: str
+    households: tuple[AnnouncedHousehold, ...]
+
+
+def announcement_template(procedure: str) -> ListTemplate | None:
+    """The county announcement (县级公告) template of ``procedure``'s stage, if the seed has one."""
+    return next((t for t in templates().values() if t.stage == procedure and t.kind == "公告"), None)
+
+
+def step_announcement(row: HumanTask) -> StepAnnouncement | None:
+    """For a 公告 step (:func:`is_announcement_step`) of a procedure whose announcement has a template: the list it
+    posts, for the step's jurisdiction (the households whose 公告 step is ready there); None for any other step."""
+    if not is_announcement_step(row):
+        return None
+    template = announcement_template(row.procedure)
+    place = db.session.get(Jurisdiction, row.jurisdiction_id)
+    if template is None or place is None:
+        return None
+    entries, _ = entries_for(template, place, pending=True)
+    shown = tuple(AnnouncedHousehold(e.household.number, e.household.head.name if e.household.head else "",
+                                     e.household.village.full_name, e.on, e.case_id == row.case_id) for e in entries)
+    county = issuing_county(place, entries)
+    return StepAnnouncement(template.id, fill_names(template.title, place, county), place.code, shown)
+

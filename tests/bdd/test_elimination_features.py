@@ -96,7 +96,7 @@ def eliminated(clock, head: str) -> None:
     assert (household.status, household.elimination_mode) == ("eliminated", "assisted")
     decision = db.session.scalar(select(HumanTask).join(Case).where(
         Case.household_id == household.id, Case.procedure == "elimination",
-        HumanTask.form.in_(["county_approval.json", "system_entry.json"])))  # approval, or Longkou's tagging
+        HumanTask.form.in_(["elimination_approval.json", "system_entry.json"])))  # approval, or Longkou's tagging
     assert household.elimination_date.isoformat() in (decision.form_data.get("decided_on"),
                                                       decision.form_data.get("entered_on"))
     followup = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="followup"))

@@ -230,16 +230,51 @@ def test_the_county_approves_a_risk_elimination_on_the_conditions_rechecked(web_
         case_id = case.id
         drive_case(case_id, clock, until="乡镇审核（入户核实收入）")
     task = _ready(web_app, case_id)
-    assert task.name == "县级审定"
+    assert task.name == "县级审定" and task.form == "elimination_approval.json"  # its own form, not identification's
     with serve(web_app) as base:
         county = HttpBrowser(base)
         county.login("zhanggong_xian", "demo")
         page = county.get(f"/tasks/{task.id}").read().decode()
     conditions = _section(page, "elimination-conditions")
+    assert "风险消除条件（帮扶消除）" in conditions
     assert "按核实收入复核：符合" in conditions and "帮扶措施落实半年以上" in conditions
     assert "收入持续稳定半年以上" in conditions and "无新的返贫致贫风险" in conditions
-    assert "本案入户核实" in _section(page, "income") and "家庭人均纯收入（A34） A33÷3 人 12,000.00 元" in _section(
-        page, "income")
-    decisions = _section(page, "decisions")
+    assert "收入高于当年监测范围且刚性支出问题已解决" in conditions  # the income against the line, rechecked
+    assert "乡镇季度研判列入时：符合" in conditions  # the township's quarterly evaluation, too
+    income = _section(page, "income")
+    assert "本案入户核实" in income and "家庭人均纯收入（A34） A33÷3 人 12,000.00 元" in income
+    assert re.search(r"监测范围 [\d,.]+ 元/人·年：人均纯收入（A34）12,000.00 元高于监测范围", income)
+    guarantees = _section(page, "guarantees")  # 三保障 and drinking water, as the household's record holds them
+    for label in ("住房安全", "义务教育（适龄儿童失学辍学）", "饮水安全", "基本医疗保险"):
+        assert f"{label} 有保障" in guarantees, label
+    decisions = _section(page, "decisions")  # the village's and the township's results
+    assert re.search(r"民主评议 ：\s*通过", decisions)
     assert "乡镇审核（入户核实收入） ： 通过" in decisions and "工资性收入" not in decisions  # figures: in the table
-    assert 'id="classification"' not in page and '<option value="">不选</option>' in page  # no category computed
+    assert "公示" in _section(page, "publicity")
+    words = _text(page)
+    assert "审定日期（即风险消除日期）" in words and "即识别日期" not in words  # the elimination's own wording
+    assert ">通过，标注风险消除</option>" in page and ">不通过，暂缓消除、继续帮扶</option>" in page
+    assert 'name="county_category"' not in page and 'id="classification"' not in page  # nothing to classify
+
+
+def test_the_county_postpones_an_elimination_with_its_reason_told_to_the_household(web_app, clock):
+    with web_app.app_context():
+        load_demo(clock)
+        case_id = db.session.scalar(select(Case.id).filter_by(procedure="elimination", status="running"))
+        drive_case(case_id, clock, until="乡镇审核（入户核实收入）")
+    task = _ready(web_app, case_id)
+    today = to_local_date(clock.now()).isoformat()
+    with serve(web_app) as base:
+        county = HttpBrowser(base)
+        county.login("zhanggong_xian", "demo")
+        refused = county.post(f"/tasks/{task.id}", [("decided_on", today), ("decision", "reject")])
+        page = refused.read().decode()
+        assert refused.status == 422 and "理由（不通过时必填，将写入告知农户的通知）" in _text(page)
+        assert 'aria-describedby="err-reason"' in _input(page, "reason")
+        done = county.post(f"/tasks/{task.id}", [("decided_on", today), ("decision", "reject"),
+                                                 ("reason", "务工收入尚不稳定，继续帮扶")])
+        assert "已办理：县级审定" in done.read().decode()
+    with web_app.app_context():
+        case = db.session.get(Case, case_id)
+        assert (case.status, case.outcome) == ("completed", "postponed")
+        assert case.household.status == "monitored"

@@ -1,10 +1,24 @@
 """Form tables as cards (web.formrender): a new card starts with its items' defaults, and a card left as it was
 added is no row; options without their own names read as the vocabulary's Chinese labels; an error in a card's
-cell is kept for that cell."""
+cell is kept for that cell, naming its column; a measure (具体措施) is chosen from the catalogue of policy data."""
 from __future__ import annotations
 
+import re
+from datetime import date
+
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from engine.bpmn.forms import load_form
+from engine.cases.lifecycle import open_identification
+from engine.core.db import db
+from engine.core.models import HumanTask
+from engine.demo import drive_case
+from engine.households.measures import categories
+from engine.households.register import register_household
+from tests.bdd.officials import household_data
+from tests.webclient import csrf_token, login
+from timers.calendar import to_local_date
 from web.formrender import errors_by_field, fields_of, parse, table_rows
 
 SCHEMA = {"properties": {
@@ -38,4 +52,59 @@ def test_codes_read_as_their_chinese_labels():
 
 def test_a_cells_error_is_kept_for_the_cell_and_named_in_the_summary():
     errors = errors_by_field([("members/1/name", "必填"), ("category", "不是可选的值")], fields_of(SCHEMA))
-    assert errors == {"members-1-name": "必填", "members": "第 2 行：姓名（A5）：必填", "category": "不是可选的值"}
+    assert errors == {"members-1-name": "姓名（A5）：必填", "members": "第 2 行：姓名（A5）：必填", "category": "不是可选的值"}
+    assert errors_by_field([("members/0/name", "必填")]) == {"members-0-name": "必填", "members": "第 1 行：必填"}
+
+
+# ---------------------------------------------------------------- 具体措施 chosen from the catalogue (#16)
+
+
+def test_a_measure_is_chosen_from_the_catalogue_of_its_category():
+    """The options are policy/measures.json's, grouped by category (no list in code): a category without items
+    (A44 饮水安全保障) offers its own name."""
+    for form in ("assistance_plan.json", "green_channel_entry.json"):
+        measures = next(f for f in fields_of(load_form(form)) if f.name == "measures")
+        item = next(c for c in measures.children if c.name == "item")
+        assert item.kind == "choice" and item.depends_on == "category"
+        groups = {key: (label, [value for value, _ in options]) for key, label, options in item.option_groups}
+        assert list(groups) == list(categories())
+        for code, category in categories().items():
+            expected = [i["label"] for i in category.get("items", [])] or [category["label"]]
+            assert groups[code] == (category["label"], expected), code
+    assert "种植业" in groups["A39"][1] and groups["A44"][1] == ["饮水安全保障"]
+
+
+def _at_assistance_plan(web_app, clock) -> int:
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "措施户", 3), "shahe_cun", clock)
+        case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
+        drive_case(case_id, clock, until="县级审定")
+        return db.session.scalar(select(HumanTask.id).filter_by(case_id=case_id, state="READY",
+                                                                form="assistance_plan.json"))
+
+
+def test_the_plan_page_offers_the_catalogue_and_names_the_field_of_a_measure_outside_it(web_app, clock):
+    task_id = _at_assistance_plan(web_app, clock)
+    client = login(web_app.test_client(), "shahe_cun")
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    item = page[page.index('name="measures-0-item"'):]
+    item = item[:item.index("</select>")]
+    assert 'data-depends-on="measures-0-category"' in item
+    assert '<optgroup label="产业帮扶" data-key="A39">' in item and '<option value="种植业" >种植业</option>' in item
+    assert '<optgroup label="就业帮扶" data-key="A40">' in item and ">技能培训</option>" in item
+    today = to_local_date(clock.now()).isoformat()
+    plan = [("csrf_token", csrf_token(page)), ("responsible_person", "王帮扶"), ("able_and_willing", "on"),
+            ("plan_publicized_on", today), ("measures-0-category", "A39")]
+    wrong = client.post(f"/tasks/{task_id}", data=MultiDict([*plan, ("measures-0-item", "技能培训")]))
+    html = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422
+    error = re.search(r'<p class="error" id="err-measures-0-item">(.*?)</p>', html).group(1)
+    assert error.startswith("具体措施：“技能培训”不是产业帮扶的措施，应为：种植业、")  # names the field and the choices
+    select_tag = re.search(r'<select name="measures-0-item"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in select_tag and "err-measures-0-item" in select_tag
+    assert "第 1 行：具体措施：“技能培训”" in html  # the table's summary, too
+    done = client.post(f"/tasks/{task_id}", data=MultiDict([*plan, ("measures-0-item", "种植业")]))
+    assert done.status_code == 302
+    with web_app.app_context():
+        row = db.session.get(HumanTask, task_id)
+        assert row.state == "COMPLETED" and row.form_data["measures"] == [{"category": "A39", "item": "种植业"}]

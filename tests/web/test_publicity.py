@@ -298,3 +298,95 @@ def test_the_seed_templates_pass_the_filter_unchanged():
     raw = json.loads((project_dir("policy") / "publicity_fields.json").read_text(encoding="utf-8"))
     for entry in raw["templates"]:
         assert len(templates()[entry["id"]].columns) == len(entry["columns"])
+
+
+# ---------------------------------------------------------------- the announcement a 公告 step posts (#16)
+
+TAIAN = "210321"
+
+
+def _ready_named(case_id: int, name: str) -> HumanTask:
+    return db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY", name=name))
+
+
+@pytest.fixture
+def announcing(web_app, clock):
+    """台安县 (identification: 县级审定, then 在县政府网站和村内公告 beside the assistance plan): 公告甲 and 公告乙
+    approved by the county, 公告乙's announcement already posted; 公告丙 identified long before."""
+    with web_app.app_context():
+        ids = {}
+        for head in ("公告丙", "公告甲", "公告乙"):
+            household = register_household(household_data("新华村", head, 2), "xinhua_cun", clock)
+            case = open_identification(household.id, "cadre_screening", to_local_date(clock.now()), "xinhua_cun", clock)
+            drive_case(case.id, clock, until=None if head == "公告丙" else "县级审定")
+            ids[head] = case.id
+        posted = _ready_named(ids["公告乙"], "在县政府网站和村内公告")
+        complete_task(posted.id, sample_form_data(posted.form, to_local_date(clock.now())), "taian_xian", clock)
+        task = _ready_named(ids["公告甲"], "在县政府网站和村内公告")
+        assert db.session.get(Case, ids["公告甲"]).household.status != "monitored"  # identified only at the end
+        return {"task": task.id, "cases": ids, "today": to_local_date(clock.now())}
+
+
+def test_the_announcement_lists_the_household_just_approved(web_app, announcing):
+    client = login(web_app.test_client(), "taian_xian")
+    html = _page(client, "zhanggong_a10_approval_announcement", TAIAN)
+    assert "公告甲" in html and "公告乙" in html and "公告丙" in html and "共 3 户" in html
+    assert f"至 {announcing['today']} 张贴" in html  # dated by the county's decision (审定日期 = 识别日期), 公告甲's the last
+    pending = client.get(f"/publicity/zhanggong_a10_approval_announcement?j={TAIAN}&pending=1").get_data(as_text=True)
+    assert "公告甲" in pending and "公告乙" not in pending and "公告丙" not in pending and "共 1 户" in pending
+    assert "公告环节尚未办理的农户，即本次公告要张贴的农户" in pending
+
+
+def test_the_announcement_task_shows_what_it_posts_and_why_it_has_no_due_date(web_app, announcing):
+    client = login(web_app.test_client(), "taian_xian")
+    html = client.get(f"/tasks/{announcing['task']}").get_data(as_text=True)
+    start = html.index('id="announcement-list"')
+    listed = html[start:html.index("</div>", start)]
+    assert "本次公告名单（1 户）" in listed and "公告甲" in listed and "本户" in listed and "含本户" in listed
+    assert "公告乙" not in listed and "公告丙" not in listed
+    assert f"/publicity/zhanggong_a10_approval_announcement?j={TAIAN}&amp;pending=1" in listed
+    assert "期限 不设期限" in html and 'id="due-note"' in html and "为何不设期限" in html
+    assert 'id="instructions"' in html and "公告审定结果" in html  # what the diagram asks for at this step
+
+
+def test_an_announced_household_leaves_the_pending_list_and_a_postponed_one_leaves_the_announcement(
+        web_app, announcing, clock):
+    with web_app.app_context():
+        drive_case(announcing["cases"]["公告甲"], clock)
+        assert db.session.get(Case, announcing["cases"]["公告甲"]).household.status == "monitored"
+    client = login(web_app.test_client(), "taian_xian")
+    pending = client.get(f"/publicity/zhanggong_a10_approval_announcement?j={TAIAN}&pending=1").get_data(as_text=True)
+    assert "暂无符合条件的农户" in pending
+    assert "公告甲" in _page(client, "zhanggong_a10_approval_announcement", TAIAN)  # now as identified
+
+
+@pytest.fixture
+def approved_elimination(web_app, eliminating, clock):
+    """消除户's risk elimination (江西省2023年指南: 民主评议, 村级公示, 乡镇审核, 县级审定) approved by the county, its
+    公告 in each village to be posted."""
+    case_id, secrets = eliminating
+    with web_app.app_context():
+        review = {"income": {"household_size": 3, "wages": 60000, "business_income": 0, "property_income": 0,
+                             "transfer_income": 0, "business_expenses": 0}}
+        drive_case(case_id, clock, until="县级审定", data={"elimination_review.json": review})
+        approval = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, name="县级审定"))
+        assert approval.form == "elimination_approval.json"
+        task = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY"))
+        assert task.name == "在各村公告"
+        return task.id, approval.form_data["decided_on"], secrets
+
+
+def test_the_elimination_announcement_lists_the_household_the_county_approved(web_app, approved_elimination):
+    task_id, decided_on, secrets = approved_elimination
+    client = login(web_app.test_client(), "shahe_zhen")
+    for url in ("/publicity/zhanggong_a17_elimination_announcement?j=360702101",
+                "/publicity/zhanggong_a17_elimination_announcement?j=360702101&pending=1"):
+        html = client.get(url).get_data(as_text=True)
+        assert "消除户" in html and "帮扶消除" in html and decided_on in html and "共 1 户" in html, url
+        assert "60000.00" in html  # A33 as the township verified it
+        assert not [s for s in [*secrets, PHONE, HEALTH] if s in html]
+    page = login(web_app.test_client(), "zhanggong_xian").get(f"/tasks/{task_id}").get_data(as_text=True)
+    listed = page[page.index('id="announcement-list"'):]
+    assert "本次公告名单（1 户）" in listed and "消除户" in listed and "/publicity/zhanggong_a17_elimination_announcement" in listed
+    note = page[page.index('id="due-note"'):]
+    assert "种子文件未规定风险消除公告的张贴时限" in note and "不设期限" in note

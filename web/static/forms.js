@@ -70,10 +70,35 @@
       var card = holder.querySelector(".row-card");
       cards.appendChild(card);
       enableRemove(table, card);
+      linkChoices(card);
       renumber(table);
       var first = card.querySelector(FOCUSABLE);
       if (first) { first.focus(); }
     });
+  }
+
+  // A choice from a catalogue (具体措施) depends on another input of its card (措施类别): only the options of the
+  // group chosen there are offered; a choice of another group is cleared. Without script every option shows and the
+  // server names a choice outside the category.
+  function linkChoice(select) {
+    var source = select.form && select.form.elements[select.getAttribute("data-depends-on")];
+    if (!source || source.tagName !== "SELECT") { return; }
+    function apply() {
+      var key = source.value;
+      select.querySelectorAll("optgroup[data-key]").forEach(function (group) {
+        var shown = !key || group.getAttribute("data-key") === key;
+        group.hidden = !shown;
+        group.disabled = !shown;
+      });
+      var chosen = select.selectedOptions[0];
+      if (key && chosen && chosen.parentElement && chosen.parentElement.disabled) { select.value = ""; }
+    }
+    source.addEventListener("change", apply);
+    apply();
+  }
+
+  function linkChoices(root) {
+    root.querySelectorAll("select[data-depends-on]").forEach(linkChoice);
   }
 
   function showBusy(form) {
@@ -98,6 +123,7 @@
 
   function start() {
     document.querySelectorAll("fieldset[data-rows]").forEach(setUpTable);
+    document.querySelectorAll("form").forEach(linkChoices);
     document.querySelectorAll("form").forEach(function (form) {
       if (form.method === "post" && form.querySelector("button.primary[type=submit]")) { showBusy(form); }
     });
