@@ -30,8 +30,8 @@ CST = ZoneInfo("Asia/Shanghai")
 ASCII_WORD = re.compile(r"(?<![A-Za-z0-9_\-./:@])[A-Za-z]{2,}(?![A-Za-z0-9_\-./:@])")
 KEY_NAMES = {"Ctrl"}  # a key on the keyboard, as printed on it
 SLOW = {"offline": False, "latency": 150, "downloadThroughput": 400 * 1000 // 8, "uploadThroughput": 200 * 1000 // 8}
-SLOW_FIRST_CONTENT_MS = 4000  # the case page's words at 400 kbit/s (8.3 s when the viewer blocked it; 2.7 s now, of which
-# 1.9 s wait for the 45 KB font stylesheet of the diagram, bpmn-embedded.css, which still blocks the first paint)
+SLOW_FIRST_CONTENT_MS = 2000  # the case page's words at 400 kbit/s: 8.3 s when the viewer blocked it, 2.7 s while the
+# diagram's stylesheets still did, 1.1 s since they load as print styles switched on by case-diagram.js
 
 
 def _english(browser) -> list[str]:

@@ -2,6 +2,10 @@
 // zoom bar above it (放大, 缩小, 适应窗口, 当前步骤). Loaded with `defer`: the page is shown before the viewer.
 (function () {
   "use strict";
+  // the viewer's stylesheets, fetched without blocking the page's first paint (media="print"), now apply
+  Array.prototype.forEach.call(document.querySelectorAll("link[data-diagram-style]"), function (link) {
+    link.media = "all";
+  });
   var el = document.getElementById("diagram");
   if (!el) { return; }
   if (!window.BpmnJS) {
