@@ -16,6 +16,7 @@ from engine.core.models import LEVELS, Jurisdiction
 from engine.core.schema import upgrade_schema
 from engine.core.transaction import transaction
 from engine.library.rules import deploy
+from engine.library.scenarios import seed_scenarios
 from engine.policy.parameters import load_policy_file
 from engine.warnings.migration import move_running_warnings
 
@@ -49,7 +50,8 @@ def _add_tree(node: dict, parent: Jurisdiction | None) -> int:
 
 
 def setup_database(clock: Clock, actor: str = "system") -> dict[str, int]:
-    """Create tables, load jurisdictions and policy data, deploy the diagrams of ``processes/``."""
+    """Create tables, load jurisdictions and policy data, deploy the diagrams of ``processes/`` and keep their
+    trial-run scenarios (``processes/scenarios/``)."""
     create_tables()
     policy_dir = project_dir("policy")
     with transaction():
@@ -57,8 +59,9 @@ def setup_database(clock: Clock, actor: str = "system") -> dict[str, int]:
         parameters = load_policy_file(policy_dir / "parameters.json")
         parameters += load_policy_file(policy_dir / "warning_thresholds.json")
         versions = deploy(read_directory(project_dir("processes")), actor, clock.now())
+        scenarios = seed_scenarios(project_dir("processes") / "scenarios", actor, clock)
     with transaction():
         moved = move_running_warnings(clock)  # from a release before the warning procedures: once, then none
-    log.info("set up: %s jurisdictions, %s policy entries, %s process versions, %s running warnings moved",
-             jurisdictions, parameters, len(versions), moved)
+    log.info("set up: %s jurisdictions, %s policy entries, %s process versions, %s trial scenarios, "
+             "%s running warnings moved", jurisdictions, parameters, len(versions), scenarios, moved)
     return {"jurisdictions": jurisdictions, "policy": parameters, "versions": len(versions)}

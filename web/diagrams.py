@@ -38,7 +38,15 @@ from engine.library.catalogue import deployed_file, main_file, process_library, 
 from engine.library.decisions import decision_library
 from engine.library.deploying import MAX_DIAGRAM_BYTES, BindingRequest, Deployed, deploy_diagram, diagram_source
 from engine.library.drafts import check_draft, deploy_draft, drafts, get_draft, save_draft
-from engine.library.trial import try_draft
+from engine.library.scenarios import (
+    draft_processes,
+    parse_scenario,
+    save_scenario,
+    scenario_process,
+    scenarios_for,
+)
+from engine.library.stand_ins import function_label
+from engine.library.trial import readable, try_draft
 from engine.policy.bindings import bindings, parse_process_ref
 from engine.policy.check import check as policy_check
 from engine.policy.check import gaps as policy_gaps
@@ -255,29 +263,49 @@ def draft(draft_id: int) -> Any:
 
 
 def _draft_page(found, status: int = 200, **values: Any) -> Any:
-    values = {"checked": False, "problems": [], "processes": [], **values}
+    """The draft's page; a result (校验, 试运行, 保存为场景) is shown at its top (``result``), focused."""
+    values = {"checked": False, "problems": [], "processes": [], "scenario": None, "trace": None, "try_error": None,
+              "scenario_error": None, **values}
+    kept = scenarios_for(draft_processes(found.file_name, found.content))
+    chosen = None
+    if values["scenario"] is None:
+        chosen = next((s for s in kept if str(s.id) == request.args.get("scenario")), None)
+        values["scenario"] = chosen.content if chosen else ""
+    values["result"] = bool(values["checked"] or values["trace"] or values["try_error"] or values["scenario_error"])
     return render_template("diagrams/draft.html", d=found, form=request.form, procedure_names=Procedure.labels(),
-                           **_bind_choices(), **values), status
+                           kept_scenarios=kept, chosen_scenario=chosen, **_bind_choices(), **values), status
 
 
 @bp.post("/diagrams/drafts/<int:draft_id>/try")
 @roles_required(*EDITORS)
 def try_saved(draft_id: int) -> Any:
-    """试运行: run the draft against the scenario typed in (JSON); nothing is stored."""
-
-
+    """试运行: run the draft against the scenario typed in or chosen (JSON); nothing is stored."""
     found = _found(get_draft, draft_id)
     text = request.form.get("scenario", "")
     trace, error, status = None, None, 200
     try:
-        trace = try_draft(found.content, found.file_name, json.loads(text))
-    except json.JSONDecodeError as exc:
-        error, status = f"场景不是有效的 JSON：第 {exc.lineno} 行 {exc.msg}", 422
-    except RecursionError:
-        error, status = "场景的 JSON 嵌套层数过多", 422
+        trace = readable(try_draft(found.content, found.file_name, parse_scenario(text)))
     except (FangpinError, KeyError, ValueError) as exc:
         error, status = str(exc), 422
     return _draft_page(found, status, scenario=text, trace=trace, try_error=error)
+
+
+@bp.post("/diagrams/drafts/<int:draft_id>/scenarios")
+@roles_required(*EDITORS)
+def save_trial_scenario(draft_id: int) -> Any:
+    """保存为场景: keep the scenario typed in under a name, for the process the draft is tried as; a scenario
+    that could not run is refused and nothing is saved."""
+    found = _found(get_draft, draft_id)
+    text = request.form.get("scenario", "")
+    try:
+        process_key = scenario_process(found.file_name, found.content, parse_scenario(text))
+        row, replaced = save_scenario(g.user, process_key, request.form.get("scenario_name", ""), text, get_clock())
+    except PermissionDenied:
+        abort(403)
+    except FangpinError as exc:
+        return _draft_page(found, 422, scenario=text, scenario_error=f"未保存场景：{exc}")
+    flash(f"已{'更新' if replaced else '保存'}场景“{row.name}”（流程 {row.process_key}），可在场景列表中选用。", "ok")
+    return redirect(url_for("diagrams.draft", draft_id=found.id, scenario=row.id, _anchor="result"))
 
 
 @bp.get("/diagrams/drafts/<int:draft_id>/download")
@@ -395,7 +423,7 @@ def _modeler_choices() -> dict[str, Any]:
             signature = str(inspect.Signature(plain))
         except (TypeError, ValueError):
             signature = "(…)"
-        functions.append({"name": name, "signature": name + signature})
+        functions.append({"name": name, "signature": name + signature, "label": function_label(name)})
     return {
         "forms": forms,
         "roles": [{"key": r.key, "name": r.name, "lanes": list(r.lanes)} for r in all_roles().values() if r.lanes],

@@ -531,3 +531,17 @@ class AppSetting(db.Model):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+class TrialScenario(db.Model):
+    """A trial-run scenario (试运行场景) kept in the library for a process: the JSON an editor runs a draft of that
+    process against (engine.library.scenarios), under a name unique for the process; the text kept as saved."""
+
+    __table_args__ = (UniqueConstraint("process_key", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    content: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    saved_by: Mapped[str] = mapped_column(String(64))

@@ -13,6 +13,50 @@ from engine.core.errors import FangpinError
 from engine.identification.classification import measure_household
 from timers.calendar import CHINA_TZ as CST
 
+FUNCTION_LABELS: dict[str, str] = {
+    # the diagram functions (engine.cases.functions, timers.functions, engine.warnings.functions) by the step an
+    # official knows them as: shown for a trial run's calls and beside each function in the modeler's panel
+    "working_days_from": "计算工作日期限",
+    "days_from": "计算自然日期限",
+    "months_from": "计算按月期限",
+    "monthly_deadline": "计算每月截止日",
+    "today": "取今天的日期",
+    "next_month": "取下月第一天",
+    "start_case_deadline": "设定案件总时限",
+    "meet_case_deadline": "案件达到总时限节点",
+    "assess_household": "测算收入并比对监测范围",
+    "notify_household": "书面告知农户",
+    "record_outcome": "记录办理结果",
+    "mark_monitored": "纳入监测对象",
+    "release_household": "解除监测（转为一般户或重点关注）",
+    "record_measures": "落实帮扶措施",
+    "start_procedure": "为该户启动另一办理程序",
+    "end_procedure": "结束该户的另一办理程序",
+    "enter_green_channel": "纳入绿色通道",
+    "apply_member_change": "办理成员自然变更",
+    "apply_correction": "办理风险消除回退或清退",
+    "stop_measures": "停止本案的帮扶措施",
+    "check_elimination": "核查风险消除条件",
+    "mark_eliminated": "标注风险消除",
+    "category_name": "取监测对象类别名称",
+    "conclude_assessment": "形成认定意见",
+    "poverty_policy_items": "列出所勾选的政策条件",
+    "mark_not_enjoying_policy": "标注脱贫不再享受政策",
+    "pushed_batches": "统计已推送的预警批次",
+    "open_next_push": "开启下一期预警推送",
+    "split_to_counties": "预警信息分发到县",
+    "dispatch_to_townships": "预警信息分派到乡镇核实",
+    "include_warned_household": "预警户纳入识别",
+    "keep_warned_household_in_view": "预警户列为重点关注",
+    "submit_warning_report": "报送预警月报",
+    "open_next_report": "开启下一期预警月报",
+}
+
+
+def function_label(name: str) -> str:
+    """What an official calls the step a diagram function does; an unknown function by its own name."""
+    return FUNCTION_LABELS.get(name, name)
+
 
 class ScenarioError(FangpinError):
     """The scenario cannot go on: which step, and why."""
@@ -37,7 +81,7 @@ def stand_ins(trace: Trace, clock: FixedClock, scenario: dict[str, Any]) -> dict
 
     def stand_in(name: str):
         def call(*args: Any, **kwargs: Any) -> Any:
-            trace.add("call", name, clock.now(), args=[str(a) for a in args])
+            trace.add("call", name, clock.now(), args=[str(a) for a in args], label=function_label(name))
             if name == "assess_household":
                 return scenario_facts(scenario, *args, **kwargs)
             if name == "check_elimination":

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -21,6 +22,10 @@ from engine.library.catalogue import with_library
 from engine.library.rules import parse_bundle
 from engine.library.stand_ins import ScenarioError, Trace, stand_ins
 from timers.calendar import CHINA_TZ as CST
+
+EVENT_KINDS = {"ready": "待办", "done": "办理", "timer_set": "定时", "timer": "触发", "clock": "时钟", "call": "调用",
+               "end": "办结", "waiting": "停在"}
+WEEKDAYS = "一二三四五六日"
 
 
 def run_scenario(sources: list[DiagramSource], main_file: str, process_id: str, scenario: dict[str, Any]) -> Trace:
@@ -121,3 +126,68 @@ def try_draft(draft_content: bytes, file_name: str, scenario: dict[str, Any]) ->
     if not ids:
         raise ScenarioError(f"{main.file_name} 没有可执行的流程")
     return run_scenario(library, main.file_name, ids[0], scenario)
+
+
+# -- the trace as officials read it ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    """One event of a trial run as shown: its time ("2026-10-09 09:00"), what happened (待办、办理、调用 …), the
+    step (a call by the step's name, not the function's), its due date ("2026-10-09（周五）"), the lane; the ISO
+    moments kept for machines (``at_iso``, ``due_iso``) and the function called (``function``)."""
+
+    at: str
+    at_iso: str
+    kind: str
+    step: str
+    due: str = ""
+    due_iso: str = ""
+    lane: str = ""
+    function: str = ""
+
+
+def day_text(day: date) -> str:
+    """A date as officials read it: 2026-10-09（周五）."""
+    return f"{day.isoformat()}（周{WEEKDAYS[day.weekday()]}）"
+
+
+def moment_text(moment: datetime) -> str:
+    """A moment in Beijing time, to the minute: 2026-10-09 09:00."""
+    return f"{moment.astimezone(CST):%Y-%m-%d %H:%M}"
+
+
+def due_text(value: Any) -> str:
+    """A due date or deadline as officials read it: a deadline at midnight ends the day before (截止当日24时) and
+    reads as that day, 2026-10-09（周五）; one at another time reads to the minute; a date as the date; anything
+    else as it is."""
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    try:
+        if len(text) == 10:
+            return day_text(date.fromisoformat(text))
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=CST)
+    local = moment.astimezone(CST)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return day_text((local - timedelta(days=1)).date())
+    return moment_text(local)
+
+
+def readable(trace: Trace) -> list[TraceRow]:
+    """The events of ``trace`` as officials read them (:class:`TraceRow`)."""
+    rows = []
+    for event in trace.events:
+        call = event["kind"] == "call"
+        due = event.get("due")
+        rows.append(TraceRow(
+            at=moment_text(datetime.fromisoformat(event["at"])), at_iso=event["at"],
+            kind=EVENT_KINDS.get(event["kind"], event["kind"]),
+            step=(event.get("label") or event["name"]) if call else event["name"],
+            due=due_text(due), due_iso=str(due) if due else "", lane=event.get("lane") or "",
+            function=event["name"] if call else ""))
+    return rows
