@@ -48,7 +48,7 @@ from engine.elimination.eligibility import evaluation_list
 from engine.households.register import find_household, register_household
 from engine.library.catalogue import with_library
 from engine.library.deploying import deploy_files, diagram_source
-from engine.library.trial import run_scenario
+from engine.library.trial import readable, run_scenario
 from engine.policy.check import check as policy_checks
 from engine.policy.check import gaps as policy_gaps
 from engine.policy.editing import bind_process
@@ -604,11 +604,11 @@ def process_try(file: Path, scenario: Path, process_id: str | None) -> None:
     library = with_library(main)
     trace = run_scenario(library, file.name, process_id or main.process_ids()[0],
                          json.loads(scenario.read_text(encoding="utf-8")))
-    labels = {"ready": "待办", "done": "办理", "timer_set": "定时", "timer": "触发", "clock": "时钟", "call": "调用",
-              "end": "办结", "waiting": "停在"}
-    for e in trace.events:
-        extra = "".join(f"  {k}={v}" for k, v in e.items() if k not in ("kind", "name", "at") and v is not None)
-        click.echo(f"{e['at'][:16].replace('T', ' ')}  {labels.get(e['kind'], e['kind'])}  {e['name']}{extra}")
+    click.echo("时间  事件  步骤  期限（截止当日24时）")
+    for row in readable(trace):  # as the draft page shows it: dates as officials read them, steps by their names
+        extra = f"  期限 {row.due}" if row.due else ""
+        extra += f"（{row.lane}）" if row.lane else ""
+        click.echo(f"{row.at}  {row.kind}  {row.step}{extra}")
 
 
 @process.command("deploy")

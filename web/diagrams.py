@@ -45,7 +45,7 @@ from engine.library.scenarios import (
     scenario_process,
     scenarios_for,
 )
-from engine.library.stand_ins import function_label
+from engine.library.stand_ins import FUNCTION_NOTES, function_label
 from engine.library.trial import readable, try_draft
 from engine.policy.bindings import bindings, parse_process_ref
 from engine.policy.check import check as policy_check
@@ -423,7 +423,8 @@ def _modeler_choices() -> dict[str, Any]:
             signature = str(inspect.Signature(plain))
         except (TypeError, ValueError):
             signature = "(…)"
-        functions.append({"name": name, "signature": name + signature, "label": function_label(name)})
+        functions.append({"name": name, "signature": name + signature, "label": function_label(name),
+                          "note": FUNCTION_NOTES.get(name, "")})
     return {
         "forms": forms,
         "roles": [{"key": r.key, "name": r.name, "lanes": list(r.lanes)} for r in all_roles().values() if r.lanes],

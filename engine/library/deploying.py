@@ -20,7 +20,7 @@ from engine.core.transaction import transaction
 from engine.library.catalogue import bundles_containing, deployed_library
 from engine.library.rules import deploy, parse_bundle
 from engine.policy.bindings import ProcessRef, binding_rows, bound_keys, parse_process_ref
-from engine.policy.check import places_to_check, requirements
+from engine.policy.check import refuse_unstartable
 from engine.policy.editing import check_procedure, write_parameter
 from engine.policy.parameters import PROCESS_SUFFIX, resolve
 from engine.policy.permissions import jurisdiction_by_code, require_editor
@@ -186,24 +186,9 @@ def deploy_and_bind(editor: User, source: DiagramSource, clock: Clock,
         write_parameter(editor, key, value, request.jurisdiction_code, request.effective_from, clock,
                         request.effective_to, request.source or f"部署 {target.process_key} v{target.version} 并绑定",
                         action="process_bound")
-        _refuse_unstartable(request, value, max(request.effective_from, today))
+        refuse_unstartable(request.procedure, jurisdiction_by_code(request.jurisdiction_code), value,
+                           max(request.effective_from, today))
     return deployed
-
-
-def _refuse_unstartable(request: BindingRequest, value: str, on: date) -> None:
-    """A binding is refused when a case of the procedure could not start on it: at every place of the
-    jurisdiction that the new binding reaches on ``on`` (:func:`engine.policy.check.places_to_check`), what
-    ``fangpin policy check`` would find missing (the parameters the new version reads, its forms, its lanes) is
-    named with the place and the date, as opening a case would refuse it. PolicyMissing: the caller's transaction
-    rolls back, nothing is deployed or bound."""
-    place = jurisdiction_by_code(request.jurisdiction_code)
-    gaps = [found for where in places_to_check(place)
-            for found in (requirements(request.procedure, where, on),)
-            if found.missing and found.values.get("process") == value]
-    if gaps:
-        reasons = "；".join(f"{g.place.full_name} 在 {on} 不能开始{g.label}：{'；'.join(g.missing)}" for g in gaps)
-        raise PolicyMissing(f"未部署、未绑定：{reasons}。请先在“政策参数”页为该地配置所缺的参数（或改选生效日期），"
-                            "再部署并绑定")
 
 
 def _version_to_bind(source: DiagramSource, versions: list[ProcessVersion],

@@ -53,6 +53,26 @@ FUNCTION_LABELS: dict[str, str] = {
 }
 
 
+FUNCTION_NOTES: dict[str, str] = {
+    # how a function counts or what it records, beside its signature in the modeler's panel
+    "working_days_from": "自起算日起第 n 个工作日结束时（起算日不计，按法定节假日和调休）",
+    "days_from": "自起算日起第 n 个自然日结束时（起算日不计）",
+    "months_from": "自起算日起 n 个月后对应日结束时",
+    "monthly_deadline": "参考日期所在月第 day 日结束时（每月某日前）",
+    "today": "今天的日期（北京时间）；在期限或定时中即任务（定时）开始之日",
+    "next_month": "下个月",
+    "start_case_deadline": "设定案件的总时限（标签、到期时间）",
+    "meet_case_deadline": "案件已达到总时限所指的节点",
+    "notify_household": "书面告知农户（标题、正文）",
+    "record_outcome": "记录办理结果",
+    "release_household": "解除户的监测状态",
+    "category_name": "监测对象类别的中文名称",
+    "assess_household": "测算收入并比对监测范围",
+    "start_procedure": "为该户启动另一个办理程序",
+    "end_procedure": "结束该户的另一个办理程序",
+}
+
+
 def function_label(name: str) -> str:
     """What an official calls the step a diagram function does; an unknown function by its own name."""
     return FUNCTION_LABELS.get(name, name)

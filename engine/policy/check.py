@@ -262,3 +262,18 @@ def _once(resolve_version: Callable[[Any], ProcessVersion]) -> Callable[[Any], P
 
 def gaps(results: Iterable[Requirements]) -> list[Requirements]:
     return [r for r in results if not r.ok]
+
+
+def refuse_unstartable(procedure: str, place: Jurisdiction, value: str, on: date,
+                       nothing_done: str = "未部署、未绑定") -> None:
+    """A binding of ``procedure`` to ``value`` (a process, perhaps pinned) at ``place`` is refused when a case
+    could not start on it: at every place it reaches on ``on`` (:func:`places_to_check`; a place with a binding
+    of its own is not reached), what :func:`requirements` finds missing is named with the place and the date, as
+    opening a case would refuse it. Called after the binding is written, inside its transaction: PolicyMissing
+    rolls it back (and whatever was deployed with it)."""
+    gaps = [found for where in places_to_check(place) for found in (requirements(procedure, where, on),)
+            if found.missing and found.values.get("process") == value]
+    if gaps:
+        reasons = "；".join(f"{g.place.full_name} 在 {on} 不能开始{g.label}：{'；'.join(g.missing)}" for g in gaps)
+        again = "再部署并绑定" if "部署" in nothing_done else "再绑定"
+        raise PolicyMissing(f"{nothing_done}：{reasons}。请先在“政策参数”页为该地配置所缺的参数（或改选生效日期），{again}")

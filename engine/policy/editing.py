@@ -17,6 +17,7 @@ from engine.core.errors import NotFound, PolicyMissing, RuleViolation
 from engine.core.models import Jurisdiction, PolicyParameter, ProcessVersion, User
 from engine.core.transaction import transaction
 from engine.policy.bindings import ProcessRef, applies_in, bound_version, parse_process_ref
+from engine.policy.check import refuse_unstartable
 from engine.policy.parameters import PROCESS_SUFFIX, resolve
 from engine.policy.permissions import jurisdiction_by_code, require_editor
 from engine.policy.schemas import check_policy_value
@@ -184,6 +185,8 @@ def bind_process(editor: User, procedure: str, process_key: str, jurisdiction_co
     with transaction():
         row = write_parameter(editor, f"{procedure}{PROCESS_SUFFIX}", str(ref), jurisdiction_code, effective_from, clock,
                    effective_to, source, action="process_bound")
+        refuse_unstartable(procedure, jurisdiction_by_code(jurisdiction_code), str(ref),
+                           max(effective_from, to_local_date(clock.now())), "未绑定")
     return row
 
 
@@ -207,6 +210,8 @@ def roll_back(editor: User, version_id: int, procedure: str, jurisdiction_code: 
         row = write_parameter(editor, key, str(ProcessRef(version.process_key, version.version)), jurisdiction_code,
                    effective_from, clock, None, source or note, action="process_rolled_back" if older else "process_bound",
                    note=note, replaces=before, replaces_version=_version_number(before), newest_version=newest)
+        refuse_unstartable(procedure, place, str(ProcessRef(version.process_key, version.version)),
+                           max(effective_from, to_local_date(clock.now())), "未回退")
     return row
 
 

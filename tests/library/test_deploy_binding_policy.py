@@ -68,3 +68,15 @@ def test_the_binding_goes_through_once_the_parameters_are_configured(app, clock)
 def test_a_binding_from_a_later_date_is_checked_on_that_date(app, clock):
     with pytest.raises(PolicyMissing, match="江西省赣州市章贡区 在 2026-11-01 不能开始识别纳入"):
         deploy_diagram(_editor(), _changed(), clock, _bind(date(2026, 11, 1)))
+
+
+def test_rolling_a_place_back_to_a_version_it_cannot_start_on_is_refused_and_nothing_changes(app, clock):
+    from engine.policy.editing import roll_back
+
+    version = latest_version("identification_zhanggong_2021")
+    parameters, audits = _count(PolicyParameter), _count(AuditEvent)
+    with pytest.raises(PolicyMissing) as refused:
+        roll_back(_editor(), version.id, "identification", "360702", TODAY, clock)
+    assert str(refused.value).startswith("未回退：江西省赣州市章贡区 在 2026-09-20 不能开始识别纳入：")
+    assert _count(PolicyParameter) == parameters and _count(AuditEvent) == audits
+    assert start_policy("identification", jurisdiction_by_code("360702"), TODAY).version.process_key == "identification"

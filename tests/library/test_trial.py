@@ -71,7 +71,10 @@ def test_the_example_scenario_runs_from_the_command_line(tmp_path, monkeypatch):
                                        str(processes / "scenarios" / "identification.json")])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert any("定时  公示期满  due=2026-10-04T00:00:00+08:00" in line for line in lines)
+    assert lines[0] == "时间  事件  步骤  期限（截止当日24时）"
+    assert any("定时  公示期满  期限 2026-10-03（周六）" in line for line in lines), lines  # 10-04 00:00: the 3rd's 24:00
+    assert not any("T00:00" in line or "assess_household" in line for line in lines)  # no ISO, no function names
+    assert any("调用  测算收入并比对监测范围" in line for line in lines), lines
     assert lines[-1].endswith("停在  未办结") and any("待办  信息比对" in line for line in lines)
 
 

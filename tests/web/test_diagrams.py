@@ -270,7 +270,7 @@ def test_the_modeler_saves_its_xml_as_a_new_draft_with_the_csrf_header(editor, w
 
 
 def _bind(client, token: bool = True, **fields):
-    data = {"procedure": "identification", "process_key": "identification_zhanggong_2021", "jurisdiction": "360702",
+    data = {"procedure": "identification", "process_key": "identification@1", "jurisdiction": "360702",
             "effective_from": "2026-10-01", "source": "测试文件", **fields}
     if token:
         data["csrf_token"] = _token(client, "/diagrams/bindings")
@@ -284,7 +284,7 @@ def test_binding_a_procedure_to_a_diagram_from_a_date(editor, web_app):
     with web_app.app_context():
         place = village("沙河村")
         assert resolve("identification.process", place, date(2026, 9, 30)) == "identification"
-        assert resolve("identification.process", place, date(2026, 10, 1)) == "identification_zhanggong_2021"
+        assert resolve("identification.process", place, date(2026, 10, 1)) == "identification@1"
     (event,) = _events(web_app, "process_bound")
     assert event.detail["jurisdiction"] == "360702" and event.detail["effective_from"] == "2026-10-01"
     again = _bind(editor, process_key="identification", effective_from="2026-11-01")
@@ -294,7 +294,7 @@ def test_binding_a_procedure_to_a_diagram_from_a_date(editor, web_app):
                                   .where(Jurisdiction.code == "360702").order_by(PolicyParameter.effective_from)).all()
         assert [(r.value, str(r.effective_from), str(r.effective_to)) for r in rows] == [
             ("identification_zhanggong_2021", "2021-08-01", "2023-05-01"),
-            ("identification_zhanggong_2021", "2026-10-01", "2026-11-01"),  # closed by the next binding
+            ("identification@1", "2026-10-01", "2026-11-01"),  # closed by the next binding
             ("identification", "2026-11-01", "None"),
         ]
 
@@ -312,6 +312,12 @@ def test_binding_refusals(editor, web_app):
     assert _bind(county_editor, jurisdiction="36").status_code == 403  # above the editor's own
     assert _bind(county_editor, jurisdiction="360702101").status_code == 302  # a township below is fine
     assert _count(web_app, PolicyParameter) == rows + 1
+    # a binding the place could not start a case on: 章贡区's parameters of its 2021 diagram ended on 2023-05-01
+    unusable = _bind(editor, process_key="identification_zhanggong_2021")
+    text = unusable.get_data(as_text=True)
+    assert unusable.status_code == 422 and "未绑定：" in text and "章贡区 在 2026-10-01 不能开始识别纳入" in text
+    assert "identification.announcement_days" in text
+    assert _count(web_app, PolicyParameter) == rows + 1  # nothing bound
 
 
 def _set(client, token: bool = True, **fields):
