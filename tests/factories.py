@@ -23,3 +23,15 @@ def ready_row(case: Case) -> HumanTask:
 
 def count_rows(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+def at_assistance_plan(app, clock) -> int:
+    """A new household of 沙河村 identified up to its assistance plan (制定帮扶计划): the plan task's id."""
+    from engine.demo import drive_case  # the demo driver: imported here so that the factories stay light
+
+    with app.app_context():
+        household = register_household(household_data("沙河村", "措施户", 3), "shahe_cun", clock)
+        case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
+        drive_case(case_id, clock, until="县级审定")
+        return db.session.scalar(select(HumanTask.id).filter_by(case_id=case_id, state="READY",
+                                                                form="assistance_plan.json"))

@@ -22,6 +22,7 @@ from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.browser.conftest import screenshot, wait_for_text
 from tests.browser.test_decision_in_browser import SIZES, _at, _fits, _focused, _log_in
+from tests.factories import at_assistance_plan
 from timers.calendar import to_local_date
 
 pytestmark = pytest.mark.browser
@@ -82,19 +83,10 @@ def test_the_inbox_sorts_searches_and_fits(web_app, server, browser, clock, size
     _checked(browser, f"the inbox searched ({size})", f"inbox-searched-{size}")
 
 
-def _at_assistance_plan(web_app, clock) -> int:
-    with web_app.app_context():
-        household = register_household(household_data("沙河村", "措施户", 3), "shahe_cun", clock)
-        case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
-        drive_case(case_id, clock, until="县级审定")
-        return db.session.scalar(select(HumanTask.id).filter_by(case_id=case_id, state="READY",
-                                                                form="assistance_plan.json"))
-
-
 @pytest.mark.parametrize("size", SIZES)
 def test_an_assistance_plan_chooses_measures_from_the_catalogue_and_shows_its_error(web_app, server, browser,
                                                                                     clock, size):
-    task_id = _at_assistance_plan(web_app, clock)
+    task_id = at_assistance_plan(web_app, clock)
     _at(browser, size)
     _log_in(browser, server, "shahe_cun")
     browser.get(f"{server}/tasks/{task_id}")

@@ -4,19 +4,14 @@ cell is kept for that cell, naming its column; a measure (具体措施) is chose
 from __future__ import annotations
 
 import re
-from datetime import date
 
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from engine.bpmn.forms import load_form
-from engine.cases.lifecycle import open_identification
 from engine.core.db import db
 from engine.core.models import HumanTask
-from engine.demo import drive_case
 from engine.households.measures import categories
-from engine.households.register import register_household
-from tests.bdd.officials import household_data
+from tests.factories import at_assistance_plan
 from tests.webclient import csrf_token, login
 from timers.calendar import to_local_date
 from web.formrender import errors_by_field, fields_of, parse, table_rows
@@ -74,17 +69,8 @@ def test_a_measure_is_chosen_from_the_catalogue_of_its_category():
     assert "种植业" in groups["A39"][1] and groups["A44"][1] == ["饮水安全保障"]
 
 
-def _at_assistance_plan(web_app, clock) -> int:
-    with web_app.app_context():
-        household = register_household(household_data("沙河村", "措施户", 3), "shahe_cun", clock)
-        case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
-        drive_case(case_id, clock, until="县级审定")
-        return db.session.scalar(select(HumanTask.id).filter_by(case_id=case_id, state="READY",
-                                                                form="assistance_plan.json"))
-
-
 def test_the_plan_page_offers_the_catalogue_and_names_the_field_of_a_measure_outside_it(web_app, clock):
-    task_id = _at_assistance_plan(web_app, clock)
+    task_id = at_assistance_plan(web_app, clock)
     client = login(web_app.test_client(), "shahe_cun")
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     item = page[page.index('name="measures-0-item"'):]
