@@ -120,7 +120,8 @@ def task_page(task_id: int) -> Any:
     schema = load_form(row.form) if row.form else {"properties": {}}
     fields = fields_of(schema)
     application = application_of_case(row.case_id)  # what the household stated on the public page, if it did
-    start = prefill(row) if request.method == "GET" and row.state == "READY" and not row.form_data else Prefill()
+    start = (prefill(row, application) if request.method == "GET" and row.state == "READY" and not row.form_data
+             else Prefill())
     values: dict[str, Any] = row.form_data or (
         with_defaults(schema_defaults(schema), start.values) if row.state == "READY" else {})
     errors: dict[str, str] = {}

@@ -29,7 +29,7 @@ from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FangpinError, NotFound
-from engine.core.models import Case, HumanTask, IncomeRecord, User
+from engine.core.models import Case, HumanTask, IncomeRecord, SelfApplication, User
 from engine.core.vocabulary import EliminationMode, GuaranteeProblem, HouseholdCategory, Procedure
 from engine.households.guarantees import guarantee_problems
 from engine.households.income import INCOME_FIELDS, IncomeFigures
@@ -154,13 +154,14 @@ def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
         return DecisionView(instructions=instructions, due_note=due_note)
     tasks = tasks_of_case(case.id)
     done = [t for t in tasks if t.state == "COMPLETED" and t.id != row.id]
-    names = display_names({t.completed_by for t in done if t.completed_by} | {r.recorded_by for r in _incomes(case)})
+    incomes, events = _incomes(case), audit.for_case(case.id)  # each read once for the whole view
+    names = display_names({t.completed_by for t in done if t.completed_by} | {r.recorded_by for r in incomes})
     assessment = data.get("assessment") if isinstance(data.get("assessment"), dict) else None
     check = data.get("check") if isinstance(data.get("check"), dict) else None
     application = data.get("application") if isinstance(data.get("application"), dict) else {}
     elimination = case.procedure == Procedure.ELIMINATION.value
     return DecisionView(
-        income=_income(case, names, assessment),
+        income=_income(case, incomes, names, assessment),
         classification=_classification(assessment, data) if assessment else None,
         eligibility=_sentences(data.get("eligibility") or application.get("eligibility")),
         recheck=_sentences(check.get("explanation")) if check else (),
@@ -168,8 +169,8 @@ def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
         mode=EliminationMode.label_of(data.get("mode") or application.get("mode")) if elimination else "",
         guarantees=_guarantees(case) if elimination else (),
         risk_types=tuple(_risk_labels(case.household.risk_types or data.get("risk_types") or [])),
-        publicity=tuple(_publicity(case, done) + running),
-        objections=tuple(_objections(case, done, names)),
+        publicity=tuple(_publicity(events, done) + running),
+        objections=tuple(_objections(events, done, names)),
         decisions=tuple(_decision(t, names) for t in done if _verdict_field(t) and t.form != OBJECTION_FORM),
         instructions=instructions, due_note=due_note,
     )
@@ -244,10 +245,10 @@ def _incomes(case: Case) -> list[IncomeRecord]:
                                    .order_by(IncomeRecord.recorded_at.desc(), IncomeRecord.id.desc()).limit(20)))
 
 
-def _income(case: Case, names: dict[str, str], assessment: dict | None) -> IncomeView | None:
+def _income(case: Case, records: list[IncomeRecord], names: dict[str, str],
+            assessment: dict | None) -> IncomeView | None:
     """This case's verified income, or else the household's latest (e.g. risk elimination before its own
-    verification), saying which."""
-    records = _incomes(case)
+    verification), saying which; ``records``: the household's latest (:func:`_incomes`)."""
     record = next((r for r in records if r.case_id == case.id), None) or (records[0] if records else None)
     if record is None:
         return None
@@ -337,13 +338,13 @@ def _decision(task: HumanTask, names: dict[str, str]) -> DecisionEntry:
                          _verdict_text(schema, name, value), value in REJECTING, reason, details)
 
 
-def _publicity(case: Case, done: list[HumanTask]) -> list[str]:
+def _publicity(events: list, done: list[HumanTask]) -> list[str]:
     out = []
     for t in done:
         if t.form == "post_publicity.json" and t.form_data:
             place = t.form_data.get("place")
             out.append(f"{t.name}：{t.form_data.get('posted_on', '')} 张贴" + (f"于{place}" if place else ""))
-    for event in audit.for_case(case.id):
+    for event in events:
         detail = event.detail or {}
         if event.action == "publicity_closed":
             info = detail.get("publicity") or {}
@@ -364,8 +365,8 @@ def _moment_text(value: Any) -> str:
         return str(value or "")
 
 
-def _objections(case: Case, done: list[HumanTask], names: dict[str, str]) -> list[ObjectionView]:
-    raised = [e.detail or {} for e in audit.for_case(case.id) if e.action == "objection_raised"]
+def _objections(events: list, done: list[HumanTask], names: dict[str, str]) -> list[ObjectionView]:
+    raised = [e.detail or {} for e in events if e.action == "objection_raised"]
     verified = [t for t in done if t.form == OBJECTION_FORM]
     out = []
     for i, objection in enumerate(raised):
@@ -384,7 +385,10 @@ def _objections(case: Case, done: list[HumanTask], names: dict[str, str]) -> lis
 # -- prefill ----------------------------------------------------------------------------------------
 
 
-def prefill(row: HumanTask) -> Prefill:
+_UNREAD: Any = object()  # prefill's application when the caller has not read it
+
+
+def prefill(row: HumanTask, application: SelfApplication | None = _UNREAD) -> Prefill:
     """What a new form of ``row`` starts with, from the case: the household's online application (the village's
     application form), the risk types the application step recorded (household verification), the household's
     size from its registration (forms asking for it) — each with where it came from."""
@@ -392,7 +396,8 @@ def prefill(row: HumanTask) -> Prefill:
     sources: dict[str, str] = {}
     if row.state != "READY" or row.case.household_id is None:
         return Prefill()
-    application = application_of_case(row.case_id)
+    if application is _UNREAD:  # the caller's, if it has read it (None: the household did not apply online)
+        application = application_of_case(row.case_id)
     if application is not None and row.form == APPLY_FORM:
         values.update(prefilled(application, row.form))
         source = (f"农户网上申报（申请编号 {display_number(application.number)}，"
