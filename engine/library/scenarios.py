@@ -20,8 +20,9 @@ from engine.core.db import db, fetch
 from engine.core.errors import DiagramInvalid
 from engine.core.models import TrialScenario, User
 from engine.core.transaction import transaction
-from engine.library.catalogue import bundles_containing, with_library
+from engine.library.catalogue import bundles_containing
 from engine.library.stand_ins import ScenarioError
+from engine.library.trial import tried_in
 from engine.policy.permissions import require_editor
 
 log = logging.getLogger(__name__)
@@ -107,24 +108,15 @@ def draft_processes(file_name: str, content: bytes) -> list[str]:
 
 
 def scenario_process(file_name: str, content: bytes, scenario: dict[str, Any]) -> str:
-    """The process a scenario tried on this draft is kept for: the process a trial run of the draft runs (for a
-    decision table, the one of the scenario's ``process_file``); ScenarioError when there is none."""
-    source = DiagramSource(file_name, content)
+    """The process a scenario tried on this draft is kept for: the process a trial run of the draft runs
+    (:func:`engine.library.trial.tried_in`; for a decision table, the one of the scenario's ``process_file``);
+    ScenarioError, nothing saved, when there is none."""
     try:
-        if source.is_dmn:
-            wanted = scenario.get("process_file")
-            main = next((s for s in with_library(source) if s.file_name == wanted), None)
-            if main is None:
-                raise ScenarioError(f"决策表的场景需要用 process_file 指明调用它的流程图（如 identification.bpmn），"
-                                    f"{wanted or '未指明'}不在流程图库中；未保存")
-            ids = main.process_ids()
-        else:
-            ids = source.process_ids()
+        return tried_in(DiagramSource(file_name, content), scenario)[2]
     except DiagramInvalid as exc:
         raise ScenarioError(f"{file_name} 无法解析，不能为它保存场景：{'；'.join(exc.problems)}") from exc
-    if not ids:
-        raise ScenarioError(f"{file_name} 没有可执行的流程，不能为它保存场景")
-    return ids[0]
+    except ScenarioError as exc:
+        raise ScenarioError(f"{exc}；未保存") from exc
 
 
 # -- the scenarios kept ----------------------------------------------------------------------------------

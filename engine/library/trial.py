@@ -110,8 +110,13 @@ def try_draft(draft_content: bytes, file_name: str, scenario: dict[str, Any]) ->
     """Run a saved draft (with the other files as last deployed, for what it calls) through ``scenario``. A
     decision table draft is tried inside the procedure the scenario names (``process_file``, e.g.
     ``identification.bpmn``), in place of the deployed table."""
+    library, main, process_id = tried_in(DiagramSource(file_name, draft_content), scenario)
+    return run_scenario(library, main.file_name, process_id, scenario)
 
-    draft = DiagramSource(file_name, draft_content)
+
+def tried_in(draft: DiagramSource, scenario: dict[str, Any]) -> tuple[list[DiagramSource], DiagramSource, str]:
+    """Where ``draft`` is tried with ``scenario``: the library with the draft in it, the main file (the draft, or
+    for a decision table the ``process_file`` calling it) and its process; ScenarioError when there is none."""
     library = with_library(draft)
     main = draft
     if draft.is_dmn:
@@ -125,7 +130,7 @@ def try_draft(draft_content: bytes, file_name: str, scenario: dict[str, Any]) ->
     ids = main.process_ids()
     if not ids:
         raise ScenarioError(f"{main.file_name} 没有可执行的流程")
-    return run_scenario(library, main.file_name, ids[0], scenario)
+    return library, main, ids[0]
 
 
 # -- the trace as officials read it ----------------------------------------------------------------------------
