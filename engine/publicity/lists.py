@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from engine.bpmn.decision_tables import tables_of
 from engine.core.config import project_dir
@@ -191,38 +192,60 @@ class Entry:
     category: str | None = None  # the category the county decided (县级审定), when it chose one
 
 
-def _completed(form: str, place: Jurisdiction, procedure: str, bpmn_id: str | None = None) -> list[HumanTask]:
+def _completed(form: str, place: Jurisdiction, procedure: str, bpmn_id: str | None = None, running: bool = False,
+               case_ids: Iterable[int] | None = None) -> list[HumanTask]:
+    """The completed ``form`` steps of ``procedure`` in ``place`` (and below), oldest first, with their cases and
+    households (one statement each, not one per step); only of running cases with ``running``, only of
+    ``case_ids`` if given."""
     query = (select(HumanTask).join(HumanTask.case)
              .where(HumanTask.form == form, HumanTask.state == "COMPLETED", Case.procedure == procedure,
                     Case.jurisdiction_path.startswith(place.path))
+             .options(contains_eager(HumanTask.case).selectinload(Case.household))
              .order_by(HumanTask.completed_at, HumanTask.id))
     if bpmn_id:
         query = query.where(HumanTask.bpmn_id == bpmn_id)
+    if running:
+        query = query.where(Case.status == "running")
+    if case_ids is not None:
+        query = query.where(HumanTask.case_id.in_(list(case_ids)))
     return list(db.session.scalars(query))
 
 
-def _publicity_end(case_id: int, label_prefix: str, anywhere: bool = False) -> date | None:
-    """The last day of a case's recorded publicity timer (期限 "村级公示5天（…张贴）"), the latest whose label begins
-    with ``label_prefix`` (or holds it, ``anywhere``)."""
+def _publicity_ends(tasks: list[HumanTask], label_prefix: str, anywhere: bool = False) -> dict[int, date]:
+    """case id → the last day of the case's latest recorded publicity timer (期限 "村级公示5天（…张贴）") whose label
+    begins with ``label_prefix`` (or holds it, ``anywhere``), for the cases of ``tasks``, in one statement."""
+    case_ids = sorted({t.case_id for t in tasks})
+    if not case_ids:
+        return {}
     label = CaseDeadline.label.contains(label_prefix) if anywhere else CaseDeadline.label.startswith(label_prefix)
-    due = db.session.scalar(select(CaseDeadline.due_at).where(
-        CaseDeadline.case_id == case_id, CaseDeadline.subject == "timer", label
-    ).order_by(CaseDeadline.id.desc()).limit(1))
-    return to_local_date(due - timedelta(microseconds=1)) if due else None
+    rows = db.session.execute(select(CaseDeadline.case_id, CaseDeadline.due_at).where(
+        CaseDeadline.case_id.in_(case_ids), CaseDeadline.subject == "timer", label).order_by(CaseDeadline.id))
+    return {case_id: to_local_date(due - timedelta(microseconds=1)) for case_id, due in rows}  # the latest wins
+
+
+def _step_entries(tasks: list[HumanTask], date_field: str, label_prefix: str, procedure: str,
+                  anywhere: bool = False, **extra: Callable[[HumanTask], Any]) -> list[Entry]:
+    """An entry per step of ``tasks`` (of a household), dated by its form's ``date_field``, with the end of the
+    publicity its label names; ``extra``: further fields of the entry from the step."""
+    ends = _publicity_ends(tasks, label_prefix, anywhere)
+    return [Entry(t.case.household, t.case_id, parse_date((t.form_data or {}).get(date_field)), ends.get(t.case_id),
+                  procedure=procedure, **{k: get(t) for k, get in extra.items()})
+            for t in tasks if t.case.household is not None]
+
+
+def _approved(tasks: list[HumanTask]) -> list[HumanTask]:
+    return [t for t in tasks if (t.form_data or {}).get("decision") == "approve"]
 
 
 def posted_entries(place: Jurisdiction, procedure: str) -> list[Entry]:
     """Cases of ``procedure`` whose village publicity (村级公示) has been posted."""
-    return [Entry(t.case.household, t.case_id, parse_date((t.form_data or {}).get("posted_on")),
-                  _publicity_end(t.case_id, "村级公示"), procedure=procedure)
-            for t in _completed("post_publicity.json", place, procedure, bpmn_id="village_post")]
+    return _step_entries(_completed("post_publicity.json", place, procedure, bpmn_id="village_post"), "posted_on",
+                         "村级公示", procedure)
 
 
 def reviewed_entries(place: Jurisdiction, procedure: str, form: str) -> list[Entry]:
     """Cases of ``procedure`` approved at the township review (乡镇审核确认)."""
-    return [Entry(t.case.household, t.case_id, parse_date((t.form_data or {}).get("reviewed_on")),
-                  _publicity_end(t.case_id, "镇村两级公示"), procedure=procedure)
-            for t in _completed(form, place, procedure) if (t.form_data or {}).get("decision") == "approve"]
+    return _step_entries(_approved(_completed(form, place, procedure)), "reviewed_on", "镇村两级公示", procedure)
 
 
 def identified_entries(place: Jurisdiction) -> list[Entry]:
@@ -243,29 +266,17 @@ ANNOUNCEMENT_STEPS = (("announcement.json", None), ("post_publicity.json", "anno
 """The steps that post a county announcement: (form, the step's id in the diagram, or None for any)."""
 
 
-def _approvals(place: Jurisdiction, procedure: str, case_ids: Iterable[int] | None = None) -> list[HumanTask]:
-    """The county approvals (通过) of running cases of ``procedure`` in ``place`` (and below), oldest first."""
-    form = APPROVAL_FORMS.get(procedure)
-    if form is None:
-        return []
-    query = (select(HumanTask).join(HumanTask.case)
-             .where(HumanTask.form == form, HumanTask.state == "COMPLETED", Case.procedure == procedure,
-                    Case.status == "running", Case.jurisdiction_path.startswith(place.path))
-             .order_by(HumanTask.completed_at, HumanTask.id))
-    if case_ids is not None:
-        query = query.where(HumanTask.case_id.in_(list(case_ids)))
-    return [t for t in db.session.scalars(query) if (t.form_data or {}).get("decision") == "approve"]
-
-
 def approved_entries(place: Jurisdiction, procedure: str, case_ids: Iterable[int] | None = None) -> list[Entry]:
     """Households the county approved (县级审定 通过) in a case of ``procedure`` still running — the announcement is
     still to be posted or runs its period, and the household is not yet marked 监测中 or 风险已消除 — dated by the
     decision (审定日期, the identification or elimination date). From the approval on, the county's announcement
     lists them: the one its 公告 step asks to post included."""
-    return [Entry(t.case.household, t.case_id, parse_date((t.form_data or {}).get("decided_on")),
-                  _publicity_end(t.case_id, "公告", anywhere=True), procedure=procedure,
-                  category=(t.form_data or {}).get("county_category"))
-            for t in _approvals(place, procedure, case_ids) if t.case.household is not None]
+    form = APPROVAL_FORMS.get(procedure)
+    if form is None:
+        return []
+    approvals = _approved(_completed(form, place, procedure, running=True, case_ids=case_ids))
+    return _step_entries(approvals, "decided_on", "公告", procedure, anywhere=True,
+                         category=lambda t: (t.form_data or {}).get("county_category"))
 
 
 def is_announcement_step(row: HumanTask) -> bool:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 
 from engine.cases.lifecycle import complete_task, open_elimination, open_identification, wake_due
 from engine.core.db import db
@@ -14,7 +14,14 @@ from engine.core.models import AuditEvent, Case, HumanTask, Jurisdiction, Notice
 from engine.core.transaction import transaction
 from engine.demo import drive_case, sample_form_data
 from engine.households.register import register_household
-from engine.publicity.lists import is_private, parse_template, public_columns, publicity_list, templates
+from engine.publicity.lists import (
+    approved_entries,
+    is_private,
+    parse_template,
+    public_columns,
+    publicity_list,
+    templates,
+)
 from tests.bdd.officials import household_data
 from tests.webclient import login
 from timers.calendar import to_local_date
@@ -390,3 +397,32 @@ def test_the_elimination_announcement_lists_the_household_the_county_approved(we
     assert "本次公告名单（1 户）" in listed and "消除户" in listed and "/publicity/zhanggong_a17_elimination_announcement" in listed
     note = page[page.index('id="due-note"'):]
     assert "种子文件未规定风险消除公告的张贴时限" in note and "不设期限" in note
+
+
+def _statements_of(fn) -> int:
+    seen: list[str] = []
+    listen = (db.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    event.listen(*listen)
+    try:
+        fn()
+    finally:
+        event.remove(*listen)
+    return len(seen)
+
+
+def test_the_announcements_households_are_read_in_the_same_statements_however_many(web_app, announcing, clock):
+    """The county's approvals, their cases, households and publicity ends: one statement each, not one per
+    household (a county announcement lists hundreds)."""
+    with web_app.app_context():
+        county = db.session.scalar(select(Jurisdiction).filter_by(code=TAIAN))
+        before = approved_entries(county, "identification")
+        db.session.expire_all()
+        few = _statements_of(lambda: approved_entries(county, "identification"))
+        for head in ("公告丁", "公告戊"):
+            household = register_household(household_data("新华村", head, 2), "xinhua_cun", clock)
+            case = open_identification(household.id, "cadre_screening", to_local_date(clock.now()), "xinhua_cun", clock)
+            drive_case(case.id, clock, until="县级审定")
+        after = approved_entries(county, "identification")
+        db.session.expire_all()
+        assert len(after) == len(before) + 2
+        assert _statements_of(lambda: approved_entries(county, "identification")) == few
