@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from engine.bpmn.decision_tables import tables_of
 from engine.core.config import project_dir
@@ -200,7 +200,8 @@ def _completed(form: str, place: Jurisdiction, procedure: str, bpmn_id: str | No
     query = (select(HumanTask).join(HumanTask.case)
              .where(HumanTask.form == form, HumanTask.state == "COMPLETED", Case.procedure == procedure,
                     Case.jurisdiction_path.startswith(place.path))
-             .options(contains_eager(HumanTask.case).selectinload(Case.household))
+             .options(contains_eager(HumanTask.case).selectinload(Case.household).options(
+                 selectinload(Household.members), selectinload(Household.village)))  # as households_in loads them
              .order_by(HumanTask.completed_at, HumanTask.id))
     if bpmn_id:
         query = query.where(HumanTask.bpmn_id == bpmn_id)

@@ -20,6 +20,7 @@ from engine.publicity.lists import (
     parse_template,
     public_columns,
     publicity_list,
+    step_announcement,
     templates,
 )
 from tests.bdd.officials import household_data
@@ -418,6 +419,11 @@ def test_the_announcements_households_are_read_in_the_same_statements_however_ma
         before = approved_entries(county, "identification")
         db.session.expire_all()
         few = _statements_of(lambda: approved_entries(county, "identification"))
+        task = db.session.get(HumanTask, announcing["task"])
+        posting = len(step_announcement(task).households)
+        db.session.expire_all()
+        task = db.session.get(HumanTask, announcing["task"])
+        page = _statements_of(lambda: step_announcement(task))  # the 公告 task page's list
         for head in ("公告丁", "公告戊"):
             household = register_household(household_data("新华村", head, 2), "xinhua_cun", clock)
             case = open_identification(household.id, "cadre_screening", to_local_date(clock.now()), "xinhua_cun", clock)
@@ -426,3 +432,8 @@ def test_the_announcements_households_are_read_in_the_same_statements_however_ma
         db.session.expire_all()
         assert len(after) == len(before) + 2
         assert _statements_of(lambda: approved_entries(county, "identification")) == few
+        task = db.session.get(HumanTask, announcing["task"])
+        assert len(step_announcement(task).households) == posting + 2
+        db.session.expire_all()
+        task = db.session.get(HumanTask, announcing["task"])
+        assert _statements_of(lambda: step_announcement(task)) == page
