@@ -1,6 +1,9 @@
 """The pages an official opens, answered through a real HTTP server on a loopback port (not only the test client):
-key attention, the policy check, the inbox with its filters and sorts, and the administrator's user list."""
+key attention, the policy check, the inbox with its filters and sorts, the administrator's user list, the pending
+announcement list, the campaign pages and the modeler's choices."""
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -13,6 +16,9 @@ from tests.webclient import HttpBrowser, serve
     ("shahe_zhen", "/inbox?sort=household&claimed=unclaimed&procedure=identification", "我的待办"),
     ("zhanggong_xian", "/inbox?q=%E5%BC%A0&sort=created", "我的待办"),
     ("zhanggong_admin", "/admin/users?q=shahe", "用户管理"),
+    ("zhanggong_xian", "/publicity/zhanggong_a10_approval_announcement?j=360702&pending=1", "公告"),
+    ("zhanggong_xian", "/campaigns/county", "年度信息采集和集中排查进度"),
+    ("shahe_zhen", "/campaigns", "年度"),
 ])
 def test_the_page_answers_over_http(web_app, username: str, path: str, text: str) -> None:
     with serve(web_app) as base:
@@ -22,3 +28,14 @@ def test_the_page_answers_over_http(web_app, username: str, path: str, text: str
         page = answer.read().decode()
         assert answer.status == 200 and text in page, page[:500]
         assert answer.headers["Content-Type"].startswith("text/html")
+
+
+def test_the_modelers_choices_answer_over_http(web_app) -> None:
+    with serve(web_app) as base:
+        browser = HttpBrowser(base)
+        assert browser.login("jiangxi_zhengce", "demo").status == 200
+        answer = browser.get("/diagrams/modeler/choices")
+        choices = json.loads(answer.read().decode())
+        assert answer.status == 200 and answer.headers["Content-Type"].startswith("application/json")
+        assert "member_change.json" in [f["file"] for f in choices["forms"]]
+        assert any(fn["name"] == "working_days_from" and fn["label"] for fn in choices["functions"])
