@@ -7,11 +7,8 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from sqlalchemy import select
-
-from engine.cases.lifecycle import begin_identification, start_case
+from engine.cases.lifecycle import begin_identification, check_no_running_elimination, start_case
 from engine.core.clock import Clock
-from engine.core.db import db
 from engine.core.errors import RuleViolation
 from engine.core.models import Case
 from engine.core.vocabulary import Channel, EliminationMode, HouseholdStatus, Procedure
@@ -42,10 +39,7 @@ def propose_elimination(screening: Case, mode: str, actor: str, clock: Clock) ->
     if household.status != HouseholdStatus.MONITORED:
         raise RuleViolation(f"户 {household.number} 不是风险未消除的监测对象（{HouseholdStatus.label_of(household.status)}），"
                             "排查结果不能为“风险已消除”")
-    running = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure=Procedure.ELIMINATION,
-                                                       status="running"))
-    if running is not None:
-        raise RuleViolation(f"户 {household.number} 已有办理中的风险消除（{running.number}）")
+    check_no_running_elimination(household)
     problems = guarantee_problems(household)
     if problems:
         raise RuleViolation(f"户 {household.number} 的“三保障”和饮水安全尚未保障（{'、'.join(p.label for p in problems)}），"

@@ -218,16 +218,21 @@ def open_elimination(household_id: int, mode: str, actor: str, clock: Clock) -> 
         household = get_household(household_id)
         if household.status != HouseholdStatus.MONITORED:
             raise RuleViolation(f"户 {household.number} 不是监测对象，不能进行风险消除")
-        running = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="elimination",
-                                                           status="running"))
-        if running is not None:
-            raise RuleViolation(f"户 {household.number} 已有办理中的风险消除（{running.number}）")
+        check_no_running_elimination(household)
         result = assess(household, to_local_date(clock.now()), mode)
         if not result.eligible:
             raise RuleViolation(f"户 {household.number} 暂不符合风险消除条件：{result.explanation}")
         case = start_case(household, "elimination", "township_evaluation", to_local_date(clock.now()), actor, clock,
                           {"mode": mode, "eligibility": result.explanation})
     return case
+
+
+def check_no_running_elimination(household) -> None:
+    """A household has one risk elimination (风险消除) at a time: refused while one runs."""
+    running = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="elimination",
+                                                       status="running"))
+    if running is not None:
+        raise RuleViolation(f"户 {household.number} 已有办理中的风险消除（{running.number}）")
 
 
 def open_green_channel(household_id: int, actor: str, clock: Clock, application: dict[str, Any] | None = None) -> Case:
