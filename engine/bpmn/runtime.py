@@ -9,6 +9,7 @@ that changed."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import zlib
 from copy import copy
@@ -17,11 +18,17 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent as _Catching
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -35,7 +42,70 @@ from engine.core.models import ProcessVersion
 install_spiff_clock()
 
 
-class InstanceOnlyConverter(BpmnWorkflowConverter):
+_MEMO = "_fangpin_serialized"  # ((state, last change, children), dict, JSON text) of a finished task, on the task
+_MUTABLE = (dict, list, set)
+_TASKS_MARK = "\ue000fangpin-tasks:"  # stands in the JSON of a workflow for its task map (a private-use character)
+
+
+class _TaskMaps:
+    """The task maps of one :func:`dump_state`: each workflow's tasks are left out of the document JSON encodes
+    (a marker stands for them) and spliced in as text, a finished task's text made once and kept with the task."""
+
+    def __init__(self) -> None:
+        self.maps: list[dict] = []
+
+    def mark(self, tasks: dict) -> str:
+        self.maps.append(tasks)
+        return f"{_TASKS_MARK}{len(self.maps) - 1}"
+
+    def splice(self, text: str) -> str | None:
+        """``text`` with each marker replaced by its task map; None if the data itself holds a marker."""
+        for n, tasks in enumerate(self.maps):
+            marker = json.dumps(f"{_TASKS_MARK}{n}", ensure_ascii=False)
+            if text.count(marker) != 1:
+                return None
+            text = text.replace(marker, "{" + ",".join(_task_entry(task) for task in tasks.values()) + "}")
+        return text
+
+
+_DUMPING = threading.local()  # .maps: the task maps of this thread's dump in progress
+
+
+def _encode(value) -> str:
+    return json.dumps(value, cls=INSTANCE_SERIALIZER._encoder_cls, ensure_ascii=False, separators=(",", ":"))
+
+
+def _task_entry(task) -> str:
+    """A task's entry in its task map, ``"<id>":{…}``: a finished task's made once and kept in
+    :class:`HistoryTaskConverter`'s memo (its dict with the type name SpiffWorkflow's registry adds)."""
+    finished = task.state & TaskState.FINISHED_MASK
+    if finished:
+        memo = getattr(task, _MEMO, None)
+        if memo is not None and memo[2] is not None and memo[0] == _memo_key(task):
+            return memo[2]
+    dct = INSTANCE_SERIALIZER.registry.convert(task)
+    text = f'"{task.id}":{_encode(dct)}'
+    memo = getattr(task, _MEMO, None) if finished else None
+    if memo is not None and memo[1] is dct:
+        setattr(task, _MEMO, (memo[0], dct, text))
+    return text
+
+
+def _memo_key(task) -> tuple:
+    return task.state, task.last_state_change, tuple(task._children)
+
+
+class _TaskMapsOut:
+    """Mixin of the workflow converters: while a dump is in progress, a workflow's task map becomes a marker."""
+
+    def mapping_to_dict(self, mapping, **kwargs):
+        maps = getattr(_DUMPING, "maps", None)
+        if maps is not None and mapping and isinstance(next(iter(mapping.values())), Task):
+            return maps.mark(mapping)
+        return super().mapping_to_dict(mapping, **kwargs)
+
+
+class InstanceOnlyConverter(_TaskMapsOut, BpmnWorkflowConverter):
     """Serializes a workflow without its spec and subprocess specs (those live in ProcessVersion)."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict:
@@ -55,8 +125,8 @@ class InstanceOnlyConverter(BpmnWorkflowConverter):
         return workflow
 
 
-_MEMO = "_fangpin_serialized"  # ((state, last change, children), dict) of a finished task, kept on the task
-_MUTABLE = (dict, list, set)
+class SubWorkflowConverter(_TaskMapsOut, BpmnSubWorkflowConverter):
+    """SpiffWorkflow's subprocess converter, its task map spliced in as text while dumping."""
 
 
 class HistoryTaskConverter(TaskConverter):
@@ -67,11 +137,11 @@ class HistoryTaskConverter(TaskConverter):
     def to_dict(self, task) -> dict:
         if task.state & TaskState.FINISHED_MASK:
             memo = getattr(task, _MEMO, None)
-            key = (task.state, task.last_state_change, tuple(task._children))
+            key = _memo_key(task)
             if memo is not None and memo[0] == key:
                 return memo[1]
             dct = super().to_dict(task)
-            setattr(task, _MEMO, (key, dct))
+            setattr(task, _MEMO, (key, dct, None))
             return dct
         return super().to_dict(task)
 
@@ -96,13 +166,14 @@ class HistoryTaskConverter(TaskConverter):
             data = restore(dct["data"])
         task.data = data
         if task.state & TaskState.FINISHED_MASK:  # saved again as it was read
-            setattr(task, _MEMO, ((task.state, task.last_state_change, tuple(task._children)), dct))
+            setattr(task, _MEMO, (_memo_key(task), dct, None))
         return task
 
 
 _config = dict(SPIFF_CONFIG)
 _config[BpmnWorkflow] = InstanceOnlyConverter
 _config[Task] = HistoryTaskConverter
+_config[BpmnSubWorkflow] = SubWorkflowConverter
 INSTANCE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
 STATE_COMPRESSION = 1  # zlib level: 1 is several times faster than 6 and within 10 % of its size here
 
@@ -126,16 +197,26 @@ def load_workflow(version: ProcessVersion, state: bytes, engine: DiagramScriptEn
 
 
 def dump_state(workflow: BpmnWorkflow) -> bytes:
-    """The instance state to store: compact JSON (no ``\\u`` escapes), zlib-compressed."""
+    """The instance state to store: compact JSON (no ``\\u`` escapes), zlib-compressed. The JSON of each finished
+    task is made once and kept with the task (:class:`_TaskMaps`): saving again encodes only what changed."""
     registry = INSTANCE_SERIALIZER.registry
     registry._encoder_mode = True  # as SpiffWorkflow's serialize_json: the JSON encoder converts values
+    _DUMPING.maps = maps = _TaskMaps()
     try:
-        dct = INSTANCE_SERIALIZER.to_dict(workflow)
-        dct[INSTANCE_SERIALIZER.VERSION_KEY] = INSTANCE_SERIALIZER.VERSION
-        text = json.dumps(dct, cls=INSTANCE_SERIALIZER._encoder_cls, ensure_ascii=False, separators=(",", ":"))
+        text = maps.splice(_encode(_document(workflow)))
+        _DUMPING.maps = None
+        if text is None:  # the data holds what looks like a marker: every task map encoded with the document
+            text = _encode(_document(workflow))
     finally:
+        _DUMPING.maps = None
         registry._encoder_mode = False
     return zlib.compress(text.encode("utf-8"), STATE_COMPRESSION)
+
+
+def _document(workflow: BpmnWorkflow) -> dict:
+    dct = INSTANCE_SERIALIZER.to_dict(workflow)
+    dct[INSTANCE_SERIALIZER.VERSION_KEY] = INSTANCE_SERIALIZER.VERSION
+    return dct
 
 
 def state_document(state: bytes) -> dict:
@@ -184,11 +265,13 @@ class _StepBudget:
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[object, datetime]]:
-    """``[(task, due_utc)]`` for every WAITING timer, in subprocesses and event gateways too."""
+    """``[(task, due_utc)]`` for every WAITING timer, in subprocesses and event gateways too, in the order of the
+    task tree. Read from the tasks SpiffWorkflow's event manager keeps for the waiting catching events (a few),
+    not by walking the whole task tree (hundreds, most of them finished)."""
     out = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in _waiting_catchers(workflow):
         definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(task.task_spec, CatchingEvent) or definition is None:
+        if definition is None:
             continue
         defs = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
         for d in defs:
@@ -198,6 +281,29 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[object, datetime]]:
             if raw:
                 out.append((task, TimerEventDefinition.get_datetime(raw)))
     return out
+
+
+def _waiting_catchers(workflow: BpmnWorkflow) -> list:
+    """The WAITING catching-event tasks of the instance, in task-tree order: those the event manager holds that are
+    still waiting in a workflow of this instance (a deleted subprocess's are not)."""
+    found = [t for t in workflow.event_manager.tasks.values() if t.state == TaskState.WAITING
+             and isinstance(t.task_spec, CatchingEvent) and t.workflow.tasks.get(t.id) is t
+             and (t.workflow is workflow or workflow.subprocesses.get(t.workflow.parent_task_id) is t.workflow)]
+    return found if len(found) < 2 else _in_tree_order(workflow, found)
+
+
+def _in_tree_order(workflow: BpmnWorkflow, tasks: list) -> list:
+    """``tasks`` in the order SpiffWorkflow's task iterator visits them (depth first, subprocesses in place)."""
+    wanted = {t.id for t in tasks}
+    return [t for t in workflow.get_tasks(state=tasks[0].state) if t.id in wanted]
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> list:
+    """The READY human (manual) tasks of the instance, in task-tree order, found in the flat task maps of the
+    instance and its subprocesses rather than by walking the tree."""
+    found = [t for wf in (workflow, *workflow.subprocesses.values()) for t in wf.tasks.values()
+             if t.state == TaskState.READY and t.task_spec.manual]
+    return found if len(found) < 2 else _in_tree_order(workflow, found)
 
 
 def timer_label(task) -> str:
@@ -215,6 +321,3 @@ def next_wakeup(workflow: BpmnWorkflow) -> datetime | None:
     dues = [due for _, due in waiting_timers(workflow)]
     return min(dues) if dues else None
 
-
-def ready_human_tasks(workflow: BpmnWorkflow) -> list:
-    return workflow.get_tasks(state=TaskState.READY, manual=True)

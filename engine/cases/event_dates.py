@@ -8,6 +8,7 @@ Recording a date before the step it follows (补录) is allowed only within the 
 then written to the audit log."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -46,10 +47,13 @@ def earliest_date(row: HumanTask, case: Case, follows_a_step: bool) -> tuple[dat
 
 
 def check_event_dates(schema: dict[str, Any], form: str, data: dict[str, Any], row: HumanTask, case: Case,
-                      today: date, follows_a_step: bool, reason: str | None = None) -> list[Backdated]:
+                      today: date, follows_a_step: Callable[[], bool], reason: str | None = None) -> list[Backdated]:
     """Refuse (FormInvalid, naming each field) a date after ``today`` or before the step the task follows, unless
-    it is within the backdating tolerance and ``reason`` is given; return those backdated with a reason."""
-    earliest, what = earliest_date(row, case, follows_a_step)
+    it is within the backdating tolerance and ``reason`` is given; return those backdated with a reason.
+    ``follows_a_step`` is asked only for a date before both the day the task began and the lead date (either may
+    be the earliest allowed: a later one is allowed whichever it is)."""
+    surely_allowed = max(to_local_date(row.created_at), case.lead_date)
+    earliest, what = surely_allowed, ""
     problems: list[tuple[str, str]] = []
     backdated: list[Backdated] = []
     tolerance: int | None = None
@@ -60,7 +64,9 @@ def check_event_dates(schema: dict[str, Any], form: str, data: dict[str, Any], r
         day = date.fromisoformat(value)  # the schema's format check has passed
         if day > today:
             problems.append((field, f"{title} {day} 晚于今天（{today}）：发生过的事不能填将来的日期"))
-        elif day < earliest:
+        elif day < surely_allowed and not what:
+            earliest, what = earliest_date(row, case, follows_a_step())
+        if day <= today and day < earliest:
             tolerance = _tolerance(case, today) if tolerance is None else tolerance
             late = (earliest - day).days
             if late > tolerance:

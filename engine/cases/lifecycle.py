@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from engine.bpmn.forms import load_form, validate_form
 from engine.bpmn.runtime import dump_state, timer_label, waiting_timers
-from engine.cases.deadlines import mark_fired, record_deadline
+from engine.cases.deadlines import mark_fired, new_deadline
 from engine.cases.duties import check_separation_of_duties
 from engine.cases.event_dates import check_event_dates
 from engine.cases.form_rules import check_form_rules
@@ -34,6 +34,7 @@ from engine.core.errors import ConflictError, NotFound, PermissionDenied, RuleVi
 from engine.core.models import AuditEvent, Case, HumanTask, Notice, ProcessVersion, User
 from engine.core.transaction import transaction
 from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdStatus
+from engine.core.writes import insert_rows, update_row
 from engine.elimination.eligibility import assess
 from engine.households.poverty_policy import check_can_start
 from engine.households.register import get_household
@@ -56,16 +57,20 @@ OBJECTION_TEXT_LIMIT, OBJECTION_BY_LIMIT = 2000, 100  # characters (an objection
 
 
 def _save(run: CaseRun) -> None:
-    """Write the run's instance into its case — state, next wake-up, new deadlines, the task projection and
-    their audit entries, all added to the session for the one flush at commit — and keep the instance live."""
+    """Write the run's instance into its case — state, next wake-up, new deadlines, the task projection and their
+    audit entries — each kind of row in one statement (:mod:`engine.core.writes`), the case row last and once, and
+    keep the instance live."""
     ctx, workflow, case, now = run.ctx, run.workflow, run.case, run.ctx.now()
+    for row, done in run.done:  # the first write: another official completing it at once waits here, then conflicts
+        if not update_row(row, done, only_if={"state": "READY"}):
+            raise ConflictError(f"任务“{row.name}”已由他人同时办理，请刷新后查看")
     timers, run.timers = (run.timers if run.timers is not None else waiting_timers(workflow)), None
-    case.state = dump_state(workflow)
-    case.next_wakeup_at = min((due for _, due in timers), default=None)
+    values: dict[str, Any] = {"state": dump_state(workflow),
+                              "next_wakeup_at": min((due for _, due in timers), default=None)}
     if workflow.is_completed() and case.status == "running":
-        case.status, case.closed_at = "completed", now
+        values |= {"status": "completed", "closed_at": now}
         audit.record(now, ctx.actor, "case_closed", case_id=case.id, outcome=case.outcome)
-    _record_timers(run, timers)
+    deadlines = _timer_deadlines(run, timers)
     for start in ctx.started.copy():
         ctx.started.remove(start)
         if start["procedure"] == "identification":
@@ -77,9 +82,12 @@ def _save(run: CaseRun) -> None:
         _end_running(case, procedure, ctx)
     while ctx.after_save:  # what the diagram's functions do to other records once this run is saved
         ctx.after_save.pop(0)()
-    for row in sync_tasks(run, now):
+    created, task_deadlines = sync_tasks(run, now)
+    for row in created:
         audit.record(now, ctx.actor, "task_ready", case_id=case.id, task=row, step=row.name, role=row.role,
                      due_at=row.due_at)
+    insert_rows(deadlines + task_deadlines)
+    update_row(case, values)
     keep_after_commit(case, workflow)
 
 
@@ -99,15 +107,18 @@ def _end_running(by: Case, procedure: str, ctx: CaseContext) -> None:
         _save(run)
 
 
-def _record_timers(run: CaseRun, timers: list) -> None:
-    """A deadline for each timer this run started waiting for (the others have theirs)."""
+def _timer_deadlines(run: CaseRun, timers: list) -> list:
+    """A deadline (not yet written) for each timer this run started waiting for (the others have theirs)."""
+    rows = []
     for task, due in timers:
         if str(task.id) not in run.timers_before:
             publicity = task.data.get("publicity") if task.workflow.spec.name == PUBLICITY_PROCESS else None
             label = timer_label(task)
             if publicity:
                 label = f"{publicity.get('level', '')}公示{publicity.get('days', '')}天（{publicity.get('posted_on', '')}张贴）"
-            record_deadline(run.case.id, "timer", label, due, run.ctx.deadlines, run.ctx.now(), timer_uuid=str(task.id))
+            rows.append(new_deadline(run.case.id, "timer", label, due, run.ctx.deadlines, run.ctx.now(),
+                                     timer_uuid=str(task.id)))
+    return rows
 
 
 # -- opening a case -------------------------------------------------------------------------------
@@ -340,7 +351,8 @@ def _run_task(row: HumanTask, data: dict[str, Any], actor: str, clock: Clock) ->
     task.set_data(**plain_json(data))
     with using_clock(clock):  # completing it updates the steps after it: a timer among them is due by this clock
         task.run()
-    row.state, row.completed_by, row.completed_at, row.form_data = "COMPLETED", actor, clock.now(), data
+    run.done.append((row, {"state": "COMPLETED", "completed_by": actor, "completed_at": clock.now(),
+                           "form_data": data}))
     run.settled.add(row.task_uuid)
     audit.record(clock.now(), actor, "task_completed", case_id=row.case_id, task=row, step=row.name, data=data)
     return run

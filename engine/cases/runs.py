@@ -13,7 +13,7 @@ from engine.bpmn.scripting import DiagramScriptEngine
 from engine.cases.functions import CaseContext
 from engine.cases.live import live_instances
 from engine.core.clock import Clock
-from engine.core.models import Case, ProcessVersion
+from engine.core.models import Case, HumanTask, ProcessVersion
 
 
 @dataclass
@@ -25,6 +25,7 @@ class CaseRun:
     timers_before: frozenset[str] = field(default_factory=frozenset)  # timer task ids with a recorded deadline
     settled: set[str] = field(default_factory=set)  # task ids whose projection row the caller updated itself
     timers: list | None = None  # the waiting timers as the last advance left them (None: not advanced since)
+    done: list[tuple[HumanTask, dict]] = field(default_factory=list)  # tasks completed by this run, and their values
 
     def advance(self, clock: Clock) -> None:
         """Run the instance on (:func:`engine.bpmn.runtime.advance`), keeping the waiting timers it leaves."""

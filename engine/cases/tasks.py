@@ -15,23 +15,26 @@ from sqlalchemy.orm import aliased, joinedload
 from engine.bpmn.runtime import ready_human_tasks
 from engine.bpmn.scripting import DiagramScriptEngine
 from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY
-from engine.cases.deadlines import record_deadline
+from engine.cases.deadlines import new_deadline
 from engine.cases.runs import CaseRun
 from engine.core import audit
 from engine.core.db import db, fixed
 from engine.core.errors import ConflictError, NotFound
-from engine.core.models import Case, Household, HumanTask, Jurisdiction, Member, User
+from engine.core.models import Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, User
 from engine.core.transaction import transaction
 from engine.core.vocabulary import Procedure
+from engine.core.writes import insert_rows
 from engine.policy.roles import all_roles, role_for_lane
 from timers.calendar import end_of_day
 
 NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def sync_tasks(run: CaseRun, now: datetime) -> list[HumanTask]:
+def sync_tasks(run: CaseRun, now: datetime) -> tuple[list[HumanTask], list[CaseDeadline]]:
     """Bring the projection of the case in line with its workflow (without reading it back: before the run it
-    showed ``run.ready_before``); return the newly ready tasks, added to the session with their deadlines."""
+    showed ``run.ready_before``): the tasks no longer ready are updated and the newly ready ones inserted, one
+    statement each. Returns the new tasks and their deadlines (not yet written: the caller writes them with the
+    case's others)."""
     case, workflow = run.case, run.workflow
     ready = {str(t.id): t for t in ready_human_tasks(workflow)}
     left: dict[str, list[str]] = {}
@@ -42,16 +45,16 @@ def sync_tasks(run: CaseRun, now: datetime) -> list[HumanTask]:
         db.session.execute(update(HumanTask).where(HumanTask.case_id == case.id, HumanTask.task_uuid.in_(uids),
                                                    HumanTask.state == "READY")
                            .values(state=state).execution_options(synchronize_session=False))
-    created = []
+    created, computed = [], []
     for uid, task in ready.items():
         if uid not in run.ready_before:
             run.ctx.deadlines.clear()
-            row = project_task(case, task, run.engine, now)
-            db.session.add(row)
-            if row.due_at is not None:
-                record_deadline(case.id, "task", row.name, row.due_at, run.ctx.deadlines, now, task=row)
-            created.append(row)
-    return created
+            created.append(project_task(case, task, run.engine, now))
+            computed.append(list(run.ctx.deadlines))
+    insert_rows(created)
+    deadlines = [new_deadline(case.id, "task", row.name, row.due_at, found, now, task_id=row.id)
+                 for row, found in zip(created, computed, strict=True) if row.due_at is not None]
+    return created, deadlines
 
 
 def due_moment(value: Any) -> datetime | None:
@@ -396,31 +399,32 @@ def ready_row(task_id: int) -> HumanTask:
 
 @dataclass(frozen=True)
 class TaskToDo:
-    """A ready task about to be done, the official doing it (None if there is no such login), and whether an earlier
-    step of its case was done before it became ready (otherwise it is a first step, following the lead)."""
+    """A ready task about to be done and the official doing it (None if there is no such login)."""
 
     row: HumanTask
     user: User | None
-    follows_a_step: bool
+
+    def follows_a_step(self) -> bool:
+        """Whether an earlier step of its case was done before the task became ready (otherwise it is a first step,
+        following the lead). Read when asked: only a date before the day the task began needs it."""
+        earlier = (select(HumanTask.id).where(HumanTask.case_id == self.row.case_id, HumanTask.state == "COMPLETED",
+                                              HumanTask.completed_at <= self.row.created_at).exists())
+        return bool(db.session.scalar(select(earlier)))
 
 
 @functools.cache
 def _task_to_do_statement():
     """Built once per process (building it, with its alias and loader options, costs more than running it)."""
-    earlier = aliased(HumanTask)
-    follows = (select(earlier.id).where(earlier.case_id == HumanTask.case_id, earlier.state == "COMPLETED",
-                                        earlier.completed_at <= HumanTask.created_at).exists())
-    return (select(HumanTask, User, follows.label("follows"))
-            .outerjoin(User, User.username == bindparam("username"))
+    return (select(HumanTask, User).outerjoin(User, User.username == bindparam("username"))
             .where(HumanTask.id == bindparam("task_id"))
             .options(_with_case_and_places(), joinedload(User.jurisdiction)))
 
 
 def task_to_do(task_id: int, username: str) -> TaskToDo:
-    """:func:`ready_row`, the user ``username`` and whether the task follows a done step, read in one statement."""
+    """:func:`ready_row` and the user ``username``, read in one statement."""
     found = db.session.execute(_task_to_do_statement(), {"task_id": task_id, "username": username}).first()
     row = _ready(found[0] if found else None, task_id)
-    return TaskToDo(row, found[1], bool(found[2]))
+    return TaskToDo(row, found[1])
 
 
 def _ready(row: HumanTask | None, task_id: int) -> HumanTask:

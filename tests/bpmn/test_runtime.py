@@ -3,6 +3,8 @@ its own time limit) is stopped after a step budget, naming the last step, so one
 the scheduler."""
 from __future__ import annotations
 
+import json
+import zlib
 from datetime import UTC, datetime
 
 import pytest
@@ -55,3 +57,37 @@ def test_a_loop_that_ends_runs_to_its_end(monkeypatch):
     advance(workflow, CLOCK)
     assert workflow.is_completed()
     assert workflow.last_task.data["n"] == 50
+
+
+def _document(workflow: BpmnWorkflow) -> dict:
+    """The instance as SpiffWorkflow's registry converts it, outside a dump (every task map converted whole)."""
+    registry = runtime.INSTANCE_SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        dct = runtime.INSTANCE_SERIALIZER.to_dict(workflow)
+        text = json.dumps(dct, cls=runtime.INSTANCE_SERIALIZER._encoder_cls)
+    finally:
+        registry._encoder_mode = False
+    return {**json.loads(text), runtime.INSTANCE_SERIALIZER.VERSION_KEY: runtime.INSTANCE_SERIALIZER.VERSION}
+
+
+def test_the_stored_state_is_the_whole_instance_however_often_it_is_saved_and_loaded():
+    workflow = _workflow("n &lt; 3")
+    workflow.task_tree.data["名称"] = "沙河村"
+    advance(workflow, CLOCK)
+    first = runtime.dump_state(workflow)
+    assert runtime.state_document(first) == _document(workflow)
+    assert runtime.dump_state(workflow) == first  # the finished tasks' kept text is the text made the first time
+    document = runtime.state_document(first)
+    document.pop(runtime.INSTANCE_SERIALIZER.VERSION_KEY)
+    loaded = runtime.INSTANCE_SERIALIZER.from_dict(document, spec=workflow.spec, subprocess_specs={})
+    assert runtime.dump_state(loaded) == first
+    assert "\\u" not in zlib.decompress(first).decode("utf-8") and "沙河村" in zlib.decompress(first).decode("utf-8")
+    assert workflow.data["n"] == 3 and workflow.is_completed()
+
+
+def test_data_that_looks_like_the_task_map_marker_is_stored_as_it_is():
+    workflow = _workflow("n &lt; 1")
+    workflow.task_tree.data["x"] = runtime._TASKS_MARK + "0"
+    advance(workflow, CLOCK)
+    assert runtime.state_document(runtime.dump_state(workflow)) == _document(workflow)
