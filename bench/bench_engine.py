@@ -267,13 +267,14 @@ def _scaled(target: float, size: int, reference: int) -> tuple[float, str]:
     return scaled, f"{scaled:.3g} s, i.e. {target:g} s per {reference}"
 
 
-def timers_catch_up(n: int) -> None:
-    log.info("catch-up: %s timers", n)
-    result = catch_up(n)
+def timers_catch_up(n: int, processes: int) -> None:
+    log.info("catch-up: %s timers, %s processes", n, processes)
+    result = catch_up(n, processes=processes)
     target, target_text = _scaled(CATCH_UP_TARGET_S, n, CATCH_UP_TIMERS)
     met = result.seconds < target and result.cases_woken == n and not result.left_due
     print(f"catch-up: {n} timers due while down fired in {result.seconds:.1f} s "
-          f"({n / result.seconds:.0f} timers/s, {result.ticks} ticks)   (target < {target_text}) {mark(met)}")
+          f"({n / result.seconds:.0f} timers/s, {result.ticks} ticks, {processes} waking processes)   "
+          f"(target < {target_text}) {mark(met)}")
     if result.cases_woken != n or result.left_due:
         print(f"error: catch-up woke {result.cases_woken} of {n} cases; {result.left_due} still due")
 
@@ -287,13 +288,13 @@ class Burst:
     lateness: list[float]
 
 
-def run_burst(m: int) -> Burst:
+def run_burst(m: int, processes: int) -> Burst:
     """``m`` cases due at the same instant, ~3 s after the real scheduler starts in this process."""
     with tempfile.TemporaryDirectory() as tmp:
         app, due, case_ids = waiting_copies(tmp, FixedClock(START), m, "burst.db")
         # The copies share the template's workflow state, hence its timer: its due time arrives in ~3 s.
         app.extensions["fangpin.clock"] = OffsetClock(due - datetime.now(UTC) - timedelta(seconds=BURST_LEAD_S))
-        scheduler = TimerScheduler(app, sweep_seconds=30, owner="bench-burst").start()
+        scheduler = TimerScheduler(app, sweep_seconds=30, owner="bench-burst", processes=processes).start()
         give_up = time.monotonic() + BURST_LEAD_S + BURST_WAIT_S
         try:
             with app.app_context():
@@ -321,16 +322,17 @@ def run_burst(m: int) -> Burst:
     return Burst(m, len(per_case), sum(1 for c in per_case.values() if c > 1), last, lateness)
 
 
-def timers_burst(m: int) -> None:
-    log.info("burst: %s timers", m)
-    burst = run_burst(m)
+def timers_burst(m: int, processes: int) -> None:
+    log.info("burst: %s timers, %s processes", m, processes)
+    burst = run_burst(m, processes)
     target, target_text = _scaled(BURST_TARGET_S, m, BURST_TIMERS)
     if burst.fired < m:
         last = f"only {burst.fired} of {m} fired within {BURST_WAIT_S:.0f} s"
     else:
         last = f"last fired {burst.last_late_s:.1f} s after due"
     met = burst.fired == m and burst.last_late_s is not None and burst.last_late_s <= target and burst.twice == 0
-    print(f"burst: {m} timers due at the same instant: {last}; cases woken twice: {burst.twice} of {m}   "
+    print(f"burst: {m} timers due at the same instant: {last}; cases woken twice: {burst.twice} of {m} "
+          f"({processes} waking processes)   "
           f"(target ≤ {target_text}, 0) {mark(met)}")
     if burst.lateness:
         p50, p99 = percentile(burst.lateness, 50), percentile(burst.lateness, 99)
@@ -356,6 +358,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=defaults["repeats"],
                         help="engine and bare runs (the medians are reported)")
     parser.add_argument("--single", type=int, default=defaults["single"], help="single timers whose lateness is measured")
+    parser.add_argument("--processes", type=int, default=min(os.cpu_count() or 1, 4),
+                        help="waking processes of the scheduler (as `fangpin scheduler --processes`; default: the cores)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -365,8 +369,8 @@ def main() -> None:
     started = time.perf_counter()
     log.info("mode: %s", "quick" if QUICK else "default")
     identification(args.cases, args.repeats)
-    timers_catch_up(args.timers)
-    timers_burst(args.burst)
+    timers_catch_up(args.timers, args.processes)
+    timers_burst(args.burst, args.processes)
     single_timers(args.single)
     log.info("benchmark took %.1f s", time.perf_counter() - started)
 

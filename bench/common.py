@@ -132,24 +132,28 @@ def waiting_copies(tmp: str, clock: FixedClock, n: int, name: str) -> tuple[Flas
         return app, template.next_wakeup_at, {template.id, *copy_case(template, n - 1)}
 
 
-def catch_up(n: int, owner: str = "bench") -> CatchUp:
+def catch_up(n: int, owner: str = "bench", processes: int = 1) -> CatchUp:
     """One case waiting on its publicity timer copied into ``n`` - 1 more rows; the clock set past the due
-    time (as if the system had been down); scheduler sweeps until no running case is due."""
+    time (as if the system had been down); scheduler sweeps, with ``processes`` waking processes, until no running
+    case is due. The helper processes are started inside the time measured."""
     with tempfile.TemporaryDirectory() as tmp:
         clock = FixedClock(START)
         app, due, _ = waiting_copies(tmp, clock, n, "timers.db")
         clock.set(due + timedelta(hours=1))
-        scheduler = TimerScheduler(app, owner=owner)
+        scheduler = TimerScheduler(app, owner=owner, processes=processes)
         seconds, ticks, idle, left = 0.0, 0, 0, n
-        while left and idle < 2:  # a sweep may work in bounded batches: sweep until nothing is due
-            started = time.perf_counter()
-            woken = scheduler.tick()
-            seconds += time.perf_counter() - started
-            ticks += 1
-            idle = idle + 1 if woken == 0 else 0
-            with app.app_context():
-                left = db.session.scalar(select(func.count()).select_from(Case).where(
-                    Case.status == "running", Case.next_wakeup_at <= clock.now()))
+        try:
+            while left and idle < 2:  # a sweep may work in bounded batches: sweep until nothing is due
+                started = time.perf_counter()
+                woken = scheduler.tick()
+                seconds += time.perf_counter() - started
+                ticks += 1
+                idle = idle + 1 if woken == 0 else 0
+                with app.app_context():
+                    left = db.session.scalar(select(func.count()).select_from(Case).where(
+                        Case.status == "running", Case.next_wakeup_at <= clock.now()))
+        finally:
+            scheduler.pool.close()
         if left:
             log.error("catch-up stopped after %s ticks with %s cases still due", ticks, left)
         with app.app_context():

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -182,7 +183,10 @@ def run(host: str, port: int, no_scheduler: bool) -> None:
 @click.option("--lease-seconds", default=90, type=click.IntRange(min=2), envvar="FANGPIN_LEASE_SECONDS",
               show_default=True, show_envvar=True,
               help="how long the lease lasts unrenewed: a standby takes over this long after the leader died")
-def scheduler(sweep_seconds: int, lease_seconds: int) -> None:
+@click.option("--processes", default=min(os.cpu_count() or 1, 4), type=click.IntRange(min=1),
+              envvar="FANGPIN_WAKE_PROCESSES", show_default="the cores, at most 4", show_envvar=True,
+              help="processes that wake cases when many are due at once (a catch-up, a night of monthly visits)")
+def scheduler(sweep_seconds: int, lease_seconds: int, processes: int) -> None:
     """Run only the timer scheduler (another one against the same database waits as a standby). `fangpin run`
     starts this command, so the two environment variables set it there too."""
 
@@ -192,7 +196,8 @@ def scheduler(sweep_seconds: int, lease_seconds: int) -> None:
     logging.getLogger().setLevel(logging.INFO)
     tune_garbage_collector()
     app = create_engine_app()
-    running = TimerScheduler(app, sweep_seconds=sweep_seconds, lease_seconds=lease_seconds).start()
+    running = TimerScheduler(app, sweep_seconds=sweep_seconds, lease_seconds=lease_seconds,
+                             processes=processes).start()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -26,10 +26,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.app import DemoClock, get_clock
-from engine.cases.lifecycle import wake_due
+from engine.cases.lifecycle import due_cases, wake_cases
 from engine.core.db import db
 from engine.core.models import Case, SchedulerLease
 from engine.supervision.overdue import mark_overdue
+from timers.wake_pool import WakePool
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,10 @@ def release_lease(owner: str) -> None:
 class TimerScheduler:
     """One scheduler process: a sweep every ``sweep_seconds`` plus exact-time wake-ups in between."""
 
-    def __init__(self, app: Flask, sweep_seconds: int = 30, lease_seconds: int = 90, owner: str | None = None):
+    def __init__(self, app: Flask, sweep_seconds: int = 30, lease_seconds: int = 90, owner: str | None = None,
+                 processes: int = 1):
         self.app = app
+        self.pool = WakePool(app, processes)  # many cases due at once are woken by this many processes
         self.sweep_seconds = sweep_seconds
         self.ttl = timedelta(seconds=lease_seconds)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -107,7 +110,8 @@ class TimerScheduler:
                 return woken
             clock = get_clock()
             now = clock.now()
-            done = wake_due(now, clock, limit=ROUND)
+            due = due_cases(now, limit=ROUND)
+            done = self.pool.wake(due, clock) if self.pool.worth_sharing(len(due)) else wake_cases(due, "system", clock)
             woken += done
             if done < ROUND:
                 break
@@ -151,6 +155,7 @@ class TimerScheduler:
             if aps is not None:
                 atexit.unregister(self.stop)
                 aps.shutdown(wait=True)
+            self.pool.close()
             try:
                 with self.app.app_context():
                     release_lease(self.owner)

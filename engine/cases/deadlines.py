@@ -10,22 +10,13 @@ from engine.core.models import CaseDeadline, HumanTask
 from timers.calendar import Deadline
 
 
-def record_deadline(case_id: int, subject: str, label: str, due_at: datetime, computed: list[Deadline],
-                    now: datetime, task: HumanTask | None = None, timer_uuid: str | None = None) -> CaseDeadline:
-    """Store a deadline (written at the next flush); see :func:`new_deadline`."""
-    row = new_deadline(case_id, subject, label, due_at, computed, now, task.id if task else None, timer_uuid)
-    row.task = task
-    db.session.add(row)
-    return row
-
-
 def new_deadline(case_id: int, subject: str, label: str, due_at: datetime, computed: list[Deadline],
-                 now: datetime, task_id: int | None = None, timer_uuid: str | None = None) -> CaseDeadline:
-    """A deadline row, not yet written (:func:`engine.core.writes.insert_rows`); its explanation comes from the
-    computation that produced ``due_at``."""
+                 now: datetime, task: HumanTask | None = None, timer_uuid: str | None = None) -> CaseDeadline:
+    """A deadline row, not yet written (:func:`engine.core.writes.insert_rows`), of ``task`` if it is a task's (a
+    row perhaps not written yet either); its explanation comes from the computation that produced ``due_at``."""
     match = next((d for d in reversed(computed) if d.due_at == due_at), None)
     return CaseDeadline(
-        case_id=case_id, subject=subject, label=label, due_at=due_at, task_id=task_id, timer_uuid=timer_uuid,
+        case_id=case_id, subject=subject, label=label, due_at=due_at, task=task, timer_uuid=timer_uuid,
         explanation=match.explanation if match else "",
         data_version=match.data_version if match else "", provisional=bool(match and match.provisional),
         created_at=now,

@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from engine.bpmn.runtime import load_workflow
 from engine.bpmn.scripting import DiagramScriptEngine
-from engine.cases.deadlines import record_deadline
+from engine.cases.deadlines import new_deadline
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
-from engine.core.models import Case, Measure, Member, Notice
+from engine.core.models import Case, CaseDeadline, Measure, Member, Notice
 from engine.core.vocabulary import EliminationMode, HouseholdCategory, HouseholdStatus, Procedure
 from engine.elimination.eligibility import assess
 from engine.households.attention import end_key_attention, mark_key_attention
@@ -58,6 +58,7 @@ class CaseContext:
     actor: str
     clock: Clock
     deadlines: list[Deadline] = field(default_factory=list)  # every deadline computed in this run
+    deadline_rows: list[CaseDeadline] = field(default_factory=list)  # the case's own, written when the run is saved
     started: list[dict] = field(default_factory=list)  # procedures this run starts for the household
     ended: list[str] = field(default_factory=list)  # procedures of the household this run ends
     after_save: list[Callable[[], None]] = field(default_factory=list)  # run once this run's case is saved
@@ -106,7 +107,8 @@ class CaseContext:
 
         case = self.case
         case.due_at, case.deadline_label = datetime.fromisoformat(due), str(label)
-        record_deadline(case.id, "case", case.deadline_label, case.due_at, self.deadlines, self.now())
+        self.deadline_rows.append(new_deadline(case.id, "case", case.deadline_label, case.due_at, self.deadlines,
+                                               self.now()))
         audit.record(self.now(), self.actor, "case_deadline", case_id=case.id, label=label, due_at=case.due_at)
         return True
 

@@ -34,7 +34,7 @@ from engine.core.errors import ConflictError, NotFound, PermissionDenied, RuleVi
 from engine.core.models import AuditEvent, Case, HumanTask, Notice, ProcessVersion, User
 from engine.core.transaction import transaction
 from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdStatus
-from engine.core.writes import insert_rows, update_row
+from engine.core.writes import deferred, insert_rows, update_row
 from engine.elimination.eligibility import assess
 from engine.households.poverty_policy import check_can_start
 from engine.households.register import get_household
@@ -86,7 +86,8 @@ def _save(run: CaseRun) -> None:
     for row in created:
         audit.record(now, ctx.actor, "task_ready", case_id=case.id, task=row, step=row.name, role=row.role,
                      due_at=row.due_at)
-    insert_rows(deadlines + task_deadlines)
+    rows, ctx.deadline_rows = ctx.deadline_rows + deadlines + task_deadlines, []
+    insert_rows(rows)
     update_row(case, values)
     keep_after_commit(case, workflow)
 
@@ -385,14 +386,24 @@ def authorize(user: User, row: HumanTask) -> None:
 
 
 def wake_due(now: datetime, clock: Clock, actor: str = "system", limit: int | None = None) -> int:
-    """Fire every timer due by ``now`` (at most ``limit`` cases, most overdue first); return the cases woken.
+    """Fire every timer due by ``now`` (at most ``limit`` cases, most overdue first); return the cases woken
+    (:func:`wake_cases`)."""
+    return wake_cases(due_cases(now, limit), actor, clock)
+
+
+def due_cases(now: datetime, limit: int | None = None) -> list[int]:
+    """The running cases with a timer due by ``now``, most overdue first (at most ``limit``)."""
+    query = select(Case.id).where(Case.status == "running", Case.next_wakeup_at <= now).order_by(
+        Case.next_wakeup_at, Case.id)
+    return list(db.session.scalars(query.limit(limit) if limit else query))
+
+
+def wake_cases(ids: list[int], actor: str, clock: Clock) -> int:
+    """Wake the cases ``ids`` whose timers are due by the clock; return how many were woken.
 
     Cases are woken in batches of WAKE_BATCH per transaction; when one case of a batch fails, the batch is
     undone and woken again one case per transaction, so that the failing case never costs the others their
     wake-up. A case is woken once per due moment: one whose wake-up moved on since it was listed is skipped."""
-    query = select(Case.id).where(Case.status == "running", Case.next_wakeup_at <= now).order_by(
-        Case.next_wakeup_at, Case.id)
-    ids = list(db.session.scalars(query.limit(limit) if limit else query))
     woken = 0
     for start in range(0, len(ids), WAKE_BATCH):
         batch = ids[start:start + WAKE_BATCH]
@@ -418,11 +429,12 @@ def _wake_all(cases: list[Case], actor: str, clock: Clock) -> int:
     """Wake ``cases`` in the caller's transaction; the number woken."""
     fired: list[tuple[int, str, datetime]] = []
     woken = 0
-    for case in cases:
-        timers = _wake(case, actor, clock)
-        if timers is not None:
-            woken += 1
-            fired += [(case.id, uuid, at) for uuid, at in timers]
+    with deferred():  # the cases' rows written together at the end: the write lock is held for that moment only
+        for case in cases:
+            timers = _wake(case, actor, clock)
+            if timers is not None:
+                woken += 1
+                fired += [(case.id, uuid, at) for uuid, at in timers]
     mark_fired(fired)
     return woken
 

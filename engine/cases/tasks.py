@@ -52,7 +52,7 @@ def sync_tasks(run: CaseRun, now: datetime) -> tuple[list[HumanTask], list[CaseD
             created.append(project_task(case, task, run.engine, now))
             computed.append(list(run.ctx.deadlines))
     insert_rows(created)
-    deadlines = [new_deadline(case.id, "task", row.name, row.due_at, found, now, task_id=row.id)
+    deadlines = [new_deadline(case.id, "task", row.name, row.due_at, found, now, task=row)
                  for row, found in zip(created, computed, strict=True) if row.due_at is not None]
     return created, deadlines
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.core.db import db, forget_when_the_transaction_ends
 from engine.core.models import AuditEvent, HumanTask
+from engine.core.writes import write_deferred
 
 _PENDING = "fangpin.audit_pending"  # session.info: entries of this transaction not yet written
 _COLUMNS = ("at", "actor", "action", "case_id", "household_id", "task_id", "detail")
@@ -35,9 +36,10 @@ def for_case(case_id: int) -> list[AuditEvent]:
 
 
 def _write(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
+    if not session.info.get(_PENDING):
         return
+    write_deferred()  # the rows the entries refer to, if they are queued
+    pending = session.info.pop(_PENDING, None)
     rows = []
     for entry, task in pending:
         if task is not None:

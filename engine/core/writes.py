@@ -4,17 +4,67 @@ the ORM's unit of work — which costs several times the statements it emits whe
 The objects stay in the session exactly as if the unit of work had written them: persistent, their values the
 committed ones, nothing left for a flush to do. A versioned row (a case's ``lock_version``) is updated only if
 its version is still the one read, as the unit of work would; otherwise :class:`StaleDataError`, which
-:func:`engine.core.transaction.transaction` turns into a conflict."""
+:func:`engine.core.transaction.transaction` turns into a conflict.
+
+Inside :func:`deferred` (the scheduler waking many cases in one transaction) the rows are queued instead and
+written together by :func:`write_deferred` — each kind of row of all the cases in one statement — so that the
+transaction holds the database's write lock only for that moment; a row another wrote first then fails the
+whole batch (StaleDataError), as it would have failed its case."""
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, insert, inspect, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.core.db import db
+from engine.core.db import db, forget_when_the_transaction_ends
+
+_DEFERRED = "fangpin.deferred_writes"  # session.info: the _Queue of the deferred() block under way
+
+
+@dataclass
+class _Queue:
+    inserts: dict[Any, list[Any]] = field(default_factory=dict)  # mapper → new objects, in the order queued
+    updates: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)  # statement → parameters
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Queue the direct writes made inside the block; write them when it ends (or earlier, by write_deferred)."""
+    db.session.info[_DEFERRED] = _Queue()
+    try:
+        yield
+        write_deferred()
+    finally:
+        db.session.info.pop(_DEFERRED, None)
+
+
+def write_deferred() -> None:
+    """Write what :func:`deferred` queued: each kind of new row in one INSERT (rows first whose keys others refer
+    to), each shape of update in one statement; StaleDataError if a row was not where it was read."""
+    queue: _Queue | None = db.session.info.get(_DEFERRED)
+    if queue is None:
+        return
+    inserts, updates = queue.inserts, queue.updates
+    queue.inserts, queue.updates = {}, {}
+    for objs in inserts.values():
+        _insert_now(objs)
+    connection = db.session.connection()
+    for statement, params in updates.items():
+        if connection.dialect.supports_sane_multi_rowcount:
+            counts = [connection.execute(statement, params).rowcount - len(params) + 1]
+        else:  # a driver that batches cannot say how many rows each update found: one statement each
+            counts = [connection.execute(statement, one).rowcount for one in params]
+        if any(count != 1 for count in counts):
+            raise StaleDataError(f"{len(params)} 行中有的已被其他事务更新")
+
+
+forget_when_the_transaction_ends(_DEFERRED)
 
 
 def update_row(obj: Any, values: dict[str, Any], *, only_if: dict[str, Any] | None = None) -> bool:
@@ -36,7 +86,10 @@ def update_row(obj: Any, values: dict[str, Any], *, only_if: dict[str, Any] | No
         params["if_version"] = current
     params |= {f"v_{key}": value for key, value in values.items()}
     statement = _update_statement(mapper, tuple(values), tuple(only_if or ()))
-    if db.session.execute(statement, params).rowcount != 1:
+    queue: _Queue | None = db.session.info.get(_DEFERRED)
+    if queue is not None:
+        queue.updates.setdefault(statement, []).append(params)
+    elif db.session.connection().execute(statement, params).rowcount != 1:
         if version_key is not None:
             raise StaleDataError(f"{mapper.class_.__name__} {state.identity} 已被其他事务更新")
         return False
@@ -77,10 +130,26 @@ def _update_statement(mapper, keys: tuple[str, ...], conditions: tuple[str, ...]
 
 def insert_rows(objs: list[Any]) -> None:
     """INSERT new objects of one class in one statement, their keys returned into them, and add them to the session
-    as persistent (as if loaded). Their column values must be set; relationships are not written."""
+    as persistent (as if loaded). Their column values must be set, or a many-to-one relationship to an object whose
+    key is known by then (queued inside :func:`deferred`: the key is returned when the queue is written)."""
     if not objs:
         return
+    queue: _Queue | None = db.session.info.get(_DEFERRED)
+    if queue is not None:
+        queue.inserts.setdefault(inspect(objs[0]).mapper, []).extend(objs)
+    else:
+        _insert_now(objs)
+
+
+def _insert_now(objs: list[Any]) -> None:
     mapper = inspect(objs[0]).mapper
+    for relationship in _many_to_one(mapper):  # the keys of the rows they refer to, known now
+        for obj in objs:
+            target = obj.__dict__.get(relationship.key)
+            if target is not None:
+                for local, remote in relationship.local_remote_pairs:
+                    setattr(obj, mapper.get_property_by_column(local).key,
+                            getattr(target, inspect(target).mapper.get_property_by_column(remote).key))
     key = mapper.primary_key[0]
     columns = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs if prop.columns[0] is not key]
     for obj in objs:  # the scalar defaults the unit of work would apply, kept on the objects as it would
@@ -90,7 +159,7 @@ def insert_rows(objs: list[Any]) -> None:
     written = [(attr, column) for attr, column in columns  # a server default applies where every row leaves it out
                if column.server_default is None or any(obj.__dict__.get(attr) is not None for obj in objs)]
     rows = [{column.key: obj.__dict__.get(attr) for attr, column in written} for obj in objs]
-    result = db.session.execute(_insert_statement(mapper), rows)
+    result = db.session.connection().execute(_insert_statement(mapper), rows)
     key_attr = mapper.get_property_by_column(key).key
     for obj, (new_id,) in zip(objs, result.all(), strict=True):
         setattr(obj, key_attr, new_id)
@@ -102,3 +171,8 @@ def insert_rows(objs: list[Any]) -> None:
 def _insert_statement(mapper):
     key = mapper.primary_key[0]
     return insert(mapper.local_table).returning(key, sort_by_parameter_order=True)
+
+
+@functools.cache
+def _many_to_one(mapper) -> tuple:
+    return tuple(r for r in mapper.relationships if r.direction.name == "MANYTOONE")

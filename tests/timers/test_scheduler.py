@@ -90,3 +90,26 @@ def test_how_late_each_timer_fired_is_recorded(app, clock):
     assert deadline.fired_at - deadline.due_at == timedelta(seconds=90)
     (fired,) = _wake_ups([case_id])[case_id]
     assert fired[0]["late_ms"] == 90_000
+
+
+def test_many_due_cases_are_shared_out_among_the_waking_processes_and_each_is_woken_once(app, clock, monkeypatch):
+    from timers import wake_pool
+
+    case_ids = _waiting_cases(clock, 12)
+    due = db.session.scalar(select(func.max(Case.next_wakeup_at)).where(Case.id.in_(case_ids)))
+    clock.set(due + timedelta(seconds=1))
+    monkeypatch.setattr(wake_pool, "WAKE_BATCH", 2)  # batches of two: twelve cases are worth sharing out
+    from_helper: list[int] = []
+    real_result = wake_pool.WakePool._result
+    monkeypatch.setattr(wake_pool.WakePool, "_result",
+                        lambda self, future, batch: from_helper.append(real_result(self, future, batch)) or
+                        from_helper[-1])
+    scheduler = TimerScheduler(app, owner="test", processes=2)
+    try:
+        assert scheduler.tick() == 12
+    finally:
+        scheduler.pool.close()
+    assert sum(from_helper) > 0  # the helper process woke some of them
+    woken = _wake_ups(case_ids)
+    assert all(len(fired) == 1 and len(fired[0]) == 1 for fired in woken.values()), woken
+    assert wake_due(clock.now(), clock) == 0
