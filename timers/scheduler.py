@@ -35,7 +35,7 @@ from timers.wake_pool import WakePool
 log = logging.getLogger(__name__)
 
 LEASE = "timers"
-ROUND = 1000  # cases woken between two renewals of the lease (a few seconds of work)
+ROUND = 1000  # cases woken by each waking process between two renewals of the lease (a few seconds of work)
 EXACT_JOB = "exact"
 
 
@@ -110,10 +110,11 @@ class TimerScheduler:
                 return woken
             clock = get_clock()
             now = clock.now()
-            due = due_cases(now, limit=ROUND)
+            size = ROUND * self.pool.processes  # a few seconds of work for every waking process
+            due = due_cases(now, limit=size)
             done = self.pool.wake(due, clock) if self.pool.worth_sharing(len(due)) else wake_cases(due, "system", clock)
             woken += done
-            if done < ROUND:
+            if done < size:
                 break
         if not isinstance(clock, DemoClock):
             self._schedule_exact(now)
@@ -144,6 +145,7 @@ class TimerScheduler:
         self._aps.add_job(self.tick, "interval", seconds=self.sweep_seconds, id="sweep", max_instances=1,
                           coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(UTC))
         self._aps.start()
+        self.pool.start()
         log.info("timer scheduler %s started (sweep every %s s)", self.owner, self.sweep_seconds)
         return self
 

@@ -78,6 +78,12 @@ class WakePool:
                                                  initargs=(self._config, logging.getLogger().getEffectiveLevel()))
         return self._executor
 
+    def start(self) -> None:
+        """Start the helpers now, in the background (a long-running scheduler: they are ready when a burst comes)."""
+        if self.processes > 1:
+            for _ in range(self.processes - 1):
+                self._executor_started().submit(_ready)
+
     def close(self) -> None:
         executor, self._executor = self._executor, None
         if executor is not None:
@@ -108,3 +114,7 @@ def _wake_part(ids: list[int], clock: Clock | None, actor: str) -> int:
     with _HELPER_APP.app_context():
         return wake_cases(ids, actor, clock if clock is not None else get_clock())
 
+
+
+def _ready() -> bool:
+    return _HELPER_APP is not None

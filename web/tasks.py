@@ -119,14 +119,15 @@ def task_page(task_id: int) -> Any:
     row = _my_task(task_id)
     schema = load_form(row.form) if row.form else {"properties": {}}
     fields = fields_of(schema)
-    application = application_of_case(row.case_id)  # what the household stated on the public page, if it did
-    start = (prefill(row, application) if request.method == "GET" and row.state == "READY" and not row.form_data
-             else Prefill())
-    values: dict[str, Any] = row.form_data or (
-        with_defaults(schema_defaults(schema), start.values) if row.state == "READY" else {})
     errors: dict[str, str] = {}
     status = 200
-    if request.method == "POST":
+    application, start, values = None, Prefill(), row.form_data or {}
+    if request.method == "GET":
+        application = application_of_case(row.case_id)  # what the household stated on the public page, if it did
+        if row.state == "READY" and not row.form_data:
+            start = prefill(row, application)
+            values = with_defaults(schema_defaults(schema), start.values)
+    else:
         values = parse(fields, request.form)
         try:
             seen = parse_id(request.form.get("seen_version"))
@@ -144,6 +145,8 @@ def task_page(task_id: int) -> Any:
         else:
             flash(f"已办理：{row.name}", "ok")
             return redirect(url_for("tasks.inbox"))
+    if request.method == "POST":  # shown again, with what went wrong
+        application = application_of_case(row.case_id)
     case = row.case
     basis = decision_view(row, get_clock())  # only for a page shown: a completion goes on without reading it
     _mark_computed_category(fields, basis)

@@ -96,13 +96,27 @@ def _memo_key(task) -> tuple:
 
 
 class _TaskMapsOut:
-    """Mixin of the workflow converters: while a dump is in progress, a workflow's task map becomes a marker."""
+    """Mixin of the workflow converters: while a dump is in progress, a workflow's task map becomes a marker; a
+    task map is restored task by task by :meth:`HistoryTaskConverter.restore_task` (no copy of each task's dict
+    and no lookup of its type on the way)."""
 
     def mapping_to_dict(self, mapping, **kwargs):
         maps = getattr(_DUMPING, "maps", None)
         if maps is not None and mapping and isinstance(next(iter(mapping.values())), Task):
             return maps.mark(mapping)
         return super().mapping_to_dict(mapping, **kwargs)
+
+    def mapping_from_dict(self, mapping, key_class=None, **kwargs):
+        workflow = kwargs.get("workflow")
+        if workflow is None or key_class is not UUID:
+            return super().mapping_from_dict(mapping, key_class, **kwargs)
+        ids = {key: UUID(key) for key in mapping}  # each id parsed once, shared by the task, its parent, its children
+        restore = _task_converter(self.registry).restore_task
+        return {ids[key]: restore(dct, workflow, ids) for key, dct in mapping.items()}
+
+
+def _task_converter(registry) -> HistoryTaskConverter:
+    return registry.convert_from_dict[registry.typenames[Task]].args[0].__self__
 
 
 class InstanceOnlyConverter(_TaskMapsOut, BpmnWorkflowConverter):
@@ -146,28 +160,49 @@ class HistoryTaskConverter(TaskConverter):
         return super().to_dict(task)
 
     def from_dict(self, dct: dict, workflow) -> Task:
+        return self.restore_task(dct, workflow, {})
+
+    def restore_task(self, dct: dict, workflow, ids: dict[str, UUID]) -> Task:
+        """A task from its stored dict (with its ``typename`` or without), ``ids`` the parsed ids of its task map."""
         restore = self.registry.restore
         task = self.target_class(workflow, workflow.spec.task_specs.get(dct["task_spec"]), state=dct["state"],
-                                 id=UUID(dct["id"]))
-        task._parent = UUID(dct["parent"]) if dct["parent"] is not None else None
-        task._children = [UUID(child) for child in dct["children"]]
+                                 id=ids.get(dct["id"]) or UUID(dct["id"]))
+        parent = dct["parent"]
+        task._parent = (ids.get(parent) or UUID(parent)) if parent is not None else None
+        task._children = [ids.get(child) or UUID(child) for child in dct["children"]]
         task.last_state_change = dct["last_state_change"]
         task.triggered = dct["triggered"]
-        task.internal_data = restore(dct["internal_data"])
+        task.internal_data = _restored(restore, dct["internal_data"])
         if isinstance(task.task_spec, _Catching) and task.has_state(TaskState.WAITING):
             workflow.top_workflow.event_manager.add_task(task)
         delta = dct.get("delta")
         if delta and task.parent is not None:
             data = {k: (copy(v) if isinstance(v, _MUTABLE) else v) for k, v in task.parent.data.items()}
-            data.update(restore(delta.get("updates", {})))
+            data.update(_restored(restore, delta.get("updates", {})))
             for key in delta.get("deletions", ()):
                 data.pop(key, None)
         else:
-            data = restore(dct["data"])
+            data = _restored(restore, dct["data"])
         task.data = data
         if task.state & TaskState.FINISHED_MASK:  # saved again as it was read
             setattr(task, _MEMO, (_memo_key(task), dct, None))
         return task
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _restored(restore, value):
+    """As SpiffWorkflow's registry restores parsed JSON (a dict with a ``typename`` becomes its object), without a
+    call for each plain value."""
+    kind = type(value)
+    if kind is dict:
+        if "typename" in value:
+            return restore(value)
+        return {k: v if type(v) in _PLAIN else _restored(restore, v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _PLAIN else _restored(restore, v) for v in value]
+    return value if kind in _PLAIN else restore(value)
 
 
 _config = dict(SPIFF_CONFIG)
