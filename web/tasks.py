@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine.app import get_clock
 from engine.bpmn.forms import load_form
-from engine.cases.decision_view import DecisionView, Prefill, decision_view, display_names, prefill
+from engine.cases.decision_view import DecisionView, Prefill, decision_view, prefill
 from engine.cases.event_dates import REASON_FIELD, REASON_MAX
 from engine.cases.lifecycle import complete_task
 from engine.cases.self_application import application_of_case, for_officials
@@ -23,7 +23,7 @@ from engine.cases.tasks import (
     count_ready,
     inbox,
     release_task,
-    tasks_of_case,
+    task_with_case,
 )
 from engine.cases.views import places_below
 from engine.core.db import db
@@ -101,7 +101,7 @@ def valid_cursor(after: str | None) -> str | None:
 
 
 def _my_task(task_id: int) -> HumanTask:
-    row = db.session.get(HumanTask, task_id)
+    row = task_with_case(task_id)
     if row is None:
         abort(404)
     if row.role not in g.user.roles or not row.jurisdiction_path.startswith(g.user.jurisdiction.path):
@@ -150,8 +150,8 @@ def task_page(task_id: int) -> Any:
     case = row.case
     basis = decision_view(row, get_clock())  # only for a page shown: a completion goes on without reading it
     _mark_computed_category(fields, basis)
-    history = [t for t in tasks_of_case(case.id) if t.state == "COMPLETED"]
-    names = display_names({t.completed_by for t in history if t.completed_by} | {row.completed_by or ""})
+    history = [t for t in basis.tasks if t.state == "COMPLETED"]
+    names = basis.names
     notices = db.session.scalars(select(Notice).filter_by(case_id=case.id)).all()
     deadline = db.session.scalar(select(CaseDeadline).filter_by(subject="task", task_id=row.id)
                                  .order_by(CaseDeadline.id.desc()).limit(1))

@@ -127,6 +127,8 @@ class DecisionView:
     decisions: tuple[DecisionEntry, ...] = ()
     instructions: str = ""  # what the diagram tells the official to do at this step
     due_note: str = ""  # a step without a due date: why (the diagram's words, or what its due date depends on)
+    tasks: tuple[HumanTask, ...] = ()  # the case's tasks, as read for the view (the page shows the done ones)
+    names: dict[str, str] = field(default_factory=dict)  # login → name of whoever did them (and this task)
 
     @property
     def empty(self) -> bool:
@@ -150,12 +152,13 @@ def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
     case = row.case
     data, running, step = _task_data(case, row, clock)
     instructions, due_note = _step_words(row, step)
+    tasks = tuple(tasks_of_case(case.id))
+    doers = {t.completed_by for t in tasks if t.completed_by}
     if case.household_id is None:
-        return DecisionView(instructions=instructions, due_note=due_note)
-    tasks = tasks_of_case(case.id)
+        return DecisionView(instructions=instructions, due_note=due_note, tasks=tasks, names=display_names(doers))
     done = [t for t in tasks if t.state == "COMPLETED" and t.id != row.id]
     incomes, events = _incomes(case), audit.for_case(case.id)  # each read once for the whole view
-    names = display_names({t.completed_by for t in done if t.completed_by} | {r.recorded_by for r in incomes})
+    names = display_names(doers | {r.recorded_by for r in incomes})
     assessment = data.get("assessment") if isinstance(data.get("assessment"), dict) else None
     check = data.get("check") if isinstance(data.get("check"), dict) else None
     application = data.get("application") if isinstance(data.get("application"), dict) else {}
@@ -172,7 +175,7 @@ def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
         publicity=tuple(_publicity(events, done) + running),
         objections=tuple(_objections(events, done, names)),
         decisions=tuple(_decision(t, names) for t in done if _verdict_field(t) and t.form != OBJECTION_FORM),
-        instructions=instructions, due_note=due_note,
+        instructions=instructions, due_note=due_note, tasks=tasks, names=names,
     )
 
 

@@ -391,10 +391,14 @@ def _with_case_and_places():
     return joinedload(HumanTask.case).options(joinedload(Case.household), place)
 
 
+def task_with_case(task_id: int) -> HumanTask | None:
+    """The task, with its case, household and places read in the same statement (None if there is none)."""
+    return db.session.get(HumanTask, task_id, options=[_with_case_and_places()])
+
+
 def ready_row(task_id: int) -> HumanTask:
     """The ready task, with its case and places; NotFound or ConflictError otherwise."""
-    return _ready(db.session.get(HumanTask, task_id, options=[_with_case_and_places()]),
-                  task_id)
+    return _ready(task_with_case(task_id), task_id)
 
 
 @dataclass(frozen=True)

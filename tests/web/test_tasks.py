@@ -125,3 +125,34 @@ def test_claim_and_release(web_app, case):
     assert ready_task(web_app, case, "受理申请并签署承诺授权书").claimed_by == "shahe_cun"
     post_form(me, f"/tasks/{task.id}/release", {}, page_url="/inbox")
     assert ready_task(web_app, case, "受理申请并签署承诺授权书").claimed_by is None
+
+
+def _page_statements(client, url: str) -> list[str]:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    with client.application.app_context():
+        engine = db.engine
+    listen = (engine, "before_cursor_execute", lambda *args: statements.append(" ".join(args[2].split()[:2])))
+    event.listen(*listen)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(*listen)
+    return statements
+
+
+def test_a_task_page_reads_its_task_with_the_case_household_and_places_in_one_statement(client, case):
+    first = ready_task(client.application, case, "受理申请并签署承诺授权书")
+    login(client, "shahe_cun")
+    client.get(f"/tasks/{first.id}")  # what a process reads once (forms, policy) is read before counting
+    at_first = _page_statements(client, f"/tasks/{first.id}")
+    assert post_form(client, f"/tasks/{first.id}", APPLY).status_code == 302
+    login(client, "shahe_zhen")
+    second = ready_task(client.application, case, "入户核实")
+    client.get(f"/tasks/{second.id}")
+    at_second = _page_statements(client, f"/tasks/{second.id}")
+    for statements in (at_first, at_second):  # nothing read again by lazy loading, the case's tasks read once
+        assert not [s for s in statements if s.startswith(("SELECT \"case\"", "SELECT jurisdiction", "SELECT household"))]
+        assert len(statements) <= 13, statements
+    assert len(at_first) <= 11
