@@ -7,6 +7,7 @@ where each came from (预填来源). Nothing here writes: the workflow instance 
 dropped."""
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,8 +21,8 @@ from sqlalchemy import select
 from engine.bpmn.forms import load_form
 from engine.bpmn.runtime import waiting_timers
 from engine.bpmn.validation import DUE_PROPERTY
-from engine.cases.functions import CaseContext, case_workflow
 from engine.cases.lifecycle import PUBLICITY_PROCESS
+from engine.cases.runs import viewed_workflow
 from engine.cases.self_application import application_of_case, display_number, prefilled, risk_type_choices
 from engine.cases.tasks import tasks_of_case
 from engine.cases.views import describe_data
@@ -210,10 +211,14 @@ def _task_data(case: Case, row: HumanTask, clock: Clock) -> tuple[dict[str, Any]
     """The data the case's workflow holds at ``row`` (a step done: the latest data holding an assessment), the
     publicity running now, in words, and the step's diagram extensions (``properties``, ``instructions``)."""
     try:
-        workflow = case_workflow(case, CaseContext(case, "system", clock).script_engine())
+        with viewed_workflow(case, clock) as workflow:
+            return _read_task_data(workflow, row)
     except Exception:  # a page must show even when the instance cannot be read (e.g. a diagram no longer loads)
         log.exception("case %s: the workflow could not be read for the task page", case.number)
         return {}, [], {}
+
+
+def _read_task_data(workflow, row: HumanTask) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
     running = []
     for timer, due in waiting_timers(workflow):
         info = timer.data.get("publicity") if timer.workflow.spec.name == PUBLICITY_PROCESS else None
@@ -227,10 +232,10 @@ def _task_data(case: Case, row: HumanTask, clock: Clock) -> tuple[dict[str, Any]
         step = {"properties": extensions.get("properties") or {},
                 "instructions": extensions.get("instructionsForEndUser") or ""}
     if task is not None and row.state == "READY":
-        return dict(task.data), running, step
+        return copy.deepcopy(task.data), running, step
     found = [t for t in workflow.get_tasks() if "assessment" in t.data or "check" in t.data]
     latest = max(found, key=lambda t: t.last_state_change, default=None)
-    return (dict(latest.data) if latest is not None else dict(workflow.data)), running, step
+    return copy.deepcopy(latest.data if latest is not None else workflow.data), running, step
 
 
 def _find_task(workflow, task_uuid: str | None):

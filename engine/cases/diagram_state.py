@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from SpiffWorkflow.util.task import TaskState
 
-from engine.cases.functions import CaseContext, case_workflow
+from engine.cases.runs import viewed_workflow
 from engine.core.clock import SystemClock
 from engine.core.db import db
 from engine.core.models import Case, DiagramFile
@@ -14,16 +14,16 @@ OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 def diagram_markers(case: Case) -> dict[str, list[str]]:
     """``{"completed": [...], "current": [...]}`` element ids of the main process."""
-    workflow = case_workflow(case, CaseContext(case, "system", SystemClock()).script_engine())
     completed, current = set(), set()
-    for task in workflow.tasks.values():  # the main process only: call activities stand for their insides
-        bpmn_id = task.task_spec.bpmn_id
-        if bpmn_id is None:
-            continue
-        if task.state == TaskState.COMPLETED:
-            completed.add(bpmn_id)
-        elif task.state & OPEN:
-            current.add(bpmn_id)
+    with viewed_workflow(case, SystemClock()) as workflow:
+        for task in workflow.tasks.values():  # the main process only: call activities stand for their insides
+            bpmn_id = task.task_spec.bpmn_id
+            if bpmn_id is None:
+                continue
+            if task.state == TaskState.COMPLETED:
+                completed.add(bpmn_id)
+            elif task.state & OPEN:
+                current.add(bpmn_id)
     return {"completed": sorted(completed - current), "current": sorted(current)}
 
 

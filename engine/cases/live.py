@@ -64,6 +64,16 @@ class LiveInstances:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
+    def keep_unless_newer(self, case: Case, workflow: BpmnWorkflow) -> None:
+        """Keep ``workflow``, read (not run) from ``case`` as it is stored now, unless the cache already holds an
+        instance of that case (one a run kept meanwhile is at least as new)."""
+        if self.size <= 0:
+            return
+        with self._lock:
+            if case.id in self._entries:
+                return
+        self.put(case.id, _Entry(case.process_version_id, case.lock_version, case.state, workflow))
+
     def __len__(self) -> int:
         return len(self._entries)
 

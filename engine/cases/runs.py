@@ -4,6 +4,8 @@ looked like before this run (its ready human tasks and waiting timers, which the
 deadlines already show), so that saving writes only what changed, without reading the projection back."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -47,6 +49,22 @@ def run_case(case: Case, actor: str, clock: Clock) -> CaseRun:
         workflow.script_engine = engine
     return CaseRun(ctx, engine, workflow, frozenset(str(t.id) for t in ready_human_tasks(workflow)),
                    frozenset(str(t.id) for t, _ in waiting_timers(workflow)))
+
+
+@contextlib.contextmanager
+def viewed_workflow(case: Case, clock: Clock) -> Iterator[BpmnWorkflow]:
+    """The case's instance to read, not to run (a task page, the case page): the live one this process keeps, or
+    rebuilt from the stored state; kept afterwards, so that the step whose page an official reads is then done
+    on it instead of being rebuilt again. Nothing read from it may be changed: copy what is kept."""
+    cache = live_instances()
+    engine = CaseContext(case, "system", clock).script_engine()
+    workflow = cache.take(case)
+    if workflow is None:
+        workflow = load_workflow(case.process_version, case.state, engine)
+    else:
+        workflow.script_engine = engine
+    yield workflow
+    cache.keep_unless_newer(case, workflow)
 
 
 def start_run(case: Case, version: ProcessVersion, actor: str, clock: Clock, data: dict) -> CaseRun:

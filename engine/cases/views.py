@@ -16,8 +16,8 @@ from sqlalchemy.orm import selectinload
 from engine.bpmn.forms import load_form
 from engine.bpmn.runtime import timer_label, waiting_timers
 from engine.cases.deadlines import deadlines_of_case
-from engine.cases.functions import CaseContext, case_workflow
 from engine.cases.lifecycle import PUBLICITY_PROCESS, get_case
+from engine.cases.runs import viewed_workflow
 from engine.cases.tasks import tasks_of_case
 from engine.core import audit
 from engine.core.clock import Clock
@@ -320,12 +320,12 @@ def _deadline_views(case: Case, rows: list[CaseDeadline], tasks: list[HumanTask]
 def _waiting(case: Case, clock: Clock) -> tuple[list[tuple[str, datetime]], list[PublicityView]]:
     if case.status != "running":
         return [], []
-    workflow = case_workflow(case, CaseContext(case, "system", clock).script_engine())
-    timers = waiting_timers(workflow)
     now = clock.now()
-    publicity = [PublicityView(_publicity_label(t), due, due <= now)
-                 for t, due in timers if t.workflow.spec.name == PUBLICITY_PROCESS]
-    return [(timer_label(t), due) for t, due in timers], publicity
+    with viewed_workflow(case, clock) as workflow:  # what is shown is read before the instance is given back
+        timers = waiting_timers(workflow)
+        publicity = [PublicityView(_publicity_label(t), due, due <= now)
+                     for t, due in timers if t.workflow.spec.name == PUBLICITY_PROCESS]
+        return [(timer_label(t), due) for t, due in timers], publicity
 
 
 def _publicity_label(task) -> str:

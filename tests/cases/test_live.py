@@ -120,3 +120,34 @@ def test_how_many_instances_a_process_keeps_is_configured(monkeypatch, tmp_path,
                       "shahe_cun", clock)
         assert len(live_instances()) == 0 and live_instances().hits == 0
         db.session.remove()
+
+
+def test_the_instance_a_task_page_read_is_the_one_the_completion_after_it_runs_on(app, clock):
+    from engine.cases.decision_view import decision_view
+
+    case = open_case(clock)
+    cache = live_instances()
+    cache.clear()
+    row = ready_row(case)
+    decision_view(row, clock)  # the page: the instance rebuilt from storage, read, and kept
+    assert len(cache) == 1
+    hits = cache.hits
+    db.session.remove()  # the completion is another request
+    complete_task(row.id, sample_form_data("identification_apply.json", to_local_date(clock.now())), "shahe_cun",
+                  clock)
+    assert cache.hits == hits + 1
+    assert ready_row(case).name == "入户核实"
+
+
+def test_a_page_read_never_replaces_the_instance_a_run_kept_meanwhile(app, clock):
+    from engine.cases.runs import viewed_workflow
+
+    case = open_case(clock)
+    cache = live_instances()
+    cache.clear()
+    with viewed_workflow(db.session.get(Case, case.id), clock) as read:
+        db.session.remove()
+        complete_task(ready_row(case).id, sample_form_data("identification_apply.json", to_local_date(clock.now())),
+                      "shahe_cun", clock)  # rebuilt (the page holds the kept one), run and kept
+        kept = cache._entries[case.id].workflow
+    assert cache._entries[case.id].workflow is kept is not read
