@@ -12,7 +12,9 @@ import json
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from copy import copy
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -42,30 +44,31 @@ from engine.core.models import ProcessVersion
 install_spiff_clock()
 
 
-_MEMO = "_fangpin_serialized"  # ((state, last change, children), dict, JSON text) of a finished task, on the task
+_MEMO = "_fangpin_serialized"  # ((state, last change, children), dict, stored line) of a finished task, on the task
 _MUTABLE = (dict, list, set)
-_TASKS_MARK = "\ue000fangpin-tasks:"  # stands in the JSON of a workflow for its task map (a private-use character)
+STATE_FORMAT = "fangpin-state/2"  # the first line of a stored state in lines (a JSON document is the older form)
+
+
+@dataclass(frozen=True)
+class _StoredTask:
+    """A task as its stored line holds it: the line, and the task's JSON in it (parsed when the task is restored)."""
+
+    line: str
+    text: str
 
 
 class _TaskMaps:
-    """The task maps of one :func:`dump_state`: each workflow's tasks are left out of the document JSON encodes
-    (a marker stands for them) and spliced in as text, a finished task's text made once and kept with the task."""
+    """The task maps of one :func:`dump_state`: each workflow's tasks are left out of the document (an empty map
+    stands for them) and written one line per task, ``<workflow>\t<task id>\t<task JSON>`` (the workflow: empty
+    for the main process, else the id of the task that called the subprocess); a finished task's line is made once
+    and kept with the task. JSON never holds a raw tab or newline, so the lines split back exactly."""
 
     def __init__(self) -> None:
-        self.maps: list[dict] = []
+        self.lines: list[str] = []
 
-    def mark(self, tasks: dict) -> str:
-        self.maps.append(tasks)
-        return f"{_TASKS_MARK}{len(self.maps) - 1}"
-
-    def splice(self, text: str) -> str | None:
-        """``text`` with each marker replaced by its task map; None if the data itself holds a marker."""
-        for n, tasks in enumerate(self.maps):
-            marker = json.dumps(f"{_TASKS_MARK}{n}", ensure_ascii=False)
-            if text.count(marker) != 1:
-                return None
-            text = text.replace(marker, "{" + ",".join(_task_entry(task) for task in tasks.values()) + "}")
-        return text
+    def mark(self, tasks: dict) -> dict:
+        self.lines += [_task_line(task) for task in tasks.values()]
+        return {}
 
 
 _DUMPING = threading.local()  # .maps: the task maps of this thread's dump in progress
@@ -75,20 +78,21 @@ def _encode(value) -> str:
     return json.dumps(value, cls=INSTANCE_SERIALIZER._encoder_cls, ensure_ascii=False, separators=(",", ":"))
 
 
-def _task_entry(task) -> str:
-    """A task's entry in its task map, ``"<id>":{…}``: a finished task's made once and kept in
-    :class:`HistoryTaskConverter`'s memo (its dict with the type name SpiffWorkflow's registry adds)."""
+def _task_line(task) -> str:
+    """A task's stored line: a finished task's made once and kept in :class:`HistoryTaskConverter`'s memo (its
+    dict with the type name SpiffWorkflow's registry adds)."""
     finished = task.state & TaskState.FINISHED_MASK
     if finished:
         memo = getattr(task, _MEMO, None)
         if memo is not None and memo[2] is not None and memo[0] == _memo_key(task):
             return memo[2]
     dct = INSTANCE_SERIALIZER.registry.convert(task)
-    text = f'"{task.id}":{_encode(dct)}'
+    owner = task.workflow.parent_task_id if task.workflow is not task.workflow.top_workflow else ""
+    line = f"{owner or ''}\t{task.id}\t{_encode(dct)}"
     memo = getattr(task, _MEMO, None) if finished else None
     if memo is not None and memo[1] is dct:
-        setattr(task, _MEMO, (memo[0], dct, text))
-    return text
+        setattr(task, _MEMO, (memo[0], dct, line))
+    return line
 
 
 def _memo_key(task) -> tuple:
@@ -112,7 +116,8 @@ class _TaskMapsOut:
             return super().mapping_from_dict(mapping, key_class, **kwargs)
         ids = {key: UUID(key) for key in mapping}  # each id parsed once, shared by the task, its parent, its children
         restore = _task_converter(self.registry).restore_task
-        return {ids[key]: restore(dct, workflow, ids) for key, dct in mapping.items()}
+        return {ids[key]: restore(json.loads(dct.text), workflow, ids, dct.line) if isinstance(dct, _StoredTask)
+                else restore(dct, workflow, ids) for key, dct in mapping.items()}
 
 
 def _task_converter(registry) -> HistoryTaskConverter:
@@ -162,8 +167,9 @@ class HistoryTaskConverter(TaskConverter):
     def from_dict(self, dct: dict, workflow) -> Task:
         return self.restore_task(dct, workflow, {})
 
-    def restore_task(self, dct: dict, workflow, ids: dict[str, UUID]) -> Task:
-        """A task from its stored dict (with its ``typename`` or without), ``ids`` the parsed ids of its task map."""
+    def restore_task(self, dct: dict, workflow, ids: dict[str, UUID], line: str | None = None) -> Task:
+        """A task from its stored dict (with its ``typename`` or without), ``ids`` the parsed ids of its task map;
+        ``line``: the stored line it came from (a finished task's is stored again as it is)."""
         restore = self.registry.restore
         task = self.target_class(workflow, workflow.spec.task_specs.get(dct["task_spec"]), state=dct["state"],
                                  id=ids.get(dct["id"]) or UUID(dct["id"]))
@@ -185,7 +191,7 @@ class HistoryTaskConverter(TaskConverter):
             data = _restored(restore, dct["data"])
         task.data = data
         if task.state & TaskState.FINISHED_MASK:  # saved again as it was read
-            setattr(task, _MEMO, (_memo_key(task), dct, None))
+            setattr(task, _MEMO, (_memo_key(task), dct, line))
         return task
 
 
@@ -222,9 +228,10 @@ def new_workflow(version: ProcessVersion, engine: DiagramScriptEngine, data: dic
 
 
 def load_workflow(version: ProcessVersion, state: bytes, engine: DiagramScriptEngine) -> BpmnWorkflow:
-    """An instance of ``version`` restored from its saved state (:func:`dump_state`)."""
+    """An instance of ``version`` restored from its saved state (:func:`dump_state`, or the older single JSON
+    document)."""
     spec, subprocess_specs = SPECS.get(version)
-    dct = json.loads(zlib.decompress(state))
+    dct = _stored_document(state, _StoredTask)
     dct.pop("serializer_version", None)
     workflow = INSTANCE_SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = engine
@@ -232,19 +239,18 @@ def load_workflow(version: ProcessVersion, state: bytes, engine: DiagramScriptEn
 
 
 def dump_state(workflow: BpmnWorkflow) -> bytes:
-    """The instance state to store: compact JSON (no ``\\u`` escapes), zlib-compressed. The JSON of each finished
-    task is made once and kept with the task (:class:`_TaskMaps`): saving again encodes only what changed."""
+    """The instance state to store, zlib-compressed UTF-8 (no ``\\u`` escapes): the line ``STATE_FORMAT``, the
+    instance as a compact JSON document without its tasks, then a line per task (:class:`_TaskMaps`). A finished
+    task's line is made once and kept with the task: saving again encodes only what changed."""
     registry = INSTANCE_SERIALIZER.registry
     registry._encoder_mode = True  # as SpiffWorkflow's serialize_json: the JSON encoder converts values
     _DUMPING.maps = maps = _TaskMaps()
     try:
-        text = maps.splice(_encode(_document(workflow)))
-        _DUMPING.maps = None
-        if text is None:  # the data holds what looks like a marker: every task map encoded with the document
-            text = _encode(_document(workflow))
+        document = _encode(_document(workflow))
     finally:
         _DUMPING.maps = None
         registry._encoder_mode = False
+    text = "\n".join((STATE_FORMAT, document, *maps.lines))
     return zlib.compress(text.encode("utf-8"), STATE_COMPRESSION)
 
 
@@ -255,8 +261,23 @@ def _document(workflow: BpmnWorkflow) -> dict:
 
 
 def state_document(state: bytes) -> dict:
-    """The stored state as a JSON document (for reading by people and migrations)."""
-    return json.loads(zlib.decompress(state))
+    """The stored state as one JSON document, every task in its workflow's task map (for reading by people and
+    migrations)."""
+    return _stored_document(state, lambda line, text: json.loads(text))
+
+
+def _stored_document(state: bytes, task: Callable[[str, str], object]) -> dict:
+    """The document of a stored state, each task map filled with ``task(line, task JSON)`` of its lines."""
+    text = zlib.decompress(state).decode("utf-8")
+    if not text.startswith(STATE_FORMAT + "\n"):
+        return json.loads(text)  # a state saved before states were stored in lines: tasks in the document
+    _, document, *lines = text.split("\n")
+    dct = json.loads(document)
+    maps = {"": dct["tasks"], **{key: sub["tasks"] for key, sub in dct.get("subprocesses", {}).items()}}
+    for line in lines:
+        owner, task_id, task_text = line.split("\t", 2)
+        maps[owner][task_id] = task(line, task_text)
+    return dct
 
 
 MAX_ENGINE_STEPS = 10_000  # automatic steps (scripts, gateways, events) in one advance of one instance

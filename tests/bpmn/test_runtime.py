@@ -78,16 +78,22 @@ def test_the_stored_state_is_the_whole_instance_however_often_it_is_saved_and_lo
     first = runtime.dump_state(workflow)
     assert runtime.state_document(first) == _document(workflow)
     assert runtime.dump_state(workflow) == first  # the finished tasks' kept text is the text made the first time
-    document = runtime.state_document(first)
-    document.pop(runtime.INSTANCE_SERIALIZER.VERSION_KEY)
-    loaded = runtime.INSTANCE_SERIALIZER.from_dict(document, spec=workflow.spec, subprocess_specs={})
+    stored = runtime._stored_document(first, runtime._StoredTask)  # as load_workflow reads it: each task's line kept
+    stored.pop(runtime.INSTANCE_SERIALIZER.VERSION_KEY)
+    loaded = runtime.INSTANCE_SERIALIZER.from_dict(stored, spec=workflow.spec, subprocess_specs={})
     assert runtime.dump_state(loaded) == first
-    assert "\\u" not in zlib.decompress(first).decode("utf-8") and "沙河村" in zlib.decompress(first).decode("utf-8")
+    text = zlib.decompress(first).decode("utf-8")
+    assert "\\u" not in text and "沙河村" in text and text.startswith(runtime.STATE_FORMAT + "\n")
+    assert len(text.split("\n")) == 2 + len(workflow.tasks)  # the format line, the document, a line per task
     assert workflow.data["n"] == 3 and workflow.is_completed()
 
 
-def test_data_that_looks_like_the_task_map_marker_is_stored_as_it_is():
+def test_a_state_stored_as_one_json_document_before_states_were_stored_in_lines_still_loads():
     workflow = _workflow("n &lt; 1")
-    workflow.task_tree.data["x"] = runtime._TASKS_MARK + "0"
     advance(workflow, CLOCK)
-    assert runtime.state_document(runtime.dump_state(workflow)) == _document(workflow)
+    older = zlib.compress(json.dumps(_document(workflow), ensure_ascii=False).encode("utf-8"))
+    assert runtime.state_document(older) == runtime.state_document(runtime.dump_state(workflow)) == _document(workflow)
+    document = runtime.state_document(older)
+    document.pop(runtime.INSTANCE_SERIALIZER.VERSION_KEY)
+    loaded = runtime.INSTANCE_SERIALIZER.from_dict(document, spec=workflow.spec, subprocess_specs={})
+    assert runtime.dump_state(loaded) == runtime.dump_state(workflow)
