@@ -2,10 +2,10 @@
 state only; the spec is stored once per process version), run engine steps on the injected clock,
 and find the timers a case waits for.
 
-The stored state is compact: UTF-8 JSON without ``\\u`` escapes or spaces, compressed with zlib (the task tree
-of a finished identification repeats the same household data in every step; compressed it is about an eighth).
-A finished task's serialized form is kept with the task, so saving an instance again converts only the tasks
-that changed."""
+The stored state is compact: UTF-8 JSON without ``\\u`` escapes or spaces, a line per task (:func:`dump_state`),
+compressed with zlib (the task tree of a finished identification repeats the same household data in every step;
+compressed it is about an eighth). A finished task's stored line is kept with the task, so saving an instance
+again encodes only the tasks that changed."""
 from __future__ import annotations
 
 import json
@@ -100,8 +100,8 @@ def _memo_key(task) -> tuple:
 
 
 class _TaskMapsOut:
-    """Mixin of the workflow converters: while a dump is in progress, a workflow's task map becomes a marker; a
-    task map is restored task by task by :meth:`HistoryTaskConverter.restore_task` (no copy of each task's dict
+    """Mixin of the workflow converters: while a dump is in progress, a workflow's task map is left out of the
+    document and its tasks become lines (:class:`_TaskMaps`); a task map is restored task by task by :meth:`HistoryTaskConverter.restore_task` (no copy of each task's dict
     and no lookup of its type on the way)."""
 
     def mapping_to_dict(self, mapping, **kwargs):
@@ -145,7 +145,7 @@ class InstanceOnlyConverter(_TaskMapsOut, BpmnWorkflowConverter):
 
 
 class SubWorkflowConverter(_TaskMapsOut, BpmnSubWorkflowConverter):
-    """SpiffWorkflow's subprocess converter, its task map spliced in as text while dumping."""
+    """SpiffWorkflow's subprocess converter, its tasks written and read as lines (:class:`_TaskMapsOut`)."""
 
 
 class HistoryTaskConverter(TaskConverter):

@@ -57,10 +57,10 @@ def write_deferred() -> None:
     connection = db.session.connection()
     for statement, params in updates.items():
         if connection.dialect.supports_sane_multi_rowcount:
-            counts = [connection.execute(statement, params).rowcount - len(params) + 1]
+            found = connection.execute(statement, params).rowcount == len(params)
         else:  # a driver that batches cannot say how many rows each update found: one statement each
-            counts = [connection.execute(statement, one).rowcount for one in params]
-        if any(count != 1 for count in counts):
+            found = all(connection.execute(statement, one).rowcount == 1 for one in params)
+        if not found:
             raise StaleDataError(f"{len(params)} 行中有的已被其他事务更新")
 
 
@@ -151,7 +151,7 @@ def _insert_now(objs: list[Any]) -> None:
                     setattr(obj, mapper.get_property_by_column(local).key,
                             getattr(target, inspect(target).mapper.get_property_by_column(remote).key))
     key = mapper.primary_key[0]
-    columns = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs if prop.columns[0] is not key]
+    columns = [(attr, column) for attr, column in _columns(mapper).items() if column is not key]
     for obj in objs:  # the scalar defaults the unit of work would apply, kept on the objects as it would
         for attr, column in columns:
             if obj.__dict__.get(attr) is None and column.default is not None and column.default.is_scalar:
