@@ -119,13 +119,18 @@ def start_policy(procedure: str, place: Jurisdiction, on: date) -> StartPolicy:
 @dataclass(frozen=True)
 class DiagramNeeds:
     """What the files of a deployed version use: the parameters read unguarded and the optional ones, the
-    forms of its human tasks ({form: task names}) and its lane names."""
+    forms of its human tasks ({form: task names}), its lane names and its human tasks as (form, step id)."""
 
     required: frozenset[str]
     optional: frozenset[str]
     forms: dict[str, tuple[str, ...]]
     lanes: frozenset[str]
     reads_monitoring_line: bool = False  # a script calls a diagram function that measures against the line
+    steps: frozenset[tuple[str, str]] = frozenset()
+
+    def has_step(self, form: str, step: str | None = None) -> bool:
+        """Has a human task with ``form`` (and, if given, the id ``step``)?"""
+        return any(f == form and step in (None, s) for f, s in self.steps)
 
 
 def _diagram_gaps(procedure: str, version: ProcessVersion, values: dict[str, Any], place: Jurisdiction,
@@ -156,6 +161,7 @@ def diagram_needs(file_hashes: tuple[str, ...]) -> DiagramNeeds:
     optional: set[str] = set()
     forms: dict[str, list[str]] = {}
     lanes: set[str] = set()
+    steps: set[tuple[str, str]] = set()
     line = False
     for row in rows:
         tree = etree.fromstring(row.content)
@@ -167,11 +173,13 @@ def diagram_needs(file_hashes: tuple[str, ...]) -> DiagramNeeds:
             prop = task.find(f".//spiffworkflow:property[@name='{FORM_PROPERTY}']", NS)
             if prop is not None and prop.get("value"):
                 forms.setdefault(prop.get("value"), []).append(task.get("name") or task.get("id"))
+                steps.add((prop.get("value"), task.get("id") or ""))
         lanes |= {lane.get("name") or "" for lane in tree.iterfind(".//bpmn:lane", NS)}
         line |= any(f"{name}(" in text for node in tree.iter() if isinstance(node.tag, str)
                     for text in (node.text or "",) for name in LINE_READERS)
     return DiagramNeeds(frozenset(required - optional), frozenset(optional),
-                        {form: tuple(tasks) for form, tasks in forms.items()}, frozenset(lanes), line)
+                        {form: tuple(tasks) for form, tasks in forms.items()}, frozenset(lanes), line,
+                        frozenset(steps))
 
 
 def _code_of(tree: etree._Element) -> Iterable[str]:

@@ -42,7 +42,7 @@ from engine.households.records import (
     risk_text,
 )
 from engine.identification.classification import classify, household_facts
-from engine.policy.check import ISSUER, PUBLICITY, requirements
+from engine.policy.check import ISSUER, LABELS, PUBLICITY, diagram_needs, requirements
 from engine.policy.exclusions import exclusion_labels
 from engine.policy.parameters import monitoring_line
 from timers.calendar import to_local_date
@@ -116,9 +116,70 @@ def public_columns(columns: Iterable[Mapping[str, Any]]) -> tuple[Column, ...]:
     return tuple(kept)
 
 
+SOURCE_KINDS = {"step": "完成的步骤", "approval": "县级审定通过、案件仍在办理", "status": "农户状态", "plan": "帮扶计划"}
+HOUSEHOLD_DATES = ("identified_on", "elimination_date")  # the household dates a ``status`` source may date by
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where some of a list's households come from (名单来源): the template's ``households`` in
+    ``policy/publicity_fields.json`` — which step of which procedure, or which household status — so that a list
+    follows the diagrams and forms as configured, not as the code once knew them (:data:`SOURCE_KINDS`)."""
+
+    kind: str
+    procedure: str
+    form: str | None = None
+    step: str | None = None  # the step's id in the diagram; None: any step with the form
+    when: tuple[tuple[str, Any], ...] = ()  # form values the step must have (e.g. decision = approve)
+    date_field: str | None = None  # the form's date the entry is dated by
+    period: str | None = None  # the publicity timer's label begins with this
+    period_within: str | None = None  # or holds this
+    category_field: str | None = None  # the category the county chose (an approval)
+    status: str | None = None  # a ``status`` source: households of this status …
+    date: str | None = None  # … dated by this household date
+    posted_by: tuple[tuple[str, str | None], ...] = ()  # an approval: the steps that post it, (form, step id)
+
+    def matches(self, values: Mapping[str, Any] | None) -> bool:
+        """Do a step's form values have what ``when`` asks?"""
+        return all((values or {}).get(key) == value for key, value in self.when)
+
+    def posts(self, row: HumanTask) -> bool:
+        """Is ``row`` a step that posts this approval's announcement (公告)?"""
+        return row.procedure == self.procedure and any(
+            row.form == form and step in (None, row.bpmn_id) for form, step in self.posted_by)
+
+
+def parse_source(template_id: str, raw: Mapping[str, Any]) -> Source:
+    """A source from its JSON; an unknown kind, status or date, or a missing form or date field, is refused in
+    Chinese naming the template."""
+    where = f"公示模版 {template_id} 的名单来源"
+    kind = raw.get("from")
+    if kind not in SOURCE_KINDS:
+        raise FangpinError(f"{where}：from 应为 {'、'.join(f'{k}（{v}）' for k, v in SOURCE_KINDS.items())}，而不是 {kind!r}")
+    if not raw.get("procedure"):
+        raise FangpinError(f"{where}：缺少 procedure（取自哪个程序）")
+    if kind == "status":
+        if raw.get("status") not in HouseholdStatus.labels():
+            raise FangpinError(f"{where}：status 应为 {'、'.join(HouseholdStatus.labels())} 之一，而不是 {raw.get('status')!r}")
+        if raw.get("date") not in HOUSEHOLD_DATES:
+            raise FangpinError(f"{where}：date 应为 {'、'.join(HOUSEHOLD_DATES)} 之一，而不是 {raw.get('date')!r}")
+    else:
+        if not raw.get("form"):
+            raise FangpinError(f"{where}：缺少 form（取自哪个表单的步骤）")
+        if kind != "plan" and not raw.get("date_field"):
+            raise FangpinError(f"{where}：缺少 date_field（名单日期取自表单的哪个日期）")
+    return Source(
+        kind=kind, procedure=raw["procedure"], form=raw.get("form"), step=raw.get("step"),
+        when=tuple(sorted((raw.get("when") or {}).items())), date_field=raw.get("date_field"),
+        period=raw.get("period"), period_within=raw.get("period_within"), category_field=raw.get("category_field"),
+        status=raw.get("status"), date=raw.get("date"),
+        posted_by=tuple((p["form"], p.get("step")) for p in raw.get("posted_by", [])),
+    )
+
+
 @dataclass(frozen=True)
 class ListTemplate:
-    """One publicity or announcement template (公示/公告模版) of the seed."""
+    """One publicity or announcement template (公示/公告模版) of the seed, with where its households come from."""
 
     id: str
     annex: int | None
@@ -133,6 +194,7 @@ class ListTemplate:
     supervision_phone: str | None
     income_notes: str
     columns: tuple[Column, ...]
+    sources: tuple[Source, ...] = ()
 
 
 def parse_template(raw: Mapping[str, Any]) -> ListTemplate:
@@ -143,6 +205,7 @@ def parse_template(raw: Mapping[str, Any]) -> ListTemplate:
         issuer=raw.get("issuer", ""), publicity_days=raw.get("publicity_days"),
         objection=(raw.get("objection") or {}).get("phrase"), supervision_phone=raw.get("supervision_phone"),
         income_notes=raw.get("income_notes", ""), columns=public_columns(raw.get("columns", [])),
+        sources=tuple(parse_source(raw["id"], source) for source in raw.get("households", [])),
     )
 
 
@@ -212,121 +275,121 @@ def _completed(form: str, place: Jurisdiction, procedure: str, bpmn_id: str | No
     return list(db.session.scalars(query))
 
 
-def _publicity_ends(tasks: list[HumanTask], label_prefix: str, anywhere: bool = False) -> dict[int, date]:
+def _publicity_ends(tasks: list[HumanTask], source: Source) -> dict[int, date]:
     """case id → the last day of the case's latest recorded publicity timer (期限 "村级公示5天（…张贴）") whose label
-    begins with ``label_prefix`` (or holds it, ``anywhere``), for the cases of ``tasks``, in one statement."""
+    begins with the source's ``period`` (or holds its ``period_within``), for the cases of ``tasks``, in one
+    statement."""
     case_ids = sorted({t.case_id for t in tasks})
-    if not case_ids:
+    if not case_ids or not (source.period or source.period_within):
         return {}
-    label = CaseDeadline.label.contains(label_prefix) if anywhere else CaseDeadline.label.startswith(label_prefix)
+    label = (CaseDeadline.label.startswith(source.period) if source.period
+             else CaseDeadline.label.contains(source.period_within))
     rows = db.session.execute(select(CaseDeadline.case_id, CaseDeadline.due_at).where(
         CaseDeadline.case_id.in_(case_ids), CaseDeadline.subject == "timer", label).order_by(CaseDeadline.id))
     return {case_id: to_local_date(due - timedelta(microseconds=1)) for case_id, due in rows}  # the latest wins
 
 
-def _step_entries(tasks: list[HumanTask], date_field: str, label_prefix: str, procedure: str,
-                  anywhere: bool = False, **extra: Callable[[HumanTask], Any]) -> list[Entry]:
-    """An entry per step of ``tasks`` (of a household), dated by its form's ``date_field``, with the end of the
-    publicity its label names; ``extra``: further fields of the entry from the step."""
-    ends = _publicity_ends(tasks, label_prefix, anywhere)
-    return [Entry(t.case.household, t.case_id, parse_date((t.form_data or {}).get(date_field)), ends.get(t.case_id),
-                  procedure=procedure, **{k: get(t) for k, get in extra.items()})
+def _step_entries(tasks: list[HumanTask], source: Source, **extra: Callable[[HumanTask], Any]) -> list[Entry]:
+    """An entry per step of ``tasks`` (of a household), dated by its form's ``source.date_field``, with the end of
+    the publicity the source names; ``extra``: further fields of the entry from the step."""
+    ends = _publicity_ends(tasks, source)
+    return [Entry(t.case.household, t.case_id, parse_date((t.form_data or {}).get(source.date_field)),
+                  ends.get(t.case_id), procedure=source.procedure, **{k: get(t) for k, get in extra.items()})
             for t in tasks if t.case.household is not None]
 
 
-def _approved(tasks: list[HumanTask]) -> list[HumanTask]:
-    return [t for t in tasks if (t.form_data or {}).get("decision") == "approve"]
+def step_entries(place: Jurisdiction, source: Source) -> list[Entry]:
+    """The completed steps of ``source`` (村级公示, 乡镇审核确认 …) in ``place`` and below."""
+    tasks = [t for t in _completed(source.form, place, source.procedure, bpmn_id=source.step)
+             if source.matches(t.form_data)]
+    return _step_entries(tasks, source)
 
 
-def posted_entries(place: Jurisdiction, procedure: str) -> list[Entry]:
-    """Cases of ``procedure`` whose village publicity (村级公示) has been posted."""
-    return _step_entries(_completed("post_publicity.json", place, procedure, bpmn_id="village_post"), "posted_on",
-                         "村级公示", procedure)
+def status_entries(place: Jurisdiction, source: Source) -> list[Entry]:
+    """Households of ``source.status`` (监测中, 风险已消除 …) dated by their ``source.date``."""
+    day = getattr(Household, source.date)
+    return [Entry(h, None, getattr(h, source.date), procedure=source.procedure)
+            for h in households_in(place, Household.status == source.status, day.is_not(None))]
 
 
-def reviewed_entries(place: Jurisdiction, procedure: str, form: str) -> list[Entry]:
-    """Cases of ``procedure`` approved at the township review (乡镇审核确认)."""
-    return _step_entries(_approved(_completed(form, place, procedure)), "reviewed_on", "镇村两级公示", procedure)
+def approved_entries(place: Jurisdiction, source: Source, case_ids: Iterable[int] | None = None) -> list[Entry]:
+    """Households the county approved (县级审定 通过) in a case of the source's procedure still running — the
+    announcement is still to be posted or runs its period, and the household is not yet marked 监测中 or 风险已消除 —
+    dated by the decision (审定日期, the identification or elimination date). From the approval on, the county's
+    announcement lists them: the one its 公告 step asks to post included."""
+    approvals = [t for t in _completed(source.form, place, source.procedure, bpmn_id=source.step, running=True,
+                                       case_ids=case_ids) if source.matches(t.form_data)]
+    field = source.category_field
+    return _step_entries(approvals, source, category=lambda t: (t.form_data or {}).get(field) if field else None)
 
 
-def identified_entries(place: Jurisdiction) -> list[Entry]:
-    """Identified households (监测中, with an identification date)."""
-    return [Entry(h, None, h.identified_on)
-            for h in households_in(place, Household.status == HouseholdStatus.MONITORED, Household.identified_on.is_not(None))]
-
-
-def eliminated_entries(place: Jurisdiction) -> list[Entry]:
-    """Households whose risk is eliminated (风险已消除, with mode and date)."""
-    return [Entry(h, None, h.elimination_date, procedure="elimination")
-            for h in households_in(place, Household.status == HouseholdStatus.ELIMINATED, Household.elimination_date.is_not(None))]
-
-
-APPROVAL_FORMS = {"identification": "county_approval.json", "elimination": "elimination_approval.json"}
-"""The county's decision (县级审定) of each procedure with a county announcement (公告)."""
-ANNOUNCEMENT_STEPS = (("announcement.json", None), ("post_publicity.json", "announce_post"))
-"""The steps that post a county announcement: (form, the step's id in the diagram, or None for any)."""
-
-
-def approved_entries(place: Jurisdiction, procedure: str, case_ids: Iterable[int] | None = None) -> list[Entry]:
-    """Households the county approved (县级审定 通过) in a case of ``procedure`` still running — the announcement is
-    still to be posted or runs its period, and the household is not yet marked 监测中 or 风险已消除 — dated by the
-    decision (审定日期, the identification or elimination date). From the approval on, the county's announcement
-    lists them: the one its 公告 step asks to post included."""
-    form = APPROVAL_FORMS.get(procedure)
-    if form is None:
-        return []
-    approvals = _approved(_completed(form, place, procedure, running=True, case_ids=case_ids))
-    return _step_entries(approvals, "decided_on", "公告", procedure, anywhere=True,
-                         category=lambda t: (t.form_data or {}).get("county_category"))
-
-
-def is_announcement_step(row: HumanTask) -> bool:
-    """Does ``row`` post a county announcement (公告)?"""
-    return any(row.form == form and bpmn_id in (None, row.bpmn_id) for form, bpmn_id in ANNOUNCEMENT_STEPS)
-
-
-def announcing_case_ids(place: Jurisdiction, procedure: str) -> set[int]:
-    """The cases of ``procedure`` of households in ``place`` (and below) whose 公告 step is ready (wherever that step
-    is done: the county's, the township's): what is to be posted now."""
-    rows = db.session.scalars(select(HumanTask).join(HumanTask.case).where(
-        HumanTask.state == "READY", HumanTask.procedure == procedure, Case.jurisdiction_path.startswith(place.path),
-        HumanTask.form.in_(sorted({form for form, _ in ANNOUNCEMENT_STEPS}))))
-    return {row.case_id for row in rows if is_announcement_step(row)}
-
-
-def measures_entries(place: Jurisdiction) -> list[Entry]:
+def plan_entries(place: Jurisdiction, source: Source) -> list[Entry]:
     """Households whose assistance plan (帮扶计划) is completed, with that plan's measures."""
     entries = []
-    for task in _completed("assistance_plan.json", place, "identification"):
+    for task in _completed(source.form, place, source.procedure, bpmn_id=source.step):
         plan = PlanSummary()
         plan.add(task.form_data or {})
         entries.append(Entry(task.case.household, task.case_id, plan.publicized_on, plan=plan))
     return entries
 
 
-SOURCES: dict[tuple[str, str, str], Callable[[Jurisdiction], list[Entry]]] = {
-    ("identification", "公示", "village"): lambda p: posted_entries(p, "identification"),
-    ("identification", "公示", "township"): lambda p: reviewed_entries(p, "identification", "review_decision.json"),
-    # an announcement: the households identified (eliminated), and those the county approved whose case runs on
-    ("identification", "公告", "county"): lambda p: identified_entries(p) + approved_entries(p, "identification"),
-    ("assistance", "公示", "village"): measures_entries,
-    ("elimination", "公示", "village"): lambda p: posted_entries(p, "elimination"),
-    ("elimination", "公示", "township"): lambda p: reviewed_entries(p, "elimination", "elimination_review.json"),
-    ("elimination", "公告", "county"): lambda p: eliminated_entries(p) + approved_entries(p, "elimination"),
+def source_gaps(template: ListTemplate, place: Jurisdiction, on: date) -> list[str]:
+    """The steps a list's sources name that the diagram in force at ``place`` on ``on`` does not have (a step
+    renamed or removed in the diagram): the list would miss households. Where a procedure cannot start at all, the
+    configuration check (配置检查) names that instead."""
+    gaps = []
+    for source in template.sources:
+        if source.form is None:
+            continue
+        version = requirements(source.procedure, place, on).version
+        if version is None:
+            continue
+        needs = diagram_needs(tuple(f["sha256"] for f in version.files))
+        wanted = [[(source.form, source.step)]] + ([list(source.posted_by)] if source.posted_by else [])
+        for steps in wanted:  # each a list of alternatives: one of them is enough
+            if not any(needs.has_step(form, step) for form, step in steps):
+                named = "或".join(f"表单为 {form} 的{'步骤 ' + step if step else '步骤'}" for form, step in steps)
+                gaps.append(f"名单取自{LABELS.get(source.procedure, source.procedure)}中{named}，{place.full_name}现行的"
+                            f"流程 {version.process_key} 第 {version.version} 版中没有该步骤，本名单在此取不到这一来源的农户；如流程图"
+                            f"改了该步骤，请同时修改公示模版的名单来源（policy/{TEMPLATES_FILE} 的 households）")
+    return gaps
+
+
+READERS: dict[str, Callable[[Jurisdiction, Source], list[Entry]]] = {
+    "step": step_entries, "approval": approved_entries, "status": status_entries, "plan": plan_entries,
 }
+
+
+def is_announcement_step(row: HumanTask) -> bool:
+    """Does ``row`` post a county announcement (公告) — a step its template's approval source names?"""
+    return any(source.posts(row) for source in _approval_sources())
+
+
+def _approval_sources() -> list[Source]:
+    return [s for t in templates().values() for s in t.sources if s.kind == "approval"]
+
+
+def announcing_case_ids(place: Jurisdiction, source: Source) -> set[int]:
+    """The cases of the source's procedure of households in ``place`` (and below) whose 公告 step is ready
+    (wherever that step is done: the county's, the township's): what is to be posted now."""
+    rows = db.session.scalars(select(HumanTask).join(HumanTask.case).where(
+        HumanTask.state == "READY", HumanTask.procedure == source.procedure,
+        Case.jurisdiction_path.startswith(place.path),
+        HumanTask.form.in_(sorted({form for form, _ in source.posted_by}))))
+    return {row.case_id for row in rows if source.posts(row)}
 
 
 def entries_for(template: ListTemplate, place: Jurisdiction, start: date | None = None,
                 end: date | None = None, pending: bool = False) -> tuple[list[Entry], str | None]:
     """(the households on the list, one entry each — the latest — ; a note when the list has no source). With
     ``pending``, an announcement lists only the households whose 公告 step is ready: those it is to post now."""
-    source = SOURCES.get((template.stage, template.kind, template.level))
-    if source is None:
+    if not template.sources:
         return [], NO_SOURCE_NOTE
     if pending and template.kind == "公告":
-        found = approved_entries(place, template.stage, announcing_case_ids(place, template.stage))
+        found = [e for s in template.sources if s.kind == "approval"
+                 for e in approved_entries(place, s, announcing_case_ids(place, s))]
     else:
-        found = source(place)
+        found = [e for s in template.sources for e in READERS[s.kind](place, s)]
     latest: dict[int, Entry] = {}
     for entry in found:
         if (start and (entry.on is None or entry.on < start)) or (end and (entry.on is None or entry.on > end)):
@@ -571,7 +634,7 @@ def publicity_list(template_id: str, place: Jurisdiction, today: date, start: da
     objection = template.objection and fill_names(template.objection, place, county)
     if objection and days:
         objection = re.sub(r"\d+日内", f"{days}日内", objection)
-    warnings: list[str] = []
+    warnings = source_gaps(template, place, today)
     year = max((e.on for e in entries if e.on), default=today).year
     return PublicityList(
         template=template, place=place, title=fill_names(template.title, place, county),

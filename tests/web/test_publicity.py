@@ -10,16 +10,20 @@ from sqlalchemy import delete, event, select
 
 from engine.cases.lifecycle import complete_task, open_elimination, open_identification, wake_due
 from engine.core.db import db
+from engine.core.errors import FangpinError
 from engine.core.models import AuditEvent, Case, HumanTask, Jurisdiction, Notice, PolicyParameter
 from engine.core.transaction import transaction
 from engine.demo import drive_case, sample_form_data
 from engine.households.register import register_household
 from engine.publicity.lists import (
+    announcement_template,
     approved_entries,
+    entries_for,
     is_private,
     parse_template,
     public_columns,
     publicity_list,
+    source_gaps,
     step_announcement,
     templates,
 )
@@ -416,9 +420,10 @@ def test_the_announcements_households_are_read_in_the_same_statements_however_ma
     household (a county announcement lists hundreds)."""
     with web_app.app_context():
         county = db.session.scalar(select(Jurisdiction).filter_by(code=TAIAN))
-        before = approved_entries(county, "identification")
+        source = next(s for s in announcement_template("identification").sources if s.kind == "approval")
+        before = approved_entries(county, source)
         db.session.expire_all()
-        few = _statements_of(lambda: approved_entries(county, "identification"))
+        few = _statements_of(lambda: approved_entries(county, source))
         task = db.session.get(HumanTask, announcing["task"])
         posting = len(step_announcement(task).households)
         db.session.expire_all()
@@ -428,12 +433,84 @@ def test_the_announcements_households_are_read_in_the_same_statements_however_ma
             household = register_household(household_data("新华村", head, 2), "xinhua_cun", clock)
             case = open_identification(household.id, "cadre_screening", to_local_date(clock.now()), "xinhua_cun", clock)
             drive_case(case.id, clock, until="县级审定")
-        after = approved_entries(county, "identification")
+        after = approved_entries(county, source)
         db.session.expire_all()
         assert len(after) == len(before) + 2
-        assert _statements_of(lambda: approved_entries(county, "identification")) == few
+        assert _statements_of(lambda: approved_entries(county, source)) == few
         task = db.session.get(HumanTask, announcing["task"])
         assert len(step_announcement(task).households) == posting + 2
         db.session.expire_all()
         task = db.session.get(HumanTask, announcing["task"])
         assert _statements_of(lambda: step_announcement(task)) == page
+
+
+# ---------------------------------------------------------------- where a list's households come from (名单来源)
+
+
+def _raw_template(template_id: str) -> dict:
+    import json
+
+    from engine.core.config import project_dir
+
+    raw = json.loads((project_dir("policy") / "publicity_fields.json").read_text(encoding="utf-8"))
+    return next(t for t in raw["templates"] if t["id"] == template_id)
+
+
+def test_a_list_holds_the_households_of_the_step_its_template_names(web_app, cases, clock):
+    """The village list reads the step its template's ``households`` names: renamed there, the list follows it —
+    and says the diagram in force has no such step."""
+    raw = _raw_template("zhanggong_a04_village_initial_list")
+    with web_app.app_context():
+        village = db.session.scalar(select(Jurisdiction).filter_by(code=SHAHE_CUN))
+        today = to_local_date(clock.now())
+        template = parse_template(raw)
+        assert {e.household.head.name for e in entries_for(template, village)[0]} == {"公示甲", "公示乙"}
+        assert source_gaps(template, village, today) == []
+        raw["households"][0]["step"] = "renamed_post"
+        renamed = parse_template(raw)
+        assert entries_for(renamed, village)[0] == []
+        gaps = source_gaps(renamed, village, today)
+        assert len(gaps) == 1 and "post_publicity.json" in gaps[0] and "renamed_post" in gaps[0]
+        assert "identification" in gaps[0] and "沙河村" in gaps[0]
+
+
+def test_an_approval_is_listed_when_its_form_says_approved(web_app, announcing):
+    """``when`` is the form's values: an announcement source asking for another decision lists nobody."""
+    raw = _raw_template("zhanggong_a10_approval_announcement")
+    with web_app.app_context():
+        county = db.session.scalar(select(Jurisdiction).filter_by(code=TAIAN))
+        approval = parse_template(raw).sources[1]
+        assert {e.household.head.name for e in approved_entries(county, approval)} == {"公告甲", "公告乙"}
+        raw["households"][1]["when"] = {"decision": "reject"}
+        assert approved_entries(county, parse_template(raw).sources[1]) == []
+
+
+LONGKOU_WITHOUT = {"zhanggong_a07_township_review_list", "zhanggong_a10_approval_announcement",
+                   "zhanggong_a17_elimination_announcement"}
+
+
+def test_the_seed_templates_name_steps_the_demo_counties_have(web_app):
+    """Every source step is in 章贡区's and 台安县's diagrams. 龙口市's procedures have no township review and no
+    county approval (the city enters the result), and those lists say so."""
+    with web_app.app_context():
+        for code, missing in ((ZHANGGONG, set()), (TAIAN, set()), ("370681", LONGKOU_WITHOUT)):
+            county = db.session.scalar(select(Jurisdiction).filter_by(code=code))
+            gaps = {t.id: source_gaps(t, county, date(2026, 10, 1)) for t in templates().values()}
+            assert {key for key, found in gaps.items() if found} == missing, (code, gaps)
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"from": "somewhere"}, ["from 应为", "step（完成的步骤）"]),
+    ({"procedure": ""}, ["缺少 procedure"]),
+    ({"form": None}, ["缺少 form"]),
+    ({"date_field": None}, ["缺少 date_field"]),
+    ({"from": "status", "status": "happy", "date": "identified_on"}, ["status 应为", "monitored", "'happy'"]),
+    ({"from": "status", "status": "monitored", "date": "born_on"}, ["date 应为", "identified_on"]),
+])
+def test_a_bad_source_is_refused_naming_the_template(change, words):
+    raw = _raw_template("zhanggong_a04_village_initial_list")
+    raw["households"][0].update(change)
+    with pytest.raises(FangpinError) as refused:
+        parse_template(raw)
+    message = str(refused.value)
+    assert "zhanggong_a04_village_initial_list" in message and all(w in message for w in words), message
