@@ -62,6 +62,7 @@ from engine.policy.editing import (
 from engine.policy.monitoring_lines import lines_below, set_monitoring_line
 from engine.policy.parameters import PROCESS_SUFFIX
 from engine.policy.permissions import editable_jurisdictions, jurisdiction_by_code
+from engine.publicity.lists import list_source_gaps
 from timers.calendar import to_local_date
 
 from .auth import roles_required, within
@@ -557,14 +558,15 @@ def set_value() -> Any:
 @bp.get("/diagrams/policy-check")
 @roles_required(*READERS)
 def policy_check_page() -> str:
-    """配置检查: every procedure a jurisdiction of the user's area cannot start today, and what is missing."""
+    """配置检查: every procedure a jurisdiction of the user's area cannot start today, and what is missing; and the
+    publicity lists whose sources name steps the diagrams there lack (名单来源)."""
     today = _today()
     results = policy_check(today, g.user.jurisdiction)
     places: dict[int, list] = {}
     for r in results:
         places.setdefault(r.place.id, []).append(r)
     return render_template("diagrams/policy_check.html", today=today, places=list(places.values()),
-                           missing=policy_gaps(results))
+                           missing=policy_gaps(results), list_gaps=list_source_gaps(today, g.user.jurisdiction))
 
 
 @bp.get("/diagrams/monitoring-lines")

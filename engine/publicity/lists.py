@@ -24,7 +24,17 @@ from engine.bpmn.decision_tables import tables_of
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import FangpinError, NotFound
-from engine.core.models import LEVELS, AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member
+from engine.core.models import (
+    LEVELS,
+    AuditEvent,
+    Case,
+    CaseDeadline,
+    Household,
+    HumanTask,
+    Jurisdiction,
+    Member,
+    ProcessVersion,
+)
 from engine.core.vocabulary import EliminationMode, GuaranteeProblem, HouseholdStatus
 from engine.households.income import IncomeFigures
 from engine.households.records import (
@@ -42,7 +52,7 @@ from engine.households.records import (
     risk_text,
 )
 from engine.identification.classification import classify, household_facts
-from engine.policy.check import ISSUER, LABELS, PUBLICITY, diagram_needs, requirements
+from engine.policy.check import ISSUER, LABELS, PUBLICITY, diagram_needs, places_to_check, requirements
 from engine.policy.exclusions import exclusion_labels
 from engine.policy.parameters import monitoring_line
 from timers.calendar import to_local_date
@@ -333,15 +343,16 @@ def plan_entries(place: Jurisdiction, source: Source) -> list[Entry]:
     return entries
 
 
-def source_gaps(template: ListTemplate, place: Jurisdiction, on: date) -> list[str]:
+def source_gaps(template: ListTemplate, place: Jurisdiction, on: date,
+                versions: Callable[[str], ProcessVersion | None] | None = None) -> list[str]:
     """The steps a list's sources name that the diagram in force at ``place`` on ``on`` does not have (a step
-    renamed or removed in the diagram): the list would miss households. Where a procedure cannot start at all, the
-    configuration check (配置检查) names that instead."""
+    renamed or removed in the diagram): the list misses those households there. Where a procedure cannot start at
+    all, the configuration check (配置检查) names that instead. ``versions``: procedure → the version in force
+    there (by default :func:`engine.policy.check.requirements`' own)."""
+    version_of = versions or (lambda procedure: requirements(procedure, place, on).version)
     gaps = []
     for source in template.sources:
-        if source.form is None:
-            continue
-        version = requirements(source.procedure, place, on).version
+        version = version_of(source.procedure) if source.form is not None else None
         if version is None:
             continue
         needs = diagram_needs(tuple(f["sha256"] for f in version.files))
@@ -353,6 +364,25 @@ def source_gaps(template: ListTemplate, place: Jurisdiction, on: date) -> list[s
                             f"流程 {version.process_key} 第 {version.version} 版中没有该步骤，本名单在此取不到这一来源的农户；如流程图"
                             f"改了该步骤，请同时修改公示模版的名单来源（policy/{TEMPLATES_FILE} 的 households）")
     return gaps
+
+
+@dataclass(frozen=True)
+class SourceGap:
+    place: Jurisdiction
+    template: ListTemplate
+    gaps: tuple[str, ...]
+
+
+def list_source_gaps(on: date, scope: Jurisdiction | None = None) -> list[SourceGap]:
+    """名单来源检查: at every place the configuration check looks at (engine.policy.check.places_to_check), the
+    lists whose sources name steps its diagrams in force lack (:func:`source_gaps`); each procedure's version
+    resolved once per place."""
+    found = []
+    for place in places_to_check(scope):
+        versions = functools.cache(lambda procedure, place=place: requirements(procedure, place, on).version)
+        found += [SourceGap(place, template, tuple(gaps)) for template in templates().values()
+                  if (gaps := source_gaps(template, place, on, versions))]
+    return found
 
 
 READERS: dict[str, Callable[[Jurisdiction, Source], list[Entry]]] = {

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select
+from werkzeug.security import generate_password_hash
 
 from engine.cases.lifecycle import complete_task, open_green_channel, open_member_change
 from engine.cli import main
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import PolicyMissing
-from engine.core.models import Case, HumanTask, Jurisdiction, Notice, PolicyParameter
+from engine.core.models import Case, HumanTask, Jurisdiction, Notice, PolicyParameter, User
 from engine.core.transaction import transaction
 from engine.core.vocabulary import Procedure
 from engine.demo import drive_case
@@ -176,6 +177,9 @@ def test_the_command_says_all_is_configured_or_lists_what_is_missing(fangpin):
     assert ("山东省烟台市龙口市（370681）  家庭成员自然变更（member_change）：没有配置政策参数 member_change.process"
             "（流程绑定）") in out
     assert "1 项程序不能开始（检查了 3 个辖区）" in out and "章贡区" not in out
+    # a publicity list whose source step Longkou's diagrams lack is named, without failing the check
+    assert "提示：山东省烟台市龙口市（370681）  zhanggong_a07_township_review_list：名单取自识别纳入中表单为 " \
+           "review_decision.json 的步骤，山东省烟台市龙口市现行的流程 identification_longkou 第 1 版中没有该步骤" in out
     assert "各地各程序均已配置" in fangpin("policy", "check", "--jurisdiction", "210321")
     assert "member_change.process" in fangpin("policy", "check", "--jurisdiction", "370681104201", code=1)
     assert "没有代码为 99 的行政区划" in fangpin("policy", "check", "--jurisdiction", "99", code=2)
@@ -186,12 +190,19 @@ def test_the_page_lists_what_is_missing(web_app, client):
     login(client, "jiangxi_zhengce")
     html = client.get("/diagrams/policy-check").get_data(as_text=True)
     assert "各地各程序均已配置" in html and "江西省赣州市章贡区" in html and "龙口市" not in html  # its own area
+    assert "公示公告名单来源" in html and "各名单的来源步骤在各地现行流程中都有" in html
     assert "配置检查" in client.get("/diagrams").get_data(as_text=True)  # in the policy pages' menu
     with web_app.app_context():
         _remove("36", "green_channel.process")
     html = client.get("/diagrams/policy-check").get_data(as_text=True)
     assert "1 项程序不能开始" in html and "没有配置政策参数 green_channel.process（流程绑定）" in html
     assert "绿色通道" in html and "缺少配置" in html
+    with web_app.app_context(), transaction():
+        db.session.add(User(username="shandong_dudao", display_name="山东省督导", roles=["supervisor"],
+                            password_hash=generate_password_hash("demo"),
+                            jurisdiction=db.session.scalar(select(Jurisdiction).filter_by(code="37"))))
+    html = login(web_app.test_client(), "shandong_dudao").get("/diagrams/policy-check").get_data(as_text=True)
+    assert 'id="list-gaps"' in html and "山东省烟台市龙口市（370681）" in html and "审核确认情况公示" in html
     supervisor = login(web_app.test_client(), "zhanggong_dudao")
     assert "green_channel.process" in supervisor.get("/diagrams/policy-check").get_data(as_text=True)
     assert login(web_app.test_client(), "shahe_cun").get("/diagrams/policy-check").status_code == 403
