@@ -38,7 +38,7 @@ from wtforms.validators import ValidationError
 
 from engine.accounts.api_tokens import authenticate
 from engine.app import get_clock
-from engine.bpmn.forms import load_form
+from engine.bpmn.forms import form_names, load_form
 from engine.cases.deadlines import deadlines_of_case
 from engine.cases.lifecycle import authorize, case_history, complete_task, get_case, open_identification
 from engine.cases.tasks import (
@@ -51,7 +51,6 @@ from engine.cases.tasks import (
     release_task,
     tasks_of_case,
 )
-from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import (
     CalendarRefused,
@@ -69,6 +68,7 @@ from engine.core.vocabulary import Channel
 from engine.households.register import (
     HOUSEHOLD_FIELDS,
     MEMBER_FIELDS,
+    REGISTRATION_FORM,
     find_household,
     get_household,
     register_household,
@@ -760,15 +760,12 @@ def _record_schemas() -> dict[str, Any]:
     }
 
 
-REGISTRATION_FORM = "register_household.json"
-
-
 def _form_name(file_name: str) -> str:
     return "Form_" + file_name.removesuffix(".json")
 
 
 def _task_forms() -> list[str]:
-    return sorted(p.name for p in project_dir("forms").glob("*.json") if p.name != REGISTRATION_FORM)
+    return [name for name in form_names() if name != REGISTRATION_FORM]
 
 
 def _form_schemas() -> dict[str, Any]:

@@ -35,6 +35,7 @@ from engine.core.errors import DiagramInvalid, FangpinError, FormInvalid, NotFou
 from engine.core.models import Case, PolicyParameter
 from engine.core.vocabulary import Procedure
 from engine.library.catalogue import deployed_file, main_file, process_library, running_cases, version_summary
+from engine.library.choices import modeler_choices as choices_for_modeler
 from engine.library.decisions import decision_library
 from engine.library.deploying import MAX_DIAGRAM_BYTES, BindingRequest, Deployed, deploy_diagram, diagram_source
 from engine.library.drafts import check_draft, deploy_draft, drafts, get_draft, save_draft
@@ -45,7 +46,6 @@ from engine.library.scenarios import (
     scenario_process,
     scenarios_for,
 )
-from engine.library.stand_ins import FUNCTION_NOTES, function_label
 from engine.library.trial import readable, try_draft
 from engine.policy.bindings import bindings, parse_process_ref
 from engine.policy.check import check as policy_check
@@ -62,6 +62,7 @@ from engine.policy.editing import (
 from engine.policy.monitoring_lines import lines_below, set_monitoring_line
 from engine.policy.parameters import PROCESS_SUFFIX
 from engine.policy.permissions import editable_jurisdictions, jurisdiction_by_code
+from engine.policy.schemas import field_titles
 from engine.publicity.lists import list_source_gaps
 from timers.calendar import to_local_date
 
@@ -382,60 +383,7 @@ def modeler_choices() -> Response:
     """What the modeler's properties panel offers (JSON): the forms (forms/), the roles a lane may name
     (policy/roles.json), the deployed processes a call activity may call, the decisions of the deployed decision
     tables, the dates a due date or timer may count from, and the functions a script or expression may call."""
-    return jsonify(_modeler_choices())
-
-
-def _modeler_choices() -> dict[str, Any]:
-    import inspect
-
-    from engine.bpmn.scripting import _restricted_builtins  # the builtins a diagram's code may call
-    from engine.bpmn.validation import NS
-    from engine.cases.functions import CaseContext
-    from engine.core.config import project_dir
-    from engine.library.catalogue import deployed_library
-    from engine.policy.roles import all_roles
-
-    forms, dates = [], {"today()": ["任务开始之日"], "lead_date": ["发现日期"]}
-    for path in sorted(project_dir("forms").glob("*.json")):
-        try:
-            schema = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            log.warning("form %s is not readable JSON: left out of the modeler's choices", path.name)
-            continue
-        forms.append({"file": path.name, "title": str(schema.get("title") or "")})
-        for name, spec in (schema.get("properties") or {}).items():
-            if isinstance(spec, dict) and spec.get("format") == "date" and spec.get("title"):
-                titles = dates.setdefault(name, [])
-                if spec["title"] not in titles:
-                    titles.append(str(spec["title"]))
-    processes = {}  # what a call activity may call: the processes of the files as last deployed (and processes/)
-    for source in deployed_library():
-        if not source.is_dmn:
-            for node in source.parse_xml().iterfind(".//bpmn:process", NS):
-                if node.get("id"):
-                    processes.setdefault(node.get("id"), {"id": node.get("id"), "name": node.get("name") or "",
-                                                          "file": source.file_name})
-    decisions = {d.id: {"id": d.id, "name": d.name, "file": table.file_name}
-                 for table in decision_library() for d in table.decisions if d.id}
-    functions = []
-    for name, fn in sorted(CaseContext(None, g.user.username, get_clock()).functions().items()):  # type: ignore[arg-type]
-        try:
-            plain = [p.replace(annotation=inspect.Parameter.empty) for p in inspect.signature(fn).parameters.values()]
-            signature = str(inspect.Signature(plain))
-        except (TypeError, ValueError):
-            signature = "(…)"
-        functions.append({"name": name, "signature": name + signature, "label": function_label(name),
-                          "note": FUNCTION_NOTES.get(name, "")})
-    return {
-        "forms": forms,
-        "roles": [{"key": r.key, "name": r.name, "lanes": list(r.lanes)} for r in all_roles().values() if r.lanes],
-        "processes": [processes[key] for key in sorted(processes)],
-        "decisions": sorted(decisions.values(), key=lambda d: d["id"]),
-        "dates": [{"expr": expr, "label": f"{'／'.join(titles)}（{expr}）"} for expr, titles in dates.items()],
-        "functions": functions,
-        "builtins": sorted(name for name, value in _restricted_builtins().items()
-                           if callable(value) and name[:1].islower() and not name.startswith("_")),
-    }
+    return jsonify(choices_for_modeler(g.user.username, get_clock()))
 
 
 @bp.post("/diagrams/drafts/modeler")
@@ -508,29 +456,12 @@ def bind() -> Any:
 def parameter_page() -> Any:
     """政策参数: every value that applies in my area, by parameter, jurisdiction (by name) and date; structured
     values are shown as labelled lists (the titles of their schemas in policy/schemas/), never as escaped JSON."""
-    from engine.core.config import project_dir  # here: the rest of this module reads no policy file
-
     key = request.args.get("key") or None
-    titles: dict[str, str] = {}
-
-    def collect(schema: Any) -> None:  # property name → its title, from every level of a schema
-        if isinstance(schema, dict):
-            for name, spec in (schema.get("properties") or {}).items():
-                if isinstance(spec, dict) and spec.get("title"):
-                    titles.setdefault(name, str(spec["title"]))
-            for part in schema.values():
-                collect(part)
-        elif isinstance(schema, list):
-            for part in schema:
-                collect(part)
-
-    for path in sorted((project_dir("policy") / "schemas").glob("*.json")):
-        collect(json.loads(path.read_text(encoding="utf-8")))
     everything = parameter_rows(g.user.jurisdiction)
     departments = {r.key: str(r.value["name"]) for r in everything  # a department's thresholds go by its name
                    if r.key.startswith("warning.department.") and isinstance(r.value, dict) and r.value.get("name")}
     return _policy_form("diagrams/parameters.html", keys=parameter_keys(), key=key,
-                        rows=[r for r in everything if key is None or r.key == key], titles=titles,
+                        rows=[r for r in everything if key is None or r.key == key], titles=field_titles(),
                         departments=departments,
                         raw=lambda value: json.dumps(value, ensure_ascii=False, indent=2))
 

@@ -26,6 +26,11 @@ def load_form(name: str) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def form_names() -> list[str]:
+    """The file names of every form in ``forms/``, sorted."""
+    return sorted(p.name for p in project_dir("forms").glob("*.json"))
+
+
 def check_schema(schema: dict[str, Any]) -> str | None:
     """None if ``schema`` is a valid JSON Schema, else the reason."""
     try:

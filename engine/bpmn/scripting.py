@@ -937,6 +937,12 @@ _EXTRA_BUILTINS = ("len", "abs", "int", "float", "bool")  # as they are (safe_bu
 _PROCESS_EXITS = ("SystemExit", "KeyboardInterrupt", "GeneratorExit")  # would escape every `except Exception`
 
 
+def builtin_names() -> list[str]:
+    """The builtins a diagram's code may call (what the modeler offers)."""
+    return sorted(name for name, value in _restricted_builtins().items()
+                  if callable(value) and name[:1].islower() and not name.startswith("_"))
+
+
 def _restricted_builtins() -> dict[str, Any]:
     allowed = {k: v for k, v in safe_builtins.items() if k not in _PROCESS_EXITS}  # a copy, never RestrictedPython's
     for name in _EXTRA_BUILTINS:

@@ -28,6 +28,32 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
+def field_titles() -> dict[str, str]:
+    """Property name → its title, from every level of every schema in ``policy/schemas/`` (how the parameters
+    page labels the parts of a structured value)."""
+    titles: dict[str, str] = {}
+
+    def collect(schema: Any) -> None:
+        if isinstance(schema, dict):
+            for name, spec in (schema.get("properties") or {}).items():
+                if isinstance(spec, dict) and spec.get("title"):
+                    titles.setdefault(name, str(spec["title"]))
+            for part in schema.values():
+                collect(part)
+        elif isinstance(schema, list):
+            for part in schema:
+                collect(part)
+
+    registry = _registry()
+    for name in sorted(_schema_files()):
+        collect(registry.contents(name))
+    return titles
+
+
+def _schema_files() -> list[str]:
+    return [p.name for p in (project_dir("policy") / "schemas").glob("*.json")]
+
+
 def schema_for(key: str) -> str | None:
     """The schema file that governs ``key``, if any."""
     return next((name for pattern, name in SCHEMAS.items() if fnmatch.fnmatchcase(key, pattern)), None)
