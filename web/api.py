@@ -64,7 +64,7 @@ from engine.core.errors import (
     RuleViolation,
 )
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
-from engine.core.vocabulary import Channel
+from engine.core.vocabulary import Channel, Procedure
 from engine.households.register import (
     HOUSEHOLD_FIELDS,
     MEMBER_FIELDS,
@@ -73,6 +73,7 @@ from engine.households.register import (
     get_household,
     register_household,
 )
+from engine.policy.permissions import require_may_open, require_may_register
 from engine.policy.roles import all_roles
 from engine.supervision.overdue import LIMIT, overdue_listing
 from engine.warnings.intake import import_batch
@@ -86,7 +87,6 @@ from .security import MAX_ID, http_message, json_depth, parse_id
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-WRITE_ROLES = ("village_cadre", "township_officer", "county_officer", "city_officer")  # may register and open
 MAX_LIMIT = 100
 MAX_JSON_DEPTH = 32  # the deepest form is a few levels; deeper bodies are refused before any validation
 DEFAULT_LIMIT = 50
@@ -390,12 +390,11 @@ def find_household_by_number() -> Any:
 @api_route("/households", "POST", "登记农户及家庭成员", tag="农户", ok=(201, "Household"), body="Form_register_household",
            errors=(403, 422), description="请求体即表单 register_household.json；村须在本人辖区内。")
 def register_household_api() -> Any:
-    _require_role(*WRITE_ROLES)
+    require_may_register(g.user)
     data = _json_body()
     code = data.get("village")
     place = db.session.scalar(select(Jurisdiction).filter_by(code=code)) if isinstance(code, str) else None
-    if place is not None:
-        _require_within(place.path, place.full_name)
+    require_may_register(g.user, place)
     household = register_household(data, g.user.username, get_clock())
     return _created(household_json(household), url_for("api.household", household_id=household.id))
 
@@ -471,10 +470,10 @@ def _open_request(data: dict[str, Any]) -> tuple[int, str, date, dict[str, Any] 
 @api_route("/cases", "POST", "发起识别纳入（开案）", tag="案件", ok=(201, "Case"), body="OpenCase", errors=(403, 404, 409, 422),
            description="重复申请（已是监测对象或有未办结的识别申请）→ 409，附引擎的说明。")
 def open_case() -> Any:
-    _require_role(*WRITE_ROLES)
+    require_may_open(g.user, Procedure.IDENTIFICATION)
     household_id, channel, lead_date, application = _open_request(_json_body())
     h = get_household(household_id)
-    _require_within(h.village.path, f"农户 {h.number} ")
+    require_may_open(g.user, Procedure.IDENTIFICATION, h.village)
     case = open_identification(h.id, channel, lead_date, g.user.username, get_clock(), application=application)
     return _created(case_json(case), url_for("api.case", case_id=case.id))
 

@@ -8,7 +8,6 @@ jurisdiction and below (403 otherwise)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,14 +19,10 @@ from engine.bpmn.forms import load_form
 from engine.cases.diagram_state import diagram_markers, main_diagram
 from engine.cases.lifecycle import (
     close_publicity,
-    open_correction,
-    open_elimination,
-    open_green_channel,
     open_identification,
-    open_member_change,
-    open_poverty_policy,
     raise_objection,
 )
+from engine.cases.starting import STARTS, start_for_household, start_hint, startable
 from engine.cases.views import (
     STATUS_FILTERS,
     CaseQuery,
@@ -41,10 +36,18 @@ from engine.cases.views import (
     status_text,
     villages_below,
 )
-from engine.core.errors import FangpinError, FormInvalid
-from engine.core.vocabulary import CaseOutcome, CaseStatus, Channel, EliminationMode, HouseholdStatus, Procedure
+from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
+from engine.core.vocabulary import (
+    CaseOutcome,
+    CaseStatus,
+    Channel,
+    CorrectionKind,
+    EliminationMode,
+    Procedure,
+)
 from engine.households.attention import key_attention_households
 from engine.households.register import REGISTRATION_FORM, register_household
+from engine.policy.permissions import may_open, may_register
 from timers.calendar import to_local_date
 
 from .auth import login_required, roles_required, visible_case, visible_jurisdiction, within
@@ -54,7 +57,7 @@ from .security import attachment, parse_id
 log = logging.getLogger(__name__)
 bp = Blueprint("cases", __name__)
 PAGE_SIZE = 25
-CASE_WORKERS = ("village_cadre", "township_officer", "county_officer")  # may open cases and act on publicity
+CASE_WORKERS = ("village_cadre", "township_officer", "county_officer")  # act on publicity, see key attention
 TEXT_LIMIT = 500
 
 
@@ -83,7 +86,8 @@ def search() -> str:
     return render_template("cases/search.html", rows=rows, total=count_cases(query, now), query=query,
                            places=places_below(g.user.jurisdiction), statuses=STATUS_FILTERS,
                            procedures=Procedure.labels(), next_cursor=rows[-1].cursor if more and rows else None,
-                           status_names=CaseStatus.labels(), outcomes=CaseOutcome.labels(), can_open=_is_case_worker(),
+                           status_names=CaseStatus.labels(), outcomes=CaseOutcome.labels(),
+                           can_open=may_open(g.user, Procedure.IDENTIFICATION), can_register=may_register(g.user),
                            startable=_startable())
 
 
@@ -156,9 +160,12 @@ def objection(case_id: int) -> Response:
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
-@roles_required(*CASE_WORKERS)
+@login_required
 def new() -> Any:
-    """立案: open an identification case for a household in my jurisdiction."""
+    """立案: open an identification case for a household in my jurisdiction (who may: policy/roles.json
+    ``opens``)."""
+    if not may_open(g.user, Procedure.IDENTIFICATION):
+        abort(403)
     today = to_local_date(get_clock().now())
     values = {"household": request.args.get("household", ""), "channel": "", "lead_date": today.isoformat(),
               "channel_detail": ""}
@@ -207,111 +214,45 @@ def _open(values: dict[str, str]) -> tuple[dict[str, str], Any]:
 # -- starting another procedure for a household ---------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Start:
-    """A procedure an official starts for one household in the browser (besides identification, :func:`new`): who
-    may start it, which households are offered, and the one detail it asks for."""
-
-    title: str  # the page's title and button
-    roles: tuple[str, ...]
-    statuses: tuple[str, ...] | None  # the households offered (None: every household); the engine checks again
-    hint: str
-
-
-START = {
-    Procedure.GREEN_CHANNEL.value: Start(
-        "启动绿色通道", CASE_WORKERS, (HouseholdStatus.ORDINARY, HouseholdStatus.KEY_ATTENTION, HouseholdStatus.ELIMINATED,
-                                   HouseholdStatus.REMOVED),
-        "因灾因病等突发严重困难、需要即时帮扶的农户，先行落实帮扶措施，一个月内核实是否符合监测对象条件（江西省问答第29条）。"),
-    Procedure.MEMBER_CHANGE.value: Start(
-        "登记成员自然变更", CASE_WORKERS, None,
-        "出生、婚入、死亡、婚出等家庭成员自然变更，自变更之日起3个月内凭佐证材料办理（江西省问答第20条）。"),
-    Procedure.ELIMINATION.value: Start(
-        "发起风险消除", ("township_officer",), (HouseholdStatus.MONITORED,),
-        "乡镇研判认为符合风险消除条件的监测对象；不符合的，系统逐项说明原因。"),
-    Procedure.CORRECTION.value: Start(
-        "申请风险消除回退或清退", ("county_officer",), (HouseholdStatus.ELIMINATED, HouseholdStatus.MONITORED),
-        "识别或风险消除不精准的：已标注风险消除的户申请回退，监测对象申请清退；县级书面申请，逐级报省审定。"),
-    Procedure.POVERTY_POLICY.value: Start(
-        "脱贫人口分类认定", ("village_cadre",), None,
-        "对脱贫享受政策户逐户摸排：存在附件2认定情形且无例外情形的，按“民主评议—乡镇审核—村级公示（5天）”程序认定为"
-        "脱贫不再享受政策，12月8日前由街道（乡镇）汇总审定（004）。"),
-}
-CORRECTION_KINDS = {"rollback": "风险消除回退", "removal": "清退"}
-
-
 def _startable() -> dict[str, str]:
     """The procedures the current user may start (procedure → title), for the case list's buttons."""
-    return {key: start.title for key, start in START.items() if set(start.roles) & set(g.user.roles)}
+    return startable(g.user)
 
 
 @bp.route("/cases/start/<procedure>", methods=["GET", "POST"])
 @login_required
 def start(procedure: str) -> Any:
-    """发起: start the green channel, a natural member change, risk elimination or a rollback or removal for a
-    household of my jurisdiction."""
-    spec = START.get(procedure)
+    """发起: start the green channel, a natural member change, risk elimination, a rollback or removal or the
+    classification of a 脱贫 household, for a household of my jurisdiction (who may start what:
+    policy/roles.json ``opens``; engine.cases.starting)."""
+    spec = STARTS.get(procedure)
     if spec is None:
         abort(404)
-    if not set(spec.roles) & set(g.user.roles):
+    if not may_open(g.user, procedure):
         abort(403)
-    today = to_local_date(get_clock().now())
+    clock = get_clock()
+    today = to_local_date(clock.now())
     values = {"household": request.args.get("household", ""), "hardship": "", "changed_on": today.isoformat(),
-              "mode": EliminationMode.ASSISTED.value, "kind": "rollback"}
+              "mode": EliminationMode.ASSISTED.value, "kind": CorrectionKind.ROLLBACK.value}
     errors: dict[str, str] = {}
     if request.method == "POST":
         values = {k: request.form.get(k, "").strip()[:TEXT_LIMIT] for k in values}
-        errors, started = _start(procedure, values)
-        if started is not None:
+        try:
+            started = start_for_household(g.user, procedure, values, clock)
+        except FormInvalid as exc:
+            errors = dict(exc.errors)
+        except PermissionDenied:
+            abort(403)
+        except FangpinError as exc:
+            errors = {"form": str(exc)}
+        else:
             flash(f"已{spec.title}：{started.number}", "ok")
             return redirect(url_for("cases.case_page", case_id=started.id))
     candidates = households_with_status(g.user.jurisdiction, spec.statuses)
     return render_template("cases/start.html", procedure=procedure, spec=spec, values=values, errors=errors,
-                           today=today, modes=EliminationMode.labels(), kinds=CORRECTION_KINDS,
+                           hint=start_hint(procedure, g.user.jurisdiction, today), today=today,
+                           modes=EliminationMode.labels(), kinds=CorrectionKind.labels(),
                            candidates=candidates), (422 if errors else 200)
-
-
-def _start(procedure: str, values: dict[str, str]) -> tuple[dict[str, str], Any]:
-    """Start ``procedure`` from the posted values: ({}, case), or ({field: reason}, None)."""
-    errors: dict[str, str] = {}
-    household = None
-    if not values["household"]:
-        errors["household"] = "请填写户编号"
-    else:
-        try:
-            household = household_by_number(values["household"])
-        except FangpinError as exc:
-            errors["household"] = str(exc)
-    if household is not None and not within(household.village.path):
-        abort(403)
-    changed_on = None
-    if procedure == Procedure.MEMBER_CHANGE:
-        try:
-            changed_on = date.fromisoformat(values["changed_on"])
-        except ValueError:
-            errors["changed_on"] = "请填写变更发生日期（年-月-日）"
-    if procedure == Procedure.ELIMINATION and values["mode"] not in EliminationMode.labels():
-        errors["mode"] = "请选择消除方式"
-    if procedure == Procedure.CORRECTION and values["kind"] not in CORRECTION_KINDS:
-        errors["kind"] = "请选择申请类型"
-    if errors:
-        return errors, None
-    actor, clock = g.user.username, get_clock()
-    try:
-        if procedure == Procedure.GREEN_CHANNEL:
-            case = open_green_channel(household.id, actor, clock, {"hardship": values["hardship"]})
-        elif procedure == Procedure.MEMBER_CHANGE:
-            case = open_member_change(household.id, changed_on, actor, clock)
-        elif procedure == Procedure.ELIMINATION:
-            case = open_elimination(household.id, values["mode"], actor, clock)
-        elif procedure == Procedure.POVERTY_POLICY:
-            case = open_poverty_policy(household.id, actor, clock)
-        else:
-            case = open_correction(household.id, values["kind"], actor, clock)
-    except FangpinError as exc:
-        return {"form": str(exc)}, None
-    log.info("%s started %s %s for household %s", actor, procedure, case.number, household.number)
-    return {}, case
 
 
 # -- registering a household ----------------------------------------------------------------------
@@ -327,9 +268,12 @@ def attention() -> str:
 
 
 @bp.route("/households/new", methods=["GET", "POST"])
-@roles_required(*CASE_WORKERS)
+@login_required
 def new_household() -> Any:
-    """农户登记: register a household and its members in a village of my jurisdiction, then open its case."""
+    """农户登记: register a household and its members in a village of my jurisdiction, then open its case (who may:
+    policy/roles.json ``registers_households``)."""
+    if not may_register(g.user):
+        abort(403)
     schema = load_form(REGISTRATION_FORM)
     fields = _registration_fields(schema)
     villages = next(f for f in fields if f.name == "village").choices

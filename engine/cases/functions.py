@@ -23,7 +23,7 @@ from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.models import Case, CaseDeadline, Measure, Member, Notice
-from engine.core.vocabulary import EliminationMode, HouseholdCategory, HouseholdStatus, Procedure
+from engine.core.vocabulary import CorrectionKind, EliminationMode, HouseholdCategory, HouseholdStatus, Procedure
 from engine.elimination.eligibility import assess
 from engine.households.attention import end_key_attention, mark_key_attention
 from engine.households.guarantees import record_verified_guarantees
@@ -229,10 +229,10 @@ class CaseContext:
         makes the household monitored again and restarts its monthly follow-up; a removal (清退) takes it
         off the monitored list and ends the follow-up."""
         household = self.case.household
-        if kind == "rollback":
+        if kind == CorrectionKind.ROLLBACK:
             household.status, household.elimination_mode, household.elimination_date = HouseholdStatus.MONITORED, None, None
             self.start_procedure("followup")
-        elif kind == "removal":
+        elif kind == CorrectionKind.REMOVAL:
             household.status, household.category = HouseholdStatus.REMOVED, None
             self.end_procedure("followup")
         else:

@@ -33,7 +33,7 @@ from engine.core.db import db, fetch
 from engine.core.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
 from engine.core.models import AuditEvent, Case, HumanTask, Notice, ProcessVersion, User
 from engine.core.transaction import transaction
-from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdStatus
+from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, CorrectionKind, HouseholdStatus
 from engine.core.writes import deferred, insert_rows, update_row
 from engine.elimination.eligibility import assess
 from engine.households.poverty_policy import check_can_start
@@ -290,11 +290,12 @@ def open_correction(household_id: int, kind: str, actor: str, clock: Clock) -> C
 
     with transaction():
         household = get_household(household_id)
-        needed = {"rollback": "eliminated", "removal": "monitored"}
+        needed = {CorrectionKind.ROLLBACK: HouseholdStatus.ELIMINATED, CorrectionKind.REMOVAL: HouseholdStatus.MONITORED}
         if kind not in needed:
-            raise RuleViolation(f"kind: 应为 rollback（风险消除回退）或 removal（清退），不是 {kind}")
-        if household.status != needed[kind]:
-            what = "已标注风险消除的户才能申请回退" if kind == "rollback" else "监测对象才能申请清退"
+            choices = "或".join(f"{code}（{label}）" for code, label in CorrectionKind.labels().items())
+            raise RuleViolation(f"kind: 应为 {choices}，不是 {kind}")
+        if household.status != needed[CorrectionKind(kind)]:
+            what = "已标注风险消除的户才能申请回退" if kind == CorrectionKind.ROLLBACK else "监测对象才能申请清退"
             raise RuleViolation(f"户 {household.number}：{what}")
         return start_case(household, "correction", "correction", to_local_date(clock.now()), actor, clock,
                           {"kind": kind})

@@ -127,6 +127,13 @@ class EliminationMode(Code):
     NATURAL = "natural", "自然消除"
 
 
+class CorrectionKind(Code):
+    """What a county asks for when an identification or elimination was not accurate (回退或清退)."""
+
+    ROLLBACK = "rollback", "风险消除回退"
+    REMOVAL = "removal", "清退"
+
+
 class GuaranteeProblem(Code):
     """A problem of 三保障 or drinking water found at the household (A23–A26)."""
 

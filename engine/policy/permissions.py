@@ -1,4 +1,5 @@
-"""Who may change policy (政策管理员): policy editors, only at or below their own jurisdiction."""
+"""Who may do what beyond a task's own role: change policy (政策管理员, only at or below their own jurisdiction),
+register households and start procedures for them (policy/roles.json ``registers_households`` and ``opens``)."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -6,6 +7,8 @@ from sqlalchemy import select
 from engine.core.db import db
 from engine.core.errors import NotFound, PermissionDenied
 from engine.core.models import LEVELS, Jurisdiction, User
+from engine.core.vocabulary import Procedure
+from engine.policy.roles import all_roles
 
 EDITOR_ROLE = "policy_editor"
 
@@ -14,6 +17,41 @@ def require_editor(user: User, place: Jurisdiction | None = None) -> None:
     """The user must be a policy editor (政策管理员), and ``place`` at or below the user's jurisdiction."""
     if EDITOR_ROLE not in user.roles:
         raise PermissionDenied(f"{user.display_name} 不是政策管理员")
+    _require_within(user, place)
+
+
+def may_open(user: User, procedure: str) -> bool:
+    """May ``user`` start ``procedure`` for a household (a role of theirs ``opens`` it)?"""
+    return any(procedure in role.opens for key, role in all_roles().items() if key in user.roles)
+
+
+def may_register(user: User) -> bool:
+    """May ``user`` register a household (a role of theirs ``registers_households``)?"""
+    return any(role.registers_households for key, role in all_roles().items() if key in user.roles)
+
+
+def require_may_open(user: User, procedure: str, place: Jurisdiction | None = None) -> None:
+    """PermissionDenied unless ``user`` may start ``procedure`` (:func:`may_open`) — for a household of ``place``,
+    which must be in the user's jurisdiction."""
+    if not may_open(user, procedure):
+        raise PermissionDenied(f"{user.display_name} 不能发起{Procedure.label_of(procedure)}"
+                               f"（可发起的角色：{_names(r for r in all_roles().values() if procedure in r.opens)}）")
+    _require_within(user, place)
+
+
+def require_may_register(user: User, place: Jurisdiction | None = None) -> None:
+    """PermissionDenied unless ``user`` may register a household (:func:`may_register`) of ``place``."""
+    if not may_register(user):
+        raise PermissionDenied(f"{user.display_name} 不能登记农户"
+                               f"（可登记的角色：{_names(r for r in all_roles().values() if r.registers_households)}）")
+    _require_within(user, place)
+
+
+def _names(roles) -> str:
+    return "、".join(role.name for role in roles) or "无"
+
+
+def _require_within(user: User, place: Jurisdiction | None) -> None:
     if place is not None and not user.jurisdiction.contains(place):
         raise PermissionDenied(f"{place.full_name} 不在 {user.jurisdiction.full_name} 辖区内")
 

@@ -1,4 +1,5 @@
-"""Roles (角色): which lane of a diagram a role works in, and at which jurisdiction level."""
+"""Roles (角色): which lane of a diagram a role works in, at which jurisdiction level, and what it may start
+(registering a household, the procedures it opens for one)."""
 from __future__ import annotations
 
 import functools
@@ -14,6 +15,8 @@ class Role:
     name: str
     level: str
     lanes: tuple[str, ...]
+    registers_households: bool = False
+    opens: tuple[str, ...] = ()  # the procedures it may start for a household (发起)
 
 
 @functools.lru_cache(maxsize=1)
@@ -21,7 +24,8 @@ def all_roles() -> dict[str, Role]:
     """Roles from ``policy/roles.json``."""
     raw = json.loads((project_dir("policy") / "roles.json").read_text(encoding="utf-8"))
     return {
-        key: Role(key=key, name=spec["name"], level=spec["level"], lanes=tuple(spec.get("lanes", [])))
+        key: Role(key=key, name=spec["name"], level=spec["level"], lanes=tuple(spec.get("lanes", [])),
+                  registers_households=bool(spec.get("registers_households")), opens=tuple(spec.get("opens", [])))
         for key, spec in raw["roles"].items()
     }
 

@@ -213,6 +213,10 @@ def test_opening_a_case_elsewhere_or_without_the_role_is_403(web_app, clock, hou
     body = {"household_id": household_id, "channel": "cadre_screening", "lead_date": "2026-09-20"}
     assert token_api(web_app, "huaping_cun", clock).post("/api/cases", body).status_code == 403
     assert token_api(web_app, "zhanggong_dudao", clock).post("/api/cases", body).status_code == 403
+    city = token_api(web_app, "ganzhou_shi", clock)  # as in the browser: policy/roles.json gives a city no "opens"
+    refused = city.post("/api/cases", body)
+    assert refused.status_code == 403 and "不能发起识别纳入" in refused.get_json()["error"]
+    assert city.post("/api/households", household_data("沙河村", "市级户", 1)).status_code == 403
     assert token_api(web_app, "shahe_zhen", clock).post("/api/cases", body).status_code == 201  # township screening
 
 
