@@ -20,7 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from engine.core import audit
 from engine.core.db import db, within
 from engine.core.errors import FormInvalid, NotFound, PermissionDenied, RuleViolation
-from engine.core.models import AuditEvent, Jurisdiction, User
+from engine.core.models import LEVEL_NAMES, LEVELS, AuditEvent, Jurisdiction, User
 from engine.core.transaction import transaction
 from engine.policy.roles import all_roles
 
@@ -124,6 +124,20 @@ def _check_roles(roles: list[str], errors: list[tuple[str, str]]) -> None:
         errors.append(("roles", f"没有角色 {'、'.join(unknown)}；可选：{known}"))
 
 
+def _check_level(roles: list[str], place: Jurisdiction | None, errors: list[tuple[str, str]]) -> None:
+    """A role that does a level's tasks (a role with lanes, policy/roles.json) is never given above that level:
+    a village cadre placed at a county would see every village's tasks there."""
+    if place is None or place.level not in LEVELS:
+        return
+    for key in roles:
+        role = all_roles().get(key)
+        if role is None or not role.lanes or role.level not in LEVELS:
+            continue
+        if LEVELS.index(place.level) < LEVELS.index(role.level):
+            works, here = LEVEL_NAMES.get(role.level, role.level), LEVEL_NAMES.get(place.level, place.level)
+            errors.append(("roles", f"{role.name}办理{works}的任务，不能设在{here}（{place.full_name}）：请选择{works}一级的辖区"))
+
+
 def _place(actor: User, code: str, errors: list[tuple[str, str]]) -> Jurisdiction | None:
     place = db.session.scalar(select(Jurisdiction).filter_by(code=code.strip())) if code.strip() else None
     if place is None:
@@ -168,6 +182,7 @@ def create_user(actor: User, username: str, display_name: str, roles: list[str],
     _check_name(display_name, errors)
     _check_roles(roles, errors)
     place = _place(actor, jurisdiction_code, errors)
+    _check_level(roles, place, errors)
     _refuse(errors)
     return _create(actor.username, username, display_name, roles, place, now)
 
@@ -226,6 +241,8 @@ def change_user(actor: User, username: str, now: datetime, display_name: str | N
     if jurisdiction_code is not None and jurisdiction_code.strip() != user.jurisdiction.code:
         place = _place(actor, jurisdiction_code, errors)
         changes["jurisdiction"] = jurisdiction_code.strip()
+    if "roles" in changes or place is not None:
+        _check_level(list(changes.get("roles", user.roles)), place or user.jurisdiction, errors)
     _refuse(errors)
     if not changes:
         raise RuleViolation(f"用户 {username} 没有变化")

@@ -72,6 +72,23 @@ def test_bad_input_names_every_field_and_changes_nothing(admin, clock):
     assert (_count(User), _count(AuditEvent)) == (before_users, before_audit)
 
 
+def test_a_role_that_does_a_levels_tasks_is_never_given_above_that_level(admin, clock):
+    """A village cadre placed at the county would see every village's tasks there: refused, on creation and on a
+    change, naming the level; roles without tasks of a level (督导, 系统管理员) sit anywhere in the area."""
+    before = _count(User)
+    with pytest.raises(FormInvalid) as refused:
+        users.create_user(admin, "zg_vill", "县里的村干部", ["village_cadre"], "360702", clock.now())
+    assert refused.value.errors == [("roles", "村干部（村两委）办理村的任务，不能设在县（江西省赣州市章贡区）：请选择村一级的辖区")]
+    with pytest.raises(FormInvalid, match="乡镇工作人员办理乡镇的任务，不能设在县"):
+        users.change_user(admin, "shahe_zhen", clock.now(), jurisdiction_code="360702")
+    with pytest.raises(FormInvalid, match="村干部（村两委）办理村的任务，不能设在乡镇"):
+        users.change_user(admin, "shahe_zhen", clock.now(), roles=["township_officer", "village_cadre"])
+    assert _count(User) == before and _user("shahe_zhen").jurisdiction.code == "360702101"
+    users.create_user(admin, "zg_dudao2", "章贡区督导二", ["supervisor"], "360702", clock.now())
+    users.create_user(admin, "shahe_cun_2", "沙河村干部二", ["village_cadre"], "360702101201", clock.now())
+    assert _count(User) == before + 2
+
+
 def test_a_leaver_cannot_log_in_nor_use_a_token_until_reactivated(admin, clock):
     official = _user("shahe_cun")
     token = issue_token(official, "村级 APP", clock.now())
