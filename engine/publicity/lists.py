@@ -8,6 +8,7 @@ whose header names such data) is dropped even if a template lists it. Free-text 
 judgements) are never filled automatically, since officials' free text may mention illnesses."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -15,12 +16,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from engine.bpmn.decision_tables import tables_of
+from engine.bpmn.source import DiagramSource
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import FangpinError, NotFound
@@ -35,15 +38,15 @@ from engine.core.models import (
     Member,
     ProcessVersion,
 )
-from engine.core.vocabulary import EliminationMode, GuaranteeProblem, HouseholdStatus
+from engine.core.vocabulary import EliminationMode, HouseholdStatus
 from engine.households.income import IncomeFigures
 from engine.households.records import (
     PlanSummary,
+    case_incomes,
     category_name,
     figures,
     form_catalogue,
     households_in,
-    income_of_case,
     latest_incomes,
     money,
     parse_date,
@@ -51,9 +54,8 @@ from engine.households.records import (
     private_keys,
     risk_text,
 )
-from engine.identification.classification import classify, household_facts
+from engine.identification.classification import classify, measure_household
 from engine.policy.check import ISSUER, LABELS, PUBLICITY, diagram_needs, places_to_check, requirements
-from engine.policy.exclusions import exclusion_labels
 from engine.policy.parameters import monitoring_line
 from timers.calendar import to_local_date
 
@@ -430,12 +432,18 @@ def entries_for(template: ListTemplate, place: Jurisdiction, start: date | None 
     return ordered, None
 
 
-def proposed_mode(case_id: int | None) -> str | None:
-    """The elimination mode (帮扶消除/自然消除) an elimination case was opened with (its opening record)."""
-    if case_id is None:
-        return None
-    event = db.session.scalar(select(AuditEvent).filter_by(case_id=case_id, action="case_opened").limit(1))
-    return ((event.detail or {}).get("application") or {}).get("mode") if event else None
+def proposed_modes(case_ids: Iterable[int]) -> dict[int, str | None]:
+    """case id → the elimination mode (帮扶消除/自然消除) the elimination case was opened with (its opening record),
+    of all the cases in one statement."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id.in_(ids), AuditEvent.action == "case_opened")
+                                .order_by(AuditEvent.id))
+    modes: dict[int, str | None] = {}
+    for event in events:  # a case's first opening record
+        modes.setdefault(event.case_id, ((event.detail or {}).get("application") or {}).get("mode"))
+    return modes
 
 
 # ---------------------------------------------------------------- rows
@@ -532,26 +540,83 @@ def household_rows(columns: tuple[Column, ...], ctx: RowContext, number: int) ->
     return rows
 
 
-def proposed_category(household: Household, case_id: int | None, income: IncomeFigures | None) -> str | None:
-    """The category: the household's, once identified; before that, the one the verification assessed
-    (the decision table the case was deployed with, applied to the verified facts), or None if it cannot
-    be told."""
-    if household.category or case_id is None or income is None:
-        return household.category
-    task = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, form="household_verification.json",
-                                                         state="COMPLETED").order_by(HumanTask.id.desc()).limit(1))
-    if task is None:
-        return None
-    data = task.form_data or {}
-    try:
-        line = monitoring_line(household.village, to_local_date(task.completed_at).year)
-        problems = [p.label for p in GuaranteeProblem if (data.get("guarantees") or {}).get(p.value)]
-        facts = household_facts(income, line, formerly_poor=household.is_formerly_poor,
-                                risk_types=list(data.get("risk_types") or household.risk_types or []),
-                                guarantee_problems=problems, exclusions=exclusion_labels(data.get("exclusions") or []))
-        return classify(facts, tables_of(db.session.get(Case, case_id).process_version)).category
-    except (FangpinError, ValueError):
-        return None
+VERIFICATION_FORM = "household_verification.json"
+
+
+def _verifications(case_ids: list[int]) -> dict[int, HumanTask]:
+    """case id → its latest completed household verification (入户核实), of all the cases in one statement."""
+    if not case_ids:
+        return {}
+    rows = db.session.scalars(select(HumanTask).where(
+        HumanTask.case_id.in_(case_ids), HumanTask.form == VERIFICATION_FORM, HumanTask.state == "COMPLETED")
+        .order_by(HumanTask.id))
+    return {task.case_id: task for task in rows}  # the latest wins
+
+
+def _case_versions(case_ids: list[int]) -> dict[int, ProcessVersion]:
+    """case id → the process version the case was deployed with, in one statement."""
+    if not case_ids:
+        return {}
+    rows = db.session.execute(select(Case.id, ProcessVersion)
+                              .join(ProcessVersion, Case.process_version_id == ProcessVersion.id)
+                              .where(Case.id.in_(case_ids)))
+    return {case_id: version for case_id, version in rows}
+
+
+def proposed_categories(households: Iterable[tuple[Household, int | None, IncomeFigures | None]]
+                        ) -> dict[int, str | None]:
+    """Household id → its category, for each (household, its case, the case's income): the household's, once
+    identified; before that, the one the verification assessed (the decision table the case was deployed with,
+    applied to the verified facts, as :func:`engine.identification.classification.measure_household` measures
+    them in a case), or None if it cannot be told. The verifications and the cases' versions of all the
+    households are read in one statement each; the monitoring lines once per province and year, the decision
+    tables once per version — however many households there are."""
+    asked = list(households)
+    open_ids = [case_id for household, case_id, income in asked
+                if not (household.category or case_id is None or income is None)]
+    verified = _verifications(open_ids)
+    versions = _case_versions([case_id for case_id in open_ids if case_id in verified])
+    lines: dict[tuple[Any, ...], Decimal | FangpinError] = {}
+    tables: dict[int, list[DiagramSource]] = {}
+
+    def line_of(place: Jurisdiction, year: int) -> Decimal:  # monitoring_line depends on the province alone
+        province = place.ancestor_at("province")
+        key = ("province", province.id, year) if province else ("place", place.id, year)
+        if key not in lines:
+            try:
+                lines[key] = monitoring_line(place, year)
+            except FangpinError as exc:
+                lines[key] = exc
+        found = lines[key]
+        if isinstance(found, FangpinError):
+            raise found
+        return found
+
+    def tables_for(version: ProcessVersion) -> list[DiagramSource]:
+        if version.id not in tables:
+            tables[version.id] = tables_of(version)
+        return tables[version.id]
+
+    categories: dict[int, str | None] = {}
+    for household, case_id, income in asked:
+        if household.category or case_id is None or income is None:
+            categories[household.id] = household.category
+            continue
+        task = verified.get(case_id)
+        if task is None:
+            categories[household.id] = None
+            continue
+        data = task.form_data or {}
+        try:
+            line = line_of(household.village, to_local_date(task.completed_at).year)
+            _, facts = measure_household(
+                dataclasses.asdict(income), list(data.get("risk_types") or household.risk_types or []),
+                data.get("exclusions"), data.get("guarantees"), line=line, formerly_poor=household.is_formerly_poor,
+                default_size=income.household_size)
+            categories[household.id] = classify(facts, tables_for(versions[case_id])).category
+        except (FangpinError, ValueError):
+            categories[household.id] = None
+    return categories
 
 
 # ---------------------------------------------------------------- the printable list
@@ -647,16 +712,21 @@ def publicity_list(template_id: str, place: Jurisdiction, today: date, start: da
     template = get_template(template_id)
     entries, note = entries_for(template, place, start, end, pending)
     procedure = entries[0].procedure if entries else "identification"
+    # what the rows show, read for all the entries at once: a county announcement lists hundreds of households
     incomes = latest_incomes((e.household.id for e in entries if e.case_id is None), procedure)
+    of_cases = case_incomes(e.case_id for e in entries if e.case_id)
+    shown = [figures(of_cases.get(e.case_id) if e.case_id else incomes.get(e.household.id)) for e in entries]
+    categories = proposed_categories((e.household, e.case_id, income)
+                                     for e, income in zip(entries, shown, strict=True) if not e.category)
+    modes = proposed_modes(e.case_id for e in entries
+                           if e.procedure == "elimination" and not e.household.elimination_mode and e.case_id)
     codes = frozenset(c.code for c in template.columns if c.code)
     rows: list[PrintRow] = []
-    for number, entry in enumerate(entries, start=1):
-        income = figures(income_of_case(entry.case_id) if entry.case_id else incomes.get(entry.household.id))
+    for number, (entry, income) in enumerate(zip(entries, shown, strict=True), start=1):
         elimination = entry.procedure == "elimination"
-        ctx = RowContext(entry.household, income,
-                         entry.category or proposed_category(entry.household, entry.case_id, income),
+        ctx = RowContext(entry.household, income, entry.category or categories[entry.household.id],
                          entry.plan, codes, elimination,
-                         entry.household.elimination_mode or (proposed_mode(entry.case_id) if elimination else None),
+                         entry.household.elimination_mode or (modes.get(entry.case_id) if elimination else None),
                          decided_on=entry.on if entry.case_id and template.kind == "公告" else None)
         rows.extend(household_rows(template.columns, ctx, number))
     period, days = _period(template, entries)

@@ -514,3 +514,91 @@ def test_a_bad_source_is_refused_naming_the_template(change, words):
         parse_template(raw)
     message = str(refused.value)
     assert "zhanggong_a04_village_initial_list" in message and all(w in message for w in words), message
+
+
+XINHUA_CUN = "210321100201"
+
+
+def test_a_lists_rows_are_read_in_the_same_statements_however_many_households(web_app, announcing, clock):
+    """The village list, the township list and the county announcement read their households' incomes and the
+    verifications their categories are proposed from in one statement each, the monitoring line and decision table
+    once, not once per household: a county announcement lists hundreds."""
+    lists = (("zhanggong_a04_village_initial_list", XINHUA_CUN), ("zhanggong_a07_township_review_list", "210321100"),
+             ("zhanggong_a10_approval_announcement", TAIAN))
+    with web_app.app_context():
+        today = to_local_date(clock.now())
+        places = {code: db.session.scalar(select(Jurisdiction).filter_by(code=code)) for _, code in lists}
+
+        def printed(template_id: str, code: str):
+            return publicity_list(template_id, places[code], today)
+
+        before = {t: printed(t, code) for t, code in lists}
+        counts = {}
+        for template_id, code in lists:
+            db.session.expire_all()
+            counts[template_id] = _statements_of(lambda t=template_id, c=code: printed(t, c))
+        for head in ("公告丁", "公告戊"):
+            household = register_household(household_data("新华村", head, 2), "xinhua_cun", clock)
+            case = open_identification(household.id, "cadre_screening", to_local_date(clock.now()), "xinhua_cun", clock)
+            drive_case(case.id, clock, until="县级审定")
+        for template_id, code in lists:
+            after = printed(template_id, code)
+            assert after.households == before[template_id].households + 2, template_id
+            texts = {row.cells[3].text: [cell.text for cell in row.cells] for row in after.rows if row.number}
+            for head in ("公告丁", "公告戊"):  # their verified income and proposed category, as 公告甲's (the same data)
+                assert texts[head][4:] == texts["公告甲"][4:] and "15000.00" in texts[head], (template_id, texts)
+                assert texts[head][-1] == "边缘易致贫户", (template_id, texts)
+            db.session.expire_all()
+            assert _statements_of(lambda t=template_id, c=code: printed(t, c)) == counts[template_id], template_id
+
+
+def _eliminations(heads: tuple[str, ...], clock) -> list[int]:
+    """Households of 沙河村 identified in January 2026 and revisited monthly for seven months, each put into
+    risk elimination (帮扶消除) by the township: their elimination cases, not yet evaluated."""
+    clock.set(datetime(2026, 1, 10, 9, 0, tzinfo=CST))
+    households = []
+    for head in heads:
+        household = register_household(household_data("沙河村", head, 3, is_formerly_poor=True), "shahe_cun", clock)
+        drive_case(open_identification(household.id, "cadre_screening", date(2026, 1, 10), "shahe_cun", clock).id,
+                   clock)
+        households.append(household.id)
+    followups = [db.session.scalar(select(Case).filter_by(household_id=h, procedure="followup")) for h in households]
+    for _ in range(7):
+        for followup in followups:
+            row = db.session.scalar(select(HumanTask).filter_by(case_id=followup.id, state="READY"))
+            complete_task(row.id, sample_form_data(row.form, to_local_date(clock.now())), "shahe_cun", clock)
+        local = clock.now().astimezone(CST)
+        clock.set(datetime(local.year + local.month // 12, local.month % 12 + 1, 1, 8, tzinfo=CST))
+        wake_due(clock.now(), clock)
+    return [open_elimination(h, "assisted", "shahe_zhen", clock).id for h in households]
+
+
+def test_the_elimination_lists_rows_are_read_in_the_same_statements_however_many_households(web_app, clock):
+    """On the elimination lists, the mode each case proposes (帮扶消除, from its opening record) and the incomes
+    the township verified are read in one statement each, not one per household."""
+    lists = (("zhanggong_a12_village_elimination_list", SHAHE_CUN), ("zhanggong_a14_township_elimination_list",
+                                                                       "360702101"),
+             ("zhanggong_a17_elimination_announcement", ZHANGGONG))
+    review = {"income": {"household_size": 3, "wages": 60000, "business_income": 0, "property_income": 0,
+                         "transfer_income": 0, "business_expenses": 0}}
+    with web_app.app_context():
+        first, *others = _eliminations(("消除甲", "消除乙", "消除丙"), clock)
+        drive_case(first, clock, until="县级审定", data={"elimination_review.json": review})
+        today = to_local_date(clock.now())
+        places = {code: db.session.scalar(select(Jurisdiction).filter_by(code=code)) for _, code in lists}
+        counts = {}
+        for template_id, code in lists:
+            assert publicity_list(template_id, places[code], today).households == 1, template_id
+            db.session.expire_all()
+            counts[template_id] = _statements_of(lambda t=template_id, c=code: publicity_list(t, places[c], today))
+        for case_id in others:
+            drive_case(case_id, clock, until="县级审定", data={"elimination_review.json": review})
+        for template_id, code in lists:
+            printed = publicity_list(template_id, places[code], today)
+            assert printed.households == 3, template_id
+            for row in (r for r in printed.rows if r.number):
+                texts = [cell.text for cell in row.cells]
+                assert "帮扶消除" in texts and "60000.00" in texts and "20000.00" in texts, (template_id, texts)
+            db.session.expire_all()
+            assert _statements_of(lambda t=template_id, c=code: publicity_list(t, places[c], today)) == counts[
+                template_id], template_id
