@@ -26,11 +26,11 @@ from engine.cases.form_rules import check_form_rules
 from engine.cases.functions import CaseContext, case_workflow, plain_json
 from engine.cases.live import keep_after_commit
 from engine.cases.runs import CaseRun, run_case, start_run
-from engine.cases.tasks import sync_tasks, task_to_do, tasks_of_case
+from engine.cases.tasks import TaskToDo, sync_tasks, task_to_do, tasks_of_case
 from engine.core import audit
 from engine.core.clock import Clock, using_clock
 from engine.core.db import db, fetch
-from engine.core.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
+from engine.core.errors import ConflictError, FormInvalid, NotFound, PermissionDenied, RuleViolation
 from engine.core.models import AuditEvent, Case, HumanTask, Notice, ProcessVersion, User
 from engine.core.transaction import transaction
 from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, CorrectionKind, HouseholdStatus
@@ -328,12 +328,7 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
         if row.claimed_by and row.claimed_by != actor:
             raise ConflictError(f"任务“{row.name}”已由 {row.claimed_by} 认领，请联系其释放后再办理")
         case = row.case
-        backdated = []
-        if row.form:
-            validate_form(row.form, data)
-            backdated = check_event_dates(load_form(row.form), row.form, data, row, case, today,
-                                          todo.follows_a_step, backdating_reason)
-            check_form_rules(row.form, data, case)
+        backdated = _check_form(todo, data, today, backdating_reason) if row.form else []
         if seen_version is not None and seen_version != case.lock_version:
             raise ConflictError(f"案件 {case.number} 已被他人更新，请刷新后重新办理")
         run = _run_task(row, data, actor, clock)
@@ -343,6 +338,28 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
         run.advance(clock)
         _save(run)
     return case
+
+
+def _check_form(todo: TaskToDo, data: Any, today: date, backdating_reason: str | None) -> list:
+    """The form's checks, every wrong field named at once (FormInvalid): its schema, and its dates of what happened
+    (those the schema found well-formed); then the form's own rules. Returns the dates backdated with a reason."""
+    row, case = todo.row, todo.row.case
+    problems: list[tuple[str, str]] = []
+    try:
+        validate_form(row.form, data)
+    except FormInvalid as exc:
+        problems = list(exc.errors)
+    wrong = {field.split("/")[0] for field, _ in problems}
+    dated = {k: v for k, v in data.items() if k not in wrong} if isinstance(data, dict) else {}
+    try:
+        backdated = check_event_dates(load_form(row.form), row.form, dated, row, case, today, todo.follows_a_step,
+                                      backdating_reason)
+    except FormInvalid as exc:
+        problems += exc.errors
+    if problems:
+        raise FormInvalid(row.form, sorted(problems, key=lambda p: p[0]))
+    check_form_rules(row.form, data, case)
+    return backdated
 
 
 def _run_task(row: HumanTask, data: dict[str, Any], actor: str, clock: Clock) -> CaseRun:

@@ -74,6 +74,16 @@ def test_an_application_dated_months_ahead_is_refused(clock):
     assert errors == {"applied_on": "申请日期 2027-01-15 晚于今天（2026-09-20）：发生过的事不能填将来的日期"}
 
 
+def test_a_future_date_is_named_together_with_the_forms_other_errors(clock):
+    """One submission names every wrong field: the schema's (a required field left out, text too long) and the
+    dates of what happened; a date the schema finds malformed is named once, by the schema."""
+    case = _case(clock)
+    errors = _refused(clock, case.id, applied_on="2027-05-01", risk_description="x" * 3000)
+    assert set(errors) == {"applied_on", "risk_description"} and "晚于今天" in errors["applied_on"]
+    errors = _refused(clock, case.id, applied_on="2027-13-45", all_members_signed=None)
+    assert set(errors) == {"applied_on", "all_members_signed"} and "格式应为" in errors["applied_on"]
+
+
 def test_an_application_before_the_lead_date_is_refused_and_on_the_lead_date_accepted(clock):
     clock.set(_at("2026-09-22"))
     case = _case(clock, lead=date(2026, 9, 21))
