@@ -193,11 +193,15 @@ def _check_channel(channel: str, lead_date: date, clock: Clock) -> None:
 
 
 def _check_not_duplicate(household) -> None:
+    """One identification at a time: refused for a monitored household, one with an identification running, and
+    one in the green channel (绿色通道), whose verification itself goes on to the identification."""
     if household.status == HouseholdStatus.MONITORED:
         raise RuleViolation(f"户 {household.number} 已是监测对象（{household.identified_on} 纳入），不能重复申请")
-    running = db.session.scalar(
-        select(Case).filter_by(household_id=household.id, procedure="identification", status="running")
-    )
+    running = db.session.scalars(select(Case).filter(
+        Case.household_id == household.id, Case.status == "running",
+        Case.procedure.in_(("identification", "green_channel")))).first()
+    if running is not None and running.procedure == "green_channel":
+        raise RuleViolation(f"户 {household.number} 正在绿色通道中（{running.number}），核实后由绿色通道转入识别，不必另行申请")
     if running is not None:
         raise RuleViolation(f"户 {household.number} 已有未办结的识别申请（{running.number}），不能重复申请")
 

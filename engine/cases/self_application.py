@@ -29,7 +29,7 @@ from engine.core.db import db
 from engine.core.errors import FormInvalid, NotFound, RuleViolation
 from engine.core.models import Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, Notice, SelfApplication
 from engine.core.transaction import transaction
-from engine.core.vocabulary import Channel, HouseholdStatus
+from engine.core.vocabulary import Channel
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,6 @@ def submit_application(application: Application, clock: Clock) -> SelfApplicatio
     the village cadres. Refused (ApplicationRefused) for a household that cannot apply on line."""
     check_application(application)
     household = find_applicant_household(application.village_code, application.head_name, application.id_number)
-    _check_may_apply(household)
     today, number = to_local_date(clock.now()), new_number()
     phone = application.phone.strip().replace(" ", "")
     try:
@@ -155,19 +154,10 @@ def submit_application(application: Application, clock: Clock) -> SelfApplicatio
                                      risk_types=list(application.risk_types), submitted_at=clock.now(),
                                      status=SUBMITTED, household_status_before=before)
             db.session.add(record)
-    except RuleViolation as exc:  # another application got in first
+    except RuleViolation as exc:  # monitored, an identification or green channel running (or one got in first)
         raise ApplicationRefused(str(exc)) from exc
     log.info("self-application %s: case %s opened for household %s", number, case.number, household.number)
     return record
-
-
-def _check_may_apply(household: Household) -> None:
-    if household.status == HouseholdStatus.MONITORED:
-        raise ApplicationRefused("already monitored")
-    running = db.session.scalar(select(Case.id).filter_by(household_id=household.id, procedure="identification",
-                                                          status="running"))
-    if running is not None:
-        raise ApplicationRefused("an unfinished identification")
 
 
 # -- the application number -----------------------------------------------------------------------

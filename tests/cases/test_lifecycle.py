@@ -70,3 +70,24 @@ def test_an_objection_is_bounded_and_refused_before_anything_is_stored(app, cloc
         with pytest.raises(RuleViolation, match=f"^{field}: "):
             raise_objection(case.id, text, by, "shahe_cun", clock)
     assert count_rows(AuditEvent) == events
+
+
+def test_a_household_in_the_green_channel_is_not_identified_a_second_way(app, clock):
+    """The green channel's verification goes on to the identification itself: while it runs, an official's
+    identification and the household's own application are refused, and nothing is opened."""
+    from engine.cases.lifecycle import open_green_channel, open_identification
+    from engine.cases.self_application import Application, ApplicationRefused, submit_application
+    from engine.households.register import register_household
+    from tests.bdd.officials import household_data
+
+    household = register_household(household_data("沙河村", "急难户", 2), "shahe_cun", clock)
+    green = open_green_channel(household.id, "shahe_cun", clock, {"hardship": "房屋遭洪水冲毁"})
+    before = count_rows(Case)
+    with pytest.raises(RuleViolation, match=f"正在绿色通道中（{green.number}），核实后由绿色通道转入识别"):
+        open_identification(household.id, "cadre_screening", green.lead_date, "shahe_cun", clock)
+    head = household.head
+    with pytest.raises(ApplicationRefused) as refused:
+        submit_application(Application(household.village.code, head.name, head.id_number, "13900000001",
+                                       "洪水冲毁房屋", ["natural_disaster"], agreed=True), clock)
+    assert "绿色通道" in refused.value.reason
+    assert count_rows(Case) == before
