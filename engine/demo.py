@@ -145,12 +145,13 @@ def _elimination_under_way(household: Household, now: datetime) -> None:
     case = open_identification(household.id, "cadre_screening", to_local_date(past.now()), "demo", past)
     drive_case(case.id, past)
     followup = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="followup"))
-    while past.now() < now - timedelta(days=5):
+    while past.now() + timedelta(days=30) < now:  # nothing of the demo happens after its today
         visit = db.session.scalar(select(HumanTask).filter_by(case_id=followup.id, state="READY"))
         if visit is not None:
             complete_task(visit.id, sample_form_data(visit.form, to_local_date(past.now())), "shuixi_cun", past)
         past.set(past.now() + timedelta(days=30))
         wake_due(past.now(), past)
+    past.set(max(past.now(), now - timedelta(days=2)))  # the publicity was posted two days ago: it runs today
     elimination = open_elimination(household.id, "assisted", "shuixi_zhen", past)
     drive_case(elimination.id, past, until="张贴村级公示（风险消除）",
                data={"elimination_review.json": sample_form_data("elimination_review.json", to_local_date(past.now()))})

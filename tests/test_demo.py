@@ -1,0 +1,31 @@
+"""The demo data (engine.demo): a county's cases at different steps, with their history — and nothing of it
+happens after the demo's today."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.core.db import db
+from engine.core.models import AuditEvent, Case, CaseDeadline, HumanTask
+from engine.demo import load_demo
+from timers.calendar import to_local_date
+
+
+@pytest.mark.parametrize("today", ["2026-09-20T01:00:00+00:00", "2026-12-02T03:00:00+00:00"])
+def test_nothing_of_the_demo_happens_after_its_today(app, clock, today):
+    clock.set(datetime.fromisoformat(today))
+    now = clock.now()
+    assert load_demo(clock)["cases"] > 0
+    late = {
+        "audit": db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.at > now)),
+        "opened": db.session.scalar(select(func.count()).select_from(Case).where(Case.opened_at > now)),
+        "lead": db.session.scalar(select(func.count()).select_from(Case).where(Case.lead_date > to_local_date(now))),
+        "completed": db.session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.completed_at > now)),
+        "fired": db.session.scalar(select(func.count()).select_from(CaseDeadline).where(CaseDeadline.fired_at > now)),
+    }
+    assert late == {"audit": 0, "opened": 0, "lead": 0, "completed": 0, "fired": 0}
+    elimination = db.session.scalar(select(Case).filter_by(procedure="elimination"))
+    ready = db.session.scalar(select(HumanTask).filter_by(case_id=elimination.id, state="READY"))
+    assert elimination.status == "running" and ready is None and elimination.next_wakeup_at > now  # in its publicity
