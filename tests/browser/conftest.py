@@ -119,12 +119,18 @@ def browser(tmp_path: Path):
                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--window-size=1280,900", "--lang=zh-CN", f"--user-data-dir={tmp_path / 'chrome'}"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console_errors() reads the page's console
     chrome = webdriver.Chrome(service=Service(driver), options=options)
     chrome.set_page_load_timeout(30)
     try:
         yield chrome
     finally:
         chrome.quit()
+
+
+def console_errors(browser) -> list[str]:
+    """What the pages logged as errors in the browser's console since the last call."""
+    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def screenshot(browser, name: str) -> Path:

@@ -15,7 +15,7 @@ from engine.core.db import db
 from engine.core.models import DiagramDraft, User
 from engine.library.deploying import diagram_source
 from engine.library.drafts import check_draft, save_draft
-from tests.browser.conftest import screenshot, wait_for_text
+from tests.browser.conftest import console_errors, screenshot, wait_for_text
 from tests.browser.test_official_in_browser import _log_in
 from tests.web.test_diagrams import GRADE_DMN, deploy_grade, grade_dmn
 
@@ -32,6 +32,7 @@ def _ready(browser) -> None:
     WebDriverWait(browser, 20).until(
         lambda b: b.find_element(By.ID, "modeler").get_attribute("data-ready") in ("true", "error"))
     assert browser.find_element(By.ID, "modeler").get_attribute("data-ready") == "true", browser.page_source[-2000:]
+    assert console_errors(browser) == []
 
 
 def test_a_policy_editor_edits_a_decision_table_in_dmn_js_and_saves_a_draft(web_app, server, browser, clock):

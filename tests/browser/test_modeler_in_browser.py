@@ -11,7 +11,7 @@ from engine.bpmn.deployment import latest_version
 from engine.core.db import db
 from engine.core.models import DiagramDraft
 from engine.library.drafts import check_draft
-from tests.browser.conftest import screenshot, wait_for_text
+from tests.browser.conftest import console_errors, screenshot, wait_for_text
 from tests.browser.test_official_in_browser import _log_in
 
 pytestmark = pytest.mark.browser
@@ -33,6 +33,7 @@ def test_a_policy_editor_renames_a_step_in_the_modeler_and_saves_a_draft(web_app
     WebDriverWait(browser, 20).until(
         lambda b: b.find_element(By.ID, "modeler").get_attribute("data-ready") in ("true", "error"))
     assert browser.find_element(By.ID, "modeler").get_attribute("data-ready") == "true", browser.page_source[-2000:]
+    assert console_errors(browser) == []  # e.g. bpmn-js refusing an option it no longer has
     assert browser.execute_script(RENAME, "town_post", "在镇、村张贴公示（七天）") == "在镇、村张贴公示（七天）"
     note = browser.find_element(By.ID, "modeler-note")
     note.clear()

@@ -51,7 +51,6 @@
       var zh = window.fangpinDmnTranslate ? [window.fangpinDmnTranslate] : [];  // Chinese labels (dmn-zh.js)
       var dmn = new window.DmnJS({
         container: el,
-        common: { keyboard: { bindTo: document } },
         drd: { additionalModules: zh },
         decisionTable: { additionalModules: zh },
         literalExpression: { additionalModules: zh },
@@ -67,7 +66,7 @@
   // the properties panel.
   function createBpmn() {
     var modules = window.fangpinBpmnTranslate ? [window.fangpinBpmnTranslate] : [];
-    var options = { container: el, keyboard: { bindTo: document }, additionalModules: modules, moddleExtensions: {} };
+    var options = { container: el, additionalModules: modules, moddleExtensions: {} };  // keys: bound implicitly
     if (window.fangpinSpiffModdle) { options.moddleExtensions.spiffworkflow = window.fangpinSpiffModdle; }
     var kit = window.FangpinPanelKit;
     if (panel && kit && window.fangpinPropertiesModule && choices) {
