@@ -26,7 +26,7 @@ from engine.bpmn.decision_tables import tables_of
 from engine.bpmn.source import DiagramSource
 from engine.core.config import project_dir
 from engine.core.db import db
-from engine.core.errors import FangpinError, NotFound
+from engine.core.errors import FangpinError, NotFound, PolicyMissing
 from engine.core.models import (
     LEVELS,
     AuditEvent,
@@ -56,7 +56,7 @@ from engine.households.records import (
 )
 from engine.identification.classification import classify, measure_household
 from engine.policy.check import ISSUER, LABELS, PUBLICITY, diagram_needs, places_to_check, requirements
-from engine.policy.parameters import monitoring_line
+from engine.policy.parameters import monitoring_line, resolve
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
@@ -655,6 +655,17 @@ def _period(template: ListTemplate, entries: list[Entry]) -> tuple[str, int | No
     return f"{label}期：{posted} 张贴，至 {max(ends)} 24:00 止（起始日不计入）", (spans.pop() if len(spans) == 1 else None)
 
 
+def _days_in_force(template: ListTemplate, place: Jurisdiction, on: date) -> int | None:
+    """The days of the template's publicity (公告) as the policy in force at ``place`` says them
+    (``<stage>.<level>_publicity_days``, ``<stage>.announcement_days``), for a list with no recorded period yet;
+    None where none is configured (the template's own days are printed then)."""
+    name = "announcement_days" if template.kind == "公告" else f"{template.level}_publicity_days"
+    try:
+        return int(resolve(f"{template.stage}.{name}", place, on))
+    except (PolicyMissing, TypeError, ValueError):
+        return None
+
+
 def _income_notes(template: ListTemplate, place: Jurisdiction, year: int, warnings: list[str]) -> str:
     """The template's income notes with the monitoring line in force instead of the 2021 figure printed in it."""
     notes = template.income_notes
@@ -732,6 +743,7 @@ def publicity_list(template_id: str, place: Jurisdiction, today: date, start: da
     period, days = _period(template, entries)
     county = issuing_county(place, entries)
     objection = template.objection and fill_names(template.objection, place, county)
+    days = days or _days_in_force(template, place, today)
     if objection and days:
         objection = re.sub(r"\d+日内", f"{days}日内", objection)
     warnings = source_gaps(template, place, today)

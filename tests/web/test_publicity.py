@@ -602,3 +602,12 @@ def test_the_elimination_lists_rows_are_read_in_the_same_statements_however_many
             db.session.expire_all()
             assert _statements_of(lambda t=template_id, c=code: publicity_list(t, places[c], today)) == counts[
                 template_id], template_id
+
+
+def test_a_list_without_households_yet_gives_the_objection_period_in_force(web_app, clock):
+    """The seed's template says 7日内 (章贡区 2021); in force in 2026 is Jiangxi's 5 days (001 Q42), also before
+    any household is posted."""
+    with web_app.app_context():
+        village = db.session.scalar(select(Jurisdiction).filter_by(code="360702101202"))  # 华坪村, nobody posted
+        printed = publicity_list("zhanggong_a04_village_initial_list", village, to_local_date(clock.now()))
+        assert printed.households == 0 and "请从即日起5日内向村委会提出意见" in printed.objection
