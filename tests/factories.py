@@ -1,13 +1,14 @@
-"""Helpers shared by the engine's tests: a case opened for a new household, its ready task, a table's row count."""
+"""Helpers shared by the engine's tests: a case opened for a new household, its ready task, a table's row count,
+new places, and how many SQL statements a call sends."""
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine.cases.lifecycle import open_identification
 from engine.core.db import db
-from engine.core.models import Case, HumanTask
+from engine.core.models import Case, HumanTask, Jurisdiction
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
 
@@ -35,3 +36,30 @@ def at_assistance_plan(app, clock) -> int:
         drive_case(case_id, clock, until="县级审定")
         return db.session.scalar(select(HumanTask.id).filter_by(case_id=case_id, state="READY",
                                                                 form="assistance_plan.json"))
+
+
+def statements_of(fn) -> int:
+    """How many SQL statements ``fn()`` sends to the database."""
+    seen: list[str] = []
+    listen = (db.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    event.listen(*listen)
+    try:
+        fn()
+    finally:
+        event.remove(*listen)
+    return len(seen)
+
+
+def add_place(parent_code: str, code: str, name: str, level: str, **extra) -> Jurisdiction:
+    """A new place below ``parent_code`` (flushed, not committed)."""
+    parent = db.session.scalar(select(Jurisdiction).filter_by(code=parent_code))
+    place = Jurisdiction(code=code, name=name, level=level, parent_id=parent.id, path=f"{parent.path}{code}/", **extra)
+    db.session.add(place)
+    db.session.flush()
+    return place
+
+
+def add_township(county_code: str, code: str, name: str, villages: int, **extra) -> list[Jurisdiction]:
+    """A new township of ``county_code`` with ``villages`` new villages (their codes ``<code>201``, …): the villages."""
+    add_place(county_code, code, name, "township", **extra)
+    return [add_place(code, f"{code}{201 + i}", f"{name}{i + 1}村", "village", **extra) for i in range(villages)]

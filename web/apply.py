@@ -10,7 +10,6 @@ the pages answer is never cached."""
 from __future__ import annotations
 
 import logging
-from itertools import groupby
 from typing import Any
 
 from flask import Blueprint, Flask, make_response, redirect, render_template, request, session, url_for
@@ -30,11 +29,11 @@ from engine.cases.self_application import (
     progress_of,
     risk_type_choices,
     submit_application,
-    villages,
+    village_groups,
 )
 from engine.core.db import db
 from engine.core.errors import ConflictError, FangpinError, FormInvalid, RuleViolation
-from engine.core.models import Jurisdiction, SelfApplication
+from engine.core.models import SelfApplication
 
 from .formrender import errors_by_field
 from .ratelimits import apply_limit, limiter
@@ -50,14 +49,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _village_groups() -> list[tuple[str, list[Jurisdiction]]]:
-    """Villages grouped by township ("章贡区沙河镇"), for the <optgroup>s of the village choice."""
-    def township(v: Jurisdiction) -> str:
-        return "".join(j.name for j in reversed(v.ancestors()[1:3]))
-
-    return [(name, list(group)) for name, group in groupby(villages(), key=township)]
-
-
 def _private(body: str, status: int = 200) -> Any:
     """A page about one applicant: never kept by the browser or a proxy."""
     response = make_response(body, status)
@@ -66,7 +57,7 @@ def _private(body: str, status: int = 200) -> Any:
 
 
 def _page(values: dict[str, Any], errors: dict[str, str], message: str | None, status: int) -> Any:
-    return render_template("apply/form.html", groups=_village_groups(), risk_types=risk_type_choices(),
+    return render_template("apply/form.html", groups=village_groups(), risk_types=risk_type_choices(),
                            commitment=COMMITMENT, authorization=AUTHORIZATION, values=values, errors=errors,
                            message=message), status
 

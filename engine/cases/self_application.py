@@ -19,6 +19,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
 
 from sqlalchemy import func, select
 
@@ -27,7 +28,17 @@ from engine.cases.lifecycle import begin_identification, withdraw_identification
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FormInvalid, NotFound, RuleViolation
-from engine.core.models import Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, Notice, SelfApplication
+from engine.core.models import (
+    Case,
+    CaseDeadline,
+    Household,
+    HumanTask,
+    Jurisdiction,
+    Member,
+    Notice,
+    SelfApplication,
+    load_ancestors,
+)
 from engine.core.transaction import transaction
 from engine.core.vocabulary import Channel
 from timers.calendar import to_local_date
@@ -117,6 +128,18 @@ def _problems(a: Application, risk_types: set[str]) -> list[tuple[str, str]]:
 def villages() -> list[Jurisdiction]:
     """Every village (村) a household may apply in, in the order of the jurisdiction tree."""
     return list(db.session.scalars(select(Jurisdiction).filter_by(level="village").order_by(Jurisdiction.path)))
+
+
+def village_groups() -> list[tuple[str, list[Jurisdiction]]]:
+    """The villages grouped by the two places above them (县 + 乡镇, "章贡区沙河镇"), for the page's choice of
+    village: two statements, however many villages there are."""
+    every = villages()
+    load_ancestors(every)
+
+    def township(village: Jurisdiction) -> str:
+        return "".join(j.name for j in reversed(village.ancestors()[1:3]))
+
+    return [(name, list(group)) for name, group in groupby(every, key=township)]
 
 
 def find_applicant_household(village_code: str, head_name: str, id_number: str) -> Household:

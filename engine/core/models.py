@@ -3,6 +3,7 @@ cases (workflow instances), the human-task projection, the audit log and notices
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -57,27 +58,15 @@ class Jurisdiction(db.Model):
     parent: Mapped[Jurisdiction | None] = relationship(remote_side=[id])
 
     def ancestors(self) -> list[Jurisdiction]:
-        """Self first, then parent, up to the province (read in one query the first time in a session)."""
+        """Self first, then parent, up to the province (read in one query the first time in a session; for many
+        places at once, :func:`load_ancestors` first)."""
         if self.parent_id is not None and "parent" not in inspect(self).dict:
-            self._read_ancestors()
+            load_ancestors([self])
         chain, node = [], self
         while node is not None:
             chain.append(node)
             node = node.parent
         return chain
-
-    def _read_ancestors(self) -> None:
-        session = object_session(self)
-        codes = [code for code in self.path.split("/") if code]
-        if session is None:
-            return
-        by_code = {j.code: j for j in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_(codes)))}
-        chain = [by_code[code] for code in codes if code in by_code]
-        for parent, child in itertools.pairwise(chain):
-            if child.parent_id == parent.id and "parent" not in inspect(child).dict:
-                set_committed_value(child, "parent", parent)
-        if chain and chain[0].parent_id is None and "parent" not in inspect(chain[0]).dict:
-            set_committed_value(chain[0], "parent", None)
 
     def contains(self, other: Jurisdiction | str) -> bool:
         """Whether ``other`` (a place, or the path of one) is this place or lies below it (辖区内)."""
@@ -89,6 +78,30 @@ class Jurisdiction(db.Model):
     @property
     def full_name(self) -> str:
         return "".join(j.name for j in reversed(self.ancestors()))
+
+
+def load_ancestors(places: Iterable[Jurisdiction]) -> None:
+    """Read every place the paths of ``places`` pass through, in one query per session (none when all are read
+    already), so that ``ancestors()`` — and what is built on it: ``ancestor_at``, ``full_name``, policy
+    resolution — of each of them reads nothing more."""
+    unread: dict[Any, list[Jurisdiction]] = {}
+    for place in places:
+        session = object_session(place)
+        if session is not None and place.parent_id is not None and "parent" not in inspect(place).dict:
+            unread.setdefault(session, []).append(place)
+    for session, chosen in unread.items():
+        known = {j.code: j for j in chosen}
+        paths = {j.path: [code for code in j.path.split("/") if code] for j in chosen}
+        missing = {code for codes in paths.values() for code in codes} - set(known)
+        if missing:
+            known.update((j.code, j) for j in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_(missing))))
+        for codes in paths.values():
+            chain = [known[code] for code in codes if code in known]
+            for parent, child in itertools.pairwise(chain):
+                if child.parent_id == parent.id and "parent" not in inspect(child).dict:
+                    set_committed_value(child, "parent", parent)
+            if chain and chain[0].parent_id is None and "parent" not in inspect(chain[0]).dict:
+                set_committed_value(chain[0], "parent", None)
 
 
 class User(db.Model):

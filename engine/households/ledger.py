@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import or_
 
-from engine.core.models import Household, Jurisdiction
+from engine.core.models import Household, Jurisdiction, load_ancestors
 from engine.core.vocabulary import EliminationMode, HouseholdStatus
 from engine.households.guarantees import guarantee_problems, medical_insurance_findings
 from engine.households.poverty_policy import status_label
@@ -91,6 +91,7 @@ def ledger_rows(place: Jurisdiction) -> list[LedgerRow]:
     ids = [h.id for h in households]
     plans, incomes, revisits = plan_summaries(ids), latest_incomes(ids), latest_revisits(ids)
     medical = medical_insurance_findings(ids)
+    load_ancestors({h.village for h in households})  # their townships: one statement, not one per village
     rows = []
     for number, h in enumerate(households, start=1):
         plan, record = plans.get(h.id), incomes.get(h.id)

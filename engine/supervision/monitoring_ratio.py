@@ -16,7 +16,7 @@ from engine.core.db import db
 from engine.core.errors import PolicyMissing
 from engine.core.models import Household, Jurisdiction, Member
 from engine.core.vocabulary import HouseholdStatus
-from engine.policy.parameters import resolve
+from engine.policy.parameters import resolve, resolve_each
 
 ALERT_KEY = "monitoring.alert_percent"  # policy data: 2 for Jiangxi (001 Q40 "超过2%"); exactly 2 % does not alert
 RATIO_LEVELS = ("township", "village")
@@ -74,22 +74,27 @@ def unresolved_persons_by_village(jurisdiction: Jurisdiction) -> dict[str, int]:
 def alert_percent(place: Jurisdiction, on: date) -> Decimal | None:
     """The alert threshold in force for ``place`` (policy data), or None where none is configured."""
     try:
-        return Decimal(str(resolve(ALERT_KEY, place, on)))
+        return _percent(resolve(ALERT_KEY, place, on))
     except PolicyMissing:
         return None
+
+
+def _percent(value) -> Decimal:
+    return Decimal(str(value))
 
 
 def monitoring_ratios(jurisdiction: Jurisdiction, on: date) -> list[RatioRow]:
     """Every township and village at or below ``jurisdiction`` (tree order) with its ratio and the alert
     threshold in force on ``on``."""
-    places = db.session.scalars(
+    places = list(db.session.scalars(
         select(Jurisdiction).where(Jurisdiction.path.startswith(jurisdiction.path),
                                    Jurisdiction.level.in_(RATIO_LEVELS)).order_by(Jurisdiction.path)
-    )
+    ))
+    thresholds = {place_id: _percent(value) for place_id, value in resolve_each(ALERT_KEY, places, on).items()}
     totals: Counter[str] = Counter()
     for path, count in unresolved_persons_by_village(jurisdiction).items():
         parts = path.strip("/").split("/")
         for depth in range(1, len(parts) + 1):  # the village and every place above it
             totals["/" + "/".join(parts[:depth]) + "/"] += count
-    return [RatioRow(p.code, p.name, p.level, p.path, totals[p.path], p.rural_population, alert_percent(p, on))
+    return [RatioRow(p.code, p.name, p.level, p.path, totals[p.path], p.rural_population, thresholds.get(p.id))
             for p in places]

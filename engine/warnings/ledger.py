@@ -167,6 +167,8 @@ def ledger_rows(warnings: list[DepartmentWarning], now: datetime) -> list[Ledger
                                                                                    if w.case_id})))}
     decided = _decisions(list(cases.values()))
     villages = village_names({w.village_id for w in warnings if w.village_id})
+    batches = {b.id: b for b in db.session.scalars(select(WarningBatch).where(
+        WarningBatch.id.in_({w.batch_id for w in warnings})))}
     rows = []
     for warning in warnings:
         detail, case = warning.detail, cases.get(warning.case_id)
@@ -177,7 +179,7 @@ def ledger_rows(warnings: list[DepartmentWarning], now: datetime) -> list[Ledger
             warning=warning, status_name=STATUS_NAMES.get(warning.status, warning.status),
             department_name=detail.get("department_name", warning.department),
             indicator_name=detail.get("indicator_name", warning.indicator),
-            village=villages.get(warning.village_id, ""), received_at=warning.batch.submitted_at,
+            village=villages.get(warning.village_id, ""), received_at=batches[warning.batch_id].submitted_at,
             dispatched_at=warning.dispatched_at, open_due=due, step_name=step, step_task_id=task_id,
             verified_at=datetime.fromisoformat(detail["verified_at"]) if detail.get("verified_at") else None,
             case=case, decided_at=decided.get(warning.case_id), outcome=_outcome(warning, case, decided),

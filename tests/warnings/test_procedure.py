@@ -19,12 +19,13 @@ from engine.households.register import register_household
 from engine.library.rules import deploy
 from engine.policy.editing import bind_process
 from engine.warnings.intake import import_batch
-from engine.warnings.ledger import compare_all, ledger_row
+from engine.warnings.ledger import compare_all, ledger, ledger_row
 from engine.warnings.migration import move_running_warnings
 from engine.warnings.rows import read_json
 from engine.warnings.schedules import following_period, open_schedules, period_months
 from engine.warnings.thresholds import departments
 from tests.bdd.officials import household_data
+from tests.factories import statements_of
 from timers.calendar import CHINA_TZ, end_of_day
 
 
@@ -173,3 +174,20 @@ def test_a_longkou_batch_goes_straight_to_the_county(app, clock, user):
     assert case.process_version.process_key == "warning_batch_longkou"
     (compare,) = [t for t in _ready("wb_compare") if t.case_id == case.id]
     assert compare.jurisdiction.code == "370681" and _ready("wb_split") == []
+
+
+def test_the_ledger_reads_the_same_statements_however_many_batches(app, clock):
+    """The batches of the ledger's warnings (when each was received) are read in one statement, not one per
+    batch."""
+    _push(clock, ("台账甲", _id(21)), period="2026-Q1")
+    county, now = _place("360702"), clock.now()
+    db.session.expire_all()
+    few = statements_of(lambda: ledger(county, now))
+    _push(clock, ("台账乙", _id(22)), ("台账丙", _id(23)), period="2026-Q2")
+    _push(clock, ("台账丁", _id(24)), period="2026-Q3")
+    db.session.expire_all()
+    rows = []
+    many = statements_of(lambda: rows.extend(ledger(county, now)))
+    assert many == few and len(rows) == 4
+    batches = {b.id: b.submitted_at for b in db.session.scalars(select(WarningBatch))}
+    assert len(batches) == 3 and all(r.received_at == batches[r.warning.batch_id] for r in rows)

@@ -13,6 +13,7 @@ from engine.core.db import db
 from engine.core.models import AuditEvent, Case, Household, HumanTask, SelfApplication
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
+from tests.factories import add_place, add_township, statements_of
 from tests.webclient import csrf_token, login
 
 SHAHE = "360702101201"
@@ -210,3 +211,25 @@ def test_the_result_page_only_shows_in_the_browser_that_applied(client, family):
     stranger = client.application.test_client()
     response = stranger.get("/apply/done")
     assert response.status_code == 302 and response.headers["Location"].endswith("/apply")
+
+
+def test_the_village_choice_reads_the_same_statements_however_many_villages(web_app, client):
+    """The page lists every village in the system under its county and township: the places above them are read
+    in one statement (engine.cases.self_application.village_groups), not one per village."""
+    def page() -> tuple[int, str]:
+        db.session.remove()  # a request of its own: nothing read before (the request shares this app context)
+        pages = []
+        count = statements_of(lambda: pages.append(client.get("/apply")))
+        assert pages[0].status_code == 200
+        return count, pages[0].get_data(as_text=True)
+
+    with web_app.app_context():
+        page()  # the first request also reads what the application keeps afterwards
+        few, html = page()
+        add_township("360702", "360702199", "新设镇", 3)
+        add_place("360702102", "360702102299", "新水西村", "village")
+        db.session.commit()
+        many, more = page()
+    assert many == few
+    assert 'label="章贡区新设镇"' not in html and 'label="章贡区新设镇"' in more and "新设镇3村" in more
+    assert 'value="360702102299"' in more and more.count('label="章贡区水西镇"') == 1

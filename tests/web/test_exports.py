@@ -8,12 +8,16 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from engine.cases.lifecycle import open_identification
+from engine.core.db import db
+from engine.core.models import Jurisdiction
 from engine.demo import drive_case
-from engine.households.ledger import HEADERS
+from engine.households.ledger import HEADERS, ledger_rows
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
+from tests.factories import add_township, statements_of
 from tests.webclient import login
 
 SHAHE_CUN, HUAPING_CUN, ZHANGGONG = "360702101201", "360702101202", "360702"
@@ -155,3 +159,22 @@ def test_the_ledger_shows_the_measures_in_force_not_stopped_ones(client, monitor
     rows = list(csv.reader(io.StringIO(login(client, "shahe_cun").get("/ledger.csv").data.decode("utf-8-sig"))))
     row = dict(zip(HEADERS, rows[1], strict=True))
     assert "技能培训" in row["帮扶措施"] and "种植业" not in row["帮扶措施"]
+
+
+def test_the_ledger_reads_the_same_statements_however_many_villages(web_app, monitored, clock):
+    """The township of each household's village comes from the places read once (engine.core.models
+    .load_ancestors), not one statement per village."""
+    with web_app.app_context():
+        county = db.session.scalar(select(Jurisdiction).filter_by(code=ZHANGGONG))
+        db.session.expire_all()
+        few = statements_of(lambda: ledger_rows(county))
+        moved = [register_household(household_data("沙河村", f"新村户{i}", 2), "shahe_cun", clock) for i in range(3)]
+        for household, village in zip(moved, add_township(ZHANGGONG, "360702199", "新设镇", 3), strict=True):
+            household.village_id, household.identified_on = village.id, date(2026, 9, 20)
+        db.session.commit()
+        db.session.expire_all()
+        rows = []
+        many = statements_of(lambda: rows.extend(ledger_rows(county)))
+    assert many == few
+    places = {(r.township, r.village) for r in rows}
+    assert {("沙河镇", "沙河村"), ("沙河镇", "华坪村"), ("新设镇", "新设镇1村"), ("新设镇", "新设镇3村")} <= places

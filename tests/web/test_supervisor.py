@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from engine.cases.lifecycle import open_identification
 from engine.core.db import db
-from engine.core.models import Household, Jurisdiction
+from engine.core.models import Household, Jurisdiction, PolicyParameter
 from engine.demo import drive_case
 from engine.households.register import register_household
-from engine.supervision.monitoring_ratio import MISSING, RatioRow, monitoring_ratios
+from engine.supervision.monitoring_ratio import ALERT_KEY, MISSING, RatioRow, alert_percent, monitoring_ratios
 from engine.supervision.overview import overdue_overview
+from tests.factories import add_township, statements_of
 from tests.webclient import login
 from timers.calendar import to_local_date
 
@@ -210,3 +211,29 @@ def test_the_page_shows_the_alerts_and_missing_population(client, ratios):
     assert alerts[HUAPING_CUN] == "1" and alerts[SHAHE_CUN] == "0" and alerts[SHUIXI_CUN] == "0"
     assert total(html, "alerts") == 1
     assert "人口数据缺失" in html and "4.00%" in html and "2.00%" in html
+
+
+def test_the_ratios_read_the_same_statements_however_many_places(web_app, ratios, clock):
+    """The alert threshold of every township and village is resolved from one read of the places and one of the
+    parameters in force (engine.policy.parameters.resolve_each), not two statements per place — and is what
+    resolving it place by place gives, a township's own threshold included."""
+    on = to_local_date(clock.now())
+    with web_app.app_context():
+        county = place(ZHANGGONG)
+        db.session.expire_all()
+        few = statements_of(lambda: monitoring_ratios(county, on))
+        villages = add_township(ZHANGGONG, "360702199", "新设镇", 3, rural_population=100)
+        db.session.add(PolicyParameter(jurisdiction_id=place("360702199").id, key=ALERT_KEY, value=1,
+                                       effective_from=date(2026, 1, 1)))
+        household = _monitored(SHAHE_CUN, "新设户", 2, clock)
+        household.village_id = villages[0].id  # 2 of 100: above the new township's 1 %
+        db.session.commit()
+        db.session.expire_all()
+        found = []
+        many = statements_of(lambda: found.extend(monitoring_ratios(county, on)))
+        rows = {r.code: r for r in found}
+        assert all(r.alert_percent == alert_percent(place(r.code), on) for r in found)
+    assert many == few
+    assert (rows[villages[0].code].alert_percent, rows[villages[0].code].alert) == (1, True)
+    assert rows["360702199"].alert_percent == 1 and rows[SHAHE_CUN].alert_percent == 2
+    assert rows[HUAPING_CUN].alert and not rows[SHAHE_CUN].alert
