@@ -37,6 +37,7 @@ from engine.core.models import (
     Jurisdiction,
     Member,
     ProcessVersion,
+    load_ancestors,
 )
 from engine.core.vocabulary import EliminationMode, HouseholdStatus
 from engine.households.income import IncomeFigures
@@ -724,6 +725,7 @@ def publicity_list(template_id: str, place: Jurisdiction, today: date, start: da
     entries, note = entries_for(template, place, start, end, pending)
     procedure = entries[0].procedure if entries else "identification"
     # what the rows show, read for all the entries at once: a county announcement lists hundreds of households
+    load_ancestors({e.household.village for e in entries})  # their townships' names, of many villages
     incomes = latest_incomes((e.household.id for e in entries if e.case_id is None), procedure)
     of_cases = case_incomes(e.case_id for e in entries if e.case_id)
     shown = [figures(of_cases.get(e.case_id) if e.case_id else incomes.get(e.household.id)) for e in entries]
