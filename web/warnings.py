@@ -13,9 +13,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from engine.app import get_clock
+from engine.cases.tasks import TaskFilter, ready_steps
 from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.core.models import Jurisdiction, WarningBatch
 from engine.core.transaction import transaction
+from engine.core.vocabulary import Procedure
 from engine.warnings.intake import import_batch
 from engine.warnings.ledger import (
     STATUS_NAMES,
@@ -91,11 +93,8 @@ def _refused(exc: FangpinError) -> None:
 # -- the landing page ------------------------------------------------------------------------------
 
 
-PROCEDURE_TILES = (("warning_push", DEPARTMENT, "推送预警数据", "各部门本期推送任务：上传数据即完成"),
-                   ("warning_batch", CITY, "分解推送", "市级 5 个工作日内按县分解推送"),
-                   ("warning_batch", COUNTY, "比对交办", "县级 5 个工作日内与监测对象比对、交办乡镇"),
-                   ("warning_verification", TOWNSHIP, "入户核查", "自交办起 20 个工作日内核查，符合的启动识别"),
-                   ("warning_report", COUNTY, "月报", "每月 25 日前上报上月交办事项核查办理结果"))
+WARNING_PROCEDURES = (Procedure.WARNING_PUSH, Procedure.WARNING_BATCH, Procedure.WARNING_VERIFICATION,
+                      Procedure.WARNING_REPORT)
 
 
 @bp.get("")
@@ -103,7 +102,8 @@ PROCEDURE_TILES = (("warning_push", DEPARTMENT, "推送预警数据", "各部门
 def index() -> str:
     """行业预警: the warning steps waiting in my inbox, by procedure, and the ledger's overdue count."""
     place, now = g.user.jurisdiction, _now()
-    tiles = [(procedure, name, text) for procedure, role, name, text in PROCEDURE_TILES if _has(role)]
+    user = g.user
+    tiles = ready_steps(TaskFilter(tuple(user.roles), place, department=user.department), WARNING_PROCEDURES)
     overdue = len(overdue_warnings(place, now)) if _has(*OVERSIGHT) else None
     return render_template("warnings/index.html", tiles=tiles, overdue=overdue, has=_has)
 

@@ -2,7 +2,9 @@
 that read only that table."""
 from __future__ import annotations
 
+import dataclasses
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -356,6 +358,31 @@ def count_ready(f: TaskFilter, cap: int = COUNT_CAP) -> TaskCount:
     shape, values = _shape(f)
     found = db.session.scalar(_count_statement(shape), {**values, "cap": cap + 1}) or 0
     return TaskCount(min(found, cap), found > cap)
+
+
+@dataclass(frozen=True)
+class StepCount:
+    """The ready tasks of one step of a procedure that an inbox holds: how many, and the first due."""
+
+    procedure: str
+    step: str
+    count: int
+    first_due: datetime | None
+
+
+def ready_steps(f: TaskFilter, procedures: Iterable[str]) -> list[StepCount]:
+    """The ready tasks of ``f`` (its roles, place and department) in ``procedures``, by procedure and step — the
+    steps as the diagrams in force name them — with their number and first due date, in the order of
+    ``procedures`` and then by urgency; one statement."""
+    order = list(procedures)
+    shape, values = _shape(dataclasses.replace(f, procedure=None, step=None))
+    ids = _query(shape).where(HumanTask.procedure.in_(order))
+    statement = (select(HumanTask.procedure, HumanTask.name, func.count(), func.min(HumanTask.due_at))
+                 .where(HumanTask.id.in_(ids)).group_by(HumanTask.procedure, HumanTask.name))
+    rows = [StepCount(procedure, step, count, first) for procedure, step, count, first
+            in db.session.execute(statement, values)]
+    return sorted(rows, key=lambda r: (order.index(r.procedure), r.first_due is None, r.first_due or datetime.min,
+                                       r.step))
 
 
 def claim_task(task_id: int, username: str, now: datetime) -> HumanTask:

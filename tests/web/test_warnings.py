@@ -423,7 +423,10 @@ def test_the_monthly_report_is_a_task_due_before_the_25th(app, client, clock):
 def test_the_landing_page_links_each_role_to_its_warning_tasks(app, client):
     _imported(app, client)
     html = login(client, "zhanggong_xian").get("/warnings").get_data(as_text=True)
-    assert "比对交办" in html and "procedure=warning_batch" in html
+    step = "procedure=warning_batch&amp;step=%E6%AF%94%E5%AF%B9%E4%BA%A4%E5%8A%9E"  # 比对交办, as its diagram names it
+    assert "<strong>比对交办</strong>" in html and step in html
+    assert re.search(r'<span class="n">1</span><span>项待办，最早 \d{4}-\d\d-\d\d \d\d:\d\d 截止</span>', html), html
+    assert "<strong>分解推送到县</strong>" not in html and "5 个工作日" not in html  # no city step here; no limits in code
     assert "上传预警数据" in login(client, "zg_yibao").get("/warnings").get_data(as_text=True)
 
 
