@@ -24,7 +24,15 @@ from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import NotFound
 from engine.core.models import LEVELS, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, Notice, User
-from engine.core.vocabulary import CaseOutcome, CaseStatus, Channel, HouseholdCategory, HouseholdStatus, StepState
+from engine.core.vocabulary import (
+    CaseOutcome,
+    CaseStatus,
+    Channel,
+    HouseholdCategory,
+    HouseholdStatus,
+    StepState,
+    actor_name,
+)
 from engine.households.poverty_policy import household_kind
 from engine.policy.roles import all_roles
 from timers.calendar import display_moment
@@ -387,8 +395,7 @@ def timeline(events: list) -> list[TimelineEntry]:
 def _display_names(usernames: set[str]) -> dict[str, str]:
     rows = db.session.execute(select(User.username, User.display_name).where(User.username.in_(usernames)))
     names = {username: f"{name}（{username}）" for username, name in rows}
-    names["system"] = "系统"
-    return names
+    return {actor: actor_name(actor, names) for actor in usernames}
 
 
 def local_text(value: Any) -> str:

@@ -127,6 +127,23 @@ class EliminationMode(Code):
     NATURAL = "natural", "自然消除"
 
 
+class SystemActor(Code):
+    """Who did something when no official did (the audit log's and the library's actor)."""
+
+    SYSTEM = "system", "系统"
+    SELF_APPLICATION = "self_application", "农户网上申请"
+    MIGRATION = "migration", "数据迁移"
+    DEMO = "demo", "演示数据"
+
+
+def actor_name(actor: str | None, names: dict[str, str] | None = None) -> str:
+    """How an actor reads: an official's name (``names``: username → display name), or the system's own actors in
+    Chinese; anything else as it is."""
+    if actor in SystemActor.labels():
+        return SystemActor.label_of(actor)
+    return (names or {}).get(actor or "", actor or "")
+
+
 class CorrectionKind(Code):
     """What a county asks for when an identification or elimination was not accurate (回退或清退)."""
 

@@ -16,13 +16,14 @@ from sqlalchemy import select
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.models import DepartmentWarning, Household, Jurisdiction
+from engine.core.vocabulary import SystemActor
 from engine.warnings.procedure import open_batch_case, open_verification, places_by_id
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
 WAITING = ("received", "at_county", "dispatched")
-ACTOR = "migration"
+ACTOR = SystemActor.MIGRATION
 
 
 def move_running_warnings(clock: Clock) -> int:
