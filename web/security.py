@@ -275,7 +275,7 @@ def http_message(exc: HTTPException) -> str:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path == "/api" or request.path.startswith("/api/")
 
 
 def json_error(status: int, message: str, code: str | None = None) -> Response:

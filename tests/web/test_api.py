@@ -237,6 +237,9 @@ def test_a_case_with_timeline_tasks_and_explained_deadlines(village_api, case_id
     assert token_api(web_app, "huaping_cun", clock).get(f"/api/cases/{case_id}/deadlines").status_code == 403
     assert token_api(web_app, "zhanggong_xian", clock).get(f"/api/cases/{case_id}").status_code == 200
     assert village_api.get("/api/cases/9999").status_code == 404
+    for path in ("/api", "/api/", "/api/no-such-thing"):  # the API's own error form, with or without the slash
+        missing = village_api.get(path)
+        assert missing.status_code == 404 and missing.is_json and missing.get_json()["error"], path
 
 
 # -- tasks ----------------------------------------------------------------------------------------
