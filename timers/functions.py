@@ -20,12 +20,12 @@ log = logging.getLogger(__name__)
 def _as_int(value: int | str, what: str) -> int:
     """Accept an int or a decimal string (form data often arrives as text)."""
     if isinstance(value, bool):
-        raise TypeError(f"{what} must be an integer, got {value!r}")
+        raise TypeError(f"{what} 应为整数，而不是 {value!r}")
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
-    raise TypeError(f"{what} must be an integer, got {value!r}")
+    raise TypeError(f"{what} 应为整数，而不是 {value!r}")
 
 
 def _due(deadline: Deadline) -> str:

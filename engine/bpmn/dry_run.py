@@ -269,10 +269,17 @@ class _Trial:
             known = [*self.data, *self.engine.environment.globals]
             close = difflib.get_close_matches(missing, [k for k in known if not k.startswith("_")], n=1) \
                 if missing else []
-            return str(exc) + (f"（是否应为 '{close[0]}'？）" if close else "")
+            said = f"名称“{missing}”未定义：流程数据中没有它，也不是可调用的函数" if missing else str(exc)
+            return said + (f"（是否应为“{close[0]}”？）" if close else "")
         if isinstance(exc, KeyError):
-            return f"KeyError：没有键 {exc}"
-        return f"{type(exc).__name__}：{exc}"
+            return f"没有键 {exc}"
+        kind = ERROR_KINDS.get(type(exc).__name__, type(exc).__name__)
+        return f"{kind}：{exc}"
+
+
+ERROR_KINDS = {"TypeError": "类型不符", "ValueError": "取值无效", "ZeroDivisionError": "除数为零",
+               "AttributeError": "没有该属性", "IndexError": "下标超出范围", "SyntaxError": "语法错误"}
+"""How a diagram's code failing in a trial run is named to a policy editor (else by Python's own name)."""
 
 
 _SKIPPED = object()

@@ -1296,8 +1296,28 @@ def compile_diagram_code(source: str, mode: str) -> CodeType:
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     result = compiler(source, "<diagram>", policy=_LimitingTransformer)
     if result.errors:
-        raise SyntaxError("; ".join(result.errors), ("<diagram>", 1, 0, first))
+        raise SyntaxError("；".join(_in_chinese(error) for error in result.errors), ("<diagram>", 1, 0, first))
     return result.code
+
+
+_COMPILE_MESSAGES = (  # RestrictedPython's refusals, as a policy editor reads them
+    (re.compile(r'^Line (\d+): "(.+?)" is an invalid variable name because it starts with "_"\.?$'),
+     "第 {0} 行：名称“{1}”以下划线开头，流程代码中不能使用"),
+    (re.compile(r'^Line (\d+): "(.+?)" is an invalid attribute name because it starts with "_"\.?$'),
+     "第 {0} 行：属性“{1}”以下划线开头，流程代码中不能使用"),
+    (re.compile(r"^Line (\d+): (Exec|Eval) calls are not allowed\.?$"), "第 {0} 行：流程代码中不能调用 {1}"),
+    (re.compile(r"^Line (\d+): SyntaxError: (.+?) at statement: '(.*)'$", re.DOTALL), "第 {0} 行：语法错误（{1}）：{2}"),
+    (re.compile(r"^Line (\d+): (.+?) statements? (?:is|are) not allowed\.?$"), "第 {0} 行：流程代码中不能使用 {1} 语句"),
+)
+
+
+def _in_chinese(error: str) -> str:
+    """A compile refusal of RestrictedPython in Chinese (the line and the name kept); one not known as it is."""
+    for pattern, text in _COMPILE_MESSAGES:
+        found = pattern.match(error)
+        if found:
+            return text.format(*found.groups())
+    return error
 
 
 # -- environments and engine --------------------------------------------------------------------------------

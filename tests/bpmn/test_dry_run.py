@@ -69,15 +69,21 @@ def test_a_misspelled_variable_in_a_gateway_condition_is_refused_naming_the_flow
     assert refused.file_name == "correction.bpmn"
     assert refused.problems == [
         ("sequenceFlow 'Flow_k_city_ok_k_refused'（不通过）：条件 “decison == \"reject\"” 用示例数据求值失败："
-         "name 'decison' is not defined（是否应为 'decision'？）")
+         "名称“decison”未定义：流程数据中没有它，也不是可调用的函数（是否应为“decision”？）")
     ]
+
+
+def test_a_function_given_the_wrong_kind_of_value_is_explained_in_chinese():
+    library = _with_condition("correction.bpmn", "Flow_k_city_ok_k_refused", "days_from(today(), 'abc') == ''")
+    (problem,) = _refusal(library, "correction").problems
+    assert "类型不符：n 应为整数，而不是 'abc'" in problem and "TypeError" not in problem
 
 
 def test_a_policy_parameter_missing_in_some_jurisdictions_is_refused_saying_where():
     library = _with_condition("elimination.bpmn", "Flow_needs_consent_consent", 'policy["household_consent"]')
     (problem,) = _refusal(library, "elimination").problems
     assert problem.startswith("sequenceFlow 'Flow_needs_consent_consent'（需要）：条件")
-    assert "KeyError：没有键 'household_consent'" in problem and "江西省（2023-05-01 起）" in problem
+    assert "没有键 'household_consent'" in problem and "江西省（2023-05-01 起）" in problem
     assert "辽宁省" not in problem  # Liaoning configures elimination.household_consent
 
 
@@ -99,7 +105,7 @@ def test_a_timer_calling_an_unknown_function_is_refused():
                        "elimination")
     (problem,) = refused.problems
     assert "intermediateCatchEvent 'publicity_ends'（公示期满）：定时器 timeDate" in problem
-    assert "name 'working_day_from' is not defined（是否应为 'working_days_from'？）" in problem
+    assert "名称“working_day_from”未定义：流程数据中没有它，也不是可调用的函数（是否应为“working_days_from”？）" in problem
 
 
 def test_a_timer_may_give_iso_text_of_a_date_or_a_datetime():
@@ -137,7 +143,7 @@ def test_a_due_date_that_fails_is_refused_naming_the_user_task():
     library = _changed("green_channel.bpmn", GREEN_DUE, GREEN_DUE.replace("(entered_on", "(entred_on"))
     (problem,) = _refusal(library, "green_channel").problems
     assert problem.startswith("userTask 'g_verify'（")
-    assert "期限表达式（dueDate）" in problem and "name 'entred_on' is not defined（是否应为 'entered_on'？）" in problem
+    assert "期限表达式（dueDate）" in problem and "名称“entred_on”未定义：流程数据中没有它，也不是可调用的函数（是否应为“entered_on”？）" in problem
 
 
 def test_a_due_date_that_is_not_a_date_is_refused():
@@ -150,7 +156,7 @@ def test_a_script_that_fails_with_sample_data_is_refused_naming_the_script_task(
     library = _changed("correction.bpmn", 'record_outcome("refused", reason)', 'record_outcome("refused", reasn)')
     (problem,) = _refusal(library, "correction").problems
     assert problem == ("scriptTask 'k_refused'（申请未获同意）：脚本用示例数据试运行失败："
-                       "name 'reasn' is not defined（是否应为 'reason'？）")
+                       "名称“reasn”未定义：流程数据中没有它，也不是可调用的函数（是否应为“reason”？）")
 
 
 def test_a_script_reading_a_variable_set_by_a_later_script_is_tried_again():
@@ -254,7 +260,7 @@ def test_a_decision_table_input_that_fails_with_sample_data_is_refused_naming_th
         parse_bundle(_decision_bundle(dmn), "t_procedure")
     assert refused.value.problems == [
         ("businessRuleTask 't_decide'（认定等级）：决策表 't_level'（困难等级） 输入列 “家庭人口” 的表达式 "
-         "“household[\"members\"]” 用示例数据求值失败：KeyError：没有键 'members'")
+         "“household[\"members\"]” 用示例数据求值失败：没有键 'members'")
     ]
 
 
@@ -263,7 +269,7 @@ def test_conditions_after_a_business_rule_task_see_its_outputs():
     with pytest.raises(DiagramInvalid) as refused:
         parse_bundle(_decision_bundle(bpmn=bpmn), "t_procedure")
     assert refused.value.problems == [("sequenceFlow 't_yes'（是）：条件 “levl == \"一般\"” 用示例数据求值失败："
-                                       "name 'levl' is not defined（是否应为 'level'？）")]
+                                       "名称“levl”未定义：流程数据中没有它，也不是可调用的函数（是否应为“level”？）")]
 
 
 # -- sample data ------------------------------------------------------------------------------------
@@ -327,7 +333,7 @@ def test_a_refused_upload_in_the_browser_names_the_flow_and_keeps_the_running_ve
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "没有部署任何内容" in html
     assert "sequenceFlow &#39;Flow_k_city_ok_k_province&#39;（通过）：条件" in html
-    assert "name &#39;decison&#39; is not defined" in html
+    assert "名称“decison”未定义" in html
     with web_app.app_context():
         assert latest_version("correction").id == before
         assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == versions

@@ -72,3 +72,15 @@ def test_an_endless_loop_is_stopped_and_the_next_script_runs():
 def test_power_is_refused_because_it_cannot_be_interrupted():
     with pytest.raises(SyntaxError, match="乘方"):
         compile_diagram_code("10 ** 10 ** 10", "eval")
+
+
+@pytest.mark.parametrize(("source", "said"), [
+    ("__import__('os').system('id')", "第 1 行：名称“__import__”以下划线开头，流程代码中不能使用"),
+    ("x = y.__class__", "第 1 行：属性“__class__”以下划线开头，流程代码中不能使用"),
+    ("exec('1')", "第 1 行：流程代码中不能调用 Exec"),
+    ("a = 1 +", "第 1 行：语法错误（invalid syntax）：a = 1 +"),
+])
+def test_a_refused_script_is_explained_in_chinese_naming_the_line(source, said):
+    with pytest.raises(SyntaxError) as refused:
+        compile_diagram_code(source, "exec")
+    assert said in str(refused.value)
