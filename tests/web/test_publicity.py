@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, select
 
 from engine.cases.lifecycle import complete_task, open_elimination, open_identification, wake_due
 from engine.core.db import db
@@ -28,6 +28,7 @@ from engine.publicity.lists import (
     templates,
 )
 from tests.bdd.officials import household_data
+from tests.factories import statements_of
 from tests.webclient import login
 from timers.calendar import to_local_date
 
@@ -404,17 +405,6 @@ def test_the_elimination_announcement_lists_the_household_the_county_approved(we
     assert "种子文件未规定风险消除公告的张贴时限" in note and "不设期限" in note
 
 
-def _statements_of(fn) -> int:
-    seen: list[str] = []
-    listen = (db.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
-    event.listen(*listen)
-    try:
-        fn()
-    finally:
-        event.remove(*listen)
-    return len(seen)
-
-
 def test_the_announcements_households_are_read_in_the_same_statements_however_many(web_app, announcing, clock):
     """The county's approvals, their cases, households and publicity ends: one statement each, not one per
     household (a county announcement lists hundreds)."""
@@ -423,12 +413,12 @@ def test_the_announcements_households_are_read_in_the_same_statements_however_ma
         source = next(s for s in announcement_template("identification").sources if s.kind == "approval")
         before = approved_entries(county, source)
         db.session.expire_all()
-        few = _statements_of(lambda: approved_entries(county, source))
+        few = statements_of(lambda: approved_entries(county, source))
         task = db.session.get(HumanTask, announcing["task"])
         posting = len(step_announcement(task).households)
         db.session.expire_all()
         task = db.session.get(HumanTask, announcing["task"])
-        page = _statements_of(lambda: step_announcement(task))  # the 公告 task page's list
+        page = statements_of(lambda: step_announcement(task))  # the 公告 task page's list
         for head in ("公告丁", "公告戊"):
             household = register_household(household_data("新华村", head, 2), "xinhua_cun", clock)
             case = open_identification(household.id, "cadre_screening", to_local_date(clock.now()), "xinhua_cun", clock)
@@ -436,12 +426,12 @@ def test_the_announcements_households_are_read_in_the_same_statements_however_ma
         after = approved_entries(county, source)
         db.session.expire_all()
         assert len(after) == len(before) + 2
-        assert _statements_of(lambda: approved_entries(county, source)) == few
+        assert statements_of(lambda: approved_entries(county, source)) == few
         task = db.session.get(HumanTask, announcing["task"])
         assert len(step_announcement(task).households) == posting + 2
         db.session.expire_all()
         task = db.session.get(HumanTask, announcing["task"])
-        assert _statements_of(lambda: step_announcement(task)) == page
+        assert statements_of(lambda: step_announcement(task)) == page
 
 
 # ---------------------------------------------------------------- where a list's households come from (名单来源)
@@ -536,7 +526,7 @@ def test_a_lists_rows_are_read_in_the_same_statements_however_many_households(we
         counts = {}
         for template_id, code in lists:
             db.session.expire_all()
-            counts[template_id] = _statements_of(lambda t=template_id, c=code: printed(t, c))
+            counts[template_id] = statements_of(lambda t=template_id, c=code: printed(t, c))
         for head in ("公告丁", "公告戊"):
             household = register_household(household_data("新华村", head, 2), "xinhua_cun", clock)
             case = open_identification(household.id, "cadre_screening", to_local_date(clock.now()), "xinhua_cun", clock)
@@ -549,7 +539,7 @@ def test_a_lists_rows_are_read_in_the_same_statements_however_many_households(we
                 assert texts[head][4:] == texts["公告甲"][4:] and "15000.00" in texts[head], (template_id, texts)
                 assert texts[head][-1] == "边缘易致贫户", (template_id, texts)
             db.session.expire_all()
-            assert _statements_of(lambda t=template_id, c=code: printed(t, c)) == counts[template_id], template_id
+            assert statements_of(lambda t=template_id, c=code: printed(t, c)) == counts[template_id], template_id
 
 
 def _eliminations(heads: tuple[str, ...], clock) -> list[int]:
@@ -590,7 +580,7 @@ def test_the_elimination_lists_rows_are_read_in_the_same_statements_however_many
         for template_id, code in lists:
             assert publicity_list(template_id, places[code], today).households == 1, template_id
             db.session.expire_all()
-            counts[template_id] = _statements_of(lambda t=template_id, c=code: publicity_list(t, places[c], today))
+            counts[template_id] = statements_of(lambda t=template_id, c=code: publicity_list(t, places[c], today))
         for case_id in others:
             drive_case(case_id, clock, until="县级审定", data={"elimination_review.json": review})
         for template_id, code in lists:
@@ -600,7 +590,7 @@ def test_the_elimination_lists_rows_are_read_in_the_same_statements_however_many
                 texts = [cell.text for cell in row.cells]
                 assert "帮扶消除" in texts and "60000.00" in texts and "20000.00" in texts, (template_id, texts)
             db.session.expire_all()
-            assert _statements_of(lambda t=template_id, c=code: publicity_list(t, places[c], today)) == counts[
+            assert statements_of(lambda t=template_id, c=code: publicity_list(t, places[c], today)) == counts[
                 template_id], template_id
 
 
