@@ -9,14 +9,13 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from engine.app import get_clock
-from engine.campaigns.area_screening import start_area_screening
+from engine.campaigns.area_screening import area_screenings, start_area_screening
 from engine.campaigns.campaign import campaign_years, campaigns, county_progress, open_campaign, progress
-from engine.core.db import db
+from engine.cases.views import places_at, villages_below
 from engine.core.errors import FangpinError
-from engine.core.models import Case, Jurisdiction
+from engine.core.models import Case
 from engine.core.transaction import transaction
 from engine.core.vocabulary import Procedure
 from timers.calendar import to_local_date
@@ -69,8 +68,7 @@ def county() -> str:
     place = visible_jurisdiction(request.args.get("county"))
     this_year = to_local_date(get_clock().now()).year
     if place.level != "county":
-        counties = list(db.session.scalars(select(Jurisdiction).where(
-            Jurisdiction.level == "county", Jurisdiction.path.startswith(place.path)).order_by(Jurisdiction.code)))
+        counties = places_at(place, "county")
         return render_template("campaigns/county.html", p=None, counties=counties, years=[], year=this_year)
     year = request.args.get("year", type=int) or this_year
     years = sorted(set(campaign_years(place)) | {this_year}, reverse=True)
@@ -96,8 +94,7 @@ def area() -> Any:
     """区域性返贫风险排查: a county officer starts a screening of the villages hit by a disaster, an epidemic, a price
     collapse…; every household there gets a visit task with a short limit."""
     county = g.user.jurisdiction
-    villages = list(db.session.scalars(select(Jurisdiction).where(
-        Jurisdiction.level == "village", Jurisdiction.path.startswith(county.path)).order_by(Jurisdiction.path)))
+    villages = villages_below(county)
     values = {"cause": request.form.get("cause", "").strip(), "villages": request.form.getlist("villages")}
     if request.method == "POST":
         if "county_officer" not in g.user.roles:
@@ -110,8 +107,6 @@ def area() -> Any:
         else:
             flash(f"已启动 {case.subject}：各村每户一项灾后入户排查任务", "ok")
             return redirect(url_for("cases.case_page", case_id=case.id))
-    screenings = list(db.session.scalars(select(Case).where(Case.procedure == Procedure.AREA_SCREENING,
-                                                            Case.jurisdiction_path.startswith(county.path))
-                                         .order_by(Case.id.desc())))
+    screenings = area_screenings(county)
     return render_template("campaigns/area.html", villages=villages, values=values, screenings=screenings,
                            can_start="county_officer" in g.user.roles and county.level == "county")

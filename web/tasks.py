@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from engine.app import get_clock
 from engine.bpmn.forms import load_form
+from engine.cases.deadlines import task_deadline
 from engine.cases.decision_view import DecisionView, Prefill, decision_view, prefill
 from engine.cases.event_dates import REASON_FIELD, REASON_MAX
-from engine.cases.lifecycle import authorize, complete_task
+from engine.cases.lifecycle import authorize, complete_task, notices_of_case
 from engine.cases.self_application import application_of_case, for_officials
 from engine.cases.tasks import (
     CLAIM_FILTERS,
@@ -26,9 +26,8 @@ from engine.cases.tasks import (
     task_with_case,
 )
 from engine.cases.views import places_below
-from engine.core.db import db
 from engine.core.errors import ConflictError, FangpinError, FormInvalid, PermissionDenied
-from engine.core.models import CaseDeadline, HumanTask, Notice
+from engine.core.models import HumanTask
 from engine.core.vocabulary import HouseholdCategory, Procedure
 from engine.publicity.lists import step_announcement
 from engine.warnings.ledger import case_panel
@@ -152,9 +151,7 @@ def task_page(task_id: int) -> Any:
     _mark_computed_category(fields, basis)
     history = [t for t in basis.tasks if t.state == "COMPLETED"]
     names = basis.names
-    notices = db.session.scalars(select(Notice).filter_by(case_id=case.id)).all()
-    deadline = db.session.scalar(select(CaseDeadline).filter_by(subject="task", task_id=row.id)
-                                 .order_by(CaseDeadline.id.desc()).limit(1))
+    notices, deadline = notices_of_case(case.id), task_deadline(row.id)
     return render_template("tasks/task.html", row=row, case=case, schema=schema, fields=fields, values=values,
                            errors=errors, reason_field=REASON_FIELD, reason=request.form.get(REASON_FIELD, ""),
                            history=history, names=names, notices=notices, table_rows=table_rows, basis=basis,

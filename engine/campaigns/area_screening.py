@@ -18,6 +18,13 @@ from timers.calendar import to_local_date
 CAUSE_LIMIT = 200
 
 
+def area_screenings(county: Jurisdiction) -> list[Case]:
+    """The area screenings (区域性返贫风险排查) of ``county``, newest first."""
+    return list(db.session.scalars(select(Case).where(Case.procedure == Procedure.AREA_SCREENING,
+                                                      Case.jurisdiction_path.startswith(county.path))
+                                   .order_by(Case.id.desc())))
+
+
 def start_area_screening(county: Jurisdiction, village_codes: list[str], cause: str, actor: str,
                          clock: Clock) -> Case:
     """The county's screening of ``village_codes`` (in the county) after ``cause`` (inside the caller's

@@ -27,6 +27,12 @@ def deadlines_of_case(case_id: int) -> list[CaseDeadline]:
     return list(db.session.scalars(select(CaseDeadline).filter_by(case_id=case_id).order_by(CaseDeadline.id)))
 
 
+def task_deadline(task_id: int) -> CaseDeadline | None:
+    """The deadline computed for a task (the latest, with its explanation), if it has one."""
+    return db.session.scalar(select(CaseDeadline).filter_by(subject="task", task_id=task_id)
+                             .order_by(CaseDeadline.id.desc()).limit(1))
+
+
 def mark_fired(fired: list[tuple[int, str, datetime]]) -> None:
     """Timers fired: ``(case id, timer task id, when)``; their deadlines keep the moment, so that how late each
     fired can be read. One statement for them all."""

@@ -580,11 +580,16 @@ class CaseHistory:
     waiting_until: list[tuple[str, datetime]]
 
 
+def notices_of_case(case_id: int) -> list[Notice]:
+    """The notices sent to the household in a case (告知), oldest first."""
+    return list(db.session.scalars(select(Notice).filter_by(case_id=case_id).order_by(Notice.id)))
+
+
 def case_history(case_id: int) -> CaseHistory:
     """The case, its audit trail, its tasks, the notices sent and the timers it waits for."""
 
     case = get_case(case_id)
-    notices = list(db.session.scalars(select(Notice).filter_by(case_id=case_id).order_by(Notice.id)))
+    notices = notices_of_case(case_id)
     waiting = []
     if case.status == "running":
         workflow = case_workflow(case, CaseContext(case, "system", _NoClock()).script_engine())

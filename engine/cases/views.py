@@ -145,8 +145,13 @@ def places_below(jurisdiction: Jurisdiction, depth: int = 2) -> list[Jurisdictio
 
 def villages_below(jurisdiction: Jurisdiction) -> list[Jurisdiction]:
     """Villages in ``jurisdiction`` (itself, if it is a village)."""
+    return places_at(jurisdiction, "village")
+
+
+def places_at(jurisdiction: Jurisdiction, level: str) -> list[Jurisdiction]:
+    """The places of ``level`` in ``jurisdiction`` (itself, if it is one), in tree order."""
     return list(db.session.scalars(select(Jurisdiction).where(Jurisdiction.path.startswith(jurisdiction.path),
-                                                              Jurisdiction.level == "village")
+                                                              Jurisdiction.level == level)
                                    .order_by(Jurisdiction.path)))
 
 
