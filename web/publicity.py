@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, abort, render_template, request
 
 from engine.app import get_clock
 from engine.core.errors import NotFound
-from engine.core.vocabulary import Procedure
+from engine.core.vocabulary import PublicityStage
 from engine.publicity.lists import list_counts, publicity_list
 from engine.supervision.overview import children_of
 from timers.calendar import to_local_date
@@ -18,8 +18,7 @@ from .auth import roles_required, visible_jurisdiction
 
 bp = Blueprint("publicity", __name__)
 PUBLICITY_ROLES = ("village_cadre", "township_officer", "county_officer", "city_officer", "supervisor")
-STAGES = {Procedure.IDENTIFICATION.value: Procedure.IDENTIFICATION.label, "assistance": "帮扶",  # list stages
-          Procedure.ELIMINATION.value: Procedure.ELIMINATION.label}
+STAGES = PublicityStage.labels()
 
 
 def register(app: Flask) -> None:

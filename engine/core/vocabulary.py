@@ -127,6 +127,14 @@ class EliminationMode(Code):
     NATURAL = "natural", "自然消除"
 
 
+class PublicityStage(Code):
+    """What a publicity list (公示公告名单) is about: a template's ``stage`` (policy/publicity_fields.json)."""
+
+    IDENTIFICATION = "identification", "识别纳入"
+    ASSISTANCE = "assistance", "帮扶"
+    ELIMINATION = "elimination", "风险消除"
+
+
 class SystemActor(Code):
     """Who did something when no official did (the audit log's and the library's actor)."""
 

@@ -39,7 +39,7 @@ from engine.core.models import (
     ProcessVersion,
     load_ancestors,
 )
-from engine.core.vocabulary import EliminationMode, HouseholdStatus
+from engine.core.vocabulary import EliminationMode, HouseholdStatus, PublicityStage
 from engine.households.income import IncomeFigures
 from engine.households.records import (
     PlanSummary,
@@ -211,7 +211,11 @@ class ListTemplate:
 
 
 def parse_template(raw: Mapping[str, Any]) -> ListTemplate:
-    """A template from its JSON entry; its columns go through :func:`public_columns`."""
+    """A template from its JSON entry; its columns go through :func:`public_columns`. An unknown stage is refused
+    naming the template."""
+    if raw.get("stage") not in PublicityStage.labels():
+        raise FangpinError(f"公示模版 {raw.get('id')} 的 stage 应为 {'、'.join(PublicityStage.labels())} 之一，"
+                           f"而不是 {raw.get('stage')!r}")
     return ListTemplate(
         id=raw["id"], annex=raw.get("annex"), stage=raw["stage"], kind=raw["kind"], level=raw["level"],
         title=raw.get("title_in_body") or raw["title"], list_title=raw.get("list_title", ""),

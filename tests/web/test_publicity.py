@@ -489,6 +489,12 @@ def test_the_seed_templates_name_steps_the_demo_counties_have(web_app):
             assert {key for key, found in gaps.items() if found} == missing, (code, gaps)
 
 
+def test_a_template_of_an_unknown_stage_is_refused_naming_it():
+    raw = _raw_template("zhanggong_a04_village_initial_list") | {"stage": "harvest"}
+    with pytest.raises(FangpinError, match="公示模版 zhanggong_a04_village_initial_list 的 stage 应为 identification"):
+        parse_template(raw)
+
+
 @pytest.mark.parametrize(("change", "words"), [
     ({"from": "somewhere"}, ["from 应为", "step（完成的步骤）"]),
     ({"procedure": ""}, ["缺少 procedure"]),
