@@ -2,22 +2,31 @@
 (DOMAIN.md §4; seed 001 Q30–Q37, seed 000 §4)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
+from engine.bpmn.decision_tables import decide, decision_with_output, tables_of
+from engine.bpmn.source import DiagramSource
 from engine.core.db import db
-from engine.core.models import Household, Jurisdiction, Measure
-from engine.core.vocabulary import HouseholdStatus
+from engine.core.errors import DecisionInvalid
+from engine.core.models import Case, Household, Jurisdiction, Measure, ProcessVersion
+from engine.core.vocabulary import HouseholdStatus, Procedure
 from engine.households.guarantees import guarantee_problems, medical_insurance_findings
 from engine.households.income import IncomeFigures
 from engine.households.records import completed_forms
-from engine.policy.parameters import monitoring_line, resolve
+from engine.policy.bindings import bound_version
+from engine.policy.parameters import PROCESS_SUFFIX, monitoring_line, resolve
 
 ASSISTANCE_MONTHS = "elimination.assistance_months"
 EARLIEST_MONTH = "elimination.earliest_month_after_identification"
+BINDING = f"{Procedure.ELIMINATION.value}{PROCESS_SUFFIX}"  # which diagram (and so which tables) a village runs
+CONDITION_MET = "condition_met"
+OUTPUTS = ("condition", CONDITION_MET, "condition_detail")  # the table's columns: one row per condition
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,7 @@ class Check:
 class Eligibility:
     household: Household
     checks: list[Check]
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def eligible(self) -> bool:
@@ -81,7 +91,7 @@ class Eligibility:
     @property
     def explanation(self) -> str:
         text = "；".join(f"{'✓' if c.passed else '✗'} {c.name}：{c.detail}" for c in self.checks)
-        if not any(c.name.startswith("收入高于") for c in self.checks):
+        if not self.facts.get("income_verified"):
             text += "；收入是否高于当年监测范围、刚性支出问题是否解决，由乡镇入户核实"
         return text
 
@@ -96,72 +106,116 @@ def months_before(day: date, months: int) -> date:
 
 
 def assess(household: Household, on: date, mode: str = "assisted", verified_income: IncomeFigures | None = None,
-           history: History | None = None, durations: Durations | None = None) -> Eligibility:
-    """Whether ``household`` may have its risk eliminated on ``on`` (mode assisted 帮扶消除 / natural 自然消除).
+           history: History | None = None, durations: Durations | None = None,
+           tables: Sequence[DiagramSource] | None = None) -> Eligibility:
+    """Whether ``household`` may have its risk eliminated on ``on`` (mode assisted 帮扶消除 / natural 自然消除):
+    the facts of the household (:func:`elimination_facts`) decided by the decision table of its elimination
+    diagram (``tables``; by default :func:`deciding_tables`).
 
     Without ``verified_income`` this is the quarterly screening: the income condition is checked later
     against the income the township verifies at home (乡镇入户核实)."""
     history = history or histories([household.id])[household.id]
     durations = durations or Durations.of(household, on)
-    checks = [_not_social_guarantee(household), _not_too_soon(household, on, durations),
-              _guarantees(household, history), _no_new_risk(history)]
-    if verified_income is not None:
-        checks.append(_income(household, on, verified_income))
-    if mode != "natural":  # Q32: natural elimination is exempt from the half-year rules
-        checks[1:1] = [_measures_long_enough(history, on, durations), _stable_long_enough(history, durations)]
-    return Eligibility(household, checks)
+    line = monitoring_line(household.village, on.year) if verified_income is not None else None
+    facts = elimination_facts(household, on, mode, history, durations, verified_income, line)
+    if tables is None:
+        tables = deciding_tables([household], on)[household.id]
+    return Eligibility(household, decide_conditions(facts, tables), facts)
 
 
-def _not_social_guarantee(h: Household) -> Check:
-    return Check("非整户无劳动能力兜底保障户", not h.social_guarantee,
-                 "兜底保障户不标注风险消除，持续跟踪（Q34）" if h.social_guarantee else "否")
-
-
-def _not_too_soon(h: Household, on: date, durations: Durations) -> Check:
-    name = ("不在识别当月或次月消除" if durations.earliest_month == 2
-            else f"识别后第 {durations.earliest_month} 个月起消除")
-    if h.identified_on is None:
-        return Check(name, False, "没有识别日期")
-    months = (on.year - h.identified_on.year) * 12 + on.month - h.identified_on.month
-    return Check(name, months >= durations.earliest_month, f"{h.identified_on} 纳入，距今 {months} 个月（Q37）")
-
-
-def _measures_long_enough(history: History, on: date, durations: Durations) -> Check:
-    name = f"帮扶措施落实{durations.assistance_text}以上"
-    limit = months_before(on, durations.assistance_months)
-    if history.first_measure is None:
-        return Check(name, False, "没有登记帮扶措施")
-    return Check(name, history.first_measure < limit, f"措施自 {history.first_measure} 起落实（须早于 {limit}）")
-
-
-def _stable_long_enough(history: History, durations: Durations) -> Check:
+def elimination_facts(h: Household, on: date, mode: str, history: History, durations: Durations,
+                      figures: IncomeFigures | None = None, line: Decimal | None = None) -> dict[str, Any]:
+    """What the decision table ``elimination_conditions`` reads (``facts[...]``), plain JSON values: the
+    household's record on ``on`` and the time limits in force, never whether they are enough."""
     months = durations.assistance_months
     recent = history.revisits[:months]
-    stable = len(recent) >= months and all(r.get("income_stable") for r in recent)
-    return Check(f"收入持续稳定{durations.assistance_text}以上", stable,
-                 f"最近 {len(recent)} 次每月回访中收入稳定 {sum(bool(r.get('income_stable')) for r in recent)} 次")
-
-
-def _no_new_risk(history: History) -> Check:
-    risky = bool(history.revisits and history.revisits[0].get("new_risk"))
-    return Check("无新的返贫致贫风险", not risky, "最近一次回访发现新风险" if risky else "无")
+    stable = sum(bool(r.get("income_stable")) for r in recent)
+    identified = h.identified_on
+    since = (on.year - identified.year) * 12 + on.month - identified.month if identified else 0
+    facts: dict[str, Any] = {
+        "mode": str(mode),
+        "social_guarantee": bool(h.social_guarantee),
+        "assistance_months": months,
+        "assistance_text": durations.assistance_text,
+        "has_measures": history.first_measure is not None,
+        "first_measure": history.first_measure.isoformat() if history.first_measure else None,
+        "measures_limit": months_before(on, months).isoformat(),
+        "recent_revisits": len(recent),
+        "stable_revisits": stable,
+        "revisits_text": f"最近 {len(recent)} 次每月回访中收入稳定 {stable} 次",
+        "identified": identified is not None,
+        "months_since_identification": since,
+        "earliest_month": durations.earliest_month,
+        "earliest_text": ("不在识别当月或次月" if durations.earliest_month == 2
+                          else f"识别后第 {durations.earliest_month} 个月起"),
+        "identification_text": f"{identified} 纳入，距今 {since} 个月（Q37）" if identified else "",
+        "guarantee_problem": False,
+        "guarantee_text": "",
+        "new_risk": bool(history.revisits and history.revisits[0].get("new_risk")),
+        "income_verified": figures is not None,
+        "net_income_per_capita": None,
+        "income_reference_per_capita": None,
+        "monitoring_line": None,
+        "income_text": "",
+    }
+    problems = [GUARANTEE_NAMES[p.value] for p in guarantee_problems(h, history.no_medical_insurance_found)]
+    facts.update(guarantee_problem=bool(problems), guarantee_text="、".join(problems))
+    if figures is not None:
+        if line is None:
+            raise ValueError("verified income is measured against the monitoring line in force: line is needed")
+        a34, a38 = figures.net_income_per_capita, figures.income_reference_per_capita
+        facts.update(net_income_per_capita=float(a34), income_reference_per_capita=float(a38),
+                     monitoring_line=float(line),
+                     income_text=f"人均纯收入 {a34}，人均收入参考范围 {a38}，{on.year} 年监测范围 {line}")
+    return facts
 
 
 GUARANTEE_NAMES = {"housing_unsafe": "住房", "compulsory_education_dropout": "义务教育", "drinking_water_unsafe": "饮水",
                    "no_basic_medical_insurance": "基本医疗保险"}  # A23–A26 as the check names them
 
 
-def _guarantees(h: Household, history: History) -> Check:
-    problems = [GUARANTEE_NAMES[p.value] for p in guarantee_problems(h, history.no_medical_insurance_found)]
-    return Check("“三保障”和饮水安全有保障", not problems, "、".join(problems) + "未保障" if problems else "有保障")
+def decide_conditions(facts: dict[str, Any], tables: Sequence[DiagramSource]) -> list[Check]:
+    """Apply the elimination table among ``tables`` (the decision with a ``condition_met`` output, hit policy
+    COLLECT: one row per condition) to ``facts``; DecisionInvalid (naming the table) if its answer is not usable."""
+    decision_id = decision_with_output(tables, CONDITION_MET)
+    result = decide(decision_id, {"facts": facts}, tables)
+    names, met, details = (result.get(name) for name in OUTPUTS)
+    if not isinstance(met, list) or not met:
+        raise DecisionInvalid(f"风险消除条件决策表 {decision_id} 没有符合的规则（应采用 COLLECT，每项条件一条符合的规则）")
+    if not (isinstance(names, list) and isinstance(details, list) and len(names) == len(met) == len(details)):
+        raise DecisionInvalid(f"风险消除条件决策表 {decision_id} 应有输出 {'、'.join(OUTPUTS)}，且采用 COLLECT")
+    if any(not isinstance(m, bool) for m in met):
+        raise DecisionInvalid(f"风险消除条件决策表 {decision_id} 的输出 {CONDITION_MET} 应为 True 或 False，"
+                              f"实际为 {'、'.join(repr(m) for m in met if not isinstance(m, bool))}")
+    return [Check(str(n or ""), m, str(d if d is not None else "")) for n, m, d in zip(names, met, details, strict=True)]
 
 
-def _income(h: Household, on: date, figures: IncomeFigures) -> Check:
-    line = monitoring_line(h.village, on.year)
-    ok = figures.net_income_per_capita > line and figures.income_reference_per_capita > line
-    return Check("收入高于当年监测范围且刚性支出问题已解决", ok,
-                 f"人均纯收入 {figures.net_income_per_capita}，人均收入参考范围 {figures.income_reference_per_capita}，"
-                 f"{on.year} 年监测范围 {line}")
+def deciding_tables(households: Iterable[Household], on: date) -> dict[int, list[DiagramSource]]:
+    """The decision tables deciding each household's elimination on ``on``: those deployed with its running
+    elimination case's version, else with the version a new elimination would start on at its village
+    (the ``elimination.process`` binding in force there). One query for the running cases, one binding per village."""
+    households = list(households)
+    running = dict(db.session.execute(
+        select(Case.household_id, Case.process_version_id)
+        .where(Case.household_id.in_([h.id for h in households]), Case.procedure == Procedure.ELIMINATION.value,
+               Case.status == "running")).all())
+    by_version: dict[int, list[DiagramSource]] = {}
+    bound: dict[int, int] = {}  # village id → version id
+
+    def of(version: ProcessVersion) -> list[DiagramSource]:
+        if version.id not in by_version:
+            by_version[version.id] = tables_of(version)
+        return by_version[version.id]
+
+    out = {}
+    for h in households:
+        if h.id in running:
+            out[h.id] = of(db.session.get(ProcessVersion, running[h.id]))
+            continue
+        if h.village_id not in bound:
+            bound[h.village_id] = bound_version(resolve(BINDING, h.village, on)).id
+        out[h.id] = of(db.session.get(ProcessVersion, bound[h.village_id]))
+    return out
 
 
 def evaluation_list(township: Jurisdiction, on: date) -> list[Eligibility]:
@@ -175,5 +229,7 @@ def evaluation_list(township: Jurisdiction, on: date) -> list[Eligibility]:
     for h in households:
         if h.village_id not in durations:
             durations[h.village_id] = Durations.of(h, on)
-    results = [assess(h, on, history=history[h.id], durations=durations[h.village_id]) for h in households]
+    tables = deciding_tables(households, on)
+    results = [assess(h, on, history=history[h.id], durations=durations[h.village_id], tables=tables[h.id])
+               for h in households]
     return sorted(results, key=lambda e: (not e.eligible, e.household.number))
