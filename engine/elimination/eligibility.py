@@ -158,7 +158,7 @@ def elimination_facts(h: Household, on: date, mode: str, history: History, durat
         "monitoring_line": None,
         "income_text": "",
     }
-    problems = [GUARANTEE_NAMES[p.value] for p in guarantee_problems(h, history.no_medical_insurance_found)]
+    problems = [p.label for p in guarantee_problems(h, history.no_medical_insurance_found)]  # A23–A26
     facts.update(guarantee_problem=bool(problems), guarantee_text="、".join(problems))
     if figures is not None:
         if line is None:
@@ -168,10 +168,6 @@ def elimination_facts(h: Household, on: date, mode: str, history: History, durat
                      monitoring_line=float(line),
                      income_text=f"人均纯收入 {a34}，人均收入参考范围 {a38}，{on.year} 年监测范围 {line}")
     return facts
-
-
-GUARANTEE_NAMES = {"housing_unsafe": "住房", "compulsory_education_dropout": "义务教育", "drinking_water_unsafe": "饮水",
-                   "no_basic_medical_insurance": "基本医疗保险"}  # A23–A26 as the check names them
 
 
 def decide_conditions(facts: dict[str, Any], tables: Sequence[DiagramSource]) -> list[Check]:

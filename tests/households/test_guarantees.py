@@ -44,7 +44,7 @@ def test_unsafe_housing_found_at_verification_is_on_the_form_the_ledger_and_bloc
     (row,) = [r for r in ledger_rows(household.village) if r.household_id == household.id]
     assert row.guarantee_problems == "住房安全"
     check = next(c for c in assess(household, to_local_date(clock.now())).checks if "三保障" in c.name)
-    assert not check.passed and check.detail == "住房未保障"
+    assert not check.passed and check.detail == "住房安全未保障"
     entry = db.session.scalar(select(AuditEvent).filter_by(household_id=household.id, action="guarantees_verified"))
     assert entry.detail == {"changed": {"housing_unsafe": True}, "problems": ["住房安全"]}
 
