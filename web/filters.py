@@ -7,6 +7,7 @@ from flask import Flask, current_app, g
 
 from engine.app import get_clock
 from engine.core.vocabulary import HouseholdStatus, actor_name
+from engine.households.poverty_policy import household_kind
 from engine.policy.roles import all_roles
 from engine.supervision.overdue import days_overdue
 from timers.calendar import CHINA_TZ as CST
@@ -67,6 +68,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(actor_name, "actor_name")
+    app.add_template_filter(household_kind, "household_kind")
     app.add_template_global(due_status, "due_status")
     app.add_template_global(lambda: get_clock().now(), "now")
     app.add_template_global(lambda endpoint: endpoint in current_app.view_functions, "has_endpoint")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from engine.cases.lifecycle import open_identification
 from engine.core.db import db
-from engine.core.models import AuditEvent
+from engine.core.models import AuditEvent, HumanTask
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.webclient import csrf_token, login, post_form, ready_task
@@ -156,3 +156,16 @@ def test_a_task_page_reads_its_task_with_the_case_household_and_places_in_one_st
         assert not [s for s in statements if s.startswith(("SELECT \"case\"", "SELECT jurisdiction", "SELECT household"))]
         assert len(statements) <= 13, statements
     assert len(at_first) <= 11
+
+
+def test_the_task_page_says_what_kind_of_household_it_is_as_the_case_page_does(web_app, client, case):
+    """脱贫户 with its policy status (脱贫人口分类管理): the task page and the case page say it alike."""
+    with web_app.app_context():
+        row = db.session.scalar(select(HumanTask).filter_by(case_id=case, state="READY"))
+        household = row.case.household
+        household.is_formerly_poor, household.enjoys_poverty_policy = True, False
+        db.session.commit()
+        task_id = row.id
+    login(client, "shahe_cun")
+    assert "脱贫户（不再享受政策） · " in client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "脱贫户（不再享受政策）" in client.get(f"/cases/{case}").get_data(as_text=True)
