@@ -1,27 +1,37 @@
-"""Rules a task's data must meet beyond its JSON Schema (领域校验), checked before the task is completed;
-each problem names the field, as a schema error would."""
+"""Rules a task's data must meet beyond its JSON Schema (领域校验), checked before the task is completed; each
+problem names the field, as a schema error would. A form asks for its rules by name (``"x-rules"`` in its schema,
+e.g. ``["measures_cover_risks"]``), so a new form can use a rule without a change of code."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from engine.core.errors import FormInvalid
+from engine.bpmn.forms import load_form
+from engine.core.errors import FangpinError, FormInvalid
 from engine.core.models import Case
 from engine.households.measures import check_plan
 
-RULES: dict[str, Callable[[dict[str, Any], Case], list[tuple[str, str]]]] = {
-    "assistance_plan.json": lambda data, case: check_plan(data, case.household.risk_types or []),
-    "green_channel_entry.json": lambda data, case: check_plan(data, case.household.risk_types or []),
+RULES_KEY = "x-rules"
+Rule = Callable[[dict[str, Any], Case], list[tuple[str, str]]]
+RULES: dict[str, Rule] = {
+    # 帮扶措施: each risk of the household has a measure that answers it (assistance plan, green channel)
+    "measures_cover_risks": lambda data, case: check_plan(data, case.household.risk_types or []),
 }
 
 
-def install_rules(rules: dict[str, Callable[[dict[str, Any], Case], list[tuple[str, str]]]]) -> None:
+def install_rules(rules: dict[str, Rule]) -> None:
     """Rules of the packages above this one (department warnings), installed by the composition roots."""
     RULES.update(rules)
 
 
 def check_form_rules(form: str, data: dict[str, Any], case: Case) -> None:
-    rule = RULES.get(form)
-    problems = rule(data, case) if rule else []
+    """FormInvalid naming each field that breaks a rule the form asks for; a rule the engine does not know is
+    refused naming the form (what to change)."""
+    problems: list[tuple[str, str]] = []
+    for name in load_form(form).get(RULES_KEY, []):
+        rule = RULES.get(name)
+        if rule is None:
+            raise FangpinError(f"表单 {form} 的 {RULES_KEY} 列出了未知的校验规则 {name}：可用的规则为 {'、'.join(RULES)}")
+        problems += rule(data, case)
     if problems:
         raise FormInvalid(form, problems)

@@ -1,0 +1,23 @@
+"""Rules beyond a form's schema (engine.cases.form_rules): a form asks for them by name (``x-rules``); every name a
+shipped form asks for is a rule the engine knows, and an unknown one is refused naming the form."""
+from __future__ import annotations
+
+import pytest
+
+from engine.bpmn.forms import form_names, load_form
+from engine.cases import form_rules
+from engine.core.errors import FangpinError
+
+
+def test_every_rule_a_shipped_form_asks_for_is_known(app):
+    asked = {name: load_form(name).get(form_rules.RULES_KEY, []) for name in form_names()}
+    assert asked["assistance_plan.json"] == ["measures_cover_risks"]
+    assert asked["warning_verification.json"] == ["verification_outcome"]  # installed by the warnings package
+    assert {rule for rules in asked.values() for rule in rules} <= set(form_rules.RULES)
+
+
+def test_an_unknown_rule_is_refused_naming_the_form(app, monkeypatch):
+    monkeypatch.setattr(form_rules, "load_form", lambda name: {"x-rules": ["measures_cover_risks", "moon_phase"]})
+    monkeypatch.setitem(form_rules.RULES, "measures_cover_risks", lambda data, case: [])
+    with pytest.raises(FangpinError, match="表单 some.json 的 x-rules 列出了未知的校验规则 moon_phase"):
+        form_rules.check_form_rules("some.json", {}, None)
