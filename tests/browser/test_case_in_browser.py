@@ -10,7 +10,7 @@ from engine.cases.lifecycle import open_identification
 from engine.demo import drive_case
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import console_errors, screenshot
 from tests.browser.test_official_in_browser import _log_in
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ def test_the_case_page_shows_where_the_case_stands_on_its_diagram(web_app, serve
     browser.get(f"{server}/cases/{case_id}")
     WebDriverWait(browser, 20).until(
         lambda b: b.find_element("id", "diagram").get_attribute("data-rendered") in ("true", "error"))
-    assert browser.find_element("id", "diagram").get_attribute("data-rendered") == "true"
+    assert browser.find_element("id", "diagram").get_attribute("data-rendered") == "true", console_errors(browser)
     done = browser.execute_script("return [...document.querySelectorAll('.djs-element.done')].map(e => e.dataset.elementId)")
     now = browser.execute_script("return [...document.querySelectorAll('.djs-element.current')].map(e => e.dataset.elementId)")
     assert {"apply", "verify", "appraisal", "village_post"} <= set(done)
