@@ -101,3 +101,42 @@ def renamed_step(content: bytes, element_id: str, name: str) -> bytes:
     root = etree.fromstring(content)
     _by_id(root, element_id).set("name", name)
     return _dump(root)
+
+
+def step_id_changed(content: bytes, element_id: str, new_id: str, name: str | None = None) -> bytes:
+    """The same diagram with a step's id changed (and, given, its name), everywhere the diagram refers to it: its
+    flows, its lane and its shape — what a policy editor does who renames a step's id in the modeler, or what a
+    county's own diagram may call the same step."""
+    root = etree.fromstring(content)
+    step = _by_id(root, element_id)
+    step.set("id", new_id)
+    if name is not None:
+        step.set("name", name)
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        for attribute in ("sourceRef", "targetRef", "bpmnElement", "default"):
+            if node.get(attribute) == element_id:
+                node.set(attribute, new_id)
+        if etree.QName(node).localname == "flowNodeRef" and (node.text or "").strip() == element_id:
+            node.text = new_id
+    return _dump(root)
+
+
+def with_property(content: bytes, element_id: str, name: str, value: str) -> bytes:
+    """The same diagram with an element's ``spiffworkflow:property name`` set to ``value`` (added if missing)."""
+    spiff = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+    root = etree.fromstring(content)
+    element = _by_id(root, element_id)
+    extensions = element.find(f"{{{BPMN}}}extensionElements")
+    if extensions is None:
+        extensions = etree.Element(f"{{{BPMN}}}extensionElements")
+        element.insert(0, extensions)
+    properties = extensions.find(f"{{{spiff}}}properties")
+    if properties is None:
+        properties = etree.SubElement(extensions, f"{{{spiff}}}properties")
+    found = properties.find(f"{{{spiff}}}property[@name='{name}']")
+    if found is None:
+        found = etree.SubElement(properties, f"{{{spiff}}}property", name=name)
+    found.set("value", value)
+    return _dump(root)

@@ -30,6 +30,10 @@ class SpecCache:
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str], tuple[BpmnProcessSpec, dict]] = {}
 
+    def cached(self, process_key: str, bundle_sha256: str) -> tuple[BpmnProcessSpec, dict] | None:
+        """The spec of a version already restored (None: not yet)."""
+        return self._cache.get((process_key, bundle_sha256))
+
     def get(self, version: ProcessVersion) -> tuple[BpmnProcessSpec, dict]:
         key = (version.process_key, version.bundle_sha256)
         if key not in self._cache:

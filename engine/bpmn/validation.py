@@ -21,6 +21,7 @@ from engine.bpmn.rules import DiagramRules
 from engine.bpmn.scripting import compile_diagram_code
 from engine.core.config import project_dir
 from engine.core.errors import DiagramInvalid, NotFound
+from engine.core.vocabulary import Code, LedgerStep, PublicStage
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -28,6 +29,12 @@ NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 DUE_PROPERTY = "dueDate"
+PUBLIC_STAGE_PROPERTY = "publicStage"  # the applicant's progress stage of an identification step (PublicStage)
+LEDGER_STEP_PROPERTY = "ledgerStep"  # what a step is for in the warning and campaign ledgers (LedgerStep)
+STEP_MARKS: dict[str, tuple[type[Code], str]] = {  # a user task's property → its codes, and what they are called
+    PUBLIC_STAGE_PROPERTY: (PublicStage, "申报进度阶段（农户查询进度时看到的阶段）"),
+    LEDGER_STEP_PROPERTY: (LedgerStep, "台账环节（预警台账、年度排查进度统计的环节）"),
+}
 
 _EXPRESSIONS = {  # XPath of expression-bearing elements → compile mode
     ".//bpmn:conditionExpression": "eval",
@@ -63,8 +70,8 @@ def lint(tree: etree._ElementTree, rules: DiagramRules) -> list[str]:
     if is_dmn(tree):
         return lint_dmn(tree)
     lane_names = getattr(rules, "lane_names", None)
-    return (_lint_lanes(tree, rules.is_lane, lane_names) + _lint_user_tasks(tree) + _lint_expressions(tree)
-            + _lint_conventions(tree, rules))
+    return (_lint_lanes(tree, rules.is_lane, lane_names) + _lint_user_tasks(tree) + _lint_step_marks(tree)
+            + _lint_expressions(tree) + _lint_conventions(tree, rules))
 
 
 def form_files() -> list[str]:
@@ -116,6 +123,25 @@ def _lint_user_tasks(tree: etree._ElementTree) -> list[str]:
         due = _property(task, DUE_PROPERTY)
         if due:
             problems.extend(_compile(task, due, "eval", "期限表达式"))
+    return problems
+
+
+def _lint_step_marks(tree: etree._ElementTree) -> list[str]:
+    """A step's publicStage and ledgerStep name one of their codes, and are on a user task (the engine reads
+    them there only)."""
+    problems = []
+    for name, (codes, what) in STEP_MARKS.items():
+        allowed = "、".join(f"{code.value}（{code.label}）" for code in codes)
+        for node in tree.iterfind(f".//spiffworkflow:property[@name='{name}']", NS):
+            owner = node.getparent().getparent().getparent() if node.getparent() is not None else None
+            owner = owner if owner is not None else node
+            value = (node.get("value") or "").strip()
+            if etree.QName(owner).localname != "userTask":
+                problems.append(f"{describe(owner)}：属性 {name}（{what}）只能设在人工任务（userTask）上；"
+                                "请删除该属性，或把它设在相应的人工任务上")
+            elif value not in codes.labels():
+                problems.append(f"{describe(owner)}：属性 {name}（{what}）的取值“{value}”不是已知的取值；"
+                                f"请改为其中之一：{allowed}，{conventions.PANEL_HINT}；不需要时删除该属性")
     return problems
 
 

@@ -18,13 +18,12 @@ from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import RuleViolation
 from engine.core.models import Case, Household, HumanTask, Jurisdiction, Member
-from engine.core.vocabulary import Procedure
+from engine.core.vocabulary import LedgerStep, Procedure
 from engine.policy.parameters import resolve
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
-VISIT_STEP, ENTRY_STEP = "cl_visit", "cl_entry"  # the collection diagram's task ids (processes/annual_collection)
 IDENTIFY, RISK_GONE = "identify", "risk_gone"  # the collection outcomes of a screening that opened a procedure
 TO_VISIT_LIMIT = 200  # households listed as still to visit (the counts are complete)
 
@@ -170,7 +169,8 @@ def village_progress(campaign_ids: list[int], now: datetime) -> list[VillageProg
 
     rows = db.session.execute(
         select(Jurisdiction.id, Jurisdiction.code, Jurisdiction.name, Jurisdiction.parent_id,
-               func.count(func.distinct(Case.id)), count(ready.bpmn_id == VISIT_STEP), count(ready.bpmn_id == ENTRY_STEP),
+               func.count(func.distinct(Case.id)), count(ready.ledger_step == LedgerStep.HOUSEHOLD_VISIT),
+               count(ready.ledger_step == LedgerStep.SYSTEM_ENTRY),
                count(ready.due_at < now), count(Case.outcome == IDENTIFY), count(Case.outcome == RISK_GONE))
         .select_from(Case).join(Jurisdiction, Jurisdiction.id == Case.jurisdiction_id)
         .outerjoin(ready, and_(ready.case_id == Case.id, ready.state == "READY"))
@@ -194,7 +194,7 @@ def households_to_visit(campaign_ids: list[int], place: Jurisdiction, today: dat
         select(HumanTask.id, Household.number, head, village.name, township.name, HumanTask.due_at, Household.id)
         .join(Case, Case.id == HumanTask.case_id).join(Household, Household.id == Case.household_id)
         .join(village, village.id == Household.village_id).outerjoin(township, township.id == village.parent_id)
-        .where(_collections_of(campaign_ids), HumanTask.state == "READY", HumanTask.bpmn_id == VISIT_STEP)
+        .where(_collections_of(campaign_ids), HumanTask.state == "READY", HumanTask.ledger_step == LedgerStep.HOUSEHOLD_VISIT)
         .order_by(Household.number).limit(limit)).all()
     groups = priority_groups([r[-1] for r in found], place, today)
     listed = [ToVisit(task, number, name or "", v, t or "", due, groups.get(hid, []))

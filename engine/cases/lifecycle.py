@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from engine.bpmn.forms import load_form, validate_form
 from engine.bpmn.runtime import dump_state, timer_label, waiting_timers
+from engine.bpmn.validation import PUBLIC_STAGE_PROPERTY
 from engine.cases.deadlines import mark_fired, new_deadline
 from engine.cases.duties import check_separation_of_duties
 from engine.cases.event_dates import check_event_dates
@@ -26,7 +27,7 @@ from engine.cases.form_rules import check_form_rules
 from engine.cases.functions import CaseContext, case_workflow, plain_json
 from engine.cases.live import keep_after_commit
 from engine.cases.runs import CaseRun, run_case, start_run
-from engine.cases.tasks import TaskToDo, sync_tasks, task_to_do, tasks_of_case
+from engine.cases.tasks import TaskToDo, step_marks, sync_tasks, task_to_do, tasks_of_case
 from engine.core import audit
 from engine.core.clock import Clock, using_clock
 from engine.core.db import db, fetch
@@ -605,16 +606,18 @@ class _NoClock:
 # -- withdrawing an application -------------------------------------------------------------------
 
 
-def withdraw_identification(case: Case, step: str, reason: str, household_status: str, actor: str,
+def withdraw_identification(case: Case, stage: str, reason: str, household_status: str, actor: str,
                             clock: Clock) -> Case:
-    """The household withdraws its identification (取消申报) while ``step`` — the village's acceptance — is still to
-    be done, inside the caller's transaction: the workflow is cancelled with its ready tasks (they leave the
-    inboxes), the case is closed with the outcome ``cancelled`` and ``reason``, and the household goes back to
-    ``household_status`` (what it was before applying). Audited: outcome, household status, case closed."""
+    """The household withdraws its identification (取消申报) while a step of the public ``stage`` — the village's
+    acceptance, the diagram's step with ``publicStage`` ``application`` — is still to be done, inside the caller's
+    transaction: the workflow is cancelled with its ready tasks (they leave the inboxes), the case is closed with
+    the outcome ``cancelled`` and ``reason``, and the household goes back to ``household_status`` (what it was
+    before applying). Audited: outcome, household status, case closed."""
     if case.procedure != "identification" or case.status != "running":
         raise RuleViolation(f"案件 {case.number} 已办结，不能取消")
     run = run_case(case, actor, clock)
-    if not any(t.task_spec.bpmn_id == step for t in run.workflow.get_tasks(state=TaskState.READY, manual=True)):
+    if not any(step_marks(t).get(PUBLIC_STAGE_PROPERTY) == stage
+               for t in run.workflow.get_tasks(state=TaskState.READY, manual=True)):
         raise RuleViolation(f"案件 {case.number} 已过受理环节，不能取消申请")
     now = clock.now()
     run.workflow.cancel()

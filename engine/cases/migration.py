@@ -204,13 +204,15 @@ def _moved(workflow, target: ProcessVersion, engine):
 
 
 def _reproject(case: Case, workflow, engine, clock: Clock) -> None:
-    """The open human tasks take the target's step names, forms and roles (ids and deadlines stay)."""
+    """The open human tasks take the target's step names, forms, roles and marks (publicStage, ledgerStep; ids
+    and deadlines stay)."""
     for row in db.session.scalars(select(HumanTask).filter_by(case_id=case.id, state="READY")):
         task = workflow.get_task_from_id(UUID(row.task_uuid))
         if task is None or isinstance(task.task_spec, SubWorkflowTask):
             continue
         fresh = project_task(case, task, engine, clock.now())
         row.bpmn_id, row.name, row.form = fresh.bpmn_id, fresh.name, fresh.form
+        row.public_stage, row.ledger_step = fresh.public_stage, fresh.ledger_step
         row.role, row.jurisdiction_id, row.jurisdiction_path = fresh.role, fresh.jurisdiction_id, fresh.jurisdiction_path
 
 

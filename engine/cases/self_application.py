@@ -40,7 +40,7 @@ from engine.core.models import (
     load_ancestors,
 )
 from engine.core.transaction import transaction
-from engine.core.vocabulary import Channel
+from engine.core.vocabulary import Channel, PublicStage
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ ACTOR = "self_application"  # the audit log's actor for applications made (and c
 HEAD = "户主"
 FORM = "自主申报"
 APPLY_FORM = "identification_apply.json"
-APPLY_STEP = "apply"  # the village's acceptance (受理申请并签署承诺授权书), the first task of every identification
 ID_NUMBER = re.compile(r"^[0-9]{17}[0-9Xx]$")
 PHONE = re.compile(r"^(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})$")
 NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U to misread
@@ -218,16 +217,7 @@ def find_application(number: str, id_number: str) -> SelfApplication:
 
 # -- progress and cancellation --------------------------------------------------------------------
 
-STAGES = {  # the step of the case (the BPMN id of a ready task) in the applicant's words, in their usual order
-    "apply": "受理中",
-    "verify": "入户核实",
-    "appraisal": "民主评议",
-    "village_post": "公示中", "verify_objection": "公示中", "town_post": "公示中",
-    "township_review": "审核审定中", "comparison": "审核审定中", "county_approval": "审核审定中",
-    "assistance_plan": "已审定纳入", "system_entry": "已审定纳入", "announcement": "已审定纳入",
-    "announce_post": "已审定纳入",
-}
-ORDER = ["受理中", "入户核实", "民主评议", "公示中", "审核审定中", "已审定纳入"]
+ORDER = [stage.label for stage in PublicStage]  # the stages of a running case, as the diagram's steps say them
 EXPLANATIONS = {
     "受理中": "村委会已收到您的申请，会联系您家，请全体家庭成员在《承诺授权书》上签字。",
     "入户核实": "工作人员到您家中核实家庭成员、收入和“两不愁三保障”等情况。",
@@ -280,8 +270,9 @@ def _step(record: SelfApplication, case: Case) -> str:
         return "已取消"
     if case.status != "running":
         return {"identified": "已审定纳入", "rejected": "未纳入"}.get(case.outcome or "", "已办结")
-    ready = db.session.scalars(select(HumanTask.bpmn_id).filter_by(case_id=case.id, state="READY"))
-    steps = [STAGES[bpmn_id] for bpmn_id in ready if bpmn_id in STAGES]
+    ready = db.session.scalars(select(HumanTask.public_stage).filter_by(case_id=case.id, state="READY")
+                               .where(HumanTask.public_stage.is_not(None)))  # the diagram's publicStage
+    steps = [PublicStage(stage).label for stage in ready if stage in PublicStage.labels()]
     if steps:
         return max(steps, key=ORDER.index)
     waiting = db.session.scalar(select(CaseDeadline.id).filter_by(case_id=case.id, subject="timer", fired_at=None))
@@ -289,10 +280,10 @@ def _step(record: SelfApplication, case: Case) -> str:
 
 
 def _cancellable(record: SelfApplication, case: Case) -> bool:
-    """Before the village has accepted the application (its first task is still to do)."""
+    """Before the village has accepted the application (its step of the stage 受理中 is still to do)."""
     if record.status != SUBMITTED or case.status != "running":
         return False
-    return db.session.scalar(select(HumanTask.id).filter_by(case_id=case.id, bpmn_id=APPLY_STEP,
+    return db.session.scalar(select(HumanTask.id).filter_by(case_id=case.id, public_stage=PublicStage.APPLICATION,
                                                             state="READY")) is not None
 
 
@@ -309,7 +300,7 @@ def cancel_application(number: str, id_number: str, reason: str, clock: Clock) -
             raise RuleViolation(_not_cancellable(record))
         said = "农户网上取消申请" + (f"：{reason}" if reason else "")
         try:
-            withdraw_identification(record.case, APPLY_STEP, said, record.household_status_before, ACTOR, clock)
+            withdraw_identification(record.case, PublicStage.APPLICATION, said, record.household_status_before, ACTOR, clock)
         except RuleViolation as exc:  # the engine's words name the case: not for the public
             raise RuleViolation(_not_cancellable(record)) from exc
         record.status, record.cancelled_at = CANCELLED, clock.now()

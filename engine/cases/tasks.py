@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,13 +17,14 @@ from sqlalchemy.orm import aliased, joinedload
 
 from engine.bpmn.runtime import ready_human_tasks
 from engine.bpmn.scripting import DiagramScriptEngine
-from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY
+from engine.bpmn.spec_cache import SPECS
+from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY, LEDGER_STEP_PROPERTY, PUBLIC_STAGE_PROPERTY, STEP_MARKS
 from engine.cases.deadlines import new_deadline
 from engine.cases.runs import CaseRun
 from engine.core import audit
 from engine.core.db import db, fixed
 from engine.core.errors import ConflictError, NotFound
-from engine.core.models import Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, User
+from engine.core.models import Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, ProcessVersion, User
 from engine.core.transaction import transaction
 from engine.core.vocabulary import Procedure
 from engine.core.writes import insert_rows
@@ -80,12 +82,51 @@ def project_task(case: Case, task, engine: DiagramScriptEngine, now: datetime) -
     jurisdiction = (role and case.jurisdiction.ancestor_at(role.level)) or case.jurisdiction
     due = properties.get(DUE_PROPERTY)
     due_at = due_moment(engine.evaluate_plain(due, task.data)) if due else None
+    marks = step_marks(task)
     return HumanTask(
         case_id=case.id, procedure=case.procedure, task_uuid=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
         role=role.key if role else None, jurisdiction_id=jurisdiction.id, jurisdiction_path=jurisdiction.path,
-        state="READY", form=properties.get(FORM_PROPERTY), created_at=now, due_at=due_at,
-        sort_due=due_at or NO_DUE,
+        state="READY", form=properties.get(FORM_PROPERTY), public_stage=marks.get(PUBLIC_STAGE_PROPERTY),
+        ledger_step=marks.get(LEDGER_STEP_PROPERTY), created_at=now, due_at=due_at, sort_due=due_at or NO_DUE,
     )
+
+
+def step_marks(task) -> dict[str, str]:
+    """What the diagram says the step of ``task`` (a SpiffWorkflow task) is: its user task's properties
+    publicStage and ledgerStep (name → value). A process deployed before these properties existed (none of its
+    steps has one) takes those of the step of the same id in the same process of the newest deployed version, so
+    that a case running on it keeps its stages until it is moved to a newer version (engine.cases.migration)."""
+    own = _marks_of(task.task_spec)
+    process = task.workflow.spec  # the process the step is in (a called process's own)
+    if own or _process_marks(process):
+        return own
+    top = getattr(task.workflow, "top_workflow", task.workflow).spec
+    newest = db.session.execute(select(ProcessVersion.id, ProcessVersion.bundle_sha256)
+                                .filter_by(process_key=top.name)
+                                .order_by(ProcessVersion.version.desc()).limit(1)).first()
+    if newest is None:
+        return {}
+    spec, subprocess_specs = (SPECS.cached(top.name, newest.bundle_sha256)
+                              or SPECS.get(db.session.get(ProcessVersion, newest.id)))
+    same = spec if spec.name == process.name else subprocess_specs.get(process.name)
+    return _process_marks(same).get(task.task_spec.bpmn_id, {}) if same is not None else {}
+
+
+def _marks_of(spec) -> dict[str, str]:
+    extensions = getattr(spec, "extensions", None)
+    properties = extensions.get("properties", {}) if isinstance(extensions, dict) else {}
+    return {name: properties[name] for name in STEP_MARKS if properties.get(name)}
+
+
+_PROCESS_MARKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _process_marks(process) -> dict[str, dict[str, str]]:
+    """Step id → its marks, in one process (a deployed spec never changes: read once)."""
+    if process not in _PROCESS_MARKS:
+        _PROCESS_MARKS[process] = {task_spec.bpmn_id: marks for task_spec in process.task_specs.values()
+                                   if (marks := _marks_of(task_spec)) and getattr(task_spec, "bpmn_id", None)}
+    return _PROCESS_MARKS[process]
 
 
 @dataclass(frozen=True)

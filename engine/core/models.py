@@ -421,6 +421,10 @@ class HumanTask(db.Model):
     jurisdiction_path: Mapped[str] = mapped_column(PlacePath)
     state: Mapped[str] = mapped_column(String(16))
     form: Mapped[str | None] = mapped_column(String(100))
+    # what the diagram says the step is (its user task's properties publicStage and ledgerStep; vocabulary
+    # PublicStage, LedgerStep): read by the public progress page and the ledgers, never the step's id
+    public_stage: Mapped[str | None] = mapped_column(String(40))
+    ledger_step: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # indexed among ready tasks (above)
     sort_due: Mapped[datetime] = mapped_column(UTCDateTime)  # due_at, or far in the future: inbox order

@@ -120,6 +120,30 @@ class StepState(Code):
     CANCELLED = "CANCELLED", "已取消"
 
 
+class PublicStage(Code):
+    """What the applicant is told of an identification's step on the public progress page (申报进度), in the
+    order the stages follow. A diagram gives it on the user task: ``spiffworkflow:property name="publicStage"``
+    (engine.bpmn.validation refuses any other value); a step without it is not shown to the public."""
+
+    APPLICATION = "application", "受理中"  # the village receives the application: until done, it may be cancelled
+    VERIFICATION = "verification", "入户核实"
+    APPRAISAL = "appraisal", "民主评议"
+    PUBLICITY = "publicity", "公示中"
+    REVIEW = "review", "审核审定中"
+    INCLUDED = "included", "已审定纳入"
+
+
+class LedgerStep(Code):
+    """What a step is for in the warning and campaign ledgers (台账环节): the step the ledger waits for, whatever
+    the diagram calls it. A diagram gives it on the user task: ``spiffworkflow:property name="ledgerStep"``
+    (engine.bpmn.validation refuses any other value)."""
+
+    DEPARTMENT_PUSH = "department_push", "行业部门推送预警数据"  # the push case's task (推送逾期 when late)
+    MONTHLY_REPORT = "monthly_report", "县级月报上报核查结果"  # the county's monthly report to the city
+    HOUSEHOLD_VISIT = "household_visit", "入户采集和排查"  # a campaign's household still to visit
+    SYSTEM_ENTRY = "system_entry", "录入全国防返贫监测信息系统"  # a campaign's household screened, still to enter
+
+
 class EliminationMode(Code):
     """How a household's risk was eliminated (风险消除方式)."""
 

@@ -1,6 +1,7 @@
 """What the modeler's properties panel offers a policy editor (建模器可选项): the forms, the roles a lane may name,
-the deployed processes a call activity may call, the decisions of the deployed decision tables, the dates a due
-date or timer may count from, and the functions and builtins a script or expression may call."""
+what a user task may say the step is (its publicStage and ledgerStep), the deployed processes a call activity may
+call, the decisions of the deployed decision tables, the dates a due date or timer may count from, and the
+functions and builtins a script or expression may call."""
 from __future__ import annotations
 
 import inspect
@@ -9,7 +10,7 @@ from typing import Any
 
 from engine.bpmn.forms import form_names, load_form
 from engine.bpmn.scripting import builtin_names
-from engine.bpmn.validation import NS
+from engine.bpmn.validation import NS, STEP_MARKS
 from engine.cases.functions import CaseContext
 from engine.core.clock import Clock
 from engine.library.catalogue import deployed_library
@@ -29,6 +30,9 @@ def modeler_choices(actor: str, clock: Clock) -> dict[str, Any]:
     return {
         "forms": forms,
         "roles": [{"key": r.key, "name": r.name, "lanes": list(r.lanes)} for r in all_roles().values() if r.lanes],
+        "marks": [{"property": name, "label": what, "values": [{"value": code.value, "label": code.label}
+                                                               for code in codes]}
+                  for name, (codes, what) in STEP_MARKS.items()],
         "processes": _callable_processes(),
         "decisions": sorted(({"id": d.id, "name": d.name, "file": table.file_name}
                              for table in decision_library() for d in table.decisions if d.id),

@@ -21,7 +21,7 @@ from engine.core.models import (
     Member,
     WarningBatch,
 )
-from engine.core.vocabulary import HouseholdStatus, Procedure
+from engine.core.vocabulary import HouseholdStatus, LedgerStep, Procedure
 from engine.supervision.overdue import days_overdue
 from engine.warnings.thresholds import PushRule, departments, push_deadline
 from timers.calendar import CHINA_TZ as CST
@@ -37,10 +37,8 @@ STATUS_NAMES = {
 }
 OPEN_STATUSES = ("received", "at_county", "dispatched")
 COVERED_STATUSES = ("monitored", "applying", "green_channel")  # already in the monitoring or a procedure
-STEP_NAMES = {"city_push": "市级分解推送", "county_dispatch": "县级比对交办", "township_verification": "乡镇核查至县级审定"}
 REPORT_ACTION = "warning_report_submitted"
 REPORT_PREFIX = "warning_report"
-REPORT_STEP, PUSH_STEP = "wr_submit", "wp_push"  # the diagrams' task ids (processes/warning_report, warning_push)
 
 
 @dataclass(frozen=True)
@@ -262,7 +260,7 @@ def monthly_report(county: Jurisdiction, month: str, now: datetime) -> MonthlyRe
     case = db.session.scalar(select(Case).filter_by(reference=f"{REPORT_PREFIX}:{county.code}:{month}")
                              .order_by(Case.id.desc()))
     task = db.session.execute(select(HumanTask.id, HumanTask.due_at).filter_by(
-        case_id=case.id, bpmn_id=REPORT_STEP).order_by(HumanTask.id.desc())).first() if case else None
+        case_id=case.id, ledger_step=LedgerStep.MONTHLY_REPORT).order_by(HumanTask.id.desc())).first() if case else None
     submitted = db.session.scalar(select(AuditEvent).filter_by(case_id=case.id, action=REPORT_ACTION)) if case else None
     return MonthlyReport(county, month, rows, counts, case, task[0] if task and submitted is None else None,
                          task[1] if task else None, submitted)
@@ -283,7 +281,7 @@ class PushCase:
 def push_cases(place: Jurisdiction, now: datetime, limit: int = 200) -> list[PushCase]:
     """The departments' push cases at ``place`` (市/县), the running ones first, then the latest done."""
     query = (select(Case, HumanTask.due_at).outerjoin(HumanTask, (HumanTask.case_id == Case.id)
-                                                      & (HumanTask.bpmn_id == PUSH_STEP))
+                                                      & (HumanTask.ledger_step == LedgerStep.DEPARTMENT_PUSH))
              .where(Case.procedure == "warning_push", Case.jurisdiction_id == place.id)
              .order_by((Case.status != "running"), Case.reference.desc()).limit(limit))
     rows = []

@@ -1,7 +1,7 @@
 """Issue #17: a policy editor who does not read XML adds a step to the identification 章贡区 runs, in the browser — a new
 lane and a new user task in it — and sets its form, its lane's role and a working-day due date through the
 properties panel (in Chinese), saves a draft, validates it (校验) and deploys it for 章贡区 only; the stored XML is
-the engine's own convention (spiffworkflow:property formJsonSchemaFilename / dueDate, a lane named by the role) and
+the engine's own convention (spiffworkflow:property formJsonSchemaFilename / dueDate / publicStage, a lane named by the role) and
 the engine runs it. At a phone's width the page still works."""
 from __future__ import annotations
 
@@ -159,9 +159,16 @@ def test_a_policy_editor_sets_form_role_and_working_day_due_date_in_the_panel_an
     amount.send_keys("10")  # typed over the 5 (the keys stay in the field: the diagram's shortcuts ignore them)
     state = _wait_state(browser, task_id, lane_id,
                         lambda s: s["props"].get("dueDate") == "working_days_from(today(), 10)", "N not written")
+    stage = Select(_field(browser, "fangpin-mark-publicStage"))  # what the applicant's progress page says of it
+    labels = [o.get_attribute("textContent") for o in stage.options]  # the group is folded: not displayed text
+    assert labels[:3] == ["（不设）", "受理中（application）", "入户核实（verification）"]
+    ledger = Select(_field(browser, "fangpin-mark-ledgerStep"))
+    assert "入户采集和排查（household_visit）" in [o.get_attribute("textContent") for o in ledger.options]
+    _choose(browser, "fangpin-mark-publicStage", "review")
+    state = _wait_state(browser, task_id, lane_id, lambda s: "publicStage" in s["props"], "no public stage written")
     assert state == {"name": "行业部门核实比对结果", "lane": "行业部门",
                      "props": {"formJsonSchemaFilename": "warning_verification.json",
-                               "dueDate": "working_days_from(today(), 10)"}}
+                               "dueDate": "working_days_from(today(), 10)", "publicStage": "review"}}
     assert "写入：working_days_from(today(), 10)" in _panel(browser).text
     browser.find_element(By.CSS_SELECTOR, "#properties details.fangpin-functions summary").click()
     assert "working_days_from(start, n, extend_over_holidays=False)" in _panel(browser).text
@@ -204,7 +211,8 @@ def test_a_policy_editor_sets_form_role_and_working_day_due_date_in_the_panel_an
         spec, _ = SPECS.get(after)  # what the engine runs
         task = spec.task_specs[task_id]
         assert task.lane == "行业部门" and task.extensions["properties"] == {
-            "formJsonSchemaFilename": "warning_verification.json", "dueDate": "working_days_from(today(), 10)"}
+            "formJsonSchemaFilename": "warning_verification.json", "dueDate": "working_days_from(today(), 10)",
+            "publicStage": "review"}
         county = jurisdiction_by_code("360702")
         assert resolve("identification.process", county, tomorrow) == f"{PROCESS}@{after.version}"
     clock.advance(timedelta(days=1))  # from the effective date, 章贡区's new cases start on the new version
@@ -253,7 +261,8 @@ def _assert_engine_convention(content: bytes, task_id: str, lane_id: str) -> Non
     assert task is not None and task.get("name") == "行业部门核实比对结果"
     props = task.findall("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)
     assert [(p.get("name"), p.get("value")) for p in props] == [
-        ("formJsonSchemaFilename", "warning_verification.json"), ("dueDate", "working_days_from(today(), 10)")]
+        ("formJsonSchemaFilename", "warning_verification.json"), ("dueDate", "working_days_from(today(), 10)"),
+        ("publicStage", "review")]
     lane = root.find(f".//bpmn:lane[@id='{lane_id}']", NS)
     assert lane.get("name") == "行业部门"
     assert task_id in [ref.text for ref in lane.findall("bpmn:flowNodeRef", NS)]

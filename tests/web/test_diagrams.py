@@ -699,5 +699,8 @@ def test_the_properties_panel_choices_list_forms_roles_processes_decisions_dates
     assert functions["working_days_from"].startswith("working_days_from(start, n")
     assert "today" in functions and "notify_household" in functions
     assert {"len", "min", "max", "str", "sorted"} <= set(choices["builtins"]) and "open" not in choices["builtins"]
+    marks = {m["property"]: {v["value"]: v["label"] for v in m["values"]} for m in choices["marks"]}
+    assert marks["publicStage"]["verification"] == "入户核实" and marks["publicStage"]["application"] == "受理中"
+    assert marks["ledgerStep"]["household_visit"] == "入户采集和排查" and "monthly_report" in marks["ledgerStep"]
     assert web_app.test_client().get("/diagrams/modeler/choices").status_code == 302  # login first
     assert login(web_app.test_client(), "zhanggong_dudao").get("/diagrams/modeler/choices").status_code == 403

@@ -2,6 +2,8 @@
 // window.FangpinPanelKit by tools/build-vendor). It writes exactly the XML the engine reads:
 //   user task     <spiffworkflow:property name="formJsonSchemaFilename" value="x.json"/> (engine.bpmn.validation),
 //                 <spiffworkflow:property name="dueDate" value="<expression>"/> (engine.cases.tasks),
+//                 <spiffworkflow:property name="publicStage|ledgerStep" value="<code>"/> (what the step is, for the
+//                 applicant's progress and the ledgers: engine.bpmn.validation STEP_MARKS, engine.core.vocabulary),
 //                 <spiffworkflow:instructionsForEndUser>, all under extensionElements/spiffworkflow:properties;
 //   its lane      the lane's name is one of the role's lane names (policy/roles.json, engine.policy.roles);
 //   timer event   <bpmn:timeDate xsi:type="bpmn:tFormalExpression"><expression></bpmn:timeDate>;
@@ -9,7 +11,7 @@
 //                 months_from (timers/functions.py), from today() (the task's or timer's start) or a case date;
 //   call activity calledElement="<process id>"; business rule task <spiffworkflow:calledDecisionId>;
 //   script task   <bpmn:script>; a gateway's outgoing flow <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">.
-// The choices (forms, roles, processes, decisions, dates, functions) come from /diagrams/modeler/choices, given to
+// The choices (forms, roles, marks, processes, decisions, dates, functions) come from /diagrams/modeler/choices, given to
 // the modeler as the "fangpinChoices" service by diagrams-modeler.js. window.fangpinPropertiesModule is null when the
 // panel's bundle is not installed.
 (function () {
@@ -201,6 +203,36 @@
         return options;
       },
       validate: function (value) { return value ? null : "人工任务" + describe(element) + "没有表单：请选择一个表单"; }
+    });
+  }
+
+  // What the step is (publicStage, ledgerStep): one of the codes the engine knows, or none.
+  function MarkEntry(props) {
+    var element = props.element;
+    var mark = props.mark;
+    var factory = useService("bpmnFactory");
+    var commandStack = useService("commandStack");
+    return h(K.SelectEntry, {
+      element: element, id: "fangpin-mark-" + mark.property, label: mark.label,
+      description: "写入属性 " + mark.property + "；不选则该步骤不计入。",
+      getValue: function () { return propertyValue(element, mark.property); },
+      setValue: function (value) { setProperty(element, mark.property, value, factory, commandStack); },
+      getOptions: function () {
+        var current = propertyValue(element, mark.property);
+        var options = [{ value: "", label: "（不设）" }].concat(mark.values.map(function (v) {
+          return { value: v.value, label: v.label + "（" + v.value + "）" };
+        }));
+        if (current && !mark.values.some(function (v) { return v.value === current; })) {
+          options.push({ value: current, label: current + "（不是已知的取值）" });
+        }
+        return options;
+      }
+    });
+  }
+
+  function markEntries(element, choices) {
+    return (choices.marks || []).map(function (mark) {
+      return { id: "fangpin-mark-" + mark.property, element: element, mark: mark, component: MarkEntry };
     });
   }
 
@@ -492,14 +524,15 @@
             entry("fangpin-due-expression", ExpressionEntry, element)];
   }
 
-  function groupsFor(element) {
+  function groupsFor(element, choices) {
     var type = element.type;
     var object = bo(element);
     if (type === "bpmn:UserTask") {
       return [{ id: "fangpin-user-task", label: "办理（表单、角色）",
                 entries: [entry("fangpin-form", FormEntry, element), entry("fangpin-role", RoleEntry, element),
                           entry("fangpin-instructions", InstructionsEntry, element)] },
-              { id: "fangpin-due", label: "办理期限", entries: deadlineEntries(element) }];
+              { id: "fangpin-due", label: "办理期限", entries: deadlineEntries(element) },
+              { id: "fangpin-marks", label: "步骤用途（进度查询、台账）", entries: markEntries(element, choices) }];
     }
     if (type === "bpmn:Lane") {
       return [{ id: "fangpin-lane", label: "办理角色", entries: [entry("fangpin-role", RoleEntry, element)] }];
@@ -523,17 +556,18 @@
     return [];
   }
 
-  function FangpinPropertiesProvider(propertiesPanel) {
+  function FangpinPropertiesProvider(propertiesPanel, injector) {
     this.getGroups = function (element) {
       return function (groups) {
         groups = groups.filter(function (group) { return group.id !== "timer"; });  // ISO timers: ours instead
         var at = groups.findIndex(function (group) { return group.id === "general"; }) + 1;
-        return groups.slice(0, at).concat(groupsFor(element), groups.slice(at));
+        var choices = injector.get("fangpinChoices", false) || {};
+        return groups.slice(0, at).concat(groupsFor(element, choices), groups.slice(at));
       };
     };
     propertiesPanel.registerProvider(500, this);
   }
-  FangpinPropertiesProvider.$inject = ["propertiesPanel"];
+  FangpinPropertiesProvider.$inject = ["propertiesPanel", "injector"];
 
   window.fangpinPropertiesModule = {
     __init__: ["fangpinPropertiesProvider"],
