@@ -4,6 +4,7 @@ explanation names every condition that failed and why."""
 from __future__ import annotations
 
 import itertools
+import random
 import re
 from datetime import date
 
@@ -125,9 +126,10 @@ def _former_rules(f: dict) -> list[tuple[str, bool, str]]:
 
 
 def test_the_table_decides_as_the_former_hard_coded_rules_did():
-    grid = itertools.product(("assisted", "natural"), (False, True), (None, "2026-03-19", "2026-03-20", "2026-04-01"),
-                             (5, 6), (False, True), (1, 2), (False, True), (False, True),
-                             (None, (7800.0, 9000.0), (7800.01, 7800.0), (7800.01, 7800.01)), (2, 3))
+    every = list(itertools.product(("assisted", "natural"), (False, True), (None, "2026-03-19", "2026-03-20", "2026-04-01"),
+                                   (5, 6), (False, True), (1, 2), (False, True), (False, True),
+                                   (None, (7800.0, 9000.0), (7800.01, 7800.0), (7800.01, 7800.01)), (2, 3)))
+    grid = random.Random(25).sample(every, 1500)  # of 8192: each value of each fact many times, in CI's time
     for mode, social, first, stable, identified, months, guarantee, risk, income, earliest in grid:
         facts = _facts(mode=mode, social_guarantee=social, has_measures=first is not None, first_measure=first,
                        stable_revisits=stable, identified=identified, months_since_identification=months,
