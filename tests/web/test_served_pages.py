@@ -1,6 +1,8 @@
 """The pages an official opens, answered through a real HTTP server on a loopback port (not only the test client):
-key attention, the policy check, the inbox with its filters and sorts, the administrator's user list, the pending
-announcement list, the campaign pages and the modeler's choices."""
+key attention, the policy check (with its publicity list sources), the inbox with its filters and sorts, the
+administrator's user list, the pending announcement list, the campaign pages, the warnings landing page, a
+procedure's start page with the limits in force, the modeler's choices, and the API's JSON answer to a path it does
+not have."""
 from __future__ import annotations
 
 import json
@@ -12,13 +14,16 @@ from tests.webclient import HttpBrowser, serve
 
 @pytest.mark.parametrize(("username", "path", "text"), [
     ("shahe_cun", "/households/attention", "重点关注户"),
-    ("jiangxi_zhengce", "/diagrams/policy-check", "配置检查"),
+    ("jiangxi_zhengce", "/diagrams/policy-check", "公示公告名单来源"),
     ("shahe_zhen", "/inbox?sort=household&claimed=unclaimed&procedure=identification", "我的待办"),
     ("zhanggong_xian", "/inbox?q=%E5%BC%A0&sort=created", "我的待办"),
     ("zhanggong_admin", "/admin/users?q=shahe", "用户管理"),
     ("zhanggong_xian", "/publicity/zhanggong_a10_approval_announcement?j=360702&pending=1", "公告"),
     ("zhanggong_xian", "/campaigns/county", "年度信息采集和集中排查进度"),
     ("shahe_zhen", "/campaigns", "年度"),
+    ("zhanggong_xian", "/warnings", "行业预警"),
+    ("shahe_cun", "/cases/start/poverty_policy", "村级公示（5天）"),  # the hint says the limits in force
+    ("zhanggong_dudao", "/diagrams/policy-check", "公示公告名单来源"),
 ])
 def test_the_page_answers_over_http(web_app, username: str, path: str, text: str) -> None:
     with serve(web_app) as base:
@@ -39,3 +44,14 @@ def test_the_modelers_choices_answer_over_http(web_app) -> None:
         assert answer.status == 200 and answer.headers["Content-Type"].startswith("application/json")
         assert "member_change.json" in [f["file"] for f in choices["forms"]]
         assert any(fn["name"] == "working_days_from" and fn["label"] for fn in choices["functions"])
+
+
+def test_the_api_answers_a_path_it_does_not_have_in_json_over_http(web_app) -> None:
+    with serve(web_app) as base:
+        browser = HttpBrowser(base)
+        assert browser.login("shahe_cun", "demo").status == 200
+        for path in ("/api", "/api/no-such-thing"):
+            answer = browser.get(path)
+            body = json.loads(answer.read().decode())
+            assert answer.status == 404 and answer.headers["Content-Type"].startswith("application/json"), path
+            assert body["error"], path
