@@ -23,7 +23,13 @@ from engine.bpmn.runtime import waiting_timers
 from engine.bpmn.validation import DUE_PROPERTY
 from engine.cases.lifecycle import PUBLICITY_PROCESS
 from engine.cases.runs import viewed_workflow
-from engine.cases.self_application import application_of_case, display_number, prefilled, risk_type_choices
+from engine.cases.self_application import (
+    APPLY_FORM,
+    application_of_case,
+    display_number,
+    prefilled,
+    risk_type_choices,
+)
 from engine.cases.tasks import tasks_of_case
 from engine.cases.views import describe_data
 from engine.core import audit
@@ -41,7 +47,6 @@ log = logging.getLogger(__name__)
 
 VERDICT_FIELDS = ("decision", "objection_finding", "qualifies", "consented")  # what a deciding form concludes with
 REJECTING = {"reject", "upheld", "no", False}  # verdicts that stop or turn the procedure
-APPLY_FORM = "identification_apply.json"
 OBJECTION_FORM = "verify_objection.json"  # its findings are shown with the objections
 VERIFY_FORM = "household_verification.json"
 DUE_NOTE_PROPERTY = "dueDateNote"  # a user task's property: why the step has no due date

@@ -18,7 +18,7 @@ from engine.core.models import Case, Household, Jurisdiction, Measure, ProcessVe
 from engine.core.vocabulary import HouseholdStatus, Procedure
 from engine.households.guarantees import guarantee_problems, medical_insurance_findings
 from engine.households.income import IncomeFigures
-from engine.households.records import completed_forms
+from engine.households.records import REVISIT_FORM, completed_forms
 from engine.policy.bindings import bound_version
 from engine.policy.parameters import PROCESS_SUFFIX, monitoring_line, resolve
 
@@ -64,7 +64,7 @@ def histories(household_ids: Iterable[int]) -> dict[int, History]:
     firsts = dict(db.session.execute(select(Measure.household_id, func.min(Measure.started_on))
                                      .where(Measure.household_id.in_(ids)).group_by(Measure.household_id)).all())
     revisits: dict[int, list[dict]] = {}
-    for household_id, data in reversed(completed_forms("monthly_revisit.json", ids)):
+    for household_id, data in reversed(completed_forms(REVISIT_FORM, ids)):
         if data:
             revisits.setdefault(household_id, []).append(data)
     medical = medical_insurance_findings(ids)
