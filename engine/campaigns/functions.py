@@ -6,14 +6,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.campaigns import area_screening, screening
 from engine.campaigns import campaign as campaigns
 from engine.cases.functions import CaseContext, install_functions
 from engine.core import audit
 from engine.core.db import db
-from engine.core.models import AuditEvent, Case
+from engine.core.models import Case
 from engine.households.income import IncomeFigures, record_income
 
 
@@ -74,8 +72,7 @@ def _open_area_visits(ctx: CaseContext) -> Callable[..., Any]:
 
 def screening_data(case: Case) -> dict:
     """What the county gave when it started the screening (kept in its case_opened audit entry)."""
-    event = db.session.scalar(select(AuditEvent).filter_by(case_id=case.id, action="case_opened"))
-    return event.detail["application"]["screening"]
+    return audit.first_of_case(case.id, "case_opened").detail["application"]["screening"]
 
 
 def install() -> None:

@@ -172,9 +172,9 @@ def open_case(procedure: str, place, actor: str, clock: Clock, *, household=None
         procedure=procedure, process_version=version, household=household, jurisdiction=place,
         jurisdiction_path=place.path, channel=channel, lead_date=lead_date or today, opened_at=clock.now(),
         opened_by=actor, status="running", state=b"", subject=subject, reference=reference, department=department,
+        lock_version=1,
     )
-    db.session.add(case)
-    db.session.flush()  # the case number is made from its id
+    insert_rows([case], now=True)  # the case number is made from its id; nothing else of the session is flushed
     case.number = f"{PROCEDURE_PREFIX.get(procedure, 'AJ')}-{today.year}-{case.id:06d}"
     run = start_run(case, version, actor, clock, {**_start_data(case, needs.values, application), **(data or {})})
     audit.record(clock.now(), actor, "case_opened", case_id=case.id, household_id=case.household_id,

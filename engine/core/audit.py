@@ -31,6 +31,15 @@ def record(
     return entry
 
 
+def first_of_case(case_id: int, action: str) -> AuditEvent | None:
+    """The case's first entry of ``action``, written or still to be written in this transaction."""
+    written = db.session.scalar(select(AuditEvent).filter_by(case_id=case_id, action=action).order_by(AuditEvent.id))
+    if written is not None:
+        return written
+    return next((entry for entry, _ in db.session.info.get(_PENDING, ())
+                 if entry.case_id == case_id and entry.action == action), None)
+
+
 def for_case(case_id: int) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).filter_by(case_id=case_id).order_by(AuditEvent.id)))
 

@@ -128,14 +128,15 @@ def _update_statement(mapper, keys: tuple[str, ...], conditions: tuple[str, ...]
             .execution_options(synchronize_session=False))
 
 
-def insert_rows(objs: list[Any]) -> None:
+def insert_rows(objs: list[Any], *, now: bool = False) -> None:
     """INSERT new objects of one class in one statement, their keys returned into them, and add them to the session
     as persistent (as if loaded). Their column values must be set, or a many-to-one relationship to an object whose
-    key is known by then (queued inside :func:`deferred`: the key is returned when the queue is written)."""
+    key is known by then (queued inside :func:`deferred`: the key is returned when the queue is written).
+    ``now``: written at once even inside :func:`deferred` (the caller needs the keys)."""
     if not objs:
         return
     queue: _Queue | None = db.session.info.get(_DEFERRED)
-    if queue is not None:
+    if queue is not None and not now:
         queue.inserts.setdefault(inspect(objs[0]).mapper, []).extend(objs)
     else:
         _insert_now(objs)
@@ -146,6 +147,8 @@ def _insert_now(objs: list[Any]) -> None:
     for relationship in _many_to_one(mapper):  # the keys of the rows they refer to, known now
         for obj in objs:
             target = obj.__dict__.get(relationship.key)
+            if target is not None and inspect(target).pending:  # a row of this transaction not written yet
+                db.session.flush([target])
             if target is not None:
                 for local, remote in relationship.local_remote_pairs:
                     setattr(obj, mapper.get_property_by_column(local).key,
