@@ -24,7 +24,7 @@ from engine.app import DemoClock, create_engine_app, get_clock
 from engine.bootstrap import setup_database
 from engine.bpmn.forms import load_form
 from engine.bpmn.source import DiagramSource
-from engine.cases.deadlines import deadlines_of_case
+from engine.cases.deadlines import deadlines_of_case, provisional_deadlines, recompute_provisional
 from engine.cases.lifecycle import (
     case_history,
     close_publicity,
@@ -131,6 +131,30 @@ def main(ctx: click.Context, user: str | None, verbose: bool) -> None:
 
 
 main.add_command(calendar_group)
+
+
+@calendar_group.command("recompute")
+@click.option("--jurisdiction", "code", help="only the cases at or below this place (default: every case)")
+@click.option("--list", "listing", is_flag=True, help="only list the provisional deadlines, change nothing")
+@click.pass_context
+@_with_app
+def calendar_recompute(ctx: click.Context, code: str | None, listing: bool) -> None:
+    """Compute again the provisional deadlines (暂定期限) of running cases with the calendar data as it is now (after
+    adding next year's holiday arrangement to the override file)."""
+    place = db.session.scalar(select(Jurisdiction).filter_by(code=code)) if code else None
+    if code and place is None:
+        raise click.UsageError(f"没有代码为 {code} 的辖区")
+    path = place.path if place is not None else "/"
+    total, first = provisional_deadlines(path, limit=50)
+    click.echo(f"运行中的暂定期限：{total} 个")
+    for item in first:
+        mark = "（需人工核对）" if item.by_hand else ""
+        click.echo(f"  {item.case_number} {item.deadline.label} 截止 {_local(item.deadline.due_at)}{mark}")
+    if listing:
+        return
+    with transaction():
+        done = recompute_provisional(path, ctx.obj.get("user") or "system", get_clock().now())
+    click.echo(done.summary())
 
 
 @main.command()

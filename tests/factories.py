@@ -6,11 +6,14 @@ from datetime import date
 
 from sqlalchemy import event, func, select
 
+from engine.cases.deadlines import new_deadline
 from engine.cases.lifecycle import open_identification
 from engine.core.db import db
 from engine.core.models import Case, HumanTask, Jurisdiction
+from engine.core.transaction import transaction
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
+from timers.functions import explain
 
 
 def open_case(clock, head: str = "张三") -> Case:
@@ -63,3 +66,23 @@ def add_township(county_code: str, code: str, name: str, villages: int, **extra)
     """A new township of ``county_code`` with ``villages`` new villages (their codes ``<code>201``, …): the villages."""
     add_place(county_code, code, name, "township", **extra)
     return [add_place(code, f"{code}{201 + i}", f"{name}{i + 1}村", "village", **extra) for i in range(villages)]
+
+
+# FICTITIOUS: a 2027 arrangement that also gives 2026-12-31 off (a cross-year change), NOT the real notice
+FICTITIOUS_2027 = {"years": {"2027": {"source": "虚构测试数据（不是真实通知）",
+                                      "holidays": {"2026-12-31": "元旦（虚构）", "2027-01-01": "元旦（虚构）"},
+                                      "workdays": {}}}}
+
+
+def provisional_task_deadline(clock, start: str, head: str) -> tuple[int, int]:
+    """A case whose ready task is due 20 working days after ``start`` — provisional without 2027's data — as
+    engine.cases.tasks projects a due date: (task id, deadline id)."""
+    case = open_case(clock, head)
+    row = ready_row(case)
+    computed = explain("working_days", start, 20)
+    assert computed.provisional
+    with transaction():
+        row.due_at = row.sort_due = computed.due_at
+        deadline = new_deadline(case.id, "task", row.name, computed.due_at, [computed], clock.now(), task=row)
+        db.session.add(deadline)
+    return row.id, deadline.id

@@ -78,6 +78,7 @@ class Deadline:
     provisional: bool
     data_version: str
     explanation: str
+    extended: bool = False  # a calendar-day period whose last day moves to the next working day (days only)
 
     def __post_init__(self) -> None:
         if self.kind not in DEADLINE_KINDS:
@@ -105,6 +106,7 @@ class Deadline:
             provisional=bool(data["provisional"]),
             data_version=data["data_version"],
             explanation=data["explanation"],
+            extended=bool(data.get("extended", False)),
         )
 
 
@@ -365,6 +367,22 @@ class WorkCalendar:
         """Covered years as text, e.g. ``2004–2026``."""
         return _format_years(self._years)
 
+    def missing_years(self, today: date) -> list[int]:
+        """The years whose data is due but not loaded: this year if missing; next year too once November has
+        begun (the State Council publishes its arrangement around then)."""
+        years = [today.year] if not self.has_year(today.year) else []
+        if today >= date(today.year, 11, 1) and not self.has_year(today.year + 1):
+            years.append(today.year + 1)
+        return years
+
+    def missing_data_warnings(self, today: date) -> list[str]:
+        """A warning in Chinese for each of :meth:`missing_years`: what is refused, what to add, and where."""
+        target = self.override_file or "覆盖文件"
+        return [f"今天是 {today}，还没有 {year} 年的节假日/调休数据：国务院办公厅通知公布后请加入 {target}，"
+                f"否则用到 {year} 年日期的工作日期限会被拒绝计算（办理会被拒绝），{year - 1} 年 "
+                f"{self.provisional_from[0]} 月 {self.provisional_from[1]} 日以后的期限为暂定。"
+                for year in self.missing_years(today)]
+
     # -- classification ----------------------------------------------------------------------
     def _classify(self, day: date) -> _Day:
         if day.year not in self._years:
@@ -430,7 +448,7 @@ class WorkCalendar:
         else:
             text += f" 为{_describe_rest_day(walked[0])}，顺延至下一个工作日 {last}，截止 {last} 24:00。"
         provisional = any(info.provisional for info in walked)
-        return self._deadline("days", start, n, last, provisional, text)
+        return self._deadline("days", start, n, last, provisional, text, extended=True)
 
     def _next_workday(self, day: date) -> tuple[date, list[_Day]]:
         walked = [self._classify(day)]
@@ -473,6 +491,7 @@ class WorkCalendar:
         last: date,
         provisional: bool,
         text: str,
+        extended: bool = False,
     ) -> Deadline:
         if provisional:
             # provisional days lie in a covered year whose successor is not loaded
@@ -491,6 +510,7 @@ class WorkCalendar:
             provisional,
             self.data_version,
             text,
+            extended,
         )
 
 
@@ -554,18 +574,32 @@ def _walk_summary(start: date, walked: list[_Day]) -> str:
 
 
 _default: WorkCalendar | None = None
+_default_stamp: tuple | None = None  # the override file as it was when _default read it
 _default_lock = threading.Lock()
 
 
+def _file_stamp(path: Path | None) -> tuple | None:
+    if path is None:
+        return None
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return (str(path), None)
+    return (str(path), info.st_mtime_ns, info.st_size, info.st_ino)
+
+
 def default_calendar() -> WorkCalendar:
-    """The process-wide calendar.
+    """The process-wide calendar, read again when its override file has changed (so that every process — web
+    workers, the scheduler — uses a year an administrator added without a restart).
 
     Its override file is $FANGPIN_CALENDAR_OVERRIDE if set, else timers/calendar_override.json.
     """
-    global _default
+    global _default, _default_stamp
     with _default_lock:
-        if _default is None:
-            _default = WorkCalendar(_default_override_path())
+        path = _default_override_path()
+        stamp = _file_stamp(path)
+        if _default is None or stamp != _default_stamp:  # edited since it was read (by any process): read again
+            _default, _default_stamp = WorkCalendar(path), stamp
             log.info(
                 "working-day calendar loaded: years %s, %s",
                 _default.describe_coverage(),
@@ -589,6 +623,6 @@ def _default_override_path() -> Path | None:
 
 def reset_default_calendar() -> None:
     """Forget the cached default calendar (tests; after editing the override file)."""
-    global _default
+    global _default, _default_stamp
     with _default_lock:
-        _default = None
+        _default, _default_stamp = None, None

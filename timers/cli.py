@@ -5,7 +5,6 @@ Exit code 2 when a working-day (工作日) computation reaches a year without ho
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 
 import click
@@ -129,18 +128,5 @@ def coverage_command(today: datetime | None) -> None:
     for year in sorted(cal.sources):
         if not cal.sources[year].startswith("chinesecalendar"):
             click.echo(f"  {year}: {cal.sources[year]}")
-    for year in _missing_years(cal.has_year, current):
-        click.echo(
-            f"警告 (warning): 今天是 {current}，还没有 {year} 年的节假日/调休数据；"
-            f"国务院办公厅通知公布后请加入 {cal.override_file or '覆盖文件'}，"
-            f"否则到 {year} 年的工作日期限会被拒绝计算。",
-            err=True,
-        )
-
-
-def _missing_years(has_year: Callable[[int], bool], today: date) -> list[int]:
-    """This year if missing; next year too once November has begun."""
-    years = [today.year] if not has_year(today.year) else []
-    if today >= date(today.year, 11, 1) and not has_year(today.year + 1):
-        years.append(today.year + 1)
-    return years
+    for warning in cal.missing_data_warnings(current):
+        click.echo(f"警告 (warning): {warning}", err=True)

@@ -1,6 +1,8 @@
-"""User administration in the browser (用户管理): an administrator lists the officials of their jurisdiction,
-creates one (the one-time password is shown once), changes their name, roles or place, deactivates a leaver,
-reactivates them and resets a password. The rules are the engine's (engine.accounts.users)."""
+"""Administration in the browser. User administration (用户管理): an administrator lists the officials of their
+jurisdiction, creates one (the one-time password is shown once), changes their name, roles or place, deactivates a
+leaver, reactivates them and resets a password. The rules are the engine's (engine.accounts.users). The working-day
+calendar (工作日历): which years have holiday data, a warning on every page of an administrator when next year's is
+due and missing, the provisional deadlines running in their jurisdiction, computed again on request."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,10 +12,13 @@ from sqlalchemy import select
 
 from engine.accounts import users
 from engine.app import get_clock
+from engine.cases.deadlines import provisional_deadlines, recompute_provisional
 from engine.core.db import db, within
 from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.core.models import Jurisdiction
+from engine.core.transaction import transaction
 from engine.policy.roles import all_roles
+from timers.calendar import default_calendar, to_local_date
 
 from .auth import roles_required, visible_jurisdiction
 
@@ -24,6 +29,16 @@ admin_only = roles_required(users.ADMINISTRATOR)
 def register(app: Flask) -> None:
     """Called by ``web.create_app``."""
     app.register_blueprint(bp)
+    app.context_processor(_calendar_warnings)
+
+
+def _calendar_warnings() -> dict[str, Any]:
+    """For an administrator's pages: the calendar's warnings of missing holiday data (nothing read from the
+    database)."""
+    user = g.get("user")
+    if user is None or users.ADMINISTRATOR not in user.roles:
+        return {"calendar_warnings": []}
+    return {"calendar_warnings": default_calendar().missing_data_warnings(to_local_date(get_clock().now()))}
 
 
 def _places() -> list[Jurisdiction]:
@@ -135,3 +150,23 @@ def reactivate(username: str) -> Any:
 @admin_only
 def reset_password(username: str) -> Any:
     return _issue_password(username, users.reset_password, "密码已重置")
+
+
+@bp.get("/calendar")
+@admin_only
+def calendar() -> Any:
+    """工作日历: coverage, data version, warnings and the provisional deadlines of the administrator's jurisdiction."""
+    work_calendar = default_calendar()
+    total, first = provisional_deadlines(g.user.jurisdiction.path)
+    sources = {year: source for year, source in sorted(work_calendar.sources.items())
+               if not source.startswith("chinesecalendar")}
+    return render_template("admin/calendar.html", calendar=work_calendar, sources=sources, total=total, first=first)
+
+
+@bp.post("/calendar/recompute")
+@admin_only
+def recompute() -> Any:
+    with transaction():
+        done = recompute_provisional(g.user.jurisdiction.path, g.user.username, get_clock().now())
+    flash(done.summary())
+    return redirect(url_for("admin.calendar"))

@@ -447,19 +447,34 @@ def test_explain_returns_full_deadline() -> None:
         functions.days_from("2026-09-28", 5.5)
 
 
-def test_default_calendar_is_cached_and_follows_env_var(
+def test_default_calendar_is_cached_and_follows_env_var_and_file(
     monkeypatch: pytest.MonkeyPatch, override_2027: Path
 ) -> None:
     first = default_calendar()
-    assert default_calendar() is first
+    assert default_calendar() is first  # read once while its file is unchanged
     assert not first.has_year(2027)
     with pytest.raises(CalendarDataMissing):
         functions.working_days_from("2026-12-15", 20)
     monkeypatch.setenv(OVERRIDE_ENV_VAR, str(override_2027))
-    assert default_calendar() is first  # cached until reset
-    reset_default_calendar()
-    assert default_calendar().has_year(2027)
+    second = default_calendar()  # another file: read it
+    assert second is not first and second.has_year(2027) and default_calendar() is second
     assert functions.working_days_from("2026-12-15", 20) == "2027-01-13T00:00:00+08:00"
+    write_override(override_2027, {"years": {}})  # an administrator edits the file: every process reads it again
+    assert not default_calendar().has_year(2027)
+    with pytest.raises(CalendarDataMissing):
+        functions.working_days_from("2026-12-15", 20)
+
+
+def test_missing_years_warn_from_november_naming_the_file(override_2027: Path) -> None:
+    calendar = WorkCalendar(None)
+    assert calendar.missing_years(date(2026, 10, 31)) == []
+    assert calendar.missing_years(date(2026, 11, 1)) == [2027]
+    assert calendar.missing_years(date(2027, 3, 1)) == [2027]  # this year itself missing
+    [warning] = calendar.missing_data_warnings(date(2026, 12, 2))
+    assert "还没有 2027 年的节假日/调休数据" in warning and "calendar_override.json" not in warning  # no file set
+    assert WorkCalendar(override_2027).missing_years(date(2026, 12, 2)) == []
+    empty = write_override(override_2027.with_name("empty.json"), {"years": {}})
+    assert str(empty) in WorkCalendar(empty).missing_data_warnings(date(2026, 12, 2))[0]  # where to add it
 
 
 def test_default_override_file_is_valid_and_empty() -> None:

@@ -102,3 +102,41 @@ def test_the_navigation_shows_user_administration_to_administrators_only(client,
     other = web_app.test_client()
     login(other, "shahe_cun")
     assert "用户管理" not in other.get("/inbox").get_data(as_text=True)
+
+
+def test_an_administrator_sees_missing_holiday_data_and_computes_provisional_deadlines_again(
+        web_app, clock, tmp_path, monkeypatch):
+    """工作日历 through a real server: from November the administrator's pages warn that next year's holiday data
+    is missing; the calendar page lists the provisional deadlines of their jurisdiction; once the year is in the
+    override file (no restart), computing again moves the deadline that the new data changes."""
+    import json
+    from datetime import UTC, datetime
+
+    from engine.core.models import CaseDeadline
+    from tests.factories import FICTITIOUS_2027, provisional_task_deadline
+    from timers.calendar import OVERRIDE_ENV_VAR, reset_default_calendar
+
+    override = tmp_path / "calendar_override.json"
+    override.write_text(json.dumps({"years": {}}), encoding="utf-8")
+    monkeypatch.setenv(OVERRIDE_ENV_VAR, str(override))
+    reset_default_calendar()
+    clock.set(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
+    with web_app.app_context():
+        _, deadline_id = provisional_task_deadline(clock, "2026-12-03", "甲")
+    with serve(web_app) as base:
+        admin = HttpBrowser(base)
+        inbox = admin.login("zhanggong_admin", "demo").read().decode()
+        assert "还没有 2027 年的节假日/调休数据" in inbox and str(override) in inbox
+        cadre = HttpBrowser(base)
+        assert "2027 年的节假日" not in cadre.login("shahe_cun", "demo").read().decode()  # administrators only
+        assert cadre.get("/admin/calendar").status == 403
+
+        page = admin.get("/admin/calendar").read().decode()
+        assert "运行中的暂定期限 <small>1 个</small>" in page and "2004–2026" in page and "暂定" in page
+        override.write_text(json.dumps(FICTITIOUS_2027, ensure_ascii=False), encoding="utf-8")
+        done = admin.post("/admin/calendar/recompute", [], page="/admin/calendar").read().decode()
+        assert "1 个期限改变了截止日" in done and "运行中的暂定期限 <small>0 个</small>" in done
+        assert "2004–2027" in done and "还没有 2027 年" not in done
+    with web_app.app_context():
+        assert db.session.get(CaseDeadline, deadline_id).due_at.isoformat() == "2027-01-04T16:00:00+00:00"
+    reset_default_calendar()
