@@ -137,3 +137,20 @@ def test_a_department_records_the_event_its_push_follows(fangpin):
                              "2026-09-01", ok=False)
     assert "不是随事件推送" in fangpin("--as", "zhanggong_yibao", "warnings", "event", "--department", "medical",
                                   "--date", "2026-09-01", ok=False)
+
+
+def test_calendar_recompute_lists_and_computes_again_the_provisional_deadlines(fangpin, tmp_path, monkeypatch):
+    from tests.factories import FICTITIOUS_2027
+    from timers.calendar import OVERRIDE_ENV_VAR, reset_default_calendar
+
+    override = tmp_path / "override.json"
+    override.write_text(json.dumps({"years": {}}), encoding="utf-8")
+    monkeypatch.setenv(OVERRIDE_ENV_VAR, str(override))
+    reset_default_calendar()
+    fangpin("init", "--demo")
+    assert "运行中的暂定期限：0 个" in fangpin("calendar", "recompute", "--list")
+    assert "没有代码为 999 的辖区" in fangpin("calendar", "recompute", "--jurisdiction", "999", ok=False)
+    override.write_text(json.dumps(FICTITIOUS_2027, ensure_ascii=False), encoding="utf-8")
+    out = fangpin("--as", "zhanggong_admin", "calendar", "recompute", "--jurisdiction", "360702")
+    assert "重新计算暂定期限：0 个期限改变了截止日" in out
+    reset_default_calendar()
