@@ -1,8 +1,16 @@
-"""Task forms (表单): one JSON Schema per human task in ``forms/``, validated with ``jsonschema``."""
+"""Task forms (表单): one JSON Schema per human task in ``forms/``, validated with ``jsonschema``.
+
+Beside JSON Schema a form may say, at the top of its schema, what it is for the steps after it (表单关键字):
+``x-rules`` (the rules its data must meet beyond the schema, engine.cases.form_rules), ``x-verdict`` (it concludes
+a step: which field holds the conclusion, which values of it reject, which field the reason) and ``x-records``
+(what it records that a later step shows or is prefilled with: :class:`~engine.core.vocabulary.FormRecord`). The
+engine reads what a form does from these, never from its file name; a wrong declaration refuses the form when it
+is loaded (FormKeywordInvalid, naming the form and what to change), and so a diagram using it is not deployed."""
 from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -10,20 +18,195 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from engine.core.config import project_dir
-from engine.core.errors import FormInvalid, NotFound
+from engine.core.errors import FormInvalid, FormKeywordInvalid, NotFound
+from engine.core.vocabulary import FormRecord
 
 _TYPE_NAMES = {
     "string": "文本", "integer": "整数", "number": "数字", "boolean": "是/否", "array": "列表", "object": "对象",
 }  # fmt: skip
 
 
+RULES_KEYWORD = "x-rules"
+VERDICT_KEYWORD = "x-verdict"
+RECORDS_KEYWORD = "x-records"
+FORM_KEYWORDS = {  # a form's own keywords (at the top of its schema) → what they say, as a refusal lists them
+    RULES_KEYWORD: "领域校验规则",
+    VERDICT_KEYWORD: "结论字段",
+    RECORDS_KEYWORD: "本表记录的内容",
+}
+VERDICT_ITEMS = {  # the items of x-verdict → what each names
+    "field": "结论所在的字段，必填",
+    "rejecting": "否决取值：结论为其中之一时程序终止或转向，如不通过、不符合、异议成立",
+    "reason": "填写理由的字段",
+    "labels": "结论取值的显示文字，表单未给出 enumNames 时用，如是/否字段",
+}
+VERDICT_EXAMPLE = '{"field": "decision", "rejecting": ["reject"], "reason": "reason"}'
+RECORD_FIELDS: dict[FormRecord, tuple[str, ...]] = {  # the fields (dotted) a form recording it must have
+    FormRecord.APPLICATION: ("applied_on", "risk_description", "risk_types"),
+    FormRecord.RISK_TYPES: ("risk_types",),
+    FormRecord.HOUSEHOLD_SIZE: ("income.household_size",),
+    FormRecord.PUBLICITY_POSTING: ("posted_on",),
+    FormRecord.OBJECTION_FINDING: (),  # its finding is its x-verdict
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a deciding form concludes with (``x-verdict``): its field, the values of it that reject, the field
+    holding the reason, and the words of values the schema gives none for."""
+
+    field: str
+    rejecting: tuple[Any, ...] = ()
+    reason: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # a value as text (true, false, reject) → its words
+
+    def rejects(self, value: Any) -> bool:
+        """Whether ``value`` is one of the rejecting values (True is not 1, False is not 0)."""
+        return any(type(value) is type(known) and value == known for known in self.rejecting)
+
+    def label(self, value: Any) -> str | None:
+        """The words ``labels`` gives ``value``, if any."""
+        return self.labels.get(_value_text(value))
+
+
 @functools.lru_cache(maxsize=256)
 def load_form(name: str) -> dict[str, Any]:
-    """The JSON Schema of form ``name`` (a file name in ``forms/``)."""
+    """The JSON Schema of form ``name`` (a file name in ``forms/``); FormKeywordInvalid if it declares one of the
+    form keywords wrongly."""
     path = project_dir("forms") / name
     if not path.is_file() or path.parent != project_dir("forms"):
         raise NotFound(f"表单 {name} 不存在（forms/ 中没有该文件）")
-    return json.loads(path.read_text(encoding="utf-8"))
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    problems = keyword_problems(schema)
+    if problems:
+        raise FormKeywordInvalid(name, problems)
+    return schema
+
+
+def verdict_of(schema: dict[str, Any]) -> Verdict | None:
+    """The form's ``x-verdict`` (checked when it was loaded), or None: it concludes nothing."""
+    declared = schema.get(VERDICT_KEYWORD)
+    if not isinstance(declared, dict):
+        return None
+    return Verdict(declared["field"], tuple(declared.get("rejecting", ())), declared.get("reason"),
+                   dict(declared.get("labels", {})))
+
+
+def records_of(schema: dict[str, Any]) -> frozenset[FormRecord]:
+    """What the form records (``x-records``, checked when it was loaded)."""
+    return frozenset(FormRecord(value) for value in schema.get(RECORDS_KEYWORD, ()) if value in FormRecord.labels())
+
+
+def keyword_problems(schema: Any) -> list[str]:
+    """What is wrong with the form keywords ``schema`` declares, each saying what to change (none: [])."""
+    if not isinstance(schema, dict):
+        return []
+    known = "、".join(f"{name}（{what}）" for name, what in FORM_KEYWORDS.items())
+    problems = [f"关键字 {key} 不是表单可用的关键字；可用的关键字为 {known}，请改正拼写或删除它"
+                for key in schema if isinstance(key, str) and key.startswith("x-") and key not in FORM_KEYWORDS]
+    rules = schema.get(RULES_KEYWORD, [])
+    if not isinstance(rules, list) or not all(isinstance(name, str) for name in rules):
+        problems.append(f"{RULES_KEYWORD}（{FORM_KEYWORDS[RULES_KEYWORD]}）应为规则名称的列表，"
+                        '例如 ["measures_cover_risks"]')
+    if VERDICT_KEYWORD in schema:
+        problems += _verdict_problems(schema, schema[VERDICT_KEYWORD])
+    if RECORDS_KEYWORD in schema:
+        problems += _records_problems(schema, schema[RECORDS_KEYWORD])
+    return problems
+
+
+def _verdict_problems(schema: dict[str, Any], declared: Any) -> list[str]:
+    what = f"{VERDICT_KEYWORD}（{FORM_KEYWORDS[VERDICT_KEYWORD]}）"
+    if not isinstance(declared, dict):
+        return [f"{what}应为对象，例如 {VERDICT_EXAMPLE}"]
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    fields = "、".join(properties) or "（表单没有字段）"
+    items = "、".join(f"{name}（{words}）" for name, words in VERDICT_ITEMS.items())
+    problems = [f"{what}中的 {key} 不是可用的项；可用的项为 {items}，请改正拼写或删除它"
+                for key in declared if key not in VERDICT_ITEMS]
+    name = declared.get("field")
+    if not isinstance(name, str) or name not in properties:
+        shown = f"“{name}”不是表单的字段" if isinstance(name, str) else "缺少 field"
+        return [*problems, f"{what}的 field {shown}；请写明结论所在的字段，可选：{fields}，例如 {VERDICT_EXAMPLE}"]
+    allowed = _allowed_values(properties[name])
+    if allowed is None:
+        problems.append(f"{what}的结论字段 {name} 没有固定的取值；结论字段须列出取值（enum）、只有一个取值（const）或为是/否"
+                        "（boolean），请为该字段写明取值，或改用其他字段")
+        allowed = []
+    choices = "、".join(_value_text(value) for value in allowed)
+    rejecting = declared.get("rejecting", [])
+    if not isinstance(rejecting, list):
+        problems.append(f"{what}的 rejecting 应为列表，列出结论字段 {name} 的否决取值，例如 [\"reject\"]")
+    elif allowed:
+        problems += [f"{what}的 rejecting 中的“{_value_text(value)}”不是结论字段 {name} 的取值；可选：{choices}"
+                     for value in rejecting if not _among(value, allowed)]
+    reason = declared.get("reason")
+    if reason is not None and (not isinstance(reason, str) or reason not in properties or reason == name):
+        problems.append(f"{what}的 reason “{reason}”不是表单中结论以外的字段；请写明填写理由的字段（可选：{fields}），"
+                        "表单没有理由字段时删除 reason")
+    labels = declared.get("labels", {})
+    if not isinstance(labels, dict) or not all(isinstance(text, str) and text.strip() for text in labels.values()):
+        problems.append(f"{what}的 labels 应为对象，把结论的取值对应到显示文字，例如 {{\"true\": \"认可\"}}")
+    elif allowed:
+        problems += [f"{what}的 labels 中的“{key}”不是结论字段 {name} 的取值；可选：{choices}"
+                     for key in labels if key not in {_value_text(value) for value in allowed}]
+    return problems
+
+
+def _records_problems(schema: dict[str, Any], declared: Any) -> list[str]:
+    what = f"{RECORDS_KEYWORD}（{FORM_KEYWORDS[RECORDS_KEYWORD]}）"
+    known = "、".join(f"{code.value}（{code.label}）" for code in FormRecord)
+    if not isinstance(declared, list) or not all(isinstance(value, str) for value in declared):
+        return [f"{what}应为列表，例如 [\"{FormRecord.HOUSEHOLD_SIZE.value}\"]；可用的取值为 {known}"]
+    problems = []
+    for value in declared:
+        if value not in FormRecord.labels():
+            problems.append(f"{what}中的“{value}”不是可用的取值；可用的取值为 {known}，请改为其中之一或删除它")
+            continue
+        record = FormRecord(value)
+        missing = [path for path in RECORD_FIELDS[record] if _field_spec(schema, path) is None]
+        if missing:
+            problems.append(f"{what}中的 {value}（{record.label}）要求表单有字段 {'、'.join(missing)}；"
+                            f"请添加该字段，或从 {RECORDS_KEYWORD} 中删除 {value}")
+        if record == FormRecord.OBJECTION_FINDING and VERDICT_KEYWORD not in schema:
+            problems.append(f"{what}中的 {value}（{record.label}）须同时用 {VERDICT_KEYWORD} 写明核实结论所在的字段，"
+                            f"例如 {{\"field\": \"objection_finding\", \"rejecting\": [\"upheld\"], \"reason\": \"reason\"}}")
+    return problems
+
+
+def _field_spec(schema: dict[str, Any], path: str) -> dict[str, Any] | None:
+    node: Any = schema
+    for part in path.split("."):
+        properties = node.get("properties") if isinstance(node, dict) else None
+        node = properties.get(part) if isinstance(properties, dict) else None
+        if not isinstance(node, dict):
+            return None
+    return node
+
+
+def _allowed_values(spec: Any) -> list[Any] | None:
+    """The values a field may take, if it has a fixed set (enum, const, or a boolean's two)."""
+    if not isinstance(spec, dict):
+        return None
+    if isinstance(spec.get("enum"), list):
+        return list(spec["enum"])
+    if "const" in spec:
+        return [spec["const"]]
+    kinds = spec.get("type")
+    if kinds == "boolean" or (isinstance(kinds, list) and "boolean" in kinds):
+        return [True, False]
+    return None
+
+
+def _among(value: Any, allowed: list[Any]) -> bool:
+    return any(type(value) is type(known) and value == known for known in allowed)
+
+
+def _value_text(value: Any) -> str:
+    """A value as a form's keywords write it: true/false for a boolean, else its text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
 
 
 def form_names() -> list[str]:

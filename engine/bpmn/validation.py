@@ -20,7 +20,7 @@ from engine.bpmn.forms import check_schema, load_form
 from engine.bpmn.rules import DiagramRules
 from engine.bpmn.scripting import compile_diagram_code
 from engine.core.config import project_dir
-from engine.core.errors import DiagramInvalid, NotFound
+from engine.core.errors import DiagramInvalid, FormKeywordInvalid, NotFound
 from engine.core.vocabulary import Code, LedgerStep, PublicStage
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -116,6 +116,8 @@ def _lint_user_tasks(tree: etree._ElementTree) -> list[str]:
         except NotFound as exc:
             forms = form_files()
             reason = f"{exc}；已有的表单：{'、'.join(forms) or '（没有）'}，请改为其中之一或先添加该表单"
+        except FormKeywordInvalid as exc:  # its x-verdict, x-records…: what to change in the form
+            reason = "；".join(exc.problems)
         except ValueError as exc:
             reason = str(exc)
         if reason:

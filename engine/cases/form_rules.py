@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.bpmn.forms import load_form
+from engine.bpmn.forms import RULES_KEYWORD, load_form
 from engine.core.errors import FangpinError, FormInvalid
 from engine.core.models import Case
 from engine.households.measures import check_plan
 
-RULES_KEY = "x-rules"
+RULES_KEY = RULES_KEYWORD  # the keyword is defined once, with the other form keywords (engine.bpmn.forms)
 Rule = Callable[[dict[str, Any], Case], list[tuple[str, str]]]
 RULES: dict[str, Rule] = {
     # 帮扶措施: each risk of the household has a measure that answers it (assistance plan, green channel)

@@ -24,6 +24,16 @@ class FormInvalid(FangpinError):
         super().__init__(f"表单 {form} 填写有误：{detail}")
 
 
+class FormKeywordInvalid(FangpinError, ValueError):
+    """A form declares a fangpin keyword (``x-verdict``, ``x-records``…) wrongly: the form is refused as a form that
+    is not valid JSON is (a ValueError too), naming the form and what to change."""
+
+    def __init__(self, form: str, problems: list[str]) -> None:
+        self.form = form
+        self.problems = problems
+        super().__init__(f"表单 {form} 的声明有误：" + "；".join(problems))
+
+
 class RuleViolation(FangpinError):
     """A domain rule refuses the action (duplicate application, early publicity close, ...)."""
 

@@ -144,6 +144,18 @@ class LedgerStep(Code):
     SYSTEM_ENTRY = "system_entry", "录入全国防返贫监测信息系统"  # a campaign's household screened, still to enter
 
 
+class FormRecord(Code):
+    """What a form records for the steps after it (表单记录的内容): what the task page shows or prefills from it,
+    whatever the form's file is called. A form gives it in its schema: ``"x-records": ["household_size"]``
+    (engine.bpmn.forms refuses any other value, and a form without the fields the value needs)."""
+
+    APPLICATION = "application", "识别申请：预填农户网上申报的申请日期、情况简述和风险类型"
+    RISK_TYPES = "risk_types", "风险类型（A27）：预填申请环节记录的风险类型"
+    HOUSEHOLD_SIZE = "household_size", "家庭人口数：预填农户登记的实际共同生活人数"
+    PUBLICITY_POSTING = "publicity_posting", "公示张贴：张贴日期和地点列入办理依据的公示情况"
+    OBJECTION_FINDING = "objection_finding", "异议核实结论：列在所核实的异议下，不列入历次结论"
+
+
 class EliminationMode(Code):
     """How a household's risk was eliminated (风险消除方式)."""
 

@@ -50,8 +50,9 @@ def _forms_and_dates() -> tuple[list[dict[str, str]], dict[str, list[str]]]:
     for name in form_names():
         try:
             schema = load_form(name)
-        except ValueError:
-            log.warning("form %s is not readable JSON: left out of the modeler's choices", name)
+        except ValueError:  # FormKeywordInvalid too: refused when a diagram using it is checked
+            log.warning("form %s is not readable JSON or declares its keywords wrongly: left out of the modeler's "
+                        "choices", name)
             continue
         forms.append({"file": name, "title": str(schema.get("title") or "")})
         for field, spec in (schema.get("properties") or {}).items():

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from engine.bpmn.forms import load_form
 from engine.bpmn.validation import FORM_PROPERTY, NS
 from engine.core.db import db
-from engine.core.errors import FangpinError, NotFound, PolicyMissing, RuleViolation
+from engine.core.errors import FangpinError, FormKeywordInvalid, NotFound, PolicyMissing, RuleViolation
 from engine.core.models import LEVELS, DiagramFile, Jurisdiction, PolicyParameter, ProcessVersion
 from engine.core.vocabulary import Procedure
 from engine.policy.bindings import bound_version
@@ -148,6 +148,8 @@ def _diagram_gaps(procedure: str, version: ProcessVersion, values: dict[str, Any
             load_form(form)
         except NotFound:
             gaps.append(f"表单 {form} 不存在（forms/ 中没有该文件；{which}的“{'、'.join(tasks)}”使用）")
+        except FormKeywordInvalid as exc:
+            gaps.append(f"{exc}（{which}的“{'、'.join(tasks)}”使用）")
     gaps += [f"泳道“{lane}”不是已知角色（policy/roles.json；{which}）"
              for lane in sorted(needs.lanes) if role_for_lane(lane) is None]
     return gaps

@@ -1,16 +1,20 @@
 """Task forms (JSON Schema): every free-text field and every list has a size limit, and a value over it is
 refused naming the field, in Chinese (no field can grow a case's state, its audit and its form data without
-bound)."""
+bound). A form's own keywords (x-verdict, x-records) are checked when it is loaded: a wrong one refuses the form,
+and a diagram using it, naming the form and what to change."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 
 import pytest
 
-from engine.bpmn.forms import validate_form
+from engine.bpmn.forms import keyword_problems, load_form, validate_form
+from engine.bpmn.source import DiagramSource
 from engine.core.config import project_dir
-from engine.core.errors import FormInvalid
+from engine.core.errors import DiagramInvalid, FormInvalid, FormKeywordInvalid
+from engine.library.deploying import check_diagram
 
 FORMS = sorted(project_dir("forms").glob("*.json"))
 BOUNDED_BY_SHAPE = ("maxLength", "enum", "const", "format", "pattern")
@@ -54,3 +58,63 @@ def test_a_member_field_longer_than_its_column_is_refused():
     with pytest.raises(FormInvalid) as refused:
         validate_form("register_household.json", household)
     assert any(field == "members/0/name" and "最多 50 个字符" in reason for field, reason in refused.value.errors)
+
+
+# -- a form's own keywords (x-verdict, x-records): a wrong one refuses the form, naming it and what to change ---
+
+REVIEW = json.loads((project_dir("forms") / "review_decision.json").read_text(encoding="utf-8"))
+BAD_DECLARATIONS = {  # what the form declares → what the refusal says
+    "unknown_record": ({"x-records": ["posting"]}, "中的“posting”不是可用的取值；可用的取值为 application（识别申请"),
+    "record_without_its_field": ({"x-records": ["household_size"]},
+                                 "household_size（家庭人口数：预填农户登记的实际共同生活人数）要求表单有字段 income.household_size"),
+    "finding_without_verdict": ({"x-records": ["objection_finding"], "x-verdict": None},
+                                "须同时用 x-verdict 写明核实结论所在的字段"),
+    "verdict_field_missing": ({"x-verdict": {"field": "decison", "rejecting": ["reject"]}},
+                              "x-verdict（结论字段）的 field “decison”不是表单的字段；请写明结论所在的字段，可选：reviewed_on、"),
+    "rejecting_not_a_value": ({"x-verdict": {"field": "decision", "rejecting": ["rejected"]}},
+                              "x-verdict（结论字段）的 rejecting 中的“rejected”不是结论字段 decision 的取值；可选：approve、reject"),
+    "verdict_without_values": ({"x-verdict": {"field": "reason"}}, "结论字段 reason 没有固定的取值"),
+    "reason_not_a_field": ({"x-verdict": {"field": "decision", "reason": "why"}}, "reason “why”不是表单中结论以外的字段"),
+    "unknown_verdict_item": ({"x-verdict": {"field": "decision", "rejects": ["reject"]}},
+                             "x-verdict（结论字段）中的 rejects 不是可用的项；可用的项为 field"),
+    "misspelt_keyword": ({"x-verdicts": {"field": "decision"}}, "关键字 x-verdicts 不是表单可用的关键字；可用的关键字为 x-rules"),
+    "verdict_not_an_object": ({"x-verdict": "decision"}, "x-verdict（结论字段）应为对象，例如 {\"field\": \"decision\""),
+}
+
+
+@pytest.fixture
+def bad_forms(tmp_path, monkeypatch):
+    """The shipped forms, and a copy of review_decision.json for each of BAD_DECLARATIONS: ``bad_<name>.json``."""
+    folder = tmp_path / "forms"
+    shutil.copytree(project_dir("forms"), folder)
+    for name, (declared, _) in BAD_DECLARATIONS.items():
+        schema = {key: value for key, value in {**REVIEW, **declared}.items() if value is not None}
+        (folder / f"bad_{name}.json").write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setenv("FANGPIN_FORMS_DIR", str(folder))
+    load_form.cache_clear()
+    yield folder
+    load_form.cache_clear()
+
+
+@pytest.mark.parametrize("name", BAD_DECLARATIONS)
+def test_a_wrong_form_keyword_refuses_the_form_naming_it_and_what_to_change(bad_forms, name):
+    with pytest.raises(FormKeywordInvalid) as refused:
+        load_form(f"bad_{name}.json")
+    assert str(refused.value).startswith(f"表单 bad_{name}.json 的声明有误：")
+    assert BAD_DECLARATIONS[name][1] in str(refused.value)
+    assert load_form("review_decision.json")["x-verdict"]["field"] == "decision"  # the form it copies is taken
+
+
+def test_a_diagram_using_a_form_with_a_wrong_keyword_is_not_deployed(app, bad_forms):
+    content = (project_dir("processes") / "identification.bpmn").read_bytes().replace(
+        b'value="review_decision.json"', b'value="bad_rejecting_not_a_value.json"')
+    with pytest.raises(DiagramInvalid) as refused:
+        check_diagram(DiagramSource("identification.bpmn", content))
+    problems = "；".join(refused.value.problems)
+    assert "userTask 'township_review'（乡镇审核（入户抽查））：表单 bad_rejecting_not_a_value.json 无效：" in problems
+    assert "rejecting 中的“rejected”不是结论字段 decision 的取值" in problems
+
+
+def test_every_shipped_form_declares_its_keywords_rightly():
+    problems = {path.name: keyword_problems(json.loads(path.read_text(encoding="utf-8"))) for path in FORMS}
+    assert {name: found for name, found in problems.items() if found} == {}
