@@ -3,8 +3,9 @@ verification recorded it (A28–A38, engine.households.income), the classificati
 explanation (the ``assessment`` the identification diagrams keep), the conditions of risk elimination, the
 publicity with its objections and how each was verified, and every earlier decision with its reason — so that a
 township or county officer decides from the task page alone. Also the values a new form is prefilled with and
-where each came from (预填来源). Nothing here writes: the workflow instance is read from the stored state and
-dropped."""
+where each came from (预填来源). Which step concluded what, and what each form records for the steps after it,
+the forms say (``x-verdict``, ``x-records``: engine.bpmn.forms), never their file names. Nothing here writes: the
+workflow instance is read from the stored state and dropped."""
 from __future__ import annotations
 
 import copy
@@ -18,26 +19,20 @@ from uuid import UUID
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from sqlalchemy import select
 
-from engine.bpmn.forms import load_form
+from engine.bpmn.forms import Verdict, load_form, records_of, verdict_of
 from engine.bpmn.runtime import waiting_timers
 from engine.bpmn.validation import DUE_PROPERTY
 from engine.cases.lifecycle import PUBLICITY_PROCESS
 from engine.cases.runs import viewed_workflow
-from engine.cases.self_application import (
-    APPLY_FORM,
-    application_of_case,
-    display_number,
-    prefilled,
-    risk_type_choices,
-)
+from engine.cases.self_application import application_of_case, display_number, prefilled, risk_type_choices
 from engine.cases.tasks import tasks_of_case
 from engine.cases.views import describe_data
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
-from engine.core.errors import FangpinError, NotFound
+from engine.core.errors import FangpinError, FormKeywordInvalid, NotFound
 from engine.core.models import Case, HumanTask, IncomeRecord, SelfApplication, User
-from engine.core.vocabulary import EliminationMode, GuaranteeProblem, HouseholdCategory, Procedure
+from engine.core.vocabulary import EliminationMode, FormRecord, GuaranteeProblem, HouseholdCategory, Procedure
 from engine.households.guarantees import guarantee_problems
 from engine.households.income import INCOME_FIELDS, IncomeFigures
 from engine.policy.parameters import monitoring_line
@@ -45,14 +40,9 @@ from timers.calendar import display_moment, to_local_date
 
 log = logging.getLogger(__name__)
 
-VERDICT_FIELDS = ("decision", "objection_finding", "qualifies", "consented")  # what a deciding form concludes with
-REJECTING = {"reject", "upheld", "no", False}  # verdicts that stop or turn the procedure
-OBJECTION_FORM = "verify_objection.json"  # its findings are shown with the objections
-VERIFY_FORM = "household_verification.json"
 DUE_NOTE_PROPERTY = "dueDateNote"  # a user task's property: why the step has no due date
 NO_DUE_BY_POLICY = "本地政策参数未规定本环节的办理时限，故不设期限；请及时办理。"
 NO_DUE_IN_DIAGRAM = "流程图未为本环节规定办理时限，故不设期限；请及时办理。"
-SIZE_FORMS = ("household_verification.json", "elimination_review.json")  # forms asking for the household size
 INPUT_LABELS = {  # A28–A32, A35, A36: what household verification enters
     "wages": "工资性收入（A28）", "business_income": "生产经营性收入（A29）", "property_income": "财产性收入（A30）",
     "transfer_income": "转移性收入（A31）", "business_expenses": "生产经营性支出（A32）",
@@ -180,7 +170,8 @@ def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
         risk_types=tuple(_risk_labels(case.household.risk_types or data.get("risk_types") or [])),
         publicity=tuple(_publicity(events, done) + running),
         objections=tuple(_objections(events, done, names)),
-        decisions=tuple(_decision(t, names) for t in done if _verdict_field(t) and t.form != OBJECTION_FORM),
+        decisions=tuple(_decision(t, names) for t in done
+                        if _concluded(t) and FormRecord.OBJECTION_FINDING not in _records(t.form)),
         instructions=instructions, due_note=due_note, tasks=tasks, names=names,
     )
 
@@ -322,39 +313,50 @@ def _schema(form: str | None) -> dict[str, Any]:
         return load_form(form) if form else {}
     except NotFound:
         return {}
+    except FormKeywordInvalid:  # refused wherever the form is used (deploying, completing); the page still shows
+        log.exception("form %s declares its keywords wrongly: not read for the decision view", form)
+        return {}
 
 
-def _verdict_field(task: HumanTask) -> str | None:
-    data = task.form_data or {}
-    return next((name for name in VERDICT_FIELDS if name in data), None)
+def _records(form: str | None) -> frozenset[FormRecord]:
+    """What the form says it records (``x-records``)."""
+    return records_of(_schema(form))
 
 
-def _verdict_text(schema: dict[str, Any], name: str, value: Any) -> str:
-    spec = schema.get("properties", {}).get(name, {})
+def _concluded(task: HumanTask) -> Verdict | None:
+    """The form's verdict (``x-verdict``), when the task's data holds it."""
+    verdict = verdict_of(_schema(task.form))
+    return verdict if verdict is not None and verdict.field in (task.form_data or {}) else None
+
+
+def _verdict_text(schema: dict[str, Any], verdict: Verdict, value: Any) -> str:
+    """The verdict in words: as the form's ``x-verdict`` labels it, else its option's name (enumNames)."""
+    label = verdict.label(value)
+    if label is not None:
+        return label
     if isinstance(value, bool):
-        return ("认可" if value else "不认可") if name == "consented" else ("是" if value else "否")
+        return "是" if value else "否"
+    spec = schema.get("properties", {}).get(verdict.field, {})
     names = dict(zip(spec.get("enum", []), spec.get("enumNames", []), strict=False))
-    if name == "objection_finding":
-        names = {"upheld": "异议成立", "dismissed": "异议不成立", **names}
     return str(names.get(value, value))
 
 
 def _decision(task: HumanTask, names: dict[str, str]) -> DecisionEntry:
     data = dict(task.form_data or {})
-    name = _verdict_field(task) or ""
     schema = _schema(task.form)
-    value = data.pop(name, None)
-    reason = str(data.pop("reason", "") or "")
+    verdict = verdict_of(schema) or Verdict("")
+    value = data.pop(verdict.field, None)
+    reason = str(data.pop(verdict.reason, "") or "") if verdict.reason else ""
     shown = {k: v for k, v in data.items() if not isinstance(v, dict)}  # the income is in its own table
     details = tuple((title, text) for title, text in describe_data(task.form, shown) if text)
     return DecisionEntry(task.name, names.get(task.completed_by or "", task.completed_by or ""), task.completed_at,
-                         _verdict_text(schema, name, value), value in REJECTING, reason, details)
+                         _verdict_text(schema, verdict, value), verdict.rejects(value), reason, details)
 
 
 def _publicity(events: list, done: list[HumanTask]) -> list[str]:
     out = []
     for t in done:
-        if t.form == "post_publicity.json" and t.form_data:
+        if t.form_data and FormRecord.PUBLICITY_POSTING in _records(t.form):
             place = t.form_data.get("place")
             out.append(f"{t.name}：{t.form_data.get('posted_on', '')} 张贴" + (f"于{place}" if place else ""))
     for event in events:
@@ -380,17 +382,19 @@ def _moment_text(value: Any) -> str:
 
 def _objections(events: list, done: list[HumanTask], names: dict[str, str]) -> list[ObjectionView]:
     raised = [e.detail or {} for e in events if e.action == "objection_raised"]
-    verified = [t for t in done if t.form == OBJECTION_FORM]
+    verified = [t for t in done if FormRecord.OBJECTION_FINDING in _records(t.form)]
     out = []
     for i, objection in enumerate(raised):
         check = verified[i] if i < len(verified) else None
-        finding = (check.form_data or {}).get("objection_finding") if check else None
+        schema = _schema(check.form) if check else {}
+        verdict = verdict_of(schema) or Verdict("")  # an objection finding declares its verdict (engine.bpmn.forms)
+        data = (check.form_data or {}) if check else {}
+        finding = data.get(verdict.field)
         out.append(ObjectionView(str(objection.get("raised_on", "")), str(objection.get("raised_by", "")),
                                  str(objection.get("text", "")),
-                                 _verdict_text(_schema(OBJECTION_FORM), "objection_finding", finding)
-                                 if finding else "待核实",
-                                 None if finding is None else finding == "upheld",
-                                 str((check.form_data or {}).get("reason", "")) if check else "",
+                                 _verdict_text(schema, verdict, finding) if finding else "待核实",
+                                 None if finding is None else verdict.rejects(finding),
+                                 str(data.get(verdict.reason, "") if verdict.reason else ""),
                                  names.get(check.completed_by or "", check.completed_by or "") if check else ""))
     return out
 
@@ -402,36 +406,37 @@ _UNREAD: Any = object()  # prefill's application when the caller has not read it
 
 
 def prefill(row: HumanTask, application: SelfApplication | None = _UNREAD) -> Prefill:
-    """What a new form of ``row`` starts with, from the case: the household's online application (the village's
-    application form), the risk types the application step recorded (household verification), the household's
-    size from its registration (forms asking for it) — each with where it came from."""
+    """What a new form of ``row`` starts with, from the case, by what its form says it records (``x-records``): the
+    household's online application (the application), the risk types the application step recorded (risk types),
+    the household's size from its registration (household size) — each with where it came from."""
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     if row.state != "READY" or row.case.household_id is None:
         return Prefill()
     if application is _UNREAD:  # the caller's, if it has read it (None: the household did not apply online)
         application = application_of_case(row.case_id)
-    if application is not None and row.form == APPLY_FORM:
-        values.update(prefilled(application, row.form))
+    records = _records(row.form)
+    if application is not None and FormRecord.APPLICATION in records:
+        values.update(prefilled(application))
         source = (f"农户网上申报（申请编号 {display_number(application.number)}，"
                   f"{to_local_date(application.submitted_at).isoformat()} 提交）")
         sources.update({name: source for name in values})
-    if row.form == VERIFY_FORM:
-        applied = _latest_done(row, APPLY_FORM)
+    if FormRecord.RISK_TYPES in records:
+        applied = _latest_done(row, FormRecord.APPLICATION)
         if applied is not None and (applied.form_data or {}).get("risk_types"):
             values["risk_types"] = list(applied.form_data["risk_types"])
             by = display_names({applied.completed_by or ""}).get(applied.completed_by or "", applied.completed_by)
             sources["risk_types"] = (f"「{applied.name}」（{by} "
                                      f"{to_local_date(applied.completed_at).isoformat() if applied.completed_at else ''} 办理）")
-    if row.form in SIZE_FORMS and "household_size" in _schema(row.form).get("properties", {}).get("income", {}).get(
-            "properties", {}):
+    if FormRecord.HOUSEHOLD_SIZE in records:  # the form has income.household_size (engine.bpmn.forms checks)
         household = row.case.household
         values["income"] = {"household_size": household.size}
         sources["income.household_size"] = f"农户登记（实际共同生活的成员 {household.size} 人）"
     return Prefill(values, sources)
 
 
-def _latest_done(row: HumanTask, form: str) -> HumanTask | None:
-    return db.session.scalar(select(HumanTask).where(HumanTask.case_id == row.case_id, HumanTask.form == form,
-                                                     HumanTask.state == "COMPLETED")
-                             .order_by(HumanTask.id.desc()).limit(1))
+def _latest_done(row: HumanTask, record: FormRecord) -> HumanTask | None:
+    """The case's latest step done whose form records ``record``."""
+    done = db.session.scalars(select(HumanTask).where(HumanTask.case_id == row.case_id, HumanTask.state == "COMPLETED")
+                              .order_by(HumanTask.id.desc()))
+    return next((task for task in done if record in _records(task.form)), None)

@@ -342,11 +342,11 @@ def for_officials(record: SelfApplication) -> ForOfficials:
                         [labels.get(key, key) for key in record.risk_types], record.cancelled_at)
 
 
-def prefilled(record: SelfApplication | None, form: str | None) -> dict:
-    """The initial values of the village's application form from what the household stated on line: the date
-    applied, the statement (on one line: the form's input has one) and the risk types. The signatures are for
-    the cadre to confirm."""
-    if record is None or form != APPLY_FORM:
+def prefilled(record: SelfApplication | None) -> dict:
+    """The initial values of the village's application form (a form recording the application: ``x-records``) from
+    what the household stated on line: the date applied, the statement (on one line: the form's input has one) and
+    the risk types. The signatures are for the cadre to confirm."""
+    if record is None:
         return {}
     known = {key for key, _ in risk_type_choices()}
     return {"applied_on": to_local_date(record.submitted_at).isoformat(),
