@@ -18,6 +18,7 @@ from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDe
 from engine.core.models import Jurisdiction, WarningBatch
 from engine.core.transaction import transaction
 from engine.core.vocabulary import Procedure
+from engine.households.privacy import mask
 from engine.warnings.intake import import_batch
 from engine.warnings.ledger import (
     STATUS_NAMES,
@@ -60,9 +61,8 @@ def register(app: Flask) -> None:
 
 @bp.app_template_filter("mask_id")
 def mask_id(id_number: str | None) -> str:
-    """An ID number with the birth date hidden (lists show no more than needed)."""
-    text = id_number or ""
-    return f"{text[:6]}********{text[-4:]}" if len(text) == 18 else text
+    """An ID number with the birth date hidden (lists show no more than needed), as everywhere else."""
+    return mask("id_number", id_number) or ""
 
 
 def _now():

@@ -34,6 +34,7 @@ from engine.core.vocabulary import (
     actor_name,
 )
 from engine.households.poverty_policy import household_kind
+from engine.households.privacy import mask, masked
 from engine.policy.roles import all_roles
 from timers.calendar import display_moment
 
@@ -189,21 +190,7 @@ def household_by_number(number: str) -> Household:
     return household
 
 
-# -- privacy --------------------------------------------------------------------------------------
-
-
-def mask_id_number(value: str | None) -> str:
-    """An ID number with the birth date and sequence hidden (A7 is private): 360702********0013."""
-    if not value:
-        return ""
-    return value[:6] + "*" * max(len(value) - 10, 0) + value[-4:] if len(value) > 10 else "*" * len(value)
-
-
-def mask_phone(value: str | None) -> str:
-    """A telephone number with its middle digits hidden (联系电话 is private): 139****0001."""
-    if not value:
-        return ""
-    return value[:3] + "****" + value[-4:] if len(value) >= 8 else "*" * len(value)
+# -- the household, private fields masked (engine.households.privacy) ---------------------------------
 
 
 @dataclass(frozen=True)
@@ -236,7 +223,7 @@ class HouseholdView:
 
 
 def household_view(household: Household) -> HouseholdView:
-    members = tuple(MemberView(m.name, m.relation_to_head, m.sex or "", mask_id_number(m.id_number),
+    members = tuple(MemberView(m.name, m.relation_to_head, m.sex or "", mask("id_number", m.id_number),
                                m.lives_with_household) for m in household.members)
     return HouseholdView(
         id=household.id, number=household.number, head=household.head.name if household.head else "",
@@ -245,7 +232,8 @@ def household_view(household: Household) -> HouseholdView:
         status=HouseholdStatus.label_of(household.status),
         category=HouseholdCategory.label_of(household.category),
         identified_on=household.identified_on.isoformat() if household.identified_on else "",
-        formerly_poor=household.is_formerly_poor, size=household.size, phone=mask_phone(household.contact_phone),
+        formerly_poor=household.is_formerly_poor, size=household.size,
+        phone=mask("contact_phone", household.contact_phone) or "",
         members=members, kind=household_kind(household),
     )
 
@@ -349,14 +337,15 @@ def _publicity_label(task) -> str:
 
 
 def describe_data(form: str | None, data: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """Completed form data as (title, text) pairs, using the form's titles and option names."""
+    """Completed form data as (title, text) pairs, using the form's titles and option names; private values (a
+    new member's ID number and health status, the leaving member's ID number) masked."""
     if not data:
         return []
     try:
         schema = load_form(form) if form else {}
     except NotFound:
         schema = {}
-    return _describe(schema.get("properties", {}), data)
+    return _describe(schema.get("properties", {}), masked(data))
 
 
 def _describe(properties: dict[str, Any], data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:

@@ -26,6 +26,7 @@ from engine.core.errors import NotFound, PermissionDenied, RuleViolation
 from engine.core.models import Case, DepartmentWarning, Household, Jurisdiction, Member, User, WarningBatch
 from engine.core.vocabulary import Channel, Procedure
 from engine.households.attention import mark_key_attention
+from engine.households.privacy import mask_id_number
 from engine.policy.check import StartPolicy, start_policy
 from engine.warnings.ledger import COVERED_STATUSES, Comparison, compare_all
 from timers.calendar import to_local_date
@@ -204,7 +205,7 @@ def verified_household(warning: DepartmentWarning, user: User | None) -> Househo
     """The household of the warned person, who must be registered (the township registers them first)."""
     member = db.session.scalar(select(Member).filter_by(id_number=warning.id_number))
     if member is None:
-        raise RuleViolation(f"{warning.person_name}（身份证号 {warning.id_number[:6]}********{warning.id_number[-4:]}）"
+        raise RuleViolation(f"{warning.person_name}（身份证号 {mask_id_number(warning.id_number)}）"
                             "尚未登记为农户成员：请先登记该农户，再录入核查结果")
     household = member.household
     if user is not None and not user.jurisdiction.contains(household.village):

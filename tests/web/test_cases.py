@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.cases.lifecycle import open_identification
+from engine.cases.lifecycle import complete_task, open_identification, open_member_change
 from engine.core.db import db
 from engine.core.models import AuditEvent, Case, Household, HumanTask
 from engine.demo import drive_case
@@ -158,6 +158,21 @@ def test_the_case_page_never_shows_full_id_numbers_phones_or_health(web_app, clo
         assert full not in html and f"{full[:6]}********{full[-4:]}" in html
     assert "13912345678" not in html and "139****5678" in html
     assert "长期慢性病" not in html
+
+
+def test_the_case_page_masks_a_new_members_id_number_and_health_in_the_steps_done(web_app, clock):
+    newborn = {"name": "新生儿", "sex": "女", "relation_to_head": "女", "id_number": "360702202609050028",
+               "health_status": "先天性心脏病", "medical_insurance": True, "lives_with_household": True}
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "添丁户", 2), "shahe_cun", clock)
+        case_id = open_member_change(household.id, date(2026, 9, 10), "shahe_cun", clock).id
+        task = db.session.scalar(select(HumanTask.id).filter_by(case_id=case_id, state="READY"))
+        complete_task(task, {"change_type": "birth", "changed_on": "2026-09-10", "proof": "出生医学证明",
+                             "new_member": newborn}, "shahe_cun", clock)
+    text = _text(_as(web_app, "shahe_cun").get(f"/cases/{case_id}"))
+    assert "增加的成员 · 姓名（A5） 新生儿" in text  # the step's data is there …
+    assert "360702202609050028" not in text and "360702********0028" in text  # … its private values masked
+    assert "先天性心脏病" not in text and "健康状况（A13） （已隐藏）" in text
 
 
 def test_the_case_page_is_forbidden_outside_my_jurisdiction(web_app, case):

@@ -1,0 +1,62 @@
+"""Private fields of a household (敏感信息: ID numbers, telephone numbers, health status — the fields marked
+``private`` in policy/household_form.json; no record holds a bank account number): the one way
+they are masked, for the pages and the JSON API alike."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from engine.households.records import private_keys
+
+ID_NUMBER = re.compile(r"^[0-9]{17}[0-9Xx]$")
+HIDDEN = "（已隐藏）"
+
+
+def mask_id_number(value: str | None) -> str:
+    """An ID number with the birth date and sequence hidden (A7 is private): 360702********0013."""
+    if not value:
+        return ""
+    return value[:6] + "*" * max(len(value) - 10, 0) + value[-4:] if len(value) > 10 else "*" * len(value)
+
+
+def mask_phone(value: str | None) -> str:
+    """A telephone number with its middle digits hidden (联系电话 is private): 139****0001; a shorter one (a
+    landline without its area code) keeps only its last four, so that at least four digits are always hidden."""
+    if not value:
+        return ""
+    if len(value) >= 11:
+        return value[:3] + "****" + value[-4:]
+    return "****" + value[-4:] if len(value) >= 8 else "*" * len(value)
+
+
+def is_private(key: str) -> bool:
+    """Is the field ``key`` private: marked so in the information form, or an ID or telephone number wherever it
+    stands (``leaving_id_number`` of a member change, an application's ``phone``)?"""
+    return key in private_keys() or key.endswith(("id_number", "phone"))
+
+
+def mask(key: str, value: Any) -> Any:
+    """The private ``value`` of the field ``key`` as pages and the API show it: an ID number keeps its first six
+    and last four characters, a telephone number its first three and last four, anything else (健康状况) is
+    hidden altogether. An empty value stays as it is (None, "")."""
+    if value is None or value == "":
+        return value
+    text = str(value)
+    if key.endswith("id_number") or ID_NUMBER.match(text):
+        return mask_id_number(text)
+    if key.endswith("phone"):
+        return mask_phone(text)
+    return HIDDEN
+
+
+def masked(value: Any, key: str = "") -> Any:
+    """A copy of ``value`` (a record, form data, an audit entry's detail) with every private field masked by
+    :func:`mask`, at any depth, and any text that is an ID number masked whatever its field (the members_changed
+    entry's ``left``)."""
+    if isinstance(value, dict):
+        return {k: masked(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked(v, key) for v in value]
+    if is_private(key) or (isinstance(value, str) and ID_NUMBER.match(value)):
+        return mask(key, value)
+    return value
