@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, render_template, request
+from flask import Blueprint, Flask, Response, abort, g, render_template, request
 
 from engine.app import get_clock
 from engine.core.models import Household
 from engine.households.information_form import information_form
 from engine.households.ledger import HEADERS, ledger_csv, ledger_rows, ledger_table, ledger_title, ledger_xlsx
+from engine.policy.permissions import may_see_private
 from engine.supervision.overview import children_of
 from timers.calendar import to_local_date
 
-from .auth import roles_required, visible, visible_jurisdiction
+from .auth import login_required, roles_required, visible, visible_jurisdiction
 from .security import attachment
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,12 @@ def ledger_csv_file() -> Response:
 
 
 @bp.get("/households/<int:household_id>/form")
-@roles_required(*EXPORT_ROLES)
+@login_required
 def household_form(household_id: int) -> Any:
+    """The information form with its private fields (标“敏感”): for the roles that see them (policy/roles.json
+    ``sees_private``), the same rule as the API's ``?sensitive=1``."""
+    if not may_see_private(g.user):
+        abort(403)
     household = visible(Household, household_id, lambda h: h.village.path)
     log.info("information form of household %s viewed by %s", household.number, g.user.username)
     return render_template("exports/household_form.html", household=household,

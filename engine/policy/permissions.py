@@ -1,5 +1,6 @@
 """Who may do what beyond a task's own role: change policy (政策管理员, only at or below their own jurisdiction),
-register households and start procedures for them (policy/roles.json ``registers_households`` and ``opens``)."""
+register households and start procedures for them (policy/roles.json ``registers_households`` and ``opens``), see
+their private fields in full (``sees_private``)."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -30,6 +31,12 @@ def may_register(user: User) -> bool:
     return any(role.registers_households for key, role in all_roles().items() if key in user.roles)
 
 
+def may_see_private(user: User) -> bool:
+    """May ``user`` see households' private fields — ID numbers, phones, health status — in full (a role of theirs
+    ``sees_private``)?"""
+    return any(role.sees_private for key, role in all_roles().items() if key in user.roles)
+
+
 def require_may_open(user: User, procedure: str, place: Jurisdiction | None = None) -> None:
     """PermissionDenied unless ``user`` may start ``procedure`` (:func:`may_open`) — for a household of ``place``,
     which must be in the user's jurisdiction."""
@@ -44,6 +51,15 @@ def require_may_register(user: User, place: Jurisdiction | None = None) -> None:
     if not may_register(user):
         raise PermissionDenied(f"{user.display_name} 不能登记农户"
                                f"（可登记的角色：{_names(r for r in all_roles().values() if r.registers_households)}）")
+    _require_within(user, place)
+
+
+def require_may_see_private(user: User, place: Jurisdiction | None = None) -> None:
+    """PermissionDenied unless ``user`` may see private fields in full (:func:`may_see_private`) — of a household
+    of ``place``, which must be in the user's jurisdiction."""
+    if not may_see_private(user):
+        raise PermissionDenied(f"{user.display_name} 无权查看完整的身份证号、联系电话和健康状况"
+                               f"（可查看的角色：{_names(r for r in all_roles().values() if r.sees_private)}）")
     _require_within(user, place)
 
 

@@ -1,5 +1,5 @@
-"""Roles (角色): which lane of a diagram a role works in, at which jurisdiction level, and what it may start
-(registering a household, the procedures it opens for one)."""
+"""Roles (角色): which lane of a diagram a role works in, at which jurisdiction level, what it may start
+(registering a household, the procedures it opens for one) and whether it may see households' private fields."""
 from __future__ import annotations
 
 import functools
@@ -17,6 +17,7 @@ class Role:
     lanes: tuple[str, ...]
     registers_households: bool = False
     opens: tuple[str, ...] = ()  # the procedures it may start for a household (发起)
+    sees_private: bool = False  # ID numbers, phones, health status in full (信息采集表; the API when asked)
 
 
 @functools.lru_cache(maxsize=1)
@@ -25,7 +26,8 @@ def all_roles() -> dict[str, Role]:
     raw = json.loads((project_dir("policy") / "roles.json").read_text(encoding="utf-8"))
     return {
         key: Role(key=key, name=spec["name"], level=spec["level"], lanes=tuple(spec.get("lanes", [])),
-                  registers_households=bool(spec.get("registers_households")), opens=tuple(spec.get("opens", [])))
+                  registers_households=bool(spec.get("registers_households")), opens=tuple(spec.get("opens", [])),
+                  sees_private=bool(spec.get("sees_private")))
         for key, spec in raw["roles"].items()
     }
 
