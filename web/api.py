@@ -22,6 +22,15 @@ other FangpinError                 422     refused as in the web pages; nothing 
 =================================  ======  ==========================================================
 
 Not logged in → 401 (never a redirect); CSRF token missing on a session POST → 400.
+
+Private fields (敏感信息) — members' ID numbers (``id_number``) and health status (``health_status``), the
+household's telephone number (``contact_phone``), and the same in task form data and the timeline — are masked
+in every answer, as on the web pages (``360702********0013``, ``139****0001``, ``（已隐藏）``; answers about a
+household say ``"private_fields": "masked"``). Add ``?sensitive=1`` to ``GET /api/households``,
+``GET /api/households/{household_id}`` or ``GET /api/cases/{case_id}`` to have them in full
+(``"private_fields": "full"``): only for an official of the household's jurisdiction whose role may see them —
+the roles that open the information form (信息采集表; policy/roles.json ``sees_private``), otherwise 403 — and
+each such answer is recorded in the audit log (``private_data_viewed``: who, when, which household or case).
 """
 from __future__ import annotations
 
@@ -65,6 +74,7 @@ from engine.core.errors import (
 )
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
 from engine.core.vocabulary import Channel, Procedure
+from engine.households.privacy import PRIVATE_VIEWED, is_private, masked, reveal_private
 from engine.households.register import (
     HOUSEHOLD_FIELDS,
     MEMBER_FIELDS,
@@ -236,16 +246,18 @@ def _place(j: Jurisdiction) -> dict[str, Any]:
     return {"code": j.code, "name": j.name, "level": j.level, "full_name": j.full_name}
 
 
-def household_json(h: Household) -> dict[str, Any]:
-    """A household with its members (private fields included: callers are officials of its jurisdiction)."""
+def household_json(h: Household, full: bool = False) -> dict[str, Any]:
+    """A household with its members, private fields masked unless ``full`` (:func:`_sensitive`)."""
     head = h.head
     cases = db.session.scalars(select(Case).filter_by(household_id=h.id).order_by(Case.id))
+    fields = {f: _plain(getattr(h, f)) for f in HOUSEHOLD_FIELDS}
+    members = [{f: getattr(m, f) for f in MEMBER_FIELDS} for m in h.members]
     return {
         "id": h.id, "number": h.number, "village": _place(h.village), "head": head.name if head else None,
         "size": h.size, "status": h.status, "category": h.category, "identified_on": _plain(h.identified_on),
         "risk_types": h.risk_types, "responsible_person": h.responsible_person,
-        **{f: _plain(getattr(h, f)) for f in HOUSEHOLD_FIELDS},
-        "members": [{f: getattr(m, f) for f in MEMBER_FIELDS} for m in h.members],
+        **(fields if full else masked(fields)), "members": members if full else masked(members),
+        "private_fields": "full" if full else "masked",
         "cases": [{"id": c.id, "number": c.number, "procedure": c.procedure, "status": c.status} for c in cases],
     }
 
@@ -261,12 +273,13 @@ def case_json(c: Case) -> dict[str, Any]:
     }
 
 
-def task_json(t: HumanTask) -> dict[str, Any]:
+def task_json(t: HumanTask, full: bool = False) -> dict[str, Any]:
+    """A human task; private values of its form data masked unless ``full``."""
     fields = ("id", "case_id", "name", "bpmn_id", "role", "state", "form", "created_at", "due_at", "overdue_since",
-              "claimed_by", "claimed_at", "completed_by", "completed_at", "form_data")
+              "claimed_by", "claimed_at", "completed_by", "completed_at")
     role = all_roles().get(t.role or "")
-    return {**{f: _plain(getattr(t, f)) for f in fields}, "role_name": role.name if role else t.role,
-            "jurisdiction": _place(t.jurisdiction)}
+    return {**{f: _plain(getattr(t, f)) for f in fields}, "form_data": t.form_data if full else masked(t.form_data),
+            "role_name": role.name if role else t.role, "jurisdiction": _place(t.jurisdiction)}
 
 
 def deadline_json(d: CaseDeadline) -> dict[str, Any]:
@@ -274,8 +287,11 @@ def deadline_json(d: CaseDeadline) -> dict[str, Any]:
     return {**{f: _plain(getattr(d, f)) for f in fields}, "due_local": local_time(d.due_at)}
 
 
-def event_json(e: AuditEvent) -> dict[str, Any]:
-    return {"id": e.id, "at": _plain(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
+def event_json(e: AuditEvent, full: bool = False) -> dict[str, Any]:
+    """An entry of the audit log; private values of its detail (an application's phone, a leaving member's ID
+    number) masked unless ``full``."""
+    return {"id": e.id, "at": _plain(e.at), "actor": e.actor, "action": e.action,
+            "detail": e.detail if full else masked(e.detail)}
 
 
 def notice_json(n: Notice) -> dict[str, Any]:
@@ -329,6 +345,28 @@ def _seen_version() -> int | None:
     return version
 
 
+SENSITIVE = _query("sensitive", "为 1 时返回完整的身份证号、联系电话和健康状况（默认打码）：仅限本辖区内可查看敏感信息的角色"
+                   "（信息采集表的角色，policy/roles.json sees_private），其他角色 → 403；每次查看记入操作留痕"
+                   f"（{PRIVATE_VIEWED}）", {"type": "string", "enum": ["0", "1"]})
+
+
+def _sensitive() -> bool:
+    """Did the request ask for private fields in full (``?sensitive=1``)? A value other than 0 or 1 is refused."""
+    raw = request.args.get("sensitive", "")
+    if raw not in ("", "0", "1"):
+        raise BadInput([("sensitive", "应为 1（完整显示身份证号、联系电话和健康状况）或 0（打码，默认）")])
+    return raw == "1"
+
+
+def _reveal(place: Jurisdiction, household: Household | None, case: Case | None = None) -> bool:
+    """With ``?sensitive=1`` (already checked by :func:`_sensitive`): the user's right to the private fields of the
+    household (or case) of ``place``, which is audited (engine.households.privacy); True if so, 403 if refused."""
+    reveal_private(g.user, place, get_clock(), household_id=household.id if household else None,
+                   number=household.number if household else None, case_id=case.id if case else None,
+                   via="api", path=request.path, auth=g.api_auth or "")
+    return True
+
+
 def _place_by_code(code: str | None) -> Jurisdiction:
     if not code:
         return g.user.jurisdiction
@@ -341,7 +379,7 @@ def _place_by_code(code: str | None) -> Jurisdiction:
 
 def _visible_case(case_id: int) -> Case:
     case = get_case(case_id)
-    _require_within(case.jurisdiction_path, f"案件 {case.number}")
+    _require_within(case.jurisdiction_path, f"案件 {case_id} ")  # what was asked: nothing of a case outside
     return case
 
 
@@ -370,8 +408,10 @@ def me() -> Any:
 
 
 @api_route("/households", "GET", "按户编号查找农户", tag="农户", ok=(200, "Household"), errors=(403, 404, 422),
-           query=(_query("number", "户编号", required=True),))
+           query=(_query("number", "户编号", required=True), SENSITIVE),
+           description="身份证号、联系电话、健康状况默认打码；sensitive=1 见参数说明。")
 def find_household_by_number() -> Any:
+    full = _sensitive()
     number = request.args.get("number", "").strip()
     if not number:
         raise BadInput([("number", "必填")])
@@ -384,11 +424,12 @@ def find_household_by_number() -> Any:
     else:
         household = find_household(number)
     _require_within(household.village.path, f"农户 {household.number} ")
-    return jsonify(household_json(household))
+    return jsonify(household_json(household, full and _reveal(household.village, household)))
 
 
 @api_route("/households", "POST", "登记农户及家庭成员", tag="农户", ok=(201, "Household"), body="Form_register_household",
-           errors=(403, 422), description="请求体即表单 register_household.json；村须在本人辖区内。")
+           errors=(403, 422), description="请求体即表单 register_household.json；村须在本人辖区内。返回的身份证号、联系电话、"
+                                           "健康状况已打码。")
 def register_household_api() -> Any:
     require_may_register(g.user)
     data = _json_body()
@@ -400,11 +441,13 @@ def register_household_api() -> Any:
 
 
 @api_route("/households/<int:household_id>", "GET", "农户详情（含家庭成员与案件）", tag="农户", ok=(200, "Household"),
-           errors=(403, 404))
+           errors=(403, 404, 422), query=(SENSITIVE,),
+           description="身份证号、联系电话、健康状况默认打码；sensitive=1 见参数说明。")
 def household(household_id: int) -> Any:
+    full = _sensitive()
     h = get_household(household_id)
-    _require_within(h.village.path, f"农户 {h.number} ")
-    return jsonify(household_json(h))
+    _require_within(h.village.path, f"农户 {household_id} ")  # what was asked: nothing of a household outside
+    return jsonify(household_json(h, full and _reveal(h.village, h)))
 
 
 # -- department warnings --------------------------------------------------------------------------
@@ -479,12 +522,17 @@ def open_case() -> Any:
 
 
 @api_route("/cases/<int:case_id>", "GET", "案件详情：时间线、任务、期限（含计算说明）、告知", tag="案件",
-           ok=(200, "CaseDetail"), errors=(403, 404), description="ETag 为案件版本号，办理任务时可放入 If-Match。")
+           ok=(200, "CaseDetail"), errors=(403, 404, 422), query=(SENSITIVE,),
+           description="ETag 为案件版本号，办理任务时可放入 If-Match。任务表单数据和时间线中的身份证号、联系电话、"
+                       "健康状况默认打码；sensitive=1 见参数说明。")
 def case(case_id: int) -> Any:
-    _visible_case(case_id)
+    full = _sensitive()
+    visible = _visible_case(case_id)
+    full = full and _reveal(visible.jurisdiction, visible.household, visible)
     history = case_history(case_id)
-    body = {"case": case_json(history.case), "timeline": [event_json(e) for e in history.events],
-            "tasks": [task_json(t) for t in history.tasks],
+    body = {"case": case_json(history.case), "private_fields": "full" if full else "masked",
+            "timeline": [event_json(e, full) for e in history.events],
+            "tasks": [task_json(t, full) for t in history.tasks],
             "deadlines": [deadline_json(d) for d in deadlines_of_case(case_id)],
             "notices": [notice_json(n) for n in history.notices],
             "waiting_until": [{"label": label, "due_at": _plain(due), "due_local": local_time(due)}
@@ -691,8 +739,21 @@ def _list(schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": schema}
 
 
+PRIVATE_FIELDS = {"enum": ["masked", "full"], "description": "masked：身份证号、联系电话、健康状况已打码（默认）；"
+                                                             "full：完整（sensitive=1）"}
+
+
+def _member_schema() -> dict[str, Any]:
+    """A member as answered: the registration form's member, its private fields possibly masked."""
+    item = load_form(REGISTRATION_FORM)["properties"]["members"]["items"]
+    properties = {key: ({k: v for k, v in spec.items() if k != "pattern"}
+                        | {"description": "默认打码（sensitive=1 时完整）"}) if is_private(key) else spec
+                  for key, spec in item["properties"].items()}
+    return {**{k: v for k, v in item.items() if k != "properties"}, "properties": properties}
+
+
 def _record_schemas() -> dict[str, Any]:
-    member = {"$ref": "#/components/schemas/Form_register_household/properties/members/items"}
+    member = _ref("Member")
     case_ref = _obj({"id": INT, "number": NSTR, "procedure": STR, "status": STR})
     overdue_item = _obj({"kind": {"enum": ["task", "case"]}, "id": INT, "case_id": INT, "case_number": STR,
                          "procedure": STR, "step": STR, "household": STR, "jurisdiction": STR,
@@ -703,9 +764,12 @@ def _record_schemas() -> dict[str, Any]:
         "Place": _obj({"code": STR, "name": STR, "level": STR, "full_name": STR}),
         "Me": _obj({"username": STR, "display_name": STR, "roles": _list(STR), "jurisdiction": _ref("Place"),
                     "auth": {"enum": ["token", "session"]}, "csrf_token": NSTR}),
+        "Member": _member_schema(),
         "Household": _obj({"id": INT, "number": STR, "village": _ref("Place"), "head": NSTR, "size": INT,
                            "status": STR, "category": NSTR, "identified_on": DATE, "risk_types": _list(STR),
-                           **{f: {} for f in HOUSEHOLD_FIELDS}, "members": _list(member), "cases": _list(case_ref)}),
+                           **{f: {} for f in HOUSEHOLD_FIELDS},
+                           "contact_phone": {**NSTR, "description": "联系电话：默认打码（sensitive=1 时完整）"},
+                           "members": _list(member), "private_fields": PRIVATE_FIELDS, "cases": _list(case_ref)}),
         "OpenCase": _obj({"household_id": INT, "channel": {"enum": list(Channel.labels()), "description": "；".join(
                           f"{k}：{v}" for k, v in Channel.labels().items())},
                           "lead_date": {"type": "string", "format": "date", "description": "发现日期，不得晚于今天"},
@@ -726,7 +790,8 @@ def _record_schemas() -> dict[str, Any]:
                           "data_version": STR, "provisional": BOOL, "task_id": NINT,
                           "fired_at": {**TIME, "description": "定时器实际触发的时间（与 due_at 之差即延迟）"}}),
         "Event": _obj({"id": INT, "at": TIME, "actor": STR, "action": STR, "detail": {"type": "object"}}),
-        "CaseDetail": _obj({"case": _ref("Case"), "timeline": _list(_ref("Event")), "tasks": _list(_ref("Task")),
+        "CaseDetail": _obj({"case": _ref("Case"), "private_fields": PRIVATE_FIELDS,
+                            "timeline": _list(_ref("Event")), "tasks": _list(_ref("Task")),
                             "deadlines": _list(_ref("Deadline")),
                             "notices": _list(_obj({"id": INT, "at": TIME, "title": STR, "body": STR})),
                             "waiting_until": _list(_obj({"label": STR, "due_at": TIME, "due_local": STR}))}),

@@ -1,15 +1,26 @@
 """Private fields of a household (敏感信息: ID numbers, telephone numbers, health status — the fields marked
 ``private`` in policy/household_form.json; no record holds a bank account number): the one way
-they are masked, for the pages and the JSON API alike."""
+they are masked, for the pages and the JSON API alike, and who may see them in full.
+
+Masked is the default everywhere. In full they are shown only to an official of the household's jurisdiction
+whose role may (policy/roles.json ``sees_private``: the roles that open the information form), and through the
+API only when asked for, each time recorded in the audit log: who saw which household's, when and how
+(``private_data_viewed``)."""
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from engine.core import audit
+from engine.core.clock import Clock
+from engine.core.models import Jurisdiction, User
+from engine.core.transaction import transaction
 from engine.households.records import private_keys
+from engine.policy.permissions import require_may_see_private
 
 ID_NUMBER = re.compile(r"^[0-9]{17}[0-9Xx]$")
 HIDDEN = "（已隐藏）"
+PRIVATE_VIEWED = "private_data_viewed"
 
 
 def mask_id_number(value: str | None) -> str:
@@ -60,3 +71,16 @@ def masked(value: Any, key: str = "") -> Any:
     if is_private(key) or (isinstance(value, str) and ID_NUMBER.match(value)):
         return mask(key, value)
     return value
+
+
+def reveal_private(user: User, place: Jurisdiction, clock: Clock, *, household_id: int | None = None,
+                   number: str | None = None, case_id: int | None = None, **how: str) -> None:
+    """Let ``user`` see the private fields of a household (or of a case) of ``place`` in full, and record it in the
+    audit log in its own transaction: ``private_data_viewed`` by the user, now, with the household (its id and
+    ``number``), the case if any, and ``how`` (through what: ``via``, ``path``, ``auth``). PermissionDenied, and
+    nothing recorded, unless a role of the user ``sees_private`` (policy/roles.json) and ``place`` lies in the
+    user's jurisdiction."""
+    require_may_see_private(user, place)
+    with transaction():
+        audit.record(clock.now(), user.username, PRIVATE_VIEWED, household_id=household_id, case_id=case_id,
+                     number=number, **how)
