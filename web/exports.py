@@ -11,6 +11,7 @@ from engine.app import get_clock
 from engine.core.models import Household
 from engine.households.information_form import information_form
 from engine.households.ledger import HEADERS, ledger_csv, ledger_rows, ledger_table, ledger_title, ledger_xlsx
+from engine.households.privacy import reveal_private
 from engine.policy.permissions import may_see_private
 from engine.supervision.overview import children_of
 from timers.calendar import to_local_date
@@ -69,6 +70,7 @@ def household_form(household_id: int) -> Any:
     if not may_see_private(g.user):
         abort(403)
     household = visible(Household, household_id, lambda h: h.village.path)
-    log.info("information form of household %s viewed by %s", household.number, g.user.username)
+    reveal_private(g.user, household.village, get_clock(), household_id=household.id, number=household.number,
+                   via="information_form", path=request.path)  # audited as the API's ?sensitive=1 is
     return render_template("exports/household_form.html", household=household,
                            sections=information_form(household), today=to_local_date(get_clock().now()))

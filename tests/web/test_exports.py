@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from engine.cases.lifecycle import open_identification
 from engine.core.db import db
-from engine.core.models import Jurisdiction
+from engine.core.models import AuditEvent, Jurisdiction
 from engine.demo import drive_case
 from engine.households.ledger import HEADERS, ledger_rows
 from engine.households.register import register_household
@@ -140,6 +140,16 @@ def test_the_information_form_shows_private_fields_to_authorized_officials(clien
     html = login(client, "zhanggong_xian").get(f"/households/{monitored['甲']}/form").get_data(as_text=True)
     assert monitored["甲身份证"] in html and PHONE in html and HEALTH in html
     assert "敏感" in html
+
+
+def test_opening_the_information_form_is_recorded_refusals_are_not(client, monitored, web_app):
+    login(client, "huaping_cun")
+    assert client.get(f"/households/{monitored['甲']}/form").status_code == 403  # another village: nothing recorded
+    login(client, "zhanggong_xian").get(f"/households/{monitored['甲']}/form")
+    with web_app.app_context():
+        viewed = db.session.scalars(select(AuditEvent).filter_by(action="private_data_viewed")).all()
+        assert [(e.actor, e.household_id, e.detail["via"]) for e in viewed] == [
+            ("zhanggong_xian", monitored["甲"], "information_form")]
 
 
 def test_the_ledger_shows_the_measures_in_force_not_stopped_ones(client, monitored, web_app):
