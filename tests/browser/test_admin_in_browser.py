@@ -148,6 +148,10 @@ def test_an_administrator_onboards_a_cadre_and_deactivates_them_at_phone_width(s
     browser.get(f"{server}/admin/users/new")
     wait_for_text(browser, "创建并生成初始密码")
     _fits_the_width(browser, "the new-user form (/admin/users/new)")
+    browser.find_element(By.LINK_TEXT, "工作日历").click()
+    wait_for_text(browser, "运行中的暂定期限")
+    assert "2004–2026" in browser.page_source
+    _fits_the_width(browser, "the working-day calendar (/admin/calendar)")
     browser.get(f"{server}/admin/users?q={NEW_LOGIN}")
     browser.find_element(By.LINK_TEXT, NEW_LOGIN).click()
     wait_for_text(browser, "停用账号")
