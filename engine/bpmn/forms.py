@@ -214,6 +214,11 @@ def form_names() -> list[str]:
     return sorted(p.name for p in project_dir("forms").glob("*.json"))
 
 
+def forms_recording(record: FormRecord) -> list[str]:
+    """The forms of ``forms/`` that declare they record ``record`` (``x-records``), sorted."""
+    return [name for name in form_names() if record in records_of(load_form(name))]
+
+
 def check_schema(schema: dict[str, Any]) -> str | None:
     """None if ``schema`` is a valid JSON Schema, else the reason."""
     try:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from engine.bpmn.decision_tables import tables_of
+from engine.bpmn.forms import forms_recording
 from engine.bpmn.source import DiagramSource
 from engine.core.config import project_dir
 from engine.core.db import db
@@ -39,7 +40,7 @@ from engine.core.models import (
     ProcessVersion,
     load_ancestors,
 )
-from engine.core.vocabulary import EliminationMode, HouseholdStatus, PublicityStage
+from engine.core.vocabulary import EliminationMode, FormRecord, HouseholdStatus, PublicityStage
 from engine.households.income import IncomeFigures
 from engine.households.records import (
     PlanSummary,
@@ -545,16 +546,14 @@ def household_rows(columns: tuple[Column, ...], ctx: RowContext, number: int) ->
     return rows
 
 
-VERIFICATION_FORM = "household_verification.json"
-
-
 def _verifications(case_ids: list[int]) -> dict[int, HumanTask]:
-    """case id → its latest completed household verification (入户核实), of all the cases in one statement."""
+    """case id → its latest completed household verification (入户核实: the step whose form records the verified
+    household, ``x-records`` household_size), of all the cases in one statement."""
     if not case_ids:
         return {}
     rows = db.session.scalars(select(HumanTask).where(
-        HumanTask.case_id.in_(case_ids), HumanTask.form == VERIFICATION_FORM, HumanTask.state == "COMPLETED")
-        .order_by(HumanTask.id))
+        HumanTask.case_id.in_(case_ids), HumanTask.form.in_(forms_recording(FormRecord.HOUSEHOLD_SIZE)),
+        HumanTask.state == "COMPLETED").order_by(HumanTask.id))
     return {task.case_id: task for task in rows}  # the latest wins
 
 

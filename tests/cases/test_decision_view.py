@@ -23,6 +23,7 @@ from engine.core.vocabulary import FormRecord
 from engine.demo import drive_case
 from engine.households.register import register_household
 from engine.library.deploying import deploy_diagram, diagram_source
+from engine.publicity.lists import case_incomes, figures, proposed_categories
 from tests.bdd.officials import household_data
 
 RENAMED = {  # the shipped form → its copy under another name, keywords and all
@@ -149,6 +150,10 @@ def test_a_procedure_on_renamed_forms_gets_the_same_decision_view_and_prefill(ap
     (objection,) = views[1].objections
     assert (objection.finding, objection.upheld, objection.reason) == ("异议不成立", False, "车辆为亲戚所有，已核实")
     assert any(line.startswith("张贴村级公示：") and "村务公开栏" in line for line in views[1].publicity)
+    cases = [db.session.get(Case, case_id) for case_id in (shipped, renamed)]  # the publicity list's category
+    incomes = case_incomes([shipped, renamed])
+    proposed = proposed_categories((c.household, c.id, figures(incomes.get(c.id))) for c in cases)
+    assert proposed[cases[0].household_id] == proposed[cases[1].household_id] is not None
 
     with transaction():  # the same step done on a copy that does not declare its verdict: not read as a decision
         review = db.session.scalar(select(HumanTask).filter_by(case_id=renamed, form="township_review.json"))
