@@ -38,14 +38,14 @@ def transaction() -> Iterator[None]:
         raise ConflictError(CONFLICT_MESSAGE) from exc
     except CalendarDataMissing as exc:
         db.session.rollback()
-        raise CalendarRefused(str(exc)) from exc
+        raise CalendarRefused.missing_year(exc.year) from exc
     except SpiffWorkflowException as exc:
         db.session.rollback()
         if _cause(exc, StaleDataError) is not None:  # a lost race, whatever step noticed it
             raise ConflictError(CONFLICT_MESSAGE) from exc
         missing = _cause(exc, CalendarDataMissing)
         if missing is not None:
-            raise CalendarRefused(str(missing)) from exc
+            raise CalendarRefused.missing_year(missing.year) from exc
         refused = _cause(exc, FangpinError)  # the engine's own refusal inside a diagram step (policy data missing …)
         if refused is not None:
             raise refused from exc

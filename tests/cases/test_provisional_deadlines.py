@@ -1,4 +1,4 @@
-"""Provisional deadlines (暂定期限) computed again once next year's holiday arrangement is loaded
+"""A step whose deadline needs a year without holiday data is refused, nothing saved; provisional deadlines (暂定期限) computed again once next year's holiday arrangement is loaded
 (engine.cases.deadlines.recompute_provisional): the deadline row and its task's due moment move, an overdue mark is
 lifted when the new moment is still ahead, each move is audited; the override file is read again by every process
 when it changes; migration 0013 reads the inputs of older provisional deadlines from their explanations."""
@@ -10,14 +10,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.cases.deadlines import provisional_deadlines, recompute_provisional
+from engine.cases.lifecycle import complete_task, open_identification
 from engine.core.config import project_dir
 from engine.core.db import db
+from engine.core.errors import CalendarRefused
 from engine.core.models import AuditEvent, CaseDeadline, HumanTask
 from engine.core.transaction import transaction
-from tests.factories import FICTITIOUS_2027, provisional_task_deadline
+from engine.demo import sample_form_data
+from engine.households.register import register_household
+from tests.bdd.officials import household_data
+from tests.factories import FICTITIOUS_2027, provisional_task_deadline, ready_row
 from timers.calendar import OVERRIDE_ENV_VAR, WorkCalendar, end_of_day, reset_default_calendar
 from timers.functions import explain
 
@@ -107,3 +112,23 @@ def test_migration_0013_leaves_a_period_that_cannot_be_provisional():
     calendar = WorkCalendar(None)
     assert _migration().inputs(calendar.add_days("2026-12-20", 10).explanation) is None  # not moved over rest days
     assert _migration().inputs(calendar.add_months("2026-12-20", 1).explanation) is None
+
+
+def test_a_step_whose_deadline_reaches_a_year_without_holiday_data_is_refused_and_nothing_is_saved(
+        app, clock, override):
+    """龙口市: the verification is due 5 working days after the lead; from 2026-12-28 that reaches 2027."""
+
+    clock.set(datetime(2026, 12, 28, 2, 0, tzinfo=UTC))
+    household = register_household(household_data("诸由观村", "戊", 2), "zhuyouguan_cun", clock)
+    case = open_identification(household.id, "self_application", date(2026, 12, 28), "zhuyouguan_cun", clock)
+    apply = ready_row(case)
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    data = sample_form_data(apply.form, date(2026, 12, 28))
+    with pytest.raises(CalendarRefused) as refused:
+        complete_task(apply.id, data, "zhuyouguan_cun", clock)
+    message = str(refused.value)
+    assert "还没有 2027 年的节假日/调休安排" in message and "本次办理未保存" in message and "系统管理员" in message
+    assert str(override) not in message  # an official is told whom to ask, not a file on the server
+    db.session.expire_all()
+    assert db.session.get(HumanTask, apply.id).state == "READY"
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
