@@ -1,5 +1,5 @@
-"""Supervision (督导): what is overdue in a jurisdiction, with drill-down to the village, and the 2 % alert
-of unresolved monitored persons per township and village. Read-only."""
+"""Supervision (督导): what is overdue in a jurisdiction, with drill-down to the village, the 2 % alert of
+unresolved monitored persons per township and village, and who saw households' private data in full. Read-only."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask, g, render_template, request
@@ -9,6 +9,7 @@ from engine.core.vocabulary import Procedure
 from engine.supervision.monitoring_ratio import alert_percent, monitoring_ratios
 from engine.supervision.overdue import LIMIT
 from engine.supervision.overview import KIND_NAMES, overdue_overview
+from engine.supervision.private_views import private_views
 from timers.calendar import to_local_date
 
 from .auth import roles_required, visible_jurisdiction
@@ -46,3 +47,13 @@ def overview() -> str:
         alert_percent=alert_percent(place, today) or "—", procedure=procedure, step=step, worst=data.items[:WORST],
         listed=data.items, list_limit=LIMIT, procedures=Procedure.labels(), kinds=KIND_NAMES,
     )
+
+
+@bp.get("/supervisor/private-views")
+@roles_required(*SUPERVISOR_ROLES)
+def private_views_page() -> str:
+    """敏感信息查看记录: who saw the private fields of the jurisdiction's households in full, newest first."""
+    place = visible_jurisdiction(request.args.get("j"))
+    total, views = private_views(place)
+    return render_template("supervisor/private_views.html", place=place, trail=trail(place), total=total,
+                           views=views)

@@ -516,9 +516,15 @@ class DepartmentWarning(db.Model):
     batch: Mapped[WarningBatch] = relationship()
 
 
+PRIVATE_VIEWED_EVENT = text("action = 'private_data_viewed'")  # engine.households.privacy.PRIVATE_VIEWED
+
+
 class AuditEvent(db.Model):
     """Append-only audit log (操作留痕): who did what to which case, when, with which data."""
 
+    # who saw private data, newest first, without reading the rest of the log (engine.supervision.private_views)
+    __table_args__ = (Index("ix_audit_private_viewed", "id", sqlite_where=PRIVATE_VIEWED_EVENT,
+                            postgresql_where=PRIVATE_VIEWED_EVENT),)
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     actor: Mapped[str] = mapped_column(String(64))

@@ -202,3 +202,11 @@ class GuaranteeProblem(Code):
     COMPULSORY_EDUCATION_DROPOUT = "compulsory_education_dropout", "义务教育（适龄儿童失学辍学）"
     DRINKING_WATER_UNSAFE = "drinking_water_unsafe", "饮水安全"
     NO_BASIC_MEDICAL_INSURANCE = "no_basic_medical_insurance", "基本医疗保险"
+
+
+class PrivateAccess(Code):
+    """Through what an official saw a household's private fields in full (查看敏感信息的途径), as the audit log
+    records it (``private_data_viewed``, ``via``)."""
+
+    API = "api", "数据接口（?sensitive=1）"
+    INFORMATION_FORM = "information_form", "农户信息采集表"

@@ -13,13 +13,16 @@ from sqlalchemy import select
 
 from engine.cases.lifecycle import open_identification
 from engine.core.db import db
-from engine.core.models import Household, Jurisdiction, PolicyParameter
+from engine.core.models import Household, Jurisdiction, PolicyParameter, User
+from engine.core.vocabulary import PrivateAccess
 from engine.demo import drive_case
+from engine.households.privacy import reveal_private
 from engine.households.register import register_household
 from engine.supervision.monitoring_ratio import ALERT_KEY, MISSING, RatioRow, alert_percent, monitoring_ratios
 from engine.supervision.overview import overdue_overview
+from engine.supervision.private_views import private_views
 from tests.factories import add_township, statements_of
-from tests.webclient import login
+from tests.webclient import HttpBrowser, login, serve
 from timers.calendar import to_local_date
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -237,3 +240,43 @@ def test_the_ratios_read_the_same_statements_however_many_places(web_app, ratios
     assert (rows[villages[0].code].alert_percent, rows[villages[0].code].alert) == (1, True)
     assert rows["360702199"].alert_percent == 1 and rows[SHAHE_CUN].alert_percent == 2
     assert rows[HUAPING_CUN].alert and not rows[SHAHE_CUN].alert
+
+
+# ---------------------------------------------------------------- who saw private data
+
+
+def test_a_supervisor_sees_who_saw_private_data_in_full_and_nothing_of_the_data(web_app, clock):
+    """Through a real server: the county officer opens a household's information form (its ID number in full);
+    the county's supervisor lists that, without the ID number; the province's sees it too; the list of another
+    county has none of it; it reads two statements however many entries there are."""
+    data = household("360702101201", "看见户", 2)
+    with web_app.app_context():
+        seen = register_household(data, "shahe_cun", clock)
+        number, seen_id = seen.number, seen.id
+    id_number = data["members"][0]["id_number"]
+    with serve(web_app) as base:
+        officer = HttpBrowser(base)
+        officer.login("zhanggong_xian", "demo")
+        assert id_number in officer.get(f"/households/{seen_id}/form").read().decode()
+        supervisor = HttpBrowser(base)
+        supervisor.login("zhanggong_dudao", "demo")
+        assert "敏感信息查看记录" in supervisor.get("/supervisor").read().decode()
+        page = supervisor.get("/supervisor/private-views").read().decode()
+        assert "共 1 次" in page and number in page and "农户信息采集表" in page and "zhanggong_xian" in page
+        assert id_number not in page
+        assert supervisor.get("/supervisor/private-views?j=370681").status == 403  # not their jurisdiction
+        province = HttpBrowser(base)
+        province.login("jiangxi_zhengce", "demo")
+        assert number in province.get("/supervisor/private-views").read().decode()
+    with web_app.app_context():
+        assert private_views(place("370681")) == (0, [])
+        county = place("360702")
+        one = statements_of(lambda: private_views(county))
+        officer_user = db.session.scalar(select(User).filter_by(username="zhanggong_xian"))
+        for _ in range(3):
+            reveal_private(officer_user, place("360702101201"), clock, household_id=seen_id, number=number,
+                           via=PrivateAccess.API, path="/api/households")
+        county = place("360702")  # read again: the commits expired it
+        assert statements_of(lambda: private_views(county)) == one == 2  # however many entries
+        total, views = private_views(county)
+        assert total == 4 and views[0].access == "数据接口（?sensitive=1）" and views[-1].access == "农户信息采集表"
