@@ -73,7 +73,7 @@ from engine.core.errors import (
     RuleViolation,
 )
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
-from engine.core.vocabulary import Channel, Procedure
+from engine.core.vocabulary import Channel, PrivateAccess, Procedure
 from engine.households.privacy import PRIVATE_VIEWED, is_private, masked, reveal_private
 from engine.households.register import (
     HOUSEHOLD_FIELDS,
@@ -363,7 +363,7 @@ def _reveal(place: Jurisdiction, household: Household | None, case: Case | None 
     household (or case) of ``place``, which is audited (engine.households.privacy); True if so, 403 if refused."""
     reveal_private(g.user, place, get_clock(), household_id=household.id if household else None,
                    number=household.number if household else None, case_id=case.id if case else None,
-                   via="api", path=request.path, auth=g.api_auth or "")
+                   via=PrivateAccess.API, path=request.path, auth=g.api_auth or "")
     return True
 
 

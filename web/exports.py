@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, abort, g, render_template, request
 
 from engine.app import get_clock
 from engine.core.models import Household
+from engine.core.vocabulary import PrivateAccess
 from engine.households.information_form import information_form
 from engine.households.ledger import HEADERS, ledger_csv, ledger_rows, ledger_table, ledger_title, ledger_xlsx
 from engine.households.privacy import reveal_private
@@ -71,6 +72,6 @@ def household_form(household_id: int) -> Any:
         abort(403)
     household = visible(Household, household_id, lambda h: h.village.path)
     reveal_private(g.user, household.village, get_clock(), household_id=household.id, number=household.number,
-                   via="information_form", path=request.path)  # audited as the API's ?sensitive=1 is
+                   via=PrivateAccess.INFORMATION_FORM, path=request.path)  # audited as the API's ?sensitive=1 is
     return render_template("exports/household_form.html", household=household,
                            sections=information_form(household), today=to_local_date(get_clock().now()))
