@@ -44,8 +44,10 @@ from engine.core.db import db
 from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
 from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
 from engine.core.transaction import transaction
+from engine.core.vocabulary import PrivateAccess
 from engine.demo import load_demo
 from engine.elimination.eligibility import evaluation_list
+from engine.households.privacy import mask_id_number, reveal_private
 from engine.households.register import find_household, register_household
 from engine.library.catalogue import with_library
 from engine.library.deploying import deploy_files, diagram_source
@@ -280,14 +282,22 @@ def household_register(ctx: click.Context, file: Path | None, data: str | None) 
 
 @household.command("show")
 @click.argument("key")
+@click.option("--sensitive", is_flag=True,
+              help="ID numbers in full: for an official (--as) whose role sees private fields, audited")
+@click.pass_context
 @_with_app
-def household_show(key: str) -> None:
-    """Show a household (by id or number)."""
+def household_show(ctx: click.Context, key: str, sensitive: bool) -> None:
+    """Show a household (by id or number); ID numbers masked unless --sensitive."""
 
     h = find_household(key)
+    if sensitive:
+        user = db.session.scalar(select(User).filter_by(username=_actor(ctx)))
+        if user is None:
+            raise click.UsageError(f"用户 {_actor(ctx)} 不存在")
+        reveal_private(user, h.village, get_clock(), household_id=h.id, number=h.number, via=PrivateAccess.COMMAND)
     click.echo(f"{h.number}  {h.village.full_name}  状态 {h.status}  类别 {h.category or '-'}  纳入日期 {h.identified_on or '-'}")
     for m in h.members:
-        click.echo(f"  {m.relation_to_head}  {m.name}  {m.id_number}")
+        click.echo(f"  {m.relation_to_head}  {m.name}  {m.id_number if sensitive else mask_id_number(m.id_number)}")
 
 
 @household.command("change")

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
+from engine.app import create_engine_app
 from engine.cli import main
+from engine.core.db import db
+from engine.core.models import AuditEvent
 
 
 @pytest.fixture
@@ -154,3 +158,21 @@ def test_calendar_recompute_lists_and_computes_again_the_provisional_deadlines(f
     out = fangpin("--as", "zhanggong_admin", "calendar", "recompute", "--jurisdiction", "360702")
     assert "重新计算暂定期限：0 个期限改变了截止日" in out
     reset_default_calendar()
+
+
+def test_household_show_masks_id_numbers_unless_an_allowed_official_asks_and_is_audited(fangpin, tmp_path):
+    fangpin("init", "--demo")
+    household = {"village": "360702101201", "members": [
+        {"name": "命令行户主", "id_number": "360702198001010999", "relation_to_head": "户主"}]}
+    (tmp_path / "h.json").write_text(json.dumps(household, ensure_ascii=False), encoding="utf-8")
+    number = re.search(r"已登记农户 (\d+)", fangpin("--as", "shahe_cun", "household", "register", "--file",
+                                                     str(tmp_path / "h.json"))).group(1)
+    shown = fangpin("household", "show", number)
+    assert "360702********0999" in shown and "360702198001010999" not in shown
+    assert "--as" in fangpin("household", "show", number, "--sensitive", ok=False)  # who is asking
+    refused = fangpin("--as", "zhanggong_yibao", "household", "show", number, "--sensitive", ok=False)
+    assert "360702198001010999" not in refused  # a department officer does not see private fields
+    assert "360702198001010999" in fangpin("--as", "shahe_cun", "household", "show", number, "--sensitive")
+    with create_engine_app().app_context():
+        viewed = db.session.scalars(select(AuditEvent).filter_by(action="private_data_viewed")).all()
+        assert [(e.actor, e.detail["number"], e.detail["via"]) for e in viewed] == [("shahe_cun", number, "command")]

@@ -210,3 +210,4 @@ class PrivateAccess(Code):
 
     API = "api", "数据接口（?sensitive=1）"
     INFORMATION_FORM = "information_form", "农户信息采集表"
+    COMMAND = "command", "命令行（fangpin household show --sensitive）"
