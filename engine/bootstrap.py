@@ -12,9 +12,10 @@ from engine.bpmn.source import read_directory
 from engine.core.clock import Clock
 from engine.core.config import project_dir
 from engine.core.db import db
-from engine.core.models import LEVELS, Jurisdiction
+from engine.core.models import Jurisdiction
 from engine.core.schema import upgrade_schema
 from engine.core.transaction import transaction
+from engine.core.vocabulary import LEVELS
 from engine.library.rules import deploy
 from engine.library.scenarios import seed_scenarios
 from engine.policy.parameters import load_policy_file

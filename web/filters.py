@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app, g
 
 from engine.app import get_clock
-from engine.core.vocabulary import HouseholdStatus, actor_name
+from engine.core.vocabulary import HouseholdStatus, JurisdictionLevel, actor_name
 from engine.households.poverty_policy import household_kind
 from engine.policy.roles import all_roles
 from engine.supervision.overdue import days_overdue
@@ -39,6 +39,11 @@ def status_name(status: str | None) -> str:
     return HouseholdStatus.label_of(status)
 
 
+def level_name(level: str | None) -> str:
+    """省, 市, 县, 乡镇 or 村 (an unknown level as it is)."""
+    return JurisdictionLevel.label_of(level)
+
+
 def lookup(values: dict | None, dotted: str):
     """A nested value by dotted name ("income.wages")."""
     node = values or {}
@@ -65,6 +70,7 @@ def register(app: Flask) -> None:
     app.add_template_global(may_open, "may_open")
     app.add_template_global(lookup, "lookup")
     app.add_template_filter(status_name, "status_name")
+    app.add_template_filter(level_name, "level_name")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(actor_name, "actor_name")

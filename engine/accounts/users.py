@@ -20,8 +20,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from engine.core import audit
 from engine.core.db import db, within
 from engine.core.errors import FormInvalid, NotFound, PermissionDenied, RuleViolation
-from engine.core.models import LEVEL_NAMES, LEVELS, AuditEvent, Jurisdiction, User
+from engine.core.models import AuditEvent, Jurisdiction, User
 from engine.core.transaction import transaction
+from engine.core.vocabulary import LEVELS, JurisdictionLevel
 from engine.policy.roles import all_roles
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ def _check_level(roles: list[str], place: Jurisdiction | None, errors: list[tupl
         if role is None or not role.lanes or role.level not in LEVELS:
             continue
         if LEVELS.index(place.level) < LEVELS.index(role.level):
-            works, here = LEVEL_NAMES.get(role.level, role.level), LEVEL_NAMES.get(place.level, place.level)
+            works, here = JurisdictionLevel.label_of(role.level), JurisdictionLevel.label_of(place.level)
             errors.append(("roles", f"{role.name}办理{works}的任务，不能设在{here}（{place.full_name}）：请选择{works}一级的辖区"))
 
 

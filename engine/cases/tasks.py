@@ -26,7 +26,7 @@ from engine.core.db import db, fixed
 from engine.core.errors import ConflictError, NotFound
 from engine.core.models import Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, ProcessVersion, User
 from engine.core.transaction import transaction
-from engine.core.vocabulary import Procedure
+from engine.core.vocabulary import JurisdictionLevel, Procedure
 from engine.core.writes import insert_rows
 from engine.policy.roles import all_roles, role_for_lane
 from timers.calendar import end_of_day
@@ -290,7 +290,7 @@ def _query(shape: _Shape):
 
 
 URGENCY_INDEX = "INDEXED BY ix_task_urgency"
-WIDE_LEVELS = ("province", "city", "county")
+WIDE_LEVELS = (JurisdictionLevel.PROVINCE, JurisdictionLevel.CITY, JurisdictionLevel.COUNTY)
 
 
 def _wide(f: TaskFilter, total: TaskCount | None) -> bool:

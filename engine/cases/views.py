@@ -23,8 +23,9 @@ from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import NotFound
-from engine.core.models import LEVELS, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, Notice, User
+from engine.core.models import Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, Notice, User
 from engine.core.vocabulary import (
+    LEVELS,
     CaseOutcome,
     CaseStatus,
     Channel,

@@ -35,13 +35,11 @@ from engine.core.vocabulary import HouseholdCategory, HouseholdStatus
 
 Money = Numeric(14, 2)
 
-LEVELS = ("province", "city", "county", "township", "village")
 # A place's path ("/36/3607/360702/"): compared byte by byte (PostgreSQL's "C" collation; SQLite's default), so that
 # "at or below a place" is a range an index serves (engine.core.db.within) whatever the database's locale.
 PlacePath = String(400).with_variant(String(400, collation="C"), "postgresql")
 READY_TASK = text("state = 'READY'")
 RUNNING_CASE = text("status = 'running' AND deadline_met_at IS NULL")
-LEVEL_NAMES = {"province": "省", "city": "市", "county": "县", "township": "乡镇", "village": "村"}
 
 
 class Jurisdiction(db.Model):

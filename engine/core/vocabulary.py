@@ -36,6 +36,20 @@ class Code(StrEnum):
             return code or ""
 
 
+class JurisdictionLevel(Code):
+    """The level of a place in the administrative divisions (行政区划层级), from the top down."""
+
+    PROVINCE = "province", "省"
+    CITY = "city", "市"
+    COUNTY = "county", "县"
+    TOWNSHIP = "township", "乡镇"
+    VILLAGE = "village", "村"
+
+
+LEVELS: tuple[JurisdictionLevel, ...] = tuple(JurisdictionLevel)
+"""The levels in their order, the province first: a place's parent is one level up."""
+
+
 class HouseholdStatus(Code):
     """Where a household stands in the monitoring mechanism (农户状态)."""
 

@@ -32,8 +32,8 @@ from engine.bpmn.forms import load_form
 from engine.bpmn.validation import FORM_PROPERTY, NS
 from engine.core.db import db
 from engine.core.errors import FangpinError, FormKeywordInvalid, NotFound, PolicyMissing, RuleViolation
-from engine.core.models import LEVELS, DiagramFile, Jurisdiction, PolicyParameter, ProcessVersion
-from engine.core.vocabulary import Procedure
+from engine.core.models import DiagramFile, Jurisdiction, PolicyParameter, ProcessVersion
+from engine.core.vocabulary import LEVELS, JurisdictionLevel, Procedure
 from engine.policy.bindings import bound_version
 from engine.policy.parameters import PROCESS_SUFFIX, monitoring_line, resolve_group
 from engine.policy.roles import role_for_lane
@@ -49,7 +49,7 @@ READ_BY_CODE: dict[str, dict[str, str]] = {  # procedure → {parameter: what it
     PUBLICITY: {ISSUER: "县级公告的落款机关"},  # engine.publicity.lists
 }
 LINE_READERS = ("assess_household", "check_elimination")  # diagram functions measuring against the 监测范围
-CHECK_LEVEL = "county"  # a place is checked at this level, and below it only where parameters of its own are set
+CHECK_LEVEL = JurisdictionLevel.COUNTY  # a place is checked at this level, and below it only where parameters of its own are set
 
 
 @dataclass(frozen=True)

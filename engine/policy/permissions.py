@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from engine.core.db import db
 from engine.core.errors import NotFound, PermissionDenied
-from engine.core.models import LEVELS, Jurisdiction, User
-from engine.core.vocabulary import Procedure
+from engine.core.models import Jurisdiction, User
+from engine.core.vocabulary import LEVELS, Procedure
 from engine.policy.roles import all_roles
 
 EDITOR_ROLE = "policy_editor"

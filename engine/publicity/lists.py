@@ -29,7 +29,6 @@ from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import FangpinError, NotFound, PolicyMissing
 from engine.core.models import (
-    LEVELS,
     AuditEvent,
     Case,
     CaseDeadline,
@@ -40,7 +39,14 @@ from engine.core.models import (
     ProcessVersion,
     load_ancestors,
 )
-from engine.core.vocabulary import EliminationMode, FormRecord, HouseholdStatus, PublicityStage
+from engine.core.vocabulary import (
+    LEVELS,
+    EliminationMode,
+    FormRecord,
+    HouseholdStatus,
+    JurisdictionLevel,
+    PublicityStage,
+)
 from engine.households.income import IncomeFigures
 from engine.households.records import (
     PlanSummary,
@@ -689,7 +695,7 @@ def issuing_county(place: Jurisdiction, entries: list[Entry]) -> Jurisdiction | 
     county = place.ancestor_at("county")
     if county is not None:
         return county
-    depth = LEVELS.index("county")  # a place's path holds its ancestors' codes: the county's without a query each
+    depth = LEVELS.index(JurisdictionLevel.COUNTY)  # a place's path holds its ancestors' codes: the county's without a query each
     codes = {parts[depth] for parts in (e.household.village.path.strip("/").split("/") for e in entries)
              if len(parts) > depth}
     if len(codes) != 1:

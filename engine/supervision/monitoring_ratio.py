@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from engine.core.db import db
 from engine.core.errors import PolicyMissing
 from engine.core.models import Household, Jurisdiction, Member
-from engine.core.vocabulary import HouseholdStatus
+from engine.core.vocabulary import HouseholdStatus, JurisdictionLevel
 from engine.policy.parameters import resolve, resolve_each
 
 ALERT_KEY = "monitoring.alert_percent"  # policy data: 2 for Jiangxi (001 Q40 "超过2%"); exactly 2 % does not alert
-RATIO_LEVELS = ("township", "village")
+RATIO_LEVELS = (JurisdictionLevel.TOWNSHIP, JurisdictionLevel.VILLAGE)
 MISSING = "人口数据缺失"
 
 

@@ -2,6 +2,7 @@
 holds, and privacy (001 Q47): no ID number, phone number or health status on any list, ever."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -111,6 +112,8 @@ def test_the_index_lists_every_template_with_its_households(client, cases):
     for template in templates().values():
         assert f"/publicity/{template.id}?j={SHAHE_CUN}" in html
     assert "沙河村“三类人群”初选名单公示" in html and "沙河镇沙河村初选拟消除致贫风险" in html
+    levels = re.findall(r'<td data-label="层级">([^<]*)</td>', html)
+    assert set(levels) == {"村级", "乡镇级", "县级"}  # each template's level by its label (JurisdictionLevel)
 
 
 def test_the_village_list_holds_the_posted_cases_with_names_period_and_date(client, cases):
