@@ -44,7 +44,7 @@ from engine.core.db import db
 from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
 from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
 from engine.core.transaction import transaction
-from engine.core.vocabulary import PrivateAccess
+from engine.core.vocabulary import OverdueKind, PrivateAccess
 from engine.demo import load_demo
 from engine.elimination.eligibility import evaluation_list
 from engine.households.privacy import mask_id_number, reveal_private
@@ -255,8 +255,7 @@ def overdue(ctx: click.Context, code: str | None, procedure: str | None, step: s
     if listing.total_cases > len(listing.cases) or listing.total_tasks > len(listing.tasks):
         click.echo(f"（各列出逾期最久的 {LIMIT} 项）")
     for item in listing.cases + listing.tasks:
-        kind = "案件" if item.kind == "case" else "任务"
-        click.echo(f"{kind} {item.case_number}  {item.household}  {item.jurisdiction}  {item.step}  "
+        click.echo(f"{OverdueKind.label_of(item.kind)} {item.case_number}  {item.household}  {item.jurisdiction}  {item.step}  "
                    f"期限 {_local(item.due_at)}  逾期 {item.days_overdue} 天")
 
 

@@ -73,7 +73,7 @@ from engine.core.errors import (
     RuleViolation,
 )
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
-from engine.core.vocabulary import Channel, PrivateAccess, Procedure
+from engine.core.vocabulary import Channel, OverdueKind, PrivateAccess, Procedure
 from engine.households.privacy import PRIVATE_VIEWED, is_private, masked, reveal_private
 from engine.households.register import (
     HOUSEHOLD_FIELDS,
@@ -755,7 +755,7 @@ def _member_schema() -> dict[str, Any]:
 def _record_schemas() -> dict[str, Any]:
     member = _ref("Member")
     case_ref = _obj({"id": INT, "number": NSTR, "procedure": STR, "status": STR})
-    overdue_item = _obj({"kind": {"enum": ["task", "case"]}, "id": INT, "case_id": INT, "case_number": STR,
+    overdue_item = _obj({"kind": {"enum": list(OverdueKind.labels())}, "id": INT, "case_id": INT, "case_number": STR,
                          "procedure": STR, "step": STR, "household": STR, "jurisdiction": STR,
                          "jurisdiction_path": STR, "role": NSTR, "due_at": TIME, "days_overdue": INT})
     return {

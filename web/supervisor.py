@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g, render_template, request
 
 from engine.app import get_clock
-from engine.core.vocabulary import Procedure
+from engine.core.vocabulary import OverdueKind, Procedure
 from engine.supervision.monitoring_ratio import alert_percent, monitoring_ratios
 from engine.supervision.overdue import LIMIT
-from engine.supervision.overview import KIND_NAMES, overdue_overview
+from engine.supervision.overview import overdue_overview
 from engine.supervision.private_views import private_views
 from timers.calendar import to_local_date
 
@@ -45,7 +45,7 @@ def overview() -> str:
         "supervisor/overview.html", place=place, trail=trail(place), data=data, ratios=ratios,
         alerts=[r for r in ratios if r.alert], missing=[r for r in ratios if r.population_missing],
         alert_percent=alert_percent(place, today) or "—", procedure=procedure, step=step, worst=data.items[:WORST],
-        listed=data.items, list_limit=LIMIT, procedures=Procedure.labels(), kinds=KIND_NAMES,
+        listed=data.items, list_limit=LIMIT, procedures=Procedure.labels(), kinds=OverdueKind.labels(),
     )
 
 

@@ -170,6 +170,13 @@ class FormRecord(Code):
     OBJECTION_FINDING = "objection_finding", "异议核实结论：列在所核实的异议下，不列入历次结论"
 
 
+class OverdueKind(Code):
+    """What is overdue (逾期类型): a step's task, or a case's overall time limit."""
+
+    TASK = "task", "任务"
+    CASE = "case", "案件总时限"
+
+
 class EliminationMode(Code):
     """How a household's risk was eliminated (风险消除方式)."""
 

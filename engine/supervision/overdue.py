@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, func, literal_column, null, select, unio
 from engine.core import audit
 from engine.core.db import db, fixed
 from engine.core.models import Case, Household, HumanTask, Jurisdiction, Member
+from engine.core.vocabulary import OverdueKind
 from timers.calendar import to_local_date
 
 
@@ -23,7 +24,7 @@ def days_overdue(due_at: datetime, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class OverdueItem:
-    kind: str  # "task" | "case"
+    kind: str  # OverdueKind: a task past its due date, or a case past its overall limit
     id: int
     case_id: int
     case_number: str
@@ -72,7 +73,7 @@ def _task_page(procedure: bool, step: bool):
     if step:
         page = page.where(HumanTask.name == bindparam("step"))
     page = page.order_by(HumanTask.due_at, HumanTask.id).limit(bindparam("limit")).subquery("page")
-    return (select(literal_column("'task'"), HumanTask.id, HumanTask.case_id, Case.number, Case.procedure,
+    return (select(literal_column(f"'{OverdueKind.TASK}'"), HumanTask.id, HumanTask.case_id, Case.number, Case.procedure,
                    HumanTask.name, Household.number, _head(), Case.subject, HumanTask.jurisdiction_path,
                    HumanTask.role, HumanTask.due_at)
             .select_from(page).join(HumanTask, HumanTask.id == page.c.id).join(Case, Case.id == HumanTask.case_id)
@@ -90,7 +91,7 @@ def _case_page(procedure: bool, label: bool):
     if label:
         page = page.where(Case.deadline_label == bindparam("label"))
     page = page.order_by(Case.due_at, Case.id).limit(bindparam("limit")).subquery("page")
-    return (select(literal_column("'case'"), Case.id, Case.id.label("case_id"), Case.number, Case.procedure,
+    return (select(literal_column(f"'{OverdueKind.CASE}'"), Case.id, Case.id.label("case_id"), Case.number, Case.procedure,
                    Case.deadline_label, Household.number, _head(), Case.subject, Case.jurisdiction_path, null(),
                    Case.due_at)
             .select_from(page).join(Case, Case.id == page.c.id)
@@ -145,7 +146,7 @@ def overdue_items(jurisdiction: Jurisdiction, now: datetime, procedure: str | No
     """(:func:`overdue_tasks` of ``step``, :func:`overdue_cases` of ``label``) in one statement."""
     items = _items(_both_pages(bool(procedure), bool(step), bool(label)),
                    _values(jurisdiction, now, limit, procedure=procedure, step=step, label=label), now)
-    return [i for i in items if i.kind == "task"], [i for i in items if i.kind == "case"]
+    return [i for i in items if i.kind == OverdueKind.TASK], [i for i in items if i.kind == OverdueKind.CASE]
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def _groups_statement(unmarked_capped: bool = True):
       date (``unmarked_capped``; else all): read in due order (SQLite: from the sweep's own index; PostgreSQL, which
       takes every task due long ago for one not yet marked, cannot mistake them for many and plan for that), to be
       counted again, uncapped, when there are more (before the sweep's first run, or after the scheduler was down);
-    - "case": running cases past their overall limit, from their index.
+    - OverdueKind.CASE: running cases past their overall limit, from their index.
 
     The same group may come from both parts of the tasks (:func:`overdue_groups` adds them up)."""
     def grouped(part: str, rows):
@@ -196,7 +197,7 @@ def _groups_statement(unmarked_capped: bool = True):
     unmarked = unmarked.subquery("unmarked")
     if not unmarked_capped:
         return grouped("unmarked", unmarked)
-    cases = (select(literal_column("'case'"), Case.jurisdiction_path, Case.procedure, Case.deadline_label, func.count(),
+    cases = (select(literal_column(f"'{OverdueKind.CASE}'"), Case.jurisdiction_path, Case.procedure, Case.deadline_label, func.count(),
                     func.min(Case.due_at))
              .with_hint(Case, RUNNING_DUE, "sqlite")
              .where(Case.status == RUNNING, Case.due_at < bindparam("now"), Case.deadline_met_at.is_(None),
@@ -216,7 +217,7 @@ def overdue_groups(jurisdiction: Jurisdiction, now: datetime) -> list[OverdueGro
         rows += db.session.execute(_groups_statement(unmarked_capped=False), values).all()
     groups: dict[tuple[str, str, str, str], tuple[int, datetime]] = {}
     for part, path, procedure, step, n, due in rows:
-        key, due = ("case" if part == "case" else "task", path, procedure, step or ""), _utc(due)
+        key, due = (OverdueKind.CASE if part == OverdueKind.CASE else OverdueKind.TASK, path, procedure, step or ""), _utc(due)
         if key in groups:
             n, due = n + groups[key][0], min(due, groups[key][1])
         groups[key] = n, due
@@ -266,10 +267,10 @@ class OverdueListing:
 def overdue_listing(jurisdiction: Jurisdiction, now: datetime, procedure: str | None = None,
                     step: str | None = None, limit: int = LIMIT) -> OverdueListing:
     groups = [g for g in overdue_groups(jurisdiction, now) if (not procedure or g.procedure == procedure)
-              and (g.kind == "case" or not step or g.step == step)]
+              and (g.kind == OverdueKind.CASE or not step or g.step == step)]
     tasks, cases = overdue_items(jurisdiction, now, procedure, step, limit=limit)
-    return OverdueListing(cases, tasks, sum(g.count for g in groups if g.kind == "case"),
-                          sum(g.count for g in groups if g.kind == "task"), counts_by_child(jurisdiction, groups))
+    return OverdueListing(cases, tasks, sum(g.count for g in groups if g.kind == OverdueKind.CASE),
+                          sum(g.count for g in groups if g.kind == OverdueKind.TASK), counts_by_child(jurisdiction, groups))
 
 
 def mark_overdue(now: datetime, actor: str = "system") -> int:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from engine.core.db import db
 from engine.core.models import Jurisdiction
+from engine.core.vocabulary import OverdueKind
 from engine.supervision.overdue import (
     LIMIT,
     OverdueGroup,
@@ -19,8 +20,6 @@ from engine.supervision.overdue import (
     overdue_groups,
     overdue_items,
 )
-
-KIND_NAMES = {"task": "任务", "case": "案件总时限"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def count_by_child(jurisdiction: Jurisdiction, groups: list[OverdueGroup]) -> tu
     cases: Counter[str | None] = Counter()
     length = len(jurisdiction.path)  # every group's path starts with it (at or below the jurisdiction)
     for group in groups:
-        (tasks if group.kind == "task" else cases)[_child_code(length, group.jurisdiction_path)] += group.count
+        (tasks if group.kind == OverdueKind.TASK else cases)[_child_code(length, group.jurisdiction_path)] += group.count
     children = [PlaceCount(c.code, c.name, tasks[c.code], cases[c.code]) for c in children_of(jurisdiction)]
     return children, PlaceCount(jurisdiction.code, "本级", tasks[None], cases[None])
 
@@ -98,7 +97,8 @@ def overdue_overview(jurisdiction: Jurisdiction, now: datetime, procedure: str |
         steps[(group.kind, group.step)] += group.count
     return OverdueOverview(
         jurisdiction, items,
-        tasks=sum(g.count for g in groups if g.kind == "task"), cases=sum(g.count for g in groups if g.kind == "case"),
+        tasks=sum(g.count for g in groups if g.kind == OverdueKind.TASK),
+        cases=sum(g.count for g in groups if g.kind == OverdueKind.CASE),
         worst_days=days_overdue(min(g.earliest_due for g in groups), now) if groups else 0,  # the earliest is worst
         by_child=by_child, own_level=own,
         by_procedure=procedures.most_common(),
