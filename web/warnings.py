@@ -17,11 +17,10 @@ from engine.cases.tasks import TaskFilter, ready_steps
 from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.core.models import Jurisdiction, WarningBatch
 from engine.core.transaction import transaction
-from engine.core.vocabulary import Procedure
+from engine.core.vocabulary import Procedure, WarningStatus
 from engine.households.privacy import mask
 from engine.warnings.intake import import_batch
 from engine.warnings.ledger import (
-    STATUS_NAMES,
     batch_deadline,
     batch_warnings,
     batches,
@@ -246,9 +245,9 @@ def ledger_page() -> str:
     month = request.args.get("month") or None
     month = month if month and MONTH.match(month) else None
     department = (request.args.get("department") or "")[:40] or None
-    rows = ledger(place, now, status=status if status in STATUS_NAMES else None, department=department, month=month)
+    rows = ledger(place, now, status=status if status in WarningStatus.labels() else None, department=department, month=month)
     return render_template("warnings/ledger.html", place=place, rows=rows, overdue=overdue_warnings(place, now),
-                           statuses=STATUS_NAMES, filters={"status": status or "", "month": month or "",
+                           statuses=WarningStatus.labels(), filters={"status": status or "", "month": month or "",
                                                             "department": department or ""})
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, 
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.core.db import UTCDateTime, db
-from engine.core.vocabulary import HouseholdCategory, HouseholdStatus
+from engine.core.vocabulary import HouseholdCategory, HouseholdStatus, WarningStatus
 
 Money = Numeric(14, 2)
 
@@ -501,7 +501,7 @@ class DepartmentWarning(db.Model):
     village_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction.id"))
     jurisdiction_path: Mapped[str] = mapped_column(String(400), index=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"))
-    status: Mapped[str] = mapped_column(String(30), default="received", index=True)
+    status: Mapped[str] = mapped_column(String(30), default=WarningStatus.RECEIVED.value, index=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

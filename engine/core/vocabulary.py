@@ -170,6 +170,30 @@ class FormRecord(Code):
     OBJECTION_FINDING = "objection_finding", "异议核实结论：列在所核实的异议下，不列入历次结论"
 
 
+class WarningStatus(Code):
+    """Where a department warning (行业部门预警) stands: waiting at the city, the county or the township, or what
+    the comparison or the home verification made of it (预警状态)."""
+
+    RECEIVED = "received", "待市级分解推送"
+    AT_COUNTY = "at_county", "待县级比对交办"
+    ALREADY_MONITORED = "already_monitored", "已在监测，已备注"
+    DISPATCHED = "dispatched", "已交办乡镇核查"
+    INCLUDED = "included", "符合条件，已启动识别"
+    NOT_INCLUDED = "not_included", "不符合条件，列为重点关注"
+
+
+OPEN_WARNING_STATUSES = (WarningStatus.RECEIVED, WarningStatus.AT_COUNTY, WarningStatus.DISPATCHED)
+"""A warning in one of these still waits in a step (the city's split, the county's comparison, the township's
+verification)."""
+
+COVERED_HOUSEHOLD_STATUSES = (HouseholdStatus.MONITORED, HouseholdStatus.APPLYING, HouseholdStatus.GREEN_CHANNEL)
+"""A household in one of these is already in the monitoring or in a procedure towards it: a warning about it is
+noted on it, not dispatched for verification (比对), and it is not made a key-attention household."""
+
+COVERING_PROCEDURES = (Procedure.IDENTIFICATION, Procedure.GREEN_CHANNEL)
+"""A running case of one of these covers its household as the statuses above do."""
+
+
 class OverdueKind(Code):
     """What is overdue (逾期类型): a step's task, or a case's overall time limit."""
 

@@ -18,6 +18,7 @@ from engine.core.db import db
 from engine.core.errors import FormInvalid, PermissionDenied, PolicyMissing, RuleViolation
 from engine.core.models import DepartmentWarning, Jurisdiction, Member, WarningBatch
 from engine.core.transaction import transaction
+from engine.core.vocabulary import WarningStatus
 from engine.households.id_numbers import check_character_problem
 from engine.warnings.procedure import acting_user, open_batch_case, require_role, today_in_china
 from engine.warnings.rows import FORM, RawRow
@@ -301,7 +302,7 @@ def _store(ctx: _Context, rows: list[_Row], source: str, file_name: str | None, 
         batch=batch, row_number=row.line, department=ctx.department.key, indicator=row.indicator.key,
         amount=row.amount, person_name=row.name, id_number=row.id_number, village_id=row.village.id,
         jurisdiction_path=row.village.path, household_id=row.member.household_id if row.member else None,
-        status="received", detail={
+        status=WarningStatus.RECEIVED, detail={
             "department_name": ctx.department.name, "indicator_name": row.indicator.name, "date": row.on.isoformat(),
             "threshold": row.threshold, "registered_name": row.member.name if row.member else None})
         for row in rows]

@@ -21,22 +21,22 @@ from engine.core.models import (
     Member,
     WarningBatch,
 )
-from engine.core.vocabulary import HouseholdStatus, LedgerStep, Procedure
+from engine.core.vocabulary import (
+    COVERED_HOUSEHOLD_STATUSES,
+    COVERING_PROCEDURES,
+    CaseOutcome,
+    CaseStatus,
+    HouseholdStatus,
+    LedgerStep,
+    Procedure,
+    StepState,
+    WarningStatus,
+)
 from engine.supervision.overdue import days_overdue
 from engine.warnings.thresholds import PushRule, departments, push_deadline
 from timers.calendar import CHINA_TZ as CST
 from timers.calendar import Deadline, to_local_date
 
-STATUS_NAMES = {
-    "received": "待市级分解推送",
-    "at_county": "待县级比对交办",
-    "already_monitored": "已在监测，已备注",
-    "dispatched": "已交办乡镇核查",
-    "included": "符合条件，已启动识别",
-    "not_included": "不符合条件，列为重点关注",
-}
-OPEN_STATUSES = ("received", "at_county", "dispatched")
-COVERED_STATUSES = ("monitored", "applying", "green_channel")  # already in the monitoring or a procedure
 REPORT_ACTION = "warning_report_submitted"
 REPORT_PREFIX = "warning_report"
 
@@ -70,27 +70,26 @@ def compare_all(warnings: list[DepartmentWarning]) -> dict[int, Comparison]:
     household_ids = sorted({h.id for h in households.values()})
     for start in range(0, len(household_ids), 500):
         for case in db.session.scalars(select(Case).where(Case.household_id.in_(household_ids[start:start + 500]),
-                                                          Case.status == "running").order_by(Case.id)):
-            if case.household_id not in running or case.procedure in IDENTIFYING:
+                                                          Case.status == CaseStatus.RUNNING).order_by(Case.id)):
+            if case.household_id not in running or case.procedure in COVERING_PROCEDURES:
                 running[case.household_id] = case
     return {w.id: _comparison(households.get(w.id_number), running) for w in warnings}
-
-
-IDENTIFYING = ("identification", "green_channel")  # a running one covers the household
 
 
 def _comparison(household: Household | None, running: dict[int, Case]) -> Comparison:
     if household is None:
         return Comparison(None, False, None, "未在系统中登记")
     case = running.get(household.id)
-    covered = household.status in COVERED_STATUSES or (case is not None and case.procedure in IDENTIFYING)
+    covered = household.status in COVERED_HOUSEHOLD_STATUSES or (case is not None
+                                                                 and case.procedure in COVERING_PROCEDURES)
     if household.status == HouseholdStatus.MONITORED:
         text = f"已是监测对象（{household.identified_on} 纳入）" if household.identified_on else "已是监测对象"
     elif covered:
         text = (f"正在办理{Procedure.label_of(case.procedure)}（{case.number}）" if case is not None
                 else f"正在办理（{HouseholdStatus.label_of(household.status)}）")
     else:
-        text = {"key_attention": "重点关注户，未纳入监测", "eliminated": "风险已消除"}.get(household.status, "未纳入监测")
+        text = {HouseholdStatus.KEY_ATTENTION: "重点关注户，未纳入监测",
+                HouseholdStatus.ELIMINATED: HouseholdStatus.ELIMINATED.label}.get(household.status, "未纳入监测")
         if case is not None:
             text += f"；正在办理{Procedure.label_of(case.procedure)}（{case.number}）"
     return Comparison(household, covered, case, text)
@@ -160,7 +159,7 @@ def ledger_rows(warnings: list[DepartmentWarning], now: datetime) -> list[Ledger
     waits in and its due date, or the identification it started and when that was decided."""
     steps = {case_id: (task_id, name, due) for case_id, task_id, name, due in db.session.execute(
         select(HumanTask.case_id, HumanTask.id, HumanTask.name, HumanTask.due_at).where(
-            HumanTask.case_id.in_({w.step_case_id for w in warnings if w.step_case_id}), HumanTask.state == "READY"))}
+            HumanTask.case_id.in_({w.step_case_id for w in warnings if w.step_case_id}), HumanTask.state == StepState.READY))}
     cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_({w.case_id for w in warnings
                                                                                    if w.case_id})))}
     decided = _decisions(list(cases.values()))
@@ -171,10 +170,10 @@ def ledger_rows(warnings: list[DepartmentWarning], now: datetime) -> list[Ledger
     for warning in warnings:
         detail, case = warning.detail, cases.get(warning.case_id)
         task_id, step, due = steps.get(warning.step_case_id, (None, "", None))
-        if case is not None and warning.case_id not in decided and case.status == "running":
+        if case is not None and warning.case_id not in decided and case.status == CaseStatus.RUNNING:
             due, step = case.due_at, "识别办理中"
         rows.append(LedgerRow(
-            warning=warning, status_name=STATUS_NAMES.get(warning.status, warning.status),
+            warning=warning, status_name=WarningStatus.label_of(warning.status),
             department_name=detail.get("department_name", warning.department),
             indicator_name=detail.get("indicator_name", warning.indicator),
             village=villages.get(warning.village_id, ""), received_at=batches[warning.batch_id].submitted_at,
@@ -186,13 +185,14 @@ def ledger_rows(warnings: list[DepartmentWarning], now: datetime) -> list[Ledger
 
 
 def _outcome(warning: DepartmentWarning, case: Case | None, decided: dict[int, datetime]) -> str:
-    if warning.status == "already_monitored":
+    if warning.status == WarningStatus.ALREADY_MONITORED:
         noted = warning.detail.get("noted_case")
         return f"{warning.detail.get('compared', '')}：预警已记入{'案件 ' + noted if noted else '该户'}"
-    if warning.status == "not_included":
+    if warning.status == WarningStatus.NOT_INCLUDED:
         return f"不符合纳入条件，列为重点关注户：{warning.outcome_reason or ''}"
-    if warning.status == "included" and case is not None:
-        result = {"identified": "已认定为监测对象", "rejected": "经审定不纳入"}.get(case.outcome or "", "识别办理中")
+    if warning.status == WarningStatus.INCLUDED and case is not None:
+        result = {CaseOutcome.IDENTIFIED: "已认定为监测对象", CaseOutcome.REJECTED: "经审定不纳入"}.get(case.outcome or "",
+                                                                                              "识别办理中")
         return f"{case.number} {result}"
     return ""
 
@@ -214,7 +214,7 @@ def ledger(place: Jurisdiction, now: datetime, status: str | None = None, depart
 
 def overdue_warnings(place: Jurisdiction, now: datetime) -> list[LedgerRow]:
     """Warnings whose step is past its due date (the city's and county's 5 working days, the township's 20)."""
-    late_cases = select(HumanTask.case_id).where(HumanTask.state == "READY", HumanTask.due_at < now)
+    late_cases = select(HumanTask.case_id).where(HumanTask.state == StepState.READY, HumanTask.due_at < now)
     query = _in(place).where(DepartmentWarning.step_case_id.in_(late_cases))
     rows = ledger_rows(list(db.session.scalars(query)), now)
     return sorted((r for r in rows if r.days_overdue), key=lambda r: (r.open_due, r.warning.id))
@@ -282,20 +282,21 @@ def push_cases(place: Jurisdiction, now: datetime, limit: int = 200) -> list[Pus
     """The departments' push cases at ``place`` (市/县), the running ones first, then the latest done."""
     query = (select(Case, HumanTask.due_at).outerjoin(HumanTask, (HumanTask.case_id == Case.id)
                                                       & (HumanTask.ledger_step == LedgerStep.DEPARTMENT_PUSH))
-             .where(Case.procedure == "warning_push", Case.jurisdiction_id == place.id)
-             .order_by((Case.status != "running"), Case.reference.desc()).limit(limit))
+             .where(Case.procedure == Procedure.WARNING_PUSH, Case.jurisdiction_id == place.id)
+             .order_by((Case.status != CaseStatus.RUNNING), Case.reference.desc()).limit(limit))
     rows = []
     for case, due in db.session.execute(query):
-        late = case.status == "running" and due is not None and due < now
+        late = case.status == CaseStatus.RUNNING and due is not None and due < now
         rows.append(PushCase(case, (case.subject or "").split(" ")[0], case.reference.rsplit(":", 1)[1], due,
-                             case.status != "running", days_overdue(due, now) if late else 0))
+                             case.status != CaseStatus.RUNNING, days_overdue(due, now) if late else 0))
     return rows
 
 
 def missing_pushes(place: Jurisdiction, now: datetime) -> list[PushCase]:
     """Pushes to ``place`` and below past their deadline (推送逾期): running push cases whose task is overdue."""
     query = (select(Case, HumanTask.due_at).join(HumanTask, HumanTask.case_id == Case.id)
-             .where(Case.procedure == "warning_push", Case.status == "running", HumanTask.state == "READY",
+             .where(Case.procedure == Procedure.WARNING_PUSH, Case.status == CaseStatus.RUNNING,
+                    HumanTask.state == StepState.READY,
                     HumanTask.due_at < now, Case.jurisdiction_path.startswith(place.path))
              .order_by(HumanTask.due_at, Case.reference))
     return [PushCase(case, (case.subject or "").split(" ")[0], case.reference.rsplit(":", 1)[1], due, False,
@@ -337,16 +338,16 @@ class CasePanel:
 
 def case_panel(case: Case, now: datetime) -> CasePanel | None:
     """The panel of a department warning case (None for any other procedure)."""
-    if case.procedure in ("warning_batch", "warning_verification"):
+    if case.procedure in (Procedure.WARNING_BATCH, Procedure.WARNING_VERIFICATION):
         warnings = list(db.session.scalars(select(DepartmentWarning).where(
             (DepartmentWarning.step_case_id == case.id) | (DepartmentWarning.id.in_(_verified_in(case))))
             .order_by(DepartmentWarning.row_number)))
-        kind = "batch" if case.procedure == "warning_batch" else "verification"
+        kind = "batch" if case.procedure == Procedure.WARNING_BATCH else "verification"
         return CasePanel(kind, ledger_rows(warnings, now), compare_all(warnings))
-    if case.procedure == "warning_report":
+    if case.procedure == Procedure.WARNING_REPORT:
         return CasePanel("report", [], {}, report=monthly_report(case.jurisdiction, case.reference.rsplit(":", 1)[1],
                                                                    now))
-    if case.procedure == "warning_push":
+    if case.procedure == Procedure.WARNING_PUSH:
         return CasePanel("push", [], {}, push_rule=case.subject or "")
     return None
 

@@ -16,13 +16,12 @@ from sqlalchemy import select
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.models import DepartmentWarning, Household, Jurisdiction
-from engine.core.vocabulary import SystemActor
+from engine.core.vocabulary import OPEN_WARNING_STATUSES, JurisdictionLevel, SystemActor, WarningStatus
 from engine.warnings.procedure import open_batch_case, open_verification, places_by_id
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
-WAITING = ("received", "at_county", "dispatched")
 ACTOR = SystemActor.MIGRATION
 
 
@@ -30,7 +29,7 @@ def move_running_warnings(clock: Clock) -> int:
     """Open the cases of every waiting warning that has none (in the caller's transaction); returns how many
     warnings were moved."""
     waiting = list(db.session.scalars(select(DepartmentWarning).where(
-        DepartmentWarning.status.in_(WAITING), DepartmentWarning.step_case_id.is_(None))
+        DepartmentWarning.status.in_(OPEN_WARNING_STATUSES), DepartmentWarning.step_case_id.is_(None))
         .order_by(DepartmentWarning.batch_id, DepartmentWarning.row_number)))
     if not waiting:
         return 0
@@ -38,11 +37,12 @@ def move_running_warnings(clock: Clock) -> int:
     shares: dict[tuple[int, int], list[DepartmentWarning]] = defaultdict(list)
     for warning in waiting:
         village = villages[warning.village_id]
-        if warning.status == "dispatched":
+        if warning.status == WarningStatus.DISPATCHED:
             household = db.session.get(Household, warning.household_id) if warning.household_id else None
             open_verification(warning, village, household, ACTOR, clock, to_local_date(warning.dispatched_at))
             continue
-        place = warning.batch.jurisdiction if warning.status == "received" else village.ancestor_at("county")
+        place = (warning.batch.jurisdiction if warning.status == WarningStatus.RECEIVED
+                 else village.ancestor_at(JurisdictionLevel.COUNTY))
         shares[(warning.batch_id, place.id)].append(warning)
     for (_, place_id), warnings in shares.items():
         began = _step_began(warnings[0]) or warnings[0].batch.submitted_at

@@ -24,11 +24,11 @@ from engine.core.clock import Clock
 from engine.core.db import db, fetch
 from engine.core.errors import NotFound, PermissionDenied, RuleViolation
 from engine.core.models import Case, DepartmentWarning, Household, Jurisdiction, Member, User, WarningBatch
-from engine.core.vocabulary import Channel, Procedure
+from engine.core.vocabulary import COVERED_HOUSEHOLD_STATUSES, Channel, JurisdictionLevel, Procedure, WarningStatus
 from engine.households.attention import mark_key_attention
 from engine.households.privacy import mask_id_number
 from engine.policy.check import StartPolicy, start_policy
-from engine.warnings.ledger import COVERED_STATUSES, Comparison, compare_all
+from engine.warnings.ledger import Comparison, compare_all
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def open_batch_case(batch: WarningBatch, place: Jurisdiction, warning_ids: list[
         reference=batch_reference(batch, place), department=batch.department,
         data={"batch": {"id": batch.id, "department": batch.department, "department_name": department_name,
                         "period": batch.period, "rows": len(warning_ids), "received_on": received_on.isoformat()}})
-    status = "received" if place.level == "city" else "at_county"
+    status = WarningStatus.RECEIVED if place.level == JurisdictionLevel.CITY else WarningStatus.AT_COUNTY
     _move(warning_ids, step_case_id=case.id, status=status)
     return case
 
@@ -156,7 +156,7 @@ def dispatch_to_townships(case: Case, actor: str, clock: Clock) -> dict[str, int
 
 def _note(warning: DepartmentWarning, comparison: Comparison, actor: str, clock: Clock) -> None:
     now, running = clock.now(), comparison.running_case
-    warning.status, warning.step_case_id = "already_monitored", None
+    warning.status, warning.step_case_id = WarningStatus.ALREADY_MONITORED, None
     warning.detail = {**warning.detail, "noted_case": running.number if running else None, "compared": comparison.text}
     audit.record(now, actor, "warning_noted", case_id=running.id if running else None,
                  household_id=comparison.household.id, warning_id=warning.id, batch_id=warning.batch_id,
@@ -167,7 +167,7 @@ def _note(warning: DepartmentWarning, comparison: Comparison, actor: str, clock:
 
 def _dispatch(warning: DepartmentWarning, village: Jurisdiction, household: Household | None, actor: str,
               clock: Clock, needs: StartPolicy) -> None:
-    warning.status, warning.dispatched_at = "dispatched", clock.now()
+    warning.status, warning.dispatched_at = WarningStatus.DISPATCHED, clock.now()
     verification = open_verification(warning, village, household, actor, clock, today_in_china(clock), needs)
     township = village.ancestor_at("township")
     audit.record(clock.now(), actor, "warning_dispatched", case_id=verification.id, household_id=warning.household_id,
@@ -239,7 +239,7 @@ def include(case: Case, reason: str, actor: str, clock: Clock) -> Case:
                    "warning_id": warning.id, "verification": reason}
     identification = begin_identification(household, CHANNEL, to_local_date(warning.dispatched_at), actor, clock,
                                           application)
-    warning.status, warning.case_id, warning.step_case_id = "included", identification.id, None
+    warning.status, warning.case_id, warning.step_case_id = WarningStatus.INCLUDED, identification.id, None
     warning.outcome_reason = reason[:REASON_LIMIT] or None
     _verified(warning, case, household, actor, clock)
     return identification
@@ -252,10 +252,11 @@ def keep_in_view(case: Case, reason: str, actor: str, clock: Clock) -> None:
     warning = warning_of(case)
     household = verified_household(warning, acting_user(actor))
     warning.household_id, case.household_id = household.id, household.id
-    if household.status in COVERED_STATUSES:
+    if household.status in COVERED_HOUSEHOLD_STATUSES:
         raise RuleViolation(f"户 {household.number} 已是监测对象或正在办理识别，不能列为重点关注户")
     mark_key_attention(household, today_in_china(clock), f"部门预警经入户核查不符合纳入条件：{reason}")
-    warning.status, warning.step_case_id, warning.outcome_reason = "not_included", None, reason[:REASON_LIMIT]
+    warning.status, warning.step_case_id, warning.outcome_reason = (WarningStatus.NOT_INCLUDED, None,
+                                                                    reason[:REASON_LIMIT])
     _verified(warning, case, household, actor, clock)
 
 

@@ -29,6 +29,7 @@ from engine.core.models import (
     WarningBatch,
 )
 from engine.core.transaction import transaction
+from engine.core.vocabulary import WarningStatus
 from engine.households.register import register_household
 from engine.policy.parameters import load_policy_file
 from engine.warnings.schedules import open_schedules
@@ -352,6 +353,21 @@ def test_the_county_compares_and_dispatches(app, client):
     html = client.get("/warnings/ledger").get_data(as_text=True)
     assert "已交办乡镇核查" in html and "已在监测，已备注" in html and "2026-10-23 24:00" in html
     assert _ready(app, "wb_compare") == []
+
+
+def test_the_ledger_filters_by_status_with_the_statuses_labels(app, client):
+    """The status filter offers every warning status by its label and lists the warnings in the one chosen; an
+    unknown status filters nothing."""
+    _dispatched(app, client)
+    html = client.get("/warnings/ledger?status=already_monitored").get_data(as_text=True)
+    options = dict(re.findall(r'<option value="(\w+)" (?:selected)?>([^<]+)</option>', html))
+    assert options == WarningStatus.labels()
+    assert '<option value="already_monitored" selected>已在监测，已备注</option>' in html
+    assert "网页监测" in html and "网页预警" not in html
+    html = client.get("/warnings/ledger?status=dispatched").get_data(as_text=True)
+    assert "网页预警" in html and "网页监测" not in html
+    html = client.get("/warnings/ledger?status=no_such_status").get_data(as_text=True)
+    assert "网页预警" in html and "网页监测" in html
 
 
 def test_the_township_records_that_the_criteria_are_met(app, client, clock):
