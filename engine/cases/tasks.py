@@ -93,13 +93,21 @@ def project_task(case: Case, task, engine: DiagramScriptEngine, now: datetime) -
 
 def step_marks(task) -> dict[str, str]:
     """What the diagram says the step of ``task`` (a SpiffWorkflow task) is: its user task's properties
-    publicStage and ledgerStep (name → value). A process deployed before these properties existed (none of its
-    steps has one) takes those of the step of the same id in the same process of the newest deployed version, so
-    that a case running on it keeps its stages until it is moved to a newer version (engine.cases.migration)."""
+    publicStage and ledgerStep (name → value). A process deployed before a mark existed (none of its steps has
+    that property, e.g. a version without ledgerStep county_decision) takes that mark from the step of the same id
+    in the same process of the newest deployed version, so that a case running on it keeps its stages and ledger
+    steps until it is moved to a newer version (engine.cases.migration)."""
     own = _marks_of(task.task_spec)
     process = task.workflow.spec  # the process the step is in (a called process's own)
-    if own or _process_marks(process):
+    declared = {name for marks in _process_marks(process).values() for name in marks}
+    if declared >= set(STEP_MARKS):
         return own
+    newest = _newest_marks(task, process)
+    return {**own, **{name: value for name, value in newest.items() if name not in declared}}
+
+
+def _newest_marks(task, process) -> dict[str, str]:
+    """The marks of the step of ``task``'s id in the same process of the newest deployed version."""
     top = getattr(task.workflow, "top_workflow", task.workflow).spec
     newest = db.session.execute(select(ProcessVersion.id, ProcessVersion.bundle_sha256)
                                 .filter_by(process_key=top.name)
