@@ -156,6 +156,7 @@ class LedgerStep(Code):
     MONTHLY_REPORT = "monthly_report", "县级月报上报核查结果"  # the county's monthly report to the city
     HOUSEHOLD_VISIT = "household_visit", "入户采集和排查"  # a campaign's household still to visit
     SYSTEM_ENTRY = "system_entry", "录入全国防返贫监测信息系统"  # a campaign's household screened, still to enter
+    COUNTY_DECISION = "county_decision", "县级审定，审定日期即识别日期"  # the warning ledger's 审定 date
 
 
 class FormRecord(Code):

@@ -109,7 +109,8 @@ def village_names(village_ids: set[int]) -> dict[int, str]:
 
 
 def decided_at(case: Case | None) -> datetime | None:
-    """When the identification was decided (县级审定; else the recorded outcome), None while undecided."""
+    """When the identification was decided: its step the diagram marks as the county's decision (ledgerStep
+    county_decision, 县级审定), else — a diagram without one — its recorded outcome; None while undecided."""
     if case is None:
         return None
     return _decisions([case]).get(case.id)
@@ -119,7 +120,8 @@ def _decisions(cases: list[Case]) -> dict[int, datetime]:
     ids = [c.id for c in cases]
     found: dict[int, datetime] = {}
     for case_id, at in db.session.execute(select(HumanTask.case_id, HumanTask.completed_at).where(
-            HumanTask.case_id.in_(ids), HumanTask.form == "county_approval.json", HumanTask.state == "COMPLETED")
+            HumanTask.case_id.in_(ids), HumanTask.ledger_step == LedgerStep.COUNTY_DECISION,
+            HumanTask.state == StepState.COMPLETED)
             .order_by(HumanTask.id.desc())):
         found[case_id] = at
     decided = [c.id for c in cases if c.id not in found and c.outcome is not None]

@@ -4,6 +4,8 @@ warning and campaign ledgers. A step whose id a policy editor (or a county's own
 stage; a value the engine does not know is refused at validation, naming the element and the values allowed."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -14,8 +16,8 @@ from engine.cases.self_application import Application, cancel_application, progr
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid
-from engine.core.models import HumanTask, Jurisdiction, User
-from engine.demo import sample_form_data
+from engine.core.models import Case, HumanTask, Jurisdiction, User
+from engine.demo import drive_case, sample_form_data
 from engine.households.register import register_household
 from engine.library.deploying import check_diagram, deploy_diagram, diagram_source
 from tests.bdd.officials import household_data
@@ -123,7 +125,7 @@ def test_an_unknown_ledger_step_is_refused_naming_the_element_and_the_values():
     message = _refusal("annual_collection.bpmn", with_property(_shipped("annual_collection.bpmn"), "cl_visit",
                                                                "ledgerStep", "visit"))
     assert "userTask 'cl_visit'（入户采集和排查）" in message and "ledgerStep" in message and "“visit”" in message
-    assert "household_visit（入户采集和排查）" in message
+    assert "household_visit（入户采集和排查）" in message and "county_decision（县级审定，审定日期即识别日期）" in message
 
 
 @pytest.mark.usefixtures("app")
@@ -158,3 +160,19 @@ def test_the_campaign_counts_follow_the_ledger_step_not_the_step_id(app, clock, 
     complete_task(first.id, sample_form_data("annual_collection.json", to_local_date(clock.now())), "shahe_cun", clock)
     tally = progress(campaign, clock.now()).total
     assert (tally.to_visit, tally.to_enter) == (1, 1) and len(progress(campaign, clock.now()).to_visit) == 1
+
+
+def test_a_case_on_a_version_without_a_ledger_step_takes_the_newest_versions_mark(app, clock, editor):
+    """A version deployed before the county's decision was marked (publicStage on its steps, no ledgerStep at all)
+    takes that mark of the newest version's step of the same id, keeping its own stages: the warning ledger finds
+    the decision of a case still running on it."""
+    old = re.sub(rb'\s*<spiffworkflow:property name="ledgerStep" value="[a-z_]+" />', b"", _shipped())
+    assert b"ledgerStep" not in old and b"publicStage" in old
+    _deploy(editor, clock, old)
+    record, _ = _apply(clock, "旧版审定户")
+    version = record.case.process_version_id
+    _deploy(editor, clock, renamed_step(_shipped(), "verify", "入户核实（新版）"))
+    drive_case(record.case_id, clock, until="信息比对")
+    row = _ready(record.case_id)
+    assert (row.bpmn_id, row.public_stage, row.ledger_step) == ("county_approval", "review", "county_decision")
+    assert db.session.get(Case, record.case_id).process_version_id == version  # still on the old version

@@ -6,8 +6,8 @@ from datetime import date
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import downgrade
-from sqlalchemy import inspect, text
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, select, text
 
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
@@ -16,13 +16,13 @@ from engine.cases.functions import CaseContext, case_workflow
 from engine.cases.lifecycle import complete_task
 from engine.cases.tasks import tasks_of_case
 from engine.core.db import db
-from engine.core.models import Case
+from engine.core.models import Case, HumanTask
 from engine.core.schema import BASE_REVISION
-from engine.demo import sample_form_data
+from engine.demo import drive_case, sample_form_data
 from tests.conftest import prepare_database
 from tests.factories import open_case, ready_row
 
-LATEST = "0014"
+LATEST = "0015"
 
 
 def _app(tmp_path, clock, **config):
@@ -74,3 +74,22 @@ def test_a_database_made_before_migrations_is_taken_over_in_place(tmp_path, cloc
         assert next_wakeup(case_workflow(case, CaseContext(case, "t", clock).script_engine())) is None
         complete_task(ready_row(case).id, sample("household_verification.json"), "shahe_zhen", clock)
         assert ready_row(db.session.get(Case, case_id)).name == "民主评议"
+
+
+def test_upgrading_marks_the_county_decisions_projected_before_the_mark(tmp_path, clock):
+    """0015: the county approvals of identifications projected before their diagrams said what they are (the form
+    county_approval.json) become the county's decision (ledgerStep county_decision); no other step does."""
+    with _app(tmp_path, clock).app_context():
+        prepare_database(clock)
+        case_id = open_case(clock).id
+        drive_case(case_id, clock, until="县级审定")
+        marks = {t.name: t.ledger_step for t in db.session.scalars(select(HumanTask).filter_by(case_id=case_id))}
+        assert marks["县级审定"] == "county_decision"
+        downgrade(revision="0014")
+        db.session.expire_all()
+        assert {t.ledger_step for t in db.session.scalars(select(HumanTask).filter_by(case_id=case_id))} == {None}
+        upgrade()
+        db.session.expire_all()
+        assert {t.name: t.ledger_step for t in db.session.scalars(select(HumanTask).filter_by(case_id=case_id))} \
+            == marks
+        assert _revision() == LATEST

@@ -3,19 +3,23 @@ pushes and reports, the set-based comparison, a policy editor's changed limit fo
 running warnings of the old status machine moved to the procedures."""
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
+from engine.bpmn.forms import load_form
 from engine.bpmn.source import DiagramSource
 from engine.cases.lifecycle import complete_task, open_identification
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction, User, WarningBatch
 from engine.core.transaction import transaction
+from engine.demo import drive_case, sample_form_data
 from engine.households.id_numbers import check_character, check_character_problem
 from engine.households.register import register_household
+from engine.library.deploying import deploy_diagram, diagram_source
 from engine.library.rules import deploy
 from engine.policy.editing import bind_process
 from engine.warnings.intake import import_batch
@@ -26,7 +30,7 @@ from engine.warnings.schedules import following_period, open_schedules, period_m
 from engine.warnings.thresholds import departments
 from tests.bdd.officials import household_data
 from tests.factories import statements_of
-from timers.calendar import CHINA_TZ, end_of_day
+from timers.calendar import CHINA_TZ, end_of_day, to_local_date
 
 
 def _place(code: str) -> Jurisdiction:
@@ -191,3 +195,70 @@ def test_the_ledger_reads_the_same_statements_however_many_batches(app, clock):
     assert many == few and len(rows) == 4
     batches = {b.id: b.submitted_at for b in db.session.scalars(select(WarningBatch))}
     assert len(batches) == 3 and all(r.received_at == batches[r.warning.batch_id] for r in rows)
+
+
+COUNTY_DECISION_STEP = "县级审定"  # the step's name in identification.bpmn (章贡区 2021: 区级审定)
+
+
+def _included(clock, head: str) -> tuple[DepartmentWarning, Case]:
+    """A warning about a registered household, compared, dispatched and found to meet the criteria: the warning and
+    the identification it started."""
+    household = register_household(household_data("沙河村", head, 2), "shahe_cun", clock)
+    _push(clock, (head, household.head.id_number))
+    (compare,) = _ready("wb_compare")
+    complete_task(compare.id, {"compared_on": "2026-09-20"}, "zhanggong_xian", clock)
+    (verify,) = _ready("wv_verify")
+    complete_task(verify.id, {"verified_on": "2026-09-20", "outcome": "meets", "reason": "入户核实属实"},
+                  "shahe_zhen", clock)
+    warning = db.session.scalar(select(DepartmentWarning).filter_by(household_id=household.id))
+    assert warning.status == "included"
+    return warning, db.session.get(Case, warning.case_id)
+
+
+def _decided(clock, warning: DepartmentWarning, case: Case) -> HumanTask:
+    """Drive the identification up to its county decision and approve it (whatever the decision's form is called):
+    the decision's task."""
+    drive_case(case.id, clock, until="信息比对")
+    assert ledger_row(warning, clock.now()).step_name == "识别办理中"  # undecided yet
+    decision = db.session.scalar(select(HumanTask).filter_by(case_id=case.id, state="READY"))
+    assert decision.name == COUNTY_DECISION_STEP
+    complete_task(decision.id, sample_form_data("county_approval.json", to_local_date(clock.now())),
+                  "zhanggong_xian", clock)
+    db.session.expire_all()
+    decision = db.session.get(HumanTask, decision.id)
+    assert decision.state == "COMPLETED" and case.status == "running" and case.outcome is None
+    return decision
+
+
+def test_the_ledger_dates_the_decision_by_the_county_approval_of_the_shipped_diagram(app, clock):
+    warning, case = _included(clock, "审定甲")
+    decision = _decided(clock, warning, case)
+    assert (decision.form, decision.ledger_step) == ("county_approval.json", "county_decision")
+    row = ledger_row(warning, clock.now())
+    assert row.decided_at == decision.completed_at and row.step_name != "识别办理中"
+    assert row.outcome == f"{case.number} 识别办理中"  # the outcome is recorded when the identification ends
+
+
+@pytest.fixture
+def renamed_form(tmp_path, monkeypatch):
+    """A form library where the county's decision form is called otherwise (the same fields)."""
+    forms = tmp_path / "forms"
+    shutil.copytree(project_dir("forms"), forms)
+    (forms / "county_approval.json").rename(forms / "county_resolution.json")
+    monkeypatch.setenv("FANGPIN_FORMS_DIR", str(forms))
+    load_form.cache_clear()
+    yield "county_resolution.json"
+    load_form.cache_clear()
+
+
+def test_a_decision_step_with_a_differently_named_form_is_found_by_its_ledger_step(app, clock, renamed_form):
+    """What the ledger reads is what the diagram says the step is (ledgerStep county_decision), not its form."""
+    content = (project_dir("processes") / "identification.bpmn").read_bytes()
+    assert content.count(b'value="county_approval.json"') == 1
+    editor = db.session.scalar(select(User).filter_by(username="jiangxi_zhengce"))
+    assert deploy_diagram(editor, diagram_source("identification.bpmn", content.replace(
+        b'value="county_approval.json"', f'value="{renamed_form}"'.encode())), clock)
+    warning, case = _included(clock, "审定乙")
+    decision = _decided(clock, warning, case)
+    assert (decision.form, decision.ledger_step) == (renamed_form, "county_decision")
+    assert ledger_row(warning, clock.now()).decided_at == decision.completed_at

@@ -702,5 +702,6 @@ def test_the_properties_panel_choices_list_forms_roles_processes_decisions_dates
     marks = {m["property"]: {v["value"]: v["label"] for v in m["values"]} for m in choices["marks"]}
     assert marks["publicStage"]["verification"] == "入户核实" and marks["publicStage"]["application"] == "受理中"
     assert marks["ledgerStep"]["household_visit"] == "入户采集和排查" and "monthly_report" in marks["ledgerStep"]
+    assert marks["ledgerStep"]["county_decision"] == "县级审定，审定日期即识别日期"
     assert web_app.test_client().get("/diagrams/modeler/choices").status_code == 302  # login first
     assert login(web_app.test_client(), "zhanggong_dudao").get("/diagrams/modeler/choices").status_code == 403
