@@ -32,7 +32,12 @@ def propose_elimination(screening: Case, mode: str, actor: str, clock: Clock) ->
     """Open the risk elimination (风险消除) of the screened household, a monitored one whose risk the screening
     found gone; refused when it is not monitored, already has one running, or its 三保障 or drinking water is not
     safe (A23–A26 as the latest verification found them, engine.households.guarantees). The elimination's own
-    steps (民主评议, 公示, 乡镇入户核实, 县级审定) recheck every condition."""
+    steps (民主评议, 公示, 乡镇入户核实, 县级审定) recheck every condition.
+
+    Only this one condition refuses here (004 一（二）: 风险消除且不存在“三保障”和饮水安全问题的，及时标注): the others
+    of the elimination table (elimination_conditions.dmn: 半年, 收入, Q37 …) are left to those steps, so the table's
+    answer (all conditions) is not this gate's; the table reads the same finding (facts["guarantee_problem"], from
+    guarantee_problems), which is computed in one place."""
     household = screening.household
     if mode not in EliminationMode.labels():
         raise RuleViolation(f"风险消除方式应为：{'、'.join(f'{k}（{v}）' for k, v in EliminationMode.labels().items())}")
