@@ -32,6 +32,15 @@ def fangpin(tmp_path: Path, monkeypatch):
     return run
 
 
+def _register(fangpin, tmp_path: Path, head: str, id_number: str) -> str:
+    """A one-person household of 沙河村 registered by its village cadre: its number."""
+    household = {"village": "360702101201", "members": [
+        {"name": head, "id_number": id_number, "relation_to_head": "户主"}]}
+    (tmp_path / "h.json").write_text(json.dumps(household, ensure_ascii=False), encoding="utf-8")
+    out = fangpin("--as", "shahe_cun", "household", "register", "--file", str(tmp_path / "h.json"))
+    return re.search(r"已登记农户 (\d+)", out).group(1)
+
+
 def _task_ids(output: str) -> list[int]:
     return [int(n) for n in re.findall(r"^#(\d+)", output, re.MULTILINE)]
 
@@ -82,11 +91,7 @@ def test_deployed_versions_are_listed(fangpin):
 
 def test_green_channel_and_elimination_from_the_command_line(fangpin, tmp_path):
     fangpin("init", "--demo")
-    household = {"village": "360702101201", "members": [
-        {"name": "倒房户", "id_number": "360702198001010888", "relation_to_head": "户主"}]}
-    (tmp_path / "g.json").write_text(json.dumps(household, ensure_ascii=False), encoding="utf-8")
-    number = re.search(r"已登记农户 (\d+)", fangpin("--as", "shahe_cun", "household", "register", "--file",
-                                                   str(tmp_path / "g.json"))).group(1)
+    number = _register(fangpin, tmp_path, "倒房户", "360702198001010888")
     assert "已启动绿色通道" in fangpin("--as", "shahe_cun", "green-channel", "--household", number, "--hardship", "房屋倒塌")
     assert "村级确认突发严重困难" in fangpin("--as", "shahe_cun", "task", "list")
     assert "已在绿色通道中" in fangpin("--as", "shahe_cun", "green-channel", "--household", number, ok=False)
@@ -162,11 +167,7 @@ def test_calendar_recompute_lists_and_computes_again_the_provisional_deadlines(f
 
 def test_household_show_masks_id_numbers_unless_an_allowed_official_asks_and_is_audited(fangpin, tmp_path):
     fangpin("init", "--demo")
-    household = {"village": "360702101201", "members": [
-        {"name": "命令行户主", "id_number": "360702198001010999", "relation_to_head": "户主"}]}
-    (tmp_path / "h.json").write_text(json.dumps(household, ensure_ascii=False), encoding="utf-8")
-    number = re.search(r"已登记农户 (\d+)", fangpin("--as", "shahe_cun", "household", "register", "--file",
-                                                     str(tmp_path / "h.json"))).group(1)
+    number = _register(fangpin, tmp_path, "命令行户主", "360702198001010999")
     shown = fangpin("household", "show", number)
     assert "360702********0999" in shown and "360702198001010999" not in shown
     assert "--as" in fangpin("household", "show", number, "--sensitive", ok=False)  # who is asking
