@@ -31,7 +31,7 @@ test: install
 	bash tools/ensure-system-packages
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -n auto --durations=15
+	$(BIN)/python -m pytest -n auto --maxschedchunk 1 --durations=15
 
 lint: install
 	$(BIN)/ruff check .

@@ -31,6 +31,20 @@ from tests.pg import pg_app, postgres_url  # noqa: F401 - the PostgreSQL fixture
 logging.getLogger("spiff").setLevel(logging.WARNING)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first: those marked ``slow`` (servers, subprocesses, whole walkthroughs), then the browser and
+    PostgreSQL ones, then the rest, each group in its collected order. With ``pytest -n auto --maxschedchunk 1``
+    (``make test``) a worker takes the next test whenever it is free, so the long ones are spread over the workers
+    from the start and the last to finish are short ones, not a walkthrough that one worker started at the end."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow"):
+            return 0
+        return 1 if item.get_closest_marker("browser") or item.get_closest_marker("postgres") else 2
+
+    items.sort(key=rank)  # stable: the same order on every xdist worker
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 9, 20, 1, 0, tzinfo=UTC))

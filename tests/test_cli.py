@@ -14,6 +14,8 @@ from engine.cli import main
 from engine.core.db import db
 from engine.core.models import AuditEvent
 
+pytestmark = pytest.mark.slow  # started first (tests/conftest.py)
+
 
 @pytest.fixture
 def fangpin(tmp_path: Path, monkeypatch):

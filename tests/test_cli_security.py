@@ -23,6 +23,8 @@ from engine.core.db import db
 from engine.core.models import ProcessVersion, SchedulerLease
 from tests.diagram_variants import ZHANGGONG_2021, without_town_publicity
 
+pytestmark = pytest.mark.slow  # started first (tests/conftest.py)
+
 RELEASED_BEFORE = datetime(2001, 1, 1, tzinfo=UTC)  # release_lease sets the lease to expire in the year 2000
 START_TIMEOUT = 120  # seconds for a subprocess to import, start and sweep once (a hung process fails the test)
 

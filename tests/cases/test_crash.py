@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from engine.bpmn.runtime import ready_human_tasks
@@ -82,6 +83,7 @@ def _check_every_case(committed: list[int], clock) -> None:
         assert rows == ready, case.number
 
 
+@pytest.mark.slow
 def test_killed_while_completing_every_case_loads_and_its_tasks_match_its_workflow(app, clock, db_path):
     for i in range(4):
         open_case(clock, head=f"户主{i}")

@@ -125,6 +125,7 @@ def _former_rules(f: dict) -> list[tuple[str, bool, str]]:
     return checks
 
 
+@pytest.mark.slow
 def test_the_table_decides_as_the_former_hard_coded_rules_did():
     every = list(itertools.product(("assisted", "natural"), (False, True), (None, "2026-03-19", "2026-03-20", "2026-04-01"),
                                    (5, 6), (False, True), (1, 2), (False, True), (False, True),

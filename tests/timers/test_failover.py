@@ -205,6 +205,7 @@ def _answers(server: Server) -> bool:
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_one_scheduler_fires_the_other_takes_over_and_no_timer_fires_twice(shared_app, database, tmp_path):
     app = shared_app
     env = {**os.environ, "DATABASE_URL": database, "FANGPIN_CLOCK": "demo", "FANGPIN_INSTANCE": str(tmp_path),

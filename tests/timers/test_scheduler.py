@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from engine.cases.lifecycle import wake_due
@@ -92,6 +93,7 @@ def test_how_late_each_timer_fired_is_recorded(app, clock):
     assert fired[0]["late_ms"] == 90_000
 
 
+@pytest.mark.slow
 def test_many_due_cases_are_shared_out_among_the_waking_processes_and_each_is_woken_once(app, clock, monkeypatch):
     from timers import wake_pool
 

@@ -22,6 +22,8 @@ from tests.conftest import make_app, prepare_database
 from tests.webclient import serve
 from web.api import openapi_document
 
+pytestmark = pytest.mark.slow  # started first (tests/conftest.py)
+
 EXAMPLES_PER_OPERATION = 12
 ACTING_AS = "zhanggong_xian"  # a county officer: reads and writes in a whole county
 

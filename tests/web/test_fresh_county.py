@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
+
 from tests.web.fresh_county import (
     START,
     Desk,
@@ -34,6 +36,7 @@ from tests.web.fresh_county import (
 )
 
 __all__ = ["county", "installed", "server"]  # the fixtures, from the shared module
+pytestmark = pytest.mark.slow  # started first (tests/conftest.py)
 
 
 # -- the walkthrough --------------------------------------------------------------------------------------------

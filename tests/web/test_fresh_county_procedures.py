@@ -22,6 +22,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from tests.web.fresh_county import (
     FLASH_ERROR,
     County,
@@ -47,6 +49,7 @@ from tests.webclient import HttpBrowser
 from timers.calendar import to_local_date
 
 __all__ = ["county", "installed", "server"]  # the fixtures, from the shared module
+pytestmark = pytest.mark.slow  # started first (tests/conftest.py)
 
 ABOVE = {  # county → (province, city): names of the places above it
     "360702": ("江西省", "赣州市"), "370681": ("山东省", "烟台市"), "210321": ("辽宁省", "鞍山市"),

@@ -24,6 +24,8 @@ from tests.test_cli_security import START_TIMEOUT, _wait_for
 from tests.test_cli_security import env as env  # noqa: PLC0414 — the fixture: a demo database of its own
 from tests.webclient import csrf_token
 
+pytestmark = pytest.mark.slow  # started first (tests/conftest.py)
+
 
 def _free_port() -> int:
     with socket.socket() as s:

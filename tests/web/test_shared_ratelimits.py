@@ -124,6 +124,7 @@ def _login(port: int, workers: list[int], password: str, address: str = "127.0.0
         connection.close()
 
 
+@pytest.mark.slow
 def test_failed_logins_answered_by_different_workers_are_counted_together_in_redis(shared):
     port, workers = shared
     failures: dict[int | None, int] = {}
