@@ -2,9 +2,11 @@
 new places, and how many SQL statements a call sends."""
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from sqlalchemy import event, func, select
+from werkzeug.security import generate_password_hash
 
 from engine.cases.deadlines import new_deadline
 from engine.cases.lifecycle import open_identification
@@ -14,6 +16,13 @@ from engine.core.transaction import transaction
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from timers.functions import explain
+
+
+@functools.lru_cache(maxsize=4)
+def password_hash(password: str = "demo") -> str:
+    """``password`` hashed once per test process, as ``engine.demo`` hashes the demo logins' (hashing is
+    deliberately slow, ~0.1 s): the hash of the test logins a test adds; logging in checks it as any other."""
+    return generate_password_hash(password)
 
 
 def open_case(clock, head: str = "张三") -> Case:

@@ -6,7 +6,6 @@ from datetime import date
 
 from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from engine.core.config import project_dir
 from engine.core.db import db
@@ -21,6 +20,7 @@ from tests.bdd.officials import village
 from tests.bdd.steps import *
 from tests.bdd.steps import _case, _run
 from tests.diagram_variants import ZHANGGONG_2021, without_town_publicity, zhanggong_2021
+from tests.factories import password_hash
 from timers.calendar import to_local_date
 
 scenarios("policy_editing.feature")
@@ -45,7 +45,7 @@ def county_editor(username: str) -> None:
     with transaction():
         place = db.session.scalar(select(Jurisdiction).filter_by(code=PLACES["章贡区"]))
         db.session.add(User(username=username, display_name="章贡区政策管理员", roles=["policy_editor"],
-                            password_hash=generate_password_hash("demo"), jurisdiction=place))
+                            password_hash=password_hash(), jurisdiction=place))
 
 
 @when(parsers.parse('政策管理员复制章贡区2021年流程图，删去镇村两级公示，另存为新流程 "{key}" 并上传部署'))

@@ -8,7 +8,6 @@ from datetime import date
 
 from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from engine.cases.lifecycle import complete_task
 from engine.cases.tasks import TaskFilter, inbox
@@ -35,6 +34,7 @@ from engine.warnings.schedules import open_schedules
 from tests.bdd.officials import household_named
 from tests.bdd.steps import *
 from tests.bdd.steps import end_of
+from tests.factories import password_hash
 from timers.calendar import CHINA_TZ as CST
 
 scenarios("warnings.feature")
@@ -76,10 +76,10 @@ def warning_policy(clock) -> None:
             place = db.session.scalar(select(Jurisdiction).filter_by(code=code))
             db.session.add(User(username=_department_user(code), display_name=f"{place.name}行业部门",
                                 roles=["department_officer"], jurisdiction=place,
-                                password_hash=generate_password_hash("demo")))
+                                password_hash=password_hash()))
         db.session.add(User(username="dept_medical_360702", display_name="章贡区医保局", roles=["department_officer"],
                             jurisdiction=db.session.scalar(select(Jurisdiction).filter_by(code="360702")),
-                            password_hash=generate_password_hash("demo"), department="medical"))
+                            password_hash=password_hash(), department="medical"))
         open_schedules(clock)
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select
-from werkzeug.security import generate_password_hash
 
 from engine.cases.lifecycle import complete_task, open_green_channel, open_member_change
 from engine.cli import main
@@ -37,6 +36,7 @@ from engine.policy.check import (
 )
 from tests.bdd.officials import household_data
 from tests.bdd.steps import end_of
+from tests.factories import password_hash
 from tests.webclient import login
 
 TODAY = date(2026, 9, 20)  # the clock fixture's day
@@ -199,7 +199,7 @@ def test_the_page_lists_what_is_missing(web_app, client):
     assert "绿色通道" in html and "缺少配置" in html
     with web_app.app_context(), transaction():
         db.session.add(User(username="shandong_dudao", display_name="山东省督导", roles=["supervisor"],
-                            password_hash=generate_password_hash("demo"),
+                            password_hash=password_hash(),
                             jurisdiction=db.session.scalar(select(Jurisdiction).filter_by(code="37"))))
     html = login(web_app.test_client(), "shandong_dudao").get("/diagrams/policy-check").get_data(as_text=True)
     assert 'id="list-gaps"' in html and "山东省烟台市龙口市（370681）" in html and "审核确认情况公示" in html

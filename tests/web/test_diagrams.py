@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from engine.bpmn.deployment import latest_version
 from engine.cases.lifecycle import open_identification
@@ -35,6 +34,7 @@ from engine.library.deploying import deploy_diagram, diagram_source
 from engine.policy.parameters import resolve
 from tests.bdd.officials import household_data, village
 from tests.diagram_variants import ZHANGGONG_2021, without_town_publicity, zhanggong_2021
+from tests.factories import password_hash
 from tests.webclient import csrf_token, login
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -84,7 +84,7 @@ def _without_form(content: bytes, task_id: str) -> bytes:
 def _add_user(app, username: str, roles: list[str], code: str) -> None:
     with app.app_context(), transaction():
         place = db.session.scalar(select(Jurisdiction).filter_by(code=code))
-        db.session.add(User(username=username, display_name=username, password_hash=generate_password_hash("demo"),
+        db.session.add(User(username=username, display_name=username, password_hash=password_hash(),
                             roles=roles, jurisdiction=place))
 
 

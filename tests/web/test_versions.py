@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from engine.cases.lifecycle import open_identification
 from engine.core.config import project_dir
@@ -22,6 +21,7 @@ from engine.core.models import AuditEvent, Case, DiagramFile, Jurisdiction, Poli
 from engine.households.register import register_household
 from engine.policy.bindings import ProcessRef, bound_version, parse_process_ref
 from engine.policy.parameters import resolve
+from tests.factories import password_hash
 from tests.webclient import csrf_token, login
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -120,7 +120,7 @@ def test_a_county_editors_plain_deploy_changes_only_that_county(client, web_app,
     with web_app.app_context():
         zhanggong = db.session.scalar(select(Jurisdiction).filter_by(code="360702"))
         db.session.add(User(username="zhanggong_zhengce", display_name="章贡区政策管理员", roles=["policy_editor"],
-                            jurisdiction=zhanggong, password_hash=generate_password_hash("demo")))
+                            jurisdiction=zhanggong, password_hash=password_hash()))
         db.session.commit()
     county_editor = login(client, "zhanggong_zhengce")
     response = _upload(county_editor, _changed())

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from engine.bpmn.deployment import latest_version
 from engine.cases.lifecycle import wake_due
@@ -34,6 +33,7 @@ from engine.households.register import register_household
 from engine.policy.parameters import load_policy_file
 from engine.warnings.schedules import open_schedules
 from tests.bdd.officials import household_data
+from tests.factories import password_hash
 from tests.webclient import csrf_token, login
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -51,7 +51,7 @@ def app(web_app, clock):
             for username, code in DEPARTMENT_USERS.items():
                 place = db.session.scalar(select(Jurisdiction).filter_by(code=code))
                 db.session.add(User(username=username, display_name=f"{place.name}行业部门", jurisdiction=place,
-                                    roles=["department_officer"], password_hash=generate_password_hash("demo")))
+                                    roles=["department_officer"], password_hash=password_hash()))
         poor = register_household(household_data("沙河村", "网页预警", 2, is_formerly_poor=True), "shahe_cun", clock)
         monitored = register_household(household_data("沙河村", "网页监测", 2), "shahe_cun", clock)
         with transaction():
