@@ -10,6 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
@@ -77,8 +78,9 @@ def test_the_inbox_sorts_searches_and_fits(web_app, server, browser, clock, size
     search = browser.find_element(By.NAME, "q")
     search.send_keys("待办乙")
     search.submit()
-    wait_for_text(browser, "查找农户")
-    WebDriverWait(browser, 10).until(lambda b: "待办甲" not in b.find_element(By.TAG_NAME, "main").text)
+    wait_for_text(browser, "查找农户")  # (the inbox before the search shows it too: the search's page may still come)
+    WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(  # the old page's, replaced
+        lambda b: "待办甲" not in b.find_element(By.TAG_NAME, "main").text)
     assert "待办乙" in browser.find_element(By.TAG_NAME, "main").text
     _checked(browser, f"the inbox searched ({size})", f"inbox-searched-{size}")
 
