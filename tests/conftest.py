@@ -15,17 +15,19 @@ from typing import Any
 
 import pytest
 from flask import Flask, current_app
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
 
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
 from engine.core.clock import FixedClock
 from engine.core.config import project_dir
 from engine.core.db import db
+from engine.core.models import User
 from engine.core.schema import CREATE_ALL
 from engine.core.transaction import transaction
-from engine.demo import create_users
+from engine.demo import DEMO_PASSWORD, create_users
 from engine.policy.parameters import load_policy_file
+from tests.factories import password_hash
 from tests.pg import pg_app, postgres_url  # noqa: F401 - the PostgreSQL fixtures
 
 logging.getLogger("spiff").setLevel(logging.WARNING)
@@ -80,6 +82,7 @@ def prepare_database(clock: FixedClock) -> None:
     with transaction():
         load_policy_file(project_dir("policy") / "demo_parameters.json")
         create_users()
+        db.session.execute(update(User).values(password_hash=password_hash(DEMO_PASSWORD)))  # tests/factories.py
     if key is not None:
         template = Path(tempfile.mkdtemp(prefix="fangpin-template-")) / "template.db"
         atexit.register(shutil.rmtree, template.parent, True)
