@@ -62,7 +62,7 @@ class CalendarRefused(FangpinError):
     def missing_year(cls, year: int) -> CalendarRefused:
         """As an official reads it: what is missing, that nothing was saved, and who adds it (not where: the
         administrator's 工作日历 page and warning say that)."""
-        return cls(f"无法计算期限：系统还没有 {year} 年的节假日/调休安排（国务院办公厅 {year} 年部分节假日安排的通知），"
+        return cls(f"无法计算期限：系统还没有 {year} 年的节假日/调休数据（国务院办公厅 {year} 年部分节假日安排的通知），"
                    f"期限不作推测。本次办理未保存；请联系系统管理员加入 {year} 年安排（工作日历）后再办理。")
 
 

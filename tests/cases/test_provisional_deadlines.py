@@ -127,7 +127,7 @@ def test_a_step_whose_deadline_reaches_a_year_without_holiday_data_is_refused_an
     with pytest.raises(CalendarRefused) as refused:
         complete_task(apply.id, data, "zhuyouguan_cun", clock)
     message = str(refused.value)
-    assert "还没有 2027 年的节假日/调休安排" in message and "本次办理未保存" in message and "系统管理员" in message
+    assert "还没有 2027 年的节假日/调休数据" in message and "本次办理未保存" in message and "系统管理员" in message
     assert str(override) not in message  # an official is told whom to ask, not a file on the server
     db.session.expire_all()
     assert db.session.get(HumanTask, apply.id).state == "READY"
