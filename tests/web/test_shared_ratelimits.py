@@ -81,6 +81,10 @@ def shared(tmp_path, clock, redis_url):  # noqa: F811 — the fixture imported a
         while len(workers := _web_workers(process.pid)) < WORKERS:
             assert time.monotonic() < deadline, f"{WORKERS} workers did not start: {workers}"
             time.sleep(0.1)
+        serving: set[int | None] = set()  # a forked worker answers once it has built the app: until then the
+        while serving != set(workers):  # other one takes every connection (GET /login counts no failed login)
+            assert time.monotonic() < deadline, f"not every worker of {workers} answered: {serving}"
+            serving.add(_answered_by(port, workers))
         yield port, workers
     finally:
         stop(process, timeout=START_TIMEOUT)
@@ -104,6 +108,19 @@ def _answering_worker(connection: http.client.HTTPConnection, port: int, workers
         if f"socket:[{inode}]" in files:
             return pid
     return None
+
+
+def _answered_by(port: int, workers: list[int]) -> int | None:
+    """The worker that answered a GET of the login page on a new connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", "/login")
+        answer = connection.getresponse()
+        answer.read()
+        assert answer.status == 200, answer.status
+        return _answering_worker(connection, port, workers)
+    finally:
+        connection.close()
 
 
 def _login(port: int, workers: list[int], password: str, address: str = "127.0.0.1") -> tuple[int, int | None]:
