@@ -129,11 +129,11 @@ def recompute_provisional(path: str, actor: str, now: datetime) -> Recomputed:
             continue
         deadline_rows.append({"row_id": deadline.id, "due": new.due_at, "text": new.explanation,
                               "version": new.data_version, "provisional": new.provisional})
-        overdue = task_overdue if deadline.subject == "task" else case_overdue
-        due = {"row_id": deadline.task_id if deadline.subject == "task" else deadline.case_id, "due": new.due_at,
-               "overdue": None if new.due_at > now or overdue is None else new.due_at}
-        (task_rows if deadline.subject == "task" else case_rows).append(due)
-        if new.due_at != deadline.due_at:
+        if new.due_at != deadline.due_at:  # the task's or the case's own moment moves with it
+            overdue = task_overdue if deadline.subject == "task" else case_overdue
+            due = {"row_id": deadline.task_id if deadline.subject == "task" else deadline.case_id, "due": new.due_at,
+                   "overdue": None if new.due_at > now or overdue is None else new.due_at}
+            (task_rows if deadline.subject == "task" else case_rows).append(due)
             audit.record(now, actor, "deadline_recomputed", case_id=deadline.case_id, task_id=deadline.task_id,
                          label=deadline.label, before=deadline.due_at, after=new.due_at,
                          data_version=new.data_version)
