@@ -128,6 +128,7 @@ def task_page(task_id: int) -> Any:
             values = with_defaults(schema_defaults(schema), start.values)
     else:
         values = parse(fields, request.form)
+        name = row.name  # read now: the commit expires the row
         try:
             seen = parse_id(request.form.get("seen_version"))
             complete_task(row.id, values, g.user.username, get_clock(), seen_version=seen,
@@ -142,7 +143,7 @@ def task_page(task_id: int) -> Any:
             flash(str(exc), "error")
             status = 422
         else:
-            flash(f"已办理：{row.name}", "ok")
+            flash(f"已办理：{name}", "ok")
             return redirect(url_for("tasks.inbox"))
     if request.method == "POST":  # shown again, with what went wrong
         application = application_of_case(row.case_id)

@@ -199,7 +199,8 @@ def _step_words(row: HumanTask, step: dict[str, Any]) -> tuple[str, str]:
 
 def display_names(usernames: set[str]) -> dict[str, str]:
     """Login → the official's name (a login without a user, e.g. ``system``, stays as it is)."""
-    rows = db.session.execute(select(User.username, User.display_name).where(User.username.in_(usernames)))
+    rows = db.session.execute(select(User.username, User.display_name).where(User.username.in_(usernames))) \
+        if usernames else ()
     return {username: name for username, name in rows} | {"system": "系统", "demo": "演示数据"}
 
 

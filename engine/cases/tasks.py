@@ -467,9 +467,15 @@ def _with_case_and_places():
     return joinedload(HumanTask.case).options(joinedload(Case.household), place)
 
 
+@functools.cache
+def _task_with_case_statement():
+    """Built once per process: building it and its cache key, with the loader options, costs more than running it."""
+    return select(HumanTask).where(HumanTask.id == bindparam("task_id")).options(_with_case_and_places())
+
+
 def task_with_case(task_id: int) -> HumanTask | None:
     """The task, with its case, household and places read in the same statement (None if there is none)."""
-    return db.session.get(HumanTask, task_id, options=[_with_case_and_places()])
+    return db.session.scalar(_task_with_case_statement(), {"task_id": task_id})
 
 
 def ready_row(task_id: int) -> HumanTask:
