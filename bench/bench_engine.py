@@ -368,11 +368,20 @@ def main() -> None:
     tune_garbage_collector()  # as `fangpin run` and `fangpin scheduler` do
     started = time.perf_counter()
     log.info("mode: %s", "quick" if QUICK else "default")
+    print(machine_load("before"))
     identification(args.cases, args.repeats)
     timers_catch_up(args.timers, args.processes)
     timers_burst(args.burst, args.processes)
     single_timers(args.single)
     log.info("benchmark took %.1f s", time.perf_counter() - started)
+
+
+def machine_load(when: str) -> str:
+    """The machine's load average before the benchmark: figures taken while other work runs on its cores are lower
+    than the machine allows (on this 2-core machine they were a third lower while tests ran beside them)."""
+    one, five, _ = os.getloadavg()
+    busy = "; other work is running: the figures will be lower than this machine allows" if one > 0.5 else ""
+    return f"load average {when}: {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores{busy}"
 
 
 if __name__ == "__main__":
