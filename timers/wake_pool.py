@@ -6,12 +6,22 @@ bounded batches in transactions of its own (:func:`engine.cases.lifecycle.wake_c
 Each case goes to exactly one process, so no case is woken twice; a part that fails (its process died) leaves
 its cases due, and the next sweep wakes them. The helpers are started once, by ``spawn`` (a fresh interpreter:
 nothing of the scheduler's threads or database connections is inherited), build the same engine application
-from the same environment and configuration, and stop with the scheduler."""
+from the same environment and configuration, and stop with the scheduler.
+
+A helper also stops by itself when the scheduler dies without stopping them (kill -9, the OOM killer): a thread of
+the helper watches for its parent to be gone — the pipe it was started through closed, or the helper handed to
+another parent — and ends the helper within :data:`PARENT_CHECK_SECONDS` (at once on the closed pipe), so no
+idle helper outlives its scheduler. A batch it was waking then is not committed and stays due for the next
+scheduler's sweep."""
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import pickle
+import threading
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -27,6 +37,7 @@ log = logging.getLogger(__name__)
 
 SHARED_CONFIG = ("SQLALCHEMY_DATABASE_URI", "FANGPIN_LIVE_INSTANCES")  # what a helper's application is built with
 _HELPER_APP: Flask | None = None  # in a helper process: its application
+PARENT_CHECK_SECONDS = 1.0  # how often a helper looks whether its scheduler is still there
 
 
 class WakePool:
@@ -75,7 +86,8 @@ class WakePool:
             self._executor = ProcessPoolExecutor(max_workers=self.processes - 1,
                                                  mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_start_helper,
-                                                 initargs=(self._config, logging.getLogger().getEffectiveLevel()))
+                                                 initargs=(self._config, logging.getLogger().getEffectiveLevel(),
+                                                           os.getpid()))
         return self._executor
 
     def start(self) -> None:
@@ -100,13 +112,32 @@ def _shareable(clock: Clock) -> Clock | None:
     return clock
 
 
-def _start_helper(config: dict[str, Any], level: int) -> None:
-    """A helper process's start: logging as the scheduler's (SpiffWorkflow's step by step log left out), and its
-    application."""
+def _start_helper(config: dict[str, Any], level: int, parent: int) -> None:
+    """A helper process's start: logging as the scheduler's (SpiffWorkflow's step by step log left out), the watch
+    on its scheduler (process ``parent``), and its application."""
     global _HELPER_APP
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)
+    threading.Thread(target=_watch_parent, args=(parent,), name="wake-helper-parent-watch", daemon=True).start()
     _HELPER_APP = create_engine_app(config)
+
+
+def _watch_parent(parent: int) -> None:
+    """Wait for the scheduler ``parent`` to be gone, then end this helper at once (``os._exit``: nothing of a batch
+    under way is committed). Gone: the sentinel pipe ``multiprocessing`` started the helper through reads as
+    closed (at once), or, checked every :data:`PARENT_CHECK_SECONDS`, the helper's parent is no longer ``parent``
+    (it was handed to init or a subreaper) — for where there is no sentinel, or a child the scheduler forked still
+    holds the pipe open. ``parent`` is the scheduler's pid as the scheduler read it, so a scheduler that died
+    before this thread started is seen too."""
+    parent_process = multiprocessing.parent_process()
+    sentinel = parent_process.sentinel if parent_process is not None else None
+    while os.getppid() == parent:
+        if sentinel is None:
+            time.sleep(PARENT_CHECK_SECONDS)
+        elif multiprocessing.connection.wait([sentinel], timeout=PARENT_CHECK_SECONDS):
+            break
+    log.warning("wake-up helper %s: its scheduler (process %s) is gone; stopping", os.getpid(), parent)
+    os._exit(1)
 
 
 def _wake_part(ids: list[int], clock: Clock | None, actor: str) -> int:
