@@ -179,3 +179,6 @@ def test_household_show_masks_id_numbers_unless_an_allowed_official_asks_and_is_
     with create_engine_app().app_context():
         viewed = db.session.scalars(select(AuditEvent).filter_by(action="private_data_viewed")).all()
         assert [(e.actor, e.detail["number"], e.detail["via"]) for e in viewed] == [("shahe_cun", number, "command")]
+        refusals = db.session.scalars(select(AuditEvent).filter_by(action="private_data_refused")).all()
+        assert [(e.actor, e.detail["number"], e.detail["via"]) for e in refusals] == [
+            ("zhanggong_yibao", number, "command")]

@@ -30,7 +30,8 @@ household say ``"private_fields": "masked"``). Add ``?sensitive=1`` to ``GET /ap
 ``GET /api/households/{household_id}`` or ``GET /api/cases/{case_id}`` to have them in full
 (``"private_fields": "full"``): only for an official of the household's jurisdiction whose role may see them —
 the roles that open the information form (信息采集表; policy/roles.json ``sees_private``), otherwise 403 — and
-each such answer is recorded in the audit log (``private_data_viewed``: who, when, which household or case).
+each such answer is recorded in the audit log (``private_data_viewed``: who, when, which household or case), as
+is each request refused for the role (``private_data_refused``: the same, and the 403 as before).
 """
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ from engine.core.errors import (
 )
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
 from engine.core.vocabulary import Channel, OverdueKind, PrivateAccess, Procedure
-from engine.households.privacy import PRIVATE_VIEWED, is_private, masked, reveal_private
+from engine.households.privacy import PRIVATE_REFUSED, PRIVATE_VIEWED, is_private, masked, reveal_private
 from engine.households.register import (
     HOUSEHOLD_FIELDS,
     MEMBER_FIELDS,
@@ -347,7 +348,7 @@ def _seen_version() -> int | None:
 
 SENSITIVE = _query("sensitive", "为 1 时返回完整的身份证号、联系电话和健康状况（默认打码）：仅限本辖区内可查看敏感信息的角色"
                    "（信息采集表的角色，policy/roles.json sees_private），其他角色 → 403；每次查看记入操作留痕"
-                   f"（{PRIVATE_VIEWED}）", {"type": "string", "enum": ["0", "1"]})
+                   f"（{PRIVATE_VIEWED}），被拒绝的请求也记入（{PRIVATE_REFUSED}）", {"type": "string", "enum": ["0", "1"]})
 
 
 def _sensitive() -> bool:

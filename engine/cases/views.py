@@ -35,7 +35,7 @@ from engine.core.vocabulary import (
     actor_name,
 )
 from engine.households.poverty_policy import household_kind
-from engine.households.privacy import PRIVATE_VIEWED, mask, masked
+from engine.households.privacy import PRIVATE_REFUSED, PRIVATE_VIEWED, mask, masked
 from engine.policy.roles import all_roles
 from timers.calendar import display_moment
 
@@ -479,6 +479,8 @@ _EVENTS: dict[str, Any] = {
     "case_closed": lambda d: ("办结", CaseOutcome.label_of(d.get("outcome"))),
     PRIVATE_VIEWED: lambda d: ("查看敏感信息", ("通过数据接口" if d.get("via") == "api" else "")
                                 + "查看了完整的身份证号、联系电话和健康状况"),
+    PRIVATE_REFUSED: lambda d: ("拒绝查看敏感信息", ("通过数据接口" if d.get("via") == "api" else "")
+                                 + "请求查看完整的身份证号、联系电话和健康状况，其角色无权查看，已拒绝"),
 }
 
 

@@ -5,7 +5,8 @@ they are masked, for the pages and the JSON API alike, and who may see them in f
 Masked is the default everywhere. In full they are shown only to an official of the household's jurisdiction
 whose role may (policy/roles.json ``sees_private``: the roles that open the information form), and through the
 API only when asked for, each time recorded in the audit log: who saw which household's, when and how
-(``private_data_viewed``)."""
+(``private_data_viewed``). Asking for them in full with a role that may not see them is refused and recorded
+as well (``private_data_refused``), so that a supervisor sees the attempts beside the views."""
 from __future__ import annotations
 
 import re
@@ -16,11 +17,13 @@ from engine.core.clock import Clock
 from engine.core.models import Jurisdiction, User
 from engine.core.transaction import transaction
 from engine.households.records import private_keys
-from engine.policy.permissions import require_may_see_private
+from engine.policy.permissions import may_see_private, require_may_see_private
 
 ID_NUMBER = re.compile(r"^[0-9]{17}[0-9Xx]$")
 HIDDEN = "（已隐藏）"
 PRIVATE_VIEWED = "private_data_viewed"
+PRIVATE_REFUSED = "private_data_refused"  # asked for in full by a role that may not see them (sees_private)
+PRIVATE_ACCESS = (PRIVATE_VIEWED, PRIVATE_REFUSED)  # the audit entries of who saw or asked to see them
 
 
 def mask_id_number(value: str | None) -> str:
@@ -77,9 +80,15 @@ def reveal_private(user: User, place: Jurisdiction, clock: Clock, *, household_i
                    number: str | None = None, case_id: int | None = None, **how: str) -> None:
     """Let ``user`` see the private fields of a household (or of a case) of ``place`` in full, and record it in the
     audit log in its own transaction: ``private_data_viewed`` by the user, now, with the household (its id and
-    ``number``), the case if any, and ``how`` (through what: ``via``, ``path``, ``auth``). PermissionDenied, and
-    nothing recorded, unless a role of the user ``sees_private`` (policy/roles.json) and ``place`` lies in the
-    user's jurisdiction."""
+    ``number``), the case if any, and ``how`` (through what: ``via``, ``path``, ``auth``). PermissionDenied unless
+    a role of the user ``sees_private`` (policy/roles.json) and ``place`` lies in the user's jurisdiction. A user
+    none of whose roles may is recorded the same way, as ``private_data_refused``, in its own transaction before
+    the refusal is raised; one whose role may, asking about a place outside their jurisdiction, is refused
+    unrecorded (the API refuses that before asking for private fields: the household is not theirs at all)."""
+    if not may_see_private(user):
+        with transaction():
+            audit.record(clock.now(), user.username, PRIVATE_REFUSED, household_id=household_id, case_id=case_id,
+                         number=number, **how)
     require_may_see_private(user, place)
     with transaction():
         audit.record(clock.now(), user.username, PRIVATE_VIEWED, household_id=household_id, case_id=case_id,

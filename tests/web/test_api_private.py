@@ -1,8 +1,9 @@
 """Private fields in the JSON API, through a real HTTP server on a loopback port: ID numbers, telephone numbers
 and health status are masked in every answer, as on the pages; ``?sensitive=1`` gives them in full only to an
 official of the household's jurisdiction whose role may see them (policy/roles.json ``sees_private``), and each
-time the audit log says who saw which household's, when; any other role is refused (403, in Chinese), and an
-official of another jurisdiction gets nothing of the household either way."""
+time the audit log says who saw which household's, when; any other role is refused (403, in Chinese) and the
+audit log records the refused request the same way; an official of another jurisdiction gets nothing of the
+household either way."""
 from __future__ import annotations
 
 import dataclasses
@@ -96,12 +97,15 @@ def _get(base: str, path: str, token: str) -> Answer:
     return Answer(status, body, json.dumps(body, ensure_ascii=False))  # the text as read, not \u-escaped
 
 
-def _viewings(app: Flask) -> list[AuditEvent]:
+def _viewings(app: Flask, action: str = "private_data_viewed") -> list[AuditEvent]:
     with app.app_context():
-        rows = list(db.session.scalars(select(AuditEvent).filter_by(action="private_data_viewed")
-                                       .order_by(AuditEvent.id)))
+        rows = list(db.session.scalars(select(AuditEvent).filter_by(action=action).order_by(AuditEvent.id)))
         db.session.expunge_all()
         return rows
+
+
+def _refusals(app: Flask) -> list[AuditEvent]:
+    return _viewings(app, "private_data_refused")
 
 
 def _full_values(p: Private) -> list[str]:
@@ -132,7 +136,7 @@ def test_household_and_case_answers_are_masked_by_default(web_app, private, serv
     assert application == {"phone": "138****1111", "channel_detail": "电话申报"}
     for answer in (change, opened):
         assert not any(value in answer.text for value in _full_values(private))
-    assert _viewings(web_app) == []  # a masked answer is no viewing
+    assert _viewings(web_app) == [] and _refusals(web_app) == []  # a masked answer is no viewing
 
 
 # -- in full, when asked, for an allowed official: audited ----------------------------------------
@@ -184,18 +188,34 @@ def test_a_session_login_may_ask_too_and_the_log_says_so(web_app, private, serve
 
 
 @pytest.mark.parametrize("username", ["zhanggong_yibao", "zhanggong_admin"])  # a department officer, an administrator
-def test_a_role_that_may_not_see_them_is_refused_in_chinese_and_nothing_is_recorded(
-        web_app, private, server, token, username):
+def test_a_role_that_may_not_see_them_is_refused_in_chinese_and_the_refusal_is_recorded(
+        web_app, clock, private, server, token, username):
     official = token(username)
     assert _get(server, f"/api/households/{private.household}", official).status == 200  # masked: allowed
-    for path in (f"/api/households/{private.household}?sensitive=1",
-                 f"/api/households?number={private.number}&sensitive=1", f"/api/cases/{private.member_change}?sensitive=1"):
+    paths = (f"/api/households/{private.household}?sensitive=1", f"/api/households?number={private.number}&sensitive=1",
+             f"/api/cases/{private.member_change}?sensitive=1")
+    for path in paths:
         answer = _get(server, path, official)
         assert answer.status == 403 and answer.body["code"] == "forbidden", path
         assert "无权查看完整的身份证号、联系电话和健康状况" in answer.body["error"]
         assert "村干部（村两委）" in answer.body["error"]  # the roles that may, from policy/roles.json
         assert not any(value in answer.text for value in _full_values(private))
-    assert _viewings(web_app) == []
+    assert _viewings(web_app) == []  # nothing was seen
+    refusals = _refusals(web_app)
+    assert [(r.actor, r.at, r.household_id, r.case_id, r.detail["path"]) for r in refusals] == [
+        (username, clock.now(), private.household, None, f"/api/households/{private.household}"),
+        (username, clock.now(), private.household, None, "/api/households"),
+        (username, clock.now(), private.household, private.member_change, f"/api/cases/{private.member_change}")]
+    assert refusals[0].detail == {"number": private.number, "via": "api", "auth": "token",
+                                  "path": f"/api/households/{private.household}"}
+    change = _get(server, f"/api/cases/{private.member_change}", official)  # masked, with the refusal in its trail
+    assert change.status == 200 and change.body["private_fields"] == "masked"
+    assert [e["action"] for e in change.body["timeline"]].count("private_data_refused") == 1
+    assert not any(value in change.text for value in _full_values(private))
+    browser = HttpBrowser(server)
+    assert browser.login("zhanggong_dudao", "demo").status == 200
+    page = browser.get(f"/cases/{private.member_change}").read().decode()
+    assert "拒绝查看敏感信息" in page and "通过数据接口请求查看完整的身份证号、联系电话和健康状况，其角色无权查看，已拒绝" in page
 
 
 @pytest.mark.parametrize("username", ["huaping_cun", "longkou_shi"])  # another village; another county's officer
@@ -211,7 +231,7 @@ def test_an_official_of_another_jurisdiction_gets_nothing_of_the_household_eithe
             *_full_values(private), "隐私户", "新生儿", "139****5678", "（已隐藏）"])
         if "?number=" not in path:  # (asked by its number, the answer may say which number it was)
             assert private.number not in answer.text, path
-    assert _viewings(web_app) == []
+    assert _viewings(web_app) == [] and _refusals(web_app) == []  # refused before private fields come into it
 
 
 def test_a_wrong_sensitive_value_is_422_naming_the_parameter(private, server, token):
@@ -236,6 +256,7 @@ def test_the_openapi_document_served_describes_the_masking_and_sensitive_1(serve
     with urllib.request.urlopen(server + "/api/openapi.json", timeout=30) as response:
         spec = json.loads(response.read())
     assert "?sensitive=1" in spec["info"]["description"] and "private_data_viewed" in spec["info"]["description"]
+    assert "private_data_refused" in spec["info"]["description"]
     for path in ("/api/households", "/api/households/{household_id}", "/api/cases/{case_id}"):
         (sensitive,) = [p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == "sensitive"]
         assert sensitive["schema"]["enum"] == ["0", "1"] and "403" in sensitive["description"], path

@@ -280,3 +280,36 @@ def test_a_supervisor_sees_who_saw_private_data_in_full_and_nothing_of_the_data(
         assert statements_of(lambda: private_views(county)) == one == 2  # however many entries
         total, views = private_views(county)
         assert total == 4 and views[0].access == "数据接口（?sensitive=1）" and views[-1].access == "农户信息采集表"
+
+
+def test_a_refused_request_for_private_data_is_listed_for_the_supervisor_marked_refused(web_app, clock):
+    """Through a real server: the county officer opens a household's information form, then a department officer
+    (whose role may not see private fields) asks the API for them in full and is refused; the supervisor's list
+    has both, newest first, the refusal marked 被拒绝 — and nothing of the data; still two statements."""
+    data = household(SHAHE_CUN, "拒绝户", 2)
+    with web_app.app_context():
+        asked = register_household(data, "shahe_cun", clock)
+        number, asked_id = asked.number, asked.id
+    id_number = data["members"][0]["id_number"]
+    with serve(web_app) as base:
+        officer = HttpBrowser(base)
+        officer.login("zhanggong_xian", "demo")
+        assert id_number in officer.get(f"/households/{asked_id}/form").read().decode()
+        department = HttpBrowser(base)
+        department.login("zhanggong_yibao", "demo")
+        refused = department.get(f"/api/households/{asked_id}?sensitive=1")
+        assert refused.status == 403 and id_number not in refused.read().decode()
+        supervisor = HttpBrowser(base)
+        supervisor.login("zhanggong_dudao", "demo")
+        page = supervisor.get("/supervisor/private-views").read().decode()
+    assert "共 2 次" in page and id_number not in page
+    rows = {who: row for row in page.split("<tr")[1:] for who in ("zhanggong_yibao", "zhanggong_xian") if who in row}
+    assert 'class="alert"' in rows["zhanggong_yibao"] and "被拒绝" in rows["zhanggong_yibao"]
+    assert number in rows["zhanggong_yibao"] and "数据接口（?sensitive=1）" in rows["zhanggong_yibao"]
+    assert "被拒绝" not in rows["zhanggong_xian"] and 'class="alert"' not in rows["zhanggong_xian"]
+    with web_app.app_context():
+        county = place(ZHANGGONG)
+        assert statements_of(lambda: private_views(county)) == 2
+        total, views = private_views(place(ZHANGGONG))
+    assert total == 2 and [(v.username, v.refused) for v in views] == [
+        ("zhanggong_yibao", True), ("zhanggong_xian", False)]
