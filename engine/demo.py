@@ -48,7 +48,7 @@ DEMO_USERS = [  # username, display name, roles, jurisdiction code
     ("jiangxi_sheng", "江西省乡村振兴局", ["province_officer"], "36"),
     ("zhuyouguan_cun", "诸由观村村干部", ["village_cadre"], "370681104201"),
     ("zhuyouguan_zhen", "诸由观镇干部", ["township_officer"], "370681104"),
-    ("longkou_shi", "龙口市扶贫办", ["county_officer", "city_officer"], "370681"),
+    ("longkou_shi", "龙口市扶贫办", ["county_officer"], "370681"),  # 龙口市 is a county-level city
     ("xinhua_cun", "新华村村干部", ["village_cadre"], "210321100201"),
     ("taian_zhen", "台安镇干部", ["township_officer"], "210321100"),
     ("taian_xian", "台安县乡村振兴局", ["county_officer"], "210321"),

@@ -125,18 +125,28 @@ def _check_roles(roles: list[str], errors: list[tuple[str, str]]) -> None:
         errors.append(("roles", f"没有角色 {'、'.join(unknown)}；可选：{known}"))
 
 
-def _check_level(roles: list[str], place: Jurisdiction | None, errors: list[tuple[str, str]]) -> None:
-    """A role that does a level's tasks (a role with lanes, policy/roles.json) is never given above that level:
-    a village cadre placed at a county would see every village's tasks there."""
-    if place is None or place.level not in LEVELS:
-        return
+def level_problems(roles: list[str], place: Jurisdiction) -> list[str]:
+    """Why ``roles`` cannot be given to an official of ``place``: a role that does a level's tasks (a role with
+    lanes, policy/roles.json) is given only at its levels (``levels``, else ``level``) — above them the official
+    would see every lower place's tasks (a village cadre at a county, every village's), below them its tasks never
+    reach the official (a province's officer at a county would never see a province's review). Roles without
+    tasks of a level (督导, 政策管理员, 系统管理员) sit anywhere in the area. Empty: they can."""
+    if place.level not in LEVELS:
+        return []
+    problems = []
     for key in roles:
         role = all_roles().get(key)
-        if role is None or not role.lanes or role.level not in LEVELS:
+        if role is None or not role.lanes or place.level in role.levels:
             continue
-        if LEVELS.index(place.level) < LEVELS.index(role.level):
-            works, here = JurisdictionLevel.label_of(role.level), JurisdictionLevel.label_of(place.level)
-            errors.append(("roles", f"{role.name}办理{works}的任务，不能设在{here}（{place.full_name}）：请选择{works}一级的辖区"))
+        works = "或".join(JurisdictionLevel.label_of(level) for level in role.levels)
+        problems.append(f"{role.name}办理{works}的任务，不能设在{JurisdictionLevel.label_of(place.level)}"
+                        f"（{place.full_name}）：请选择{works}一级的辖区")
+    return problems
+
+
+def _check_level(roles: list[str], place: Jurisdiction | None, errors: list[tuple[str, str]]) -> None:
+    if place is not None:
+        errors.extend(("roles", problem) for problem in level_problems(roles, place))
 
 
 def _place(actor: User, code: str, errors: list[tuple[str, str]]) -> Jurisdiction | None:

@@ -13,11 +13,12 @@ from engine.core.config import project_dir
 class Role:
     key: str
     name: str
-    level: str
+    level: str  # where its lanes' tasks go: the case's place at this level (engine.cases.tasks)
     lanes: tuple[str, ...]
     registers_households: bool = False
     opens: tuple[str, ...] = ()  # the procedures it may start for a household (发起)
     sees_private: bool = False  # ID numbers, phones, health status in full (信息采集表; the API when asked)
+    levels: tuple[str, ...] = ()  # the levels its officials sit at: ``level`` unless roles.json says more
 
 
 @functools.lru_cache(maxsize=1)
@@ -27,7 +28,7 @@ def all_roles() -> dict[str, Role]:
     return {
         key: Role(key=key, name=spec["name"], level=spec["level"], lanes=tuple(spec.get("lanes", [])),
                   registers_households=bool(spec.get("registers_households")), opens=tuple(spec.get("opens", [])),
-                  sees_private=bool(spec.get("sees_private")))
+                  sees_private=bool(spec.get("sees_private")), levels=tuple(spec.get("levels") or [spec["level"]]))
         for key, spec in raw["roles"].items()
     }
 

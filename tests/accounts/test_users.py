@@ -9,7 +9,7 @@ from engine.accounts import users
 from engine.accounts.api_tokens import authenticate, issue_token
 from engine.core.db import db
 from engine.core.errors import FormInvalid, PermissionDenied, RuleViolation
-from engine.core.models import AuditEvent, User
+from engine.core.models import AuditEvent, Jurisdiction, User
 
 
 def _user(username: str) -> User:
@@ -87,6 +87,44 @@ def test_a_role_that_does_a_levels_tasks_is_never_given_above_that_level(admin, 
     users.create_user(admin, "zg_dudao2", "章贡区督导二", ["supervisor"], "360702", clock.now())
     users.create_user(admin, "shahe_cun_2", "沙河村干部二", ["village_cadre"], "360702101201", clock.now())
     assert _count(User) == before + 2
+
+
+PLACES = {"province": "36", "city": "3607", "county": "360702", "township": "360702101", "village": "360702101201"}
+# where each role that does a level's tasks may sit (policy/roles.json): its level; a department at a county or a city
+SITS_AT = {"village_cadre": {"village"}, "township_officer": {"township"}, "county_officer": {"county"},
+           "city_officer": {"city"}, "province_officer": {"province"}, "department_officer": {"county", "city"}}
+
+
+@pytest.mark.parametrize("role", sorted(SITS_AT))
+def test_a_role_that_does_a_levels_tasks_is_given_only_at_its_levels_neither_above_nor_below(app, role):
+    for level, code in PLACES.items():
+        place = db.session.scalar(select(Jurisdiction).filter_by(code=code))
+        assert place.level == level
+        problems = users.level_problems([role], place)
+        assert (problems == []) == (level in SITS_AT[role]), (role, level, problems)
+
+
+def test_a_province_officer_at_a_county_is_refused_naming_the_role_and_the_levels(app, clock):
+    """Below its level a role's tasks never reach the official (a province's review sits at the province): refused
+    on creation and on a change, as a village cadre at a township is; nothing is created or changed."""
+    province = users.create_first_administrator("jiangxi_it", "江西省信息中心", "36", clock.now()).user
+    before_users, before_audit = _count(User), _count(AuditEvent)
+    with pytest.raises(FormInvalid) as refused:
+        users.create_user(province, "zg_sheng", "县里的省干部", ["province_officer"], "360702", clock.now())
+    assert refused.value.errors == [
+        ("roles", "省级乡村振兴部门办理省的任务，不能设在县（江西省赣州市章贡区）：请选择省一级的辖区")]
+    with pytest.raises(FormInvalid, match="市级乡村振兴部门办理市的任务，不能设在县（江西省赣州市章贡区）"):
+        users.change_user(province, "zhanggong_xian", clock.now(), roles=["county_officer", "city_officer"])
+    with pytest.raises(FormInvalid, match="省级乡村振兴部门办理省的任务，不能设在市（江西省赣州市）"):
+        users.change_user(province, "jiangxi_sheng", clock.now(), jurisdiction_code="3607")
+    with pytest.raises(FormInvalid, match="行业部门办理县或市的任务，不能设在乡镇（江西省赣州市章贡区沙河镇）：请选择县或市一级的辖区"):
+        users.create_user(province, "shahe_yibao", "沙河镇医保", ["department_officer"], "360702101", clock.now())
+    assert (_count(User), _count(AuditEvent)) == (before_users, before_audit)
+    assert _user("jiangxi_sheng").jurisdiction.code == "36" and _user("zhanggong_xian").roles == ["county_officer"]
+    users.create_user(province, "jiangxi_li", "省干部", ["province_officer"], "36", clock.now())
+    users.create_user(province, "ganzhou_ybj", "赣州市医保局二", ["department_officer"], "3607", clock.now())
+    users.create_user(province, "jiangxi_dudao", "省督导", ["supervisor"], "36", clock.now())  # no level's tasks
+    assert _count(User) == before_users + 3
 
 
 def test_a_leaver_cannot_log_in_nor_use_a_token_until_reactivated(admin, clock):

@@ -58,6 +58,16 @@ def test_a_bad_form_names_each_field_and_creates_nothing(web_app, client):
         assert db.session.scalar(select(User).filter_by(username="X Y")) is None
 
 
+def test_a_role_of_another_level_than_the_place_is_refused_on_the_form_and_creates_nothing(web_app, client):
+    login(client, "zhanggong_admin")
+    answer = post_form(client, "/admin/users/new", {"username": "zg_sheng", "display_name": "县里的省干部",
+                                                    "jurisdiction": "360702", "roles": "province_officer"})
+    assert answer.status_code == 400
+    assert "省级乡村振兴部门办理省的任务，不能设在县（江西省赣州市章贡区）：请选择省一级的辖区" in answer.get_data(as_text=True)
+    with web_app.app_context():
+        assert db.session.scalar(select(User).filter_by(username="zg_sheng")) is None
+
+
 def test_a_deactivated_official_is_logged_out_at_the_next_request(web_app, client):
     cadre = web_app.test_client()
     login(cadre, "shahe_cun")
