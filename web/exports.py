@@ -8,12 +8,12 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, g, render_template, request
 
 from engine.app import get_clock
+from engine.core.errors import PermissionDenied
 from engine.core.models import Household
 from engine.core.vocabulary import PrivateAccess
 from engine.households.information_form import information_form
 from engine.households.ledger import HEADERS, ledger_csv, ledger_rows, ledger_table, ledger_title, ledger_xlsx
 from engine.households.privacy import reveal_private
-from engine.policy.permissions import may_see_private
 from engine.supervision.overview import children_of
 from timers.calendar import to_local_date
 
@@ -68,10 +68,11 @@ def ledger_csv_file() -> Response:
 def household_form(household_id: int) -> Any:
     """The information form with its private fields (标“敏感”): for the roles that see them (policy/roles.json
     ``sees_private``), the same rule as the API's ``?sensitive=1``."""
-    if not may_see_private(g.user):
+    household = visible(Household, household_id, lambda h: h.village.path)  # 404 / 403 outside my jurisdiction
+    try:  # audited as the API's ?sensitive=1 is: viewed, or refused for a role that may not
+        reveal_private(g.user, household.village, get_clock(), household_id=household.id, number=household.number,
+                       via=PrivateAccess.INFORMATION_FORM, path=request.path)
+    except PermissionDenied:
         abort(403)
-    household = visible(Household, household_id, lambda h: h.village.path)
-    reveal_private(g.user, household.village, get_clock(), household_id=household.id, number=household.number,
-                   via=PrivateAccess.INFORMATION_FORM, path=request.path)  # audited as the API's ?sensitive=1 is
     return render_template("exports/household_form.html", household=household,
                            sections=information_form(household), today=to_local_date(get_clock().now()))

@@ -142,14 +142,19 @@ def test_the_information_form_shows_private_fields_to_authorized_officials(clien
     assert "敏感" in html
 
 
-def test_opening_the_information_form_is_recorded_refusals_are_not(client, monitored, web_app):
+def test_opening_the_information_form_is_recorded_and_so_is_a_role_refused(client, monitored, web_app):
     login(client, "huaping_cun")
     assert client.get(f"/households/{monitored['甲']}/form").status_code == 403  # another village: nothing recorded
+    _department_login(web_app, client)  # in the household's county, but a role that may not see private fields
+    refused = client.get(f"/households/{monitored['甲']}/form")
+    assert refused.status_code == 403 and monitored["甲身份证"] not in refused.get_data(as_text=True)
     login(client, "zhanggong_xian").get(f"/households/{monitored['甲']}/form")
     with web_app.app_context():
-        viewed = db.session.scalars(select(AuditEvent).filter_by(action="private_data_viewed")).all()
-        assert [(e.actor, e.household_id, e.detail["via"]) for e in viewed] == [
-            ("zhanggong_xian", monitored["甲"], "information_form")]
+        entries = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action.in_(("private_data_viewed", "private_data_refused"))).order_by(AuditEvent.id)).all()
+        assert [(e.action, e.actor, e.household_id, e.detail["via"]) for e in entries] == [
+            ("private_data_refused", "zhanggong_yibao", monitored["甲"], "information_form"),
+            ("private_data_viewed", "zhanggong_xian", monitored["甲"], "information_form")]
 
 
 def test_the_ledger_shows_the_measures_in_force_not_stopped_ones(client, monitored, web_app):
