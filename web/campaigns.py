@@ -17,7 +17,7 @@ from engine.cases.views import places_at, villages_below
 from engine.core.errors import FangpinError
 from engine.core.models import Case
 from engine.core.transaction import transaction
-from engine.core.vocabulary import Procedure
+from engine.core.vocabulary import JurisdictionLevel, Procedure
 from timers.calendar import to_local_date
 
 from .auth import roles_required, visible, visible_jurisdiction
@@ -39,7 +39,7 @@ def index() -> str:
     """年度采集排查: the campaigns of my jurisdiction; a township officer opens this year's."""
     place = g.user.jurisdiction
     year = to_local_date(get_clock().now()).year
-    can_open = "township_officer" in g.user.roles and place.level == "township"
+    can_open = "township_officer" in g.user.roles and place.level == JurisdictionLevel.TOWNSHIP
     return render_template("campaigns/index.html", campaigns=campaigns(place), year=year, can_open=can_open)
 
 
@@ -67,8 +67,8 @@ def county() -> str:
     officer or supervisor), the counties to choose from."""
     place = visible_jurisdiction(request.args.get("county"))
     this_year = to_local_date(get_clock().now()).year
-    if place.level != "county":
-        counties = places_at(place, "county")
+    if place.level != JurisdictionLevel.COUNTY:
+        counties = places_at(place, JurisdictionLevel.COUNTY)
         return render_template("campaigns/county.html", p=None, counties=counties, years=[], year=this_year)
     year = request.args.get("year", type=int) or this_year
     years = sorted(set(campaign_years(place)) | {this_year}, reverse=True)
@@ -109,4 +109,4 @@ def area() -> Any:
             return redirect(url_for("cases.case_page", case_id=case.id))
     screenings = area_screenings(county)
     return render_template("campaigns/area.html", villages=villages, values=values, screenings=screenings,
-                           can_start="county_officer" in g.user.roles and county.level == "county")
+                           can_start="county_officer" in g.user.roles and county.level == JurisdictionLevel.COUNTY)

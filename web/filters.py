@@ -69,6 +69,7 @@ def may_open(endpoint: str) -> bool:
 def register(app: Flask) -> None:
     app.add_template_global(may_open, "may_open")
     app.add_template_global(lookup, "lookup")
+    app.add_template_global(JurisdictionLevel, "JurisdictionLevel")  # {% if p.level == JurisdictionLevel.VILLAGE %}
     app.add_template_filter(status_name, "status_name")
     app.add_template_filter(level_name, "level_name")
     app.add_template_filter(local_time, "local_time")

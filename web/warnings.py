@@ -17,7 +17,7 @@ from engine.cases.tasks import TaskFilter, ready_steps
 from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.core.models import Jurisdiction, WarningBatch
 from engine.core.transaction import transaction
-from engine.core.vocabulary import Procedure, WarningStatus
+from engine.core.vocabulary import JurisdictionLevel, Procedure, WarningStatus
 from engine.households.privacy import mask
 from engine.warnings.intake import import_batch
 from engine.warnings.ledger import (
@@ -34,7 +34,7 @@ from engine.warnings.ledger import (
 )
 from engine.warnings.rows import read_upload, template_csv
 from engine.warnings.schedules import open_event_push
-from engine.warnings.thresholds import current_period, departments
+from engine.warnings.thresholds import RECEIVING_LEVELS, current_period, departments
 from timers.calendar import to_local_date
 
 from .auth import roles_required, visible, visible_jurisdiction
@@ -75,8 +75,8 @@ def _has(*roles: str) -> bool:
 def _receiving_place() -> Jurisdiction:
     """The city or county whose pushes the page shows: the user's own, or ``?j=`` below it."""
     place = visible_jurisdiction(request.args.get("j") or None)
-    if place.level not in ("city", "county"):
-        place = place.ancestor_at("county") or place.ancestor_at("city") or place
+    if place.level not in RECEIVING_LEVELS:
+        place = place.ancestor_at(JurisdictionLevel.COUNTY) or place.ancestor_at(JurisdictionLevel.CITY) or place
     return place
 
 
@@ -256,7 +256,7 @@ def ledger_page() -> str:
 def report() -> str:
     """月报: last month's dispatched warnings and their results, due to the city before the 25th."""
     place = _receiving_place()
-    if place.level != "county":
+    if place.level != JurisdictionLevel.COUNTY:
         abort(404)
     month = request.args.get("month") or previous_month(to_local_date(_now()))
     if not MONTH.match(month):

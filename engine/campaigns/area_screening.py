@@ -12,7 +12,7 @@ from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import RuleViolation
 from engine.core.models import Case, Jurisdiction
-from engine.core.vocabulary import Procedure
+from engine.core.vocabulary import JurisdictionLevel, Procedure
 from timers.calendar import to_local_date
 
 CAUSE_LIMIT = 200
@@ -30,12 +30,12 @@ def start_area_screening(county: Jurisdiction, village_codes: list[str], cause: 
     """The county's screening of ``village_codes`` (in the county) after ``cause`` (inside the caller's
     transaction)."""
     cause = cause.strip()[:CAUSE_LIMIT]
-    if county.level != "county":
+    if county.level != JurisdictionLevel.COUNTY:
         raise RuleViolation(f"区域性返贫风险排查由县级启动，{county.full_name} 不是县级")
     if not cause:
         raise RuleViolation("cause: 请写明启动排查的原因（灾害、疫情、价格下跌等）")
     villages = list(db.session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_(village_codes),
-                                                                  Jurisdiction.level == "village")))
+                                                                  Jurisdiction.level == JurisdictionLevel.VILLAGE)))
     if not villages or len(villages) != len(set(village_codes)):
         raise RuleViolation("villages: 请选择本县的受灾（受影响）村")
     outside = [v.full_name for v in villages if not county.contains(v)]

@@ -18,7 +18,7 @@ from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import RuleViolation
 from engine.core.models import Case, Household, HumanTask, Jurisdiction, Member
-from engine.core.vocabulary import LedgerStep, Procedure
+from engine.core.vocabulary import JurisdictionLevel, LedgerStep, Procedure
 from engine.policy.parameters import resolve
 from timers.calendar import to_local_date
 
@@ -54,7 +54,7 @@ def campaign_dates(place: Jurisdiction, year: int) -> dict[str, str]:
 
 def open_campaign(township: Jurisdiction, year: int, actor: str, clock: Clock) -> Case:
     """The township's campaign of ``year`` (inside the caller's transaction); once per township and year."""
-    if township.level != "township":
+    if township.level != JurisdictionLevel.TOWNSHIP:
         raise RuleViolation(f"年度信息采集和集中排查由乡镇（街道）开展，{township.full_name} 不是乡镇")
     reference = campaign_reference(township, year)
     if db.session.scalar(select(Case.id).filter_by(reference=reference)) is not None:
@@ -266,10 +266,11 @@ class CountyProgress:
 def county_progress(county: Jurisdiction, year: int, now: datetime, limit: int = TO_VISIT_LIMIT) -> CountyProgress:
     """The county's townships and their ``year`` campaign (or none yet), by township and village, with the county's
     deadlines and the households still to visit (a fixed number of statements, whatever the county's size)."""
-    if county.level != "county":
+    if county.level != JurisdictionLevel.COUNTY:
         raise RuleViolation(f"全县采集排查进度按县（市、区）查看，{county.full_name} 不是县级")
     townships = list(db.session.scalars(select(Jurisdiction).where(
-        Jurisdiction.level == "township", Jurisdiction.path.startswith(county.path)).order_by(Jurisdiction.code)))
+        Jurisdiction.level == JurisdictionLevel.TOWNSHIP, Jurisdiction.path.startswith(county.path))
+        .order_by(Jurisdiction.code)))
     by_reference = {c.reference: c for c in db.session.scalars(select(Case).where(
         Case.procedure == Procedure.ANNUAL_CAMPAIGN, Case.reference.in_([campaign_reference(t, year) for t in townships])))}
     campaigns = {t.id: by_reference.get(campaign_reference(t, year)) for t in townships}

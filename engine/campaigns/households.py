@@ -13,6 +13,7 @@ from engine.cases.lifecycle import open_case
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.models import Household, Jurisdiction
+from engine.core.vocabulary import JurisdictionLevel
 from engine.policy.check import StartPolicy, start_policy
 from timers.calendar import to_local_date
 
@@ -26,7 +27,7 @@ def open_household_cases(procedure: str, villages: ColumnElement[bool], referenc
     and ``data`` is added to its start data. Returns how many were opened."""
     households = list(db.session.scalars(
         select(Household).join(Household.village).options(contains_eager(Household.village))
-        .where(villages, Jurisdiction.level == "village").order_by(Household.number)))
+        .where(villages, Jurisdiction.level == JurisdictionLevel.VILLAGE).order_by(Household.number)))
     today = to_local_date(clock.now())
     policies: dict[int, StartPolicy] = {}
     for household in households:

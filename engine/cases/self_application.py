@@ -40,7 +40,7 @@ from engine.core.models import (
     load_ancestors,
 )
 from engine.core.transaction import transaction
-from engine.core.vocabulary import Channel, PublicStage
+from engine.core.vocabulary import Channel, JurisdictionLevel, PublicStage
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,8 @@ def _problems(a: Application, risk_types: set[str]) -> list[tuple[str, str]]:
 
 def villages() -> list[Jurisdiction]:
     """Every village (村) a household may apply in, in the order of the jurisdiction tree."""
-    return list(db.session.scalars(select(Jurisdiction).filter_by(level="village").order_by(Jurisdiction.path)))
+    return list(db.session.scalars(select(Jurisdiction).filter_by(level=JurisdictionLevel.VILLAGE)
+                                   .order_by(Jurisdiction.path)))
 
 
 def village_groups() -> list[tuple[str, list[Jurisdiction]]]:

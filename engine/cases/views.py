@@ -31,6 +31,7 @@ from engine.core.vocabulary import (
     Channel,
     HouseholdCategory,
     HouseholdStatus,
+    JurisdictionLevel,
     StepState,
     actor_name,
 )
@@ -147,7 +148,7 @@ def places_below(jurisdiction: Jurisdiction, depth: int = 2) -> list[Jurisdictio
 
 def villages_below(jurisdiction: Jurisdiction) -> list[Jurisdiction]:
     """Villages in ``jurisdiction`` (itself, if it is a village)."""
-    return places_at(jurisdiction, "village")
+    return places_at(jurisdiction, JurisdictionLevel.VILLAGE)
 
 
 def places_at(jurisdiction: Jurisdiction, level: str) -> list[Jurisdiction]:

@@ -17,7 +17,7 @@ from engine.core.config import project_dir
 from engine.core.db import db, within
 from engine.core.models import Case, Household, HumanTask, IncomeRecord, Jurisdiction
 from engine.core.models import Measure as MeasureRecord
-from engine.core.vocabulary import HouseholdCategory
+from engine.core.vocabulary import HouseholdCategory, JurisdictionLevel
 from engine.households.income import INCOME_FIELDS, IncomeFigures
 
 REVISIT_FORM = "monthly_revisit.json"
@@ -227,5 +227,5 @@ def households_in(jurisdiction: Jurisdiction, *conditions: Any) -> list[Househol
 
 def place_names(village: Jurisdiction) -> tuple[str, str]:
     """(township, village) names of a household's village."""
-    township = village.ancestor_at("township")
+    township = village.ancestor_at(JurisdictionLevel.TOWNSHIP)
     return (township.name if township else ""), village.name

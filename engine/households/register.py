@@ -12,6 +12,7 @@ from engine.core.db import db, fetch
 from engine.core.errors import NotFound, RuleViolation
 from engine.core.models import Household, Jurisdiction, Member
 from engine.core.transaction import transaction
+from engine.core.vocabulary import JurisdictionLevel
 
 REGISTRATION_FORM = "register_household.json"
 MEMBER_FIELDS = tuple(c.key for c in Member.__table__.columns if c.key not in ("id", "household_id", "position"))
@@ -26,7 +27,7 @@ def register_household(data: dict[str, Any], actor: str, clock: Clock) -> Househ
     with transaction():
         validate_form(REGISTRATION_FORM, data)
         village = db.session.scalar(select(Jurisdiction).filter_by(code=data["village"]))
-        if village is None or village.level != "village":
+        if village is None or village.level != JurisdictionLevel.VILLAGE:
             raise RuleViolation(f"village: {data['village']} 不是已登记的村")
         _check_members(data["members"])
         household = Household(

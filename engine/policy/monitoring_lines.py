@@ -13,6 +13,7 @@ from engine.core.db import db
 from engine.core.errors import FormInvalid
 from engine.core.models import Jurisdiction, MonitoringLine, User
 from engine.core.transaction import transaction
+from engine.core.vocabulary import JurisdictionLevel
 from engine.policy.permissions import jurisdiction_by_code, require_editor
 from timers.calendar import to_local_date
 
@@ -21,7 +22,7 @@ FORM = "monitoring_line"
 
 def lines_below(place: Jurisdiction) -> list[tuple[Jurisdiction, MonitoringLine]]:
     """The lines of every province at or below ``place`` (or of its own province), newest year first."""
-    province = place.ancestor_at("province")
+    province = place.ancestor_at(JurisdictionLevel.PROVINCE)
     query = (select(Jurisdiction, MonitoringLine).join(MonitoringLine, MonitoringLine.province_id == Jurisdiction.id)
              .where(Jurisdiction.path.startswith((province or place).path))
              .order_by(Jurisdiction.code, MonitoringLine.year.desc()))
@@ -48,7 +49,7 @@ def set_monitoring_line(editor: User, province_code: str, year: int, amount: str
 
 def _checked(place: Jurisdiction, year: int, amount: str, source: str, today: date) -> Decimal:
     problems = []
-    if place.level != "province":
+    if place.level != JurisdictionLevel.PROVINCE:
         problems.append(("province", f"{place.full_name} 不是省级：监测范围由省级确定"))
     if not 2020 <= year <= today.year + 1:
         problems.append(("year", f"年份应在 2020—{today.year + 1} 之间"))

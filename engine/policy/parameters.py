@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from engine.core.db import db
 from engine.core.errors import PolicyMissing
 from engine.core.models import Jurisdiction, MonitoringLine, PolicyParameter, load_ancestors
+from engine.core.vocabulary import JurisdictionLevel
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def resolve_group(prefix: str, jurisdiction: Jurisdiction, on: date) -> dict[str
 
 def monitoring_line(jurisdiction: Jurisdiction, year: int) -> Decimal:
     """监测范围 of the province of ``jurisdiction`` for ``year``; PolicyMissing if not configured."""
-    province = jurisdiction.ancestor_at("province")
+    province = jurisdiction.ancestor_at(JurisdictionLevel.PROVINCE)
     line = province and db.session.scalar(select(MonitoringLine).filter_by(province_id=province.id, year=year))
     if line is None:
         name = province.name if province else jurisdiction.full_name

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine.core.db import db
 from engine.core.errors import NotFound, PermissionDenied
 from engine.core.models import Jurisdiction, User
-from engine.core.vocabulary import LEVELS, Procedure
+from engine.core.vocabulary import LEVELS, JurisdictionLevel, Procedure
 from engine.policy.roles import all_roles
 
 EDITOR_ROLE = "policy_editor"
@@ -79,7 +79,7 @@ def jurisdiction_by_code(code: str) -> Jurisdiction:
     return place
 
 
-def editable_jurisdictions(user: User, deepest: str = "township") -> list[Jurisdiction]:
+def editable_jurisdictions(user: User, deepest: str = JurisdictionLevel.TOWNSHIP) -> list[Jurisdiction]:
     """The user's jurisdiction and those below it, down to ``deepest`` level, in tree order."""
     levels = LEVELS[: LEVELS.index(deepest) + 1]
     return list(db.session.scalars(

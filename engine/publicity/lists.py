@@ -252,8 +252,8 @@ def fill_names(text: str, place: Jurisdiction, county: Jurisdiction | None = Non
     place's level stays a blank to be written by hand. The county the template was written for (its leading
     name, :data:`TEMPLATE_COUNTY`) becomes ``county`` — by default the place's own county, a blank above one —
     so that no list names another county. "（模版）" is dropped."""
-    township, village = place.ancestor_at("township"), place.ancestor_at("village")
-    county = county or place.ancestor_at("county")
+    township, village = place.ancestor_at(JurisdictionLevel.TOWNSHIP), place.ancestor_at(JurisdictionLevel.VILLAGE)
+    county = county or place.ancestor_at(JurisdictionLevel.COUNTY)
     text = TEMPLATE_COUNTY.sub(county.name if county else BLANK, text.replace("（模版）", ""))
     if township is not None:
         text = re.sub(r"(?:_+|XX)镇（街道）", township.name, text)
@@ -590,7 +590,7 @@ def proposed_categories(households: Iterable[tuple[Household, int | None, Income
     tables: dict[int, list[DiagramSource]] = {}
 
     def line_of(place: Jurisdiction, year: int) -> Decimal:  # monitoring_line depends on the province alone
-        province = place.ancestor_at("province")
+        province = place.ancestor_at(JurisdictionLevel.PROVINCE)
         key = ("province", province.id, year) if province else ("place", place.id, year)
         if key not in lines:
             try:
@@ -692,7 +692,7 @@ def _income_notes(template: ListTemplate, place: Jurisdiction, year: int, warnin
 def issuing_county(place: Jurisdiction, entries: list[Entry]) -> Jurisdiction | None:
     """The county whose name and authority a list prints: the place's own, or — for a place above a county —
     the one county all its households belong to (None when they belong to several, or there are none)."""
-    county = place.ancestor_at("county")
+    county = place.ancestor_at(JurisdictionLevel.COUNTY)
     if county is not None:
         return county
     depth = LEVELS.index(JurisdictionLevel.COUNTY)  # a place's path holds its ancestors' codes: the county's without a query each
@@ -707,7 +707,7 @@ def issuing_authority(place: Jurisdiction, on: date) -> str | None:
     """The authority a household of ``place`` is written to in the name of (落款) — its county's, as on the county's
     announcements (policy ``publicity.issuer``) — on ``on``; None where that is not configured (``fangpin policy
     check`` names it)."""
-    found = requirements(PUBLICITY, place.ancestor_at("county") or place, on)
+    found = requirements(PUBLICITY, place.ancestor_at(JurisdictionLevel.COUNTY) or place, on)
     return str(found.values[ISSUER]) if ISSUER in found.values else None
 
 
@@ -715,7 +715,7 @@ def _issuer(template: ListTemplate, place: Jurisdiction, county: Jurisdiction | 
             warnings: list[str]) -> str:
     """Who signs the list (落款): a county announcement is issued in the name of the household's county's
     authority (policy ``publicity.issuer``), never the template's; the other levels fill the template's blanks."""
-    if template.level != "county":
+    if template.level != JurisdictionLevel.COUNTY:
         return fill_names(template.issuer, place, county)
     if county is None:
         warnings.append("名单中的农户分属多个县（区）或尚无农户：县级公告由各县（区）分别发布，请进入对应的县（区）打印。")

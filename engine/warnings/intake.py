@@ -18,12 +18,12 @@ from engine.core.db import db
 from engine.core.errors import FormInvalid, PermissionDenied, PolicyMissing, RuleViolation
 from engine.core.models import DepartmentWarning, Jurisdiction, Member, WarningBatch
 from engine.core.transaction import transaction
-from engine.core.vocabulary import WarningStatus
+from engine.core.vocabulary import JurisdictionLevel, WarningStatus
 from engine.households.id_numbers import check_character_problem
 from engine.warnings.procedure import acting_user, open_batch_case, require_role, today_in_china
 from engine.warnings.rows import FORM, RawRow
 from engine.warnings.schedules import complete_push
-from engine.warnings.thresholds import Department, Indicator, check_period, departments
+from engine.warnings.thresholds import RECEIVING_LEVELS, Department, Indicator, check_period, departments
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def import_batch(department_key: str, period: str, rows: list[RawRow], source: s
         user = acting_user(actor)
         require_role(user, "department_officer", user.jurisdiction.path, "行业预警数据推送")
         place = user.jurisdiction
-        if place.level not in ("city", "county"):
+        if place.level not in RECEIVING_LEVELS:
             raise RuleViolation("行业部门的预警数据推送给本级（市级或县级）乡村振兴部门，"
                                 f"{place.full_name} 不是市级或县级")
         if user.department and department_key != user.department:
@@ -260,7 +260,7 @@ def _village(value: Any, member: Member | None, ctx: _Context) -> tuple[Jurisdic
     """The village of the warning: the registered household's, else the row's village code."""
     code = _code(value)
     given = ctx.villages.get(code) if code else None
-    if code and (given is None or given.level != "village"):
+    if code and (given is None or given.level != JurisdictionLevel.VILLAGE):
         return None, f"未知的村代码 {code}"
     place = member.household.village if member is not None else given
     if place is None:

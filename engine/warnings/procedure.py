@@ -111,7 +111,7 @@ def split_to_counties(case: Case, actor: str, clock: Clock) -> dict[str, int]:
     shares: dict[Jurisdiction, list[int]] = defaultdict(list)
     villages = places_by_id({w.village_id for w in warnings_of(case)})
     for warning in warnings_of(case):
-        shares[villages[warning.village_id].ancestor_at("county")].append(warning.id)
+        shares[villages[warning.village_id].ancestor_at(JurisdictionLevel.COUNTY)].append(warning.id)
     if not shares:
         raise RuleViolation(f"预警批次 {batch.id} 没有待分解推送的预警")
     counts = {}
@@ -169,7 +169,7 @@ def _dispatch(warning: DepartmentWarning, village: Jurisdiction, household: Hous
               clock: Clock, needs: StartPolicy) -> None:
     warning.status, warning.dispatched_at = WarningStatus.DISPATCHED, clock.now()
     verification = open_verification(warning, village, household, actor, clock, today_in_china(clock), needs)
-    township = village.ancestor_at("township")
+    township = village.ancestor_at(JurisdictionLevel.TOWNSHIP)
     audit.record(clock.now(), actor, "warning_dispatched", case_id=verification.id, household_id=warning.household_id,
                  warning_id=warning.id, township=township.full_name if township else None)
 

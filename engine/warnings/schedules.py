@@ -18,8 +18,8 @@ from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FangpinError, RuleViolation
 from engine.core.models import Case, HumanTask, Jurisdiction, WarningBatch
-from engine.core.vocabulary import Procedure
-from engine.warnings.thresholds import MONTH, QUARTER, Department, departments, next_period
+from engine.core.vocabulary import JurisdictionLevel, Procedure
+from engine.warnings.thresholds import MONTH, QUARTER, RECEIVING_LEVELS, Department, departments, next_period
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def open_schedules(clock: Clock, actor: str = "system") -> dict[str, int]:
         Case.procedure.in_((Procedure.WARNING_PUSH, Procedure.WARNING_REPORT)), Case.status == "running"))}
     today, now = _today(clock), clock.now()
     opened = {"push": 0, "report": 0}
-    places = db.session.scalars(select(Jurisdiction).where(Jurisdiction.level.in_(("city", "county")))
+    places = db.session.scalars(select(Jurisdiction).where(Jurisdiction.level.in_(RECEIVING_LEVELS))
                                 .order_by(Jurisdiction.path))
     for place in places:
         try:
@@ -149,7 +149,7 @@ def open_schedules(clock: Clock, actor: str = "system") -> dict[str, int]:
             if upcoming is None or f"{PUSH_PREFIX}:{place.code}:{key}" in running:
                 continue
             opened["push"] += _opened(open_push, place, department, upcoming[0], actor, clock)
-        if place.level == "county" and found and f"{REPORT_PREFIX}:{place.code}" not in running:
+        if place.level == JurisdictionLevel.COUNTY and found and f"{REPORT_PREFIX}:{place.code}" not in running:
             opened["report"] += _opened(open_report, place, f"{today.year}-{today.month:02d}", actor, clock)
     log.info("opened %s department push and %s monthly report cases", opened["push"], opened["report"])
     return opened

@@ -12,12 +12,15 @@ from typing import Any
 
 from engine.core.errors import PolicyMissing
 from engine.core.models import Jurisdiction
+from engine.core.vocabulary import JurisdictionLevel
 from engine.policy.parameters import resolve, resolve_group
 from timers.calendar import Deadline, default_calendar
 
 DEPARTMENT_PREFIX = "warning.department"
 PUSH_OVERRIDE = "warning.push_override"
 POLICY_FILE = "warning_thresholds.json"
+RECEIVING_LEVELS = (JurisdictionLevel.CITY, JurisdictionLevel.COUNTY)
+"""Where a department's warnings are pushed: the 乡村振兴 office of its city or of its county."""
 POPULATIONS = {"formerly_poor": "脱贫人口", "other": "其他农村人口", "all": "所有人员"}
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
