@@ -245,19 +245,27 @@ def test_the_ratios_read_the_same_statements_however_many_places(web_app, ratios
 # ---------------------------------------------------------------- who saw private data
 
 
+def _registered(web_app, clock, name: str) -> tuple[str, int, str]:
+    """A household of two registered in 沙河村: its number, id and head's ID number."""
+    data = household(SHAHE_CUN, name, 2)
+    with web_app.app_context():
+        registered = register_household(data, "shahe_cun", clock)
+        return registered.number, registered.id, data["members"][0]["id_number"]
+
+
+def _county_officer_opens_the_form(base: str, household_id: int, id_number: str) -> None:
+    officer = HttpBrowser(base)
+    officer.login("zhanggong_xian", "demo")
+    assert id_number in officer.get(f"/households/{household_id}/form").read().decode()
+
+
 def test_a_supervisor_sees_who_saw_private_data_in_full_and_nothing_of_the_data(web_app, clock):
     """Through a real server: the county officer opens a household's information form (its ID number in full);
     the county's supervisor lists that, without the ID number; the province's sees it too; the list of another
     county has none of it; it reads two statements however many entries there are."""
-    data = household("360702101201", "看见户", 2)
-    with web_app.app_context():
-        seen = register_household(data, "shahe_cun", clock)
-        number, seen_id = seen.number, seen.id
-    id_number = data["members"][0]["id_number"]
+    number, seen_id, id_number = _registered(web_app, clock, "看见户")
     with serve(web_app) as base:
-        officer = HttpBrowser(base)
-        officer.login("zhanggong_xian", "demo")
-        assert id_number in officer.get(f"/households/{seen_id}/form").read().decode()
+        _county_officer_opens_the_form(base, seen_id, id_number)
         supervisor = HttpBrowser(base)
         supervisor.login("zhanggong_dudao", "demo")
         assert "敏感信息查看记录" in supervisor.get("/supervisor").read().decode()
@@ -286,15 +294,9 @@ def test_a_refused_request_for_private_data_is_listed_for_the_supervisor_marked_
     """Through a real server: the county officer opens a household's information form, then a department officer
     (whose role may not see private fields) asks the API for them in full and is refused; the supervisor's list
     has both, newest first, the refusal marked 被拒绝 — and nothing of the data; still two statements."""
-    data = household(SHAHE_CUN, "拒绝户", 2)
-    with web_app.app_context():
-        asked = register_household(data, "shahe_cun", clock)
-        number, asked_id = asked.number, asked.id
-    id_number = data["members"][0]["id_number"]
+    number, asked_id, id_number = _registered(web_app, clock, "拒绝户")
     with serve(web_app) as base:
-        officer = HttpBrowser(base)
-        officer.login("zhanggong_xian", "demo")
-        assert id_number in officer.get(f"/households/{asked_id}/form").read().decode()
+        _county_officer_opens_the_form(base, asked_id, id_number)
         department = HttpBrowser(base)
         department.login("zhanggong_yibao", "demo")
         refused = department.get(f"/api/households/{asked_id}?sensitive=1")
