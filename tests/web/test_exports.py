@@ -18,7 +18,7 @@ from engine.households.ledger import HEADERS, ledger_rows
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.factories import add_township, statements_of
-from tests.webclient import login
+from tests.webclient import HttpBrowser, login, serve
 
 SHAHE_CUN, HUAPING_CUN, ZHANGGONG = "360702101201", "360702101202", "360702"
 PHONE, HEALTH = "13811112222", "慢性病"
@@ -155,6 +155,19 @@ def test_opening_the_information_form_is_recorded_and_so_is_a_role_refused(clien
         assert [(e.action, e.actor, e.household_id, e.detail["via"]) for e in entries] == [
             ("private_data_refused", "zhanggong_yibao", monitored["甲"], "information_form"),
             ("private_data_viewed", "zhanggong_xian", monitored["甲"], "information_form")]
+
+
+def test_a_refused_information_form_is_a_403_over_http_and_recorded(monitored, web_app):
+    """Through a real server: the department officer's request for the form gets the 403 page, none of the data."""
+    with serve(web_app) as base:
+        department = HttpBrowser(base)
+        department.login("zhanggong_yibao", "demo")
+        answer = department.get(f"/households/{monitored['甲']}/form")
+        assert answer.status == 403 and monitored["甲身份证"] not in answer.read().decode()
+    with web_app.app_context():
+        refused = db.session.scalars(select(AuditEvent).filter_by(action="private_data_refused")).all()
+        assert [(e.actor, e.household_id, e.detail["path"]) for e in refused] == [
+            ("zhanggong_yibao", monitored["甲"], f"/households/{monitored['甲']}/form")]
 
 
 def test_the_ledger_shows_the_measures_in_force_not_stopped_ones(client, monitored, web_app):
