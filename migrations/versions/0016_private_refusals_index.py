@@ -1,6 +1,6 @@
 """who saw private data (敏感信息查看记录) lists the refused requests too: the audit log's partial index of
 ``private_data_viewed`` entries becomes one of ``private_data_viewed`` and ``private_data_refused`` entries (a role
-that may not see private fields asked for them in full), so that a supervisor's list of both still reads only those
+that may not see private fields asked for them in full), so that a supervisor's list of both still reads only those entries.
 
 Revision ID: 0016
 Revises: 0015
