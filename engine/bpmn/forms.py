@@ -231,13 +231,25 @@ def check_schema(schema: dict[str, Any]) -> str | None:
 def validate_form(name: str, data: Any) -> dict[str, Any]:
     """Validate ``data`` against form ``name``; raise FormInvalid naming every wrong field."""
     schema = load_form(name)
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
     problems = sorted(
-        {(_field_of(err), _reason(err, schema)) for err in validator.iter_errors(data)}, key=lambda p: p[0]
+        {(_field_of(err), _reason(err, schema)) for err in _validator(name, schema).iter_errors(data)},
+        key=lambda p: p[0],
     )
     if problems:
         raise FormInvalid(name, problems)
     return data
+
+
+_VALIDATORS: dict[str, tuple[dict[str, Any], Draft202012Validator]] = {}
+
+
+def _validator(name: str, schema: dict[str, Any]) -> Draft202012Validator:
+    """The validator of form ``name``, built once per loaded schema (building one, with its format checker, costs
+    more than checking a form; a schema loaded again gets a new one)."""
+    kept = _VALIDATORS.get(name)
+    if kept is None or kept[0] is not schema:
+        kept = _VALIDATORS[name] = (schema, Draft202012Validator(schema, format_checker=FormatChecker()))
+    return kept[1]
 
 
 def _field_of(err: ValidationError) -> str:
