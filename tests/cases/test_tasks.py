@@ -75,3 +75,52 @@ def test_a_county_wide_inbox_of_every_role_reads_the_urgency_index_and_gives_the
     inbox(TaskFilter(None, village), limit=3)  # a village's few tasks: its place index, not the urgency scan
     event.remove(db.engine, "before_cursor_execute", seen)
     assert not any("INDEXED BY" in s for s in statements)
+
+
+def test_a_task_to_do_is_read_in_one_statement_and_what_its_callers_read_of_it_in_none(app, clock):
+    """What a completion (engine.cases.lifecycle.complete_task) and a task page (web.tasks) read of the task, its
+    case, household and places and of the official comes with the task's one statement — in a new session, in one
+    that holds them all expired (after a commit), and for an official whose place is not above the case's (whose
+    own places above it are read when asked, as before: only the message refusing them names them)."""
+    from sqlalchemy import inspect
+
+    from engine.cases.tasks import task_to_do, task_with_case
+    from engine.core.db import db
+    from engine.core.models import Case, Jurisdiction
+    from tests.factories import open_case, ready_row, statements_of
+
+    case = open_case(clock)
+    task_id, case_id = ready_row(case).id, case.id
+
+    def everything(row, user=None) -> tuple:
+        case = row.case
+        place = case.jurisdiction
+        return (row.name, row.form_data, case.lock_version, case.state[:1], case.household.number, place.full_name,
+                [p.level for p in place.ancestors()], place.ancestor_at("county").code,
+                user and (user.roles, user.department, user.jurisdiction.code, user.jurisdiction.path))
+
+    for username, user_place in (("shahe_cun", "360702101201"), ("huaping_cun", "360702101202"),
+                                 ("shahe_zhen", "360702101")):
+        db.session.remove()
+        found = []
+        assert statements_of(lambda: found.append(task_to_do(task_id, username))) == 1  # noqa: B023
+        todo = found[0]
+        assert statements_of(lambda: everything(todo.row, todo.user)) == 0  # noqa: B023
+        assert todo.user.username == username and todo.user.jurisdiction.code == user_place
+        assert everything(todo.row)[6] == ["village", "township", "county", "city", "province"]
+        if todo.user.jurisdiction.contains(todo.row.case.jurisdiction):  # one of the case's places
+            assert statements_of(lambda: todo.user.jurisdiction.full_name) == 0  # noqa: B023
+        assert db.session.get(Case, case_id) is todo.row.case and not db.session.dirty
+        assert db.session.get(Jurisdiction, todo.user.jurisdiction_id) is todo.user.jurisdiction
+        assert all(not inspect(o).modified for o in db.session.identity_map.values())
+        db.session.commit()  # everything expired: read again from the same statement's row
+        assert statements_of(lambda: task_to_do(task_id, username)) == 1  # noqa: B023
+        assert statements_of(lambda: everything(todo.row, todo.user)) == 0  # noqa: B023
+
+    db.session.remove()
+    assert task_to_do(task_id, "nobody").user is None
+    db.session.remove()
+    found = []
+    assert statements_of(lambda: found.append(task_with_case(task_id))) == 1
+    assert statements_of(lambda: everything(found[0])) == 0
+    assert task_with_case(task_id + 1000) is None
