@@ -1,0 +1,97 @@
+"""Direct reads (直接读取): the objects of one row of plain columns, put into the session exactly as a query through
+the ORM would have loaded them — the counterpart of :mod:`engine.core.writes`.
+
+For a statement run on every request whose row holds many joined objects (a task with its case, household, places
+and official). Through the ORM, each execution sets up anew the loading of every entity in it (row processors,
+loader strategies, paths and adapters are built per execution; only the statement is cached): for ten entities
+that cost several times reading the row. Read as columns (a Core statement on the mapped tables) and attached here,
+the same objects cost a fraction of it.
+
+What loading does (``sqlalchemy.orm.loading._instance``) is done the same way: an object the session already holds
+is the one returned, only its unloaded (expired) attributes taken from the row and nothing else changed; a new one
+is made as loading makes it — no ``__init__``, its column values in its ``__dict__``, its identity key set, put into
+the session's identity map and attached — so it is persistent and clean (nothing for a flush), every column
+attribute loaded, every relationship unloaded (lazy) unless :func:`set_loaded` sets it. ``Session.add`` would give
+the same object for several times the cost (its cascade and events), which is why this goes as loading does. No
+``load`` or ``loaded_as_persistent`` event is sent: nothing in this project listens to one. Only a plain column
+attribute can be read so: a mapper with another (a SQL expression, a deferred column) is refused by :func:`entity`.
+``tests/core/test_reads.py`` holds this to what loading gives."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, inspect
+from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.sql import FromClause
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A mapped class as read from one table of a statement (its own, or an alias of it): ``columns`` are to be
+    selected in this order, and the row's values of them give the object (:func:`loaded`)."""
+
+    mapper: Mapper
+    keys: tuple[str, ...]  # the column attributes, in the order of ``columns``
+    columns: tuple[Any, ...]
+    primary_key: tuple[int, ...]  # positions, in ``columns``, of the primary key
+
+
+def entity(cls: type, table: FromClause | None = None) -> Entity:
+    """``cls`` as read from ``table`` (an alias of its table; by default the table itself)."""
+    mapper: Mapper = inspect(cls)
+    own = mapper.local_table
+    table = own if table is None else table
+    keys, columns = [], []
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if len(prop.columns) != 1 or not isinstance(column, Column) or column.table is not own or prop.deferred:
+            raise TypeError(f"{cls.__name__}.{prop.key}: 只能直接读取映射到本表的普通列")
+        keys.append(prop.key)
+        columns.append(table.c[column.key])
+    primary_key = tuple(keys.index(mapper.get_property_by_column(c).key) for c in mapper.primary_key)
+    return Entity(mapper, tuple(keys), tuple(columns), primary_key)
+
+
+def loaded(session: Session, entity: Entity, values: Sequence[Any]) -> Any | None:
+    """The object of ``entity`` whose columns have ``values`` (the row's, in ``entity.columns`` order), as loading
+    through the ORM gives it: None if its primary key is NULL (an outer join found no row); the session's own object
+    of that identity if it holds one, its unloaded attributes taken from ``values``; else a new persistent one."""
+    primary_key = tuple(values[i] for i in entity.primary_key)
+    if all(v is None for v in primary_key):
+        return None
+    key = entity.mapper.identity_key_from_primary_key(primary_key)
+    obj = session.identity_map.get(key)
+    if obj is not None:
+        expired = instance_state(obj).unloaded.intersection(entity.keys)
+        if expired:
+            for name, value in zip(entity.keys, values, strict=True):
+                if name in expired:
+                    set_committed_value(obj, name, value)
+        return obj
+    obj = entity.mapper.class_manager.new_instance()
+    state = instance_state(obj)
+    state.dict.update(zip(entity.keys, values, strict=True))
+    state.key = key
+    state.session_id = session.hash_key
+    session.identity_map.add(state)
+    return obj
+
+
+def objects(session: Session, entities: Sequence[Entity], row: Sequence[Any]) -> list[Any | None]:
+    """The object (or None) of each of ``entities`` in ``row``, which holds their columns one after the other."""
+    found, start = [], 0
+    for one in entities:
+        end = start + len(one.columns)
+        found.append(loaded(session, one, row[start:end]))
+        start = end
+    return found
+
+
+def set_loaded(obj: Any, key: str, value: Any) -> None:
+    """Relationship ``key`` of ``obj`` loaded as ``value`` (another object of the row, or None), unless it is
+    loaded already — as a joined eager load leaves an object the session held."""
+    if key not in obj.__dict__:
+        set_committed_value(obj, key, value)
