@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,8 +13,8 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Integer, and_, bindparam, func, or_, select, tuple_, update
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy.orm import aliased
 
 from engine.bpmn.runtime import ready_human_tasks
 from engine.bpmn.scripting import DiagramScriptEngine
@@ -21,7 +22,7 @@ from engine.bpmn.spec_cache import SPECS
 from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY, LEDGER_STEP_PROPERTY, PUBLIC_STAGE_PROPERTY, STEP_MARKS
 from engine.cases.deadlines import new_deadline
 from engine.cases.runs import CaseRun
-from engine.core import audit
+from engine.core import audit, reads
 from engine.core.db import db, fixed
 from engine.core.errors import ConflictError, NotFound
 from engine.core.models import Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, ProcessVersion, User
@@ -459,23 +460,71 @@ def release_task(task_id: int, username: str, now: datetime) -> HumanTask:
 PLACES_UP = 4  # a village's township, county, city and province
 
 
-def _with_case_and_places():
-    """Load a task's case, its household and the case's place with every place above it, in the same statement."""
-    place = joinedload(Case.jurisdiction)
-    for _ in range(PLACES_UP):
-        place = place.joinedload(Jurisdiction.parent)  # loader options are generative: the last carries the path
-    return joinedload(HumanTask.case).options(joinedload(Case.household), place)
+@dataclass(frozen=True)
+class _TaskRead:
+    """The statement that reads a task with its case, household and places (and an official with theirs), and the
+    entities of its row in order: task, case, household, the case's place and the PLACES_UP above it, then (if
+    with an official) the user and the user's place."""
+
+    statement: Select
+    entities: tuple[reads.Entity, ...]
 
 
 @functools.cache
-def _task_with_case_statement():
-    """Built once per process: building it and its cache key, with the loader options, costs more than running it."""
-    return select(HumanTask).where(HumanTask.id == bindparam("task_id")).options(_with_case_and_places())
+def _task_read(with_user: bool) -> _TaskRead:
+    """Built once per process. One row of plain columns, joined as the ORM joined the eager loads it replaces (the
+    task's case, its household, its place and every place above it; the user and their place), read without the
+    ORM's loading (:mod:`engine.core.reads`)."""
+    task, case, household = HumanTask.__table__, Case.__table__, Household.__table__
+    places = [Jurisdiction.__table__.alias(f"place_{i}") for i in range(PLACES_UP + 1)]
+    joined = (task.outerjoin(case, case.c.id == task.c.case_id)
+              .outerjoin(household, household.c.id == case.c.household_id)
+              .outerjoin(places[0], places[0].c.id == case.c.jurisdiction_id))
+    for below, above in itertools.pairwise(places):
+        joined = joined.outerjoin(above, above.c.id == below.c.parent_id)
+    entities = [reads.entity(HumanTask), reads.entity(Case), reads.entity(Household),
+                *(reads.entity(Jurisdiction, place) for place in places)]
+    if with_user:
+        user, user_place = User.__table__, Jurisdiction.__table__.alias("user_place")
+        joined = (joined.outerjoin(user, user.c.username == bindparam("username"))
+                  .outerjoin(user_place, user_place.c.id == user.c.jurisdiction_id))
+        entities += [reads.entity(User), reads.entity(Jurisdiction, user_place)]
+    statement = (select(*(column for e in entities for column in e.columns)).select_from(joined)
+                 .where(task.c.id == bindparam("task_id")))
+    return _TaskRead(statement, tuple(entities))
+
+
+def _read_task(task_id: int, username: str | None = None) -> tuple[HumanTask | None, User | None]:
+    """The task with its case, household and places, and the user ``username`` with their place (if one is
+    given), in one statement; their relationships set as the joined eager loads would set them, so that
+    ``row.case.household``, ``row.case.jurisdiction.ancestors()`` and ``user.jurisdiction`` read nothing more.
+
+    Not through the ORM's loading: set up anew on every execution for the ten entities of this row, it cost
+    several times reading the row, on every completion and task page (:mod:`engine.core.reads`)."""
+    read = _task_read(username is not None)
+    session = db.session()
+    params = {"task_id": task_id} if username is None else {"task_id": task_id, "username": username}
+    found = session.execute(read.statement, params).first()  # autoflushed first, as a query through the ORM is
+    if found is None:
+        return None, None
+    row, case, household, *rest = reads.objects(session, read.entities, found)
+    places, (user, user_place) = rest[:PLACES_UP + 1], (rest[PLACES_UP + 1:] or (None, None))
+    reads.set_loaded(row, "case", case)
+    if case is not None:
+        reads.set_loaded(case, "household", household)
+        reads.set_loaded(case, "jurisdiction", places[0])
+    for below, above in itertools.pairwise(places):  # the last one's parent is left to load (a province has none)
+        if below is None:
+            break
+        reads.set_loaded(below, "parent", above)
+    if user is not None:
+        reads.set_loaded(user, "jurisdiction", user_place)
+    return row, user
 
 
 def task_with_case(task_id: int) -> HumanTask | None:
     """The task, with its case, household and places read in the same statement (None if there is none)."""
-    return db.session.scalar(_task_with_case_statement(), {"task_id": task_id})
+    return _read_task(task_id)[0]
 
 
 def ready_row(task_id: int) -> HumanTask:
@@ -498,19 +547,10 @@ class TaskToDo:
         return bool(db.session.scalar(select(earlier)))
 
 
-@functools.cache
-def _task_to_do_statement():
-    """Built once per process (building it, with its alias and loader options, costs more than running it)."""
-    return (select(HumanTask, User).outerjoin(User, User.username == bindparam("username"))
-            .where(HumanTask.id == bindparam("task_id"))
-            .options(_with_case_and_places(), joinedload(User.jurisdiction)))
-
-
 def task_to_do(task_id: int, username: str) -> TaskToDo:
-    """:func:`ready_row` and the user ``username``, read in one statement."""
-    found = db.session.execute(_task_to_do_statement(), {"task_id": task_id, "username": username}).first()
-    row = _ready(found[0] if found else None, task_id)
-    return TaskToDo(row, found[1])
+    """:func:`ready_row` and the user ``username`` (with their place), read in one statement."""
+    row, user = _read_task(task_id, username)
+    return TaskToDo(_ready(row, task_id), user)
 
 
 def _ready(row: HumanTask | None, task_id: int) -> HumanTask:
