@@ -15,7 +15,10 @@ attribute loaded, every relationship unloaded (lazy) unless :func:`set_loaded` s
 the same object for several times the cost (its cascade and events), which is why this goes as loading does. No
 ``load`` or ``loaded_as_persistent`` event is sent: nothing in this project listens to one. Only a plain column
 attribute can be read so: a mapper with another (a SQL expression, a deferred column) is refused by :func:`entity`.
-``tests/core/test_reads.py`` holds this to what loading gives."""
+
+What it sets as loading sets it — ``ClassManager.new_instance``, ``InstanceState.key`` and ``.session_id``,
+``IdentityMap.add`` — is SQLAlchemy's own but not its documented API: the version is pinned (setup.cfg), and
+``tests/core/test_reads.py`` holds this to what loading gives, so that an upgrade that changes them fails there."""
 from __future__ import annotations
 
 from collections.abc import Sequence
