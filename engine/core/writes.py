@@ -158,22 +158,26 @@ def _insert_now(objs: list[Any]) -> None:
     for obj in objs:  # the scalar defaults the unit of work would apply, kept on the objects as it would
         for attr, column in columns:
             if obj.__dict__.get(attr) is None and column.default is not None and column.default.is_scalar:
-                setattr(obj, attr, column.default.arg)
+                obj.__dict__[attr] = column.default.arg
     written = [(attr, column) for attr, column in columns  # a server default applies where every row leaves it out
                if column.server_default is None or any(obj.__dict__.get(attr) is not None for obj in objs)]
+    fetched = tuple(attr for attr, column in columns if (attr, column) not in written)
     rows = [{column.key: obj.__dict__.get(attr) for attr, column in written} for obj in objs]
-    result = db.session.connection().execute(_insert_statement(mapper), rows)
+    result = db.session.connection().execute(_insert_statement(mapper, fetched), rows)
     key_attr = mapper.get_property_by_column(key).key
-    for obj, (new_id,) in zip(objs, result.all(), strict=True):
-        setattr(obj, key_attr, new_id)
+    for obj, (new_id, *defaults) in zip(objs, result.all(), strict=True):
+        obj.__dict__[key_attr] = new_id
+        obj.__dict__.update(zip(fetched, defaults, strict=True))  # the server defaults, as the unit of work fetches them
         make_transient_to_detached(obj)
         db.session.add(obj)
 
 
 @functools.cache
-def _insert_statement(mapper):
-    key = mapper.primary_key[0]
-    return insert(mapper.local_table).returning(key, sort_by_parameter_order=True)
+def _insert_statement(mapper, fetched: tuple[str, ...] = ()):
+    """The INSERT of ``mapper``'s rows, returning their keys and the server defaults of the attributes ``fetched``."""
+    key, columns = mapper.primary_key[0], _columns(mapper)
+    return insert(mapper.local_table).returning(key, *(columns[attr] for attr in fetched),
+                                                sort_by_parameter_order=True)
 
 
 @functools.cache

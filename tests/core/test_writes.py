@@ -1,0 +1,40 @@
+"""Direct writes (engine.core.writes): rows written without the unit of work, the objects left as it leaves them."""
+from __future__ import annotations
+
+from sqlalchemy import event, inspect, select, text
+
+from engine.core.db import db
+from engine.core.models import Case, HumanTask
+from engine.core.transaction import transaction
+from engine.core.writes import insert_rows
+from tests.factories import open_case, ready_row
+
+
+def _columns(row, *leave_out: str) -> dict:
+    return {c.key: getattr(row, c.key) for c in inspect(row).mapper.column_attrs if c.key not in leave_out}
+
+
+def _tasks_leaving_procedure_to_its_server_default(case: Case) -> list[HumanTask]:
+    """A ready task's copies: the first and the last leave ``procedure`` to the database's default ("")."""
+    db.session.expire_all()
+    row = ready_row(db.session.get(Case, case.id))
+    values = _columns(row, "id", "procedure", "task_uuid")
+    return [HumanTask(**values, task_uuid=f"copy-{i}", **procedure)
+            for i, procedure in enumerate(({}, {"procedure": "other"}, {"procedure": None}))]
+
+
+def test_inserted_rows_have_the_server_defaults_the_database_gave_them_without_reading_them_again(app, clock):
+    case = open_case(clock)
+    statements: list[str] = []
+    listener = (db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with transaction():
+        rows = _tasks_leaving_procedure_to_its_server_default(case)[::2]  # procedure not set, set to None
+        event.listen(*listener)
+        insert_rows(rows)
+        assert [inspect(row).dict.get("procedure") for row in rows] == ["", ""]
+        assert [row.procedure for row in rows] == ["", ""]
+        assert not [s for s in statements if not s.startswith("INSERT")]  # nothing read again
+        event.remove(*listener)
+    assert list(db.session.execute(select(HumanTask.procedure).where(HumanTask.task_uuid.like("copy-%"))).scalars()) \
+        == ["", ""]
+    assert db.session.execute(text("SELECT count(*) FROM human_task WHERE procedure = ''")).scalar_one() == 2
