@@ -24,6 +24,7 @@ from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.models import Case, CaseDeadline, Measure, Member, Notice
 from engine.core.vocabulary import CorrectionKind, EliminationMode, HouseholdCategory, HouseholdStatus, Procedure
+from engine.core.writes import insert_rows
 from engine.elimination.eligibility import assess
 from engine.households.attention import end_key_attention, mark_key_attention
 from engine.households.guarantees import record_verified_guarantees
@@ -147,8 +148,8 @@ class CaseContext:
             log.warning("case %s: notice %r sent without its issuing authority (publicity.issuer is not configured "
                         "for %s)", self.case.number, title, self.case.jurisdiction.full_name)
         body = f"{body}\n{issuer}" if issuer else str(body)
-        db.session.add(Notice(case_id=self.case.id, household_id=self.case.household_id, at=self.now(),
-                              title=str(title), body=body))
+        insert_rows([Notice(case_id=self.case.id, household_id=self.case.household_id, at=self.now(),
+                            title=str(title), body=body)])
         audit.record(self.now(), self.actor, "notice_sent", case_id=self.case.id,
                      household_id=self.case.household_id, title=title, body=body)
         return True

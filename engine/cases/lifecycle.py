@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -89,8 +89,17 @@ def _save(run: CaseRun) -> None:
                      due_at=row.due_at)
     rows, ctx.deadline_rows = ctx.deadline_rows + deadlines + task_deadlines, []
     insert_rows(rows)
+    _write_household(case)
     update_row(case, values)
     keep_after_commit(case, workflow)
+
+
+def _write_household(case: Case) -> None:
+    """The columns of the case's household that the run changed (its status, risk types, category …), in one UPDATE
+    of their own rather than by the unit of work at commit. A household not loaded was not changed."""
+    household = inspect(case).dict.get("household")
+    if household is not None and db.session.is_modified(household, include_collections=False):
+        update_row(household, {})
 
 
 def _end_running(by: Case, procedure: str, ctx: CaseContext) -> None:

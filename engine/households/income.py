@@ -7,8 +7,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from engine.core.db import db
 from engine.core.models import IncomeRecord
+from engine.core.writes import insert_rows
 
 CENT = Decimal("0.01")
 
@@ -83,8 +83,9 @@ def income_window(month_of: date) -> tuple[date, date]:
 
 def record_income(figures: IncomeFigures, window: tuple[date, date], *, household_id: int, case_id: int | None,
                   at: datetime, by: str) -> IncomeRecord:
-    """Keep the verified income of a household over ``window`` (a new record; earlier ones stay)."""
+    """Keep the verified income of a household over ``window`` (a new record, written at once in one statement;
+    earlier ones stay)."""
     record = IncomeRecord(household_id=household_id, case_id=case_id, window_start=window[0], window_end=window[1],
                           recorded_at=at, recorded_by=by, **dict(figures.__dict__))
-    db.session.add(record)
+    insert_rows([record])
     return record

@@ -8,8 +8,8 @@ from datetime import date
 from typing import Any
 
 from engine.core.config import project_dir
-from engine.core.db import db
 from engine.core.models import Case, Measure
+from engine.core.writes import insert_rows
 
 
 @functools.lru_cache(maxsize=4)
@@ -62,11 +62,11 @@ def _risk_rules(codes: set, risk_types: list[str], cats: dict[str, dict[str, Any
 
 
 def record_measures(case: Case, measures: list[dict[str, Any]], started_on: date) -> list[Measure]:
-    """Store the plan's measures as the household's measures in force from ``started_on``."""
+    """Store the plan's measures as the household's measures in force from ``started_on`` (in one statement)."""
     cats = categories()
     rows = [Measure(household_id=case.household_id, case_id=case.id, code=m["category"], item=m["item"],
                     description=m.get("description", ""), started_on=started_on,
                     developmental=bool(cats.get(m["category"], {}).get("developmental")))
             for m in measures]
-    db.session.add_all(rows)
+    insert_rows(rows)
     return rows

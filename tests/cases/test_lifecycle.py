@@ -91,3 +91,36 @@ def test_a_household_in_the_green_channel_is_not_identified_a_second_way(app, cl
                                        "洪水冲毁房屋", ["natural_disaster"], agreed=True), clock)
     assert "绿色通道" in refused.value.reason
     assert count_rows(Case) == before
+
+
+def test_a_whole_identification_completes_each_task_without_an_orm_flush_and_keeps_what_its_steps_recorded(
+        app, clock, monkeypatch):
+    """The income record, the measures, the notice and the household's changed columns that the diagram's functions
+    make go out by direct writes (engine.core.writes), not by the unit of work at commit: no completion flushes."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    import engine.demo
+    from engine.core.models import Household, IncomeRecord, Measure, Notice
+
+    flushed: list[str] = []
+    listener = (Session, "after_flush", lambda session, context: flushed.append("flush"))
+
+    def counted(*args, **kwargs):
+        event.listen(*listener)
+        try:
+            return complete_task(*args, **kwargs)
+        finally:
+            event.remove(*listener)
+
+    monkeypatch.setattr(engine.demo, "complete_task", counted)
+    case = open_case(clock)
+    done = engine.demo.drive_case(case.id, clock)
+    assert len(done) >= 10 and flushed == []
+    db.session.remove()
+    household = db.session.get(Household, db.session.get(Case, case.id).household_id)
+    assert (household.status, household.category, household.risk_types) == ("monitored", "marginal", ["illness"])
+    assert household.identified_on is not None and household.responsible_person
+    assert db.session.scalars(select(IncomeRecord.case_id).filter_by(household_id=household.id)).all() == [case.id]
+    assert set(db.session.scalars(select(Measure.case_id).filter_by(household_id=household.id))) == {case.id}
+    assert db.session.scalars(select(Notice.case_id).filter_by(household_id=household.id)).all() == [case.id]
