@@ -20,7 +20,8 @@ What it does, all on this machine (only 127.0.0.1):
 4. 20 client threads, each with its own cookie session logged in as a village official (shahe_cun, shahe_cun2,
    huaping_cun, shuixi_cun), each completing its own tasks as a browser does: GET the task page (CSRF token and
    case version), POST the form. A completion counts only when the answer is the redirect to the inbox. Two
-   phases: no pauses, then 1 s of think time after each completion;
+   phases: no pauses, then 1 s of think time after each completion, the clients starting spread over that second
+   (started at one instant they would stay in step: 20 requests arriving together every second);
 5. what the hardware allows, for the ratios: the same number of completions through ``complete_task`` in this
    process on the same PostgreSQL (one thread, server stopped), and one-row UPDATE transactions from 20 threads.
 
@@ -489,7 +490,9 @@ class Phase:
 
 def run_phase(label: str, clients: list[Client], seconds: float, think: float, meter: CpuMeter | None,
               count: int | None = None) -> Phase:
-    """Every client completes tasks until ``seconds`` have passed (or ``count`` each), ``think`` s apart."""
+    """Every client completes tasks until ``seconds`` have passed (or ``count`` each), ``think`` s apart. With a think
+    time the clients start spread over one think time, as officials do not all click at the same instant: started
+    together, they would stay in step, each second 20 requests arriving at once and the last waiting for the other 19."""
     go = threading.Event()
     tallies = [Tally() for _ in clients]
     ended = [0.0 for _ in clients]
@@ -497,6 +500,8 @@ def run_phase(label: str, clients: list[Client], seconds: float, think: float, m
 
     def work(i: int) -> None:
         go.wait()
+        if think:
+            time.sleep(think * i / len(clients))
         done = 0
         while time.monotonic() < state["deadline"] and (count is None or done < count):
             if not clients[i].complete_one(tallies[i]):
