@@ -191,15 +191,28 @@ def _format_years(years: Iterable[int]) -> str:
     return "、".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
 
 
+class OverrideInvalid(ValueError):
+    """The override file (覆盖文件) breaks a rule: ``detail`` says which and what to change (without the file name),
+    ``year``, ``field`` (``holidays``/``workdays``/``source``) and ``day`` locate it when known."""
+
+    def __init__(self, path: Path, detail: str, year: int | None = None, field: str | None = None,
+                 day: date | None = None) -> None:
+        self.path, self.detail, self.year, self.field, self.day = path, detail, year, field, day
+        super().__init__(f"{path}: {detail}")
+
+
 class _OverrideLoader:
-    """Parses and validates the override file; errors name the file, the year and the date."""
+    """Parses and validates the override file; errors name the file, the year and the date.
 
-    def __init__(self, path: Path) -> None:
+    ``raw`` validates a document before it is written (the rules are the same as when it is read)."""
+
+    def __init__(self, path: Path, raw: bytes | None = None) -> None:
         self.path = path
-        self.raw = path.read_bytes()
+        self.raw = path.read_bytes() if raw is None else raw
 
-    def fail(self, message: str) -> ValueError:
-        return ValueError(f"{self.path}: {message}")
+    def fail(self, message: str, year: int | None = None, field: str | None = None,
+             day: date | None = None) -> OverrideInvalid:
+        return OverrideInvalid(self.path, message, year, field, day)
 
     def load(self) -> tuple[dict[int, dict[date, _Entry]], dict[int, str]]:
         try:
@@ -233,12 +246,12 @@ class _OverrideLoader:
             raise self.fail(f"年份 {year}：未知字段 {sorted(unknown)}")
         source = spec.get("source")
         if not isinstance(source, str) or not source.strip():
-            raise self.fail(f"年份 {year}：缺少 source（通知文号或网址）")
+            raise self.fail(f"年份 {year}：缺少 source（通知文号或网址）", year, "source")
         off = self._days(year, spec, "holidays", "节假日")
         work = self._days(year, spec, "workdays", "调休上班")
         both = sorted(set(off) & set(work))
         if both:
-            raise self.fail(f"年份 {year}：日期 {both[0]} 同时列为休息日和调休上班日")
+            raise self.fail(f"年份 {year}：日期 {both[0]} 同时列为休息日和调休上班日", year, "workdays", both[0])
         table = {d: _Entry(False, name) for d, name in off.items()}
         table.update({d: _Entry(True, name) for d, name in work.items()})
         return table, source.strip()
@@ -247,18 +260,18 @@ class _OverrideLoader:
         self, year: int, spec: dict[str, Any], field: str, default_name: str
     ) -> dict[date, str]:
         if field not in spec:
-            raise self.fail(f"年份 {year}：缺少 {field}（没有时写 {{}}）")
+            raise self.fail(f"年份 {year}：缺少 {field}（没有时写 {{}}）", year, field)
         raw = spec[field]
         if isinstance(raw, list):
             raw = {item: default_name for item in raw}
         if not isinstance(raw, dict):
-            raise self.fail(f"年份 {year}：{field} 必须是 {{日期: 名称}} 对象")
+            raise self.fail(f"年份 {year}：{field} 必须是 {{日期: 名称}} 对象", year, field)
         days: dict[date, str] = {}
         for text, name in raw.items():
             day = self._date(year, field, text)
             if not isinstance(name, str) or not name.strip():
                 raise self.fail(
-                    f"年份 {year}：{field} 中日期 {text} 的名称必须是非空字符串"
+                    f"年份 {year}：{field} 中日期 {text} 的名称必须是非空字符串", year, field, day
                 )
             if field == "workdays" and day.weekday() < 5:
                 log.warning(
@@ -275,11 +288,11 @@ class _OverrideLoader:
             day = date.fromisoformat(text)
         except (TypeError, ValueError) as exc:
             raise self.fail(
-                f"年份 {year}：{field} 中的日期 {text!r} 无法解析（应为 YYYY-MM-DD）"
+                f"年份 {year}：{field} 中的日期 {text!r} 无法解析（应为 YYYY-MM-DD）", year, field
             ) from exc
         if abs(day.year - year) > 1:
             raise self.fail(
-                f"年份 {year}：{field} 中的日期 {day} 不在 {year - 1}–{year + 1} 年内"
+                f"年份 {year}：{field} 中的日期 {day} 不在 {year - 1}–{year + 1} 年内", year, field, day
             )
         return day
 
@@ -291,9 +304,30 @@ class _OverrideLoader:
             for day, entry in tables[year].items():
                 if day in seen and seen[day][1] != entry.workday:
                     raise self.fail(
-                        f"年份 {year}：日期 {day} 与 {seen[day][0]} 年的安排矛盾（一个休息，一个上班）"
+                        f"年份 {year}：日期 {day} 与 {seen[day][0]} 年的安排矛盾（一个休息，一个上班）",
+                        year, "workdays" if entry.workday else "holidays", day,
                     )
                 seen[day] = (year, entry.workday)
+
+
+def _override_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:12]
+
+
+def data_version_of(override_hash: str | None) -> str:
+    """The data version (数据版本) of the package with an override file of that hash (None: no file)."""
+    version = f"chinesecalendar {chinese_calendar.__version__}"
+    if override_hash is not None:
+        version += f" + override sha256:{override_hash}"
+    return version
+
+
+def validate_override(path: Path, raw: bytes) -> tuple[dict[int, dict[date, bool]], str]:
+    """Check the bytes of an override file before they are written, by the rules a calendar reads it with:
+    ({year: {day: is a working day}}, the data version it will give); raises :class:`OverrideInvalid`."""
+    tables, _ = _OverrideLoader(path, raw).load()
+    days = {year: {day: entry.workday for day, entry in table.items()} for year, table in tables.items()}
+    return days, data_version_of(_override_hash(raw))
 
 
 class WorkCalendar:
@@ -339,7 +373,7 @@ class WorkCalendar:
             self._table.update(tables[year])
             self._years.add(year)
             self.sources[year] = f"{path.name}: {sources[year]}"
-        self._override_hash = hashlib.sha256(loader.raw).hexdigest()[:12]
+        self._override_hash = _override_hash(loader.raw)
         log.info(
             "calendar override %s loaded (years %s)",
             path,
@@ -350,10 +384,7 @@ class WorkCalendar:
     @property
     def data_version(self) -> str:
         """Package version plus a hash of the override file, stored with every deadline."""
-        version = f"chinesecalendar {chinese_calendar.__version__}"
-        if self._override_hash is not None:
-            version += f" + override sha256:{self._override_hash}"
-        return version
+        return data_version_of(self._override_hash)
 
     def covered_years(self) -> tuple[int, int]:
         """(first, last) year with official data (gaps possible if the override adds a far year)."""
