@@ -2,7 +2,8 @@
 jurisdiction, creates one (the one-time password is shown once), changes their name, roles or place, deactivates a
 leaver, reactivates them and resets a password. The rules are the engine's (engine.accounts.users). The working-day
 calendar (工作日历): which years have holiday data, a warning on every page of an administrator when next year's is
-due and missing, the provisional deadlines running in their jurisdiction, computed again on request."""
+due and missing, the form to enter it from the State Council's notice (or correct a saved year), the provisional
+deadlines running in their jurisdiction, computed again on request."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from engine.accounts import users
 from engine.app import get_clock
+from engine.cases import calendar_year
 from engine.cases.deadlines import provisional_deadlines, recompute_provisional
 from engine.core.db import db, within
 from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
@@ -152,15 +154,45 @@ def reset_password(username: str) -> Any:
     return _issue_password(username, users.reset_password, "密码已重置")
 
 
-@bp.get("/calendar")
-@admin_only
-def calendar() -> Any:
-    """工作日历: coverage, data version, warnings and the provisional deadlines of the administrator's jurisdiction."""
+def _calendar_page(form: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
+    """The 工作日历 page with the form to enter a year's arrangement (as typed, with its errors)."""
     work_calendar = default_calendar()
     total, first = provisional_deadlines(g.user.jurisdiction.path)
     sources = {year: source for year, source in sorted(work_calendar.sources.items())
                if not source.startswith("chinesecalendar")}
-    return render_template("admin/calendar.html", calendar=work_calendar, sources=sources, total=total, first=first)
+    return render_template("admin/calendar.html", calendar=work_calendar, sources=sources, total=total, first=first,
+                           form=form, errors=errors, years=calendar_year.allowed_years()), status
+
+
+@bp.get("/calendar")
+@admin_only
+def calendar() -> Any:
+    """工作日历: coverage, data version, warnings and the provisional deadlines of the administrator's jurisdiction;
+    the form for next year's holiday arrangement (``?year=`` a saved year to correct it)."""
+    wanted = request.args.get("year", "")
+    shown = calendar_year.year_form(int(wanted) if wanted.isdigit() else None)
+    form = {"year": str(shown.year), "source": shown.source, "holidays": shown.holidays, "workdays": shown.workdays}
+    return _calendar_page(form, {})
+
+
+@bp.post("/calendar/year")
+@admin_only
+def save_year() -> Any:
+    """录入下一年节假日安排: written to the override file and audited, or the form again with each field's error."""
+    form = {name: request.form.get(name, "") for name in ("year", "source", "holidays", "workdays")}
+    try:
+        with transaction():
+            saved = calendar_year.save_calendar_year(g.user.username, get_clock().now(), form["year"],
+                                                     form["source"], form["holidays"], form["workdays"])
+    except FormInvalid as exc:
+        errors: dict[str, str] = {}
+        for field, message in exc.errors:
+            errors[field] = f"{errors[field]}；{message}" if field in errors else message
+        return _calendar_page(form, errors, 422)
+    except calendar_year.CalendarFileUnwritable as exc:
+        return _calendar_page(form, {"": str(exc)}, 409)
+    flash(saved.summary())
+    return redirect(url_for("admin.calendar"))
 
 
 @bp.post("/calendar/recompute")

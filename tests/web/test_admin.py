@@ -150,3 +150,87 @@ def test_an_administrator_sees_missing_holiday_data_and_computes_provisional_dea
     with web_app.app_context():
         assert db.session.get(CaseDeadline, deadline_id).due_at.isoformat() == "2027-01-04T16:00:00+00:00"
     reset_default_calendar()
+
+
+HOLIDAYS_2027 = "2027-01-01 元旦\n2027-02-05~2027-02-13 春节"  # FICTITIOUS: not the real 2027 notice
+WORKDAYS_2027 = "2027-02-14 春节调休上班"
+
+
+@pytest.fixture
+def empty_override(tmp_path, monkeypatch):
+    """A temporary, empty override file configured through the environment (the repository's is never touched)."""
+    import json
+
+    from timers.calendar import OVERRIDE_ENV_VAR, reset_default_calendar
+
+    override = tmp_path / "calendar_override.json"
+    override.write_text(json.dumps({"_comment": ["说明"], "years": {}}, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setenv(OVERRIDE_ENV_VAR, str(override))
+    reset_default_calendar()
+    yield override
+    reset_default_calendar()
+
+
+def _year_fields(year: str, source: str, holidays: str, workdays: str) -> list[tuple[str, str]]:
+    return [("year", year), ("source", source), ("holidays", holidays), ("workdays", workdays)]
+
+
+def test_an_administrator_enters_next_years_holiday_arrangement_in_the_browser(web_app, clock, empty_override):
+    """录入下一年节假日安排 through a real server: refused to a non-administrator; a wrong line is shown again
+    with what was typed and the error, nothing written; the saved year is in the coverage, audited, and a working-day
+    deadline into it computes instead of being refused."""
+    from datetime import UTC, datetime
+
+    from engine.core.models import AuditEvent
+    from timers.calendar import CalendarDataMissing, default_calendar
+
+    clock.set(datetime(2026, 12, 2, 2, 0, tzinfo=UTC))
+    with pytest.raises(CalendarDataMissing):
+        default_calendar().add_working_days("2026-12-04", 20)
+    with serve(web_app) as base:
+        cadre = HttpBrowser(base)
+        cadre.login("zhanggong_xian", "demo")  # a county officer, not an administrator
+        assert cadre.post("/admin/calendar/year", _year_fields("2027", "x", HOLIDAYS_2027, ""),
+                          page="/inbox").status == 403
+
+        admin = HttpBrowser(base)
+        admin.login("zhanggong_admin", "demo")
+        page = admin.get("/admin/calendar").read().decode()
+        assert "录入下一年节假日安排" in page and '<option value="2027" selected>2027</option>' in page
+
+        before = empty_override.read_bytes()
+        wrong = admin.post("/admin/calendar/year", _year_fields("2027", "虚构通知", HOLIDAYS_2027 + "\n2027-02-30 春节",
+                                                                WORKDAYS_2027), page="/admin/calendar")
+        shown = wrong.read().decode()
+        assert wrong.status == 422
+        assert '<p class="error" id="err-holidays">第 3 行“2027-02-30 春节”：日期不存在' in shown
+        assert "2027-02-05~2027-02-13 春节\n2027-02-30 春节</textarea>" in shown and 'value="虚构通知"' in shown
+        assert empty_override.read_bytes() == before
+
+        done = admin.post("/admin/calendar/year", _year_fields("2027", "虚构通知（测试）", HOLIDAYS_2027, WORKDAYS_2027),
+                          page="/admin/calendar")
+        page = done.read().decode()
+        assert done.geturl() == base + "/admin/calendar"
+        assert "已保存 2027 年节假日安排：放假 10 天，调休上班 1 天" in page and "重新计算本辖区的暂定期限" in page
+        assert "<dd>2004–2027</dd>" in page and "虚构通知（测试）" in page
+        corrected = admin.get("/admin/calendar?year=2027").read().decode()
+        assert "2027-01-01 元旦\n2027-02-05~2027-02-13 春节</textarea>" in corrected  # the saved year, to correct it
+
+    deadline = default_calendar().add_working_days("2026-12-04", 20)
+    assert deadline.last_day.isoformat() == "2027-01-04"
+    with web_app.app_context():
+        [entry] = db.session.scalars(select(AuditEvent).filter_by(action="calendar_year_saved")).all()
+        assert (entry.actor, entry.at) == ("zhanggong_admin", clock.now())
+        assert entry.detail["year"] == 2027 and entry.detail["source"] == "虚构通知（测试）"
+        assert (entry.detail["days_off"], entry.detail["working_days"]) == (10, 1)
+        assert entry.detail["data_version"] == deadline.data_version
+
+
+def test_a_year_that_may_not_be_entered_is_refused(web_app, client, empty_override):
+    login(client, "zhanggong_admin")
+    answer = post_form(client, "/admin/calendar/year", dict(zip(("year", "source", "holidays", "workdays"),
+                                                                ("2031", "虚构", "2031-01-01 元旦", ""), strict=True)),
+                       page_url="/admin/calendar")
+    assert answer.status_code == 422
+    assert "不能录入 2031 年：只能录入第一个还没有数据的年份 2027" in answer.get_data(as_text=True)
+    assert '"years": {}' in empty_override.read_text(encoding="utf-8")
