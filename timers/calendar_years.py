@@ -27,6 +27,7 @@ from timers.calendar import (
     OVERRIDE_ENV_VAR,
     OverrideInvalid,
     WorkCalendar,
+    default_calendar,
     validate_override,
 )
 
@@ -101,7 +102,11 @@ def _document(path: Path) -> dict[str, Any]:
 
 
 def _calendar(path: Path) -> WorkCalendar:
+    """The calendar with the override file ``path`` (the process's own if it reads that file: not read again)."""
     try:
+        current = default_calendar()
+        if current.override_file is not None and current.override_file == path:
+            return current
         return WorkCalendar(path if path.exists() else None)
     except (OSError, ValueError) as exc:
         raise YearEntryInvalid([("", f"覆盖文件现有内容有误，请先修正该文件：{exc}")]) from exc

@@ -163,7 +163,8 @@ def empty_override(tmp_path, monkeypatch):
 
     from timers.calendar import OVERRIDE_ENV_VAR, reset_default_calendar
 
-    override = tmp_path / "calendar_override.json"
+    (tmp_path / "calendar").mkdir()  # a directory of its own (made read-only below), not the database's
+    override = tmp_path / "calendar" / "calendar_override.json"
     override.write_text(json.dumps({"_comment": ["说明"], "years": {}}, ensure_ascii=False), encoding="utf-8")
     monkeypatch.setenv(OVERRIDE_ENV_VAR, str(override))
     reset_default_calendar()
@@ -234,3 +235,21 @@ def test_a_year_that_may_not_be_entered_is_refused(web_app, client, empty_overri
     assert answer.status_code == 422
     assert "不能录入 2031 年：只能录入第一个还没有数据的年份 2027" in answer.get_data(as_text=True)
     assert '"years": {}' in empty_override.read_text(encoding="utf-8")
+
+
+def test_an_unwritable_override_file_is_refused_naming_it_and_nothing_is_audited(web_app, client, empty_override):
+    from engine.core.models import AuditEvent
+    from tests.timers.test_calendar_years import read_only_directory
+
+    login(client, "zhanggong_admin")
+    before = empty_override.read_bytes()
+    fields = {"year": "2027", "source": "虚构", "holidays": HOLIDAYS_2027, "workdays": WORKDAYS_2027}
+    with read_only_directory(empty_override.parent):
+        answer = post_form(client, "/admin/calendar/year", fields, page_url="/admin/calendar")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 409
+    assert f"无法写入工作日历覆盖文件 {empty_override}" in page and "FANGPIN_CALENDAR_OVERRIDE" in page
+    assert "2027-02-05~2027-02-13 春节</textarea>" in page  # what was typed, to save once the file is writable
+    assert empty_override.read_bytes() == before
+    with web_app.app_context():
+        assert db.session.scalars(select(AuditEvent).filter_by(action="calendar_year_saved")).all() == []
