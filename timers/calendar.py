@@ -322,12 +322,17 @@ def data_version_of(override_hash: str | None) -> str:
     return version
 
 
+def file_data_version(raw: bytes | None) -> str:
+    """The data version a calendar reading an override file with these bytes has (None: no file)."""
+    return data_version_of(None if raw is None else _override_hash(raw))
+
+
 def validate_override(path: Path, raw: bytes) -> tuple[dict[int, dict[date, bool]], str]:
     """Check the bytes of an override file before they are written, by the rules a calendar reads it with:
     ({year: {day: is a working day}}, the data version it will give); raises :class:`OverrideInvalid`."""
     tables, _ = _OverrideLoader(path, raw).load()
     days = {year: {day: entry.workday for day, entry in table.items()} for year, table in tables.items()}
-    return days, data_version_of(_override_hash(raw))
+    return days, file_data_version(raw)
 
 
 class WorkCalendar:

@@ -28,6 +28,7 @@ from timers.calendar import (
     OverrideInvalid,
     WorkCalendar,
     default_calendar,
+    file_data_version,
     validate_override,
 )
 
@@ -244,11 +245,27 @@ def _explain(exc: OverrideInvalid, lines: dict[str, dict[date, int]]) -> tuple[s
     return field, detail
 
 
-def prepare_year(year: int | str, source: str, holidays: str, workdays: str,
-                 path: Path | None = None) -> PreparedYear:
-    """Parse and validate a year's arrangement against the override file ``path`` (default: :func:`override_target`)
-    with the calendar's own rules; nothing is written. Raises :class:`YearEntryInvalid`."""
+def current_version(path: Path | None = None) -> str:
+    """The data version the override file gives now (what a form shows, to notice a change before saving)."""
     path = path or override_target()
+    return file_data_version(path.read_bytes() if path.exists() else None)
+
+
+def _unchanged(path: Path, seen_version: str | None) -> None:
+    now = current_version(path)
+    if seen_version is not None and seen_version != now:
+        message = (f"覆盖文件 {path} 在您打开本页之后已被修改（可能是另一位管理员保存了；数据版本 {seen_version} → "
+                   f"{now}），本次没有保存。请另开本页核对现有数据；确认以本页所填为准时再保存一次。")
+        raise YearEntryInvalid([("", message)])
+
+
+def prepare_year(year: int | str, source: str, holidays: str, workdays: str, path: Path | None = None,
+                 seen_version: str | None = None) -> PreparedYear:
+    """Parse and validate a year's arrangement against the override file ``path`` (default: :func:`override_target`)
+    with the calendar's own rules; nothing is written. ``seen_version``: the data version the official saw — refused
+    if the file has changed since (another administrator saved). Raises :class:`YearEntryInvalid`."""
+    path = path or override_target()
+    _unchanged(path, seen_version)
     number = _year(year, path)
     errors: list[tuple[str, str]] = []
     parsed: dict[str, tuple[dict[date, str], dict[date, int]]] = {}
@@ -306,8 +323,9 @@ def install(prepared: PreparedYear) -> None:
              prepared.days_off, prepared.working_days, prepared.data_version)
 
 
-def save_year(year: int | str, source: str, holidays: str, workdays: str, path: Path | None = None) -> PreparedYear:
+def save_year(year: int | str, source: str, holidays: str, workdays: str, path: Path | None = None,
+              seen_version: str | None = None) -> PreparedYear:
     """:func:`prepare_year` then :func:`install`: the year is in the override file, or nothing was written."""
-    prepared = prepare_year(year, source, holidays, workdays, path)
+    prepared = prepare_year(year, source, holidays, workdays, path, seen_version)
     install(prepared)
     return prepared

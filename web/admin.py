@@ -171,7 +171,8 @@ def calendar() -> Any:
     the form for next year's holiday arrangement (``?year=`` a saved year to correct it)."""
     wanted = request.args.get("year", "")
     shown = calendar_year.year_form(int(wanted) if wanted.isdigit() else None)
-    form = {"year": str(shown.year), "source": shown.source, "holidays": shown.holidays, "workdays": shown.workdays}
+    form = {"year": str(shown.year), "source": shown.source, "holidays": shown.holidays, "workdays": shown.workdays,
+            "seen_version": calendar_year.current_version()}
     return _calendar_page(form, {})
 
 
@@ -179,15 +180,18 @@ def calendar() -> Any:
 @admin_only
 def save_year() -> Any:
     """录入下一年节假日安排: written to the override file and audited, or the form again with each field's error."""
-    form = {name: request.form.get(name, "") for name in ("year", "source", "holidays", "workdays")}
+    form = {name: request.form.get(name, "") for name in ("year", "source", "holidays", "workdays", "seen_version")}
     try:
         with transaction():
             saved = calendar_year.save_calendar_year(g.user.username, get_clock().now(), form["year"],
-                                                     form["source"], form["holidays"], form["workdays"])
+                                                     form["source"], form["holidays"], form["workdays"],
+                                                     form["seen_version"] or None)
     except FormInvalid as exc:
         errors: dict[str, str] = {}
         for field, message in exc.errors:
             errors[field] = f"{errors[field]}；{message}" if field in errors else message
+        if "" in errors:  # the file changed meanwhile: saving again, having been told, may overwrite it
+            form["seen_version"] = calendar_year.current_version()
         return _calendar_page(form, errors, 422)
     except calendar_year.CalendarFileUnwritable as exc:
         return _calendar_page(form, {"": str(exc)}, 409)

@@ -32,13 +32,13 @@ class SavedYear:
                 f"（数据版本 {self.data_version}）。各进程自动使用新数据；请用下方按钮重新计算本辖区的暂定期限。")
 
 
-def save_calendar_year(actor: str, now: datetime, year: str, source: str, holidays: str,
-                       workdays: str) -> SavedYear:
+def save_calendar_year(actor: str, now: datetime, year: str, source: str, holidays: str, workdays: str,
+                       seen_version: str | None = None) -> SavedYear:
     """Write ``year``'s arrangement to the override file and audit it (``calendar_year_saved``), inside the caller's
-    transaction. Raises :class:`FormInvalid` (each field's error, nothing written) or
-    :class:`CalendarFileUnwritable`."""
+    transaction; ``seen_version`` is the data version the form was shown with (refused if the file changed since).
+    Raises :class:`FormInvalid` (each field's error, nothing written) or :class:`CalendarFileUnwritable`."""
     try:
-        prepared = calendar_years.prepare_year(year, source, holidays, workdays)
+        prepared = calendar_years.prepare_year(year, source, holidays, workdays, seen_version=seen_version)
     except YearEntryInvalid as exc:
         raise FormInvalid(FORM, exc.errors) from exc
     audit.record(now, actor, ACTION, year=prepared.year, source=prepared.source, days_off=prepared.days_off,
@@ -59,6 +59,11 @@ def year_form(year: int | None) -> YearText:
         if saved is not None:
             return saved
     return YearText(calendar_years.first_uncovered_year(), "", "", "")
+
+
+def current_version() -> str:
+    """The override file's data version now (the form keeps it, to notice a change made meanwhile)."""
+    return calendar_years.current_version()
 
 
 def allowed_years() -> list[int]:

@@ -178,3 +178,15 @@ def test_an_unwritable_override_file_is_refused_naming_it_and_the_environment_va
 def test_the_repository_override_file_is_the_target_without_the_environment_variable() -> None:
     assert calendar_years.override_target() == REPOSITORY_OVERRIDE
     assert calendar_years.first_uncovered_year() == 2027
+
+
+def test_a_file_changed_since_the_form_was_shown_is_not_overwritten(override: Path) -> None:
+    seen = calendar_years.current_version()
+    assert seen == default_calendar().data_version
+    save_year(2027, SOURCE, HOLIDAYS, WORKDAYS, seen_version=seen)  # another administrator saves first
+    after_theirs = override.read_bytes()
+    with pytest.raises(YearEntryInvalid) as refused:
+        save_year(2027, SOURCE, "2027-01-01 元旦", "", seen_version=seen)
+    [(field, message)] = refused.value.errors
+    assert field == "" and f"覆盖文件 {override} 在您打开本页之后已被修改" in message and "本次没有保存" in message
+    assert override.read_bytes() == after_theirs

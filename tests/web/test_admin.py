@@ -253,3 +253,28 @@ def test_an_unwritable_override_file_is_refused_naming_it_and_nothing_is_audited
     assert empty_override.read_bytes() == before
     with web_app.app_context():
         assert db.session.scalars(select(AuditEvent).filter_by(action="calendar_year_saved")).all() == []
+
+
+def test_a_year_saved_meanwhile_by_another_administrator_is_not_overwritten_unawares(web_app, client, empty_override):
+    """Two administrators open the form; the second to save is told the file changed, keeps what they typed, and
+    overwrites only by saving again."""
+    from tests.webclient import csrf_token
+
+    login(client, "zhanggong_admin")
+    form = client.get("/admin/calendar").get_data(as_text=True)
+    seen = re.search(r'name="seen_version" value="([^"]+)"', form).group(1)
+    other = web_app.test_client()
+    login(other, "zhanggong_admin")
+    fields = {"year": "2027", "source": "虚构", "holidays": HOLIDAYS_2027, "workdays": WORKDAYS_2027}
+    assert post_form(other, "/admin/calendar/year", fields, page_url="/admin/calendar").status_code == 302
+    theirs = empty_override.read_bytes()
+
+    mine = {**fields, "holidays": "2027-01-01 元旦", "workdays": "", "seen_version": seen,
+            "csrf_token": csrf_token(form)}
+    answer = client.post("/admin/calendar/year", data=mine)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "在您打开本页之后已被修改" in page and "2027-01-01 元旦</textarea>" in page
+    assert empty_override.read_bytes() == theirs
+    again = re.search(r'name="seen_version" value="([^"]+)"', page).group(1)
+    assert client.post("/admin/calendar/year", data={**mine, "seen_version": again}).status_code == 302
+    assert empty_override.read_bytes() != theirs
