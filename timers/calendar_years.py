@@ -230,9 +230,10 @@ def _merged(path: Path, year: int, source: str, holidays: dict[date, str], workd
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _explain(exc: OverrideInvalid, lines: dict[str, dict[date, int]]) -> tuple[str, str]:
-    """A calendar rule's refusal named by the form's field and line."""
-    field = exc.field if exc.field in FIELD_LABELS else ""
+def _explain(exc: OverrideInvalid, year: int, lines: dict[str, dict[date, int]]) -> tuple[str, str]:
+    """A calendar rule's refusal named by the form's field and line (of the year entered; another year of the file
+    is named by its own message)."""
+    field = exc.field if exc.field in FIELD_LABELS and exc.year == year else ""
     detail = exc.detail
     for key in (HOLIDAYS, WORKDAYS):
         detail = detail.replace(f"{key} 中", f"{FIELD_LABELS[key]}中").replace(f"缺少 {key}", f"缺少{FIELD_LABELS[key]}")
@@ -284,7 +285,7 @@ def prepare_year(year: int | str, source: str, holidays: str, workdays: str, pat
     try:
         _, version = validate_override(path, raw)
     except OverrideInvalid as exc:
-        raise YearEntryInvalid([_explain(exc, {field: lines for field, (_, lines) in parsed.items()})]) from exc
+        raise YearEntryInvalid([_explain(exc, number, {field: lines for field, (_, lines) in parsed.items()})]) from exc
     return PreparedYear(path, raw, number, source.strip(), len(parsed[HOLIDAYS][0]), len(parsed[WORKDAYS][0]),
                         version)
 

@@ -190,3 +190,11 @@ def test_a_file_changed_since_the_form_was_shown_is_not_overwritten(override: Pa
     [(field, message)] = refused.value.errors
     assert field == "" and f"覆盖文件 {override} 在您打开本页之后已被修改" in message and "本次没有保存" in message
     assert override.read_bytes() == after_theirs
+
+
+def test_a_conflict_found_in_another_year_of_the_file_names_that_year_not_a_line_of_the_form(override: Path) -> None:
+    save_year(2027, SOURCE, HOLIDAYS, WORKDAYS)
+    save_year(2028, "虚构 2028", "2028-01-01 元旦", "2027-12-31 元旦调休上班")  # 2027 says nothing of 12-31
+    with pytest.raises(YearEntryInvalid) as refused:
+        save_year(2027, SOURCE, HOLIDAYS + "2027-12-31 元旦", WORKDAYS)  # correcting 2027
+    assert refused.value.errors == [("", "年份 2028：日期 2027-12-31 与 2027 年的安排矛盾（一个休息，一个上班）")]
