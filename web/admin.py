@@ -20,6 +20,7 @@ from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDe
 from engine.core.models import Jurisdiction
 from engine.core.transaction import transaction
 from engine.policy.roles import all_roles
+from timers import calendar_years
 from timers.calendar import default_calendar, to_local_date
 
 from .auth import roles_required, visible_jurisdiction
@@ -161,7 +162,7 @@ def _calendar_page(form: dict[str, str], errors: dict[str, str], status: int = 2
     sources = {year: source for year, source in sorted(work_calendar.sources.items())
                if not source.startswith("chinesecalendar")}
     return render_template("admin/calendar.html", calendar=work_calendar, sources=sources, total=total, first=first,
-                           form=form, errors=errors, years=calendar_year.allowed_years()), status
+                           form=form, errors=errors, years=calendar_years.allowed_years()), status
 
 
 @bp.get("/calendar")
@@ -172,7 +173,7 @@ def calendar() -> Any:
     wanted = request.args.get("year", "")
     shown = calendar_year.year_form(int(wanted) if wanted.isdigit() else None)
     form = {"year": str(shown.year), "source": shown.source, "holidays": shown.holidays, "workdays": shown.workdays,
-            "seen_version": calendar_year.current_version()}
+            "seen_version": calendar_years.current_version()}
     return _calendar_page(form, {})
 
 
@@ -191,7 +192,7 @@ def save_year() -> Any:
         for field, message in exc.errors:
             errors[field] = f"{errors[field]}；{message}" if field in errors else message
         if "" in errors:  # the file changed meanwhile: saving again, having been told, may overwrite it
-            form["seen_version"] = calendar_year.current_version()
+            form["seen_version"] = calendar_years.current_version()
         return _calendar_page(form, errors, 422)
     except calendar_year.CalendarFileUnwritable as exc:
         return _calendar_page(form, {"": str(exc)}, 409)

@@ -60,12 +60,3 @@ def year_form(year: int | None) -> YearText:
             return saved
     return YearText(calendar_years.first_uncovered_year(), "", "", "")
 
-
-def current_version() -> str:
-    """The override file's data version now (the form keeps it, to notice a change made meanwhile)."""
-    return calendar_years.current_version()
-
-
-def allowed_years() -> list[int]:
-    """The years the form offers (the first without data, and those in the override file)."""
-    return calendar_years.allowed_years()
