@@ -13,7 +13,7 @@ from engine.accounts import users
 from engine.app import get_clock
 from engine.core.db import db
 from engine.core.errors import FormInvalid
-from engine.core.models import Case, Jurisdiction, User
+from engine.core.models import Case, Jurisdiction
 
 from .ratelimits import limiter, login_limit
 from .security import safe_next
@@ -25,7 +25,7 @@ def load_user() -> Any:
     """The logged-in official; a deactivated one is logged out at their next request. One who must choose a new
     password (set by an administrator) is sent to do so before anything else."""
     user_id = session.get("user_id")
-    g.user = db.session.get(User, user_id) if user_id else None
+    g.user = users.signed_in(user_id) if user_id else None
     if g.user is not None and not g.user.active:
         session.clear()
         g.user = None

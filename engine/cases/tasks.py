@@ -500,14 +500,25 @@ def _read_task(task_id: int, username: str | None = None) -> tuple[HumanTask | N
     ``row.case.household``, ``row.case.jurisdiction.ancestors()`` and ``user.jurisdiction`` read nothing more.
 
     Not through the ORM's loading: set up anew on every execution for the ten entities of this row, it cost
-    several times reading the row, on every completion and task page (:mod:`engine.core.reads`)."""
-    read = _task_read(username is not None)
+    several times reading the row, on every completion and task page (:mod:`engine.core.reads`).
+
+    Read once per transaction: asked again in the same transaction (a task page's POST reads the task to check
+    access, then the completion reads it), it gives the objects of the first read without a statement, as long
+    as the session still holds them unexpired — reading the row again would give the very same objects with the
+    same values (loading only fills expired attributes), and the completion's writes check the row's state and
+    the case's version anyway (:func:`engine.core.writes.update_row`)."""
     session = db.session()
+    key = (task_id, username)
+    earlier = _reads_in_transaction(session).get(key)
+    if earlier is not None and all(reads.held(session, o) for o in earlier[1]):
+        return earlier[0]
+    read = _task_read(username is not None)
     params = {"task_id": task_id} if username is None else {"task_id": task_id, "username": username}
     found = session.execute(read.statement, params).first()  # autoflushed first, as a query through the ORM is
     if found is None:
         return None, None
-    row, case, household, *rest = reads.objects(session, read.entities, found)
+    objects = reads.objects(session, read.entities, found)
+    row, case, household, *rest = objects
     places, (user, user_place) = rest[:PLACES_UP + 1], (rest[PLACES_UP + 1:] or (None, None))
     reads.set_loaded(row, "case", case)
     if case is not None:
@@ -519,12 +530,28 @@ def _read_task(task_id: int, username: str | None = None) -> tuple[HumanTask | N
         reads.set_loaded(below, "parent", above)
     if user is not None:
         reads.set_loaded(user, "jurisdiction", user_place)
+    _reads_in_transaction(session)[key] = ((row, user), [o for o in objects if o is not None])
     return row, user
 
 
-def task_with_case(task_id: int) -> HumanTask | None:
-    """The task, with its case, household and places read in the same statement (None if there is none)."""
-    return _read_task(task_id)[0]
+_TASK_READS = "fangpin.task_reads"  # Session.info: the tasks read in its current transaction
+
+
+def _reads_in_transaction(session: Any) -> dict[tuple[int, str | None], tuple[tuple[Any, Any], list[Any]]]:
+    """(task id, username) → what :func:`_read_task` gave and the objects it read, for the session's current
+    transaction only (another transaction, or none yet, starts with nothing)."""
+    transaction = session.get_transaction()
+    held = session.info.get(_TASK_READS)
+    if held is None or held[0] is not transaction:
+        held = session.info[_TASK_READS] = (transaction, {})
+    return held[1]
+
+
+def task_with_case(task_id: int, username: str | None = None) -> HumanTask | None:
+    """The task, with its case, household and places read in the same statement (None if there is none). With
+    ``username``, the official is read in it too, so that their completion of the task in the same transaction
+    (:func:`engine.cases.lifecycle.complete_task`) reads nothing again."""
+    return _read_task(task_id, username)[0]
 
 
 def ready_row(task_id: int) -> HumanTask:

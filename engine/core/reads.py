@@ -93,6 +93,13 @@ def objects(session: Session, entities: Sequence[Entity], row: Sequence[Any]) ->
     return found
 
 
+def held(session: Session, obj: Any) -> bool:
+    """Whether ``session`` still holds ``obj`` with every attribute loaded (not expired by a commit, a rollback or
+    ``expire``, not expunged): reading its row again would give it as it is."""
+    state = instance_state(obj)
+    return state.session_id == session.hash_key and not state.expired_attributes and not state.expired
+
+
 def set_loaded(obj: Any, key: str, value: Any) -> None:
     """Relationship ``key`` of ``obj`` loaded as ``value`` (another object of the row, or None), unless it is
     loaded already — as a joined eager load leaves an object the session held."""

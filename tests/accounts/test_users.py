@@ -199,3 +199,22 @@ def test_a_city_or_province_above_the_install_gets_its_first_administrator_on_th
     assert users.managed(province, "ganzhou_it") and users.managed(province, "zhanggong_admin")
     entry = db.session.scalars(select(AuditEvent).filter_by(action="user_created")).all()[-1]
     assert entry.actor == "install" and entry.detail["user"] == "jiangxi_it"
+
+
+def test_the_official_of_a_login_session_is_read_with_their_place_in_one_statement(app):
+    """Every web request reads its official (web.auth.load_user): one statement gives them and their place, the
+    same objects the session holds; an id without a user gives None."""
+    from tests.factories import statements_of
+
+    user_id = db.session.scalar(select(User.id).filter_by(username="shahe_cun"))
+    db.session.remove()
+    found = []
+    assert statements_of(lambda: found.append(users.signed_in(user_id))) == 1
+    user = found[0]
+    assert statements_of(lambda: (user.roles, user.jurisdiction.code, user.jurisdiction.path)) == 0
+    assert (user.username, user.jurisdiction.code) == ("shahe_cun", "360702101201")
+    assert db.session.get(User, user_id) is user and db.session.get(Jurisdiction, user.jurisdiction_id) is user.jurisdiction
+    assert not db.session.dirty and not db.session.new
+    db.session.commit()  # expired: read again, the same object
+    assert users.signed_in(user_id) is user and user.active
+    assert users.signed_in(user_id + 10_000) is None

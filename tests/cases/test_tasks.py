@@ -124,3 +124,27 @@ def test_a_task_to_do_is_read_in_one_statement_and_what_its_callers_read_of_it_i
     assert statements_of(lambda: found.append(task_with_case(task_id))) == 1
     assert statements_of(lambda: everything(found[0])) == 0
     assert task_with_case(task_id + 1000) is None
+
+
+def test_a_task_read_again_in_the_same_transaction_sends_no_statement(app, clock):
+    """A task page's POST reads the task (and the official) to check access, then the completion reads it: the
+    second read in the same transaction gives the same objects without a statement; after a commit, a rollback,
+    an expunge or an expire it reads the row again."""
+    from engine.cases.tasks import task_to_do, task_with_case
+    from engine.core.db import db
+    from tests.factories import open_case, ready_row, statements_of
+
+    task_id = ready_row(open_case(clock)).id
+    db.session.remove()
+    found = []
+    assert statements_of(lambda: found.append(task_with_case(task_id, "shahe_cun"))) == 1
+    assert statements_of(lambda: found.append(task_to_do(task_id, "shahe_cun"))) == 0
+    assert found[1].row is found[0] and found[1].user.username == "shahe_cun"
+    assert statements_of(lambda: task_with_case(task_id, "shahe_cun")) == 0
+    assert statements_of(lambda: task_to_do(task_id, "huaping_cun")) == 1  # another official: read with them
+    for forget in (lambda row: db.session.commit(), lambda row: db.session.rollback(),
+                   lambda row: db.session.expunge_all(), lambda row: db.session.expire(row.case)):
+        forget(task_with_case(task_id, "shahe_cun"))
+        again = []
+        assert statements_of(lambda: again.append(task_to_do(task_id, "shahe_cun"))) == 1  # noqa: B023
+        assert again[0].row.case.lock_version > 0 and again[0].user.jurisdiction.code == "360702101201"
