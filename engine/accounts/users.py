@@ -65,7 +65,7 @@ def signed_in(user_id: int) -> User | None:
     columns, not through the ORM's loading, and their place with them, which most pages then read)."""
     statement, entities = _signed_in_read()
     session = db.session()
-    found = session.execute(statement, {"user_id": user_id}).first()
+    found = reads.first(session, statement, {"user_id": user_id})
     if found is None:
         return None
     user, place = reads.objects(session, entities, found)

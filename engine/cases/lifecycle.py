@@ -32,7 +32,7 @@ from engine.core import audit
 from engine.core.clock import Clock, using_clock
 from engine.core.db import db, fetch
 from engine.core.errors import ConflictError, FormInvalid, NotFound, PermissionDenied, RuleViolation
-from engine.core.models import AuditEvent, Case, HumanTask, Notice, ProcessVersion, User
+from engine.core.models import AuditEvent, Case, HumanTask, Notice, User
 from engine.core.transaction import transaction
 from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, CorrectionKind, HouseholdStatus
 from engine.core.writes import deferred, insert_rows, update_row
@@ -453,8 +453,7 @@ def wake_cases(ids: list[int], actor: str, clock: Clock) -> int:
 def _cases_to_wake(ids: list[int]) -> list[Case]:
     """The cases, with their diagram versions (without the diagram itself) and places, in two queries."""
     return list(db.session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.next_wakeup_at, Case.id)
-                                   .options(selectinload(Case.process_version).defer(ProcessVersion.spec_json),
-                                            joinedload(Case.jurisdiction))))
+                                   .options(selectinload(Case.process_version), joinedload(Case.jurisdiction))))
 
 
 def _wake_all(cases: list[Case], actor: str, clock: Clock) -> int:

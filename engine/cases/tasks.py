@@ -514,7 +514,7 @@ def _read_task(task_id: int, username: str | None = None) -> tuple[HumanTask | N
         return earlier[0]
     read = _task_read(username is not None)
     params = {"task_id": task_id} if username is None else {"task_id": task_id, "username": username}
-    found = session.execute(read.statement, params).first()  # autoflushed first, as a query through the ORM is
+    found = reads.first(session, read.statement, params)  # autoflushed first, as a query through the ORM is
     if found is None:
         return None, None
     objects = reads.objects(session, read.entities, found)

@@ -319,7 +319,7 @@ class ProcessVersion(db.Model):
     version: Mapped[int] = mapped_column(Integer)
     bundle_sha256: Mapped[str] = mapped_column(String(64))
     files: Mapped[list[dict]] = mapped_column(JSON)  # [{"file_name", "sha256"}], main file first
-    spec_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)  # 5–50 KB, read once per process (spec_cache)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deployed_by: Mapped[str] = mapped_column(String(64))
 

@@ -4,7 +4,7 @@ version checked — and an object the session holds is returned as it is, only i
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Integer, String, inspect, select, update
+from sqlalchemy import Integer, String, inspect, select, text, update
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -87,3 +87,45 @@ def test_only_plain_columns_are_read_directly():
 
     with pytest.raises(TypeError, match="Note.text"):
         reads.entity(Note)
+
+
+@pytest.mark.postgres
+def test_a_read_on_postgresql_is_prepared_once_per_connection_and_gives_what_the_statement_gives(pg_app, clock):
+    """reads.first: the first run on a connection prepares the statement (PREPARE), every later one executes it
+    (EXECUTE), a rollback keeps it, a new connection prepares it again; the row is the statement's own, its values
+    of the same types (time zone, JSON, bytes)."""
+    from datetime import datetime
+
+    from sqlalchemy import event
+
+    from engine.cases.tasks import _task_read
+    from tests.factories import ready_row
+
+    task_id = ready_row(open_case(clock)).id
+    statement = _task_read(True).statement
+    params = {"task_id": task_id, "username": "shahe_cun"}
+    sent: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: sent.append(args[2].split(" ", 1)[0]))
+    db.session.remove()
+    expected = tuple(db.session.execute(statement, params).first())
+    db.session.remove()
+    sent.clear()
+    rows = [tuple(reads.first(db.session(), statement, params))]
+    rows.append(tuple(reads.first(db.session(), statement, params)))
+    db.session.rollback()
+    rows.append(tuple(reads.first(db.session(), statement, params)))
+    assert sent == ["PREPARE", "EXECUTE", "EXECUTE", "EXECUTE"]
+    assert all(row == expected for row in rows)
+    assert [type(v) for v in rows[0]] == [type(v) for v in expected]
+    columns = [c.table.name + "." + c.key for c in statement.selected_columns]
+    created, state = rows[0][columns.index("human_task.created_at")], rows[0][columns.index("case.state")]
+    assert isinstance(created, datetime) and created.tzinfo is not None and isinstance(state, bytes)
+    assert rows[0][columns.index("user.username")] == "shahe_cun" and rows[0][0] == task_id
+    prepared = db.session.execute(text("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'fangpin_%'"))
+    assert prepared.scalar() == 1
+    db.session.remove()
+    db.engine.dispose()  # a new connection: prepared again
+    sent.clear()
+    assert tuple(reads.first(db.session(), statement, params)) == expected and sent == ["PREPARE", "EXECUTE"]
+    missing = reads.first(db.session(), statement, {**params, "task_id": 10_000_000})
+    assert missing is None and sent == ["PREPARE", "EXECUTE", "EXECUTE"]
