@@ -16,7 +16,7 @@ What it does, all on this machine (only 127.0.0.1):
    identification per village through the engine, copied set-based (households, members, cases with their
    workflow state, tasks, deadlines, audit entries), each copy's state naming its own case and household;
 3. the production server as ``fangpin run`` starts it (gunicorn gthread, ``FANGPIN_WORKERS`` × ``FANGPIN_THREADS``,
-   default 2 × 4, the scheduler beside it), ``DATABASE_URL=postgresql+psycopg2://…``, a real SECRET_KEY;
+   default 2 × 2, the scheduler beside it), ``DATABASE_URL=postgresql+psycopg2://…``, a real SECRET_KEY;
 4. 20 client threads, each with its own cookie session logged in as a village official (shahe_cun, shahe_cun2,
    huaping_cun, shuixi_cun), each completing its own tasks as a browser does: GET the task page (CSRF token and
    case version), POST the form. A completion counts only when the answer is the redirect to the inbox. Two
@@ -75,6 +75,7 @@ from engine.core.db import db
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Member
 from engine.demo import load_demo, sample_form_data
 from engine.households.register import register_household
+from engine.serving import DEFAULT_THREADS, DEFAULT_WORKERS
 from timers.calendar import to_local_date
 from web.formrender import fields_of, inputs_for, parse
 
@@ -90,6 +91,8 @@ CLIENTS = 20
 THINK_S = 1.0
 
 RATE_BOUND = 1.5 * RATE_TARGET  # tasks are made for this rate: clients run out only above it
+UNEVEN = 2  # and for a client going this many times the average: a kept-alive connection stays with one worker,
+#            and the clients of a less busy worker go faster than the others
 WARM_UP = 2  # completions per client before measuring (each worker's first requests compile templates, …)
 ENGINE_CAP = 300 if QUICK else 1000  # in-process completions for the HTTP ÷ engine ratio
 RAW_SECONDS = 3.0
@@ -484,6 +487,11 @@ class Browser:
             self.connection = None
         return Answer(response.status, response.headers, data.decode("utf-8", errors="replace"))
 
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
 
 class Client:
     """One official in a browser: a cookie session of its own, logged in, completing its own tasks in turn."""
@@ -724,9 +732,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0 if QUICK else 30.0, help="length of each phase")
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--think", type=float, default=THINK_S, help="pause after each completion, second phase")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("FANGPIN_WORKERS") or 2),
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("FANGPIN_WORKERS") or DEFAULT_WORKERS),
                         help="gunicorn worker processes (FANGPIN_WORKERS)")
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("FANGPIN_THREADS") or 4),
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("FANGPIN_THREADS") or DEFAULT_THREADS),
                         help="threads per worker (FANGPIN_THREADS)")
     parser.add_argument("--durable", action="store_true", help="PostgreSQL with fsync and synchronous commit on")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
@@ -736,7 +744,7 @@ def main() -> None:
         logging.getLogger("bench").setLevel(logging.INFO)
     tune_garbage_collector()
     started = time.perf_counter()
-    per_client = (WARM_UP + math.ceil(RATE_BOUND * args.seconds / args.clients)
+    per_client = (WARM_UP + math.ceil(UNEVEN * RATE_BOUND * args.seconds / args.clients)
                   + math.ceil(args.seconds / max(args.think, 0.1)) + 1 + math.ceil(ENGINE_CAP / args.clients))
     values, posted = first_form(to_local_date(SystemClock().now()))
     with postgres(args.durable) as pg, tempfile.TemporaryDirectory(prefix="fangpin-bench-http-") as workdir:
@@ -758,7 +766,7 @@ def main() -> None:
             thinking = run_phase(f"with {args.think:g} s think time", clients, args.seconds, args.think, meter)
             report(thinking, P95_THINK_TARGET_MS, None)
             for client in clients:
-                client.session.close()
+                client.browser.close()
         server_errors(server)
         http = [warm, free, thinking]
         check_database(pg.url, pool, sum(p.tally.completions for p in http))

@@ -21,7 +21,10 @@ from engine.core.config import REPO_ROOT, env_count, tune_garbage_collector
 log = logging.getLogger(__name__)
 
 WORKERS_SETTING, THREADS_SETTING = "FANGPIN_WORKERS", "FANGPIN_THREADS"
-DEFAULT_WORKERS, DEFAULT_THREADS = 2, 4
+# Measured on 2 cores with PostgreSQL beside it (bench/bench_http.py, 20 clients without pauses): 2 × 2 served
+# 124-133 completions/s with POST p95 91-94 ms, 2 × 4 110-121/s (p95 110-146 ms), 3 × 2, 4 × 1, 4 × 2 and 6 × 1
+# 113-118/s; more threads in one process mostly wait for its interpreter lock
+DEFAULT_WORKERS, DEFAULT_THREADS = 2, 2
 STOP_SECONDS = 30  # a stopping scheduler finishes the sweep under way and releases its lease
 
 
@@ -51,7 +54,7 @@ def share_demo_key() -> None:
 
 def serve(factory: Callable[[], Flask], host: str, port: int, scheduler_command: list[str] | None = None) -> None:
     """Run the web application on ``host:port`` with ``FANGPIN_WORKERS`` processes of ``FANGPIN_THREADS`` threads
-    (default 2 × 4), and ``scheduler_command`` (if given: ``fangpin run --no-scheduler`` gives none) as a child
+    (default 2 × 2), and ``scheduler_command`` (if given: ``fangpin run --no-scheduler`` gives none) as a child
     process for as long as the server runs. Port 0 is any free port, named in the log line "Listening at: …".
     SIGTERM and Ctrl-C stop both; the scheduler releases its lease as it stops."""
     options = {"bind": f"{host}:{port}", "workers": env_count(WORKERS_SETTING, DEFAULT_WORKERS, minimum=1),
