@@ -80,6 +80,7 @@ class PreparedYear:
     days_off: int
     working_days: int
     data_version: str
+    previous: bytes = b""  # the file as it was when validated, to put back
 
 
 def override_target() -> Path:
@@ -287,7 +288,7 @@ def prepare_year(year: int | str, source: str, holidays: str, workdays: str, pat
     except OverrideInvalid as exc:
         raise YearEntryInvalid([_explain(exc, number, {field: lines for field, (_, lines) in parsed.items()})]) from exc
     return PreparedYear(path, raw, number, source.strip(), len(parsed[HOLIDAYS][0]), len(parsed[WORKDAYS][0]),
-                        version)
+                        version, path.read_bytes())
 
 
 def _sync_directory(directory: Path) -> None:
@@ -302,7 +303,20 @@ def _sync_directory(directory: Path) -> None:
 def install(prepared: PreparedYear) -> None:
     """Replace the override file with the prepared document atomically (every process reads it at its next
     computation). Raises :class:`OverrideNotWritable` and leaves the file as it was if it cannot be written."""
+    _replace(prepared.path, prepared.raw)
+    log.info("calendar override %s: year %s saved (%s days off, %s working days), %s", prepared.path, prepared.year,
+             prepared.days_off, prepared.working_days, prepared.data_version)
+
+
+def put_back(prepared: PreparedYear) -> None:
+    """Undo :func:`install`: the override file as it was when the year was validated — when what installed it is
+    not kept (the audit entry of the save was not committed)."""
     path = prepared.path
+    _replace(path, prepared.previous)
+    log.warning("calendar override %s: year %s not kept, the file put back as it was", path, prepared.year)
+
+
+def _replace(path: Path, raw: bytes) -> None:
     if path.exists() and not os.access(path, os.W_OK):
         raise OverrideNotWritable(path, "文件只读")
     try:
@@ -311,7 +325,7 @@ def install(prepared: PreparedYear) -> None:
         raise OverrideNotWritable(path, exc.strerror or str(exc)) from exc
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(prepared.raw)
+            out.write(raw)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
@@ -320,8 +334,6 @@ def install(prepared: PreparedYear) -> None:
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
         raise OverrideNotWritable(path, exc.strerror or str(exc)) from exc
-    log.info("calendar override %s: year %s saved (%s days off, %s working days), %s", path, prepared.year,
-             prepared.days_off, prepared.working_days, prepared.data_version)
 
 
 def save_year(year: int | str, source: str, holidays: str, workdays: str, path: Path | None = None,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from engine.core import audit
+from engine.core.db import undo_unless_committed
 from engine.core.errors import FangpinError, FormInvalid
 from timers import calendar_years
 from timers.calendar_years import OverrideNotWritable, YearEntryInvalid, YearText
@@ -47,6 +48,7 @@ def save_calendar_year(actor: str, now: datetime, year: str, source: str, holida
         calendar_years.install(prepared)  # last: an error here rolls the audit entry back with the transaction
     except OverrideNotWritable as exc:
         raise CalendarFileUnwritable(str(exc)) from exc
+    undo_unless_committed(lambda: calendar_years.put_back(prepared))  # the audit entry not committed: file as it was
     return SavedYear(prepared.year, prepared.days_off, prepared.working_days, prepared.data_version)
 
 

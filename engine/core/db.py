@@ -1,7 +1,9 @@
 """The database extension (Flask-SQLAlchemy), initialised once, and column types shared by the models."""
 from __future__ import annotations
 
+import logging
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
@@ -27,6 +29,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # a writer waits this long for another process's transaction, then fails
 SQLITE_CACHE_KB = 65_536  # pages kept in memory per connection (SQLite's default is 2 MB: a county's indexes are larger)
@@ -55,6 +58,35 @@ def forget_when_the_transaction_ends(key: str) -> None:
     def _forget(session: Session, transaction) -> None:
         if transaction.parent is None:
             session.info.pop(key, None)
+
+
+_UNDO = "fangpin.undo_unless_committed"  # session.info: what to undo if the transaction under way is not committed
+
+
+def undo_unless_committed(undo: Callable[[], None]) -> None:
+    """Run ``undo`` when the session's transaction under way ends without a commit (rolled back, or closed): for
+    what is done in step with the transaction but outside its unit of work — a file written beside it, rows
+    written directly (engine.core.writes) whose objects would otherwise stay in the session. Nothing is run
+    once it commits. Begins the transaction if none is under way yet (so that its end is seen)."""
+    if db.session().get_transaction() is None:
+        db.session.connection()
+    db.session.info.setdefault(_UNDO, []).append(undo)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    session.info.pop(_UNDO, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _not_committed(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    for undo in reversed(session.info.pop(_UNDO, [])):
+        try:
+            undo()
+        except Exception:  # the error that ended the transaction is the one to report
+            log.exception("undoing %r after a transaction that was not committed failed", undo)
 
 
 def within(path_column, path: str):

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, insert, inspect, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.core.db import db, forget_when_the_transaction_ends
+from engine.core.db import db, forget_when_the_transaction_ends, undo_unless_committed
 
 _DEFERRED = "fangpin.deferred_writes"  # session.info: the _Queue of the deferred() block under way
 
@@ -170,6 +170,16 @@ def _insert_now(objs: list[Any]) -> None:
         obj.__dict__.update(zip(fetched, defaults, strict=True))  # the server defaults, as the unit of work fetches them
         make_transient_to_detached(obj)
         db.session.add(obj)
+    undo_unless_committed(functools.partial(_forget, db.session(), objs))
+
+
+def _forget(session: Any, objs: list[Any]) -> None:
+    """Rows written directly in a transaction that was not committed are gone: their objects leave the session, as
+    the unit of work's own new objects do on a rollback (else the session would go on holding them, expired, and
+    give them by key)."""
+    for obj in objs:
+        if obj in session:
+            session.expunge(obj)
 
 
 @functools.cache

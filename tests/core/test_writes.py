@@ -38,3 +38,22 @@ def test_inserted_rows_have_the_server_defaults_the_database_gave_them_without_r
     assert list(db.session.execute(select(HumanTask.procedure).where(HumanTask.task_uuid.like("copy-%"))).scalars()) \
         == ["", ""]
     assert db.session.execute(text("SELECT count(*) FROM human_task WHERE procedure = ''")).scalar_one() == 2
+
+
+def test_rows_written_directly_in_a_transaction_that_is_rolled_back_leave_the_session(app, clock):
+    """As the unit of work's own new objects do: after the rollback the rows are gone, so are their objects (the
+    session does not give them by key); committed, they stay."""
+    case = open_case(clock)
+    rows = _tasks_leaving_procedure_to_its_server_default(case)[::2]
+    insert_rows(rows)
+    ids = [row.id for row in rows]
+    assert all(row in db.session for row in rows)
+    db.session.rollback()
+    assert not any(row in db.session for row in rows)
+    assert [db.session.get(HumanTask, i) for i in ids] == [None, None]
+
+    rows = _tasks_leaving_procedure_to_its_server_default(case)[::2]
+    with transaction():
+        insert_rows(rows)
+    assert all(row in db.session for row in rows) and [r.task_uuid for r in rows] == ["copy-0", "copy-2"]
+    assert db.session.get(HumanTask, rows[0].id) is rows[0]
