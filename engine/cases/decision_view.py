@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.exceptions import TaskNotFoundException
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine.bpmn.forms import Verdict, load_form, records_of, verdict_of
 from engine.bpmn.runtime import waiting_timers
@@ -197,10 +197,15 @@ def _step_words(row: HumanTask, step: dict[str, Any]) -> tuple[str, str]:
     return instructions, NO_DUE_IN_DIAGRAM
 
 
+_DISPLAY_NAMES = select(User.username, User.display_name).where(
+    User.username.in_(bindparam("usernames", expanding=True)))  # built once: building a statement costs as much as SQLite running it
+_INCOMES = (select(IncomeRecord).where(IncomeRecord.household_id == bindparam("household_id"))
+            .order_by(IncomeRecord.recorded_at.desc(), IncomeRecord.id.desc()).limit(20))
+
+
 def display_names(usernames: set[str]) -> dict[str, str]:
     """Login → the official's name (a login without a user, e.g. ``system``, stays as it is)."""
-    rows = db.session.execute(select(User.username, User.display_name).where(User.username.in_(usernames))) \
-        if usernames else ()
+    rows = db.session.execute(_DISPLAY_NAMES, {"usernames": sorted(usernames)}) if usernames else ()
     return {username: name for username, name in rows} | {"system": "系统", "demo": "演示数据"}
 
 
@@ -246,8 +251,7 @@ def _find_task(workflow, task_uuid: str | None):
 
 
 def _incomes(case: Case) -> list[IncomeRecord]:
-    return list(db.session.scalars(select(IncomeRecord).filter_by(household_id=case.household_id)
-                                   .order_by(IncomeRecord.recorded_at.desc(), IncomeRecord.id.desc()).limit(20)))
+    return list(db.session.scalars(_INCOMES, {"household_id": case.household_id}))
 
 
 def _income(case: Case, records: list[IncomeRecord], names: dict[str, str],

@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -589,9 +589,12 @@ class CaseHistory:
     waiting_until: list[tuple[str, datetime]]
 
 
+_NOTICES_OF_CASE = select(Notice).where(Notice.case_id == bindparam("case_id")).order_by(Notice.id)  # built once: building a statement costs as much as SQLite running it
+
+
 def notices_of_case(case_id: int) -> list[Notice]:
     """The notices sent to the household in a case (告知), oldest first."""
-    return list(db.session.scalars(select(Notice).filter_by(case_id=case_id).order_by(Notice.id)))
+    return list(db.session.scalars(_NOTICES_OF_CASE, {"case_id": case_id}))
 
 
 def case_history(case_id: int) -> CaseHistory:
