@@ -40,7 +40,9 @@ def first_of_case(case_id: int, action: str) -> AuditEvent | None:
                  if entry.case_id == case_id and entry.action == action), None)
 
 
-_FOR_CASE = select(AuditEvent).where(AuditEvent.case_id == bindparam("case_id")).order_by(AuditEvent.id)  # built once: building a statement costs as much as SQLite running it
+# built once: building a statement and its cache key costs as much as SQLite running it
+_FOR_CASE = select(AuditEvent).where(AuditEvent.case_id == bindparam("case_id")).order_by(AuditEvent.id)
+_INSERT = insert(AuditEvent.__table__)
 
 
 def for_case(case_id: int) -> list[AuditEvent]:
@@ -57,7 +59,7 @@ def _write(session: Session) -> None:
         if task is not None:
             entry.task_id = task.id
         rows.append({column: getattr(entry, column) for column in _COLUMNS})
-    session.connection().execute(insert(AuditEvent.__table__), rows)
+    session.connection().execute(_INSERT, rows)
 
 
 @event.listens_for(Session, "after_flush")
