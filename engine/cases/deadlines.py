@@ -33,7 +33,7 @@ def deadlines_of_case(case_id: int) -> list[CaseDeadline]:
 
 
 _TASK_DEADLINE = (select(CaseDeadline).where(CaseDeadline.subject == "task", CaseDeadline.task_id == bindparam("task_id"))
-                  .order_by(CaseDeadline.id.desc()).limit(1))  # built once: building a statement costs as much as SQLite running it
+                  .order_by(CaseDeadline.id.desc()).limit(1))  # built once (engine.core.reads)
 
 
 def task_deadline(task_id: int) -> CaseDeadline | None:

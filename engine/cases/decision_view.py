@@ -198,7 +198,7 @@ def _step_words(row: HumanTask, step: dict[str, Any]) -> tuple[str, str]:
 
 
 _DISPLAY_NAMES = select(User.username, User.display_name).where(
-    User.username.in_(bindparam("usernames", expanding=True)))  # built once: building a statement costs as much as SQLite running it
+    User.username.in_(bindparam("usernames", expanding=True)))  # built once (engine.core.reads)
 _INCOMES = (select(IncomeRecord).where(IncomeRecord.household_id == bindparam("household_id"))
             .order_by(IncomeRecord.recorded_at.desc(), IncomeRecord.id.desc()).limit(20))
 

@@ -589,7 +589,7 @@ class CaseHistory:
     waiting_until: list[tuple[str, datetime]]
 
 
-_NOTICES_OF_CASE = select(Notice).where(Notice.case_id == bindparam("case_id")).order_by(Notice.id)  # built once: building a statement costs as much as SQLite running it
+_NOTICES_OF_CASE = select(Notice).where(Notice.case_id == bindparam("case_id")).order_by(Notice.id)  # built once (engine.core.reads)
 
 
 def notices_of_case(case_id: int) -> list[Notice]:

@@ -320,7 +320,7 @@ def _not_cancellable(record: SelfApplication) -> str:
 # -- for the officials ----------------------------------------------------------------------------
 
 
-_APPLICATION_OF_CASE = select(SelfApplication).where(SelfApplication.case_id == bindparam("case_id"))  # built once: building a statement costs as much as SQLite running it
+_APPLICATION_OF_CASE = select(SelfApplication).where(SelfApplication.case_id == bindparam("case_id"))  # built once (engine.core.reads)
 
 
 def application_of_case(case_id: int) -> SelfApplication | None:

@@ -589,7 +589,7 @@ def _ready(row: HumanTask | None, task_id: int) -> HumanTask:
     return row
 
 
-_TASKS_OF_CASE = select(HumanTask).where(HumanTask.case_id == bindparam("case_id")).order_by(HumanTask.id)  # built once: building a statement costs as much as SQLite running it
+_TASKS_OF_CASE = select(HumanTask).where(HumanTask.case_id == bindparam("case_id")).order_by(HumanTask.id)  # built once (engine.core.reads)
 
 
 def tasks_of_case(case_id: int) -> list[HumanTask]:

@@ -40,7 +40,7 @@ def first_of_case(case_id: int, action: str) -> AuditEvent | None:
                  if entry.case_id == case_id and entry.action == action), None)
 
 
-# built once: building a statement and its cache key costs as much as SQLite running it
+# built once (engine.core.reads)
 _FOR_CASE = select(AuditEvent).where(AuditEvent.case_id == bindparam("case_id")).order_by(AuditEvent.id)
 _INSERT = insert(AuditEvent.__table__)
 
