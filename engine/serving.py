@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 WORKERS_SETTING, THREADS_SETTING = "FANGPIN_WORKERS", "FANGPIN_THREADS"
 # Measured on 2 cores with PostgreSQL beside it (bench/bench_http.py, 20 clients without pauses): 2 × 2 served
 # 124-133 completions/s with POST p95 91-94 ms, 2 × 4 110-121/s (p95 110-146 ms), 3 × 2, 4 × 1, 4 × 2 and 6 × 1
-# 113-118/s; more threads in one process mostly wait for its interpreter lock
+# 113-118/s. Why more threads per process serve fewer requests here is not established (a shorter or longer
+# interpreter switch interval changed nothing)
 DEFAULT_WORKERS, DEFAULT_THREADS = 2, 2
 STOP_SECONDS = 30  # a stopping scheduler finishes the sweep under way and releases its lease
 

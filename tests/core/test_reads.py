@@ -105,7 +105,8 @@ def test_a_read_on_postgresql_is_prepared_once_per_connection_and_gives_what_the
     statement = _task_read(True).statement
     params = {"task_id": task_id, "username": "shahe_cun"}
     sent: list[str] = []
-    event.listen(db.engine, "before_cursor_execute", lambda *args: sent.append(args[2].split(" ", 1)[0]))
+    listener = (db.engine, "before_cursor_execute", lambda *args: sent.append(args[2].split(" ", 1)[0]))
+    event.listen(*listener)
     db.session.remove()
     expected = tuple(db.session.execute(statement, params).first())
     db.session.remove()
@@ -129,3 +130,4 @@ def test_a_read_on_postgresql_is_prepared_once_per_connection_and_gives_what_the
     assert tuple(reads.first(db.session(), statement, params)) == expected and sent == ["PREPARE", "EXECUTE"]
     missing = reads.first(db.session(), statement, {**params, "task_id": 10_000_000})
     assert missing is None and sent == ["PREPARE", "EXECUTE", "EXECUTE"]
+    event.remove(*listener)
