@@ -132,20 +132,23 @@ class Postgres:
 
 
 @contextlib.contextmanager
-def postgres(durable: bool) -> Iterator[Postgres]:
-    """A PostgreSQL server of its own for the duration of the block (stopped and removed even on failure)."""
+def postgres(durable: bool, statements: bool = False) -> Iterator[Postgres]:
+    """A PostgreSQL server of its own for the duration of the block (stopped and removed even on failure); with
+    ``statements``, pg_stat_statements loaded (see statement_report)."""
     pg = _pg_helpers()
     bin_dir = pg._bin_dir()
     if bin_dir is None:
         raise SystemExit("PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (tools/ensure-postgres)")
     base = Path(tempfile.mkdtemp(prefix="fangpin-bench-pg-", dir="/tmp"))
     base.chmod(0o755)  # the postgres user must reach its data and socket directory
-    server = pg._Server(bin_dir, base)
+    server = pg._Server(bin_dir, base, STATEMENTS_SETTINGS if statements else "")
     try:
         port = server.start()
         url = f"postgresql+psycopg2://{pg.ROLE}@127.0.0.1:{port}/{pg.DATABASE}"
         if durable:  # the tests' server runs without fsync; a production one with it
             _durable(url)
+        if statements:
+            _autocommit(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         log.info("PostgreSQL %s on port %s (%s)", bin_dir.parent.name, port, base)
         yield Postgres(url, bin_dir.parent.name, server.data, durable)
     finally:
@@ -156,13 +159,50 @@ def postgres(durable: bool) -> Iterator[Postgres]:
 
 
 def _durable(url: str) -> None:
+    _autocommit(url, *(f"ALTER SYSTEM SET {setting} = on" for setting in ("fsync", "synchronous_commit",
+                                                                          "full_page_writes")),
+                "SELECT pg_reload_conf()")
+
+
+def _autocommit(url: str, *statements: str) -> list[Any]:
+    """Run ``statements`` outside a transaction; the rows of the last."""
     app = create_engine_app({"SQLALCHEMY_DATABASE_URI": url})
+    rows: list[Any] = []
     with app.app_context():
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-                connection.exec_driver_sql(f"ALTER SYSTEM SET {setting} = on")
-            connection.exec_driver_sql("SELECT pg_reload_conf()")
+            for statement in statements:
+                result = connection.exec_driver_sql(statement)
+                rows = list(result) if result.returns_rows else []
         db.engine.dispose()
+    return rows
+
+
+STATEMENTS_SETTINGS = "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track_planning = on\n"
+_TOP_STATEMENTS = """
+SELECT calls, total_plan_time + total_exec_time AS ms, total_plan_time, rows, regexp_replace(query, '\\s+', ' ', 'g')
+FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT {limit}"""
+_TABLE_UPDATES = """
+SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_live_tup, n_dead_tup, autovacuum_count, autoanalyze_count
+FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd > 0 ORDER BY n_tup_upd + n_tup_ins DESC"""
+
+
+def statement_report(url: str, completions: int, limit: int = 15) -> None:
+    """What PostgreSQL spent its time on during the phase (``--statements``): the top statements by planning and
+    execution time, per completion, and the HOT share of each table's updates."""
+    n = max(completions, 1)
+    rows = _autocommit(url, _TOP_STATEMENTS.format(limit=limit))
+    total = sum(r[1] for r in _autocommit(url, "SELECT 0, sum(total_plan_time + total_exec_time) FROM pg_stat_statements"))
+    print(f"PostgreSQL statements: {total / n:.2f} ms per completion (planning and execution), the top {limit}:")
+    for calls, ms, plan, count, query in rows:
+        print(f"  {calls / n:5.2f}× {ms / n:6.3f} ms (plan {plan / n:.3f}) rows {count / max(calls, 1):7.1f}  "
+              f"{query[:150]}")
+    for name, ins, upd, hot, live, dead, vacuums, analyzes in _autocommit(url, _TABLE_UPDATES):
+        print(f"  table {name}: {ins} inserted, {upd} updated ({hot} HOT), {live} live, {dead} dead, "
+              f"autovacuum {vacuums}, autoanalyze {analyzes}")
+
+
+def reset_statements(url: str) -> None:
+    _autocommit(url, "SELECT pg_stat_statements_reset()", "SELECT pg_stat_reset()")
 
 
 # -- the data: ready first tasks of identification, per client -----------------------------------------------
@@ -737,6 +777,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("FANGPIN_THREADS") or DEFAULT_THREADS),
                         help="threads per worker (FANGPIN_THREADS)")
     parser.add_argument("--durable", action="store_true", help="PostgreSQL with fsync and synchronous commit on")
+    parser.add_argument("--statements", action="store_true",
+                        help="after the phase without pauses, PostgreSQL's top statements (pg_stat_statements)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -747,7 +789,7 @@ def main() -> None:
     per_client = (WARM_UP + math.ceil(UNEVEN * RATE_BOUND * args.seconds / args.clients)
                   + math.ceil(args.seconds / max(args.think, 0.1)) + 1 + math.ceil(ENGINE_CAP / args.clients))
     values, posted = first_form(to_local_date(SystemClock().now()))
-    with postgres(args.durable) as pg, tempfile.TemporaryDirectory(prefix="fangpin-bench-http-") as workdir:
+    with postgres(args.durable, args.statements) as pg, tempfile.TemporaryDirectory(prefix="fangpin-bench-http-") as workdir:
         log.info("creating %s × %s ready tasks", args.clients, per_client)
         pool = make_pool(pg.url, args.clients, per_client)
         print(f"HTTP load: PostgreSQL {pg.version} ({'fsync on' if pg.durable else 'fsync off, as the tests'}), "
@@ -761,8 +803,12 @@ def main() -> None:
             for client in clients:
                 client.login()
             warm = run_phase("warm-up", clients, 60.0, 0.0, None, count=WARM_UP)
+            if args.statements:
+                reset_statements(pg.url)
             free = run_phase("without pauses", clients, args.seconds, 0.0, meter)
             report(free, P95_TARGET_MS, RATE_TARGET)
+            if args.statements:
+                statement_report(pg.url, free.tally.completions)
             thinking = run_phase(f"with {args.think:g} s think time", clients, args.seconds, args.think, meter)
             report(thinking, P95_THINK_TARGET_MS, None)
             for client in clients:

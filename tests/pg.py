@@ -61,8 +61,8 @@ def _env() -> dict[str, str]:
 
 
 class _Server:
-    def __init__(self, bin_dir: Path, base: Path) -> None:
-        self.bin_dir, self.base = bin_dir, base
+    def __init__(self, bin_dir: Path, base: Path, settings: str = "") -> None:
+        self.bin_dir, self.base, self.settings = bin_dir, base, settings
         self.data, self.log = base / "data", base / "server.log"
         self.as_postgres = os.geteuid() == 0
         self.started = False
@@ -99,6 +99,7 @@ class _Server:
                 f"timezone = '{SESSION_TIME_ZONE}'\n"
                 "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
                 "deadlock_timeout = '200ms'\n"
+                f"{self.settings}"
             )
         self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", str(TIMEOUT), "start")
         self.started = True

@@ -229,7 +229,7 @@ class IncomeRecord(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)  # a publicity list's, a task page's
     window_start: Mapped[date] = mapped_column(Date)
     window_end: Mapped[date] = mapped_column(Date)
     household_size: Mapped[int] = mapped_column(Integer)
@@ -443,7 +443,7 @@ class CaseDeadline(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     subject: Mapped[str] = mapped_column(String(10))  # case | task | timer
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"), index=True)  # a task page's deadline
     timer_uuid: Mapped[str | None] = mapped_column(String(36))
     label: Mapped[str] = mapped_column(String(200))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)

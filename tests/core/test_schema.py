@@ -22,7 +22,7 @@ from engine.demo import drive_case, sample_form_data
 from tests.conftest import prepare_database
 from tests.factories import open_case, ready_row
 
-LATEST = "0016"
+LATEST = "0017"
 
 
 def _app(tmp_path, clock, **config):
