@@ -1,5 +1,5 @@
 """Benchmark the queries of a county-sized data set (bench/county.py): inbox pages and their counts for each
-level, the county's overdue overview (before the sweep has marked anything, on a county just generated, and
+level, the reads of a task page (held to the inbox's target: the issue names none), the county's overdue overview (before the sweep has marked anything, on a county just generated, and
 after it), and the overdue sweep with nothing new due, as p50 and p95 of repeated runs, each in a fresh session (as
 a request would be), with the SQL statements each issues, against the issue's targets.
 
@@ -26,7 +26,11 @@ from sqlalchemy import event, func, select, text
 
 from engine.app import create_engine_app
 from engine.bootstrap import setup_database
-from engine.cases.tasks import TaskFilter, count_ready, inbox
+from engine.cases.deadlines import task_deadline
+from engine.cases.decision_view import decision_view, prefill
+from engine.cases.lifecycle import notices_of_case
+from engine.cases.self_application import application_of_case
+from engine.cases.tasks import TaskFilter, count_ready, inbox, task_with_case
 from engine.core.clock import FixedClock
 from engine.core.config import tune_garbage_collector
 from engine.core.db import db
@@ -39,6 +43,7 @@ from engine.supervision.overview import overdue_overview
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 RUNS = 20
 INBOX_MS, OVERDUE_MS, SWEEP_MS = 20.0, 50.0, 20.0
+CLOCK = FixedClock(NOW)
 
 
 def p95(fn: Callable[[], object], runs: int = RUNS) -> tuple[float, float, int]:
@@ -83,6 +88,7 @@ def measure() -> dict[str, tuple[float, float, int]]:
         figures[label] = p50, ms, statements = p95(page)
         print(f"inbox page and count, {label} ({n} open): p50 {p50:.1f}, p95 {ms:.1f} ms, {statements} statements"
               f"   (target < {INBOX_MS:g} ms) {'✓' if ms < INBOX_MS else '✗'}")
+    task_pages(figures)
     unmarked = db.session.scalar(select(func.count()).select_from(HumanTask).where(
         HumanTask.state == "READY", HumanTask.due_at < NOW, HumanTask.overdue_since.is_(None)))
     if unmarked:  # a county just generated (or whose scheduler was down): the sweep has marked none of it yet
@@ -95,6 +101,26 @@ def measure() -> dict[str, tuple[float, float, int]]:
           f"p95 {ms:.1f} ms, {statements} statements   (target < {SWEEP_MS:g} ms) {'✓' if ms < SWEEP_MS else '✗'}")
     overview(figures, "overview", "swept")  # as a county's scheduler keeps it (a sweep every 30 s)
     return figures
+
+
+def task_pages(figures: dict, pages: int = RUNS) -> None:
+    """The reads of a task page (web/tasks.py's GET) for ready tasks spread over the county, the oldest first: the
+    task with its case and places, the household's application, the form's prefill, the decision view, the
+    notices and the task's deadline."""
+    ready = list(db.session.scalars(select(HumanTask.id).where(HumanTask.state == "READY").order_by(HumanTask.id)))
+    picked = ready[::max(1, len(ready) // pages)][:pages]
+    turn = iter(range(10 ** 9))
+
+    def page() -> None:
+        row = task_with_case(picked[next(turn) % len(picked)], "bench")
+        application = application_of_case(row.case_id)
+        prefill(row, application)
+        decision_view(row, CLOCK)
+        notices_of_case(row.case_id), task_deadline(row.id)
+
+    figures["task page"] = p50, ms, statements = p95(page)
+    print(f"task page reads, {len(picked)} ready tasks across the county: p50 {p50:.1f}, p95 {ms:.1f} ms, "
+          f"{statements} statements   (target < {INBOX_MS:g} ms, the inbox's) {'✓' if ms < INBOX_MS else '✗'}")
 
 
 def overview(figures: dict, label: str, when: str) -> None:

@@ -1,5 +1,5 @@
 """A county-sized data set (县级规模数据): 200 000 households in 300 generated villages of 章贡区, a million task
-rows of which 100 000 open and 10 000 overdue, written with set-based inserts in a few minutes, on SQLite or
+rows of which 100 000 open and 10 000 overdue, each with its deadline, written with set-based inserts in a few minutes, on SQLite or
 PostgreSQL. Every case carries the state of a real identification, so it loads.
 
     .venv/bin/python bench/county.py --database-url sqlite:////tmp/county.db
@@ -22,7 +22,7 @@ from engine.app import create_engine_app
 from engine.core.clock import FixedClock
 from engine.core.config import REPO_ROOT
 from engine.core.db import db
-from engine.core.models import Case, Household, HumanTask, Jurisdiction, Member
+from engine.core.models import Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member
 
 log = logging.getLogger("bench.county")
 COUNTY = "360702"
@@ -98,7 +98,8 @@ def generate(households: int = 200_000, tasks: int = 1_000_000, open_tasks: int 
                           "opened_by": "bench", "status": "running" if open_ else "completed",
                           "outcome": None if open_ else "identified", "state": state, "lock_version": 1})
     _insert(Case, case_rows)
-    task_rows = []
+    task_rows, deadline_rows = [], []
+    task_id = (db.session.scalar(select(func.max(HumanTask.id))) or 0) + 1
     for i in range(cases):
         case = case_rows[i]
         village = villages[i % len(villages)]
@@ -111,15 +112,20 @@ def generate(households: int = 200_000, tasks: int = 1_000_000, open_tasks: int 
                 due = NOW - timedelta(days=1 + i % 20) if i < overdue else NOW + timedelta(days=1 + i % 30)
             else:
                 due = START + timedelta(days=k)
-            task_rows.append({"case_id": case["id"], "procedure": case["procedure"], "task_uuid": f"g-{i}-{k}", "bpmn_id": form[:-5], "name": name,
+            deadline_rows.append({"case_id": case["id"], "subject": "task", "task_id": task_id, "label": name,
+                                  "due_at": due, "created_at": START})
+            task_rows.append({"id": task_id, "case_id": case["id"], "procedure": case["procedure"], "task_uuid": f"g-{i}-{k}", "bpmn_id": form[:-5], "name": name,
                               "role": role, "jurisdiction_id": place.id, "jurisdiction_path": place.path,
                               "state": "READY" if ready else "COMPLETED", "form": form, "created_at": START,
                               "due_at": due, "sort_due": due or FAR,
                               "completed_by": None if ready else "bench", "completed_at": None if ready else START})
+            task_id += 1
         if len(task_rows) >= CHUNK:
             _insert(HumanTask, task_rows)
-            task_rows = []
+            _insert(CaseDeadline, deadline_rows)
+            task_rows, deadline_rows = [], []
     _insert(HumanTask, task_rows)
+    _insert(CaseDeadline, deadline_rows)
     db.session.commit()
     assert by_level and case_number
     made = County(households, cases * per_case, min(running, cases), min(overdue, running), time.perf_counter() - started)
