@@ -223,11 +223,11 @@ def scheduler(sweep_seconds: int, lease_seconds: int, processes: int) -> None:
     logging.getLogger().setLevel(logging.INFO)
     tune_garbage_collector()
     app = create_engine_app()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # before the start: a signal during it is a normal stop too
+        signal.signal(signum, lambda *_: stop.set())
     running = TimerScheduler(app, sweep_seconds=sweep_seconds, lease_seconds=lease_seconds,
                              processes=processes).start()
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
