@@ -54,7 +54,7 @@ import zlib
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ from engine.bootstrap import setup_database
 from engine.bpmn.forms import load_form
 from engine.bpmn.runtime import STATE_COMPRESSION
 from engine.cases.lifecycle import complete_task, open_identification
-from engine.core.clock import SystemClock
+from engine.core.clock import FileClock, SystemClock
 from engine.core.config import REPO_ROOT, tune_garbage_collector
 from engine.core.db import db
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Member
@@ -347,10 +347,16 @@ class Server:
 
 
 @contextlib.contextmanager
-def production_server(url: str, workdir: Path, workers: int, threads: int) -> Iterator[Server]:
-    """``fangpin run`` on a free loopback port with its output in a file; stopped (SIGTERM) at the end."""
+def production_server(url: str, workdir: Path, workers: int, threads: int, at: datetime | None = None,
+                      scheduler: bool = True) -> Iterator[Server]:
+    """``fangpin run`` on a free loopback port with its output in a file; stopped (SIGTERM) at the end. ``at``: the
+    server's time stands still there (a clock file) instead of the real time; ``scheduler=False``: ``--no-scheduler``."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG") and k not in ("FANGPIN_CLOCK", "FANGPIN_USER")}
+    if at is not None:
+        clock_file = workdir / "clock"
+        FileClock(clock_file).set(at)
+        env["FANGPIN_CLOCK"] = f"file:{clock_file}"
     env.update({"DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32), "FANGPIN_INSTANCE": str(workdir),
                 "FANGPIN_WORKERS": str(workers), "FANGPIN_THREADS": str(threads), "PYTHONUNBUFFERED": "1",
                 # only failed logins and public applications are limited: high enough never to answer 429 here
@@ -358,7 +364,7 @@ def production_server(url: str, workdir: Path, workers: int, threads: int) -> It
     log_path = workdir / "server.log"
     with log_path.open("w", encoding="utf-8") as out:
         process = subprocess.Popen([sys.executable, "-c", "from engine.cli import main; main()", "run",
-                                    "--host", "127.0.0.1", "--port", str(port)],
+                                    "--host", "127.0.0.1", "--port", str(port), *([] if scheduler else ["--no-scheduler"])],
                                    cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log_path, workers, threads)
     try:
