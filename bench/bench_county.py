@@ -117,8 +117,8 @@ def measure() -> dict[str, tuple[float, float, int]]:
 
 def task_pages(figures: dict, pages: int = RUNS) -> None:
     """The reads of a task page (web/tasks.py's GET) for ready tasks spread over the county, the oldest first: the
-    task with its case and places, the household's application, the form's prefill, the decision view, the
-    notices and the task's deadline."""
+    task with its case and places, the household's application, the decision view, the form's prefill (from the
+    tasks the view read), the notices and the task's deadline."""
     ready = list(db.session.scalars(select(HumanTask.id).where(HumanTask.state == "READY").order_by(HumanTask.id)))
     picked = ready[::max(1, len(ready) // pages)][:pages]
     turn = iter(range(10 ** 9))
@@ -126,8 +126,7 @@ def task_pages(figures: dict, pages: int = RUNS) -> None:
     def page() -> None:
         row = task_with_case(picked[next(turn) % len(picked)], "bench")
         application = application_of_case(row.case_id)
-        prefill(row, application)
-        decision_view(row, CLOCK)
+        prefill(row, application, decision_view(row, CLOCK).tasks)
         notices_of_case(row.case_id), task_deadline(row.id)
 
     figures["task page"] = p50, ms, statements = p95(page)

@@ -121,12 +121,7 @@ def task_page(task_id: int) -> Any:
     errors: dict[str, str] = {}
     status = 200
     application, start, values = None, Prefill(), row.form_data or {}
-    if request.method == "GET":
-        application = application_of_case(row.case_id)  # what the household stated on the public page, if it did
-        if row.state == "READY" and not row.form_data:
-            start = prefill(row, application)
-            values = with_defaults(schema_defaults(schema), start.values)
-    else:
+    if request.method == "POST":
         values = parse(fields, request.form)
         name = row.name  # read now: the commit expires the row
         try:
@@ -145,10 +140,12 @@ def task_page(task_id: int) -> Any:
         else:
             flash(f"已办理：{name}", "ok")
             return redirect(url_for("tasks.inbox"))
-    if request.method == "POST":  # shown again, with what went wrong
-        application = application_of_case(row.case_id)
+    application = application_of_case(row.case_id)  # what the household stated on the public page, if it did
     case = row.case
     basis = decision_view(row, get_clock())  # only for a page shown: a completion goes on without reading it
+    if request.method == "GET" and row.state == "READY" and not row.form_data:
+        start = prefill(row, application, basis.tasks)  # the case's tasks as the view read them
+        values = with_defaults(schema_defaults(schema), start.values)
     _mark_computed_category(fields, basis)
     history = [t for t in basis.tasks if t.state == "COMPLETED"]
     names = basis.names

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -410,10 +411,12 @@ def _objections(events: list, done: list[HumanTask], names: dict[str, str]) -> l
 _UNREAD: Any = object()  # prefill's application when the caller has not read it
 
 
-def prefill(row: HumanTask, application: SelfApplication | None = _UNREAD) -> Prefill:
+def prefill(row: HumanTask, application: SelfApplication | None = _UNREAD,
+            tasks: Sequence[HumanTask] | None = None) -> Prefill:
     """What a new form of ``row`` starts with, from the case, by what its form says it records (``x-records``): the
     household's online application (the application), the risk types the application step recorded (risk types),
-    the household's size from its registration (household size) — each with where it came from."""
+    the household's size from its registration (household size) — each with where it came from. ``tasks``: the
+    case's tasks in order, if the caller has read them (a task page: its decision view's), else read here."""
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     if row.state != "READY" or row.case.household_id is None:
@@ -427,7 +430,7 @@ def prefill(row: HumanTask, application: SelfApplication | None = _UNREAD) -> Pr
                   f"{to_local_date(application.submitted_at).isoformat()} 提交）")
         sources.update({name: source for name in values})
     if FormRecord.RISK_TYPES in records:
-        applied = _latest_done(row, FormRecord.APPLICATION)
+        applied = _latest_done(tasks_of_case(row.case_id) if tasks is None else tasks, FormRecord.APPLICATION)
         if applied is not None and (applied.form_data or {}).get("risk_types"):
             values["risk_types"] = list(applied.form_data["risk_types"])
             by = display_names({applied.completed_by or ""}).get(applied.completed_by or "", applied.completed_by)
@@ -440,8 +443,6 @@ def prefill(row: HumanTask, application: SelfApplication | None = _UNREAD) -> Pr
     return Prefill(values, sources)
 
 
-def _latest_done(row: HumanTask, record: FormRecord) -> HumanTask | None:
-    """The case's latest step done whose form records ``record``."""
-    done = db.session.scalars(select(HumanTask).where(HumanTask.case_id == row.case_id, HumanTask.state == "COMPLETED")
-                              .order_by(HumanTask.id.desc()))
-    return next((task for task in done if record in _records(task.form)), None)
+def _latest_done(tasks: Sequence[HumanTask], record: FormRecord) -> HumanTask | None:
+    """The latest of the case's ``tasks`` (in order) done whose form records ``record``."""
+    return next((t for t in reversed(tasks) if t.state == "COMPLETED" and record in _records(t.form)), None)
