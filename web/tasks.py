@@ -120,7 +120,7 @@ def task_page(task_id: int) -> Any:
     fields = fields_of(schema)
     errors: dict[str, str] = {}
     status = 200
-    application, start, values = None, Prefill(), row.form_data or {}
+    start, values = Prefill(), row.form_data or {}
     if request.method == "POST":
         values = parse(fields, request.form)
         name = row.name  # read now: the commit expires the row
