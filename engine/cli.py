@@ -45,7 +45,7 @@ from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
 from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
 from engine.core.transaction import transaction
 from engine.core.vocabulary import OverdueKind, PrivateAccess
-from engine.demo import load_demo
+from engine.demo import DEMO_DAY, load_demo
 from engine.elimination.eligibility import evaluation_list
 from engine.households.privacy import mask_id_number, reveal_private
 from engine.households.register import find_household, register_household
@@ -172,6 +172,7 @@ def init(demo: bool, admin: str | None, admin_name: str, admin_jurisdiction: str
 
     click.echo(f"初始化：{setup_database(get_clock())}")
     if demo:
+        _start_demo_clock()
         click.echo(f"演示数据：{load_demo(get_clock())}")
     else:
         with transaction():
@@ -184,6 +185,15 @@ def init(demo: bool, admin: str | None, admin_name: str, admin_jurisdiction: str
     elif not demo and not db.session.scalar(select(User.id).limit(1)):
         click.echo("尚无任何登录账号：请运行 fangpin init --admin 登录名 --admin-jurisdiction 区划代码 创建第一位系统管理员",
                    err=True)
+
+
+def _start_demo_clock() -> None:
+    """A demo clock not set yet starts on the demo's day (engine.demo.DEMO_DAY) instead of following the real time."""
+    clock = get_clock()
+    if isinstance(clock, DemoClock) and not clock.is_set():
+        clock.set(DEMO_DAY)
+        db.session.commit()
+        click.echo(f"演示时钟：{_local(DEMO_DAY)}（演示数据的“今天”；用 fangpin clock advance 向前拨）")
 
 
 @main.command()

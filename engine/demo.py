@@ -28,11 +28,15 @@ from engine.warnings.intake import import_batch
 from engine.warnings.procedure import batch_reference
 from engine.warnings.rows import read_json
 from engine.warnings.schedules import open_schedules
-from timers.calendar import to_local_date
+from timers.calendar import CHINA_TZ, to_local_date
 
 log = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "demo"
+# The demo's "today" (演示日): a new demo database's clock starts here (``fangpin init --demo``), so that its cases,
+# deadlines and policy data lie within the holiday and policy data shipped, whatever the real date — on a real date
+# beyond them (a December before the next year's holiday notice is loaded) the demo could not be built.
+DEMO_DAY = datetime(2026, 9, 20, 9, 0, tzinfo=CHINA_TZ)
 DEMO_USERS = [  # username, display name, roles, jurisdiction code
     ("shahe_cun", "沙河村村干部", ["village_cadre"], "360702101201"),
     ("shahe_cun2", "沙河村村干部（二）", ["village_cadre"], "360702101201"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,11 @@ from sqlalchemy import select
 
 from engine.app import create_engine_app
 from engine.cli import main
+from engine.core.clock import SystemClock
 from engine.core.db import db
 from engine.core.models import AuditEvent
+from engine.demo import DEMO_DAY
+from timers.calendar import display_moment
 
 pytestmark = pytest.mark.slow  # started first (tests/conftest.py)
 
@@ -83,6 +87,28 @@ def test_the_demo_clock_moves_forward_only(fangpin):
     assert "2026-09-20 09:00" in fangpin("clock", "show")
     assert "2026-09-22 09:00" in fangpin("clock", "advance", "--days", "2")
     assert "只能向前" in fangpin("clock", "advance", "--to", "2026-09-01T00:00", ok=False)
+
+
+def test_a_new_demo_starts_on_the_demo_day_whatever_the_real_date(tmp_path, monkeypatch):
+    """``make run`` on a real date beyond the holiday and policy data shipped (here 2027, of which there is neither)
+    still builds the demo: its clock starts on the demo's day. A second ``init --demo`` leaves the clock alone."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    monkeypatch.setenv("FANGPIN_CLOCK", "demo")
+    monkeypatch.setenv("FANGPIN_INSTANCE", str(tmp_path))
+    monkeypatch.setattr(SystemClock, "now", lambda self: datetime(2027, 6, 1, 2, tzinfo=UTC))
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    out = run("init", "--demo")
+    assert "演示时钟：2026-09-20 09:00" in out and "'cases': 9" in out
+    assert run("clock", "show").strip() == display_moment(DEMO_DAY) == "2026-09-20 09:00"
+    run("clock", "advance", "--days", "2")
+    assert "演示时钟" not in run("init", "--demo")
+    assert run("clock", "show").strip() == "2026-09-22 09:00"
 
 
 def test_deployed_versions_are_listed(fangpin):
