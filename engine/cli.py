@@ -191,8 +191,8 @@ def _start_demo_clock() -> None:
     """A demo clock not set yet starts on the demo's day (engine.demo.DEMO_DAY) instead of following the real time."""
     clock = get_clock()
     if isinstance(clock, DemoClock) and not clock.is_set():
-        clock.set(DEMO_DAY)
-        db.session.commit()
+        with transaction():
+            clock.set(DEMO_DAY)
         click.echo(f"演示时钟：{_local(DEMO_DAY)}（演示数据的“今天”；用 fangpin clock advance 向前拨）")
 
 
