@@ -1,7 +1,8 @@
 """The wake-up helpers end with their scheduler: a scheduler killed with SIGKILL (no stop, no shutdown of its pool)
-leaves no helper process behind."""
+leaves no helper process behind. A helper runs as its scheduler does (its garbage collector tuned)."""
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.core.config import REPO_ROOT
-from timers.wake_pool import PARENT_CHECK_SECONDS
+from engine.app import create_engine_app
+from engine.core.config import GC_THRESHOLDS, REPO_ROOT
+from timers.wake_pool import PARENT_CHECK_SECONDS, WakePool
 
 START_TIMEOUT = 120  # seconds for the scheduler and its helper to start (a loaded machine imports slowly)
 GONE_TIMEOUT = 10 * PARENT_CHECK_SECONDS  # the helper notices at once or at its next check; generous for a loaded machine
@@ -80,3 +82,14 @@ def test_a_helper_whose_scheduler_died_before_its_watch_began_ends_at_once():
                              capture_output=True, text=True, timeout=START_TIMEOUT, check=False)
     assert watched.returncode == 1
     assert "its scheduler (process 1) is gone; stopping" in watched.stderr
+
+
+@pytest.mark.slow
+def test_a_helper_tunes_its_garbage_collector_as_the_scheduler_does(tmp_path):
+    """A helper wakes cases as the scheduler does, so it collects garbage as rarely: with Python's defaults a
+    catch-up after a downtime woke about a quarter fewer cases per second."""
+    pool = WakePool(create_engine_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fangpin.db'}"}), 2)
+    try:
+        assert pool._executor_started().submit(gc.get_threshold).result(timeout=START_TIMEOUT) == GC_THRESHOLDS
+    finally:
+        pool.close()
