@@ -144,7 +144,7 @@ def task_page(task_id: int) -> Any:
     case = row.case
     basis = decision_view(row, get_clock())  # only for a page shown: a completion goes on without reading it
     if request.method == "GET" and row.state == "READY" and not row.form_data:
-        start = prefill(row, application, basis.tasks)  # the case's tasks as the view read them
+        start = prefill(row, application, basis)  # the case's tasks and names as the view read them
         values = with_defaults(schema_defaults(schema), start.values)
     _mark_computed_category(fields, basis)
     history = [t for t in basis.tasks if t.state == "COMPLETED"]

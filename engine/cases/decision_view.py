@@ -412,11 +412,12 @@ _UNREAD: Any = object()  # prefill's application when the caller has not read it
 
 
 def prefill(row: HumanTask, application: SelfApplication | None = _UNREAD,
-            tasks: Sequence[HumanTask] | None = None) -> Prefill:
+            view: DecisionView | None = None) -> Prefill:
     """What a new form of ``row`` starts with, from the case, by what its form says it records (``x-records``): the
     household's online application (the application), the risk types the application step recorded (risk types),
-    the household's size from its registration (household size) — each with where it came from. ``tasks``: the
-    case's tasks in order, if the caller has read them (a task page: its decision view's), else read here."""
+    the household's size from its registration (household size) — each with where it came from. ``view``: the
+    task's decision view, if the caller has made it (a task page): its tasks and officials' names are not read
+    again."""
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     if row.state != "READY" or row.case.household_id is None:
@@ -430,10 +431,11 @@ def prefill(row: HumanTask, application: SelfApplication | None = _UNREAD,
                   f"{to_local_date(application.submitted_at).isoformat()} 提交）")
         sources.update({name: source for name in values})
     if FormRecord.RISK_TYPES in records:
-        applied = _latest_done(tasks_of_case(row.case_id) if tasks is None else tasks, FormRecord.APPLICATION)
+        applied = _latest_done(tasks_of_case(row.case_id) if view is None else view.tasks, FormRecord.APPLICATION)
         if applied is not None and (applied.form_data or {}).get("risk_types"):
             values["risk_types"] = list(applied.form_data["risk_types"])
-            by = display_names({applied.completed_by or ""}).get(applied.completed_by or "", applied.completed_by)
+            doer = applied.completed_by or ""
+            by = (display_names({doer}) if view is None or doer not in view.names else view.names).get(doer, doer)
             sources["risk_types"] = (f"「{applied.name}」（{by} "
                                      f"{to_local_date(applied.completed_at).isoformat() if applied.completed_at else ''} 办理）")
     if FormRecord.HOUSEHOLD_SIZE in records:  # the form has income.household_size (engine.bpmn.forms checks)

@@ -157,8 +157,10 @@ def test_a_task_page_reads_its_task_with_the_case_household_and_places_in_one_st
         assert not [s for s in statements if s.startswith(("SELECT \"case\".", "SELECT jurisdiction.",
                                                             "SELECT household."))]
         assert len([s for s in statements if re.search(r"FROM human_task WHERE human_task.case_id = ", s)]) == 1
+        assert len([s for s in statements if re.search(r"display_name FROM \W?user\W? WHERE", s)]) <= 1  # names once
         assert len(statements) <= 12, statements
     assert len(at_first) <= 11
+    assert [s for s in at_second if re.search(r"display_name FROM \W?user\W? WHERE", s)]  # (the check above can fail)
 
 
 def test_the_task_page_says_what_kind_of_household_it_is_as_the_case_page_does(web_app, client, case):
