@@ -473,16 +473,17 @@ class _TaskRead:
 @functools.cache
 def _task_read(with_user: bool) -> _TaskRead:
     """Built once per process. One row of plain columns, joined as the ORM joined the eager loads it replaces (the
-    task's case, its household, its place and every place above it; the user and their place), read without the
-    ORM's loading (:mod:`engine.core.reads`)."""
-    task, case, household = HumanTask.__table__, Case.__table__, Household.__table__
+    task's case, its household, its diagram version (without the diagram), its place and every place above it; the
+    user and their place), read without the ORM's loading (:mod:`engine.core.reads`)."""
+    task, case, household, version = HumanTask.__table__, Case.__table__, Household.__table__, ProcessVersion.__table__
     places = [Jurisdiction.__table__.alias(f"place_{i}") for i in range(PLACES_UP + 1)]
     joined = (task.outerjoin(case, case.c.id == task.c.case_id)
               .outerjoin(household, household.c.id == case.c.household_id)
+              .outerjoin(version, version.c.id == case.c.process_version_id)
               .outerjoin(places[0], places[0].c.id == case.c.jurisdiction_id))
     for below, above in itertools.pairwise(places):
         joined = joined.outerjoin(above, above.c.id == below.c.parent_id)
-    entities = [reads.entity(HumanTask), reads.entity(Case), reads.entity(Household),
+    entities = [reads.entity(HumanTask), reads.entity(Case), reads.entity(Household), reads.entity(ProcessVersion),
                 *(reads.entity(Jurisdiction, place) for place in places)]
     if with_user:
         user, user_place = User.__table__, Jurisdiction.__table__.alias("user_place")
@@ -497,7 +498,8 @@ def _task_read(with_user: bool) -> _TaskRead:
 def _read_task(task_id: int, username: str | None = None) -> tuple[HumanTask | None, User | None]:
     """The task with its case, household and places, and the user ``username`` with their place (if one is
     given), in one statement; their relationships set as the joined eager loads would set them, so that
-    ``row.case.household``, ``row.case.jurisdiction.ancestors()`` and ``user.jurisdiction`` read nothing more.
+    ``row.case.household``, ``row.case.process_version`` (a case's instance rebuilt from its stored state needs it),
+    ``row.case.jurisdiction.ancestors()`` and ``user.jurisdiction`` read nothing more.
 
     Not through the ORM's loading: set up anew on every execution for the ten entities of this row, it cost
     several times reading the row, on every completion and task page (:mod:`engine.core.reads`).
@@ -518,11 +520,12 @@ def _read_task(task_id: int, username: str | None = None) -> tuple[HumanTask | N
     if found is None:
         return None, None
     objects = reads.objects(session, read.entities, found)
-    row, case, household, *rest = objects
+    row, case, household, version, *rest = objects
     places, (user, user_place) = rest[:PLACES_UP + 1], (rest[PLACES_UP + 1:] or (None, None))
     reads.set_loaded(row, "case", case)
     if case is not None:
         reads.set_loaded(case, "household", household)
+        reads.set_loaded(case, "process_version", version)
         reads.set_loaded(case, "jurisdiction", places[0])
     for below, above in itertools.pairwise(places):  # the last one's parent is left to load (a province has none)
         if below is None:

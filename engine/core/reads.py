@@ -11,10 +11,11 @@ What loading does (``sqlalchemy.orm.loading._instance``) is done the same way: a
 is the one returned, only its unloaded (expired) attributes taken from the row and nothing else changed; a new one
 is made as loading makes it — no ``__init__``, its column values in its ``__dict__``, its identity key set, put into
 the session's identity map and attached — so it is persistent and clean (nothing for a flush), every column
-attribute loaded, every relationship unloaded (lazy) unless :func:`set_loaded` sets it. ``Session.add`` would give
+attribute loaded but a deferred one (left to load when first read, as loading leaves it), every relationship
+unloaded (lazy) unless :func:`set_loaded` sets it. ``Session.add`` would give
 the same object for several times the cost (its cascade and events), which is why this goes as loading does. No
 ``load`` or ``loaded_as_persistent`` event is sent: nothing in this project listens to one. Only a plain column
-attribute can be read so: a mapper with another (a SQL expression, a deferred column) is refused by :func:`entity`.
+attribute can be read so: a mapper with another (a SQL expression) is refused by :func:`entity`.
 
 What it sets as loading sets it — ``ClassManager.new_instance``, ``InstanceState.key`` and ``.session_id``,
 ``IdentityMap.add`` — is SQLAlchemy's own but not its documented API: the version is pinned (setup.cfg), and
@@ -61,8 +62,10 @@ def entity(cls: type, table: FromClause | None = None) -> Entity:
     keys, columns = [], []
     for prop in mapper.column_attrs:
         column = prop.columns[0]
-        if len(prop.columns) != 1 or not isinstance(column, Column) or column.table is not own or prop.deferred:
+        if len(prop.columns) != 1 or not isinstance(column, Column) or column.table is not own:
             raise TypeError(f"{cls.__name__}.{prop.key}: 只能直接读取映射到本表的普通列")
+        if prop.deferred:  # not read: loaded when first asked for, as the ORM's loading leaves it
+            continue
         keys.append(prop.key)
         columns.append(table.c[column.key])
     primary_key = tuple(keys.index(mapper.get_property_by_column(c).key) for c in mapper.primary_key)

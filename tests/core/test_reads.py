@@ -4,13 +4,13 @@ version checked — and an object the session holds is returned as it is, only i
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Integer, String, inspect, select, text, update
-from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, object_session
+from sqlalchemy import Integer, String, func, inspect, select, text, update
+from sqlalchemy.orm import DeclarativeBase, Session, column_property, mapped_column, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.core import reads
 from engine.core.db import db
-from engine.core.models import Case
+from engine.core.models import Case, ProcessVersion
 from engine.core.writes import update_row
 from tests.factories import open_case, statements_of
 
@@ -83,10 +83,26 @@ def test_only_plain_columns_are_read_directly():
     class Note(Base):
         __tablename__ = "note"
         id = mapped_column(Integer, primary_key=True)
-        text = mapped_column(String(10), deferred=True)
+        text = mapped_column(String(10))
+        length = column_property(func.length(text))
 
-    with pytest.raises(TypeError, match="Note.text"):
+    with pytest.raises(TypeError, match="Note.length"):
         reads.entity(Note)
+
+
+def test_a_deferred_column_is_left_to_load_when_first_read_as_loading_leaves_it(app, clock):
+    version_id = open_case(clock).process_version_id
+    db.session.remove()
+    with Session(db.engine) as other:
+        expected = other.get(ProcessVersion, version_id)
+        unloaded, spec_json = inspect(expected).unloaded, expected.spec_json
+    version = reads.entity(ProcessVersion)
+    assert "spec_json" not in version.keys
+    row = db.session.execute(select(*version.columns).where(ProcessVersion.__table__.c.id == version_id)).one()
+    read = reads.loaded(db.session(), version, row)
+    assert inspect(read).unloaded == unloaded and "spec_json" in unloaded and reads.held(db.session(), read)
+    assert statements_of(lambda: read.spec_json) == 1 and read.spec_json == spec_json
+    db.session.rollback()
 
 
 @pytest.mark.postgres

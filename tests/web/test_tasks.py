@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.cases.lifecycle import open_identification
+from engine.cases.live import live_instances
 from engine.core.db import db
 from engine.core.models import AuditEvent, HumanTask
 from engine.households.register import register_household
@@ -161,6 +162,21 @@ def test_a_task_page_reads_its_task_with_the_case_household_and_places_in_one_st
         assert len(statements) <= 12, statements
     assert len(at_first) <= 11
     assert [s for s in at_second if re.search(r"display_name FROM \W?user\W? WHERE", s)]  # (the check above can fail)
+
+
+def test_a_task_page_of_a_case_not_held_live_reads_its_diagram_version_with_the_task(client, case):
+    """A case's instance this process does not hold (a task page opened in another worker, or days later) is rebuilt
+    from its stored state with its diagram version, which the task's one statement has read already."""
+    first = ready_task(client.application, case, "受理申请并签署承诺授权书")
+    login(client, "shahe_cun")
+    client.get(f"/tasks/{first.id}")  # what a process reads once (forms, policy, the diagram itself)
+    with client.application.app_context():
+        live_instances().clear()
+        misses = live_instances().misses
+    statements = _page_statements(client, f"/tasks/{first.id}")
+    with client.application.app_context():
+        assert live_instances().misses == misses + 1  # rebuilt
+    assert not [s for s in statements if "FROM process_version" in s], statements
 
 
 def test_the_task_page_says_what_kind_of_household_it_is_as_the_case_page_does(web_app, client, case):
