@@ -36,6 +36,7 @@ from engine.core.models import Case, HumanTask, IncomeRecord, SelfApplication, U
 from engine.core.vocabulary import EliminationMode, FormRecord, GuaranteeProblem, HouseholdCategory, Procedure
 from engine.households.guarantees import guarantee_problems
 from engine.households.income import INCOME_FIELDS, IncomeFigures
+from engine.households.register import members_of
 from engine.policy.parameters import monitoring_line
 from timers.calendar import display_moment, to_local_date
 
@@ -153,6 +154,7 @@ def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
     doers = {t.completed_by for t in tasks if t.completed_by}
     if case.household_id is None:
         return DecisionView(instructions=instructions, due_note=due_note, tasks=tasks, names=display_names(doers))
+    members_of(case.household)  # the page shows the household: its members read once, directly
     done = [t for t in tasks if t.state == "COMPLETED" and t.id != row.id]
     incomes, events = _incomes(case), audit.for_case(case.id)  # each read once for the whole view
     names = display_names(doers | {r.recorded_by for r in incomes})

@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +107,12 @@ def objects(session: Session, entities: Sequence[Entity], row: Sequence[Any]) ->
     return found
 
 
+def collection(session: Session, entity: Entity, rows: Iterable[Sequence[Any]]) -> list[Any]:
+    """The objects of ``entity`` in ``rows`` (each row its columns), as :func:`loaded` gives each: the items of a
+    collection to :func:`set_loaded` on the object they belong to."""
+    return [loaded(session, entity, row) for row in rows]
+
+
 def held(session: Session, obj: Any) -> bool:
     """Whether ``session`` still holds ``obj`` with every attribute loaded (not expired by a commit, a rollback or
     ``expire``, not expunged): reading its row again would give it as it is."""
@@ -115,8 +121,8 @@ def held(session: Session, obj: Any) -> bool:
 
 
 def set_loaded(obj: Any, key: str, value: Any) -> None:
-    """Relationship ``key`` of ``obj`` loaded as ``value`` (another object of the row, or None), unless it is
-    loaded already — as a joined eager load leaves an object the session held."""
+    """Relationship ``key`` of ``obj`` loaded as ``value`` (another object of the row, None, or a collection's list
+    of objects), unless it is loaded already — as a joined eager load leaves an object the session held."""
     if key not in obj.__dict__:
         set_committed_value(obj, key, value)
 

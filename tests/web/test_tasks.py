@@ -159,6 +159,8 @@ def test_a_task_page_reads_its_task_with_the_case_household_and_places_in_one_st
                                                             "SELECT household."))]
         assert len([s for s in statements if re.search(r"FROM human_task WHERE human_task.case_id = ", s)]) == 1
         assert len([s for s in statements if re.search(r"display_name FROM \W?user\W? WHERE", s)]) <= 1  # names once
+        assert [s for s in statements if "FROM member WHERE member.household_id = " in s]  # members read directly
+        assert not [s for s in statements if "FROM member WHERE ? = member.household_id" in s]  # (not lazily)
         assert len(statements) <= 12, statements
     assert len(at_first) <= 11
     assert [s for s in at_second if re.search(r"display_name FROM \W?user\W? WHERE", s)]  # (the check above can fail)
