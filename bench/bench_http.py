@@ -446,10 +446,13 @@ class CpuMeter:
         self.before, self.machine, self.started = self._sample(), self._machine(), time.monotonic()
 
     def stop(self) -> str:
+        """Each one's share of a core over the time measured, in words; the CPU seconds each used are kept in
+        ``used``."""
         after, machine, seconds = self._sample(), self._machine(), time.monotonic() - self.started
-        shares, ours = [], 0.0
+        shares, ours, self.used = [], 0.0, {}
         for name, pids in after.items():
-            used = sum(t - self.before[name].get(pid, 0.0) for pid, t in pids.items()) / seconds
+            self.used[name] = sum(t - self.before[name].get(pid, 0.0) for pid, t in pids.items())
+            used = self.used[name] / seconds
             ours += used
             shares.append(f"{name} {100 * used:.0f}%")
         busy, total = machine[0] - self.machine[0], machine[1] - self.machine[1]
@@ -592,6 +595,7 @@ class Phase:
     seconds: float  # wall time from the start to the last client's end
     tally: Tally
     cpu: str
+    cpu_seconds: dict[str, float]  # CPU seconds used by the server, PostgreSQL and the load generator
 
 
 def run_phase(label: str, clients: list[Client], seconds: float, think: float, meter: CpuMeter | None,
@@ -630,12 +634,13 @@ def run_phase(label: str, clients: list[Client], seconds: float, think: float, m
     for t in threads:
         t.join(timeout=seconds + 2 * REQUEST_TIMEOUT + think + 10)
     cpu = meter.stop() if meter else ""
+    cpu_seconds = dict(meter.used) if meter else {}
     if any(t.is_alive() for t in threads):
         raise RuntimeError(f"phase {label}: a client did not finish")
     total = Tally()
     for tally in tallies:
         total.add(tally)
-    return Phase(label, max(ended) - started, total, cpu)
+    return Phase(label, max(ended) - started, total, cpu, cpu_seconds)
 
 
 def report(phase: Phase, target_ms: float, rate_target: float | None) -> None:
@@ -655,6 +660,13 @@ def report(phase: Phase, target_ms: float, rate_target: float | None) -> None:
     errors = sum(t.errors.values())
     print(f"{phase.label}: errors {errors}" + (f" ({', '.join(f'{k} × {n}' for k, n in t.errors.most_common())})"
                                              if errors else "") + f"; CPU (100% = one core): {phase.cpu}")
+    if t.completions and phase.cpu_seconds:
+        costs = {name: 1000 * used / t.completions for name, used in phase.cpu_seconds.items()}
+        cores = os.cpu_count() or 1
+        ceiling = (f"; at that cost {cores} cores complete at most {1000 * cores / sum(costs.values()):.0f}/s"
+                   if rate_target is not None else "")  # (with pauses the scheduler's ticks weigh on few completions)
+        print(f"{phase.label}: CPU per completion (its task page GET and POST; the server with its scheduler): "
+              + ", ".join(f"{name} {ms:.1f} ms" for name, ms in costs.items()) + ceiling)
     for example in t.examples:
         print(f"  e.g. {example}")
     if t.ran_out:
