@@ -12,8 +12,8 @@ is the one returned, only its unloaded (expired) attributes taken from the row a
 is made as loading makes it — no ``__init__``, its column values in its ``__dict__``, its identity key set, put into
 the session's identity map and attached — so it is persistent and clean (nothing for a flush), every column
 attribute loaded but a deferred one (left to load when first read, as loading leaves it), every relationship
-unloaded (lazy) unless :func:`set_loaded` sets it. ``Session.add`` would give
-the same object for several times the cost (its cascade and events), which is why this goes as loading does. No
+unloaded (lazy) unless :func:`set_loaded` sets it. ``Session.add`` would give the same object for several times
+the cost (its cascade and events), which is why this goes as loading does. No
 ``load`` or ``loaded_as_persistent`` event is sent: nothing in this project listens to one. Only a plain column
 attribute can be read so: a mapper with another (a SQL expression) is refused by :func:`entity`.
 
