@@ -116,7 +116,7 @@ def _shareable(clock: Clock) -> Clock | None:
 def _start_helper(config: dict[str, Any], level: int, parent: int) -> None:
     """A helper process's start: logging as the scheduler's (SpiffWorkflow's step by step log left out), the watch
     on its scheduler (process ``parent``), its application, and the garbage collector tuned as the scheduler's own
-    (with Python's defaults, waking a batch took about twice as long)."""
+    (with Python's defaults, one process woke cases about half as fast)."""
     global _HELPER_APP
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)

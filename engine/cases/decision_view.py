@@ -437,7 +437,8 @@ def prefill(row: HumanTask, application: SelfApplication | None = _UNREAD,
         if applied is not None and (applied.form_data or {}).get("risk_types"):
             values["risk_types"] = list(applied.form_data["risk_types"])
             doer = applied.completed_by or ""
-            by = (display_names({doer}) if view is None or doer not in view.names else view.names).get(doer, doer)
+            names = view.names if view is not None and doer in view.names else display_names({doer})
+            by = names.get(doer, doer)
             sources["risk_types"] = (f"「{applied.name}」（{by} "
                                      f"{to_local_date(applied.completed_at).isoformat() if applied.completed_at else ''} 办理）")
     if FormRecord.HOUSEHOLD_SIZE in records:  # the form has income.household_size (engine.bpmn.forms checks)

@@ -86,8 +86,8 @@ def test_a_helper_whose_scheduler_died_before_its_watch_began_ends_at_once():
 
 @pytest.mark.slow
 def test_a_helper_tunes_its_garbage_collector_as_the_scheduler_does(tmp_path):
-    """A helper wakes cases as the scheduler does, so it collects garbage as rarely: with Python's defaults a
-    catch-up after a downtime woke about a quarter fewer cases per second."""
+    """A helper wakes cases as the scheduler does, so it collects garbage as rarely: with Python's defaults one
+    process woke cases about half as fast, and a catch-up by two processes about a fifth slower."""
     pool = WakePool(create_engine_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fangpin.db'}"}), 2)
     try:
         assert pool._executor_started().submit(gc.get_threshold).result(timeout=START_TIMEOUT) == GC_THRESHOLDS
