@@ -158,6 +158,8 @@ def authenticate_request() -> Any:
     if g.get("user") is None:
         return _error(401, "unauthorized", "请先登录，或在 Authorization 请求头中提供接口令牌（Bearer）")
     g.api_auth = "session"
+    if g.user.must_change_password:  # as on the pages: a password an administrator set is replaced first
+        return _error(403, "password_change_required", "请先在网页上设置新密码（管理员设置的初始密码须先修改），再调用接口")
     if request.method not in SAFE_METHODS:
         try:
             validate_csrf(request.headers.get("X-CSRFToken"))
@@ -264,13 +266,15 @@ def household_json(h: Household, full: bool = False) -> dict[str, Any]:
 
 
 def case_json(c: Case) -> dict[str, Any]:
-    head = c.household.head
+    """A case; ``household`` is null for a case of no one household (a department's warning batch, a
+    campaign)."""
+    h = c.household
     fields = ("id", "number", "procedure", "status", "outcome", "outcome_reason", "channel", "lead_date",
               "opened_at", "opened_by", "closed_at", "due_at", "deadline_label", "deadline_met_at", "overdue_since")
     return {
         **{f: _plain(getattr(c, f)) for f in fields}, "channel_name": Channel.label_of(c.channel),
         "version": c.lock_version, "jurisdiction": _place(c.jurisdiction),
-        "household": {"id": c.household.id, "number": c.household.number, "head": head.name if head else None},
+        "household": {"id": h.id, "number": h.number, "head": h.head.name if h.head else None} if h else None,
     }
 
 
@@ -780,7 +784,9 @@ def _record_schemas() -> dict[str, Any]:
                       **{f: TIME for f in ("opened_at", "closed_at", "due_at", "deadline_met_at", "overdue_since")},
                       "id": INT, "procedure": STR, "status": STR, "channel": STR, "channel_name": STR,
                       "lead_date": DATE, "version": {"type": "integer", "description": "案件版本号（乐观锁）"},
-                      "jurisdiction": _ref("Place"), "household": _obj({"id": INT, "number": STR, "head": NSTR})}),
+                      "jurisdiction": _ref("Place"),
+                      "household": {**_obj({"id": INT, "number": STR, "head": NSTR}), "type": ["object", "null"],
+                                    "description": "农户；部门预警批次、排查等不属于一户的案件为 null"}}),
         "Task": _obj({"id": INT, "case_id": INT, "name": STR, "bpmn_id": STR, "role": NSTR, "role_name": NSTR,
                       "state": STR, "form": NSTR, "created_at": TIME, "due_at": TIME, "overdue_since": TIME,
                       "claimed_by": NSTR, "claimed_at": TIME, "completed_by": NSTR, "completed_at": TIME,

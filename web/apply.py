@@ -57,9 +57,10 @@ def _private(body: str, status: int = 200) -> Any:
 
 
 def _page(values: dict[str, Any], errors: dict[str, str], message: str | None, status: int) -> Any:
-    return render_template("apply/form.html", groups=village_groups(), risk_types=risk_type_choices(),
-                           commitment=COMMITMENT, authorization=AUTHORIZATION, values=values, errors=errors,
-                           message=message), status
+    """The application form; refused, it shows again what was typed (an ID number, a telephone): never kept."""
+    return _private(render_template("apply/form.html", groups=village_groups(), risk_types=risk_type_choices(),
+                                    commitment=COMMITMENT, authorization=AUTHORIZATION, values=values, errors=errors,
+                                    message=message), status)
 
 
 @bp.get("/apply")

@@ -389,3 +389,46 @@ def test_a_department_pushes_a_warning_batch_through_the_api(web_app, clock, hou
     assert api.get(f"/api/warnings/batches/{batch['id']}").get_json()["id"] == batch["id"]
     assert token_api(web_app, "shahe_cun", clock).post("/api/warnings/batches", json={}).status_code == 403
     assert token_api(web_app, "taian_xian", clock).get(f"/api/warnings/batches/{batch['id']}").status_code == 403
+
+
+def test_a_case_of_no_one_household_is_answered_with_household_null(web_app, clock, household_id):
+    """A department's warning batch runs as a case of no household: its case and its task forms are answered."""
+    from engine.core.models import Case
+
+    with web_app.app_context():
+        head = db.session.get(Household, household_id).head.id_number
+    row = {"name": "接口户", "id_number": head, "indicator": "out_of_pocket", "amount": 25000, "date": "2026-09-10"}
+    created = token_api(web_app, "zhanggong_yibao", clock).post(
+        "/api/warnings/batches", json={"department": "medical", "period": "2026-Q3", "rows": [row]})
+    assert created.status_code == 201, created.get_json()
+    with web_app.app_context():
+        case = db.session.scalar(select(Case).filter_by(household_id=None).order_by(Case.id.desc()))
+        task = db.session.scalar(select(HumanTask).filter_by(case_id=case.id, state="READY"))
+        case_id, task_id = case.id, task.id
+    answer = token_api(web_app, "zhanggong_xian", clock).get(f"/api/cases/{case_id}")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.get_json()["case"]["household"] is None
+    county = token_api(web_app, "zhanggong_xian", clock)
+    form = county.get(f"/api/tasks/{task_id}/form")
+    assert form.status_code == 200 and form.get_json()["case"]["household"] is None
+    today = clock.now().date().isoformat()
+    done = county.post(f"/api/tasks/{task_id}/complete", json={"compared_on": today})
+    assert done.status_code == 200, done.get_data(as_text=True)  # (was a 500 after the completion was saved)
+    assert done.get_json()["case"]["household"] is None
+
+
+def test_a_session_that_must_choose_a_new_password_is_refused_until_it_does(web_app, clock, case_id):
+    """As on the pages, where every page leads to 设置新密码 first: the API refuses the browser session of an official
+    whose password an administrator set (a token, issued to a system, is not a login and still works)."""
+    with web_app.app_context():
+        db.session.scalar(select(User).filter_by(username="shahe_cun")).must_change_password = True
+        db.session.commit()
+    client = login(web_app.test_client(), "shahe_cun")
+    assert client.get("/inbox").headers["Location"].startswith("/password")
+    for answer in (client.get("/api/tasks"), client.get(f"/api/cases/{case_id}"),
+                   client.post(f"/api/tasks/{_task_id(web_app, case_id, FIRST_STEP)}/claim")):
+        assert answer.status_code == 403 and answer.get_json()["code"] == "password_change_required"
+        assert "设置新密码" in answer.get_json()["error"]
+    with web_app.app_context():
+        assert db.session.scalar(select(HumanTask).filter_by(case_id=case_id, name=FIRST_STEP)).claimed_by is None
+    assert token_api(web_app, "shahe_cun", clock).get("/api/tasks").status_code == 200

@@ -130,6 +130,7 @@ def test_a_second_application_is_refused_without_naming_the_household_or_its_cas
     html = again.get_data(as_text=True)
     [case] = _cases(web_app)
     assert again.status_code == 422 and REFUSED in alert(html) and "查询进度" in alert(html)
+    assert again.headers["Cache-Control"] == "no-store"
     assert case.number not in html and family["number"] not in html
     assert len(_cases(web_app)) == 1
 
@@ -197,6 +198,7 @@ def test_missing_or_wrong_fields_are_shown_next_to_them(client, family, web_app)
     for name in ("agreed", "id_number", "phone", "description"):
         assert f'id="err-{name}"' in html, name
     assert "须阅读并同意承诺和授权" in html and 'value="12345"' in html  # what was typed stays
+    assert response.headers["Cache-Control"] == "no-store"  # (what was typed: an ID number, a telephone)
     assert _cases(web_app) == []
 
 
