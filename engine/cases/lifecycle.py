@@ -38,7 +38,7 @@ from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, CorrectionK
 from engine.core.writes import deferred, insert_rows, update_row
 from engine.elimination.eligibility import assess
 from engine.households.poverty_policy import check_can_start
-from engine.households.register import get_household
+from engine.households.register import get_household, lock_household
 from engine.policy.check import StartPolicy, start_policy
 from engine.policy.roles import all_roles
 from timers.calendar import to_local_date
@@ -153,7 +153,7 @@ def begin_identification(household, channel: str, lead_date: date, actor: str, c
                          application: dict[str, Any] | None = None) -> Case:
     """Open an identification inside the caller's transaction (same checks as open_identification)."""
     _check_channel(channel, lead_date, clock)
-    _check_not_duplicate(household)
+    _check_not_duplicate(lock_household(household))
     household.status = HouseholdStatus.APPLYING
     return start_case(household, "identification", channel, lead_date, actor, clock, application)
 
@@ -241,7 +241,7 @@ def open_elimination(household_id: int, mode: str, actor: str, clock: Clock) -> 
     the explanation of every condition otherwise."""
 
     with transaction():
-        household = get_household(household_id)
+        household = lock_household(get_household(household_id))
         if household.status != HouseholdStatus.MONITORED:
             raise RuleViolation(f"户 {household.number} 不是监测对象，不能进行风险消除")
         check_no_running_elimination(household)
@@ -265,7 +265,7 @@ def open_green_channel(household_id: int, actor: str, clock: Clock, application:
     """A sudden hardship (突发严重困难) that needs help at once: start the green channel (绿色通道)."""
 
     with transaction():
-        household = get_household(household_id)
+        household = lock_household(get_household(household_id))
         running = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="green_channel",
                                                            status="running"))
         if household.status in (HouseholdStatus.MONITORED, HouseholdStatus.GREEN_CHANNEL) or running is not None:
@@ -288,7 +288,7 @@ def open_poverty_policy(household_id: int, actor: str, clock: Clock) -> Case:
     """Classify a 脱贫享受政策 household (脱贫人口分类管理, 004 一(三)): does it still enjoy the policies? Refused for any
     other household, or while one classification of it runs."""
     with transaction():
-        household = get_household(household_id)
+        household = lock_household(get_household(household_id))
         check_can_start(household)
         running = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="poverty_policy",
                                                            status="running"))
@@ -303,7 +303,7 @@ def open_correction(household_id: int, kind: str, actor: str, clock: Clock) -> C
     included (清退); the request goes up to the province, which files it with the national office."""
 
     with transaction():
-        household = get_household(household_id)
+        household = lock_household(get_household(household_id))
         needed = {CorrectionKind.ROLLBACK: HouseholdStatus.ELIMINATED, CorrectionKind.REMOVAL: HouseholdStatus.MONITORED}
         if kind not in needed:
             choices = "或".join(f"{code}（{label}）" for code, label in CorrectionKind.labels().items())

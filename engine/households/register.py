@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, update
 
 from engine.bpmn.forms import validate_form
 from engine.core import audit, reads
@@ -84,6 +84,18 @@ def members_of(household: Household) -> list[Member]:
 
 def get_household(household_id: int) -> Household:
     return fetch(Household, household_id, "农户")
+
+
+def lock_household(household: Household) -> Household:
+    """Take the household's row for the rest of the caller's transaction (一户一办), before checking what may be
+    opened for it: an official opening a case for the same household at the same moment waits until this
+    transaction ends and then reads what it wrote, so that "one identification at a time" and the like hold however
+    many submit at once. PostgreSQL locks the row (an UPDATE that changes nothing), SQLite takes its write lock.
+    Returns the household as stored now (call it before changing the household: its attributes are read again)."""
+    db.session.execute(update(Household).where(Household.id == household.id).values(status=Household.status)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(household)
+    return household
 
 
 def find_household(key: str) -> Household:
