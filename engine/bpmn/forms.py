@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from engine.core.config import project_dir
@@ -240,6 +241,16 @@ def validate_form(name: str, data: Any) -> dict[str, Any]:
     return data
 
 
+def _finite_number(checker: Any, instance: Any) -> bool:
+    """A number of a form is a finite one: JSON has no NaN or Infinity, but Python's parser and a typed "nan" make
+    them, and they pass every ``minimum`` and ``maximum``."""
+    return (Draft202012Validator.TYPE_CHECKER.is_type(instance, "number")
+            and not (isinstance(instance, float) and not math.isfinite(instance)))
+
+
+FormValidator = validators.extend(
+    Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _finite_number))
+
 _VALIDATORS: dict[str, tuple[dict[str, Any], Draft202012Validator]] = {}
 
 
@@ -248,7 +259,7 @@ def _validator(name: str, schema: dict[str, Any]) -> Draft202012Validator:
     more than checking a form; a schema loaded again gets a new one)."""
     kept = _VALIDATORS.get(name)
     if kept is None or kept[0] is not schema:
-        kept = _VALIDATORS[name] = (schema, Draft202012Validator(schema, format_checker=FormatChecker()))
+        kept = _VALIDATORS[name] = (schema, FormValidator(schema, format_checker=FormatChecker()))
     return kept[1]
 
 
@@ -262,13 +273,37 @@ def _field_of(err: ValidationError) -> str:
     return "/".join(path)
 
 
-def _title(schema: dict[str, Any], field: str) -> str:
+def _nodes(schema: dict[str, Any], field: str) -> list[dict[str, Any]]:
+    """The schemas along ``field`` (``members/0/name``: the list, its item, the item's property); [] if the path
+    leaves the form."""
     node: Any = schema
+    found = []
     for part in field.split("/"):
         if not isinstance(node, dict):
-            return ""
-        node = node.get("properties", {}).get(part) or node.get("items", {}).get("properties", {}).get(part)
-    return node.get("title", "") if isinstance(node, dict) else ""
+            return []
+        if part.isdigit() and isinstance(node.get("items"), dict):
+            node = node["items"]
+        else:
+            node = node.get("properties", {}).get(part) or node.get("items", {}).get("properties", {}).get(part)
+        found.append(node)
+    return found if isinstance(node, dict) else []
+
+
+def _title(schema: dict[str, Any], field: str) -> str:
+    """The title of the field at ``field``; an item of a list without its own title (a risk type of
+    ``risk_types/1``) is named by its list's."""
+    return next((n["title"] for n in reversed(_nodes(schema, field)) if "title" in n), "")
+
+
+def _choices(schema: dict[str, Any], field: str, node: dict[str, Any]) -> str:
+    """The values the ``enum`` of ``node`` allows, by their labels (``enumNames``, which a list of choices gives
+    for its items) where the form has them."""
+    values = node.get("enum") or []
+    for holder in reversed([node, *_nodes(schema, field)[-2:]]):
+        names = holder.get("enumNames") or []
+        if len(names) == len(values):
+            return "、".join(str(n) for n in names)
+    return "、".join(str(v) for v in values)
 
 
 def _reason(err: ValidationError, schema: dict[str, Any]) -> str:
@@ -276,7 +311,7 @@ def _reason(err: ValidationError, schema: dict[str, Any]) -> str:
     reasons = {
         "required": "必填",
         "type": f"应为{_TYPE_NAMES.get(expected, expected) if isinstance(expected, str) else expected}",
-        "enum": f"取值应为 {expected} 之一",
+        "enum": f"取值应为 {_choices(schema, _field_of(err), err.schema)} 之一",
         "const": "必须确认" if expected is True else f"取值应为 {expected}",
         "format": f"格式应为 {'YYYY-MM-DD' if expected == 'date' else expected}",
         "minimum": f"不能小于 {expected}",
@@ -285,6 +320,8 @@ def _reason(err: ValidationError, schema: dict[str, Any]) -> str:
         "minLength": "不能为空" if expected == 1 else f"至少 {expected} 个字符",
         "maxLength": f"最多 {expected} 个字符",
         "minItems": f"至少选择 {expected} 项",
+        "maxItems": f"最多 {expected} 项",
+        "exclusiveMaximum": f"应小于 {expected}",
         "additionalProperties": "不是该表单的字段",
         "pattern": "格式不正确",
         "uniqueItems": "有重复项",

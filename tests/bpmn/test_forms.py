@@ -52,6 +52,25 @@ def test_ten_million_characters_of_notes_are_refused_naming_the_field():
     assert ("notes", "回访记录：最多 2000 个字符") in refused.value.errors
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_number_that_is_not_finite_is_refused_naming_the_field(value):
+    """Python's JSON parser reads NaN and Infinity, and a typed "nan" is a float: they pass every minimum and
+    maximum, and would reach the database (NOT NULL income_record.wages) instead of the official."""
+    with pytest.raises(FormInvalid) as refused:
+        validate_form("household_verification.json", {"verified_on": "2026-11-20", "income": {"wages": value}})
+    assert ("income/wages", "工资性收入（A28）：应为数字") in refused.value.errors
+
+
+def test_a_wrong_choice_in_a_list_names_the_list_and_the_choices_by_their_labels():
+    data = {"applied_on": "2026-11-20", "all_members_signed": True, "risk_description": "户主因病住院",
+            "risk_types": ["illness", "flood"] + ["other"] * 100}
+    with pytest.raises(FormInvalid) as refused:
+        validate_form("identification_apply.json", data)
+    reasons = dict(refused.value.errors)
+    assert reasons["risk_types/1"].startswith("风险类型（A27）：取值应为 因病、因学、") and "illness" not in reasons["risk_types/1"]
+    assert ("risk_types", "风险类型（A27）：最多 100 项") in refused.value.errors  # (was jsonschema's English)
+
+
 def test_a_member_field_longer_than_its_column_is_refused():
     household = {"village": "360702101201", "members": [
         {"name": "甲" * 51, "relation_to_head": "户主", "id_number": "360702199001010011"}]}
