@@ -103,7 +103,6 @@ MAX_JSON_DEPTH = 32  # the deepest form is a few levels; deeper bodies are refus
 DEFAULT_LIMIT = 50
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
-FIELD_MESSAGE = re.compile(r"^([A-Za-z_][\w./]*): (.+)$", re.DOTALL | re.ASCII)
 OPERATIONS: list[tuple[str, str, dict[str, Any]]] = []  # (Flask rule, method, OpenAPI operation)
 
 
@@ -190,9 +189,8 @@ def engine_error(exc: FangpinError) -> Any:
     if isinstance(exc, DiagramInvalid):
         return _error(422, "invalid", message, [(exc.file_name, p) for p in exc.problems])
     if isinstance(exc, RuleViolation):
-        named = FIELD_MESSAGE.match(message)
-        if named:
-            return _error(422, "invalid", named.group(2), [(named.group(1), named.group(2))])
+        if exc.field:
+            return _error(422, "invalid", message, [(exc.field, message)])
         return _error(409, "refused", message)
     if isinstance(exc, ConflictError | CalendarRefused | PolicyMissing):
         return _error(409, "conflict", message)

@@ -103,7 +103,7 @@ def area() -> Any:
             with transaction():
                 case = start_area_screening(county, values["villages"], values["cause"], g.user.username, get_clock())
         except FangpinError as exc:
-            flash(str(exc).split(": ", 1)[-1], "error")
+            flash(str(exc), "error")
         else:
             flash(f"已启动 {case.subject}：各村每户一项灾后入户排查任务", "ok")
             return redirect(url_for("cases.case_page", case_id=case.id))

@@ -51,7 +51,7 @@ from engine.policy.permissions import may_open, may_register
 from timers.calendar import to_local_date
 
 from .auth import login_required, roles_required, visible_case, visible_jurisdiction, within
-from .formrender import Field, errors_by_field, fields_of, parse, table_rows
+from .formrender import Field, errors_by_field, fields_of, parse, refusal_errors, table_rows
 from .security import attachment, parse_id
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ def _open(values: dict[str, str]) -> tuple[dict[str, str], Any]:
         case = open_identification(household.id, values["channel"], lead_date, g.user.username, get_clock(),
                                    application)
     except FangpinError as exc:
-        return {"form": str(exc)}, None
+        return refusal_errors(exc, values), None
     log.info("%s opened case %s for household %s", g.user.username, case.number, household.number)
     return {}, case
 
@@ -244,7 +244,7 @@ def start(procedure: str) -> Any:
         except PermissionDenied:
             abort(403)
         except FangpinError as exc:
-            errors = {"form": str(exc)}
+            errors = refusal_errors(exc, values)
         else:
             flash(f"已{spec.title}：{started.number}", "ok")
             return redirect(url_for("cases.case_page", case_id=started.id))
@@ -288,7 +288,7 @@ def new_household() -> Any:
         except FormInvalid as exc:
             errors = errors_by_field(exc.errors)
         except FangpinError as exc:
-            errors = {"form": str(exc)}
+            errors = refusal_errors(exc, (f.name for f in fields))
         else:
             flash(f"已登记农户 {household.number}，请立案。", "ok")
             return redirect(url_for("cases.new", household=household.number))

@@ -2,7 +2,7 @@
 posted HTML form back into the JSON data the engine validates. Validation itself is the engine's."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -274,6 +274,13 @@ def errors_by_field(errors: list[tuple[str, str]], fields: list[Field] | None = 
             reason = f"第 {int(parts[1]) + 1} 行：{named}"
         add(name, reason)
     return out
+
+
+def refusal_errors(exc: Exception, inputs: Iterable[str] = ()) -> dict[str, str]:
+    """The engine's refusal as a page shows it: beside the input it names (RuleViolation.field) if the page has
+    that input (``inputs``), else above the form (``"form"``)."""
+    field = getattr(exc, "field", None)
+    return {field if field in set(inputs) else "form": str(exc)}
 
 
 def table_rows(f: Field, values: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

@@ -217,7 +217,7 @@ def record_event() -> Any:
         with transaction():
             case = open_event_push(place, department, event_on, g.user.username, get_clock())
     except FangpinError as exc:
-        flash(str(exc).removeprefix("event_on: "), "error")
+        flash(str(exc), "error")
         return redirect(url_for("warnings.deadlines"))
     flash(f"已登记：{case.subject}，推送任务已在待办中", "ok")
     return redirect(url_for("tasks.inbox", procedure="warning_push"))

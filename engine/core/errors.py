@@ -1,6 +1,10 @@
 """Errors the engine raises to its callers (CLI, web). Each carries a message for the official."""
 from __future__ import annotations
 
+import re
+
+FIELD_NAMED = re.compile(r"^([A-Za-z_][\w./]*): (.+)$", re.DOTALL | re.ASCII)  # "<field>: <words>" of a refusal
+
 
 class FangpinError(Exception):
     """Base class: a refusal with a clear message; nothing was changed."""
@@ -20,7 +24,7 @@ class FormInvalid(FangpinError):
     def __init__(self, form: str, errors: list[tuple[str, str]]) -> None:
         self.form = form
         self.errors = errors  # [(field path, reason)]
-        detail = "; ".join(f"{field or '(表单)'}: {reason}" for field, reason in errors)
+        detail = "；".join(reason for _, reason in errors)  # each reason in words (a schema's names its field's title)
         super().__init__(f"表单 {form} 填写有误：{detail}")
 
 
@@ -35,7 +39,17 @@ class FormKeywordInvalid(FangpinError, ValueError):
 
 
 class RuleViolation(FangpinError):
-    """A domain rule refuses the action (duplicate application, early publicity close, ...)."""
+    """A domain rule refuses the action (duplicate application, early publicity close, ...). A refusal of one input
+    names it first, ``"<field>: <words>"`` (``"lead_date: 发现日期 … 晚于今天"``): the input goes to ``field`` — for a
+    page to show the words beside it, for the API to name it — and the message is the words alone, never the
+    input's English name."""
+
+    def __init__(self, message: str = "", field: str | None = None) -> None:
+        named = FIELD_NAMED.match(message) if field is None else None
+        if named:
+            field, message = named.group(1), named.group(2)
+        super().__init__(message)
+        self.field = field
 
 
 class PermissionDenied(FangpinError):

@@ -193,3 +193,15 @@ def _insert_statement(mapper, fetched: tuple[str, ...] = ()):
 @functools.cache
 def _many_to_one(mapper) -> tuple:
     return tuple(r for r in mapper.relationships if r.direction.name == "MANYTOONE")
+
+
+def lock_row(obj: Any) -> Any:
+    """Take the row of ``obj`` for the rest of the caller's transaction, before checking what may be written beside
+    it: a request doing the same at the same moment waits until this transaction ends, then reads what it wrote.
+    PostgreSQL locks the row (an UPDATE that changes nothing), SQLite takes its write lock. Returns ``obj`` as
+    stored now (its attributes are read again: call it before changing it)."""
+    state = inspect(obj)
+    [key] = state.mapper.primary_key
+    db.session.execute(update(state.mapper.local_table).where(key == state.identity[0]).values({key.name: key}))
+    db.session.refresh(obj)
+    return obj

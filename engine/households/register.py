@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, select
 
 from engine.bpmn.forms import validate_form
 from engine.core import audit, reads
@@ -14,6 +14,7 @@ from engine.core.errors import NotFound, RuleViolation
 from engine.core.models import Household, Jurisdiction, Member
 from engine.core.transaction import transaction
 from engine.core.vocabulary import JurisdictionLevel
+from engine.core.writes import lock_row
 
 REGISTRATION_FORM = "register_household.json"
 MEMBER_FIELDS = tuple(c.key for c in Member.__table__.columns if c.key not in ("id", "household_id", "position"))
@@ -30,9 +31,13 @@ def register_household(data: dict[str, Any], actor: str, clock: Clock) -> Househ
         village = db.session.scalar(select(Jurisdiction).filter_by(code=data["village"]))
         if village is None or village.level != JurisdictionLevel.VILLAGE:
             raise RuleViolation(f"village: {data['village']} 不是已登记的村")
+        lock_row(village)  # the village's registrations one after the other: each its own next number
         _check_members(data["members"])
+        number = data.get("number") or _next_number(village)
+        if db.session.scalar(select(Household.id).filter_by(number=number)) is not None:
+            raise RuleViolation(f"number: 户编号 {number} 已登记")
         household = Household(
-            number=data.get("number") or _next_number(village), village=village, created_at=clock.now(),
+            number=number, village=village, created_at=clock.now(),
             **{f: data[f] for f in HOUSEHOLD_FIELDS if f in data},
         )
         household.members = [
@@ -48,7 +53,7 @@ def register_household(data: dict[str, Any], actor: str, clock: Clock) -> Househ
 def _check_members(members: list[dict]) -> None:
     heads = [m for m in members if m["relation_to_head"] == "户主"]
     if len(heads) != 1:
-        raise RuleViolation(f"members: 应有且只有一名户主（relation_to_head = 户主），现有 {len(heads)} 名")
+        raise RuleViolation(f"members: 家庭成员中应有且只有一名户主（与户主关系为“户主”），现有 {len(heads)} 名")
     ids = [m["id_number"] for m in members]
     duplicates = {i for i in ids if ids.count(i) > 1}
     taken = set(db.session.scalars(select(Member.id_number).where(Member.id_number.in_(ids))))
@@ -57,8 +62,12 @@ def _check_members(members: list[dict]) -> None:
 
 
 def _next_number(village: Jurisdiction) -> str:
-    count = db.session.scalar(select(db.func.count(Household.id)).filter_by(village_id=village.id)) or 0
-    return f"{village.code}{count + 1:04d}"
+    """The village's code and the next free sequence number after the highest one given so far (a number typed
+    by hand, 户编号 of the village's code and digits, counts too)."""
+    numbers = db.session.scalars(select(Household.number).where(Household.village_id == village.id,
+                                                                 Household.number.startswith(village.code)))
+    taken = [int(n[len(village.code):]) for n in numbers if n[len(village.code):].isdigit()]
+    return f"{village.code}{max(taken, default=0) + 1:04d}"
 
 
 @functools.cache
@@ -90,12 +99,8 @@ def lock_household(household: Household) -> Household:
     """Take the household's row for the rest of the caller's transaction (一户一办), before checking what may be
     opened for it: an official opening a case for the same household at the same moment waits until this
     transaction ends and then reads what it wrote, so that "one identification at a time" and the like hold however
-    many submit at once. PostgreSQL locks the row (an UPDATE that changes nothing), SQLite takes its write lock.
-    Returns the household as stored now (call it before changing the household: its attributes are read again)."""
-    db.session.execute(update(Household).where(Household.id == household.id).values(status=Household.status)
-                       .execution_options(synchronize_session=False))
-    db.session.refresh(household)
-    return household
+    many submit at once (:func:`engine.core.writes.lock_row`). Returns the household as stored now."""
+    return lock_row(household)
 
 
 def find_household(key: str) -> Household:

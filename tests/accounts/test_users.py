@@ -131,7 +131,7 @@ def test_a_leaver_cannot_log_in_nor_use_a_token_until_reactivated(admin, clock):
     official = _user("shahe_cun")
     token = issue_token(official, "村级 APP", clock.now())
     assert authenticate(token) == official
-    with pytest.raises(FormInvalid, match="reason: 请写明停用原因"):
+    with pytest.raises(FormInvalid, match="请写明停用原因"):
         users.deactivate_user(admin, "shahe_cun", " ", clock.now())
     users.deactivate_user(admin, "shahe_cun", "调离沙河村", clock.now())
     assert users.login("shahe_cun", "demo") is None and authenticate(token) is None
@@ -168,7 +168,7 @@ def test_a_password_that_is_too_weak_is_refused(admin, clock):
     for weak, reason in (("short1", "至少 10 位"), ("1234567890", "不能只有数字"), ("demo", "至少")):
         with pytest.raises(FormInvalid, match=reason):
             users.change_own_password(official, "demo", weak, clock.now())
-    with pytest.raises(FormInvalid, match="current: 当前密码不正确"):
+    with pytest.raises(FormInvalid, match="填写有误：当前密码不正确"):
         users.change_own_password(official, "not-demo", "good-password-1", clock.now())
     assert users.login("shahe_zhen", "demo") == official
 

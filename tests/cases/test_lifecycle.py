@@ -67,8 +67,9 @@ def test_an_objection_is_bounded_and_refused_before_anything_is_stored(app, cloc
     case = open_case(clock, "异议户")
     events = count_rows(AuditEvent)
     for text, by, field in (("", "村民", "text"), ("很" * 2001, "村民", "text"), ("有车", "某" * 101, "raised_by")):
-        with pytest.raises(RuleViolation, match=f"^{field}: "):
+        with pytest.raises(RuleViolation) as refused:
             raise_objection(case.id, text, by, "shahe_cun", clock)
+        assert refused.value.field == field and not str(refused.value).startswith(field)  # the input, and words
     assert count_rows(AuditEvent) == events
 
 

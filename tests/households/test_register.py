@@ -1,9 +1,11 @@
 """Households and members (engine.households.register): the members read directly are the ones the ORM loads."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect
 
 from engine.core.db import db
+from engine.core.errors import RuleViolation
 from engine.core.models import Household, Member
 from engine.households.register import members_of, register_household
 from tests.bdd.officials import household_data
@@ -30,3 +32,22 @@ def test_members_read_directly_are_the_members_the_orm_loads_in_their_order(app,
     db.session.expunge_all()
     names = [m.name for m in db.session.get(Household, household_id).members]
     assert names[0] == "改名" and names[-1] == "新成员" and len(names) == 5
+
+
+def test_a_number_typed_by_hand_is_passed_by_the_numbers_made_after_it(app, clock):
+    """户编号 left empty is the village's code and the next sequence number after the highest given so far: a number
+    typed by hand in the same form counts, so that the next one made is free (it was count + 1, taken)."""
+    first = register_household(household_data("沙河村", "编号甲", 1), "shahe_cun", clock).number
+    code, sequence = first[:12], int(first[12:])
+    typed = register_household({**household_data("沙河村", "编号乙", 1), "number": f"{code}{sequence + 5:04d}"},
+                               "shahe_cun", clock)
+    made = register_household(household_data("沙河村", "编号丙", 1), "shahe_cun", clock)
+    assert made.number == f"{code}{sequence + 6:04d}" and typed.number == f"{code}{sequence + 5:04d}"
+
+
+def test_a_number_already_registered_is_refused_naming_the_field(app, clock):
+    taken = register_household(household_data("沙河村", "编号丁", 1), "shahe_cun", clock).number
+    with pytest.raises(RuleViolation) as refused:
+        register_household({**household_data("沙河村", "编号戊", 1), "number": taken}, "shahe_cun", clock)
+    assert refused.value.field == "number" and str(refused.value) == f"户编号 {taken} 已登记"
+    assert db.session.query(Household).filter_by(number=taken).count() == 1

@@ -236,7 +236,9 @@ def test_opening_is_refused_with_the_reason_and_nothing_saved(web_app, clock, ca
     assert unknown.status_code == 422 and "户编号 000 不存在" in unknown.get_data(as_text=True)
     fresh = _register(web_app, clock, "沙河村", "未来户")
     future = post_form(cadre, "/cases/new", {"household": fresh, "channel": "petition", "lead_date": "2026-09-21"})
-    assert future.status_code == 422 and "晚于今天" in future.get_data(as_text=True)
+    page = future.get_data(as_text=True)
+    assert future.status_code == 422 and '<p class="error" id="err-lead_date">发现日期 2026-09-21 晚于今天</p>' in page
+    assert "lead_date:" not in page  # beside its input, in words: not the engine's name of the field
     assert _count(web_app, AuditEvent) == events + 1  # only the registration of 未来户
 
 
