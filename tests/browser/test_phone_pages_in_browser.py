@@ -246,3 +246,30 @@ def test_a_risk_elimination_is_approved_on_a_phone_from_each_task_page_alone(web
     assert "黄金水" in listed and "本户" in listed
     assert "为何不设期限" in browser.find_element(By.ID, "due-note").text
     _checked(browser, "the announcement task (phone)", "elimination-announcement-phone")
+
+
+def test_a_department_warning_task_and_the_diagram_library_fit_a_phone(web_app, server, browser, clock):
+    """The warning panel beside a township's 入户核查 (its table as one labelled card per row) and the diagram
+    library (a decision table's long file name wraps) scroll no page sideways on a phone."""
+    from engine.demo import official_for
+
+    with web_app.app_context():
+        load_demo(clock)
+        task = db.session.scalar(select(HumanTask).where(HumanTask.state == "READY",
+                                                         HumanTask.procedure == "warning_verification",
+                                                         HumanTask.role == "township_officer"))
+        task_id, login = task.id, official_for("township_officer", task.case).username
+    _at(browser, "phone")
+    _log_in(browser, server, login)
+    browser.get(f"{server}/tasks/{task_id}")
+    wait_for_text(browser, "预警信息")
+    assert browser.execute_script(  # one labelled card per row on a phone
+        "const td = document.querySelector('#warning-panel td[data-label=\"比对结果\"]');"
+        "return [getComputedStyle(td).display, getComputedStyle(td, '::before').content]") == ["block", '"比对结果："']
+    _fits(browser, "a township's warning verification (phone)")
+    screenshot(browser, "warning-verification-phone")
+    browser.delete_all_cookies()
+    _log_in(browser, server, "jiangxi_zhengce")
+    browser.get(f"{server}/diagrams")
+    wait_for_text(browser, "household_category_longkou.dmn")
+    _fits(browser, "the diagram library (phone)")
