@@ -21,6 +21,7 @@ from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.models import Case, Household, HumanTask, Jurisdiction, User
 from engine.core.transaction import transaction
+from engine.core.vocabulary import WarningSource
 from engine.households.register import register_household
 from engine.policy.parameters import load_policy_file
 from engine.policy.roles import all_roles
@@ -170,7 +171,7 @@ def _warnings(clock: Clock) -> None:
             {"name": "孙外来", "id_number": "360702198909090140", "indicator": "out_of_pocket", "amount": 31000,
              "village": "360702102202", "date": today.isoformat()}]
     quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
-    batch = import_batch("medical", quarter, read_json(rows), "api", "zhanggong_yibao", clock)
+    batch = import_batch("medical", quarter, read_json(rows), WarningSource.API, "zhanggong_yibao", clock)
     comparison = db.session.scalar(select(HumanTask).join(Case, Case.id == HumanTask.case_id).where(
         Case.reference == batch_reference(batch, batch.jurisdiction), HumanTask.state == "READY"))
     complete_task(comparison.id, sample_form_data(comparison.form, today), "zhanggong_xian", clock)

@@ -74,7 +74,7 @@ from engine.core.errors import (
     RuleViolation,
 )
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
-from engine.core.vocabulary import Channel, OverdueKind, PrivateAccess, Procedure
+from engine.core.vocabulary import Channel, OverdueKind, PrivateAccess, Procedure, WarningSource
 from engine.households.privacy import PRIVATE_REFUSED, PRIVATE_VIEWED, is_private, masked, reveal_private
 from engine.households.register import (
     HOUSEHOLD_FIELDS,
@@ -476,7 +476,7 @@ def submit_warning_batch() -> Any:
         problems.append(("rows", "应为数组"))
     if problems:
         raise BadInput(problems)
-    batch = import_batch(department, period, read_json(data["rows"]), "api", g.user.username, get_clock())
+    batch = import_batch(department, period, read_json(data["rows"]), WarningSource.API, g.user.username, get_clock())
     return _created(batch_json(batch), url_for("api.warning_batch", batch_id=batch.id))
 
 

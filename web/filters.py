@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app, g
 
 from engine.app import get_clock
+from engine.core.models import HumanTask
 from engine.core.vocabulary import HouseholdStatus, JurisdictionLevel, actor_name
 from engine.households.poverty_policy import household_kind
 from engine.policy.roles import all_roles
@@ -28,6 +29,18 @@ def due_status(due: datetime | None) -> tuple[str, str]:
     last_day = (due - timedelta(microseconds=1)).astimezone(CST).date()  # a deadline at 24:00 ends that day
     left = (last_day - now.astimezone(CST).date()).days
     return ("soon" if left <= 2 else "ok"), (f"剩 {left} 天" if left else "今日截止")
+
+
+def task_due_status(task: HumanTask) -> tuple[str, str]:
+    """:func:`due_status` of a task still to do; of a done one, whether it was done in time (按期办理, or 逾期 N 天
+    办理) — it no longer counts down."""
+    if task.state == "READY":
+        return due_status(task.due_at)
+    if task.state != "COMPLETED" or task.completed_at is None:
+        return "", ""
+    if task.due_at is None or task.completed_at < task.due_at:
+        return "ok", "按期办理"
+    return "overdue", f"逾期 {days_overdue(task.due_at, task.completed_at)} 天办理"
 
 
 def role_name(key: str | None) -> str:
@@ -77,5 +90,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(actor_name, "actor_name")
     app.add_template_filter(household_kind, "household_kind")
     app.add_template_global(due_status, "due_status")
+    app.add_template_global(task_due_status, "task_due_status")
     app.add_template_global(lambda: get_clock().now(), "now")
     app.add_template_global(lambda endpoint: endpoint in current_app.view_functions, "has_endpoint")

@@ -8,22 +8,10 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from engine.core.vocabulary import (
-    Channel,
-    Code,
-    EliminationMode,
-    GuaranteeProblem,
-    HouseholdCategory,
-    HouseholdStatus,
-    Procedure,
-)
+from engine.core.vocabulary import option_labels
 from engine.households.measures import categories
 
 EMPTY_TABLE_ROWS = 1  # a table with no row yet shows one to fill; "添加…" adds more (web/static/forms.js)
-VOCABULARIES: tuple[type[Code], ...] = (HouseholdCategory, EliminationMode, HouseholdStatus, GuaranteeProblem,
-                                        Procedure, Channel)
-"""Where the Chinese label of an option comes from when its form gives none (``enumNames``): a form whose options
-are all codes of one vocabulary shows that vocabulary's labels, never the codes."""
 MAX_ROW_DIGITS = 4  # forms have a few rows; a posted "members-<5000 digits>-name" is ignored, not a crash
 CATALOGUE_KEYWORD = "x-catalogue"  # a form's text input whose value is chosen from a catalogue of policy data
 
@@ -97,21 +85,7 @@ def fields_of(schema: dict[str, Any], prefix: str = "") -> list[Field]:
 
 
 def _choices(spec: dict[str, Any]) -> list[tuple[Any, str]]:
-    values = spec.get("enum", [])
-    names = spec.get("enumNames", [])
-    known = vocabulary_labels([v for v in values if v is not None])
-    return [(v, names[i] if i < len(names) else known.get(v, str(v))) for i, v in enumerate(values) if v is not None]
-
-
-def vocabulary_labels(values: list[Any]) -> dict[Any, str]:
-    """The labels of ``values`` if they are all codes of one vocabulary (core.vocabulary), else none."""
-    if not values or not all(isinstance(v, str) for v in values):
-        return {}
-    for vocabulary in VOCABULARIES:
-        labels = vocabulary.labels()
-        if all(v in labels for v in values):
-            return {v: labels[v] for v in values}
-    return {}
+    return list(option_labels({"enum": spec.get("enum", []), "enumNames": spec.get("enumNames", [])}).items())
 
 
 def _item_noun(title: str) -> str:

@@ -17,7 +17,7 @@ from engine.cases.tasks import TaskFilter, ready_steps
 from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.core.models import Jurisdiction, WarningBatch
 from engine.core.transaction import transaction
-from engine.core.vocabulary import JurisdictionLevel, Procedure, WarningStatus
+from engine.core.vocabulary import JurisdictionLevel, Procedure, WarningSource, WarningStatus
 from engine.households.privacy import mask
 from engine.warnings.intake import import_batch
 from engine.warnings.ledger import (
@@ -192,8 +192,10 @@ def deadlines() -> str:
     if _has(DEPARTMENT) and place.id == g.user.jurisdiction.id:
         events = {k: d for k, d in _departments(place, to_local_date(now)).items() if d.push.kind == "after_event"
                   and d.push.working_days and (not g.user.department or k == g.user.department)}
+    names = {key: d.name for key, d in _departments(place, to_local_date(now)).items()}
     return render_template("warnings/deadlines.html", place=place, pushes=push_cases(place, now), events=events,
-                           missing=missing_pushes(place, now), batches=batches(place), batch_deadline=batch_deadline)
+                           missing=missing_pushes(place, now), batches=batches(place), batch_deadline=batch_deadline,
+                           department_names=names)
 
 
 @bp.post("/events")
@@ -230,7 +232,8 @@ def batch_page(batch_id: int) -> str:
     batch = visible(WarningBatch, batch_id, lambda b: b.jurisdiction.path)
     now = _now()
     rows = ledger_rows(batch_warnings(batch), now)
-    return render_template("warnings/batch.html", batch=batch, rows=rows, deadline=batch_deadline(batch))
+    return render_template("warnings/batch.html", batch=batch, rows=rows, deadline=batch_deadline(batch),
+                           source_name=WarningSource.label_of)
 
 
 # -- the county keeps the ledger and reports ---------------------------------------------------------

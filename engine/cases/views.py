@@ -34,6 +34,7 @@ from engine.core.vocabulary import (
     JurisdictionLevel,
     StepState,
     actor_name,
+    option_labels,
 )
 from engine.households.poverty_policy import household_kind
 from engine.households.privacy import PRIVATE_REFUSED, PRIVATE_VIEWED, mask, masked
@@ -370,12 +371,11 @@ def _text(spec: dict[str, Any], value: Any) -> str:
         if items.get("type") == "object":
             return "；".join("，".join(f"{items.get('properties', {}).get(k, {}).get('title', k)} {_text({}, v)}"
                                      for k, v in row.items()) for row in value if isinstance(row, dict))
-        names = dict(zip(items.get("enum", []), spec.get("enumNames", []), strict=False))
+        names = option_labels(spec)
         return "、".join(str(names.get(v, v)) for v in value) or "无"
     if value is None:
         return ""
-    names = dict(zip(spec.get("enum", []), spec.get("enumNames", []), strict=False))
-    return str(names.get(value, value))
+    return str(option_labels(spec).get(value, value))
 
 
 # -- the timeline ---------------------------------------------------------------------------------

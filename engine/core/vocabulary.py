@@ -8,7 +8,7 @@ Django's ``TextChoices`` do: ``HouseholdStatus.MONITORED.label``, ``HouseholdSta
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 
 class Code(StrEnum):
@@ -183,6 +183,14 @@ class WarningStatus(Code):
     NOT_INCLUDED = "not_included", "不符合条件，列为重点关注"
 
 
+class WarningSource(Code):
+    """How a department's batch of warnings came in (推送方式)."""
+
+    CSV = "csv", "上传 CSV 文件"
+    XLSX = "xlsx", "上传 Excel 文件"
+    API = "api", "数据接口推送"
+
+
 OPEN_WARNING_STATUSES = (WarningStatus.RECEIVED, WarningStatus.AT_COUNTY, WarningStatus.DISPATCHED)
 """A warning in one of these still waits in a step (the city's split, the county's comparison, the township's
 verification)."""
@@ -257,3 +265,30 @@ class PrivateAccess(Code):
     API = "api", "数据接口（?sensitive=1）"
     INFORMATION_FORM = "information_form", "农户信息采集表"
     COMMAND = "command", "命令行（fangpin household show --sensitive）"
+
+
+FORM_VOCABULARIES: tuple[type[Code], ...] = (HouseholdCategory, EliminationMode, HouseholdStatus, GuaranteeProblem,
+                                             Procedure, Channel)
+"""Where the Chinese label of a form's option comes from when the form gives none (``enumNames``): a form whose
+options are all codes of one vocabulary shows that vocabulary's labels, never the codes — as a choice to make and
+as a value recorded alike."""
+
+
+def vocabulary_labels(values: list[Any]) -> dict[Any, str]:
+    """The labels of ``values`` if they are all codes of one vocabulary of FORM_VOCABULARIES, else none."""
+    if not values or not all(isinstance(v, str) for v in values):
+        return {}
+    for vocabulary in FORM_VOCABULARIES:
+        labels = vocabulary.labels()
+        if all(v in labels for v in values):
+            return {v: labels[v] for v in values}
+    return {}
+
+
+def option_labels(spec: dict[str, Any]) -> dict[Any, str]:
+    """value → label of the options of a form's field ``spec`` (its ``enum``, or its items' for a list of choices):
+    the form's own ``enumNames``, else the labels of the vocabulary its codes are of."""
+    values = spec.get("enum") or (spec.get("items") or {}).get("enum") or []
+    names = spec.get("enumNames") or []
+    known = vocabulary_labels([v for v in values if v is not None])
+    return {v: names[i] if i < len(names) else known.get(v, str(v)) for i, v in enumerate(values) if v is not None}

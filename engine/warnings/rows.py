@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.core.errors import FormInvalid
+from engine.core.vocabulary import WarningSource
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,9 @@ def read_upload(file_name: str, data: bytes) -> tuple[str, list[RawRow]]:
     """(source, rows) of an uploaded file, chosen by its extension: ``.csv`` or ``.xlsx``."""
     lower = (file_name or "").lower()
     if lower.endswith(".csv"):
-        return "csv", read_csv(data)
+        return WarningSource.CSV, read_csv(data)
     if lower.endswith(".xlsx"):
-        return "xlsx", read_xlsx(data)
+        return WarningSource.XLSX, read_xlsx(data)
     raise FormInvalid(FORM, [(FILE_FIELD, "只接受 CSV（UTF-8）或 Excel（.xlsx）文件")])
 
 

@@ -184,7 +184,7 @@ def test_registration_shows_members_as_cards_with_labelled_inputs(web_app):
         assert bad.status == 422
         tag = _input(page, "members-0-id_number")
         assert 'aria-invalid="true"' in tag and 'aria-describedby="err-members-0-id_number"' in tag
-        assert '<p class="error" id="err-members-0-id_number">格式不正确</p>' in page
+        assert '<p class="error" id="err-members-0-id_number">身份证号（A7）：格式不正确</p>' in page
         assert 'value="卡片户妻"' in page and 'id="err-members-1-id_number"' in page  # kept, renumbered, its own error
 
 

@@ -192,3 +192,15 @@ def test_the_task_page_says_what_kind_of_household_it_is_as_the_case_page_does(w
     login(client, "shahe_cun")
     assert "脱贫户（不再享受政策） · " in client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "脱贫户（不再享受政策）" in client.get(f"/cases/{case}").get_data(as_text=True)
+
+
+def test_a_done_task_says_it_was_done_in_time_and_no_longer_counts_down(client, case, clock):
+    from datetime import timedelta
+
+    first = ready_task(client.application, case, "受理申请并签署承诺授权书")
+    login(client, "shahe_cun")
+    assert '<span class="due ok">剩 ' in client.get(f"/tasks/{first.id}").get_data(as_text=True)
+    assert post_form(client, f"/tasks/{first.id}", APPLY).status_code == 302
+    clock.set(first.due_at + timedelta(days=14))  # two weeks after its deadline
+    page = client.get(f"/tasks/{first.id}").get_data(as_text=True)
+    assert '<span class="due ok">按期办理</span>' in page and "已逾期" not in page.split("</h1>", 1)[1].split("</p>")[0]

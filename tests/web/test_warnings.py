@@ -238,8 +238,10 @@ def test_a_good_csv_with_bom_is_imported_and_shown(app, client):
                                     f"外人,{OUTSIDER},out_of_pocket,20000,360702101201,2026-09-10"))
     assert response.status_code == 302 and response.headers["Location"].endswith("/warnings/batches/1")
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "已导入第 1 批预警数据，共 2 行" in html
+    assert "已导入第 1 批预警数据，共 2 行" in html and "导入 2 行（上传 CSV 文件：" in html  # how, in words
     assert "网页预警" in html and "360702********0011" in html and OUTSIDER not in html
+    listed = client.get("/warnings/deadlines").get_data(as_text=True).split("已推送的批次", 1)[1]
+    assert '<td data-label="部门">医保部门</td>' in listed and ">medical<" not in listed
     assert "待县级比对交办" in html and "比对交办" in html
     assert [w.status for w in _warnings(app)] == ["at_county", "at_county"]
 
