@@ -73,6 +73,7 @@ from engine.core.errors import (
     PolicyMissing,
     RuleViolation,
 )
+from engine.core.json_values import json_depth
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
 from engine.core.vocabulary import Channel, OverdueKind, PrivateAccess, Procedure, WarningSource
 from engine.households.privacy import PRIVATE_REFUSED, PRIVATE_VIEWED, is_private, masked, reveal_private
@@ -94,7 +95,7 @@ from engine.warnings.rows import read_json
 from . import csrf
 from .auth import within
 from .filters import local_time
-from .security import MAX_ID, http_message, json_depth, parse_id
+from .security import MAX_ID, http_message, parse_id
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -513,8 +513,9 @@ def monitoring_lines_page() -> Any:
 def set_monitoring_line_value() -> Any:
 
     form = request.form
+    raw_year = form.get("year", "").strip()
+    year = int(raw_year) if raw_year.isascii() and raw_year.isdigit() and len(raw_year) <= 4 else 0  # 0: refused
     try:
-        year = int(form.get("year", "0") or 0)
         set_monitoring_line(g.user, form.get("province", ""), year, form.get("amount", ""), form.get("source", ""),
                             get_clock())
     except PermissionDenied:

@@ -131,19 +131,6 @@ def parse_id(text: object) -> int | None:
     return value if value <= MAX_ID else None
 
 
-def json_depth(value: Any, limit: int) -> bool:
-    """Is the parsed JSON ``value`` nested at most ``limit`` levels deep? (counted without recursion)"""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            if depth > limit:
-                return False
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return True
-
-
 # -- redirects ----------------------------------------------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from engine.core.config import project_dir
 from engine.core.errors import FormInvalid, FormKeywordInvalid, NotFound
+from engine.core.json_values import FiniteValidator
 from engine.core.vocabulary import FormRecord
 
 _TYPE_NAMES = {
@@ -232,24 +233,17 @@ def check_schema(schema: dict[str, Any]) -> str | None:
 def validate_form(name: str, data: Any) -> dict[str, Any]:
     """Validate ``data`` against form ``name``; raise FormInvalid naming every wrong field."""
     schema = load_form(name)
-    problems = sorted(
-        {(_field_of(err), _reason(err, schema)) for err in _validator(name, schema).iter_errors(data)},
-        key=lambda p: p[0],
-    )
+    problems = schema_problems(schema, data, _validator(name, schema))
     if problems:
         raise FormInvalid(name, problems)
     return data
 
 
-def _finite_number(checker: Any, instance: Any) -> bool:
-    """A number of a form is a finite one: JSON has no NaN or Infinity, but Python's parser and a typed "nan" make
-    them, and they pass every ``minimum`` and ``maximum``."""
-    return (Draft202012Validator.TYPE_CHECKER.is_type(instance, "number")
-            and not (isinstance(instance, float) and not math.isfinite(instance)))
+def schema_problems(schema: dict[str, Any], data: Any, validator: Draft202012Validator) -> list[tuple[str, str]]:
+    """Every problem of ``data`` by ``validator`` (of ``schema``): (field path, reason in words naming the field's
+    title), in the order of the fields."""
+    return sorted({(_field_of(err), _reason(err, schema)) for err in validator.iter_errors(data)}, key=lambda p: p[0])
 
-
-FormValidator = validators.extend(
-    Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _finite_number))
 
 _VALIDATORS: dict[str, tuple[dict[str, Any], Draft202012Validator]] = {}
 
@@ -259,7 +253,7 @@ def _validator(name: str, schema: dict[str, Any]) -> Draft202012Validator:
     more than checking a form; a schema loaded again gets a new one)."""
     kept = _VALIDATORS.get(name)
     if kept is None or kept[0] is not schema:
-        kept = _VALIDATORS[name] = (schema, FormValidator(schema, format_checker=FormatChecker()))
+        kept = _VALIDATORS[name] = (schema, FiniteValidator(schema, format_checker=FormatChecker()))
     return kept[1]
 
 
@@ -306,11 +300,19 @@ def _choices(schema: dict[str, Any], field: str, node: dict[str, Any]) -> str:
     return "、".join(str(v) for v in values)
 
 
+def _type_reason(value: Any, expected: Any) -> str:
+    """What a value of the wrong type should be (``expected``: the schema's ``type``, one or a list)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "应为有限的数字（不能是 NaN 或无穷大）"
+    kinds = expected if isinstance(expected, list) else [expected]
+    return "应为" + "或".join(dict.fromkeys(str(_TYPE_NAMES.get(k, k)) for k in kinds if k != "null"))
+
+
 def _reason(err: ValidationError, schema: dict[str, Any]) -> str:
     kind, expected = err.validator, err.validator_value
     reasons = {
         "required": "必填",
-        "type": f"应为{_TYPE_NAMES.get(expected, expected) if isinstance(expected, str) else expected}",
+        "type": _type_reason(err.instance, expected),
         "enum": f"取值应为 {_choices(schema, _field_of(err), err.schema)} 之一",
         "const": "必须确认" if expected is True else f"取值应为 {expected}",
         "format": f"格式应为 {'YYYY-MM-DD' if expected == 'date' else expected}",

@@ -76,7 +76,10 @@ def parse_value(key: str, text: str) -> Any:
                 return False
             raise ValueError(raw)
         if kind in (list, dict):
-            value = json.loads(raw)
+            try:
+                value = json.loads(raw)
+            except RecursionError:  # "[[[[…": not a ValueError
+                raise ValueError(raw) from None
             if not isinstance(value, kind):
                 raise ValueError(raw)
             return value
@@ -84,7 +87,8 @@ def parse_value(key: str, text: str) -> Any:
             raise ValueError(raw)
         return kind(raw)
     except ValueError as exc:
-        raise RuleViolation(f"{key} 的值应为{TYPE_NAMES.get(kind, kind.__name__)}，“{raw}”不符合") from exc
+        shown = raw if len(raw) <= 60 else raw[:60] + "…"
+        raise RuleViolation(f"{key} 的值应为{TYPE_NAMES.get(kind, kind.__name__)}，“{shown}”不符合") from exc
 
 
 def _check_value(key: str, value: Any) -> None:

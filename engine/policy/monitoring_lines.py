@@ -57,7 +57,9 @@ def _checked(place: Jurisdiction, year: int, amount: str, source: str, today: da
         value = Decimal(str(amount).strip())
     except InvalidOperation:
         value = None
-        problems.append(("amount", f"“{amount}”不是金额"))
+    if value is None or not value.is_finite():  # "nan", "Infinity" are Decimals too: no amount
+        value = None
+        problems.append(("amount", f"“{str(amount)[:40]}”不是金额"))
     if value is not None and not 0 < value <= 100000:
         problems.append(("amount", "金额应为 0—100000 元之间的年人均收入"))
     if not source.strip():

@@ -8,15 +8,34 @@ import functools
 import json
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from engine.bpmn.forms import schema_problems
 from engine.core.config import project_dir
+from engine.core.json_values import FiniteValidator, json_depth
 
-SCHEMAS = {  # parameter key pattern → schema file in policy/schemas/
+SCHEMAS = {  # parameter key pattern → schema file in policy/schemas/ (the first pattern that matches)
     "warning.department.*": "warning_department.json",
     "warning.push_override": "warning_push_override.json",
     "*.opener_may_not_complete": "opener_may_not_complete.json",
+    "dates.backdating_tolerance_days": "tolerance_days.json",
+    "*_days": "day_count.json",
+    "*.earliest_month_after_identification": "month_offset.json",
+    "*_months": "month_count.json",
+    "*_percent": "percent.json",
+    "*.issuer": "issuer.json",
+    "*.window": "year_window.json",
+    "*.entry_by": "month_day.json",
+    "*.report_by": "month_day.json",
+    "*.moment": "month_day.json",
+    "*.system_closes": "month_day.json",
+}
+MAX_DEPTH = 12  # the deepest shipped value (a priority group's member conditions) has 5 levels
+ANY_VALUE = {  # what every value is, whatever its key: JSON with finite numbers and bounded texts and lists
+    "$defs": {"value": {"type": ["boolean", "integer", "number", "string", "array", "object", "null"],
+                        "maxLength": 2000, "maxItems": 500, "items": {"$ref": "#/$defs/value"},
+                        "additionalProperties": {"$ref": "#/$defs/value"}}},
+    "$ref": "#/$defs/value",
 }
 
 
@@ -60,14 +79,12 @@ def schema_for(key: str) -> str | None:
 
 
 def check_policy_value(key: str, value: Any) -> list[str]:
-    """Every problem of ``value`` for ``key`` as ``位置：原因`` (empty if it is fine or ``key`` has no schema)."""
-    name = schema_for(key)
-    if name is None:
-        return []
+    """Every problem of ``value`` for ``key`` as ``位置：原因`` (the reason alone for the value as a whole) in words (empty if it is fine): against the schema of
+    ``key`` if it has one, else against :data:`ANY_VALUE` (no NaN, no endless text); never deeper than MAX_DEPTH."""
+    if not json_depth(value, MAX_DEPTH):
+        return [f"嵌套层数过多（最多 {MAX_DEPTH} 层）"]
     registry = _registry()
-    validator = Draft202012Validator(registry.contents(name), registry=registry)
-    problems = []
-    for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
-        where = "/".join(str(p) for p in error.absolute_path) or "（整体）"
-        problems.append(f"{where}：{error.message}")
-    return problems
+    name = schema_for(key)
+    schema = registry.contents(name) if name else ANY_VALUE
+    return [f"{where}：{reason}" if where else reason
+            for where, reason in schema_problems(schema, value, FiniteValidator(schema, registry=registry))]

@@ -16,7 +16,7 @@ from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FormInvalid, PermissionDenied, PolicyMissing, RuleViolation
-from engine.core.models import DepartmentWarning, Jurisdiction, Member, WarningBatch
+from engine.core.models import DepartmentWarning, Jurisdiction, Member, Money, WarningBatch
 from engine.core.transaction import transaction
 from engine.core.vocabulary import JurisdictionLevel, WarningStatus
 from engine.households.id_numbers import check_character_problem
@@ -28,6 +28,7 @@ from engine.warnings.thresholds import RECEIVING_LEVELS, Department, Indicator, 
 log = logging.getLogger(__name__)
 
 
+MAX_AMOUNT = Decimal(10) ** (Money.precision - Money.scale)  # what the amount column (Money) holds
 ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 
 
@@ -232,6 +233,8 @@ def _amount(value: Any) -> tuple[Decimal | None, str | None]:
         return None, f"金额不是数字：{_text(value)}"
     if amount < 0:
         return None, "金额不能为负数"
+    if amount >= MAX_AMOUNT:
+        return None, f"金额过大：{_text(value)[:40]}（至多 {Money.precision - Money.scale} 位整数）"
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
         return None, f"金额最多保留两位小数：{_text(value)}"
     return amount.quantize(Decimal("0.01")), None

@@ -58,7 +58,7 @@ def test_a_number_that_is_not_finite_is_refused_naming_the_field(value):
     maximum, and would reach the database (NOT NULL income_record.wages) instead of the official."""
     with pytest.raises(FormInvalid) as refused:
         validate_form("household_verification.json", {"verified_on": "2026-11-20", "income": {"wages": value}})
-    assert ("income/wages", "工资性收入（A28）：应为数字") in refused.value.errors
+    assert ("income/wages", "工资性收入（A28）：应为有限的数字（不能是 NaN 或无穷大）") in refused.value.errors
 
 
 def test_a_wrong_choice_in_a_list_names_the_list_and_the_choices_by_their_labels():

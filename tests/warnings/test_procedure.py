@@ -14,6 +14,7 @@ from engine.bpmn.source import DiagramSource
 from engine.cases.lifecycle import complete_task, open_identification
 from engine.core.config import project_dir
 from engine.core.db import db
+from engine.core.errors import FormInvalid
 from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction, User, WarningBatch
 from engine.core.transaction import transaction
 from engine.demo import drive_case, sample_form_data
@@ -262,3 +263,14 @@ def test_a_decision_step_with_a_differently_named_form_is_found_by_its_ledger_st
     decision = _decided(clock, warning, case)
     assert (decision.form, decision.ledger_step) == (renamed_form, "county_decision")
     assert ledger_row(warning, clock.now()).decided_at == decision.completed_at
+
+
+@pytest.mark.parametrize("amount", ["1e308", "9" * 30, "1000000000000"])
+def test_an_amount_larger_than_the_ledger_holds_is_refused_naming_its_row(app, clock, amount):
+    """(Each was a 500: a Decimal of 1e28 or more cannot be rounded to cents.)"""
+    row = {"name": "巨额户", "id_number": _id(901), "indicator": "out_of_pocket", "amount": amount,
+           "village": "360702101201", "date": "2026-09-10"}
+    with pytest.raises(FormInvalid) as refused:
+        import_batch("medical", "2026-Q3", read_json([row]), "api", "zhanggong_yibao", clock)
+    assert [(f, r.split("：")[0]) for f, r in refused.value.errors] == [("第 1 行 amount", "金额过大")]
+    assert db.session.scalar(select(func.count()).select_from(WarningBatch)) == 0

@@ -354,6 +354,11 @@ def test_parameter_refusals(editor, web_app):
     bad_date = _set(editor, effective_from="10/01/2026")
     assert bad_date.status_code == 422 and "格式不正确" in bad_date.get_data(as_text=True)
     assert _set(editor, jurisdiction="370681").status_code == 403
+    for value, reason in (("-5", "不能小于 1"), ("0", "不能小于 1"), ("100000", "不能大于 366")):
+        nonsense = _set(editor, value=value)  # a publicity of -5 days would stop every identification of 章贡区
+        assert nonsense.status_code == 422 and reason in nonsense.get_data(as_text=True), value
+    deep = _set(editor, key="identification.opener_may_not_complete", value="[" * 100_000, jurisdiction="36")
+    assert deep.status_code == 422 and "应为列表" in deep.get_data(as_text=True)  # (was a 500: RecursionError)
     boolean = _set(editor, key="elimination.household_consent", value="是", jurisdiction="36")
     assert boolean.status_code == 302
     assert _count(web_app, PolicyParameter) == rows + 1
@@ -462,6 +467,11 @@ def test_policy_staff_set_next_years_monitoring_line(editor, web_app, clock):
     county = editor.post("/diagrams/monitoring-lines", data={"csrf_token": token, "province": "360702", "year": "2027",
                                                             "amount": "8000", "source": "x"})
     assert county.status_code == 422 and "不是省级" in county.get_data(as_text=True)
+    for year, amount, field in (("abc", "8000", "year"), ("2027.5", "8000", "year"), ("2027", "nan", "amount"),
+                                ("2027", "Infinity", "amount")):  # (each was a 500)
+        refused = editor.post("/diagrams/monitoring-lines", data={"csrf_token": token, "province": "36", "year": year,
+                                                                 "amount": amount, "source": "x"})
+        assert refused.status_code == 422 and f'id="err-{field}"' in refused.get_data(as_text=True), (year, amount)
     assert _count(web_app, MonitoringLine) == lines
     cadre = login(web_app.test_client(), "shahe_cun")
     assert cadre.get("/diagrams/monitoring-lines").status_code == 403
