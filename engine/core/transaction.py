@@ -5,6 +5,7 @@ import contextlib
 from collections.abc import Iterator
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.core.db import db
@@ -12,6 +13,19 @@ from engine.core.errors import CalendarRefused, ConflictError, FangpinError
 from timers.calendar import CalendarDataMissing
 
 CONFLICT_MESSAGE = "该案件已被他人同时办理，请刷新后重试"
+DUPLICATE_MESSAGE = "同一内容刚刚已由他人（或同一请求的另一次提交）保存，本次未保存任何内容：请刷新后查看"
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE unique_violation
+
+
+def _duplicate(exc: BaseException) -> IntegrityError | None:
+    """The unique-key violation behind ``exc``, if that is what it is: a row another transaction inserted first
+    (two submissions of one form at once, two officials choosing the same login)."""
+    found = _cause(exc, IntegrityError)
+    if not isinstance(found, IntegrityError):
+        return None
+    orig = found.orig
+    unique = getattr(orig, "pgcode", None) == UNIQUE_VIOLATION or str(orig).startswith("UNIQUE constraint failed")
+    return found if unique else None
 
 
 def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
@@ -36,6 +50,11 @@ def transaction() -> Iterator[None]:
     except StaleDataError as exc:
         db.session.rollback()
         raise ConflictError(CONFLICT_MESSAGE) from exc
+    except IntegrityError as exc:
+        db.session.rollback()
+        if _duplicate(exc) is None:
+            raise
+        raise ConflictError(DUPLICATE_MESSAGE) from exc
     except CalendarDataMissing as exc:
         db.session.rollback()
         raise CalendarRefused.missing_year(exc.year) from exc
@@ -43,6 +62,8 @@ def transaction() -> Iterator[None]:
         db.session.rollback()
         if _cause(exc, StaleDataError) is not None:  # a lost race, whatever step noticed it
             raise ConflictError(CONFLICT_MESSAGE) from exc
+        if _duplicate(exc) is not None:
+            raise ConflictError(DUPLICATE_MESSAGE) from exc
         missing = _cause(exc, CalendarDataMissing)
         if missing is not None:
             raise CalendarRefused.missing_year(missing.year) from exc
