@@ -40,7 +40,7 @@ from engine.cases.lifecycle import (
 from engine.cases.tasks import list_ready
 from engine.core import audit
 from engine.core.config import tune_garbage_collector
-from engine.core.db import db
+from engine.core.db import MAX_ID, db
 from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
 from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
 from engine.core.transaction import transaction
@@ -73,6 +73,8 @@ from web import create_app
 from web.security import ConfigurationError
 
 log = logging.getLogger(__name__)
+RECORD_ID = click.IntRange(1, MAX_ID)  # a case's, task's or token's id: a larger number is no record (not an overflow)
+MAX_ADVANCE_DAYS = 3650  # the demo clock moves at most ten years at a time (the holiday data ends long before)
 
 
 def _with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -113,12 +115,12 @@ def _where(ctx: click.Context, code: str | None) -> tuple[User | None, Jurisdict
 
 
 def _json_arg(data: str | None, file: Path | None) -> dict[str, Any]:
-    if file is not None:
-        return json.loads(file.read_text(encoding="utf-8"))
     try:
-        return json.loads(data or "{}")
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"不是有效的 JSON：{exc}") from exc
+        return json.loads(file.read_text(encoding="utf-8") if file is not None else data or "{}")
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"文件 {file} 不是 UTF-8 编码的文本") from exc
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise click.BadParameter(f"{'文件 ' + str(file) if file else '--data'} 不是有效的 JSON：{exc}") from exc
 
 
 @click.group()
@@ -349,7 +351,7 @@ def case_open(ctx: click.Context, household_key: str, channel: str, lead_date: d
 
 
 @case.command("show")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=RECORD_ID)
 @_with_app
 def case_show(case_id: int) -> None:
     """A case's history: timeline, tasks, notices, waiting timers."""
@@ -522,7 +524,7 @@ def task_list(ctx: click.Context, role: str | None, code: str | None, limit: int
 
 
 @task.command("complete")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=RECORD_ID)
 @click.option("--data", help="form data as JSON")
 @click.option("--file", "file", type=click.Path(path_type=Path, exists=True))
 @click.option("--backdating-reason", help="why a date is earlier than the step it follows (补录原因; only within "
@@ -539,7 +541,7 @@ def task_complete(ctx: click.Context, task_id: int, data: str | None, file: Path
 
 
 @task.command("form")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=RECORD_ID)
 @_with_app
 def task_form(task_id: int) -> None:
     """Print the JSON Schema of a task's form."""
@@ -559,7 +561,7 @@ def publicity() -> None:
 
 
 @publicity.command("close")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=RECORD_ID)
 @click.pass_context
 @_with_app
 def publicity_close(ctx: click.Context, case_id: int) -> None:
@@ -570,7 +572,7 @@ def publicity_close(ctx: click.Context, case_id: int) -> None:
 
 
 @publicity.command("object")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=RECORD_ID)
 @click.option("--text", required=True, help="the objection")
 @click.option("--by", "raised_by", default="匿名", help="who raised it")
 @click.pass_context
@@ -597,8 +599,8 @@ def clock_show() -> None:
 
 
 @clock.command("advance")
-@click.option("--days", default=0, type=int)
-@click.option("--hours", default=0, type=int)
+@click.option("--days", default=0, type=click.IntRange(0, MAX_ADVANCE_DAYS))
+@click.option("--hours", default=0, type=click.IntRange(0, MAX_ADVANCE_DAYS * 24))
 @click.option("--to", "to", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), help="a China Standard Time moment")
 @_with_app
 def clock_advance(days: int, hours: int, to: datetime | None) -> None:
@@ -803,7 +805,7 @@ def token_list(username: str) -> None:
 
 
 @token.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=RECORD_ID)
 @click.pass_context
 @_with_app
 def token_revoke(ctx: click.Context, token_id: int) -> None:

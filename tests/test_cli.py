@@ -83,6 +83,15 @@ def test_wrong_user_and_unknown_things_are_refused(fangpin):
     assert "农户 999 不存在" in out
 
 
+def test_a_bad_file_a_huge_id_or_a_huge_step_of_the_clock_is_a_usage_error_not_a_traceback(fangpin, tmp_path):
+    (tmp_path / "bad.json").write_text('{"village": ', encoding="utf-8")
+    out = fangpin("--as", "shahe_cun", "household", "register", "--file", str(tmp_path / "bad.json"), ok=False)
+    assert "不是有效的 JSON" in out
+    assert "Error" in fangpin("--as", "shahe_cun", "task", "complete", "9" * 23, "--data", "{}", ok=False)
+    assert "Error" in fangpin("clock", "advance", "--days", "99999999", ok=False)
+    assert "2026-09-20 09:00" in fangpin("clock", "show")  # (was an OverflowError)
+
+
 def test_the_demo_clock_moves_forward_only(fangpin):
     assert "2026-09-20 09:00" in fangpin("clock", "show")
     assert "2026-09-22 09:00" in fangpin("clock", "advance", "--days", "2")

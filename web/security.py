@@ -28,7 +28,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from engine.core.db import db
+from engine.core.db import MAX_ID, db
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,6 @@ def configure(app: Flask) -> None:
 
 # -- ids ----------------------------------------------------------------------------------------------
 
-MAX_ID = 2**63 - 1  # the largest BIGINT (PostgreSQL) and SQLite INTEGER
 ID_DIGITS = 19
 _ID = re.compile(r"[0-9]{1,19}")
 

@@ -30,6 +30,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 log = logging.getLogger(__name__)
+MAX_ID = 2**63 - 1  # the largest BIGINT (PostgreSQL) and SQLite INTEGER: a larger id is no record
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # a writer waits this long for another process's transaction, then fails
 SQLITE_CACHE_KB = 65_536  # pages kept in memory per connection (SQLite's default is 2 MB: a county's indexes are larger)
