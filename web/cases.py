@@ -19,6 +19,7 @@ from engine.bpmn.forms import load_form
 from engine.cases.diagram_state import diagram_markers, main_diagram
 from engine.cases.lifecycle import (
     close_publicity,
+    may_do,
     open_identification,
     raise_objection,
 )
@@ -119,8 +120,8 @@ def diagram(case_id: int) -> Response:
 
 
 def _can_act(task: Any) -> bool:
-    """May the current user open this task's form (its role, in its place)?"""
-    return task.state == "READY" and task.role in g.user.roles and within(task.jurisdiction_path)
+    """May the current user open this task's form (its role, in its place, of their department)?"""
+    return may_do(g.user, task)
 
 
 @bp.post("/cases/<int:case_id>/publicity/close")

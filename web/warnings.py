@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from engine.app import get_clock
+from engine.cases.lifecycle import doable
 from engine.cases.tasks import TaskFilter, ready_steps
 from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.core.models import Jurisdiction, WarningBatch
@@ -233,7 +234,8 @@ def batch_page(batch_id: int) -> str:
     now = _now()
     rows = ledger_rows(batch_warnings(batch), now)
     return render_template("warnings/batch.html", batch=batch, rows=rows, deadline=batch_deadline(batch),
-                           source_name=WarningSource.label_of)
+                           source_name=WarningSource.label_of,
+                           doable=doable(g.user, {r.step_task_id for r in rows if r.step_task_id}))
 
 
 # -- the county keeps the ledger and reports ---------------------------------------------------------

@@ -262,3 +262,11 @@ def test_a_risk_gone_screening_opens_the_elimination_on_the_task_page_or_is_refu
         eliminations = db.session.scalars(select(Case).filter_by(procedure="elimination")).all()
         assert [(c.household.head.name, c.status) for c in eliminations] == [("消除可", "running")]
     assert "民主评议" in client.get("/inbox").get_data(as_text=True)
+
+
+def test_the_area_screening_is_offered_only_to_who_may_open_it(client):
+    login(client, "shahe_zhen")  # a township officer: /campaigns/area answers 403
+    assert "/campaigns/area" not in client.get("/campaigns").get_data(as_text=True)
+    assert client.get("/campaigns/area").status_code == 403
+    login(client, "zhanggong_xian")
+    assert 'href="/campaigns/area"' in client.get("/campaigns").get_data(as_text=True)

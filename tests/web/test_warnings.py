@@ -540,3 +540,28 @@ def test_a_push_after_an_event_is_a_task_due_working_days_after_it(app, client, 
                        department="education", period="2026-09-01")
     assert response.status_code == 302, response.get_data(as_text=True)
     assert _ready(app, "wp_push") == []  # the upload did the task
+
+
+def test_a_page_links_only_to_the_tasks_its_reader_may_do(app, client, clock):
+    """A department's case page links its own push task, not another department's (which answers 403); a batch's
+    rows link the step a county officer does for that officer, not for the department that pushed it."""
+    with app.app_context():
+        db.session.scalar(select(User).filter_by(username="zg_yibao")).department = "medical"
+        db.session.commit()
+        with transaction():
+            open_schedules(clock)
+        pushes = {t.case.department: (t.case_id, t.id) for t in db.session.scalars(select(HumanTask).where(
+            HumanTask.state == "READY", HumanTask.procedure == "warning_push", HumanTask.jurisdiction_path == "/36/3607/360702/"))}
+    login(client, "zg_yibao")
+    (own_case, own_task), (other_case, other_task) = pushes["medical"], pushes["civil_affairs"]
+    assert f'href="/tasks/{own_task}"' in client.get(f"/cases/{own_case}").get_data(as_text=True)
+    assert f'href="/tasks/{other_task}"' not in client.get(f"/cases/{other_case}").get_data(as_text=True)
+    assert client.get(f"/tasks/{other_task}").status_code == 403  # (what the link led to)
+
+    assert _upload(client, _csv(f"外人,{OUTSIDER},out_of_pocket,30000,360702101201,2026-09-10")).status_code == 302
+    with app.app_context():
+        comparison = db.session.scalar(select(HumanTask.id).where(HumanTask.state == "READY",
+                                                                   HumanTask.procedure == "warning_batch"))
+    assert f'href="/tasks/{comparison}"' not in client.get("/warnings/batches/1").get_data(as_text=True)
+    county = login(app.test_client(), "zhanggong_xian")
+    assert f'href="/tasks/{comparison}"' in county.get("/warnings/batches/1").get_data(as_text=True)
