@@ -843,12 +843,15 @@ def _print_issued(issued: users.Issued, what: str) -> None:
 @click.option("--name", "display_name", required=True, help="the official's name or office")
 @click.option("--role", "roles", multiple=True, required=True, help="a role key (repeat for several)")
 @click.option("--jurisdiction", "code", required=True, help="jurisdiction code of their place")
+@click.option("--department", help="a department officer's department (行业部门), e.g. medical")
 @click.pass_context
 @_with_app
-def user_create(ctx: click.Context, username: str, display_name: str, roles: tuple[str, ...], code: str) -> None:
+def user_create(ctx: click.Context, username: str, display_name: str, roles: tuple[str, ...], code: str,
+                department: str | None) -> None:
     """Create an official; the one-time password is printed."""
 
-    issued = users.create_user(_administrator(ctx), username, display_name, list(roles), code, get_clock().now())
+    issued = users.create_user(_administrator(ctx), username, display_name, list(roles), code, get_clock().now(),
+                               department=department)
     _print_issued(issued, "已创建用户")
 
 
@@ -874,14 +877,15 @@ def user_list(ctx: click.Context, search: str, code: str | None) -> None:
 @click.option("--name", "display_name")
 @click.option("--role", "roles", multiple=True, help="the new roles (all of them; repeat for several)")
 @click.option("--jurisdiction", "code")
+@click.option("--department", help="a department officer's department (行业部门); \"\" for none")
 @click.pass_context
 @_with_app
 def user_change(ctx: click.Context, username: str, display_name: str | None, roles: tuple[str, ...],
-                code: str | None) -> None:
-    """Change an official's name, roles or place."""
+                code: str | None, department: str | None) -> None:
+    """Change an official's name, roles, place or department."""
 
     row = users.change_user(_administrator(ctx), username, get_clock().now(), display_name=display_name,
-                            roles=list(roles) or None, jurisdiction_code=code)
+                            roles=list(roles) or None, jurisdiction_code=code, department=department)
     click.echo(f"已更新用户 {row.username}：{row.display_name}，{row.jurisdiction.full_name}，{','.join(row.roles)}")
 
 

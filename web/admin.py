@@ -19,6 +19,7 @@ from engine.core.db import db, within
 from engine.core.errors import FangpinError, FormInvalid, NotFound, PermissionDenied
 from engine.core.models import Jurisdiction
 from engine.core.transaction import transaction
+from engine.policy.departments import department_names
 from engine.policy.roles import all_roles
 from timers import calendar_years
 from timers.calendar import default_calendar, to_local_date
@@ -76,13 +77,20 @@ def new() -> Any:
     if request.method == "POST":
         try:
             issued = users.create_user(g.user, form.get("username", ""), form.get("display_name", ""),
-                                       request.form.getlist("roles"), form.get("jurisdiction", ""), get_clock().now())
+                                       request.form.getlist("roles"), form.get("jurisdiction", ""), get_clock().now(),
+                                       department=form.get("department", ""))
         except FormInvalid as exc:
             errors = dict(exc.errors)
         else:
             return _issued(issued, "新用户已创建")
     return render_template("admin/user_form.html", user=None, form=form, chosen=request.form.getlist("roles"),
-                           errors=errors, places=_places(), roles=all_roles()), (400 if errors else 200)
+                           errors=errors, places=_places(), roles=all_roles(), departments=_departments()), \
+        (400 if errors else 200)
+
+
+def _departments() -> dict[str, str]:
+    """The departments (行业部门) a department officer of the administrator's jurisdiction may belong to."""
+    return department_names(g.user.jurisdiction, to_local_date(get_clock().now()))
 
 
 def _managed(username: str):
@@ -103,7 +111,8 @@ def edit(username: str) -> Any:
     if request.method == "POST":
         try:
             users.change_user(g.user, username, get_clock().now(), display_name=form.get("display_name"),
-                              roles=request.form.getlist("roles"), jurisdiction_code=form.get("jurisdiction"))
+                              roles=request.form.getlist("roles"), jurisdiction_code=form.get("jurisdiction"),
+                              department=form.get("department"))
         except FormInvalid as exc:
             errors = dict(exc.errors)
         except FangpinError as exc:
@@ -114,7 +123,7 @@ def edit(username: str) -> Any:
             return redirect(url_for("admin.edit", username=username))
     chosen = request.form.getlist("roles") if request.method == "POST" else user.roles
     return render_template("admin/user_form.html", user=user, form=form, chosen=chosen, errors=errors,
-                           places=_places(), roles=all_roles(), history=users.history(username),
+                           places=_places(), roles=all_roles(), history=users.history(username), departments=_departments(),
                            action_names=users.USER_ACTIONS), \
         (400 if errors else 200)
 

@@ -24,11 +24,14 @@ from engine.core.errors import FormInvalid, NotFound, PermissionDenied, RuleViol
 from engine.core.models import AuditEvent, Jurisdiction, User
 from engine.core.transaction import transaction
 from engine.core.vocabulary import LEVELS, JurisdictionLevel
+from engine.policy.departments import department_names
 from engine.policy.roles import all_roles
+from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
 ADMINISTRATOR = "administrator"
+DEPARTMENT_OFFICER = "department_officer"  # a role whose account belongs to a department (行业部门)
 FORM = "用户信息"  # how refusals name the form
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
 PASSWORD_MIN = 10
@@ -174,6 +177,24 @@ def _check_level(roles: list[str], place: Jurisdiction | None, errors: list[tupl
         errors.extend(("roles", problem) for problem in level_problems(roles, place))
 
 
+def _check_department(roles: list[str], department: str | None, place: Jurisdiction | None, now: datetime,
+                      errors: list[tuple[str, str]]) -> None:
+    """A department officer belongs to one of the departments configured for their place (行业部门: whose warnings
+    they push, whose push tasks they do); no other official belongs to one."""
+    if DEPARTMENT_OFFICER not in roles:
+        if department:
+            errors.append(("department", "只有行业部门人员才选择所属行业部门"))
+        return
+    if place is None:
+        return
+    known = department_names(place, to_local_date(now))
+    if not department:
+        errors.append(("department", "行业部门人员须选择所属行业部门"))
+    elif department not in known:
+        configured = "、".join(known.values()) or "无"
+        errors.append(("department", f"{place.full_name} 没有配置行业部门 {department}（已配置：{configured}）"))
+
+
 def _place(actor: User, code: str, errors: list[tuple[str, str]]) -> Jurisdiction | None:
     place = db.session.scalar(select(Jurisdiction).filter_by(code=code.strip())) if code.strip() else None
     if place is None:
@@ -209,29 +230,33 @@ def _refuse(errors: list[tuple[str, str]]) -> None:
 
 
 def create_user(actor: User, username: str, display_name: str, roles: list[str], jurisdiction_code: str,
-                now: datetime) -> Issued:
-    """A new official in the administrator's jurisdiction, with a one-time password."""
+                now: datetime, department: str | None = None) -> Issued:
+    """A new official in the administrator's jurisdiction, with a one-time password (a department officer with the
+    department they belong to)."""
     _require_administrator(actor)
     username, display_name, roles = username.strip(), display_name.strip(), _unique(roles)
+    department = (department or "").strip() or None
     errors: list[tuple[str, str]] = []
     _check_username(username, errors)
     _check_name(display_name, errors)
     _check_roles(roles, errors)
     place = _place(actor, jurisdiction_code, errors)
     _check_level(roles, place, errors)
+    _check_department(roles, department, place, now, errors)
     _refuse(errors)
-    return _create(actor.username, username, display_name, roles, place, now)
+    return _create(actor.username, username, display_name, roles, place, now, department)
 
 
 def _create(actor: str, username: str, display_name: str, roles: list[str], place: Jurisdiction,
-            now: datetime) -> Issued:
+            now: datetime, department: str | None = None) -> Issued:
     password = _one_time_password()
     with transaction():
         user = User(username=username, display_name=display_name, roles=roles, jurisdiction=place, active=True,
-                    must_change_password=True, created_at=now, password_hash=generate_password_hash(password))
+                    must_change_password=True, created_at=now, password_hash=generate_password_hash(password),
+                    department=department)
         db.session.add(user)
         audit.record(now, actor, "user_created", user=username, display_name=display_name, roles=roles,
-                     jurisdiction=place.code)
+                     jurisdiction=place.code, **({"department": department} if department else {}))
     log.info("user %s created by %s in %s with roles %s", username, actor, place.code, roles)
     return Issued(user, password)
 
@@ -260,8 +285,10 @@ def create_first_administrator(username: str, display_name: str, jurisdiction_co
 
 
 def change_user(actor: User, username: str, now: datetime, display_name: str | None = None,
-                roles: list[str] | None = None, jurisdiction_code: str | None = None) -> User:
-    """Change an official's name, roles or place (within the administrator's jurisdiction)."""
+                roles: list[str] | None = None, jurisdiction_code: str | None = None,
+                department: str | None = None) -> User:
+    """Change an official's name, roles, place or department (within the administrator's jurisdiction;
+    ``department`` "" takes the department away, None leaves it)."""
     user = managed(actor, username)
     errors: list[tuple[str, str]] = []
     changes: dict[str, object] = {}
@@ -277,19 +304,27 @@ def change_user(actor: User, username: str, now: datetime, display_name: str | N
     if jurisdiction_code is not None and jurisdiction_code.strip() != user.jurisdiction.code:
         place = _place(actor, jurisdiction_code, errors)
         changes["jurisdiction"] = jurisdiction_code.strip()
+    if department is not None and (department.strip() or None) != user.department:
+        changes["department"] = department.strip() or None
     if "roles" in changes or place is not None:
         _check_level(list(changes.get("roles", user.roles)), place or user.jurisdiction, errors)
+    if {"roles", "department", "jurisdiction"} & changes.keys():
+        _check_department(list(changes.get("roles", user.roles)), changes.get("department", user.department),
+                          place or user.jurisdiction, now, errors)
     _refuse(errors)
     if not changes:
         raise RuleViolation(f"用户 {username} 没有变化")
     with transaction():
-        before = {"display_name": user.display_name, "roles": user.roles, "jurisdiction": user.jurisdiction.code}
+        before = {"display_name": user.display_name, "roles": user.roles, "jurisdiction": user.jurisdiction.code,
+                  "department": user.department}
         if "display_name" in changes:
             user.display_name = changes["display_name"]
         if "roles" in changes:
             user.roles = changes["roles"]
         if place is not None:
             user.jurisdiction = place
+        if "department" in changes:
+            user.department = changes["department"]
         audit.record(now, actor.username, "user_changed", user=username,
                      before={k: before[k] for k in changes}, after=changes)
     return user

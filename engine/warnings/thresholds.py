@@ -13,10 +13,10 @@ from typing import Any
 from engine.core.errors import PolicyMissing
 from engine.core.models import Jurisdiction
 from engine.core.vocabulary import JurisdictionLevel
+from engine.policy.departments import DEPARTMENT_PREFIX
 from engine.policy.parameters import resolve, resolve_group
 from timers.calendar import Deadline, default_calendar
 
-DEPARTMENT_PREFIX = "warning.department"
 PUSH_OVERRIDE = "warning.push_override"
 POLICY_FILE = "warning_thresholds.json"
 RECEIVING_LEVELS = (JurisdictionLevel.CITY, JurisdictionLevel.COUNTY)

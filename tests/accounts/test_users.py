@@ -122,7 +122,8 @@ def test_a_province_officer_at_a_county_is_refused_naming_the_role_and_the_level
     assert (_count(User), _count(AuditEvent)) == (before_users, before_audit)
     assert _user("jiangxi_sheng").jurisdiction.code == "36" and _user("zhanggong_xian").roles == ["county_officer"]
     users.create_user(province, "jiangxi_li", "省干部", ["province_officer"], "36", clock.now())
-    users.create_user(province, "ganzhou_ybj", "赣州市医保局二", ["department_officer"], "3607", clock.now())
+    users.create_user(province, "ganzhou_ybj", "赣州市医保局二", ["department_officer"], "3607", clock.now(),
+                      department="medical")
     users.create_user(province, "jiangxi_dudao", "省督导", ["supervisor"], "36", clock.now())  # no level's tasks
     assert _count(User) == before_users + 3
 
@@ -218,3 +219,26 @@ def test_the_official_of_a_login_session_is_read_with_their_place_in_one_stateme
     db.session.commit()  # expired: read again, the same object
     assert users.signed_in(user_id) is user and user.active
     assert users.signed_in(user_id + 10_000) is None
+
+
+def test_a_department_officer_belongs_to_a_department_configured_for_their_place(admin, clock):
+    """行业部门: without one, a department officer could push any department's warnings and do its push tasks (the
+    engine checks the department only of an account that has one); no other official belongs to one."""
+    def refused(**fields) -> dict[str, str]:
+        with pytest.raises(FormInvalid) as refusal:
+            users.create_user(admin, "zg_bumen", "章贡区某局", fields.pop("roles", ["department_officer"]), "360702",
+                              clock.now(), **fields)
+        return dict(refusal.value.errors)
+
+    assert refused() == {"department": "行业部门人员须选择所属行业部门"}
+    assert refused(department="tax")["department"].startswith("江西省赣州市章贡区 没有配置行业部门 tax（已配置：")
+    assert refused(roles=["county_officer"], department="medical") == {"department": "只有行业部门人员才选择所属行业部门"}
+    official = users.create_user(admin, "zg_bumen", "章贡区医保局二", ["department_officer"], "360702", clock.now(),
+                                 department="medical").user
+    assert official.department == "medical"
+    users.change_user(admin, "zg_bumen", clock.now(), department="civil_affairs")
+    assert _user("zg_bumen").department == "civil_affairs"
+    with pytest.raises(FormInvalid, match="只有行业部门人员才选择所属行业部门"):
+        users.change_user(admin, "zg_bumen", clock.now(), roles=["county_officer"])  # its department stays: refused
+    users.change_user(admin, "zg_bumen", clock.now(), roles=["county_officer"], department="")
+    assert (_user("zg_bumen").roles, _user("zg_bumen").department) == (["county_officer"], None)

@@ -278,3 +278,16 @@ def test_a_year_saved_meanwhile_by_another_administrator_is_not_overwritten_unaw
     again = re.search(r'name="seen_version" value="([^"]+)"', page).group(1)
     assert client.post("/admin/calendar/year", data={**mine, "seen_version": again}).status_code == 302
     assert empty_override.read_bytes() != theirs
+
+
+def test_a_department_officer_is_created_with_the_department_they_belong_to(web_app, client):
+    login(client, "zhanggong_admin")
+    assert '<option value="medical" >医保部门</option>' in client.get("/admin/users/new").get_data(as_text=True)
+    fields = {"username": "zg_yibao_er", "display_name": "章贡区医保局二", "jurisdiction": "360702",
+              "roles": "department_officer"}
+    missing = post_form(client, "/admin/users/new", fields)
+    page = missing.get_data(as_text=True)
+    assert missing.status_code == 400 and '<p class="error" id="err-department">行业部门人员须选择所属行业部门</p>' in page
+    assert post_form(client, "/admin/users/new", {**fields, "department": "medical"}).status_code == 200
+    with web_app.app_context():
+        assert db.session.scalar(select(User.department).filter_by(username="zg_yibao_er")) == "medical"
