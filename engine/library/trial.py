@@ -18,6 +18,7 @@ from engine.bpmn.scripting import DiagramScriptEngine
 from engine.bpmn.source import DiagramSource, bundle_for
 from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY
 from engine.core.clock import FixedClock
+from engine.core.errors import FormInvalid
 from engine.library.catalogue import with_library
 from engine.library.rules import parse_bundle
 from engine.library.stand_ins import ScenarioError, Trace, stand_ins
@@ -82,7 +83,11 @@ def _complete(workflow: BpmnWorkflow, step: dict[str, Any], number: int, clock: 
     form = task.task_spec.extensions.get("properties", {}).get(FORM_PROPERTY)
     data = step.get("data", {})
     if form:
-        validate_form(form, data)
+        try:
+            validate_form(form, data)
+        except FormInvalid as exc:  # a scenario's data is written by field name: its editor reads the names too
+            raise FormInvalid(exc.form, [(field, f"{field}：{reason}" if field else reason)
+                                         for field, reason in exc.errors]) from exc
     task.set_data(**data)
     task.run()
     trace.add("done", step["complete"], clock.now())
