@@ -34,7 +34,7 @@ ADMINISTRATOR = "administrator"
 DEPARTMENT_OFFICER = "department_officer"  # a role whose account belongs to a department (行业部门)
 FORM = "用户信息"  # how refusals name the form
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
-PASSWORD_MIN = 10
+PASSWORD_MIN, PASSWORD_MAX = 10, 128  # (the longest is still one a person types, and scrypt hashes it quickly)
 NAME_MAX, REASON_MAX = 100, 200
 USER_ACTIONS = {"user_created": "创建用户", "user_changed": "修改用户", "user_deactivated": "停用",
                 "user_reactivated": "重新启用", "password_reset": "重置密码", "password_changed": "本人修改密码"}
@@ -78,6 +78,8 @@ def signed_in(user_id: int) -> User | None:
 
 def login(username: str, password: str) -> User | None:
     """The active official with this login and password, or None (the same for every reason: no hint which)."""
+    if len(password) > PASSWORD_MAX:  # no password set can be longer: not worth hashing
+        return None
     user = db.session.scalar(select(User).filter_by(username=username.strip()))
     if user is None or not user.active or not check_password_hash(user.password_hash, password):
         return None
@@ -208,6 +210,8 @@ def check_password(password: str, field: str = "password") -> None:
     """A password an official chooses: long enough and not all one kind of character."""
     if len(password) < PASSWORD_MIN:
         raise FormInvalid(FORM, [(field, f"密码至少 {PASSWORD_MIN} 位")])
+    if len(password) > PASSWORD_MAX:
+        raise FormInvalid(FORM, [(field, f"密码至多 {PASSWORD_MAX} 位")])
     if password.isdigit() or password.isalpha():
         raise FormInvalid(FORM, [(field, "密码不能只有数字或只有字母")])
 

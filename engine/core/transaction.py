@@ -12,7 +12,7 @@ from engine.core.db import db
 from engine.core.errors import CalendarRefused, ConflictError, FangpinError
 from timers.calendar import CalendarDataMissing
 
-CONFLICT_MESSAGE = "该案件已被他人同时办理，请刷新后重试"
+CONFLICT_MESSAGE = "该案件已被同时办理（他人办理，或同一表单提交了两次），本次未保存：请刷新后查看"
 DUPLICATE_MESSAGE = "同一内容刚刚已由他人（或同一请求的另一次提交）保存，本次未保存任何内容：请刷新后查看"
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE unique_violation
 

@@ -166,12 +166,12 @@ def test_changing_roles_and_place_is_audited_with_before_and_after(admin, clock)
 
 def test_a_password_that_is_too_weak_is_refused(admin, clock):
     official = _user("shahe_zhen")
-    for weak, reason in (("short1", "至少 10 位"), ("1234567890", "不能只有数字"), ("demo", "至少")):
+    for weak, reason in (("short1", "至少 10 位"), ("1234567890", "不能只有数字"), ("demo", "至少"), ("a1" * 65, "至多 128 位")):
         with pytest.raises(FormInvalid, match=reason):
             users.change_own_password(official, "demo", weak, clock.now())
     with pytest.raises(FormInvalid, match="填写有误：当前密码不正确"):
         users.change_own_password(official, "not-demo", "good-password-1", clock.now())
-    assert users.login("shahe_zhen", "demo") == official
+    assert users.login("shahe_zhen", "demo") == official and users.login("shahe_zhen", "x" * 1_000_000) is None
 
 
 def test_the_first_administrator_is_created_once(app, clock):

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import inspect
 
 from engine.core.db import db
-from engine.core.errors import RuleViolation
+from engine.core.errors import FormInvalid, RuleViolation
 from engine.core.models import Household, Member
 from engine.households.register import members_of, register_household
 from tests.bdd.officials import household_data
@@ -51,3 +51,12 @@ def test_a_number_already_registered_is_refused_naming_the_field(app, clock):
         register_household({**household_data("沙河村", "编号戊", 1), "number": taken}, "shahe_cun", clock)
     assert refused.value.field == "number" and str(refused.value) == f"户编号 {taken} 已登记"
     assert db.session.query(Household).filter_by(number=taken).count() == 1
+
+
+def test_a_telephone_number_is_digits(app, clock):
+    with pytest.raises(FormInvalid) as refused:
+        register_household({**household_data("沙河村", "电话户", 1), "contact_phone": "abc"}, "shahe_cun", clock)
+    assert ("contact_phone", "联系电话（不公开）：格式不正确") in refused.value.errors
+    for phone in ("13900000001", "0797-8123456", "+86 139 0000 0001"):
+        register_household({**household_data("沙河村", f"电话户{phone[-2:]}", 1), "contact_phone": phone}, "shahe_cun",
+                           clock)

@@ -35,6 +35,7 @@ from engine.cases.lifecycle import open_identification
 from engine.core.config import REPO_ROOT
 from engine.core.db import db
 from engine.core.models import Household, HumanTask, User
+from engine.core.transaction import CONFLICT_MESSAGE
 from engine.demo import drive_case
 from engine.households.register import register_household
 from engine.library.drafts import save_draft
@@ -446,10 +447,10 @@ def test_a_completion_that_loses_a_race_inside_the_workflow_answers_409(web_app,
     monkeypatch.setattr(runs, "advance", losing_advance)
     answer = Browser(live).post_json(f"/api/tasks/{task_id}/complete", APPLY, headers=bearer(web_app, "shahe_cun", clock))
     assert answer.status == 409 and answer.json()["code"] == "conflict", answer.text
-    assert answer.json()["error"] == "该案件已被他人同时办理，请刷新后重试" and "StaleDataError" not in answer.text
+    assert answer.json()["error"] == CONFLICT_MESSAGE and "StaleDataError" not in answer.text
     cadre = logged_in(live, "shahe_cun")
     answer = cadre.post_form(f"/tasks/{task_id}", {**_form(APPLY), "csrf_token": cadre.csrf(f"/tasks/{task_id}")})
-    assert answer.status == 409 and "该案件已被他人同时办理" in answer.text and "流程执行出错" not in answer.text
+    assert answer.status == 409 and CONFLICT_MESSAGE in answer.text and "流程执行出错" not in answer.text
     monkeypatch.setattr(runs, "advance", real_advance)
     answer = Browser(live).post_json(f"/api/tasks/{task_id}/complete", APPLY, headers=bearer(web_app, "shahe_cun", clock))
     assert answer.status == 200  # nothing was saved by the lost attempts: the task is still there to complete
