@@ -60,7 +60,7 @@ def ledger_xlsx_file() -> Response:
 @roles_required(*EXPORT_ROLES)
 def ledger_csv_file() -> Response:
     place = visible_jurisdiction(request.args.get("j"))
-    return _download(ledger_csv(ledger_rows(place)), "text/csv; charset=utf-8", place.name, "csv")
+    return _download(ledger_csv(ledger_rows(place)), "text/csv", place.name, "csv")
 
 
 @bp.get("/households/<int:household_id>/form")

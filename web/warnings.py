@@ -180,7 +180,7 @@ def template() -> Response:
     found = _departments(g.user.jurisdiction, to_local_date(_now()))
     mine = found.get(g.user.department or "") or next(iter(found.values()), None)
     indicator = next(iter(mine.indicators.values())).name if mine and mine.indicators else None
-    return attachment(template_csv(indicator) if indicator else template_csv(), "text/csv; charset=utf-8",
+    return attachment(template_csv(indicator) if indicator else template_csv(), "text/csv",
                       "warning_template.csv")
 
 

@@ -190,6 +190,8 @@ def test_the_supervisor_view_fits(web_app, server, browser, clock, size):
     browser.get(f"{server}/supervisor")
     wait_for_text(browser, number)
     assert "督导户" in browser.find_element(By.TAG_NAME, "main").text
+    chart = browser.find_element(By.CSS_SELECTOR, "svg.chart")  # on a phone its 8 px names: the table says the same
+    assert chart.is_displayed() == (size != "phone") and browser.find_element(By.CSS_SELECTOR, "table.places").is_displayed()
     _checked(browser, f"the supervisor view ({size})", f"supervisor-{size}")
 
 
