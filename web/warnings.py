@@ -179,9 +179,9 @@ def template() -> Response:
     Chinese name)."""
     found = _departments(g.user.jurisdiction, to_local_date(_now()))
     mine = found.get(g.user.department or "") or next(iter(found.values()), None)
-    indicator = next(iter(mine.indicators.values())).name if mine and mine.indicators else None
-    return attachment(template_csv(indicator) if indicator else template_csv(), "text/csv",
-                      "warning_template.csv")
+    indicator = next(iter(mine.indicators.values())) if mine and mine.indicators else None
+    content = template_csv(indicator.name, indicator.example_amount()) if indicator else template_csv()
+    return attachment(content, "text/csv", "warning_template.csv")
 
 
 @bp.get("/deadlines")

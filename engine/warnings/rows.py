@@ -7,6 +7,7 @@ import csv
 import io
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from engine.core.errors import FormInvalid
@@ -138,11 +139,14 @@ def _checked_count(rows: list[RawRow]) -> list[RawRow]:
     return rows
 
 
-def template_csv(indicator: str = "年度累计自付医疗费用（经基本医保、大病保险、医疗救助三重保障后）") -> bytes:
+def template_csv(indicator: str = "年度累计自付医疗费用（经基本医保、大病保险、医疗救助三重保障后）",
+                 amount: Decimal | None = Decimal("25000.00")) -> bytes:
     """A CSV template with the header and one example row (UTF-8 with BOM, so that Excel opens it right): the
-    indicator by its Chinese name, as the department officer writes it (the code is accepted too)."""
+    indicator by its Chinese name, as the department officer writes it (the code is accepted too), and an amount
+    that is a warning (none for an indicator without thresholds)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(TEMPLATE_HEADER)
-    writer.writerow(("张三", "360702198001010016", indicator, "5200.50", "360702101201", "2026-09-10"))
+    writer.writerow(("张三", "360702198001010016", indicator, f"{amount:.2f}" if amount is not None else "",
+                     "360702101201", "2026-09-10"))
     return out.getvalue().encode("utf-8-sig")

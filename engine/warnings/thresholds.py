@@ -62,6 +62,14 @@ class Indicator:
         wanted = "formerly_poor" if formerly_poor else "other"
         return next((t for t in self.thresholds if t.population in (wanted, "all")), None)
 
+    def example_amount(self) -> Decimal | None:
+        """An amount that is a warning for every population (a template's example row that uploads as it is): the
+        highest bound, or a yuan above it where the bound itself does not count; None without thresholds."""
+        if not self.thresholds:
+            return None
+        highest = max(self.thresholds, key=lambda t: (t.amount, not t.inclusive))
+        return highest.amount + (0 if highest.inclusive else 1)
+
 
 @dataclass(frozen=True)
 class PushRule:

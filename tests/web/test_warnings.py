@@ -269,9 +269,14 @@ def test_an_excel_batch_is_imported_and_a_numeric_id_is_refused(app, client):
     assert _count(app, WarningBatch) == 1
 
 
-def test_the_template_is_a_utf8_csv_with_bom(client):
+def test_the_template_is_a_utf8_csv_with_bom_whose_example_row_uploads_as_it_is(app, client):
+    with app.app_context(), transaction():
+        db.session.scalar(select(User).filter_by(username="zg_yibao")).department = "medical"
     response = login(client, "zg_yibao").get("/warnings/template.csv")
     assert response.status_code == 200 and response.data.startswith("\ufeff姓名,身份证号".encode())
+    uploaded = _upload(client, response.data)  # (its 5 200.50 元 was below every threshold: refused)
+    assert uploaded.status_code == 302, uploaded.get_data(as_text=True)
+    assert _count(app, WarningBatch) == 1
 
 
 def test_an_id_number_with_a_wrong_check_character_is_refused(app, client):
