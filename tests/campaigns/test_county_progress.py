@@ -89,9 +89,9 @@ def test_the_county_sees_every_township_and_village_with_the_deadlines_and_the_h
     assert (p.deadlines.closes, p.deadlines.days_to_close) == (date(2026, 12, 31), 102)
     assert {(r.head, r.village, r.township) for r in p.to_visit} == {("沙河户1", "沙河村", "沙河镇"),
                                                                    ("华坪户0", "华坪村", "沙河镇")}
-    clock.set(datetime(2026, 12, 9, 9, tzinfo=CST))  # the visits were due by 12-08 24:00
+    clock.set(datetime(2026, 12, 9, 9, tzinfo=CST))  # the visits and the entries were due by 12-08 24:00 (004 二（三）)
     late = county_progress(county, 2026, clock.now())
-    assert (late.townships[0].tally.overdue, late.deadlines.days_to_entry) == (2, -1)
+    assert (late.townships[0].tally.overdue, late.deadlines.days_to_entry) == (3, -1)  # 2 visits, 1 entry
 
 
 def test_the_deadlines_are_the_countys_policy_data(app, clock):

@@ -195,7 +195,7 @@ def test_a_county_officer_follows_every_township_by_township_and_village_from_th
     clock.set(datetime(2026, 12, 9, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
     late = client.get("/campaigns/county").get_data(as_text=True)
     assert "已过 1 天" in late
-    assert cells(late.split('id="townships"')[1], f'<a href="/campaigns/{campaign_id}">沙河镇</a>')["逾期"] == "2"  # the entry is due 12-31
+    assert cells(late.split('id="townships"')[1], f'<a href="/campaigns/{campaign_id}">沙河镇</a>')["逾期"] == "3"  # the entry too: 12月8日前完成信息录入 (004)
     assert client.get("/campaigns/county?year=2019").status_code == 404
     login(client, "ganzhou_shi")  # above a county: the counties to choose from
     chooser = client.get("/campaigns/county").get_data(as_text=True)
