@@ -152,8 +152,8 @@ def _value(f: Field, form: MultiDict) -> Any:
     if f.kind == "lines":
         return [line.strip() for line in form.get(f.name, "").replace("，", "\n").splitlines() if line.strip()]
     if f.kind == "group":
-        inner = parse(f.children, form)
-        return _get(inner, f.name) or {}
+        inner = _get(parse(f.children, form), f.name) or {}
+        return inner if f.required or _entered(inner) else None  # an optional part left blank is not sent
     if f.kind == "table":
         return _rows(f, form)
     raw = form.get(f.name, "").strip()
@@ -164,6 +164,16 @@ def _value(f: Field, form: MultiDict) -> Any:
     if f.kind == "choice" and raw == "__none__":
         return None
     return raw
+
+
+def _entered(value: Any) -> bool:
+    """Was anything entered in this part of a form? An unticked box (False) and an empty list are not; a number,
+    0 too, is."""
+    if isinstance(value, dict):
+        return any(_entered(v) for v in value.values())
+    if isinstance(value, bool | list):
+        return bool(value)
+    return value is not None and value != ""
 
 
 def _get(data: dict[str, Any], dotted: str) -> Any:

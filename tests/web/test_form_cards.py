@@ -94,3 +94,18 @@ def test_the_plan_page_offers_the_catalogue_and_names_the_field_of_a_measure_out
     with web_app.app_context():
         row = db.session.get(HumanTask, task_id)
         assert row.state == "COMPLETED" and row.form_data["measures"] == [{"category": "A39", "item": "种植业"}]
+
+
+def test_a_death_is_recorded_without_the_optional_new_member_its_unticked_boxes_would_make():
+    """成员自然变更, 死亡: the form's optional 新增成员 is left blank (its boxes unticked): it is not sent, so that the
+    schema asks only for the leaving member — it asked for the new member's name, ID number and relation."""
+    from engine.bpmn.forms import validate_form
+
+    schema = load_form("member_change.json")
+    posted = parse(fields_of(schema), MultiDict({"change_type": "death", "changed_on": "2026-09-18",
+                                                 "proof": "死亡证明", "leaving_id_number": "360702197005120013"}))
+    assert "new_member" not in posted
+    validate_form("member_change.json", posted)
+    required = {"properties": {"income": {"type": "object", "properties": {"wages": {"type": "number"}}}},
+                "required": ["income"]}
+    assert parse(fields_of(required), MultiDict()) == {"income": {}}  # a required part still says what it lacks
