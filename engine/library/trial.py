@@ -107,8 +107,20 @@ def _step(workflow: BpmnWorkflow, engine: DiagramScriptEngine, clock: FixedClock
         if str(task.id) not in seen:
             seen.add(str(task.id))
             expression = task.task_spec.extensions.get("properties", {}).get(DUE_PROPERTY)
-            due = engine.evaluate_plain(expression, task.data) if expression else None
+            due = _due(engine, task, expression) if expression else None
             trace.add("ready", task.task_spec.bpmn_name, clock.now(), lane=task.task_spec.lane, due=due)
+
+
+def _due(engine: DiagramScriptEngine, task: Any, expression: str) -> Any:
+    """The due date of a ready step, computed from the scenario's data; a value the data lacks or cannot give is
+    said as the step's (ScenarioError), never a server error."""
+    try:
+        return engine.evaluate_plain(expression, task.data)
+    except NameError as exc:
+        problem = f"场景数据中没有 {exc.name}（请在场景的 data 中给出）"
+    except Exception as exc:  # noqa: BLE001 - whatever the scenario's values make of the expression
+        problem = f"{type(exc).__name__}：{exc}"
+    raise ScenarioError(f"“{task.task_spec.bpmn_name}”（{task.task_spec.bpmn_id}）的期限 {expression} 无法计算：{problem}")
 
 
 def try_draft(draft_content: bytes, file_name: str, scenario: dict[str, Any]) -> Trace:

@@ -102,3 +102,18 @@ def test_a_trial_run_without_a_monitoring_line_says_so(app):
     del scenario["monitoring_line"]
     with pytest.raises(ScenarioError, match="第 2 步之后：.*monitoring_line"):
         run_scenario(read_directory(project_dir("processes")), "identification.bpmn", "identification", scenario)
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    ({}, "场景数据中没有 policy"),
+    ({"policy": {"limit_months": 3}}, "场景数据中没有 lead_date"),
+    ({"lead_date": D, "policy": {"limit_months": "x"}}, "无法计算"),
+    ({"lead_date": D, "policy": {"limit_months": 10**12}}, "无法计算"),
+])
+def test_a_scenario_whose_data_a_due_date_cannot_use_is_refused_naming_the_step(app, data, said):
+    """成员自然变更's first step is due months_from(lead_date, policy["limit_months"]): without them, or with values
+    it cannot use, the trial said so with a 500 (NameError, TypeError, OverflowError)."""
+    scenario = {"start": f"{D}T09:00:00+08:00", "data": data, "steps": []}
+    with pytest.raises(ScenarioError, match=said) as refused:
+        run_scenario(read_directory(project_dir("processes")), "member_change.bpmn", "member_change", scenario)
+    assert str(refused.value).startswith("“登记家庭成员自然变更”（m_record）的期限 months_from(lead_date")
