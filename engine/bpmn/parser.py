@@ -77,8 +77,9 @@ def _parse_bundle(bundle: list[DiagramSource], process_id: str, rules: DiagramRu
     except ValidationException as exc:
         tree = next((s.parse_xml() for s in bundle if s.file_name == exc.file_name), None)
         known = [*parser.get_process_ids(), *_deployed_processes()]
+        explained = explain_validation(exc, tree, _trees(bundle), known)
         raise DiagramInvalid(exc.file_name or bundle[0].file_name,
-                             [*problems, explain_validation(exc, tree, _trees(bundle), known)]) from exc
+                             problems if explained in problems else [*problems, explained]) from exc
     except RecursionError as exc:
         raise DiagramInvalid(bundle[0].file_name, [*problems, too_deep(_trees(bundle))]) from exc
     except Exception as exc:

@@ -71,7 +71,7 @@ def lint(tree: etree._ElementTree, rules: DiagramRules) -> list[str]:
         return lint_dmn(tree)
     lane_names = getattr(rules, "lane_names", None)
     return (_lint_lanes(tree, rules.is_lane, lane_names) + _lint_user_tasks(tree) + _lint_step_marks(tree)
-            + _lint_expressions(tree) + _lint_conventions(tree, rules))
+            + _lint_timers(tree) + _lint_expressions(tree) + _lint_conventions(tree, rules))
 
 
 def form_files() -> list[str]:
@@ -152,6 +152,24 @@ _ISO_TIME = re.compile(r"(R\d*/)?(P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+
                        r"|\d{4}-\d\d-\d\d(T[\d:.]+)?(Z|[+-]\d\d:?\d\d)?)", re.IGNORECASE)
 _EL = re.compile(r"[$#]\{.*\}", re.DOTALL)
 EL_HINT = ("表达式是 Python，不是 JUEL/EL（${…}）：请去掉 ${ }，写成例如 approved 或 approved == True")
+
+
+def _lint_timers(tree: etree._ElementTree) -> list[str]:
+    """A timer says when it fires: one of timeDate, timeDuration or timeCycle, not empty (SpiffWorkflow refuses a
+    timer without one in English, and one with an empty expression fails every case that reaches it)."""
+    return [problem for definition in tree.iterfind(".//bpmn:timerEventDefinition", NS)
+            if (problem := _timer_problem(definition))]
+
+
+def _timer_problem(definition: etree._Element) -> str:
+    """What is wrong with a timer definition that says no time ("" if it says one)."""
+    given = [child for name in _TIMERS for child in definition.iterfind(f"bpmn:{name}", NS)]
+    if any((child.text or "").strip() for child in given):
+        return ""
+    event = definition.getparent()
+    what = f"{etree.QName(given[0]).localname} 是空的" if given else "没有设置到期时间"
+    return (f"{describe(event if event is not None else definition)}：定时器{what}；请写出到期时间的表达式"
+            "（如 days_from(lead_date, 15) 或 \"2026-10-01T00:00:00+08:00\"），或删除该定时器")
 
 
 def _lint_expressions(tree: etree._ElementTree) -> list[str]:
@@ -441,6 +459,11 @@ def explain_validation(exc: ValidationException, tree: etree._ElementTree | None
         where = "、".join(describe(s) for s in stores) or f"dataStore（{found['name']}）"
         return (f"{where}：数据存储（data store）“{found['name']}”没有实现，本系统不支持数据存储；"
                 "请改用数据对象（data object）或任务数据")
+    if "Unknown Time Specification" in message:  # the lint says the same of every such timer, in words
+        node = _by_id(tree, exc.id)
+        definition = node.find(".//bpmn:timerEventDefinition", NS) if node is not None else None
+        if definition is not None and (problem := _timer_problem(definition)):
+            return problem
     if "Service Task must have an operator" in message:
         node = _by_id(tree, exc.id)
         where = describe(node) if node is not None else f"serviceTask '{exc.id}'" + (f"（{exc.name}）" if exc.name else "")

@@ -176,6 +176,13 @@ def test_a_feel_range_in_a_cell_gets_a_python_hint():
              '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT1S</bpmn:timeDuration>'
              "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"),
      ["intermediateCatchEvent 'x'（等一秒）", "“PT1S” 是没有加引号的 ISO 时间", '"PT1S"', "working_days_from"]),
+    (process('<bpmn:intermediateCatchEvent id="x" name="月末">{io}<bpmn:timerEventDefinition id="td">'
+             '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression"></bpmn:timeDuration>'
+             "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"),
+     ["intermediateCatchEvent 'x'（月末）：定时器timeDuration 是空的", "days_from"]),  # (deployed; every case failed)
+    (process('<bpmn:intermediateCatchEvent id="x" name="月末">{io}<bpmn:timerEventDefinition id="td" />'
+             "</bpmn:intermediateCatchEvent>"),
+     ["intermediateCatchEvent 'x'（月末）：定时器没有设置到期时间"]),  # (was SpiffWorkflow's English)
     (process('<bpmn:userTask id="x" name="填表">{io}</bpmn:userTask>'.replace(
         "{io}", '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property '
                 'name="formJsonSchemaFilename" value="no_such_form.json" /></spiffworkflow:properties>'
