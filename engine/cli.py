@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 from sqlalchemy import select
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
 from engine.accounts import users
 from engine.accounts.api_tokens import issue_token, revoke, tokens_of
@@ -40,9 +41,10 @@ from engine.cases.lifecycle import (
 from engine.cases.tasks import list_ready
 from engine.core import audit
 from engine.core.config import tune_garbage_collector
-from engine.core.db import MAX_ID, db
+from engine.core.db import MAX_ID, database_unreachable, db
 from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
 from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
+from engine.core.schema import schema_problem
 from engine.core.transaction import transaction
 from engine.core.vocabulary import OverdueKind, PrivateAccess
 from engine.demo import DEMO_DAY, load_demo
@@ -82,10 +84,17 @@ def _with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        app = create_engine_app()
+        try:
+            app = create_engine_app()
+        except ArgumentError as exc:  # DATABASE_URL=foo
+            click.echo(f"错误：DATABASE_URL 不是有效的数据库地址（如 postgresql://用户:口令@主机/fangpin）：{exc}", err=True)
+            sys.exit(1)
         with app.app_context():
             try:
                 return fn(*args, **kwargs)
+            except (OperationalError, InterfaceError) as exc:
+                click.echo(f"错误：{database_unreachable(exc)}", err=True)
+                sys.exit(1)
             except FormInvalid as exc:
                 click.echo(f"错误：{exc.form} 填写有误", err=True)
                 for field, reason in exc.errors:
@@ -209,11 +218,24 @@ def run(host: str, port: int, no_scheduler: bool) -> None:
     logging.getLogger().setLevel(logging.INFO)
     share_demo_key()
     try:
-        create_app()  # the configuration is checked once here, before any process starts
+        app = create_app()  # the configuration is checked once here, before any process starts
     except (ConfigurationError, ClockFileError) as exc:  # no real SECRET_KEY outside demo mode, …: refuse to start
         click.echo(f"错误：{exc}", err=True)
         sys.exit(1)
+    with app.app_context():
+        problem = _database_problem()
+    if problem:  # every page would be a 500 and the scheduler a traceback a sweep: refuse to start, saying why
+        click.echo(f"错误：{problem}", err=True)
+        sys.exit(1)
     serve(create_app, host, port, None if no_scheduler else scheduler_command())
+
+
+def _database_problem() -> str | None:
+    """Why the configured database cannot serve (it cannot be reached, is not initialised or not upgraded)."""
+    try:
+        return schema_problem()
+    except (OperationalError, InterfaceError) as exc:
+        return database_unreachable(exc)
 
 
 @main.command()

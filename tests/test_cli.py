@@ -217,3 +217,23 @@ def test_household_show_masks_id_numbers_unless_an_allowed_official_asks_and_is_
         refusals = db.session.scalars(select(AuditEvent).filter_by(action="private_data_refused")).all()
         assert [(e.actor, e.detail["number"], e.detail["via"]) for e in refusals] == [
             ("zhanggong_yibao", number, "command")]
+
+
+def test_the_server_refuses_to_start_on_a_database_never_initialised(tmp_path, monkeypatch):
+    """Every page would be a 500 (relation "user" does not exist) and the scheduler a traceback every sweep."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("FANGPIN_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "a-secret-key-only-this-test-uses-3f9c2e71d0b84a56")
+    result = CliRunner().invoke(main, ["run", "--port", "0"], catch_exceptions=False)
+    assert result.exit_code == 1 and "数据库尚未初始化：请先运行 fangpin init" in result.output
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("foo", "DATABASE_URL 不是有效的数据库地址"),
+    ("postgresql://fangpin:secret@127.0.0.1:1/fangpin", "无法连接数据库 postgresql+psycopg2://fangpin:***@127.0.0.1:1/fangpin"),
+])
+def test_a_database_that_cannot_be_used_is_said_in_words_without_its_password(tmp_path, monkeypatch, url, said):
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("FANGPIN_INSTANCE", str(tmp_path))
+    result = CliRunner().invoke(main, ["--as", "county_it", "user", "list"], catch_exceptions=False)
+    assert result.exit_code == 1 and said in result.output and "secret" not in result.output

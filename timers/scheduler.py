@@ -83,7 +83,7 @@ class TimerScheduler:
         self.sweep_seconds = sweep_seconds
         self.ttl = timedelta(seconds=lease_seconds)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.leader = False
+        self.leader: bool | None = None  # not known until the first sweep asks for the lease
         self._aps: BackgroundScheduler | None = None
         self._stopping = threading.Lock()
         self._waking = threading.Lock()  # the sweep and the exact wake-up never wake cases at the same time
@@ -104,7 +104,7 @@ class TimerScheduler:
         wake-up for the next due moment before the next sweep."""
         woken = 0
         while True:
-            self.leader = acquire_lease(self.owner, self.ttl)
+            self._lead(acquire_lease(self.owner, self.ttl))
             if not self.leader:
                 log.debug("another scheduler holds the lease; waiting")
                 return woken
@@ -119,6 +119,13 @@ class TimerScheduler:
         if not isinstance(clock, DemoClock):
             self._schedule_exact(now)
         return woken
+
+    def _lead(self, leader: bool) -> None:
+        """Hold the lease or not; a change is logged (INFO), so that the log says which scheduler is active."""
+        if leader != self.leader:
+            log.info("scheduler %s %s", self.owner, "holds the lease: it fires the timers (active)" if leader
+                     else "does not hold the lease: another scheduler fires the timers (standby)")
+        self.leader = leader
 
     def _schedule_exact(self, now: datetime) -> None:
         if self._aps is None:

@@ -143,3 +143,11 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def database_unreachable(exc: Exception) -> str:
+    """What to say when the database cannot be reached: its address without the password, the driver's first line,
+    and what to check."""
+    url = db.engine.url.render_as_string(hide_password=True)
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"无法连接数据库 {url}：{lines[0] if lines else type(exc).__name__}（请检查 DATABASE_URL、数据库服务是否在运行、账号和口令）"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import stamp, upgrade
 from sqlalchemy import inspect
@@ -28,3 +30,19 @@ def upgrade_schema() -> None:
         log.warning("database without migration history: recorded at the initial schema %s", BASE_REVISION)
         stamp(revision=BASE_REVISION)
     upgrade()
+
+
+def schema_problem() -> str | None:
+    """Why a server must not start on this database — it was never initialised, or its schema is not this
+    release's (each: run ``fangpin init``) — or None. Not asked of the test suite's create_all databases."""
+    if current_app.config.get("FANGPIN_SCHEMA") == CREATE_ALL:
+        return None
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if not current:
+        return "数据库尚未初始化：请先运行 fangpin init（建立数据表，加载政策数据和流程）"
+    expected = set(ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config()).get_heads())
+    if current != expected:
+        return (f"数据库结构版本（{'、'.join(sorted(current))}）不是本版本的（{'、'.join(sorted(expected))}）："
+                "请先运行 fangpin init（就地升级，数据不变）")
+    return None

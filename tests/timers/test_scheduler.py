@@ -115,3 +115,18 @@ def test_many_due_cases_are_shared_out_among_the_waking_processes_and_each_is_wo
     woken = _wake_ups(case_ids)
     assert all(len(fired) == 1 and len(fired[0]) == 1 for fired in woken.values()), woken
     assert wake_due(clock.now(), clock) == 0
+
+
+def test_the_log_says_which_scheduler_is_active_when_that_changes(app, caplog):
+    """Two machines, one lease: each scheduler logs at INFO when it becomes the active one or the standby."""
+    import logging
+
+    first, second = TimerScheduler(app, owner="甲"), TimerScheduler(app, owner="乙")
+    try:
+        with caplog.at_level(logging.INFO, logger="timers.scheduler"):
+            first.tick(), second.tick(), first.tick(), second.tick()
+        said = [r.getMessage() for r in caplog.records if r.name == "timers.scheduler" and "lease" in r.getMessage()]
+        assert said == ["scheduler 甲 holds the lease: it fires the timers (active)",
+                        "scheduler 乙 does not hold the lease: another scheduler fires the timers (standby)"]
+    finally:
+        first.pool.close(), second.pool.close()
