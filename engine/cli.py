@@ -181,6 +181,9 @@ def init(demo: bool, admin: str | None, admin_name: str, admin_jurisdiction: str
     """Create the tables, load jurisdictions and policy data, deploy the diagrams of processes/; without --demo no
     login exists until the first administrator is created (--admin with --admin-jurisdiction)."""
 
+    if demo and not isinstance(get_clock(), DemoClock):  # a county's database: its logins "demo", its cases made up
+        raise click.UsageError("演示数据（--demo）只在演示时钟下加载（FANGPIN_CLOCK=demo，make run 已设置）：它会加入口令为 "
+                               "demo 的账号（其中有系统管理员）和虚构的农户、案件，不能加载到县里在用的数据库")
     click.echo(f"初始化：{setup_database(get_clock())}")
     if demo:
         _start_demo_clock()

@@ -237,3 +237,14 @@ def test_a_database_that_cannot_be_used_is_said_in_words_without_its_password(tm
     monkeypatch.setenv("FANGPIN_INSTANCE", str(tmp_path))
     result = CliRunner().invoke(main, ["--as", "county_it", "user", "list"], catch_exceptions=False)
     assert result.exit_code == 1 and said in result.output and "secret" not in result.output
+
+
+def test_the_demo_is_refused_outside_the_demo_clock(tmp_path, monkeypatch):
+    """A county's database (FANGPIN_CLOCK=system) never gets the demo's logins (password demo, an administrator
+    among them) and made-up cases; nothing is written."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'county.db'}")
+    monkeypatch.setenv("FANGPIN_CLOCK", "system")
+    monkeypatch.setenv("FANGPIN_INSTANCE", str(tmp_path))
+    result = CliRunner().invoke(main, ["init", "--demo"], catch_exceptions=False)
+    assert result.exit_code == 2 and "只在演示时钟下加载" in result.output
+    assert not (tmp_path / "county.db").exists() or (tmp_path / "county.db").stat().st_size == 0
