@@ -17,10 +17,14 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.core.config import env_count
 from engine.serving import DEFAULT_WORKERS, WORKERS_SETTING
+
+from .security import error_page
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,8 @@ def register(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
     limiter.init_app(app)
     app.register_error_handler(429, _too_many)
+    for error in (RedisConnectionError, RedisTimeoutError):
+        app.register_error_handler(error, _store_unavailable)
     _warn_if_counted_per_process(app)
 
 
@@ -66,6 +72,22 @@ def login_limit() -> str:
 
 def apply_limit() -> str:
     return current_app.config["FANGPIN_APPLY_RATE_LIMIT"]
+
+
+STORE_UNAVAILABLE = "登录和网上申请的次数计数服务暂不可用，请稍后再试；如持续出现，请联系系统管理员（检查 RATELIMIT_STORAGE_URI 的 Redis）"
+
+
+def _store_unavailable(error: Exception) -> Any:
+    """The shared store of the counts (Redis) does not answer: the login and the application are refused, not let
+    through uncounted — with a 503 that says why, not a 500."""
+    log.error("rate-limit store unavailable: %s", error)
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": STORE_UNAVAILABLE, "code": "unavailable"})
+    else:
+        response = current_app.make_response(error_page(503, STORE_UNAVAILABLE, "暂时无法受理")[0])
+    response.status_code = 503
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 def _too_many(error: RateLimitExceeded) -> Any:

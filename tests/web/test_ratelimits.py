@@ -66,3 +66,16 @@ def test_behind_a_trusted_proxy_each_client_address_counts(db_path, clock):
     assert attempt("10.0.0.1").status_code == 429
     assert attempt("10.0.0.2").status_code == 401  # another client behind the same proxy
     limiter.reset()
+
+
+def test_while_the_shared_store_is_down_a_login_is_refused_saying_why_not_a_500(db_path, clock):
+    """README: while Redis is unreachable, logins fail with an error rather than go uncounted — a 503 that says
+    which service is down (it was 系统出错 500 with a traceback)."""
+    app = make_app(db_path, clock, factory=create_app, RATELIMIT_ENABLED=True,
+                   RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")  # nothing listens there
+    with app.app_context():
+        prepare_database(clock)
+    answer = _login(app.test_client(), "demo")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 503 and "次数计数服务暂不可用" in page and answer.headers["Retry-After"] == "30"
+    assert "系统出错" not in page
