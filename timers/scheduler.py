@@ -23,7 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from flask import Flask
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from engine.app import DemoClock, get_clock
 from engine.cases.lifecycle import due_cases, wake_cases
@@ -138,6 +138,16 @@ class TimerScheduler:
         self._aps.add_job(self._wake_exact, DateTrigger(run_date=_real_now() + (due - now)), id=EXACT_JOB,
                           replace_existing=True, misfire_grace_time=None, coalesce=True, max_instances=1)
 
+    def _sweep(self) -> None:
+        """The sweep job: :meth:`tick`, except that a database that does not answer is one line in the log (the
+        next sweep tries again), not a traceback every sweep."""
+        try:
+            self.tick()
+        except (OperationalError, InterfaceError) as exc:
+            lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            log.error("database unavailable, sweep skipped (the next one tries again): %s",
+                      lines[0] if lines else type(exc).__name__)
+
     def _wake_exact(self) -> None:
         with self._waking, self.app.app_context():
             if self.leader:
@@ -149,7 +159,7 @@ class TimerScheduler:
         ``fangpin scheduler`` commands turn SIGTERM into a normal stop as well."""
         atexit.register(self.stop)
         self._aps = BackgroundScheduler(timezone="Asia/Shanghai")
-        self._aps.add_job(self.tick, "interval", seconds=self.sweep_seconds, id="sweep", max_instances=1,
+        self._aps.add_job(self._sweep, "interval", seconds=self.sweep_seconds, id="sweep", max_instances=1,
                           coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(UTC))
         self._aps.start()
         self.pool.start()

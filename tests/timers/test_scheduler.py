@@ -130,3 +130,27 @@ def test_the_log_says_which_scheduler_is_active_when_that_changes(app, caplog):
                         "scheduler 乙 does not hold the lease: another scheduler fires the timers (standby)"]
     finally:
         first.pool.close(), second.pool.close()
+
+
+def test_a_sweep_while_the_database_is_down_is_one_line_in_the_log(app, caplog, monkeypatch):
+    """(It was a 35-line traceback every 30 s from APScheduler, until the database came back.)"""
+    import logging
+
+    from sqlalchemy.exc import OperationalError
+
+    from timers import scheduler as module
+
+    def down(*args):
+        raise OperationalError("SELECT", {}, Exception("connection to server at \"db\" failed: Connection refused"))
+
+    monkeypatch.setattr(module, "acquire_lease", down)
+    sweeper = TimerScheduler(app, owner="甲")
+    try:
+        with caplog.at_level(logging.INFO, logger="timers.scheduler"):
+            sweeper._sweep()
+        [said] = [r for r in caplog.records if r.name == "timers.scheduler"]
+        assert said.levelno == logging.ERROR and said.exc_info is None
+        assert said.getMessage() == ('database unavailable, sweep skipped (the next one tries again): connection to '
+                                     'server at "db" failed: Connection refused')
+    finally:
+        sweeper.pool.close()
