@@ -44,7 +44,7 @@ PER_GROUP = 2  # cases falling due at one moment
 PUBLICITY_POSTED = "张贴村级公示"
 SECRET = "f" * 64
 START = datetime(2026, 9, 20, 1, 0, tzinfo=UTC)
-TICKED = re.compile(r"TimerScheduler\.tick.* executed successfully")  # APScheduler's line after each sweep
+TICKED = re.compile(r"TimerScheduler\._sweep.* executed successfully")  # APScheduler's line after each sweep
 WOKE = re.compile(r"sweep: woke (\d+) cases")
 
 
