@@ -117,7 +117,7 @@ def test_run_refuses_to_start_without_a_real_secret_key(env):
 def test_stopping_the_process_releases_the_scheduler_lease(env, command, stop):
     process = _fangpin(env, *command)
     try:
-        ready = [r"TimerScheduler\.tick.* executed successfully"]  # the first sweep took the lease
+        ready = [r"TimerScheduler\._sweep.* executed successfully"]  # the first sweep took the lease
         if command[0] == "run":
             ready.append(r"Listening at: http://")  # and the server is serving (the signal must not hit its start-up)
         _wait_for(process, *ready)
