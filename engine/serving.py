@@ -10,6 +10,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ WORKERS_SETTING, THREADS_SETTING = "FANGPIN_WORKERS", "FANGPIN_THREADS"
 # interpreter switch interval changed nothing)
 DEFAULT_WORKERS, DEFAULT_THREADS = 2, 2
 STOP_SECONDS = 30  # a stopping scheduler finishes the sweep under way and releases its lease
+WATCH_SECONDS = 5  # how often `fangpin run` looks whether its scheduler still runs
 
 
 class _Server(BaseApplication):
@@ -62,14 +64,42 @@ def serve(factory: Callable[[], Flask], host: str, port: int, scheduler_command:
                "threads": env_count(THREADS_SETTING, DEFAULT_THREADS, minimum=1), "worker_class": "gthread",
                "accesslog": "-", "errorlog": "-", "loglevel": "info", "graceful_timeout": STOP_SECONDS,
                "proc_name": "fangpin", "control_socket_disable": True}  # no shared socket in $HOME
-    scheduler = None
-    if scheduler_command:
-        scheduler = subprocess.Popen(scheduler_command, cwd=REPO_ROOT)
+    scheduler = SchedulerChild(scheduler_command) if scheduler_command else None
     try:
         _Server(factory, options).run()
     finally:
         if scheduler is not None:
-            _stop(scheduler)
+            scheduler.stop()
+
+
+class SchedulerChild:
+    """The timer scheduler as a process of ``fangpin run``: started with the server, started again (and said so in
+    the log) whenever it dies — else the web server would go on serving with no timer firing, and systemd, seeing
+    the server alive, would never restart it — and stopped with the server."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.command = command
+        self.process = self._start()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # a restart and the stop never cross
+        threading.Thread(target=self._watch, name="scheduler-watch", daemon=True).start()
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen(self.command, cwd=REPO_ROOT)
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(WATCH_SECONDS):
+            with self._lock:
+                code = self.process.poll()  # (gunicorn's arbiter may have reaped it: then poll() says 0)
+                if code is not None and not self._stopping.is_set():
+                    log.error("the timer scheduler (pid %s) stopped, exit code %s: starting it again",
+                              self.process.pid, code)
+                    self.process = self._start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+        _stop(self.process)
 
 
 def _stop(process: subprocess.Popen) -> None:

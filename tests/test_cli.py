@@ -248,3 +248,16 @@ def test_the_demo_is_refused_outside_the_demo_clock(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["init", "--demo"], catch_exceptions=False)
     assert result.exit_code == 2 and "只在演示时钟下加载" in result.output
     assert not (tmp_path / "county.db").exists() or (tmp_path / "county.db").stat().st_size == 0
+
+
+def test_the_server_refuses_to_start_on_a_database_of_an_older_release(fangpin, monkeypatch):
+    """A new release on a database not upgraded yet: run fangpin init first (it upgrades in place)."""
+    from flask_migrate import stamp
+
+    from engine.app import create_engine_app
+
+    with create_engine_app().app_context():
+        stamp(revision="0014")
+    monkeypatch.setenv("SECRET_KEY", "a-secret-key-only-this-test-uses-3f9c2e71d0b84a56")
+    out = fangpin("run", "--port", "0", ok=False)
+    assert "数据库结构版本（0014）不是本版本的" in out and "请先运行 fangpin init（就地升级，数据不变）" in out

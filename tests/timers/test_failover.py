@@ -295,3 +295,27 @@ def test_a_lease_no_longer_than_the_sweep_is_refused():
         result = CliRunner(env=env).invoke(main, ["scheduler", *args])
         assert result.exit_code == 2 and "--lease-seconds / FANGPIN_LEASE_SECONDS" in result.output, result.output
         assert "须长于扫描间隔" in result.output
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_fangpin_run_starts_its_scheduler_again_when_it_dies(shared_app, database, tmp_path):
+    """kill -9 of the scheduler `fangpin run` started: the server says so in its log and starts another one, which
+    takes the lease; before, the web server went on with no timer firing, and nothing said so."""
+    env = {**os.environ, "DATABASE_URL": database, "FANGPIN_CLOCK": "demo", "FANGPIN_INSTANCE": str(tmp_path),
+           "SECRET_KEY": SECRET, "FANGPIN_WORKERS": "1", "FANGPIN_SWEEP_SECONDS": str(SWEEP),
+           "FANGPIN_LEASE_SECONDS": str(LEASE), "PYTHONUNBUFFERED": "1"}
+    server = Server(env)
+    started = re.compile(r"timer scheduler (\S+) started")
+    try:
+        found = _until("the scheduler started", lambda: started.search(server.output()), START_TIMEOUT, server)
+        server.owner = found.group(1)
+        os.kill(server.scheduler_pid, signal.SIGKILL)
+        _until("the server says its scheduler stopped and starts another",
+               lambda: len(started.findall(server.output())) == 2, TIMEOUT, server)
+        assert re.search(rf"the timer scheduler \(pid {server.scheduler_pid}\) stopped.*starting it again",
+                         server.output())
+        server.owner = started.findall(server.output())[1]
+        assert _alive(server.scheduler_pid) and _answers(server)
+    finally:
+        server.stop()
