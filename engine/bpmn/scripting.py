@@ -56,6 +56,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from timers.calendar import CHINA_TZ
+
 TIME_LIMIT_SECONDS = 2.0  # one expression or script
 MAX_ITEMS = 1_000_000  # items of one sequence, set or mapping made by diagram code (range, *, +, list(), …)
 MAX_TEXT = 1_000_000  # characters (bytes) of one text made by diagram code
@@ -1408,6 +1410,23 @@ class RestrictedEnvironment(TaskDataEnvironment):
         return True
 
 
+def timer_moment(value: Any) -> Any:
+    """A timer's value as SpiffWorkflow reads it, an ISO string, in China Standard Time where it names no zone: a
+    date is its midnight, a moment without a zone (``"2026-10-01T00:00:00"``) is Beijing time — SpiffWorkflow would
+    read it in the server's zone, UTC on most servers, eight hours late. Durations and cycles pass as they are."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=CHINA_TZ)).isoformat()
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time(), CHINA_TZ).isoformat()
+    if isinstance(value, str) and "T" in value and not value.startswith(("P", "R")):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return value if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ).isoformat()
+    return value
+
+
 class DiagramScriptEngine(PythonScriptEngine):
     """Script engine for fangpin diagrams: restricted, and timers may return dates or datetimes."""
 
@@ -1422,10 +1441,8 @@ class DiagramScriptEngine(PythonScriptEngine):
                 exc.add_note(str(exc.__context__))
             raise
         definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, (TimerEventDefinition, MultipleEventDefinition)) and isinstance(
-            result, (date, datetime)
-        ):
-            return result.isoformat()
+        if isinstance(definition, (TimerEventDefinition, MultipleEventDefinition)):
+            return timer_moment(result)
         return result
 
     def evaluate_plain(self, expression: str, data: Mapping[str, Any]) -> Any:

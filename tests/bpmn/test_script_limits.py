@@ -289,7 +289,7 @@ def test_a_timer_still_gives_iso_text_for_a_date():
 
     engine = DiagramScriptEngine({"start_day": lambda: date(2026, 10, 1)})
     task = SimpleNamespace(data={}, task_spec=SimpleNamespace(event_definition=TimerEventDefinition("t", "x")))
-    assert engine.evaluate(task, "start_day()") == "2026-10-01"
+    assert engine.evaluate(task, "start_day()") == "2026-10-01T00:00:00+08:00"  # (the day begins in Beijing)
     assert engine.evaluate_plain("a * 2", {"a": 21}) == 42
 
 

@@ -84,3 +84,16 @@ def test_a_refused_script_is_explained_in_chinese_naming_the_line(source, said):
     with pytest.raises(SyntaxError) as refused:
         compile_diagram_code(source, "exec")
     assert said in str(refused.value)
+
+
+def test_a_timer_that_names_no_zone_is_beijing_time():
+    """SpiffWorkflow reads a moment without a zone in the server's zone (UTC on most servers: 08:00 in Beijing)."""
+    from datetime import date, datetime
+
+    from engine.bpmn.scripting import timer_moment
+
+    assert timer_moment("2026-10-01T00:00:00") == "2026-10-01T00:00:00+08:00"
+    assert timer_moment(datetime(2026, 10, 1)) == "2026-10-01T00:00:00+08:00"
+    assert timer_moment(date(2026, 10, 1)) == "2026-10-01T00:00:00+08:00"
+    assert timer_moment("2026-10-01T00:00:00+00:00") == "2026-10-01T00:00:00+00:00"  # a zone given stays
+    assert timer_moment("P5D") == "P5D" and timer_moment("R3/PT1H") == "R3/PT1H"

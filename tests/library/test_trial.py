@@ -117,3 +117,17 @@ def test_a_scenario_whose_data_a_due_date_cannot_use_is_refused_naming_the_step(
     with pytest.raises(ScenarioError, match=said) as refused:
         run_scenario(read_directory(project_dir("processes")), "member_change.bpmn", "member_change", scenario)
     assert str(refused.value).startswith("“登记家庭成员自然变更”（m_record）的期限 months_from(lead_date")
+
+
+def test_a_timer_date_without_a_zone_falls_due_at_that_moment_in_beijing(app):
+    """(The trial showed 期限 2026-10-01 08:00 for timeDate "2026-10-01T00:00:00": read as UTC.)"""
+    from engine.bpmn.source import DiagramSource
+    from tests.bpmn.test_refusals import process
+
+    content = process('<bpmn:intermediateCatchEvent id="x" name="国庆">{io}<bpmn:timerEventDefinition id="td">'
+                      '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">"2026-10-01T00:00:00"</bpmn:timeDate>'
+                      "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>")
+    trace = run_scenario([DiagramSource("naive.bpmn", content)], "naive.bpmn", "refusal_test",
+                         {"start": f"{D}T09:00:00+08:00", "data": {}, "steps": []})
+    [timer] = [e for e in trace.events if e["kind"] == "timer_set"]
+    assert timer["due"] == "2026-10-01T00:00:00+08:00"
