@@ -69,11 +69,11 @@ from engine.bootstrap import setup_database
 from engine.bpmn.forms import load_form
 from engine.bpmn.runtime import STATE_COMPRESSION
 from engine.cases.lifecycle import complete_task, open_identification
-from engine.core.clock import FileClock, SystemClock
+from engine.core.clock import FileClock, FixedClock
 from engine.core.config import REPO_ROOT, tune_garbage_collector
 from engine.core.db import db
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Member
-from engine.demo import load_demo, sample_form_data
+from engine.demo import DEMO_DAY, load_demo, sample_form_data
 from engine.households.register import register_household
 from engine.serving import DEFAULT_THREADS, DEFAULT_WORKERS
 from timers.calendar import to_local_date
@@ -101,6 +101,8 @@ START_TIMEOUT = 120.0
 STOP_TIMEOUT = 60.0
 CHUNK = 2000
 FIRST_FORM = "identification_apply.json"
+AT = DEMO_DAY  # the time of the pool, the server and the engine line, standing still: the real date's deadlines may
+# reach past the holiday data shipped (from 2026-12-04 in China 20 working days end in 2027: refused, no bench)
 # village code → its demo village officials (engine/demo.py DEMO_USERS); client i logs in as LOGINS[i % 4]
 VILLAGES = {"360702101201": ("shahe_cun", "shahe_cun2"), "360702101202": ("huaping_cun",),
             "360702102201": ("shuixi_cun",)}
@@ -237,7 +239,7 @@ def _insert(model: Any, rows: list[dict[str, Any]]) -> None:
         db.session.execute(model.__table__.insert(), rows[start:start + CHUNK])
 
 
-def _copy_identifications(code: str, n: int, offset: int, today: date, clock: SystemClock) -> tuple[list[int], str]:
+def _copy_identifications(code: str, n: int, offset: int, today: date, clock: FixedClock) -> tuple[list[int], str]:
     """One household of village ``code`` with a real open identification, and ``n`` copies of both written
     set-based; returns the copies' ready task ids and the step's name."""
     template_head = f"户主T{code[-4:]}"
@@ -292,7 +294,7 @@ def _copy_identifications(code: str, n: int, offset: int, today: date, clock: Sy
 def make_pool(url: str, clients: int, per_client: int) -> Pool:
     """The demo database and ``per_client`` ready first tasks for each client, in its login's village."""
     started = time.perf_counter()
-    clock = SystemClock()
+    clock = FixedClock(AT)
     app = create_engine_app({"SQLALCHEMY_DATABASE_URI": url, "FANGPIN_CLOCK_OBJECT": clock})
     tasks: list[deque[int]] = [deque() for _ in range(clients)]
     with app.app_context():
@@ -688,7 +690,7 @@ class EngineRun:
 def engine_rate(url: str, pool: Pool, n: int, values: dict[str, Any]) -> EngineRun:
     """``n`` of the tasks left, completed through complete_task in this process, one after the other, each in
     an empty session (as a request); time inside complete_task only."""
-    clock = SystemClock()
+    clock = FixedClock(AT)
     app = create_engine_app({"SQLALCHEMY_DATABASE_URI": url, "FANGPIN_CLOCK_OBJECT": clock})
     queue = [(task_id, LOGINS[i % len(LOGINS)][0]) for i, q in enumerate(pool.tasks) for task_id in q]
     queue = queue[::max(1, len(queue) // max(n, 1))][:n]  # spread over the villages
@@ -806,7 +808,7 @@ def main() -> None:
     started = time.perf_counter()
     per_client = (WARM_UP + math.ceil(UNEVEN * RATE_BOUND * args.seconds / args.clients)
                   + math.ceil(args.seconds / max(args.think, 0.1)) + 1 + math.ceil(ENGINE_CAP / args.clients))
-    values, posted = first_form(to_local_date(SystemClock().now()))
+    values, posted = first_form(to_local_date(AT))
     with postgres(args.durable, args.statements) as pg, tempfile.TemporaryDirectory(prefix="fangpin-bench-http-") as workdir:
         log.info("creating %s × %s ready tasks", args.clients, per_client)
         pool = make_pool(pg.url, args.clients, per_client)
@@ -814,7 +816,7 @@ def main() -> None:
               f"gunicorn gthread {args.workers} workers × {args.threads} threads + scheduler, {args.clients} clients; "
               f"{pool.size} ready tasks “{pool.step}” made in {pool.seconds:.0f} s; {os.cpu_count()} cores, "
               f"load average {os.getloadavg()[0]:.1f}")
-        with production_server(pg.url, Path(workdir), args.workers, args.threads) as server:
+        with production_server(pg.url, Path(workdir), args.workers, args.threads, at=AT) as server:
             meter = CpuMeter(server.process.pid, pg.data)
             clients = [Client(server.base, LOGINS[i % len(LOGINS)][0], pool.tasks[i], posted)
                        for i in range(args.clients)]
