@@ -189,11 +189,12 @@ def template() -> Response:
 def deadlines() -> str:
     """推送期限: each department's push rule, next deadline and latest batch; the pushes that are overdue."""
     place, now = _receiving_place(), _now()
+    found = _departments(place, to_local_date(now))  # read once: the events to record and the departments' names
     events = {}
     if _has(DEPARTMENT) and place.id == g.user.jurisdiction.id:
-        events = {k: d for k, d in _departments(place, to_local_date(now)).items() if d.push.kind == "after_event"
+        events = {k: d for k, d in found.items() if d.push.kind == "after_event"
                   and d.push.working_days and (not g.user.department or k == g.user.department)}
-    names = {key: d.name for key, d in _departments(place, to_local_date(now)).items()}
+    names = {key: d.name for key, d in found.items()}
     return render_template("warnings/deadlines.html", place=place, pushes=push_cases(place, now), events=events,
                            missing=missing_pushes(place, now), batches=batches(place), batch_deadline=batch_deadline,
                            department_names=names)
