@@ -25,7 +25,7 @@ from engine.core.db import db
 from engine.core.models import MonitoringLine, PolicyParameter, ProcessVersion
 from engine.core.vocabulary import Channel
 from engine.library.stand_ins import Trace, stand_ins
-from engine.policy.parameters import PROCESS_SUFFIX, resolve_group
+from engine.policy.parameters import PROCESS_SUFFIX, resolve_group, shipped_parameters
 from engine.policy.roles import all_roles, role_for_lane
 
 
@@ -71,12 +71,21 @@ def _samples_by_process(state: str) -> tuple[dict[str, dict], dict[str, dict[str
                 process = str(group.get("process", "")).partition("@")[0]  # "key" or "key@version"
                 places = bound.setdefault(process, {}).setdefault(frozenset(group), (group, {}))[1]
                 places.setdefault(place.full_name, day.isoformat())  # the first date it applies from
-    union: dict[str, dict[str, Any]] = {p: {} for p in procedures}
-    for row in rows:
-        procedure, _, name = row.key.rpartition(".")
+    return bound, _every_value([(r.key, r.value) for r in rows])
+
+
+def _every_value(configured: list[tuple[str, Any]]) -> dict[str, dict[str, Any]]:
+    """{procedure: every value of its parameters}: those configured here (the last of each key wins), over those the
+    policy folder's files give places this database does not have (a county that loaded its own places instead of
+    the seed documents' still deploys the shipped diagrams, and a key configured nowhere still fails)."""
+    shipped = [(e["key"], e["value"]) for e in shipped_parameters(project_dir("policy"))]
+    union: dict[str, dict[str, Any]] = {key[: -len(PROCESS_SUFFIX)]: {} for key, _ in shipped + configured
+                                        if key.endswith(PROCESS_SUFFIX)}
+    for key, value in shipped + configured:
+        procedure, _, name = key.rpartition(".")
         if procedure in union:
-            union[procedure][name] = row.value
-    return bound, union
+            union[procedure][name] = value
+    return union
 
 
 # -- sample data ------------------------------------------------------------------------------------

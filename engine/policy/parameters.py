@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 
 PROCESS_SUFFIX = ".process"  # <procedure>.process: which diagram a jurisdiction runs (流程绑定)
+POLICY_FILES = ("parameters.json", "warning_thresholds.json")  # the parameter files of a policy folder
 
 def _rows_in_force(key_filter, jurisdiction: Jurisdiction, on: date) -> list[PolicyParameter]:
     return _rows_in_force_at(key_filter, [j.id for j in jurisdiction.ancestors()], on)
@@ -89,6 +90,17 @@ def monitoring_line(jurisdiction: Jurisdiction, year: int) -> Decimal:
         raise PolicyMissing(f"{name} 没有 {year} 年的监测范围（监测标准）：请省级政策管理员在“监测范围”页面按本省公布的标准"
                             f"设置，或由系统管理员用 fangpin policy load 加载")
     return line.amount
+
+
+def shipped_parameters(policy_dir: Path) -> list[dict[str, Any]]:
+    """The parameter entries of the policy folder's files (:data:`POLICY_FILES`), for every place they name, whether
+    this database has the place or not (a county's own tree in place of the seed documents' places)."""
+    entries: list[dict[str, Any]] = []
+    for name in POLICY_FILES:
+        path = policy_dir / name
+        if path.is_file():
+            entries += json.loads(path.read_text(encoding="utf-8")).get("parameters", [])
+    return entries
 
 
 def load_policy_file(path: Path) -> int:
