@@ -43,6 +43,7 @@ from engine.core import audit
 from engine.core.config import tune_garbage_collector
 from engine.core.db import MAX_ID, database_unreachable, db
 from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
+from engine.core.logs import configure_command_logging, configure_server_logging
 from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
 from engine.core.schema import schema_problem
 from engine.core.transaction import transaction
@@ -138,8 +139,7 @@ def _json_arg(data: str | None, file: Path | None) -> dict[str, Any]:
 @click.pass_context
 def main(ctx: click.Context, user: str | None, verbose: bool) -> None:
     """fangpin 防止返贫动态监测和帮扶 — command line."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("spiff").setLevel(logging.WARNING)
+    configure_command_logging(verbose)
     ctx.ensure_object(dict)["user"] = user
 
 
@@ -218,7 +218,7 @@ def run(host: str, port: int, no_scheduler: bool) -> None:
     """Start the web UI (gunicorn, FANGPIN_WORKERS processes) and the timer scheduler (a process of its own)."""
     from engine.core.clock import ClockFileError
 
-    logging.getLogger().setLevel(logging.INFO)
+    _server_logging()
     share_demo_key()
     try:
         app = create_app()  # the configuration is checked once here, before any process starts
@@ -231,6 +231,15 @@ def run(host: str, port: int, no_scheduler: bool) -> None:
         click.echo(f"错误：{problem}", err=True)
         sys.exit(1)
     serve(create_app, host, port, None if no_scheduler else scheduler_command())
+
+
+def _server_logging() -> None:
+    """The log of ``run`` and ``scheduler`` (engine.core.logs); a FANGPIN_LOG_LEVEL it does not know stops them."""
+    try:
+        configure_server_logging()
+    except ValueError as exc:
+        click.echo(f"错误：{exc}", err=True)
+        sys.exit(1)
 
 
 def _database_problem() -> str | None:
@@ -257,7 +266,7 @@ def scheduler(sweep_seconds: int, lease_seconds: int, processes: int) -> None:
     if lease_seconds <= sweep_seconds:
         raise click.BadParameter(f"须长于扫描间隔 {sweep_seconds} 秒（否则租约在两次扫描之间过期，主备来回切换）",
                                  param_hint="--lease-seconds / FANGPIN_LEASE_SECONDS")
-    logging.getLogger().setLevel(logging.INFO)
+    _server_logging()
     tune_garbage_collector()
     app = create_engine_app()
     stop = threading.Event()

@@ -18,6 +18,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from engine.core.config import REPO_ROOT, env_count, tune_garbage_collector
+from engine.core.logs import gunicorn_logconfig
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ WORKERS_SETTING, THREADS_SETTING = "FANGPIN_WORKERS", "FANGPIN_THREADS"
 # 113-118/s. Why more threads per process serve fewer requests here is not established (a shorter or longer
 # interpreter switch interval changed nothing)
 DEFAULT_WORKERS, DEFAULT_THREADS = 2, 2
+# who, which page, the answer, its size and how long it took — the path without its query string, which can hold
+# what an official searched for (a name, an ID number)
+ACCESS_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 STOP_SECONDS = 30  # a stopping scheduler finishes the sweep under way and releases its lease
 WATCH_SECONDS = 5  # how often `fangpin run` looks whether its scheduler still runs
 
@@ -63,6 +67,7 @@ def serve(factory: Callable[[], Flask], host: str, port: int, scheduler_command:
     options = {"bind": f"{host}:{port}", "workers": env_count(WORKERS_SETTING, DEFAULT_WORKERS, minimum=1),
                "threads": env_count(THREADS_SETTING, DEFAULT_THREADS, minimum=1), "worker_class": "gthread",
                "accesslog": "-", "errorlog": "-", "loglevel": "info", "graceful_timeout": STOP_SECONDS,
+               "logconfig_dict": gunicorn_logconfig(), "access_log_format": ACCESS_FORMAT,
                "proc_name": "fangpin", "control_socket_disable": True}  # no shared socket in $HOME
     scheduler = SchedulerChild(scheduler_command) if scheduler_command else None
     try:

@@ -117,7 +117,7 @@ def test_run_refuses_to_start_without_a_real_secret_key(env):
 def test_stopping_the_process_releases_the_scheduler_lease(env, command, stop):
     process = _fangpin(env, *command)
     try:
-        ready = [r"TimerScheduler\._sweep.* executed successfully"]  # the first sweep took the lease
+        ready = [r"holds the lease: it fires the timers"]  # the first sweep took the lease
         if command[0] == "run":
             ready.append(r"Listening at: http://")  # and the server is serving (the signal must not hit its start-up)
         _wait_for(process, *ready)
@@ -160,3 +160,9 @@ def test_only_a_policy_editor_deploys_or_binds_from_the_command_line(env, tmp_pa
     assert versions() == before + 1
     assert "已绑定：" in _run("--as", "jiangxi_zhengce", "process", "bind", "identification@1", "--procedure",
                               "identification", "--jurisdiction", "360702", "--from", "2026-10-01")
+
+
+def test_a_log_level_the_server_does_not_know_stops_it_in_words(env, monkeypatch):
+    monkeypatch.setenv("FANGPIN_LOG_LEVEL", "LOUD")
+    out = _run("scheduler", ok=False)
+    assert "FANGPIN_LOG_LEVEL='LOUD'：应为 DEBUG、INFO、WARNING 或 ERROR" in out

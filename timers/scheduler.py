@@ -143,6 +143,7 @@ class TimerScheduler:
         next sweep tries again), not a traceback every sweep."""
         try:
             self.tick()
+            log.debug("sweep done (%s)", "active" if self.leader else "standby")  # FANGPIN_LOG_LEVEL=DEBUG
         except (OperationalError, InterfaceError) as exc:
             lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             log.error("database unavailable, sweep skipped (the next one tries again): %s",

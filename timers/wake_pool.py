@@ -33,6 +33,7 @@ from engine.app import create_engine_app, get_clock
 from engine.cases.lifecycle import WAKE_BATCH, wake_cases
 from engine.core.clock import Clock
 from engine.core.config import tune_garbage_collector
+from engine.core.logs import configure_server_logging
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +119,7 @@ def _start_helper(config: dict[str, Any], level: int, parent: int) -> None:
     on its scheduler (process ``parent``), its application, and the garbage collector tuned as the scheduler's own
     (with Python's defaults, one process woke cases about half as fast)."""
     global _HELPER_APP
-    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("spiff").setLevel(logging.WARNING)
+    configure_server_logging(level)
     threading.Thread(target=_watch_parent, args=(parent,), name="wake-helper-parent-watch", daemon=True).start()
     _HELPER_APP = create_engine_app(config)
     tune_garbage_collector()

@@ -44,7 +44,7 @@ PER_GROUP = 2  # cases falling due at one moment
 PUBLICITY_POSTED = "张贴村级公示"
 SECRET = "f" * 64
 START = datetime(2026, 9, 20, 1, 0, tzinfo=UTC)
-TICKED = re.compile(r"TimerScheduler\._sweep.* executed successfully")  # APScheduler's line after each sweep
+TICKED = re.compile(r"timers\.scheduler: sweep done")  # after each sweep (FANGPIN_LOG_LEVEL=DEBUG)
 WOKE = re.compile(r"sweep: woke (\d+) cases")
 
 
@@ -210,7 +210,7 @@ def test_one_scheduler_fires_the_other_takes_over_and_no_timer_fires_twice(share
     app = shared_app
     env = {**os.environ, "DATABASE_URL": database, "FANGPIN_CLOCK": "demo", "FANGPIN_INSTANCE": str(tmp_path),
            "SECRET_KEY": SECRET, "FANGPIN_WORKERS": "1", "FANGPIN_SWEEP_SECONDS": str(SWEEP),
-           "FANGPIN_LEASE_SECONDS": str(LEASE), "PYTHONUNBUFFERED": "1"}
+           "FANGPIN_LEASE_SECONDS": str(LEASE), "PYTHONUNBUFFERED": "1", "FANGPIN_LOG_LEVEL": "DEBUG"}
     servers = [Server(env), Server(env)]
     stopped: list[int] = []
 
@@ -307,7 +307,7 @@ def test_fangpin_run_starts_its_scheduler_again_when_it_dies(shared_app, databas
     takes the lease; before, the web server went on with no timer firing, and nothing said so."""
     env = {**os.environ, "DATABASE_URL": database, "FANGPIN_CLOCK": "demo", "FANGPIN_INSTANCE": str(tmp_path),
            "SECRET_KEY": SECRET, "FANGPIN_WORKERS": "1", "FANGPIN_SWEEP_SECONDS": str(SWEEP),
-           "FANGPIN_LEASE_SECONDS": str(LEASE), "PYTHONUNBUFFERED": "1"}
+           "FANGPIN_LEASE_SECONDS": str(LEASE), "PYTHONUNBUFFERED": "1", "FANGPIN_LOG_LEVEL": "DEBUG"}
     server = Server(env)
     started = re.compile(r"timer scheduler (\S+) started")
     try:

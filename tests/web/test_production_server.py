@@ -11,6 +11,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 import urllib.parse
 import urllib.request
 from urllib.error import HTTPError
@@ -97,3 +98,41 @@ def test_the_json_api_answers_and_refuses_without_a_login(server):
     assert refused.value.code == 401
     spec = json.loads(urllib.request.urlopen(server + "/api/openapi.json", timeout=30).read())
     assert spec["openapi"].startswith("3.") and "/api/tasks" in spec["paths"]
+
+
+SERVER_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00 \[\d+\] (DEBUG|INFO|WARNING|ERROR|CRITICAL) "
+                         r"[\w.]+: ")
+
+
+def test_the_server_logs_one_format_in_china_time_without_what_was_searched(env, tmp_path):
+    """gunicorn's lines, its access log, the scheduler's and the application's: one format, the moment in China
+    Standard Time with its offset, the process; a request's query string (a searched name or ID number) is not
+    logged, nor apscheduler's two lines on every sweep."""
+    log = tmp_path / "server.log"
+    port = _free_port()
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-c", "from engine.cli import main; main()", "run", "--port",
+                                    str(port)], cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT,
+                                   env={**env, "FANGPIN_WORKERS": "1", "FANGPIN_SWEEP_SECONDS": "1",
+                                        "FANGPIN_LEASE_SECONDS": "3"})
+    try:
+        _wait_in(log, process, r"Listening at: ", r"sweep: woke")
+        page = Browser(f"http://127.0.0.1:{port}").get("/login?next=/cases%3Fq%3D360702198001010011")
+        assert page.status == 200
+        _wait_in(log, process, r'"GET /login HTTP/1.1" 200')  # after the first sweep, a job of apscheduler's
+    finally:
+        stop(process, timeout=START_TIMEOUT)
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines and [line for line in lines if not SERVER_LINE.match(line)] == []
+    assert any("gunicorn.access" in line and '"GET /login HTTP/1.1" 200' in line for line in lines)
+    assert "360702198001010011" not in log.read_text(encoding="utf-8")
+    assert not [line for line in lines if "Running job" in line or "executed successfully" in line]
+
+
+def _wait_in(log, process: subprocess.Popen, *patterns: str) -> None:
+    """Wait until the log file holds every pattern (the server writes it as it goes)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while not all(re.search(p, log.read_text(encoding="utf-8", errors="replace")) for p in patterns):
+        assert process.poll() is None, log.read_text(errors="replace")
+        assert time.monotonic() < deadline, f"not within {START_TIMEOUT} s: {patterns}\n{log.read_text()}"
+        time.sleep(0.1)
