@@ -30,7 +30,7 @@ from engine.households.attention import end_key_attention, mark_key_attention
 from engine.households.guarantees import record_verified_guarantees
 from engine.households.income import IncomeFigures, income_window, record_income
 from engine.households.measures import record_measures
-from engine.households.poverty_policy import describe_items, mark_not_enjoying
+from engine.households.poverty_policy import describe_items, mark_enjoying, mark_not_enjoying
 from engine.identification.classification import conclude_assessment, measure_household
 from engine.policy.parameters import monitoring_line
 from engine.publicity.lists import issuing_authority
@@ -95,6 +95,7 @@ class CaseContext:
             "conclude_assessment": conclude_assessment,
             "poverty_policy_items": describe_items,
             "mark_not_enjoying_policy": self.mark_not_enjoying_policy,
+            "mark_enjoying_policy": self.mark_enjoying_policy,
             **{name: make(self) for name, make in EXTENSIONS.items()},
         }
 
@@ -283,6 +284,12 @@ class CaseContext:
         """The household is marked 脱贫不再享受政策 from ``on`` (004 附件2)."""
         mark_not_enjoying(self.case.household, date.fromisoformat(str(on)[:10]))
         return self._household_event("household_not_enjoying_policy", on=str(on))
+
+    def mark_enjoying_policy(self, on: str) -> bool:
+        """The formerly poor household is managed as 脱贫享受政策户 from ``on`` (003 六（二）: Longkou's 脱贫不稳定户
+        whose risk is eliminated)."""
+        mark_enjoying(self.case.household)
+        return self._household_event("household_enjoying_policy", on=str(on))
 
     def release_household(self, status: str = "ordinary", reason: str = "") -> bool:
         """The household leaves the procedure: back to ``ordinary``, or ``key_attention`` (重点关注)."""

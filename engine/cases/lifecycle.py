@@ -224,7 +224,7 @@ def _start_data(case: Case, policy: dict[str, Any], application: dict | None) ->
                  "channel_name": Channel(case.channel).label, "lead_date": case.lead_date.isoformat()},
         "household": {"number": household.number, "head": head.name if head else "", "size": household.size,
                       "is_formerly_poor": household.is_formerly_poor,
-                      "enjoys_poverty_policy": household.enjoys_poverty_policy,
+                      "enjoys_poverty_policy": household.enjoys_poverty_policy, "category": household.category,
                       "village": household.village.full_name} if household else {},
         "place": {"code": case.jurisdiction.code, "name": case.jurisdiction.full_name,
                   "level": case.jurisdiction.level},

@@ -36,6 +36,14 @@ def mark_not_enjoying(household: Household, on: date) -> None:
     household.enjoys_poverty_policy = False
 
 
+def mark_enjoying(household: Household) -> None:
+    """The household is managed as a 脱贫享受政策户 (003 六（二）: a 脱贫不稳定户 whose risk of falling back is
+    eliminated); RuleViolation for a household that is not formerly poor."""
+    if not household.is_formerly_poor:
+        raise RuleViolation(f"户 {household.number} 不是脱贫户，不能作为脱贫享受政策户管理")
+    household.enjoys_poverty_policy = True
+
+
 def status_label(household: Household) -> str:
     """是否脱贫户 with the policy status: 否, 是（享受政策）or 是（不再享受政策）."""
     if not household.is_formerly_poor:

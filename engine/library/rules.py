@@ -23,7 +23,7 @@ from engine.core.clock import Clock
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.models import MonitoringLine, PolicyParameter, ProcessVersion
-from engine.core.vocabulary import Channel
+from engine.core.vocabulary import Channel, HouseholdCategory
 from engine.library.stand_ins import Trace, stand_ins
 from engine.policy.parameters import PROCESS_SUFFIX, resolve_group, shipped_parameters
 from engine.policy.roles import all_roles, role_for_lane
@@ -99,7 +99,8 @@ def start_data(policy: dict[str, Any]) -> dict[str, Any]:
                  "channel_name": Channel.SELF_APPLICATION.label,
                  "lead_date": day},
         "household": {"number": "3607021012010001", "head": "示例户主", "size": 3, "is_formerly_poor": False,
-                      "enjoys_poverty_policy": False, "village": "江西省赣州市章贡区沙河镇沙河村"},
+                      "enjoys_poverty_policy": False, "category": HouseholdCategory.MARGINAL.value,
+                      "village": "江西省赣州市章贡区沙河镇沙河村"},
         "place": {"code": "360702101201", "name": "江西省赣州市章贡区沙河镇沙河村", "level": "village"},
         "policy": dict(policy),
         "mode": "assisted",

@@ -42,6 +42,7 @@ FUNCTION_LABELS: dict[str, str] = {
     "conclude_assessment": "形成认定意见",
     "poverty_policy_items": "列出所勾选的政策条件",
     "mark_not_enjoying_policy": "标注脱贫不再享受政策",
+    "mark_enjoying_policy": "作为脱贫享受政策户管理",
     "pushed_batches": "统计已推送的预警批次",
     "open_next_push": "开启下一期预警推送",
     "split_to_counties": "预警信息分发到县",
