@@ -34,7 +34,8 @@ from timers.calendar import to_local_date
 CST = ZoneInfo("Asia/Shanghai")
 CHANNELS = {c.label: c.value for c in IDENTIFICATION_CHANNELS} | {"信访、12317": Channel.PETITION.value}
 KINDS = {"脱贫户": {"is_formerly_poor": True}, "一般农户": {"is_formerly_poor": False},
-         "脱贫享受政策户": {"is_formerly_poor": True, "enjoys_poverty_policy": True}}
+         "脱贫享受政策户": {"is_formerly_poor": True, "enjoys_poverty_policy": True},
+         "脱贫不享受政策户": {"is_formerly_poor": True, "enjoys_poverty_policy": False}}
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from engine.demo import drive_case, sample_form_data
 from engine.households.guarantees import record_verified_guarantees
 from engine.households.register import register_household
 from engine.supervision.overdue import overdue_tasks
-from tests.bdd.officials import VILLAGES, household_data, household_named
+from tests.bdd.officials import ROLE_WORDS, VILLAGES, household_data, household_named
 from tests.bdd.steps import *
 from tests.bdd.steps import _today, end_of
 
@@ -184,14 +184,14 @@ def no_elimination(world, head: str, step: str) -> None:
     assert [r for r in _ready(world, step) if r.case.household_id == household.id]
 
 
-@then(parsers.parse('"{head}" 户有办理中的风险消除案件，渠道为 "{channel}"，村级待办 "{step}"'))
-def elimination_opened(head: str, channel: str, step: str) -> None:
+@then(parsers.parse('"{head}" 户有办理中的风险消除案件，渠道为 "{channel}"，{who}待办 "{step}"'))
+def elimination_opened(head: str, channel: str, who: str, step: str) -> None:
     db.session.expire_all()
     household = household_named(head)
     (case,) = db.session.scalars(select(Case).filter_by(household_id=household.id, procedure="elimination")).all()
     assert case.status == "running" and Channel.label_of(case.channel) == channel
     (task,) = db.session.scalars(select(HumanTask).filter_by(case_id=case.id, state="READY")).all()
-    assert (task.name, task.role) == (step, "village_cadre")
+    assert (task.name, task.role) == (step, ROLE_WORDS[who])
 
 
 @then(parsers.parse("采集排查进度中 {village} 排查启动识别 {identified:d} 户，启动风险消除 {gone:d} 户"))

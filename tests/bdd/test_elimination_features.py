@@ -11,27 +11,27 @@ from engine.cases.lifecycle import complete_task, open_correction, open_eliminat
 from engine.core.db import db
 from engine.core.errors import FangpinError
 from engine.core.models import Case, HumanTask
+from engine.core.vocabulary import HouseholdCategory
 from engine.demo import drive_case, sample_form_data
 from engine.elimination.eligibility import assess
 from engine.households.register import register_household
 from tests.bdd.officials import household_data, household_named
 from tests.bdd.steps import *
-from tests.bdd.steps import CST, _today, official
+from tests.bdd.steps import CST, KINDS, _today, official
 
 scenarios("elimination.feature")
 
 
-def _monitored(world, clock, head: str, village: str = "沙河村", **extra) -> None:
-    household = register_household(household_data(village, head, 3, is_formerly_poor=True, **extra), "system",
-                                   clock)
+def _monitored(world, clock, head: str, village: str = "沙河村", kind: str = "脱贫户", **extra) -> None:
+    household = register_household(household_data(village, head, 3, **KINDS[kind], **extra), "system", clock)
     case = open_identification(household.id, "cadre_screening", _today(clock), "system", clock)
     drive_case(case.id, clock)
     assert household_named(head).status == "monitored"
 
 
-@given(parsers.re(r'(?P<village>沙河村|诸由观村)有一户纳入监测的脱贫户 "(?P<head>[^"]+)"$'))
-def monitored(world, clock, village: str, head: str) -> None:
-    _monitored(world, clock, head, village)
+@given(parsers.re(r'(?P<village>沙河村|诸由观村)有一户纳入监测的(?P<kind>脱贫户|脱贫不享受政策户|一般农户) "(?P<head>[^"]+)"$'))
+def monitored(world, clock, village: str, kind: str, head: str) -> None:
+    _monitored(world, clock, head, village, kind)
 
 
 @given(parsers.parse('沙河村有一户纳入监测的脱贫户 "{head}"，为整户无劳动能力兜底保障户'))
@@ -103,19 +103,30 @@ def eliminated(clock, head: str) -> None:
     assert followup.status == "completed"
 
 
-KINDS = {"风险消除回退": "rollback", "清退": "removal"}
+@then(parsers.parse('"{head}" 户的监测对象类别为 "{label}"'))
+def category_is(head: str, label: str) -> None:
+    assert HouseholdCategory.label_of(household_named(head).category) == label
+
+
+@then(parsers.parse('"{head}" 户作为脱贫享受政策户继续管理和帮扶'))
+def enjoys_policy(head: str) -> None:
+    household = household_named(head)
+    assert (household.is_formerly_poor, household.enjoys_poverty_policy) == (True, True)
+
+
+CORRECTIONS = {"风险消除回退": "rollback", "清退": "removal"}
 
 
 @when(parsers.parse('县级为 "{head}" 户申请 "{kind}"'))
 def request_correction(world, clock, head: str, kind: str) -> None:
-    world["case_id"] = open_correction(household_named(head).id, KINDS[kind], "zhanggong_xian", clock).id
+    world["case_id"] = open_correction(household_named(head).id, CORRECTIONS[kind], "zhanggong_xian", clock).id
     world["done"] = []
 
 
 @then(parsers.parse('县级为 "{head}" 户申请 "{kind}" 被拒绝，提示包含 "{text}"'))
 def correction_refused(clock, head: str, kind: str, text: str) -> None:
     with pytest.raises(FangpinError) as refused:
-        open_correction(household_named(head).id, KINDS[kind], "zhanggong_xian", clock)
+        open_correction(household_named(head).id, CORRECTIONS[kind], "zhanggong_xian", clock)
     assert text in str(refused.value)
 
 

@@ -61,7 +61,7 @@ ELIMINATION = {  # the county's risk elimination, step by step (role, step)
                ("township_officer", "乡镇审核（入户核实收入）"), ("county_officer", "县级审定"),
                ("county_officer", "在各村公告")),
     "370681": (("village_cadre", "民主评议"), ("township_officer", "乡镇审核（入户核实收入）"),
-               ("village_cadre", "张贴村级公示（风险消除）"), ("county_officer", "市扶贫办标注风险消除")),
+               ("village_cadre", "张贴村级公示（风险消除）"), ("county_officer", "市扶贫办标注致贫风险消除")),
     "210321": (("village_cadre", "民主评议"), ("village_cadre", "农户本人认可"),
                ("village_cadre", "张贴村级公示（风险消除）"), ("township_officer", "乡镇审核（入户核实收入）"),
                ("county_officer", "县级审定"), ("county_officer", "在各村公告")),
