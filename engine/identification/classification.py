@@ -22,6 +22,7 @@ from engine.households.income import IncomeFigures
 from engine.policy.exclusions import exclusion_labels
 
 OUTPUTS = ("include", "category", "category_reason")
+SHARPLY_REDUCED = "sharply_reduced"  # the verification's income: 因病因残因学因灾因意外事故等导致收入大幅缩减 (001 Q10, 003)
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,11 @@ def household_facts(
     risk_types: Sequence[str],
     guarantee_problems: Sequence[str],
     exclusions: Sequence[str],
+    income_sharply_reduced: bool = False,
 ) -> dict[str, Any]:
     """What the decision table reads (``facts[...]``): plain JSON values, kept in the case's data. Whether the
-    income is "within" the line (≤ or <) is the table's rule, not decided here."""
+    income is "within" the line (≤ or <) is the table's rule, not decided here; so is what a sharp fall of income
+    (收入大幅缩减, found at the verification) makes of a household above the line."""
     a34, a38 = figures.net_income_per_capita, figures.income_reference_per_capita
     return {
         "net_income_per_capita": float(a34),
@@ -64,18 +67,21 @@ def household_facts(
         "guarantee_text": "、".join(guarantee_problems),
         "has_risk": bool(risk_types),
         "formerly_poor": bool(formerly_poor),
+        "income_sharply_reduced": bool(income_sharply_reduced),
     }
 
 
 def measure_household(income: Mapping[str, Any], risk_types: Sequence[str], exclusions: Sequence[str] | None,
                       guarantees: Mapping[str, Any] | None, *, line: Decimal, formerly_poor: bool,
                       default_size: int) -> tuple[IncomeFigures, dict[str, Any]]:
-    """测算收入: the income figures (A28–A38) from the verified inputs of a household and the facts the
-    decision table classifies by — in a case (engine.cases.functions) and in a trial run alike."""
+    """测算收入: the income figures (A28–A38) from the verified inputs of a household (``income``: the form's, with
+    :data:`SHARPLY_REDUCED`) and the facts the decision table classifies by — in a case (engine.cases.functions)
+    and in a trial run alike."""
     figures = IncomeFigures.from_mapping(income, int(income.get("household_size") or default_size))
     problems = [problem.label for problem in GuaranteeProblem if (guarantees or {}).get(problem.value)]
     facts = household_facts(figures, line, formerly_poor=formerly_poor, risk_types=list(risk_types),
-                            guarantee_problems=problems, exclusions=exclusion_labels(list(exclusions or [])))
+                            guarantee_problems=problems, exclusions=exclusion_labels(list(exclusions or [])),
+                            income_sharply_reduced=bool(income.get(SHARPLY_REDUCED)))
     return figures, facts
 
 

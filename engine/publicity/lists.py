@@ -62,7 +62,7 @@ from engine.households.records import (
     private_keys,
     risk_text,
 )
-from engine.identification.classification import classify, measure_household
+from engine.identification.classification import SHARPLY_REDUCED, classify, measure_household
 from engine.policy.check import ISSUER, LABELS, PUBLICITY, diagram_needs, places_to_check, requirements
 from engine.policy.parameters import monitoring_line, resolve
 from timers.calendar import to_local_date
@@ -619,8 +619,10 @@ def proposed_categories(households: Iterable[tuple[Household, int | None, Income
         data = task.form_data or {}
         try:
             line = line_of(household.village, to_local_date(task.completed_at).year)
+            inputs = {**dataclasses.asdict(income),
+                      SHARPLY_REDUCED: (data.get("income") or {}).get(SHARPLY_REDUCED)}  # the form's, not the record's
             _, facts = measure_household(
-                dataclasses.asdict(income), list(data.get("risk_types") or household.risk_types or []),
+                inputs, list(data.get("risk_types") or household.risk_types or []),
                 data.get("exclusions"), data.get("guarantees"), line=line, formerly_poor=household.is_formerly_poor,
                 default_size=income.household_size)
             categories[household.id] = classify(facts, tables_for(versions[case_id])).category

@@ -22,12 +22,15 @@ EDITOR = "jiangxi_zhengce"
 VERIFICATION_FORM = "household_verification.json"
 
 
-def _verify(world, clock, case: Case, income: int, oop: int) -> None:
+FALLS = {"收入大幅缩减": True, "收入没有大幅缩减": False}  # 因病因残因学因灾因意外事故等导致收入大幅缩减 (form)
+
+
+def _verify(world, clock, case: Case, income: int, oop: int, sharply_reduced: bool = False) -> None:
     row = next(r for r in _ready(case) if r.form == VERIFICATION_FORM)
     data = default_form(row.form, _today(clock))
     data["income"] = {"household_size": case.household.size, "wages": income, "business_income": 0,
                       "property_income": 0, "transfer_income": 0, "business_expenses": 0,
-                      "compliant_out_of_pocket": oop}
+                      "compliant_out_of_pocket": oop, "sharply_reduced": sharply_reduced}
     complete_task(row.id, data, official_for(row.role, case).username, clock)
     world["done"].append((row.name, row.role))
 
@@ -40,6 +43,11 @@ def _case_of(world, head: str) -> Case:
 @when(parsers.parse("核实人员入户核实：家庭纯收入 {income:d} 元，合规自付支出 {oop:d} 元"))
 def verify(world, clock, income: int, oop: int) -> None:
     _verify(world, clock, db.session.get(Case, world["case_id"]), income, oop)
+
+
+@when(parsers.parse("核实人员入户核实：家庭纯收入 {income:d} 元，合规自付支出 {oop:d} 元，{fall}"))
+def verify_fall(world, clock, income: int, oop: int, fall: str) -> None:
+    _verify(world, clock, db.session.get(Case, world["case_id"]), income, oop, FALLS[fall])
 
 
 @when(parsers.parse('"{head}" 户的核实人员入户核实：家庭纯收入 {income:d} 元，合规自付支出 {oop:d} 元'))

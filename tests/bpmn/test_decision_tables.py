@@ -13,7 +13,7 @@ SHIPPED = (project_dir("processes") / "household_category.dmn").read_bytes()
 HOUSING = {"guarantee_problem": True, "guarantee_text": "住房安全"}  # rule_2, the first with "unstable"
 FACTS = {"excluded": False, "guarantee_problem": False, "has_risk": True, "net_income_per_capita": 5000.0,
          "income_reference_per_capita": 5000.0, "monitoring_line": 7800.0, "formerly_poor": True,
-         "exclusions_text": "", "guarantee_text": ""}
+         "exclusions_text": "", "guarantee_text": "", "income_sharply_reduced": False}
 
 
 def _table(old: bytes, new: bytes) -> list[DiagramSource]:

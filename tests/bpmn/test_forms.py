@@ -61,6 +61,19 @@ def test_a_number_that_is_not_finite_is_refused_naming_the_field(value):
     assert ("income/wages", "工资性收入（A28）：应为有限的数字（不能是 NaN 或无穷大）") in refused.value.errors
 
 
+def test_a_sharp_fall_of_income_without_a_risk_type_is_refused_naming_the_risk_types():
+    """收入大幅缩减 makes a household above the line 突发严重困难户 only with a risk (001 Q10 存在返贫或致贫风险的); ticked
+    without one, the table would say 无返贫致贫风险."""
+    data = {"verified_on": "2026-11-20", "exclusions": [], "guarantees": {}, "risk_types": [],
+            "income": {"household_size": 2, "wages": 30000, "business_income": 0, "property_income": 0,
+                       "transfer_income": 0, "business_expenses": 0, "sharply_reduced": True}}
+    with pytest.raises(FormInvalid) as refused:
+        validate_form("household_verification.json", data)
+    assert refused.value.errors == [("risk_types", "风险类型（A27）：至少选择 1 项")]
+    validate_form("household_verification.json", {**data, "risk_types": ["accident"]})
+    validate_form("household_verification.json", {**data, "income": {**data["income"], "sharply_reduced": False}})
+
+
 def test_a_wrong_choice_in_a_list_names_the_list_and_the_choices_by_their_labels():
     data = {"applied_on": "2026-11-20", "all_members_signed": True, "risk_description": "户主因病住院",
             "risk_types": ["illness", "flood"] + ["other"] * 100}

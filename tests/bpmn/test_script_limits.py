@@ -298,7 +298,7 @@ def test_a_timer_still_gives_iso_text_for_a_date():
 CATEGORY = (project_dir("processes") / "household_category.dmn").read_bytes()
 FACTS = {"excluded": False, "guarantee_problem": True, "has_risk": True, "net_income_per_capita": 5000.0,
          "income_reference_per_capita": 5000.0, "monitoring_line": 7800.0, "formerly_poor": True,
-         "exclusions_text": "", "guarantee_text": "住房安全"}
+         "exclusions_text": "", "guarantee_text": "住房安全", "income_sharply_reduced": False}
 
 
 @pytest.mark.parametrize(("cell", "message"), [

@@ -58,6 +58,16 @@ def test_sudden_hardship_above_the_line():
     assert _classify(12000, reference=5000).category == "sudden"
 
 
+def test_a_sharp_fall_of_income_above_the_line_is_sudden_hardship_without_large_expenditure():
+    # 001 Q10: 推算的收入高于7800元、但因突发事件等各类因素影响导致刚性支出较大或收入大幅缩减 → 突发严重困难户
+    result = _classify(12000, income_sharply_reduced=True)
+    assert result.category == "sudden" and "收入大幅缩减" in result.explanation
+    assert _classify(12000, income_sharply_reduced=True, formerly_poor=True).category == "sudden"
+    assert _classify(12000).include is False  # neither large expenditure nor a fall of income
+    assert _classify(12000, income_sharply_reduced=True, risk_types=[]).include is False  # no risk, not included
+    assert _classify(7000, income_sharply_reduced=True).category == "marginal"  # within the line: Q10's first case
+
+
 def test_no_risk_means_not_included_but_followed():
     result = _classify(5000, risk_types=[])
     assert not result.include and "持续跟踪关注" in result.explanation
@@ -95,7 +105,7 @@ def test_an_edited_table_decides_and_a_table_without_a_matching_rule_is_refused(
     assert edited != shipped
     assert _classify(7800, tables=[DiagramSource("household_category.dmn", edited)]).category == "sudden"
     # without the catch-all last rule nothing matches an income above the line
-    last = shipped.index(b'<rule id="rule_9">')
+    last = shipped.index(b'<rule id="rule_10">')
     cut = shipped[:last] + shipped[shipped.index(b"</rule>", last) + len(b"</rule>"):]
     with pytest.raises(DecisionInvalid, match="没有符合的规则"):
         _classify(12000, tables=[DiagramSource("household_category.dmn", cut)])
@@ -108,6 +118,15 @@ def test_longkou_counts_a_formerly_poor_household_at_risk_as_unstable_whatever_i
     # 003 二：符合条件之一的脱贫户纳入脱贫不稳定户 (no income condition); Jiangxi Q10: above the line → sudden
     assert _classify(12000, reference=5000, formerly_poor=True, table=LONGKOU).category == "unstable"
     assert _classify(12000, reference=5000, formerly_poor=True).category == "sudden"
+
+
+def test_longkou_counts_a_sudden_fall_of_income_above_the_line_as_serious_hardship():
+    # 003 二（二）：高于省定监测线，但因病因残因学因灾因意外事故等刚性支出骤增或收入骤减 → 严重困难户
+    result = _classify(12000, income_sharply_reduced=True, table=LONGKOU)
+    assert result.category == "sudden" and "收入骤减" in result.explanation
+    assert _classify(7800, income_sharply_reduced=True, table=LONGKOU).category == "sudden"  # 不低于 the line
+    assert _classify(12000, table=LONGKOU).include is False
+    assert _classify(12000, income_sharply_reduced=True, formerly_poor=True, table=LONGKOU).category == "unstable"
 
 
 def test_longkou_below_the_line_means_strictly_below():

@@ -149,6 +149,38 @@ def test_household_verification_is_prefilled_and_says_from_where(web_app, clock)
         assert db.session.get(Household, household_id).risk_types == ["illness", "accident"]
 
 
+def test_a_sharp_fall_of_income_ticked_on_the_page_makes_a_household_above_the_line_sudden_hardship(web_app, clock):
+    # 001 Q10: 推算的收入高于7800元、但因突发事件等各类因素影响导致……收入大幅缩减 → 突发严重困难户
+    with web_app.app_context():
+        household_id = register_household(household_data("沙河村", "骤减户", 2), "shahe_cun", clock).id
+        case_id = open_identification(household_id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
+        drive_case(case_id, clock, until="受理申请并签署承诺授权书")
+    task = _ready(web_app, case_id)
+    with serve(web_app) as base:
+        township = HttpBrowser(base)
+        township.login("shahe_zhen", "demo")
+        page = township.get(f"/tasks/{task.id}").read().decode()
+        assert "因病因残因学因灾因意外事故等导致收入大幅缩减，基本生活出现严重困难" in _text(page)
+        assert 'checked' not in _input(page, "income.sharply_reduced")
+        answer = township.post(f"/tasks/{task.id}", [
+            ("verified_on", "2026-09-20"), ("income.household_size", "2"), ("income.wages", "30000"),
+            ("income.business_income", "0"), ("income.property_income", "0"), ("income.transfer_income", "0"),
+            ("income.business_expenses", "0"), ("income.sharply_reduced", "on"), ("risk_types", "accident")])
+        assert "已办理：入户核实" in answer.read().decode()
+    with web_app.app_context():
+        case = db.session.get(Case, case_id)
+        done = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, form="household_verification.json"))
+        assert done.form_data["income"]["sharply_reduced"] is True
+        assert case.status == "running"  # included: on to 民主评议, not rejected
+    task = _ready(web_app, case_id)
+    with serve(web_app) as base:
+        village = HttpBrowser(base)
+        village.login("shahe_cun", "demo")
+        appraisal = _text(village.get(f"/tasks/{task.id}").read().decode())
+    assert task.name == "民主评议" and "突发严重困难户" in appraisal
+    assert "收入高于监测范围，但因病因灾因意外事故等收入大幅缩减，基本生活出现严重困难" in appraisal
+
+
 def test_after_an_error_each_invalid_input_is_tied_to_its_message(web_app, deciding):
     task = _ready(web_app, deciding)
     with serve(web_app) as base:

@@ -126,6 +126,21 @@ def test_the_village_list_holds_the_posted_cases_with_names_period_and_date(clie
     assert "公示甲家属1" in html and 'rowspan="3"' in html  # one row per member, household cells merged
 
 
+def test_the_village_list_proposes_sudden_hardship_for_a_sharp_fall_of_income(web_app, client, clock):
+    """Before the county decides, the list shows the category the verification assessed — with the fall of income
+    the verifier ticked, which is in the verification's form, not in the income record (001 Q10)."""
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "骤减丁", 2), "shahe_cun", clock)
+        case = open_identification(household.id, "self_application", date(2026, 9, 20), "shahe_cun", clock)
+        verification = sample_form_data("household_verification.json", date(2026, 9, 20))
+        verification["income"] = {"household_size": 2, "wages": 30000, "business_income": 0, "property_income": 0,
+                                  "transfer_income": 0, "business_expenses": 0, "sharply_reduced": True}
+        drive_case(case.id, clock, until="张贴村级公示", data={"household_verification.json": verification})
+    html = _page(login(client, "shahe_cun"), "zhanggong_a04_village_initial_list")
+    row = html[html.index("骤减丁"):]
+    assert "突发严重困难户" in row[:row.index("</tr>")]
+
+
 def test_the_announcement_lists_identified_households_only(client, cases):
     html = _page(login(client, "zhanggong_xian"), "zhanggong_a10_approval_announcement", ZHANGGONG)
     assert "公示甲" in html and "公示乙" not in html and "共 1 户" in html
