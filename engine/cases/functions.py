@@ -28,11 +28,11 @@ from engine.core.writes import insert_rows
 from engine.elimination.eligibility import assess
 from engine.households.attention import end_key_attention, mark_key_attention
 from engine.households.guarantees import record_verified_guarantees
-from engine.households.income import IncomeFigures, income_window, record_income
+from engine.households.income import IncomeFigures, income_window, record_income, settle_income_window, window_anchor
 from engine.households.measures import record_measures
 from engine.households.poverty_policy import describe_items, mark_enjoying, mark_not_enjoying
 from engine.identification.classification import conclude_assessment, measure_household
-from engine.policy.parameters import monitoring_line
+from engine.policy.parameters import monitoring_line, resolve
 from engine.publicity.lists import issuing_authority
 from timers.calendar import Deadline, to_local_date
 from timers.functions import recording_functions
@@ -40,6 +40,7 @@ from timers.functions import recording_functions
 log = logging.getLogger(__name__)
 
 STARTABLE = (Procedure.FOLLOWUP, Procedure.IDENTIFICATION)  # what a diagram may start
+INCOME_WINDOW_ANCHOR = "identification.income_window_anchor"  # 收入计算时间的起算月份 (IncomeWindowAnchor)
 
 EXTENSIONS: dict[str, Callable[[CaseContext], Callable[..., Any]]] = {}
 """Diagram functions of the packages above this one (department warnings), each made for a case's context; they
@@ -128,7 +129,7 @@ class CaseContext:
         三保障/water problems, risk)."""
         household = self.case.household
         on = to_local_date(self.now())
-        start, end = income_window(on)
+        _, (start, end) = self._identification_income_window(identified_on=on)  # identified later: mark_monitored
         figures, facts = measure_household(income, risk_types, exclusions, guarantees,
                                            line=monitoring_line(household.village, on.year),
                                            formerly_poor=household.is_formerly_poor, default_size=household.size)
@@ -136,6 +137,14 @@ class CaseContext:
         household.risk_types = list(risk_types)
         record_verified_guarantees(household, guarantees, at=self.now(), by=self.actor, case_id=self.case.id)
         return {**figures.to_dict(), **facts, "income_window": [start.isoformat(), end.isoformat()]}
+
+    def _identification_income_window(self, identified_on: date) -> tuple[str, tuple[date, date]]:
+        """收入计算时间: the place's rule (policy ``identification.income_window_anchor``) and the 12 months before
+        the month it reckons them from — the month the household was found (the case's lead date), or the month
+        it is identified in (``identified_on``; at the verification, the day of the verification)."""
+        anchor = resolve(INCOME_WINDOW_ANCHOR, self.case.household.village, to_local_date(self.now()))
+        day = window_anchor(anchor, discovered_on=self.case.lead_date, identified_on=identified_on)
+        return anchor, income_window(day)
 
     def _record_income(self, figures: IncomeFigures, start: date, end: date) -> None:
         record_income(figures, (start, end), household_id=self.case.household_id, case_id=self.case.id,
@@ -162,14 +171,25 @@ class CaseContext:
         return True
 
     def mark_monitored(self, category: str, identified_on: str) -> bool:
-        """The household becomes a monitored household (监测对象) of ``category`` from ``identified_on``."""
+        """The household becomes a monitored household (监测对象) of ``category`` from ``identified_on``; the income
+        its verification recorded counts over the 12 months the place's rule gives now that the identification month
+        is known (001 Q10: from the month before the identification month, one year back)."""
         if category not in HouseholdCategory.labels():
             raise ValueError(f"unknown category {category!r}; expected one of {sorted(HouseholdCategory.labels())}")
         household = self.case.household
         household.status, household.category = HouseholdStatus.MONITORED, category
         household.identified_on = date.fromisoformat(str(identified_on)[:10])
         end_key_attention(household)
+        self._settle_income_window(household.identified_on)
         return self._household_event("household_monitored", category=category, identified_on=str(identified_on))
+
+    def _settle_income_window(self, identified_on: date) -> None:
+        anchor, window = self._identification_income_window(identified_on)
+        before = settle_income_window(self.case.id, window)
+        if before is not None:
+            audit.record(self.now(), self.actor, "income_window_settled", case_id=self.case.id,
+                         household_id=self.case.household_id, anchor=anchor, identified_on=identified_on.isoformat(),
+                         before=[d.isoformat() for d in before], window=[d.isoformat() for d in window])
 
     def _household_event(self, action: str, **detail: Any) -> bool:
         audit.record(self.now(), self.actor, action, case_id=self.case.id, household_id=self.case.household_id,

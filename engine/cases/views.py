@@ -31,6 +31,7 @@ from engine.core.vocabulary import (
     Channel,
     HouseholdCategory,
     HouseholdStatus,
+    IncomeWindowAnchor,
     JurisdictionLevel,
     StepState,
     actor_name,
@@ -446,6 +447,12 @@ def _event_monitored(d: dict) -> tuple[str, str]:
     return "纳入监测", f"{category}，识别日期 {str(d.get('identified_on', ''))[:10]}"
 
 
+def _event_income_window(d: dict) -> tuple[str, str]:
+    window, before = d.get("window") or ["", ""], d.get("before") or ["", ""]
+    anchor = IncomeWindowAnchor.label_of(d.get("anchor"))
+    return "收入计算时间", f"按{anchor}确定为 {window[0]} 至 {window[1]}（入户核实时暂按 {before[0]} 至 {before[1]}）"
+
+
 def _event_released(d: dict) -> tuple[str, str]:
     return "农户状态", _with_reason(HouseholdStatus.label_of(d.get("status", "")), d)
 
@@ -476,6 +483,7 @@ _EVENTS: dict[str, Any] = {
     "notice_sent": _simple("告知农户", "{title}：{body}"),
     "outcome": _event_outcome,
     "household_monitored": _event_monitored,
+    "income_window_settled": _event_income_window,
     "household_released": _event_released,
     "case_closed": lambda d: ("办结", CaseOutcome.label_of(d.get("outcome"))),
     PRIVATE_VIEWED: lambda d: ("查看敏感信息", ("通过数据接口" if d.get("via") == "api" else "")

@@ -258,6 +258,14 @@ class GuaranteeProblem(Code):
     NO_BASIC_MEDICAL_INSURANCE = "no_basic_medical_insurance", "基本医疗保险"
 
 
+class IncomeWindowAnchor(Code):
+    """The month the 12 months of income counted at identification are reckoned back from (收入计算时间的起算月份,
+    policy ``identification.income_window_anchor``): the income window ends with the month before it."""
+
+    IDENTIFICATION_MONTH = "identification_month", "识别纳入月份"  # 001 Q10, 002 收入指标说明
+    DISCOVERY_MONTH = "discovery_month", "发现月份"  # 003 二（二）
+
+
 class PrivateAccess(Code):
     """Through what an official saw a household's private fields in full (查看敏感信息的途径), as the audit log
     records it (``private_data_viewed``, ``via``)."""

@@ -7,7 +7,11 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from sqlalchemy import select
+
+from engine.core.db import db
 from engine.core.models import IncomeRecord
+from engine.core.vocabulary import IncomeWindowAnchor
 from engine.core.writes import insert_rows
 
 CENT = Decimal("0.01")
@@ -79,6 +83,30 @@ def income_window(month_of: date) -> tuple[date, date]:
     start = date(end_month_first.year - 1, end_month_first.month, 1)
     last = date.fromordinal(end_month_first.toordinal() - 1)
     return start, last
+
+
+def window_anchor(anchor: str, *, discovered_on: date, identified_on: date) -> date:
+    """The day whose month the income window is reckoned back from, by the place's rule ``anchor``
+    (:class:`~engine.core.vocabulary.IncomeWindowAnchor`): the month of identification (001 Q10 “从识别纳入月份的上一个月，
+    向前推算一年”) or the month the household was found (003 “农户发现月份的上年度本月到本年度上月”)."""
+    days = {IncomeWindowAnchor.IDENTIFICATION_MONTH: identified_on, IncomeWindowAnchor.DISCOVERY_MONTH: discovered_on}
+    if anchor not in days:
+        choices = "、".join(f"{code}（{label}）" for code, label in IncomeWindowAnchor.labels().items())
+        raise ValueError(f"收入计算时间的起算月份 {anchor!r} 无效：应为 {choices} 之一")
+    return days[anchor]
+
+
+def settle_income_window(case_id: int, window: tuple[date, date]) -> tuple[date, date] | None:
+    """The latest income the case verified counts over ``window`` from now on — the 12 months once the month they
+    are reckoned from is known (a case identified in a later month than it was verified in). The window it had
+    before, or None if it had this one already or the case verified no income."""
+    record = db.session.scalar(select(IncomeRecord).filter_by(case_id=case_id)
+                               .order_by(IncomeRecord.recorded_at.desc(), IncomeRecord.id.desc()).limit(1))
+    if record is None or (record.window_start, record.window_end) == window:
+        return None
+    before = (record.window_start, record.window_end)
+    record.window_start, record.window_end = window
+    return before
 
 
 def record_income(figures: IncomeFigures, window: tuple[date, date], *, household_id: int, case_id: int | None,

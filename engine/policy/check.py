@@ -42,6 +42,9 @@ PUBLICITY = "publicity"  # printing publicity lists and announcements (公示公
 ISSUER = "issuer"  # publicity.issuer: the authority a county announcement is issued in the name of (落款)
 LABELS = {**Procedure.labels(), PUBLICITY: "公示公告"}
 READ_BY_CODE: dict[str, dict[str, str]] = {  # procedure → {parameter: what it is}, read by the engine's code
+    Procedure.IDENTIFICATION.value: {  # engine.cases.functions (测算收入, 纳入监测对象)
+        "income_window_anchor": "收入计算时间的起算月份：识别纳入月份或发现月份",
+    },
     Procedure.ELIMINATION.value: {  # engine.elimination.eligibility (风险消除条件)
         "assistance_months": "风险消除条件：帮扶措施落实和收入稳定的最少月数",
         "earliest_month_after_identification": "风险消除条件：识别后最早第几个月可以消除",

@@ -10,7 +10,7 @@ import pytest
 from engine.bpmn.source import read_directory
 from engine.core.config import project_dir
 from engine.core.errors import DecisionInvalid
-from engine.households.income import IncomeFigures, income_window
+from engine.households.income import IncomeFigures, income_window, window_anchor
 from engine.identification.classification import classify, household_facts
 
 
@@ -36,6 +36,20 @@ def test_household_size_must_be_positive():
 ])
 def test_income_window_is_the_twelve_months_before_the_identification_month(identified, window):
     assert income_window(identified) == window
+
+
+@pytest.mark.parametrize(("anchor", "window"), [
+    ("identification_month", (date(2025, 10, 1), date(2026, 9, 30))),  # 001 Q10: identified in October 2026
+    ("discovery_month", (date(2025, 9, 1), date(2026, 8, 31))),  # 003: found in September 2026
+])
+def test_the_window_is_reckoned_from_the_month_the_place_says(anchor, window):
+    day = window_anchor(anchor, discovered_on=date(2026, 9, 28), identified_on=date(2026, 10, 9))
+    assert income_window(day) == window
+
+
+def test_an_unknown_anchor_is_refused_in_words():
+    with pytest.raises(ValueError, match="收入计算时间的起算月份 'verification_month' 无效.*identification_month（识别纳入月份）"):
+        window_anchor("verification_month", discovered_on=date(2026, 9, 28), identified_on=date(2026, 10, 9))
 
 
 def _classify(per_capita: int, reference: int | None = None, tables=None, table: str = "household_category.dmn",

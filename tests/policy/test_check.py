@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select
 
-from engine.cases.lifecycle import complete_task, open_green_channel, open_member_change
+from engine.cases import functions
+from engine.cases.lifecycle import complete_task, open_green_channel, open_identification, open_member_change
 from engine.cli import main
 from engine.core.config import project_dir
 from engine.core.db import db
@@ -73,6 +74,11 @@ def test_the_values_of_the_seed_places_and_what_they_cite(app):
         village = _place(code)
         assert requirements("green_channel", village, TODAY).values["verification_months"] == 1  # 001 Q29
         assert requirements("member_change", village, TODAY).values["limit_months"] == 3  # 001 Q20
+    anchors = {code: requirements("identification", _place(code), TODAY).values["income_window_anchor"]
+               for code in SEED_COUNTIES}  # 001 Q10 识别纳入月份 (Anshan: as 001); 003 发现月份
+    assert anchors == {"360702": "identification_month", "370681": "discovery_month", "210321": "identification_month"}
+    assert requirements("identification", _place("360702"), date(2022, 3, 1)).values["income_window_anchor"] == \
+        "identification_month"  # 002 收入指标说明: 以识别月份上一个月倒推上一年
     issuers = {code: requirements(PUBLICITY, _place(code), TODAY).values["issuer"] for code in SEED_COUNTIES}
     assert issuers == {"360702": "中共赣州市章贡区委农村工作领导小组", "370681": "龙口市扶贫开发领导小组办公室",
                        "210321": "台安县乡村振兴局"}
@@ -90,6 +96,21 @@ def test_every_value_cites_its_seed_and_a_value_borrowed_from_001_says_so():
 def test_the_engine_reads_the_elimination_parameters_the_check_lists():
     assert {f"elimination.{name}" for name in READ_BY_CODE["elimination"]} == {eligibility.ASSISTANCE_MONTHS,
                                                                                 eligibility.EARLIEST_MONTH}
+
+
+def test_the_engine_reads_the_identification_parameter_the_check_lists():
+    assert {f"identification.{name}" for name in READ_BY_CODE["identification"]} == {functions.INCOME_WINDOW_ANCHOR}
+
+
+def test_a_place_without_its_income_window_rule_cannot_start_an_identification(app, clock):
+    _remove("370681", "identification.income_window_anchor")
+    missing = {r.procedure: r.missing for r in gaps(check(TODAY, _place("370681")))}
+    assert missing == {"identification": (
+        "没有配置政策参数 identification.income_window_anchor（收入计算时间的起算月份：识别纳入月份或发现月份）",)}
+    household = register_household(household_data("诸由观村", "缺期户", 2), "zhuyouguan_cun", clock)
+    with pytest.raises(PolicyMissing, match="不能开始识别纳入：没有配置政策参数 identification.income_window_anchor"):
+        open_identification(household.id, "self_application", TODAY, "zhuyouguan_cun", clock)
+    assert db.session.scalar(select(Case).filter_by(household_id=household.id)) is None
 
 
 def test_a_diagram_reads_a_parameter_unguarded_or_optionally():

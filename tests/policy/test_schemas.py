@@ -7,6 +7,7 @@ import json
 import pytest
 
 from engine.core.config import project_dir
+from engine.core.vocabulary import IncomeWindowAnchor
 from engine.policy.schemas import check_policy_value, schema_for
 
 
@@ -67,6 +68,7 @@ def test_a_key_without_a_schema_of_its_own_is_any_bounded_json():
     ("monitoring.alert_percent", 500, "不能大于 100"),
     ("publicity.issuer", "县" * 100_000, "最多 100 个字符"),
     ("poverty_policy.report_by", "12-32", "格式不正确"),
+    ("identification.income_window_anchor", "verification_month", "取值应为 identification_month、discovery_month 之一"),
 ])
 def test_a_value_that_would_stop_the_procedures_is_refused_in_words(key, value, reason):
     """A day count of -5 or NaN made every new identification of the place fail in its diagram; 500 % or an
@@ -79,3 +81,8 @@ def test_every_scalar_parameter_shipped_has_a_schema_or_is_a_name():
     issuer) or a yes/no."""
     unchecked = {r["key"] for r in _shipped_rows() if not schema_for(r["key"]) and not isinstance(r["value"], bool)}
     assert all(k.endswith((".process", ".exclusion_set", ".priority_groups")) for k in unchecked), sorted(unchecked)
+
+
+def test_the_income_window_rules_are_the_vocabulary_s():
+    schema = json.loads((project_dir("policy") / "schemas" / "income_window_anchor.json").read_text(encoding="utf-8"))
+    assert schema["enum"] == list(IncomeWindowAnchor.labels())
