@@ -11,6 +11,7 @@ from pytest_bdd import given, parsers, then, when
 from sqlalchemy import select
 
 from engine.bpmn.spec_cache import SPECS
+from engine.cases.deadlines import deadlines_of_case
 from engine.cases.lifecycle import (
     case_history,
     close_publicity,
@@ -274,6 +275,13 @@ def monitored(world, head: str, category: str) -> None:
     approval = next((t for t in case_history(world["case_id"]).tasks if t.form == "county_approval.json"), None)
     if approval is not None:  # identification date = county approval date (Jiangxi Q45)
         assert household.identified_on.isoformat() == approval.form_data["decided_on"]
+
+
+@then("案件没有识别总时限")
+def no_case_limit(world) -> None:
+    case = _case(world)
+    assert (case.due_at, case.deadline_label) == (None, None), (case.due_at, case.deadline_label)
+    assert [d for d in deadlines_of_case(case.id) if d.subject == "case"] == []
 
 
 @then(parsers.parse('"{head}" 户不是监测对象'))

@@ -84,6 +84,17 @@ def test_the_values_of_the_seed_places_and_what_they_cite(app):
                        "210321": "台安县乡村振兴局"}
 
 
+def test_zhanggong_2021_starts_on_the_times_002_sets_and_no_overall_limit(app):
+    """002 sets no overall limit for the 七步工作法 (001 Q42's 15 days is Jiangxi's from 2023 on): its two
+    7-day publicities alone end on the 16th day."""
+    found = requirements("identification", _place("360702101201"), date(2022, 3, 1))
+    assert found.ok and found.version.process_key == "identification_zhanggong_2021"
+    assert "limit_days" not in found.values
+    assert {k: found.values[k] for k in ("verification_days", "village_publicity_days", "township_publicity_days",
+                                         "announcement_days")} == {"verification_days": 10, "village_publicity_days": 7,
+                                                                   "township_publicity_days": 7, "announcement_days": 7}
+
+
 def test_every_value_cites_its_seed_and_a_value_borrowed_from_001_says_so():
     rows = json.loads((project_dir("policy") / "parameters.json").read_text(encoding="utf-8"))["parameters"]
     for row in rows:
