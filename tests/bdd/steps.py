@@ -22,7 +22,7 @@ from engine.cases.lifecycle import (
 )
 from engine.core.db import db
 from engine.core.errors import FangpinError
-from engine.core.models import AuditEvent, Case, HumanTask, Notice
+from engine.core.models import AuditEvent, Case, HumanTask, Measure, Notice
 from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdCategory
 from engine.demo import drive_case, official_for
 from engine.demo import sample_form_data as default_form
@@ -282,6 +282,12 @@ def no_case_limit(world) -> None:
     case = _case(world)
     assert (case.due_at, case.deadline_label) == (None, None), (case.due_at, case.deadline_label)
     assert [d for d in deadlines_of_case(case.id) if d.subject == "case"] == []
+
+
+@then(parsers.parse('"{head}" 户登记了 {count:d} 项帮扶措施'))
+def measures_recorded(head: str, count: int) -> None:
+    household = household_named(head)
+    assert db.session.scalar(select(db.func.count()).select_from(Measure).filter_by(household_id=household.id)) == count
 
 
 @then(parsers.parse('"{head}" 户不是监测对象'))

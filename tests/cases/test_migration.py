@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.bpmn.deployment import latest_version
 from engine.cases.deadlines import deadlines_of_case
-from engine.cases.lifecycle import open_identification
+from engine.cases.lifecycle import open_identification, wake_due
 from engine.cases.migration import check_migration, migrate_case
 from engine.core.db import db
 from engine.core.errors import RuleViolation
@@ -81,22 +81,24 @@ def test_a_case_in_its_publicity_moves_and_keeps_the_publicity_timer(app, clock,
     assert case.next_wakeup_at == due
     done = drive_case(case.id, clock)
     after = [(d.timer_uuid, d.due_at) for d in deadlines_of_case(case.id) if d.subject == "timer"]
-    assert after[:1] == timers and len(after) == 2  # the same village timer, once; then the announcement
+    assert after[:1] == timers and len(after) == 3  # the same village timer, once; then the announcement, the measures
     assert TOWN not in done and case.outcome == "identified"
     fired = db.session.scalars(select(AuditEvent).filter_by(case_id=case.id, action="timers_fired")).all()
-    assert [t["publicity"]["level"] for e in fired for t in e.detail["timers"]] == ["村级", "镇村两级公告"]
+    assert [t["publicity"]["level"] for e in fired for t in e.detail["timers"]] == ["村级", "镇村两级公告", "帮扶措施村级"]
 
 
 def test_open_steps_take_the_new_names_in_parallel_branches(app, clock, editor):
-    case = _case_at(clock, "丙", "区级审定")
-    assert sorted(r.name for r in _ready(case)) == ["制定帮扶计划并在村内公示", "在镇、村张贴公告"]
+    case = _case_at(clock, "丙", "在镇、村张贴公告")
+    clock.set(case.next_wakeup_at)
+    wake_due(clock.now(), clock)  # the announcement (公告) ends: the measures and the system entry are both open
+    assert sorted(r.name for r in _ready(case)) == ["制定帮扶计划并在村内公示", "录入全国防返贫监测信息系统"]
     target = _deploy(editor, clock, ZHANGGONG_2021, renamed_step(zhanggong_2021(), "assistance_plan", "制定帮扶计划"))
     assert check_migration(case.id, target.id, clock).possible
     migrate_case(case.id, target.id, "jiangxi_zhengce", clock)
     db.session.expire_all()
-    assert sorted(r.name for r in _ready(case)) == ["制定帮扶计划", "在镇、村张贴公告"]
+    assert sorted(r.name for r in _ready(case)) == ["制定帮扶计划", "录入全国防返贫监测信息系统"]
     done = drive_case(case.id, clock)
-    assert [step for step, _ in done] == ["制定帮扶计划", "在镇、村张贴公告", "录入全国防返贫监测信息系统"]
+    assert [step for step, _ in done] == ["制定帮扶计划", "录入全国防返贫监测信息系统"]
     assert case.outcome == "identified"
 
 

@@ -45,7 +45,7 @@ def test_a_binding_whose_parameters_ended_is_refused_and_nothing_is_deployed(app
         deploy_diagram(_editor(), _changed(), clock, _bind())
     message = str(refused.value)
     assert message.startswith("未部署、未绑定：江西省赣州市章贡区 在 2026-09-20 不能开始识别纳入：")
-    for name in ("township_publicity_days", "announcement_days"):
+    for name in ("township_publicity_days", "announcement_days", "measures_publicity_days"):
         assert f"没有配置政策参数 identification.{name}（流程 identification_zhanggong_2021 第 {newest + 1} 版使用）" \
             in message
     assert "政策参数" in message
@@ -58,7 +58,7 @@ def test_a_binding_whose_parameters_ended_is_refused_and_nothing_is_deployed(app
 
 def test_the_binding_goes_through_once_the_parameters_are_configured(app, clock):
     editor = _editor()
-    for name in ("verification_days", "township_publicity_days", "announcement_days"):
+    for name in ("verification_days", "township_publicity_days", "announcement_days", "measures_publicity_days"):
         set_parameter(editor, f"identification.{name}", 5, "360702", TODAY, clock, None, "章贡区确认")
     deployed = deploy_diagram(editor, _changed(), clock, _bind())
     started = start_policy("identification", jurisdiction_by_code("360702"), TODAY)

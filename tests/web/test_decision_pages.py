@@ -232,6 +232,7 @@ def test_the_policy_parameters_are_readable(web_app):
     words = _text(page)
     assert "识别纳入 · 村级公示天数" in words and "江西省" in words and "风险消除 · 须经农户本人认可" in words
     assert "识别纳入 · 收入计算时间的起算月份" in words  # 001 Q10 识别纳入月份, 003 发现月份
+    assert "识别纳入 · 帮扶措施公示天数" in words  # 章贡区 2021 (002 四(七))
     row = _text(one[one.index("<tbody>"):])
     assert "行业预警标准：医保部门" in row and "部门名称 医保部门" in row
     assert "脱贫人口：超过 0.5 万元（含）" in row and "推送时间 每月 25 日前向本级乡村振兴部门推送一次" in row
