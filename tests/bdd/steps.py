@@ -342,6 +342,12 @@ def has_no_task(world, role: str, step: str) -> None:
     assert _task(_case(world), step) is None
 
 
+@then(parsers.parse('{role}的待办 "{step}" 没有期限'))
+def no_due(world, role: str, step: str) -> None:
+    row = _task(_case(world), step)
+    assert row is not None and row.role == ROLE_WORDS[role] and row.due_at is None, row and row.due_at
+
+
 @then(parsers.parse('乡镇干部的待办 "{step}" 期限为 {day} 24:00'))
 def due_is(world, step: str, day: str) -> None:
     row = _task(_case(world), step)

@@ -90,6 +90,8 @@ def test_zhanggong_2021_starts_on_the_times_002_sets_and_no_overall_limit(app):
     found = requirements("identification", _place("360702101201"), date(2022, 3, 1))
     assert found.ok and found.version.process_key == "identification_zhanggong_2021"
     assert "limit_days" not in found.values
+    assert "assistance_plan_days" not in found.values  # 001 Q27's 10 days for plan and publicity: 002 puts a 7-day
+    # announcement before the plan and a 7-day publicity after it, and gives the plan no time of its own
     days = ("verification_days", "village_publicity_days", "township_publicity_days", "announcement_days",
             "measures_publicity_days")  # 002 四(一)、(二)、(四)、(六)、(七)
     assert [found.values[k] for k in days] == [10, 7, 7, 7, 7]
