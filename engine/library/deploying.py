@@ -169,11 +169,9 @@ def deploy_and_bind(editor: User, source: DiagramSource, clock: Clock,
     deployed = Deployed(_deploy(source, editor.username, clock))
     if request is not None and not deployed:
         raise RuleViolation("文件与已部署的版本相同，没有新的版本可绑定；如需改用已有的版本，请在该版本页“回退到此版本”")
-    today = to_local_date(clock.now())
     replaced = None
-    if request is not None and request.effective_from <= today:
-        # the jurisdiction's own row is replaced by the new binding when that starts today: not pinned first
-        replaced = (f"{request.procedure}{PROCESS_SUFFIX}", request.jurisdiction_code)
+    if request is not None:  # the jurisdiction's own binding from that date: replaced, not pinned first
+        replaced = (f"{request.procedure}{PROCESS_SUFFIX}", request.jurisdiction_code, request.effective_from)
     inside = request is not None and request.keep_others
     for version in deployed:
         if before.get(version.process_key):
@@ -187,7 +185,7 @@ def deploy_and_bind(editor: User, source: DiagramSource, clock: Clock,
                         request.effective_to, request.source or f"部署 {target.process_key} v{target.version} 并绑定",
                         action="process_bound")
         refuse_unstartable(request.procedure, jurisdiction_by_code(request.jurisdiction_code), value,
-                           max(request.effective_from, today))
+                           max(request.effective_from, to_local_date(clock.now())))
     return deployed
 
 
@@ -214,27 +212,30 @@ def _version_to_bind(source: DiagramSource, versions: list[ProcessVersion],
 
 
 def _pin_followers(editor: User, process_key: str, version: int, clock: Clock, deployed: Deployed,
-                   replaced: tuple[str, str] | None, inside: bool) -> None:
+                   replaced: tuple[str, str, date] | None, inside: bool) -> None:
     """Bindings that follow the newest version of ``process_key`` and are in force today or later keep the
     version they use now — pinned to ``version`` from today (a planned one from its own date): every one outside
     the editor's jurisdiction, and those inside it when ``inside``. Audited as ``process_pinned``: it keeps what
     they run, it does not change it. An ancestor's row pinned so that the editor's own area would keep the old
     version too is followed by a row of the editor's jurisdiction following the newest version (unless
-    ``inside``: then the editor's area keeps its version as well)."""
+    ``inside``: then the editor's area keeps its version as well). The row the new binding ``replaced`` (key,
+    jurisdiction, date) takes the place of from its first day in force is neither pinned nor followed: it is
+    replaced, and named once."""
     today = to_local_date(clock.now())
     area = editor.jurisdiction
     for binding in binding_rows():
         row = binding.row
         if binding.ref != ProcessRef(process_key) or not binding.ends_after(today):
             continue
-        if replaced == (row.key, row.jurisdiction.code) and row.effective_from <= today:
+        if replaced == (row.key, row.jurisdiction.code, max(row.effective_from, today)):
             continue
         mine = area.contains(row.jurisdiction)
         if mine and not inside:
             deployed.following.append(row)
             continue
         deployed.pinned.append(_pin(editor, row, str(ProcessRef(process_key, version)), version, clock, today))
-        if not mine and row.jurisdiction.contains(area) and not inside and row.effective_from <= today:
+        if (not mine and row.jurisdiction.contains(area) and not inside and row.effective_from <= today
+                and replaced != (row.key, area.code, today)):
             deployed.following.append(write_parameter(
                 editor, row.key, process_key, area.code, today, clock, None,
                 f"部署新版本：{area.full_name}使用最新版本（上级 {row.jurisdiction.full_name} 的绑定保持 v{version}）",

@@ -156,7 +156,8 @@ class DomainRules:
 
     def state(self) -> str:
         """Changes with the policy folder (roles) and whenever a policy parameter is added (the trial run uses
-        the parameters in force); rows are only ever added, or closed when a later one is added."""
+        the parameters in force); rows are only ever added, closed when a later one is added, or replaced by a
+        new row (a higher id) when the later one starts on the same day."""
         count, last = db.session.execute(select(func.count(PolicyParameter.id), func.max(PolicyParameter.id))).one()
         return f"{project_dir('policy')}:{count}:{last}"
 

@@ -141,8 +141,8 @@ def set_parameter(editor: User, key: str, value: Any, jurisdiction_code: str, ef
     """修改政策参数: ``key`` = ``value`` for a jurisdiction from a date (not before today).
 
     The row of the same jurisdiction in force on that date is closed the day before (effective_to is
-    exclusive); the new row runs until that row would have ended, the next planned change, or
-    ``effective_to``. Cases already started keep the values they started with. Audited."""
+    exclusive), or replaced when it starts on that same date (no row of zero length); the new row runs
+    until that row would have ended, the next planned change, or ``effective_to``. Cases already started keep the values they started with. Audited."""
     with transaction():
         row = write_parameter(editor, key, value, jurisdiction_code, effective_from, clock, effective_to, source)
     return row
@@ -160,15 +160,22 @@ def write_parameter(editor: User, key: str, value: Any, code: str, start: date, 
     rows = _rows_of(place, key)
     current = _in_force(rows, start)
     new_end = _end_of_new_row(rows, current, start, end)
-    closed = None
-    if current is not None:
+    closed = replaced = None
+    if current is not None and current.effective_from == start:  # a second change on the same day replaces the row
+        replaced = {"id": current.id, "value": current.value, "effective_from": current.effective_from,
+                    "effective_to": current.effective_to}
+    elif current is not None:
         closed = {"id": current.id, "value": current.value, "effective_from": current.effective_from,
                   "effective_to_before": current.effective_to, "effective_to": start}
         current.effective_to = start
     row = PolicyParameter(jurisdiction=place, key=key, value=value, effective_from=start, effective_to=new_end,
                           source=(source or f"{editor.display_name} 修改").strip()[:300])
     db.session.add(row)
-    db.session.flush()
+    db.session.flush()  # before the replaced row goes: the new row's id is above every other (rules' parse cache key)
+    if replaced:
+        db.session.delete(current)
+        db.session.flush()
+        detail["replaced"] = replaced
     audit.record(clock.now(), editor.username, action, key=key, jurisdiction=place.code, value=value,
                  effective_from=start, effective_to=new_end, parameter_id=row.id, closed=closed, source=row.source,
                  **detail)

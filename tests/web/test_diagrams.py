@@ -344,6 +344,19 @@ def test_changing_a_parameter_from_a_date_closes_the_previous_value(editor, web_
     assert events[1].detail["closed"]["effective_to"] == "2026-11-01"
 
 
+
+def test_changing_a_parameter_twice_from_the_same_date_replaces_the_first_change(editor, web_app):
+    assert _set(editor, value="7").status_code == 302
+    assert _set(editor, value="6").status_code == 302
+    with web_app.app_context():
+        rows = db.session.scalars(select(PolicyParameter).filter_by(key="identification.village_publicity_days")
+                                  .join(Jurisdiction).where(Jurisdiction.code == "360702",
+                                                            PolicyParameter.effective_from >= date(2026, 10, 1))).all()
+        assert [(r.value, str(r.effective_from), r.effective_to) for r in rows] == [(6, "2026-10-01", None)]
+        assert resolve("identification.village_publicity_days", village("沙河村"), date(2026, 10, 1)) == 6
+    second = _events(web_app, "policy_parameter_set")[-1]
+    assert second.detail["replaced"]["value"] == 7 and second.detail["closed"] is None
+
 def test_parameter_refusals(editor, web_app):
     rows = _count(web_app, PolicyParameter)
     assert _set(editor, token=False).status_code == 400

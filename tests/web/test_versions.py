@@ -221,6 +221,64 @@ def test_a_refused_binding_deploys_nothing(editor, web_app, clock):
     assert _open(web_app, clock, SHAHE)[1:] == ("identification", 1)
 
 
+
+def _township_rows(web_app) -> list[tuple[str, str, str]]:
+    with web_app.app_context():
+        rows = db.session.scalars(select(PolicyParameter).filter_by(key="identification.process").join(Jurisdiction)
+                                  .where(Jurisdiction.code == SHAHE_TOWN).order_by(PolicyParameter.effective_from))
+        return [(r.value, str(r.effective_from), str(r.effective_to)) for r in rows]
+
+
+def _flashed(client, response) -> str:
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    return page[page.index("已部署："):].split("</p>", 1)[0]
+
+
+@pytest.mark.parametrize("start", ["2026-09-20", "2026-10-01"])  # today, and a planned date
+def test_deploying_and_binding_again_from_the_same_date_replaces_that_binding(editor, web_app, clock, start):
+    assert _bound_upload(editor, _changed(mark="v2"), start=start, keep_others="1").status_code == 302
+    again = _bound_upload(editor, _changed(mark="v3"), start=start, keep_others="1")
+    assert again.status_code == 302, again.get_data(as_text=True)
+    message = _flashed(editor, again)
+    assert message.count("沙河镇") == 1 and f"已绑定：自 {start} 起江西省赣州市章贡区沙河镇新立案的案件使用新版本" in message
+    # one row from that date, on the newest version: no binding of zero length (from == to) is left behind
+    assert _township_rows(web_app) == [("identification@3", start, "None")]
+    bound = _events(web_app, "process_bound")[-1]
+    assert bound["replaced"]["value"] == "identification@2" and bound["closed"] is None
+    _on(clock, date.fromisoformat(start))
+    assert _open(web_app, clock, SHAHE)[1:] == ("identification", 3)
+
+
+@pytest.mark.parametrize("start", ["2026-09-20", "2026-10-01"])
+def test_a_binding_that_follows_the_newest_from_the_same_date_is_replaced_not_pinned(editor, web_app, clock, start):
+    follow = _bind(editor, jurisdiction=SHAHE_TOWN, version="", effective_from=start)
+    assert follow.status_code == 302
+    response = _bound_upload(editor, _changed(), start=start, keep_others="1")
+    assert response.status_code == 302
+    message = _flashed(editor, response)
+    assert message.count("沙河镇") == 1, message  # not also "沙河镇（识别纳入）固定为 identification@1"
+    assert _township_rows(web_app) == [("identification@2", start, "None")]
+    assert SHAHE_TOWN not in {e["jurisdiction"] for e in _events(web_app, "process_pinned")}
+
+
+def test_a_county_editor_binding_the_county_from_today_gets_one_row(client, web_app, clock):
+    with web_app.app_context():
+        zhanggong = db.session.scalar(select(Jurisdiction).filter_by(code="360702"))
+        db.session.add(User(username="zhanggong_zhengce", display_name="章贡区政策管理员", roles=["policy_editor"],
+                            jurisdiction=zhanggong, password_hash=password_hash()))
+        db.session.commit()
+    county_editor = login(client, "zhanggong_zhengce")
+    response = _bound_upload(county_editor, _changed(), place="360702", start="2026-09-20")
+    assert response.status_code == 302
+    message = _flashed(county_editor, response)
+    assert message.count("章贡区") == 1, message  # bound, not also listed as following the newest
+    with web_app.app_context():
+        rows = db.session.scalars(select(PolicyParameter).filter_by(key="identification.process").join(Jurisdiction)
+                                  .where(Jurisdiction.code == "360702", PolicyParameter.effective_from >= date(2026, 9, 20)))
+        assert [(r.value, str(r.effective_from), r.effective_to) for r in rows] == [
+            ("identification@2", "2026-09-20", None)]
+
+
 # -- rolling back ---------------------------------------------------------------------------------
 
 
