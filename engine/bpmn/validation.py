@@ -440,7 +440,8 @@ def explain_validation(exc: ValidationException, tree: etree._ElementTree | None
                        known_processes: list[str] = ()) -> str:
     """:func:`describe_validation`, except for SpiffWorkflow's refusals that name no element or speak English:
     a call activity to an unknown process, a data store with no implementation, a service task without an
-    operator. ``trees``: every BPMN document of the bundle (to find the element); ``known_processes``: the
+    operator, a sub-process without one start event, a gateway's flow without a condition, a data association
+    that names no data object. ``trees``: every BPMN document of the bundle (to find the element); ``known_processes``: the
     process ids there are (the bundle's and the deployed ones)."""
     message = str(exc)
     if "RecursionError" in message or "maximum recursion depth" in message:
@@ -465,15 +466,14 @@ def explain_validation(exc: ValidationException, tree: etree._ElementTree | None
         if definition is not None and (problem := _timer_problem(definition)):
             return problem
     if "Service Task must have an operator" in message:
-        node = _by_id(tree, exc.id)
-        where = describe(node) if node is not None else f"serviceTask '{exc.id}'" + (f"（{exc.name}）" if exc.name else "")
-        return (f"{where}：服务任务（service task）没有指定操作（spiffworkflow:serviceTaskOperator）；"
+        return (f"{_where(exc, tree, 'serviceTask')}：服务任务（service task）没有指定操作（spiffworkflow:serviceTaskOperator）；"
                 "本系统的服务任务需要指定操作，或请改为脚本任务（script task）")
     if "Multiple outgoing flows are not supported" in message:
-        node = _by_id(tree, exc.id)
-        where = describe(node) if node is not None else f"元素 '{exc.id}'" + (f"（{exc.name}）" if exc.name else "")
-        return (f"{where}：任务只能有一条流出的顺序流；要分支，请在任务后加一个排他网关（exclusiveGateway），"
+        return (f"{_where(exc, tree)}：任务只能有一条流出的顺序流；要分支，请在任务后加一个排他网关（exclusiveGateway），"
                 "从网关引出各条带条件的顺序流")
+    for phrase, explain in _EXPLAINED:
+        if phrase in message:
+            return explain(exc, tree)
     return describe_validation(exc, tree)
 
 
@@ -481,6 +481,79 @@ def _by_id(tree: etree._ElementTree | None, element_id: str | None) -> etree._El
     if tree is None or not element_id:
         return None
     return next(iter(tree.getroot().iterfind(f".//*[@id='{element_id}']")), None)
+
+
+def _where(exc: ValidationException, tree: etree._ElementTree | None, tag: str = "元素") -> str:
+    """The element a refusal is about, by :func:`describe`; from the exception's id and name if not in the tree."""
+    node = _by_id(tree, exc.id)
+    return describe(node) if node is not None else f"{tag} '{exc.id}'" + (f"（{exc.name}）" if exc.name else "")
+
+
+def _subprocess_events(exc: ValidationException, tree: etree._ElementTree | None) -> str:
+    """A sub-process without exactly one start event, or without an end event (a collapsed one is often empty)."""
+    where = _where(exc, tree, "subProcess")
+    if "End event" in str(exc):
+        return f"{where}：子流程没有结束事件；请在子流程内加一个结束事件（endEvent），连在它的最后一个步骤之后"
+    found = re.search(r"found (\d+)", str(exc))
+    count = int(found[1]) if found else 0
+    fix = ("请只保留一个开始事件，把其余的删除" if count > 1 else
+           "请在子流程内加一个开始事件（startEvent）连到它的第一个步骤（折叠的子流程请在编辑器中展开后添加）；"
+           "只作说明、不需执行内部步骤的，请改为任务或调用活动（call activity）")
+    return f"{where}：子流程必须恰好有一个开始事件，现在有 {count} 个；{fix}"
+
+
+_GATEWAYS = {"exclusiveGateway": "排他网关", "inclusiveGateway": "包容网关"}
+
+
+def _flow_without_condition(exc: ValidationException, tree: etree._ElementTree | None) -> str:
+    """A flow out of an exclusive (inclusive) gateway that has no condition and is not the gateway's default."""
+    flow = _by_id(tree, exc.id)
+    gateway = _by_id(tree, flow.get("sourceRef")) if flow is not None else None
+    source = ""
+    if gateway is not None:
+        kind, name = _GATEWAYS.get(etree.QName(gateway).localname, "网关"), gateway.get("name")
+        source = f"从{kind} '{gateway.get('id')}'" + (f"（{name}）" if name else "") + " 流出，"
+    return (f"{_where(exc, tree, 'sequenceFlow')}：{source}既没有条件，也不是网关的默认流；请给它写条件（Python 表达式，"
+            "如 approved == True），或在网关上把它设为默认流（default，条件都不成立时走这一条）")
+
+
+_ASSOCIATIONS = {"dataInputAssociation": ("sourceRef", "数据输入关联"), "dataOutputAssociation": ("targetRef", "数据输出关联")}
+
+
+def _unresolved_data(exc: ValidationException, tree: etree._ElementTree | None) -> str:
+    """A data association whose data object cannot be found (a data store, a reference to no data object)."""
+    kind = "dataInputAssociation" if "dataInputAssociation" in str(exc) else "dataOutputAssociation"
+    ref_tag, label = _ASSOCIATIONS[kind]
+    node = _by_id(tree, exc.id)
+    refs = [(r.text or "").strip() for r in node.iterfind(f"bpmn:{kind}/bpmn:{ref_tag}", NS)] if node is not None else []
+    reasons = [reason for ref in refs if (reason := _data_ref_problem(tree, ref))]
+    return (f"{_where(exc, tree)}：{label}（{kind}）{'；'.join(reasons) or '指向的数据无法解析'}；"
+            "请删除该关联，或把它连到本流程的数据对象（data object）")
+
+
+def _data_ref_problem(tree: etree._ElementTree | None, ref: str) -> str:
+    """Why a data association's reference does not name a data object ("" if it does)."""
+    target = _by_id(tree, ref)
+    if target is None:
+        return f"指向的元素 '{ref}' 不存在"
+    tag = etree.QName(target).localname
+    if tag == "dataStoreReference":
+        return f"指向数据存储 {describe(target)}，本系统不支持数据存储（data store）"
+    if tag != "dataObjectReference":
+        return f"指向的 {describe(target)} 不是数据对象引用（dataObjectReference）"
+    data_object = _by_id(tree, target.get("dataObjectRef"))
+    if data_object is None or etree.QName(data_object).localname != "dataObject":
+        return f"指向的 {describe(target)} 没有连到数据对象（dataObjectRef 为空或不存在）"
+    return ""
+
+
+_EXPLAINED: tuple[tuple[str, Callable[[ValidationException, etree._ElementTree | None], str]], ...] = (
+    ("start event is required in a SubWorkflow", _subprocess_events),
+    ("A SubWorkflow Must contain an End event", _subprocess_events),
+    ("Non-default exclusive outgoing sequence flow without condition", _flow_without_condition),
+    ("Cannot resolve dataInputAssociation", _unresolved_data),
+    ("Cannot resolve dataOutputAssociation", _unresolved_data),
+)
 
 
 def too_deep(trees: list[etree._ElementTree], only_if_deep: bool = False) -> str:

@@ -66,3 +66,23 @@ def test_each_export_deploys_or_is_refused_naming_the_element(shared_app, path: 
     assert versions, "deployed nothing without saying why"
     stored = db.session.get(DiagramFile, versions[0].files[0]["sha256"])
     assert stored.content == content
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("A.3.0-export.bpmn", "subProcess 'Activity_1j4b29j'（Collapsed Sub-Process）：子流程必须恰好有一个开始事件，现在有 0 个"),
+    ("C.1.1-export.bpmn", ("sequenceFlow 'Flow_029m3t7'（no）：从排他网关 'Gateway_19a72vw'（Review successful?） 流出，"
+                          "既没有条件，也不是网关的默认流")),
+    ("C.5.0-export.bpmn", ("userTask 'Activity_1nw3l11'（Find documents in customer file）：数据输出关联（dataOutputAssociation）"
+                          "指向数据存储 dataStoreReference 'DataStoreReference_06oj71q'")),
+], ids=["subprocess-without-start", "flow-without-condition", "data-store-association"])
+def test_spiffworkflows_english_refusals_are_said_in_chinese(shared_app, name: str, expected: str):
+    """They reached the editor as "Exactly one start event is required in a SubWorkflow Task; found 0",
+    "Non-default exclusive outgoing sequence flow without condition", "Cannot resolve dataOutputAssociation
+    <Element …targetRef at 0x…>"."""
+    _, clock = shared_app
+    with pytest.raises(DiagramInvalid) as refused, transaction():
+        deploy([DiagramSource(name, (CONFORMANCE / name).read_bytes())], "editor", clock.now())
+    problems = "；".join(refused.value.problems)
+    assert expected in problems
+    for english in ("SubWorkflow", "Non-default", "Cannot resolve", "<Element"):
+        assert english not in problems

@@ -5,6 +5,7 @@ kept byte for byte."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -196,12 +197,32 @@ def test_a_feel_range_in_a_cell_gets_a_python_hint():
              '</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end2"><bpmn:incoming>f3</bpmn:incoming>'
              '</bpmn:endEvent><bpmn:sequenceFlow id="f3" sourceRef="x" targetRef="end2" />'),
      ["scriptTask 'x'（记录）：任务只能有一条流出的顺序流", "排他网关"]),
+    (process('<bpmn:subProcess id="x" name="入户核实">{io}<bpmn:task id="inner" name="核实" /></bpmn:subProcess>'),
+     ["subProcess 'x'（入户核实）：子流程必须恰好有一个开始事件，现在有 0 个", "请在子流程内加一个开始事件"]),
+    (process('<bpmn:subProcess id="x" name="入户核实">{io}<bpmn:startEvent id="s1" /><bpmn:startEvent id="s2" />'
+             '<bpmn:endEvent id="e1" /></bpmn:subProcess>'),
+     ["subProcess 'x'（入户核实）：子流程必须恰好有一个开始事件，现在有 2 个", "请只保留一个开始事件"]),
+    (process('<bpmn:exclusiveGateway id="x" name="是否同意">{io}<bpmn:outgoing>f3</bpmn:outgoing></bpmn:exclusiveGateway>'
+             '<bpmn:endEvent id="end2"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>'
+             '<bpmn:sequenceFlow id="f3" name="不同意" sourceRef="x" targetRef="end2" />'),
+     ["：从排他网关 'x'（是否同意） 流出，既没有条件，也不是网关的默认流", "请给它写条件", "默认流（default"]),
+    (process('<bpmn:scriptTask id="x" name="记录">{io}<bpmn:dataOutputAssociation id="doa"><bpmn:targetRef>dsr'
+             '</bpmn:targetRef></bpmn:dataOutputAssociation><bpmn:script>a = 1</bpmn:script></bpmn:scriptTask>'
+             '<bpmn:dataStoreReference id="dsr" name="档案库" />'),
+     ["scriptTask 'x'（记录）：数据输出关联（dataOutputAssociation）指向数据存储 dataStoreReference 'dsr'（档案库）",
+      "不支持数据存储", "请删除该关联，或把它连到本流程的数据对象"]),
+    (process('<bpmn:scriptTask id="x" name="记录">{io}<bpmn:property id="p" name="__targetRef_placeholder" />'
+             '<bpmn:dataInputAssociation id="dia"><bpmn:sourceRef>dor</bpmn:sourceRef><bpmn:targetRef>p</bpmn:targetRef>'
+             '</bpmn:dataInputAssociation><bpmn:script>a = 1</bpmn:script></bpmn:scriptTask>'
+             '<bpmn:dataObjectReference id="dor" name="申请材料" />'),
+     ["scriptTask 'x'（记录）：数据输入关联（dataInputAssociation）指向的 dataObjectReference 'dor'（申请材料） 没有连到数据对象"]),
 ])
 def test_a_diagram_refusal_names_the_element_in_chinese(content, expected):
     problem = _refused(DiagramSource("refusal.bpmn", content))
     for text in expected:
         assert text in problem
     assert "policy/roles.json" not in problem and "Did you mean" not in problem
+    assert not re.search(r"[A-Za-z-]{2,} [A-Za-z-]{2,} [A-Za-z-]{2,}", problem), problem  # no English sentence
 
 
 @pytest.mark.usefixtures("app")
