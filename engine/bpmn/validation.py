@@ -156,9 +156,23 @@ EL_HINT = ("表达式是 Python，不是 JUEL/EL（${…}）：请去掉 ${ }，
 
 def _lint_timers(tree: etree._ElementTree) -> list[str]:
     """A timer says when it fires: one of timeDate, timeDuration or timeCycle, not empty (SpiffWorkflow refuses a
-    timer without one in English, and one with an empty expression fails every case that reaches it)."""
+    timer without one in English, and one with an empty expression fails every case that reaches it); a cycle
+    is not on an intermediate event (the flow would go on once per repetition)."""
     return [problem for definition in tree.iterfind(".//bpmn:timerEventDefinition", NS)
-            if (problem := _timer_problem(definition))]
+            if (problem := _timer_problem(definition) or _cycle_problem(definition))]
+
+
+def _cycle_problem(definition: etree._Element) -> str:
+    """A cycle timer (timeCycle) on an intermediate catch event: SpiffWorkflow lets the token through at every
+    repetition, so the steps after it are started again each time ("R3/P7D": three times)."""
+    event = definition.getparent()
+    cycle = definition.find("bpmn:timeCycle", NS)
+    if cycle is None or event is None or etree.QName(event).localname != "intermediateCatchEvent":
+        return ""
+    return (f"{describe(event)}：中间定时事件不能用循环定时器（timeCycle “{(cycle.text or '').strip()}”）：每重复一次，"
+            "流程就往下走一次，后面的步骤会重复出现；只等一次请改为 timeDate（到期时间，如 working_days_from(…)）"
+            "或 timeDuration（如 \"P7D\"）；要定期提醒，请把循环定时器放在所等待任务的非中断边界事件上"
+            "（cancelActivity=\"false\"）")
 
 
 def _timer_problem(definition: etree._Element) -> str:

@@ -184,6 +184,11 @@ def test_a_feel_range_in_a_cell_gets_a_python_hint():
     (process('<bpmn:intermediateCatchEvent id="x" name="月末">{io}<bpmn:timerEventDefinition id="td" />'
              "</bpmn:intermediateCatchEvent>"),
      ["intermediateCatchEvent 'x'（月末）：定时器没有设置到期时间"]),  # (was SpiffWorkflow's English)
+    (process('<bpmn:intermediateCatchEvent id="x" name="每周提醒">{io}<bpmn:timerEventDefinition id="td">'
+             '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">"R3/P7D"</bpmn:timeCycle>'
+             "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"),
+     ["intermediateCatchEvent 'x'（每周提醒）：中间定时事件不能用循环定时器（timeCycle “\"R3/P7D\"”）",
+      "后面的步骤会重复出现", "timeDuration", "非中断边界事件"]),  # (deployed; one task became three)
     (process('<bpmn:userTask id="x" name="填表">{io}</bpmn:userTask>'.replace(
         "{io}", '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property '
                 'name="formJsonSchemaFilename" value="no_such_form.json" /></spiffworkflow:properties>'
@@ -345,3 +350,19 @@ def test_the_cli_validates_and_stores_dmn_like_the_web(fangpin, tmp_path):  # no
     big = tmp_path / "big.dmn"
     big.write_bytes(LITERAL + b" " * MAX_DIAGRAM_BYTES)
     assert "超过 2 MB" in fangpin("--as", "jiangxi_zhengce", "process", "deploy", str(big), ok=False)
+
+
+@pytest.mark.usefixtures("app")
+def test_a_cycle_timer_on_a_non_interrupting_boundary_event_is_accepted():
+    """Reminders (R3/P5D) while a step waits: the place for a cycle, one branch per repetition."""
+    content = process('<bpmn:userTask id="x" name="填表"><bpmn:extensionElements><spiffworkflow:properties>'
+                      '<spiffworkflow:property name="formJsonSchemaFilename" value="announcement.json" />'
+                      "</spiffworkflow:properties></bpmn:extensionElements>{io}</bpmn:userTask>"
+                      '<bpmn:boundaryEvent id="remind" name="催办" cancelActivity="false" attachedToRef="x">'
+                      '<bpmn:outgoing>f3</bpmn:outgoing><bpmn:timerEventDefinition id="td">'
+                      '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">"R3/P5D"</bpmn:timeCycle>'
+                      "</bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+                      '<bpmn:endEvent id="end2"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>'
+                      '<bpmn:sequenceFlow id="f3" sourceRef="remind" targetRef="end2" />')
+    spec, _ = parse_bundle([DiagramSource("refusal.bpmn", content)], "refusal_test")
+    assert "remind" in spec.task_specs
