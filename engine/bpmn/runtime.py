@@ -8,6 +8,7 @@ compressed it is about an eighth). A finished task's stored line is kept with th
 again encodes only the tasks that changed."""
 from __future__ import annotations
 
+import ast
 import json
 import threading
 import time
@@ -26,11 +27,13 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     TaskConverter,
     WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent as _Catching
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -288,21 +291,72 @@ class DiagramLoop(FangpinError):
     """The automatic steps of one advance did not come to a stop: a loop in the diagram without an exit."""
 
 
+class NoBranchTaken(FangpinError):
+    """An exclusive (or inclusive) gateway none of whose conditions held, and no default flow: the case cannot go
+    on from it (SpiffWorkflow's "No conditions satisfied for …"). Raised instead, so that the step is refused
+    and nothing of it saved."""
+
+
+_NO_BRANCH = "No conditions satisfied"
+
+
+def _no_branch_taken(exc: WorkflowException, workflow: BpmnWorkflow) -> NoBranchTaken | None:
+    """The Chinese refusal for a gateway none of whose conditions held, naming the gateway (id and name), its
+    conditions, the values they read and what to change; None for any other error."""
+    if _NO_BRANCH not in str(exc) or getattr(exc, "task_spec", None) is None:
+        return None
+    spec = exc.task_spec
+    task = getattr(exc, "task", None) or next(
+        (t for t in workflow.get_tasks(state=TaskState.ERROR) if t.task_spec is spec), None)
+    conditions = [condition.args[0] for condition, _ in getattr(spec, "cond_task_specs", ()) if condition is not None]
+    kind = "包容网关" if isinstance(spec, InclusiveGateway) else "排他网关"
+    name = f"（{spec.bpmn_name}）" if spec.bpmn_name else ""
+    values = _values_read(conditions, task.data if task is not None else {})
+    now = f"（此时 {values}）" if values else ""
+    return NoBranchTaken(f"流程图中的{kind} '{spec.bpmn_id}'{name}的条件都不成立{now}，又没有默认流，案件无法继续，"
+                         f"本次办理未保存。请政策管理员修改流程图：把网关的一条流出顺序流设为默认流（default），"
+                         f"或修改条件（{'；'.join(conditions)}）使其覆盖这种情况")
+
+
+_SHOWN = (str, int, float, bool, type(None))
+
+
+def _values_read(conditions: list[str], data: dict) -> str:
+    """``name = value`` for each plain value (text, number, yes/no) of the task data the conditions read by name,
+    as the official entered it; records (a household's data) are not shown."""
+    names: list[str] = []
+    for condition in conditions:
+        try:
+            tree = ast.parse(condition.strip(), mode="eval")
+        except SyntaxError:
+            continue
+        names += [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in names
+                  and isinstance(data.get(n.id, ()), _SHOWN)]
+    return "，".join(f"{n} = {json.dumps(data[n], ensure_ascii=False)[:40]}" for n in names)
+
+
 def advance(workflow: BpmnWorkflow, clock: Clock) -> list[tuple[object, datetime]]:
     """Fire every due timer and run automatic steps until the case waits for a person or a timer; a diagram
     that keeps running automatic steps is stopped (DiagramLoop, naming the last step) after
-    MAX_ENGINE_STEPS steps or MAX_ENGINE_SECONDS, so that one case cannot hold a request or the scheduler.
+    MAX_ENGINE_STEPS steps or MAX_ENGINE_SECONDS, so that one case cannot hold a request or the scheduler; a
+    gateway none of whose conditions hold is NoBranchTaken, naming it.
     A timer the steps started that is already due (a date in the past) fires in a second round. Returns the
     waiting timers then (as :func:`waiting_timers`)."""
     budget = _StepBudget()
-    with using_clock(clock):
-        workflow.refresh_timers()
-        workflow.do_engine_steps(will_complete_task=budget.step)
-        timers = waiting_timers(workflow)
-        if any(due <= clock.now() for _, due in timers):
+    try:
+        with using_clock(clock):
             workflow.refresh_timers()
             workflow.do_engine_steps(will_complete_task=budget.step)
             timers = waiting_timers(workflow)
+            if any(due <= clock.now() for _, due in timers):
+                workflow.refresh_timers()
+                workflow.do_engine_steps(will_complete_task=budget.step)
+                timers = waiting_timers(workflow)
+    except WorkflowException as exc:
+        refused = _no_branch_taken(exc, workflow)
+        if refused is None:
+            raise
+        raise refused from exc
     return timers
 
 

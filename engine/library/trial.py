@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn.forms import validate_form
-from engine.bpmn.runtime import advance, ready_human_tasks, timer_label, waiting_timers
+from engine.bpmn.runtime import NoBranchTaken, advance, ready_human_tasks, timer_label, waiting_timers
 from engine.bpmn.scripting import DiagramScriptEngine
 from engine.bpmn.source import DiagramSource, bundle_for
 from engine.bpmn.validation import DUE_PROPERTY, FORM_PROPERTY
@@ -64,7 +64,7 @@ def _run_step(number: int, action: Callable[[], None], workflow: BpmnWorkflow, e
     try:
         action()
         _step(workflow, engine, clock, trace, seen)
-    except SpiffWorkflowException as exc:
+    except (SpiffWorkflowException, NoBranchTaken) as exc:
         cause = exc.__cause__ if isinstance(exc.__cause__, ScenarioError) else None
         where = f"第 {number} 步之后" if number else "开始时"
         raise ScenarioError(f"{where}：{cause or exc}") from exc

@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.bpmn import runtime
-from engine.bpmn.runtime import DiagramLoop, advance
+from engine.bpmn.runtime import DiagramLoop, NoBranchTaken, advance
 from engine.bpmn.scripting import DiagramScriptEngine
 from engine.core.clock import FixedClock
 
@@ -57,6 +57,37 @@ def test_a_loop_that_ends_runs_to_its_end(monkeypatch):
     advance(workflow, CLOCK)
     assert workflow.is_completed()
     assert workflow.last_task.data["n"] == 50
+
+
+GATEWAY = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="choosing" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:{kind} id="gw1" name="是否同意"><bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>yes</bpmn:outgoing><bpmn:outgoing>no</bpmn:outgoing></bpmn:{kind}>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="gw1"/>
+    <bpmn:sequenceFlow id="yes" sourceRef="gw1" targetRef="e1">
+      <bpmn:conditionExpression>decision == "approved"</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="no" sourceRef="gw1" targetRef="e2">
+      <bpmn:conditionExpression>decision == "reject" and household["size"] &gt; 0</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:endEvent id="e1"><bpmn:incoming>yes</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="e2"><bpmn:incoming>no</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+@pytest.mark.parametrize(("kind", "label"), [("exclusiveGateway", "排他网关"), ("inclusiveGateway", "包容网关")])
+def test_a_gateway_none_of_whose_conditions_hold_is_refused_naming_it_in_chinese(kind, label):
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_xml(etree.fromstring(GATEWAY.replace("{kind}", kind).encode()), filename="gw.bpmn")
+    workflow = BpmnWorkflow(parser.get_spec("choosing"), script_engine=DiagramScriptEngine({}))
+    workflow.task_tree.data.update(decision="approve", household={"size": 3, "id_number": "360702198001010011"})
+    with pytest.raises(NoBranchTaken) as refused:
+        advance(workflow, CLOCK)
+    assert str(refused.value) == (
+        f"流程图中的{label} 'gw1'（是否同意）的条件都不成立（此时 decision = \"approve\"），又没有默认流，案件无法继续，"
+        "本次办理未保存。请政策管理员修改流程图：把网关的一条流出顺序流设为默认流（default），"
+        "或修改条件（decision == \"approved\"；decision == \"reject\" and household[\"size\"] > 0）使其覆盖这种情况")
 
 
 def _document(workflow: BpmnWorkflow) -> dict:

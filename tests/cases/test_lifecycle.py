@@ -125,3 +125,41 @@ def test_a_whole_identification_completes_each_task_without_an_orm_flush_and_kee
     assert db.session.scalars(select(IncomeRecord.case_id).filter_by(household_id=household.id)).all() == [case.id]
     assert set(db.session.scalars(select(Measure.case_id).filter_by(household_id=household.id))) == {case.id}
     assert db.session.scalars(select(Notice.case_id).filter_by(household_id=household.id)).all() == [case.id]
+
+
+def test_a_gateway_none_of_whose_conditions_hold_refuses_the_step_in_chinese_and_saves_nothing(app, clock):
+    """An editor's slip the deploy cannot see (a condition that reads "approved", never a value of the form):
+    the case used to stop with SpiffWorkflow's "No conditions satisfied for eligible"."""
+    from engine.bpmn.source import DiagramSource
+    from engine.core.config import project_dir
+    from engine.core.errors import FangpinError
+    from engine.core.models import HumanTask, User
+    from engine.demo import drive_case, official_for, sample_form_data
+    from engine.library.deploying import deploy_diagram
+    from timers.calendar import to_local_date
+
+    content = (project_dir("processes") / "identification.bpmn").read_bytes()
+    slip = content.replace(b'targetRef="appraisal">\n      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
+                           b'decision == "approve"', b'targetRef="appraisal">\n      <bpmn:conditionExpression '
+                           b'xsi:type="bpmn:tFormalExpression">decision == "approved"')
+    assert slip != content
+    editor = db.session.scalar(select(User).filter_by(username="jiangxi_zhengce"))
+    deploy_diagram(editor, DiagramSource("identification.bpmn", slip), clock)
+    case = open_case(clock)
+    assert case.process_version.version == 2
+    with pytest.raises(FangpinError) as refused:
+        drive_case(case.id, clock, max_steps=5)
+    message = str(refused.value)
+    assert message.startswith("流程图中的排他网关 'eligible'（符合纳入条件？）的条件都不成立（此时 decision = \"approve\"），"
+                              "又没有默认流，案件无法继续，本次办理未保存")
+    assert "把网关的一条流出顺序流设为默认流（default）" in message and 'decision == "approved"' in message
+    assert "No conditions" not in message
+    db.session.expire_all()
+    stuck = db.session.scalar(select(HumanTask).filter_by(case_id=case.id, state="READY"))
+    state, version = case.state, case.lock_version
+    with pytest.raises(FangpinError, match="eligible"):  # the same step again: refused again, still nothing saved
+        complete_task(stuck.id, sample_form_data(stuck.form, to_local_date(clock.now())),
+                      official_for(stuck.role, case).username, clock)
+    db.session.expire_all()
+    assert (case.state, case.lock_version, case.status) == (state, version, "running")
+    assert db.session.get(HumanTask, stuck.id).state == "READY"

@@ -131,3 +131,25 @@ def test_a_timer_date_without_a_zone_falls_due_at_that_moment_in_beijing(app):
                          {"start": f"{D}T09:00:00+08:00", "data": {}, "steps": []})
     [timer] = [e for e in trace.events if e["kind"] == "timer_set"]
     assert timer["due"] == "2026-10-01T00:00:00+08:00"
+
+
+def test_a_trial_run_reaching_a_gateway_none_of_whose_conditions_hold_names_it_and_the_step(app):
+    from engine.bpmn.source import DiagramSource
+
+    library = read_directory(project_dir("processes"))
+    main = next(s for s in library if s.file_name == "identification.bpmn")
+    slip = main.content.replace(b'decision == "approve"</bpmn:conditionExpression>\n    </bpmn:sequenceFlow>\n'
+                                b'    <bpmn:sequenceFlow id="Flow_appraisal',
+                                b'decision == "approved"</bpmn:conditionExpression>\n    </bpmn:sequenceFlow>\n'
+                                b'    <bpmn:sequenceFlow id="Flow_appraisal', 1)
+    assert slip != main.content
+    library = [DiagramSource(main.file_name, slip) if s is main else s for s in library]
+    scenario = _scenario(
+        {"complete": "受理申请并签署承诺授权书", "data": {"applied_on": D, "all_members_signed": True,
+                                                      "risk_description": "因病"}},
+        {"complete": "入户核实", "data": {"verified_on": D, "income": INCOME, "risk_types": ["illness"],
+                                         "exclusions": [], "guarantees": {}}},
+    )
+    with pytest.raises(ScenarioError) as refused:
+        run_scenario(library, "identification.bpmn", "identification", scenario)
+    assert str(refused.value).startswith("第 2 步之后：流程图中的排他网关 'eligible'（符合纳入条件？）的条件都不成立")
