@@ -53,7 +53,7 @@ from engine.elimination.eligibility import evaluation_list
 from engine.households.privacy import mask_id_number, reveal_private
 from engine.households.register import find_household, register_household
 from engine.library.catalogue import with_library
-from engine.library.deploying import deploy_files, diagram_source
+from engine.library.deploying import deploy_files, diagram_notices, diagram_source
 from engine.library.trial import readable, run_scenario
 from engine.policy.check import check as policy_checks
 from engine.policy.check import gaps as policy_gaps
@@ -713,6 +713,9 @@ def process_deploy(ctx: click.Context, files: tuple[Path, ...]) -> None:
         click.echo(f"已保存决策表 {name}（尚无流程调用；调用它的流程部署时一并使用）")
     if not versions and not kept:
         click.echo("没有变化，无需部署")
+    if versions:
+        for notice in dict.fromkeys(n for source in given for n in diagram_notices(source)):
+            click.echo(f"提示：{notice}")
 
 
 @process.command("bind")

@@ -38,7 +38,7 @@ from engine.library.catalogue import deployed_file, main_file, process_library, 
 from engine.library.choices import modeler_choices as choices_for_modeler
 from engine.library.decisions import decision_library
 from engine.library.deploying import MAX_DIAGRAM_BYTES, BindingRequest, Deployed, deploy_diagram, diagram_source
-from engine.library.drafts import check_draft, deploy_draft, drafts, get_draft, save_draft
+from engine.library.drafts import check_draft, deploy_draft, draft_notices, drafts, get_draft, save_draft
 from engine.library.scenarios import (
     draft_processes,
     parse_scenario,
@@ -241,6 +241,8 @@ def _deployed(versions: Deployed, binding: BindingRequest | None = None) -> Resp
         message += "以下绑定保持部署前的版本（本次部署只改变本辖区）：" + "、".join(
             f"{_binding_text(row)}固定为 {row.value}" for row in pinned) + "。"
     flash(message, "ok")
+    for notice in versions.notices:
+        flash(f"提示：{notice}", "notice")
     return redirect(url_for("diagrams.version", version_id=versions[0].id))
 
 
@@ -255,18 +257,19 @@ def draft_list() -> str:
 def draft(draft_id: int) -> Any:
     """A draft; with ``?check=1`` it is validated like an upload (nothing deployed)."""
     found = _found(get_draft, draft_id)
-    checked, problems, processes, status = request.args.get("check") == "1", [], [], 200
+    checked, problems, processes, notices, status = request.args.get("check") == "1", [], [], [], 200
     if checked:
         try:
             processes = check_draft(draft_id)
+            notices = draft_notices(draft_id)
         except DiagramInvalid as exc:
             problems, status = [f"{exc.file_name}：{p}" for p in exc.problems], 422
-    return _draft_page(found, status, checked=checked, problems=problems, processes=processes)
+    return _draft_page(found, status, checked=checked, problems=problems, processes=processes, notices=notices)
 
 
 def _draft_page(found, status: int = 200, **values: Any) -> Any:
     """The draft's page; a result (校验, 试运行, 保存为场景) is shown at its top (``result``), focused."""
-    values = {"checked": False, "problems": [], "processes": [], "scenario": None, "trace": None, "try_error": None,
+    values = {"checked": False, "problems": [], "processes": [], "notices": [], "scenario": None, "trace": None, "try_error": None,
               "scenario_error": None, **values}
     kept = scenarios_for(draft_processes(found.file_name, found.content))
     chosen = None

@@ -1,6 +1,7 @@
 """Parsing and validating a bundle (流程图解析与校验) with SpiffWorkflow's spiff parser: the BPMN/DMN schema,
 SpiffWorkflow's own checks, the lint (engine.bpmn.validation) and the trial evaluation (engine.bpmn.dry_run),
-under the rules the caller hands in; every refusal names the file, the element and the reason."""
+under the rules the caller hands in; every refusal names the file, the element and the reason. What is worth
+saying but not refusing is a notice (:func:`notices`)."""
 from __future__ import annotations
 
 import logging
@@ -13,6 +14,8 @@ from sqlalchemy import select
 
 from engine.bpmn.decision_tables import check_outputs
 from engine.bpmn.dry_run import dry_run
+from engine.bpmn.forms import load_form
+from engine.bpmn.gateways import gateway_notices
 from engine.bpmn.rules import DiagramRules
 from engine.bpmn.source import DiagramSource, bundle_hash
 from engine.bpmn.validation import NS, add_dmn, explain_validation, lint, new_parser, too_deep
@@ -100,6 +103,14 @@ def _parse_bundle(bundle: list[DiagramSource], process_id: str, rules: DiagramRu
     if problems or tried:
         raise DiagramInvalid(file_name if problems else bundle[0].file_name, problems or tried)
     return spec, subprocess_specs
+
+
+def notices(bundle: list[DiagramSource]) -> list[str]:
+    """What a deploy of ``bundle`` is told without being refused (提示): exclusive gateways that may find no
+    condition true (engine.bpmn.gateways); elements of a file other than the main one named with their file."""
+    found = gateway_notices([s.parse_xml() for s in bundle], load_form)
+    return [n if source is bundle[0] else f"{source.file_name} 中 {n}" for source, ns in zip(bundle, found, strict=True)
+            for n in ns]
 
 
 def _named(bundle: list[DiagramSource], by_file: list[tuple[DiagramSource, list[str]]]) -> tuple[str, list[str]]:

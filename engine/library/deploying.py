@@ -8,7 +8,7 @@ from datetime import date
 
 from engine.bpmn.decision_tables import check_outputs
 from engine.bpmn.deployment import newest_version_number
-from engine.bpmn.parser import no_executable
+from engine.bpmn.parser import no_executable, notices
 from engine.bpmn.source import DiagramSource
 from engine.bpmn.validation import add_dmn, lint_dmn, new_parser
 from engine.core import audit
@@ -58,6 +58,15 @@ def check_diagram(source: DiagramSource) -> list[str]:
     for bundle, process_id in affected:
         parse_bundle(bundle, process_id)
     return [process_id for _, process_id in affected]
+
+
+def diagram_notices(source: DiagramSource) -> list[str]:
+    """提示 for the procedures the file belongs to (with the files as last deployed): what is worth changing
+    though it is not refused — an exclusive gateway that may find no condition true, for one."""
+    found: list[str] = []
+    for bundle, _ in bundles_containing(source):
+        found += [n for n in notices(bundle) if n not in found]
+    return found
 
 
 def _check_dmn(source: DiagramSource) -> None:
@@ -144,12 +153,14 @@ def _deploy(source: DiagramSource, actor: str, clock: Clock) -> list[ProcessVers
 
 class Deployed(list):
     """The new versions of a deploy (a list of ProcessVersion), with the bindings it pinned to the version they
-    ran before (``pinned``) and those that now start new cases on a new version (``following``)."""
+    ran before (``pinned``), those that now start new cases on a new version (``following``) and the notices
+    (提示) about the diagrams deployed (:func:`diagram_notices`)."""
 
     def __init__(self, versions: list[ProcessVersion]) -> None:
         super().__init__(versions)
         self.pinned: list[PolicyParameter] = []
         self.following: list[PolicyParameter] = []
+        self.notices: list[str] = []
 
 
 def deploy_and_bind(editor: User, source: DiagramSource, clock: Clock,
@@ -169,6 +180,7 @@ def deploy_and_bind(editor: User, source: DiagramSource, clock: Clock,
     deployed = Deployed(_deploy(source, editor.username, clock))
     if request is not None and not deployed:
         raise RuleViolation("文件与已部署的版本相同，没有新的版本可绑定；如需改用已有的版本，请在该版本页“回退到此版本”")
+    deployed.notices = diagram_notices(source) if deployed else []
     replaced = None
     if request is not None:  # the jurisdiction's own binding from that date: replaced, not pinned first
         replaced = (f"{request.procedure}{PROCESS_SUFFIX}", request.jurisdiction_code, request.effective_from)

@@ -10,7 +10,7 @@ from engine.core.clock import Clock
 from engine.core.db import db, fetch
 from engine.core.models import DiagramDraft, User
 from engine.core.transaction import transaction
-from engine.library.deploying import BindingRequest, Deployed, check_diagram, deploy_and_bind
+from engine.library.deploying import BindingRequest, Deployed, check_diagram, deploy_and_bind, diagram_notices
 from engine.policy.permissions import require_editor
 
 
@@ -39,6 +39,12 @@ def check_draft(draft_id: int) -> list[str]:
     """Validate a draft like an upload; DiagramInvalid if it would be refused."""
     draft = get_draft(draft_id)
     return check_diagram(DiagramSource(draft.file_name, draft.content))
+
+
+def draft_notices(draft_id: int) -> list[str]:
+    """The notices (提示) a deploy of the draft would give (engine.library.deploying.diagram_notices)."""
+    draft = get_draft(draft_id)
+    return diagram_notices(DiagramSource(draft.file_name, draft.content))
 
 
 def deploy_draft(editor: User, draft_id: int, clock: Clock, binding: BindingRequest | None = None
