@@ -64,6 +64,7 @@ class CaseContext:
     started: list[dict] = field(default_factory=list)  # procedures this run starts for the household
     ended: list[str] = field(default_factory=list)  # procedures of the household this run ends
     after_save: list[Callable[[], None]] = field(default_factory=list)  # run once this run's case is saved
+    limit_met: bool = False  # this run met the case's overall limit (:meth:`meet_case_deadline`)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -116,9 +117,10 @@ class CaseContext:
         return True
 
     def meet_case_deadline(self) -> bool:
-        """The case reached the point its overall limit is about (e.g. identification decided)."""
+        """The case reached the point its overall limit is about (e.g. identification decided): a case waiting for
+        this one's decision goes on when this run is saved (engine.cases.lifecycle, DECIDED_MESSAGE)."""
         if self.case.deadline_met_at is None:
-            self.case.deadline_met_at = self.now()
+            self.case.deadline_met_at, self.limit_met = self.now(), True
         return True
 
     def assess_household(self, income: dict, risk_types: list, exclusions: list | None = None,

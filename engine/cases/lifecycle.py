@@ -51,6 +51,8 @@ PROCEDURE_PREFIX = {"identification": "SB", "followup": "HF", "elimination": "XC
                     "poverty_policy": "FL", "annual_campaign": "ND", "annual_collection": "CJ",
                     "area_screening": "QY", "area_visit": "PC"}
 END_MESSAGE = "end_followup"
+DECIDED_MESSAGE = "case_decided"  # to the case that opened this one and waits for its decision (AWAITED_BY)
+AWAITED_BY = "awaited_by"  # start data of a case whose decision the case that opened it waits for
 PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"
 WAKE_BATCH = 50  # cases woken per transaction when many are due at once
@@ -68,9 +70,11 @@ def _save(run: CaseRun) -> None:
     timers, run.timers = (run.timers if run.timers is not None else waiting_timers(workflow)), None
     values: dict[str, Any] = {"state": dump_state(workflow),
                               "next_wakeup_at": min((due for _, due in timers), default=None)}
-    if workflow.is_completed() and case.status == "running":
+    closing = workflow.is_completed() and case.status == "running"
+    if closing:
         values |= {"status": "completed", "closed_at": now}
         audit.record(now, ctx.actor, "case_closed", case_id=case.id, outcome=case.outcome)
+    decided, ctx.limit_met = ctx.limit_met or (closing and case.deadline_met_at is None), False
     deadlines = _timer_deadlines(run, timers)
     for start in ctx.started.copy():
         ctx.started.remove(start)
@@ -81,6 +85,8 @@ def _save(run: CaseRun) -> None:
     for procedure in ctx.ended.copy():
         ctx.ended.remove(procedure)
         _end_running(case, procedure, ctx)
+    if decided:
+        _report_decision(case, workflow.data.get(AWAITED_BY), ctx)
     while ctx.after_save:  # what the diagram's functions do to other records once this run is saved
         ctx.after_save.pop(0)()
     created, task_deadlines = sync_tasks(run, now)
@@ -106,16 +112,34 @@ def _end_running(by: Case, procedure: str, ctx: CaseContext) -> None:
     """Send the end message to the household's running ``procedure`` (in this transaction)."""
     for other in db.session.scalars(select(Case).filter_by(household_id=by.household_id, procedure=procedure,
                                                            status="running")):
-        run = run_case(other, ctx.actor, ctx.clock)
-        definition = _waiting_message(run.workflow, END_MESSAGE)
-        if definition is None:
-            log.warning("case %s is not waiting for %s", other.number, END_MESSAGE)
-            continue
-        with using_clock(ctx.clock):  # a timer the message races (the next month's visit) is due by this clock only
-            run.workflow.catch(BpmnEvent(definition, {"by": by.number}))
-        run.advance(ctx.clock)
-        audit.record(ctx.now(), ctx.actor, "case_ended", case_id=other.id, by=by.number)
-        _save(run)
+        _send(other, END_MESSAGE, by, ctx, "case_ended")
+
+
+def _report_decision(by: Case, awaited: Any, ctx: CaseContext) -> None:
+    """``by`` is decided — its overall limit met (an identification: the county's decision, 县级审定), or ended
+    without it (refused before the county, withdrawn): the case that opened it and waits for that, named in its
+    start data (AWAITED_BY), is sent DECIDED_MESSAGE (in this transaction). E.g. a department warning's limit runs
+    from the dispatch to the county's decision (000 六（二）3)."""
+    if not isinstance(awaited, dict):
+        return
+    other = db.session.get(Case, awaited.get("id"))
+    if other is not None and other.status == "running":
+        _send(other, DECIDED_MESSAGE, by, ctx, "opened_case_decided", outcome=by.outcome)
+
+
+def _send(other: Case, message: str, by: Case, ctx: CaseContext, action: str, **detail: Any) -> None:
+    """Run ``other`` on with ``message`` from ``by`` (its payload: ``by``'s number and ``detail``), if it waits for
+    it, and save it; audited as ``action``."""
+    run = run_case(other, ctx.actor, ctx.clock)
+    definition = _waiting_message(run.workflow, message)
+    if definition is None:
+        log.warning("case %s is not waiting for %s", other.number, message)
+        return
+    with using_clock(ctx.clock):  # a timer the message races (the next month's visit) is due by this clock only
+        run.workflow.catch(BpmnEvent(definition, {"by": by.number, **detail}))
+    run.advance(ctx.clock)
+    audit.record(ctx.now(), ctx.actor, action, case_id=other.id, by=by.number, **detail)
+    _save(run)
 
 
 def _timer_deadlines(run: CaseRun, timers: list) -> list:
@@ -150,20 +174,22 @@ def open_identification(
 
 
 def begin_identification(household, channel: str, lead_date: date, actor: str, clock: Clock,
-                         application: dict[str, Any] | None = None) -> Case:
-    """Open an identification inside the caller's transaction (same checks as open_identification)."""
+                         application: dict[str, Any] | None = None, awaited_by: Case | None = None) -> Case:
+    """Open an identification inside the caller's transaction (same checks as open_identification); ``awaited_by``:
+    the case opening it, which waits for its decision (:func:`_report_decision`)."""
     _check_channel(channel, lead_date, clock)
     _check_not_duplicate(lock_household(household))
     household.status = HouseholdStatus.APPLYING
-    return start_case(household, "identification", channel, lead_date, actor, clock, application)
+    awaited = {AWAITED_BY: {"id": awaited_by.id, "number": awaited_by.number}} if awaited_by is not None else None
+    return start_case(household, "identification", channel, lead_date, actor, clock, application, awaited)
 
 
 def start_case(household, procedure: str, channel: str, lead_date: date, actor: str, clock: Clock,
-               application: dict[str, Any] | None = None) -> Case:
+               application: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> Case:
     """Start ``procedure`` for a household with the diagram and policy in force for its village today
-    (inside the caller's transaction)."""
+    (inside the caller's transaction); ``data`` is added to the start data."""
     return open_case(procedure, household.village, actor, clock, household=household, channel=channel,
-                     lead_date=lead_date, application=application)
+                     lead_date=lead_date, application=application, data=data)
 
 
 def open_case(procedure: str, place, actor: str, clock: Clock, *, household=None, channel: str = "monitoring",

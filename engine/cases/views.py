@@ -453,6 +453,12 @@ def _event_income_window(d: dict) -> tuple[str, str]:
     return "收入计算时间", f"按{anchor}确定为 {window[0]} 至 {window[1]}（入户核实时暂按 {before[0]} 至 {before[1]}）"
 
 
+def _event_decided(d: dict) -> tuple[str, str]:
+    """The case this one opened (an identification) was decided: its limit met, or it ended before with ``outcome``."""
+    outcome = d.get("outcome")
+    return "审定", f"{d.get('by', '')} " + (f"已办结（{CaseOutcome.label_of(outcome)}）" if outcome else "已审定")
+
+
 def _event_released(d: dict) -> tuple[str, str]:
     return "农户状态", _with_reason(HouseholdStatus.label_of(d.get("status", "")), d)
 
@@ -486,6 +492,7 @@ _EVENTS: dict[str, Any] = {
     "income_window_settled": _event_income_window,
     "household_released": _event_released,
     "case_closed": lambda d: ("办结", CaseOutcome.label_of(d.get("outcome"))),
+    "opened_case_decided": _event_decided,
     PRIVATE_VIEWED: lambda d: ("查看敏感信息", ("通过数据接口" if d.get("via") == "api" else "")
                                 + "查看了完整的身份证号、联系电话和健康状况"),
     PRIVATE_REFUSED: lambda d: ("拒绝查看敏感信息", ("通过数据接口" if d.get("via") == "api" else "")

@@ -228,7 +228,9 @@ def verification_problems(data: dict[str, Any], case: Case) -> list[tuple[str, s
 
 
 def include(case: Case, reason: str, actor: str, clock: Clock) -> Case:
-    """Meets the criteria: the identification opens with the dispatch date as its lead date (发现日期)."""
+    """Meets the criteria: the identification opens with the dispatch date as its lead date (发现日期). The
+    verification case then waits for its decision: its limit runs from the dispatch to the county's decision
+    (000 六（二）3 自交办之日起至县级乡村振兴部门审定), or to the identification's end if it is refused before."""
     warning = warning_of(case)
     household = verified_household(warning, acting_user(actor))
     warning.household_id, case.household_id = household.id, household.id
@@ -238,7 +240,7 @@ def include(case: Case, reason: str, actor: str, clock: Clock) -> Case:
                                      f"{detail.get('indicator_name', warning.indicator)}{amount}",
                    "warning_id": warning.id, "verification": reason}
     identification = begin_identification(household, CHANNEL, to_local_date(warning.dispatched_at), actor, clock,
-                                          application)
+                                          application, awaited_by=case)  # its limit runs to the county's decision
     warning.status, warning.case_id, warning.step_case_id = WarningStatus.INCLUDED, identification.id, None
     warning.outcome_reason = reason[:REASON_LIMIT] or None
     _verified(warning, case, household, actor, clock)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, datetime
 
 from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
@@ -25,8 +25,9 @@ from engine.core.models import (
     WarningBatch,
 )
 from engine.core.transaction import transaction
+from engine.demo import drive_case
 from engine.policy.parameters import load_policy_file
-from engine.supervision.overdue import overdue_tasks
+from engine.supervision.overdue import overdue_cases, overdue_tasks
 from engine.warnings.intake import import_batch
 from engine.warnings.ledger import ledger_row, missing_pushes, overdue_warnings
 from engine.warnings.rows import read_csv
@@ -172,6 +173,13 @@ def _verify(world, clock, head: str, outcome: str, reason: str) -> None:
         world["refused"] = str(exc)
 
 
+@when(parsers.parse('"{head}" 户的识别由各级按默认材料办理，直至 "{step}" 完成'))
+def identification_until(world, clock, head: str, step: str) -> None:
+    """The identification the warning opened becomes the scenario's case (the shared steps act on it)."""
+    world["case_id"] = _warning_of(head).case_id
+    world["done"] += drive_case(world["case_id"], clock, step)
+
+
 @when(parsers.parse('{place}医保部门确认本期 {period} 无预警信息'))
 def nothing_to_push(clock, place: str, period: str) -> None:
     case = db.session.scalar(select(Case).filter_by(reference=f"warning_push:{PLACES[place]}:medical:{period}"))
@@ -253,6 +261,40 @@ def _by_code(code: str) -> Jurisdiction:
 def supervisor_overdue(clock, place: str, step: str, subject: str) -> None:
     items = overdue_tasks(_place(place), clock.now())
     assert (step, subject) in [(i.step, i.household) for i in items], [(i.step, i.household) for i in items]
+
+
+def _verification_of(head: str) -> Case:
+    """The warning's own case (入户核查), which holds its limit from the dispatch."""
+    return db.session.scalar(select(Case).filter_by(reference=f"warning_verification:{_warning_of(head).id}"))
+
+
+@then(parsers.parse('"{head}" 的预警时限 "{label}" 至 {day} 24:00，尚未届止'))
+def warning_limit_running(head: str, label: str, day: str) -> None:
+    case = _verification_of(head)
+    assert (case.deadline_label, case.due_at, case.deadline_met_at, case.status) == (label, end_of(day), None,
+                                                                                    "running")
+
+
+@then(parsers.parse('"{head}" 的预警时限于 {moment} 届止'))
+def warning_limit_met(head: str, moment: str) -> None:
+    case = _verification_of(head)
+    assert (case.deadline_met_at, case.status) == (datetime.fromisoformat(moment.replace(" ", "T")).replace(tzinfo=CST),
+                                                   "completed")
+
+
+def _overdue_limits(clock, place: str, head: str, label: str) -> list[int]:
+    """Days overdue of the cases about ``head`` past their limit ``label`` in the supervisor's list (督办)."""
+    return [i.days_overdue for i in overdue_cases(_place(place), clock.now(), label=label) if head in i.household]
+
+
+@then(parsers.parse('{place}的逾期督办中有 "{head}" 的时限 "{label}"，逾期 {days:d} 天'))
+def limit_overdue(clock, place: str, head: str, label: str, days: int) -> None:
+    assert _overdue_limits(clock, place, head, label) == [days]
+
+
+@then(parsers.parse('{place}的逾期督办中没有 "{head}" 的时限 "{label}"'))
+def limit_not_overdue(clock, place: str, head: str, label: str) -> None:
+    assert _overdue_limits(clock, place, head, label) == []
 
 
 @then(parsers.parse('{place}医保部门的待办中有 "{step}"，其他部门的待办中没有'))

@@ -11,11 +11,14 @@ from sqlalchemy import func, select
 
 from engine.bpmn.forms import load_form
 from engine.bpmn.source import DiagramSource
-from engine.cases.lifecycle import complete_task, open_identification
+from engine.cases.lifecycle import complete_task, open_identification, withdraw_identification
+from engine.cases.live import live_instances
+from engine.cases.views import timeline
+from engine.core import audit
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import FormInvalid
-from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction, User, WarningBatch
+from engine.core.models import AuditEvent, Case, DepartmentWarning, HumanTask, Jurisdiction, User, WarningBatch
 from engine.core.transaction import transaction
 from engine.demo import drive_case, sample_form_data
 from engine.households.id_numbers import check_character, check_character_problem
@@ -23,6 +26,7 @@ from engine.households.register import register_household
 from engine.library.deploying import deploy_diagram, diagram_source
 from engine.library.rules import deploy
 from engine.policy.editing import bind_process
+from engine.supervision.overdue import mark_overdue, overdue_cases
 from engine.warnings.intake import import_batch
 from engine.warnings.ledger import compare_all, ledger, ledger_row
 from engine.warnings.migration import move_running_warnings
@@ -204,16 +208,20 @@ COUNTY_DECISION_STEP = "县级审定"  # the step's name in identification.bpmn 
 def _included(clock, head: str) -> tuple[DepartmentWarning, Case]:
     """A warning about a registered household, compared, dispatched and found to meet the criteria: the warning and
     the identification it started."""
+    warning = _verified(clock, head, "meets", "入户核实属实")
+    assert warning.status == "included"
+    return warning, db.session.get(Case, warning.case_id)
+
+
+def _verified(clock, head: str, outcome: str, reason: str) -> DepartmentWarning:
+    """A warning about a registered household, compared, dispatched on 2026-09-20 and verified with ``outcome``."""
     household = register_household(household_data("沙河村", head, 2), "shahe_cun", clock)
     _push(clock, (head, household.head.id_number))
     (compare,) = _ready("wb_compare")
     complete_task(compare.id, {"compared_on": "2026-09-20"}, "zhanggong_xian", clock)
     (verify,) = _ready("wv_verify")
-    complete_task(verify.id, {"verified_on": "2026-09-20", "outcome": "meets", "reason": "入户核实属实"},
-                  "shahe_zhen", clock)
-    warning = db.session.scalar(select(DepartmentWarning).filter_by(household_id=household.id))
-    assert warning.status == "included"
-    return warning, db.session.get(Case, warning.case_id)
+    complete_task(verify.id, {"verified_on": "2026-09-20", "outcome": outcome, "reason": reason}, "shahe_zhen", clock)
+    return db.session.scalar(select(DepartmentWarning).filter_by(household_id=household.id))
 
 
 def _decided(clock, warning: DepartmentWarning, case: Case) -> HumanTask:
@@ -263,6 +271,81 @@ def test_a_decision_step_with_a_differently_named_form_is_found_by_its_ledger_st
     decision = _decided(clock, warning, case)
     assert (decision.form, decision.ledger_step) == (renamed_form, "county_decision")
     assert ledger_row(warning, clock.now()).decided_at == decision.completed_at
+
+
+WARNING_LIMIT = "自交办之日起至县级审定（20 个工作日）"  # the label warning_verification.bpmn gives its limit
+WARNING_DUE = end_of_day(date(2026, 10, 23))  # 20 working days from the dispatch on 2026-09-20 (a working Sunday)
+
+
+def _verification(warning: DepartmentWarning) -> Case:
+    """The warning's own case (入户核查), which holds its limit from the dispatch."""
+    db.session.expire_all()
+    return db.session.scalar(select(Case).filter_by(reference=f"warning_verification:{warning.id}"))
+
+
+def test_the_warning_limit_runs_past_the_start_of_the_identification_to_the_county_decision(app, clock):
+    """000 六（二）3 自交办之日起至县级乡村振兴部门审定: the verification case waits for the county's decision on the
+    identification it opened, and is listed overdue once its 20 working days are over; the county's approval meets
+    it while the identification goes on (plan, announcement)."""
+    warning, identification = _included(clock, "时限甲")
+    verification = _verification(warning)
+    assert (verification.status, verification.deadline_met_at) == ("running", None)
+    assert (verification.deadline_label, verification.due_at) == (WARNING_LIMIT, WARNING_DUE)
+    drive_case(identification.id, clock, until="信息比对")
+    township = _place("360702101")
+    assert overdue_cases(township, WARNING_DUE, procedure="warning_verification") == []
+    clock.set(datetime(2026, 10, 24, 1, 0, tzinfo=UTC))  # 09:00 on the day after
+    late = overdue_cases(township, clock.now(), procedure="warning_verification")
+    assert [(i.case_id, i.step, i.days_overdue) for i in late] == [(verification.id, WARNING_LIMIT, 1)]
+    assert mark_overdue(clock.now()) >= 1 and _verification(warning).overdue_since == WARNING_DUE
+    decision = db.session.scalar(select(HumanTask).filter_by(case_id=identification.id, state="READY"))
+    assert decision.name == COUNTY_DECISION_STEP
+    live_instances().clear()  # both cases restored from their stored states, as after a restart
+    complete_task(decision.id, sample_form_data("county_approval.json", to_local_date(clock.now())),
+                  "zhanggong_xian", clock)
+    verification = _verification(warning)
+    assert (verification.status, verification.deadline_met_at) == ("completed", clock.now())
+    assert overdue_cases(township, clock.now(), procedure="warning_verification") == []
+    assert db.session.get(Case, identification.id).status == "running"
+    (event,) = db.session.scalars(select(AuditEvent).filter_by(case_id=verification.id, action="opened_case_decided"))
+    assert event.detail == {"by": identification.number, "outcome": None}  # its outcome comes when it ends
+    entries = [(e.title, e.text) for e in timeline(audit.for_case(verification.id))]
+    assert ("审定", f"{identification.number} 已审定") in entries
+
+
+@pytest.mark.parametrize(("form", "refusal"), [
+    ("county_approval.json", "经县级审定不予纳入"),  # the county refuses (县级审定不通过)
+    ("democratic_appraisal.json", "民主评议未通过"),  # refused before it reaches the county: nothing is left to decide
+])
+def test_a_refused_identification_meets_the_warning_limit_when_it_ends(app, clock, form, refusal):
+    warning, identification = _included(clock, "时限乙")
+    drive_case(identification.id, clock, data={form: {"decision": "reject", "reason": refusal}})
+    db.session.expire_all()
+    identification = db.session.get(Case, identification.id)
+    assert (identification.status, identification.outcome) == ("completed", "rejected")
+    verification = _verification(warning)
+    assert (verification.status, verification.deadline_met_at) == ("completed", identification.closed_at)
+    (event,) = db.session.scalars(select(AuditEvent).filter_by(case_id=verification.id, action="opened_case_decided"))
+    assert event.detail == {"by": identification.number, "outcome": "rejected"}
+    entries = [(e.title, e.text) for e in timeline(audit.for_case(verification.id))]
+    assert ("审定", f"{identification.number} 已办结（不予纳入）") in entries
+
+
+def test_a_withdrawn_identification_meets_the_warning_limit(app, clock):
+    warning, identification = _included(clock, "时限丙")
+    clock.set(datetime(2026, 9, 22, 1, 0, tzinfo=UTC))
+    with transaction():
+        withdraw_identification(db.session.get(Case, identification.id), "application", "农户不再申请", "ordinary",
+                                "shahe_cun", clock)
+    verification = _verification(warning)
+    assert (verification.status, verification.deadline_met_at) == ("completed", clock.now())
+
+
+def test_a_household_not_meeting_the_criteria_meets_the_warning_limit_at_the_township(app, clock):
+    warning = _verified(clock, "时限丁", "not_meets", "收入稳定")
+    verification = _verification(warning)
+    assert (warning.status, verification.status, verification.deadline_met_at) == ("not_included", "completed",
+                                                                                   clock.now())
 
 
 @pytest.mark.parametrize("amount", ["1e308", "9" * 30, "1000000000000"])
