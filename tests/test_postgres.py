@@ -141,3 +141,16 @@ def test_the_migrations_make_the_schema_of_the_models_on_postgresql(pg_app):
 
     assert db.session.scalar(text("SELECT version_num FROM alembic_version")) is not None
     assert schema_differences() == []
+
+
+def test_an_included_warning_waiting_for_the_county_is_listed_overdue_on_postgresql(pg_app, clock):
+    """(engine.warnings.ledger takes a verification case's warning id from its reference, in SQL.)"""
+    from engine.core.models import Jurisdiction
+    from engine.warnings.ledger import overdue_warnings
+    from tests.warnings.test_procedure import WARNING_DUE, _included
+
+    warning, _ = _included(clock, "逾期甲")
+    county = db.session.scalar(select(Jurisdiction).filter_by(code="360702"))
+    assert overdue_warnings(county, WARNING_DUE) == []
+    late = overdue_warnings(county, WARNING_DUE + timedelta(hours=9))
+    assert [(r.warning.id, r.open_due, r.days_overdue) for r in late] == [(warning.id, WARNING_DUE, 1)]

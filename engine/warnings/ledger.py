@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Integer, and_, cast, func, or_, select
 
 from engine.core.db import db
 from engine.core.errors import PolicyMissing, RuleViolation
@@ -39,6 +39,8 @@ from timers.calendar import Deadline, to_local_date
 
 REPORT_ACTION = "warning_report_submitted"
 REPORT_PREFIX = "warning_report"
+VERIFICATION_PREFIX = Procedure.WARNING_VERIFICATION.value  # a verification case's reference: <prefix>:<warning id>
+_WARNING_OF_VERIFICATION = cast(func.substr(Case.reference, len(VERIFICATION_PREFIX) + 2), Integer)  # that id, in SQL
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,10 @@ class LedgerRow:
     village: str
     received_at: datetime
     dispatched_at: datetime | None
-    open_due: datetime | None  # of the step it waits in, or — included — of its identification's limit
+    # of the step it waits in; included: its own limit, from the dispatch to the county's decision on the
+    # identification (000 六（二）3), while that runs — or, a warning verified before that was kept, its
+    # identification's limit
+    open_due: datetime | None
     step_name: str
     step_task_id: int | None
     verified_at: datetime | None
@@ -165,6 +170,7 @@ def ledger_rows(warnings: list[DepartmentWarning], now: datetime) -> list[Ledger
     cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_({w.case_id for w in warnings
                                                                                    if w.case_id})))}
     decided = _decisions(list(cases.values()))
+    limits = _running_limits([w.id for w in warnings if w.status == WarningStatus.INCLUDED])
     villages = village_names({w.village_id for w in warnings if w.village_id})
     batches = {b.id: b for b in db.session.scalars(select(WarningBatch).where(
         WarningBatch.id.in_({w.batch_id for w in warnings})))}
@@ -173,7 +179,7 @@ def ledger_rows(warnings: list[DepartmentWarning], now: datetime) -> list[Ledger
         detail, case = warning.detail, cases.get(warning.case_id)
         task_id, step, due = steps.get(warning.step_case_id, (None, "", None))
         if case is not None and warning.case_id not in decided and case.status == CaseStatus.RUNNING:
-            due, step = case.due_at, "识别办理中"
+            due, step = limits.get(warning.id, case.due_at), "识别办理中"
         rows.append(LedgerRow(
             warning=warning, status_name=WarningStatus.label_of(warning.status),
             department_name=detail.get("department_name", warning.department),
@@ -184,6 +190,20 @@ def ledger_rows(warnings: list[DepartmentWarning], now: datetime) -> list[Ledger
             case=case, decided_at=decided.get(warning.case_id), outcome=_outcome(warning, case, decided),
             days_overdue=days_overdue(due, now) if due else 0))
     return rows
+
+
+def verification_reference(warning_id: int) -> str:
+    """The reference of a warning's own case (入户核查), which holds its limit from the dispatch."""
+    return f"{VERIFICATION_PREFIX}:{warning_id}"
+
+
+def _running_limits(warning_ids: list[int]) -> dict[int, datetime]:
+    """The limits still running of these warnings' own cases (waiting for the county's decision on the
+    identification), by warning id (one statement)."""
+    rows = db.session.execute(select(_WARNING_OF_VERIFICATION, Case.due_at).where(
+        Case.reference.in_([verification_reference(i) for i in warning_ids]), Case.status == CaseStatus.RUNNING,
+        Case.due_at.is_not(None), Case.deadline_met_at.is_(None)))
+    return {warning_id: due for warning_id, due in rows}
 
 
 def _outcome(warning: DepartmentWarning, case: Case | None, decided: dict[int, datetime]) -> str:
@@ -215,9 +235,16 @@ def ledger(place: Jurisdiction, now: datetime, status: str | None = None, depart
 
 
 def overdue_warnings(place: Jurisdiction, now: datetime) -> list[LedgerRow]:
-    """Warnings whose step is past its due date (the city's and county's 5 working days, the township's 20)."""
+    """Warnings whose step is past its due date (the city's and county's 5 working days, the township's 20), or
+    whose own limit is past while the identification they opened waits for the county's decision (20 working
+    days from the dispatch, 000 六（二）3); one statement, then their ledger lines."""
     late_cases = select(HumanTask.case_id).where(HumanTask.state == StepState.READY, HumanTask.due_at < now)
-    query = _in(place).where(DepartmentWarning.step_case_id.in_(late_cases))
+    late_limits = select(_WARNING_OF_VERIFICATION).where(
+        Case.procedure == Procedure.WARNING_VERIFICATION, Case.status == CaseStatus.RUNNING, Case.due_at < now,
+        Case.deadline_met_at.is_(None), Case.jurisdiction_path.startswith(place.path))
+    query = _in(place).where(or_(DepartmentWarning.step_case_id.in_(late_cases),
+                                 and_(DepartmentWarning.status == WarningStatus.INCLUDED,
+                                      DepartmentWarning.id.in_(late_limits))))
     rows = ledger_rows(list(db.session.scalars(query)), now)
     return sorted((r for r in rows if r.days_overdue), key=lambda r: (r.open_due, r.warning.id))
 
@@ -357,4 +384,4 @@ def case_panel(case: Case, now: datetime) -> CasePanel | None:
 def _verified_in(case: Case) -> list[int]:
     """The warning a verification case was about, once verified (it no longer waits in it)."""
     prefix, _, warning_id = (case.reference or "").partition(":")
-    return [int(warning_id)] if prefix == "warning_verification" and warning_id.isdigit() else []
+    return [int(warning_id)] if prefix == VERIFICATION_PREFIX and warning_id.isdigit() else []

@@ -28,7 +28,7 @@ from engine.core.vocabulary import COVERED_HOUSEHOLD_STATUSES, Channel, Jurisdic
 from engine.households.attention import mark_key_attention
 from engine.households.privacy import mask_id_number
 from engine.policy.check import StartPolicy, start_policy
-from engine.warnings.ledger import Comparison, compare_all
+from engine.warnings.ledger import Comparison, compare_all, verification_reference
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ def open_verification(warning: DepartmentWarning, village: Jurisdiction, househo
     verification = open_case(
         Procedure.WARNING_VERIFICATION, village, actor, clock, household=household, channel=CHANNEL,
         lead_date=dispatched_on, subject=f"{warning.person_name}（{department_name}预警）",
-        reference=f"warning_verification:{warning.id}", department=warning.department,
+        reference=verification_reference(warning.id), department=warning.department,
         data={"warning": {"id": warning.id, "person": warning.person_name, "department_name": department_name,
                           "indicator_name": detail.get("indicator_name", warning.indicator), "amount": amount,
                           "dispatched_on": dispatched_on.isoformat()}}, needs=needs)

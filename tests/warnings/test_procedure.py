@@ -28,7 +28,7 @@ from engine.library.rules import deploy
 from engine.policy.editing import bind_process
 from engine.supervision.overdue import mark_overdue, overdue_cases
 from engine.warnings.intake import import_batch
-from engine.warnings.ledger import compare_all, ledger, ledger_row
+from engine.warnings.ledger import compare_all, ledger, ledger_row, overdue_warnings
 from engine.warnings.migration import move_running_warnings
 from engine.warnings.rows import read_json
 from engine.warnings.schedules import following_period, open_schedules, period_months
@@ -311,6 +311,25 @@ def test_the_warning_limit_runs_past_the_start_of_the_identification_to_the_coun
     assert event.detail == {"by": identification.number, "outcome": None}  # its outcome comes when it ends
     entries = [(e.title, e.text) for e in timeline(audit.for_case(verification.id))]
     assert ("审定", f"{identification.number} 已审定") in entries
+
+
+def test_the_ledger_lists_a_warning_overdue_while_its_identification_waits_for_the_county(app, clock):
+    """The county's ledger (核查办理明细台账) shows an included warning's own limit while its identification is
+    undecided, and lists it overdue after the 20 working days: in the same statements however many."""
+    first, _ = _included(clock, "台账逾期甲")
+    second, _ = _included(clock, "台账逾期乙")
+    county = _place("360702")
+    assert [ledger_row(w, clock.now()).open_due for w in (first, second)] == [WARNING_DUE, WARNING_DUE]
+    db.session.expire_all()
+    none_late = statements_of(lambda: overdue_warnings(county, WARNING_DUE))
+    assert overdue_warnings(county, WARNING_DUE) == []
+    late = datetime(2026, 10, 24, 1, 0, tzinfo=UTC)
+    db.session.expire_all()
+    rows = []
+    assert statements_of(lambda: rows.extend(overdue_warnings(county, late))) == none_late
+    assert [(r.warning.id, r.step_name, r.days_overdue) for r in rows] == [(first.id, "识别办理中", 1),
+                                                                          (second.id, "识别办理中", 1)]
+    assert overdue_warnings(_place("360702102"), late) == []  # 水西镇: not its warnings
 
 
 @pytest.mark.parametrize(("form", "refusal"), [
