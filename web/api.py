@@ -85,6 +85,7 @@ from engine.households.register import (
     get_household,
     register_household,
 )
+from engine.identification import exclusions
 from engine.policy.permissions import require_may_open, require_may_register
 from engine.policy.roles import all_roles
 from engine.supervision.overdue import LIMIT, overdue_listing
@@ -590,7 +591,7 @@ def my_tasks() -> Any:
            errors=(403, 404), description="办理（complete）时的请求体须符合此 schema。ETag 为案件版本号。")
 def task_form(task_id: int) -> Any:
     row = _my_task(task_id)
-    schema = load_form(row.form) if row.form else {"type": "object", "properties": {}}
+    schema = exclusions.narrowed(load_form(row.form), row.case) if row.form else {"type": "object", "properties": {}}
     body = {"task": task_json(row), "case": case_json(row.case), "form": row.form, "schema": schema}
     return _with_etag(body, row.case.lock_version)
 

@@ -29,6 +29,7 @@ from engine.cases.views import places_below
 from engine.core.errors import ConflictError, FangpinError, FormInvalid, PermissionDenied
 from engine.core.models import HumanTask
 from engine.core.vocabulary import HouseholdCategory, Procedure
+from engine.identification import exclusions
 from engine.publicity.lists import step_announcement
 from engine.warnings.ledger import case_panel
 
@@ -116,7 +117,7 @@ def task_page(task_id: int) -> Any:
     """办理: the form, and beside it what the official decides on (the household, its verified income, the
     classification and why, the publicity and its objections, earlier decisions with their reasons)."""
     row = _my_task(task_id)
-    schema = load_form(row.form) if row.form else {"properties": {}}
+    schema = exclusions.narrowed(load_form(row.form), row.case) if row.form else {"properties": {}}
     fields = fields_of(schema)
     errors: dict[str, str] = {}
     status = 200

@@ -10,12 +10,15 @@ from engine.bpmn.forms import RULES_KEYWORD, load_form
 from engine.core.errors import FangpinError, FormInvalid
 from engine.core.models import Case
 from engine.households.measures import check_plan
+from engine.identification import exclusions
 
 RULES_KEY = RULES_KEYWORD  # the keyword is defined once, with the other form keywords (engine.bpmn.forms)
 Rule = Callable[[dict[str, Any], Case], list[tuple[str, str]]]
 RULES: dict[str, Rule] = {
     # 帮扶措施: each risk of the household has a measure that answers it (assistance plan, green channel)
     "measures_cover_risks": lambda data, case: check_plan(data, case.household.risk_types or []),
+    # 原则上不纳入情形: only the list the place's policy names (入户核实)
+    exclusions.RULE: exclusions.exclusion_problems,
 }
 
 

@@ -44,6 +44,7 @@ LABELS = {**Procedure.labels(), PUBLICITY: "公示公告"}
 READ_BY_CODE: dict[str, dict[str, str]] = {  # procedure → {parameter: what it is}, read by the engine's code
     Procedure.IDENTIFICATION.value: {  # engine.cases.functions (测算收入, 纳入监测对象)
         "income_window_anchor": "收入计算时间的起算月份：识别纳入月份或发现月份",
+        "exclusion_set": "原则上不纳入情形清单（policy/exclusions.json 中的哪一份）",
     },
     Procedure.ELIMINATION.value: {  # engine.elimination.eligibility (风险消除条件)
         "assistance_months": "风险消除条件：帮扶措施落实和收入稳定的最少月数",

@@ -21,7 +21,7 @@ from engine.cases.lifecycle import (
     wake_due,
 )
 from engine.core.db import db
-from engine.core.errors import FangpinError
+from engine.core.errors import FangpinError, FormInvalid
 from engine.core.models import AuditEvent, Case, HumanTask, Measure, Notice
 from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdCategory
 from engine.demo import drive_case, official_for
@@ -144,6 +144,16 @@ def verify_income(world, clock, income: int, oop: int) -> None:
 @when(parsers.parse('乡镇干部办理 "入户核实"：家庭纯收入 {income:d} 元，勾选不纳入情形 "{criterion}"'))
 def verify_excluded(world, clock, income: int, criterion: str) -> None:
     _verify(world, clock, income, exclusions=[criterion])
+
+
+@then(parsers.parse('乡镇干部办理 "入户核实" 勾选不纳入情形 "{criterion}" 被拒绝，"{field}" 的提示包含 "{text}"'))
+def verify_refused(world, clock, criterion: str, field: str, text: str) -> None:
+    with pytest.raises(FormInvalid) as refused:
+        _verify(world, clock, 10000, exclusions=[criterion])
+    db.session.rollback()
+    reasons = dict(refused.value.errors)
+    assert text in reasons.get(field, ""), reasons
+    assert _task(_case(world), "入户核实") is not None  # nothing was saved: the step is still to do
 
 
 def _verify(world, clock, income: int, compliant_out_of_pocket: int = 0, exclusions: list | None = None) -> None:

@@ -25,6 +25,7 @@ from engine.core.vocabulary import Procedure
 from engine.demo import drive_case
 from engine.elimination import eligibility
 from engine.households.register import register_household
+from engine.identification import exclusions
 from engine.policy.check import (
     PUBLICITY,
     READ_BY_CODE,
@@ -111,8 +112,9 @@ def test_the_engine_reads_the_elimination_parameters_the_check_lists():
                                                                                 eligibility.EARLIEST_MONTH}
 
 
-def test_the_engine_reads_the_identification_parameter_the_check_lists():
-    assert {f"identification.{name}" for name in READ_BY_CODE["identification"]} == {functions.INCOME_WINDOW_ANCHOR}
+def test_the_engine_reads_the_identification_parameters_the_check_lists():
+    assert {f"identification.{name}" for name in READ_BY_CODE["identification"]} == {functions.INCOME_WINDOW_ANCHOR,
+                                                                                     exclusions.EXCLUSION_SET}
 
 
 def test_a_place_without_its_income_window_rule_cannot_start_an_identification(app, clock):

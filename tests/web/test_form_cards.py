@@ -109,3 +109,29 @@ def test_a_death_is_recorded_without_the_optional_new_member_its_unticked_boxes_
     required = {"properties": {"income": {"type": "object", "properties": {"wages": {"type": "number"}}}},
                 "required": ["income"]}
     assert parse(fields_of(required), MultiDict()) == {"income": {}}  # a required part still says what it lacks
+
+
+def test_the_verification_page_offers_the_places_own_exclusion_criteria(web_app, clock):
+    """江西 (001): its cases of 可不纳入、持续跟踪, never 鞍山's high-value housing (weighed there, Q14); the JSON API's
+    form of the task says the same."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from engine.cases.lifecycle import open_identification
+    from engine.demo import drive_case
+    from engine.households.register import register_household
+    from tests.bdd.officials import household_data
+
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "清单户", 2), "shahe_cun", clock)
+        case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
+        drive_case(case_id, clock, until="受理申请并签署承诺授权书")
+        task_id = db.session.scalar(select(HumanTask.id).filter_by(case_id=case_id, state="READY"))
+    client = login(web_app.test_client(), "shahe_zhen")
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "推算收入低于监测范围，但未出现返贫（致贫）风险" in page and 'value="below_line_no_risk"' in page
+    assert "有高价商品房" not in page and 'value="high_value_housing"' not in page
+    schema = client.get(f"/api/tasks/{task_id}/form").get_json()["schema"]
+    assert schema["properties"]["exclusions"]["items"]["enum"] == [
+        "stable_no_risk", "below_line_no_risk", "high_income_self_solvable"]

@@ -100,7 +100,7 @@ def test_verification_form_with_nested_income_and_choices(client, case):
     login(township, "shahe_zhen")
     task = ready_task(client.application, case, "入户核实")
     html = township.get(f"/tasks/{task.id}").get_data(as_text=True)
-    assert 'name="income.wages"' in html and 'value="registered_enterprise"' in html
+    assert 'name="income.wages"' in html and 'value="below_line_no_risk"' in html
     bad = post_form(township, f"/tasks/{task.id}", {"verified_on": "2026-09-20", "income.household_size": "2",
                                                      "income.wages": "很多"})
     assert bad.status_code == 422 and 'id="err-income.wages"' in bad.get_data(as_text=True)
