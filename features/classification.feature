@@ -51,7 +51,7 @@
     当 村干部以 "农户自主申报" 渠道为 "线上甲" 户立案，发现日期 2026-09-20
     而且 各级按默认材料办理，直至 "受理申请并签署承诺授权书" 完成
     而且 政策管理员把决策表 "household_category" 中的比较 "<= facts" 改为 "< facts"，上传部署
-    那么 识别流程 "identification"、"identification_zhanggong_2021" 各部署了第 2 版，"identification_longkou" 没有新版本
+    那么 识别流程 "identification"、"identification_anshan"、"identification_zhanggong_2021" 各部署了第 2 版，"identification_longkou" 没有新版本
     而且 "线上甲" 户的案件仍使用流程 "identification" 第 1 版
     当 村干部以 "农户自主申报" 渠道为 "线上乙" 户立案，发现日期 2026-09-20
     而且 各级按默认材料办理，直至 "受理申请并签署承诺授权书" 完成

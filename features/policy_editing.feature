@@ -77,7 +77,7 @@
     那么 流程 "identification" 共有 2 个版本
     而且 沙河村 2026-09-30 立案的识别案件使用 "identification" 第 1 版
     而且 沙河村 2026-10-01 立案的识别案件使用 "identification" 第 2 版
-    而且 新华村 2026-10-01 立案的识别案件使用 "identification" 第 1 版
+    而且 新华村 2026-10-01 立案的识别案件使用 "identification_anshan" 第 1 版
     当 政策管理员把章贡区自 2026-10-10 起回退到 "identification" 第 1 版
     那么 沙河村 2026-10-09 立案的识别案件使用 "identification" 第 2 版
     而且 沙河村 2026-10-10 立案的识别案件使用 "identification" 第 1 版

@@ -138,7 +138,7 @@ def test_a_mark_on_another_element_than_a_user_task_is_refused():
 
 
 @pytest.mark.usefixtures("app")
-@pytest.mark.parametrize("name", ["identification.bpmn", "identification_longkou.bpmn",
+@pytest.mark.parametrize("name", ["identification.bpmn", "identification_anshan.bpmn", "identification_longkou.bpmn",
                                   "identification_zhanggong_2021.bpmn", "publicity.bpmn", "warning_report.bpmn",
                                   "warning_push.bpmn", "annual_collection.bpmn"])
 def test_the_shipped_diagrams_carry_known_marks(name):

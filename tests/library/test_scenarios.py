@@ -21,6 +21,7 @@ from engine.library.trial import day_text, due_text, readable, run_scenario
 
 SHIPPED = project_dir("processes") / "scenarios" / "identification.json"
 SHIPPED_NAME = "示例：村级受理至县级信息比对"
+SHIPPED_COUNT = len(list(SHIPPED.parent.glob("*.json")))  # one or more per process
 
 
 def _user(name: str) -> User:
@@ -35,8 +36,10 @@ def test_init_keeps_the_shipped_scenarios_once(app, clock):
     kept = scenarios_for(["identification"])
     assert [(s.name, s.saved_by, s.process_key) for s in kept] == [(SHIPPED_NAME, "system", "identification")]
     assert kept[0].content == SHIPPED.read_text(encoding="utf-8") and kept[0].saved_at == clock.now()
+    (anshan,) = scenarios_for(["identification_anshan"])  # processes/scenarios/identification_anshan.json
+    assert (anshan.name, anshan.saved_by) == ("示例（鞍山市）：村级受理至县级信息比对", "system")
     setup_database(clock)  # fangpin init again: nothing added twice
-    assert _count() == 1
+    assert _count() == SHIPPED_COUNT
 
 
 def test_an_editor_saves_a_scenario_under_a_name_and_saving_it_again_replaces_it(app, clock):
@@ -46,7 +49,7 @@ def test_an_editor_saves_a_scenario_under_a_name_and_saving_it_again_replaces_it
     assert not replaced and row.name == "高收入户被驳回" and row.saved_by == "jiangxi_zhengce"
     clock.advance(timedelta(hours=1))
     again, replaced = save_scenario(editor, "identification", "高收入户被驳回", text.replace("7800", "8000"), clock)
-    assert replaced and again.id == row.id and "8000" in again.content and _count() == 2
+    assert replaced and again.id == row.id and "8000" in again.content and _count() == SHIPPED_COUNT + 1
     assert again.saved_at == clock.now()
     assert [s.name for s in scenarios_for(["identification"])] == ["示例：村级受理至县级信息比对", "高收入户被驳回"]
     events = db.session.scalars(select(AuditEvent).filter_by(action="scenario_saved")).all()
@@ -68,7 +71,7 @@ def test_a_scenario_that_could_not_run_is_refused_in_chinese_and_nothing_is_save
         parse_scenario(text)
     with pytest.raises(ScenarioError):
         save_scenario(_user("jiangxi_zhengce"), "identification", "坏场景", text, clock)
-    assert _count() == 1
+    assert _count() == SHIPPED_COUNT
 
 
 def test_only_policy_editors_save_scenarios_and_a_name_is_required(app, clock):
@@ -77,7 +80,7 @@ def test_only_policy_editors_save_scenarios_and_a_name_is_required(app, clock):
         save_scenario(_user("shahe_cun"), "identification", "村里的", text, clock)
     with pytest.raises(ScenarioError, match="请填写场景名称"):
         save_scenario(_user("jiangxi_zhengce"), "identification", "  ", text, clock)
-    assert _count() == 1
+    assert _count() == SHIPPED_COUNT
 
 
 def test_a_draft_lists_the_scenarios_of_its_process_or_of_the_processes_calling_its_table(app):
@@ -91,6 +94,18 @@ def test_a_draft_lists_the_scenarios_of_its_process_or_of_the_processes_calling_
     assert scenario_process("household_category.dmn", table, scenario) == "identification"  # its process_file
     with pytest.raises(ScenarioError, match="process_file"):
         scenario_process("household_category.dmn", table, {**scenario, "process_file": "nowhere.bpmn"})
+
+
+def test_the_anshan_scenario_runs_its_steps_in_the_order_of_000(app):
+    """000 三(二): 民主评议, then the village committee's 入户核实, the village publicity, the township's 入户核查,
+    then the county's comparison (where the example stops)."""
+    scenario = parse_scenario((SHIPPED.parent / "identification_anshan.json").read_text(encoding="utf-8"))
+    trace = run_scenario(read_directory(project_dir("processes")), "identification_anshan.bpmn",
+                         "identification_anshan", scenario)
+    ready = [(r.step, r.lane) for r in readable(trace) if r.kind == "待办"]
+    assert ready == [("受理申请并签署承诺授权书", "村级"), ("民主评议", "村级"), ("入户核实", "村级"),
+                     ("张贴村级公示", "村级"), ("乡镇审核（入户核查）", "乡镇"), ("信息比对", "县级")]
+    assert trace.events[-1]["kind"] == "waiting"
 
 
 def test_the_trial_output_reads_dates_and_step_names_as_officials_do(app):

@@ -68,6 +68,8 @@ def test_every_seed_place_can_start_every_procedure(app):
     assert versions[("210321", "green_channel")] == versions[("370681", "green_channel")] == "green_channel"
     assert versions[("210321", "member_change")] == versions[("370681", "member_change")] == "member_change"
     assert versions[("370681", "identification")] == "identification_longkou"
+    assert versions[("360702", "identification")] == "identification"  # 001 (江西省2023年指南)
+    assert versions[("210321", "identification")] == "identification_anshan"  # 000 三(二)
 
 
 def test_the_values_of_the_seed_places_and_what_they_cite(app):
@@ -157,7 +159,7 @@ def test_a_removed_parameter_is_named_and_the_case_is_refused(app, clock):
     missing = {r.procedure: r.missing for r in gaps(check(TODAY, _place("21")))}
     assert missing == {
         "green_channel": ("没有配置政策参数 green_channel.process（流程绑定）",),
-        "identification": ("没有配置政策参数 identification.village_publicity_days（流程 identification 第 1 版使用）",),
+        "identification": ("没有配置政策参数 identification.village_publicity_days（流程 identification_anshan 第 1 版使用）",),
         "elimination": ("没有配置政策参数 elimination.assistance_months（风险消除条件：帮扶措施落实和收入稳定的最少月数）",),
         PUBLICITY: ("没有配置政策参数 publicity.issuer（县级公告的落款机关）",),
     }

@@ -93,12 +93,12 @@ COUNTIES = [
         Official("village_cadre", "xinhua_zheng", "郑村干", "210321100201"),
         Official("township_officer", "taian_zhen_feng", "冯镇干", "210321100"),
         Official("county_officer", "taian_chen", "陈县干", "210321"),
-    ), (
-        ("village_cadre", "受理申请并签署承诺授权书"), ("township_officer", "入户核实"),
-        ("village_cadre", "民主评议"), ("village_cadre", "张贴村级公示"),
-        ("township_officer", "乡镇审核（入户抽查）"), ("county_officer", "信息比对"),
+    ), (  # 000 三(二): 评议, then the village committee verifies; the township's 入户核查 after the publicity
+        ("village_cadre", "受理申请并签署承诺授权书"), ("village_cadre", "民主评议"),
+        ("village_cadre", "入户核实"), ("village_cadre", "张贴村级公示"),
+        ("township_officer", "乡镇审核（入户核查）"), ("county_officer", "信息比对"),
         ("county_officer", "县级审定"), ("village_cadre", "制定帮扶计划并在村内公示"),
-        ("county_officer", "在县政府网站和村内公告"), ("county_officer", "录入全国防返贫监测信息系统"),
+        ("county_officer", "在县政府网站和村内公告"), ("township_officer", "录入全国防返贫监测信息系统"),
     )),
 ]
 

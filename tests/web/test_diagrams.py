@@ -124,8 +124,8 @@ def test_the_library_lists_processes_versions_files_cases_and_bindings(editor, w
         household = register_household(household_data("沙河村", "图库户", 2), "shahe_cun", clock)
         open_identification(household.id, "self_application", date(2026, 9, 20), "shahe_cun", clock)
     html = editor.get("/diagrams").get_data(as_text=True)
-    section = html[html.index('id="p-identification"'):html.index('id="p-identification_longkou"')]
-    assert "识别纳入（江西省2023年指南、鞍山市方案）" in section and "v1" in section and "系统" in section
+    section = html[html.index('id="p-identification"'):html.index('id="p-identification_anshan"')]
+    assert "识别纳入（江西省2023年指南）" in section and "v1" in section and "系统" in section
     assert "identification.bpmn" in section and "publicity.bpmn" in section and "新案件使用" in section
     assert "江西省（识别纳入）自 2023-05-01" in section and "1（1）" in section  # one case, running
     zhanggong = html[html.index('id="p-identification_zhanggong_2021"'):]

@@ -18,6 +18,7 @@ from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import RuleViolation
 from engine.core.models import AuditEvent, Case, DiagramFile, Jurisdiction, PolicyParameter, ProcessVersion, User
+from engine.core.transaction import transaction
 from engine.households.register import register_household
 from engine.policy.bindings import ProcessRef, bound_version, parse_process_ref
 from engine.policy.parameters import resolve
@@ -85,6 +86,16 @@ def _on(clock, day: date) -> None:
     clock.set(datetime(day.year, day.month, day.day, 9, tzinfo=CST))
 
 
+@pytest.fixture
+def liaoning_too(web_app):
+    """辽宁省 runs 江西省's diagram as well (as shipped it runs its own, identification_anshan): a province outside
+    the editor's area whose binding follows the newest version of the process deployed."""
+    with web_app.app_context(), transaction():
+        province = db.session.scalar(select(Jurisdiction).filter_by(code="21"))
+        db.session.add(PolicyParameter(jurisdiction=province, key="identification.process", value="identification",
+                                       effective_from=date(2026, 9, 1), source="测试：辽宁省也使用江西省的识别流程"))
+
+
 # -- the binding value ----------------------------------------------------------------------------
 
 
@@ -104,7 +115,7 @@ def test_a_binding_value_is_a_process_key_or_a_key_at_a_version(app):
 # -- a deploy changes only the editor's own jurisdiction ------------------------------------------
 
 
-def test_a_plain_deploy_changes_only_the_editors_province(editor, web_app, clock):
+def test_a_plain_deploy_changes_only_the_editors_province(editor, web_app, clock, liaoning_too):
     response = _upload(editor, _changed())
     assert response.status_code == 302
     page = editor.get(response.headers["Location"]).get_data(as_text=True)
@@ -116,7 +127,7 @@ def test_a_plain_deploy_changes_only_the_editors_province(editor, web_app, clock
     assert pinned == {("jiangxi_zhengce", "21", "identification@1")}
 
 
-def test_a_county_editors_plain_deploy_changes_only_that_county(client, web_app, clock):
+def test_a_county_editors_plain_deploy_changes_only_that_county(client, web_app, clock, liaoning_too):
     with web_app.app_context():
         zhanggong = db.session.scalar(select(Jurisdiction).filter_by(code="360702"))
         db.session.add(User(username="zhanggong_zhengce", display_name="章贡区政策管理员", roles=["policy_editor"],
@@ -139,7 +150,7 @@ def test_a_county_editors_plain_deploy_changes_only_that_county(client, web_app,
 # -- deploying bound to a jurisdiction from a date ------------------------------------------------
 
 
-def test_a_new_version_deployed_for_one_township_from_a_date(editor, web_app, clock):
+def test_a_new_version_deployed_for_one_township_from_a_date(editor, web_app, clock, liaoning_too):
     before = [_open(web_app, clock, code) for code in (SHAHE, SHUIXI)]
     assert [(key, number) for _, key, number in before] == [("identification", 1)] * 2
     response = _bound_upload(editor, _changed(), keep_others="1")
@@ -164,13 +175,13 @@ def test_a_new_version_deployed_for_one_township_from_a_date(editor, web_app, cl
     assert [(e["binding"], e["version"]) for e in opened] == [("identification@2", 2), ("identification@1", 1),
                                                               ("identification@1", 1)]
     library = editor.get("/diagrams").get_data(as_text=True)
-    section = library[library.index('id="p-identification"'):library.index('id="p-identification_longkou"')]
+    section = library[library.index('id="p-identification"'):library.index('id="p-identification_anshan"')]
     assert "江西省赣州市章贡区沙河镇（识别纳入）自 2026-10-01：v2（固定版本）" in section
     assert "江西省（识别纳入）自 2026-09-20：v1（固定版本）" in section
     assert "江西省（识别纳入）自 2023-05-01 至 2026-09-20 前：最新版本" in section
 
 
-def test_without_keeping_the_others_bindings_that_follow_the_newest_change_at_once(editor, web_app, clock):
+def test_without_keeping_the_others_bindings_that_follow_the_newest_change_at_once(editor, web_app, clock, liaoning_too):
     token = _token(editor, "/diagrams/bindings")
     pin = editor.post("/diagrams/bindings", data={
         "csrf_token": token, "procedure": "identification", "process_key": "identification",
