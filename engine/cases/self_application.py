@@ -273,11 +273,15 @@ def _step(record: SelfApplication, case: Case) -> str:
         return {"identified": "已审定纳入", "rejected": "未纳入"}.get(case.outcome or "", "已办结")
     ready = db.session.scalars(select(HumanTask.public_stage).filter_by(case_id=case.id, state="READY")
                                .where(HumanTask.public_stage.is_not(None)))  # the diagram's publicStage
-    steps = [PublicStage(stage).label for stage in ready if stage in PublicStage.labels()]
-    if steps:
-        return max(steps, key=ORDER.index)
+    steps = {PublicStage(stage).label for stage in ready if stage in PublicStage.labels()}
+    if PublicStage.INCLUDED.label in steps:
+        return PublicStage.INCLUDED.label  # approved: a publicity still running is the announcement's
     waiting = db.session.scalar(select(CaseDeadline.id).filter_by(case_id=case.id, subject="timer", fired_at=None))
-    return "公示中" if waiting is not None else "办理中"  # a publicity period runs (a timer, no task)
+    if waiting is not None:
+        steps.add(PublicStage.PUBLICITY.label)  # a publicity period runs (a timer)
+    # steps run side by side (001 Q43: the comparison beside the village's): the application is where the least
+    # advanced of them is
+    return min(steps, key=ORDER.index) if steps else "办理中"
 
 
 def _cancellable(record: SelfApplication, case: Case) -> bool:

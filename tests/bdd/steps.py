@@ -389,7 +389,14 @@ def advanced_once(world) -> None:
     case = _case(world)
     tasks = case_history(case.id).tasks
     assert [t.name for t in tasks if t.name == "入户核实" and t.state == "COMPLETED"] == ["入户核实"]
-    assert [t.name for t in _ready(case)] == ["民主评议"]
+    assert {t.name for t in _ready(case)} == {"民主评议", "信息比对"}  # 001 Q43: the comparison runs beside
+
+
+@then("案件不再等待公示期满")
+def no_publicity_waits(world) -> None:
+    case = _case(world)
+    db.session.refresh(case)
+    assert case.next_wakeup_at is None and case_history(case.id).waiting_until == []
 
 
 @then("案件的历史、待办和公示期满时间与重启前相同")

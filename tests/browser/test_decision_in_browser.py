@@ -109,7 +109,7 @@ def test_a_township_officer_reviews_a_case_from_the_task_page(web_app, server, b
     with web_app.app_context():
         done = db.session.get(HumanTask, task_id)
         assert done.state == "COMPLETED" and done.form_data["reason"] == "入户抽查属实"
-        assert db.session.scalar(select(HumanTask.name).filter_by(case_id=case_id, state="READY")) == "信息比对"
+        assert db.session.scalar(select(HumanTask.name).filter_by(case_id=case_id, state="READY")) == "县级审定"  # the comparison was done beside the village
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -24,7 +24,7 @@ COUNTY_OFFICER = "zhanggong_xian"  # 章贡区 county officer: opens the case an
 def _at_county_approval(clock) -> tuple[Case, HumanTask]:
     household = register_household(household_data("沙河村", "分离户", 2), "shahe_cun", clock)
     case = open_identification(household.id, "cadre_screening", date(2026, 9, 19), COUNTY_OFFICER, clock)
-    drive_case(case.id, clock, until="信息比对")
+    drive_case(case.id, clock, until="乡镇审核（入户抽查）")
     row = db.session.scalar(select(HumanTask).filter_by(case_id=case.id, state="READY"))
     assert row.form == "county_approval.json"
     return case, row

@@ -95,7 +95,7 @@ def test_an_application_before_the_lead_date_is_refused_and_on_the_lead_date_acc
 
 def test_a_county_approval_in_the_future_is_refused_and_nothing_is_computed_from_it(clock):
     case = _case(clock)
-    drive_case(case.id, clock, until="信息比对")
+    drive_case(case.id, clock, until="乡镇审核（入户抽查）")
     today = to_local_date(clock.now())
     assert _ready(case.id).name == "县级审定"
     future = (today + timedelta(days=21)).isoformat()
@@ -106,7 +106,7 @@ def test_a_county_approval_in_the_future_is_refused_and_nothing_is_computed_from
 
 def test_a_posting_dated_before_its_posting_step_is_refused(clock):
     case = _case(clock)
-    drive_case(case.id, clock, until="民主评议")
+    drive_case(case.id, clock, until="信息比对")  # the appraisal, and the comparison beside it
     row = _ready(case.id)
     assert row.name == "张贴村级公示"
     began = to_local_date(row.created_at)
@@ -118,7 +118,7 @@ def test_a_posting_dated_before_its_posting_step_is_refused(clock):
 
 def test_a_posting_recorded_late_runs_its_full_period_from_the_day_it_was_recorded(clock):
     case = _case(clock)
-    drive_case(case.id, clock, until="民主评议")
+    drive_case(case.id, clock, until="信息比对")  # the appraisal, and the comparison beside it
     posted = to_local_date(_ready(case.id).created_at)
     clock.set(clock.now() + timedelta(days=11))  # the posting task done eleven days after the posting
     _complete(clock, case.id, posted_on=posted.isoformat())

@@ -172,7 +172,7 @@ def test_a_case_on_a_version_without_a_ledger_step_takes_the_newest_versions_mar
     record, _ = _apply(clock, "旧版审定户")
     version = record.case.process_version_id
     _deploy(editor, clock, renamed_step(_shipped(), "verify", "入户核实（新版）"))
-    drive_case(record.case_id, clock, until="信息比对")
+    drive_case(record.case_id, clock, until="乡镇审核（入户抽查）")
     row = _ready(record.case_id)
     assert (row.bpmn_id, row.public_stage, row.ledger_step) == ("county_approval", "review", "county_decision")
     assert db.session.get(Case, record.case_id).process_version_id == version  # still on the old version

@@ -227,7 +227,7 @@ def _verified(clock, head: str, outcome: str, reason: str) -> DepartmentWarning:
 def _decided(clock, warning: DepartmentWarning, case: Case) -> HumanTask:
     """Drive the identification up to its county decision and approve it (whatever the decision's form is called):
     the decision's task."""
-    drive_case(case.id, clock, until="信息比对")
+    drive_case(case.id, clock, until="乡镇审核（入户抽查）")
     assert ledger_row(warning, clock.now()).step_name == "识别办理中"  # undecided yet
     decision = db.session.scalar(select(HumanTask).filter_by(case_id=case.id, state="READY"))
     assert decision.name == COUNTY_DECISION_STEP

@@ -72,11 +72,10 @@ COUNTIES = [
         Official("village_cadre", "shahe_li", "李村干", "360702101201"),
         Official("township_officer", "shahe_wang", "王镇干", "360702101"),
         Official("county_officer", "zhanggong_zhao", "赵区干", "360702"),
-    ), (
+    ), (  # 001 Q43: the comparison runs beside the village's steps (done here when it is the oldest ready step)
         ("village_cadre", "受理申请并签署承诺授权书"), ("township_officer", "入户核实"),
-        ("village_cadre", "民主评议"), ("village_cadre", "张贴村级公示"),
-        ("township_officer", "乡镇审核（入户抽查）"), ("county_officer", "信息比对"),
-        ("county_officer", "县级审定"), ("village_cadre", "制定帮扶计划并在村内公示"),
+        ("village_cadre", "民主评议"), ("county_officer", "信息比对"), ("village_cadre", "张贴村级公示"),
+        ("township_officer", "乡镇审核（入户抽查）"), ("county_officer", "县级审定"), ("village_cadre", "制定帮扶计划并在村内公示"),
         ("county_officer", "在县政府网站和村内公告"), ("county_officer", "录入全国防返贫监测信息系统"),
     )),
     County("龙口市", "370681", "37", 7500, "370681104201", "诸由观村", (

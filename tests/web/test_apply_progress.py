@@ -212,6 +212,36 @@ def test_the_progress_follows_the_procedure_to_its_end(client, family, web_app, 
         assert secret not in final, secret
 
 
+def _complete_named(app, case_id: int, name: str, clock) -> None:
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY", name=name))
+        complete_task(row.id, sample_form_data(row.form, to_local_date(clock.now())),
+                      official_for(row.role, case).username, clock)
+
+
+def test_while_the_county_compares_the_application_is_where_the_village_is(client, family, web_app, clock):
+    """001 Q43: the county's comparison (a step of 审核审定中) runs beside the village's appraisal and publicity:
+    the applicant is told the step of the least advanced of the two, and of the publicity while its period runs."""
+    number = _applied(client, family)
+    case_id = _case(web_app).id
+
+    def seen() -> str:
+        return _step(_query(client, number, family["head_id"]).get_data(as_text=True))
+
+    for name in (APPLY_STEP, "入户核实"):
+        _complete_named(web_app, case_id, name, clock)
+    assert seen() == "民主评议"  # the comparison is ready too
+    for name in ("民主评议", "张贴村级公示"):
+        _complete_named(web_app, case_id, name, clock)
+    assert seen() == "公示中"  # the period runs; the comparison still waits for the county
+    with web_app.app_context():
+        clock.set(db.session.get(Case, case_id).next_wakeup_at)
+        wake_due(clock.now(), clock)
+    _complete_named(web_app, case_id, "乡镇审核（入户抽查）", clock)
+    assert seen() == "审核审定中"  # only the comparison is left before the county's approval
+
+
 def test_a_rejected_application_says_so_with_the_written_reason(client, family, web_app, clock):
     number = _applied(client, family)
     case_id = _case(web_app).id

@@ -59,13 +59,14 @@ def deciding(web_app, clock) -> int:
     with web_app.app_context():
         household = register_household(household_data("沙河村", "审定户", 3), "shahe_cun", clock)
         case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
-        drive_case(case_id, clock, until="张贴村级公示", data={"household_verification.json": {"income": INCOME}})
+        drive_case(case_id, clock, until="张贴村级公示", data={  # the comparison is done beside the village's steps
+            "household_verification.json": {"income": INCOME},
+            "information_comparison.json": {"reason": "车辆、房产、工商信息无异常"}})
         clock.advance(timedelta(days=1))
         raise_objection(case_id, "该户家中有小轿车", "村民 吴某", "shahe_cun", clock)
-        drive_case(case_id, clock, until="信息比对", data={
+        drive_case(case_id, clock, until="乡镇审核（入户抽查）", data={
             "verify_objection.json": {"objection_finding": "dismissed", "reason": "车辆为亲戚所有，已核实"},
-            "review_decision.json": {"reason": "入户抽查属实"},
-            "information_comparison.json": {"reason": "车辆、房产、工商信息无异常"}})
+            "review_decision.json": {"reason": "入户抽查属实"}})
     return case_id
 
 
