@@ -169,6 +169,14 @@ def _last_day_of_month(year: int, month: int) -> int:
     return (first_of_next - ONE_DAY).day
 
 
+def months_before(day: date, months: int) -> date:
+    """The corresponding day ``months`` calendar months before ``day`` (or that month's last day)."""
+    month = day.month - months
+    year = day.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    return date(year, month, min(day.day, _last_day_of_month(year, month)))
+
+
 def _check_amount(n: int) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(

@@ -1,7 +1,9 @@
 """Dates of what happened (事件日期): every date a task form asks for — an application, a posting, a decision, a
 visit — is the date of something that already happened. It can be neither after today nor before the step
 the task follows (the day the task became ready; for a case's first task, the lead date 发现日期). A form field
-with ``"x-planned": true`` in its schema is a planned date instead and is not checked here.
+with ``"x-planned": true`` in its schema is a planned date instead and is not checked here; one with
+``"x-earlier": true`` is the date of something that happened before the procedure (an earlier comparison whose
+result the step reuses, 001 Q43): it may not be after today, but may be before the step.
 
 Recording a date before the step it follows (补录) is allowed only within the tolerance of policy data
 ``dates.backdating_tolerance_days`` (default 0 days in every province: never) and only with a reason; it is
@@ -21,6 +23,7 @@ from timers.calendar import to_local_date
 TOLERANCE_KEY = "dates.backdating_tolerance_days"
 REASON_FIELD = "backdating_reason"  # how the form page names the reason (not a field of the task's schema)
 REASON_MAX = 200
+EARLIER_KEYWORD = "x-earlier"  # a field's date of what happened before the procedure: not bound to the step
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ def check_event_dates(schema: dict[str, Any], form: str, data: dict[str, Any], r
     problems: list[tuple[str, str]] = []
     backdated: list[Backdated] = []
     tolerance: int | None = None
+    earlier = {name for name, node in schema.get("properties", {}).items()
+               if isinstance(node, dict) and node.get(EARLIER_KEYWORD)}
     for field, title in event_date_fields(schema).items():
         value = data.get(field)
         if not isinstance(value, str) or not value:
@@ -64,9 +69,11 @@ def check_event_dates(schema: dict[str, Any], form: str, data: dict[str, Any], r
         day = date.fromisoformat(value)  # the schema's format check has passed
         if day > today:
             problems.append((field, f"{title} {day} 晚于今天（{today}）：发生过的事不能填将来的日期"))
-        elif day < surely_allowed and not what:
+        if day > today or field in earlier:
+            continue
+        if day < surely_allowed and not what:
             earliest, what = earliest_date(row, case, follows_a_step())
-        if day <= today and day < earliest:
+        if day < earliest:
             tolerance = _tolerance(case, today) if tolerance is None else tolerance
             late = (earliest - day).days
             if late > tolerance:

@@ -11,6 +11,8 @@ from engine.core.errors import FangpinError, FormInvalid
 from engine.core.models import Case
 from engine.households.measures import check_plan
 from engine.identification import exclusions
+from engine.identification.comparison import reuse_problems
+from timers.calendar import to_local_date
 
 RULES_KEY = RULES_KEYWORD  # the keyword is defined once, with the other form keywords (engine.bpmn.forms)
 Rule = Callable[[dict[str, Any], Case], list[tuple[str, str]]]
@@ -19,6 +21,9 @@ RULES: dict[str, Rule] = {
     "measures_cover_risks": lambda data, case: check_plan(data, case.household.risk_types or []),
     # 原则上不纳入情形: only the list the place's policy names (入户核实)
     exclusions.RULE: exclusions.exclusion_problems,
+    # 信息比对: an earlier comparison reused (001 Q43) where the place's rule, in force at the case's opening, allows
+    "comparison_reuse": lambda data, case: reuse_problems(data, case.jurisdiction, case.lead_date,
+                                                          to_local_date(case.opened_at)),
 }
 
 

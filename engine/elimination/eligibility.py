@@ -21,6 +21,7 @@ from engine.households.income import IncomeFigures
 from engine.households.records import REVISIT_FORM, completed_forms
 from engine.policy.bindings import bound_version
 from engine.policy.parameters import PROCESS_SUFFIX, monitoring_line, resolve
+from timers.calendar import months_before
 
 ASSISTANCE_MONTHS = "elimination.assistance_months"
 EARLIEST_MONTH = "elimination.earliest_month_after_identification"
@@ -94,15 +95,6 @@ class Eligibility:
         if not self.facts.get("income_verified"):
             text += "；收入是否高于当年监测范围、刚性支出问题是否解决，由乡镇入户核实"
         return text
-
-
-def months_before(day: date, months: int) -> date:
-    month = day.month - months
-    year = day.year + (month - 1) // 12
-    month = (month - 1) % 12 + 1
-    from calendar import monthrange
-
-    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 def assess(household: Household, on: date, mode: str = "assisted", verified_income: IncomeFigures | None = None,

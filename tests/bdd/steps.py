@@ -174,6 +174,15 @@ def decide(world, clock, role: str, step: str, verdict: str, reason: str) -> Non
     _complete(world, clock, row, {"decision": decision, "reason": reason}, role)
 
 
+@when(parsers.parse('县级干部办理 "信息比对"：三个月内已比对，此前比对日期 {day}'))
+def comparison_reused(world, clock, day: str) -> None:
+    row = _task(_case(world), "信息比对")
+    try:
+        _complete(world, clock, row, {"earlier_comparison_reused": True, "earlier_compared_on": day}, "县级干部")
+    except FangpinError as exc:
+        world["refused"] = str(exc)
+
+
 @when(parsers.parse("时间来到 {moment}"))
 def time_passes(clock, moment: str) -> None:
     clock.set(_at(moment))

@@ -68,6 +68,19 @@ def test_every_date_field_of_the_shipped_forms_is_a_date_of_what_happened():
                                                             "x-planned": True}}}) == {}
 
 
+def test_an_earlier_comparison_reused_may_be_dated_before_the_step_but_not_after_today(clock):
+    """``x-earlier``: the date of a comparison made before the procedure (001 Q43), whose result the step reuses."""
+    assert event_date_fields(load_form("information_comparison.json")) == {"compared_on": "比对日期",
+                                                                           "earlier_compared_on": "此前比对日期"}
+    case = _case(clock)
+    drive_case(case.id, clock, until="民主评议")
+    assert _ready(case.id).name == "信息比对"
+    errors = _refused(clock, case.id, earlier_comparison_reused=True, earlier_compared_on="2026-09-21")
+    assert errors == {"earlier_compared_on": "此前比对日期 2026-09-21 晚于今天（2026-09-20）：发生过的事不能填将来的日期"}
+    _complete(clock, case.id, earlier_comparison_reused=True, earlier_compared_on="2026-07-01")  # before the lead date
+    assert _ready(case.id).name == "张贴村级公示"
+
+
 def test_an_application_dated_months_ahead_is_refused(clock):
     case = _case(clock)
     errors = _refused(clock, case.id, applied_on="2027-01-15")

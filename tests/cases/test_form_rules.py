@@ -12,6 +12,7 @@ from engine.core.errors import FangpinError
 def test_every_rule_a_shipped_form_asks_for_is_known(app):
     asked = {name: load_form(name).get(form_rules.RULES_KEY, []) for name in form_names()}
     assert asked["assistance_plan.json"] == ["measures_cover_risks"]
+    assert asked["information_comparison.json"] == ["comparison_reuse"]  # 001 Q43, engine.identification.comparison
     assert asked["warning_verification.json"] == ["verification_outcome"]  # installed by the warnings package
     assert {rule for rules in asked.values() for rule in rules} <= set(form_rules.RULES)
 

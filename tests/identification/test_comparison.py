@@ -1,0 +1,53 @@
+"""A comparison reusing an earlier one (engine.identification.comparison, 001 Q43): allowed where the place's rule
+is in force, for an earlier comparison within its months before the lead date and not after the step's date."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from engine.core.db import db
+from engine.core.models import Jurisdiction
+from engine.identification.comparison import reuse_problems
+
+LEAD, OPENED = date(2026, 9, 20), date(2026, 9, 20)
+TOO_EARLY = "此前比对日期 2026-06-19 早于排查识别时点 2026-09-20 前 3 个月（2026-06-20），不能共用，请重新比对"
+
+
+def _place(code: str) -> Jurisdiction:
+    return db.session.scalar(select(Jurisdiction).filter_by(code=code))
+
+
+def _reused(earlier: str, compared: str = "2026-09-22") -> dict:
+    return {"compared_on": compared, "decision": "approve", "earlier_comparison_reused": True,
+            "earlier_compared_on": earlier}
+
+
+@pytest.mark.usefixtures("app")
+@pytest.mark.parametrize(("earlier", "problems"), [
+    ("2026-06-20", []),  # three months before the lead date: the first day allowed
+    ("2026-09-21", []),  # after the lead date, before this step's: the newer, the better
+    ("2026-06-19", [("earlier_compared_on", TOO_EARLY)]),
+    ("2026-09-23", [("earlier_compared_on", "此前比对日期 2026-09-23 晚于本次的比对日期 2026-09-22")]),
+])
+def test_jiangxi_reuses_a_comparison_made_within_three_months(earlier, problems):
+    assert reuse_problems(_reused(earlier), _place("360702101201"), LEAD, OPENED) == problems
+
+
+@pytest.mark.usefixtures("app")
+def test_a_comparison_made_now_is_not_checked():
+    data = {"compared_on": "2026-09-22", "decision": "approve", "earlier_comparison_reused": False}
+    assert reuse_problems(data, _place("210321100201"), LEAD, OPENED) == []
+
+
+@pytest.mark.usefixtures("app")
+@pytest.mark.parametrize(("code", "opened", "place"), [
+    ("210321100201", OPENED, "辽宁省鞍山市台安县台安镇新华村"),  # 000 has no such rule
+    ("360702101201", date(2023, 4, 30), "江西省赣州市章贡区沙河镇沙河村"),  # before the 2023 guide
+])
+def test_where_no_rule_allows_it_a_reuse_is_refused_naming_the_parameter(code, opened, place):
+    ((field, reason),) = reuse_problems(_reused("2026-09-01"), _place(code), LEAD, opened)
+    assert field == "earlier_comparison_reused"
+    assert reason == (f"{place} 在 {opened} 没有“已比对的可不重复比对”的规定（政策参数 identification.comparison_reuse_months），"
+                      "请开展信息比对")
