@@ -158,7 +158,7 @@ def verify_refused(world, clock, criterion: str, field: str, text: str) -> None:
 
 def _verify(world, clock, income: int, compliant_out_of_pocket: int = 0, exclusions: list | None = None) -> None:
     case = _case(world)
-    row = _task(case, "入户核实")
+    row = next(r for r in _ready(case) if r.form == "household_verification.json")  # 龙口: 入户调查核实（5个工作日内）
     base = default_form(row.form, _today(clock))
     base["income"] = {"household_size": case.household.size, "wages": income, "business_income": 0,
                       "property_income": 0, "transfer_income": 0, "business_expenses": 0,

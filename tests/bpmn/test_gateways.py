@@ -18,14 +18,16 @@ from tests.bpmn.test_refusals import process
 from tests.test_cli import fangpin  # noqa: F401 - the CLI fixture
 from tests.webclient import csrf_token
 
-ELIGIBLE = (b'targetRef="appraisal">\n      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
-            b'decision == "approve"')
+ELIGIBLE = (b'sourceRef="eligible" targetRef="comparison_split">\n      <bpmn:conditionExpression '
+            b'xsi:type="bpmn:tFormalExpression">decision == "approve"')
 
 
-def _slip() -> bytes:
+def slip() -> bytes:
     """identification.bpmn with a condition that reads "approved": never a value of the review forms."""
     content = (project_dir("processes") / "identification.bpmn").read_bytes()
-    return content.replace(ELIGIBLE, ELIGIBLE.replace(b'"approve"', b'"approved"'))
+    slipped = content.replace(ELIGIBLE, ELIGIBLE.replace(b'"approve"', b'"approved"'))
+    assert slipped != content
+    return slipped
 
 
 def test_no_shipped_diagram_gets_a_notice():
@@ -36,7 +38,7 @@ def test_no_shipped_diagram_gets_a_notice():
 
 def test_a_condition_no_value_of_the_form_meets_is_noticed_naming_the_gateway_and_the_values():
     library = read_directory(project_dir("processes"))
-    main = DiagramSource("identification.bpmn", _slip())
+    main = DiagramSource("identification.bpmn", slip())
     library = [main if s.file_name == main.file_name else s for s in library]
     assert notices(bundle_for(main, library)) == [
         ("exclusiveGateway 'eligible'（符合纳入条件？）：每条流出的顺序流都有条件，但没有默认流；decision 为 “approve” 时"
@@ -97,7 +99,7 @@ def _upload(client, content: bytes, name: str = "identification.bpmn", **fields)
 
 
 def test_the_upload_deploys_and_shows_the_notice(editor):
-    response = _upload(editor, _slip(), action="deploy")
+    response = _upload(editor, slip(), action="deploy")
     assert response.status_code == 302, response.get_data(as_text=True)
     page = editor.get(response.headers["Location"]).get_data(as_text=True)
     assert "已部署：identification v2" in page
@@ -105,7 +107,7 @@ def test_the_upload_deploys_and_shows_the_notice(editor):
 
 
 def test_the_draft_check_passes_and_shows_the_notice(editor):
-    created = _upload(editor, _slip(), action="draft")
+    created = _upload(editor, slip(), action="draft")
     checked = editor.get(created.headers["Location"] + "?check=1").get_data(as_text=True)
     assert "校验通过" in checked and "提示：exclusiveGateway &#39;eligible&#39;" in checked and "“approved”" in checked
 
@@ -113,6 +115,6 @@ def test_the_draft_check_passes_and_shows_the_notice(editor):
 def test_the_cli_deploys_and_prints_the_notice(fangpin, tmp_path):  # noqa: F811 - the CLI fixture
     fangpin("init", "--demo")
     path = tmp_path / "identification.bpmn"
-    path.write_bytes(_slip())
+    path.write_bytes(slip())
     out = fangpin("--as", "jiangxi_zhengce", "process", "deploy", str(path))
     assert "已部署 identification v2" in out and "提示：exclusiveGateway 'eligible'（符合纳入条件？）" in out

@@ -131,18 +131,14 @@ def test_a_gateway_none_of_whose_conditions_hold_refuses_the_step_in_chinese_and
     """An editor's slip the deploy cannot see (a condition that reads "approved", never a value of the form):
     the case used to stop with SpiffWorkflow's "No conditions satisfied for eligible"."""
     from engine.bpmn.source import DiagramSource
-    from engine.core.config import project_dir
     from engine.core.errors import FangpinError
     from engine.core.models import HumanTask, User
     from engine.demo import drive_case, official_for, sample_form_data
     from engine.library.deploying import deploy_diagram
+    from tests.bpmn.test_gateways import slip as slipped_identification
     from timers.calendar import to_local_date
 
-    content = (project_dir("processes") / "identification.bpmn").read_bytes()
-    slip = content.replace(b'targetRef="appraisal">\n      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
-                           b'decision == "approve"', b'targetRef="appraisal">\n      <bpmn:conditionExpression '
-                           b'xsi:type="bpmn:tFormalExpression">decision == "approved"')
-    assert slip != content
+    slip = slipped_identification()
     editor = db.session.scalar(select(User).filter_by(username="jiangxi_zhengce"))
     deploy_diagram(editor, DiagramSource("identification.bpmn", slip), clock)
     case = open_case(clock)

@@ -291,7 +291,7 @@ def test_the_warning_limit_runs_past_the_start_of_the_identification_to_the_coun
     verification = _verification(warning)
     assert (verification.status, verification.deadline_met_at) == ("running", None)
     assert (verification.deadline_label, verification.due_at) == (WARNING_LIMIT, WARNING_DUE)
-    drive_case(identification.id, clock, until="信息比对")
+    drive_case(identification.id, clock, until="乡镇审核（入户抽查）")
     township = _place("360702101")
     assert overdue_cases(township, WARNING_DUE, procedure="warning_verification") == []
     clock.set(datetime(2026, 10, 24, 1, 0, tzinfo=UTC))  # 09:00 on the day after
