@@ -127,13 +127,18 @@ def test_a_plain_deploy_changes_only_the_editors_province(editor, web_app, clock
     assert pinned == {("jiangxi_zhengce", "21", "identification@1")}
 
 
-def test_a_county_editors_plain_deploy_changes_only_that_county(client, web_app, clock, liaoning_too):
+def _county_editor(client, web_app):
+    """章贡区's policy editor, added and logged in."""
     with web_app.app_context():
         zhanggong = db.session.scalar(select(Jurisdiction).filter_by(code="360702"))
         db.session.add(User(username="zhanggong_zhengce", display_name="章贡区政策管理员", roles=["policy_editor"],
                             jurisdiction=zhanggong, password_hash=password_hash()))
         db.session.commit()
-    county_editor = login(client, "zhanggong_zhengce")
+    return login(client, "zhanggong_zhengce")
+
+
+def test_a_county_editors_plain_deploy_changes_only_that_county(client, web_app, clock, liaoning_too):
+    county_editor = _county_editor(client, web_app)
     response = _upload(county_editor, _changed())
     assert response.status_code == 302, response.get_data(as_text=True)
     assert _open(web_app, clock, SHAHE)[1:] == ("identification", 2)  # inside 章贡区: the new version
@@ -273,12 +278,7 @@ def test_a_binding_that_follows_the_newest_from_the_same_date_is_replaced_not_pi
 
 
 def test_a_county_editor_binding_the_county_from_today_gets_one_row(client, web_app, clock):
-    with web_app.app_context():
-        zhanggong = db.session.scalar(select(Jurisdiction).filter_by(code="360702"))
-        db.session.add(User(username="zhanggong_zhengce", display_name="章贡区政策管理员", roles=["policy_editor"],
-                            jurisdiction=zhanggong, password_hash=password_hash()))
-        db.session.commit()
-    county_editor = login(client, "zhanggong_zhengce")
+    county_editor = _county_editor(client, web_app)
     response = _bound_upload(county_editor, _changed(), place="360702", start="2026-09-20")
     assert response.status_code == 302
     message = _flashed(county_editor, response)
