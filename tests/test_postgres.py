@@ -115,7 +115,7 @@ def test_two_officials_completing_one_task_at_once_one_gets_a_conflict(pg_app, c
     assert case.lock_version == version + 1  # saved once
     completed = db.session.scalars(select(HumanTask).filter_by(case_id=case_id, name="入户核实")).all()
     assert [(t.state, t.completed_by) for t in completed] == [("COMPLETED", user)]
-    assert [t.name for t in _ready(case_id)] == ["民主评议"]
+    assert [t.name for t in _ready(case_id)] == ["民主评议", "信息比对"]  # 001 Q43: the comparison beside the appraisal
     done = db.session.scalars(select(AuditEvent).filter_by(case_id=case_id, action="task_completed")).all()
     assert [e.detail["step"] for e in done] == ["受理申请并签署承诺授权书", "入户核实"]
 

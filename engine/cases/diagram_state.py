@@ -2,6 +2,7 @@
 element ids of the case's main diagram (a step inside a called process shows on its call activity)."""
 from __future__ import annotations
 
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.util.task import TaskState
 
 from engine.cases.runs import viewed_workflow
@@ -22,8 +23,8 @@ def diagram_markers(case: Case) -> dict[str, list[str]]:
                 continue
             if task.state == TaskState.COMPLETED:
                 completed.add(bpmn_id)
-            elif task.state & OPEN:
-                current.add(bpmn_id)
+            elif task.state & OPEN and not isinstance(task.task_spec, UnstructuredJoin):
+                current.add(bpmn_id)  # (a join waiting for the other branches is no step to do)
     return {"completed": sorted(completed - current), "current": sorted(current)}
 
 

@@ -424,3 +424,17 @@ def test_the_case_diagram_is_served_as_deployed_and_only_inside_the_jurisdiction
     other = web_app.test_client()
     login(other, "huaping_cun")
     assert other.get(f"/cases/{case_id}/diagram.bpmn").status_code == 403
+
+
+def test_a_join_waiting_for_the_other_branch_is_not_shown_as_a_step_open_now(web_app, clock):
+    """江西 (001 Q43): the county's comparison done beside the village's publicity waits at the join; the case
+    stands at the publicity only."""
+    from engine.cases.diagram_state import diagram_markers
+    from engine.demo import drive_case
+
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "汇合户", 2), "shahe_cun", clock)
+        case_id = open_identification(household.id, "self_application", date(2026, 9, 20), "shahe_cun", clock).id
+        drive_case(case_id, clock, until="张贴村级公示")
+        markers = diagram_markers(db.session.get(Case, case_id))
+    assert "comparison" in markers["completed"] and markers["current"] == ["village_publicity"]
