@@ -112,8 +112,9 @@ def test_a_death_is_recorded_without_the_optional_new_member_its_unticked_boxes_
 
 
 def test_the_verification_page_offers_the_places_own_exclusion_criteria(web_app, clock):
-    """江西 (001): its cases of 可不纳入、持续跟踪, never 鞍山's high-value housing (weighed there, Q14); the JSON API's
-    form of the task says the same."""
+    """江西 (001): its cases of 可不纳入、持续跟踪, never 鞍山's high-value housing (weighed there, Q14), over real HTTP:
+    the page, the JSON API's form of the task, and a post of another place's criterion refused at its field."""
+    import json
     from datetime import date
 
     from sqlalchemy import select
@@ -122,16 +123,27 @@ def test_the_verification_page_offers_the_places_own_exclusion_criteria(web_app,
     from engine.demo import drive_case
     from engine.households.register import register_household
     from tests.bdd.officials import household_data
+    from tests.webclient import HttpBrowser, serve
 
     with web_app.app_context():
         household = register_household(household_data("沙河村", "清单户", 2), "shahe_cun", clock)
         case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
         drive_case(case_id, clock, until="受理申请并签署承诺授权书")
         task_id = db.session.scalar(select(HumanTask.id).filter_by(case_id=case_id, state="READY"))
-    client = login(web_app.test_client(), "shahe_zhen")
-    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
-    assert "推算收入低于监测范围，但未出现返贫（致贫）风险" in page and 'value="below_line_no_risk"' in page
-    assert "有高价商品房" not in page and 'value="high_value_housing"' not in page
-    schema = client.get(f"/api/tasks/{task_id}/form").get_json()["schema"]
-    assert schema["properties"]["exclusions"]["items"]["enum"] == [
-        "stable_no_risk", "below_line_no_risk", "high_income_self_solvable"]
+    with serve(web_app) as base:
+        township = HttpBrowser(base)
+        township.login("shahe_zhen", "demo")
+        page = township.get(f"/tasks/{task_id}").read().decode()
+        assert "推算收入低于监测范围，但未出现返贫（致贫）风险" in page and 'value="below_line_no_risk"' in page
+        assert "有高价商品房" not in page and 'value="high_value_housing"' not in page
+        schema = json.loads(township.get(f"/api/tasks/{task_id}/form").read())["schema"]
+        assert schema["properties"]["exclusions"]["items"]["enum"] == [
+            "stable_no_risk", "below_line_no_risk", "high_income_self_solvable"]
+        refused = township.post(f"/tasks/{task_id}", [
+            ("verified_on", "2026-09-20"), ("income.household_size", "2"), ("income.wages", "8000"),
+            ("income.business_income", "0"), ("income.property_income", "0"), ("income.transfer_income", "0"),
+            ("income.business_expenses", "0"), ("risk_types", "illness"), ("exclusions", "high_value_housing")])
+        answer = refused.read().decode()
+        assert refused.status == 422 and 'id="err-exclusions"' in answer and "不在江西省" in answer
+    with web_app.app_context():
+        assert db.session.get(HumanTask, task_id).state == "READY"
