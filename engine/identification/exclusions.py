@@ -41,10 +41,14 @@ def place_criteria(place: Jurisdiction, on: Any) -> PlaceCriteria:
     return PlaceCriteria(key, found.get("heading", ""), {c["key"]: c["label"] for c in found["criteria"]})
 
 
+def _place(case: Case) -> Jurisdiction:
+    """The case's village (its place, for a case of no household)."""
+    return case.household.village if case.household else case.jurisdiction
+
+
 def of_case(case: Case) -> PlaceCriteria:
-    """The criteria of the case's village (its place, for a case of no household) as its policy stood when it
-    opened — as the rest of the case's policy data."""
-    return place_criteria(case.household.village if case.household else case.jurisdiction, case.opened_at)
+    """The criteria of the case's place as its policy stood when it opened — as the rest of the case's policy data."""
+    return place_criteria(_place(case), case.opened_at)
 
 
 def exclusion_problems(data: dict[str, Any], case: Case) -> list[tuple[str, str]]:
@@ -56,9 +60,8 @@ def exclusion_problems(data: dict[str, Any], case: Case) -> list[tuple[str, str]
     outside = [key for key in selected if key not in used.criteria]
     if not outside:
         return []
-    place = case.household.village if case.household else case.jurisdiction
     offered = "、".join(used.criteria.values())
-    return [(FIELD, f"{'、'.join(outside)} 不在{place.full_name}所用的清单中（{used.heading}）；可选：{offered}")]
+    return [(FIELD, f"{'、'.join(outside)} 不在{_place(case).full_name}所用的清单中（{used.heading}）；可选：{offered}")]
 
 
 def narrowed(schema: dict[str, Any], case: Case) -> dict[str, Any]:
