@@ -163,9 +163,13 @@ def _insert_now(objs: list[Any]) -> None:
                if column.server_default is None or any(obj.__dict__.get(attr) is not None for obj in objs)]
     fetched = tuple(attr for attr, column in columns if (attr, column) not in written)
     rows = [{column.key: obj.__dict__.get(attr) for attr, column in written} for obj in objs]
-    result = db.session.connection().execute(_insert_statement(mapper, fetched), rows)
+    connection = db.session.connection()
+    in_order = connection.dialect.name != "sqlite"
+    returned = connection.execute(_insert_statement(mapper, fetched, in_order), rows).all()
+    if not in_order:  # one INSERT … VALUES (…), (…): SQLite numbers its rows in order, RETURNING may list them in any
+        returned.sort(key=lambda found: found[0])
     key_attr = mapper.get_property_by_column(key).key
-    for obj, (new_id, *defaults) in zip(objs, result.all(), strict=True):
+    for obj, (new_id, *defaults) in zip(objs, returned, strict=True):
         obj.__dict__[key_attr] = new_id
         obj.__dict__.update(zip(fetched, defaults, strict=True))  # the server defaults, as the unit of work fetches them
         make_transient_to_detached(obj)
@@ -183,11 +187,14 @@ def _forget(session: Any, objs: list[Any]) -> None:
 
 
 @functools.cache
-def _insert_statement(mapper, fetched: tuple[str, ...] = ()):
-    """The INSERT of ``mapper``'s rows, returning their keys and the server defaults of the attributes ``fetched``."""
+def _insert_statement(mapper, fetched: tuple[str, ...] = (), in_order: bool = True):
+    """The INSERT of ``mapper``'s rows, returning their keys and the server defaults of the attributes ``fetched``;
+    ``in_order``: the returned rows in the order of the parameters (SQLAlchemy then writes the rows one statement
+    each on SQLite, where RETURNING has no defined order — there the caller sorts them by key instead: a single
+    INSERT numbers its rows in the order it is given them, under the database's write lock)."""
     key, columns = mapper.primary_key[0], _columns(mapper)
     return insert(mapper.local_table).returning(key, *(columns[attr] for attr in fetched),
-                                                sort_by_parameter_order=True)
+                                                sort_by_parameter_order=in_order)
 
 
 @functools.cache

@@ -1,6 +1,7 @@
 """Direct writes (engine.core.writes): rows written without the unit of work, the objects left as it leaves them."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event, inspect, select, text
 
 from engine.core.db import db
@@ -57,3 +58,26 @@ def test_rows_written_directly_in_a_transaction_that_is_rolled_back_leave_the_se
         insert_rows(rows)
     assert all(row in db.session for row in rows) and [r.task_uuid for r in rows] == ["copy-0", "copy-2"]
     assert db.session.get(HumanTask, rows[0].id) is rows[0]
+
+
+@pytest.mark.parametrize("database", ["app", "pg_app"])
+def test_several_rows_are_written_in_one_statement_each_object_given_its_own_key(database, request, clock):
+    """On SQLite RETURNING lists the rows in no defined order (SQLAlchemy would then write them one statement each):
+    the keys are matched to the objects by the order the database numbered them in."""
+    request.getfixturevalue(database)
+    case = open_case(clock)
+    statements: list[str] = []
+    listener = (db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with transaction():
+        rows = [copy for _ in range(6) for copy in _tasks_leaving_procedure_to_its_server_default(case)[::2]]
+        for i, row in enumerate(rows):
+            row.task_uuid = f"copy-{i}"
+        event.listen(*listener)
+        insert_rows(rows)
+        event.remove(*listener)
+        given = {row.id: row.task_uuid for row in rows}
+    assert len(statements) == 1
+    db.session.expunge_all()
+    stored = dict(db.session.execute(select(HumanTask.id, HumanTask.task_uuid)
+                                     .where(HumanTask.task_uuid.like("copy-%"))).all())
+    assert given == stored and len(stored) == 12
