@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, event, or_, select
+from sqlalchemy.orm import Session, object_session
 
-from engine.core.db import db
+from engine.core.db import db, forget_when_the_transaction_ends
 from engine.core.errors import PolicyMissing
 from engine.core.models import Jurisdiction, MonitoringLine, PolicyParameter, load_ancestors
 from engine.core.vocabulary import JurisdictionLevel
@@ -23,27 +25,57 @@ log = logging.getLogger(__name__)
 PROCESS_SUFFIX = ".process"  # <procedure>.process: which diagram a jurisdiction runs (流程绑定)
 POLICY_FILES = ("parameters.json", "warning_thresholds.json")  # the parameter files of a policy folder
 
-def _rows_in_force(key_filter, jurisdiction: Jurisdiction, on: date) -> list[PolicyParameter]:
-    return _rows_in_force_at(key_filter, [j.id for j in jurisdiction.ancestors()], on)
+_IN_FORCE = "fangpin.policy_in_force"  # session.info: (place ids, day) → every parameter row in force there that day
+_READ = (PolicyParameter.jurisdiction_id, PolicyParameter.key, PolicyParameter.value, PolicyParameter.effective_from)
 
 
-def _rows_in_force_at(key_filter, ids, on: date) -> list[PolicyParameter]:
-    return list(
-        db.session.scalars(
-            select(PolicyParameter).where(
-                key_filter,
-                PolicyParameter.jurisdiction_id.in_(ids),
-                PolicyParameter.effective_from <= on,
-                or_(PolicyParameter.effective_to.is_(None), PolicyParameter.effective_to > on),
-            )
-        )
-    )
+def _rows_in_force(wanted: Callable[[str], bool], jurisdiction: Jurisdiction, on: date) -> list[Row]:
+    return _rows_in_force_at(wanted, [j.id for j in jurisdiction.ancestors()], on)
 
 
-def _most_specific(rows: list[PolicyParameter], jurisdiction: Jurisdiction) -> dict[str, PolicyParameter]:
+def _rows_in_force_at(wanted: Callable[[str], bool], ids: Iterable[int], on: date) -> list[Row]:
+    """The rows of the keys ``wanted`` in force at the places ``ids`` on ``on``. Every row in force there that day
+    is read at the first call and kept for the rest of the transaction (a task completion reads several keys of
+    the same places: the income window's rule, the follow-up's binding, the issuing authority of the village's
+    county — one of the places already read): dropped
+    when the transaction ends or when it writes a parameter, and not used while the session holds an unwritten
+    change of one."""
+    session = db.session()
+    cache: dict[tuple[frozenset[int], date], list[Row]] = session.info.setdefault(_IN_FORCE, {})
+    places = frozenset(ids)
+    if _changing_parameters(session):
+        cache.clear()
+    read = next((rows for (there, day), rows in cache.items() if day == on and places <= there), None)
+    if read is None:
+        read = cache[(places, on)] = list(session.execute(select(*_READ).where(
+            PolicyParameter.jurisdiction_id.in_(places),
+            PolicyParameter.effective_from <= on,
+            or_(PolicyParameter.effective_to.is_(None), PolicyParameter.effective_to > on),
+        )))
+    return [row for row in read if row.jurisdiction_id in places and wanted(row.key)]
+
+
+def _changing_parameters(session: Session) -> bool:
+    return any(isinstance(obj, PolicyParameter) for changed in (session.new, session.dirty, session.deleted)
+               for obj in changed)
+
+
+@event.listens_for(PolicyParameter, "after_insert")
+@event.listens_for(PolicyParameter, "after_update")
+@event.listens_for(PolicyParameter, "after_delete")
+def _written(mapper, connection, target: PolicyParameter) -> None:
+    session = object_session(target)
+    if session is not None:
+        session.info.pop(_IN_FORCE, None)
+
+
+forget_when_the_transaction_ends(_IN_FORCE)
+
+
+def _most_specific(rows: list[Row], jurisdiction: Jurisdiction) -> dict[str, Row]:
     """For each key, the row of the nearest jurisdiction, then the latest effective date."""
     depth = {j.id: i for i, j in enumerate(jurisdiction.ancestors())}
-    best: dict[str, PolicyParameter] = {}
+    best: dict[str, Row] = {}
     for row in sorted(rows, key=lambda r: (-depth[r.jurisdiction_id], r.effective_from)):
         best[row.key] = row
     return best
@@ -51,7 +83,7 @@ def _most_specific(rows: list[PolicyParameter], jurisdiction: Jurisdiction) -> d
 
 def resolve(key: str, jurisdiction: Jurisdiction, on: date) -> Any:
     """The value of ``key`` in force for ``jurisdiction`` on ``on``; PolicyMissing if none."""
-    best = _most_specific(_rows_in_force(PolicyParameter.key == key, jurisdiction, on), jurisdiction)
+    best = _most_specific(_rows_in_force(key.__eq__, jurisdiction, on), jurisdiction)
     if key not in best:
         raise PolicyMissing(f"{jurisdiction.full_name} 在 {on} 没有配置政策参数 {key}")
     return best[key].value
@@ -63,8 +95,8 @@ def resolve_each(key: str, places: list[Jurisdiction], on: date) -> dict[int, An
     them."""
     load_ancestors(places)
     chains = {place.id: place.ancestors() for place in places}
-    rows = _rows_in_force_at(PolicyParameter.key == key, {j.id for chain in chains.values() for j in chain}, on)
-    by_place: dict[int, list[PolicyParameter]] = {}
+    rows = _rows_in_force_at(key.__eq__, {j.id for chain in chains.values() for j in chain}, on)
+    by_place: dict[int, list[Row]] = {}
     for row in rows:
         by_place.setdefault(row.jurisdiction_id, []).append(row)
     found = {}
@@ -77,7 +109,7 @@ def resolve_each(key: str, places: list[Jurisdiction], on: date) -> dict[int, An
 
 def resolve_group(prefix: str, jurisdiction: Jurisdiction, on: date) -> dict[str, Any]:
     """All parameters ``<prefix>.<name>`` in force, as ``{name: value}``."""
-    rows = _rows_in_force(PolicyParameter.key.startswith(prefix + "."), jurisdiction, on)
+    rows = _rows_in_force(lambda key: key.startswith(prefix + "."), jurisdiction, on)
     return {key[len(prefix) + 1 :]: row.value for key, row in _most_specific(rows, jurisdiction).items()}
 
 

@@ -5,13 +5,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import PolicyMissing
-from engine.core.models import Jurisdiction
-from engine.policy.parameters import monitoring_line, resolve
+from engine.core.models import Jurisdiction, PolicyParameter
+from engine.policy.parameters import monitoring_line, resolve, resolve_group
 
 
 def test_policy_is_inherited_downwards_and_changes_by_date(app):
@@ -40,3 +40,35 @@ def test_demo_parameters_are_labelled_as_demo():
 
 def _place(code: str) -> Jurisdiction:
     return db.session.scalar(select(Jurisdiction).filter_by(code=code))
+
+
+def test_the_parameters_of_a_place_are_read_once_per_transaction_and_a_change_is_seen_at_once(app):
+    """A task completion reads several keys of the same places (the income window's rule, the follow-up's binding,
+    the county's issuing authority): one statement. A parameter written in the transaction — added, changed or
+    deleted, flushed or not — is what the next read sees."""
+    village, county = _place("360702101201"), _place("360702")
+    on = date(2024, 5, 1)
+    statements: list[str] = []
+    listener = (db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    event.listen(*listener)
+    try:
+        assert resolve("identification.village_publicity_days", village, on) == 5
+        assert resolve_group("identification", village, on)["village_publicity_days"] == 5
+        resolve_group("publicity", county, on)  # the village's county: among the places already read
+        assert len([s for s in statements if "policy_parameter" in s]) == 1
+
+        row = PolicyParameter(jurisdiction=village, key="identification.village_publicity_days", value=9,
+                              effective_from=date(2024, 1, 1), source="test")
+        db.session.add(row)  # not flushed
+        assert resolve("identification.village_publicity_days", village, on) == 9
+        db.session.flush()
+        row.value = 10
+        assert resolve("identification.village_publicity_days", village, on) == 10
+        db.session.flush()
+        assert resolve("identification.village_publicity_days", village, on) == 10
+        db.session.delete(row)
+        assert resolve("identification.village_publicity_days", village, on) == 5
+    finally:
+        event.remove(*listener)
+        db.session.rollback()
+    assert resolve("identification.village_publicity_days", village, on) == 5
