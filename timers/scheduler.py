@@ -67,6 +67,12 @@ def acquire_lease(owner: str, ttl: timedelta, now: datetime | None = None) -> bo
         return False
 
 
+def lease_expires_at() -> datetime | None:
+    """Until when the active scheduler holds the lease (renewed on every sweep); None if no scheduler ever took it.
+    A moment past means no scheduler is firing timers now."""
+    return db.session.scalar(select(SchedulerLease.expires_at).where(SchedulerLease.name == LEASE))
+
+
 def release_lease(owner: str) -> None:
     db.session.execute(update(SchedulerLease).where(SchedulerLease.name == LEASE, SchedulerLease.owner == owner)
                        .values(expires_at=datetime(2000, 1, 1, tzinfo=UTC)))

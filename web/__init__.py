@@ -40,11 +40,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_optional(app: Flask) -> None:
-    """Blueprints of the other areas (cases, supervisor, publicity, exports, API, self-application)."""
+    """Blueprints of the other areas (cases, supervisor, publicity, exports, API, self-application, health)."""
     from importlib import import_module
 
     for name in ("cases", "supervisor", "publicity", "exports", "api", "apply", "diagrams", "warnings", "campaigns",
-                 "admin"):
+                 "admin", "health"):
         try:
             module = import_module(f"web.{name}")
         except ModuleNotFoundError as exc:
