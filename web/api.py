@@ -50,6 +50,7 @@ from engine.accounts.api_tokens import authenticate
 from engine.app import get_clock
 from engine.bpmn.forms import form_names, load_form
 from engine.cases.deadlines import deadlines_of_case
+from engine.cases.form_rules import narrowed
 from engine.cases.lifecycle import authorize, case_history, complete_task, get_case, open_identification
 from engine.cases.tasks import (
     CLAIM_FILTERS,
@@ -85,7 +86,6 @@ from engine.households.register import (
     get_household,
     register_household,
 )
-from engine.identification import exclusions
 from engine.policy.permissions import require_may_open, require_may_register
 from engine.policy.roles import all_roles
 from engine.supervision.overdue import LIMIT, overdue_listing
@@ -591,7 +591,7 @@ def my_tasks() -> Any:
            errors=(403, 404), description="办理（complete）时的请求体须符合此 schema。ETag 为案件版本号。")
 def task_form(task_id: int) -> Any:
     row = _my_task(task_id)
-    schema = exclusions.narrowed(load_form(row.form), row.case) if row.form else {"type": "object", "properties": {}}
+    schema = narrowed(load_form(row.form), row.case) if row.form else {"type": "object", "properties": {}}
     body = {"task": task_json(row), "case": case_json(row.case), "form": row.form, "schema": schema}
     return _with_etag(body, row.case.lock_version)
 

@@ -136,6 +136,22 @@ def parse(fields: list[Field], form: MultiDict) -> dict[str, Any]:
     return data
 
 
+def with_posted(shown: list[Field], every: list[Field], form: MultiDict) -> list[Field]:
+    """The fields to read a post with: ``shown`` (the form as the case's place offers it) and, in the whole form's
+    order (``every``), each field the place does not offer that was posted anyway — so that the engine refuses it
+    at its field (and the page shows it there) instead of the post being taken without it."""
+    offered = {f.name: f for f in shown}
+    posted = {f.name for f in every if f.name not in offered and _was_posted(f, form)}
+    if not posted:
+        return shown
+    return [offered.get(f.name, f) for f in every if f.name in offered or f.name in posted]
+
+
+def _was_posted(f: Field, form: MultiDict) -> bool:
+    """Has ``form`` an input of ``f`` (its own, a part's "f.x" or a table row's "f-0-x")?"""
+    return any(key == f.name or key.startswith((f.name + ".", f.name + "-")) for key in form)
+
+
 def _put(data: dict[str, Any], dotted: str, value: Any) -> None:
     *parents, last = dotted.split(".")
     node = data

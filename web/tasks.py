@@ -12,6 +12,7 @@ from engine.bpmn.forms import load_form
 from engine.cases.deadlines import task_deadline
 from engine.cases.decision_view import DecisionView, Prefill, decision_view, prefill
 from engine.cases.event_dates import REASON_FIELD, REASON_MAX
+from engine.cases.form_rules import narrowed
 from engine.cases.lifecycle import authorize, complete_task, notices_of_case
 from engine.cases.self_application import application_of_case, for_officials
 from engine.cases.tasks import (
@@ -29,12 +30,20 @@ from engine.cases.views import places_below
 from engine.core.errors import ConflictError, FangpinError, FormInvalid, PermissionDenied
 from engine.core.models import HumanTask
 from engine.core.vocabulary import HouseholdCategory, Procedure
-from engine.identification import exclusions
 from engine.publicity.lists import step_announcement
 from engine.warnings.ledger import case_panel
 
 from .auth import login_required
-from .formrender import Field, errors_by_field, fields_of, parse, schema_defaults, table_rows, with_defaults
+from .formrender import (
+    Field,
+    errors_by_field,
+    fields_of,
+    parse,
+    schema_defaults,
+    table_rows,
+    with_defaults,
+    with_posted,
+)
 from .security import parse_id, same_site_referrer
 
 bp = Blueprint("tasks", __name__)
@@ -117,12 +126,14 @@ def task_page(task_id: int) -> Any:
     """办理: the form, and beside it what the official decides on (the household, its verified income, the
     classification and why, the publicity and its objections, earlier decisions with their reasons)."""
     row = _my_task(task_id)
-    schema = exclusions.narrowed(load_form(row.form), row.case) if row.form else {"properties": {}}
+    form = load_form(row.form) if row.form else {"properties": {}}
+    schema = narrowed(form, row.case)  # as the case's place offers it (its exclusion list, its rules)
     fields = fields_of(schema)
     errors: dict[str, str] = {}
     status = 200
     start, values = Prefill(), row.form_data or {}
     if request.method == "POST":
+        fields = with_posted(fields, fields_of(form), request.form)  # a field not offered here is refused, not dropped
         values = parse(fields, request.form)
         name = row.name  # read now: the commit expires the row
         try:

@@ -8,9 +8,11 @@ engine reads what a form does from these, never from its file name; a wrong decl
 is loaded (FormKeywordInvalid, naming the form and what to change), and so a diagram using it is not deployed."""
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -219,6 +221,32 @@ def form_names() -> list[str]:
 def forms_recording(record: FormRecord) -> list[str]:
     """The forms of ``forms/`` that declare they record ``record`` (``x-records``), sorted."""
     return [name for name in form_names() if record in records_of(load_form(name))]
+
+
+def without_fields(schema: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """A copy of ``schema`` without its top-level fields ``names``: their properties, their place in ``required``
+    and each part of ``allOf`` whose condition or consequence names one of them (a form as a place that does not
+    offer those fields shows it: engine.cases.form_rules.narrowed)."""
+    gone = set(names)
+    form = copy.deepcopy(schema)
+    form["properties"] = {name: spec for name, spec in (form.get("properties") or {}).items() if name not in gone}
+    if "required" in form:
+        form["required"] = [name for name in form["required"] if name not in gone]
+    if "allOf" in form:
+        form["allOf"] = [part for part in form["allOf"] if not gone & _fields_named(part)]
+        if not form["allOf"]:
+            del form["allOf"]
+    return form
+
+
+def _fields_named(part: Any) -> set[str]:
+    """The fields a conditional part of a form (``{"if": …, "then": …}``) reads or asks for."""
+    named: set[str] = set()
+    for key in ("if", "then", "else"):
+        node = part.get(key) if isinstance(part, dict) else None
+        if isinstance(node, dict):
+            named |= set(node.get("properties") or {}) | set(node.get("required") or [])
+    return named
 
 
 def check_schema(schema: dict[str, Any]) -> str | None:

@@ -2,19 +2,38 @@
 低保对象和分散供养特困人员等，可不重复比对” — the county records on the comparison step that it shares the result of
 a comparison made within that time (比对结果共用) instead of comparing again. How many months is policy data
 (``identification.comparison_reuse_months``, by jurisdiction and date, as in force when the case was opened); a place
-without it has no such rule, and its comparison is always made."""
+without it has no such rule: its comparison form does not offer the reuse (:func:`narrowed`), a completion reusing
+one is refused naming the field, and its comparison is always made."""
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from engine.bpmn.forms import without_fields
 from engine.core.errors import PolicyMissing
 from engine.core.models import Jurisdiction
 from engine.policy.parameters import resolve
 from timers.calendar import months_before
 
 REUSE_MONTHS = "identification.comparison_reuse_months"
+RULE = "comparison_reuse"  # the form rule (engine.cases.form_rules)
 REUSED, EARLIER_ON, COMPARED_ON = "earlier_comparison_reused", "earlier_compared_on", "compared_on"
+REUSE_FIELDS = (REUSED, EARLIER_ON)  # the form's fields of a reuse: offered only where the place's rule is in force
+
+
+def reuse_months(place: Jurisdiction, opened_on: date) -> int | None:
+    """The months within which the rule of ``place`` in force on ``opened_on`` lets a comparison be reused; None
+    where it has no such rule."""
+    try:
+        return int(resolve(REUSE_MONTHS, place, opened_on))
+    except PolicyMissing:
+        return None
+
+
+def narrowed(schema: dict[str, Any], place: Jurisdiction, opened_on: date) -> dict[str, Any]:
+    """``schema`` without its reuse fields where ``place`` has no rule in force on ``opened_on``; else ``schema``
+    itself."""
+    return schema if reuse_months(place, opened_on) is not None else without_fields(schema, REUSE_FIELDS)
 
 
 def reuse_problems(data: dict[str, Any], place: Jurisdiction, lead_date: date,
@@ -22,14 +41,14 @@ def reuse_problems(data: dict[str, Any], place: Jurisdiction, lead_date: date,
     """Problems of a comparison step that reuses an earlier comparison, as ``(field, reason)`` (empty when it
     reuses none, or may): the place's rule in force on ``opened_on`` allows it, and the earlier comparison lies
     within its months before the time the risk was found (``lead_date``, 排查识别时点) and not after this step's
-    date."""
+    date. Where no rule allows it, the reuse and an earlier comparison's date are each refused at their field."""
+    months = reuse_months(place, opened_on)
+    if months is None:
+        rule = f"{place.full_name} 在 {opened_on} 没有“已比对的可不重复比对”的规定（政策参数 {REUSE_MONTHS}）"
+        refused = {REUSED: f"{rule}，请开展信息比对", EARLIER_ON: f"{rule}，不填此前比对日期，请开展信息比对"}
+        return [(name, reason) for name, reason in refused.items() if data.get(name)]
     if not data.get(REUSED):
         return []
-    try:
-        months = int(resolve(REUSE_MONTHS, place, opened_on))
-    except PolicyMissing:
-        rule = f"{place.full_name} 在 {opened_on} 没有“已比对的可不重复比对”的规定（政策参数 {REUSE_MONTHS}）"
-        return [(REUSED, f"{rule}，请开展信息比对")]
     earlier, earliest = date.fromisoformat(data[EARLIER_ON]), months_before(lead_date, months)
     if earlier < earliest:
         window = f"排查识别时点 {lead_date} 前 {months} 个月（{earliest}）"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.bpmn.forms import keyword_problems, load_form, validate_form
+from engine.bpmn.forms import keyword_problems, load_form, validate_form, without_fields
 from engine.bpmn.source import DiagramSource
 from engine.core.config import project_dir
 from engine.core.errors import DiagramInvalid, FormInvalid, FormKeywordInvalid
@@ -82,6 +82,20 @@ def test_a_wrong_choice_in_a_list_names_the_list_and_the_choices_by_their_labels
     reasons = dict(refused.value.errors)
     assert reasons["risk_types/1"].startswith("风险类型（A27）：取值应为 因病、因学、") and "illness" not in reasons["risk_types/1"]
     assert ("risk_types", "风险类型（A27）：最多 100 项") in refused.value.errors  # (was jsonschema's English)
+
+
+def test_a_form_without_some_fields_drops_them_where_they_are_required_or_tested():
+    """A place that does not offer a field (engine.cases.form_rules.narrowed) shows the form without it: not among
+    the properties, not required, and no condition on it left to fail; the form itself is not changed."""
+    schema = {"properties": {"a": {"type": "string"}, "b": {"type": "boolean"}, "c": {"type": "string"}},
+              "required": ["a", "b"],
+              "allOf": [{"if": {"properties": {"b": {"const": True}}, "required": ["b"]}, "then": {"required": ["c"]}},
+                        {"if": {"properties": {"a": {"const": "x"}}}, "then": {"required": ["c"]}}]}
+    assert without_fields(schema, ["b"]) == {"properties": {"a": {"type": "string"}, "c": {"type": "string"}},
+                                             "required": ["a"], "allOf": [schema["allOf"][1]]}
+    assert without_fields(schema, ["c"]) == {"properties": {"a": {"type": "string"}, "b": {"type": "boolean"}},
+                                             "required": ["a", "b"]}  # both conditions asked for it
+    assert list(schema["properties"]) == ["a", "b", "c"] and len(schema["allOf"]) == 2
 
 
 def test_a_member_field_longer_than_its_column_is_refused():

@@ -22,3 +22,15 @@ def test_an_unknown_rule_is_refused_naming_the_form(app, monkeypatch):
     monkeypatch.setitem(form_rules.RULES, "measures_cover_risks", lambda data, case: [])
     with pytest.raises(FangpinError, match="表单 some.json 的 x-rules 列出了未知的校验规则 moon_phase"):
         form_rules.check_form_rules("some.json", {}, None)
+
+
+def test_a_form_is_narrowed_by_each_rule_it_asks_for_that_narrows_in_turn(monkeypatch):
+    """The task page and the API's task form show a form as the case's place offers it (form_rules.narrowed): the
+    place's exclusion list (入户核实), 001 Q43's reuse only where the rule is in force (信息比对)."""
+    assert set(form_rules.NARROWINGS) == {"exclusions_of_the_place", "comparison_reuse"} <= set(form_rules.RULES)
+    monkeypatch.setitem(form_rules.NARROWINGS, "first", lambda schema, case: {**schema, "first": case})
+    monkeypatch.setitem(form_rules.NARROWINGS, "second", lambda schema, case: {**schema, "second": schema["first"]})
+    schema = {"x-rules": ["first", "measures_cover_risks", "second"], "properties": {}}
+    assert form_rules.narrowed(schema, "the case") == {**schema, "first": "the case", "second": "the case"}
+    plain = {"x-rules": ["measures_cover_risks"], "properties": {}}
+    assert form_rules.narrowed(plain, "the case") is plain  # no rule of it narrows: the form itself

@@ -1,5 +1,6 @@
 """A comparison reusing an earlier one (engine.identification.comparison, 001 Q43): allowed where the place's rule
-is in force, for an earlier comparison within its months before the lead date and not after the step's date."""
+is in force, for an earlier comparison within its months before the lead date and not after the step's date; where
+no rule is in force the form does not offer it, and a completion reusing one is refused at its fields."""
 from __future__ import annotations
 
 from datetime import date
@@ -7,11 +8,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from engine.bpmn.forms import load_form
 from engine.core.db import db
 from engine.core.models import Jurisdiction
-from engine.identification.comparison import reuse_problems
+from engine.identification.comparison import EARLIER_ON, REUSED, narrowed, reuse_problems
 
 LEAD, OPENED = date(2026, 9, 20), date(2026, 9, 20)
+COMPARISON = "information_comparison.json"
 TOO_EARLY = "此前比对日期 2026-06-19 早于排查识别时点 2026-09-20 前 3 个月（2026-06-20），不能共用，请重新比对"
 
 
@@ -47,7 +50,27 @@ def test_a_comparison_made_now_is_not_checked():
     ("360702101201", date(2023, 4, 30), "江西省赣州市章贡区沙河镇沙河村"),  # before the 2023 guide
 ])
 def test_where_no_rule_allows_it_a_reuse_is_refused_naming_the_parameter(code, opened, place):
-    ((field, reason),) = reuse_problems(_reused("2026-09-01"), _place(code), LEAD, opened)
-    assert field == "earlier_comparison_reused"
-    assert reason == (f"{place} 在 {opened} 没有“已比对的可不重复比对”的规定（政策参数 identification.comparison_reuse_months），"
-                      "请开展信息比对")
+    rule = f"{place} 在 {opened} 没有“已比对的可不重复比对”的规定（政策参数 identification.comparison_reuse_months）"
+    assert reuse_problems(_reused("2026-09-01"), _place(code), LEAD, opened) == [
+        (REUSED, f"{rule}，请开展信息比对"), (EARLIER_ON, f"{rule}，不填此前比对日期，请开展信息比对")]
+    date_alone = {"compared_on": "2026-09-22", "decision": "approve", EARLIER_ON: "2026-09-01"}
+    assert reuse_problems(date_alone, _place(code), LEAD, opened) == [(EARLIER_ON, f"{rule}，不填此前比对日期，请开展信息比对")]
+
+
+@pytest.mark.usefixtures("app")
+@pytest.mark.parametrize(("code", "opened", "offered"), [
+    ("360702101201", OPENED, True),  # 江西 2023 (001 Q43)
+    ("360702101201", date(2023, 4, 30), False),  # before the 2023 guide
+    ("210321100201", OPENED, False),  # 鞍山 (000)
+    ("370681104201", OPENED, False),  # 龙口 (003)
+])
+def test_the_form_offers_the_reuse_only_where_the_rule_is_in_force(code, opened, offered):
+    form = load_form(COMPARISON)
+    shown = narrowed(form, _place(code), opened)
+    assert ({REUSED, EARLIER_ON} <= set(shown["properties"])) is offered
+    if offered:
+        assert shown is form
+    else:  # the rest of the form as it was: its other fields, and the reason a rejection asks for
+        assert list(shown["properties"]) == [name for name in form["properties"] if name not in (REUSED, EARLIER_ON)]
+        assert shown["required"] == form["required"] and shown["allOf"] == form["allOf"][:1]
+        assert REUSED not in str(shown["allOf"]) and REUSED in load_form(COMPARISON)["properties"]  # a copy

@@ -3,18 +3,25 @@ added is no row; options without their own names read as the vocabulary's Chines
 cell is kept for that cell, naming its column; a measure (具体措施) is chosen from the catalogue of policy data."""
 from __future__ import annotations
 
+import json
 import re
+from datetime import date
 
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from engine.bpmn.forms import load_form
+from engine.cases.lifecycle import open_identification
 from engine.core.db import db
 from engine.core.models import HumanTask
+from engine.demo import drive_case
 from engine.households.measures import categories
+from engine.households.register import register_household
+from tests.bdd.officials import household_data
 from tests.factories import at_assistance_plan
-from tests.webclient import csrf_token, login
+from tests.webclient import HttpBrowser, csrf_token, login, serve
 from timers.calendar import to_local_date
-from web.formrender import errors_by_field, fields_of, parse, table_rows
+from web.formrender import errors_by_field, fields_of, parse, table_rows, with_posted
 
 SCHEMA = {"properties": {
     "category": {"type": ["string", "null"], "enum": ["unstable", "marginal", "sudden", None], "title": "认定类别"},
@@ -111,25 +118,35 @@ def test_a_death_is_recorded_without_the_optional_new_member_its_unticked_boxes_
     assert parse(fields_of(required), MultiDict()) == {"income": {}}  # a required part still says what it lacks
 
 
+# ---------------------------------------------------------------- a form as the case's place offers it
+
+
+def _ready_after(web_app, clock, village: str, head: str, step: str, form: str) -> int:
+    """A new identification of a household of ``village`` done with sample data up to ``step``: the id of its
+    ready task of ``form``."""
+    with web_app.app_context():
+        household = register_household(household_data(village, head, 2), "system", clock)
+        case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "system", clock).id
+        drive_case(case_id, clock, until=step)
+        return db.session.scalar(select(HumanTask.id).filter_by(case_id=case_id, state="READY", form=form))
+
+
+def test_a_field_the_place_does_not_offer_is_read_from_a_post_that_has_it():
+    """A post is read with the fields shown and, in the form's order, any other field of the form it has — so that
+    the engine refuses it at that field instead of taking the post without it."""
+    every = fields_of({"properties": {"a": {"type": "string"}, "b": {"type": "boolean"},
+                                      "c": {"type": "object", "properties": {"d": {"type": "string"}}}}})
+    shown = [every[0]]
+    assert with_posted(shown, every, MultiDict({"a": "x"})) is shown
+    assert [f.name for f in with_posted(shown, every, MultiDict({"b": "on", "a": "x"}))] == ["a", "b"]
+    assert [f.name for f in with_posted(shown, every, MultiDict({"c.d": "y"}))] == ["a", "c"]
+    assert parse(with_posted(shown, every, MultiDict({"b": "on"})), MultiDict({"b": "on"})) == {"b": True}
+
+
 def test_the_verification_page_offers_the_places_own_exclusion_criteria(web_app, clock):
     """江西 (001): its cases of 可不纳入、持续跟踪, never 鞍山's high-value housing (weighed there, Q14), over real HTTP:
     the page, the JSON API's form of the task, and a post of another place's criterion refused at its field."""
-    import json
-    from datetime import date
-
-    from sqlalchemy import select
-
-    from engine.cases.lifecycle import open_identification
-    from engine.demo import drive_case
-    from engine.households.register import register_household
-    from tests.bdd.officials import household_data
-    from tests.webclient import HttpBrowser, serve
-
-    with web_app.app_context():
-        household = register_household(household_data("沙河村", "清单户", 2), "shahe_cun", clock)
-        case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
-        drive_case(case_id, clock, until="受理申请并签署承诺授权书")
-        task_id = db.session.scalar(select(HumanTask.id).filter_by(case_id=case_id, state="READY"))
+    task_id = _ready_after(web_app, clock, "沙河村", "清单户", "受理申请并签署承诺授权书", "household_verification.json")
     with serve(web_app) as base:
         township = HttpBrowser(base)
         township.login("shahe_zhen", "demo")
@@ -147,3 +164,53 @@ def test_the_verification_page_offers_the_places_own_exclusion_criteria(web_app,
         assert refused.status == 422 and 'id="err-exclusions"' in answer and "不在江西省" in answer
     with web_app.app_context():
         assert db.session.get(HumanTask, task_id).state == "READY"
+
+
+def test_the_comparison_offers_reusing_an_earlier_one_only_where_the_places_policy_has_the_rule(web_app, clock):
+    """001 Q43, over real HTTP: 江西 (identification.comparison_reuse_months = 3) offers “三个月内已比对” and its date on
+    the 信息比对 page and in the API's task form; 鞍山 (000, no such rule) offers neither, and a post of them — the
+    page's or the API's — is refused at each field in Chinese, with nothing saved."""
+    jiangxi = _ready_after(web_app, clock, "沙河村", "比对甲", "入户核实", "information_comparison.json")
+    anshan = _ready_after(web_app, clock, "新华村", "比对乙", "乡镇审核（入户核查）", "information_comparison.json")
+    reuse = ("earlier_comparison_reused", "earlier_compared_on")
+    today = to_local_date(clock.now()).isoformat()
+    posted = [("compared_on", today), ("decision", "approve")]
+    with serve(web_app) as base:
+        zhanggong = HttpBrowser(base)
+        zhanggong.login("zhanggong_xian", "demo")
+        page = zhanggong.get(f"/tasks/{jiangxi}").read().decode()
+        assert all(f'name="{name}"' in page for name in reuse) and "前三个月内已开展过信息比对" in page
+        schema = json.loads(zhanggong.get(f"/api/tasks/{jiangxi}/form").read())["schema"]
+        assert set(reuse) <= set(schema["properties"])
+        taian = HttpBrowser(base)
+        taian.login("taian_xian", "demo")
+        page = taian.get(f"/tasks/{anshan}").read().decode()
+        assert 'name="compared_on"' in page and not any(name in page for name in reuse)
+        assert "三个月内已比对" not in page and "此前比对日期" not in page
+        schema = json.loads(taian.get(f"/api/tasks/{anshan}/form").read())["schema"]
+        assert not set(reuse) & set(schema["properties"]) and "earlier_comparison_reused" not in json.dumps(schema)
+        refused = taian.post(f"/tasks/{anshan}", [*posted, ("earlier_comparison_reused", "on"),
+                                                  ("earlier_compared_on", "2026-09-01")])
+        answer = refused.read().decode()
+        assert refused.status == 422
+        rule = "辽宁省鞍山市台安县台安镇新华村 在 2026-09-20 没有“已比对的可不重复比对”的规定（政策参数 identification.comparison_reuse_months）"
+        for name, reason in zip(reuse, ("请开展信息比对", "不填此前比对日期，请开展信息比对"), strict=True):
+            error = re.search(rf'<p class="error" id="err-{name}">(.*?)</p>', answer)
+            assert error and error.group(1) == f"{rule}，{reason}", name  # beside the input it posted
+        by_api = taian.post_json(f"/api/tasks/{anshan}/complete", {
+            "compared_on": today, "decision": "approve", "earlier_comparison_reused": True,
+            "earlier_compared_on": "2026-09-01"})
+        assert by_api.status == 422
+        assert json.loads(by_api.read())["fields"] == [
+            {"field": "earlier_comparison_reused", "reason": f"{rule}，请开展信息比对"},
+            {"field": "earlier_compared_on", "reason": f"{rule}，不填此前比对日期，请开展信息比对"}]
+        with web_app.app_context():
+            assert db.session.get(HumanTask, anshan).state == "READY"
+        assert taian.post(f"/tasks/{anshan}", posted).geturl().endswith("/inbox")  # the comparison made: done
+        assert zhanggong.post(f"/tasks/{jiangxi}", [*posted, ("earlier_comparison_reused", "on"),
+                                                    ("earlier_compared_on", "2026-09-01")]).geturl().endswith("/inbox")
+    with web_app.app_context():
+        done = {row.id: row for row in db.session.scalars(select(HumanTask).where(HumanTask.id.in_([jiangxi, anshan])))}
+        assert done[jiangxi].state == done[anshan].state == "COMPLETED"
+        assert done[jiangxi].form_data["earlier_comparison_reused"] is True
+        assert "earlier_comparison_reused" not in done[anshan].form_data
