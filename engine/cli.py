@@ -57,6 +57,7 @@ from engine.library.deploying import deploy_files, diagram_notices, diagram_sour
 from engine.library.trial import readable, run_scenario
 from engine.policy.check import check as policy_checks
 from engine.policy.check import gaps as policy_gaps
+from engine.policy.check import optional_not_set
 from engine.policy.editing import bind_process
 from engine.policy.parameters import load_policy_file
 from engine.policy.permissions import require_editor
@@ -775,6 +776,9 @@ def policy_check(code: str | None, on: datetime | None) -> None:
     places = len({r.place.id for r in results})
     for gap in list_source_gaps(day, scope):  # a list without some of its households: said, not a failure
         click.echo(f"提示：{gap.place.full_name}（{gap.place.code}）  {gap.template.id}：{'；'.join(gap.gaps)}")
+    for absent in optional_not_set(results):  # a rule the place does not have: said, not a failure
+        place = absent.found.place
+        click.echo(f"可选：{place.full_name}（{place.code}）  {absent.found.label}：{absent}")
     if missing:
         click.echo(f"{day}：{len(missing)} 项程序不能开始（检查了 {places} 个辖区）", err=True)
         sys.exit(1)

@@ -50,6 +50,7 @@ from engine.library.trial import readable, try_draft
 from engine.policy.bindings import bindings, parse_process_ref
 from engine.policy.check import check as policy_check
 from engine.policy.check import gaps as policy_gaps
+from engine.policy.check import optional_not_set
 from engine.policy.editing import (
     bind_process,
     parameter_keys,
@@ -492,15 +493,16 @@ def set_value() -> Any:
 @bp.get("/diagrams/policy-check")
 @roles_required(*READERS)
 def policy_check_page() -> str:
-    """配置检查: every procedure a jurisdiction of the user's area cannot start today, and what is missing; and the
-    publicity lists whose sources name steps the diagrams there lack (名单来源)."""
+    """配置检查: every procedure a jurisdiction of the user's area cannot start today, and what is missing; the
+    publicity lists whose sources name steps the diagrams there lack (名单来源); the optional rules not set there."""
     today = _today()
     results = policy_check(today, g.user.jurisdiction)
     places: dict[int, list] = {}
     for r in results:
         places.setdefault(r.place.id, []).append(r)
     return render_template("diagrams/policy_check.html", today=today, places=list(places.values()),
-                           missing=policy_gaps(results), list_gaps=list_source_gaps(today, g.user.jurisdiction))
+                           missing=policy_gaps(results), list_gaps=list_source_gaps(today, g.user.jurisdiction),
+                           optional=optional_not_set(results))
 
 
 @bp.get("/diagrams/monitoring-lines")

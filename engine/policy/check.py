@@ -15,6 +15,9 @@ with everything missing, and :func:`check` runs the same :func:`requirements` fo
 can differ, so that the check cannot disagree with what happens when an official opens a case. Besides the
 procedures, :data:`PUBLICITY` (公示公告) needs the authority a county announcement is issued in the name of
 (``publicity.issuer``), which engine.publicity.lists reads through :func:`requirements` too.
+
+A parameter the engine's code reads only where it is set (:data:`OPTIONAL_BY_CODE`: a place without it has no such
+rule) is never missing; :func:`optional_not_set` names, with what it is, each place checked that has not set it.
 """
 from __future__ import annotations
 
@@ -50,7 +53,27 @@ READ_BY_CODE: dict[str, dict[str, str]] = {  # procedure → {parameter: what it
         "assistance_months": "风险消除条件：帮扶措施落实和收入稳定的最少月数",
         "earliest_month_after_identification": "风险消除条件：识别后最早第几个月可以消除",
     },
+    Procedure.ANNUAL_CAMPAIGN.value: {  # engine.campaigns.campaign (年度信息采集和集中排查的日期)
+        "window": "收入、务工时间和人口变化的统计期间（起止月-日）",
+        "moment": "状态指标的统计时点（月-日）",
+        "entry_by": "录入和数据清洗完成的截止日（月-日）",
+        "system_closes": "全国系统关闭录入的日期（月-日）",
+    },
     PUBLICITY: {ISSUER: "县级公告的落款机关"},  # engine.publicity.lists
+}
+OPTIONAL_BY_CODE: dict[str, dict[str, str]] = {  # procedure → {parameter: what it is}, read by the engine's code
+    # where set: a place without it has no such rule (never missing; listed by optional_not_set)
+    Procedure.IDENTIFICATION.value: {  # engine.identification.comparison (信息比对的表单和校验)
+        "comparison_reuse_months": "信息比对：排查识别时点前几个月内已开展过信息比对的低保对象、分散供养特困人员等，"
+                                   "可共用比对结果、不重复比对（001 第43问：三个月）",
+    },
+    Procedure.ANNUAL_CAMPAIGN.value: {  # engine.campaigns.priority
+        "priority_groups": "集中排查优先走访的农户群体及其条件",
+    },
+}
+OPTIONAL_FOR_EVERY_PROCEDURE: dict[str, str] = {  # read by the engine's code for any procedure where set (a
+    # restriction: where not set there is none, and nothing is listed)
+    "opener_may_not_complete": "立案人不得办理的环节（所列表单的步骤须由其他工作人员办理）",  # engine.cases.duties
 }
 LINE_READERS = ("assess_household", "check_elimination")  # diagram functions measuring against the 监测范围
 CHECK_LEVEL = JurisdictionLevel.COUNTY  # a place is checked at this level, and below it only where parameters of its own are set
@@ -276,6 +299,25 @@ def _once(resolve_version: Callable[[Any], ProcessVersion]) -> Callable[[Any], P
 
 def gaps(results: Iterable[Requirements]) -> list[Requirements]:
     return [r for r in results if not r.ok]
+
+
+@dataclass(frozen=True)
+class OptionalNotSet:
+    """A parameter of :data:`OPTIONAL_BY_CODE` a place checked has not set: the place has no such rule."""
+
+    found: Requirements  # the place's requirements of the procedure reading it
+    key: str  # "identification.comparison_reuse_months"
+    description: str
+
+    def __str__(self) -> str:
+        return f"未配置可选参数 {self.key}（{self.description}），即当地没有此规定"
+
+
+def optional_not_set(results: Iterable[Requirements]) -> list[OptionalNotSet]:
+    """Each parameter the engine's code reads where set (:data:`OPTIONAL_BY_CODE`) that a checked place has not
+    set for the procedure reading it — said, not a failure."""
+    return [OptionalNotSet(r, f"{r.procedure}.{name}", description) for r in results
+            for name, description in OPTIONAL_BY_CODE.get(r.procedure, {}).items() if name not in r.values]
 
 
 def refuse_unstartable(procedure: str, place: Jurisdiction, value: str, on: date,

@@ -1,6 +1,8 @@
 """配置检查 (engine.policy.check): every place of the seeds can start every procedure with the shipped policy
 data; a parameter removed is named by the check, the command (exit 1) and the page, and refused when a case
-starts; the green channel and natural member changes run in Anshan (台安县) and Longkou (龙口市)."""
+starts; every parameter the shipped policy gives a procedure is one the check knows, and an optional rule a place
+has not set is said, not failed; the green channel and natural member changes run in Anshan (台安县) and Longkou
+(龙口市)."""
 from __future__ import annotations
 
 import json
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 from sqlalchemy import delete, select
 
 from engine.cases import functions
@@ -25,17 +28,22 @@ from engine.core.vocabulary import Procedure
 from engine.demo import drive_case
 from engine.elimination import eligibility
 from engine.households.register import register_household
-from engine.identification import exclusions
+from engine.identification import comparison, exclusions
 from engine.policy.check import (
+    OPTIONAL_BY_CODE,
+    OPTIONAL_FOR_EVERY_PROCEDURE,
     PUBLICITY,
     READ_BY_CODE,
+    _code_of,
     _policy_names,
     check,
     gaps,
+    optional_not_set,
     places_to_check,
     procedures_to_check,
     requirements,
 )
+from engine.policy.parameters import shipped_parameters
 from tests.bdd.officials import household_data
 from tests.bdd.steps import end_of
 from tests.factories import password_hash
@@ -117,6 +125,48 @@ def test_the_engine_reads_the_elimination_parameters_the_check_lists():
 def test_the_engine_reads_the_identification_parameters_the_check_lists():
     assert {f"identification.{name}" for name in READ_BY_CODE["identification"]} == {functions.INCOME_WINDOW_ANCHOR,
                                                                                      exclusions.EXCLUSION_SET}
+    assert {f"identification.{name}" for name in OPTIONAL_BY_CODE["identification"]} == {comparison.REUSE_MONTHS}
+
+
+def _read_by_shipped_diagrams() -> set[str]:
+    names: set[str] = set()
+    for path in sorted(project_dir("processes").glob("*.bpmn")):
+        for code in _code_of(etree.parse(str(path)).getroot()):
+            names |= set().union(*_policy_names(code))
+    return names
+
+
+def test_every_parameter_the_shipped_policy_gives_a_procedure_is_one_the_check_knows():
+    """Its binding, a parameter a shipped diagram reads (the check names the diagram), or one the engine's code
+    reads, which the check describes in Chinese — needed (READ_BY_CODE) or a rule a place may have
+    (OPTIONAL_BY_CODE, OPTIONAL_FOR_EVERY_PROCEDURE). identification.comparison_reuse_months (001 Q43) and the
+    yearly campaign's dates were none of these."""
+    read, unknown, outside = _read_by_shipped_diagrams(), set(), set()
+    procedures = {*Procedure.labels(), PUBLICITY}
+    for key in {row["key"] for row in shipped_parameters(project_dir("policy"))}:
+        area, _, name = key.partition(".")
+        described = {**READ_BY_CODE.get(area, {}), **OPTIONAL_BY_CODE.get(area, {}), **OPTIONAL_FOR_EVERY_PROCEDURE}
+        if area not in procedures:
+            outside.add(area)
+        elif name != "process" and name not in read and name not in described:
+            unknown.add(key)
+    assert unknown == set()
+    assert outside == {"dates", "monitoring", "warning"}  # no procedure's: not the check's
+    descriptions = [text for table in (READ_BY_CODE, OPTIONAL_BY_CODE) for named in table.values()
+                    for text in named.values()] + list(OPTIONAL_FOR_EVERY_PROCEDURE.values())
+    assert all(re.search(r"[\u4e00-\u9fff]{4}", text) for text in descriptions), descriptions
+
+
+def test_a_rule_a_place_has_not_set_is_said_with_what_it_is_and_is_no_gap(app):
+    """001 Q43's comparison reuse is 江西's: 龙口 (003) and 台安县 (000) have no such rule, and can start every
+    procedure."""
+    results = check(TODAY)
+    assert not gaps(results)
+    absent = [(o.found.place.code, o.key) for o in optional_not_set(results)]
+    assert absent == [("210321", comparison.REUSE_MONTHS), ("370681", comparison.REUSE_MONTHS)]
+    (said,) = [str(o) for o in optional_not_set(check(TODAY, _place("370681")))]
+    assert said == ("未配置可选参数 identification.comparison_reuse_months（信息比对：排查识别时点前几个月内已开展过信息比对的"
+                    "低保对象、分散供养特困人员等，可共用比对结果、不重复比对（001 第43问：三个月）），即当地没有此规定")
 
 
 def test_a_place_without_its_income_window_rule_cannot_start_an_identification(app, clock):
@@ -218,7 +268,9 @@ def test_the_command_says_all_is_configured_or_lists_what_is_missing(fangpin):
     # a publicity list whose source step Longkou's diagrams lack is named, without failing the check
     assert "提示：山东省烟台市龙口市（370681）  zhanggong_a07_township_review_list：名单取自识别纳入中表单为 " \
            "review_decision.json 的步骤，山东省烟台市龙口市现行的流程 identification_longkou 第 1 版中没有该步骤" in out
+    assert "可选：山东省烟台市龙口市（370681）  识别纳入：未配置可选参数 identification.comparison_reuse_months（信息比对：" in out
     assert "各地各程序均已配置" in fangpin("policy", "check", "--jurisdiction", "210321")
+    assert "comparison_reuse_months" not in fangpin("policy", "check", "--jurisdiction", "360702")  # 江西's rule
     assert "member_change.process" in fangpin("policy", "check", "--jurisdiction", "370681104201", code=1)
     assert "没有代码为 99 的行政区划" in fangpin("policy", "check", "--jurisdiction", "99", code=2)
     assert "各地各程序均已配置" in fangpin("policy", "check", "--on", "2026-09-20", "--jurisdiction", "36")
@@ -229,6 +281,7 @@ def test_the_page_lists_what_is_missing(web_app, client):
     html = client.get("/diagrams/policy-check").get_data(as_text=True)
     assert "各地各程序均已配置" in html and "江西省赣州市章贡区" in html and "龙口市" not in html  # its own area
     assert "公示公告名单来源" in html and "各名单的来源步骤在各地现行流程中都有" in html
+    assert "可选规定" in html and "各地都配置了系统读取的可选规定" in html  # 江西 has 001 Q43's rule
     assert "配置检查" in client.get("/diagrams").get_data(as_text=True)  # in the policy pages' menu
     with web_app.app_context():
         _remove("36", "green_channel.process")
@@ -241,6 +294,8 @@ def test_the_page_lists_what_is_missing(web_app, client):
                             jurisdiction=db.session.scalar(select(Jurisdiction).filter_by(code="37"))))
     html = login(web_app.test_client(), "shandong_dudao").get("/diagrams/policy-check").get_data(as_text=True)
     assert 'id="list-gaps"' in html and "山东省烟台市龙口市（370681）" in html and "审核确认情况公示" in html
+    optional = html[html.index('id="optional"'):html.index("</table>", html.index('id="optional"'))]
+    assert "山东省烟台市龙口市（370681）" in optional and "未配置可选参数 identification.comparison_reuse_months" in optional
     supervisor = login(web_app.test_client(), "zhanggong_dudao")
     assert "green_channel.process" in supervisor.get("/diagrams/policy-check").get_data(as_text=True)
     assert login(web_app.test_client(), "shahe_cun").get("/diagrams/policy-check").status_code == 403
