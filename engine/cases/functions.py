@@ -23,9 +23,17 @@ from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.models import Case, CaseDeadline, Measure, Member, Notice
-from engine.core.vocabulary import CorrectionKind, EliminationMode, HouseholdCategory, HouseholdStatus, Procedure
+from engine.core.vocabulary import (
+    CorrectionKind,
+    EliminationMode,
+    EliminationWindowAnchor,
+    HouseholdCategory,
+    HouseholdStatus,
+    Procedure,
+)
 from engine.core.writes import insert_rows
 from engine.elimination.eligibility import assess
+from engine.elimination.income import elimination_window
 from engine.households.attention import end_key_attention, mark_key_attention
 from engine.households.guarantees import record_verified_guarantees
 from engine.households.income import IncomeFigures, income_window, record_income, settle_income_window, window_anchor
@@ -182,15 +190,17 @@ class CaseContext:
         household.status, household.category = HouseholdStatus.MONITORED, category
         household.identified_on = date.fromisoformat(str(identified_on)[:10])
         end_key_attention(household)
-        self._settle_income_window(household.identified_on)
+        anchor, window = self._identification_income_window(household.identified_on)
+        self._settle_income_window(anchor, window, identified_on=household.identified_on.isoformat())
         return self._household_event("household_monitored", category=category, identified_on=str(identified_on))
 
-    def _settle_income_window(self, identified_on: date) -> None:
-        anchor, window = self._identification_income_window(identified_on)
+    def _settle_income_window(self, anchor: str, window: tuple[date, date], **detail: str) -> None:
+        """The income this case verified counts over ``window`` (reckoned by ``anchor`` from the day in ``detail``),
+        audited (``income_window_settled``) when it had been recorded over another one."""
         before = settle_income_window(self.case.id, window)
         if before is not None:
             audit.record(self.now(), self.actor, "income_window_settled", case_id=self.case.id,
-                         household_id=self.case.household_id, anchor=anchor, identified_on=identified_on.isoformat(),
+                         household_id=self.case.household_id, anchor=anchor, **detail,
                          before=[d.isoformat() for d in before], window=[d.isoformat() for d in window])
 
     def _household_event(self, action: str, **detail: Any) -> bool:
@@ -281,25 +291,33 @@ class CaseContext:
         return True
 
     def check_elimination(self, income: dict, mode: str = "assisted") -> dict:
-        """Record the income verified for elimination and recheck every condition (风险消除条件)."""
+        """Record the income verified for elimination and recheck every condition (风险消除条件): over the 12 months
+        before this month and against this year's monitoring line, today standing for the elimination date until
+        :meth:`mark_eliminated` (engine.elimination.income)."""
 
         household = self.case.household
         figures = IncomeFigures.from_mapping(income, int(income.get("household_size") or household.size))
         on = to_local_date(self.now())
-        start, end = income_window(on)
+        start, end = elimination_window(on)
         self._record_income(figures, start, end)
         db.session.flush()
         result = assess(household, on, mode, verified_income=figures)
-        return {"eligible": result.eligible, "explanation": result.explanation}
+        return {"eligible": result.eligible, "explanation": result.explanation,
+                "income_window": [start.isoformat(), end.isoformat()],
+                "monitoring_line": result.facts.get("monitoring_line")}
 
     def mark_eliminated(self, mode: str, on: str) -> bool:
-        """Tag the household 风险消除 with its mode (assisted 帮扶消除 / natural 自然消除) and date; it stays
-        under key attention (重点关注)."""
+        """Tag the household 风险消除 with its mode (assisted 帮扶消除 / natural 自然消除) and date (A54); it stays
+        under key attention (重点关注). The income this case verified counts over the 12 months before the month of
+        elimination now that it is known (002 收入指标说明: 消除风险的上一月份倒推上一年)."""
         if mode not in EliminationMode.labels():
             raise ValueError(f"mode must be 'assisted' or 'natural', not {mode!r}")
         household = self.case.household
         household.status, household.elimination_mode = HouseholdStatus.ELIMINATED, mode
         household.elimination_date = date.fromisoformat(str(on)[:10])
+        self._settle_income_window(EliminationWindowAnchor.ELIMINATION_MONTH.value,
+                                   elimination_window(household.elimination_date),
+                                   eliminated_on=household.elimination_date.isoformat())
         return self._household_event("household_eliminated", mode=mode, on=str(on))
 
     def mark_not_enjoying_policy(self, on: str) -> bool:

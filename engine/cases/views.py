@@ -29,6 +29,7 @@ from engine.core.vocabulary import (
     CaseOutcome,
     CaseStatus,
     Channel,
+    EliminationWindowAnchor,
     HouseholdCategory,
     HouseholdStatus,
     IncomeWindowAnchor,
@@ -447,9 +448,12 @@ def _event_monitored(d: dict) -> tuple[str, str]:
     return "纳入监测", f"{category}，识别日期 {str(d.get('identified_on', ''))[:10]}"
 
 
+_WINDOW_ANCHORS = IncomeWindowAnchor.labels() | EliminationWindowAnchor.labels()  # identification's, elimination's
+
+
 def _event_income_window(d: dict) -> tuple[str, str]:
     window, before = d.get("window") or ["", ""], d.get("before") or ["", ""]
-    anchor = IncomeWindowAnchor.label_of(d.get("anchor"))
+    anchor = _WINDOW_ANCHORS.get(d.get("anchor") or "", d.get("anchor") or "")
     return "收入计算时间", f"按{anchor}确定为 {window[0]} 至 {window[1]}（入户核实时暂按 {before[0]} 至 {before[1]}）"
 
 

@@ -266,6 +266,14 @@ class IncomeWindowAnchor(Code):
     DISCOVERY_MONTH = "discovery_month", "发现月份"  # 003 二（二）
 
 
+class EliminationWindowAnchor(Code):
+    """The month the 12 months of income counted at risk elimination are reckoned back from (风险消除的收入计算时间):
+    the month of elimination, in every seed that states a rule (002 附件12–17 收入指标说明 2), so no policy parameter
+    (engine.elimination.income)."""
+
+    ELIMINATION_MONTH = "elimination_month", "风险消除月份"
+
+
 class PrivateAccess(Code):
     """Through what an official saw a household's private fields in full (查看敏感信息的途径), as the audit log
     records it (``private_data_viewed``, ``via``)."""

@@ -16,11 +16,12 @@ from engine.core.db import db
 from engine.core.errors import DecisionInvalid
 from engine.core.models import Case, Household, Jurisdiction, Measure, ProcessVersion
 from engine.core.vocabulary import HouseholdStatus, Procedure
+from engine.elimination.income import elimination_line
 from engine.households.guarantees import guarantee_problems, medical_insurance_findings
 from engine.households.income import IncomeFigures
 from engine.households.records import REVISIT_FORM, completed_forms
 from engine.policy.bindings import bound_version
-from engine.policy.parameters import PROCESS_SUFFIX, monitoring_line, resolve
+from engine.policy.parameters import PROCESS_SUFFIX, resolve
 from timers.calendar import months_before
 
 ASSISTANCE_MONTHS = "elimination.assistance_months"
@@ -105,10 +106,11 @@ def assess(household: Household, on: date, mode: str = "assisted", verified_inco
     diagram (``tables``; by default :func:`deciding_tables`).
 
     Without ``verified_income`` this is the quarterly screening: the income condition is checked later
-    against the income the township verifies at home (乡镇入户核实)."""
+    against the income the township verifies at home (乡镇入户核实), and the line of the year of ``on``, the day of
+    elimination as known then (:mod:`engine.elimination.income`)."""
     history = history or histories([household.id])[household.id]
     durations = durations or Durations.of(household, on)
-    line = monitoring_line(household.village, on.year) if verified_income is not None else None
+    line = elimination_line(household, on) if verified_income is not None else None
     facts = elimination_facts(household, on, mode, history, durations, verified_income, line)
     if tables is None:
         tables = deciding_tables([household], on)[household.id]
