@@ -2,7 +2,7 @@
 features/elimination_longkou.feature): eligibility and procedure on the real engine and the real diagrams."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -92,11 +92,19 @@ def start_elimination(world, clock, head: str) -> None:
     world["done"] = []
 
 
+def _review(income: int) -> dict[str, dict]:
+    return {"elimination_review.json": {"income": {"household_size": 3, "wages": income, "business_income": 0,
+                                                   "property_income": 0, "transfer_income": 0, "business_expenses": 0}}}
+
+
 @when(parsers.parse("各级按默认材料办理，直至办结；乡镇核实家庭纯收入 {income:d} 元"))
 def run_with_income(world, clock, income: int) -> None:
-    review = {"income": {"household_size": 3, "wages": income, "business_income": 0, "property_income": 0,
-                         "transfer_income": 0, "business_expenses": 0}}
-    world["done"] += drive_case(world["case_id"], clock, data={"elimination_review.json": review})
+    world["done"] += drive_case(world["case_id"], clock, data=_review(income))
+
+
+@when(parsers.parse('各级按默认材料办理，直至 "{step}" 完成；乡镇核实家庭纯收入 {income:d} 元'))
+def run_until_with_income(world, clock, step: str, income: int) -> None:
+    world["done"] += drive_case(world["case_id"], clock, until=step, data=_review(income))
 
 
 @then(parsers.parse('"{head}" 户已标注风险消除（帮扶消除），每月回访已结束'))
@@ -118,6 +126,11 @@ def still_monitored(head: str) -> None:
     assert (household.status, household.elimination_date) == ("monitored", None)
     followup = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="followup"))
     assert followup.status == "running"
+
+
+@then(parsers.parse('"{head}" 户的风险消除日期为 {day}'))
+def eliminated_on(head: str, day: str) -> None:
+    assert household_named(head).elimination_date == date.fromisoformat(day)
 
 
 @then(parsers.parse('"{head}" 户的监测对象类别为 "{label}"'))

@@ -20,9 +20,10 @@ from engine.cases.lifecycle import (
     raise_objection,
     wake_due,
 )
+from engine.cases.views import timeline
 from engine.core.db import db
 from engine.core.errors import FangpinError, FormInvalid
-from engine.core.models import AuditEvent, Case, HumanTask, Measure, Notice
+from engine.core.models import AuditEvent, Case, HumanTask, IncomeRecord, Measure, Notice
 from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdCategory
 from engine.demo import drive_case, official_for
 from engine.demo import sample_form_data as default_form
@@ -238,6 +239,19 @@ def _snapshot(case: Case) -> dict[str, Any]:
 
 
 # -- then -----------------------------------------------------------------------------------------
+
+
+@then(parsers.parse("本案入户核实的收入计算区间为 {start} 至 {end}"))
+def income_window_is(world, start: str, end: str) -> None:
+    (record,) = db.session.scalars(select(IncomeRecord).filter_by(case_id=_case(world).id))
+    db.session.refresh(record)
+    assert (record.window_start, record.window_end) == (date.fromisoformat(start), date.fromisoformat(end))
+
+
+@then(parsers.parse('办理记录中有 "{title}"：{text}'))
+def timeline_says(world, title: str, text: str) -> None:
+    entries = [(e.title, e.text) for e in timeline(case_history(_case(world).id).events)]
+    assert (title, text) in entries, entries
 
 
 @then(parsers.parse('案件使用流程 "{process}"'))
