@@ -73,6 +73,7 @@ class CaseContext:
     ended: list[str] = field(default_factory=list)  # procedures of the household this run ends
     after_save: list[Callable[[], None]] = field(default_factory=list)  # run once this run's case is saved
     limit_met: bool = False  # this run met the case's overall limit (:meth:`meet_case_deadline`)
+    start_policy: dict[str, Any] = field(default_factory=dict)  # the procedure's parameters the case opened with
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -149,10 +150,12 @@ class CaseContext:
         return {**figures.to_dict(), **facts, "income_window": [start.isoformat(), end.isoformat()]}
 
     def _identification_income_window(self, identified_on: date) -> tuple[str, tuple[date, date]]:
-        """收入计算时间: the place's rule (policy ``identification.income_window_anchor``) and the 12 months before
-        the month it reckons them from — the month the household was found (the case's lead date), or the month
+        """收入计算时间: the place's rule (policy ``identification.income_window_anchor``, as the case opened with it)
+        and the 12 months before the month it reckons them from — the month the household was found (the case's lead date), or the month
         it is identified in (``identified_on``; at the verification, the day of the verification)."""
-        anchor = resolve(INCOME_WINDOW_ANCHOR, self.case.household.village, to_local_date(self.now()))
+        anchor = self.start_policy.get(INCOME_WINDOW_ANCHOR.removeprefix("identification."))
+        if anchor is None or self.case.procedure != Procedure.IDENTIFICATION:  # opened before the rule, or another
+            anchor = resolve(INCOME_WINDOW_ANCHOR, self.case.household.village, to_local_date(self.now()))
         day = window_anchor(anchor, discovered_on=self.case.lead_date, identified_on=identified_on)
         return anchor, income_window(day)
 

@@ -26,7 +26,7 @@ from engine.cases.event_dates import check_event_dates
 from engine.cases.form_rules import check_form_rules
 from engine.cases.functions import CaseContext, case_workflow, plain_json
 from engine.cases.live import keep_after_commit
-from engine.cases.runs import CaseRun, run_case, start_run
+from engine.cases.runs import START_POLICY, CaseRun, run_case, start_run
 from engine.cases.tasks import TaskToDo, step_marks, sync_tasks, task_to_do, tasks_of_case
 from engine.core import audit
 from engine.core.clock import Clock, using_clock
@@ -254,7 +254,7 @@ def _start_data(case: Case, policy: dict[str, Any], application: dict | None) ->
                       "village": household.village.full_name} if household else {},
         "place": {"code": case.jurisdiction.code, "name": case.jurisdiction.full_name,
                   "level": case.jurisdiction.level},
-        "policy": policy,
+        START_POLICY: policy,
         "mode": (application or {}).get("mode", "assisted"),
         "kind": (application or {}).get("kind"),
         "lead_date": case.lead_date.isoformat(),

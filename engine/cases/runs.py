@@ -17,6 +17,8 @@ from engine.cases.live import live_instances
 from engine.core.clock import Clock
 from engine.core.models import Case, HumanTask, ProcessVersion
 
+START_POLICY = "policy"  # start data: the procedure's parameters in force when the case opened (engine.cases.lifecycle)
+
 
 @dataclass
 class CaseRun:
@@ -47,6 +49,7 @@ def run_case(case: Case, actor: str, clock: Clock) -> CaseRun:
         workflow = load_workflow(case.process_version, case.state, engine)
     else:
         workflow.script_engine = engine
+    ctx.start_policy = workflow.data.get(START_POLICY) or {}
     return CaseRun(ctx, engine, workflow, frozenset(str(t.id) for t in ready_human_tasks(workflow)),
                    frozenset(str(t.id) for t, _ in waiting_timers(workflow)))
 
@@ -69,6 +72,6 @@ def viewed_workflow(case: Case, clock: Clock) -> Iterator[BpmnWorkflow]:
 
 def start_run(case: Case, version: ProcessVersion, actor: str, clock: Clock, data: dict) -> CaseRun:
     """A new instance of ``version`` for a case being opened."""
-    ctx = CaseContext(case, actor, clock)
+    ctx = CaseContext(case, actor, clock, start_policy=data.get(START_POLICY) or {})
     engine = ctx.script_engine()
     return CaseRun(ctx, engine, new_workflow(version, engine, data))

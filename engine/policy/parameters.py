@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 PROCESS_SUFFIX = ".process"  # <procedure>.process: which diagram a jurisdiction runs (流程绑定)
 POLICY_FILES = ("parameters.json", "warning_thresholds.json")  # the parameter files of a policy folder
 
-_IN_FORCE = "fangpin.policy_in_force"  # session.info: (place ids, day) → every parameter row in force there that day
+_IN_FORCE = "fangpin.policy_in_force"  # session.info: day → (place ids read, every row in force at them that day)
 _READ = (PolicyParameter.jurisdiction_id, PolicyParameter.key, PolicyParameter.value, PolicyParameter.effective_from)
 
 
@@ -35,23 +35,24 @@ def _rows_in_force(wanted: Callable[[str], bool], jurisdiction: Jurisdiction, on
 
 def _rows_in_force_at(wanted: Callable[[str], bool], ids: Iterable[int], on: date) -> list[Row]:
     """The rows of the keys ``wanted`` in force at the places ``ids`` on ``on``. Every row in force there that day
-    is read at the first call and kept for the rest of the transaction (a task completion reads several keys of
-    the same places: the income window's rule, the follow-up's binding, the issuing authority of the village's
-    county — one of the places already read): dropped
+    is read once and kept for the rest of the transaction (a task completion reads several keys of the same places:
+    the issuing authority of the village's county, then the follow-up's binding at the village — only the places
+    not read yet are read then): dropped
     when the transaction ends or when it writes a parameter, and not used while the session holds an unwritten
     change of one."""
     session = db.session()
-    cache: dict[tuple[frozenset[int], date], list[Row]] = session.info.setdefault(_IN_FORCE, {})
+    cache: dict[date, tuple[frozenset[int], list[Row]]] = session.info.setdefault(_IN_FORCE, {})
     places = frozenset(ids)
     if _changing_parameters(session):
         cache.clear()
-    read = next((rows for (there, day), rows in cache.items() if day == on and places <= there), None)
-    if read is None:
-        read = cache[(places, on)] = list(session.execute(select(*_READ).where(
-            PolicyParameter.jurisdiction_id.in_(places),
+    known, read = cache.get(on, (frozenset(), []))
+    if not places <= known:  # the places not read yet that day
+        read = read + list(session.execute(select(*_READ).where(
+            PolicyParameter.jurisdiction_id.in_(places - known),
             PolicyParameter.effective_from <= on,
             or_(PolicyParameter.effective_to.is_(None), PolicyParameter.effective_to > on),
         )))
+        cache[on] = (known | places, read)
     return [row for row in read if row.jurisdiction_id in places and wanted(row.key)]
 
 
