@@ -140,3 +140,21 @@ def with_property(content: bytes, element_id: str, name: str, value: str) -> byt
         found = etree.SubElement(properties, f"{{{spiff}}}property", name=name)
     found.set("value", value)
     return _dump(root)
+
+
+def undeclared(content: bytes, process_id: str | None = None, name: str | None = None) -> bytes:
+    """The same diagram without its process's procedure declaration (spiffworkflow:property procedure: as deployed
+    before the declaration existed, or as drawn in another modeler), the process renamed when ``process_id`` is
+    given (``Process_0x1d2c3``, as bpmn-js names a new one)."""
+    root = etree.fromstring(content)
+    process = root.find("bpmn:process", NS)
+    extensions = process.find(f"{{{BPMN}}}extensionElements")
+    for node in list(extensions.iter("{http://spiffworkflow.org/bpmn/schema/1.0/core}property")):
+        if node.get("name") == "procedure":
+            _remove(node)
+    for node in (extensions[0] if len(extensions) else None, extensions):
+        if node is not None and len(node) == 0:
+            _remove(node)
+    if process_id:
+        _rename_process(root, process, process_id, name or process.get("name"))
+    return _dump(root)

@@ -9,9 +9,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from engine.bpmn.parser import no_executable, parse_bundle, procedures_in
+from engine.bpmn.procedures import change_problem
 from engine.bpmn.rules import DiagramRules
 from engine.bpmn.source import DiagramSource, bundle_for, bundle_hash
 from engine.bpmn.spec_cache import dump_spec
+from engine.bpmn.validation import describe
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid, NotFound
 from engine.core.models import DiagramFile, ProcessVersion
@@ -23,7 +25,8 @@ def deploy(sources: list[DiagramSource], actor: str, now: datetime, rules: Diagr
     """Deploy every procedure in ``sources`` whose files changed (checked against ``rules``); return the new
     versions.
 
-    Everything is validated before anything is stored: one invalid file deploys nothing.
+    Everything is validated before anything is stored: one invalid file deploys nothing, nor does a version
+    declaring another procedure than the process's versions before it (engine.bpmn.procedures).
     """
     for source in sources:
         if not source.is_dmn and not source.process_ids():
@@ -35,6 +38,9 @@ def deploy(sources: list[DiagramSource], actor: str, now: datetime, rules: Diagr
         if _version_with_hash(process_id, digest) is not None:
             continue
         spec, subprocess_specs = parse_bundle(bundle, process_id, rules)
+        problem = change_problem(process_id, main.parse_xml(), describe)
+        if problem:
+            raise DiagramInvalid(main.file_name, [problem])
         planned.append((process_id, spec, subprocess_specs, bundle, digest))
     return [_store(actor, now, *plan) for plan in planned]
 

@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS, XSD_DIR
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from engine.bpmn import conventions
+from engine.bpmn import conventions, procedures
 from engine.bpmn.forms import check_schema, load_form
 from engine.bpmn.rules import DiagramRules
 from engine.bpmn.scripting import compile_diagram_code
@@ -71,7 +71,8 @@ def lint(tree: etree._ElementTree, rules: DiagramRules) -> list[str]:
         return lint_dmn(tree)
     lane_names = getattr(rules, "lane_names", None)
     return (_lint_lanes(tree, rules.is_lane, lane_names) + _lint_user_tasks(tree) + _lint_step_marks(tree)
-            + _lint_timers(tree) + _lint_expressions(tree) + _lint_conventions(tree, rules))
+            + _lint_timers(tree) + _lint_expressions(tree) + _lint_conventions(tree, rules)
+            + procedures.problems(tree, describe))
 
 
 def form_files() -> list[str]:

@@ -71,7 +71,8 @@ class HouseholdCategory(Code):
 
 
 class Procedure(Code):
-    """A procedure a case runs (办理程序); which diagram runs it is policy data (``<procedure>.process``)."""
+    """A procedure a case runs (办理程序); which diagram runs it is policy data (``<procedure>.process``), and a
+    diagram declares the procedure it carries out with one of these codes (engine.bpmn.procedures)."""
 
     IDENTIFICATION = "identification", "识别纳入"
     FOLLOWUP = "followup", "帮扶回访"
