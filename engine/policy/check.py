@@ -4,7 +4,8 @@ A new case of a procedure starts at the household's village, on the day it is op
 ``<procedure>.process`` binding in force there names (engine.policy.bindings.bound_version), with the
 procedure's parameters in force (engine.policy.parameters.resolve_group). It can start only when
 
-* the binding is configured and names a deployed process (or a deployed version of it, when pinned);
+* the binding is configured and names a deployed process (or a deployed version of it, when pinned) that carries
+  out this procedure (engine.bpmn.procedures: the diagram declares it, or its process id names it);
 * every parameter its deployed diagrams read unguarded — ``policy["name"]`` in a script, condition, timer or
   due date — is configured (``policy.get("name")`` and ``"name" in policy`` read an optional one), and so is
   every parameter the engine's own code reads for the procedure (:data:`READ_BY_CODE`);
@@ -32,6 +33,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from engine.bpmn.forms import load_form
+from engine.bpmn.procedures import mismatch
 from engine.bpmn.validation import FORM_PROPERTY, NS
 from engine.core.db import db
 from engine.core.errors import FangpinError, FormKeywordInvalid, NotFound, PolicyMissing, RuleViolation
@@ -123,6 +125,8 @@ def requirements(procedure: str, place: Jurisdiction, on: date,
                 version = versions(values["process"])
             except (NotFound, RuleViolation) as exc:
                 missing.append(f"流程绑定 {procedure}{PROCESS_SUFFIX} = {values['process']}：{exc}")
+    if version is not None and (problem := mismatch(procedure, version)):
+        missing.append(f"流程绑定 {procedure}{PROCESS_SUFFIX} = {values['process']}：{problem}")
     if version is not None:
         missing += _diagram_gaps(procedure, version, values, place, on)
     missing += [f"没有配置政策参数 {procedure}.{name}（{reader}）"

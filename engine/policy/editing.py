@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.bpmn.deployment import get_version, newest_version_number
+from engine.bpmn.procedures import mismatch
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
@@ -108,6 +109,9 @@ def _check_value(key: str, value: Any) -> None:
         if ref.pinned and ref.version not in numbers:
             raise RuleViolation(f"流程 {ref.key} 没有第 {ref.version} 版（已部署："
                                 f"{'、'.join(f'v{n}' for n in numbers)}），不能绑定")
+        problem = mismatch(key.removesuffix(PROCESS_SUFFIX), bound_version(value))
+        if problem:
+            raise RuleViolation(f"不能绑定：{problem}")
 
 
 def _rows_of(place: Jurisdiction, key: str) -> list[PolicyParameter]:
