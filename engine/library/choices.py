@@ -1,7 +1,8 @@
 """What the modeler's properties panel offers a policy editor (建模器可选项): the forms, the roles a lane may name,
-what a user task may say the step is (its publicStage and ledgerStep), the deployed processes a call activity may
-call, the decisions of the deployed decision tables, the dates a due date or timer may count from, and the
-functions and builtins a script or expression may call."""
+what a user task may say the step is (its publicStage and ledgerStep), the procedures a process may declare it
+carries out (engine.bpmn.procedures), the deployed processes a call activity may call, the decisions of the
+deployed decision tables, the dates a due date or timer may count from, and the functions and builtins a script
+or expression may call."""
 from __future__ import annotations
 
 import inspect
@@ -13,6 +14,7 @@ from engine.bpmn.scripting import builtin_names
 from engine.bpmn.validation import NS, STEP_MARKS
 from engine.cases.functions import CaseContext
 from engine.core.clock import Clock
+from engine.core.vocabulary import Procedure
 from engine.library.catalogue import deployed_library
 from engine.library.decisions import decision_library
 from engine.library.stand_ins import FUNCTION_NOTES, function_label
@@ -33,6 +35,7 @@ def modeler_choices(actor: str, clock: Clock) -> dict[str, Any]:
         "marks": [{"property": name, "label": what, "values": [{"value": code.value, "label": code.label}
                                                                for code in codes]}
                   for name, (codes, what) in STEP_MARKS.items()],
+        "procedures": [{"value": code.value, "label": code.label} for code in Procedure],
         "processes": _callable_processes(),
         "decisions": sorted(({"id": d.id, "name": d.name, "file": table.file_name}
                              for table in decision_library() for d in table.decisions if d.id),

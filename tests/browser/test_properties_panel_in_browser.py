@@ -267,3 +267,57 @@ def _assert_engine_convention(content: bytes, task_id: str, lane_id: str) -> Non
     assert lane.get("name") == "行业部门"
     assert task_id in [ref.text for ref in lane.findall("bpmn:flowNodeRef", NS)]
     assert root.find(".//bpmn:userTask[@id='apply']/bpmn:extensionElements/spiffworkflow:properties", NS) is not None
+
+
+PROCESS_PROCEDURE = """
+const process = window.fangpinModeler.get('elementRegistry').get(arguments[0]).businessObject.processRef;
+const found = [];
+(process.extensionElements ? process.extensionElements.values : []).forEach(function (v) {
+  (v.properties || []).forEach(function (p) { if (p.name === 'procedure') { found.push(p.value); } });
+});
+return found;
+"""
+
+
+def test_the_pool_shows_the_procedure_its_diagram_carries_out_and_another_one_is_refused_on_deploying(
+        web_app, server, browser):
+    """The editor selects the pool: 办理程序 shows what the process declares; changing it to 风险消除 writes the
+    process's property (the XML the engine reads), and the new version is refused when checked and deployed, as a
+    binding following the newest version would switch procedure."""
+    with web_app.app_context():
+        before = latest_version(PROCESS)
+    _log_in(browser, server, "jiangxi_zhengce")
+    browser.get(f"{server}/diagrams/versions/{before.id}/modeler")
+    WebDriverWait(browser, 30).until(lambda b: b.find_element(By.ID, "modeler").get_attribute("data-ready") == "true")
+    _select(browser, "Pool_identification")
+    wait_for_text(browser, "办理程序")
+    procedure = Select(_field(browser, "fangpin-procedure"))
+    assert procedure.first_selected_option.get_attribute("value") == "identification"
+    labels = [o.get_attribute("textContent") for o in procedure.options]
+    assert labels[:3] == ["（不设）", "识别纳入（identification）", "帮扶回访（followup）"]
+    assert "风险消除（elimination）" in labels
+    described = _panel(browser).get_attribute("textContent")  # the group is folded: not displayed text
+    assert "写入流程“识别纳入（江西省2023年指南）”（identification）的属性 procedure" in described
+    _choose(browser, "fangpin-procedure", "elimination")
+    WebDriverWait(browser, 10).until(
+        lambda b: b.execute_script(PROCESS_PROCEDURE, "Pool_identification") == ["elimination"])
+    screenshot(browser, "32-properties-panel-procedure")
+    browser.find_element(By.ID, "modeler-save").click()
+    wait_for_text(browser, "草稿已保存")
+    with web_app.app_context():
+        draft = db.session.scalar(select(DiagramDraft).order_by(DiagramDraft.id.desc()))
+        root = etree.fromstring(draft.content)
+        props = root.findall("bpmn:process[@id='identification']/bpmn:extensionElements/spiffworkflow:properties/"
+                             "spiffworkflow:property[@name='procedure']", NS)
+        assert [p.get("value") for p in props] == ["elimination"]
+
+    browser.find_element(By.LINK_TEXT, "校验或部署").click()
+    wait_for_text(browser, f"草稿 {draft.id}")
+    refusal = "声明的办理程序“风险消除”（elimination）与该流程已部署的版本不同"
+    browser.find_element(By.LINK_TEXT, "校验").click()
+    wait_for_text(browser, refusal)
+    browser.find_element(By.XPATH, "//button[text()='校验并部署']").click()
+    wait_for_text(browser, "草稿未通过校验，未部署任何内容")
+    assert refusal in browser.page_source and "请把办理程序改回“识别纳入”" in browser.page_source
+    with web_app.app_context():
+        assert latest_version(PROCESS).id == before.id

@@ -5,13 +5,15 @@
 //                 <spiffworkflow:property name="publicStage|ledgerStep" value="<code>"/> (what the step is, for the
 //                 applicant's progress and the ledgers: engine.bpmn.validation STEP_MARKS, engine.core.vocabulary),
 //                 <spiffworkflow:instructionsForEndUser>, all under extensionElements/spiffworkflow:properties;
+//   process       <spiffworkflow:property name="procedure" value="<code>"/> (the procedure it carries out, checked when a
+//                 place is bound to it: engine.bpmn.procedures), set on the pool (its process) or the process itself;
 //   its lane      the lane's name is one of the role's lane names (policy/roles.json, engine.policy.roles);
 //   timer event   <bpmn:timeDate xsi:type="bpmn:tFormalExpression"><expression></bpmn:timeDate>;
 //   due dates and timers are built with the calendar functions the diagrams use: days_from, working_days_from,
 //                 months_from (timers/functions.py), from today() (the task's or timer's start) or a case date;
 //   call activity calledElement="<process id>"; business rule task <spiffworkflow:calledDecisionId>;
 //   script task   <bpmn:script>; a gateway's outgoing flow <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">.
-// The choices (forms, roles, marks, processes, decisions, dates, functions) come from /diagrams/modeler/choices, given to
+// The choices (forms, roles, marks, procedures, processes, decisions, dates, functions) come from /diagrams/modeler/choices, given to
 // the modeler as the "fangpinChoices" service by diagrams-modeler.js. window.fangpinPropertiesModule is null when the
 // panel's bundle is not installed.
 (function () {
@@ -22,6 +24,7 @@
   var useService = K.useService;
   var FORM = "formJsonSchemaFilename";
   var DUE = "dueDate";
+  var PROCEDURE = "procedure";
   var KINDS = [
     { value: "", label: "无期限" },
     { value: "days_from", label: "N 个自然日（日历天）", unit: "天" },
@@ -55,9 +58,10 @@
              context: { element: element, moddleElement: moddleElement, properties: properties } };
   }
 
-  // The extensionElements (created if missing) and the commands that attach it: [element, commands].
-  function extensionElements(element, factory, commands) {
-    var object = bo(element);
+  // The extensionElements of ``object`` (the element's business object unless given: a pool's process), created
+  // if missing, with the commands that attach it.
+  function extensionElements(element, factory, commands, object) {
+    object = object || bo(element);
     if (object.extensionElements) { return object.extensionElements; }
     var created = factory.create("bpmn:ExtensionElements", { values: [] });
     created.$parent = object;
@@ -66,10 +70,10 @@
   }
 
   // The child of extensionElements of a type, created (with the commands adding it) if missing.
-  function child(element, factory, commands, type, attrs) {
-    var found = extension(bo(element), type);
+  function child(element, factory, commands, type, attrs, object) {
+    var found = extension(object || bo(element), type);
     if (found) { return found; }
-    var container = extensionElements(element, factory, commands);
+    var container = extensionElements(element, factory, commands, object);
     var created = factory.create(type, attrs || {});
     created.$parent = container;
     commands.push(update(element, container, { values: (container.values || []).concat([created]) }));
@@ -85,10 +89,11 @@
     if (commands.length) { commandStack.execute("properties-panel.multi-command-executor", commands); }
   }
 
-  // spiffworkflow:property name=value (removed when value is empty).
-  function setProperty(element, name, value, factory, commandStack) {
+  // spiffworkflow:property name=value (removed when value is empty) on the element's business object, or on
+  // ``object`` when given (a pool's process).
+  function setProperty(element, name, value, factory, commandStack, object) {
     var commands = [];
-    var existing = property(bo(element), name);
+    var existing = property(object || bo(element), name);
     value = (value || "").trim();
     if (!value) {
       if (existing) {
@@ -98,7 +103,7 @@
     } else if (existing) {
       commands.push(update(element, existing, { value: value }));
     } else {
-      var properties = child(element, factory, commands, "spiffworkflow:Properties", { properties: [] });
+      var properties = child(element, factory, commands, "spiffworkflow:Properties", { properties: [] }, object);
       var created = factory.create("spiffworkflow:Property", { name: name, value: value });
       created.$parent = properties;
       commands.push(update(element, properties, { properties: (properties.properties || []).concat([created]) }));
@@ -233,6 +238,37 @@
   function markEntries(element, choices) {
     return (choices.marks || []).map(function (mark) {
       return { id: "fangpin-mark-" + mark.property, element: element, mark: mark, component: MarkEntry };
+    });
+  }
+
+  // The procedure a process carries out (engine.bpmn.procedures): on a pool, its process's property.
+  function processOf(element) {
+    return element.type === "bpmn:Participant" ? bo(element).processRef : bo(element);
+  }
+
+  function ProcedureEntry(props) {
+    var element = props.element;
+    var factory = useService("bpmnFactory");
+    var commandStack = useService("commandStack");
+    var choices = useService("fangpinChoices");
+    var process = processOf(element);
+    function current() { var found = property(process, PROCEDURE); return (found && found.value) || ""; }
+    return h(K.SelectEntry, {
+      element: element, id: "fangpin-procedure", label: "办理程序",
+      description: "本流程办理的程序，写入流程“" + (process.name || process.id) + "”（" + process.id + "）的属性 " +
+        PROCEDURE + "：把某地的办理程序绑定到本流程时须与之相同（如识别纳入的流程不能绑定为风险消除）。" +
+        "被其他流程调用、不单独绑定的流程（如公示期）不设。",
+      getValue: current,
+      setValue: function (value) { setProperty(element, PROCEDURE, value, factory, commandStack, process); },
+      getOptions: function () {
+        var options = [{ value: "", label: "（不设）" }].concat((choices.procedures || []).map(function (p) {
+          return { value: p.value, label: p.label + "（" + p.value + "）" };
+        }));
+        if (current() && !(choices.procedures || []).some(function (p) { return p.value === current(); })) {
+          options.push({ value: current(), label: current() + "（不是已知的办理程序）" });
+        }
+        return options;
+      }
     });
   }
 
@@ -533,6 +569,9 @@
                           entry("fangpin-instructions", InstructionsEntry, element)] },
               { id: "fangpin-due", label: "办理期限", entries: deadlineEntries(element) },
               { id: "fangpin-marks", label: "步骤用途（进度查询、台账）", entries: markEntries(element, choices) }];
+    }
+    if ((type === "bpmn:Participant" && object.processRef) || type === "bpmn:Process") {
+      return [{ id: "fangpin-procedure", label: "办理程序", entries: [entry("fangpin-procedure", ProcedureEntry, element)] }];
     }
     if (type === "bpmn:Lane") {
       return [{ id: "fangpin-lane", label: "办理角色", entries: [entry("fangpin-role", RoleEntry, element)] }];
