@@ -9,6 +9,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -83,6 +84,19 @@ class HttpBrowser:
         csrf = json.loads(self.get("/api/me").read())["csrf_token"]
         request = urllib.request.Request(self.base + path, json.dumps(data).encode(), method="POST",
                                          headers={"Content-Type": "application/json", "X-CSRFToken": csrf})
+        return self._open(request)
+
+    def upload(self, path: str, fields: list[tuple[str, str]], file_field: str, file_name: str, content: bytes,
+               page: str | None = None):
+        """A multipart form with one file (as a browser's file input sends it), with the CSRF token of its page."""
+        token = csrf_token(self.get(page or path).read().decode())
+        boundary = f"----fangpin{uuid.uuid4().hex}"
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+                 for name, value in [*fields, ("csrf_token", token)]]
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{file_name}"\r\n'
+                     "Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
+        request = urllib.request.Request(self.base + path, b"".join(parts) + f"--{boundary}--\r\n".encode(),
+                                         {"Content-Type": f"multipart/form-data; boundary={boundary}"})
         return self._open(request)
 
     def login(self, username: str, password: str):

@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from engine.app import get_clock
 from engine.bpmn.deployment import get_version, newest_versions, versions_of
+from engine.bpmn.procedures import carried_by
 from engine.cases.migration import check_migration, migrate_case
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid, FangpinError, FormInvalid, NotFound, PermissionDenied
@@ -146,7 +147,8 @@ def _version_page(found, status: int = 200) -> Any:
     files = [deployed_file(f["sha256"]) for f in found.files]
     summary = version_summary(found, g.user.jurisdiction, _today())
     used_with = sorted({b.procedure for b in bindings(g.user.jurisdiction, found.process_key)})
-    return render_template("diagrams/version.html", v=found, summary=summary, files=files,
+    carried = carried_by(found)
+    return render_template("diagrams/version.html", v=found, summary=summary, files=files, carried=carried,
                            bindings=bindings(g.user.jurisdiction, found.process_key),
                            newest=newest_versions().get(found.process_key), used_with=used_with,
                            cases=running_cases(found, g.user.jurisdiction), can_edit=_is_editor(),

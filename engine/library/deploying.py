@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from engine.bpmn.decision_tables import check_outputs
-from engine.bpmn.deployment import newest_version_number
+from engine.bpmn.deployment import newest_version_number, refuse_procedure_change
 from engine.bpmn.parser import no_executable, notices
 from engine.bpmn.source import DiagramSource
 from engine.bpmn.validation import add_dmn, lint_dmn, new_parser
@@ -57,6 +57,7 @@ def check_diagram(source: DiagramSource) -> list[str]:
         _check_dmn(source)
     for bundle, process_id in affected:
         parse_bundle(bundle, process_id)
+        refuse_procedure_change(bundle[0], process_id)  # as deploying it would
     return [process_id for _, process_id in affected]
 
 

@@ -4,6 +4,7 @@ set), the modeler's save, binding a procedure and changing a parameter from a da
 Every refusal: not logged in, wrong role, other jurisdiction, missing CSRF token."""
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import date, datetime
@@ -28,14 +29,15 @@ from engine.core.models import (
     User,
 )
 from engine.core.transaction import transaction
+from engine.core.vocabulary import Procedure
 from engine.demo import drive_case
 from engine.households.register import register_household
 from engine.library.deploying import deploy_diagram, diagram_source
 from engine.policy.parameters import resolve
 from tests.bdd.officials import household_data, village
-from tests.diagram_variants import ZHANGGONG_2021, without_town_publicity, zhanggong_2021
+from tests.diagram_variants import ZHANGGONG_2021, renamed_step, with_property, without_town_publicity, zhanggong_2021
 from tests.factories import password_hash
-from tests.webclient import csrf_token, login
+from tests.webclient import HttpBrowser, csrf_token, login, serve
 
 CST = ZoneInfo("Asia/Shanghai")
 CONFORMANCE = sorted((REPO_ROOT.parent / "shared" / "bpmn-conformance").glob("*.bpmn"))
@@ -318,6 +320,65 @@ def test_binding_refusals(editor, web_app):
     assert unusable.status_code == 422 and "未绑定：" in text and "章贡区 在 2026-10-01 不能开始识别纳入" in text
     assert "identification.announcement_days" in text
     assert _count(web_app, PolicyParameter) == rows + 1  # nothing bound
+
+
+ELIMINATION_CARRIED = "流程 elimination（风险消除（鞍山市方案、江西省2023年指南））第 1 版办理“风险消除”（elimination，流程图中声明）"
+
+
+def _unchanged(app) -> tuple:
+    """Versions, parameter rows, audit entries, and what 沙河村 starts its identifications on from 2026-10-01."""
+    with app.app_context():
+        return (_count(app, ProcessVersion), _count(app, PolicyParameter), _count(app, AuditEvent),
+                resolve("identification.process", village("沙河村"), date(2026, 10, 1)))
+
+
+def test_a_diagram_is_bound_only_as_the_procedure_it_declares_over_http(web_app):
+    """Over real HTTP: the version page says what the diagram carries out; 章贡区's identification bound to the
+    elimination diagram on the bindings page, rolled back to it on its version page, typed on the parameters page,
+    and the 章贡区 2021 identification deployed bound as 风险消除 are each refused naming the process, the procedure it
+    declares and the one asked for, and nothing changes; a new version declaring another procedure is refused, on
+    uploading and when its draft is checked."""
+    with web_app.app_context():
+        elimination = latest_version("elimination").id
+    wanted = f"{ELIMINATION_CARRIED}，不能作为“识别纳入”（identification）的流程"
+    shipped = (project_dir("processes") / IDENTIFICATION).read_bytes()
+    with serve(web_app) as base:
+        editor = HttpBrowser(base)
+        editor.login("jiangxi_zhengce", "demo")
+        draft = editor.upload("/diagrams/upload", [("action", "draft"), ("note", "改为风险消除")], "diagram",
+                              IDENTIFICATION, with_property(shipped, "identification", "procedure", "elimination"),
+                              page="/diagrams")
+        before = _unchanged(web_app)
+        page = html.unescape(editor.get(f"/diagrams/versions/{elimination}").read().decode())
+        assert re.search(r'id="procedure-carried">风险消除（elimination）<span class="meta">（流程图中声明）', page)
+        assert '<option value="elimination" selected>' in page  # the rollback form offers its own procedure
+        place = [("jurisdiction", "360702"), ("effective_from", "2026-10-01"), ("source", "测试")]
+        answers = {
+            "bindings": editor.post("/diagrams/bindings", [("procedure", "identification"),
+                                                           ("process_key", "elimination"), *place]),
+            "rollback": editor.post(f"/diagrams/versions/{elimination}/rollback",
+                                    [("procedure", "identification"), *place]),
+            "parameters": editor.post("/diagrams/parameters", [("key", "identification.process"),
+                                                               ("value", "elimination"), *place]),
+            "deploy bound": editor.upload("/diagrams/upload", [
+                ("action", "deploy"), ("bind_jurisdiction", "360702"), ("bind_procedure", "elimination"),
+                ("bind_effective_from", "2026-10-01")], "diagram", ZHANGGONG_2021,
+                renamed_step(zhanggong_2021(), "verify", "入户核实（改）"), page="/diagrams"),
+            "new version": editor.upload("/diagrams/upload", [("action", "deploy")], "diagram", IDENTIFICATION,
+                                         with_property(shipped, "identification", "procedure", "elimination"),
+                                         page="/diagrams"),
+        }
+        answers["draft checked"] = editor.get(draft.geturl().removeprefix(base) + "?check=1")  # 校验, as deploying
+        texts = {what: html.unescape(answer.read().decode()) for what, answer in answers.items()}
+    assert {what: answer.status for what, answer in answers.items()} == dict.fromkeys(answers, 422)
+    for what in ("bindings", "rollback", "parameters"):
+        assert wanted in texts[what] and "请改选办理识别纳入的流程" in texts[what], what
+    assert ("流程 identification_zhanggong_2021（识别纳入（章贡区2021年七步工作法））第 2 版办理“识别纳入”"
+            "（identification，流程图中声明），不能作为“风险消除”（elimination）的流程") in texts["deploy bound"]
+    assert ("process 'identification'（识别纳入（江西省2023年指南））：声明的办理程序“风险消除”（elimination）"
+            "与该流程已部署的版本不同") in texts["new version"]
+    assert "声明的办理程序“风险消除”（elimination）与该流程已部署的版本不同" in texts["draft checked"]
+    assert _unchanged(web_app) == before
 
 
 def _set(client, token: bool = True, **fields):
@@ -702,7 +763,7 @@ def test_a_decision_table_draft_is_tried_inside_the_procedure_that_calls_it(edit
 # -- the modeler's properties panel (issue #17) ---------------------------------------------------
 
 
-def test_the_properties_panel_choices_list_forms_roles_processes_decisions_dates_and_functions(editor, web_app):
+def test_the_properties_panel_choices_list_forms_roles_procedures_processes_decisions_dates_and_functions(editor, web_app):
     answer = editor.get("/diagrams/modeler/choices")
     assert answer.status_code == 200 and answer.mimetype == "application/json"
     choices = answer.json
@@ -726,5 +787,8 @@ def test_the_properties_panel_choices_list_forms_roles_processes_decisions_dates
     assert marks["publicStage"]["verification"] == "入户核实" and marks["publicStage"]["application"] == "受理中"
     assert marks["ledgerStep"]["household_visit"] == "入户采集和排查" and "monthly_report" in marks["ledgerStep"]
     assert marks["ledgerStep"]["county_decision"] == "县级审定，审定日期即识别日期"
+    procedures = {p["value"]: p["label"] for p in choices["procedures"]}  # what a process may declare it carries out
+    assert procedures["identification"] == "识别纳入" and procedures["followup"] == "帮扶回访"
+    assert list(procedures) == list(Procedure.labels())
     assert web_app.test_client().get("/diagrams/modeler/choices").status_code == 302  # login first
     assert login(web_app.test_client(), "zhanggong_dudao").get("/diagrams/modeler/choices").status_code == 403
