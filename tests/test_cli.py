@@ -13,9 +13,11 @@ from sqlalchemy import select
 from engine.app import create_engine_app
 from engine.cli import main
 from engine.core.clock import SystemClock
+from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.models import AuditEvent
 from engine.demo import DEMO_DAY
+from tests.diagram_variants import with_property
 from timers.calendar import display_moment
 
 pytestmark = pytest.mark.slow  # started first (tests/conftest.py)
@@ -173,6 +175,24 @@ def test_a_policy_editor_binds_and_pins_a_version_from_the_command_line(fangpin)
     assert "没有第 9 版" in refused
     assert "不是政策管理员" in fangpin("--as", "shahe_cun", "process", "bind", "identification", "--procedure",
                                    "identification", "--jurisdiction", "360702101201", "--from", "2026-10-01", ok=False)
+
+
+def test_the_command_line_binds_a_diagram_only_as_the_procedure_it_declares(fangpin, tmp_path):
+    fangpin("init", "--demo")
+    refused = fangpin("--as", "jiangxi_zhengce", "process", "bind", "elimination", "--procedure", "identification",
+                      "--jurisdiction", "360702", "--from", "2026-10-01", ok=False)
+    assert ("不能绑定：流程 elimination（风险消除（鞍山市方案、江西省2023年指南））第 1 版办理“风险消除”（elimination，"
+            "流程图中声明），不能作为“识别纳入”（identification）的流程") in refused
+    with create_engine_app().app_context():
+        bound = db.session.scalars(select(AuditEvent).filter_by(action="process_bound")).all()
+        assert bound == []  # nothing bound
+    shipped = (project_dir("processes") / "identification.bpmn").read_bytes()
+    changed = tmp_path / "identification.bpmn"
+    changed.write_bytes(with_property(shipped, "identification", "procedure", "elimination"))
+    refused = fangpin("--as", "jiangxi_zhengce", "process", "deploy", str(changed), ok=False)
+    assert "声明的办理程序“风险消除”（elimination）与该流程已部署的版本不同" in refused
+    listed = fangpin("process", "list")
+    assert "identification v1" in listed and "identification v2" not in listed
 
 
 def test_a_department_records_the_event_its_push_follows(fangpin):
