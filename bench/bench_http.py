@@ -60,6 +60,7 @@ from typing import Any
 
 import requests
 from bench_engine import mark, percentile
+from common import id_number
 from flask import Flask
 from sqlalchemy import event, func, inspect, select, text
 from werkzeug.datastructures import MultiDict
@@ -244,7 +245,7 @@ def _copy_identifications(code: str, n: int, offset: int, today: date, clock: Fi
     set-based; returns the copies' ready task ids and the step's name."""
     template_head = f"户主T{code[-4:]}"
     household = register_household({"village": code, "members": [
-        {"name": template_head, "relation_to_head": "户主", "id_number": f"3607021985{int(code[-6:]):08d}"}]},
+        {"name": template_head, "relation_to_head": "户主", "id_number": id_number(int(code[-6:]), date(1985, 1, 1))}]},
         "bench", clock)
     case = open_identification(household.id, "self_application", today, "bench", clock)
     case = db.session.get(Case, case.id)
@@ -269,7 +270,7 @@ def _copy_identifications(code: str, n: int, offset: int, today: date, clock: Fi
     _insert(Household, [{**household_row, "id": household_ids[i], "number": numbers[i]} for i in range(n)])
     member_row = _values(member, {"id", "household_id", "name", "id_number"})
     _insert(Member, [{**member_row, "household_id": household_ids[i], "name": heads[i],
-                      "id_number": f"3607021990{offset + i:08d}"} for i in range(n)])
+                      "id_number": id_number(offset + i, date(1990, 1, 1))} for i in range(n)])
     case_row = _values(case, {"id", "number", "household_id", "state"})
     _insert(Case, [{**case_row, "id": case_ids[i], "number": case_numbers[i], "household_id": household_ids[i],
                     "state": zlib.compress(state.replace(case_text, f'"case":{{"id":{case_ids[i]},"number":'

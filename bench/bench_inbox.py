@@ -14,6 +14,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from common import id_number
 from sqlalchemy import insert, select
 
 from engine.app import create_engine_app
@@ -33,7 +34,7 @@ ROLES = {"village": "village_cadre", "township": "township_officer", "county": "
 def _fill(n: int) -> None:
     clock = FixedClock(START)
     household = register_household({"village": "360702101201", "members": [
-        {"name": "基准户", "relation_to_head": "户主", "id_number": "360702198000000001"}]}, "bench", clock)
+        {"name": "基准户", "relation_to_head": "户主", "id_number": id_number(0)}]}, "bench", clock)
     case = open_identification(household.id, "self_application", date(2026, 9, 20), "bench", clock)
     places = db.session.scalars(select(Jurisdiction).where(Jurisdiction.path.startswith("/36/"),
                                                            Jurisdiction.level.in_(list(ROLES)))).all()

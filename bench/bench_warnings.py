@@ -17,9 +17,9 @@ import os
 import sqlite3
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from common import make_app, setup
+from common import id_number, make_app, setup
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
@@ -30,7 +30,6 @@ from engine.core.clock import FixedClock
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction
-from engine.households.id_numbers import check_character
 from engine.warnings.intake import import_batch
 from engine.warnings.ledger import ledger
 from engine.warnings.procedure import batch_reference
@@ -45,8 +44,7 @@ START = datetime(2026, 9, 20, 1, 0, tzinfo=UTC)
 def _rows(n: int, villages: list[str]) -> list[dict]:
     rows = []
     for i in range(n):
-        body = f"3607021980{(i // 900) % 12 + 1:02d}{i % 28 + 1:02d}{i % 1000:03d}"
-        rows.append({"name": f"预警{i}", "id_number": body + check_character(body), "indicator": "out_of_pocket",
+        rows.append({"name": f"预警{i}", "id_number": id_number(i, date(1950, 1, 1)), "indicator": "out_of_pocket",
                      "amount": 30000, "village": villages[i % len(villages)], "date": "2026-09-10"})
     return rows
 

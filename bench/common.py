@@ -1,5 +1,5 @@
 """Shared pieces of the benchmarks: the application on a fresh SQLite file, the demo policy and logins, a
-case waiting on its publicity timer and its copies, a clock offset from real time, the scheduler catch-up,
+case waiting on its publicity timer and its copies, a clock offset from real time, generated ID numbers, the scheduler catch-up,
 and the identification diagram run in bare SpiffWorkflow (no persistence) for comparison.
 
 Not a benchmark itself: the scripts beside it (``bench_*.py``) import it as ``common``.
@@ -29,6 +29,7 @@ from engine.cases.lifecycle import open_identification
 from engine.core.clock import Clock, FixedClock, install_spiff_clock, using_clock
 from engine.core.config import project_dir
 from engine.core.db import db
+from engine.core.id_numbers import with_check_character
 from engine.core.models import AuditEvent, Case, CaseDeadline
 from engine.core.transaction import transaction
 from engine.demo import create_users, drive_case, sample_form_data
@@ -55,10 +56,18 @@ class OffsetClock:
         return datetime.now(UTC) + self.offset
 
 
+def id_number(i: int, born: date = date(1980, 1, 1)) -> str:
+    """The ID number of the ``i``-th generated person of 章贡区 (GB 11643, with its check character): born ``born``
+    plus a day for every thousand before it, sequence ``i % 1000``. Generators whose people share a database
+    start from different days."""
+    birthday = born + timedelta(days=i // 1000)
+    return with_check_character(f"360702{birthday:%Y%m%d}{i % 1000:03d}")
+
+
 def household_data(i: int) -> dict[str, Any]:
     """A one-person household in 沙河村, with an ID number unique to ``i``."""
     return {"village": "360702101201", "members": [
-        {"name": f"户主{i}", "relation_to_head": "户主", "id_number": f"3607021980{i:08d}"}]}
+        {"name": f"户主{i}", "relation_to_head": "户主", "id_number": id_number(i)}]}
 
 
 def make_app(tmp: str, clock: Clock, name: str = "bench.db") -> Flask:

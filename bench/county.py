@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from common import START, setup, waiting_case
+from common import START, id_number, setup, waiting_case
 from sqlalchemy import func, insert, select
 
 from engine.app import create_engine_app
@@ -82,7 +82,7 @@ def generate(households: int = 200_000, tasks: int = 1_000_000, open_tasks: int 
     _insert(Household, [{"id": first_household + i, "number": f"G{i:09d}", "village_id": villages[i % len(villages)].id,
                          "status": "applying", "created_at": START} for i in range(households)])
     _insert(Member, [{"household_id": first_household + i, "position": 0, "name": f"户主{i}", "relation_to_head": "户主",
-                      "id_number": f"G{i:017d}"} for i in range(households)])
+                      "id_number": id_number(i, date(1960, 1, 1))} for i in range(households)])
     per_case = max(1, tasks // households)
     cases = tasks // per_case
     first_case = (db.session.scalar(select(func.max(Case.id))) or 0) + 1

@@ -19,6 +19,7 @@ from engine.cases.lifecycle import (
 from engine.core.clock import Clock, FixedClock
 from engine.core.config import project_dir
 from engine.core.db import db
+from engine.core.id_numbers import with_check_character
 from engine.core.models import Case, Household, HumanTask, Jurisdiction, User
 from engine.core.transaction import transaction
 from engine.core.vocabulary import WarningSource
@@ -85,39 +86,46 @@ def create_users() -> int:
     return added
 
 
-def _member(name: str, id_number: str, relation: str, **extra) -> dict:
-    return {"name": name, "id_number": id_number, "relation_to_head": relation, "medical_insurance": True, **extra}
+def _member(name: str, body: str, relation: str, **extra) -> dict:
+    """A member whose ID number is ``body`` (its first 17 digits: place, birth date, sequence) and its check
+    character."""
+    return {"name": name, "id_number": with_check_character(body), "relation_to_head": relation,
+            "medical_insurance": True, **extra}
 
 
 DEMO_HOUSEHOLDS = [
     {"village": "360702101201", "group_name": "一组", "address": "沙河村一组12号", "is_formerly_poor": True,
      "contact_phone": "13900000001", "members": [
-         _member("刘建国", "360702197005120013", "户主", health_status="慢性病"),
-         _member("王秀英", "360702197208150028", "配偶"), _member("刘小明", "360702200503020019", "子")]},
+         _member("刘建国", "36070219700512001", "户主", health_status="慢性病"),
+         _member("王秀英", "36070219720815002", "配偶"), _member("刘小明", "36070220050302001", "子")]},
     {"village": "360702101201", "group_name": "三组", "address": "沙河村三组5号", "contact_phone": "13900000002",
-     "members": [_member("陈志强", "360702198011110035", "户主"), _member("李红梅", "360702198302220046", "配偶")]},
+     "members": [_member("陈志强", "36070219801111003", "户主"), _member("李红梅", "36070219830222004", "配偶")]},
     {"village": "360702101202", "group_name": "二组", "address": "华坪村二组8号", "contact_phone": "13900000003",
-     "members": [_member("赵德胜", "360702196512120051", "户主"), _member("赵丽", "36070219990909006X", "女")]},
+     "members": [_member("赵德胜", "36070219651212005", "户主"), _member("赵丽", "36070219990909006", "女")]},
     {"village": "370681104201", "address": "诸由观村", "is_formerly_poor": True, "enjoys_poverty_policy": True,
-     "members": [_member("孙永福", "370681196806060071", "户主")]},
-    {"village": "210321100201", "address": "新华村", "members": [_member("周玉兰", "210321197707070082", "户主")]},
+     "members": [_member("孙永福", "37068119680606007", "户主")]},
+    {"village": "210321100201", "address": "新华村", "members": [_member("周玉兰", "21032119770707008", "户主")]},
     {"village": "360702102201", "address": "水西村四组3号", "is_formerly_poor": True, "members": [
-        _member("黄金水", "360702197303030091", "户主"), _member("黄秀兰", "360702197604040102", "配偶"),
-        _member("黄小兵", "360702200006060113", "子")]},
+        _member("黄金水", "36070219730303009", "户主"), _member("黄秀兰", "36070219760404010", "配偶"),
+        _member("黄小兵", "36070220000606011", "子")]},
     {"village": "360702101202", "address": "华坪村五组1号", "members": [
-        _member("吴长林", "360702196808080124", "户主"), _member("吴红", "360702199501010135", "女")]},
+        _member("吴长林", "36070219680808013", "户主"), _member("吴红", "36070219950101014", "女")]},
 ]
 
 
+def demo_id_number(name: str) -> str:
+    """The ID number of the demo's member ``name`` (刘建国, 陈志强, …)."""
+    return next(m["id_number"] for data in DEMO_HOUSEHOLDS for m in data["members"] if m["name"] == name)
+
+
 def load_demo(clock: Clock) -> dict[str, int]:
-    """Add demo users, households and cases (only what is missing)."""
+    """Add demo users, households and cases (only what is missing: a household by its address)."""
     with transaction():
         load_policy_file(project_dir("policy") / "demo_parameters.json")
         users = create_users()
     households = 0
     for data in DEMO_HOUSEHOLDS:
-        if not db.session.scalar(select(Household).join(Household.members).where(
-                Household.members.any(id_number=data["members"][0]["id_number"]))):
+        if not db.session.scalar(select(Household.id).where(Household.address == data["address"])):
             register_household(data, "demo", clock)
             households += 1
     cases = _demo_cases(clock) if households else 0
@@ -166,10 +174,10 @@ def _warnings(clock: Clock) -> None:
     """The medical insurance office of 章贡区 pushes this quarter's warnings; the county has compared them."""
 
     today = to_local_date(clock.now())
-    rows = [{"name": "赵德胜", "id_number": "360702196512120051", "indicator": "out_of_pocket", "amount": 26000,
+    rows = [{"name": "赵德胜", "id_number": demo_id_number("赵德胜"), "indicator": "out_of_pocket", "amount": 26000,
              "date": today.isoformat()},
-            {"name": "孙外来", "id_number": "360702198909090140", "indicator": "out_of_pocket", "amount": 31000,
-             "village": "360702102202", "date": today.isoformat()}]
+            {"name": "孙外来", "id_number": with_check_character("36070219890909014"), "indicator": "out_of_pocket",
+             "amount": 31000, "village": "360702102202", "date": today.isoformat()}]  # not registered
     quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     batch = import_batch("medical", quarter, read_json(rows), WarningSource.API, "zhanggong_yibao", clock)
     comparison = db.session.scalar(select(HumanTask).join(Case, Case.id == HumanTask.case_id).where(

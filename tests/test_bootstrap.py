@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from engine.app import create_engine_app
 from engine.cli import main
 from engine.core.db import db
+from engine.core.id_numbers import with_check_character
 from engine.core.models import Case, Jurisdiction, ProcessVersion
 
 pytestmark = pytest.mark.slow  # started first (tests/conftest.py)
@@ -68,7 +69,7 @@ def test_a_county_installs_on_its_own_places_and_identifies_a_household_there(co
                  "--role", "village_cadre", "--jurisdiction", "360703101201")
     assert "pinggang_cun" in out
     household = {"village": "360703101201", "members": [
-        {"name": "南康户主", "id_number": "360703198001010011", "relation_to_head": "户主"}]}
+        {"name": "南康户主", "id_number": with_check_character("36070319800101001"), "relation_to_head": "户主"}]}
     (tmp_path / "h.json").write_text(json.dumps(household, ensure_ascii=False), encoding="utf-8")
     out = county("--as", "pinggang_cun", "household", "register", "--file", str(tmp_path / "h.json"))
     number = re.search(r"已登记农户 (\d+)", out).group(1)

@@ -15,8 +15,9 @@ from engine.cli import main
 from engine.core.clock import SystemClock
 from engine.core.config import project_dir
 from engine.core.db import db
+from engine.core.id_numbers import with_check_character
 from engine.core.models import AuditEvent
-from engine.demo import DEMO_DAY
+from engine.demo import DEMO_DAY, demo_id_number
 from tests.diagram_variants import with_property
 from timers.calendar import display_moment
 
@@ -130,7 +131,7 @@ def test_deployed_versions_are_listed(fangpin):
 
 def test_green_channel_and_elimination_from_the_command_line(fangpin, tmp_path):
     fangpin("init", "--demo")
-    number = _register(fangpin, tmp_path, "倒房户", "360702198001010888")
+    number = _register(fangpin, tmp_path, "倒房户", with_check_character("36070219800101088"))
     assert "已启动绿色通道" in fangpin("--as", "shahe_cun", "green-channel", "--household", number, "--hardship", "房屋倒塌")
     assert "村级确认突发严重困难" in fangpin("--as", "shahe_cun", "task", "list")
     assert "已在绿色通道中" in fangpin("--as", "shahe_cun", "green-channel", "--household", number, ok=False)
@@ -144,8 +145,8 @@ def test_green_channel_and_elimination_from_the_command_line(fangpin, tmp_path):
 def test_a_warning_from_file_to_identification_on_the_command_line(fangpin, tmp_path):
     fangpin("init", "--demo")
     csv_file = tmp_path / "medical.csv"
-    csv_file.write_text("姓名,身份证号,预警指标,金额,村代码,日期\n陈志强,360702198011110035,out_of_pocket,26000,,2026-09-10\n",
-                        encoding="utf-8-sig")
+    row = f"陈志强,{demo_id_number('陈志强')},out_of_pocket,26000,,2026-09-10"
+    csv_file.write_text(f"姓名,身份证号,预警指标,金额,村代码,日期\n{row}\n", encoding="utf-8-sig")
     out = fangpin("--as", "zhanggong_yibao", "warnings", "import", "--department", "medical", "--period", "2026-Q3",
                   "--file", str(csv_file))
     assert "已导入预警批次" in out and "1 条" in out

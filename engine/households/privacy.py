@@ -9,17 +9,16 @@ API only when asked for, each time recorded in the audit log: who saw which hous
 as well (``private_data_refused``), so that a supervisor sees the attempts beside the views."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from engine.core import audit
 from engine.core.clock import Clock
+from engine.core.id_numbers import ID_NUMBER
 from engine.core.models import Jurisdiction, User
 from engine.core.transaction import transaction
 from engine.households.records import private_keys
 from engine.policy.permissions import may_see_private, require_may_see_private
 
-ID_NUMBER = re.compile(r"^[0-9]{17}[0-9Xx]$")
 HIDDEN = "（已隐藏）"
 PRIVATE_VIEWED = "private_data_viewed"
 PRIVATE_REFUSED = "private_data_refused"  # asked for in full by a role that may not see them (sees_private)

@@ -16,10 +16,10 @@ from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FormInvalid, PermissionDenied, PolicyMissing, RuleViolation
+from engine.core.id_numbers import FORM_PROBLEM, ID_NUMBER, check_character_problem
 from engine.core.models import DepartmentWarning, Jurisdiction, Member, Money, WarningBatch
 from engine.core.transaction import transaction
 from engine.core.vocabulary import JurisdictionLevel, WarningStatus
-from engine.households.id_numbers import check_character_problem
 from engine.warnings.procedure import acting_user, open_batch_case, require_role, today_in_china
 from engine.warnings.rows import FORM, RawRow
 from engine.warnings.schedules import complete_push
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 
 MAX_AMOUNT = Decimal(10) ** (Money.precision - Money.scale)  # what the amount column (Money) holds
-ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 
 
 DATE_TEXT = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
@@ -207,7 +206,7 @@ def _id_number(value: Any, today: date, registered: dict[str, Member]) -> tuple[
     if not text:
         return "", "身份证号必填"
     if not ID_NUMBER.match(text):
-        return "", f"身份证号格式不正确：{text}（应为 18 位，前 17 位为数字，最后一位为数字或 X）"
+        return "", f"身份证号格式不正确：{FORM_PROBLEM}"
     if text in registered:
         return text, None
     try:
@@ -217,7 +216,7 @@ def _id_number(value: Any, today: date, registered: dict[str, Member]) -> tuple[
     if born > today or born.year < 1900:
         return "", f"身份证号中的出生日期 {born} 无效"
     if (problem := check_character_problem(text)) is not None:
-        return "", problem
+        return "", f"身份证号{problem}"
     return text, None
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.core.db import db
+from engine.core.id_numbers import with_check_character
 from engine.core.models import Household, Jurisdiction
 
 ROLE_WORDS = {
@@ -31,7 +32,7 @@ def household_data(village_name: str, head: str, size: int, **extra: Any) -> dic
 
 
 def _id_number(code: str) -> str:
-    return f"{code[:6]}1980{next(_ids):08d}"
+    return with_check_character(f"{code[:6]}1980{next(_ids):07d}")
 
 
 def household_named(head: str) -> Household:

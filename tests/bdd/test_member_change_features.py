@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from engine.cases.lifecycle import complete_task, open_member_change
 from engine.core.db import db
+from engine.core.id_numbers import with_check_character
 from engine.core.models import Jurisdiction
 from engine.supervision.overdue import overdue_tasks
 from tests.bdd.officials import household_named
@@ -38,7 +39,7 @@ def _record(world, clock, data: dict) -> None:
 @when(parsers.parse('村干部凭 "{proof}" 登记出生的 "{name}"'))
 def birth(world, clock, proof: str, name: str) -> None:
     _record(world, clock, {"change_type": "birth", "proof": proof, "new_member": {
-        "name": name, "relation_to_head": "子", "id_number": "36070220260910001X"}})
+        "name": name, "relation_to_head": "子", "id_number": with_check_character("36070220260910001")}})
 
 
 @when(parsers.parse('村干部凭 "{proof}" 登记 "{name}" 死亡'))

@@ -16,6 +16,7 @@ from engine.bpmn import runtime
 from engine.bpmn.runtime import DiagramLoop, NoBranchTaken, advance
 from engine.bpmn.scripting import DiagramScriptEngine
 from engine.core.clock import FixedClock
+from engine.core.id_numbers import with_check_character
 
 CLOCK = FixedClock(datetime(2026, 9, 20, tzinfo=UTC))
 
@@ -81,7 +82,7 @@ def test_a_gateway_none_of_whose_conditions_hold_is_refused_naming_it_in_chinese
     parser = SpiffBpmnParser()
     parser.add_bpmn_xml(etree.fromstring(GATEWAY.replace("{kind}", kind).encode()), filename="gw.bpmn")
     workflow = BpmnWorkflow(parser.get_spec("choosing"), script_engine=DiagramScriptEngine({}))
-    workflow.task_tree.data.update(decision="approve", household={"size": 3, "id_number": "360702198001010011"})
+    workflow.task_tree.data.update(decision="approve", household={"size": 3, "id_number": with_check_character("36070219800101001")})
     with pytest.raises(NoBranchTaken) as refused:
         advance(workflow, CLOCK)
     assert str(refused.value) == (

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from engine.cases.lifecycle import open_identification, raise_objection, wake_due
 from engine.core.db import db
+from engine.core.id_numbers import with_check_character
 from engine.core.models import Case, Household, HumanTask, Member
 from engine.demo import drive_case
 from engine.households.register import register_household
@@ -126,14 +127,14 @@ def test_a_village_cadre_registers_two_members_on_cards(web_app, server, browser
     assert unlabelled == []
     _fits(browser, f"household registration ({size})")
     browser.find_element(By.NAME, "members-0-name").send_keys("卡片户主")
-    browser.find_element(By.NAME, "members-0-id_number").send_keys("360702198001011234")
+    browser.find_element(By.NAME, "members-0-id_number").send_keys(with_check_character("36070219800101123"))
     Select(browser.find_element(By.NAME, "members-0-relation_to_head")).select_by_visible_text("户主")
     browser.find_element(By.CSS_SELECTOR, "[data-add-row]").click()
     assert browser.execute_script("return document.activeElement.name") == "members-1-name"
     assert len(browser.find_elements(By.CSS_SELECTOR, "fieldset.row-card")) == 2
     assert "家庭成员 2" in browser.find_elements(By.CSS_SELECTOR, "fieldset.row-card")[1].text
     browser.switch_to.active_element.send_keys("卡片户主妻")
-    browser.find_element(By.NAME, "members-1-id_number").send_keys("360702198202021246")
+    browser.find_element(By.NAME, "members-1-id_number").send_keys(with_check_character("36070219820202124"))
     Select(browser.find_element(By.NAME, "members-1-relation_to_head")).select_by_visible_text("配偶")
     _fits(browser, f"household registration with two members ({size})")
     screenshot(browser, f"registration-member-cards-{size}")

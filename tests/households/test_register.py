@@ -6,6 +6,7 @@ from sqlalchemy import inspect
 
 from engine.core.db import db
 from engine.core.errors import FormInvalid, RuleViolation
+from engine.core.id_numbers import with_check_character
 from engine.core.models import Household, Member
 from engine.households.register import members_of, register_household
 from tests.bdd.officials import household_data
@@ -27,7 +28,7 @@ def test_members_read_directly_are_the_members_the_orm_loads_in_their_order(app,
     assert all(inspect(m).persistent and not inspect(m).modified for m in household.members)
 
     household.members[0].name = "改名"  # changed and added as through a lazily loaded collection
-    household.members.append(Member(name="新成员", position=9, id_number="360702201001010011", relation_to_head="孙子"))
+    household.members.append(Member(name="新成员", position=9, id_number=with_check_character("36070220100101001"), relation_to_head="孙子"))
     db.session.commit()
     db.session.expunge_all()
     names = [m.name for m in db.session.get(Household, household_id).members]
@@ -60,3 +61,4 @@ def test_a_telephone_number_is_digits(app, clock):
     for phone in ("13900000001", "0797-8123456", "+86 139 0000 0001"):
         register_household({**household_data("沙河村", f"电话户{phone[-2:]}", 1), "contact_phone": phone}, "shahe_cun",
                            clock)
+

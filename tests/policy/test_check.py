@@ -22,6 +22,7 @@ from engine.cli import main
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import PolicyMissing
+from engine.core.id_numbers import with_check_character
 from engine.core.models import Case, HumanTask, Jurisdiction, Notice, PolicyParameter, User
 from engine.core.transaction import transaction
 from engine.core.vocabulary import Procedure
@@ -330,7 +331,7 @@ def test_a_natural_member_change_runs_in_anshan_and_longkou(app, clock, village,
     assert row.role == "village_cadre" and row.due_at == end_of("2026-12-10")  # 3 months (001 Q20)
     complete_task(row.id, {"changed_on": "2026-09-10", "change_type": "birth", "proof": "出生医学证明",
                            "new_member": {"name": "新生儿", "relation_to_head": "子",
-                                          "id_number": f"{code[:6]}20260910001X"}}, cadre, clock)
+                                          "id_number": with_check_character(f"{code[:6]}20260910001")}}, cadre, clock)
     db.session.expire_all()
     assert db.session.get(Case, case.id).status == "completed" and household.size == 3
 

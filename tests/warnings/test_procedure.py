@@ -18,10 +18,10 @@ from engine.core import audit
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import FormInvalid
+from engine.core.id_numbers import with_check_character
 from engine.core.models import AuditEvent, Case, DepartmentWarning, HumanTask, Jurisdiction, User, WarningBatch
 from engine.core.transaction import transaction
 from engine.demo import drive_case, sample_form_data
-from engine.households.id_numbers import check_character, check_character_problem
 from engine.households.register import register_household
 from engine.library.deploying import deploy_diagram, diagram_source
 from engine.library.rules import deploy
@@ -43,8 +43,7 @@ def _place(code: str) -> Jurisdiction:
 
 
 def _id(serial: int) -> str:
-    body = f"36070219800101{serial:03d}"
-    return body + check_character(body)
+    return with_check_character(f"36070219800101{serial:03d}")
 
 
 def _push(clock, *people: tuple[str, str], user: str = "zhanggong_yibao", period: str = "2026-Q3") -> WarningBatch:
@@ -56,12 +55,6 @@ def _push(clock, *people: tuple[str, str], user: str = "zhanggong_yibao", period
 def _ready(step: str) -> list[HumanTask]:
     db.session.expire_all()
     return list(db.session.scalars(select(HumanTask).filter_by(bpmn_id=step, state="READY").order_by(HumanTask.id)))
-
-
-def test_the_gb_11643_check_character():
-    assert check_character("11010519491231002") == "X"  # the standard's example
-    assert check_character_problem("11010519491231002X") is None
-    assert "最后一位应为 X" in check_character_problem("110105194912310021")
 
 
 def test_periods_follow_the_department_rule(app):

@@ -27,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 from engine.bpmn.forms import load_form
 from engine.core.clock import FileClock
 from engine.core.config import REPO_ROOT
+from engine.core.id_numbers import with_check_character
 from engine.demo import sample_form_data
 from tests.browser.conftest import LOOSE_LIMITS, THREADS, WORKERS, _base_url, _stop
 from tests.webclient import HttpBrowser
@@ -269,10 +270,8 @@ def _holds(parsed: Any, values: Any) -> bool:
 
 
 def id_number(region: str, birthday: str, serial: int) -> str:
-    """A well-formed 18-digit resident ID number (GB 11643: ISO 7064 MOD 11-2 check character)."""
-    body = f"{region}{birthday}{serial:03d}"
-    total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(body))
-    return body + "10X98765432"[total % 11]
+    """A valid resident ID number (GB 11643, with its check character)."""
+    return with_check_character(f"{region}{birthday}{serial:03d}")
 
 
 def member(name: str, sex: str, relation: str, number: str) -> dict[str, Any]:

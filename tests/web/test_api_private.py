@@ -21,6 +21,7 @@ from sqlalchemy import select
 from engine.accounts.api_tokens import issue_token
 from engine.cases.lifecycle import complete_task, open_identification, open_member_change
 from engine.core.db import db
+from engine.core.id_numbers import with_check_character
 from engine.core.models import AuditEvent, HumanTask, User
 from engine.households.register import register_household
 from engine.policy import permissions, roles
@@ -28,7 +29,8 @@ from tests.bdd.officials import household_data
 from tests.webclient import HttpBrowser, serve
 
 PHONE, HEALTH, APPLICANT_PHONE = "13912345678", "长期慢性病", "13800001111"
-NEWBORN_ID, NEWBORN_HEALTH = "360702202609050028", "先天性心脏病"
+NEWBORN_ID, NEWBORN_HEALTH = with_check_character("36070220260905002"), "先天性心脏病"
+NEWBORN_MASKED = f"{NEWBORN_ID[:6]}********{NEWBORN_ID[-4:]}"
 
 
 @dataclasses.dataclass
@@ -124,12 +126,12 @@ def test_household_and_case_answers_are_masked_by_default(web_app, private, serv
         head, relative, newborn = answer.body["members"]
         assert head["name"] == "隐私户" and head["id_number"] == f"{private.ids[0][:6]}********{private.ids[0][-4:]}"
         assert head["health_status"] == "（已隐藏）" and relative["health_status"] is None  # none recorded
-        assert newborn["id_number"] == "360702********0028" and answer.body["contact_phone"] == "139****5678"
+        assert newborn["id_number"] == NEWBORN_MASKED and answer.body["contact_phone"] == "139****5678"
         assert not any(value in answer.text for value in _full_values(private)), path
     change = _get(server, f"/api/cases/{private.member_change}", cadre)
     assert change.status == 200 and change.body["private_fields"] == "masked"
     data = next(t["form_data"] for t in change.body["tasks"] if t["form"] == "member_change.json")
-    assert data["new_member"]["name"] == "新生儿" and data["new_member"]["id_number"] == "360702********0028"
+    assert data["new_member"]["name"] == "新生儿" and data["new_member"]["id_number"] == NEWBORN_MASKED
     assert data["new_member"]["health_status"] == "（已隐藏）" and data["proof"] == "出生医学证明"
     opened = _get(server, f"/api/cases/{private.identification}", cadre)
     application = next(e for e in opened.body["timeline"] if e["action"] == "case_opened")["detail"]["application"]

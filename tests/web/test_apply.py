@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.core.db import db
+from engine.core.id_numbers import with_check_character
 from engine.core.models import AuditEvent, Case, Household, HumanTask, SelfApplication
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
@@ -157,7 +158,7 @@ def test_registered_monitored_applying_and_unknown_households_get_the_same_answe
         db.session.commit()
     assert _apply(client, _form(family)).status_code == 303
     answers = {
-        "unknown": _apply(web_app.test_client(), _form(family, id_number="360702198099999999")),
+        "unknown": _apply(web_app.test_client(), _form(family, id_number=with_check_character("36070219809999999"))),
         "other village": _apply(web_app.test_client(), _form(family, village=HUAPING)),
         "monitored": _apply(web_app.test_client(), _form({"head_id": monitored_id}, head_name="监测户")),
         "applying": _apply(web_app.test_client(), _form(family)),
@@ -169,7 +170,7 @@ def test_registered_monitored_applying_and_unknown_households_get_the_same_answe
 @pytest.mark.parametrize("change", [
     {"head_name": "别人"},  # wrong name
     {"village": HUAPING},  # wrong village
-    {"id_number": "360702198099999999"},  # not registered
+    {"id_number": with_check_character("36070219809999999")},  # not registered
     "member",  # a member who is not the head
 ])
 def test_a_mismatch_tells_the_household_to_contact_the_village(client, family, web_app, change):
@@ -184,9 +185,9 @@ def test_a_mismatch_tells_the_household_to_contact_the_village(client, family, w
 def test_the_id_number_matches_whatever_the_case_of_its_x(client, web_app, clock):
     with web_app.app_context():
         data = household_data("华坪村", "末位户", 1)
-        data["members"][0]["id_number"] = data["members"][0]["id_number"][:17] + "X"
+        id_number = data["members"][0]["id_number"] = with_check_character("36070219800101106")
+        assert id_number.endswith("X")
         register_household(data, "huaping_cun", clock)
-        id_number = data["members"][0]["id_number"]
     form = _form({"head_id": id_number.lower()}, village=HUAPING, head_name="末位户")
     assert _apply(client, form).status_code == 303
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from engine.cases.lifecycle import complete_task, wake_due
 from engine.core.db import db
+from engine.core.id_numbers import with_check_character
 from engine.core.models import AuditEvent, Case, Household, HumanTask, SelfApplication
 from engine.demo import official_for, sample_form_data
 from engine.households.register import register_household
@@ -110,7 +111,7 @@ def test_a_missing_field_is_named_and_nothing_is_looked_up(client):
     answer = post_form(client, "/apply/progress", {"number": "", "id_number": "123"})
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422 and 'id="err-number"' in html and 'id="err-id_number"' in html
-    unconfirmed = post_form(client, "/apply/cancel", {"number": "ABCDE-12345", "id_number": "360702198000000001"})
+    unconfirmed = post_form(client, "/apply/cancel", {"number": "ABCDE-12345", "id_number": with_check_character("36070219800000000")})
     assert unconfirmed.status_code == 422 and "请确认取消本次申请" in unconfirmed.get_data(as_text=True)
 
 
@@ -328,7 +329,7 @@ def limited(db_path, clock):
 
 def test_the_query_and_the_cancellation_share_one_rate_limit(limited):
     client = limited.test_client()
-    pair = {"number": "ABCDE-12345", "id_number": "360702198000000001"}
+    pair = {"number": "ABCDE-12345", "id_number": with_check_character("36070219800000000")}
     assert post_form(client, "/apply/progress", pair).status_code == 404
     assert post_form(client, "/apply/cancel", {**pair, "confirm": "on"}).status_code == 404
     blocked = post_form(client, "/apply/progress", pair)

@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from engine.bpmn.forms import load_form
 from engine.cases.lifecycle import open_identification
 from engine.core.db import db
+from engine.core.id_numbers import with_check_character
 from engine.core.models import HumanTask
 from engine.demo import drive_case
 from engine.households.measures import categories
@@ -110,7 +111,7 @@ def test_a_death_is_recorded_without_the_optional_new_member_its_unticked_boxes_
 
     schema = load_form("member_change.json")
     posted = parse(fields_of(schema), MultiDict({"change_type": "death", "changed_on": "2026-09-18",
-                                                 "proof": "死亡证明", "leaving_id_number": "360702197005120013"}))
+                                                 "proof": "死亡证明", "leaving_id_number": with_check_character("36070219700512001")}))
     assert "new_member" not in posted
     validate_form("member_change.json", posted)
     required = {"properties": {"income": {"type": "object", "properties": {"wages": {"type": "number"}}}},

@@ -20,6 +20,7 @@ import pytest
 from openpyxl import load_workbook
 
 from engine.core.config import REPO_ROOT
+from engine.core.id_numbers import with_check_character
 from tests.processes import stop
 from tests.test_cli_security import START_TIMEOUT, _wait_for
 from tests.test_cli_security import env as env  # noqa: PLC0414 — the fixture: a demo database of its own
@@ -117,7 +118,8 @@ def test_the_server_logs_one_format_in_china_time_without_what_was_searched(env,
                                         "FANGPIN_LEASE_SECONDS": "3"})
     try:
         _wait_in(log, process, r"Listening at: ", r"sweep: woke")
-        page = Browser(f"http://127.0.0.1:{port}").get("/login?next=/cases%3Fq%3D360702198001010011")
+        id_number = with_check_character("36070219800101001")
+        page = Browser(f"http://127.0.0.1:{port}").get(f"/login?next=/cases%3Fq%3D{id_number}")
         assert page.status == 200
         _wait_in(log, process, r'"GET /login HTTP/1.1" 200')  # after the first sweep, a job of apscheduler's
     finally:
@@ -125,7 +127,7 @@ def test_the_server_logs_one_format_in_china_time_without_what_was_searched(env,
     lines = log.read_text(encoding="utf-8").splitlines()
     assert lines and [line for line in lines if not SERVER_LINE.match(line)] == []
     assert any("gunicorn.access" in line and '"GET /login HTTP/1.1" 200' in line for line in lines)
-    assert "360702198001010011" not in log.read_text(encoding="utf-8")
+    assert id_number not in log.read_text(encoding="utf-8")
     assert not [line for line in lines if "Running job" in line or "executed successfully" in line]
 
 

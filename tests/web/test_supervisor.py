@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from engine.cases.lifecycle import open_identification
 from engine.core.db import db
+from engine.core.id_numbers import with_check_character
 from engine.core.models import Household, Jurisdiction, PolicyParameter, User
 from engine.core.vocabulary import PrivateAccess
 from engine.demo import drive_case
@@ -33,7 +34,7 @@ _ids = itertools.count(1)
 
 def household(code: str, head: str, size: int, **extra) -> dict:
     members = [{"name": head if i == 0 else f"{head}家属{i}", "relation_to_head": "户主" if i == 0 else "其他",
-                "id_number": f"{code[:6]}1990{next(_ids):08d}"} for i in range(size)]
+                "id_number": with_check_character(f"{code[:6]}1990{next(_ids):07d}")} for i in range(size)]
     return {"village": code, "members": members, **extra}
 
 

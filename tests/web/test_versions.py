@@ -17,6 +17,7 @@ from engine.cases.lifecycle import open_identification
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import RuleViolation
+from engine.core.id_numbers import with_check_character
 from engine.core.models import AuditEvent, Case, DiagramFile, Jurisdiction, PolicyParameter, ProcessVersion, User
 from engine.core.transaction import transaction
 from engine.households.register import register_household
@@ -53,8 +54,9 @@ def _bound_upload(client, content: bytes, place: str = SHAHE_TOWN, start: str = 
 def _open(web_app, clock, village_code: str) -> tuple[int, str, int]:
     """A new identification case in the village today: (case id, process key, version)."""
     number = next(_ids)
-    data = {"village": village_code,
-            "members": [{"name": f"版本户{number}", "relation_to_head": "户主", "id_number": f"{village_code[:6]}1980{number:08d}"}]}
+    member = {"name": f"版本户{number}", "relation_to_head": "户主",
+              "id_number": with_check_character(f"{village_code[:6]}1980{number:07d}")}
+    data = {"village": village_code, "members": [member]}
     with web_app.app_context():
         household = register_household(data, "test", clock)
         case = open_identification(household.id, "self_application", date(2026, 9, 20), "test", clock)

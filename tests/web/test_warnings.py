@@ -279,10 +279,12 @@ def test_the_template_is_a_utf8_csv_with_bom_whose_example_row_uploads_as_it_is(
     assert _count(app, WarningBatch) == 1
 
 
-def test_an_id_number_with_a_wrong_check_character_is_refused(app, client):
+def test_an_id_number_with_a_wrong_check_character_is_refused_without_repeating_it(app, client):
     login(client, "zg_yibao")
-    response = _upload(client, _csv("外人,360702198505050012,out_of_pocket,30000,360702101201,2026-09-10"))
-    assert response.status_code == 422 and "校验位不正确" in response.get_data(as_text=True)
+    mistyped = OUTSIDER[:17] + "2"  # OUTSIDER's check character is 1: the same number with its last one mistyped
+    response = _upload(client, _csv(f"外人,{mistyped},out_of_pocket,30000,360702101201,2026-09-10"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "身份证号校验位错误，第 18 位应为 1" in html and mistyped not in html
     assert _count(app, WarningBatch) == 0
 
 
