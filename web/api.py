@@ -751,7 +751,7 @@ PRIVATE_FIELDS = {"enum": ["masked", "full"], "description": "masked：身份证
 def _member_schema() -> dict[str, Any]:
     """A member as answered: the registration form's member, its private fields possibly masked."""
     item = load_form(REGISTRATION_FORM)["properties"]["members"]["items"]
-    properties = {key: ({k: v for k, v in spec.items() if k != "pattern"}
+    properties = {key: ({k: v for k, v in spec.items() if k not in ("pattern", "format")}
                         | {"description": "默认打码（sensitive=1 时完整）"}) if is_private(key) else spec
                   for key, spec in item["properties"].items()}
     return {**{k: v for k, v in item.items() if k != "properties"}, "properties": properties}

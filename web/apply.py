@@ -18,7 +18,6 @@ from engine.app import get_clock
 from engine.cases.self_application import (
     AUTHORIZATION,
     COMMITMENT,
-    ID_NUMBER,
     Application,
     ApplicationNotFound,
     ApplicationRefused,
@@ -33,6 +32,7 @@ from engine.cases.self_application import (
 )
 from engine.core.db import db
 from engine.core.errors import ConflictError, FangpinError, FormInvalid, RuleViolation
+from engine.core.id_numbers import FORM_PROBLEM, ID_NUMBER
 from engine.core.models import SelfApplication
 
 from .formrender import errors_by_field
@@ -113,8 +113,8 @@ def _lookup_errors(values: dict[str, str]) -> dict[str, str]:
     errors = {}
     if not normalize_number(values["number"]):
         errors["number"] = "请填写申请编号"
-    if not ID_NUMBER.match(values["id_number"]):
-        errors["id_number"] = "身份证号应为 18 位（最后一位可以是 X）"
+    if not ID_NUMBER.match(values["id_number"]):  # its form only: it is compared with the number the application
+        errors["id_number"] = f"身份证号{FORM_PROBLEM}"  # was made with, as registered (check character unchecked then)
     return errors
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
 
+from engine.core import id_numbers
 from engine.core.config import project_dir
 from engine.core.errors import FormInvalid, FormKeywordInvalid, NotFound
 from engine.core.json_values import FiniteValidator
@@ -281,8 +282,16 @@ def _validator(name: str, schema: dict[str, Any]) -> Draft202012Validator:
     more than checking a form; a schema loaded again gets a new one)."""
     kept = _VALIDATORS.get(name)
     if kept is None or kept[0] is not schema:
-        kept = _VALIDATORS[name] = (schema, FiniteValidator(schema, format_checker=FormatChecker()))
+        kept = _VALIDATORS[name] = (schema, FiniteValidator(schema, format_checker=_format_checker()))
     return kept[1]
+
+
+def _format_checker() -> FormatChecker:
+    """JSON Schema's formats (date, …) and fangpin's own: ``id-number``, a resident ID number with its check
+    character (engine.core.id_numbers)."""
+    checker = FormatChecker()
+    checker.checks(id_numbers.FORMAT)(id_numbers.is_id_number)
+    return checker
 
 
 def _field_of(err: ValidationError) -> str:
@@ -336,6 +345,14 @@ def _type_reason(value: Any, expected: Any) -> str:
     return "应为" + "或".join(dict.fromkeys(str(_TYPE_NAMES.get(k, k)) for k in kinds if k != "null"))
 
 
+def _format_reason(value: Any, expected: Any) -> str:
+    """What a value not of its field's ``format`` should be; an ID number's says what is wrong with it (its form or
+    its check character), without repeating it."""
+    if expected == id_numbers.FORMAT:
+        return id_numbers.id_number_problem(str(value)) or id_numbers.FORM_PROBLEM
+    return f"格式应为 {'YYYY-MM-DD' if expected == 'date' else expected}"
+
+
 def _reason(err: ValidationError, schema: dict[str, Any]) -> str:
     kind, expected = err.validator, err.validator_value
     reasons = {
@@ -343,7 +360,7 @@ def _reason(err: ValidationError, schema: dict[str, Any]) -> str:
         "type": _type_reason(err.instance, expected),
         "enum": f"取值应为 {_choices(schema, _field_of(err), err.schema)} 之一",
         "const": "必须确认" if expected is True else f"取值应为 {expected}",
-        "format": f"格式应为 {'YYYY-MM-DD' if expected == 'date' else expected}",
+        "format": _format_reason(err.instance, expected),
         "minimum": f"不能小于 {expected}",
         "maximum": f"不能大于 {expected}",
         "exclusiveMinimum": f"应大于 {expected}",

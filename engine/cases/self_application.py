@@ -28,6 +28,7 @@ from engine.cases.lifecycle import begin_identification, withdraw_identification
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FormInvalid, NotFound, RuleViolation
+from engine.core.id_numbers import id_number_problem
 from engine.core.models import (
     Case,
     CaseDeadline,
@@ -50,7 +51,6 @@ ACTOR = "self_application"  # the audit log's actor for applications made (and c
 HEAD = "户主"
 FORM = "自主申报"
 APPLY_FORM = "identification_apply.json"
-ID_NUMBER = re.compile(r"^[0-9]{17}[0-9Xx]$")
 PHONE = re.compile(r"^(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})$")
 NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U to misread
 NUMBER_LENGTH = 10  # 50 random bits; looked up only together with the ID number, and rate limited
@@ -111,10 +111,11 @@ def check_application(application: Application) -> None:
 
 
 def _problems(a: Application, risk_types: set[str]) -> list[tuple[str, str]]:
+    id_number = id_number_problem(a.id_number.strip())
     checks = [
         ("village", not a.village_code, "请选择所在村"),
         ("head_name", not a.head_name.strip(), "请填写户主姓名"),
-        ("id_number", not ID_NUMBER.match(a.id_number.strip()), "身份证号应为 18 位（最后一位可以是 X）"),
+        ("id_number", id_number is not None, f"身份证号{id_number}"),
         ("phone", not PHONE.match(a.phone.strip().replace(" ", "")), "请填写 11 位手机号码或带区号的固定电话"),
         ("description", not a.description.strip(), "请简要说明家庭遇到的困难"),
         ("description", len(a.description) > 2000, "最多 2000 个字"),

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from engine.cases.lifecycle import complete_task, open_member_change
 from engine.core.db import db
+from engine.core.errors import FangpinError
 from engine.core.id_numbers import with_check_character
 from engine.core.models import Jurisdiction
 from engine.supervision.overdue import overdue_tasks
@@ -40,6 +41,21 @@ def _record(world, clock, data: dict) -> None:
 def birth(world, clock, proof: str, name: str) -> None:
     _record(world, clock, {"change_type": "birth", "proof": proof, "new_member": {
         "name": name, "relation_to_head": "子", "id_number": with_check_character("36070220260910001")}})
+
+
+@when(parsers.parse('村干部登记出生的 "{name}"，身份证号录成 "{typed}"（凭 "{proof}"）'))
+def birth_mistyped(world, clock, proof: str, name: str, typed: str) -> None:
+    world["typed"] = typed
+    try:
+        _record(world, clock, {"change_type": "birth", "proof": proof, "new_member": {
+            "name": name, "relation_to_head": "女", "id_number": typed}})
+    except FangpinError as exc:
+        world["refused"] = str(exc)
+
+
+@then("提示中不重复所录的身份证号")
+def typed_number_not_repeated(world) -> None:
+    assert world["refused"] and world["typed"] not in world["refused"]
 
 
 @when(parsers.parse('村干部凭 "{proof}" 登记 "{name}" 死亡'))

@@ -6,7 +6,7 @@ from sqlalchemy import inspect
 
 from engine.core.db import db
 from engine.core.errors import FormInvalid, RuleViolation
-from engine.core.id_numbers import with_check_character
+from engine.core.id_numbers import check_character, with_check_character
 from engine.core.models import Household, Member
 from engine.households.register import members_of, register_household
 from tests.bdd.officials import household_data
@@ -61,4 +61,21 @@ def test_a_telephone_number_is_digits(app, clock):
     for phone in ("13900000001", "0797-8123456", "+86 139 0000 0001"):
         register_household({**household_data("沙河村", f"电话户{phone[-2:]}", 1), "contact_phone": phone}, "shahe_cun",
                            clock)
+
+
+def _mistyped(id_number: str) -> str:
+    """``id_number`` with one digit of its body mistyped (its check character no longer fits)."""
+    return f"{(int(id_number[0]) + 1) % 10}{id_number[1:]}"
+
+
+def test_a_mistyped_id_number_is_refused_naming_the_member_and_its_check_character(app, clock):
+    data = household_data("沙河村", "录错户", 2)
+    typed = data["members"][1]["id_number"] = _mistyped(data["members"][1]["id_number"])
+    with pytest.raises(FormInvalid) as refused:
+        register_household(data, "shahe_cun", clock)
+    assert [field for field, _ in refused.value.errors] == ["members/1/id_number"]
+    reason = dict(refused.value.errors)["members/1/id_number"]
+    assert reason.startswith("身份证号（A7）：校验位错误") and f"第 18 位应为 {check_character(typed[:17])}" in reason
+    assert typed not in str(refused.value)  # the number is not repeated (the message reaches logs and API answers)
+    assert db.session.query(Member).filter(Member.name.startswith("录错户")).count() == 0
 

@@ -174,6 +174,19 @@ def test_invalid_registrations_are_422_naming_the_fields(village_api, web_app):
         assert db.session.scalar(select(db.func.count()).select_from(Household)) == 0
 
 
+def test_a_mistyped_id_number_is_422_at_its_field_naming_the_check_character_not_the_number(village_api, web_app):
+    bad = household_data("沙河村", "录错户", 2)
+    valid = bad["members"][1]["id_number"]
+    mistyped = bad["members"][1]["id_number"] = valid[:17] + ("0" if valid[17] != "0" else "1")
+    response = village_api.post("/api/households", bad)
+    assert response.status_code == 422 and _fields(response) == {"members/1/id_number"}
+    reason = response.get_json()["fields"][0]["reason"]
+    assert reason.startswith(f"身份证号（A7）：校验位错误，第 18 位应为 {valid[17]}")
+    assert mistyped not in response.get_data(as_text=True)
+    with web_app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Household)) == 0
+
+
 def test_households_of_another_jurisdiction_or_role_are_forbidden(web_app, clock, household_id, village_api):
     other = token_api(web_app, "huaping_cun", clock)
     assert other.get(f"/api/households/{household_id}").status_code == 403

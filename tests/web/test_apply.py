@@ -203,6 +203,19 @@ def test_missing_or_wrong_fields_are_shown_next_to_them(client, family, web_app)
     assert _cases(web_app) == []
 
 
+def test_a_mistyped_id_number_is_named_beside_its_field_not_looked_up(client, family, web_app):
+    """A mistyped number (its check character does not fit) is a typing error, said as such: the applicant corrects
+    it rather than being told to ask the village; saying so tells nothing of who is registered."""
+    head_id = family["head_id"]
+    mistyped = f"{(int(head_id[0]) + 1) % 10}{head_id[1:]}"  # the first digit mistyped
+    response = _apply(client, _form(family, id_number=mistyped))
+    html = response.get_data(as_text=True)
+    error = re.search(r'id="err-id_number"[^>]*>([^<]*)<', html).group(1)
+    assert response.status_code == 422 and error.startswith("身份证号校验位错误，第 18 位应为")
+    assert mistyped not in error and REFUSED not in html
+    assert _cases(web_app) == []
+
+
 def test_a_post_without_the_csrf_token_is_refused(client, family, web_app):
     client.get("/apply")
     assert client.post("/apply", data=_form(family)).status_code == 400

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from engine.cases.lifecycle import open_identification, raise_objection
 from engine.core.db import db
-from engine.core.models import Case, CaseDeadline, Household, HumanTask
+from engine.core.id_numbers import check_character, with_check_character
+from engine.core.models import Case, CaseDeadline, Household, HumanTask, Member
 from engine.demo import drive_case, load_demo
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
@@ -217,8 +218,27 @@ def test_registration_shows_members_as_cards_with_labelled_inputs(web_app):
         assert bad.status == 422
         tag = _input(page, "members-0-id_number")
         assert 'aria-invalid="true"' in tag and 'aria-describedby="err-members-0-id_number"' in tag
-        assert '<p class="error" id="err-members-0-id_number">身份证号（A7）：格式不正确</p>' in page
+        assert ('<p class="error" id="err-members-0-id_number">身份证号（A7）：应为 18 位（前 17 位为数字，最后一位为数字或 X）'
+                '</p>') in page
         assert 'value="卡片户妻"' in page and 'id="err-members-1-id_number"' in page  # kept, renumbered, its own error
+
+
+def test_registration_refuses_a_mistyped_id_number_beside_its_field_and_saves_nothing(web_app):
+    valid = with_check_character("36070219800101123")
+    mistyped = valid[:16] + str((int(valid[16]) + 1) % 10) + valid[17]  # one digit of the body mistyped
+    with serve(web_app) as base:
+        cadre = HttpBrowser(base)
+        cadre.login("shahe_cun", "demo")
+        cadre.get("/households/new")
+        bad = cadre.post("/households/new", [("village", SHAHE), ("members-0-name", "录错户"),
+                                             ("members-0-id_number", mistyped), ("members-0-relation_to_head", "户主")])
+        page = bad.read().decode()
+    assert bad.status == 422 and 'aria-invalid="true"' in _input(page, "members-0-id_number")
+    error = re.search(r'<p class="error" id="err-members-0-id_number">([^<]*)</p>', page).group(1)
+    assert error.startswith(f"身份证号（A7）：校验位错误，第 18 位应为 {check_character(mistyped[:17])}")
+    assert mistyped not in error  # (the input keeps what was typed, for the cadre to correct)
+    with web_app.app_context():
+        assert db.session.scalar(select(Member).filter_by(name="录错户")) is None
 
 
 def test_the_policy_parameters_are_readable(web_app):
