@@ -39,6 +39,7 @@ from engine.households.guarantees import record_verified_guarantees
 from engine.households.income import IncomeFigures, income_window, record_income, settle_income_window, window_anchor
 from engine.households.measures import record_measures
 from engine.households.poverty_policy import describe_items, mark_enjoying, mark_not_enjoying
+from engine.households.privacy import mask_id_number
 from engine.identification.classification import conclude_assessment, measure_household
 from engine.policy.parameters import monitoring_line, resolve
 from engine.publicity.lists import issuing_authority
@@ -249,12 +250,12 @@ class CaseContext:
         if new_member:
             taken = db.session.scalar(select(Member).filter_by(id_number=new_member["id_number"]))
             if taken is not None:
-                raise ValueError(f"身份证号 {new_member['id_number']} 已登记")
+                raise ValueError(f"身份证号 {mask_id_number(new_member['id_number'])} 已登记")
             household.members.append(Member(position=len(household.members), **dict(new_member)))
         if leaving_id_number:
             member = next((m for m in household.members if m.id_number == leaving_id_number), None)
             if member is None:
-                raise ValueError(f"户 {household.number} 没有身份证号为 {leaving_id_number} 的成员")
+                raise ValueError(f"户 {household.number} 没有身份证号为 {mask_id_number(leaving_id_number)} 的成员")
             member.lives_with_household = False
         audit.record(self.now(), self.actor, "members_changed", case_id=self.case.id, household_id=household.id,
                      change_type=change_type, changed_on=changed_on, proof=proof,

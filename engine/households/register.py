@@ -15,6 +15,7 @@ from engine.core.models import Household, Jurisdiction, Member
 from engine.core.transaction import transaction
 from engine.core.vocabulary import JurisdictionLevel
 from engine.core.writes import lock_row
+from engine.households.privacy import mask_id_number
 
 REGISTRATION_FORM = "register_household.json"
 MEMBER_FIELDS = tuple(c.key for c in Member.__table__.columns if c.key not in ("id", "household_id", "position"))
@@ -58,7 +59,8 @@ def _check_members(members: list[dict]) -> None:
     duplicates = {i for i in ids if ids.count(i) > 1}
     taken = set(db.session.scalars(select(Member.id_number).where(Member.id_number.in_(ids))))
     if duplicates or taken:
-        raise RuleViolation(f"members: 身份证号已登记：{', '.join(sorted(duplicates | taken))}")
+        shown = "、".join(mask_id_number(i) for i in sorted(duplicates | taken))  # never in full: logs, API answers
+        raise RuleViolation(f"members: 身份证号已登记：{shown}")
 
 
 def _next_number(village: Jurisdiction) -> str:

@@ -53,6 +53,11 @@ def birth_mistyped(world, clock, proof: str, name: str, typed: str) -> None:
         world["refused"] = str(exc)
 
 
+@when(parsers.parse('村干部登记出生的 "{name}"，身份证号与 "{other}" 的相同（凭 "{proof}"）'))
+def birth_of_a_registered_number(world, clock, name: str, other: str, proof: str) -> None:
+    birth_mistyped(world, clock, proof, name, household_named(other).head.id_number)
+
+
 @then("提示中不重复所录的身份证号")
 def typed_number_not_repeated(world) -> None:
     assert world["refused"] and world["typed"] not in world["refused"]

@@ -79,3 +79,14 @@ def test_a_mistyped_id_number_is_refused_naming_the_member_and_its_check_charact
     assert typed not in str(refused.value)  # the number is not repeated (the message reaches logs and API answers)
     assert db.session.query(Member).filter(Member.name.startswith("录错户")).count() == 0
 
+
+def test_an_id_number_registered_already_is_refused_without_showing_it_in_full(app, clock):
+    first = household_data("沙河村", "重号甲", 1)
+    register_household(first, "shahe_cun", clock)
+    taken = first["members"][0]["id_number"]
+    again = household_data("沙河村", "重号乙", 1)
+    again["members"][0]["id_number"] = taken
+    with pytest.raises(RuleViolation) as refused:
+        register_household(again, "shahe_cun", clock)
+    assert refused.value.field == "members" and str(refused.value) == f"身份证号已登记：{taken[:6]}********{taken[-4:]}"
+    assert db.session.query(Member).filter_by(name="重号乙").count() == 0
