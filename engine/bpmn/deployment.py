@@ -38,11 +38,17 @@ def deploy(sources: list[DiagramSource], actor: str, now: datetime, rules: Diagr
         if _version_with_hash(process_id, digest) is not None:
             continue
         spec, subprocess_specs = parse_bundle(bundle, process_id, rules)
-        problem = change_problem(process_id, main.parse_xml(), describe)
-        if problem:
-            raise DiagramInvalid(main.file_name, [problem])
+        refuse_procedure_change(main, process_id)
         planned.append((process_id, spec, subprocess_specs, bundle, digest))
     return [_store(actor, now, *plan) for plan in planned]
+
+
+def refuse_procedure_change(main: DiagramSource, process_id: str) -> None:
+    """DiagramInvalid when ``main``, as a new version of ``process_id``, declares another procedure than the
+    process's deployed versions carry out (engine.bpmn.procedures.change_problem)."""
+    problem = change_problem(process_id, main.parse_xml(), describe)
+    if problem:
+        raise DiagramInvalid(main.file_name, [problem])
 
 
 def _version_with_hash(process_id: str, digest: str) -> ProcessVersion | None:
