@@ -172,9 +172,9 @@ def test_household_registration_with_an_error_fits_and_reads_in_chinese(server, 
     browser.find_element(By.NAME, "members-0-id_number").send_keys("123")
     Select(browser.find_element(By.NAME, "members-0-relation_to_head")).select_by_visible_text("户主")
     browser.find_element(By.CSS_SELECTOR, "form button.primary").click()
-    wait_for_text(browser, "格式不正确")
+    wait_for_text(browser, "应为 18 位")
     name, message = _focused(browser)  # the focus on the first invalid field, tied to its message
-    assert name == "members-0-id_number" and "格式不正确" in message
+    assert name == "members-0-id_number" and "身份证号（A7）：应为 18 位" in message
     _checked(browser, f"household registration with errors ({size})", f"registration-errors-{size}")
 
 
