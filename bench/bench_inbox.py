@@ -14,17 +14,15 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from common import id_number
+from common import id_number, setup
 from sqlalchemy import insert, select
 
 from engine.app import create_engine_app
-from engine.bootstrap import setup_database
 from engine.cases.lifecycle import open_identification
 from engine.cases.tasks import TaskFilter, count_ready, inbox
 from engine.core.clock import FixedClock
 from engine.core.db import db
 from engine.core.models import HumanTask, Jurisdiction
-from engine.demo import create_users
 from engine.households.register import register_household
 
 START = datetime(2026, 9, 20, 1, tzinfo=UTC)
@@ -79,8 +77,7 @@ def main() -> None:
         app = create_engine_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'inbox.db'}",
                                  "FANGPIN_CLOCK_OBJECT": clock})
         with app.app_context():
-            setup_database(clock)
-            create_users()
+            setup(clock)  # with the demo policy: the monitoring line an identification measures against
             db.session.commit()
             _fill(n)
             for label, code, role in (("village cadre, 沙河村", "360702101201", "village_cadre"),
