@@ -49,7 +49,7 @@ _PACKAGE_NAMES_ZH = {
     "Mid-autumn Festival": "中秋节",
     "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
 }
-_WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 
 
 class CalendarDataMissing(LookupError):
@@ -565,7 +565,7 @@ def _fmt(day: date, ref_year: int) -> str:
 def _describe_rest_day(info: _Day) -> str:
     if info.kind == "holiday":
         return _holiday_label(info.name or "节假日")
-    return f"周末（{_WEEKDAYS_ZH[info.day.weekday()]}）"
+    return f"周末（{WEEKDAYS_ZH[info.day.weekday()]}）"
 
 
 def _holiday_label(name: str) -> str:
@@ -606,7 +606,7 @@ def _walk_summary(start: date, walked: list[_Day]) -> str:
     if weekends:
         parts.append(f"跳过周末 {weekends} 天")
     adjusted = [
-        f"{_fmt(info.day, ref_year)}（{_WEEKDAYS_ZH[info.day.weekday()]}，调休上班）"
+        f"{_fmt(info.day, ref_year)}（{WEEKDAYS_ZH[info.day.weekday()]}，调休上班）"
         for info in walked
         if info.kind == "adjusted_workday"
     ]

@@ -2,8 +2,11 @@
 from the State Council General Office's notice: one line per day or range of days, e.g. ``2027-01-01 元旦``,
 ``2027-02-05~2027-02-13 春节`` (a range is every day in it, weekends included), ``2027-02-14 春节调休上班``.
 
-The lines are parsed here; the rules are those the calendar reads the file with (``validate_override`` of
-timers.calendar, run on the whole document about to be written), so a year that is saved is a year that loads. The
+The lines are parsed here and checked against the year entered: every day in that year (or, for the New Year's
+Day arrangement across the year's end, the previous year's last days), every adjusted working day a Saturday or
+Sunday, and a day off for each of the seven festivals of every notice. The other rules are those the calendar reads
+the file with (``validate_override`` of timers.calendar, run on the whole document about to be written), so a year
+that is saved is a year that loads. The
 file is replaced atomically (a temporary file in its directory, then ``os.replace``), keeping its other years and its
 ``_comment``; on any error nothing is written.
 """
@@ -16,6 +19,7 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,6 +29,7 @@ from timers.calendar import (
     DEFAULT_OVERRIDE_FILE,
     ONE_DAY,
     OVERRIDE_ENV_VAR,
+    WEEKDAYS_ZH,
     OverrideInvalid,
     WorkCalendar,
     default_calendar,
@@ -39,6 +44,12 @@ FIELD_LABELS = {HOLIDAYS: "放假日期", WORKDAYS: "调休上班日期", SOURCE
 MAX_RANGE_DAYS = 31  # a holiday is never longer: a longer range is a typo in a date
 _DATE = r"(\d{4})-(\d{1,2})-(\d{1,2})"
 _LINE = re.compile(rf"^{_DATE}(?:\s*[~～至—–]\s*{_DATE})?(?:\s+(.*))?$")
+# The festivals the State Council's notice gives days off every year (《全国年节及纪念日放假办法》第二条, the same
+# seven since 2008), each with the words a line's name is recognised by: the notice's own names, which may join two
+# festivals ("国庆节、中秋节" when the Mid-autumn Festival falls in the National Day holiday).
+FESTIVALS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("元旦", ("元旦",)), ("春节", ("春节",)), ("清明节", ("清明",)), ("劳动节", ("劳动节", "五一")),
+    ("端午节", ("端午",)), ("中秋节", ("中秋",)), ("国庆节", ("国庆",)))
 
 
 class YearEntryInvalid(ValueError):
@@ -220,6 +231,38 @@ def _year(text: int | str, path: Path) -> int:
     return year
 
 
+def _misplaced_days(year: int, field: str, days: dict[date, str], lines: dict[date, int], text: str,
+                    provisional_from: tuple[int, int]) -> list[tuple[str, str]]:
+    """A line with a day outside ``year`` — only the previous year's days from ``provisional_from`` (12-25) may be
+    there, the New Year's Day arrangement across the year's end the notice of ``year`` decides — or, among the
+    adjusted working days, a day that is not a Saturday or Sunday (a weekday is worked anyway): one error per line."""
+    earliest = date(year - 1, *provisional_from)
+    problems: dict[int, str] = {}
+    for day in sorted(days):
+        if day.year != year and not (day.year == year - 1 and day >= earliest):
+            problems.setdefault(lines[day], f"{day} 不在 {year} 年内，请改正日期（上一年的日期只能是 {earliest} "
+                                            f"及以后元旦放假调休的日子）")
+        elif field == WORKDAYS and day.weekday() < 5:
+            problems.setdefault(lines[day], f"{day} 是{WEEKDAYS_ZH[day.weekday()]}，本来就上班；调休上班日只能是"
+                                            f"星期六或星期日，请改正日期或删去这一行")
+    numbered = text.splitlines()
+    return [(field, f"第 {number} 行“{numbered[number - 1].strip()}”：{problem}")
+            for number, problem in sorted(problems.items())]
+
+
+def missing_festivals(names: Iterable[str]) -> list[str]:
+    """The festivals of :data:`FESTIVALS` that no name of a year's days off names, in the notice's order."""
+    listed = list(names)
+    return [festival for festival, words in FESTIVALS
+            if not any(word in name for name in listed for word in words)]
+
+
+def _missing_message(missing: list[str]) -> str:
+    every = "、".join(festival for festival, _ in FESTIVALS)
+    return (f"缺少{'、'.join(missing)}的放假日期，没有保存：国务院办公厅的通知每年都安排{every}放假，请按通知补齐，"
+            f"名称写节日名（如 2027-10-01~2027-10-07 国庆节；中秋节在国庆假期内时写“国庆节、中秋节”）")
+
+
 def _merged(path: Path, year: int, source: str, holidays: dict[date, str], workdays: dict[date, str]) -> bytes:
     """The override file with ``year`` replaced (its other keys and years kept), as the bytes to write."""
     document = _document(path)
@@ -271,15 +314,21 @@ def prepare_year(year: int | str, source: str, holidays: str, workdays: str, pat
     number = _year(year, path)
     errors: list[tuple[str, str]] = []
     parsed: dict[str, tuple[dict[date, str], dict[date, int]]] = {}
-    for field, text in ((HOLIDAYS, holidays), (WORKDAYS, workdays)):
+    field_texts = {HOLIDAYS: holidays, WORKDAYS: workdays}
+    for field, text in field_texts.items():
         try:
             parsed[field] = parse_days(text, field)
         except YearEntryInvalid as exc:
             errors.extend(exc.errors)
     if not source.strip():
         errors.insert(0, (SOURCE, "请填写来源：国务院办公厅通知的文号或网址，例如 国办发明电〔2026〕N号"))
+    provisional_from = _calendar(path).provisional_from
+    for field, (days, lines) in parsed.items():
+        errors.extend(_misplaced_days(number, field, days, lines, field_texts[field], provisional_from))
     if not errors and not parsed[HOLIDAYS][0]:
         errors.append((HOLIDAYS, "请至少填写一个放假日期（每年都有元旦、春节等假日）"))
+    elif not errors and (missing := missing_festivals(parsed[HOLIDAYS][0].values())):
+        errors.append((HOLIDAYS, _missing_message(missing)))
     if errors:
         raise YearEntryInvalid(errors)
     raw = _merged(path, number, source, parsed[HOLIDAYS][0], parsed[WORKDAYS][0])

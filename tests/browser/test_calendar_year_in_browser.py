@@ -11,6 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import screenshot, wait_for_text
 from tests.browser.test_admin_in_browser import PHONE, _field_error, _fits_the_width, _log_in
+from tests.timers.calendar_lines import DAYS_OFF_2027, SAVED_HOLIDAYS_2027
 from timers.calendar import OVERRIDE_ENV_VAR
 
 pytestmark = pytest.mark.browser
@@ -41,19 +42,19 @@ def test_an_administrator_enters_next_years_arrangement_at_phone_width(override,
     wait_for_text(browser, "录入下一年节假日安排")
     assert browser.find_element(By.CSS_SELECTOR, "#f-year option:checked").text == "2027"
     _type(browser, "f-source", "虚构通知（测试）")
-    _type(browser, "f-holidays", "2027-01-01 元旦\n2027-02-05~2027-02-13 春节\n2027-02-31 春节")
+    _type(browser, "f-holidays", SAVED_HOLIDAYS_2027 + "\n2027-02-31 春节")
     _type(browser, "f-workdays", "2027-02-14 春节调休上班")
     browser.find_element(By.XPATH, "//button[.='保存到工作日历']").click()
     wait_for_text(browser, "请修改标出的项目后重新提交")
-    assert "第 3 行“2027-02-31 春节”：日期不存在" in _field_error(browser, "f-holidays")
+    assert "第 8 行“2027-02-31 春节”：日期不存在" in _field_error(browser, "f-holidays")
     assert browser.find_element(By.ID, "f-workdays").get_attribute("value") == "2027-02-14 春节调休上班"
     _fits_the_width(browser, "the calendar form with an error")
     screenshot(browser, "admin-calendar-year-error-phone")
     assert json.loads(override.read_text(encoding="utf-8")) == {"years": {}}
 
-    _type(browser, "f-holidays", "2027-01-01 元旦\n2027-02-05~2027-02-13 春节")
+    _type(browser, "f-holidays", SAVED_HOLIDAYS_2027)
     browser.find_element(By.XPATH, "//button[.='保存到工作日历']").click()
-    wait_for_text(browser, "已保存 2027 年节假日安排：放假 10 天，调休上班 1 天")
+    wait_for_text(browser, f"已保存 2027 年节假日安排：放假 {DAYS_OFF_2027} 天，调休上班 1 天")
     assert "2004–2027" in browser.page_source
     _fits_the_width(browser, "the calendar page after saving")
     screenshot(browser, "admin-calendar-year-saved-phone")

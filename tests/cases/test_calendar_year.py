@@ -11,11 +11,11 @@ from engine.cases.calendar_year import ACTION, save_calendar_year
 from engine.core.db import db
 from engine.core.models import AuditEvent
 from engine.core.transaction import transaction
+from tests.timers.calendar_lines import HOLIDAYS_2027, WORKDAYS_2027
 from timers import calendar_years
 from timers.calendar import OVERRIDE_ENV_VAR, reset_default_calendar
 
-HOLIDAYS = "2027-01-01 元旦\n2027-02-05~2027-02-13 春节\n"  # FICTITIOUS: exercises the mechanism only
-WORKDAYS = "2027-02-14 春节调休上班\n"
+HOLIDAYS, WORKDAYS = HOLIDAYS_2027, WORKDAYS_2027  # FICTITIOUS: exercises the mechanism only
 
 
 @pytest.fixture

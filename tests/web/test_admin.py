@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from engine.core.db import db
 from engine.core.models import User
+from tests.timers.calendar_lines import DAYS_OFF_2027, SAVED_HOLIDAYS_2027
 from tests.webclient import HttpBrowser, login, post_form, serve
 
 
@@ -152,7 +153,7 @@ def test_an_administrator_sees_missing_holiday_data_and_computes_provisional_dea
     reset_default_calendar()
 
 
-HOLIDAYS_2027 = "2027-01-01 元旦\n2027-02-05~2027-02-13 春节"  # FICTITIOUS: not the real 2027 notice
+HOLIDAYS_2027 = SAVED_HOLIDAYS_2027  # FICTITIOUS (tests.timers.calendar_lines): not the real 2027 notice
 WORKDAYS_2027 = "2027-02-14 春节调休上班"
 
 
@@ -204,18 +205,18 @@ def test_an_administrator_enters_next_years_holiday_arrangement_in_the_browser(w
                                                                 WORKDAYS_2027), page="/admin/calendar")
         shown = wrong.read().decode()
         assert wrong.status == 422
-        assert '<p class="error" id="err-holidays">第 3 行“2027-02-30 春节”：日期不存在' in shown
-        assert "2027-02-05~2027-02-13 春节\n2027-02-30 春节</textarea>" in shown and 'value="虚构通知"' in shown
+        assert '<p class="error" id="err-holidays">第 8 行“2027-02-30 春节”：日期不存在' in shown
+        assert "2027-10-01~2027-10-07 国庆节\n2027-02-30 春节</textarea>" in shown and 'value="虚构通知"' in shown
         assert empty_override.read_bytes() == before
 
         done = admin.post("/admin/calendar/year", _year_fields("2027", "虚构通知（测试）", HOLIDAYS_2027, WORKDAYS_2027),
                           page="/admin/calendar")
         page = done.read().decode()
         assert done.geturl() == base + "/admin/calendar"
-        assert "已保存 2027 年节假日安排：放假 10 天，调休上班 1 天" in page and "重新计算本辖区的暂定期限" in page
+        assert f"已保存 2027 年节假日安排：放假 {DAYS_OFF_2027} 天，调休上班 1 天" in page and "重新计算本辖区的暂定期限" in page
         assert "<dd>2004–2027</dd>" in page and "虚构通知（测试）" in page
         corrected = admin.get("/admin/calendar?year=2027").read().decode()
-        assert "2027-01-01 元旦\n2027-02-05~2027-02-13 春节</textarea>" in corrected  # the saved year, to correct it
+        assert f"{HOLIDAYS_2027}</textarea>" in corrected  # the saved year, to correct it
 
     deadline = default_calendar().add_working_days("2026-12-04", 20)
     assert deadline.last_day.isoformat() == "2027-01-04"
@@ -223,8 +224,31 @@ def test_an_administrator_enters_next_years_holiday_arrangement_in_the_browser(w
         [entry] = db.session.scalars(select(AuditEvent).filter_by(action="calendar_year_saved")).all()
         assert (entry.actor, entry.at) == ("zhanggong_admin", clock.now())
         assert entry.detail["year"] == 2027 and entry.detail["source"] == "虚构通知（测试）"
-        assert (entry.detail["days_off"], entry.detail["working_days"]) == (10, 1)
+        assert (entry.detail["days_off"], entry.detail["working_days"]) == (DAYS_OFF_2027, 1)
         assert entry.detail["data_version"] == deadline.data_version
+
+
+@pytest.mark.parametrize(("holidays", "workdays", "field", "message"), [
+    ("2026-10-01 国庆节", "", "holidays",
+     "第 1 行“2026-10-01 国庆节”：2026-10-01 不在 2027 年内，请改正日期"),
+    (HOLIDAYS_2027, "2027-01-04 调休", "workdays",
+     "第 1 行“2027-01-04 调休”：2027-01-04 是星期一，本来就上班；调休上班日只能是星期六或星期日"),
+    ("2027-01-01 元旦", "", "holidays", "缺少春节、清明节、劳动节、端午节、中秋节、国庆节的放假日期，没有保存"),
+])
+def test_a_year_with_a_day_outside_it_a_weekday_worked_or_a_festival_missing_is_refused_over_http(
+        web_app, empty_override, holidays, workdays, field, message):
+    """The reviewer's three entries: each refused at its field naming the line or the festivals, the override file
+    untouched and the year still not covered."""
+    before = empty_override.read_bytes()
+    with serve(web_app) as base:
+        admin = HttpBrowser(base)
+        admin.login("zhanggong_admin", "demo")
+        answer = admin.post("/admin/calendar/year", _year_fields("2027", "国办发明电〔2026〕7号", holidays, workdays),
+                            page="/admin/calendar")
+        page = answer.read().decode()
+    assert answer.status == 422
+    assert f'<p class="error" id="err-{field}">{message}' in page and "<dd>2004–2026</dd>" in page
+    assert empty_override.read_bytes() == before
 
 
 def test_a_year_that_may_not_be_entered_is_refused(web_app, client, empty_override):
@@ -249,7 +273,7 @@ def test_an_unwritable_override_file_is_refused_naming_it_and_nothing_is_audited
     page = answer.get_data(as_text=True)
     assert answer.status_code == 409
     assert f"无法写入工作日历覆盖文件 {empty_override}" in page and "FANGPIN_CALENDAR_OVERRIDE" in page
-    assert "2027-02-05~2027-02-13 春节</textarea>" in page  # what was typed, to save once the file is writable
+    assert f"{HOLIDAYS_2027}</textarea>" in page  # what was typed, to save once the file is writable
     assert empty_override.read_bytes() == before
     with web_app.app_context():
         assert db.session.scalars(select(AuditEvent).filter_by(action="calendar_year_saved")).all() == []
@@ -269,11 +293,11 @@ def test_a_year_saved_meanwhile_by_another_administrator_is_not_overwritten_unaw
     assert post_form(other, "/admin/calendar/year", fields, page_url="/admin/calendar").status_code == 302
     theirs = empty_override.read_bytes()
 
-    mine = {**fields, "holidays": "2027-01-01 元旦", "workdays": "", "seen_version": seen,
-            "csrf_token": csrf_token(form)}
+    corrected = HOLIDAYS_2027.replace("2027-02-05~2027-02-13", "2027-02-06~2027-02-12")
+    mine = {**fields, "holidays": corrected, "workdays": "", "seen_version": seen, "csrf_token": csrf_token(form)}
     answer = client.post("/admin/calendar/year", data=mine)
     page = answer.get_data(as_text=True)
-    assert answer.status_code == 422 and "在您打开本页之后已被修改" in page and "2027-01-01 元旦</textarea>" in page
+    assert answer.status_code == 422 and "在您打开本页之后已被修改" in page and f"{corrected}</textarea>" in page
     assert empty_override.read_bytes() == theirs
     again = re.search(r'name="seen_version" value="([^"]+)"', page).group(1)
     assert client.post("/admin/calendar/year", data={**mine, "seen_version": again}).status_code == 302
