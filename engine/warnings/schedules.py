@@ -19,7 +19,7 @@ from engine.core.db import db
 from engine.core.errors import FangpinError, RuleViolation
 from engine.core.models import Case, HumanTask, Jurisdiction, WarningBatch
 from engine.core.vocabulary import JurisdictionLevel, Procedure
-from engine.warnings.thresholds import MONTH, QUARTER, RECEIVING_LEVELS, Department, departments, next_period
+from engine.warnings.thresholds import QUARTER, RECEIVING_LEVELS, Department, departments, next_period, period_start
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
@@ -41,14 +41,10 @@ def _month_start(period: str) -> date:
 
 def period_months(department: Department, period: str) -> tuple[date, date]:
     """(the first day of the period, the first day of the month holding its push deadline)."""
+    first = period_start(department.push, period)
     if (q := QUARTER.match(period)) is not None:
-        last = department.push.months[int(q.group(2)) - 1]
-        year = int(q.group(1))
-        first = date(year, last, 1) - timedelta(days=58)  # two months before the quarter's last
-        return first.replace(day=1), date(year, last, 1)
-    if MONTH.match(period):
-        return _month_start(period), _month_start(period)
-    raise ValueError(f"期间 {period} 不是月份或季度")
+        return first, date(int(q.group(1)), department.push.months[int(q.group(2)) - 1], 1)
+    return first, first
 
 
 def following_period(department: Department, period: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -149,18 +149,33 @@ def department(place: Jurisdiction, key: str, on: date) -> Department:
 # -- periods and push deadlines -------------------------------------------------------------------
 
 
+def period_start(rule: PushRule, period: str) -> date:
+    """The first day of a month or quarter period of ``rule`` (a quarter ends with the month of its push deadline,
+    ``rule.months``; 2026-Q3 of 3, 6, 9, 12 starts on 2026-07-01). ValueError for anything else."""
+    if (q := QUARTER.match(period)) is not None and rule.months:
+        last = date(int(q.group(1)), rule.months[int(q.group(2)) - 1], 1)
+        return (last - timedelta(days=58)).replace(day=1)  # two months before the quarter's last
+    if MONTH.match(period):
+        return date.fromisoformat(period + "-01")
+    raise ValueError(f"期间 {period} 不是月份或季度")
+
+
 def check_period(rule: PushRule, period: str, today: date) -> str | None:
-    """The reason ``period`` is not a valid period for ``rule`` (None if it is)."""
+    """The reason ``period`` is not a valid period for ``rule`` (None if it is): a period that has not started yet
+    cannot have been screened, and would be filed as pushed on time."""
     period = period.strip()
-    if rule.kind == "quarterly":
-        return None if QUARTER.match(period) else "应为季度，如 2026-Q3"
     if rule.kind == "after_event":
         try:
             event = date.fromisoformat(period)
         except ValueError:
             return f"应为{rule.event or '事件'}日期（年-月-日），如 2026-09-01"
         return f"{rule.event or '事件'}日期 {event} 晚于今天" if event > today else None
-    return None if MONTH.match(period) else "应为月份，如 2026-09"
+    if rule.kind == "quarterly" and not QUARTER.match(period):
+        return "应为季度，如 2026-Q3"
+    if rule.kind != "quarterly" and not MONTH.match(period):
+        return "应为月份，如 2026-09"
+    starts = period_start(rule, period)
+    return f"尚未开始（{starts} 起），只能推送已开始的期间" if starts > today else None
 
 
 def push_deadline(rule: PushRule, period: str) -> Deadline | None:

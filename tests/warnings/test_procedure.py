@@ -32,7 +32,7 @@ from engine.warnings.ledger import compare_all, ledger, ledger_row, overdue_warn
 from engine.warnings.migration import move_running_warnings
 from engine.warnings.rows import read_json
 from engine.warnings.schedules import following_period, open_schedules, period_months
-from engine.warnings.thresholds import departments
+from engine.warnings.thresholds import check_period, departments
 from tests.bdd.officials import household_data
 from tests.factories import statements_of
 from timers.calendar import CHINA_TZ, end_of_day, to_local_date
@@ -64,6 +64,16 @@ def test_periods_follow_the_department_rule(app):
     ganzhou = departments(_place("3607"), date(2026, 9, 20))["medical"]  # monthly
     assert following_period(ganzhou, "2026-12") == "2027-01"
     assert period_months(ganzhou, "2026-09") == (date(2026, 9, 1), date(2026, 9, 1))
+
+
+def test_a_period_is_valid_once_it_has_started(app):
+    zhanggong = departments(_place("360702"), date(2026, 9, 20))["medical"].push  # quarterly: 3, 6, 9, 12
+    assert check_period(zhanggong, "2026-Q3", date(2026, 7, 1)) is None
+    assert check_period(zhanggong, "2026-Q3", date(2026, 6, 30)) == "尚未开始（2026-07-01 起），只能推送已开始的期间"
+    assert check_period(zhanggong, "2027-Q1", date(2026, 9, 26)) == "尚未开始（2027-01-01 起），只能推送已开始的期间"
+    ganzhou = departments(_place("3607"), date(2026, 9, 20))["medical"].push  # monthly
+    assert check_period(ganzhou, "2026-09", date(2026, 9, 1)) is None
+    assert "尚未开始（2026-10-01 起）" in check_period(ganzhou, "2026-10", date(2026, 9, 30))
 
 
 def test_schedules_open_once_and_each_push_opens_the_next_period(app, clock):

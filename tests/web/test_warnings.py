@@ -231,6 +231,23 @@ def test_files_that_are_not_utf8_csv_or_xlsx_are_refused(app, client):
     assert _count(app, WarningBatch) == 0
 
 
+@pytest.mark.parametrize(("department", "user", "period", "starts"), [
+    ("medical", "zg_yibao", "2027-Q4", "2027-10-01"),  # quarterly at Zhanggong; today is 2026-09-20
+    ("medical", "zg_yibao", "2026-Q4", "2026-10-01"),
+    ("medical", "gz_yibao", "2026-10", "2026-10-01"),  # monthly at the city
+])
+def test_a_batch_for_a_period_that_has_not_started_is_refused_naming_it(app, client, department, user, period,
+                                                                          starts):
+    """A future period cannot have been screened, and would be filed as pushed on time: refused at its field."""
+    login(client, user)
+    response = _upload(client, _csv(f"外人,{OUTSIDER},out_of_pocket,30000,360702101201,2026-09-10"),
+                       department=department, period=period)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"期间 {period} 无效：尚未开始（{starts} 起），只能推送已开始的期间" in html
+    assert _count(app, WarningBatch) == 0 and _count(app, DepartmentWarning) == 0
+
+
 def test_a_good_csv_with_bom_is_imported_and_shown(app, client):
     ids = app.config["ids"]
     login(client, "zg_yibao")
