@@ -70,7 +70,7 @@ from engine.warnings.rows import read_upload
 from engine.warnings.schedules import open_event_push, open_schedules
 from engine.warnings.thresholds import departments
 from timers.calendar import CHINA_TZ as CST
-from timers.calendar import display_moment, to_local_date
+from timers.calendar import display_deadline, display_moment, to_local_date
 from timers.cli import calendar_group
 from timers.scheduler import TimerScheduler
 from web import create_app
@@ -163,7 +163,7 @@ def calendar_recompute(ctx: click.Context, code: str | None, listing: bool) -> N
     click.echo(f"运行中的暂定期限：{total} 个")
     for item in first:
         mark = "（需人工核对）" if item.by_hand else ""
-        click.echo(f"  {item.case_number} {item.deadline.label} 截止 {_local(item.deadline.due_at)}{mark}")
+        click.echo(f"  {item.case_number} {item.deadline.label} 截止 {_due(item.deadline.due_at)}{mark}")
     if listing:
         return
     with transaction():
@@ -303,7 +303,7 @@ def overdue(ctx: click.Context, code: str | None, procedure: str | None, step: s
         click.echo(f"（各列出逾期最久的 {LIMIT} 项）")
     for item in listing.cases + listing.tasks:
         click.echo(f"{OverdueKind.label_of(item.kind)} {item.case_number}  {item.household}  {item.jurisdiction}  {item.step}  "
-                   f"期限 {_local(item.due_at)}  逾期 {item.days_overdue} 天")
+                   f"期限 {_due(item.due_at)}  逾期 {item.days_overdue} 天")
 
 
 # -- households -----------------------------------------------------------------------------------
@@ -402,20 +402,25 @@ def case_show(case_id: int) -> None:
         click.echo(f"  {_local(e.at)}  {e.actor:<16} {e.action:<18} {json.dumps(detail, ensure_ascii=False)}")
     click.echo("任务：")
     for t in h.tasks:
-        click.echo(f"  #{t.id} {t.name} [{t.role}] {t.state} 期限 {_local(t.due_at)} {t.completed_by or ''}".rstrip())
+        click.echo(f"  #{t.id} {t.name} [{t.role}] {t.state} 期限 {_due(t.due_at)} {t.completed_by or ''}".rstrip())
     for n in h.notices:
         click.echo(f"告知：{n.title} — {n.body}")
     for name, due in h.waiting_until:
-        click.echo(f"等待：{name} 至 {_local(due)}")
+        click.echo(f"等待：{name} 至 {_due(due)}")
 
     for d in deadlines_of_case(case_id):
         flag = "（暂定）" if d.provisional else ""
-        click.echo(f"期限：{d.label} 截止 {_local(d.due_at)}{flag}  {d.explanation}")
+        click.echo(f"期限：{d.label} 截止 {_due(d.due_at)}{flag}  {d.explanation}")
 
 
 def _local(moment: datetime | None) -> str:
-    """China Standard Time; a deadline at midnight reads as 24:00 of the day before (期限截止于当日24时)."""
+    """When something happened, China Standard Time (midnight reads 00:00)."""
     return display_moment(moment) if moment is not None else "-"
+
+
+def _due(moment: datetime | None) -> str:
+    """A deadline, China Standard Time; at midnight it reads as 24:00 of the day before (期限截止于当日24时)."""
+    return display_deadline(moment) if moment is not None else "-"
 
 
 @main.group()
@@ -498,7 +503,7 @@ def warnings_import(ctx: click.Context, department: str, period: str, file: Path
     step = db.session.scalar(select(HumanTask).join(Case, Case.id == HumanTask.case_id).where(
         Case.reference == batch_reference(batch, batch.jurisdiction), HumanTask.state == "READY"))
     if step is not None:
-        click.echo(f"待办：任务 #{step.id} {step.name}（{step.jurisdiction.full_name}，期限 {_local(step.due_at)}）")
+        click.echo(f"待办：任务 #{step.id} {step.name}（{step.jurisdiction.full_name}，期限 {_due(step.due_at)}）")
 
 
 @warnings.command("event")
@@ -555,7 +560,7 @@ def task_list(ctx: click.Context, role: str | None, code: str | None, limit: int
         for t in list_ready(r, jurisdiction, limit=limit):
             left = f"剩 {(t.due_at - now).days} 天" if t.due_at and t.due_at > now else ("已逾期" if t.due_at else "")
             click.echo(f"#{t.id}  {t.case_number}  {t.household}  {t.village}  {t.step}  [{t.role}]  "
-                       f"期限 {_local(t.due_at)} {left}  表单 {t.form}")
+                       f"期限 {_due(t.due_at)} {left}  表单 {t.form}")
 
 
 @task.command("complete")

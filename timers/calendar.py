@@ -156,12 +156,18 @@ def end_of_day(day: date) -> datetime:
 
 
 def display_moment(moment: datetime) -> str:
-    """A moment as officials read it, China Standard Time; a deadline at midnight reads as 24:00 of the day
+    """A moment something happened (立案, 办理, 导入 …) as officials read it, China Standard Time to the minute:
+    midnight reads as 00:00 of its own day. A deadline reads with :func:`display_deadline`."""
+    return f"{moment.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}"
+
+
+def display_deadline(moment: datetime) -> str:
+    """A deadline (期限, 期满) as officials read it, China Standard Time; at midnight it reads as 24:00 of the day
     before (期限截止于当日24时), the inverse of end_of_day."""
     local = moment.astimezone(CHINA_TZ)
     if (local.hour, local.minute, local.second) == (0, 0, 0):
         return f"{local - ONE_DAY:%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
+    return display_moment(local)
 
 
 def _last_day_of_month(year: int, month: int) -> int:

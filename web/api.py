@@ -95,7 +95,7 @@ from engine.warnings.rows import read_json
 
 from . import csrf
 from .auth import within
-from .filters import local_time
+from .filters import due_time
 from .security import MAX_ID, http_message, parse_id
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -289,7 +289,7 @@ def task_json(t: HumanTask, full: bool = False) -> dict[str, Any]:
 
 def deadline_json(d: CaseDeadline) -> dict[str, Any]:
     fields = ("id", "subject", "label", "due_at", "explanation", "data_version", "provisional", "task_id", "fired_at")
-    return {**{f: _plain(getattr(d, f)) for f in fields}, "due_local": local_time(d.due_at)}
+    return {**{f: _plain(getattr(d, f)) for f in fields}, "due_local": due_time(d.due_at)}
 
 
 def event_json(e: AuditEvent, full: bool = False) -> dict[str, Any]:
@@ -540,7 +540,7 @@ def case(case_id: int) -> Any:
             "tasks": [task_json(t, full) for t in history.tasks],
             "deadlines": [deadline_json(d) for d in deadlines_of_case(case_id)],
             "notices": [notice_json(n) for n in history.notices],
-            "waiting_until": [{"label": label, "due_at": _plain(due), "due_local": local_time(due)}
+            "waiting_until": [{"label": label, "due_at": _plain(due), "due_local": due_time(due)}
                               for label, due in history.waiting_until]}
     return _with_etag(body, history.case.lock_version)
 

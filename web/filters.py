@@ -1,4 +1,5 @@
-"""Template filters: dates in China Standard Time, deadlines as "24:00 of the last day", days left."""
+"""Template filters: moments in China Standard Time (local_time: when something happened; due_time: a deadline,
+as "24:00 of the last day"), days left."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -12,11 +13,17 @@ from engine.households.poverty_policy import household_kind
 from engine.policy.roles import all_roles
 from engine.supervision.overdue import days_overdue
 from timers.calendar import CHINA_TZ as CST
-from timers.calendar import display_moment
+from timers.calendar import display_deadline, display_moment
 
 
 def local_time(moment: datetime | None) -> str:
+    """When something happened, China Standard Time: 2026-01-29 00:00."""
     return display_moment(moment) if moment is not None else ""
+
+
+def due_time(moment: datetime | None) -> str:
+    """A deadline, China Standard Time: one at midnight ends the day before, 2026-01-28 24:00."""
+    return display_deadline(moment) if moment is not None else ""
 
 
 def due_status(due: datetime | None) -> tuple[str, str]:
@@ -86,6 +93,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(status_name, "status_name")
     app.add_template_filter(level_name, "level_name")
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(due_time, "due_time")
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(actor_name, "actor_name")
     app.add_template_filter(household_kind, "household_kind")

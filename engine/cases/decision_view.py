@@ -38,7 +38,7 @@ from engine.households.guarantees import guarantee_problems
 from engine.households.income import INCOME_FIELDS, IncomeFigures
 from engine.households.register import members_of
 from engine.policy.parameters import monitoring_line
-from timers.calendar import display_moment, to_local_date
+from timers.calendar import display_deadline, to_local_date
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def _read_task_data(workflow, row: HumanTask) -> tuple[dict[str, Any], list[str]
         info = timer.data.get("publicity") if timer.workflow.spec.name == PUBLICITY_PROCESS else None
         if isinstance(info, dict):
             running.append(f"{info.get('level', '')}公示{info.get('days', '')}天（{info.get('posted_on', '')} 张贴），"
-                           f"{display_moment(due)} 期满")
+                           f"{display_deadline(due)} 期满")
     task = _find_task(workflow, row.task_uuid)
     step = {}
     if task is not None:
@@ -377,13 +377,13 @@ def _publicity(events: list, done: list[HumanTask]) -> list[str]:
                 info = timer.get("publicity") if isinstance(timer, dict) else None
                 if isinstance(info, dict):
                     out.append(f"{info.get('level', '')}公示{info.get('days', '')}天（{info.get('posted_on', '')} 张贴），"
-                               f"{_moment_text(timer.get('due'))} 期满")
+                               f"{_due_text(timer.get('due'))} 期满")
     return out
 
 
-def _moment_text(value: Any) -> str:
+def _due_text(value: Any) -> str:
     try:
-        return display_moment(datetime.fromisoformat(str(value)))
+        return display_deadline(datetime.fromisoformat(str(value)))
     except ValueError:
         return str(value or "")
 

@@ -41,7 +41,7 @@ from engine.core.vocabulary import (
 from engine.households.poverty_policy import household_kind
 from engine.households.privacy import PRIVATE_REFUSED, PRIVATE_VIEWED, mask, masked
 from engine.policy.roles import all_roles
-from timers.calendar import display_moment
+from timers.calendar import display_deadline
 
 log = logging.getLogger(__name__)
 
@@ -396,8 +396,8 @@ def _display_names(usernames: set[str]) -> dict[str, str]:
     return {actor: actor_name(actor, names) for actor in usernames}
 
 
-def local_text(value: Any) -> str:
-    """A stored instant (ISO text or datetime) in China Standard Time; midnight reads as 24:00 of the day before."""
+def deadline_text(value: Any) -> str:
+    """A stored deadline (ISO text or datetime) in China Standard Time; midnight reads as 24:00 of the day before."""
     if not value:
         return ""
     try:
@@ -406,7 +406,7 @@ def local_text(value: Any) -> str:
         return str(value)
     if moment.tzinfo is None:
         return f"{moment:%Y-%m-%d %H:%M}"
-    return display_moment(moment)
+    return display_deadline(moment)
 
 
 def _role(key: str | None) -> str:
@@ -421,7 +421,7 @@ def _event_opened(d: dict) -> tuple[str, str]:
 
 
 def _event_ready(d: dict) -> tuple[str, str]:
-    due = f"，期限 {local_text(d['due_at'])}" if d.get("due_at") else ""
+    due = f"，期限 {deadline_text(d['due_at'])}" if d.get("due_at") else ""
     return "待办", f"{d.get('step', '')}（{_role(d.get('role'))}{due}）"
 
 
@@ -485,7 +485,7 @@ _EVENTS: dict[str, Any] = {
     "task_claimed": _simple("认领", "{step}"),
     "task_released": _simple("释放", "{step}"),
     "task_overdue": _simple("逾期", "{step} 超过办理期限"),
-    "case_deadline": lambda d: ("时限", f"{d.get('label', '')}：{local_text(d.get('due_at'))} 截止"),
+    "case_deadline": lambda d: ("时限", f"{d.get('label', '')}：{deadline_text(d.get('due_at'))} 截止"),
     "case_overdue": _simple("超时限", "{deadline} 已过，案件尚未办结"),
     "timers_fired": _event_fired,
     "publicity_closed": _event_publicity_closed,

@@ -21,6 +21,9 @@ from timers.calendar import (
     Deadline,
     WorkCalendar,
     default_calendar,
+    display_deadline,
+    display_moment,
+    end_of_day,
     reset_default_calendar,
     to_local_date,
 )
@@ -588,3 +591,11 @@ def test_cli_bad_override_file_is_a_clean_error(tmp_path: Path) -> None:
 def test_cli_coverage_warns_when_this_year_is_missing() -> None:
     result = invoke("coverage", "--today", "2027-03-01")
     assert "2027" in result.stderr
+
+
+def test_an_event_at_midnight_reads_as_that_day_and_a_deadline_as_24_00_of_the_day_before() -> None:
+    midnight = datetime(2026, 1, 28, 16, 0, tzinfo=UTC)  # 2026-01-29 00:00 China Standard Time
+    assert display_moment(midnight) == "2026-01-29 00:00"  # 立案, 已办理 … at midnight
+    assert display_deadline(midnight) == "2026-01-28 24:00" and midnight == end_of_day(date(2026, 1, 28))
+    morning = datetime(2026, 9, 26, 1, 0, tzinfo=UTC)
+    assert display_moment(morning) == display_deadline(morning) == "2026-09-26 09:00"

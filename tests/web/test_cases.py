@@ -3,7 +3,7 @@ household, ending a publicity and recording an objection — and each refusal.""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +15,7 @@ from engine.core.models import AuditEvent, Case, Household, HumanTask
 from engine.demo import drive_case
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
-from tests.webclient import csrf_token, login, post_form, ready_task
+from tests.webclient import HttpBrowser, csrf_token, login, post_form, ready_task, serve
 
 SHAHE, HUAPING = "360702101201", "360702101202"
 
@@ -145,6 +145,24 @@ def test_the_case_page_shows_the_case_its_deadlines_and_its_record(web_app, case
     assert "立案 发现渠道：农户自主申报" in text and "沙河村村干部（shahe_cun）" in text
     task = ready_task(web_app, case, "受理申请并签署承诺授权书")
     assert f'href="/tasks/{task.id}"' in response.get_data(as_text=True)  # my task: a link to its form
+
+
+def test_an_event_at_midnight_reads_as_00_00_of_its_day_and_a_deadline_as_24_00_of_the_day_before(web_app, clock):
+    """A case opened at 2026-01-29 00:00 (China Standard Time), over a real server: 立案 and the record read
+    2026-01-29 00:00 (not 2026-01-28 24:00, before the day it was found), the inbox's 创建 too; its 15 days from
+    01-29 end at 2026-02-13 24:00."""
+    clock.set(datetime(2026, 1, 28, 16, 0, tzinfo=UTC))
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "午夜户", 2), "shahe_cun", clock)
+        case_id = open_identification(household.id, "self_application", date(2026, 1, 29), "shahe_cun", clock).id
+    with serve(web_app) as base:
+        browser = HttpBrowser(base)
+        browser.login("shahe_cun", "demo")
+        page = browser.get(f"/cases/{case_id}").read().decode()
+        inbox = browser.get("/inbox").read().decode()
+    assert "立案 2026-01-29 00:00" in page and "<time>2026-01-29 00:00</time>" in page
+    assert "2026-01-28 24:00" not in page and "2026-02-13 24:00 截止" in page
+    assert '<td data-label="创建">2026-01-29 00:00</td>' in inbox
 
 
 def test_the_case_page_never_shows_full_id_numbers_phones_or_health(web_app, clock):
