@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
 
+from engine.accounts.users import display_names
 from engine.app import get_clock
 from engine.cases.lifecycle import doable
 from engine.cases.tasks import TaskFilter, ready_steps
@@ -195,9 +196,10 @@ def deadlines() -> str:
         events = {k: d for k, d in found.items() if d.push.kind == "after_event"
                   and d.push.working_days and (not g.user.department or k == g.user.department)}
     names = {key: d.name for key, d in found.items()}
+    pushed = batches(place)
     return render_template("warnings/deadlines.html", place=place, pushes=push_cases(place, now), events=events,
-                           missing=missing_pushes(place, now), batches=batches(place), batch_deadline=batch_deadline,
-                           department_names=names)
+                           missing=missing_pushes(place, now), batches=pushed, batch_deadline=batch_deadline,
+                           department_names=names, names=display_names(b.submitted_by for b in pushed))
 
 
 @bp.post("/events")
@@ -235,7 +237,7 @@ def batch_page(batch_id: int) -> str:
     now = _now()
     rows = ledger_rows(batch_warnings(batch), now)
     return render_template("warnings/batch.html", batch=batch, rows=rows, deadline=batch_deadline(batch),
-                           source_name=WarningSource.label_of,
+                           source_name=WarningSource.label_of, names=display_names({batch.submitted_by}),
                            doable=doable(g.user, {r.step_task_id for r in rows if r.step_task_id}))
 
 
@@ -269,4 +271,6 @@ def report() -> str:
         abort(404)
     data = monthly_report(place, month, _now())
     own = _has(COUNTY) and place.id == g.user.jurisdiction.id
-    return render_template("warnings/report.html", report=data, can_submit=own and data.task_id is not None)
+    names = display_names({data.submitted.actor} if data.submitted else ())
+    return render_template("warnings/report.html", report=data, can_submit=own and data.task_id is not None,
+                           names=names)

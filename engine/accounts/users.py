@@ -12,6 +12,7 @@ import functools
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +24,7 @@ from engine.core.db import db, within
 from engine.core.errors import FormInvalid, NotFound, PermissionDenied, RuleViolation
 from engine.core.models import AuditEvent, Jurisdiction, User
 from engine.core.transaction import transaction
-from engine.core.vocabulary import LEVELS, JurisdictionLevel
+from engine.core.vocabulary import LEVELS, JurisdictionLevel, SystemActor, actor_name
 from engine.policy.departments import department_names
 from engine.policy.roles import all_roles
 from timers.calendar import to_local_date
@@ -46,6 +47,21 @@ class Issued:
 
     user: User
     password: str
+
+
+_DISPLAY_NAMES = select(User.username, User.display_name).where(
+    User.username.in_(bindparam("usernames", expanding=True)))  # built once (engine.core.reads)
+
+
+def display_names(usernames: Iterable[str | None]) -> dict[str, str]:
+    """How each login reads where an official's name is expected (办理人, 导入人, 办理记录): the official's name, the
+    system's own actors in Chinese, a login without a user as it is — all read in one statement. The login itself
+    is shown only where an administrator needs it (用户管理)."""
+    wanted = {username for username in usernames if username}
+    officials = wanted - set(SystemActor.labels())
+    rows = db.session.execute(_DISPLAY_NAMES, {"usernames": sorted(officials)}) if officials else ()
+    names = {username: name for username, name in rows}
+    return {username: actor_name(username, names) for username in wanted}
 
 
 def is_administrator(user: User) -> bool:

@@ -20,6 +20,7 @@ from uuid import UUID
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from sqlalchemy import bindparam, select
 
+from engine.accounts.users import display_names
 from engine.bpmn.forms import Verdict, load_form, records_of, verdict_of
 from engine.bpmn.runtime import waiting_timers
 from engine.bpmn.validation import DUE_PROPERTY
@@ -32,7 +33,7 @@ from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FangpinError, FormKeywordInvalid, NotFound
-from engine.core.models import Case, HumanTask, IncomeRecord, SelfApplication, User
+from engine.core.models import Case, HumanTask, IncomeRecord, SelfApplication
 from engine.core.vocabulary import EliminationMode, FormRecord, GuaranteeProblem, HouseholdCategory, Procedure
 from engine.households.guarantees import guarantee_problems
 from engine.households.income import INCOME_FIELDS, IncomeFigures
@@ -200,16 +201,8 @@ def _step_words(row: HumanTask, step: dict[str, Any]) -> tuple[str, str]:
     return instructions, NO_DUE_IN_DIAGRAM
 
 
-_DISPLAY_NAMES = select(User.username, User.display_name).where(
-    User.username.in_(bindparam("usernames", expanding=True)))  # built once (engine.core.reads)
 _INCOMES = (select(IncomeRecord).where(IncomeRecord.household_id == bindparam("household_id"))
             .order_by(IncomeRecord.recorded_at.desc(), IncomeRecord.id.desc()).limit(20))
-
-
-def display_names(usernames: set[str]) -> dict[str, str]:
-    """Login → the official's name (a login without a user, e.g. ``system``, stays as it is)."""
-    rows = db.session.execute(_DISPLAY_NAMES, {"usernames": sorted(usernames)}) if usernames else ()
-    return {username: name for username, name in rows} | {"system": "系统", "demo": "演示数据"}
 
 
 def _task_data(case: Case, row: HumanTask, clock: Clock) -> tuple[dict[str, Any], list[str], dict[str, Any]]:

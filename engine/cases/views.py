@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from engine.accounts.users import display_names
 from engine.bpmn.forms import load_form
 from engine.bpmn.runtime import timer_label, waiting_timers
 from engine.cases.deadlines import deadlines_of_case
@@ -23,7 +24,7 @@ from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import NotFound
-from engine.core.models import Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, Notice, User
+from engine.core.models import Case, CaseDeadline, Household, HumanTask, Jurisdiction, Member, Notice
 from engine.core.vocabulary import (
     LEVELS,
     CaseOutcome,
@@ -35,7 +36,6 @@ from engine.core.vocabulary import (
     IncomeWindowAnchor,
     JurisdictionLevel,
     StepState,
-    actor_name,
     option_labels,
 )
 from engine.households.poverty_policy import household_kind
@@ -292,6 +292,7 @@ class CaseRecord:
     waiting: list[tuple[str, datetime]]
     publicity: list[PublicityView]
     other_cases: list[Case]
+    names: dict[str, str]  # login → how it reads (the officials who did, claimed or are in the record)
 
 
 def case_record(case_id: int, clock: Clock) -> CaseRecord:
@@ -304,8 +305,10 @@ def case_record(case_id: int, clock: Clock) -> CaseRecord:
     others = list(db.session.scalars(select(Case).where(Case.household_id == case.household_id, Case.id != case.id)
                                      .order_by(Case.id.desc()))) if case.household_id else []
     deadlines = _deadline_views(case, deadlines_of_case(case_id), tasks, clock.now())
-    return CaseRecord(case, household_view(case.household) if case.household else None, steps, timeline(audit.for_case(case_id)),
-                      deadlines, notices, waiting, publicity, others)
+    events = audit.for_case(case_id)
+    names = display_names({e.actor for e in events} | {t.completed_by for t in tasks} | {t.claimed_by for t in tasks})
+    return CaseRecord(case, household_view(case.household) if case.household else None, steps,
+                      timeline(events, names), deadlines, notices, waiting, publicity, others, names)
 
 
 def _deadline_views(case: Case, rows: list[CaseDeadline], tasks: list[HumanTask], now: datetime) -> list[DeadlineView]:
@@ -383,17 +386,12 @@ def _text(spec: dict[str, Any], value: Any) -> str:
 # -- the timeline ---------------------------------------------------------------------------------
 
 
-def timeline(events: list) -> list[TimelineEntry]:
-    """The audit trail of a case (操作留痕) in words, each with the official's name."""
-    names = _display_names({e.actor for e in events})
+def timeline(events: list, names: dict[str, str] | None = None) -> list[TimelineEntry]:
+    """The audit trail of a case (操作留痕) in words, each with the official's name (``names``: of
+    :func:`engine.accounts.users.display_names`, if the caller has read them for every actor of ``events``)."""
+    names = display_names(e.actor for e in events) if names is None else names
     return [TimelineEntry(e.at, names.get(e.actor, e.actor), *_describe_event(e.action, e.detail or {}))
             for e in events]
-
-
-def _display_names(usernames: set[str]) -> dict[str, str]:
-    rows = db.session.execute(select(User.username, User.display_name).where(User.username.in_(usernames)))
-    names = {username: f"{name}（{username}）" for username, name in rows}
-    return {actor: actor_name(actor, names) for actor in usernames}
 
 
 def deadline_text(value: Any) -> str:

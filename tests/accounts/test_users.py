@@ -242,3 +242,15 @@ def test_a_department_officer_belongs_to_a_department_configured_for_their_place
         users.change_user(admin, "zg_bumen", clock.now(), roles=["county_officer"])  # its department stays: refused
     users.change_user(admin, "zg_bumen", clock.now(), roles=["county_officer"], department="")
     assert (_user("zg_bumen").roles, _user("zg_bumen").department) == (["county_officer"], None)
+
+
+def test_logins_read_as_the_officials_names_in_one_statement(app):
+    from tests.factories import statements_of
+
+    found: dict[str, str] = {}
+    logins = ["shahe_cun", "zhanggong_xian", "system", "self_application", "gone_user", None]
+    assert statements_of(lambda: found.update(users.display_names(logins))) == 1  # however many logins
+    assert found == {"shahe_cun": "沙河村村干部", "zhanggong_xian": db.session.scalar(
+        select(User.display_name).filter_by(username="zhanggong_xian")), "system": "系统",
+        "self_application": "农户网上申请", "gone_user": "gone_user"}
+    assert statements_of(lambda: users.display_names(["system", None])) == 0

@@ -142,7 +142,7 @@ def test_the_case_page_shows_the_case_its_deadlines_and_its_record(web_app, case
     text = _text(response)
     assert "SB-2026-" in text and "办理中" in text and "农户自主申报" in text
     assert "识别纳入时限" in text and "2026-10-05 24:00 截止" in text and "自 2026-09-20 起 15 天" in text
-    assert "立案 发现渠道：农户自主申报" in text and "沙河村村干部（shahe_cun）" in text
+    assert "立案 发现渠道：农户自主申报" in text and "沙河村村干部" in text and "shahe_cun" not in text
     task = ready_task(web_app, case, "受理申请并签署承诺授权书")
     assert f'href="/tasks/{task.id}"' in response.get_data(as_text=True)  # my task: a link to its form
 
@@ -163,6 +163,18 @@ def test_an_event_at_midnight_reads_as_00_00_of_its_day_and_a_deadline_as_24_00_
     assert "立案 2026-01-29 00:00" in page and "<time>2026-01-29 00:00</time>" in page
     assert "2026-01-28 24:00" not in page and "2026-02-13 24:00 截止" in page
     assert '<td data-label="创建">2026-01-29 00:00</td>' in inbox
+
+
+def test_the_steps_done_and_the_record_name_the_officials_not_their_logins_over_http(web_app, clock, case):
+    """已办步骤 reads 已办理 · 沙河村村干部 and 办理记录 the official's name alone: the login is for 用户管理."""
+    with web_app.app_context():
+        drive_case(case, clock, until="受理申请并签署承诺授权书")
+    with serve(web_app) as base:
+        browser = HttpBrowser(base)
+        browser.login("zhanggong_xian", "demo")
+        page = browser.get(f"/cases/{case}").read().decode()
+    assert "已办理 · 沙河村村干部 2026-09-20" in page and '<span class="hint">沙河村村干部</span>' in page
+    assert "shahe_cun" not in page
 
 
 def test_the_case_page_never_shows_full_id_numbers_phones_or_health(web_app, clock):

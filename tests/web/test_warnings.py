@@ -256,9 +256,11 @@ def test_a_good_csv_with_bom_is_imported_and_shown(app, client):
     assert response.status_code == 302 and response.headers["Location"].endswith("/warnings/batches/1")
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "已导入第 1 批预警数据，共 2 行" in html and "导入 2 行（上传 CSV 文件：" in html  # how, in words
+    assert "由 章贡区行业部门 导入" in html and "zg_yibao" not in html  # who, by name (the login: 用户管理)
     assert "网页预警" in html and "360702********0011" in html and OUTSIDER not in html
     listed = client.get("/warnings/deadlines").get_data(as_text=True).split("已推送的批次", 1)[1]
     assert '<td data-label="部门">医保部门</td>' in listed and ">medical<" not in listed
+    assert '<span class="hint">章贡区行业部门，章贡区</span>' in listed and "zg_yibao" not in listed
     assert "待县级比对交办" in html and "比对交办" in html
     assert [w.status for w in _warnings(app)] == ["at_county", "at_county"]
 
@@ -457,7 +459,7 @@ def test_the_monthly_report_is_a_task_due_before_the_25th(app, client, clock):
     (report,) = _ready(app, "wr_submit")
     assert _do(client, report, {"reported_on": "2026-10-26"}).status_code == 302
     html = client.get("/warnings/report?month=2026-09").get_data(as_text=True)
-    assert "已于 2026-10-26 09:00 由 zhanggong_xian 上报（逾期上报）" in html and "办理上报任务" not in html
+    assert "已于 2026-10-26 09:00 由 章贡区乡村振兴局 上报（逾期上报）" in html and "办理上报任务" not in html
     login(client, "ganzhou_shi")
     assert "已于 2026-10-26 09:00" in client.get("/warnings/report?j=360702&month=2026-09").get_data(as_text=True)
 
