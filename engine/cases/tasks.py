@@ -16,6 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.orm import aliased
 
+from engine.accounts.users import display_names
 from engine.bpmn.runtime import ready_human_tasks
 from engine.bpmn.scripting import DiagramScriptEngine
 from engine.bpmn.spec_cache import SPECS
@@ -30,7 +31,7 @@ from engine.core.transaction import transaction
 from engine.core.vocabulary import JurisdictionLevel, Procedure
 from engine.core.writes import insert_rows
 from engine.policy.roles import all_roles, role_for_lane
-from timers.calendar import end_of_day
+from timers.calendar import display_moment, end_of_day
 
 NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -587,9 +588,16 @@ def _ready(row: HumanTask | None, task_id: int) -> HumanTask:
     if row is None:
         raise NotFound(f"任务 {task_id} 不存在")
     if row.state != "READY":
-        by = f"已由 {row.completed_by} 于 {row.completed_at:%Y-%m-%d %H:%M} 办理" if row.completed_by else "已取消"
-        raise ConflictError(f"任务“{row.name}”{by}，不能再次办理")
+        raise ConflictError(f"任务“{row.name}”{_done_by(row)}，不能再次办理")
     return row
+
+
+def _done_by(row: HumanTask) -> str:
+    """Who did the task and when, as the official who comes too late reads it: their name, China Standard Time."""
+    if not row.completed_by:
+        return "已取消"
+    name = display_names({row.completed_by})[row.completed_by]
+    return f"已由 {name} 于 {display_moment(row.completed_at)} 办理" if row.completed_at else f"已由 {name} 办理"
 
 
 _TASKS_OF_CASE = select(HumanTask).where(HumanTask.case_id == bindparam("case_id")).order_by(HumanTask.id)  # built once (engine.core.reads)

@@ -303,7 +303,7 @@ def test_complete_a_task_and_refusals(village_api, case_id, web_app, clock):
     assert done.status_code == 200, done.get_json()
     assert [t["name"] for t in done.get_json()["ready_tasks"]] == ["入户核实"]
     again = village_api.post(f"/api/tasks/{task}/complete", APPLY)
-    assert again.status_code == 409 and "已由 shahe_cun" in again.get_json()["error"]
+    assert again.status_code == 409 and "已由 沙河村村干部 于 2026-09-20 09:00 办理" in again.get_json()["error"]
 
 
 def test_claim_and_release_with_conflicts(village_api, case_id, web_app, clock):

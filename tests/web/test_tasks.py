@@ -90,7 +90,8 @@ def test_the_second_official_is_told_someone_else_completed_it_first(web_app, ca
     page = second.get(f"/tasks/{task.id}").get_data(as_text=True)  # both have the form open
     assert post_form(first, f"/tasks/{task.id}", APPLY).status_code == 302
     late = second.post(f"/tasks/{task.id}", data={**APPLY, "seen_version": "1", "csrf_token": csrf_token(page)})
-    assert late.status_code == 409 and "已由 shahe_cun" in late.get_data(as_text=True)
+    # who, by name, and when, in China Standard Time (the clock: 2026-09-20 01:00 UTC)
+    assert late.status_code == 409 and "已由 沙河村村干部 于 2026-09-20 09:00 办理，不能再次办理" in late.get_data(as_text=True)
 
 
 def test_verification_form_with_nested_income_and_choices(client, case):
