@@ -33,6 +33,15 @@ def _date_arg(name: str) -> date | None:
         abort(400, f"{name}: 日期格式应为 YYYY-MM-DD")
 
 
+def _date_range() -> tuple[date | None, date | None, str | None]:
+    """The filter's dates (日期自, 至) and, when the end comes before the start, what to change (no list holds
+    anything then: an empty sheet would read as no household)."""
+    start, end = _date_arg("from"), _date_arg("to")
+    if start and end and end < start:
+        return start, end, f"截止日期 {end} 早于起始日期 {start}，请改正“至”或“日期自”后再筛选"
+    return start, end, None
+
+
 @bp.get("/publicity")
 @roles_required(*PUBLICITY_ROLES)
 def index() -> str:
@@ -43,13 +52,15 @@ def index() -> str:
 
 @bp.get("/publicity/<template_id>")
 @roles_required(*PUBLICITY_ROLES)
-def page(template_id: str) -> str:
+def page(template_id: str) -> str | tuple[str, int]:
     place = visible_jurisdiction(request.args.get("j"))
-    start, end = _date_arg("from"), _date_arg("to")
+    start, end, date_error = _date_range()
     pending = request.args.get("pending") == "1"  # an announcement: only what its ready 公告 steps post
+    shown = (None, None) if date_error else (start, end)  # dates refused: the list's title and kind, no sheet
     try:
-        data = publicity_list(template_id, place, to_local_date(get_clock().now()), start, end, pending)
+        data = publicity_list(template_id, place, to_local_date(get_clock().now()), *shown, pending)
     except NotFound:
         abort(404)
-    return render_template("publicity/list.html", place=place, data=data, start=start, end=end, stages=STAGES,
-                           pending=pending and data.template.kind == "公告")
+    page_html = render_template("publicity/list.html", place=place, data=data, start=start, end=end, stages=STAGES,
+                                pending=pending and data.template.kind == "公告", date_error=date_error)
+    return (page_html, 422) if date_error else page_html

@@ -285,6 +285,21 @@ def test_the_date_filter(client, cases):
     assert "公示乙" in html and "公示甲" not in html
 
 
+def test_a_date_range_that_ends_before_it_starts_is_refused_on_the_form(client, cases):
+    """日期自 2026-12-01 至 2026-01-01: an error on the form, the dates kept to correct, and no empty sheet that would
+    read as no household."""
+    login(client, "shahe_cun")
+    answer = client.get(f"/publicity/zhanggong_a04_village_initial_list?j={SHAHE_CUN}&from=2026-12-01&to=2026-01-01")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert ('<p class="error" id="err-dates" role="alert">截止日期 2026-01-01 早于起始日期 2026-12-01，'
+            "请改正“至”或“日期自”后再筛选</p>") in html
+    assert 'value="2026-12-01" aria-invalid="true"' in html and 'value="2026-01-01" aria-invalid="true"' in html
+    assert "暂无符合条件的农户" not in html and 'class="sheet"' not in html
+    same_day = client.get(f"/publicity/zhanggong_a04_village_initial_list?j={SHAHE_CUN}&from=2026-09-21&to=2026-09-21")
+    assert same_day.status_code == 200 and "err-dates" not in same_day.get_data(as_text=True)
+
+
 def test_the_page_prints_without_navigation(client, cases):
     html = _page(login(client, "shahe_cun"), "zhanggong_a04_village_initial_list")
     assert "publicity.css" in html and 'class="no-print toolbar"' in html
