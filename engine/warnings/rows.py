@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from engine.core import spreadsheets
 from engine.core.errors import FormInvalid
 from engine.core.vocabulary import WarningSource
-
-log = logging.getLogger(__name__)
 
 FORM = "warning_batch"
 FILE_FIELD = "文件"
@@ -40,45 +38,28 @@ class RawRow:
 
 def read_upload(file_name: str, data: bytes) -> tuple[str, list[RawRow]]:
     """(source, rows) of an uploaded file, chosen by its extension: ``.csv`` or ``.xlsx``."""
-    lower = (file_name or "").lower()
-    if lower.endswith(".csv"):
-        return WarningSource.CSV, read_csv(data)
-    if lower.endswith(".xlsx"):
-        return WarningSource.XLSX, read_xlsx(data)
-    raise FormInvalid(FORM, [(FILE_FIELD, "只接受 CSV（UTF-8）或 Excel（.xlsx）文件")])
+    try:
+        kind = spreadsheets.kind_of(file_name)
+    except spreadsheets.UnreadableFile as exc:
+        raise FormInvalid(FORM, [(FILE_FIELD, str(exc))]) from exc
+    return (WarningSource.CSV if kind == spreadsheets.CSV else WarningSource.XLSX), _read(file_name, data)
 
 
 def read_csv(data: bytes) -> list[RawRow]:
     """Rows of a UTF-8 CSV file (a byte-order mark is dropped)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        reason = f"不是 UTF-8 编码（第 {exc.start + 1} 字节）：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”"
-        raise FormInvalid(FORM, [(FILE_FIELD, reason)]) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records: list[tuple[int, list[str]]] = []
-    start = 1
-    for record in reader:
-        records.append((start, record))
-        start = reader.line_num + 1
-    return _rows(records)
+    return _read("rows.csv", data)
 
 
 def read_xlsx(data: bytes) -> list[RawRow]:
     """Rows of the first sheet of an Excel workbook (cell values as stored: numbers, dates, text)."""
-    from openpyxl import load_workbook
+    return _read("rows.xlsx", data)
 
+
+def _read(file_name: str, data: bytes) -> list[RawRow]:
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        log.info("not an xlsx file: %s", exc)
-        raise FormInvalid(FORM, [(FILE_FIELD, "不是有效的 Excel（.xlsx）文件")]) from exc
-    try:
-        sheet = book.worksheets[0]
-        records = [(i, list(row)) for i, row in enumerate(sheet.iter_rows(values_only=True), 1)]
-    finally:
-        book.close()
-    return _rows(records)
+        return _rows(list(spreadsheets.records(file_name, data)))
+    except spreadsheets.UnreadableFile as exc:
+        raise FormInvalid(FORM, [(FILE_FIELD, str(exc))]) from exc
 
 
 def read_json(items: Any) -> list[RawRow]:
@@ -98,7 +79,7 @@ def _first(item: dict, names: tuple[str, ...]) -> Any:
 
 
 def _rows(records: list[tuple[int, list[Any]]]) -> list[RawRow]:
-    records = [(line, cells) for line, cells in records if not _blank(cells)]
+    records = [(line, cells) for line, cells in records if not spreadsheets.blank(cells)]
     if not records:
         raise FormInvalid(FORM, [(FILE_FIELD, "文件是空的：第 1 行应为表头（姓名、身份证号、预警指标、金额、村代码、日期）")])
     header_line, header = records[0]
@@ -125,10 +106,6 @@ def _columns(line: int, header: list[Any]) -> dict[str, int]:
     if problems:
         raise FormInvalid(FORM, problems)
     return found
-
-
-def _blank(cells: list[Any]) -> bool:
-    return all(cell is None or str(cell).strip() == "" for cell in cells)
 
 
 def _checked_count(rows: list[RawRow]) -> list[RawRow]:
