@@ -165,3 +165,60 @@ def test_a_diagram_using_a_form_with_a_wrong_keyword_is_not_deployed(app, bad_fo
 def test_every_shipped_form_declares_its_keywords_rightly():
     problems = {path.name: keyword_problems(json.loads(path.read_text(encoding="utf-8"))) for path in FORMS}
     assert {name: found for name, found in problems.items() if found} == {}
+
+
+# -- many documents of one form, field by field (FormChecker): the same problems as validating each whole ---------
+
+WRONG_VALUES = ("", "x" * 300, 5, -1, 3.5, True, None, [], {}, "男", "户主", "abc", "13900000001", "36070219800101001X",
+                "2026-13-40", float("nan"))
+
+
+def _random_document(schema: dict, rnd) -> object:
+    """A document of ``schema``'s fields (and some unknown ones) with right and wrong values, lists of 0–3 items."""
+    if rnd.random() < 0.03:
+        return rnd.choice(WRONG_VALUES)
+    properties = schema.get("properties", {})
+    document = {}
+    for key in rnd.sample([*properties, "unknown"], rnd.randint(0, min(8, len(properties) + 1))):
+        node = properties.get(key, {})
+        if node.get("type") == "array" and isinstance(node.get("items"), dict) and "properties" in node["items"]:
+            document[key] = [_random_document(node["items"], rnd) for _ in range(rnd.randint(0, 3))]
+        elif node.get("type") == "object" and "properties" in node:
+            document[key] = _random_document(node, rnd)
+        else:
+            document[key] = rnd.choice([*WRONG_VALUES, *node.get("enum", [])])
+    return document
+
+
+@pytest.mark.parametrize("form", ["register_household.json", "assistance_plan.json", "green_channel_entry.json", "area_visit.json"])
+def test_a_form_checked_field_by_field_finds_exactly_what_validating_each_whole_document_finds(form):
+    import random
+
+    from engine.bpmn.forms import FormChecker, _validator, schema_problems
+
+    schema = load_form(form)
+    checker = FormChecker(form)
+    rnd = random.Random(form)
+    for _ in range(600):
+        document = _random_document(schema, rnd)
+        assert set(checker.problems(document)) == set(schema_problems(schema, document, _validator(form, schema))), \
+            document
+
+
+def test_the_registration_form_is_checked_field_by_field_and_a_form_with_conditions_whole(tmp_path, monkeypatch):
+    from engine.bpmn.forms import FormChecker
+
+    assert FormChecker("register_household.json").field_by_field
+    conditional = {**load_form("register_household.json"),
+                   "if": {"properties": {"is_formerly_poor": {"const": True}}}, "then": {"required": ["address"]}}
+    (tmp_path / "conditional.json").write_text(json.dumps(conditional, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setenv("FANGPIN_FORMS_DIR", str(tmp_path))
+    load_form.cache_clear()
+    try:
+        checker = FormChecker("conditional.json")
+        assert not checker.field_by_field  # taken apart, the condition would be lost: validated whole
+        members = [{"name": "甲", "id_number": "360702198001010016", "relation_to_head": "户主"}]
+        assert ("address", "家庭住址：必填") in checker.problems(
+            {"village": "1", "is_formerly_poor": True, "members": members})
+    finally:
+        load_form.cache_clear()
