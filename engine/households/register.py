@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
@@ -18,6 +19,7 @@ from engine.core.writes import lock_row
 from engine.households.privacy import mask_id_number
 
 REGISTRATION_FORM = "register_household.json"
+HEAD = "户主"  # 与户主关系 of the head of the household
 MEMBER_FIELDS = tuple(c.key for c in Member.__table__.columns if c.key not in ("id", "household_id", "position"))
 HOUSEHOLD_FIELDS = (
     "group_name", "address", "in_large_relocation_site", "relocation_site", "monitoring_contact", "is_formerly_poor", "enjoys_poverty_policy", "housing_unsafe",
@@ -30,12 +32,12 @@ def register_household(data: dict[str, Any], actor: str, clock: Clock) -> Househ
     with transaction():
         validate_form(REGISTRATION_FORM, data)
         village = db.session.scalar(select(Jurisdiction).filter_by(code=data["village"]))
-        if village is None or village.level != JurisdictionLevel.VILLAGE:
-            raise RuleViolation(f"village: {data['village']} 不是已登记的村")
+        if (problem := village_problem(village, data["village"])) is not None:
+            raise RuleViolation(problem, field="village")
         lock_row(village)  # the village's registrations one after the other: each its own next number
         _check_members(data["members"])
-        number = data.get("number") or _next_number(village)
-        if db.session.scalar(select(Household.id).filter_by(number=number)) is not None:
+        number = data.get("number") or next_numbers({village: 1})[village.id][0]
+        if taken_numbers([number]):
             raise RuleViolation(f"number: 户编号 {number} 已登记")
         household = Household(
             number=number, village=village, created_at=clock.now(),
@@ -51,25 +53,72 @@ def register_household(data: dict[str, Any], actor: str, clock: Clock) -> Househ
     return household
 
 
+# -- the rules of a registration, shared with the import of many (engine.households.importing) -------------------
+
+
+def village_problem(place: Jurisdiction | None, code: str) -> str | None:
+    """Why the place of code ``code`` (None: no such place) cannot be a household's village, or None."""
+    if place is None or place.level != JurisdictionLevel.VILLAGE:
+        return f"{code} 不是已登记的村"
+    return None
+
+
+def member_problems(members: Sequence[Mapping[str, Any]]) -> list[tuple[int | None, str, str]]:
+    """What is wrong with a household's members beyond the form's schema, as far as it can be told without the
+    database: (index of the member or None for the household's, field, reason). Exactly one head (户主)."""
+    heads = sum(1 for m in members if m.get("relation_to_head") == HEAD)
+    if heads != 1:
+        return [(None, "relation_to_head", f"家庭成员中应有且只有一名户主（与户主关系为“{HEAD}”），现有 {heads} 名")]
+    return []
+
+
+def registered_id_numbers(ids: Iterable[str]) -> set[str]:
+    """Those of ``ids`` that a registered member has already (身份证号已登记)."""
+    return {found for chunk in _chunks(ids) for found in db.session.scalars(
+        select(Member.id_number).where(Member.id_number.in_(chunk)))}
+
+
+def taken_numbers(numbers: Iterable[str]) -> set[str]:
+    """Those of ``numbers`` that a registered household has already (户编号已登记)."""
+    return {found for chunk in _chunks(numbers) for found in db.session.scalars(
+        select(Household.number).where(Household.number.in_(chunk)))}
+
+
+def next_numbers(wanted: Mapping[Jurisdiction, int], typed: Mapping[int, Iterable[str]] | None = None,
+                 ) -> dict[int, list[str]]:
+    """For each village (by id), the ``wanted`` new household numbers: the village's code and the next free
+    sequence numbers after the highest one given so far — registered, or in ``typed`` (village id → the numbers
+    given with the new households): a number typed by hand, 户编号 of the village's code and digits, counts too.
+    One query for all the villages."""
+    villages = {village.id: village for village in wanted}
+    highest = dict.fromkeys(villages, 0)
+    registered = [] if not villages else db.session.execute(
+        select(Household.village_id, Household.number).where(Household.village_id.in_(villages)))
+    for village_id, number in [*registered, *((v, n) for v, ns in (typed or {}).items() for n in ns)]:
+        code = villages[village_id].code if village_id in villages else None
+        if code is not None and number.startswith(code) and number[len(code):].isdigit():
+            highest[village_id] = max(highest[village_id], int(number[len(code):]))
+    return {village.id: [f"{village.code}{highest[village.id] + i:04d}" for i in range(1, count + 1)]
+            for village, count in wanted.items()}
+
+
 def _check_members(members: list[dict]) -> None:
-    heads = [m for m in members if m["relation_to_head"] == "户主"]
-    if len(heads) != 1:
-        raise RuleViolation(f"members: 家庭成员中应有且只有一名户主（与户主关系为“户主”），现有 {len(heads)} 名")
+    problems = member_problems(members)
+    if problems:
+        raise RuleViolation(problems[0][2], field="members")
     ids = [m["id_number"] for m in members]
     duplicates = {i for i in ids if ids.count(i) > 1}
-    taken = set(db.session.scalars(select(Member.id_number).where(Member.id_number.in_(ids))))
+    taken = registered_id_numbers(ids)
     if duplicates or taken:
         shown = "、".join(mask_id_number(i) for i in sorted(duplicates | taken))  # never in full: logs, API answers
         raise RuleViolation(f"members: 身份证号已登记：{shown}")
 
 
-def _next_number(village: Jurisdiction) -> str:
-    """The village's code and the next free sequence number after the highest one given so far (a number typed
-    by hand, 户编号 of the village's code and digits, counts too)."""
-    numbers = db.session.scalars(select(Household.number).where(Household.village_id == village.id,
-                                                                 Household.number.startswith(village.code)))
-    taken = [int(n[len(village.code):]) for n in numbers if n[len(village.code):].isdigit()]
-    return f"{village.code}{max(taken, default=0) + 1:04d}"
+def _chunks(values: Iterable[str], size: int = 500) -> Iterator[list[str]]:
+    """``values`` in lists of ``size``, for ``IN (…)`` (each database has its limit of parameters)."""
+    items = list(values)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 @functools.cache
