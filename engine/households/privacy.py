@@ -9,6 +9,7 @@ API only when asked for, each time recorded in the audit log: who saw which hous
 as well (``private_data_refused``), so that a supervisor sees the attempts beside the views."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from engine.core import audit
@@ -19,6 +20,8 @@ from engine.core.transaction import transaction
 from engine.households.records import private_keys
 from engine.policy.permissions import may_see_private, require_may_see_private
 
+_NUMBERS_IN_TEXT = re.compile(  # an ID number (18 characters, or the old 15 digits), a mobile or a landline number
+    r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|(?:\+?86[ -]?)?1[3-9][0-9]{9}|0[0-9]{2,3}[ -]?[0-9]{7,8})(?![0-9Xx])")
 HIDDEN = "（已隐藏）"
 PRIVATE_VIEWED = "private_data_viewed"
 PRIVATE_REFUSED = "private_data_refused"  # asked for in full by a role that may not see them (sees_private)
@@ -40,6 +43,17 @@ def mask_phone(value: str | None) -> str:
     if len(value) >= 11:
         return value[:3] + "****" + value[-4:]
     return "****" + value[-4:] if len(value) >= 8 else "*" * len(value)
+
+
+def mask_numbers_in(text: str) -> str:
+    """``text`` (a message that may quote what was typed) with every ID number in it masked as
+    :func:`mask_id_number` does (the old 15-digit ones too) and every mobile or landline number as :func:`mask_phone`
+    does: 身份证号 360702********0013 已登记. Other numbers (a household's number, a place's code) stay."""
+    def masked_number(found: re.Match) -> str:
+        number = found.group(0)
+        return mask_id_number(number) if ID_NUMBER.match(number) or len(number) == 15 else mask_phone(number)
+
+    return _NUMBERS_IN_TEXT.sub(masked_number, text)
 
 
 def is_private(key: str) -> bool:

@@ -30,3 +30,13 @@ def test_a_record_is_masked_at_any_depth_and_an_id_number_whatever_its_field():
         "members": [{"id_number": "360702********1238", "sex": "男"}],
         "left": "360702********0012", "method": "phone", "application": {"phone": "138****0000"}}
     assert record["new_member"]["id_number"] == "360702202609050023"  # a copy: the record itself is unchanged
+
+
+def test_numbers_quoted_in_a_message_are_masked():
+    from engine.households.privacy import mask_numbers_in
+
+    assert mask_numbers_in("身份证号 36070219800101123X 已登记") == "身份证号 360702********123X 已登记"
+    assert mask_numbers_in("“13912345678”与“0797-8123456”") == "“139****5678”与“079****3456”"
+    assert mask_numbers_in("旧号码 360702800101123") == "旧号码 360702*****1123"  # the old 15 digits
+    assert mask_numbers_in("户编号 3607021012010003，村 360702101201") == "户编号 3607021012010003，村 360702101201"
+    assert mask_numbers_in("第 12 行，2026-09-20 晚于今天，共 123456 户") == "第 12 行，2026-09-20 晚于今天，共 123456 户"
