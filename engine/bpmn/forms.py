@@ -12,6 +12,7 @@ import copy
 import functools
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -295,6 +296,7 @@ class FormChecker:
         self._kinds: dict[int, dict[str, tuple[str, dict[str, Any]]]] = {}  # id(object node) → field → (kind, node)
         self._seen: dict[int, dict[Any, tuple[tuple[tuple[str, ...], str], ...]]] = {}  # id(field node) → value → …
         self._validators: dict[int, Draft202012Validator] = {}  # id(field node) → its validator
+        self._quick: dict[int, Any] = {}  # id(field node) → _plain_text_check(node)
 
     def problems(self, data: Any) -> list[tuple[str, str]]:
         """Every problem of ``data``: (field path, reason naming the field's title), as :func:`schema_problems`."""
@@ -344,6 +346,11 @@ class FormChecker:
                key: str | None = None) -> None:
         """The problems of one value of the field ``node`` (at ``path``, then ``key``), validated once per distinct
         value of the field."""
+        quick = self._quick.get(id(node))
+        if quick is None:
+            quick = self._quick[id(node)] = _plain_text_check(node)
+        if quick is not False and quick(value):
+            return  # a plain text field's value it passes is valid (one it does not is worded by the validator)
         seen = self._seen.get(id(node))
         if seen is None:
             seen = self._seen[id(node)] = {}
@@ -367,6 +374,20 @@ class FormChecker:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_PLAIN_TEXT = frozenset({"type", "title", "description", "minLength", "maxLength", "pattern"})
+
+
+def _plain_text_check(node: dict[str, Any]) -> Any:
+    """For a text field with no keywords but a length and a pattern (a name, an ID number): a quick test that a value
+    is valid — a text of that length matching the pattern (as the validator tests them: in characters, by
+    ``re.search``) — so that the many distinct values of such a field need not each go through the validator;
+    False for any other field."""
+    if node.get("type") != "string" or not set(node) <= _PLAIN_TEXT:
+        return False
+    low, high = node.get("minLength", 0), node.get("maxLength", math.inf)
+    search = re.compile(node["pattern"]).search if "pattern" in node else None
+    return lambda value: (value.__class__ is str and low <= len(value) <= high
+                          and (search is None or search(value) is not None))
 
 
 def _kind(node: Any) -> str:
