@@ -26,6 +26,7 @@ from engine.bootstrap import setup_database
 from engine.bpmn.forms import load_form
 from engine.bpmn.source import DiagramSource
 from engine.cases.deadlines import deadlines_of_case, provisional_deadlines, recompute_provisional
+from engine.cases.household_import import import_households
 from engine.cases.lifecycle import (
     case_history,
     close_publicity,
@@ -50,6 +51,7 @@ from engine.core.transaction import transaction
 from engine.core.vocabulary import OverdueKind, PrivateAccess
 from engine.demo import DEMO_DAY, load_demo
 from engine.elimination.eligibility import evaluation_list
+from engine.households.importing import ImportRefused, template_xlsx
 from engine.households.privacy import mask_id_number, reveal_private
 from engine.households.register import find_household, register_household
 from engine.library.catalogue import with_library
@@ -324,6 +326,36 @@ def household_register(ctx: click.Context, file: Path | None, data: str | None) 
 
     h = register_household(_json_arg(data, file), _actor(ctx), get_clock())
     click.echo(f"已登记农户 {h.number}（id {h.id}），{len(h.members)} 人，{h.village.full_name}")
+
+
+@household.command("import")
+@click.option("--file", "file", type=click.Path(path_type=Path, exists=True, dir_okay=False), required=True,
+              help="an .xlsx or UTF-8 .csv file, one row per member (fangpin household template)")
+@click.option("--dry-run", is_flag=True, help="check the whole file and say what would be imported; write nothing")
+@click.pass_context
+@_with_app
+def household_import(ctx: click.Context, file: Path, dry_run: bool) -> None:
+    """Import many households with their members (农户批量导入): all of the file, or none of it."""
+
+    try:
+        result = import_households(file.name, file.read_bytes(), _actor(ctx), get_clock(), dry_run=dry_run)
+    except ImportRefused as exc:
+        click.echo(f"错误：{file.name} 有 {exc.total} 处错误，未导入任何农户（改正后重新导入整个文件）：", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        if exc.total > len(exc.problems):
+            click.echo(f"  ……另有 {exc.total - len(exc.problems)} 处未列出", err=True)
+        sys.exit(1)
+    click.echo(result.text())
+
+
+@household.command("template")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=Path("农户导入模板.xlsx"),
+              show_default=True, help="where to write the import template (.xlsx)")
+def household_template(out: Path) -> None:
+    """Write the import template (农户批量导入模板), made from the registration form."""
+    out.write_bytes(template_xlsx())
+    click.echo(f"已写入导入模板 {out}（列说明见其“填写说明”表）")
 
 
 @household.command("show")

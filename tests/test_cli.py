@@ -282,3 +282,31 @@ def test_the_server_refuses_to_start_on_a_database_of_an_older_release(fangpin, 
     monkeypatch.setenv("SECRET_KEY", "a-secret-key-only-this-test-uses-3f9c2e71d0b84a56")
     out = fangpin("run", "--port", "0", ok=False)
     assert "数据库结构版本（0014）不是本版本的" in out and "请先运行 fangpin init（就地升级，数据不变）" in out
+
+
+def test_household_import_checks_the_whole_file_lists_each_problem_and_imports_all_or_nothing(fangpin, tmp_path):
+    """农户批量导入 from the command line: the template, a dry run, a refused file (each problem by row and column, no
+    full ID number), then the good file."""
+    from openpyxl import load_workbook
+
+    from tests.households.import_files import CATEGORY, FORMERLY_POOR, ID, IDENTIFIED_ON, RISKS, as_csv, household
+
+    fangpin("init", "--demo")
+    template = tmp_path / "模板.xlsx"
+    assert "已写入导入模板" in fangpin("household", "template", "--out", str(template))
+    assert load_workbook(template).worksheets[0]["A1"].value == "所在村（行政区划代码）"
+    rows = household("命令行甲", 3) + household("命令行乙", 2, **{FORMERLY_POOR: "是", CATEGORY: "脱贫不稳定户",
+                                                                   IDENTIFIED_ON: "2025-03-01", RISKS: "因病"})
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_bytes(as_csv(rows))
+    bad.write_bytes(as_csv([*rows, {**rows[0], "姓名（A5）": "重复者"}]))
+    out = fangpin("--as", "zhanggong_xian", "household", "import", "--file", str(bad), ok=False)
+    assert "bad.csv 有 1 处错误，未导入任何农户" in out
+    assert "第 7 行 身份证号（A7）：与第 2 行的身份证号相同" in out and rows[0][ID] not in out
+    out = fangpin("--as", "zhanggong_xian", "household", "import", "--file", str(good), "--dry-run")
+    assert "校验通过，未写入任何内容：可导入 2 户、5 人（1 个村），其中监测对象 1 户" in out
+    out = fangpin("--as", "zhanggong_xian", "household", "import", "--file", str(good))
+    assert "已导入 2 户、5 人（1 个村），其中监测对象 1 户（系统外识别），自动生成户编号 2 个" in out
+    out = fangpin("--as", "zhanggong_xian", "household", "import", "--file", str(good), ok=False)
+    assert "身份证号已登记" in out  # imported once only
+    assert "不能登记农户" in fangpin("--as", "zhanggong_dudao", "household", "import", "--file", str(good), ok=False)
