@@ -86,18 +86,24 @@ class HttpBrowser:
                                          headers={"Content-Type": "application/json", "X-CSRFToken": csrf})
         return self._open(request)
 
-    def upload(self, path: str, fields: list[tuple[str, str]], file_field: str, file_name: str, content: bytes,
+    def upload(self, path: str, fields: list[tuple[str, str]], files: list[tuple[str, str, bytes]],
                page: str | None = None):
-        """A multipart form with one file (as a browser's file input sends it), with the CSRF token of its page."""
+        """POST a multipart form as a browser sends a file input (the file's name in UTF-8): ``files`` are (field,
+        file name, content)."""
         token = csrf_token(self.get(page or path).read().decode())
-        boundary = f"----fangpin{uuid.uuid4().hex}"
-        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        boundary = uuid.uuid4().hex
+        parts = [(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n').encode()
                  for name, value in [*fields, ("csrf_token", token)]]
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{file_name}"\r\n'
-                     "Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
-        request = urllib.request.Request(self.base + path, b"".join(parts) + f"--{boundary}--\r\n".encode(),
+        parts += [(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{file_name}"\r\n'
+                   "Content-Type: application/octet-stream\r\n\r\n").encode() + content + b"\r\n"
+                  for name, file_name, content in files]
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        request = urllib.request.Request(self.base + path, body,
                                          {"Content-Type": f"multipart/form-data; boundary={boundary}"})
-        return self._open(request)
+        try:
+            return self.opener.open(request, timeout=60)
+        except urllib.error.HTTPError as error:
+            return error
 
     def login(self, username: str, password: str):
         return self.post("/login", [("username", username), ("password", password)])

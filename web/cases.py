@@ -1,7 +1,7 @@
 """Case pages (案件): the case list of my jurisdiction with filters, the case page (household, steps
 with their data, timeline, deadlines with their explanation, publicity), opening an identification
 (立案), starting the other procedures for a household (green channel, natural member change, risk
-elimination, rollback or removal), registering a household (农户登记), and ending a publicity or recording an
+elimination, rollback or removal), registering a household (农户登记) or many from a file (农户批量导入), and ending a publicity or recording an
 objection (异议).
 Queries and rules live in ``engine.cases.views`` and ``engine.cases.lifecycle``; a user sees only cases in their
 jurisdiction and below (403 otherwise)."""
@@ -11,12 +11,13 @@ import logging
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from engine.app import get_clock
 from engine.bpmn.forms import load_form
 from engine.cases.diagram_state import diagram_markers, main_diagram
+from engine.cases.household_import import import_households
 from engine.cases.lifecycle import (
     close_publicity,
     may_do,
@@ -47,6 +48,7 @@ from engine.core.vocabulary import (
     Procedure,
 )
 from engine.households.attention import key_attention_households
+from engine.households.importing import ImportRefused, Problem, columns, explanations, template_xlsx
 from engine.households.register import REGISTRATION_FORM, register_household
 from engine.policy.permissions import may_open, may_register
 from timers.calendar import to_local_date
@@ -296,6 +298,48 @@ def new_household() -> Any:
         flash("表单有误，请按提示修改；未保存任何内容。", "error")
     return render_template("cases/household.html", schema=schema, fields=fields, values=values, errors=errors,
                            table_rows=table_rows), (422 if errors else 200)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/households/import", methods=["GET", "POST"])
+@login_required
+def import_households_page() -> Any:
+    """农户批量导入: an .xlsx or UTF-8 CSV file of households and their members in villages of my jurisdiction,
+    imported whole or not at all (who may: those who register households, policy/roles.json
+    ``registers_households``); 仅校验 checks it only."""
+    if not may_register(g.user):
+        abort(403)
+    problems: list[Problem] = []
+    total, result = 0, None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            problems = [Problem(0, "文件", "请选择要导入的 Excel（.xlsx）或 CSV（UTF-8）文件")]
+        else:
+            try:
+                result = import_households(upload.filename, upload.read(), g.user.username, get_clock(),
+                                           dry_run=bool(request.form.get("dry_run")))
+            except ImportRefused as exc:
+                problems, total = exc.problems, exc.total
+            except FangpinError as exc:
+                problems = [Problem(0, "", str(exc))]
+        total = total or len(problems)
+        if result is not None:
+            flash(result.text(), "ok")
+    return render_template("cases/import.html", problems=problems, total=total, result=result, columns=columns(),
+                           explanations=explanations(), limit=current_app.config.get("MAX_CONTENT_LENGTH")
+                           ), (422 if problems else 200)
+
+
+@bp.get("/households/import/template.xlsx")
+@login_required
+def import_template() -> Response:
+    """The import template (导入模板), made from the registration form."""
+    if not may_register(g.user):
+        abort(403)
+    return attachment(template_xlsx(), XLSX, "农户导入模板.xlsx")
 
 
 def _registration_fields(schema: dict[str, Any]) -> list[Field]:

@@ -336,7 +336,7 @@ def template_xlsx() -> bytes:
             sheet.add_data_validation(rule)
     sheet.freeze_panes = "A2"
     help_sheet = book.create_sheet("填写说明")
-    for line in _explanations():
+    for line in explanations():
         help_sheet.append([line])
     help_sheet.append([])
     help_sheet.append(["列名", "必填", "填写要求"])
@@ -348,7 +348,8 @@ def template_xlsx() -> bytes:
     return buffer.getvalue()
 
 
-def _explanations() -> list[str]:
+def explanations() -> list[str]:
+    """How the file is filled in, in words (the template's 填写说明 and the import page)."""
     return [
         "农户批量导入模板：每行一名家庭成员，第 1 行为表头（列名不可改动，列的顺序可调整，不需要的列可删除）。",
         "同一户的成员户编号相同；户编号留空时，成员行紧接在本户户主行之后，由系统按村自动生成户编号。",

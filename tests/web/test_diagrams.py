@@ -345,9 +345,9 @@ def test_a_diagram_is_bound_only_as_the_procedure_it_declares_over_http(web_app)
     with serve(web_app) as base:
         editor = HttpBrowser(base)
         editor.login("jiangxi_zhengce", "demo")
-        draft = editor.upload("/diagrams/upload", [("action", "draft"), ("note", "改为风险消除")], "diagram",
-                              IDENTIFICATION, with_property(shipped, "identification", "procedure", "elimination"),
-                              page="/diagrams")
+        draft = editor.upload("/diagrams/upload", [("action", "draft"), ("note", "改为风险消除")], [(
+            "diagram", IDENTIFICATION, with_property(shipped, "identification", "procedure", "elimination"))],
+            page="/diagrams")
         before = _unchanged(web_app)
         page = html.unescape(editor.get(f"/diagrams/versions/{elimination}").read().decode())
         assert re.search(r'id="procedure-carried">风险消除（elimination）<span class="meta">（流程图中声明）', page)
@@ -362,11 +362,11 @@ def test_a_diagram_is_bound_only_as_the_procedure_it_declares_over_http(web_app)
                                                                ("value", "elimination"), *place]),
             "deploy bound": editor.upload("/diagrams/upload", [
                 ("action", "deploy"), ("bind_jurisdiction", "360702"), ("bind_procedure", "elimination"),
-                ("bind_effective_from", "2026-10-01")], "diagram", ZHANGGONG_2021,
-                renamed_step(zhanggong_2021(), "verify", "入户核实（改）"), page="/diagrams"),
-            "new version": editor.upload("/diagrams/upload", [("action", "deploy")], "diagram", IDENTIFICATION,
-                                         with_property(shipped, "identification", "procedure", "elimination"),
-                                         page="/diagrams"),
+                ("bind_effective_from", "2026-10-01")], [
+                ("diagram", ZHANGGONG_2021, renamed_step(zhanggong_2021(), "verify", "入户核实（改）"))], page="/diagrams"),
+            "new version": editor.upload("/diagrams/upload", [("action", "deploy")], [(
+                "diagram", IDENTIFICATION, with_property(shipped, "identification", "procedure", "elimination"))],
+                page="/diagrams"),
         }
         answers["draft checked"] = editor.get(draft.geturl().removeprefix(base) + "?check=1")  # 校验, as deploying
         texts = {what: html.unescape(answer.read().decode()) for what, answer in answers.items()}
