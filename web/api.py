@@ -77,6 +77,7 @@ from engine.core.errors import (
 from engine.core.json_values import json_depth
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
 from engine.core.vocabulary import Channel, OverdueKind, PrivateAccess, Procedure, WarningSource
+from engine.households.outside import outside_identification
 from engine.households.privacy import PRIVATE_REFUSED, PRIVATE_VIEWED, is_private, masked, reveal_private
 from engine.households.register import (
     HOUSEHOLD_FIELDS,
@@ -262,7 +263,14 @@ def household_json(h: Household, full: bool = False) -> dict[str, Any]:
         **(fields if full else masked(fields)), "members": members if full else masked(members),
         "private_fields": "full" if full else "masked",
         "cases": [{"id": c.id, "number": c.number, "procedure": c.procedure, "status": c.status} for c in cases],
+        "identified_outside": _outside_json(h),
     }
+
+
+def _outside_json(h: Household) -> dict[str, Any] | None:
+    """For a household imported as monitored (系统外识别), the import: its file, when and by whom."""
+    outside = outside_identification(h.id) if h.identified_on else None
+    return None if outside is None else {"source": outside.source, "at": _plain(outside.at), "by": outside.actor}
 
 
 def case_json(c: Case) -> dict[str, Any]:
@@ -774,7 +782,10 @@ def _record_schemas() -> dict[str, Any]:
                            "status": STR, "category": NSTR, "identified_on": DATE, "risk_types": _list(STR),
                            **{f: {} for f in HOUSEHOLD_FIELDS},
                            "contact_phone": {**NSTR, "description": "联系电话：默认打码（sensitive=1 时完整）"},
-                           "members": _list(member), "private_fields": PRIVATE_FIELDS, "cases": _list(case_ref)}),
+                           "members": _list(member), "private_fields": PRIVATE_FIELDS, "cases": _list(case_ref),
+                           "identified_outside": {
+                               **_obj({"source": STR, "at": TIME, "by": STR}), "type": ["object", "null"],
+                               "description": "系统外识别（导入）的监测对象：导入的文件、时间和导入人；在本系统识别的为 null"}}),
         "OpenCase": _obj({"household_id": INT, "channel": {"enum": list(Channel.labels()), "description": "；".join(
                           f"{k}：{v}" for k, v in Channel.labels().items())},
                           "lead_date": {"type": "string", "format": "date", "description": "发现日期，不得晚于今天"},

@@ -13,6 +13,7 @@ from engine.core.models import Household
 from engine.core.vocabulary import PrivateAccess
 from engine.households.information_form import information_form
 from engine.households.ledger import HEADERS, ledger_csv, ledger_rows, ledger_table, ledger_title, ledger_xlsx
+from engine.households.outside import outside_identification
 from engine.households.privacy import reveal_private
 from engine.supervision.overview import children_of
 from timers.calendar import to_local_date
@@ -75,4 +76,5 @@ def household_form(household_id: int) -> Any:
     except PermissionDenied:
         abort(403)
     return render_template("exports/household_form.html", household=household,
-                           sections=information_form(household), today=to_local_date(get_clock().now()))
+                           sections=information_form(household), today=to_local_date(get_clock().now()),
+                           outside=outside_identification(household.id) if household.identified_on else None)

@@ -38,6 +38,7 @@ from engine.core.vocabulary import (
     StepState,
     option_labels,
 )
+from engine.households.outside import outside_identification
 from engine.households.poverty_policy import household_kind
 from engine.households.privacy import PRIVATE_REFUSED, PRIVATE_VIEWED, mask, masked
 from engine.policy.roles import all_roles
@@ -225,6 +226,7 @@ class HouseholdView:
     phone: str  # masked
     members: tuple[MemberView, ...]
     kind: str = ""  # 一般农户 / 脱贫户（享受政策）/ 脱贫户（不再享受政策）(脱贫人口分类管理)
+    identified_outside: str = ""  # 系统外识别（导入）：<file>, for a household imported as monitored
 
 
 def household_view(household: Household) -> HouseholdView:
@@ -239,8 +241,16 @@ def household_view(household: Household) -> HouseholdView:
         identified_on=household.identified_on.isoformat() if household.identified_on else "",
         formerly_poor=household.is_formerly_poor, size=household.size,
         phone=mask("contact_phone", household.contact_phone) or "",
-        members=members, kind=household_kind(household),
+        members=members, kind=household_kind(household), identified_outside=_outside(household),
     )
+
+
+def _outside(household: Household) -> str:
+    """系统外识别（导入） and its file, when the identification in force was not made in fangpin."""
+    if household.identified_on is None:
+        return ""
+    outside = outside_identification(household.id)
+    return outside.text if outside is not None else ""
 
 
 # -- the record of one case -----------------------------------------------------------------------

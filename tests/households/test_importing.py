@@ -230,3 +230,16 @@ def test_the_template_is_the_registration_form_and_reads_back_as_an_empty_file(a
     assert all(c.title in explained for c in columns())
     refusal = _refused(content, clock=clock, file_name="模板.xlsx")
     assert [p.reason for p in refusal.problems] == ["没有数据行：第 1 行为表头，其下每行一名家庭成员"]
+
+
+def test_an_imported_monitored_household_is_not_eliminated_without_measures_but_its_months_count(app, clock):
+    """The elimination conditions read an imported household as any other: identified on its date (so the months
+    since count), without measures in fangpin (帮扶消除 refused until they are), visited by its follow-up."""
+    from engine.elimination.eligibility import assess
+
+    import_households("h.csv", as_csv(household("待消除", 2, **MONITORED)), COUNTY, clock)
+    imported = db.session.scalar(select(Member).filter_by(name="待消除")).household
+    result = assess(imported, date(2026, 9, 20))
+    assert not result.eligible and result.facts["months_since_identification"] == 18
+    assert not result.facts["has_measures"]
+    assert "帮扶措施" in result.explanation

@@ -147,3 +147,26 @@ def test_only_those_who_register_households_see_the_page(web_app):
         village = _logged_in(base, "shahe_cun")
         assert village.get(PAGE).status == 200
         assert "批量导入农户" in village.get("/cases").read().decode()
+
+
+def test_an_imported_monitored_household_says_it_was_identified_outside_fangpin(web_app):
+    """Where a household's identification would be named — its information form, its follow-up's case page, the
+    API — an imported monitored household says 系统外识别（导入） and the file; one identified in fangpin does not."""
+    monitored = {FORMERLY_POOR: "是", CATEGORY: "脱贫不稳定户", IDENTIFIED_ON: "2025-03-01", RISKS: "因病"}
+    with serve(web_app) as base:
+        browser = _logged_in(base)
+        browser.upload(PAGE, [], [("file", "国家系统.csv", as_csv(household("外识户", 2, **monitored)))])
+        with web_app.app_context():
+            imported = db.session.scalar(select(Member).filter_by(name="外识户")).household
+            followup = db.session.scalar(select(Case).filter_by(household_id=imported.id))
+            household_id, case_id = imported.id, followup.id
+        form = browser.get(f"/households/{household_id}/form").read().decode()
+        assert "识别纳入 2025-03-01（系统外识别（导入）：国家系统.csv" in form and "由 zhanggong_xian 导入" in form
+        case_page = browser.get(f"/cases/{case_id}").read().decode()
+        assert "识别日期 2025-03-01（系统外识别（导入）：国家系统.csv）" in case_page
+        answer = browser.get(f"/api/households/{household_id}")
+        import json
+
+        data = json.loads(answer.read())
+        assert data["identified_outside"]["source"] == "国家系统.csv" and data["identified_outside"]["by"] == "zhanggong_xian"
+        assert data["status"] == "monitored" and [c["procedure"] for c in data["cases"]] == ["followup"]
