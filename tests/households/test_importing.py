@@ -243,3 +243,17 @@ def test_an_imported_monitored_household_is_not_eliminated_without_measures_but_
     assert not result.eligible and result.facts["months_since_identification"] == 18
     assert not result.facts["has_measures"]
     assert "帮扶措施" in result.explanation
+
+
+def test_a_village_where_the_monthly_follow_up_cannot_start_is_named_and_nothing_is_written(app, clock, monkeypatch):
+    from engine.cases import household_import
+    from engine.core.errors import PolicyMissing
+
+    def missing(procedure, place, on):
+        raise PolicyMissing(f"{place.full_name} 在 {on} 不能开始每月回访：未绑定流程（followup.process）")
+
+    monkeypatch.setattr(household_import, "start_policy", missing)
+    rows = household("一般", 1) + household("回访户", 1, **MONITORED) + household("回访户二", 1, **MONITORED)
+    assert _problems(_refused(rows, clock=clock)) == [
+        (3, CATEGORY, ("监测对象导入后须开始每月回访，但江西省赣州市章贡区沙河镇沙河村 在 2026-09-20 不能开始每月回访："
+                      "未绑定流程（followup.process）"))]  # once for the village, at its first monitored household
