@@ -30,9 +30,9 @@ from engine.cases.household_import import _followup_policies, _start_followups, 
 from engine.core.clock import FixedClock
 from engine.core.config import tune_garbage_collector
 from engine.core.db import db
+from engine.core.id_numbers import check_character
 from engine.core.models import AuditEvent, Case, Household, Member, User
 from engine.core.transaction import transaction
-from engine.households.id_numbers import check_character
 from engine.households.importing import _defaults, columns, prepare_import, write_import
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")

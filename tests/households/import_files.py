@@ -7,7 +7,7 @@ import io
 import itertools
 from typing import Any
 
-from engine.households.id_numbers import check_character
+from engine.core.id_numbers import check_character
 
 SHAHE, HUAPING = "360702101201", "360702101202"  # 沙河村, 华坪村 (章贡区沙河镇)
 LONGKOU_VILLAGE = "370681104201"  # 诸由观村 (龙口市): outside 章贡区
