@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from engine.cases.household_import import import_households
 from engine.core.db import db
 from engine.core.errors import PermissionDenied
+from engine.core.id_numbers import FORM_PROBLEM
 from engine.core.models import AuditEvent, Case, Household, HumanTask, Member
 from engine.core.vocabulary import HouseholdStatus
 from engine.households.importing import MAX_LISTED, ImportRefused, columns, template_xlsx
@@ -135,7 +136,7 @@ def test_every_problem_is_named_by_row_and_column_and_nothing_is_written(app, cl
     assert (6, FORMERLY_POOR, "应填“是”或“否”，现为“也许”") in problems
     assert (7, NUMBER, f"户编号 {registered.number} 已登记") in problems
     assert (8, VILLAGE, "360702101299 不是已登记的村") in problems
-    assert (9, NAME, "必填") in problems and (9, ID, "格式不正确") in problems
+    assert (9, NAME, "必填") in problems and (9, ID, FORM_PROBLEM) in problems
     assert (9, PHONE, "格式不正确") in problems
     assert (10, IDENTIFIED_ON, "识别纳入时间 2026-09-21 晚于今天") in problems
     assert any(p[:2] == (10, RISKS) and p[2].startswith("“因穷”不是风险类型，可选：因病、因学") for p in problems)
@@ -257,3 +258,13 @@ def test_a_village_where_the_monthly_follow_up_cannot_start_is_named_and_nothing
     assert _problems(_refused(rows, clock=clock)) == [
         (3, CATEGORY, ("监测对象导入后须开始每月回访，但江西省赣州市章贡区沙河镇沙河村 在 2026-09-20 不能开始每月回访："
                       "未绑定流程（followup.process）"))]  # once for the village, at its first monitored household
+
+
+def test_a_mistyped_id_number_is_refused_by_its_check_character_as_at_one_registration(app, clock):
+    rows = household("校验", 2)
+    good = rows[1][ID]
+    rows[1][ID] = good[:-1] + ("0" if good[-1] != "0" else "1")  # the last character wrong
+    problems = _problems(_refused(rows, clock=clock))
+    assert [(row, column) for row, column, _ in problems] == [(3, ID)]
+    assert "校验位" in problems[0][2] and good[:-1] not in problems[0][2]  # said why, the number not repeated
+    assert db.session.scalar(select(Member.id).filter_by(name="校验")) is None  # nothing written

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from engine.core.db import db
+from engine.core.id_numbers import FORM_PROBLEM
 from engine.core.models import AuditEvent, Case, Household, Member
 from engine.households.importing import columns
 from tests.households.import_files import (
@@ -67,7 +68,7 @@ def test_a_file_with_problems_lists_each_by_row_and_column_and_writes_nothing(we
         answer = _logged_in(base).upload(PAGE, [], [("file", "乡镇农户.csv", as_csv(rows))])
         html = answer.read().decode()
     assert answer.status == 422 and "未导入：文件有 3 处错误" in html and "未导入任何农户" in html
-    for row, column, reason in ((4, "身份证号（A7）", "格式不正确"), (5, "性别（A6）", "取值应为 男、女 之一"),
+    for row, column, reason in ((4, "身份证号（A7）", FORM_PROBLEM), (5, "性别（A6）", "取值应为 男、女 之一"),
                                 (6, "身份证号（A7）", "与第 2 行的身份证号相同")):
         assert re.search(rf"第 {row} 行</td><td[^>]*>{re.escape(column)}</td><td[^>]*>{re.escape(reason)}", html), row
     assert rows[0][ID] not in html  # the repeated ID number is named by its row, never shown
