@@ -62,7 +62,7 @@ from engine.policy.check import gaps as policy_gaps
 from engine.policy.check import optional_not_set
 from engine.policy.editing import bind_process
 from engine.policy.parameters import load_policy_file
-from engine.policy.permissions import require_editor
+from engine.policy.permissions import require_editor, require_may_register
 from engine.publicity.lists import list_source_gaps
 from engine.serving import scheduler_command, serve, share_demo_key
 from engine.supervision.overdue import LIMIT, overdue_listing
@@ -324,7 +324,11 @@ def household() -> None:
 def household_register(ctx: click.Context, file: Path | None, data: str | None) -> None:
     """Register a household and its members."""
 
-    h = register_household(_json_arg(data, file), _actor(ctx), get_clock())
+    values, user = _json_arg(data, file), _user_named(_actor(ctx))
+    code = values.get("village") if isinstance(values, dict) else None
+    require_may_register(user, db.session.scalar(select(Jurisdiction).filter_by(code=code)) if isinstance(code, str)
+                         else None)  # as the page and the API: a role that registers, a village of its jurisdiction
+    h = register_household(values, user.username, get_clock())
     click.echo(f"已登记农户 {h.number}（id {h.id}），{len(h.members)} 人，{h.village.full_name}")
 
 

@@ -310,3 +310,16 @@ def test_household_import_checks_the_whole_file_lists_each_problem_and_imports_a
     out = fangpin("--as", "zhanggong_xian", "household", "import", "--file", str(good), ok=False)
     assert "身份证号已登记" in out  # imported once only
     assert "不能登记农户" in fangpin("--as", "zhanggong_dudao", "household", "import", "--file", str(good), ok=False)
+
+
+def test_household_register_is_refused_as_the_page_and_the_api_refuse_it(fangpin, tmp_path):
+    """Only a role that registers households, and only for a village of its own jurisdiction; nothing saved (the
+    same ID number registers afterwards, which a saved one would refuse)."""
+    fangpin("init", "--demo")
+    household = {"village": "360702101201", "members": [
+        {"name": "越权登记", "id_number": with_check_character("36070219800101077"), "relation_to_head": "户主"}]}
+    (tmp_path / "h.json").write_text(json.dumps(household, ensure_ascii=False), encoding="utf-8")
+    for official, reason in (("huaping_cun", "辖区"), ("zhanggong_dudao", "不能登记农户")):
+        out = fangpin("--as", official, "household", "register", "--file", str(tmp_path / "h.json"), ok=False)
+        assert reason in out, out
+    assert "已登记农户" in fangpin("--as", "shahe_cun", "household", "register", "--file", str(tmp_path / "h.json"))
