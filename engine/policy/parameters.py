@@ -33,6 +33,13 @@ def _rows_in_force(wanted: Callable[[str], bool], jurisdiction: Jurisdiction, on
     return _rows_in_force_at(wanted, [j.id for j in jurisdiction.ancestors()], on)
 
 
+def read_in_force(jurisdiction: Jurisdiction, on: date) -> None:
+    """Read, in one statement, every parameter in force at ``jurisdiction`` and the places above it on ``on``, for the
+    rest of the transaction: a caller resolving at an ancestor first (the county's issuing authority of a village's
+    household) and at the place itself later (the follow-up's binding at the village) then reads nothing more."""
+    _rows_in_force_at(lambda key: False, [j.id for j in jurisdiction.ancestors()], on)
+
+
 def _rows_in_force_at(wanted: Callable[[str], bool], ids: Iterable[int], on: date) -> list[Row]:
     """The rows of the keys ``wanted`` in force at the places ``ids`` on ``on``. Every row in force there that day
     is read once and kept for the rest of the transaction (a task completion reads several keys of the same places:

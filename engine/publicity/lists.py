@@ -64,7 +64,7 @@ from engine.households.records import (
 )
 from engine.identification.classification import SHARPLY_REDUCED, classify, measure_household
 from engine.policy.check import ISSUER, LABELS, PUBLICITY, diagram_needs, places_to_check, requirements
-from engine.policy.parameters import monitoring_line, resolve
+from engine.policy.parameters import monitoring_line, read_in_force, resolve
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
@@ -709,6 +709,7 @@ def issuing_authority(place: Jurisdiction, on: date) -> str | None:
     """The authority a household of ``place`` is written to in the name of (落款) — its county's, as on the county's
     announcements (policy ``publicity.issuer``) — on ``on``; None where that is not configured (``fangpin policy
     check`` names it)."""
+    read_in_force(place, on)  # the place's own parameters with its county's: what else the transaction resolves there
     found = requirements(PUBLICITY, place.ancestor_at(JurisdictionLevel.COUNTY) or place, on)
     return str(found.values[ISSUER]) if ISSUER in found.values else None
 

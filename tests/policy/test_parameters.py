@@ -12,6 +12,7 @@ from engine.core.db import db
 from engine.core.errors import PolicyMissing
 from engine.core.models import Jurisdiction, PolicyParameter
 from engine.policy.parameters import monitoring_line, resolve, resolve_group
+from engine.publicity.lists import issuing_authority
 
 
 def test_policy_is_inherited_downwards_and_changes_by_date(app):
@@ -72,3 +73,20 @@ def test_the_parameters_of_a_place_are_read_once_per_transaction_and_a_change_is
         event.remove(*listener)
         db.session.rollback()
     assert resolve("identification.village_publicity_days", village, on) == 5
+
+
+def test_the_county_issuing_authority_then_the_village_read_the_parameters_once(app):
+    """A household's notice is signed by its county (read at the county) before the follow-up's binding is read at
+    the village, in the same completion: the village's parameters come with the first read."""
+    village = _place("360702101201")
+    on = date(2026, 9, 20)
+    statements: list[str] = []
+    listener = (db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    event.listen(*listener)
+    try:
+        assert issuing_authority(village, on)
+        assert "process" in resolve_group("followup", village, on)
+        assert len([s for s in statements if "policy_parameter" in s]) == 1
+    finally:
+        event.remove(*listener)
+        db.session.rollback()
