@@ -324,7 +324,7 @@ def household() -> None:
 def household_register(ctx: click.Context, file: Path | None, data: str | None) -> None:
     """Register a household and its members."""
 
-    values, user = _json_arg(data, file), _user_named(_actor(ctx))
+    values, user = _json_arg(data, file), _user_named(_actor(ctx), "--as")
     code = values.get("village") if isinstance(values, dict) else None
     require_may_register(user, db.session.scalar(select(Jurisdiction).filter_by(code=code)) if isinstance(code, str)
                          else None)  # as the page and the API: a role that registers, a village of its jurisdiction
@@ -855,10 +855,11 @@ def token() -> None:
     """API tokens for other systems: the APP, 12317, department systems (接口令牌)."""
 
 
-def _user_named(username: str) -> User:
+def _user_named(username: str, option: str = "--user") -> User:
+    """The user ``username`` given by ``option`` (``--as`` for the acting official); refused naming the option."""
     user = db.session.scalar(select(User).filter_by(username=username))
     if user is None:
-        raise click.BadParameter(f"用户 {username} 不存在", param_hint="--user")
+        raise click.BadParameter(f"用户 {username} 不存在", param_hint=option)
     return user
 
 
@@ -907,7 +908,7 @@ def user() -> None:
 
 
 def _administrator(ctx: click.Context) -> User:
-    actor = _user_named(_actor(ctx))
+    actor = _user_named(_actor(ctx), "--as")
     if not users.is_administrator(actor):
         raise PermissionDenied(f"{actor.display_name} 不是系统管理员，不能管理用户")
     return actor

@@ -322,4 +322,6 @@ def test_household_register_is_refused_as_the_page_and_the_api_refuse_it(fangpin
     for official, reason in (("huaping_cun", "辖区"), ("zhanggong_dudao", "不能登记农户")):
         out = fangpin("--as", official, "household", "register", "--file", str(tmp_path / "h.json"), ok=False)
         assert reason in out, out
+    out = fangpin("--as", "nobody", "household", "register", "--file", str(tmp_path / "h.json"), ok=False)
+    assert "用户 nobody 不存在" in out and "--as" in out and "--user" not in out, out  # the option given is named
     assert "已登记农户" in fangpin("--as", "shahe_cun", "household", "register", "--file", str(tmp_path / "h.json"))
