@@ -155,6 +155,8 @@ class Household(db.Model):
     housing_unsafe: Mapped[bool] = mapped_column(Boolean, default=False)  # A23
     compulsory_education_dropout: Mapped[bool] = mapped_column(Boolean, default=False)  # A24
     drinking_water_unsafe: Mapped[bool] = mapped_column(Boolean, default=False)  # A25
+    # A26 as the latest verification that recorded it found it (a lapsed insurance the members' A17 do not show yet)
+    no_medical_insurance_found: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     social_guarantee: Mapped[bool] = mapped_column(Boolean, default=False)  # 整户无劳动能力兜底保障户
     responsible_person: Mapped[str | None] = mapped_column(String(50))
     monitoring_contact: Mapped[str | None] = mapped_column(String(50))  # A55 监测联系人

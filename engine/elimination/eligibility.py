@@ -17,7 +17,7 @@ from engine.core.errors import DecisionInvalid
 from engine.core.models import Case, Household, Jurisdiction, Measure, ProcessVersion
 from engine.core.vocabulary import HouseholdStatus, Procedure
 from engine.elimination.income import elimination_line
-from engine.households.guarantees import guarantee_problems, medical_insurance_findings
+from engine.households.guarantees import guarantee_problems
 from engine.households.income import IncomeFigures
 from engine.households.records import REVISIT_FORM, completed_forms
 from engine.policy.bindings import bound_version
@@ -52,16 +52,15 @@ class Durations:
 
 @dataclass(frozen=True)
 class History:
-    """What the conditions read of a household's record: its first measure, its monthly revisits (每月回访),
-    newest first, and whether the latest verification found a member without basic medical insurance (A26)."""
+    """What the conditions read of a household's record: its first measure and its monthly revisits (每月回访),
+    newest first."""
 
     first_measure: date | None = None
     revisits: list[dict] = field(default_factory=list)
-    no_medical_insurance_found: bool = False
 
 
 def histories(household_ids: Iterable[int]) -> dict[int, History]:
-    """History of each household, in three queries whatever their number."""
+    """History of each household, in two queries whatever their number."""
     ids = list(household_ids)
     firsts = dict(db.session.execute(select(Measure.household_id, func.min(Measure.started_on))
                                      .where(Measure.household_id.in_(ids)).group_by(Measure.household_id)).all())
@@ -69,8 +68,7 @@ def histories(household_ids: Iterable[int]) -> dict[int, History]:
     for household_id, data in reversed(completed_forms(REVISIT_FORM, ids)):
         if data:
             revisits.setdefault(household_id, []).append(data)
-    medical = medical_insurance_findings(ids)
-    return {i: History(firsts.get(i), revisits.get(i, []), medical.get(i, False)) for i in ids}
+    return {i: History(firsts.get(i), revisits.get(i, [])) for i in ids}
 
 
 @dataclass(frozen=True)
@@ -152,7 +150,7 @@ def elimination_facts(h: Household, on: date, mode: str, history: History, durat
         "monitoring_line": None,
         "income_text": "",
     }
-    problems = [p.label for p in guarantee_problems(h, history.no_medical_insurance_found)]  # A23–A26
+    problems = [p.label for p in guarantee_problems(h)]  # A23–A26
     facts.update(guarantee_problem=bool(problems), guarantee_text="、".join(problems))
     if figures is not None:
         if line is None:

@@ -4,20 +4,17 @@ elimination evaluation read it there — until a later verification finds otherw
 
 A23–A25 are columns of the household. A26 (a member without basic medical insurance) is also derived from each
 member's A17, which the registration and member changes keep: it holds when a member's A17 says so, or when the
-latest verification that recorded A26 found it (a lapsed insurance the members' records do not show yet). The
-household has no column for that finding (a column would need a migration): it is read from the audit entries
-``guarantees_verified``, which record every change of a finding with the verification that made it."""
+latest verification that recorded A26 found it (a lapsed insurance the members' records do not show yet: the
+household's column ``no_medical_insurance_found``). Every change of a finding is audited (``guarantees_verified``)
+with the verification that made it."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.core import audit
-from engine.core.db import db
-from engine.core.models import AuditEvent, Household
+from engine.core.models import Household
 from engine.core.vocabulary import GuaranteeProblem
 
 STORED = (GuaranteeProblem.HOUSING_UNSAFE, GuaranteeProblem.COMPULSORY_EDUCATION_DROPOUT,
@@ -26,34 +23,16 @@ MEDICAL = GuaranteeProblem.NO_BASIC_MEDICAL_INSURANCE  # A26: the members' A17, 
 VERIFIED = "guarantees_verified"  # the audit action of a verification that changed a finding
 
 
-def medical_insurance_findings(household_ids: Iterable[int]) -> dict[int, bool]:
-    """The A26 finding the latest verification that recorded one made, per household (those without any are left
-    out), in one query whatever their number."""
-    ids = list(household_ids)
-    if not ids:
-        return {}
-    found: dict[int, bool] = {}
-    for household_id, detail in db.session.execute(
-            select(AuditEvent.household_id, AuditEvent.detail)
-            .where(AuditEvent.action == VERIFIED, AuditEvent.household_id.in_(ids)).order_by(AuditEvent.id)):
-        changed = (detail or {}).get("changed") or {}
-        if MEDICAL.value in changed:
-            found[household_id] = bool(changed[MEDICAL.value])
-    return found
-
-
-def no_basic_medical_insurance(household: Household, finding: bool | None = None) -> bool:
+def no_basic_medical_insurance(household: Household) -> bool:
     """A26: a member living with the household without basic medical insurance (their A17), or the latest
-    verification's finding (``finding``, read when not given)."""
-    if finding is None:
-        finding = medical_insurance_findings([household.id]).get(household.id, False)
-    return finding or household.no_basic_medical_insurance
+    verification's finding."""
+    return household.no_medical_insurance_found or household.no_basic_medical_insurance
 
 
-def guarantee_problems(household: Household, finding: bool | None = None) -> list[GuaranteeProblem]:
+def guarantee_problems(household: Household) -> list[GuaranteeProblem]:
     """The 三保障 and drinking-water problems the household has now (A23–A26), in the form's order."""
     problems = [p for p in STORED if getattr(household, p.value)]
-    return problems + [MEDICAL] if no_basic_medical_insurance(household, finding) else problems
+    return problems + [MEDICAL] if no_basic_medical_insurance(household) else problems
 
 
 def record_verified_guarantees(household: Household, found: Mapping[str, Any] | None, *, at: datetime, by: str,
@@ -67,9 +46,10 @@ def record_verified_guarantees(household: Household, found: Mapping[str, Any] | 
             setattr(household, problem.value, value)
             changed[problem.value] = value
     medical = bool((found or {}).get(MEDICAL.value))
-    if medical_insurance_findings([household.id]).get(household.id, False) != medical:
+    if household.no_medical_insurance_found != medical:
+        household.no_medical_insurance_found = medical
         changed[MEDICAL.value] = medical
     if changed:
         audit.record(at, by, VERIFIED, case_id=case_id, household_id=household.id, changed=changed,
-                     problems=[p.label for p in guarantee_problems(household, medical)])
+                     problems=[p.label for p in guarantee_problems(household)])
     return changed

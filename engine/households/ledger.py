@@ -17,7 +17,7 @@ from sqlalchemy import or_
 
 from engine.core.models import Household, Jurisdiction, load_ancestors
 from engine.core.vocabulary import EliminationMode, HouseholdStatus
-from engine.households.guarantees import guarantee_problems, medical_insurance_findings
+from engine.households.guarantees import guarantee_problems
 from engine.households.poverty_policy import status_label
 from engine.households.records import (
     category_name,
@@ -72,8 +72,8 @@ class LedgerRow:
         return astuple(self)[: len(HEADERS)]
 
 
-def _guarantee_problems(household: Household, medical_finding: bool) -> str:
-    return "、".join(problem.label for problem in guarantee_problems(household, medical_finding))
+def _guarantee_problems(household: Household) -> str:
+    return "、".join(problem.label for problem in guarantee_problems(household))
 
 
 def _status(household: Household) -> str:
@@ -90,7 +90,6 @@ def ledger_rows(place: Jurisdiction) -> list[LedgerRow]:
                                           Household.status == HouseholdStatus.KEY_ATTENTION.value))
     ids = [h.id for h in households]
     plans, incomes, revisits = plan_summaries(ids), latest_incomes(ids), latest_revisits(ids)
-    medical = medical_insurance_findings(ids)
     load_ancestors({h.village for h in households})  # their townships: one statement, not one per village
     rows = []
     for number, h in enumerate(households, start=1):
@@ -102,7 +101,7 @@ def ledger_rows(place: Jurisdiction) -> list[LedgerRow]:
             head=h.head.name if h.head else "", size=h.size, category=category_name(h.category),
             formerly_poor=status_label(h), social_guarantee=yes_no(h.social_guarantee),
             identified_on=h.identified_on, risks=risk_text(h.risk_types),
-            guarantee_problems=_guarantee_problems(h, medical.get(h.id, False)),
+            guarantee_problems=_guarantee_problems(h),
             net_income_per_capita=income.net_income_per_capita if income else None,
             income_reference_per_capita=income.income_reference_per_capita if income else None,
             income_window=f"{record.window_start} 至 {record.window_end}" if record else "",

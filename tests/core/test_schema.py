@@ -16,13 +16,14 @@ from engine.cases.functions import CaseContext, case_workflow
 from engine.cases.lifecycle import complete_task
 from engine.cases.tasks import tasks_of_case
 from engine.core.db import db
-from engine.core.models import Case, HumanTask
+from engine.core.models import Case, Household, HumanTask
 from engine.core.schema import BASE_REVISION
 from engine.demo import drive_case, sample_form_data
+from engine.households.guarantees import record_verified_guarantees
 from tests.conftest import prepare_database
 from tests.factories import open_case, ready_row
 
-LATEST = "0017"
+LATEST = "0018"
 
 
 def _app(tmp_path, clock, **config):
@@ -93,3 +94,24 @@ def test_upgrading_marks_the_county_decisions_projected_before_the_mark(tmp_path
         assert {t.name: t.ledger_step for t in db.session.scalars(select(HumanTask).filter_by(case_id=case_id))} \
             == marks
         assert _revision() == LATEST
+
+
+def test_upgrading_carries_the_medical_insurance_finding_from_the_audit_to_the_household(tmp_path, clock):
+    """0018: A26 as the latest verification found it (audited ``guarantees_verified``) becomes the household's
+    column: a finding of 'uninsured' later cleared is False, one not cleared is True, a household never found so
+    False."""
+    with _app(tmp_path, clock).app_context():
+        prepare_database(clock)
+        uninsured, cleared, never = (open_case(clock, head=name).household for name in ("未参保户", "已补缴户", "从未户"))
+        found = {"no_basic_medical_insurance": True}
+        for household in (uninsured, cleared):
+            record_verified_guarantees(household, found, at=clock.now(), by="shahe_zhen", case_id=None)
+        record_verified_guarantees(cleared, {}, at=clock.now(), by="shahe_zhen", case_id=None)
+        db.session.commit()
+        ids = [h.id for h in (uninsured, cleared, never)]
+        downgrade(revision="0017")
+        assert "no_medical_insurance_found" not in {c["name"] for c in inspect(db.engine).get_columns("household")}
+        upgrade()
+        db.session.expire_all()
+        assert [db.session.get(Household, i).no_medical_insurance_found for i in ids] == [True, False, False]
+        assert _revision() == LATEST and schema_differences() == []
