@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from engine.bpmn.parser import no_executable, parse_bundle, procedures_in
 from engine.bpmn.procedures import change_problem
@@ -14,7 +15,7 @@ from engine.bpmn.rules import DiagramRules
 from engine.bpmn.source import DiagramSource, bundle_for, bundle_hash
 from engine.bpmn.spec_cache import dump_spec
 from engine.bpmn.validation import describe
-from engine.core.db import db
+from engine.core.db import db, forget_when_the_transaction_ends
 from engine.core.errors import DiagramInvalid, NotFound
 from engine.core.models import DiagramFile, ProcessVersion
 
@@ -79,21 +80,42 @@ def _store(actor, now, process_id, spec, subprocess_specs, bundle, digest) -> Pr
     )
     db.session.add(version)
     db.session.flush()
+    _newest_versions()[process_id] = version
     log.info("deployed %s version %s (%s)", process_id, version.version, digest[:12])
     return version
 
 
 def latest_version(process_key: str) -> ProcessVersion:
-    """The newest deployed version of ``process_key`` (new cases start on it; running cases keep theirs)."""
-    version = db.session.scalar(
-        select(ProcessVersion)
-        .where(ProcessVersion.process_key == process_key)
-        .order_by(ProcessVersion.version.desc())
-        .limit(1)
-    )
-    if version is None:
+    """The newest deployed version of ``process_key`` (new cases start on it; running cases keep theirs), read
+    once per transaction: a case opened on it and the steps projected for it then (engine.cases.tasks.step_marks)
+    ask for it again; a version deployed in the transaction is the newest from then on."""
+    newest = _newest_versions()
+    if process_key not in newest:
+        newest[process_key] = db.session.scalar(
+            select(ProcessVersion)
+            .where(ProcessVersion.process_key == process_key)
+            .order_by(ProcessVersion.version.desc())
+            .limit(1)
+        )
+    if newest[process_key] is None:
         raise NotFound(f"流程 {process_key} 尚未部署")
-    return version
+    return newest[process_key]
+
+
+_NEWEST = "fangpin.newest_versions"  # session.info: process key → its newest version (None: none), this transaction
+
+
+def _newest_versions() -> dict[str, ProcessVersion | None]:
+    return db.session().info.setdefault(_NEWEST, {})
+
+
+forget_when_the_transaction_ends(_NEWEST)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction) -> None:
+    """A rollback, of a savepoint too, may take back a version deployed in it: the newest are read again."""
+    session.info.pop(_NEWEST, None)
 
 
 def get_version(version_id: int) -> ProcessVersion:

@@ -17,6 +17,7 @@ from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select, tupl
 from sqlalchemy.orm import aliased
 
 from engine.accounts.users import display_names
+from engine.bpmn.deployment import latest_version
 from engine.bpmn.runtime import ready_human_tasks
 from engine.bpmn.scripting import DiagramScriptEngine
 from engine.bpmn.spec_cache import SPECS
@@ -111,13 +112,11 @@ def step_marks(task) -> dict[str, str]:
 def _newest_marks(task, process) -> dict[str, str]:
     """The marks of the step of ``task``'s id in the same process of the newest deployed version."""
     top = getattr(task.workflow, "top_workflow", task.workflow).spec
-    newest = db.session.execute(select(ProcessVersion.id, ProcessVersion.bundle_sha256)
-                                .filter_by(process_key=top.name)
-                                .order_by(ProcessVersion.version.desc()).limit(1)).first()
-    if newest is None:
+    try:
+        newest = latest_version(top.name)  # once per transaction: a case just opened on it reads nothing more
+    except NotFound:
         return {}
-    spec, subprocess_specs = (SPECS.cached(top.name, newest.bundle_sha256)
-                              or SPECS.get(db.session.get(ProcessVersion, newest.id)))
+    spec, subprocess_specs = SPECS.cached(top.name, newest.bundle_sha256) or SPECS.get(newest)
     same = spec if spec.name == process.name else subprocess_specs.get(process.name)
     return _process_marks(same).get(task.task_spec.bpmn_id, {}) if same is not None else {}
 

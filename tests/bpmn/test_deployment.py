@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from engine.bpmn.deployment import latest_version
 from engine.bpmn.source import DiagramSource, read_directory
@@ -55,3 +56,28 @@ def test_a_changed_diagram_becomes_a_new_version_and_running_cases_keep_theirs(a
         assert deploy([changed, *library], "editor", clock.now()) == []  # same bytes: nothing new
     new_case = open_case(clock, "王五")
     assert (running.process_version.version, new_case.process_version.version) == (1, 2)
+
+
+def test_the_newest_version_is_read_once_per_transaction_and_a_deployment_or_a_rollback_is_seen(app, clock):
+    """A case opened on the newest version and its first step's marks (engine.cases.tasks.step_marks) ask for it
+    twice: one statement. A version deployed in the transaction is the newest at once; one rolled back is not."""
+    statements: list[str] = []
+    listener = (db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    first = latest_version("identification")
+    event.listen(*listener)
+    try:
+        assert latest_version("identification") is first
+        assert not [s for s in statements if "process_version" in s]
+    finally:
+        event.remove(*listener)
+    library = [s for s in read_directory(PROCESSES) if s.file_name != "identification.bpmn"]
+    with pytest.raises(RuntimeError), transaction():
+        deploy([_broken("identification.bpmn", "张贴村级公示", "张贴村级公示（回滚）"), *library], "editor", clock.now())
+        assert latest_version("identification").version == first.version + 1
+        raise RuntimeError("taken back")
+    assert latest_version("identification").id == first.id
+    with transaction():
+        (second,) = deploy([_broken("identification.bpmn", "张贴村级公示", "张贴村级公示（新）"), *library], "editor",
+                           clock.now())
+        assert latest_version("identification") is second
+    assert latest_version("identification").id == second.id
