@@ -40,6 +40,7 @@ from engine.cases.views import (
 )
 from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
 from engine.core.vocabulary import (
+    IDENTIFICATION_CHANNELS,
     CaseOutcome,
     CaseStatus,
     Channel,
@@ -62,6 +63,8 @@ bp = Blueprint("cases", __name__)
 PAGE_SIZE = 25
 CASE_WORKERS = ("village_cadre", "township_officer", "county_officer")  # act on publicity, see key attention
 TEXT_LIMIT = 500
+OPENING_CHANNELS = {c.value: c.label for c in IDENTIFICATION_CHANNELS}  # 立案's choices: those an identification
+# opens on, most common first (the other channels are those of procedures started otherwise: 绿色通道 …)
 
 
 def register(app: Flask) -> None:
@@ -179,7 +182,7 @@ def new() -> Any:
         if opened is not None:
             flash(f"已立案：{opened.number}", "ok")
             return redirect(url_for("cases.case_page", case_id=opened.id))
-    return render_template("cases/new.html", values=values, errors=errors, channels=Channel.labels(), today=today,
+    return render_template("cases/new.html", values=values, errors=errors, channels=OPENING_CHANNELS, today=today,
                            candidates=open_candidates(g.user.jurisdiction)), (422 if errors else 200)
 
 
@@ -196,7 +199,7 @@ def _open(values: dict[str, str]) -> tuple[dict[str, str], Any]:
             errors["household"] = str(exc)
     if household is not None and not within(household.village.path):
         abort(403)
-    if values["channel"] not in Channel.labels():
+    if values["channel"] not in OPENING_CHANNELS:
         errors["channel"] = "请选择发现渠道"
     try:
         lead_date = date.fromisoformat(values["lead_date"])

@@ -252,6 +252,22 @@ def test_a_village_cadre_opens_a_case(web_app, clock):
     assert f'<option value="{number}">' not in cadre.get("/cases/new").get_data(as_text=True)  # no longer a candidate
 
 
+def test_the_channels_offered_are_those_an_identification_opens_on_most_common_first(web_app, clock):
+    """发现渠道 offers the four channels a household at risk is found through (000 §三), 农户自主申报 first — not the
+    channels of other procedures (纳入监测后, 绿色通道 …), which opening refuses."""
+    page = _as(web_app, "shahe_cun").get("/cases/new").get_data(as_text=True)
+    select_tag = page[page.index('<select id="f-channel"'):]
+    options = re.findall(r'<option value="(\w*)"[^>]*>([^<]+)</option>', select_tag[:select_tag.index("</select>")])
+    assert options == [("", "请选择"), ("self_application", "农户自主申报"), ("cadre_screening", "基层干部排查"),
+                       ("department_warning", "部门筛查预警"), ("petition", "信访、12317 等渠道")]
+    number = _register(web_app, clock, "沙河村", "渠道户")
+    refused = post_form(_as(web_app, "shahe_cun"), "/cases/new",
+                        {"household": number, "channel": "green_channel", "lead_date": "2026-09-20"})
+    assert refused.status_code == 422 and '<p class="error" id="err-channel">请选择发现渠道</p>' in refused.get_data(
+        as_text=True)
+    assert _count(web_app, Case) == 0
+
+
 def test_opening_is_refused_with_the_reason_and_nothing_saved(web_app, clock, case):
     cadre = _as(web_app, "shahe_cun")
     with web_app.app_context():
