@@ -29,9 +29,9 @@ def password_hash(password: str = "demo") -> str:
     return generate_password_hash(password, method=TEST_HASH_METHOD)
 
 
-def open_case(clock, head: str = "张三") -> Case:
+def open_case(clock, head: str = "张三", lead: date = date(2026, 9, 20)) -> Case:
     household = register_household(household_data("沙河村", head, 2), "shahe_cun", clock)
-    return open_identification(household.id, "self_application", date(2026, 9, 20), "shahe_cun", clock)
+    return open_identification(household.id, "self_application", lead, "shahe_cun", clock)
 
 
 def ready_row(case: Case) -> HumanTask:
@@ -90,7 +90,7 @@ FICTITIOUS_2027 = {"years": {"2027": {"source": "虚构测试数据（不是真�
 def provisional_task_deadline(clock, start: str, head: str) -> tuple[int, int]:
     """A case whose ready task is due 20 working days after ``start`` — provisional without 2027's data — as
     engine.cases.tasks projects a due date: (task id, deadline id)."""
-    case = open_case(clock, head)
+    case = open_case(clock, head, date.fromisoformat(start))  # found the day the task starts
     row = ready_row(case)
     computed = explain("working_days", start, 20)
     assert computed.provisional

@@ -788,8 +788,11 @@ def _record_schemas() -> dict[str, Any]:
                                "description": "系统外识别（导入）的监测对象：导入的文件、时间和导入人；在本系统识别的为 null"}}),
         "OpenCase": _obj({"household_id": INT, "channel": {"enum": list(Channel.labels()), "description": "；".join(
                           f"{k}：{v}" for k, v in Channel.labels().items())},
-                          "lead_date": {"type": "string", "format": "date", "description": "发现日期，不得晚于今天"},
-                          "application": {"type": "object", "description": "申请内容（自由结构，随案件保存）"}},
+                          "lead_date": {"type": "string", "format": "date", "description":
+                                        "发现日期，不得晚于今天；早于今天超过政策参数 identification.late_lead_days 的天数"
+                                        "的（补录），须在 application.backfill_reason 中写明补录说明"},
+                          "application": {"type": "object", "description": "申请内容（自由结构，随案件保存）；"
+                                          "backfill_reason：补录说明（为何现在才立案）"}},
                          ("household_id", "channel", "lead_date")),
         "Case": _obj({**{f: NSTR for f in ("number", "outcome", "outcome_reason", "opened_by", "deadline_label")},
                       **{f: TIME for f in ("opened_at", "closed_at", "due_at", "deadline_met_at", "overdue_since")},

@@ -19,7 +19,9 @@ from engine.bpmn.forms import load_form
 from engine.cases.diagram_state import diagram_markers, main_diagram
 from engine.cases.household_import import import_households
 from engine.cases.lifecycle import (
+    BACKFILL_REASON,
     close_publicity,
+    late_lead_days,
     may_do,
     open_identification,
     raise_objection,
@@ -174,7 +176,7 @@ def new() -> Any:
         abort(403)
     today = to_local_date(get_clock().now())
     values = {"household": request.args.get("household", ""), "channel": "", "lead_date": today.isoformat(),
-              "channel_detail": ""}
+              "channel_detail": "", BACKFILL_REASON: ""}
     errors: dict[str, str] = {}
     if request.method == "POST":
         values = {k: request.form.get(k, "").strip()[:TEXT_LIMIT] for k in values}
@@ -183,7 +185,16 @@ def new() -> Any:
             flash(f"已立案：{opened.number}", "ok")
             return redirect(url_for("cases.case_page", case_id=opened.id))
     return render_template("cases/new.html", values=values, errors=errors, channels=OPENING_CHANNELS, today=today,
-                           candidates=open_candidates(g.user.jurisdiction)), (422 if errors else 200)
+                           candidates=open_candidates(g.user.jurisdiction), late_days=_late_lead_days(today)
+                           ), (422 if errors else 200)
+
+
+def _late_lead_days(today: date) -> int | None:
+    """How long ago a lead may have been found without a 补录说明 in my jurisdiction (None: no policy for it)."""
+    try:
+        return late_lead_days(g.user.jurisdiction, today)
+    except FangpinError:
+        return None
 
 
 def _open(values: dict[str, str]) -> tuple[dict[str, str], Any]:
@@ -207,7 +218,7 @@ def _open(values: dict[str, str]) -> tuple[dict[str, str], Any]:
         errors["lead_date"] = "请填写发现日期（年-月-日）"
     if errors:
         return errors, None
-    application = {"channel_detail": values["channel_detail"]} if values["channel_detail"] else None
+    application = {k: values[k] for k in ("channel_detail", BACKFILL_REASON) if values[k]} or None
     try:
         case = open_identification(household.id, values["channel"], lead_date, g.user.username, get_clock(),
                                    application)

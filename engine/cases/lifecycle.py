@@ -40,6 +40,7 @@ from engine.elimination.eligibility import assess
 from engine.households.poverty_policy import check_can_start
 from engine.households.register import get_household, lock_household
 from engine.policy.check import StartPolicy, start_policy
+from engine.policy.parameters import resolve
 from engine.policy.roles import all_roles
 from timers.calendar import to_local_date
 
@@ -57,6 +58,9 @@ PUBLICITY_PROCESS = "publicity_period"
 OBJECTION_MESSAGE = "objection"
 WAKE_BATCH = 50  # cases woken per transaction when many are due at once
 OBJECTION_TEXT_LIMIT, OBJECTION_BY_LIMIT = 2000, 100  # characters (an objection is kept in the case and the audit)
+LATE_LEAD_KEY = "identification.late_lead_days"  # a lead found longer ago than this is opened only with a reason
+BACKFILL_REASON = "backfill_reason"  # the application's 补录说明: why a lead found long ago is opened only now
+BACKFILL_REASON_LIMIT = 500  # characters
 
 
 def _save(run: CaseRun) -> None:
@@ -163,19 +167,48 @@ def open_identification(
     household_id: int, channel: str, lead_date: date, actor: str, clock: Clock,
     application: dict[str, Any] | None = None,
 ) -> Case:
-    """Open an identification case (识别纳入) from one of the four channels.
+    """Open an identification case (识别纳入) from one of the four channels, as an official does (立案).
 
-    Refused when the household is already monitored or has an unfinished identification.
+    Refused when the household is already monitored or has an unfinished identification, and when the lead was
+    found longer ago than policy allows without a reason (补录说明, :func:`late_lead_days`).
     """
 
     with transaction():
-        case = begin_identification(get_household(household_id), channel, lead_date, actor, clock, application)
+        household = get_household(household_id)
+        _check_channel(channel, lead_date, clock)  # a wrong channel or a date after today first
+        application = _with_backfill_reason(household, lead_date, application, clock)
+        case = begin_identification(household, channel, lead_date, actor, clock, application)
     return case
+
+
+def late_lead_days(place, on: date) -> int:
+    """How many days before the day it is opened a lead may have been found without a reason
+    (``identification.late_lead_days``, policy data of ``place`` on ``on``): an official opening a case for one found
+    earlier records it late (补录) and must say why (``backfill_reason``, 补录说明)."""
+    return int(resolve(LATE_LEAD_KEY, place, on))
+
+
+def _with_backfill_reason(household, lead_date: date, application: dict[str, Any] | None,
+                          clock: Clock) -> dict[str, Any] | None:
+    """The application to open with: refused for a lead found more than :func:`late_lead_days` ago at the household's
+    village unless it says why (``backfill_reason``), which is then kept with it — in the case's start data and the
+    audit of its opening."""
+    today = to_local_date(clock.now())
+    late, allowed = (today - lead_date).days, late_lead_days(household.village, today)
+    if late <= allowed:
+        return application
+    reason = (application or {}).get(BACKFILL_REASON)
+    reason = reason.strip()[:BACKFILL_REASON_LIMIT] if isinstance(reason, str) else ""
+    if not reason:
+        raise RuleViolation(f"{BACKFILL_REASON}: 发现日期 {lead_date} 早于今天 {late} 天，超过本地政策规定的 {allowed} 天："
+                            "请在“补录说明”中写明为何现在才立案，或改正发现日期")
+    return {**(application or {}), BACKFILL_REASON: reason}
 
 
 def begin_identification(household, channel: str, lead_date: date, actor: str, clock: Clock,
                          application: dict[str, Any] | None = None, awaited_by: Case | None = None) -> Case:
-    """Open an identification inside the caller's transaction (same checks as open_identification); ``awaited_by``:
+    """Open an identification inside the caller's transaction (the checks of open_identification but the lead's age:
+    a department warning or a campaign's screening opens it with the date of its own step); ``awaited_by``:
     the case opening it, which waits for its decision (:func:`_report_decision`)."""
     _check_channel(channel, lead_date, clock)
     _check_not_duplicate(lock_household(household))

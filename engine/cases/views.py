@@ -17,7 +17,7 @@ from engine.accounts.users import display_names
 from engine.bpmn.forms import load_form
 from engine.bpmn.runtime import timer_label, waiting_timers
 from engine.cases.deadlines import deadlines_of_case
-from engine.cases.lifecycle import PUBLICITY_PROCESS, get_case
+from engine.cases.lifecycle import BACKFILL_REASON, PUBLICITY_PROCESS, get_case
 from engine.cases.runs import viewed_workflow
 from engine.cases.tasks import tasks_of_case
 from engine.core import audit
@@ -303,6 +303,7 @@ class CaseRecord:
     publicity: list[PublicityView]
     other_cases: list[Case]
     names: dict[str, str]  # login → how it reads (the officials who did, claimed or are in the record)
+    backfill_reason: str = ""  # why the lead was opened late (补录说明), if it was
 
 
 def case_record(case_id: int, clock: Clock) -> CaseRecord:
@@ -317,8 +318,10 @@ def case_record(case_id: int, clock: Clock) -> CaseRecord:
     deadlines = _deadline_views(case, deadlines_of_case(case_id), tasks, clock.now())
     events = audit.for_case(case_id)
     names = display_names({e.actor for e in events} | {t.completed_by for t in tasks} | {t.claimed_by for t in tasks})
+    opened = next((e.detail or {} for e in events if e.action == "case_opened"), {})
     return CaseRecord(case, household_view(case.household) if case.household else None, steps,
-                      timeline(events, names), deadlines, notices, waiting, publicity, others, names)
+                      timeline(events, names), deadlines, notices, waiting, publicity, others, names,
+                      backfill_reason(opened))
 
 
 def _deadline_views(case: Case, rows: list[CaseDeadline], tasks: list[HumanTask], now: datetime) -> list[DeadlineView]:
@@ -425,7 +428,14 @@ def _role(key: str | None) -> str:
 def _event_opened(d: dict) -> tuple[str, str]:
     detail = (d.get("application") or {}).get("channel_detail")
     text = f"发现渠道：{Channel.label_of(d.get('channel', ''))}，发现日期 {d.get('lead_date', '')}"
-    return "立案", text + (f"（{detail}）" if detail else "")
+    reason = backfill_reason(d)
+    return "立案", text + (f"（{detail}）" if detail else "") + (f"；补录说明：{reason}" if reason else "")
+
+
+def backfill_reason(opened: dict) -> str:
+    """Why a lead found long ago was opened only then (补录说明), from the detail of the case's opening, or ""."""
+    reason = (opened.get("application") or {}).get(BACKFILL_REASON)
+    return reason if isinstance(reason, str) else ""
 
 
 def _event_ready(d: dict) -> tuple[str, str]:

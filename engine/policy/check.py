@@ -50,6 +50,7 @@ READ_BY_CODE: dict[str, dict[str, str]] = {  # procedure → {parameter: what it
     Procedure.IDENTIFICATION.value: {  # engine.cases.functions (测算收入, 纳入监测对象)
         "income_window_anchor": "收入计算时间的起算月份：识别纳入月份或发现月份",
         "exclusion_set": "原则上不纳入情形清单（policy/exclusions.json 中的哪一份）",
+        "late_lead_days": "立案补录：发现日期早于立案之日超过该天数的，须写明补录说明",  # engine.cases.lifecycle
     },
     Procedure.ELIMINATION.value: {  # engine.elimination.eligibility (风险消除条件)
         "assistance_months": "风险消除条件：帮扶措施落实和收入稳定的最少月数",

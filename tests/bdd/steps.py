@@ -120,6 +120,14 @@ def open_case(world, clock, channel: str, head: str, lead: str) -> None:
     world["cases"][head] = case.id
 
 
+@when(parsers.parse('村干部补录立案：以 "{channel}" 渠道为 "{head}" 户立案，发现日期 {lead}，补录说明 "{reason}"'))
+def open_late_case(world, clock, channel: str, head: str, lead: str, reason: str) -> None:
+    case = open_identification(household_named(head).id, CHANNELS[channel], date.fromisoformat(lead), "system", clock,
+                               {"backfill_reason": reason})
+    world["case_id"] = case.id
+    world["cases"][head] = case.id
+
+
 @when("各级按默认材料办理，直至办结")
 def run_to_end(world, clock) -> None:
     _run(world, clock)
@@ -360,6 +368,15 @@ def duplicate_refused(world, clock, head: str, text: str) -> None:
     before = db.session.scalar(select(db.func.count()).select_from(Case))
     with pytest.raises(FangpinError) as refused:
         open_identification(household_named(head).id, "self_application", _today(clock), "system", clock)
+    assert text in str(refused.value)
+    assert db.session.scalar(select(db.func.count()).select_from(Case)) == before
+
+
+@then(parsers.parse('为 "{head}" 户立案、发现日期 {lead} 而不写补录说明被拒绝，提示包含 "{text}"'))
+def late_refused(world, clock, head: str, lead: str, text: str) -> None:
+    before = db.session.scalar(select(db.func.count()).select_from(Case))
+    with pytest.raises(FangpinError) as refused:
+        open_identification(household_named(head).id, "cadre_screening", date.fromisoformat(lead), "system", clock)
     assert text in str(refused.value)
     assert db.session.scalar(select(db.func.count()).select_from(Case)) == before
 

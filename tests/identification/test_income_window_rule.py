@@ -23,14 +23,15 @@ def _window(case_id: int) -> tuple[date, date]:
 
 def test_the_income_window_follows_the_rule_the_case_opened_with(app, clock) -> None:
     household = register_household(household_data("沙河村", "王五", 2), "shahe_cun", clock)
-    opened = open_identification(household.id, "self_application", date(2026, 8, 28), "shahe_cun", clock)
+    late = {"backfill_reason": "8 月 28 日书面申请，9 月才交村委会"}  # found 23 days ago (15 without a reason)
+    opened = open_identification(household.id, "self_application", date(2026, 8, 28), "shahe_cun", clock, late)
     county = db.session.scalar(select(Jurisdiction).filter_by(code="360702"))
     db.session.add(PolicyParameter(jurisdiction=county, key=KEY, value="discovery_month", source="test",
                                    effective_from=date(2026, 9, 21)))  # from tomorrow: the lead's month counts
     db.session.commit()
     clock.advance(timedelta(days=1))
     other = register_household(household_data("沙河村", "赵六", 2), "shahe_cun", clock)
-    later = open_identification(other.id, "self_application", date(2026, 8, 28), "shahe_cun", clock)
+    later = open_identification(other.id, "self_application", date(2026, 8, 28), "shahe_cun", clock, late)
     for case in (opened, later):
         drive_case(case.id, clock, until="入户核实")
     # verified in September: the identification month's rule reckons from September (the case opened before the

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import delete, select
 
-from engine.cases import functions
+from engine.cases import functions, lifecycle
 from engine.cases.lifecycle import complete_task, open_green_channel, open_identification, open_member_change
 from engine.cli import main
 from engine.core.config import project_dir
@@ -125,7 +125,8 @@ def test_the_engine_reads_the_elimination_parameters_the_check_lists():
 
 def test_the_engine_reads_the_identification_parameters_the_check_lists():
     assert {f"identification.{name}" for name in READ_BY_CODE["identification"]} == {functions.INCOME_WINDOW_ANCHOR,
-                                                                                     exclusions.EXCLUSION_SET}
+                                                                                     exclusions.EXCLUSION_SET,
+                                                                                     lifecycle.LATE_LEAD_KEY}
     assert {f"identification.{name}" for name in OPTIONAL_BY_CODE["identification"]} == {comparison.REUSE_MONTHS}
 
 

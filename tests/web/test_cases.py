@@ -290,6 +290,31 @@ def test_opening_is_refused_with_the_reason_and_nothing_saved(web_app, clock, ca
     assert _count(web_app, AuditEvent) == events + 1  # only the registration of 未来户
 
 
+def test_a_lead_found_long_ago_is_opened_only_with_a_backfill_reason_over_http(web_app, clock):
+    """发现日期 2020-01-01 (2454 days ago; 15 allowed, identification.late_lead_days): refused beside 补录说明 with
+    nothing saved; with the reason written the case opens, and its page says why in its header and its record."""
+    number = _register(web_app, clock, "沙河村", "补录户")
+    events = _count(web_app, AuditEvent)
+    fields = [("household", number), ("channel", "cadre_screening"), ("lead_date", "2020-01-01")]
+    with serve(web_app) as base:
+        browser = HttpBrowser(base)
+        browser.login("shahe_cun", "demo")
+        form = browser.get("/cases/new").read().decode()
+        refused = browser.post("/cases/new", fields)
+        page = refused.read().decode()
+        saved = _count(web_app, Case), _count(web_app, AuditEvent)
+        opened = browser.post("/cases/new", [*fields, ("backfill_reason", "农户 2020 年初口头反映，当时未登记")])
+        case_page = opened.read().decode()
+    assert "发现日期早于今天超过 15 天的（补录），须写明为何现在才立案" in form
+    assert refused.status == 422
+    assert ('<p class="error" id="err-backfill_reason">发现日期 2020-01-01 早于今天 2454 天，超过本地政策规定的 15 天：'
+            "请在“补录说明”中写明为何现在才立案，或改正发现日期</p>") in page
+    assert saved == (0, events)
+    assert opened.status == 200 and "/cases/" in opened.geturl() and "已立案" in case_page
+    assert "发现日期 2020-01-01（补录说明：农户 2020 年初口头反映，当时未登记）" in case_page
+    assert "发现日期 2020-01-01；补录说明：农户 2020 年初口头反映，当时未登记" in case_page  # 办理记录
+
+
 def test_opening_needs_a_case_role_and_a_household_in_my_jurisdiction(web_app, clock):
     number = _register(web_app, clock, "沙河村", "邻村户")
     assert _as(web_app, "zhanggong_dudao").get("/cases/new").status_code == 403

@@ -482,7 +482,7 @@ def test_the_migration_check_is_refused_outside_the_editor_area(web_app, clock, 
     with web_app.app_context():
         household = register_household(household_data("诸由观村", "龙口户", 2), "zhuyouguan_cun", clock)
         number = open_identification(household.id, "self_application", date(2022, 3, 1), "zhuyouguan_cun",
-                                     clock).number
+                                     clock, {"backfill_reason": "3 月 1 日申请，当时未立案"}).number
     editor = login(web_app.test_client(), "jiangxi_zhengce")
     assert editor.get(f"/diagrams/versions/{target}/migration?case={number}").status_code == 403
     assert editor.get(f"/diagrams/versions/{target}/migration?case=SB-0000").status_code == 404

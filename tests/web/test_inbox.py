@@ -43,7 +43,8 @@ def tasks(web_app, clock, zhen_cadre) -> dict[str, dict]:
                 ("甲一", "沙河村", lambda h: open_identification(h, "self_application", date(2026, 9, 19), "shahe_cun", clock)),
                 ("乙二", "华坪村", lambda h: open_green_channel(h, "huaping_cun", clock, {"hardship": "房屋遭洪水冲毁"})),
                 ("丙三", "沙河村", lambda h: open_member_change(h, date(2026, 9, 10), "shahe_cun", clock)),
-                ("丁四", "华坪村", lambda h: open_identification(h, "cadre_screening", date(2026, 9, 1), "huaping_cun", clock))):
+                ("丁四", "华坪村", lambda h: open_identification(h, "cadre_screening", date(2026, 9, 1), "huaping_cun", clock,
+                                                               {"backfill_reason": "9 月 1 日排查发现，当时未立案"}))):
             household = register_household(household_data(village, head, 2), "shahe_cun", clock)
             case = open_case(household.id)
             task = db.session.scalar(select(HumanTask).filter_by(case_id=case.id, state="READY"))
