@@ -27,7 +27,7 @@ from engine.cases.form_rules import check_form_rules
 from engine.cases.functions import CaseContext, case_workflow, plain_json
 from engine.cases.live import keep_after_commit
 from engine.cases.runs import START_POLICY, CaseRun, run_case, start_run
-from engine.cases.tasks import TaskToDo, step_marks, sync_tasks, task_to_do, tasks_of_case
+from engine.cases.tasks import TaskToDo, claimed_by_other, step_marks, sync_tasks, task_to_do, tasks_of_case
 from engine.core import audit
 from engine.core.clock import Clock, using_clock
 from engine.core.db import db, fetch
@@ -399,7 +399,7 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
         authorize(user, row)
         check_separation_of_duties(user, row.case, row, today)
         if row.claimed_by and row.claimed_by != actor:
-            raise ConflictError(f"任务“{row.name}”已由 {row.claimed_by} 认领，请联系其释放后再办理")
+            raise ConflictError(f"{claimed_by_other(row)}，请联系其释放后再办理")
         case = row.case
         backdated = _check_form(todo, data, today, backdating_reason) if row.form else []
         if seen_version is not None and seen_version != case.lock_version:

@@ -440,7 +440,7 @@ def claim_task(task_id: int, username: str, now: datetime) -> HumanTask:
     with transaction():
         row = ready_row(task_id)
         if row.claimed_by and row.claimed_by != username:
-            raise ConflictError(f"任务“{row.name}”已由 {row.claimed_by} 认领")
+            raise ConflictError(claimed_by_other(row))
         row.claimed_by, row.claimed_at = username, now
         audit.record(now, username, "task_claimed", case_id=row.case_id, task_id=row.id, step=row.name)
     return row
@@ -589,6 +589,11 @@ def _ready(row: HumanTask | None, task_id: int) -> HumanTask:
     if row.state != "READY":
         raise ConflictError(f"任务“{row.name}”{_done_by(row)}，不能再次办理")
     return row
+
+
+def claimed_by_other(row: HumanTask) -> str:
+    """That the task is taken (认领) by another official, as the one who comes too late reads it: by their name."""
+    return f"任务“{row.name}”已由 {display_names({row.claimed_by})[row.claimed_by]} 认领"
 
 
 def _done_by(row: HumanTask) -> str:

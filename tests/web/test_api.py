@@ -311,9 +311,10 @@ def test_claim_and_release_with_conflicts(village_api, case_id, web_app, clock):
     colleague = session_api(web_app, "shahe_cun2")
     claimed = village_api.post(f"/api/tasks/{task}/claim")
     assert claimed.status_code == 200 and claimed.get_json()["claimed_by"] == "shahe_cun"
-    assert colleague.post(f"/api/tasks/{task}/claim").status_code == 409
+    taken = colleague.post(f"/api/tasks/{task}/claim")
+    assert taken.status_code == 409 and taken.get_json()["error"] == "任务“受理申请并签署承诺授权书”已由 沙河村村干部 认领"
     blocked = colleague.post(f"/api/tasks/{task}/complete", APPLY)
-    assert blocked.status_code == 409 and "已由 shahe_cun 认领" in blocked.get_json()["error"]
+    assert blocked.status_code == 409 and "已由 沙河村村干部 认领" in blocked.get_json()["error"]
     assert colleague.post(f"/api/tasks/{task}/release").status_code == 409
     assert token_api(web_app, "huaping_cun", clock).post(f"/api/tasks/{task}/claim").status_code == 403
     assert token_api(web_app, "shahe_zhen", clock).post(f"/api/tasks/{task}/release").status_code == 403

@@ -122,7 +122,11 @@ def test_claim_and_release(web_app, case):
     assert "shahe_cun 已认领" in colleague.get("/inbox").get_data(as_text=True)
     assert "释放" in me.get("/inbox").get_data(as_text=True)
     blocked = post_form(colleague, f"/tasks/{task.id}", APPLY)
-    assert blocked.status_code == 409 and "已由 shahe_cun 认领" in blocked.get_data(as_text=True)
+    message = "任务“受理申请并签署承诺授权书”已由 沙河村村干部 认领，请联系其释放后再办理"  # the name, not the login
+    assert blocked.status_code == 409 and message in blocked.get_data(as_text=True)
+    taken = post_form(colleague, f"/tasks/{task.id}/claim", {}, page_url="/inbox")
+    assert "任务“受理申请并签署承诺授权书”已由 沙河村村干部 认领" in colleague.get(taken.headers["Location"]).get_data(
+        as_text=True)
     refused = post_form(colleague, f"/tasks/{task.id}/release", {}, page_url="/inbox")
     assert refused.status_code == 302
     assert ready_task(web_app, case, "受理申请并签署承诺授权书").claimed_by == "shahe_cun"
