@@ -257,12 +257,21 @@ def _outside(household: Household) -> str:
 
 
 @dataclass(frozen=True)
+class DataGroup:
+    """Part of a completed step's data under one heading: a group of the form's fields (家庭收入（近12个月）) with its
+    title, or the form's own fields around it (no title)."""
+
+    title: str
+    items: list[tuple[str, str]]  # (field's title, text)
+
+
+@dataclass(frozen=True)
 class StepView:
     """A human task of the case, with the data it was completed with, in the form's own words."""
 
     task: HumanTask
     state: str
-    data: list[tuple[str, str]]
+    data: list[DataGroup]
 
 
 @dataclass(frozen=True)
@@ -311,7 +320,7 @@ def case_record(case_id: int, clock: Clock) -> CaseRecord:
     case = get_case(case_id)
     waiting, publicity = _waiting(case, clock)
     tasks = tasks_of_case(case_id)
-    steps = [StepView(t, StepState.label_of(t.state), describe_data(t.form, t.form_data)) for t in tasks]
+    steps = [StepView(t, StepState.label_of(t.state), describe_groups(t.form, t.form_data)) for t in tasks]
     notices = list(db.session.scalars(select(Notice).filter_by(case_id=case_id).order_by(Notice.id)))
     others = list(db.session.scalars(select(Case).where(Case.household_id == case.household_id, Case.id != case.id)
                                      .order_by(Case.id.desc()))) if case.household_id else []
@@ -358,15 +367,33 @@ def _publicity_label(task) -> str:
 
 
 def describe_data(form: str | None, data: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """Completed form data as (title, text) pairs, using the form's titles and option names; private values (a
-    new member's ID number and health status, the leaving member's ID number) masked."""
+    """Completed form data as (title, text) pairs, using the form's titles and option names — a field of a group
+    named with its group's title first (家庭收入（近12个月） · 工资性收入（A28））; private values (a new member's ID
+    number and health status, the leaving member's ID number) masked."""
+    return [(f"{group.title} · {title}" if group.title else title, text)
+            for group in describe_groups(form, data) for title, text in group.items]
+
+
+def describe_groups(form: str | None, data: dict[str, Any] | None) -> list[DataGroup]:
+    """Completed form data under one heading per group of fields, in the form's order (the form's own fields
+    between groups under none), as :func:`describe_data` words and masks them."""
     if not data:
         return []
     try:
         schema = load_form(form) if form else {}
     except NotFound:
         schema = {}
-    return _describe(schema.get("properties", {}), masked(data))
+    properties = schema.get("properties", {})
+    groups: list[DataGroup] = []
+    for key, value in masked(data).items():
+        spec = properties.get(key, {})
+        if isinstance(value, dict):
+            groups.append(DataGroup(spec.get("title", key), _describe(spec.get("properties", {}), value)))
+        elif groups and not groups[-1].title:
+            groups[-1].items.append((spec.get("title", key), _text(spec, value)))
+        else:
+            groups.append(DataGroup("", [(spec.get("title", key), _text(spec, value))]))
+    return groups
 
 
 def _describe(properties: dict[str, Any], data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:

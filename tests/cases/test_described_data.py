@@ -3,7 +3,7 @@ form's titles, and every option by its Chinese label — the form's own, else th
 are of (as the form offers them), never the code."""
 from __future__ import annotations
 
-from engine.cases.views import describe_data
+from engine.cases.views import DataGroup, describe_data, describe_groups
 
 
 def test_a_category_the_county_chose_reads_by_its_label_though_its_form_names_no_options(app):
@@ -14,3 +14,14 @@ def test_a_category_the_county_chose_reads_by_its_label_though_its_form_names_no
 def test_a_list_of_choices_reads_by_the_forms_own_labels(app):
     described = dict(describe_data("identification_apply.json", {"risk_types": ["illness", "schooling"]}))
     assert described == {"风险类型（A27）": "因病、因学"}
+
+
+def test_a_group_of_fields_is_one_heading_over_its_fields_in_the_forms_order(app):
+    """入户核实: its income fields under 家庭收入（近12个月） once, not repeated in each label; the form's own fields
+    before and after the group under none."""
+    data = {"verified_on": "2026-09-20", "income": {"household_size": 2, "wages": 12000}, "risk_types": ["illness"]}
+    assert describe_groups("household_verification.json", data) == [
+        DataGroup("", [("核实日期", "2026-09-20")]),
+        DataGroup("家庭收入（近12个月）", [("家庭人口数", "2"), ("工资性收入（A28）", "12000")]),
+        DataGroup("", [("风险类型（A27）", "因病")])]
+    assert describe_data("household_verification.json", data)[1] == ("家庭收入（近12个月） · 家庭人口数", "2")

@@ -201,7 +201,7 @@ def test_the_case_page_masks_a_new_members_id_number_and_health_in_the_steps_don
         complete_task(task, {"change_type": "birth", "changed_on": "2026-09-10", "proof": "出生医学证明",
                              "new_member": newborn}, "shahe_cun", clock)
     text = _text(_as(web_app, "shahe_cun").get(f"/cases/{case_id}"))
-    assert "增加的成员 · 姓名（A5） 新生儿" in text  # the step's data is there …
+    assert "增加的成员 姓名（A5） 新生儿" in text  # the step's data is there, under its group's heading …
     full = newborn["id_number"]
     assert full not in text and f"{full[:6]}********{full[-4:]}" in text  # … its private values masked
     assert "先天性心脏病" not in text and "健康状况（A13） （已隐藏）" in text
@@ -226,6 +226,20 @@ def test_completed_steps_show_their_data_in_the_forms_words(web_app, in_publicit
     assert "入户核实" in text and "工资性收入（A28） 12000" in text and "风险类型（A27） 因病" in text
     assert "结论 通过" in text  # 民主评议: the option's name, not its code
     assert "村级公示5天（2026-09-20张贴）" in text
+
+
+def test_a_steps_group_of_fields_has_one_heading_over_http(web_app, in_publicity):
+    """入户核实's income: 家庭收入（近12个月） is said once, as a heading over its fields, not before each of them."""
+    with serve(web_app) as base:
+        browser = HttpBrowser(base)
+        browser.login("shahe_zhen", "demo")
+        page = browser.get(f"/cases/{in_publicity}").read().decode()
+    step = page[page.index("<summary>入户核实"):]
+    step = step[:step.index("</details>")]
+    assert step.count("家庭收入（近12个月）") == 1 and "家庭收入（近12个月） · " not in page
+    group = step[step.index('<h3 class="data-group">家庭收入（近12个月）</h3>'):]
+    assert re.match(r'<h3 class="data-group">家庭收入（近12个月）</h3>\s*<dl class="data"><dt>家庭人口数</dt><dd>\d+</dd>'
+                    r"<dt>工资性收入（A28）</dt><dd>12000</dd>", group), group[:300]
 
 
 # -- opening a case -------------------------------------------------------------------------------
