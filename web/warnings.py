@@ -120,7 +120,8 @@ def upload() -> Any:
     known = _departments(place, today)
     if g.user.department:  # a department officer pushes their own department's data only
         known = {k: d for k, d in known.items() if k == g.user.department}
-    values = {"department": request.form.get("department", request.args.get("department", "")),
+    only = next(iter(known)) if len(known) == 1 else ""  # an officer of one department: it is chosen already
+    values = {"department": request.form.get("department", request.args.get("department", only)),
               "period": request.form.get("period", request.args.get("period", "")).strip()}
     errors: list[dict[str, str]] = []
     if request.method == "POST":

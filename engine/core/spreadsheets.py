@@ -1,5 +1,5 @@
-"""Uploaded tables (表格文件): a UTF-8 CSV file (with or without a byte-order mark) or the first sheet of an Excel
-workbook (.xlsx), read as numbered records of raw cell values — the line numbers an official sees in Excel (the
+"""Uploaded tables (表格文件): a CSV file in UTF-8 (with or without a byte-order mark) or GBK, or the first sheet of an
+Excel workbook (.xlsx), read as numbered records of raw cell values — the line numbers an official sees in Excel (the
 first line is 1). Only whether the file can be read is checked here; what its cells mean is the caller's (a
 department's warning batch, a county's households)."""
 from __future__ import annotations
@@ -20,8 +20,8 @@ KINDS = "CSV（UTF-8）或 Excel（.xlsx）文件"
 
 
 class UnreadableFile(FangpinError):
-    """The file cannot be read as a table (not CSV or .xlsx, not UTF-8, a damaged workbook): the message says what
-    to do."""
+    """The file cannot be read as a table (not CSV or .xlsx, neither UTF-8 nor GBK, a damaged workbook): the message
+    says what to do."""
 
 
 def kind_of(file_name: str | None) -> str:
@@ -41,13 +41,25 @@ def records(file_name: str | None, data: bytes) -> Iterator[Record]:
 
 
 def csv_records(data: bytes) -> Iterator[Record]:
-    """Records of a UTF-8 CSV file (a byte-order mark is dropped); a record spanning lines has its first line's
-    number."""
+    """Records of a CSV file in UTF-8 (a byte-order mark is dropped) or, when it is not UTF-8, in GBK — what Excel
+    saves as “CSV（逗号分隔）” on a Chinese Windows (read as GB18030, which GBK is part of); a record spanning lines
+    has its first line's number."""
+    return _csv(decode_csv(data))
+
+
+def decode_csv(data: bytes) -> str:
+    """The text of a CSV file: UTF-8 if it is valid UTF-8 (a GBK text of Chinese almost never is), else GB18030;
+    UnreadableFile if it is neither (UTF-16 “Unicode 文本”, a binary file)."""
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"不是 UTF-8 编码（第 {exc.start + 1} 字节）：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”") from exc
-    return _csv(text)
+        raise UnreadableFile("既不是 UTF-8 也不是 GBK 编码的文本：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新上传") from exc
+    log.info("a CSV file that is not UTF-8 was read as GB18030 (GBK)")
+    return text
 
 
 def _csv(text: str) -> Iterator[Record]:

@@ -166,7 +166,7 @@ def test_the_list_of_problems_is_capped_and_says_how_many_more(app, clock):
 
 @pytest.mark.parametrize(("file_name", "content", "reason"), [
     ("households.txt", b"x", "只接受 CSV（UTF-8）或 Excel（.xlsx）文件"),
-    ("households.csv", "姓名,身份证号".encode("gbk"), "不是 UTF-8 编码"),
+    ("households.csv", "姓名,身份证号".encode("utf-16"), "既不是 UTF-8 也不是 GBK 编码"),  # a GBK file is read (spreadsheets)
     ("households.xlsx", b"not a workbook", "不是有效的 Excel（.xlsx）文件"),
     ("households.csv", b"", "文件是空的"),
     ("households.csv", "姓名（A5）,身份证号（A7）\n".encode(), "表头缺少必填的列：所在村（行政区划代码）、与户主关系（A8）"),

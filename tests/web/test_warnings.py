@@ -218,11 +218,24 @@ def test_a_batch_with_a_bad_row_is_refused_whole_with_each_row_and_reason(app, c
     assert _count(app, WarningBatch) == 0 and _count(app, DepartmentWarning) == 0
 
 
-def test_files_that_are_not_utf8_csv_or_xlsx_are_refused(app, client):
+def test_a_gbk_csv_as_chinese_excel_saves_it_by_default_is_read_as_gbk(app, client):
+    """Excel's “CSV（逗号分隔）” on a Chinese Windows is GBK: read as such (GB18030), names and indicator as typed."""
     login(client, "zg_yibao")
-    gbk = f"{HEADER}\n外人,{OUTSIDER},out_of_pocket,30000,360702101201,2026-09-10".encode("gbk")
-    html = _upload(client, gbk).get_data(as_text=True)
-    assert "不是 UTF-8 编码" in html
+    indicator = "年度累计自付医疗费用（经基本医保、大病保险、医疗救助三重保障后）"
+    gbk = f"{HEADER}\r\n外人,{OUTSIDER},{indicator},30000,360702101201,2026-09-10\r\n".encode("gbk")
+    with pytest.raises(UnicodeDecodeError):
+        gbk.decode("utf-8")
+    response = _upload(client, gbk)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    (warning,) = _warnings(app)
+    assert (warning.person_name, warning.indicator, str(warning.amount)) == ("外人", "out_of_pocket", "30000.00")
+
+
+def test_files_that_are_not_utf8_or_gbk_csv_or_xlsx_are_refused(app, client):
+    login(client, "zg_yibao")
+    utf16 = f"{HEADER}\n外人,{OUTSIDER},out_of_pocket,30000,360702101201,2026-09-10".encode("utf-16")  # Unicode 文本
+    html = _upload(client, utf16).get_data(as_text=True)
+    assert "既不是 UTF-8 也不是 GBK 编码的文本：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新上传" in html
     assert "只接受 CSV" in _upload(client, b"x", name="data.xls").get_data(as_text=True)
     assert "不是有效的 Excel" in _upload(client, b"not a zip", name="data.xlsx").get_data(as_text=True)
     assert "表头缺少列" in _upload(client, "姓名,金额\n张三,1".encode()).get_data(as_text=True)
@@ -246,6 +259,12 @@ def test_a_batch_for_a_period_that_has_not_started_is_refused_naming_it(app, cli
     assert response.status_code == 422
     assert f"期间 {period} 无效：尚未开始（{starts} 起），只能推送已开始的期间" in html
     assert _count(app, WarningBatch) == 0 and _count(app, DepartmentWarning) == 0
+
+
+def test_an_officer_of_no_one_department_chooses_it(app, client):
+    html = login(client, "zg_yibao").get("/warnings/upload").get_data(as_text=True)
+    select_tag = html[html.index('<select id="department"'):]
+    assert "selected" not in select_tag[:select_tag.index("</select>")]
 
 
 def test_a_good_csv_with_bom_is_imported_and_shown(app, client):
@@ -313,6 +332,7 @@ def test_a_department_officer_pushes_only_their_own_department(app, client):
     login(client, "zg_yibao")
     html = client.get("/warnings/upload").get_data(as_text=True)
     assert 'value="medical"' in html and 'value="education"' not in html
+    assert '<option value="medical" selected>' in html  # their one department is chosen, not 请选择
     response = _upload(client, _csv(f"外人,{OUTSIDER},self_paid_fees,30000,360702101201,2026-09-10"),
                        department="education", period="2026-09-01")
     assert response.status_code == 403
