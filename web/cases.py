@@ -303,7 +303,7 @@ def new_household() -> Any:
         try:
             household = register_household(values, g.user.username, get_clock())
         except FormInvalid as exc:
-            errors = errors_by_field(exc.errors)
+            errors = errors_by_field(exc.errors, fields)
         except FangpinError as exc:
             errors = refusal_errors(exc, (f.name for f in fields))
         else:

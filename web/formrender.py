@@ -8,6 +8,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from engine.bpmn.forms import row_noun
 from engine.core.vocabulary import option_labels
 from engine.households.measures import categories
 
@@ -90,8 +91,7 @@ def _choices(spec: dict[str, Any]) -> list[tuple[Any, str]]:
 
 def _item_noun(title: str) -> str:
     """What one row of a table is called, from the table's title: "家庭成员（A5–A22）" → "家庭成员"."""
-    noun = title.split("（", 1)[0].split("(", 1)[0].strip()
-    return noun or "一项"
+    return row_noun(title) or "一项"
 
 
 def _field(name: str, spec: dict[str, Any], required: bool) -> Field:
@@ -256,8 +256,9 @@ def inputs_for(fields: list[Field], values: dict[str, Any]) -> list[tuple[str, s
 
 def errors_by_field(errors: list[tuple[str, str]], fields: list[Field] | None = None) -> dict[str, str]:
     """Engine error paths ("income/wages", "measures/0/item") → input names ("income.wages", "measures"); an error
-    in a table's cell is also kept under the cell's input ("measures-0-item"), so that the card shows it beside
-    the input. With ``fields``, the table's summary names the cell's column."""
+    in a table's cell is kept under the cell's input ("measures-0-item"), so that the card shows it beside the input,
+    and the table's summary says where it is — with ``fields``, by the cell's column alone (第 1 行的“具体措施”有误:
+    the reason is said once, beside the input), else with the reason."""
     out: dict[str, str] = {}
     tables = {f.name: {c.name: c.title for c in f.children} for f in fields or [] if f.kind == "table"}
 
@@ -271,7 +272,8 @@ def errors_by_field(errors: list[tuple[str, str]], fields: list[Field] | None = 
             column = tables.get(parts[0], {}).get(parts[2])
             named = f"{column}：{reason}" if column and not reason.startswith(column) else reason
             add(f"{parts[0]}-{parts[1]}-{parts[2]}", named)  # beside its input, naming it (read out with it)
-            reason = f"第 {int(parts[1]) + 1} 行：{named}"
+            row = f"第 {int(parts[1]) + 1} 行"
+            reason = f"{row}的“{column}”有误" if column else f"{row}：{named}"
         add(name, reason)
     return out
 

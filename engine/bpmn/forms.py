@@ -277,8 +277,21 @@ def schema_problems(schema: dict[str, Any], data: Any, validator: Draft202012Val
 
 _CONTAINER_KEYWORDS = {  # what FormChecker checks itself of an object or a list of objects; any other: whole documents
     "object": frozenset({"$schema", "title", "description", "type", "properties", "required", "additionalProperties"}),
-    "array": frozenset({"title", "description", "type", "items", "minItems", "maxItems"}),
+    "array": frozenset({"title", "description", "type", "items", "minItems", "maxItems", "x-unit"}),
 }
+UNIT_KEYWORD = "x-unit"  # a list of rows (家庭成员): the word its rows are counted with (名); 项 where not given
+
+
+def row_noun(title: str) -> str:
+    """What one row of a list of rows is called, from the list's title: "家庭成员（A5–A22）" → "家庭成员"."""
+    return title.split("（", 1)[0].split("(", 1)[0].strip()
+
+
+def _too_few(node: dict[str, Any]) -> str:
+    """Why a list has fewer items than its ``minItems``: rows to fill in (至少填写 1 名家庭成员) or choices to make."""
+    if _is_object_list(node):
+        return f"至少填写 {node['minItems']} {node.get(UNIT_KEYWORD, '项')}{row_noun(node.get('title', ''))}"
+    return f"至少选择 {node['minItems']} 项"
 
 
 class FormChecker:
@@ -336,7 +349,7 @@ class FormChecker:
             return
         where = "/".join(path)
         if len(data) < node.get("minItems", 0):
-            found.add((where, self._worded_title(path, f"至少选择 {node['minItems']} 项")))
+            found.add((where, self._worded_title(path, _too_few(node))))
         if "maxItems" in node and len(data) > node["maxItems"]:
             found.add((where, self._worded_title(path, f"最多 {node['maxItems']} 项")))
         for index, item in enumerate(data):
@@ -514,7 +527,7 @@ def _reason(err: ValidationError, schema: dict[str, Any], prefix: tuple[str, ...
         "exclusiveMinimum": f"应大于 {expected}",
         "minLength": "不能为空" if expected == 1 else f"至少 {expected} 个字符",
         "maxLength": f"最多 {expected} 个字符",
-        "minItems": f"至少选择 {expected} 项",
+        "minItems": _too_few(err.schema) if kind == "minItems" else "",
         "maxItems": f"最多 {expected} 项",
         "exclusiveMaximum": f"应小于 {expected}",
         "additionalProperties": "不是该表单的字段",

@@ -7,16 +7,15 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
-from engine.bpmn.forms import validate_form
+from engine.bpmn.forms import load_form, validate_form
 from engine.core import audit, reads
 from engine.core.clock import Clock
 from engine.core.db import db, fetch
-from engine.core.errors import NotFound, RuleViolation
+from engine.core.errors import FormInvalid, NotFound, RuleViolation
 from engine.core.models import Household, Jurisdiction, Member
 from engine.core.transaction import transaction
 from engine.core.vocabulary import JurisdictionLevel
 from engine.core.writes import lock_row
-from engine.households.privacy import mask_id_number
 
 REGISTRATION_FORM = "register_household.json"
 HEAD = "户主"  # 与户主关系 of the head of the household
@@ -102,16 +101,29 @@ def next_numbers(wanted: Mapping[Jurisdiction, int], typed: Mapping[int, Iterabl
             for village, count in wanted.items()}
 
 
+REGISTERED_ELSEWHERE = ("已登记为其他农户的成员（一人只能是一户的成员）：请核对号码；如确为本户成员，请联系乡镇（街道）或"
+                        "县级乡村振兴部门查明原登记后办理家庭成员变更")  # never where: the other household may be anywhere
+
+
 def _check_members(members: list[dict]) -> None:
+    """Exactly one head (:func:`member_problems`), and each ID number once — in the form and among the registered
+    members: refused at each member's ID number, which is never repeated (logs, API answers) nor said where it is
+    registered (a village cadre does not see other villages' households)."""
     problems = member_problems(members)
     if problems:
         raise RuleViolation(problems[0][2], field="members")
     ids = [m["id_number"] for m in members]
-    duplicates = {i for i in ids if ids.count(i) > 1}
     taken = registered_id_numbers(ids)
-    if duplicates or taken:
-        shown = "、".join(mask_id_number(i) for i in sorted(duplicates | taken))  # never in full: logs, API answers
-        raise RuleViolation(f"members: 身份证号已登记：{shown}")
+    title = load_form(REGISTRATION_FORM)["properties"]["members"]["items"]["properties"]["id_number"]["title"]
+    found = []
+    for index, number in enumerate(ids):
+        where = f"members/{index}/id_number"
+        if number in ids[:index]:
+            found.append((where, f"{title}：与第 {ids.index(number) + 1} 行的身份证号相同，同一人只填写一次"))
+        elif number in taken:
+            found.append((where, f"{title}：{REGISTERED_ELSEWHERE}"))
+    if found:
+        raise FormInvalid(REGISTRATION_FORM, found)
 
 
 def _chunks(values: Iterable[str], size: int = 500) -> Iterator[list[str]]:

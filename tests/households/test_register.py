@@ -86,7 +86,23 @@ def test_an_id_number_registered_already_is_refused_without_showing_it_in_full(a
     taken = first["members"][0]["id_number"]
     again = household_data("沙河村", "重号乙", 1)
     again["members"][0]["id_number"] = taken
-    with pytest.raises(RuleViolation) as refused:
+    with pytest.raises(FormInvalid) as refused:
         register_household(again, "shahe_cun", clock)
-    assert refused.value.field == "members" and str(refused.value) == f"身份证号已登记：{taken[:6]}********{taken[-4:]}"
+    assert refused.value.errors == [("members/0/id_number", ("身份证号（A7）：已登记为其他农户的成员（一人只能是一户的成员）："
+                                     "请核对号码；如确为本户成员，请联系乡镇（街道）或县级乡村振兴部门查明原登记后办理家庭成员变更"))]
+    assert taken[-4:] not in str(refused.value)  # neither the number nor where it is registered
     assert db.session.query(Member).filter_by(name="重号乙").count() == 0
+
+
+def test_an_id_number_typed_twice_is_refused_at_the_second_naming_the_first(app, clock):
+    data = household_data("沙河村", "重复户", 3)
+    data["members"][2]["id_number"] = data["members"][1]["id_number"]
+    with pytest.raises(FormInvalid) as refused:
+        register_household(data, "shahe_cun", clock)
+    assert refused.value.errors == [("members/2/id_number", "身份证号（A7）：与第 2 行的身份证号相同，同一人只填写一次")]
+
+
+def test_a_household_without_members_is_asked_for_one(app, clock):
+    with pytest.raises(FormInvalid) as refused:
+        register_household({"village": "360702101201", "members": []}, "shahe_cun", clock)
+    assert refused.value.errors == [("members", "家庭成员（A5–A22）：至少填写 1 名家庭成员")]

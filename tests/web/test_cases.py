@@ -439,6 +439,34 @@ def test_a_wrong_registration_shows_errors_next_to_fields_and_saves_nothing(web_
     assert _count(web_app, Household) == households
 
 
+def test_registration_refusals_say_what_to_do_once_and_never_where_an_id_is_registered_over_http(web_app, clock):
+    """No member: 至少填写 1 名家庭成员 (a list of rows is filled in, not chosen). 务工时间 13: said once, beside its
+    input (the table's summary says where). An ID number registered in another township (水西镇): said registered
+    and whom to ask, not where."""
+    with web_app.app_context():
+        elsewhere = register_household({"village": "360702102201", "members": [
+            {"name": "水西人", "relation_to_head": "户主", "id_number": MEMBER["members-1-id_number"]}]}, "shuixi_cun",
+            clock)
+        elsewhere_number = elsewhere.number
+    households = _count(web_app, Household)
+    with serve(web_app) as base:
+        browser = HttpBrowser(base)
+        browser.login("shahe_cun", "demo")
+        nobody = browser.post("/households/new", [("village", SHAHE)]).read().decode()
+        months = browser.post("/households/new", [("village", SHAHE), *(
+            (k, v) for k, v in MEMBER.items() if k.startswith("members-0-")), ("members-0-work_months", "13")]).read().decode()
+        taken = browser.post("/households/new", [("village", SHAHE), *MEMBER.items()]).read().decode()
+    assert '<p class="error" id="err-members">家庭成员（A5–A22）：至少填写 1 名家庭成员</p>' in nobody
+    assert "至少选择" not in nobody
+    assert months.count("不能大于 12") == 1
+    assert '<p class="error" id="err-members-0-work_months">务工时间（月）（A16）：不能大于 12</p>' in months
+    assert '<p class="error" id="err-members">第 1 行的“务工时间（月）（A16）”有误</p>' in months
+    assert ('<p class="error" id="err-members-1-id_number">身份证号（A7）：已登记为其他农户的成员（一人只能是一户的成员）：'
+            "请核对号码；如确为本户成员，请联系乡镇（街道）或县级乡村振兴部门查明原登记后办理家庭成员变更</p>") in taken
+    assert "水西" not in taken and elsewhere_number not in taken
+    assert _count(web_app, Household) == households
+
+
 def test_registration_is_refused_outside_my_villages_and_for_other_roles(web_app):
     households = _count(web_app, Household)
     assert post_form(_as(web_app, "shahe_cun"), "/households/new", {"village": HUAPING, **MEMBER}).status_code == 403

@@ -53,9 +53,9 @@ def test_codes_read_as_their_chinese_labels():
                                             ("sudden", "突发严重困难户")]
 
 
-def test_a_cells_error_is_kept_for_the_cell_and_named_in_the_summary():
+def test_a_cells_error_is_kept_for_the_cell_and_its_place_named_in_the_summary():
     errors = errors_by_field([("members/1/name", "必填"), ("category", "不是可选的值")], fields_of(SCHEMA))
-    assert errors == {"members-1-name": "姓名（A5）：必填", "members": "第 2 行：姓名（A5）：必填", "category": "不是可选的值"}
+    assert errors == {"members-1-name": "姓名（A5）：必填", "members": "第 2 行的“姓名（A5）”有误", "category": "不是可选的值"}
     assert errors_by_field([("members/0/name", "必填")]) == {"members-0-name": "必填", "members": "第 1 行：必填"}
 
 
@@ -96,7 +96,7 @@ def test_the_plan_page_offers_the_catalogue_and_names_the_field_of_a_measure_out
     assert error.startswith("具体措施：“技能培训”不是产业帮扶的措施，应为：种植业、")  # names the field and the choices
     select_tag = re.search(r'<select name="measures-0-item"[^>]*>', html).group(0)
     assert 'aria-invalid="true"' in select_tag and "err-measures-0-item" in select_tag
-    assert "第 1 行：具体措施：“技能培训”" in html  # the table's summary, too
+    assert "第 1 行的“具体措施”有误" in html and html.count("不是产业帮扶的措施") == 1  # where, the reason once
     done = client.post(f"/tasks/{task_id}", data=MultiDict([*plan, ("measures-0-item", "种植业")]))
     assert done.status_code == 302
     with web_app.app_context():
