@@ -12,7 +12,14 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 
 from engine.app import get_clock
 from engine.campaigns.area_screening import area_screenings, start_area_screening
-from engine.campaigns.campaign import campaign_years, campaigns, county_progress, open_campaign, progress
+from engine.campaigns.campaign import (
+    campaign_reference,
+    campaign_years,
+    campaigns,
+    county_progress,
+    open_campaign,
+    progress,
+)
 from engine.cases.views import places_at, villages_below
 from engine.core.errors import FangpinError
 from engine.core.models import Case
@@ -40,7 +47,10 @@ def index() -> str:
     place = g.user.jurisdiction
     year = to_local_date(get_clock().now()).year
     can_open = "township_officer" in g.user.roles and place.level == JurisdictionLevel.TOWNSHIP
-    return render_template("campaigns/index.html", campaigns=campaigns(place), year=year, can_open=can_open)
+    found = campaigns(place)
+    this_year = next((c for c in found if c.reference == campaign_reference(place, year)), None)  # opened already
+    return render_template("campaigns/index.html", campaigns=found, year=year, can_open=can_open,
+                           this_year=this_year)
 
 
 @bp.post("")

@@ -55,7 +55,11 @@ def test_a_township_opens_its_campaign_and_follows_it_by_village(web_app, client
     assert cells(page, "沙河村") == {"户数": "2", "已采集排查": "0", "已录入": "0", "待入户": "2", "待录入": "0",
                                          "逾期": "0", "排查启动识别": "0", "启动风险消除": "0"}
     assert "页面甲" in page and "页面乙" in page  # still to visit
-    again = _open(client)
+    listing = client.get("/campaigns").get_data(as_text=True)  # opened: no button to open it again, a link to it
+    assert "开启本乡镇 2026 年度采集排查" not in listing and 'action="/campaigns"' not in listing
+    assert re.search(r'本乡镇 2026 年度采集排查已于 2026-09-20 \d\d:\d\d 开启：<a href="/campaigns/\d+">ND-2026-\d+</a>（办理中）',
+                     listing), listing
+    again = _open(client)  # a second post (an old page) is still refused
     assert "已开启" in client.get(again.headers["Location"]).get_data(as_text=True)
     with web_app.app_context():
         assert len(db.session.scalars(select(Case).filter_by(procedure="annual_campaign")).all()) == 1
