@@ -76,7 +76,14 @@ from engine.core.errors import (
 )
 from engine.core.json_values import json_depth
 from engine.core.models import AuditEvent, Case, CaseDeadline, Household, HumanTask, Jurisdiction, Notice, WarningBatch
-from engine.core.vocabulary import Channel, OverdueKind, PrivateAccess, Procedure, WarningSource
+from engine.core.vocabulary import (
+    IDENTIFICATION_CHANNELS,
+    Channel,
+    OverdueKind,
+    PrivateAccess,
+    Procedure,
+    WarningSource,
+)
 from engine.households.outside import outside_identification
 from engine.households.privacy import PRIVATE_REFUSED, PRIVATE_VIEWED, is_private, masked, reveal_private
 from engine.households.register import (
@@ -508,8 +515,8 @@ def _open_request(data: dict[str, Any]) -> tuple[int, str, date, dict[str, Any] 
     application = data.get("application")
     if not isinstance(household_id, int) or isinstance(household_id, bool) or not 0 < household_id <= MAX_ID:
         problems.append(("household_id", "应为整数（农户 id）"))
-    if not isinstance(channel, str) or channel not in Channel.labels():  # {} or [] are not hashable
-        problems.append(("channel", f"取值应为 {list(Channel.labels())} 之一"))
+    if not isinstance(channel, str) or channel not in IDENTIFICATION_CHANNELS:  # {} or [] are not hashable
+        problems.append(("channel", f"取值应为 {[c.value for c in IDENTIFICATION_CHANNELS]} 之一"))
     try:
         lead_date = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
     except ValueError:
@@ -786,8 +793,9 @@ def _record_schemas() -> dict[str, Any]:
                            "identified_outside": {
                                **_obj({"source": STR, "at": TIME, "by": STR}), "type": ["object", "null"],
                                "description": "系统外识别（导入）的监测对象：导入的文件、时间和导入人；在本系统识别的为 null"}}),
-        "OpenCase": _obj({"household_id": INT, "channel": {"enum": list(Channel.labels()), "description": "；".join(
-                          f"{k}：{v}" for k, v in Channel.labels().items())},
+        "OpenCase": _obj({"household_id": INT, "channel": {"enum": [c.value for c in IDENTIFICATION_CHANNELS],
+                                                            "description": "；".join(
+                          f"{c.value}：{c.label}" for c in IDENTIFICATION_CHANNELS)},
                           "lead_date": {"type": "string", "format": "date", "description":
                                         "发现日期，不得晚于今天；早于今天超过政策参数 identification.late_lead_days 的天数"
                                         "的（补录），须在 application.backfill_reason 中写明补录说明"},

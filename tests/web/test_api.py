@@ -220,6 +220,17 @@ def test_opening_a_case_with_bad_input_is_422(village_api, household_id):
     assert response.status_code == 422 and _fields(response) == {"household_id", "channel", "lead_date"}
     assert village_api.post("/api/cases", {"household_id": 999, "channel": "petition",
                                            "lead_date": "2026-09-20"}).status_code == 404
+    other = village_api.post("/api/cases", {"household_id": 1, "channel": "green_channel", "lead_date": "2026-09-20"})
+    assert other.status_code == 422 and _fields(other) == {"channel"}  # a channel of another procedure
+
+
+def test_a_lead_found_long_ago_is_opened_with_its_backfill_reason(village_api, household_id):
+    body = {"household_id": household_id, "channel": "cadre_screening", "lead_date": "2026-01-10"}
+    refused = village_api.post("/api/cases", body)
+    assert refused.status_code == 422 and _fields(refused) == {"backfill_reason"}
+    assert "超过本地政策规定的 15 天" in refused.get_json()["error"]
+    created = village_api.post("/api/cases", {**body, "application": {"backfill_reason": "1 月排查发现，当时未立案"}})
+    assert created.status_code == 201, created.get_json()
 
 
 def test_opening_a_case_elsewhere_or_without_the_role_is_403(web_app, clock, household_id):
