@@ -3,6 +3,7 @@
 kinds each of which some member must show (one of its alternatives): e.g. [低保 or 大病 or 残疾] and [在校]."""
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -12,6 +13,10 @@ from engine.core.db import db
 from engine.core.errors import PolicyMissing
 from engine.core.models import Household, Jurisdiction, Member
 from engine.policy.parameters import resolve
+from engine.policy.schemas import check_policy_value
+
+KEY = "annual_campaign.priority_groups"
+log = logging.getLogger(__name__)
 
 
 def _member_shows(member: Member, condition: dict[str, Any]) -> bool:
@@ -32,10 +37,17 @@ def _in_group(household: Household, members: list[Member], group: dict[str, Any]
 
 
 def priority_groups(household_ids: list[int], place: Jurisdiction, on: date) -> dict[int, list[str]]:
-    """The priority groups each household falls in (two statements for the households and their members)."""
+    """The priority groups each household falls in (two statements for the households and their members); none
+    where the value in force is not of the shape policy/schemas/priority_groups.json gives (a row saved before that
+    was checked): logged, and the visits are listed without priority rather than the campaign page failing."""
     try:
-        groups = resolve("annual_campaign.priority_groups", place, on)
+        groups = resolve(KEY, place, on)
     except PolicyMissing:
+        return {}
+    problems = check_policy_value(KEY, groups)
+    if problems:
+        log.warning("%s in force for %s on %s is not usable, no priority groups: %s", KEY, place.code, on,
+                    "；".join(problems))
         return {}
     households = {h.id: h for h in db.session.scalars(select(Household).where(Household.id.in_(household_ids)))}
     members: dict[int, list[Member]] = {}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from engine.campaigns.campaign import open_campaign
 from engine.cases.lifecycle import complete_task, open_identification, wake_due
 from engine.core.db import db
-from engine.core.models import Case, HumanTask, Jurisdiction
+from engine.core.models import Case, HumanTask, Jurisdiction, PolicyParameter
 from engine.core.transaction import transaction
 from engine.demo import drive_case, sample_form_data
 from engine.households.guarantees import record_verified_guarantees
@@ -153,6 +153,27 @@ def test_the_priority_groups_are_visited_first(web_app, client, clock):
     listed = html.split('id="to-visit"')[1]
     assert listed.index("重点丁") < listed.index("普通丙")
     assert "重点：低保、大病、残疾同时有学生的家庭" in listed and listed.count("重点：") == 1
+
+
+def test_a_malformed_priority_group_saved_before_it_was_checked_lists_the_visits_without_priority(
+        web_app, client, clock, caplog):
+    """Finding 2: [1,2] saved as a township's priority groups (before the parameters page checked their shape) made
+    its campaign page a 500; the visits are listed without priority now, and the log says why."""
+    with web_app.app_context(), transaction():
+        register_household(household_data("沙河村", "重点戊", 2), "shahe_cun", clock)
+        town = db.session.scalar(select(Jurisdiction).filter_by(code="360702101"))
+        db.session.add(PolicyParameter(jurisdiction=town, key="annual_campaign.priority_groups", value=[1, 2],
+                                       effective_from=date(2026, 1, 1), source="未经校验写入"))
+    login(client, "shahe_zhen")
+    location = _open(client).headers["Location"]
+    (opening,) = _tasks(client, "开启本乡镇年度信息采集和集中排查")
+    assert _do(client, opening, {"opened_on": "2026-09-20"}).status_code == 302
+    response = client.get(location)
+    assert response.status_code == 200
+    listed = response.get_data(as_text=True).split('id="to-visit"')[1]
+    assert "重点戊" in listed and "重点：" not in listed
+    assert "annual_campaign.priority_groups in force for 360702101 on 2026-09-20 is not usable" in caplog.text
+    assert "第 1 个群体：应为对象" in caplog.text
 
 
 def _campaign_opened_in_shahe(web_app, clock, heads: dict[str, list[str]]) -> int:
