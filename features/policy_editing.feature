@@ -62,9 +62,11 @@
     假如 今天是 2022-06-20
     而且 章贡区有一名政策管理员 "zhanggong_zhengce"
     当 政策管理员把章贡区的 "identification.village_publicity_days" 自 2022-07-01 起改为 "五天"
-    那么 操作被拒绝，提示包含 "应为整数"
+    那么 操作被拒绝，提示包含 "“识别纳入 · 村级公示天数”的值应为整数"
     当 政策管理员把章贡区的 "identification.village_publicity_days" 自 2022-06-01 起改为 "5"
     那么 操作被拒绝，提示包含 "早于今天"
+    当 政策管理员把章贡区的 "identification.village_publicity_days" 自 2022-07-01 起改为 "5"，不写依据
+    那么 操作被拒绝，提示包含 "请填写“依据”：所依据文件的名称和文号"
     当 政策管理员把章贡区的 "identification.town_days" 自 2022-07-01 起改为 "5"
     那么 操作被拒绝，提示包含 "不存在"
     当 "zhanggong_zhengce" 把江西省的识别流程自 2022-07-01 起改为 "identification_zhanggong_2021"

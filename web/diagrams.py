@@ -61,6 +61,7 @@ from engine.policy.editing import (
     roll_back,
     set_parameter,
 )
+from engine.policy.labels import parameter_labels, value_text, value_words
 from engine.policy.monitoring_lines import lines_below, set_monitoring_line
 from engine.policy.parameters import PROCESS_SUFFIX
 from engine.policy.permissions import editable_jurisdictions, jurisdiction_by_code
@@ -462,20 +463,24 @@ def bind() -> Any:
 def parameter_page() -> Any:
     """政策参数: every value that applies in my area, by parameter, jurisdiction (by name) and date; structured
     values are shown as labelled lists (the titles of their schemas in policy/schemas/), never as escaped JSON."""
-    key = request.args.get("key") or None
+    return _parameter_form(request.args.get("key") or None)
+
+
+def _parameter_form(key: str | None, status: int = 200) -> Any:
+    """The parameters page: every value that applies in my area (of ``key`` only, if given), each parameter by its
+    name (policy/parameter_labels.json)."""
     everything = parameter_rows(g.user.jurisdiction)
-    departments = {r.key: str(r.value["name"]) for r in everything  # a department's thresholds go by its name
-                   if r.key.startswith("warning.department.") and isinstance(r.value, dict) and r.value.get("name")}
-    return _policy_form("diagrams/parameters.html", keys=parameter_keys(), key=key,
+    keys = parameter_keys()
+    return _policy_form("diagrams/parameters.html", status, keys=keys, key=key, labels=parameter_labels(keys),
                         rows=[r for r in everything if key is None or r.key == key], titles=field_titles(),
-                        departments=departments,
+                        value_names=value_words(), source_required=True,
                         raw=lambda value: json.dumps(value, ensure_ascii=False, indent=2))
 
 
 @bp.post("/diagrams/parameters")
 @roles_required(*EDITORS)
 def set_value() -> Any:
-    """修改政策参数 from a date (the value typed is read as the type the parameter already has)."""
+    """修改政策参数 from a date (the value typed is read as the type the parameter already has; 依据 required)."""
     form = request.form
     key = form.get("key", "")
     try:
@@ -486,9 +491,9 @@ def set_value() -> Any:
         abort(403)
     except FangpinError as exc:
         flash(str(exc), "error")
-        return _policy_form("diagrams/parameters.html", 422, keys=parameter_keys(), key=key or None,
-                            rows=parameter_rows(g.user.jurisdiction, key or None))
-    flash(f"已修改：{row.jurisdiction.full_name} 自 {row.effective_from} 起 {row.key} = {row.value}", "ok")
+        return _parameter_form(key if key in parameter_keys() else None, 422)
+    flash(f"已修改：{row.jurisdiction.full_name} 自 {row.effective_from} 起“{parameter_labels([row.key])[row.key]}”"
+          f"为 {value_text(row.value)}", "ok")
     return redirect(url_for("diagrams.parameter_page", key=row.key))
 
 

@@ -19,9 +19,10 @@ from engine.core.models import Jurisdiction, PolicyParameter, ProcessVersion, Us
 from engine.core.transaction import transaction
 from engine.policy.bindings import ProcessRef, applies_in, bound_version, parse_process_ref
 from engine.policy.check import refuse_unstartable
+from engine.policy.labels import parameter_labels
 from engine.policy.parameters import PROCESS_SUFFIX, resolve
 from engine.policy.permissions import jurisdiction_by_code, require_editor
-from engine.policy.schemas import check_policy_value
+from engine.policy.schemas import check_policy_value, shape_of
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
@@ -89,17 +90,29 @@ def parse_value(key: str, text: str) -> Any:
         return kind(raw)
     except ValueError as exc:
         shown = raw if len(raw) <= 60 else raw[:60] + "…"
-        raise RuleViolation(f"{key} 的值应为{TYPE_NAMES.get(kind, kind.__name__)}，“{shown}”不符合") from exc
+        raise RuleViolation(f"“{_label(key)}”的值应为{TYPE_NAMES.get(kind, kind.__name__)}，“{shown}”不符合"
+                            f"{_shape(key)}，未保存") from exc
+
+
+def _label(key: str) -> str:
+    return parameter_labels([key])[key]
+
+
+def _shape(key: str) -> str:
+    shape = shape_of(key)
+    return f"。格式：{shape.rstrip('。')}" if shape else ""
 
 
 def _check_value(key: str, value: Any) -> None:
     kind = expected_type(key)
     ok = _kind(value) is kind or (kind is float and _kind(value) is int)
     if not ok:
-        raise RuleViolation(f"{key} 的值应为{TYPE_NAMES.get(kind, kind.__name__)}，不能设为 {value!r}")
+        raise RuleViolation(f"“{_label(key)}”的值应为{TYPE_NAMES.get(kind, kind.__name__)}，不能设为 "
+                            f"{json.dumps(value, ensure_ascii=False)[:60]}，未保存")
     problems = check_policy_value(key, value)
     if problems:
-        raise RuleViolation(f"{key} 的值不符合要求：" + "；".join(problems))
+        raise RuleViolation(f"“{_label(key)}”的值不符合要求："
+                            + "；".join(problems) + f"{_shape(key)}，未保存")
     if key.endswith(PROCESS_SUFFIX):
         ref = parse_process_ref(value)
         numbers = list(db.session.scalars(select(ProcessVersion.version).filter_by(process_key=ref.key)
@@ -146,21 +159,29 @@ def set_parameter(editor: User, key: str, value: Any, jurisdiction_code: str, ef
 
     The row of the same jurisdiction in force on that date is closed the day before (effective_to is
     exclusive), or replaced when it starts on that same date (no row of zero length); the new row runs
-    until that row would have ended, the next planned change, or ``effective_to``. Cases already started keep the values they started with. Audited."""
+    until that row would have ended, the next planned change, or ``effective_to``. Cases already started keep the
+    values they started with. ``source`` (依据: the document and its number) is required, as a year of the work
+    calendar needs its 来源. Audited."""
     with transaction():
-        row = write_parameter(editor, key, value, jurisdiction_code, effective_from, clock, effective_to, source)
+        row = write_parameter(editor, key, value, jurisdiction_code, effective_from, clock, effective_to, source,
+                              source_required=True)
     return row
+
+
+SOURCE_MISSING = "请填写“依据”：所依据文件的名称和文号，例如“关于调整村级公示天数的通知（×府办发〔2026〕N号）”，未保存"
 
 
 def write_parameter(editor: User, key: str, value: Any, code: str, start: date, clock: Clock, end: date | None,
          source: str, action: str = "policy_parameter_set", check_place: bool = True,
-         **detail: Any) -> PolicyParameter:
+         source_required: bool = False, **detail: Any) -> PolicyParameter:
     place = jurisdiction_by_code(code)
     require_editor(editor, place if check_place else None)
     _check_value(key, value)
     today = to_local_date(clock.now())
     if start < today:
         raise RuleViolation(f"生效日期 {start} 早于今天 {today}：政策修改只能从今天或以后生效，已有记录不改写")
+    if source_required and not (source or "").strip():
+        raise RuleViolation(SOURCE_MISSING)
     rows = _rows_of(place, key)
     current = _in_force(rows, start)
     new_end = _end_of_new_row(rows, current, start, end)

@@ -94,7 +94,13 @@ def set_number(clock, key: str, day: str, value: int) -> None:
 def set_typed(world, clock, key: str, day: str, text: str) -> None:
     """As typed in the parameter page: the text is read as the parameter's type first."""
     _refusable(world, lambda: set_parameter(_user(), key, parse_value(key, text), PLACES["章贡区"],
-                                            date.fromisoformat(day), clock))
+                                            date.fromisoformat(day), clock, source="区级文件（示例）"))
+
+
+@when(parsers.parse('政策管理员把章贡区的 "{key}" 自 {day} 起改为 "{text}"，不写依据'))
+def set_without_source(world, clock, key: str, day: str, text: str) -> None:
+    _refusable(world, lambda: set_parameter(_user(), key, parse_value(key, text), PLACES["章贡区"],
+                                            date.fromisoformat(day), clock, source=" "))
 
 
 @then(parsers.parse('章贡区 {day} 立案的识别案件使用流程 "{key}"，村级公示 {days:d} 天'))

@@ -55,6 +55,6 @@ def test_where_the_policy_forbids_it_the_opener_may_not_approve_and_nothing_chan
 
 def test_the_rule_takes_only_form_names(app, clock):
     editor = db.session.scalar(select(User).filter_by(username="jiangxi_zhengce"))
-    with pytest.raises(Exception, match="opener_may_not_complete"):
+    with pytest.raises(Exception, match="“识别纳入 · 立案人不得办理的环节”的值应为列表"):
         set_parameter(editor, "identification.opener_may_not_complete", "county_approval", "36",
                       to_local_date(clock.now()), clock)

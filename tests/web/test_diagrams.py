@@ -383,7 +383,7 @@ def test_a_diagram_is_bound_only_as_the_procedure_it_declares_over_http(web_app)
 
 def _set(client, token: bool = True, **fields):
     data = {"key": "identification.village_publicity_days", "value": "5", "jurisdiction": "360702",
-            "effective_from": "2026-10-01", **fields}
+            "effective_from": "2026-10-01", "source": "章贡区文件（示例）", **fields}
     if token:
         data["csrf_token"] = _token(client, "/diagrams/parameters")
     return client.post("/diagrams/parameters", data=data)
@@ -394,7 +394,7 @@ def test_changing_a_parameter_from_a_date_closes_the_previous_value(editor, web_
     response = _set(editor, value="5", effective_from="2026-11-01")
     assert response.status_code == 302
     page = editor.get(response.headers["Location"]).get_data(as_text=True)
-    assert "已修改" in page and "identification.village_publicity_days" in page
+    assert "已修改：江西省赣州市章贡区 自 2026-11-01 起“识别纳入 · 村级公示天数”为 5" in html.unescape(page)
     with web_app.app_context():
         place = village("沙河村")
         days = [resolve("identification.village_publicity_days", place, date(2026, m, d))
@@ -422,7 +422,8 @@ def test_parameter_refusals(editor, web_app):
     rows = _count(web_app, PolicyParameter)
     assert _set(editor, token=False).status_code == 400
     wrong = _set(editor, value="五天")
-    assert wrong.status_code == 422 and "应为整数" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "“识别纳入 · 村级公示天数”的值应为整数，“五天”不符合，未保存" in html.unescape(
+        wrong.get_data(as_text=True))
     unknown = _set(editor, key="identification.no_such_days")
     assert unknown.status_code == 422 and "不存在" in unknown.get_data(as_text=True)
     bad_date = _set(editor, effective_from="10/01/2026")
@@ -436,6 +437,86 @@ def test_parameter_refusals(editor, web_app):
     boolean = _set(editor, key="elimination.household_consent", value="是", jurisdiction="36")
     assert boolean.status_code == 302
     assert _count(web_app, PolicyParameter) == rows + 1
+
+
+def _parameter_rows(app, key: str) -> list[tuple]:
+    with app.app_context():
+        return [(r.jurisdiction.code, r.value, r.effective_from, r.effective_to, r.source) for r in db.session.scalars(
+            select(PolicyParameter).filter_by(key=key).order_by(PolicyParameter.id))]
+
+
+def _visible(page: str) -> str:
+    """The page's text as an official reads it (tags and the raw JSON of 原始数据 left out)."""
+    page = re.sub(r'<script.*?</script>|<details class="raw">.*?</details>', "", page, flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_a_badly_shaped_priority_group_is_refused_naming_what_is_wrong_over_http(web_app, clock):
+    """Finding 2: [1,2] as 水西镇's priority groups was saved, and the township's campaign page then was a 500
+    (engine/campaigns/priority.py read each item as an object). Refused now, naming the item and what it must be,
+    by the parameter's name; nothing is saved, and a well-shaped value is saved as before."""
+    key = "annual_campaign.priority_groups"
+    before = _parameter_rows(web_app, key)
+    place = [("key", key), ("jurisdiction", "360702102"), ("effective_from", "2026-09-20"), ("source", "镇级文件（示例）")]
+    with serve(web_app) as base:
+        editor = HttpBrowser(base)
+        editor.login("jiangxi_zhengce", "demo")
+        refused = editor.post("/diagrams/parameters", [*place, ("value", "[1,2]")])
+        condition = editor.post("/diagrams/parameters", [*place, ("value", '[{"label": "低保", "members": [[{"field": "dibao"}]]}]')])
+        texts = [html.unescape(r.read().decode()) for r in (refused, condition)]
+        assert (refused.status, condition.status) == (422, 422)
+        assert _parameter_rows(web_app, key) == before
+        saved = editor.post("/diagrams/parameters", [*place, ("value", '[{"label": "低保户", "members": [[{"field": "dibao", "equals": true}]]}]')])
+        confirmation = html.unescape(saved.read().decode())
+    assert ("“年度信息采集和集中排查 · 重点排查对象（优先走访的农户群体）”的值不符合要求：第 1 个群体：应为对象；第 2 个群体：应为对象。"
+            "格式：每项一个群体：label 群体名称；") in texts[0] and texts[0].count("，未保存") == 1
+    assert ("第 1 个群体（低保） · 成员条件 · 第 1 个条件组 · 第 1 个情形：应有且只有以下一项：等于（equals）、包含文字（contains）、"
+            "小于（below）") in texts[1]
+    assert saved.status == 200 and saved.geturl().endswith("/diagrams/parameters?key=annual_campaign.priority_groups")
+    assert ('已修改：江西省赣州市章贡区水西镇 自 2026-09-20 起“年度信息采集和集中排查 · 重点排查对象（优先走访的农户群体）”为 '
+            '[{"label": "低保户", "members": [[{"field": "dibao", "equals": true}]]}]') in confirmation
+    assert _parameter_rows(web_app, key)[len(before):] == [
+        ("360702102", [{"label": "低保户", "members": [[{"field": "dibao", "equals": True}]]}], date(2026, 9, 20), None,
+         "镇级文件（示例）")]
+
+
+def test_a_parameter_needs_its_source_over_http(web_app):
+    """Finding 14: 村级公示天数 6 from 2026-12-01 with 依据 empty was saved, its source "江西省政策管理员 修改". The
+    source is required now, as the work calendar requires 来源: the form marks it, the server refuses without it and
+    saves nothing; the form keeps what was typed."""
+    key = "identification.village_publicity_days"
+    before = _parameter_rows(web_app, key)
+    fields = [("key", key), ("value", "6"), ("jurisdiction", "360702"), ("effective_from", "2026-12-01")]
+    with serve(web_app) as base:
+        editor = HttpBrowser(base)
+        editor.login("jiangxi_zhengce", "demo")
+        form = editor.get("/diagrams/parameters").read().decode()
+        answers = [editor.post("/diagrams/parameters", [*fields, ("source", source)]) for source in ("", "   ")]
+        texts = [html.unescape(a.read().decode()) for a in answers]
+        assert _parameter_rows(web_app, key) == before
+        saved = editor.post("/diagrams/parameters", [*fields, ("source", "章府办发〔2026〕1号")])
+    assert re.search(r'<label for="source">依据（文件名称、文号） \*</label>\s*<input id="source" name="source" '
+                     r'maxlength="300" value="" required>', form)
+    assert [a.status for a in answers] == [422, 422]
+    for text in texts:
+        assert "请填写“依据”：所依据文件的名称和文号" in text and "未保存" in text
+        assert '<input id="value" name="value" value="6"' in text  # what was typed is kept
+    assert saved.status == 200 and _parameter_rows(web_app, key)[-1][-1] == "章府办发〔2026〕1号"
+
+
+def test_the_parameters_page_names_every_parameter_in_chinese(editor, web_app):
+    """Finding 13: annual_campaign.*, area_screening.*, area_visit.* and the Longkou-only departments (housing,
+    public_security) were listed by their keys; no key is shown to the editor now, in the list or the table."""
+    page = editor.get("/diagrams/parameters").get_data(as_text=True)
+    visible = _visible(page)
+    for label in ("年度信息采集和集中排查 · 收入和务工时间的统计期间（起止月-日）", "灾后入户排查 · 入户排查时限（天）",
+                  "区域性、规模性返贫风险排查 · 规模性返贫风险研判时限（天）", "行业预警标准：住建局", "行业预警标准：公安局",
+                  "年度信息采集和集中排查 · 重点排查对象（优先走访的农户群体）"):
+        assert label in visible, label
+    with web_app.app_context():
+        keys = set(db.session.scalars(select(PolicyParameter.key)))
+    assert [k for k in sorted(keys) if k in visible] == []
+    assert "A13 健康状况" in visible and "脱贫人口" in visible and "按月" in visible  # codes in values by their names
 
 
 # -- migration ------------------------------------------------------------------------------------
@@ -697,7 +778,9 @@ def test_department_warning_thresholds_are_checked_field_by_field(editor, web_ap
     refused = _set(liaoning, key="warning.department.medical", value=json.dumps(broken, ensure_ascii=False),
                    jurisdiction="21")
     text = refused.get_data(as_text=True)
-    assert refused.status_code == 422 and "indicators/out_of_pocket/thresholds/0/amount" in text
+    assert refused.status_code == 422 and (
+        "“行业预警标准：医保部门”的值不符合要求：预警指标 · 年度累计自付医疗费用（经基本医保、大病保险、医疗救助三重保障… · "
+        "金额标准 · 第 1 个标准 · 金额（元）：应为数字") in html.unescape(text)
     assert _count(web_app, PolicyParameter) == rows  # nothing saved
     raised = json.loads(json.dumps(medical))
     raised["indicators"]["out_of_pocket"]["thresholds"][0]["amount"] = 6000
