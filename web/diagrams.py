@@ -27,6 +27,7 @@ from flask import (
 )
 from sqlalchemy import select
 
+from engine.accounts.users import display_names
 from engine.app import get_clock
 from engine.bpmn.deployment import get_version, newest_versions, versions_of
 from engine.bpmn.procedures import carried_by
@@ -125,8 +126,10 @@ def _bind_choices() -> dict[str, Any]:
 
 
 def _library(problems: list[str] | None = None, refused: str | None = None, status: int = 200) -> Any:
-    return render_template("diagrams/library.html", processes=process_library(g.user.jurisdiction, _today()),
-                           decision_tables=decision_library(),
+    processes, tables = process_library(g.user.jurisdiction, _today()), decision_library()
+    names = display_names([s.version.deployed_by for p in processes for s in p.versions]
+                          + [v.uploaded_by for t in tables for v in t.versions])
+    return render_template("diagrams/library.html", processes=processes, decision_tables=tables, names=names,
                            can_edit=_is_editor(), problems=problems or [], refused=refused,
                            procedure_names=Procedure.labels(), form=request.form, **_bind_choices()), status
 
@@ -149,7 +152,8 @@ def _version_page(found, status: int = 200) -> Any:
     summary = version_summary(found, g.user.jurisdiction, _today())
     used_with = sorted({b.procedure for b in bindings(g.user.jurisdiction, found.process_key)})
     carried = carried_by(found)
-    return render_template("diagrams/version.html", v=found, summary=summary, files=files, carried=carried,
+    names = display_names([found.deployed_by, *(f.uploaded_by for f in files)])
+    return render_template("diagrams/version.html", v=found, summary=summary, files=files, carried=carried, names=names,
                            bindings=bindings(g.user.jurisdiction, found.process_key),
                            newest=newest_versions().get(found.process_key), used_with=used_with,
                            cases=running_cases(found, g.user.jurisdiction), can_edit=_is_editor(),
@@ -253,7 +257,8 @@ def _deployed(versions: Deployed, binding: BindingRequest | None = None) -> Resp
 @bp.get("/diagrams/drafts")
 @roles_required(*EDITORS)
 def draft_list() -> str:
-    return render_template("diagrams/drafts.html", drafts=drafts())
+    kept = drafts()
+    return render_template("diagrams/drafts.html", drafts=kept, names=display_names(d.saved_by for d in kept))
 
 
 @bp.get("/diagrams/drafts/<int:draft_id>")
@@ -281,8 +286,9 @@ def _draft_page(found, status: int = 200, **values: Any) -> Any:
         chosen = next((s for s in kept if str(s.id) == request.args.get("scenario")), None)
         values["scenario"] = chosen.content if chosen else ""
     values["result"] = bool(values["checked"] or values["trace"] or values["try_error"] or values["scenario_error"])
+    names = display_names([found.saved_by, *(s.saved_by for s in kept)])
     return render_template("diagrams/draft.html", d=found, form=request.form, procedure_names=Procedure.labels(),
-                           kept_scenarios=kept, chosen_scenario=chosen, **_bind_choices(), **values), status
+                           kept_scenarios=kept, chosen_scenario=chosen, names=names, **_bind_choices(), **values), status
 
 
 @bp.post("/diagrams/drafts/<int:draft_id>/try")
@@ -420,8 +426,9 @@ def _policy_form(template: str, status: int = 200, **extra: Any) -> Any:
 def _binding_form(status: int = 200) -> Any:
     newest = newest_versions()
     processes = {key: versions_of(key) for key in sorted(newest)}
+    names = display_names(v.deployed_by for versions in processes.values() for v in versions)
     return _policy_form("diagrams/bindings.html", status, rows=bindings(g.user.jurisdiction), processes=processes,
-                        newest=newest)
+                        newest=newest, names=names)
 
 
 @bp.get("/diagrams/bindings")

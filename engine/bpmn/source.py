@@ -10,6 +10,7 @@ from lxml import etree
 
 from engine.bpmn.conventions import adopt
 from engine.bpmn.validation import NS
+from engine.bpmn.xml_errors import xml_problem
 from engine.core.errors import DiagramInvalid
 
 
@@ -34,7 +35,7 @@ class DiagramSource:
             try:
                 self.tree = etree.ElementTree(etree.fromstring(self.content))
             except etree.XMLSyntaxError as exc:
-                raise DiagramInvalid(self.file_name, [f"XML 格式错误（第 {exc.lineno} 行）：{exc.msg}"]) from exc
+                raise DiagramInvalid(self.file_name, [xml_problem(exc)]) from exc
             if not self.is_dmn:
                 adopt(self.tree)  # other modelers' properties, mapped in the parsed tree only (the bytes stay)
         return self.tree

@@ -33,8 +33,11 @@ MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
 
 
 def diagram_source(file_name: str, content: bytes) -> DiagramSource:
-    """An uploaded file as a diagram source; refused unless it is a non-empty ``.bpmn``/``.dmn`` file."""
+    """An uploaded file as a diagram source; refused unless it is a non-empty ``.bpmn``/``.dmn`` file (no file
+    chosen: 请选择要上传的文件)."""
     name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not name and not content:
+        raise RuleViolation("请选择要上传的文件（BPMN 流程图 .bpmn 或 DMN 决策表 .dmn）")
     if not name.lower().endswith(DIAGRAM_SUFFIXES):
         raise RuleViolation(f"文件 {name or '（无名）'} 不是 .bpmn 或 .dmn 文件")
     if not content:

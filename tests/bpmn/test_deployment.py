@@ -30,7 +30,7 @@ def _broken(name: str, old: str, new: str) -> DiagramSource:
     ("record_outcome(", "__import__('os').system('id') or record_outcome(", "scriptTask 'rejected'"),
     ("bpmn:startEvent", "bpmn:intermediateThrowEvent", "No start event found"),
     ("<bpmn:laneSet", "<bpmn:bogus/><bpmn:laneSet", "bogus"),
-    ("</bpmn:definitions>", "", "XML 格式错误"),
+    ("</bpmn:definitions>", "", "不是格式正确的 XML 文件：第 "),
 ])
 def test_a_broken_diagram_is_refused_naming_the_element_and_the_running_version_stays(app, clock, old, new,
                                                                                        expected):

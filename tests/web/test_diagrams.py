@@ -159,7 +159,7 @@ def test_a_valid_upload_is_deployed_as_a_new_version_with_its_bytes(editor, web_
     version_id, number = _version(web_app, "identification_zhanggong_2021")
     assert number == 2 and response.headers["Location"].endswith(f"/diagrams/versions/{version_id}")
     page = editor.get(response.headers["Location"]).get_data(as_text=True)
-    assert "已部署：identification_zhanggong_2021 v2" in page and "jiangxi_zhengce" in page
+    assert "已部署：identification_zhanggong_2021 v2" in page and "江西省政策管理员" in page and "jiangxi_zhengce" not in page
     with web_app.app_context():
         assert db.session.get(DiagramFile, diagram_source(ZHANGGONG_2021, content).sha256).content == content
     (event,) = _events(web_app, "diagram_deployed")
@@ -189,11 +189,46 @@ def test_an_invalid_upload_names_the_element_and_deploys_nothing(editor, web_app
 def test_malformed_xml_and_other_files_are_refused(editor, web_app):
     files = _count(web_app, DiagramFile)
     broken = _upload(editor, "bad.bpmn", b"<bpmn:definitions")
-    assert broken.status_code == 422 and "XML 格式错误" in broken.get_data(as_text=True)
+    assert broken.status_code == 422 and "不是格式正确的 XML 文件：第 1 行" in broken.get_data(as_text=True)
     other = _upload(editor, "notes.txt", b"hello")
     assert other.status_code == 422 and "不是 .bpmn 或 .dmn 文件" in other.get_data(as_text=True)
     assert _count(web_app, DiagramFile) == files
     assert _version(web_app, "identification")[1] == 1
+
+
+ADVICE = "请用流程图编辑器（如本系统的在线编辑器）打开、重新保存后再上传，或用文本编辑器改正该处"
+
+
+def test_upload_errors_say_in_chinese_where_the_xml_is_wrong_and_what_to_do_over_http(web_app):
+    """Finding 22: lxml's English came straight through (Namespace prefix bpmn on definitions is not defined;
+    Start tag expected, '<' not found), and with no file chosen the page said 文件 （无名） 不是 .bpmn 或 .dmn 文件.
+    Now: the line and column, what is wrong and what to do, in Chinese; nothing is deployed."""
+    shipped = (project_dir("processes") / IDENTIFICATION).read_bytes()
+    truncated = shipped[: shipped.index(b"</bpmn:definitions>")]
+    files, drafts = _count(web_app, DiagramFile), _count(web_app, DiagramDraft)
+    uploads = {
+        "prefix": ("bad.bpmn", b"<bpmn:definitions>\n</bpmn:definitions>", "deploy"),
+        "not xml": ("notes.bpmn", b"hello", "deploy"),
+        "cut short": (IDENTIFICATION, truncated, "deploy"),
+        "no file": ("", b"", "deploy"),
+    }
+    with serve(web_app) as base:
+        editor = HttpBrowser(base)
+        editor.login("jiangxi_zhengce", "demo")
+        answers = {what: editor.upload("/diagrams/upload", [("action", action)], [("diagram", name, content)],
+                                       page="/diagrams") for what, (name, content, action) in uploads.items()}
+        texts = {what: html.unescape(answer.read().decode()) for what, answer in answers.items()}
+    assert {what: answer.status for what, answer in answers.items()} == dict.fromkeys(uploads, 422)
+    assert ("不是格式正确的 XML 文件：第 1 行第 18 列，用了没有声明的命名空间前缀 bpmn（元素 bpmn:definitions）："
+            f'根元素应声明 xmlns:bpmn="…"。{ADVICE}') in texts["prefix"]
+    assert ("不是格式正确的 XML 文件：第 1 行第 1 列，文件开头不是 XML 标签（应以“<”开始），可能不是流程图文件，或文件已损坏"
+            in texts["not xml"])
+    assert re.search(r"不是格式正确的 XML 文件：第 \d+ 行第 \d+ 列，文件不完整：第 2 行开始的 <definitions> 没有结束标签",
+                     texts["cut short"])
+    assert "请选择要上传的文件" in texts["no file"] and "（无名）" not in texts["no file"]
+    for what, text in texts.items():
+        assert not re.search(r"Namespace|Start tag|Premature|expected", text), what
+    assert (_count(web_app, DiagramFile), _count(web_app, DiagramDraft)) == (files, drafts)
 
 
 def test_an_upload_without_csrf_token_is_refused(editor, web_app):
@@ -219,13 +254,32 @@ def test_conformance_files_round_trip_byte_for_byte_as_drafts(editor, web_app, p
         assert re.search(r"(\w+ &#39;[^&]+&#39;|元素 &#39;|第 \d+ 行|XML 格式错误)", page.get_data(as_text=True))
 
 
+def test_the_diagram_pages_name_who_deployed_uploaded_and_saved_by_their_names_over_http(web_app):
+    """部署人, 上传人 and 保存人 read as the official's name on every diagram page (the library, a version, the drafts,
+    a draft, the bindings' version choice), never the login; the system's own deployments as 系统."""
+    with serve(web_app) as base:
+        editor = HttpBrowser(base)
+        editor.login("jiangxi_zhengce", "demo")
+        deployed = editor.upload("/diagrams/upload", [("action", "deploy")],
+                                 [("diagram", ZHANGGONG_2021, without_town_publicity())], page="/diagrams")
+        draft = editor.upload("/diagrams/upload", [("action", "draft"), ("note", "草稿")],
+                              [("diagram", ZHANGGONG_2021, renamed_step(zhanggong_2021(), "verify", "入户核实（改）"))],
+                              page="/diagrams")
+        pages = {url: _visible(editor.get(url).read().decode())
+                 for url in ("/diagrams", deployed.geturl().removeprefix(base), "/diagrams/drafts",
+                             draft.geturl().removeprefix(base), "/diagrams/bindings")}
+    for url, text in pages.items():
+        assert "江西省政策管理员" in text.replace(" 江西省政策管理员（江西省）", "", 1), url  # not only the header
+        assert "jiangxi_zhengce" not in text, url
+
+
 def test_drafts_are_listed_checked_and_deployed(editor, web_app):
     _upload(editor, ZHANGGONG_2021, without_town_publicity(), action="draft", note="取消镇级公示")
     bad = _upload(editor, IDENTIFICATION, _without_form((project_dir("processes") / IDENTIFICATION).read_bytes(),
                                                         "apply"), action="draft")
     good_id, bad_id = 1, int(bad.headers["Location"].rsplit("/", 1)[1])
     listing = editor.get("/diagrams/drafts").get_data(as_text=True)
-    assert "取消镇级公示" in listing and ZHANGGONG_2021 in listing and "jiangxi_zhengce" in listing
+    assert "取消镇级公示" in listing and ZHANGGONG_2021 in listing and "江西省政策管理员" in listing
     assert "校验通过" in editor.get(f"/diagrams/drafts/{good_id}?check=1").get_data(as_text=True)
     checked = editor.get(f"/diagrams/drafts/{bad_id}?check=1")
     assert checked.status_code == 422 and "人工任务没有表单" in checked.get_data(as_text=True)
@@ -712,17 +766,17 @@ def test_the_library_lists_decision_tables_with_versions_and_the_process_version
     html = editor.get("/diagrams").get_data(as_text=True)
     assert 'id="decisions"' in html and "决策表" in html
     section = _grade_section(html)
-    assert "<code>test_grade</code>测试评级（FIRST，2 条规则）" in section
+    assert '<span title="test_grade">测试评级</span>（第一条，2 条规则）' in section
     assert section.index(second[:12]) < section.index(first[:12])  # newest first
     rows = section.split("<tr")[2:]
-    assert "第 2 版" in rows[0] and "最近部署" in rows[0] and "jiangxi_zhengce" in rows[0]
+    assert "第 2 版" in rows[0] and "最近部署" in rows[0] and "江西省政策管理员" in rows[0]  # by name, not login
     assert "test_grade_process v2</a>（最新）" in rows[0]
     assert "第 1 版" in rows[1] and ">test<" in rows[1].replace("<td data-label=\"上传人\">", ">")
     assert "test_grade_process v1</a>" in rows[1] and "（最新）" not in rows[1]
     assert f"/diagrams/files/{first}/modeler" in rows[1] and f"/diagrams/files/{second}/modeler" in rows[0]
     assert editor.get(f"/diagrams/files/{first}").data == grade_dmn()
     assert editor.get(f"/diagrams/files/{second}").data == changed
-    assert 'id="d-household_category.dmn"' in html and "<code>household_category</code>" in html  # shipped
+    assert 'id="d-household_category.dmn"' in html and '<span title="household_category">' in html  # shipped
     supervisor = login(web_app.test_client(), "zhanggong_dudao")
     read_only = _grade_section(supervisor.get("/diagrams").get_data(as_text=True))
     assert "下载" in read_only and "在浏览器中编辑" not in read_only

@@ -74,7 +74,7 @@ def test_save_as_scenario_keeps_it_for_the_process_and_refuses_what_could_not_ru
     assert saved.headers["Location"].endswith(f"{page}?scenario={new_id}#result")
     listed = editor.get(saved.headers["Location"]).get_data(as_text=True)
     assert "已保存场景“乡镇抽查后县级审定”" in listed
-    assert "乡镇抽查后县级审定（identification；jiangxi_zhengce；2026-09-20 09:00）" in listed
+    assert "乡镇抽查后县级审定（identification；江西省政策管理员；2026-09-20 09:00）" in listed
 
     before = _kept(web_app)
     broken = editor.post(f"{page}/scenarios", data={"csrf_token": token, "scenario": '{"start": 1',
@@ -104,5 +104,5 @@ def test_a_scenario_is_saved_and_listed_over_http(editor, web_app):
         answer = browser.post(f"{page}/scenarios", [("scenario", SHIPPED), ("scenario_name", "经服务器保存")], page=page)
         html = answer.read().decode()
         assert answer.status == 200 and f"{page}?scenario=" in answer.geturl() and "已保存场景“经服务器保存”" in html
-        assert "经服务器保存（identification；jiangxi_zhengce；" in html
+        assert "经服务器保存（identification；江西省政策管理员；" in html
     assert _kept(web_app)[-1] == ("identification", "经服务器保存", "jiangxi_zhengce")
