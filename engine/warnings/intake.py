@@ -160,7 +160,7 @@ def _check_row(raw: RawRow, ctx: _Context) -> tuple[_Row | None, list[tuple[str,
         problems.append(("id_number", reason))
     indicator = ctx.department.indicator(_text(values.get("indicator")))
     if indicator is None:
-        known = "、".join(f"{k}（{i.name}）" for k, i in ctx.department.indicators.items())
+        known = "、".join(f"“{i.name}”" for i in ctx.department.indicators.values())  # by name, as the form asks
         problems.append(("indicator", f"{ctx.department.name}没有预警指标“{_text(values.get('indicator'))}”，可选：{known}"))
     amount, reason = _amount(values.get("amount"))
     if reason:

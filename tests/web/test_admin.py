@@ -251,6 +251,29 @@ def test_a_year_with_a_day_outside_it_a_weekday_worked_or_a_festival_missing_is_
     assert empty_override.read_bytes() == before
 
 
+def test_the_calendar_page_keeps_the_file_and_data_version_in_a_collapsed_block_for_the_it_staff(
+        web_app, empty_override):
+    """Finding 21: the page put the override file's server path, the data version (chinesecalendar … sha256:…) and
+    the command fangpin calendar coverage among what the administrator reads; they are in a collapsed 技术信息
+    block now, and the rest of the page names neither."""
+    import html
+    import re
+
+    from timers.calendar import default_calendar
+
+    with serve(web_app) as base:
+        admin = HttpBrowser(base)
+        admin.login("zhanggong_admin", "demo")
+        page = admin.get("/admin/calendar").read().decode()
+    block = re.search(r'<details class="calendar-data">\s*<summary>技术信息（供系统运维人员）</summary>(.*?)</details>',
+                      page, re.DOTALL)
+    assert block and "<details" not in block.group(1)
+    technical = (str(empty_override), default_calendar().data_version, "fangpin calendar coverage")
+    assert all(t in html.unescape(block.group(1)) for t in technical)
+    rest = html.unescape(re.sub(r"<[^>]+>", " ", page.replace(block.group(0), "")))  # what the page shows
+    assert [t for t in (*technical, "sha256", "chinesecalendar", "fangpin ") if t in rest] == []
+
+
 def test_a_year_that_may_not_be_entered_is_refused(web_app, client, empty_override):
     login(client, "zhanggong_admin")
     answer = post_form(client, "/admin/calendar/year", dict(zip(("year", "source", "holidays", "workdays"),

@@ -55,3 +55,31 @@ def test_the_api_answers_a_path_it_does_not_have_in_json_over_http(web_app) -> N
             body = json.loads(answer.read().decode())
             assert answer.status == 404 and answer.headers["Content-Type"].startswith("application/json"), path
             assert body["error"], path
+
+
+TECHNICAL = ("fangpin ", "processes/", "policy/", "sha256", "（medical）", "（代码 ", "COLLECT", "FIRST")
+
+
+@pytest.mark.parametrize(("username", "path"), [
+    ("jiangxi_zhengce", "/diagrams"),
+    ("jiangxi_zhengce", "/diagrams/policy-check"),
+    ("jiangxi_zhengce", "/diagrams/versions/1"),
+    ("zhanggong_dudao", "/diagrams/policy-check"),
+    ("zhanggong_xian", "/warnings/deadlines"),
+    ("zhanggong_yibao", "/warnings/upload"),
+    ("zhanggong_yibao", "/warnings/deadlines"),
+])
+def test_officials_read_no_commands_paths_or_codes_over_http(web_app, username: str, path: str) -> None:
+    """Finding 21: the library said processes/ 目录 and COLLECT, the policy check fangpin policy check and
+    policy/publicity_fields.json, the push deadlines fangpin warnings schedule, the warning upload 医保部门（medical）
+    and （代码 out_of_pocket）."""
+    import html
+    import re
+
+    with serve(web_app) as base:
+        browser = HttpBrowser(base)
+        assert browser.login(username, "demo").status == 200
+        answer = browser.get(path)
+        page = answer.read().decode()
+    shown = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", page, flags=re.DOTALL)))
+    assert answer.status == 200 and [t for t in TECHNICAL if t in shown] == []

@@ -500,7 +500,20 @@ def test_the_template_names_the_indicator_in_chinese(app, client):
     text = login(client, "zg_yibao").get("/warnings/template.csv").data.decode("utf-8-sig")
     assert "年度累计自付医疗费用" in text and "out_of_pocket" not in text
     html = client.get("/warnings/upload").get_data(as_text=True)
-    assert "年度累计自付医疗费用（经基本医保、大病保险、医疗救助三重保障后）<span" in html
+    assert "年度累计自付医疗费用（经基本医保、大病保险、医疗救助三重保障后）：" in html
+    # finding 21: the department table showed 医保部门（medical） and （代码 out_of_pocket）
+    assert "医保部门（medical）" not in html and "（代码 " not in html and "也可填代码" not in html
+    assert ">医保部门</td>" in html
+
+
+def test_an_unknown_indicator_is_refused_offering_the_indicators_by_name(app, client):
+    ids = app.config["ids"]
+    login(client, "zg_yibao")
+    response = _upload(client, _csv(f"网页预警,{ids['poor']},自付费用,5000,,2026-09-10"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "医保部门没有预警指标“自付费用”，可选：“年度累计自付医疗费用（经基本医保、大病保险、医疗救助三重保障后）”" in html
+    assert "out_of_pocket" not in html
 
 
 def test_a_warning_case_has_its_page_and_diagram(app, client):
