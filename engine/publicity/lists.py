@@ -74,6 +74,7 @@ NO_SOURCE_NOTE = "暂无（该名单尚无数据来源）"
 FREE_TEXT_NOTE = "说明类栏目为自由文本，系统不自动填写，以免泄露健康状况等敏感信息；如需填写，请核对后手工填写。"
 SENSITIVE_HEADER_WORDS = ("身份证", "证件号", "电话", "手机", "银行", "账号", "健康状况")
 BLANK = "____"  # a name left to be written by hand
+UNFILLED = re.compile(r"_+|XX(?=镇|村)")  # a blank of the seed's templates ("_____村", "XX镇（街道）")
 # The seed's templates are one county's own (002 章贡区): a title begins with its name before 批准/批复 or a blank
 # ("章贡区批准…的公告", "章贡区____镇（街道）____村…"). That name is replaced by the household's county.
 TEMPLATE_COUNTY = re.compile(r"^[\u4e00-\u9fff]{1,10}?[区县市旗](?=批准|批复|_|XX)")
@@ -249,9 +250,10 @@ def get_template(template_id: str) -> ListTemplate:
 
 def fill_names(text: str, place: Jurisdiction, county: Jurisdiction | None = None) -> str:
     """Fill the blanks "____镇（街道）" / "XX村" of a template with the place's names; a blank above the
-    place's level stays a blank to be written by hand. The county the template was written for (its leading
-    name, :data:`TEMPLATE_COUNTY`) becomes ``county`` — by default the place's own county, a blank above one —
-    so that no list names another county. "（模版）" is dropped."""
+    place's level stays a blank to be written by hand, printed as :data:`BLANK` whichever way the seed wrote it.
+    The county the template was written for (its leading name, :data:`TEMPLATE_COUNTY`) becomes ``county`` — by
+    default the place's own county, a blank above one — so that no list names another county. "（模版）" is
+    dropped."""
     township, village = place.ancestor_at(JurisdictionLevel.TOWNSHIP), place.ancestor_at(JurisdictionLevel.VILLAGE)
     county = county or place.ancestor_at(JurisdictionLevel.COUNTY)
     text = TEMPLATE_COUNTY.sub(county.name if county else BLANK, text.replace("（模版）", ""))
@@ -259,7 +261,7 @@ def fill_names(text: str, place: Jurisdiction, county: Jurisdiction | None = Non
         text = re.sub(r"(?:_+|XX)镇（街道）", township.name, text)
     if village is not None:
         text = re.sub(r"(?:_+|XX)村", village.name, text)
-    return text
+    return UNFILLED.sub(BLANK, text)  # the seed's "_____" and "XX" alike: one blank, in every title of a list
 
 
 # ---------------------------------------------------------------- which households a list holds

@@ -640,3 +640,21 @@ def test_a_list_without_households_yet_gives_the_objection_period_in_force(web_a
         village = db.session.scalar(select(Jurisdiction).filter_by(code="360702101202"))  # 华坪村, nobody posted
         printed = publicity_list("zhanggong_a04_village_initial_list", village, to_local_date(clock.now()))
         assert printed.households == 0 and "请从即日起5日内向村委会提出意见" in printed.objection
+
+
+# ---------------------------------------------------------------- one kind of blank (#25)
+
+
+def test_above_a_village_every_title_leaves_its_blanks_in_one_style(web_app, clock):
+    """附件11 above a village: "章贡区____镇（街道）____村…" over the sheet and over its table alike, not
+    "_____镇" in one and "XX镇" in the other."""
+    with web_app.app_context():
+        county = db.session.scalar(select(Jurisdiction).filter_by(code=ZHANGGONG))
+        printed = publicity_list("zhanggong_a11_measures_publicity", county, to_local_date(clock.now()))
+        assert printed.title == "章贡区____镇（街道）____村“三类人群”享受帮扶措施及政策情况公示"
+        assert printed.list_title == "章贡区____镇（街道）____村“三类人群”享受帮扶政策公示表"
+        assert printed.issuer == "____镇（街道）____村村委会"
+        for template in templates():
+            shown = publicity_list(template, county, to_local_date(clock.now()))
+            for text in (shown.title, shown.list_title, shown.issuer):
+                assert "XX" not in text and "_____" not in text, (template, text)
