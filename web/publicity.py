@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, abort, render_template, request
 from engine.app import get_clock
 from engine.core.errors import NotFound
 from engine.core.vocabulary import PublicityStage
-from engine.publicity.lists import list_counts, publicity_list
+from engine.publicity.lists import can_pend, list_counts, publicity_list
 from engine.supervision.overview import children_of
 from timers.calendar import to_local_date
 
@@ -55,12 +55,12 @@ def index() -> str:
 def page(template_id: str) -> str | tuple[str, int]:
     place = visible_jurisdiction(request.args.get("j"))
     start, end, date_error = _date_range()
-    pending = request.args.get("pending") == "1"  # an announcement: only what its ready 公告 steps post
+    pending = request.args.get("pending") == "1"  # only what its ready posting steps (公告, 张贴) post
     shown = (None, None) if date_error else (start, end)  # dates refused: the list's title and kind, no sheet
     try:
         data = publicity_list(template_id, place, to_local_date(get_clock().now()), *shown, pending)
     except NotFound:
         abort(404)
     page_html = render_template("publicity/list.html", place=place, data=data, start=start, end=end, stages=STAGES,
-                                pending=pending and data.template.kind == "公告", date_error=date_error)
+                                pendable=can_pend(data.template), date_error=date_error)
     return (page_html, 422) if date_error else page_html

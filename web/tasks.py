@@ -30,7 +30,7 @@ from engine.cases.views import places_below
 from engine.core.errors import ConflictError, FangpinError, FormInvalid, PermissionDenied
 from engine.core.models import HumanTask
 from engine.core.vocabulary import HouseholdCategory, Procedure
-from engine.publicity.lists import step_announcement
+from engine.publicity.lists import step_posting
 from engine.warnings.ledger import case_panel
 
 from .auth import login_required
@@ -170,7 +170,7 @@ def task_page(task_id: int) -> Any:
                            category_name=HouseholdCategory.label_of,
                            calendar_reader=bool(set(CALENDAR_READERS) & set(g.user.roles)),
                            application=for_officials(application) if application else None,
-                           announcement=step_announcement(row) if row.state == "READY" else None,
+                           posting=step_posting(row) if row.state == "READY" else None,
                            warning_panel=case_panel(case, get_clock().now())), status
 
 

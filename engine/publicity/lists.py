@@ -164,10 +164,27 @@ class Source:
         """Do a step's form values have what ``when`` asks?"""
         return all((values or {}).get(key) == value for key, value in self.when)
 
+    @property
+    def posting_steps(self) -> tuple[tuple[str, str | None], ...]:
+        """The steps, (form, step id), that post this source's households: an approval's ``posted_by`` (公告); a
+        step whose form records the posting (张贴村级公示: :data:`FormRecord.PUBLICITY_POSTING`) posts its own
+        households; any other step posts none."""
+        if self.kind == "approval":
+            return self.posted_by
+        if self.kind == "step" and self.form in _posting_forms():
+            return ((self.form, self.step),)
+        return ()
+
     def posts(self, row: HumanTask) -> bool:
-        """Is ``row`` a step that posts this approval's announcement (公告)?"""
+        """Is ``row`` a step that posts this source's households (公告, 张贴村级公示)?"""
         return row.procedure == self.procedure and any(
-            row.form == form and step in (None, row.bpmn_id) for form, step in self.posted_by)
+            row.form == form and step in (None, row.bpmn_id) for form, step in self.posting_steps)
+
+
+@functools.lru_cache(maxsize=1)
+def _posting_forms() -> frozenset[str]:
+    """The forms that record a publicity's posting (its date and place)."""
+    return frozenset(forms_recording(FormRecord.PUBLICITY_POSTING))
 
 
 def parse_source(template_id: str, raw: Mapping[str, Any]) -> Source:
@@ -406,39 +423,56 @@ READERS: dict[str, Callable[[Jurisdiction, Source], list[Entry]]] = {
 }
 
 
-def is_announcement_step(row: HumanTask) -> bool:
-    """Does ``row`` post a county announcement (公告) — a step its template's approval source names?"""
-    return any(source.posts(row) for source in _approval_sources())
+def _posting_sources() -> list[tuple[ListTemplate, Source]]:
+    return [(t, s) for t in templates().values() for s in t.sources if s.posting_steps]
 
 
-def _approval_sources() -> list[Source]:
-    return [s for t in templates().values() for s in t.sources if s.kind == "approval"]
+def can_pend(template: ListTemplate) -> bool:
+    """Can ``template`` list only what is to be posted now (``pending``): it has a source posted by a step."""
+    return any(s.posting_steps for s in template.sources)
 
 
-def announcing_case_ids(place: Jurisdiction, source: Source) -> set[int]:
-    """The cases of the source's procedure of households in ``place`` (and below) whose 公告 step is ready
-    (wherever that step is done: the county's, the township's): what is to be posted now."""
-    rows = db.session.scalars(select(HumanTask).join(HumanTask.case).where(
-        HumanTask.state == "READY", HumanTask.procedure == source.procedure,
-        Case.jurisdiction_path.startswith(place.path),
-        HumanTask.form.in_(sorted({form for form, _ in source.posted_by}))))
-    return {row.case_id for row in rows if source.posts(row)}
+def _ready_posting_steps(place: Jurisdiction, source: Source) -> list[HumanTask]:
+    """The ready steps that post the source's households in ``place`` (and below), wherever they are done (the
+    county's 公告, the township's, the village's 张贴), with their cases and households: what is to be posted now."""
+    forms = sorted({form for form, _ in source.posting_steps})
+    rows = db.session.scalars(
+        select(HumanTask).join(HumanTask.case)
+        .where(HumanTask.state == "READY", HumanTask.procedure == source.procedure,
+               Case.jurisdiction_path.startswith(place.path), HumanTask.form.in_(forms))
+        .options(contains_eager(HumanTask.case).selectinload(Case.household).options(
+            selectinload(Household.members), selectinload(Household.village)))
+        .order_by(HumanTask.id))
+    return [row for row in rows if source.posts(row)]
+
+
+def pending_entries(place: Jurisdiction, source: Source) -> list[Entry]:
+    """The households in ``place`` (and below) a step still to be done posts: an announcement's approvals whose 公告
+    step is ready; the households whose own posting step (张贴村级公示) is ready, not yet dated (the day they are
+    posted is the day the sheet is signed)."""
+    ready = _ready_posting_steps(place, source)
+    if source.kind == "approval":
+        return approved_entries(place, source, {row.case_id for row in ready})
+    return [Entry(row.case.household, row.case_id, None, procedure=source.procedure)
+            for row in ready if row.case.household is not None]
 
 
 def entries_for(template: ListTemplate, place: Jurisdiction, start: date | None = None,
                 end: date | None = None, pending: bool = False) -> tuple[list[Entry], str | None]:
     """(the households on the list, one entry each — the latest — ; a note when the list has no source). With
-    ``pending``, an announcement lists only the households whose 公告 step is ready: those it is to post now."""
+    ``pending`` (a template that :func:`can_pend`), only the households a step still to be done posts: those to
+    be posted now."""
     if not template.sources:
         return [], NO_SOURCE_NOTE
-    if pending and template.kind == "公告":
-        found = [e for s in template.sources if s.kind == "approval"
-                 for e in approved_entries(place, s, announcing_case_ids(place, s))]
+    if pending and can_pend(template):
+        found = [e for s in template.sources if s.posting_steps for e in pending_entries(place, s)]
     else:
         found = [e for s in template.sources for e in READERS[s.kind](place, s)]
     latest: dict[int, Entry] = {}
     for entry in found:
-        if (start and (entry.on is None or entry.on < start)) or (end and (entry.on is None or entry.on > end)):
+        undated_pending = pending and entry.on is None  # to be posted: no date of its own yet
+        if not undated_pending and ((start and (entry.on is None or entry.on < start))
+                                    or (end and (entry.on is None or entry.on > end))):
             continue
         latest[entry.household.id] = entry
     ordered = sorted(latest.values(), key=lambda e: (e.household.village.path, e.household.group_name or "",
@@ -637,36 +671,52 @@ def proposed_categories(households: Iterable[tuple[Household, int | None, Income
 
 
 @dataclass(frozen=True)
+class Sheet:
+    """One printed publicity (一张公示、公告): the households posted on one day, with that posting's period, its
+    objection period, and that day as the date it is signed (落款) — a list whose households were posted on
+    different days is printed as one sheet per day, never one period for all."""
+
+    on: date | None  # the day its households were (or are to be) posted; None: households without a date
+    rows: list[PrintRow]
+    households: int
+    period: str  # "公示期：…" ("" without a date)
+    objection: str | None
+    signed_on: date
+    income_notes: str
+
+
+@dataclass(frozen=True)
 class PublicityList:
     template: ListTemplate
     place: Jurisdiction
     title: str
     list_title: str
     issuer: str
-    objection: str | None
+    supervision_phone: str | None  # what follows "监督电话："
     columns: tuple[Column, ...]
-    rows: list[PrintRow]
-    households: int
-    period: str
-    printed_on: date
+    sheets: list[Sheet]  # the latest posting first
     note: str | None
-    income_notes: str
+    pending: bool = False  # only what is to be posted now (one sheet, signed today)
     free_text_note: str = FREE_TEXT_NOTE
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def households(self) -> int:
+        return sum(sheet.households for sheet in self.sheets)
 
-def _period(template: ListTemplate, entries: list[Entry]) -> tuple[str, int | None]:
-    """("公示期：…", days) — from the recorded publicity timers, else the template's days."""
-    dated = [e for e in entries if e.on]
-    if not dated:
+    @property
+    def rows(self) -> list[PrintRow]:
+        return [row for sheet in self.sheets for row in sheet.rows]
+
+
+def _period(template: ListTemplate, on: date | None, entries: list[Entry], days: int) -> tuple[str, int | None]:
+    """("公示期：… 张贴，至 … 止", its days) of the households posted on ``on`` — to the end of their recorded
+    publicity timers, else ``days`` after it; ("", None) without a date."""
+    if on is None:
         return "", None
-    days = template.publicity_days or 0
-    ends = [e.period_end or (e.on + timedelta(days=days)) for e in dated]
-    spans = {(end - e.on).days for e, end in zip(dated, ends, strict=True)}
-    first, last = min(e.on for e in dated), max(e.on for e in dated)
-    posted = f"{first}" if first == last else f"{first} 至 {last}"
+    end = max((e.period_end or on + timedelta(days=days) for e in entries), default=on + timedelta(days=days))
     label = "公告" if template.kind == "公告" else "公示"
-    return f"{label}期：{posted} 张贴，至 {max(ends)} 24:00 止（起始日不计入）", (spans.pop() if len(spans) == 1 else None)
+    return f"{label}期：{on} 张贴，至 {end} 24:00 止（起始日不计入）", (end - on).days
 
 
 def _days_in_force(template: ListTemplate, place: Jurisdiction, on: date) -> int | None:
@@ -730,47 +780,68 @@ def _issuer(template: ListTemplate, place: Jurisdiction, county: Jurisdiction | 
     return str(found.values[ISSUER]) if ISSUER in found.values else f"{BLANK}（盖章）"
 
 
+def _sheet_groups(entries: list[Entry], pending: bool, today: date) -> list[tuple[date | None, list[Entry]]]:
+    """The entries by the day they were posted, the latest first (households without a date last); all of them on
+    one sheet of today when they are to be posted now (``pending``)."""
+    if pending:
+        return [(today, entries)]
+    days: dict[date | None, list[Entry]] = {}
+    for entry in entries:
+        days.setdefault(entry.on, []).append(entry)
+    return sorted(days.items(), key=lambda item: (item[0] is None, -(item[0] or today).toordinal()))
+
+
 def publicity_list(template_id: str, place: Jurisdiction, today: date, start: date | None = None,
                    end: date | None = None, pending: bool = False) -> PublicityList:
-    """The printable list ``template_id`` for ``place`` (and below), optionally for dates ``start``–``end`` (and, for
-    an announcement, only the households its ready 公告 steps post: ``pending``); names and the county
-    announcement's authority are those of the households' own county."""
+    """The printable list ``template_id`` for ``place`` (and below), optionally for dates ``start``–``end`` (and
+    only the households a step still to be done posts — an announcement's 公告, a village's 张贴 — with
+    ``pending``): one sheet per posting day, each with its period and signed on that day (:class:`Sheet`); names
+    and the county announcement's authority are those of the households' own county."""
     template = get_template(template_id)
+    pending = pending and can_pend(template)
     entries, note = entries_for(template, place, start, end, pending)
     procedure = entries[0].procedure if entries else "identification"
     # what the rows show, read for all the entries at once: a county announcement lists hundreds of households
     load_ancestors({e.household.village for e in entries})  # their townships' names, of many villages
     incomes = latest_incomes((e.household.id for e in entries if e.case_id is None), procedure)
     of_cases = case_incomes(e.case_id for e in entries if e.case_id)
-    shown = [figures(of_cases.get(e.case_id) if e.case_id else incomes.get(e.household.id)) for e in entries]
-    categories = proposed_categories((e.household, e.case_id, income)
-                                     for e, income in zip(entries, shown, strict=True) if not e.category)
+    shown = {id(e): figures(of_cases.get(e.case_id) if e.case_id else incomes.get(e.household.id)) for e in entries}
+    categories = proposed_categories((e.household, e.case_id, shown[id(e)]) for e in entries if not e.category)
     modes = proposed_modes(e.case_id for e in entries
                            if e.procedure == "elimination" and not e.household.elimination_mode and e.case_id)
     codes = frozenset(c.code for c in template.columns if c.code)
-    rows: list[PrintRow] = []
-    for number, (entry, income) in enumerate(zip(entries, shown, strict=True), start=1):
-        elimination = entry.procedure == "elimination"
-        ctx = RowContext(entry.household, income, entry.category or categories[entry.household.id],
-                         entry.plan, codes, elimination,
-                         entry.household.elimination_mode or (modes.get(entry.case_id) if elimination else None),
-                         decided_on=entry.on if entry.case_id and template.kind == "公告" else None)
-        rows.extend(household_rows(template.columns, ctx, number))
-    period, days = _period(template, entries)
     county = issuing_county(place, entries)
     objection = template.objection and fill_names(template.objection, place, county)
-    days = days or _days_in_force(template, place, today)
-    if objection and days:
-        objection = re.sub(r"\d+日内", f"{days}日内", objection)
     warnings = source_gaps(template, place, today)
-    year = max((e.on for e in entries if e.on), default=today).year
+    notes: dict[int, str] = {}  # year → the income notes of its monitoring line (a warning once per year)
+
+    def sheet(on: date | None, posted: list[Entry]) -> Sheet:
+        rows: list[PrintRow] = []
+        for number, entry in enumerate(posted, start=1):
+            elimination = entry.procedure == "elimination"
+            ctx = RowContext(entry.household, shown[id(entry)], entry.category or categories[entry.household.id],
+                             entry.plan, codes, elimination,
+                             entry.household.elimination_mode or (modes.get(entry.case_id) if elimination else None),
+                             decided_on=entry.on if entry.case_id and template.kind == "公告" else None)
+            rows.extend(household_rows(template.columns, ctx, number))
+        days_in_force = _days_in_force(template, place, on or today) or template.publicity_days or 0
+        period, days = _period(template, on, [] if pending else posted, days_in_force)
+        year = (on or today).year
+        if year not in notes:
+            notes[year] = _income_notes(template, place, year, warnings)
+        shown_days = days or days_in_force
+        return Sheet(on, rows, len(posted), period,
+                     re.sub(r"\d+日内", f"{shown_days}日内", objection) if objection and shown_days else objection,
+                     on or today, notes[year])
+
+    sheets = [sheet(on, posted) for on, posted in _sheet_groups(entries, pending, today)] or [sheet(None, [])]
     return PublicityList(
         template=template, place=place, title=fill_names(template.title, place, county),
         list_title=fill_names(template.list_title, place, county),
         issuer=_issuer(template, place, county, today, warnings),
-        objection=objection, columns=template.columns, rows=rows, households=len(entries), period=period,
-        printed_on=today, note=note if not entries else None,
-        income_notes=_income_notes(template, place, year, warnings), warnings=warnings,
+        supervision_phone=template.supervision_phone,
+        columns=template.columns, sheets=sheets, note=note if not entries else None, pending=pending,
+        warnings=warnings,
     )
 
 
@@ -791,27 +862,29 @@ def list_counts(place: Jurisdiction) -> list[ListSummary]:
     return out
 
 
-# ---------------------------------------------------------------- the announcement a 公告 step posts
+# ---------------------------------------------------------------- the list a posting step (公告, 张贴) posts
 
 
 @dataclass(frozen=True)
-class AnnouncedHousehold:
+class PostedHousehold:
     number: str
     head: str
     village: str
-    decided_on: date | None
+    decided_on: date | None  # an announcement's: the county's decision
     this_case: bool
 
 
 @dataclass(frozen=True)
-class StepAnnouncement:
-    """What a 公告 step posts: the county announcement's template, the place it is printed for, and the households
-    whose 公告 step is ready there — this step's own household among them."""
+class StepPosting:
+    """What a posting step posts — a county announcement (公告) or a village publicity (张贴村级公示): the list's
+    template, the place it is printed for, and the households whose posting step is ready there — this step's own
+    household among them."""
 
     template_id: str
+    kind: str  # 公告 or 公示
     title: str
     place_code: str
-    households: tuple[AnnouncedHousehold, ...]
+    households: tuple[PostedHousehold, ...]
 
 
 def announcement_template(procedure: str) -> ListTemplate | None:
@@ -819,18 +892,15 @@ def announcement_template(procedure: str) -> ListTemplate | None:
     return next((t for t in templates().values() if t.stage == procedure and t.kind == "公告"), None)
 
 
-def step_announcement(row: HumanTask) -> StepAnnouncement | None:
-    """For a 公告 step (:func:`is_announcement_step`) of a procedure whose announcement has a template: the list it
-    posts, for the step's jurisdiction (the households whose 公告 step is ready there); None for any other step."""
-    if not is_announcement_step(row):
-        return None
-    template = announcement_template(row.procedure)
+def step_posting(row: HumanTask) -> StepPosting | None:
+    """For a posting step (one a template's source names: :attr:`Source.posting_steps`): the list it posts, for the step's jurisdiction (the households
+    whose same step is ready there, to be posted together); None for any other step."""
+    template = next((t for t, source in _posting_sources() if source.posts(row)), None)
     place = db.session.get(Jurisdiction, row.jurisdiction_id)
     if template is None or place is None:
         return None
     entries, _ = entries_for(template, place, pending=True)
-    shown = tuple(AnnouncedHousehold(e.household.number, e.household.head.name if e.household.head else "",
-                                     e.household.village.full_name, e.on, e.case_id == row.case_id) for e in entries)
+    shown = tuple(PostedHousehold(e.household.number, e.household.head.name if e.household.head else "",
+                                  e.household.village.full_name, e.on, e.case_id == row.case_id) for e in entries)
     county = issuing_county(place, entries)
-    return StepAnnouncement(template.id, fill_names(template.title, place, county), place.code, shown)
-
+    return StepPosting(template.id, template.kind, fill_names(template.title, place, county), place.code, shown)

@@ -244,7 +244,7 @@ def test_a_risk_elimination_is_approved_on_a_phone_from_each_task_page_alone(web
         announcement_id = announcement.id
     browser.get(f"{server}/tasks/{announcement_id}")
     wait_for_text(browser, "本次公告名单")
-    listed = browser.find_element(By.ID, "announcement-list").text
+    listed = browser.find_element(By.ID, "posting-list").text
     assert "黄金水" in listed and "本户" in listed
     assert "为何不设期限" in browser.find_element(By.ID, "due-note").text
     _checked(browser, "the announcement task (phone)", "elimination-announcement-phone")

@@ -3,7 +3,7 @@ holds, and privacy (001 Q47): no ID number, phone number or health status on any
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,7 +25,7 @@ from engine.publicity.lists import (
     public_columns,
     publicity_list,
     source_gaps,
-    step_announcement,
+    step_posting,
     templates,
 )
 from tests.bdd.officials import household_data
@@ -116,14 +116,39 @@ def test_the_index_lists_every_template_with_its_households(client, cases):
     assert set(levels) == {"村级", "乡镇级", "县级"}  # each template's level by its label (JurisdictionLevel)
 
 
+def _sheets(html: str) -> list[str]:
+    """The printed sheets (一张公示) of a list page, in their order."""
+    parts = html.split('<article class="sheet"')[1:]
+    return [part[:part.index("</article>")] for part in parts]
+
+
 def test_the_village_list_holds_the_posted_cases_with_names_period_and_date(client, cases):
     html = _page(login(client, "shahe_cun"), "zhanggong_a04_village_initial_list")
     assert "沙河村“三类人群”初选名单公示" in html and "江西省赣州市章贡区沙河镇沙河村" in html
     assert "公示甲" in html and "公示乙" in html and "公示丙" not in html
-    assert "公示期：2026-09-20 至 2026-09-26 张贴" in html
-    assert "2026年" in html and "沙河村委会（盖章）" in html
+    assert "沙河村委会（盖章）" in html
     assert "边缘易致贫户" in html and "因病" in html and "15000.00" in html  # category, A27, A33
     assert "公示甲家属1" in html and 'rowspan="3"' in html  # one row per member, household cells merged
+
+
+def test_households_posted_on_different_days_are_printed_one_sheet_per_day_signed_that_day(client, cases):
+    """公示乙 posted on 09-26, 公示甲 on 09-20: two sheets, the latest first, each with its own period (Jiangxi's 5 days
+    from its posting, 001 Q42), its own 序号 and total, and signed (落款) on its posting day — never one period
+    "09-20 至 09-26 张贴" for both, signed on the day it is printed."""
+    html = _page(login(client, "shahe_cun"), "zhanggong_a04_village_initial_list")
+    later, earlier = _sheets(html)
+    assert 'id="sheet-2026-09-26"' in later and "公示乙" in later and "公示甲" not in later
+    assert "公示期：2026-09-26 张贴，至 2026-10-01 24:00 止（起始日不计入）" in later and "2026年9月26日" in later
+    assert 'id="sheet-2026-09-20"' in earlier and "公示甲" in earlier and "公示乙" not in earlier
+    assert "公示期：2026-09-20 张贴，至 2026-09-25 24:00 止（起始日不计入）" in earlier and "2026年9月20日" in earlier
+    for sheet in (later, earlier):
+        assert '<td class="num">1</td>' in sheet or 'class="num">1<' in sheet
+        assert "共 1 户。" in sheet and "请从即日起5日内向村委会提出意见" in sheet
+    assert " 至 2026-09-26 张贴" not in html
+    chooser = html[html.index('id="sheets"'):]
+    assert "分 2 天张贴" in chooser and f'?j={SHAHE_CUN}&amp;from=2026-09-20&amp;to=2026-09-20">2026-09-20（1 户）' in chooser
+    one = _page(client, "zhanggong_a04_village_initial_list", f"{SHAHE_CUN}&from=2026-09-20&to=2026-09-20")
+    assert len(_sheets(one)) == 1 and "公示甲" in one and 'id="sheets"' not in one
 
 
 def test_the_village_list_proposes_sudden_hardship_for_a_sharp_fall_of_income(web_app, client, clock):
@@ -376,8 +401,12 @@ def announcing(web_app, clock):
 def test_the_announcement_lists_the_household_just_approved(web_app, announcing):
     client = login(web_app.test_client(), "taian_xian")
     html = _page(client, "zhanggong_a10_approval_announcement", TAIAN)
-    assert "公告甲" in html and "公告乙" in html and "公告丙" in html and "共 3 户" in html
-    assert f"至 {announcing['today']} 张贴" in html  # dated by the county's decision (审定日期 = 识别日期), 公告甲's the last
+    assert "公告甲" in html and "公告乙" in html and "公告丙" in html
+    sheets = _sheets(html)  # dated by the county's decision (审定日期 = 识别日期), the latest first
+    days = [re.search(r'id="sheet-([0-9-]+)"', sheet).group(1) for sheet in sheets]
+    assert days[0] == str(announcing["today"]) and days == sorted(days, reverse=True)
+    assert all(f"公告期：{day} 张贴" in sheet for day, sheet in zip(days, sheets, strict=True))
+    assert sum(int(n) for n in re.findall(r"共 (\d+) 户。", html)) == 3
     pending = client.get(f"/publicity/zhanggong_a10_approval_announcement?j={TAIAN}&pending=1").get_data(as_text=True)
     assert "公告甲" in pending and "公告乙" not in pending and "公告丙" not in pending and "共 1 户" in pending
     assert "公告环节尚未办理的农户，即本次公告要张贴的农户" in pending
@@ -386,7 +415,7 @@ def test_the_announcement_lists_the_household_just_approved(web_app, announcing)
 def test_the_announcement_task_shows_what_it_posts_and_why_it_has_no_due_date(web_app, announcing):
     client = login(web_app.test_client(), "taian_xian")
     html = client.get(f"/tasks/{announcing['task']}").get_data(as_text=True)
-    start = html.index('id="announcement-list"')
+    start = html.index('id="posting-list"')
     listed = html[start:html.index("</div>", start)]
     assert "本次公告名单（1 户）" in listed and "公告甲" in listed and "本户" in listed and "含本户" in listed
     assert "公告乙" not in listed and "公告丙" not in listed
@@ -432,7 +461,7 @@ def test_the_elimination_announcement_lists_the_household_the_county_approved(we
         assert "60000.00" in html  # A33 as the township verified it
         assert not [s for s in [*secrets, PHONE, HEALTH] if s in html]
     page = login(web_app.test_client(), "zhanggong_xian").get(f"/tasks/{task_id}").get_data(as_text=True)
-    listed = page[page.index('id="announcement-list"'):]
+    listed = page[page.index('id="posting-list"'):]
     assert "本次公告名单（1 户）" in listed and "消除户" in listed and "/publicity/zhanggong_a17_elimination_announcement" in listed
     note = page[page.index('id="due-note"'):]
     assert "种子文件未规定风险消除公告的张贴时限" in note and "不设期限" in note
@@ -448,10 +477,10 @@ def test_the_announcements_households_are_read_in_the_same_statements_however_ma
         db.session.expire_all()
         few = statements_of(lambda: approved_entries(county, source))
         task = db.session.get(HumanTask, announcing["task"])
-        posting = len(step_announcement(task).households)
+        posting = len(step_posting(task).households)
         db.session.expire_all()
         task = db.session.get(HumanTask, announcing["task"])
-        page = statements_of(lambda: step_announcement(task))  # the 公告 task page's list
+        page = statements_of(lambda: step_posting(task))  # the 公告 task page's list
         for head in ("公告丁", "公告戊"):
             household = register_household(household_data("新华村", head, 2), "xinhua_cun", clock)
             case = open_identification(household.id, "cadre_screening", to_local_date(clock.now()), "xinhua_cun", clock)
@@ -461,10 +490,10 @@ def test_the_announcements_households_are_read_in_the_same_statements_however_ma
         assert len(after) == len(before) + 2
         assert statements_of(lambda: approved_entries(county, source)) == few
         task = db.session.get(HumanTask, announcing["task"])
-        assert len(step_announcement(task).households) == posting + 2
+        assert len(step_posting(task).households) == posting + 2
         db.session.expire_all()
         task = db.session.get(HumanTask, announcing["task"])
-        assert statements_of(lambda: step_announcement(task)) == page
+        assert statements_of(lambda: step_posting(task)) == page
 
 
 # ---------------------------------------------------------------- where a list's households come from (名单来源)
@@ -639,7 +668,45 @@ def test_a_list_without_households_yet_gives_the_objection_period_in_force(web_a
     with web_app.app_context():
         village = db.session.scalar(select(Jurisdiction).filter_by(code="360702101202"))  # 华坪村, nobody posted
         printed = publicity_list("zhanggong_a04_village_initial_list", village, to_local_date(clock.now()))
-        assert printed.households == 0 and "请从即日起5日内向村委会提出意见" in printed.objection
+        (sheet,) = printed.sheets
+        assert printed.households == 0 and "请从即日起5日内向村委会提出意见" in sheet.objection
+
+
+# ---------------------------------------------------------------- the village's posting step (#18)
+
+
+def test_the_village_posting_task_shows_and_links_the_list_it_is_to_print(web_app, clock):
+    """张贴村级公示 of 沙河村 (as the county's 公告 task): the households whose posting is still to be done there, this
+    one among them, and a link to that list — one sheet, posted and signed today, for the days in force (5, 001
+    Q42) — not the households already posted nor another village's."""
+    with web_app.app_context():
+        ids = {}
+        for head, name, cadre in (("待张贴甲", "沙河村", "shahe_cun"), ("待张贴乙", "沙河村", "shahe_cun"),
+                                  ("华坪待张贴", "华坪村", "huaping_cun")):
+            household = register_household(household_data(name, head, 2), cadre, clock)
+            case = open_identification(household.id, "cadre_screening", to_local_date(clock.now()), cadre, clock)
+            drive_case(case.id, clock, until="民主评议")
+            ids[head] = case.id
+        posted = register_household(household_data("沙河村", "已张贴户", 2), "shahe_cun", clock)
+        drive_case(open_identification(posted.id, "cadre_screening", to_local_date(clock.now()), "shahe_cun",
+                                       clock).id, clock, until="张贴村级公示")
+        task = _ready_named(ids["待张贴甲"], "张贴村级公示")
+        today = to_local_date(clock.now())
+    client = login(web_app.test_client(), "shahe_cun")
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    start = page.index('id="posting-list"')
+    listed = page[start:page.index("</div>", start)]
+    assert "本次公示名单（2 户）" in listed and "待张贴甲" in listed and "待张贴乙" in listed and "本户" in listed
+    assert "华坪待张贴" not in listed and "已张贴户" not in listed and "含本户" in listed
+    link = f"/publicity/zhanggong_a04_village_initial_list?j={SHAHE_CUN}&amp;pending=1"
+    assert f'href="{link}">打印本次公示名单</a>' in listed
+    printed = _page(client, "zhanggong_a04_village_initial_list", f"{SHAHE_CUN}&pending=1")
+    (sheet,) = _sheets(printed)
+    assert "待张贴甲" in sheet and "待张贴乙" in sheet and "已张贴户" not in sheet and "华坪待张贴" not in sheet
+    assert f"公示期：{today} 张贴，至 {today + timedelta(days=5)} 24:00 止" in sheet and "请从即日起5日内" in sheet
+    assert f"{today.year}年{today.month}月{today.day}日" in sheet and "共 2 户。" in sheet
+    assert "本名单为张贴环节尚未办理的农户，即本次要张贴的农户" in printed
+    assert 'name="pending" value="1" checked> 仅列待张贴的农户（张贴环节尚未办理）' in printed
 
 
 # ---------------------------------------------------------------- one kind of blank (#25)
