@@ -73,6 +73,10 @@ OPTIONAL_BY_CODE: dict[str, dict[str, str]] = {  # procedure → {parameter: wha
     Procedure.ANNUAL_CAMPAIGN.value: {  # engine.campaigns.priority
         "priority_groups": "集中排查优先走访的农户群体及其条件",
     },
+    PUBLICITY: {  # engine.publicity.lists: not entered, the number is a blank line on the printed publicity
+        "village_supervision_phone": "村级公示“监督电话”中的村书记联系电话（按村填写；未填写的，公示上留空手工填写）",
+        "township_supervision_phone": "乡镇公示“监督电话”中的镇街乡村振兴工作站电话（按乡镇填写；未填写的，公示上留空手工填写）",
+    },
 }
 OPTIONAL_FOR_EVERY_PROCEDURE: dict[str, str] = {  # read by the engine's code for any procedure where set (a
     # restriction: where not set there is none, and nothing is listed)

@@ -26,6 +26,7 @@ SCHEMAS = {  # parameter key pattern → schema file in policy/schemas/ (the fir
     "*_months": "month_count.json",
     "*_percent": "percent.json",
     "*.issuer": "issuer.json",
+    "*_supervision_phone": "supervision_phone.json",
     "*.income_window_anchor": "income_window_anchor.json",
     "*.window": "year_window.json",
     "*.entry_by": "month_day.json",

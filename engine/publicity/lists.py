@@ -216,6 +216,27 @@ def parse_source(template_id: str, raw: Mapping[str, Any]) -> Source:
 
 
 @dataclass(frozen=True)
+class SupervisionPhone:
+    """The template's 监督电话: the numbers it prints as they are (12317, the national hotline) and whose number
+    the place fills in (村书记联系电话 — its name in the template, never printed)."""
+
+    numbers: tuple[str, ...]
+    local: str
+
+
+def parse_phone(template_id: str, raw: Any) -> SupervisionPhone | None:
+    """A template's ``supervision_phone`` (``{"numbers": [...], "local": "村书记联系电话"}``); anything else is
+    refused naming the template."""
+    if raw is None:
+        return None
+    if not (isinstance(raw, dict) and isinstance(raw.get("local"), str) and raw["local"]
+            and all(isinstance(n, str) for n in raw.get("numbers", []))):
+        raise FangpinError(f"公示模版 {template_id} 的 supervision_phone 应为 {{\"numbers\": [固定号码…], "
+                           f"\"local\": \"由当地填写的号码名称\"}}，而不是 {raw!r}")
+    return SupervisionPhone(tuple(raw.get("numbers", [])), raw["local"])
+
+
+@dataclass(frozen=True)
 class ListTemplate:
     """One publicity or announcement template (公示/公告模版) of the seed, with where its households come from."""
 
@@ -229,7 +250,7 @@ class ListTemplate:
     issuer: str
     publicity_days: int | None
     objection: str | None
-    supervision_phone: str | None
+    supervision_phone: SupervisionPhone | None
     income_notes: str
     columns: tuple[Column, ...]
     sources: tuple[Source, ...] = ()
@@ -245,7 +266,8 @@ def parse_template(raw: Mapping[str, Any]) -> ListTemplate:
         id=raw["id"], annex=raw.get("annex"), stage=raw["stage"], kind=raw["kind"], level=raw["level"],
         title=raw.get("title_in_body") or raw["title"], list_title=raw.get("list_title", ""),
         issuer=raw.get("issuer", ""), publicity_days=raw.get("publicity_days"),
-        objection=(raw.get("objection") or {}).get("phrase"), supervision_phone=raw.get("supervision_phone"),
+        objection=(raw.get("objection") or {}).get("phrase"),
+        supervision_phone=parse_phone(raw["id"], raw.get("supervision_phone")),
         income_notes=raw.get("income_notes", ""), columns=public_columns(raw.get("columns", [])),
         sources=tuple(parse_source(raw["id"], source) for source in raw.get("households", [])),
     )
@@ -692,7 +714,7 @@ class PublicityList:
     title: str
     list_title: str
     issuer: str
-    supervision_phone: str | None  # what follows "监督电话："
+    supervision_phone: str | None  # what follows "监督电话：" (the template's numbers and the place's own)
     columns: tuple[Column, ...]
     sheets: list[Sheet]  # the latest posting first
     note: str | None
@@ -780,6 +802,34 @@ def _issuer(template: ListTemplate, place: Jurisdiction, county: Jurisdiction | 
     return str(found.values[ISSUER]) if ISSUER in found.values else f"{BLANK}（盖章）"
 
 
+PHONE_BLANK = "________________"  # a telephone number left to be written by hand
+PHONE_KEY = "publicity.{level}_supervision_phone"  # the place's own number printed after 监督电话
+
+
+def supervision_phone(template: ListTemplate, place: Jurisdiction, today: date, warnings: list[str]) -> str | None:
+    """What a list prints after "监督电话：": the template's fixed numbers (12317) and the number of the place whose
+    list it is (村书记联系电话, 镇街乡村振兴工作站电话: policy ``publicity.<level>_supervision_phone``, set by place) —
+    a blank line to fill in by hand where none is entered, never the template's words; None for a template
+    without one. Officials' numbers only: no household's phone is ever read here."""
+    phone = template.supervision_phone
+    if phone is None:
+        return None
+    key = PHONE_KEY.format(level=template.level)
+    where = place.ancestor_at(template.level)
+    number = None
+    if where is not None:
+        try:
+            number = str(resolve(key, where, today)).strip() or None
+        except PolicyMissing:
+            number = None
+    if number is None:
+        level = JurisdictionLevel.label_of(template.level)
+        whose = f"{where.full_name}的{phone.local}" if where is not None else f"{phone.local}（名单含多个{level}的农户）"
+        warnings.append(f"{whose}未填写，监督电话处已留空：请打印后手工填写，或请政策管理员在“政策参数”页的"
+                        f"“公示公告 · {level}级公示监督电话”中按{level}填写。")
+    return "、".join([*phone.numbers, number or PHONE_BLANK])
+
+
 def _sheet_groups(entries: list[Entry], pending: bool, today: date) -> list[tuple[date | None, list[Entry]]]:
     """The entries by the day they were posted, the latest first (households without a date last); all of them on
     one sheet of today when they are to be posted now (``pending``)."""
@@ -839,7 +889,7 @@ def publicity_list(template_id: str, place: Jurisdiction, today: date, start: da
         template=template, place=place, title=fill_names(template.title, place, county),
         list_title=fill_names(template.list_title, place, county),
         issuer=_issuer(template, place, county, today, warnings),
-        supervision_phone=template.supervision_phone,
+        supervision_phone=supervision_phone(template, place, today, warnings),
         columns=template.columns, sheets=sheets, note=note if not entries else None, pending=pending,
         warnings=warnings,
     )

@@ -16,7 +16,10 @@ from engine.core.models import AuditEvent, Case, HumanTask, Jurisdiction, Notice
 from engine.core.transaction import transaction
 from engine.demo import drive_case, sample_form_data
 from engine.households.register import register_household
+from engine.policy.check import OPTIONAL_BY_CODE, PUBLICITY
 from engine.publicity.lists import (
+    PHONE_BLANK,
+    PHONE_KEY,
     announcement_template,
     approved_entries,
     entries_for,
@@ -30,7 +33,7 @@ from engine.publicity.lists import (
 )
 from tests.bdd.officials import household_data
 from tests.factories import statements_of
-from tests.webclient import login
+from tests.webclient import login, post_form
 from timers.calendar import to_local_date
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -670,6 +673,52 @@ def test_a_list_without_households_yet_gives_the_objection_period_in_force(web_a
         printed = publicity_list("zhanggong_a04_village_initial_list", village, to_local_date(clock.now()))
         (sheet,) = printed.sheets
         assert printed.households == 0 and "请从即日起5日内向村委会提出意见" in sheet.objection
+
+
+# ---------------------------------------------------------------- 监督电话 (#10)
+
+HUAPING_CUN, SHAHE_ZHEN = "360702101202", "360702101"
+
+
+def _set_phone(client, key: str, value: str, code: str, on: date):
+    return post_form(client, "/diagrams/parameters", {"key": key, "value": value, "jurisdiction": code,
+                                                      "effective_from": on.isoformat(),
+                                                      "source": "沙河镇人民政府 2026年9月 监督电话通知"})
+
+
+def test_the_supervision_phone_is_the_places_own_number_or_a_blank_line_never_the_templates_words(
+        web_app, cases, clock):
+    """002 附件4 prints "监督电话：（12317、村书记联系电话）": 12317 as it is, the village secretary's number entered by
+    village on the policy parameters page (publicity.village_supervision_phone); until it is, a blank line to fill in
+    by hand and a note on screen — the words "村书记联系电话" are never printed. The township's list has its own."""
+    today = to_local_date(clock.now())
+    village = login(web_app.test_client(), "shahe_cun")
+    html = _page(village, "zhanggong_a04_village_initial_list")
+    assert _sheets(html) and all(f"监督电话：12317、{PHONE_BLANK}</p>" in sheet and "村书记联系电话" not in sheet
+                                 for sheet in _sheets(html))
+    assert ('<p class="flash error no-print">江西省赣州市章贡区沙河镇沙河村的村书记联系电话未填写，监督电话处已留空：'
+            "请打印后手工填写，或请政策管理员在“政策参数”页的“公示公告 · 村级公示监督电话”中按村填写。</p>") in html
+    editor = login(web_app.test_client(), "jiangxi_zhengce")
+    refused = _set_phone(editor, PHONE_KEY.format(level="village"), "村书记电话", SHAHE_CUN, today)
+    (said,) = re.findall(r'<p class="flash error" role="status">([^<]*)</p>', refused.get_data(as_text=True))
+    assert refused.status_code == 422 and "publicity.village_supervision_phone" in said and "格式不正确" in said
+    assert f"监督电话：12317、{PHONE_BLANK}" in _page(village, "zhanggong_a04_village_initial_list")  # nothing saved
+    assert _set_phone(editor, "publicity.village_supervision_phone", "0797-8123456", SHAHE_CUN, today).status_code == 302
+    assert _set_phone(editor, "publicity.township_supervision_phone", "0797-8120001", SHAHE_ZHEN,
+                      today).status_code == 302
+    html = _page(village, "zhanggong_a04_village_initial_list")
+    assert all("监督电话：12317、0797-8123456</p>" in sheet for sheet in _sheets(html))
+    assert "未填写" not in html and PHONE not in html and CONTACT_PHONE not in html  # no household's phone
+    elsewhere = _page(login(web_app.test_client(), "huaping_cun"), "zhanggong_a04_village_initial_list", HUAPING_CUN)
+    assert f"监督电话：12317、{PHONE_BLANK}" in elsewhere and "0797-8123456" not in elsewhere  # by village
+    township = _page(login(web_app.test_client(), "shahe_zhen"), "zhanggong_a07_township_review_list", SHAHE_ZHEN)
+    assert all("监督电话：0797-8120001</p>" in sheet and "工作站电话" not in sheet for sheet in _sheets(township))
+
+
+def test_the_configuration_check_describes_each_supervision_phone_the_lists_read():
+    read = {PHONE_KEY.format(level=t.level) for t in templates().values() if t.supervision_phone}
+    assert read == {f"{PUBLICITY}.{name}" for name in OPTIONAL_BY_CODE[PUBLICITY]} == {
+        "publicity.village_supervision_phone", "publicity.township_supervision_phone"}
 
 
 # ---------------------------------------------------------------- the village's posting step (#18)
