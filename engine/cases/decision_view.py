@@ -122,6 +122,7 @@ class DecisionView:
     guarantees: tuple[tuple[str, bool], ...] = ()  # risk elimination: 三保障 and drinking water now, (label, secured)
     risk_types: tuple[str, ...] = ()
     publicity: tuple[str, ...] = ()
+    publicity_running: bool = False  # a publicity's period has not ended yet (by the clock): no objection *so far*
     objections: tuple[ObjectionView, ...] = ()
     decisions: tuple[DecisionEntry, ...] = ()
     instructions: str = ""  # what the diagram tells the official to do at this step
@@ -172,7 +173,8 @@ def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
         mode=EliminationMode.label_of(data.get("mode") or application.get("mode")) if elimination else "",
         guarantees=_guarantees(case) if elimination else (),
         risk_types=tuple(_risk_labels(case.household.risk_types or data.get("risk_types") or [])),
-        publicity=tuple(_publicity(events, done) + running),
+        publicity=tuple(_publicity(events, done) + [text for text, _ in running]),
+        publicity_running=any(due > clock.now() for _, due in running),
         objections=tuple(_objections(events, done, names)),
         decisions=tuple(_decision(t, names) for t in done
                         if _concluded(t) and FormRecord.OBJECTION_FINDING not in _records(t.form)),
@@ -205,9 +207,10 @@ _INCOMES = (select(IncomeRecord).where(IncomeRecord.household_id == bindparam("h
             .order_by(IncomeRecord.recorded_at.desc(), IncomeRecord.id.desc()).limit(20))
 
 
-def _task_data(case: Case, row: HumanTask, clock: Clock) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+def _task_data(case: Case, row: HumanTask, clock: Clock
+               ) -> tuple[dict[str, Any], list[tuple[str, datetime]], dict[str, Any]]:
     """The data the case's workflow holds at ``row`` (a step done: the latest data holding an assessment), the
-    publicity running now, in words, and the step's diagram extensions (``properties``, ``instructions``)."""
+    publicity running now (in words, with the moment its period ends), and the step's diagram extensions (``properties``, ``instructions``)."""
     try:
         with viewed_workflow(case, clock) as workflow:
             return _read_task_data(workflow, row)
@@ -216,13 +219,14 @@ def _task_data(case: Case, row: HumanTask, clock: Clock) -> tuple[dict[str, Any]
         return {}, [], {}
 
 
-def _read_task_data(workflow, row: HumanTask) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+def _read_task_data(workflow, row: HumanTask) -> tuple[dict[str, Any], list[tuple[str, datetime]], dict[str, Any]]:
     running = []
     for timer, due in waiting_timers(workflow):
         info = timer.data.get("publicity") if timer.workflow.spec.name == PUBLICITY_PROCESS else None
         if isinstance(info, dict):
-            running.append(f"{info.get('level', '')}公示{info.get('days', '')}天（{info.get('posted_on', '')} 张贴），"
-                           f"{display_deadline(due)} 期满")
+            text = (f"{info.get('level', '')}公示{info.get('days', '')}天（{info.get('posted_on', '')} 张贴），"
+                    f"{display_deadline(due)} 期满")
+            running.append((text, due))
     task = _find_task(workflow, row.task_uuid)
     step = {}
     if task is not None:

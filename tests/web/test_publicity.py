@@ -14,7 +14,7 @@ from engine.core.db import db
 from engine.core.errors import FangpinError
 from engine.core.models import AuditEvent, Case, HumanTask, Jurisdiction, Notice, PolicyParameter
 from engine.core.transaction import transaction
-from engine.demo import drive_case, sample_form_data
+from engine.demo import drive_case, official_for, sample_form_data
 from engine.households.register import register_household
 from engine.policy.check import OPTIONAL_BY_CODE, PUBLICITY
 from engine.publicity.lists import (
@@ -33,7 +33,7 @@ from engine.publicity.lists import (
 )
 from tests.bdd.officials import household_data
 from tests.factories import statements_of
-from tests.webclient import login, post_form
+from tests.webclient import HttpBrowser, login, post_form, serve
 from timers.calendar import to_local_date
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -774,3 +774,34 @@ def test_above_a_village_every_title_leaves_its_blanks_in_one_style(web_app, clo
             shown = publicity_list(template, county, to_local_date(clock.now()))
             for text in (shown.title, shown.list_title, shown.issuer):
                 assert "XX" not in text and "_____" not in text, (template, text)
+
+
+# ---------------------------------------------------------------- the task page while the publicity runs (#12)
+
+
+def test_the_task_page_says_no_objection_so_far_until_the_publicity_period_has_ended(web_app, clock):
+    """信息比对 is done beside the village publicity (001 Q43): while the period runs the county reads
+    "公示期未满，截至目前无异议", only once it has ended "公示期间无异议" — by the clock, over real HTTP."""
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "比对户", 2), "shahe_cun", clock)
+        case = open_identification(household.id, "cadre_screening", to_local_date(clock.now()), "shahe_cun", clock)
+        for name in ("受理申请并签署承诺授权书", "入户核实", "民主评议", "张贴村级公示"):
+            row = _ready_named(case.id, name)
+            complete_task(row.id, sample_form_data(row.form, to_local_date(clock.now())),
+                          official_for(row.role, row.case).username, clock)
+        comparison = _ready_named(case.id, "信息比对")
+        ends = db.session.get(Case, case.id).next_wakeup_at
+    with serve(web_app) as base:
+        county = HttpBrowser(base)
+        assert county.login("zhanggong_xian", "demo").status == 200
+
+        def section() -> str:
+            page = county.get(f"/tasks/{comparison.id}").read().decode()
+            start = page.index('id="publicity"')
+            return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page[start:page.index("</section>", start)]))
+
+        clock.set(ends - timedelta(minutes=1))
+        running = section()
+        assert "期满" in running and "公示期未满，截至目前无异议。" in running and "公示期间无异议" not in running
+        clock.set(ends)
+        assert "公示期间无异议。" in section() and "公示期未满" not in section()
