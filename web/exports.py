@@ -15,6 +15,7 @@ from engine.households.information_form import information_form
 from engine.households.ledger import HEADERS, ledger_csv, ledger_rows, ledger_table, ledger_title, ledger_xlsx
 from engine.households.outside import outside_identification
 from engine.households.privacy import reveal_private
+from engine.publicity.lists import approved_not_yet_monitored
 from engine.supervision.overview import children_of
 from timers.calendar import to_local_date
 
@@ -46,7 +47,7 @@ def ledger() -> str:
     rows = ledger_rows(place)
     return render_template("exports/ledger.html", place=place, title=ledger_title(place), headers=HEADERS,
                            rows=rows[:PREVIEW], table=ledger_table(rows[:PREVIEW]), total=len(rows),
-                           preview=PREVIEW, children=children_of(place))
+                           preview=PREVIEW, children=children_of(place), approved=approved_not_yet_monitored(place))
 
 
 @bp.get("/ledger.xlsx")

@@ -45,6 +45,7 @@ from engine.core.vocabulary import (
     FormRecord,
     HouseholdStatus,
     JurisdictionLevel,
+    Procedure,
     PublicityStage,
 )
 from engine.households.income import IncomeFigures
@@ -940,6 +941,18 @@ class StepPosting:
 def announcement_template(procedure: str) -> ListTemplate | None:
     """The county announcement (县级公告) template of ``procedure``'s stage, if the seed has one."""
     return next((t for t in templates().values() if t.stage == procedure and t.kind == "公告"), None)
+
+
+def approved_not_yet_monitored(place: Jurisdiction) -> list[Entry]:
+    """The households of ``place`` (and below) the county approved (县级审定 通过) whose identification is still
+    running — its later steps (the assistance plan, the announcement, the system entry) not all done — and so not
+    yet monitored: the county announcement's approvals (its template's ``approval`` source), in the list's order."""
+    template = announcement_template(Procedure.IDENTIFICATION.value)
+    if template is None:
+        return []
+    found = {e.household.id: e for s in template.sources if s.kind == "approval" for e in approved_entries(place, s)
+             if e.household.status != HouseholdStatus.MONITORED}
+    return sorted(found.values(), key=lambda e: (e.household.village.path, e.household.number))
 
 
 def step_posting(row: HumanTask) -> StepPosting | None:

@@ -805,3 +805,21 @@ def test_the_task_page_says_no_objection_so_far_until_the_publicity_period_has_e
         assert "期满" in running and "公示期未满，截至目前无异议。" in running and "公示期间无异议" not in running
         clock.set(ends)
         assert "公示期间无异议。" in section() and "公示期未满" not in section()
+
+
+# ---------------------------------------------------------------- approved, not yet in the ledger (#29)
+
+
+def test_the_ledger_names_the_households_approved_whose_identification_is_not_finished(web_app, announcing):
+    """公告甲 and 公告乙 are approved by 台安县 but their identification still runs (the plan, the announcement or the
+    system entry to be done): the ledger holds 公告丙 only and says why the two are not in it yet, and when they will
+    be — never as "共 0 户" with no word of them."""
+    client = login(web_app.test_client(), "taian_xian")
+    page = client.get(f"/ledger?j={TAIAN}").get_data(as_text=True)
+    note = page[page.index('id="approved-pending"'):]
+    note = note[:note.index("</p>")]
+    assert "县级审定通过的农户，在识别程序办结" in note and "纳入日期为县级审定日期" in note
+    assert "已审定、尚未办结的 2 户暂未列入" in note and "公告甲" in note and "公告乙" in note
+    assert f"{announcing['today']} 审定" in note and "公告丙" not in note
+    table = page[page.index("<table"):]
+    assert "公告丙" in table and "公告甲" not in table
