@@ -22,6 +22,7 @@ from engine.cases.deadlines import new_deadline
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
+from engine.core.id_numbers import normalised, with_normalised
 from engine.core.models import Case, CaseDeadline, Measure, Member, Notice
 from engine.core.vocabulary import (
     CorrectionKind,
@@ -247,6 +248,8 @@ class CaseContext:
         """A natural change of the household's members (成员自然变更) with its proof."""
 
         household = self.case.household
+        new_member = with_normalised(new_member)  # as stored: a check character x is X
+        leaving_id_number = normalised(str(leaving_id_number)) if leaving_id_number else None
         if new_member:
             taken = db.session.scalar(select(Member).filter_by(id_number=new_member["id_number"]))
             if taken is not None:

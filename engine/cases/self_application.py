@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 
 from engine.bpmn.forms import load_form
 from engine.cases.lifecycle import begin_identification, withdraw_identification
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FormInvalid, NotFound, RuleViolation
-from engine.core.id_numbers import id_number_problem
+from engine.core.id_numbers import id_number_problem, normalised
 from engine.core.models import (
     Case,
     CaseDeadline,
@@ -111,7 +111,7 @@ def check_application(application: Application) -> None:
 
 
 def _problems(a: Application, risk_types: set[str]) -> list[tuple[str, str]]:
-    id_number = id_number_problem(a.id_number.strip())
+    id_number = id_number_problem(normalised(a.id_number))
     checks = [
         ("village", not a.village_code, "请选择所在村"),
         ("head_name", not a.head_name.strip(), "请填写户主姓名"),
@@ -146,7 +146,7 @@ def village_groups() -> list[tuple[str, list[Jurisdiction]]]:
 def find_applicant_household(village_code: str, head_name: str, id_number: str) -> Household:
     """The household whose head has ``id_number`` and ``head_name`` in ``village_code``; else ApplicationRefused
     (one message for every mismatch, so that the page does not reveal which ID numbers are registered)."""
-    member = db.session.scalar(select(Member).where(func.upper(Member.id_number) == id_number.strip().upper()))
+    member = db.session.scalar(select(Member).filter_by(id_number=normalised(id_number)))
     if member is None or member.relation_to_head != HEAD or member.name != head_name.strip():
         raise ApplicationRefused("no registered head of that name and ID number")
     household = member.household
@@ -204,7 +204,7 @@ def normalize_number(text: str) -> str:
 
 
 def _digest(number: str, id_number: str) -> str:
-    return hmac.new(number.encode(), str(id_number or "").strip().upper().encode(), hashlib.sha256).hexdigest()
+    return hmac.new(number.encode(), normalised(str(id_number or "")).encode(), hashlib.sha256).hexdigest()
 
 
 def find_application(number: str, id_number: str) -> SelfApplication:

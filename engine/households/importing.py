@@ -42,6 +42,7 @@ from engine.core import audit, spreadsheets
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FangpinError, PermissionDenied
+from engine.core.id_numbers import normalised
 from engine.core.models import Household, Jurisdiction, Member, User
 from engine.core.vocabulary import HouseholdCategory, HouseholdStatus
 from engine.core.writes import insert_values, lock_rows
@@ -495,7 +496,7 @@ def _plain(cell: Any) -> tuple[str, None]:
 def _id_number(cell: Any) -> tuple[str | None, str | None]:
     if isinstance(cell, float | int) and not isinstance(cell, bool):
         return None, "身份证号应以文本格式保存（数字格式会丢失末位），请把该列设为“文本”后重新填写"
-    return _text(cell).replace(" ", "").upper(), None
+    return normalised(_text(cell)), None
 
 
 def _text(cell: Any) -> str:

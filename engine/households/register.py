@@ -12,6 +12,7 @@ from engine.core import audit, reads
 from engine.core.clock import Clock
 from engine.core.db import db, fetch
 from engine.core.errors import FormInvalid, NotFound, RuleViolation
+from engine.core.id_numbers import with_normalised
 from engine.core.models import Household, Jurisdiction, Member
 from engine.core.transaction import transaction
 from engine.core.vocabulary import JurisdictionLevel
@@ -27,7 +28,10 @@ HOUSEHOLD_FIELDS = (
 
 
 def register_household(data: dict[str, Any], actor: str, clock: Clock) -> Household:
-    """Register a household with its members; refused (nothing saved) if any field is wrong."""
+    """Register a household with its members; refused (nothing saved) if any field is wrong. The members' ID
+    numbers are kept :func:`~engine.core.id_numbers.normalised` (a check character x as X)."""
+    if isinstance(data.get("members"), list):
+        data = {**data, "members": [with_normalised(m) for m in data["members"]]}
     with transaction():
         validate_form(REGISTRATION_FORM, data)
         village = db.session.scalar(select(Jurisdiction).filter_by(code=data["village"]))

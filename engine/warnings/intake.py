@@ -16,7 +16,7 @@ from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FormInvalid, PermissionDenied, PolicyMissing, RuleViolation
-from engine.core.id_numbers import FORM_PROBLEM, ID_NUMBER, check_character_problem
+from engine.core.id_numbers import FORM_PROBLEM, ID_NUMBER, check_character_problem, normalised
 from engine.core.models import DepartmentWarning, Jurisdiction, Member, Money, WarningBatch
 from engine.core.transaction import transaction
 from engine.core.vocabulary import JurisdictionLevel, WarningStatus
@@ -191,7 +191,7 @@ def _text(value: Any) -> str:
 
 
 def _clean_id(value: Any) -> str:
-    return "" if isinstance(value, (int, float)) else _text(value).replace(" ", "").upper()
+    return "" if isinstance(value, (int, float)) else normalised(_text(value))
 
 
 def _code(value: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -16,6 +17,7 @@ from engine.cases.functions import CaseContext, case_workflow
 from engine.cases.lifecycle import complete_task
 from engine.cases.tasks import tasks_of_case
 from engine.core.db import db
+from engine.core.id_numbers import check_character
 from engine.core.models import Case, Household, HumanTask
 from engine.core.schema import BASE_REVISION
 from engine.demo import drive_case, sample_form_data
@@ -23,7 +25,7 @@ from engine.households.guarantees import record_verified_guarantees
 from tests.conftest import prepare_database
 from tests.factories import open_case, ready_row
 
-LATEST = "0018"
+LATEST = "0019"
 
 
 def _app(tmp_path, clock, **config):
@@ -115,3 +117,62 @@ def test_upgrading_carries_the_medical_insurance_finding_from_the_audit_to_the_h
         db.session.expire_all()
         assert [db.session.get(Household, i).no_medical_insurance_found for i in ids] == [True, False, False]
         assert _revision() == LATEST and schema_differences() == []
+
+
+def _capital_x_numbers(clock) -> tuple[str, str]:
+    """Two registered members whose ID numbers end in X (the heads of two households of 沙河村)."""
+    from engine.households.register import register_household
+    from tests.bdd.officials import household_data
+
+    numbers = []
+    for head in ("大写甲", "大写乙"):
+        data = household_data("沙河村", head, 1)
+        body = next(b for b in (f"36070219800102{n:03d}" for n in range(len(numbers) * 500, 1000))
+                    if check_character(b) == "X" and b + "X" not in numbers)
+        data["members"][0]["id_number"] = body + "X"
+        numbers.append(register_household(data, "shahe_cun", clock).members[0].id_number)
+    return numbers[0], numbers[1]
+
+
+def _stored(number: str) -> str | None:
+    return db.session.scalar(text("SELECT id_number FROM member WHERE upper(id_number) = :n"), {"n": number})
+
+
+def test_upgrading_makes_every_stored_id_number_end_in_a_capital_x(tmp_path, clock):
+    """0019: a member registered before with a small x (registration kept it as typed) is stored with X."""
+    with _app(tmp_path, clock).app_context():
+        prepare_database(clock)
+        first, second = _capital_x_numbers(clock)
+        downgrade(revision="0018")
+        db.session.execute(text("UPDATE member SET id_number = lower(id_number) WHERE id_number = :n"), {"n": first})
+        db.session.commit()
+        assert _stored(first) == first.lower()
+        upgrade()
+        assert (_stored(first), _stored(second)) == (first, second) and _revision() == LATEST
+
+
+def test_upgrading_is_refused_naming_the_households_when_two_numbers_differ_only_by_the_case_of_x(tmp_path, clock):
+    """Upper-casing ``…x`` beside a registered ``…X`` would make them one person: nothing is changed, and the refusal
+    names both households and members (the numbers masked) for an administrator to correct one."""
+    from engine.core.errors import FangpinError
+    from engine.core.models import Household
+
+    with _app(tmp_path, clock).app_context():
+        prepare_database(clock)
+        first, second = _capital_x_numbers(clock)
+        downgrade(revision="0018")
+        db.session.execute(text("UPDATE member SET id_number = :small WHERE id_number = :n"),
+                           {"small": first.lower(), "n": second})  # 大写乙 typed as 大写甲's number, with x
+        db.session.commit()
+        households = {h.head.name: h.number for h in db.session.scalars(select(Household))}
+        with pytest.raises(FangpinError) as refused:
+            upgrade()
+        message = str(refused.value)
+        assert message.startswith("数据库升级未进行（没有改动任何数据）：有 1 组家庭成员的身份证号只差末位 x 的大小写")
+        assert f"户 {households['大写甲']} 的大写甲（{first[:6]}********{first[-4:]}）" in message
+        assert f"户 {households['大写乙']} 的大写乙（{first[:6]}********{first[-4:].lower()}）" in message
+        assert first not in message and first.lower() not in message
+        db.session.rollback()
+        assert _revision() == "0018"  # and both rows as they were: nothing upper-cased
+        assert sorted(db.session.scalars(text("SELECT id_number FROM member WHERE upper(id_number) = :n"),
+                                         {"n": first})) == sorted([first, first.lower()])
