@@ -44,12 +44,14 @@ SIZES = (1, 2, 3, 4, 5, 6)  # 3.5 members a household on average
 def household_rows(households: int, villages: list[str], monitored_every: int = 50, first_person: int = 0,
                    ) -> list[list[str]]:
     """The header and data rows (by the template's column titles) of ``households`` households, every
-    ``monitored_every``-th one a monitored household (脱贫不稳定户, identified in 2025, 因病、因学); the ID numbers
+    ``monitored_every``-th one a monitored household (脱贫不稳定户, identified in 2025, 因病、因学, with two measures
+    and its responsible person); the ID numbers
     counted from ``first_person``."""
     titles = {c.key: c.title for c in columns()}
     header = [titles[k] for k in ("village", "name", "id_number", "relation_to_head", "sex", "education",
                                   "medical_insurance", "is_formerly_poor", "group_name", "contact_phone",
-                                  "category", "identified_on", "risk_types")]
+                                  "category", "identified_on", "risk_types", "measures_A39", "measures_A45",
+                                  "measures_started_on", "responsible_person")]
     rows, person = [header], first_person
     for i in range(households):
         monitored = i % monitored_every == 0
@@ -63,7 +65,9 @@ def household_rows(households: int, villages: list[str], monitored_every: int = 
                          "初中", "是", "是" if head and monitored else ("否" if head else ""),
                          f"{i % 9 + 1}组" if head else "", f"139{i:08d}" if head else "",
                          "脱贫不稳定户" if head and monitored else "", "2025-03-01" if head and monitored else "",
-                         "因病、因学" if head and monitored else ""])
+                         "因病、因学" if head and monitored else "", "种植业" if head and monitored else "",
+                         "医疗救助" if head and monitored else "", "2025-03-10" if head and monitored else "",
+                         f"帮扶人{i}" if head and monitored else ""])
     return rows
 
 
@@ -121,7 +125,8 @@ def timed_import(app, data: bytes, clock: FixedClock) -> dict[str, float]:
 
 def raw_insert(path: Path, app, data: bytes, clock: FixedClock) -> float:
     """The same rows as the import writes, in plain sqlite3: households (their keys read back), members, one audit
-    entry per household and one per monitored one, ``executemany`` each, one transaction (the file's rows
+    entry per household and one per monitored one, the monitored ones' measures, ``executemany`` each, one
+    transaction (the file's rows
     prepared beforehand, outside the time)."""
     with app.app_context():
         user = db.session.scalar(select(User).filter_by(username=ACTOR))
@@ -156,6 +161,11 @@ def raw_insert(path: Path, app, data: bytes, clock: FixedClock) -> float:
                 for h, household_id in zip(prepared.households, ids, strict=True) if h.monitored]
     connection.executemany("INSERT INTO audit_event (at, actor, action, household_id, detail) VALUES (?, ?, ?, ?, ?)",
                            entries)
+    measures = [(household_id, code, item, "", developmental, "2025-03-10")
+                for h, household_id in zip(prepared.households, ids, strict=True) if h.monitored
+                for code, item, developmental in (("A39", "种植业", 1), ("A45", "医疗救助", 0))]
+    connection.executemany("INSERT INTO measure (household_id, code, item, description, developmental, started_on) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", measures)
     connection.execute("COMMIT")
     seconds = time.perf_counter() - started
     connection.close()

@@ -289,14 +289,24 @@ def test_household_import_checks_the_whole_file_lists_each_problem_and_imports_a
     full ID number), then the good file."""
     from openpyxl import load_workbook
 
-    from tests.households.import_files import CATEGORY, FORMERLY_POOR, ID, IDENTIFIED_ON, RISKS, as_csv, household
+    from tests.households.import_files import (
+        CATEGORY,
+        FORMERLY_POOR,
+        ID,
+        IDENTIFIED_ON,
+        MEASURED,
+        RISKS,
+        as_csv,
+        household,
+    )
 
     fangpin("init", "--demo")
     template = tmp_path / "模板.xlsx"
     assert "已写入导入模板" in fangpin("household", "template", "--out", str(template))
     assert load_workbook(template).worksheets[0]["A1"].value == "所在村（行政区划代码）"
     rows = household("命令行甲", 3) + household("命令行乙", 2, **{FORMERLY_POOR: "是", CATEGORY: "脱贫不稳定户",
-                                                                   IDENTIFIED_ON: "2025-03-01", RISKS: "因病"})
+                                                                   IDENTIFIED_ON: "2025-03-01", RISKS: "因病",
+                                                                   **MEASURED})
     good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
     good.write_bytes(as_csv(rows))
     bad.write_bytes(as_csv([*rows, {**rows[0], "姓名（A5）": "重复者"}]))

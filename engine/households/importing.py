@@ -4,7 +4,9 @@ Excel (.xlsx) or UTF-8 CSV file, one row per member.
 
 **Columns** (:func:`columns`): the registration form's fields by their titles (forms/register_household.json; the
 information form's names and the titles without their brackets are read too), and for a household already
-monitored 监测对象类别 (the category's name), 识别纳入时间 and 风险类型 (names separated by 、 or ,). The template
+monitored 监测对象类别 (the category's name), 识别纳入时间 and 风险类型 (names separated by 、 or ,), and its
+assistance measures as the information form has them — a column per category A39–A52 (policy/measures.json: the
+items' names, or 是 for a category without items) — 帮扶措施落实时间 and 帮扶责任人. The template
 (:func:`template_xlsx`) is made from the form, so that it never differs from it. Columns the file has beyond these
 are not read (and said so).
 
@@ -15,14 +17,15 @@ makes it). A household's own columns are read from its head's row.
 **Checked whole first** (:func:`prepare_import`), with the rules of one registration (engine.households.register:
 the form's schema, exactly one head, the village a village of the official's jurisdiction), ID numbers once in the
 file and not registered, household numbers given not taken, and for a monitored household a category only with
-the day it was identified, that day not after today, risk types only with a category. Any problem, and nothing is
-written: every one is listed by row and column (the first :data:`MAX_LISTED`, and how many more), never with a full
+the day it was identified, that day not after today, risk types only with a category, measures (by the rules of an
+assistance plan), the day they start (not before the identification, not after today) and a responsible person with
+every category and only with one. Any problem, and nothing is written: every one is listed by row and column (the first :data:`MAX_LISTED`, and how many more), never with a full
 ID or telephone number (engine.households.privacy).
 
 **Written** (:func:`write_import`) in the caller's transaction, set-based: per :data:`CHUNK` households one INSERT of
 the households (their keys returned), one of their members, one of their audit entries (``household_registered``
-with the file; ``household_identified_outside`` for a monitored one: engine.households.outside), after the villages'
-rows are taken (one import or registration per village at a time)."""
+with the file; ``household_identified_outside`` for a monitored one: engine.households.outside), one of the monitored
+ones' measures (as a plan's, without its case: engine.households.measures), after the villages' rows are taken (one import or registration per village at a time)."""
 from __future__ import annotations
 
 import functools
@@ -43,9 +46,11 @@ from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import FangpinError, PermissionDenied
 from engine.core.id_numbers import normalised
-from engine.core.models import Household, Jurisdiction, Member, User
+from engine.core.models import Household, Jurisdiction, Measure, Member, User
 from engine.core.vocabulary import HouseholdCategory, HouseholdStatus
 from engine.core.writes import insert_values, lock_rows
+from engine.households.measures import categories as measure_categories
+from engine.households.measures import check_plan, measure_values
 from engine.households.outside import IDENTIFIED_OUTSIDE
 from engine.households.privacy import mask_numbers_in
 from engine.households.records import form_catalogue, risk_labels
@@ -70,6 +75,7 @@ CHUNK = 5000  # households written per round of INSERTs
 IMPORTED = "households_imported"  # the import's own audit entry (file, counts)
 HOUSEHOLD, MEMBER, MONITORING = "household", "member", "monitoring"
 CATEGORY, IDENTIFIED_ON, RISK_TYPES = "category", "identified_on", "risk_types"
+MEASURES_PREFIX, MEASURES_FROM, RESPONSIBLE = "measures_", "measures_started_on", "responsible_person"
 TRUE_WORDS = frozenset({"是", "y", "yes", "true", "1", "√", "✓", "有"})
 FALSE_WORDS = frozenset({"否", "n", "no", "false", "0", "×", "✗", "无"})
 DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
@@ -273,12 +279,51 @@ def _columns(schema: dict[str, Any]) -> tuple[Column, ...]:
 
 
 def _monitoring_nodes() -> dict[str, dict[str, Any]]:
-    """The columns of a household already monitored, as schema nodes of their values' labels."""
+    """The columns of a household already monitored, as schema nodes of their values' labels: its category, the day
+    it was identified, its risk types, then its assistance measures as the information form has them (A39–A52: a
+    category's items, or 是/否 for a category without items), the day they are in force from and its responsible
+    person — as an assistance plan in fangpin records them (engine.households.measures)."""
     return {
         CATEGORY: {"type": "string", "title": "监测对象类别（A3）", "enum": list(HouseholdCategory.labels().values())},
         IDENTIFIED_ON: {"type": "string", "format": "date", "title": "识别纳入时间"},
         RISK_TYPES: {"type": "array", "title": "风险类型（A27）", "items": {"enum": list(risk_labels().values())}},
+        **{_measure_key(code): _measure_node(code, category) for code, category in measure_categories().items()},
+        MEASURES_FROM: {"type": "string", "format": "date", "title": "帮扶措施落实时间",
+                        "description": "本户帮扶措施开始落实的日期，不早于识别纳入时间；风险消除按此计算帮扶时长"},
+        RESPONSIBLE: {"type": "string", "title": "帮扶责任人", "maxLength": 50},
     }
+
+
+def _measure_key(code: str) -> str:
+    """The column of the measures of category ``code`` (A39 …)."""
+    return f"{MEASURES_PREFIX}{code}"
+
+
+def _measure_node(code: str, category: dict[str, Any]) -> dict[str, Any]:
+    title = f"{category['label']}（{code}）"
+    items = [item["label"] for item in category.get("items") or []]
+    if not items:
+        return {"type": "boolean", "title": title}
+    return {"type": "array", "title": title, "items": {"enum": items}}
+
+
+def _measure_titles() -> str:
+    """The measures' columns in words: 产业帮扶（A39）至基础设施建设（A52）."""
+    codes, titles = list(measure_categories()), _titles()
+    return f"{titles[_measure_key(codes[0])]}至{titles[_measure_key(codes[-1])]}"
+
+
+def _measures(head: dict[str, Any]) -> list[dict[str, str]]:
+    """The measures of the household read from its head's row, as a plan's (category code, item's label); a
+    category without items, marked 是, is its own label (as the plan's form offers it)."""
+    found = []
+    for code, category in measure_categories().items():
+        value = head.get(_measure_key(code))
+        if value is True:
+            found.append({"category": code, "item": category["label"]})
+        elif isinstance(value, list):
+            found += [{"category": code, "item": item} for item in value]
+    return found
 
 
 def _named(found: list[Column]) -> tuple[Column, ...]:
@@ -355,7 +400,9 @@ def explanations() -> list[str]:
         "农户批量导入模板：每行一名家庭成员，第 1 行为表头（列名不可改动，列的顺序可调整，不需要的列可删除）。",
         "同一户的成员户编号相同；户编号留空时，成员行紧接在本户户主行之后，由系统按村自动生成户编号。",
         "户的信息（所在村、户编号、村民小组、住址、是否脱贫户、联系电话、监测对象类别等）只读户主所在行，其他成员行可留空。",
-        "已在全国防返贫监测信息系统中识别的监测对象：在户主行填写监测对象类别、识别纳入时间和风险类型；一般农户、脱贫户不填这三列。",
+        (f"已在全国防返贫监测信息系统中识别的监测对象：在户主行填写监测对象类别、识别纳入时间和风险类型，以及已落实的帮扶措施"
+         f"（{_measure_titles()}各列：有具体措施的类别填措施名称，多项用“、”分隔；其他类别填“是”）、帮扶措施落实时间和"
+         "帮扶责任人——风险消除须帮扶措施落实半年以上；一般农户、脱贫户不填这些列。"),
         "身份证号、户编号、村代码、联系电话请保持文本格式（模板中已设置），以免丢失末位或首位的 0。",
         "整个文件校验通过才会导入；有任何错误时一户也不导入，并按行号列出每处错误。",
     ]
@@ -551,14 +598,24 @@ def _category(cell: Any) -> tuple[str | None, str | None]:
 
 
 def _labels(cell: Any, column: Column) -> tuple[list[str] | None, str | None]:
-    """Risk types by their names (or keys), separated by 、 or ,: their keys in the order given."""
-    keys = {label: key for key, label in risk_labels().items()} | {key: key for key in risk_labels()}
+    """Choices by their names (or keys), separated by 、 or ,: as they are kept (a risk type's key, a measure's
+    label), in the order given."""
+    kept = _kept_values(column.key)
     given = [part.strip() for part in LIST_SEPARATORS.split(_text(cell)) if part.strip()]
-    unknown = [part for part in given if part not in keys]
+    unknown = [part for part in given if part not in kept]
     if unknown:
         return None, (f"“{'、'.join(_shown(u) for u in unknown)}”不是{BRACKETS.sub('', column.title)}，"
-                      f"可选：{'、'.join(risk_labels().values())}")
-    return list(dict.fromkeys(keys[part] for part in given)), None
+                      f"可选：{'、'.join(column.node['items']['enum'])}")
+    return list(dict.fromkeys(kept[part] for part in given)), None
+
+
+def _kept_values(key: str) -> dict[str, str]:
+    """What a list column's name of a choice (its label or key) is kept as: a risk type (A27) as its key, an
+    assistance measure (A39–A52) as its label, as an assistance plan keeps it."""
+    if key == RISK_TYPES:
+        return {label: key for key, label in risk_labels().items()} | {key: key for key in risk_labels()}
+    items = measure_categories()[key.removeprefix(MEASURES_PREFIX)].get("items") or []
+    return {item["label"]: item["label"] for item in items} | {item["key"]: item["label"] for item in items}
 
 
 def _shown(cell: Any) -> str:
@@ -632,11 +689,50 @@ def _check_monitoring(household: _Household, head: dict[str, Any], titles: dict[
         problems.add(row, titles[RISK_TYPES], f"风险类型只用于监测对象：请同时填写{titles[CATEGORY]}，或清空该格")
     if on and date.fromisoformat(on) > today:
         problems.add(row, titles[IDENTIFIED_ON], f"识别纳入时间 {on} 晚于今天")
+    _check_measures(household, head, titles, today, problems)
     formerly_poor = head.get("is_formerly_poor")
     if category == HouseholdCategory.UNSTABLE and formerly_poor is not True:
         problems.add(row, titles[CATEGORY], f"脱贫不稳定户须为脱贫户：{titles['is_formerly_poor']}应填“是”")
     if category == HouseholdCategory.MARGINAL and formerly_poor is True:
         problems.add(row, titles[CATEGORY], "边缘易致贫户是一般农户，脱贫户应为脱贫不稳定户（或突发严重困难户）")
+
+
+def _check_measures(household: _Household, head: dict[str, Any], titles: dict[str, str], today: date,
+                    problems: Problems) -> None:
+    """A monitored household comes with its measures (every monitored household has them, 001 Q23, reported with
+    the list, Q27; 帮扶消除 needs them in force half a year, 000 四（一）), the day they are in force from — not after
+    today nor before it was identified — and its responsible person, checked by the rules of an assistance plan;
+    an ordinary household with none. A cell that could not be read is named already, not again as missing."""
+    first = titles[_measure_key(next(iter(measure_categories())))]
+    measures, started, row = _measures(head), head.get(MEASURES_FROM), household.row
+    unreadable = head.get("_unreadable", set())
+    if not head.get(CATEGORY):
+        for key in (MEASURES_FROM, RESPONSIBLE):
+            if head.get(key):
+                problems.add(row, titles[key], f"{titles[key]}只用于监测对象：请同时填写{titles[CATEGORY]}，或清空该格")
+        if measures:
+            problems.add(row, first, f"帮扶措施只用于监测对象：请同时填写{titles[CATEGORY]}，或清空各帮扶措施列")
+        return
+    if not measures and not any(key.startswith(MEASURES_PREFIX) for key in unreadable):
+        problems.add(row, first, "监测对象须填写帮扶措施（识别为监测对象后都要落实帮扶措施）：在户主行的帮扶措施列"
+                                 f"（{_measure_titles()}）填写已落实的措施")
+    if MEASURES_FROM not in unreadable and (reason := _started_problem(started, head.get(IDENTIFIED_ON), today)):
+        problems.add(row, titles[MEASURES_FROM], reason)
+    if not head.get(RESPONSIBLE):
+        problems.add(row, titles[RESPONSIBLE], "监测对象须填写帮扶责任人（每户确定 1 名）")
+    for _, reason in check_plan({"measures": measures}, head.get(RISK_TYPES) or []):
+        problems.add(row, first, reason)
+
+
+def _started_problem(started: str | None, identified_on: str | None, today: date) -> str | None:
+    """Why ``started`` cannot be the day a monitored household's measures are in force from, or None."""
+    if not started:
+        return "监测对象须填写帮扶措施落实时间（风险消除按此计算帮扶时长）"
+    if date.fromisoformat(started) > today:
+        return f"帮扶措施落实时间 {started} 晚于今天"
+    if identified_on and started < identified_on:
+        return f"帮扶措施落实时间 {started} 早于识别纳入时间 {identified_on}：应填写识别纳入后针对其风险开始落实措施的日期"
+    return None
 
 
 def _check_registered(households: list[_Household], problems: Problems) -> None:
@@ -686,8 +782,13 @@ def write_import(prepared: PreparedImport, actor: str, clock: Clock) -> ImportRe
         outside = [(h, household_id) for h, household_id in zip(chunk, ids, strict=True) if h.monitored]
         audit.record_many(now, actor, IDENTIFIED_OUTSIDE, (
             (household_id, {"category": h.head[CATEGORY], "identified_on": h.head[IDENTIFIED_ON],
-                            "risk_types": h.head.get(RISK_TYPES, []), "source": prepared.file_name, "row": h.row})
+                            "risk_types": h.head.get(RISK_TYPES, []), "measures": _measures(h.head),
+                            "measures_started_on": h.head[MEASURES_FROM], "responsible_person": h.head[RESPONSIBLE],
+                            "source": prepared.file_name, "row": h.row})
             for h, household_id in outside))
+        insert_values(Measure.__table__, [
+            row for h, household_id in outside
+            for row in measure_values(household_id, None, _measures(h.head), date.fromisoformat(h.head[MEASURES_FROM]))])
         monitored_ids += [household_id for _, household_id in outside]
     result = prepared.summary(written=True)
     result.monitored_ids = monitored_ids
@@ -727,5 +828,6 @@ def _household_row(household: _Household, defaults: dict[str, Any], now: datetim
            "status": HouseholdStatus.ORDINARY.value}
     if household.monitored:
         row |= {"status": HouseholdStatus.MONITORED.value, "category": head[CATEGORY],
-                "identified_on": date.fromisoformat(head[IDENTIFIED_ON]), "risk_types": head.get(RISK_TYPES, [])}
+                "identified_on": date.fromisoformat(head[IDENTIFIED_ON]), "risk_types": head.get(RISK_TYPES, []),
+                "responsible_person": head[RESPONSIBLE]}
     return row

@@ -63,10 +63,16 @@ def _risk_rules(codes: set, risk_types: list[str], cats: dict[str, dict[str, Any
 
 def record_measures(case: Case, measures: list[dict[str, Any]], started_on: date) -> list[Measure]:
     """Store the plan's measures as the household's measures in force from ``started_on`` (in one statement)."""
-    cats = categories()
-    rows = [Measure(household_id=case.household_id, case_id=case.id, code=m["category"], item=m["item"],
-                    description=m.get("description", ""), started_on=started_on,
-                    developmental=bool(cats.get(m["category"], {}).get("developmental")))
-            for m in measures]
+    rows = [Measure(**values) for values in measure_values(case.household_id, case.id, measures, started_on)]
     insert_rows(rows)
     return rows
+
+
+def measure_values(household_id: int, case_id: int | None, measures: list[dict[str, Any]], started_on: date,
+                   ) -> list[dict[str, Any]]:
+    """The rows of a household's measures (a plan's ``category`` and ``item``) in force from ``started_on``: those of
+    a case's plan, or (``case_id`` None) those a household was imported with (engine.households.importing)."""
+    cats = categories()
+    return [{"household_id": household_id, "case_id": case_id, "code": m["category"], "item": m["item"],
+             "description": m.get("description", ""), "started_on": started_on, "ended_on": None,
+             "developmental": bool(cats.get(m["category"], {}).get("developmental"))} for m in measures]

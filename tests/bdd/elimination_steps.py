@@ -43,6 +43,30 @@ def monitored_with_income(world, clock, head: str, income: str, fall: str | None
     _monitored(world, clock, head, "诸由观村", "一般农户", verified)
 
 
+@given(parsers.parse('县级从国家系统导入沙河村的监测对象 "{head}"：脱贫不稳定户，{identified} 识别纳入，'
+                     '帮扶措施 "{measures}" 自 {started} 起落实'))
+def imported_monitored(world, clock, head: str, identified: str, measures: str, started: str) -> None:
+    """A monitored household identified outside fangpin (系统外识别（导入）), brought with 农户批量导入 and its
+    measures (``measures``: the 产业帮扶 items), as a county starting with fangpin brings it."""
+    from engine.cases.household_import import import_households
+    from tests.households.import_files import (
+        CATEGORY,
+        FORMERLY_POOR,
+        IDENTIFIED_ON,
+        INDUSTRY,
+        MEASURES_FROM,
+        RESPONSIBLE,
+        RISKS,
+        as_csv,
+        household,
+    )
+
+    rows = household(head, 3, **{FORMERLY_POOR: "是", CATEGORY: "脱贫不稳定户", IDENTIFIED_ON: identified,
+                                 RISKS: "因病", INDUSTRY: measures, MEASURES_FROM: started, RESPONSIBLE: "帮扶人"})
+    import_households("国家系统导出.csv", as_csv(rows), "zhanggong_xian", clock)
+    assert household_named(head).status == "monitored"
+
+
 @given(parsers.parse('沙河村有一户纳入监测的脱贫户 "{head}"，为整户无劳动能力兜底保障户'))
 def monitored_guaranteed(world, clock, head: str) -> None:
     _monitored(world, clock, head, social_guarantee=True)

@@ -17,6 +17,10 @@ VILLAGE, NUMBER, NAME, ID, RELATION, SEX = ("所在村（行政区划代码）",
                                           "与户主关系（A8）", "性别（A6）")
 FORMERLY_POOR, PHONE = "是否脱贫户（A4）", "联系电话（不公开）"
 CATEGORY, IDENTIFIED_ON, RISKS = "监测对象类别（A3）", "识别纳入时间", "风险类型（A27）"
+INDUSTRY, HEALTH, WATER = "产业帮扶（A39）", "健康帮扶（A45）", "饮水安全保障（A44）"  # measures' columns (A39–A52)
+MEASURES_FROM, RESPONSIBLE = "帮扶措施落实时间", "帮扶责任人"
+MEASURED = {INDUSTRY: "种植业", HEALTH: "医疗救助", MEASURES_FROM: "2025-03-10", RESPONSIBLE: "王帮扶"}
+"""A monitored household's measures as the information form has them, in force from 2025-03-10."""
 
 
 def id_number(born: str = "19800101") -> str:

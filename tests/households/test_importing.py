@@ -13,10 +13,11 @@ from engine.cases.household_import import import_households
 from engine.core.db import db
 from engine.core.errors import PermissionDenied
 from engine.core.id_numbers import FORM_PROBLEM
-from engine.core.models import AuditEvent, Case, Household, HumanTask, Member
+from engine.core.models import AuditEvent, Case, Household, HumanTask, Measure, Member
 from engine.core.vocabulary import HouseholdStatus
 from engine.households.importing import MAX_LISTED, ImportRefused, columns, template_xlsx
 from engine.households.outside import outside_identification
+from engine.households.records import plan_summaries
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.factories import statements_of
@@ -26,15 +27,20 @@ from tests.households.import_files import (
     HUAPING,
     ID,
     IDENTIFIED_ON,
+    INDUSTRY,
     LONGKOU_VILLAGE,
+    MEASURED,
+    MEASURES_FROM,
     NAME,
     NUMBER,
     PHONE,
     RELATION,
+    RESPONSIBLE,
     RISKS,
     SEX,
     SHAHE,
     VILLAGE,
+    WATER,
     as_csv,
     as_xlsx,
     household,
@@ -42,7 +48,7 @@ from tests.households.import_files import (
 )
 
 COUNTY = "zhanggong_xian"
-MONITORED = {FORMERLY_POOR: "是", CATEGORY: "脱贫不稳定户", IDENTIFIED_ON: "2025-03-01", RISKS: "因病、因学"}
+MONITORED = {FORMERLY_POOR: "是", CATEGORY: "脱贫不稳定户", IDENTIFIED_ON: "2025-03-01", RISKS: "因病、因学", **MEASURED}
 
 
 def _count(model) -> int:
@@ -233,17 +239,59 @@ def test_the_template_is_the_registration_form_and_reads_back_as_an_empty_file(a
     assert [p.reason for p in refusal.problems] == ["没有数据行：第 1 行为表头，其下每行一名家庭成员"]
 
 
-def test_an_imported_monitored_household_is_not_eliminated_without_measures_but_its_months_count(app, clock):
+def test_an_imported_monitored_household_is_assessed_with_its_measures_and_its_months(app, clock):
     """The elimination conditions read an imported household as any other: identified on its date (so the months
-    since count), without measures in fangpin (帮扶消除 refused until they are), visited by its follow-up."""
+    since count), with the measures it came with in force from their day (so 帮扶措施落实半年以上 is met), and its
+    income stable only once its follow-up has visited it (每月回访 in fangpin)."""
     from engine.elimination.eligibility import assess
 
     import_households("h.csv", as_csv(household("待消除", 2, **MONITORED)), COUNTY, clock)
     imported = db.session.scalar(select(Member).filter_by(name="待消除")).household
     result = assess(imported, date(2026, 9, 20))
-    assert not result.eligible and result.facts["months_since_identification"] == 18
-    assert not result.facts["has_measures"]
-    assert "帮扶措施" in result.explanation
+    assert result.facts["months_since_identification"] == 18
+    assert (result.facts["has_measures"], result.facts["first_measure"]) == (True, "2025-03-10")
+    failed = [c.name for c in result.checks if not c.passed]
+    assert failed == ["收入持续稳定半年以上"], result.explanation
+
+
+def test_a_monitored_household_comes_with_its_measures_as_the_information_form_has_them(app, clock):
+    """Each category A39–A52 a column (its items by name, or 是 for one without items): the measures are the
+    household's in force from 帮扶措施落实时间, as an assistance plan's (without its case), with its 帮扶责任人."""
+    rows = household("带措施", 2, **{**MONITORED, INDUSTRY: "种植业、养殖业", WATER: "是"})
+    import_households("国家系统.csv", as_csv(rows), COUNTY, clock)
+    imported = db.session.scalar(select(Member).filter_by(name="带措施")).household
+    measures = db.session.scalars(select(Measure).filter_by(household_id=imported.id).order_by(Measure.id)).all()
+    assert [(m.code, m.item, m.started_on, m.case_id, m.developmental) for m in measures] == [
+        ("A39", "种植业", date(2025, 3, 10), None, True), ("A39", "养殖业", date(2025, 3, 10), None, True),
+        ("A44", "饮水安全保障", date(2025, 3, 10), None, False), ("A45", "医疗救助", date(2025, 3, 10), None, False)]
+    assert imported.responsible_person == "王帮扶"
+    plan = plan_summaries([imported.id])[imported.id]
+    assert plan.measures_text == "产业帮扶：种植业；产业帮扶：养殖业；饮水安全保障：饮水安全保障；健康帮扶：医疗救助"
+    entry = db.session.scalar(select(AuditEvent).filter_by(action="household_identified_outside"))
+    assert entry.detail["measures_started_on"] == "2025-03-10" and entry.detail["responsible_person"] == "王帮扶"
+    assert len(entry.detail["measures"]) == 4
+
+
+def test_a_monitored_households_measures_are_checked_and_an_ordinary_one_has_none(app, clock):
+    rows = household("无措施", 1, **{FORMERLY_POOR: "是", CATEGORY: "脱贫不稳定户", IDENTIFIED_ON: "2025-03-01",
+                                     RISKS: "因病"})  # row 2
+    rows += household("错措施", 1, **{**MONITORED, INDUSTRY: "种菜", WATER: "也许"})  # row 3
+    rows += household("早措施", 1, **{**MONITORED, MEASURES_FROM: "2025-02-28"})  # row 4
+    rows += household("晚措施", 1, **{**MONITORED, MEASURES_FROM: "2026-09-21"})  # row 5
+    rows += household("一般户", 1, **{INDUSTRY: "种植业", RESPONSIBLE: "李"})  # row 6
+    problems = _problems(_refused(rows, clock=clock))
+    assert problems == [
+        (2, INDUSTRY, ("监测对象须填写帮扶措施（识别为监测对象后都要落实帮扶措施）：在户主行的帮扶措施列"
+                      "（产业帮扶（A39）至基础设施建设（A52））填写已落实的措施")),
+        (2, MEASURES_FROM, "监测对象须填写帮扶措施落实时间（风险消除按此计算帮扶时长）"),
+        (2, RESPONSIBLE, "监测对象须填写帮扶责任人（每户确定 1 名）"),
+        (3, INDUSTRY, "“种菜”不是产业帮扶，可选：种植业、林业、养殖业、加工业、乡村旅游、消费帮扶、其他"),
+        (3, WATER, "应填“是”或“否”，现为“也许”"),
+        (4, MEASURES_FROM, "帮扶措施落实时间 2025-02-28 早于识别纳入时间 2025-03-01：应填写识别纳入后针对其风险开始落实措施的日期"),
+        (5, MEASURES_FROM, "帮扶措施落实时间 2026-09-21 晚于今天"),
+        (6, RESPONSIBLE, "帮扶责任人只用于监测对象：请同时填写监测对象类别（A3），或清空该格"),
+        (6, INDUSTRY, "帮扶措施只用于监测对象：请同时填写监测对象类别（A3），或清空各帮扶措施列"),
+    ]
 
 
 def test_a_village_where_the_monthly_follow_up_cannot_start_is_named_and_nothing_is_written(app, clock, monkeypatch):

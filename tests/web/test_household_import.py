@@ -19,6 +19,7 @@ from tests.households.import_files import (
     FORMERLY_POOR,
     ID,
     IDENTIFIED_ON,
+    MEASURED,
     RISKS,
     SEX,
     as_csv,
@@ -76,7 +77,7 @@ def test_a_file_with_problems_lists_each_by_row_and_column_and_writes_nothing(we
 
 
 def test_a_good_file_is_imported_and_its_counts_shown(web_app):
-    monitored = {FORMERLY_POOR: "是", CATEGORY: "脱贫不稳定户", IDENTIFIED_ON: "2025-03-01", RISKS: "因病、因学"}
+    monitored = {FORMERLY_POOR: "是", CATEGORY: "脱贫不稳定户", IDENTIFIED_ON: "2025-03-01", RISKS: "因病、因学", **MEASURED}
     rows = household("网页户甲", 3) + household("网页户乙", 2, **monitored) + [{**household("网页户丙", 1)[0], "备注": "x"}]
     with serve(web_app) as base:
         browser = _logged_in(base)
@@ -153,7 +154,7 @@ def test_only_those_who_register_households_see_the_page(web_app):
 def test_an_imported_monitored_household_says_it_was_identified_outside_fangpin(web_app):
     """Where a household's identification would be named — its information form, its follow-up's case page, the
     API — an imported monitored household says 系统外识别（导入） and the file; one identified in fangpin does not."""
-    monitored = {FORMERLY_POOR: "是", CATEGORY: "脱贫不稳定户", IDENTIFIED_ON: "2025-03-01", RISKS: "因病"}
+    monitored = {FORMERLY_POOR: "是", CATEGORY: "脱贫不稳定户", IDENTIFIED_ON: "2025-03-01", RISKS: "因病", **MEASURED}
     with serve(web_app) as base:
         browser = _logged_in(base)
         browser.upload(PAGE, [], [("file", "国家系统.csv", as_csv(household("外识户", 2, **monitored)))])
@@ -163,6 +164,7 @@ def test_an_imported_monitored_household_says_it_was_identified_outside_fangpin(
             household_id, case_id = imported.id, followup.id
         form = browser.get(f"/households/{household_id}/form").read().decode()
         assert "识别纳入 2025-03-01（系统外识别（导入）：国家系统.csv" in form and "由 zhanggong_xian 导入" in form
+        assert re.search(r"产业帮扶</[^>]+>\s*<[^>]+>种植业<", form) and re.search(r"健康帮扶</[^>]+>\s*<[^>]+>医疗救助<", form)
         case_page = browser.get(f"/cases/{case_id}").read().decode()
         assert "识别日期 2025-03-01（系统外识别（导入）：国家系统.csv）" in case_page
         answer = browser.get(f"/api/households/{household_id}")
