@@ -41,6 +41,7 @@ from engine.households.income import IncomeFigures, income_window, record_income
 from engine.households.measures import record_measures
 from engine.households.poverty_policy import describe_items, mark_enjoying, mark_not_enjoying
 from engine.households.privacy import mask_id_number
+from engine.households.records import case_incomes, figures
 from engine.identification.classification import conclude_assessment, measure_household
 from engine.policy.parameters import monitoring_line, resolve
 from engine.publicity.lists import issuing_authority
@@ -102,6 +103,7 @@ class CaseContext:
             "stop_measures": self.stop_measures,
             "end_procedure": self.end_procedure,
             "check_elimination": self.check_elimination,
+            "check_elimination_line": self.check_elimination_line,
             "mark_eliminated": self.mark_eliminated,
             "next_month": next_month,
             "category_name": HouseholdCategory.label_of,
@@ -312,6 +314,31 @@ class CaseContext:
         return {"eligible": result.eligible, "explanation": result.explanation,
                 "income_window": [start.isoformat(), end.isoformat()],
                 "monitoring_line": result.facts.get("monitoring_line")}
+
+    def check_elimination_line(self, eliminated_on: str, mode: str = "assisted") -> dict:
+        """风险消除按当年监测范围: the day of elimination (A54, the county's approval or 龙口's tagging) falls in
+        another year than the township's home verification, whose recheck measured the income against its own
+        year's line: the conditions are decided again, with the income verified then, against the line of the year
+        of elimination (000 四（一） 当地当年度监测范围, 001 Q30 当年监测范围; engine.elimination.income), audited
+        ``elimination_line_settled``. In the verification's year, or without a verification of this case, nothing
+        to decide again. PolicyMissing (in words) while that year's line is not set."""
+        day = date.fromisoformat(str(eliminated_on)[:10])
+        record = case_incomes([self.case.id]).get(self.case.id)
+        verified_on = to_local_date(record.recorded_at) if record is not None else None
+        if verified_on is None or verified_on.year == day.year:
+            return {"eligible": True, "explanation": "", "monitoring_line": None}
+        household = self.case.household
+        result = assess(household, verified_on, str(mode), verified_income=figures(record), eliminated_on=day)
+        line = result.facts["monitoring_line"]
+        audit.record(self.now(), self.actor, "elimination_line_settled", case_id=self.case.id,
+                     household_id=household.id, eliminated_on=day.isoformat(), year=day.year, line=line,
+                     verified_on=verified_on.isoformat(),
+                     verified_line=float(monitoring_line(household.village, verified_on.year)), eligible=result.eligible)
+        failed = "；".join(f"✗ {c.name}：{c.detail}" for c in result.checks if not c.passed)
+        explanation = "" if result.eligible else (
+            f"风险消除日期 {day} 在 {day.year} 年，收入须超过 {day.year} 年的监测范围（入户核实时按 {verified_on.year} 年的"
+            f"复核）；按 {day.year} 年复核：{failed}")
+        return {"eligible": result.eligible, "explanation": explanation, "monitoring_line": line}
 
     def mark_eliminated(self, mode: str, on: str) -> bool:
         """Tag the household 风险消除 with its mode (assisted 帮扶消除 / natural 自然消除) and date (A54); it stays

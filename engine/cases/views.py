@@ -502,6 +502,22 @@ def _event_income_window(d: dict) -> tuple[str, str]:
     return "收入计算时间", f"按{anchor}确定为 {window[0]} 至 {window[1]}（入户核实时暂按 {before[0]} 至 {before[1]}）"
 
 
+def _yuan(value: Any) -> str:
+    """An amount of yuan as recorded (a float in an audit entry): 10500, 10500.5."""
+    if isinstance(value, int | float):
+        return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+    return str(value or "")
+
+
+def _event_line_settled(d: dict) -> tuple[str, str]:
+    """The elimination's income measured against the line of the year of elimination (engine.cases.functions
+    .check_elimination_line)."""
+    verdict = "符合风险消除条件" if d.get("eligible") else "不符合，暂缓消除"
+    return "监测范围", (f"风险消除日期 {d.get('eliminated_on', '')} 在 {d.get('year', '')} 年：收入按 {d.get('year', '')} 年"
+                        f"监测范围 {_yuan(d.get('line'))} 元复核（入户核实时按 {d.get('verified_on', '')[:4]} 年 "
+                        f"{_yuan(d.get('verified_line'))} 元），{verdict}")
+
+
 def _event_decided(d: dict) -> tuple[str, str]:
     """The case this one opened (an identification) was decided: its limit met, or it ended before with ``outcome``."""
     outcome = d.get("outcome")
@@ -539,6 +555,7 @@ _EVENTS: dict[str, Any] = {
     "outcome": _event_outcome,
     "household_monitored": _event_monitored,
     "income_window_settled": _event_income_window,
+    "elimination_line_settled": _event_line_settled,
     "household_released": _event_released,
     "case_closed": lambda d: ("办结", CaseOutcome.label_of(d.get("outcome"))),
     "opened_case_decided": _event_decided,

@@ -98,27 +98,31 @@ class Eligibility:
 
 def assess(household: Household, on: date, mode: str = "assisted", verified_income: IncomeFigures | None = None,
            history: History | None = None, durations: Durations | None = None,
-           tables: Sequence[DiagramSource] | None = None) -> Eligibility:
+           tables: Sequence[DiagramSource] | None = None, eliminated_on: date | None = None) -> Eligibility:
     """Whether ``household`` may have its risk eliminated on ``on`` (mode assisted 帮扶消除 / natural 自然消除):
     the facts of the household (:func:`elimination_facts`) decided by the decision table of its elimination
     diagram (``tables``; by default :func:`deciding_tables`).
 
     Without ``verified_income`` this is the quarterly screening: the income condition is checked later
-    against the income the township verifies at home (乡镇入户核实), and the line of the year of ``on``, the day of
-    elimination as known then (:mod:`engine.elimination.income`)."""
+    against the income the township verifies at home (乡镇入户核实), and the line of the year of the elimination —
+    ``eliminated_on``, the day of elimination once it is known; until then ``on`` stands for it
+    (:mod:`engine.elimination.income`)."""
     history = history or histories([household.id])[household.id]
     durations = durations or Durations.of(household, on)
-    line = elimination_line(household, on) if verified_income is not None else None
-    facts = elimination_facts(household, on, mode, history, durations, verified_income, line)
+    line_day = eliminated_on or on
+    line = elimination_line(household, line_day) if verified_income is not None else None
+    facts = elimination_facts(household, on, mode, history, durations, verified_income, line, line_day.year)
     if tables is None:
         tables = deciding_tables([household], on)[household.id]
     return Eligibility(household, decide_conditions(facts, tables), facts)
 
 
 def elimination_facts(h: Household, on: date, mode: str, history: History, durations: Durations,
-                      figures: IncomeFigures | None = None, line: Decimal | None = None) -> dict[str, Any]:
+                      figures: IncomeFigures | None = None, line: Decimal | None = None,
+                      line_year: int | None = None) -> dict[str, Any]:
     """What the decision table ``elimination_conditions`` reads (``facts[...]``), plain JSON values: the
-    household's record on ``on`` and the time limits in force, never whether they are enough."""
+    household's record on ``on`` and the time limits in force, never whether they are enough; ``line``: the
+    monitoring line of ``line_year`` (by default the year of ``on``) the verified income is measured against."""
     months = durations.assistance_months
     recent = history.revisits[:months]
     stable = sum(bool(r.get("income_stable")) for r in recent)
@@ -158,7 +162,7 @@ def elimination_facts(h: Household, on: date, mode: str, history: History, durat
         a34, a38 = figures.net_income_per_capita, figures.income_reference_per_capita
         facts.update(net_income_per_capita=float(a34), income_reference_per_capita=float(a38),
                      monitoring_line=float(line),
-                     income_text=f"人均纯收入 {a34}，人均收入参考范围 {a38}，{on.year} 年监测范围 {line}")
+                     income_text=f"人均纯收入 {a34}，人均收入参考范围 {a38}，{line_year or on.year} 年监测范围 {line}")
     return facts
 
 

@@ -12,7 +12,11 @@ identification date is the county's approval, 001 Q45, and elimination follows t
 or in 龙口 the city office's tagging (市扶贫办标注，“标注日期即风险消除日期”). The township verifies the income at home
 (乡镇审核（入户核实收入）) before that date is known: the day of the verification stands for it until then — the window
 the income is recorded over and the year whose line the conditions are checked against — and the window is settled
-on the elimination date (audited ``income_window_settled``, as at identification).
+on the elimination date (audited ``income_window_settled``, as at identification). Where the elimination date falls
+in another year than the verification (verified in December, approved in January), the conditions are decided again
+at the approval, with the income verified, against the line of the year of elimination (the diagrams' step
+按风险消除年度监测范围复核, engine.cases.functions ``check_elimination_line``, audited ``elimination_line_settled``):
+not above it, the elimination is postponed; that year's line not yet set, the approval is refused until it is.
 """
 from __future__ import annotations
 

@@ -37,6 +37,7 @@ FUNCTION_LABELS: dict[str, str] = {
     "apply_correction": "办理风险消除回退或清退",
     "stop_measures": "停止本案的帮扶措施",
     "check_elimination": "核查风险消除条件",
+    "check_elimination_line": "按风险消除年度的监测范围复核",
     "mark_eliminated": "标注风险消除",
     "category_name": "取监测对象类别名称",
     "conclude_assessment": "形成认定意见",
@@ -105,7 +106,7 @@ def stand_ins(trace: Trace, clock: FixedClock, scenario: dict[str, Any]) -> dict
             trace.add("call", name, clock.now(), args=[str(a) for a in args], label=function_label(name))
             if name == "assess_household":
                 return scenario_facts(scenario, *args, **kwargs)
-            if name == "check_elimination":
+            if name in ("check_elimination", "check_elimination_line"):
                 return {"eligible": True, "explanation": "试运行：假定符合"}
             return True
         return call

@@ -18,7 +18,7 @@ from engine.elimination.eligibility import assess
 from engine.households.register import register_household
 from tests.bdd.officials import household_data, household_named
 from tests.bdd.steps import *
-from tests.bdd.steps import CST, KINDS, _today, official
+from tests.bdd.steps import CST, KINDS, _case, _ready, _today, default_form, official
 
 
 def _monitored(world, clock, head: str, village: str = "沙河村", kind: str = "脱贫户",
@@ -191,3 +191,29 @@ def rolled_back(head: str) -> None:
     followups = db.session.scalars(select(Case.status).filter_by(household_id=household.id, procedure="followup")
                                    .order_by(Case.id)).all()
     assert followups == ["completed", "running"]
+
+
+PROVINCES = {"江西省": "36", "山东省": "37"}
+
+
+@given(parsers.parse("{province} {year:d} 年的监测范围设为 {amount:d} 元"))
+@when(parsers.parse("{province} {year:d} 年的监测范围设为 {amount:d} 元"))
+def line_set(clock, province: str, year: int, amount: int) -> None:
+    """The province's line of ``year``, as its policy editor sets it on 监测范围 (or `fangpin policy load` loads it)."""
+    from engine.core.models import Jurisdiction, MonitoringLine
+    from engine.core.transaction import transaction
+
+    with transaction():
+        place = db.session.scalar(select(Jurisdiction).filter_by(code=PROVINCES[province]))
+        db.session.add(MonitoringLine(province_id=place.id, year=year, amount=amount, source=f"示例：{year}年监测范围"))
+
+
+@then(parsers.parse('{role}办理 "{step}" 被拒绝，提示包含 "{text}"'))
+def step_refused(world, clock, role: str, step: str, text: str) -> None:
+    """The step, completed with the default materials, is refused in words, and the case stays where it was."""
+    case = _case(world)
+    (row,) = [r for r in _ready(case) if r.name == step]
+    with pytest.raises(FangpinError) as refused:
+        complete_task(row.id, default_form(row.form, _today(clock)), official(role, case).username, clock)
+    assert text in str(refused.value), str(refused.value)
+    assert [r.name for r in _ready(_case(world))] == [step]
