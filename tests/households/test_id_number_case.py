@@ -12,11 +12,11 @@ from engine.cases.household_import import import_households
 from engine.cases.lifecycle import complete_task, open_member_change
 from engine.cases.self_application import find_applicant_household
 from engine.core.db import db
-from engine.core.errors import RuleViolation
+from engine.core.errors import FormInvalid
 from engine.core.id_numbers import check_character, normalised
 from engine.core.models import DepartmentWarning, HumanTask, Member
 from engine.households.importing import ImportRefused
-from engine.households.register import register_household
+from engine.households.register import REGISTERED_ELSEWHERE, register_household
 from engine.warnings.intake import import_batch
 from engine.warnings.rows import read_json
 from tests.bdd.officials import household_data
@@ -50,8 +50,9 @@ def test_a_registration_keeps_a_small_x_as_a_capital_and_refuses_the_same_number
     for again in (typed.upper(), typed):
         data = household_data("沙河村", "再登记", 1)
         data["members"][0]["id_number"] = again
-        with pytest.raises(RuleViolation, match="身份证号已登记"):
+        with pytest.raises(FormInvalid) as refused:
             register_household(data, "shahe_cun", clock)
+        assert refused.value.errors == [("members/0/id_number", f"身份证号（A7）：{REGISTERED_ELSEWHERE}")]
     assert db.session.scalar(select(Member).filter_by(name="再登记")) is None
 
 

@@ -25,6 +25,7 @@ from engine.policy.bindings import ProcessRef, bound_version, parse_process_ref
 from engine.policy.parameters import resolve
 from tests.factories import password_hash
 from tests.webclient import csrf_token, login
+from timers.calendar import to_local_date
 
 CST = ZoneInfo("Asia/Shanghai")
 SHAHE_TOWN, SHAHE, SHUIXI, XINHUA = "360702101", "360702101201", "360702102201", "210321100201"
@@ -59,7 +60,7 @@ def _open(web_app, clock, village_code: str) -> tuple[int, str, int]:
     data = {"village": village_code, "members": [member]}
     with web_app.app_context():
         household = register_household(data, "test", clock)
-        case = open_identification(household.id, "self_application", date(2026, 9, 20), "test", clock)
+        case = open_identification(household.id, "self_application", to_local_date(clock.now()), "test", clock)
         return case.id, case.process_version.process_key, case.process_version.version
 
 
