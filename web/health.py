@@ -12,7 +12,14 @@ from werkzeug.wrappers import Response
 
 from engine.app import get_clock
 from engine.core.db import db
-from engine.supervision.health import Check, calendar_check, database_check, scheduler_check, timers_check
+from engine.supervision.health import (
+    Check,
+    calendar_check,
+    database_check,
+    lateness_check,
+    scheduler_check,
+    timers_check,
+)
 from timers.calendar import default_calendar, to_local_date
 from timers.scheduler import lease_expires_at
 
@@ -32,7 +39,7 @@ def healthz() -> tuple[Response, int]:
     try:
         checks |= {"database": database_check(),
                    "scheduler": scheduler_check(lease_expires_at(), datetime.now(UTC)),
-                   "timers": timers_check(now)}
+                   "timers": timers_check(now), "timer_lateness": lateness_check(now)}
     except SQLAlchemyError as exc:
         db.session.rollback()
         log.warning("health check: the database does not answer: %s", exc)

@@ -6,10 +6,12 @@ from flask import Blueprint, Flask, g, render_template, request
 
 from engine.app import get_clock
 from engine.core.vocabulary import OverdueKind, Procedure
+from engine.supervision.health import lateness_text
 from engine.supervision.monitoring_ratio import alert_percent, monitoring_ratios
 from engine.supervision.overdue import LIMIT
 from engine.supervision.overview import overdue_overview
 from engine.supervision.private_views import private_views
+from engine.supervision.timer_lateness import timer_lateness
 from timers.calendar import to_local_date
 
 from .auth import roles_required, visible_jurisdiction
@@ -41,11 +43,13 @@ def overview() -> str:
     data = overdue_overview(place, get_clock().now(), procedure=procedure, step=step)
     today = to_local_date(get_clock().now())
     ratios = monitoring_ratios(place, today)
+    lateness = timer_lateness(get_clock().now(), place)
     return render_template(
         "supervisor/overview.html", place=place, trail=trail(place), data=data, ratios=ratios,
         alerts=[r for r in ratios if r.alert], missing=[r for r in ratios if r.population_missing],
         alert_percent=alert_percent(place, today) or "—", procedure=procedure, step=step, worst=data.items[:WORST],
         listed=data.items, list_limit=LIMIT, procedures=Procedure.labels(), kinds=OverdueKind.labels(),
+        lateness=lateness_text(lateness),
     )
 
 

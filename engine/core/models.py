@@ -40,6 +40,7 @@ Money = Numeric(14, 2)
 PlacePath = String(400).with_variant(String(400, collation="C"), "postgresql")
 READY_TASK = text("state = 'READY'")
 RUNNING_CASE = text("status = 'running' AND deadline_met_at IS NULL")
+FIRED_TIMER = text("fired_at IS NOT NULL")
 
 
 class Jurisdiction(db.Model):
@@ -441,6 +442,9 @@ class HumanTask(db.Model):
 
 class CaseDeadline(db.Model):
     """Every deadline computed for a case (期限): what it is, when it ends, and how it was computed."""
+
+    __table_args__ = (Index("ix_case_deadline_fired", "fired_at", sqlite_where=FIRED_TIMER,
+                            postgresql_where=FIRED_TIMER),)  # the timers fired lately (supervision.timer_lateness)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)

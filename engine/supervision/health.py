@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 
 from engine.core.db import db
 from engine.core.models import Case
+from engine.supervision.timer_lateness import WINDOW, TimerLateness, timer_lateness
 from timers.calendar import CHINA_TZ
 
 LATE_AFTER = timedelta(minutes=5)  # a timer not fired this long after its moment (the sweep runs every 30 s)
@@ -48,6 +49,28 @@ def timers_check(now: datetime) -> Check:
     return Check(False, f"{late} 个案件的定时器到期超过 {int(LATE_AFTER.total_seconds() // 60)} 分钟仍未触发（最早于 "
                         f"{_shown(oldest)} 到期）：调度进程未运行，或这些案件的唤醒出错，原因见调度进程的日志",
                  {"late": late, "oldest_due_at": oldest.isoformat()})
+
+
+def lateness_check(now: datetime) -> Check:
+    """How late the timers fired in the last day (information: a timer long overdue fails :func:`timers_check`)."""
+    lateness = timer_lateness(now)
+    return Check(True, lateness_text(lateness), lateness.as_dict())
+
+
+def lateness_text(lateness: TimerLateness) -> str:
+    """The lateness in words, as the supervisor's overview shows it too."""
+    hours = int(WINDOW.total_seconds() // 3600)
+    if not lateness.fired:
+        return f"近 {hours} 小时没有触发定时器"
+    latest = f"（最近 {lateness.fired} 个）" if lateness.sampled else ""
+    return (f"近 {hours} 小时触发定时器 {lateness.fired} 个{latest}：晚于到期时刻中位 {_seconds(lateness.median_s)}，"
+            f"99% 不超过 {_seconds(lateness.p99_s)}，最长 {_seconds(lateness.max_s)}")
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f} 秒" if value < 120 else f"{value / 60:.0f} 分钟"
 
 
 def calendar_check(warnings: list[str]) -> Check:

@@ -25,7 +25,7 @@ from engine.households.guarantees import record_verified_guarantees
 from tests.conftest import prepare_database
 from tests.factories import open_case, ready_row
 
-LATEST = "0019"
+LATEST = "0020"
 
 
 def _app(tmp_path, clock, **config):
