@@ -12,6 +12,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -404,7 +405,10 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
         backdated = _check_form(todo, data, today, backdating_reason) if row.form else []
         if seen_version is not None and seen_version != case.lock_version:
             raise ConflictError(f"案件 {case.number} 已被他人更新，请刷新后重新办理")
-        run = _run_task(row, data, actor, clock)
+        run, task = _ready_task(row, actor, clock)
+        if row.form:  # the form's own rules, which may read what the steps before concluded (the task's data)
+            check_form_rules(row.form, data, case, task.data)
+        _run_task(run, task, row, data, actor, clock)
         for entry in backdated:
             audit.record(clock.now(), actor, "date_backdated", case_id=case.id, task=row, step=row.name,
                          field=entry.field, date=entry.value, earliest=entry.earliest, reason=entry.reason)
@@ -415,7 +419,8 @@ def complete_task(task_id: int, data: dict[str, Any], actor: str, clock: Clock,
 
 def _check_form(todo: TaskToDo, data: Any, today: date, backdating_reason: str | None) -> list:
     """The form's checks, every wrong field named at once (FormInvalid): its schema, and its dates of what happened
-    (those the schema found well-formed); then the form's own rules. Returns the dates backdated with a reason."""
+    (those the schema found well-formed) — its own rules follow, on the workflow (:func:`complete_task`). Returns
+    the dates backdated with a reason."""
     row, case = todo.row, todo.row.case
     problems: list[tuple[str, str]] = []
     try:
@@ -431,15 +436,19 @@ def _check_form(todo: TaskToDo, data: Any, today: date, backdating_reason: str |
         problems += exc.errors
     if problems:
         raise FormInvalid(row.form, sorted(problems, key=lambda p: p[0]))
-    check_form_rules(row.form, data, case)
     return backdated
 
 
-def _run_task(row: HumanTask, data: dict[str, Any], actor: str, clock: Clock) -> CaseRun:
+def _ready_task(row: HumanTask, actor: str, clock: Clock) -> tuple[CaseRun, Task]:
+    """The case taken up to run, with the workflow's task of ``row`` (ConflictError if it is no longer ready)."""
     run = run_case(row.case, actor, clock)
     task = run.workflow.get_task_from_id(UUID(row.task_uuid))
     if task is None or task.state != TaskState.READY:
         raise ConflictError(f"任务“{row.name}”已不可办理")
+    return run, task
+
+
+def _run_task(run: CaseRun, task: Task, row: HumanTask, data: dict[str, Any], actor: str, clock: Clock) -> None:
     task.set_data(**plain_json(data))
     with using_clock(clock):  # completing it updates the steps after it: a timer among them is due by this clock
         task.run()
@@ -447,7 +456,6 @@ def _run_task(row: HumanTask, data: dict[str, Any], actor: str, clock: Clock) ->
                            "form_data": data}))
     run.settled.add(row.task_uuid)
     audit.record(clock.now(), actor, "task_completed", case_id=row.case_id, task=row, step=row.name, data=data)
-    return run
 
 
 def complete_by_record(row: HumanTask, data: dict[str, Any], actor: str, clock: Clock) -> None:
@@ -457,7 +465,8 @@ def complete_by_record(row: HumanTask, data: dict[str, Any], actor: str, clock: 
     if user is None:
         raise NotFound(f"用户 {actor} 不存在")
     authorize(user, row)
-    run = _run_task(row, data, actor, clock)
+    run, task = _ready_task(row, actor, clock)
+    _run_task(run, task, row, data, actor, clock)
     run.advance(clock)
     _save(run)
 

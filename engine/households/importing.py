@@ -49,6 +49,7 @@ from engine.core.id_numbers import normalised
 from engine.core.models import Household, Jurisdiction, Measure, Member, User
 from engine.core.vocabulary import HouseholdCategory, HouseholdStatus
 from engine.core.writes import insert_values, lock_rows
+from engine.households.categories import NOT_FORMERLY_POOR, category_mismatch
 from engine.households.measures import categories as measure_categories
 from engine.households.measures import check_plan, measure_values
 from engine.households.outside import IDENTIFIED_OUTSIDE
@@ -690,11 +691,11 @@ def _check_monitoring(household: _Household, head: dict[str, Any], titles: dict[
     if on and date.fromisoformat(on) > today:
         problems.add(row, titles[IDENTIFIED_ON], f"识别纳入时间 {on} 晚于今天")
     _check_measures(household, head, titles, today, problems)
-    formerly_poor = head.get("is_formerly_poor")
-    if category == HouseholdCategory.UNSTABLE and formerly_poor is not True:
-        problems.add(row, titles[CATEGORY], f"脱贫不稳定户须为脱贫户：{titles['is_formerly_poor']}应填“是”")
-    if category == HouseholdCategory.MARGINAL and formerly_poor is True:
-        problems.add(row, titles[CATEGORY], "边缘易致贫户是一般农户，脱贫户应为脱贫不稳定户（或突发严重困难户）")
+    mismatch = category_mismatch(category, head.get("is_formerly_poor") is True)
+    if mismatch == NOT_FORMERLY_POOR:
+        problems.add(row, titles[CATEGORY], f"{mismatch}：{titles['is_formerly_poor']}应填“是”")
+    elif mismatch:
+        problems.add(row, titles[CATEGORY], mismatch)
 
 
 def _check_measures(household: _Household, head: dict[str, Any], titles: dict[str, str], today: date,

@@ -104,4 +104,4 @@ FUNCTIONS = {
 def install() -> None:
     """Make the warning functions callable from diagrams, and the verification form's rule checked."""
     install_functions(FUNCTIONS)
-    install_rules({"verification_outcome": procedure.verification_problems})
+    install_rules({"verification_outcome": lambda data, case, step: procedure.verification_problems(data, case)})

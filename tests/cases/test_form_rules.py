@@ -14,14 +14,15 @@ def test_every_rule_a_shipped_form_asks_for_is_known(app):
     assert asked["assistance_plan.json"] == ["measures_cover_risks"]
     assert asked["information_comparison.json"] == ["comparison_reuse"]  # 001 Q43, engine.identification.comparison
     assert asked["warning_verification.json"] == ["verification_outcome"]  # installed by the warnings package
+    assert asked["county_approval.json"] == ["county_category"]  # engine.identification.county_decision
     assert {rule for rules in asked.values() for rule in rules} <= set(form_rules.RULES)
 
 
 def test_an_unknown_rule_is_refused_naming_the_form(app, monkeypatch):
     monkeypatch.setattr(form_rules, "load_form", lambda name: {"x-rules": ["measures_cover_risks", "moon_phase"]})
-    monkeypatch.setitem(form_rules.RULES, "measures_cover_risks", lambda data, case: [])
+    monkeypatch.setitem(form_rules.RULES, "measures_cover_risks", lambda data, case, step: [])
     with pytest.raises(FangpinError, match="表单 some.json 的 x-rules 列出了未知的校验规则 moon_phase"):
-        form_rules.check_form_rules("some.json", {}, None)
+        form_rules.check_form_rules("some.json", {}, None, {})
 
 
 def test_a_form_is_narrowed_by_each_rule_it_asks_for_that_narrows_in_turn(monkeypatch):

@@ -133,6 +133,7 @@ def test_every_problem_is_named_by_row_and_column_and_nothing_is_written(app, cl
     rows += household("无类别", 1, **{IDENTIFIED_ON: "2025-01-01", RISKS: "因病"})  # row 12
     rows += [{VILLAGE: SHAHE, NUMBER: "3607021012017777", NAME: "两户主甲", ID: id_number(), RELATION: "户主"},
              {NUMBER: "3607021012017777", NAME: "两户主乙", ID: id_number(), RELATION: "户主"}]  # rows 13-14
+    rows += household("非脱贫", 1, **{**MONITORED, FORMERLY_POOR: "否"})  # row 15: 脱贫不稳定户 of a 一般农户
     refusal = _refused(rows, clock=clock)
     problems = _problems(refusal)
     assert (4, VILLAGE, "山东省烟台市龙口市诸由观镇诸由观村 不在 江西省赣州市章贡区 辖区内") in problems
@@ -151,6 +152,7 @@ def test_every_problem_is_named_by_row_and_column_and_nothing_is_written(app, cl
     assert (12, IDENTIFIED_ON, "识别纳入时间只用于监测对象：请同时填写监测对象类别（A3），或清空该格") in problems
     assert (12, RISKS, "风险类型只用于监测对象：请同时填写监测对象类别（A3），或清空该格") in problems
     assert (13, RELATION, "家庭成员中应有且只有一名户主（与户主关系为“户主”），现有 2 名") in problems
+    assert (15, CATEGORY, "脱贫不稳定户须为脱贫户：是否脱贫户（A4）应填“是”") in problems
     assert not any(row in (2, 3) for row, _, _ in problems)  # the good household is not named
     assert [p[0] for p in problems] == sorted(p[0] for p in problems) and refusal.total == len(problems)
     listed = str(refusal) + " ".join(p[2] for p in problems)

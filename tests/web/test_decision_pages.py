@@ -123,6 +123,27 @@ def test_leaving_the_category_empty_adopts_the_computed_one(web_app, deciding, c
         assert household.category == "marginal"
 
 
+def test_a_category_the_household_may_not_have_or_changed_without_reason_is_refused_beside_its_input(
+        web_app, deciding, clock):
+    """审定户 is a 一般农户 (computed: 边缘易致贫户): the county choosing 脱贫不稳定户 is refused at 认定类别, and, having
+    left 理由 empty, at 理由 naming the computed category; nothing is saved."""
+    task = _ready(web_app, deciding)
+    today = to_local_date(clock.now()).isoformat()
+    with serve(web_app) as base:
+        county = HttpBrowser(base)
+        county.login("zhanggong_xian", "demo")
+        refused = county.post(f"/tasks/{task.id}", [("decided_on", today), ("county_category", "unstable"),
+                                                    ("decision", "approve"), ("reason", "")])
+        answer = refused.read().decode()
+    assert refused.status == 422
+    errors = dict(re.findall(r'<p class="error" id="err-([\w.-]+)">(.*?)</p>', answer))
+    assert errors["county_category"] == ("脱贫不稳定户须为脱贫户：本户是一般农户，可认定为边缘易致贫户、突发严重困难户，"
+                                         "或留空采用测算结果")
+    assert errors["reason"] == "认定类别脱贫不稳定户与决策表测算结果边缘易致贫户不同：请在理由中写明改定类别的依据"
+    with web_app.app_context():
+        assert db.session.get(HumanTask, task.id).state == "READY"
+
+
 def test_household_verification_is_prefilled_and_says_from_where(web_app, clock):
     with web_app.app_context():
         household_id = register_household(household_data("沙河村", "核实户", 4), "shahe_cun", clock).id
