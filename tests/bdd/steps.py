@@ -185,9 +185,19 @@ def decide(world, clock, role: str, step: str, verdict: str, reason: str) -> Non
 
 @when(parsers.parse('县级干部办理 "信息比对"：三个月内已比对，此前比对日期 {day}'))
 def comparison_reused(world, clock, day: str) -> None:
+    _compare_with_earlier(world, clock, True, day)
+
+
+@when(parsers.parse('县级干部办理 "信息比对"：未勾选已比对，此前比对日期 {day}'))
+def comparison_dated_without_reuse(world, clock, day: str) -> None:
+    _compare_with_earlier(world, clock, False, day)
+
+
+def _compare_with_earlier(world, clock, reused: bool, day: str) -> None:
     row = _task(_case(world), "信息比对")
+    world.pop("refused", None)
     try:
-        _complete(world, clock, row, {"earlier_comparison_reused": True, "earlier_compared_on": day}, "县级干部")
+        _complete(world, clock, row, {"earlier_comparison_reused": reused, "earlier_compared_on": day}, "县级干部")
     except FangpinError as exc:
         world["refused"] = str(exc)
 

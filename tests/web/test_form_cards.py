@@ -168,9 +168,10 @@ def test_the_verification_page_offers_the_places_own_exclusion_criteria(web_app,
 
 
 def test_the_comparison_offers_reusing_an_earlier_one_only_where_the_places_policy_has_the_rule(web_app, clock):
-    """001 Q43, over real HTTP: 江西 (identification.comparison_reuse_months = 3) offers “三个月内已比对” and its date on
-    the 信息比对 page and in the API's task form; 鞍山 (000, no such rule) offers neither, and a post of them — the
-    page's or the API's — is refused at each field in Chinese, with nothing saved."""
+    """001 Q43, over real HTTP: 江西 (identification.comparison_reuse_months = 3) offers “3 个月内已比对” (the months
+    the parameter's) and its date on the 信息比对 page and in the API's task form, and refuses the date posted without
+    the tick, at the date; 鞍山 (000, no such rule) offers neither, and a post of them — the page's or the API's — is
+    refused at each field in Chinese, with nothing saved."""
     jiangxi = _ready_after(web_app, clock, "沙河村", "比对甲", "入户核实", "information_comparison.json")
     anshan = _ready_after(web_app, clock, "新华村", "比对乙", "乡镇审核（入户核查）", "information_comparison.json")
     reuse = ("earlier_comparison_reused", "earlier_compared_on")
@@ -180,14 +181,20 @@ def test_the_comparison_offers_reusing_an_earlier_one_only_where_the_places_poli
         zhanggong = HttpBrowser(base)
         zhanggong.login("zhanggong_xian", "demo")
         page = zhanggong.get(f"/tasks/{jiangxi}").read().decode()
-        assert all(f'name="{name}"' in page for name in reuse) and "前三个月内已开展过信息比对" in page
+        assert all(f'name="{name}"' in page for name in reuse) and "前 3 个月内已开展过信息比对" in page
+        assert "3 个月内已比对（低保对象、分散供养特困人员等）" in page and "三个月" not in page
         schema = json.loads(zhanggong.get(f"/api/tasks/{jiangxi}/form").read())["schema"]
         assert set(reuse) <= set(schema["properties"])
+        assert schema["properties"]["earlier_comparison_reused"]["title"].startswith("3 个月内已比对")
+        unticked = zhanggong.post(f"/tasks/{jiangxi}", [*posted, ("earlier_compared_on", "2026-09-01")])
+        error = re.search(r'<p class="error" id="err-earlier_compared_on">(.*?)</p>', unticked.read().decode())
+        assert unticked.status == 422 and error and error.group(1) == (
+            "填写了此前比对日期 2026-09-01，但未勾选“3 个月内已比对”：共用此前比对结果的请勾选此项，本次已开展比对的请清空此前比对日期")
         taian = HttpBrowser(base)
         taian.login("taian_xian", "demo")
         page = taian.get(f"/tasks/{anshan}").read().decode()
         assert 'name="compared_on"' in page and not any(name in page for name in reuse)
-        assert "三个月内已比对" not in page and "此前比对日期" not in page
+        assert "个月内已比对" not in page and "此前比对日期" not in page
         schema = json.loads(taian.get(f"/api/tasks/{anshan}/form").read())["schema"]
         assert not set(reuse) & set(schema["properties"]) and "earlier_comparison_reused" not in json.dumps(schema)
         refused = taian.post(f"/tasks/{anshan}", [*posted, ("earlier_comparison_reused", "on"),
