@@ -66,12 +66,20 @@ def village_problem(place: Jurisdiction | None, code: str) -> str | None:
     return None
 
 
+NOBODY_LIVES_TOGETHER = ("家庭成员中至少应有一人“实际共同生活”：家庭人口数按实际共同生活、共享收支的成员计算，不能为 0；"
+                         "请勾选在本户共同生活的成员")
+
+
 def member_problems(members: Sequence[Mapping[str, Any]]) -> list[tuple[int | None, str, str]]:
     """What is wrong with a household's members beyond the form's schema, as far as it can be told without the
-    database: (index of the member or None for the household's, field, reason). Exactly one head (户主)."""
+    database: (index of the member or None for the household's, field, reason). Exactly one head (户主), and at
+    least one member living with the household: its size (家庭人口数) counts those (001 Q16), and every per-capita
+    figure is divided by it."""
     heads = sum(1 for m in members if m.get("relation_to_head") == HEAD)
     if heads != 1:
         return [(None, "relation_to_head", f"家庭成员中应有且只有一名户主（与户主关系为“{HEAD}”），现有 {heads} 名")]
+    if members and not any(m.get("lives_with_household", True) for m in members):
+        return [(None, "lives_with_household", NOBODY_LIVES_TOGETHER)]
     return []
 
 

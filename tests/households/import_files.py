@@ -15,7 +15,7 @@ _sequence = itertools.count(1)
 
 VILLAGE, NUMBER, NAME, ID, RELATION, SEX = ("所在村（行政区划代码）", "户编号（留空自动生成）", "姓名（A5）", "身份证号（A7）",
                                           "与户主关系（A8）", "性别（A6）")
-FORMERLY_POOR, PHONE = "是否脱贫户（A4）", "联系电话（不公开）"
+FORMERLY_POOR, PHONE, LIVES = "是否脱贫户（A4）", "联系电话（不公开）", "实际共同生活"
 CATEGORY, IDENTIFIED_ON, RISKS = "监测对象类别（A3）", "识别纳入时间", "风险类型（A27）"
 INDUSTRY, HEALTH, WATER = "产业帮扶（A39）", "健康帮扶（A45）", "饮水安全保障（A44）"  # measures' columns (A39–A52)
 MEASURES_FROM, RESPONSIBLE = "帮扶措施落实时间", "帮扶责任人"

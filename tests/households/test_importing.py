@@ -18,7 +18,7 @@ from engine.core.vocabulary import HouseholdStatus
 from engine.households.importing import MAX_LISTED, ImportRefused, columns, template_xlsx
 from engine.households.outside import outside_identification
 from engine.households.records import plan_summaries
-from engine.households.register import register_household
+from engine.households.register import NOBODY_LIVES_TOGETHER, register_household
 from tests.bdd.officials import household_data
 from tests.factories import statements_of
 from tests.households.import_files import (
@@ -28,6 +28,7 @@ from tests.households.import_files import (
     ID,
     IDENTIFIED_ON,
     INDUSTRY,
+    LIVES,
     LONGKOU_VILLAGE,
     MEASURED,
     MEASURES_FROM,
@@ -198,6 +199,14 @@ def test_rows_without_a_household_number_belong_to_the_head_above_and_numbered_r
     lone = [{NAME: "无户之人", ID: id_number(), RELATION: "子", VILLAGE: SHAHE}]
     assert _problems(_refused(lone, clock=clock)) == [
         (2, RELATION, "家庭成员中应有且只有一名户主（与户主关系为“户主”），现有 0 名")]
+
+
+def test_a_household_where_no_member_lives_together_is_refused_at_its_head_row(app, clock):
+    rows = household("不同住", 2)
+    for row in rows:
+        row[LIVES] = "否"
+    assert _problems(_refused(rows, clock=clock)) == [
+        (2, LIVES, NOBODY_LIVES_TOGETHER)]
 
 
 def test_a_dry_run_checks_everything_and_writes_nothing(app, clock):

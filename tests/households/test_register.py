@@ -106,3 +106,17 @@ def test_a_household_without_members_is_asked_for_one(app, clock):
     with pytest.raises(FormInvalid) as refused:
         register_household({"village": "360702101201", "members": []}, "shahe_cun", clock)
     assert refused.value.errors == [("members", "家庭成员（A5–A22）：至少填写 1 名家庭成员")]
+
+
+def test_a_household_where_no_member_lives_together_is_refused(app, clock):
+    """Its size (家庭人口数, 001 Q16: the members living together and sharing income) would be 0, and every
+    per-capita income divided by it."""
+    data = household_data("沙河村", "无人户", 2)
+    for member in data["members"]:
+        member["lives_with_household"] = False
+    with pytest.raises(RuleViolation, match="家庭成员中至少应有一人“实际共同生活”") as refused:
+        register_household(data, "shahe_cun", clock)
+    assert refused.value.field == "members"
+    assert db.session.query(Member).filter_by(name="无人户").first() is None
+    data["members"][1]["lives_with_household"] = True
+    assert register_household(data, "shahe_cun", clock).size == 1

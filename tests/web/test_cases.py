@@ -13,7 +13,7 @@ from engine.core.db import db
 from engine.core.id_numbers import with_check_character
 from engine.core.models import AuditEvent, Case, Household, HumanTask
 from engine.demo import drive_case
-from engine.households.register import register_household
+from engine.households.register import NOBODY_LIVES_TOGETHER, register_household
 from tests.bdd.officials import household_data
 from tests.webclient import HttpBrowser, csrf_token, login, post_form, ready_task, serve
 
@@ -456,7 +456,10 @@ def test_registration_refusals_say_what_to_do_once_and_never_where_an_id_is_regi
         months = browser.post("/households/new", [("village", SHAHE), *(
             (k, v) for k, v in MEMBER.items() if k.startswith("members-0-")), ("members-0-work_months", "13")]).read().decode()
         taken = browser.post("/households/new", [("village", SHAHE), *MEMBER.items()]).read().decode()
+        apart = browser.post("/households/new", [("village", SHAHE), *(
+            (k, v) for k, v in MEMBER.items() if k.startswith("members-0-") and "lives_with" not in k)]).read().decode()
     assert '<p class="error" id="err-members">家庭成员（A5–A22）：至少填写 1 名家庭成员</p>' in nobody
+    assert f'<p class="error" id="err-members">{NOBODY_LIVES_TOGETHER}</p>' in apart
     assert "至少选择" not in nobody
     assert months.count("不能大于 12") == 1
     assert '<p class="error" id="err-members-0-work_months">务工时间（月）（A16）：不能大于 12</p>' in months
