@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
 from engine.accounts import users
@@ -41,11 +41,12 @@ from engine.cases.lifecycle import (
 )
 from engine.cases.tasks import list_ready
 from engine.core import audit
+from engine.core.clock import Clock, FixedClock
 from engine.core.config import tune_garbage_collector
 from engine.core.db import MAX_ID, database_unreachable, db
 from engine.core.errors import FangpinError, FormInvalid, PermissionDenied
 from engine.core.logs import configure_command_logging, configure_server_logging
-from engine.core.models import Case, DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
+from engine.core.models import AppSetting, Case, DepartmentWarning, HumanTask, Jurisdiction, ProcessVersion, User
 from engine.core.schema import schema_problem
 from engine.core.transaction import transaction
 from engine.core.vocabulary import OverdueKind, PrivateAccess
@@ -187,7 +188,7 @@ def init(demo: bool, admin: str | None, admin_name: str, admin_jurisdiction: str
     if demo and not isinstance(get_clock(), DemoClock):  # a county's database: its logins "demo", its cases made up
         raise click.UsageError("演示数据（--demo）只在演示时钟下加载（FANGPIN_CLOCK=demo，make run 已设置）：它会加入口令为 "
                                "demo 的账号（其中有系统管理员）和虚构的农户、案件，不能加载到县里在用的数据库")
-    click.echo(f"初始化：{setup_database(get_clock())}")
+    click.echo(f"初始化：{setup_database(_setup_clock(demo))}")
     if demo:
         _start_demo_clock()
         click.echo(f"演示数据：{load_demo(get_clock())}")
@@ -202,6 +203,16 @@ def init(demo: bool, admin: str | None, admin_name: str, admin_jurisdiction: str
     elif not demo and not db.session.scalar(select(User.id).limit(1)):
         click.echo("尚无任何登录账号：请运行 fangpin init --admin 登录名 --admin-jurisdiction 区划代码 创建第一位系统管理员",
                    err=True)
+
+
+def _setup_clock(demo: bool) -> Clock:
+    """The clock the set-up records its deploys and policy data by: with --demo on a new database, the demo's day
+    (its clock starts there right after), so that the diagrams are not listed as uploaded after the demo's today."""
+    clock = get_clock()
+    if demo and isinstance(clock, DemoClock) and not (inspect(db.engine).has_table(AppSetting.__tablename__)
+                                                      and clock.is_set()):
+        return FixedClock(DEMO_DAY)
+    return clock
 
 
 def _start_demo_clock() -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -117,6 +118,9 @@ def test_a_new_demo_starts_on_the_demo_day_whatever_the_real_date(tmp_path, monk
 
     out = run("init", "--demo")
     assert "演示时钟：2026-09-20 09:00" in out and "'cases': 9" in out
+    with sqlite3.connect(tmp_path / "demo.db") as stored:  # deployed on the demo's day, not after its today
+        moments = stored.execute("SELECT deployed_at FROM process_version UNION SELECT uploaded_at FROM diagram_file")
+        assert {moment[:10] for (moment,) in moments} == {"2026-09-20"}
     assert run("clock", "show").strip() == display_moment(DEMO_DAY) == "2026-09-20 09:00"
     run("clock", "advance", "--days", "2")
     assert "演示时钟" not in run("init", "--demo")
