@@ -199,7 +199,7 @@ def run_engine(n: int, max_steps: int = 100) -> EngineRun:
                     row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY")
                                             .order_by(HumanTask.id))
                     if row is not None:
-                        values = sample_form_data(row.form, to_local_date(clock.now()))
+                        values = sample_form_data(row.form, to_local_date(clock.now()), case)
                         call(complete_task, row.id, values, officials[case.jurisdiction_id][row.role], clock,
                              complete=True)
                         completions += 1

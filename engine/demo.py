@@ -161,13 +161,12 @@ def _elimination_under_way(household: Household, now: datetime) -> None:
     while past.now() + timedelta(days=30) < now:  # nothing of the demo happens after its today
         visit = db.session.scalar(select(HumanTask).filter_by(case_id=followup.id, state="READY"))
         if visit is not None:
-            complete_task(visit.id, sample_form_data(visit.form, to_local_date(past.now())), "shuixi_cun", past)
+            complete_task(visit.id, sample_form_data(visit.form, to_local_date(past.now()), followup), "shuixi_cun", past)
         past.set(past.now() + timedelta(days=30))
         wake_due(past.now(), past)
     past.set(max(past.now(), now - timedelta(days=2)))  # the publicity was posted two days ago: it runs today
     elimination = open_elimination(household.id, "assisted", "shuixi_zhen", past)
-    drive_case(elimination.id, past, until="张贴村级公示（风险消除）",
-               data={"elimination_review.json": sample_form_data("elimination_review.json", to_local_date(past.now()))})
+    drive_case(elimination.id, past, until="张贴村级公示（风险消除）")
 
 
 def _warnings(clock: Clock) -> None:
@@ -196,16 +195,37 @@ def _past(household: Household, started: datetime, channel: str, until: str | No
     return case
 
 
-def sample_form_data(form: str, today: date) -> dict:
-    """Plausible, valid data for each task form (demo runs, benchmarks and tests)."""
+SAMPLE_HOUSEHOLD_SIZE = 3  # the 家庭人口数 of a sample for no case
+# The income of a sample per member of the household (近12个月, A28–A32), for each form whose 家庭人口数 the task page
+# prefills from the register (``"x-records": ["household_size"]``): the sample gives the case's household size and
+# these times it, so its per-capita income (A34) is the same whatever the household's size — 5 000 a head at the
+# identification's verification (within the monitoring range), 12 000 at the elimination's (above it).
+SAMPLE_INCOME_PER_HEAD: dict[str, dict[str, int]] = {
+    "household_verification.json": {"wages": 4000, "business_income": 1000, "property_income": 0,
+                                    "transfer_income": 200, "business_expenses": 200},
+    "elimination_review.json": {"wages": 10000, "business_income": 2000, "property_income": 0,
+                                "transfer_income": 400, "business_expenses": 400},
+}
+
+
+def _sample_income(form: str, case: Case | None) -> dict[str, int]:
+    """The income of ``form``'s sample: the case's household size (its members who live with it,
+    ``Household.size``, as the task page prefills) and the income per head times it."""
+    household = case.household if case is not None else None
+    size = household.size if household is not None and household.size else SAMPLE_HOUSEHOLD_SIZE
+    return {"household_size": size, **{field: amount * size for field, amount in SAMPLE_INCOME_PER_HEAD[form].items()}}
+
+
+def sample_form_data(form: str, today: date, case: Case | None = None) -> dict:
+    """Plausible, valid data for each task form (demo runs, benchmarks and tests); for ``case``, the household's
+    own size where the form asks for it (:data:`SAMPLE_INCOME_PER_HEAD`), a household of three without one."""
     d = today.isoformat()
     return {
         "identification_apply.json": {"applied_on": d, "all_members_signed": True, "risk_description": "户主因病住院",
                                       "risk_types": ["illness"]},
         "household_verification.json": {
             "verified_on": d, "risk_types": ["illness"], "exclusions": [], "guarantees": {},
-            "income": {"household_size": 3, "wages": 12000, "business_income": 3000, "property_income": 0,
-                       "transfer_income": 600, "business_expenses": 600}},
+            "income": _sample_income("household_verification.json", case)},
         "democratic_appraisal.json": {"appraised_on": d, "participants": 15, "decision": "approve"},
         "post_publicity.json": {"posted_on": d, "place": "村务公开栏"},
         "verify_objection.json": {"verified_on": d, "objection_finding": "dismissed", "reason": "经核实，异议不成立"},
@@ -219,8 +239,7 @@ def sample_form_data(form: str, today: date) -> dict:
         "household_consent.json": {"consented_on": d, "consented": True},
         "elimination_review.json": {
             "reviewed_on": d, "decision": "approve",
-            "income": {"household_size": 3, "wages": 30000, "business_income": 6000, "property_income": 0,
-                       "transfer_income": 1200, "business_expenses": 1200}},
+            "income": _sample_income("elimination_review.json", case)},
         "green_channel_village.json": {"confirmed_on": d, "hardship": "房屋遭洪水冲毁", "risk_types": ["natural_disaster"]},
         "green_channel_entry.json": {"entered_on": d, "responsible_person": "王帮扶", "able_and_willing": True,
                                      "measures": [{"category": "A40", "item": "技能培训"}]},
@@ -271,7 +290,7 @@ def drive_case(case_id: int, clock: FixedClock, until: str | None = None, max_st
         db.session.refresh(case)
         row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY").order_by(HumanTask.id))
         if row is not None:
-            values = {**sample_form_data(row.form, to_local_date(clock.now())), **(data or {}).get(row.form, {})}
+            values = {**sample_form_data(row.form, to_local_date(clock.now()), case), **(data or {}).get(row.form, {})}
             complete_task(row.id, values, official_for(row.role, case).username, clock)
             done.append((row.name, row.role))
             if row.name == until:

@@ -99,10 +99,10 @@ def test_a_whole_identification_case_on_postgresql(pg_app, clock):
 def test_two_officials_completing_one_task_at_once_one_gets_a_conflict(pg_app, clock, monkeypatch):
     case = _open_case(clock, "蒋三")
     first = _ready(case.id)[0]
-    complete_task(first.id, sample_form_data(first.form, date(2026, 9, 20)), "shahe_cun", clock)
+    complete_task(first.id, sample_form_data(first.form, date(2026, 9, 20), first.case), "shahe_cun", clock)
     row = next(r for r in _ready(case.id) if r.name == "入户核实")
     row_id, case_id, version = row.id, case.id, case.lock_version
-    data = sample_form_data(row.form, date(2026, 9, 20))
+    data = sample_form_data(row.form, date(2026, 9, 20), row.case)
     user = official_for("township_officer", case).username
     db.session.commit()  # the test's own session holds no transaction while the officials work
 
@@ -131,7 +131,7 @@ def test_wrong_form_field_is_named_and_nothing_is_saved_on_postgresql(pg_app, cl
     assert (task.state, task.completed_by, task.form_data) == ("READY", None, None)
     assert (case.lock_version, _count(AuditEvent)) == (version, events)
     # the session is usable after the refusal: the same task can then be completed
-    complete_task(task.id, sample_form_data(task.form, date(2026, 9, 20)), "shahe_cun", clock)
+    complete_task(task.id, sample_form_data(task.form, date(2026, 9, 20), task.case), "shahe_cun", clock)
     db.session.expire_all()
     assert (task.state, case.lock_version) == ("COMPLETED", version + 1)
 

@@ -78,7 +78,7 @@ def monthly_visits(clock, head: str, months: int) -> None:
     followup = db.session.scalar(select(Case).filter_by(household_id=household.id, procedure="followup"))
     for _ in range(months):
         row = db.session.scalar(select(HumanTask).filter_by(case_id=followup.id, state="READY"))
-        complete_task(row.id, sample_form_data(row.form, _today(clock)), official("村干部", followup).username, clock)
+        complete_task(row.id, sample_form_data(row.form, _today(clock), row.case), official("村干部", followup).username, clock)
         local = clock.now().astimezone(CST)
         clock.set(datetime(local.year + local.month // 12, local.month % 12 + 1, 1, 8, tzinfo=CST))
         wake_due(clock.now(), clock)
@@ -214,6 +214,6 @@ def step_refused(world, clock, role: str, step: str, text: str) -> None:
     case = _case(world)
     (row,) = [r for r in _ready(case) if r.name == step]
     with pytest.raises(FangpinError) as refused:
-        complete_task(row.id, default_form(row.form, _today(clock)), official(role, case).username, clock)
+        complete_task(row.id, default_form(row.form, _today(clock), row.case), official(role, case).username, clock)
     assert text in str(refused.value), str(refused.value)
     assert [r.name for r in _ready(_case(world))] == [step]

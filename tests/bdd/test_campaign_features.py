@@ -120,7 +120,7 @@ def do_all(world, clock, role: str, step: str) -> None:
     rows = _ready(world, step)
     assert rows
     for row in rows:
-        complete_task(row.id, sample_form_data(row.form, _today(clock)), OFFICIALS[role], clock)
+        complete_task(row.id, sample_form_data(row.form, _today(clock), row.case), OFFICIALS[role], clock)
 
 
 @when(parsers.parse('乡镇干部办理 "汇总上报采集排查结果"'))

@@ -27,7 +27,7 @@ FALLS = {"收入大幅缩减": True, "收入没有大幅缩减": False}  # 因�
 
 def _verify(world, clock, case: Case, income: int, oop: int, sharply_reduced: bool = False) -> None:
     row = next(r for r in _ready(case) if r.form == VERIFICATION_FORM)
-    data = default_form(row.form, _today(clock))
+    data = default_form(row.form, _today(clock), row.case)
     data["income"] = {"household_size": case.household.size, "wages": income, "business_income": 0,
                       "property_income": 0, "transfer_income": 0, "business_expenses": 0,
                       "compliant_out_of_pocket": oop, "sharply_reduced": sharply_reduced}

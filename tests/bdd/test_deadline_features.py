@@ -143,7 +143,7 @@ def try_step(world, clock, step: str) -> None:
 
     row = _task(_case(world), step)
     try:
-        complete_task(row.id, sample_form_data(row.form, _today(clock)), official("村干部", row.case).username, clock)
+        complete_task(row.id, sample_form_data(row.form, _today(clock), row.case), official("村干部", row.case).username, clock)
     except FangpinError as exc:
         world["refused"] = str(exc)
 

@@ -22,7 +22,7 @@ scenarios("followup.feature")
 @when(parsers.parse('村干部提交帮扶计划：有劳动能力，措施 "{code} {item}"'))
 def submit_plan(world, clock, code: str, item: str) -> None:
     row = _task(_case(world), "制定帮扶计划并在村内公示")
-    data = {**sample_form_data(row.form, _today(clock)), "measures": [{"category": code, "item": item}]}
+    data = {**sample_form_data(row.form, _today(clock), row.case), "measures": [{"category": code, "item": item}]}
     try:
         complete_task(row.id, data, official("村干部", row.case).username, clock)
     except FangpinError as exc:
@@ -64,7 +64,7 @@ def followup_started(world, clock, head: str) -> None:
 @when("村干部完成本月回访")
 def revisit_done(world, clock) -> None:
     row = _revisit(world["followup_head"])
-    complete_task(row.id, sample_form_data(row.form, _today(clock)), official("村干部", row.case).username, clock)
+    complete_task(row.id, sample_form_data(row.form, _today(clock), row.case), official("村干部", row.case).username, clock)
 
 
 @when(parsers.parse("时间来到下月 1 日 08:00"))

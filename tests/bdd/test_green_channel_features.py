@@ -82,7 +82,7 @@ def notices_in_order(world, titles: str) -> None:
 @when(parsers.parse('县级干部核实 "{head}" 户不符合条件，理由 "{reason}"'))
 def not_qualifying(world, clock, head: str, reason: str) -> None:
     row = _task(_case(world), "一个月内核实是否符合监测对象条件")
-    data = {**sample_form_data(row.form, _today(clock)), "qualifies": "no", "reason": reason}
+    data = {**sample_form_data(row.form, _today(clock), row.case), "qualifies": "no", "reason": reason}
     complete_task(row.id, data, official("县级干部", row.case).username, clock)
 
 

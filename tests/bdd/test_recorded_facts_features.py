@@ -46,7 +46,7 @@ FINDINGS = {"住房不安全": ("housing_unsafe", "housing"), "有成员未参�
 def verify_a_guarantee_problem(world, clock, finding: str) -> None:
     problem, risk = FINDINGS[finding]
     row = _task(_case(world), "入户核实")
-    data = default_form(row.form, _today(clock))
+    data = default_form(row.form, _today(clock), row.case)
     income = {"household_size": 3, "wages": 60000, "business_income": 0, "property_income": 0, "transfer_income": 0,
               "business_expenses": 0}
     _complete(world, clock, row, {**data, "income": income, "risk_types": [risk], "guarantees": {problem: True}},

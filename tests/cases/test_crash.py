@@ -45,7 +45,7 @@ WORKER = textwrap.dedent('''
                 clock.set(max(clock.now(), due))
                 wake_due(clock.now(), clock)
                 continue
-            data = sample_form_data(row.form, to_local_date(clock.now()))
+            data = sample_form_data(row.form, to_local_date(clock.now()), row.case)
             task_id, user = row.id, official_for(row.role, row.case).username
             complete_task(task_id, data, user, clock)
             print("committed", task_id, flush=True)

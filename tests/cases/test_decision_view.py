@@ -61,7 +61,8 @@ def forms_dir(tmp_path: Path, monkeypatch):
     load_form.cache_clear()
     # the demo's sample data is by the shipped file names: a renamed copy gets its original's
     shipped_sample = demo.sample_form_data
-    monkeypatch.setattr(demo, "sample_form_data", lambda form, today: shipped_sample(SHIPPED.get(form, form), today))
+    monkeypatch.setattr(demo, "sample_form_data",
+                        lambda form, today, case=None: shipped_sample(SHIPPED.get(form, form), today, case))
     yield folder
     load_form.cache_clear()
 

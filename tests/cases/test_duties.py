@@ -31,7 +31,7 @@ def _at_county_approval(clock) -> tuple[Case, HumanTask]:
 
 
 def _approve(row: HumanTask, clock) -> Case:
-    return complete_task(row.id, sample_form_data(row.form, to_local_date(clock.now())), COUNTY_OFFICER, clock)
+    return complete_task(row.id, sample_form_data(row.form, to_local_date(clock.now()), row.case), COUNTY_OFFICER, clock)
 
 
 def test_by_default_the_opener_may_approve_at_county_level(app, clock):

@@ -41,7 +41,7 @@ def _ready(case_id: int) -> HumanTask:
 
 def _complete(clock, case_id: int, **fields):
     row = _ready(case_id)
-    values = {**sample_form_data(row.form, to_local_date(clock.now())), **fields}
+    values = {**sample_form_data(row.form, to_local_date(clock.now()), row.case), **fields}
     reason = values.pop("backdating_reason", None)
     return complete_task(row.id, values, official_for(row.role, row.case).username, clock,
                          backdating_reason=reason)

@@ -154,7 +154,7 @@ def test_a_gateway_none_of_whose_conditions_hold_refuses_the_step_in_chinese_and
     stuck = db.session.scalar(select(HumanTask).filter_by(case_id=case.id, state="READY"))
     state, version = case.state, case.lock_version
     with pytest.raises(FangpinError, match="eligible"):  # the same step again: refused again, still nothing saved
-        complete_task(stuck.id, sample_form_data(stuck.form, to_local_date(clock.now())),
+        complete_task(stuck.id, sample_form_data(stuck.form, to_local_date(clock.now()), stuck.case),
                       official_for(stuck.role, case).username, clock)
     db.session.expire_all()
     assert (case.state, case.lock_version, case.status) == (state, version, "running")

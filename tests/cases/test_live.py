@@ -55,7 +55,7 @@ def test_an_instance_is_not_used_once_another_process_changed_the_case(app, cloc
     db.session.execute(update(Case).where(Case.id == case.id).values(lock_version=Case.lock_version + 1))
     db.session.commit()
     misses = live_instances().misses
-    complete_task(ready_row(case).id, sample_form_data("household_verification.json", to_local_date(clock.now())),
+    complete_task(ready_row(case).id, sample_form_data("household_verification.json", to_local_date(clock.now()), case),
                   VERIFIER, clock)
     assert live_instances().misses == misses + 1
     assert ready_row(case).name == "民主评议"
@@ -86,7 +86,7 @@ def test_a_completion_that_rolls_back_keeps_no_instance_and_the_next_one_starts_
 def test_a_completion_reads_once_and_writes_each_kind_of_row_in_one_statement(app, clock):
     case = open_case(clock)
     for form, official in (("identification_apply.json", "shahe_cun"), ("household_verification.json", VERIFIER)):
-        complete_task(ready_row(case).id, sample_form_data(form, to_local_date(clock.now())), official, clock)
+        complete_task(ready_row(case).id, sample_form_data(form, to_local_date(clock.now()), case), official, clock)
     task_id = ready_row(case).id  # 民主评议: a step that changes nothing but the case
     db.session.remove()  # a new request: nothing in the session
     statements, flushes = [], []

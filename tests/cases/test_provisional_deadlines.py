@@ -123,7 +123,7 @@ def test_a_step_whose_deadline_reaches_a_year_without_holiday_data_is_refused_an
     case = open_identification(household.id, "self_application", date(2026, 12, 28), "zhuyouguan_cun", clock)
     apply = ready_row(case)
     before = db.session.scalar(select(func.count()).select_from(AuditEvent))
-    data = sample_form_data(apply.form, date(2026, 12, 28))
+    data = sample_form_data(apply.form, date(2026, 12, 28), apply.case)
     with pytest.raises(CalendarRefused) as refused:
         complete_task(apply.id, data, "zhuyouguan_cun", clock)
     message = str(refused.value)

@@ -39,8 +39,8 @@ def schema_differences() -> list:
         return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata)
 
 
-def sample(form: str) -> dict:
-    return sample_form_data(form, date(2026, 9, 20))
+def sample(form: str, case: Case | None = None) -> dict:
+    return sample_form_data(form, date(2026, 9, 20), case)
 
 
 def _revision() -> str:
@@ -75,7 +75,7 @@ def test_a_database_made_before_migrations_is_taken_over_in_place(tmp_path, cloc
         assert [(t.name, t.state) for t in tasks_of_case(case_id)] == steps_before
         case = db.session.get(Case, case_id)
         assert next_wakeup(case_workflow(case, CaseContext(case, "t", clock).script_engine())) is None
-        complete_task(ready_row(case).id, sample("household_verification.json"), "shahe_zhen", clock)
+        complete_task(ready_row(case).id, sample("household_verification.json", case), "shahe_zhen", clock)
         assert ready_row(db.session.get(Case, case_id)).name == "民主评议"
 
 

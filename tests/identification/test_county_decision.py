@@ -67,7 +67,7 @@ def at_county_approval(app, clock) -> int:
 
 def _approve(task_id: int, clock, **fields) -> None:
     row = db.session.get(HumanTask, task_id)
-    data = {**sample_form_data(row.form, to_local_date(clock.now())), **fields}
+    data = {**sample_form_data(row.form, to_local_date(clock.now()), row.case), **fields}
     complete_task(task_id, data, official_for(row.role, row.case).username, clock)
 
 

@@ -37,7 +37,7 @@ def _at_verification(clock, village: str) -> HumanTask:
 
 
 def _verify(clock, row: HumanTask, exclusions: list[str]) -> None:
-    data = {**sample_form_data(VERIFICATION, to_local_date(clock.now())), "exclusions": exclusions}
+    data = {**sample_form_data(VERIFICATION, to_local_date(clock.now()), row.case), "exclusions": exclusions}
     complete_task(row.id, data, official_for(row.role, row.case).username, clock)
 
 

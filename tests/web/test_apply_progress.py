@@ -188,7 +188,7 @@ def _one_step(app, case_id: int, clock) -> str | None:
         case = db.session.get(Case, case_id)
         row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY").order_by(HumanTask.id))
         if row is not None:
-            complete_task(row.id, sample_form_data(row.form, to_local_date(clock.now())),
+            complete_task(row.id, sample_form_data(row.form, to_local_date(clock.now()), row.case),
                           official_for(row.role, case).username, clock)
             return row.name
         if case.status == "running" and case.next_wakeup_at is not None:
@@ -217,7 +217,7 @@ def _complete_named(app, case_id: int, name: str, clock) -> None:
     with app.app_context():
         case = db.session.get(Case, case_id)
         row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY", name=name))
-        complete_task(row.id, sample_form_data(row.form, to_local_date(clock.now())),
+        complete_task(row.id, sample_form_data(row.form, to_local_date(clock.now()), row.case),
                       official_for(row.role, case).username, clock)
 
 
@@ -251,10 +251,10 @@ def test_a_rejected_application_says_so_with_the_written_reason(client, family, 
         for form, data in (("identification_apply.json", {}), ("household_verification.json", {})):
             row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY"))
             assert row.form == form
-            complete_task(row.id, {**sample_form_data(form, to_local_date(clock.now())), **data},
+            complete_task(row.id, {**sample_form_data(form, to_local_date(clock.now()), case), **data},
                           official_for(row.role, case).username, clock)
         row = db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY"))
-        complete_task(row.id, {**sample_form_data(row.form, to_local_date(clock.now())), "decision": "reject",
+        complete_task(row.id, {**sample_form_data(row.form, to_local_date(clock.now()), row.case), "decision": "reject",
                                "reason": "评议认为家庭收入稳定"}, official_for(row.role, case).username, clock)
     html = _query(client, number, family["head_id"]).get_data(as_text=True)
     assert _step(html) == "未纳入" and "识别结果告知" in html and "评议认为家庭收入稳定" in html
