@@ -13,6 +13,7 @@ from typing import Any
 from engine.bpmn.forms import RULES_KEYWORD, load_form
 from engine.core.errors import FangpinError, FormInvalid
 from engine.core.models import Case
+from engine.households import household_size
 from engine.households.measures import check_plan
 from engine.identification import comparison, county_decision, exclusions
 from timers.calendar import to_local_date
@@ -28,6 +29,8 @@ RULES: dict[str, Rule] = {
     # 信息比对: an earlier comparison reused (001 Q43) where the place's rule, in force at the case's opening, allows
     comparison.RULE: lambda data, case, step: comparison.reuse_problems(data, case.jurisdiction, case.lead_date,
                                                                         to_local_date(case.opened_at)),
+    # 入户核实: the 家庭人口数 is the register's (the members who live with the household, 001 Q16) or explained
+    household_size.RULE: lambda data, case, step: household_size.household_size_problems(data, case.household),
     # 县级审定: a category the household may be given, and the reason when it is not the computed one
     county_decision.RULE: lambda data, case, step: county_decision.county_category_problems(
         data, case.household, county_decision.computed_category(step)),

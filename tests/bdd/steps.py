@@ -3,6 +3,7 @@ the real diagrams on an SQLite file."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from engine.core.models import AuditEvent, Case, HumanTask, IncomeRecord, Measur
 from engine.core.vocabulary import IDENTIFICATION_CHANNELS, Channel, HouseholdCategory
 from engine.demo import drive_case, official_for
 from engine.demo import sample_form_data as default_form
+from engine.households.records import figures as income_figures
 from engine.households.register import register_household
 from tests.bdd.officials import ROLE_WORDS, household_data, household_named
 from tests.concurrency import complete_twice_at_once
@@ -62,7 +64,7 @@ def _ready(case: Case) -> list[HumanTask]:
 
 
 def _complete(world, clock, row: HumanTask, overrides: dict | None = None, role_word: str | None = None) -> None:
-    data = {**default_form(row.form, _today(clock)), **(overrides or {})}
+    data = {**default_form(row.form, _today(clock), row.case), **(overrides or {})}
     user = official(role_word, row.case)
     complete_task(row.id, data, user.username, clock)
     world["done"].append((row.name, row.role))
@@ -106,6 +108,14 @@ def today_is(clock, day: str) -> None:
 @given(parsers.parse('{village}登记了一户{kind} "{head}"，家庭 {size:d} 人'))
 def registered(clock, village: str, kind: str, head: str, size: int) -> None:
     data = household_data(village, head, size, **KINDS[kind])
+    register_household(data, "shahe_cun", clock)
+
+
+@given(parsers.parse('{village}登记了一户{kind} "{head}"，户籍 {size:d} 人，其中 {away:d} 人不在本户共同生活'))
+def registered_with_members_away(clock, village: str, kind: str, head: str, size: int, away: int) -> None:
+    data = household_data(village, head, size, **KINDS[kind])
+    for member in data["members"][size - away:]:
+        member["lives_with_household"] = False
     register_household(data, "shahe_cun", clock)
 
 
@@ -165,14 +175,38 @@ def verify_refused(world, clock, criterion: str, field: str, text: str) -> None:
     assert _task(_case(world), "入户核实") is not None  # nothing was saved: the step is still to do
 
 
-def _verify(world, clock, income: int, compliant_out_of_pocket: int = 0, exclusions: list | None = None) -> None:
+@when(parsers.parse('乡镇干部办理 "入户核实"：家庭人口数 {size:d} 人，家庭纯收入 {income:d} 元'))
+def verify_size(world, clock, size: int, income: int) -> None:
+    _verify_refusable(world, clock, income, size)
+
+
+@when(parsers.parse('乡镇干部办理 "入户核实"：家庭人口数 {size:d} 人，家庭纯收入 {income:d} 元，核实情况说明：{notes}'))
+def verify_size_explained(world, clock, size: int, income: int, notes: str) -> None:
+    _verify_refusable(world, clock, income, size, notes)
+
+
+def _verify_refusable(world, clock, income: int, size: int, notes: str = "") -> None:
+    """入户核实 as ``_verify``, a refusal kept for "操作被拒绝" (nothing saved)."""
+    world.pop("refused", None)
+    try:
+        _verify(world, clock, income, household_size=size, notes=notes)
+    except FangpinError as exc:
+        db.session.rollback()
+        world["refused"] = str(exc)
+
+
+def _verify(world, clock, income: int, compliant_out_of_pocket: int = 0, exclusions: list | None = None,
+            household_size: int | None = None, notes: str = "") -> None:
+    """入户核实 with the household's net income ``income`` (the register's 家庭人口数 unless ``household_size``)."""
     case = _case(world)
     row = next(r for r in _ready(case) if r.form == "household_verification.json")  # 龙口: 入户调查核实（5个工作日内）
-    base = default_form(row.form, _today(clock))
-    base["income"] = {"household_size": case.household.size, "wages": income, "business_income": 0,
+    base = default_form(row.form, _today(clock), row.case)
+    base["income"] = {"household_size": household_size or case.household.size, "wages": income, "business_income": 0,
                       "property_income": 0, "transfer_income": 0, "business_expenses": 0,
                       "compliant_out_of_pocket": compliant_out_of_pocket}
     base["exclusions"] = exclusions or []
+    if notes:
+        base["notes"] = notes
     _complete(world, clock, row, base, "乡镇干部")
 
 
@@ -231,7 +265,7 @@ def try_close(world, clock) -> None:
 @when(parsers.parse('两名乡镇干部同时提交 "{step}"'))
 def concurrent(world, app, clock, monkeypatch, step: str) -> None:
     row = _task(_case(world), step)
-    data = default_form(row.form, _today(clock))
+    data = default_form(row.form, _today(clock), row.case)
     user = official("乡镇干部", row.case).username
     world["results"] = complete_twice_at_once(app, monkeypatch, row.id, data, user, clock)
 
@@ -264,6 +298,13 @@ def income_window_is(world, start: str, end: str) -> None:
     (record,) = db.session.scalars(select(IncomeRecord).filter_by(case_id=_case(world).id))
     db.session.refresh(record)
     assert (record.window_start, record.window_end) == (date.fromisoformat(start), date.fromisoformat(end))
+
+
+@then(parsers.parse("本案入户核实的家庭人口数为 {size:d} 人，人均纯收入 {per_capita} 元"))
+def verified_size_is(world, size: int, per_capita: str) -> None:
+    (record,) = db.session.scalars(select(IncomeRecord).filter_by(case_id=_case(world).id))
+    recorded = income_figures(record)
+    assert (recorded.household_size, recorded.net_income_per_capita) == (size, Decimal(per_capita))
 
 
 @then(parsers.parse('办理记录中有 "{title}"：{text}'))

@@ -18,6 +18,8 @@ from engine.core.db import db
 from engine.core.id_numbers import check_character, with_check_character
 from engine.core.models import Case, CaseDeadline, Household, HumanTask, Member
 from engine.demo import drive_case, load_demo
+from engine.households.records import case_incomes
+from engine.households.records import figures as income_figures
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.webclient import HttpBrowser, serve
@@ -161,7 +163,8 @@ def test_household_verification_is_prefilled_and_says_from_where(web_app, clock)
         source = _text(page[page.index('id="src-risk_types"'):])
         assert "预填自「受理申请并签署承诺授权书」（沙河村村干部 2026-09-20 办理）" in source
         assert "预填自农户登记（实际共同生活的成员 4 人）" in _text(page[page.index('id="src-income.household_size"'):])
-        assert 'aria-describedby="src-income.household_size"' in _input(page, "income.household_size")
+        described = 'aria-describedby="hint-income.household_size src-income.household_size"'  # its rule, its source
+        assert described in _input(page, "income.household_size")
         assert 'id="prefilled"' in page and "已按本案已办步骤和农户登记预填" in _text(page)
         answer = township.post(f"/tasks/{task.id}", [  # the prefilled values posted as they are
             ("verified_on", "2026-09-20"), ("income.household_size", "4"), ("income.wages", "8000"),
@@ -170,6 +173,45 @@ def test_household_verification_is_prefilled_and_says_from_where(web_app, clock)
         assert "已办理：入户核实" in answer.read().decode()
     with web_app.app_context():
         assert db.session.get(Household, household_id).risk_types == ["illness", "accident"]
+
+
+def _verification_fields(size: str, notes: str = "") -> list[tuple[str, str]]:
+    return [("verified_on", "2026-09-20"), ("income.household_size", size), ("income.wages", "9000"),
+            ("income.business_income", "0"), ("income.property_income", "0"), ("income.transfer_income", "0"),
+            ("income.business_expenses", "0"), ("risk_types", "illness"), ("notes", notes)]
+
+
+def test_a_household_size_other_than_the_registers_is_refused_beside_its_input_unless_explained(web_app, clock):
+    """001 Q16: 家庭人口数 counts the members who live together (核实户 has three, one of whom 外出另居): 3 is refused
+    at 家庭人口数 naming both numbers, nothing saved; 3 with the reason in 核实情况说明 is accepted, and A34 is
+    divided by it."""
+    with web_app.app_context():
+        data = household_data("沙河村", "核实户", 3)
+        data["members"][2]["lives_with_household"] = False
+        household_id = register_household(data, "shahe_cun", clock).id
+        case_id = open_identification(household_id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
+        drive_case(case_id, clock, until="受理申请并签署承诺授权书")
+    task = _ready(web_app, case_id)
+    with serve(web_app) as base:
+        township = HttpBrowser(base)
+        township.login("shahe_zhen", "demo")
+        page = township.get(f"/tasks/{task.id}").read().decode()
+        assert 'name="income.household_size" value="2"' in page and "请先办理家庭成员变更" in _text(page)
+        refused = township.post(f"/tasks/{task.id}", _verification_fields("3", notes="  "))
+        answer = refused.read().decode()
+        assert refused.status == 422
+        errors = dict(re.findall(r'<p class="error" id="err-([\w.-]+)">(.*?)</p>', answer))
+        assert errors == {"income.household_size": "家庭人口数 3 人与农户登记中实际共同生活的成员 2 人不同：请先办理家庭成员"
+                                                   "变更，或在核实情况说明中写明原因（家庭人口数以实际共同生活、共享收支的成员为准）"}
+        assert 'aria-invalid="true"' in _input(answer, "income.household_size")
+        with web_app.app_context():
+            assert db.session.get(HumanTask, task.id).state == "READY"
+        explained = township.post(f"/tasks/{task.id}", _verification_fields("3", notes="户主之母常年随住，户籍在外村"))
+        assert "已办理：入户核实" in explained.read().decode()
+    with web_app.app_context():
+        assert db.session.get(HumanTask, task.id).state == "COMPLETED"
+        figures = income_figures(case_incomes([case_id])[case_id])
+        assert figures.household_size == 3 and figures.net_income_per_capita == 3000  # 9 000 ÷ 3
 
 
 def test_a_sharp_fall_of_income_ticked_on_the_page_makes_a_household_above_the_line_sudden_hardship(web_app, clock):
