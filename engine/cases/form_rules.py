@@ -29,7 +29,7 @@ RULES: dict[str, Rule] = {
     # 信息比对: an earlier comparison reused (001 Q43) where the place's rule, in force at the case's opening, allows
     comparison.RULE: lambda data, case, step: comparison.reuse_problems(data, case.jurisdiction, case.lead_date,
                                                                         to_local_date(case.opened_at)),
-    # 入户核实: the 家庭人口数 is the register's (the members who live with the household, 001 Q16) or explained
+    # 入户核实 (identification, elimination): the 家庭人口数 is the register's (the members who live with the household, 001 Q16) or explained
     household_size.RULE: lambda data, case, step: household_size.household_size_problems(data, case.household),
     # 县级审定: a category the household may be given, and the reason when it is not the computed one
     county_decision.RULE: lambda data, case, step: county_decision.county_category_problems(

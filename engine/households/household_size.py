@@ -1,9 +1,10 @@
-"""The 家庭人口数 of a household's verification (入户核实): the members who actually live together and share income
-and expenses, "不能简单以户籍人口为准，应结合共享收支、实际共同生活情况综合考量" (001 Q16) — what the register
-counts (``Household.size``: the members who live with the household) and the task page prefills. The per-capita
+"""The 家庭人口数 of a household's verification (入户核实, and the elimination's 乡镇审核（入户核实）): the members
+who actually live together and share income and expenses, "不能简单以户籍人口为准，应结合共享收支、实际共同生活情况
+综合考量" (001 Q16) — what the register counts (``Household.size``: the members who live with the household) and the task page prefills. The per-capita
 income (A34, A38) is divided by it, so a verification that gives another number is refused at the field, naming
 both numbers: the member change (家庭成员变更) is recorded first, so that the register says who lives with the
-household, or the verification explains the difference in its 核实情况说明. A form asks for this rule with
+household, or the verification explains the difference in its 核实情况说明 — at an elimination too, where a size
+too small would lift the income per head above the line. A form asks for this rule with
 ``"x-rules": ["household_size_of_the_register"]`` (engine.cases.form_rules)."""
 from __future__ import annotations
 

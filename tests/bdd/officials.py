@@ -23,11 +23,14 @@ def village(name: str) -> Jurisdiction:
     return db.session.scalar(select(Jurisdiction).filter_by(code=VILLAGES[name]))
 
 
-def household_data(village_name: str, head: str, size: int, **extra: Any) -> dict[str, Any]:
+def household_data(village_name: str, head: str, size: int, away: int = 0, **extra: Any) -> dict[str, Any]:
+    """A registration of ``size`` members, the last ``away`` of them not living with the household (实际共同生活)."""
     code = VILLAGES[village_name]
     members = [{"name": head, "relation_to_head": "户主", "id_number": _id_number(code)}]
     members += [{"name": f"{head}家属{i}", "relation_to_head": "其他", "id_number": _id_number(code)}
                 for i in range(1, size)]
+    for member in members[size - away:] if away else []:
+        member["lives_with_household"] = False
     return {"village": code, "members": members, **extra}
 
 

@@ -113,10 +113,7 @@ def registered(clock, village: str, kind: str, head: str, size: int) -> None:
 
 @given(parsers.parse('{village}登记了一户{kind} "{head}"，户籍 {size:d} 人，其中 {away:d} 人不在本户共同生活'))
 def registered_with_members_away(clock, village: str, kind: str, head: str, size: int, away: int) -> None:
-    data = household_data(village, head, size, **KINDS[kind])
-    for member in data["members"][size - away:]:
-        member["lives_with_household"] = False
-    register_household(data, "shahe_cun", clock)
+    register_household(household_data(village, head, size, away, **KINDS[kind]), "shahe_cun", clock)
 
 
 # -- when -----------------------------------------------------------------------------------------

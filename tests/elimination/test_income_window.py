@@ -109,16 +109,6 @@ def test_the_income_is_measured_against_the_line_of_the_year_of_elimination(app,
     assert "人均纯收入 10000.00，人均收入参考范围 10000.00，2027 年监测范围 10500" in check["explanation"]
 
 
-@pytest.fixture
-def assisted(monkeypatch):
-    """Every household with measures since 2021-01-10 and six stable monthly revisits: the conditions other than the
-    income are met (what they read is not the point here)."""
-    from engine.elimination import eligibility
-
-    monkeypatch.setattr(eligibility, "histories", lambda ids: {
-        i: eligibility.History(date(2021, 1, 10), [{"income_stable": True, "new_risk": False}] * 6) for i in ids})
-
-
 def _verified_in_december(clock):
     """An elimination whose township verified 10 000 a person on 2026-12-20 (江西's 2026 line: 7800): eligible."""
     _at(clock, datetime(2026, 12, 20, 2, 0))

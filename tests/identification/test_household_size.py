@@ -27,10 +27,7 @@ VERIFICATION = "household_verification.json"
 
 def _household(clock, members: int, away: int = 0) -> Household:
     """A household of 沙河村 of ``members`` registered, the last ``away`` of them not living with it."""
-    data = household_data("沙河村", "人口户", members)
-    for member in data["members"][members - away:]:
-        member["lives_with_household"] = False
-    return register_household(data, "system", clock)
+    return register_household(household_data("沙河村", "人口户", members, away), "system", clock)
 
 
 def _at_verification(clock, household: Household) -> HumanTask:

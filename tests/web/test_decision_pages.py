@@ -186,9 +186,7 @@ def test_a_household_size_other_than_the_registers_is_refused_beside_its_input_u
     at 家庭人口数 naming both numbers, nothing saved; 3 with the reason in 核实情况说明 is accepted, and A34 is
     divided by it."""
     with web_app.app_context():
-        data = household_data("沙河村", "核实户", 3)
-        data["members"][2]["lives_with_household"] = False
-        household_id = register_household(data, "shahe_cun", clock).id
+        household_id = register_household(household_data("沙河村", "核实户", 3, away=1), "shahe_cun", clock).id
         case_id = open_identification(household_id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
         drive_case(case_id, clock, until="受理申请并签署承诺授权书")
     task = _ready(web_app, case_id)
