@@ -46,7 +46,7 @@ def _date_range() -> tuple[date | None, date | None, str | None]:
 @roles_required(*PUBLICITY_ROLES)
 def index() -> str:
     place = visible_jurisdiction(request.args.get("j"))
-    return render_template("publicity/index.html", place=place, lists=list_counts(place),
+    return render_template("publicity/index.html", place=place, lists=list_counts(place, to_local_date(get_clock().now())),
                            children=children_of(place), stages=STAGES)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -194,15 +194,19 @@ def latest_incomes(household_ids: Iterable[int], procedure: str | None = None) -
     return {row.household_id: row for row in db.session.scalars(query)}
 
 
-def case_incomes(case_ids: Iterable[int]) -> dict[int, IncomeRecord]:
+def case_incomes(case_ids: Iterable[int], as_of: Mapping[int, datetime | None] | None = None
+                 ) -> dict[int, IncomeRecord]:
     """The income recorded by each case (at household verification), the latest if several — of all the cases in
-    one statement (a publicity list shows hundreds)."""
+    one statement (a publicity list shows hundreds); with ``as_of`` (case id → a moment), only what the case had
+    recorded by then (a posted list shows the figures as they were when it was posted)."""
     ids = sorted(set(case_ids))
     if not ids:
         return {}
     query = (select(IncomeRecord).where(IncomeRecord.case_id.in_(ids))
              .order_by(IncomeRecord.recorded_at, IncomeRecord.id))
-    return {row.case_id: row for row in db.session.scalars(query)}  # the latest wins
+    limits = as_of or {}
+    return {row.case_id: row for row in db.session.scalars(query)  # the latest wins
+            if limits.get(row.case_id) is None or row.recorded_at <= limits[row.case_id]}
 
 
 def figures(record: IncomeRecord | None) -> IncomeFigures | None:

@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -160,6 +160,7 @@ class Source:
     status: str | None = None  # a ``status`` source: households of this status …
     date: str | None = None  # … dated by this household date
     posted_by: tuple[tuple[str, str | None], ...] = ()  # an approval: the steps that post it, (form, step id)
+    optional: bool = False  # a step only some diagrams have (镇级公示, dropped in 江西 since 2023): not a gap where absent
 
     def matches(self, values: Mapping[str, Any] | None) -> bool:
         """Do a step's form values have what ``when`` asks?"""
@@ -213,6 +214,7 @@ def parse_source(template_id: str, raw: Mapping[str, Any]) -> Source:
         period=raw.get("period"), period_within=raw.get("period_within"), category_field=raw.get("category_field"),
         status=raw.get("status"), date=raw.get("date"),
         posted_by=tuple((p["form"], p.get("step")) for p in raw.get("posted_by", [])),
+        optional=bool(raw.get("optional")),
     )
 
 
@@ -319,6 +321,7 @@ class Entry:
     plan: PlanSummary | None = None
     procedure: str = "identification"
     category: str | None = None  # the category the county decided (县级审定), when it chose one
+    as_of: datetime | None = None  # a step's entry: when the step was done — its figures are those recorded by then
 
 
 def _completed(form: str, place: Jurisdiction, procedure: str, bpmn_id: str | None = None, running: bool = False,
@@ -360,7 +363,8 @@ def _step_entries(tasks: list[HumanTask], source: Source, **extra: Callable[[Hum
     the publicity the source names; ``extra``: further fields of the entry from the step."""
     ends = _publicity_ends(tasks, source)
     return [Entry(t.case.household, t.case_id, parse_date((t.form_data or {}).get(source.date_field)),
-                  ends.get(t.case_id), procedure=source.procedure, **{k: get(t) for k, get in extra.items()})
+                  ends.get(t.case_id), procedure=source.procedure, as_of=t.completed_at,
+                  **{k: get(t) for k, get in extra.items()})
             for t in tasks if t.case.household is not None]
 
 
@@ -408,7 +412,7 @@ def source_gaps(template: ListTemplate, place: Jurisdiction, on: date,
     version_of = versions or (lambda procedure: requirements(procedure, place, on).version)
     gaps = []
     for source in template.sources:
-        version = version_of(source.procedure) if source.form is not None else None
+        version = version_of(source.procedure) if source.form is not None and not source.optional else None
         if version is None:
             continue
         needs = diagram_needs(tuple(f["sha256"] for f in version.files))
@@ -420,6 +424,23 @@ def source_gaps(template: ListTemplate, place: Jurisdiction, on: date,
                             f"流程 {version.process_key} 第 {version.version} 版中没有该步骤，本名单在此取不到这一来源的农户；如流程图"
                             f"改了该步骤，请同时修改公示模版的名单来源（policy/{TEMPLATES_FILE} 的 households）")
     return gaps
+
+
+def not_in_force(template: ListTemplate, place: Jurisdiction, on: date) -> str | None:
+    """Why a list is no longer posted at ``place`` (its sources all ``optional`` steps the diagrams in force there
+    on ``on`` do not have: 江西 has no township publicity since 2023, 001 Q42), in words; None where it is. Such a
+    list holds only the households that went through the step under an earlier diagram."""
+    if not template.sources or not all(s.optional and s.form for s in template.sources):
+        return None
+    for source in template.sources:
+        version = requirements(source.procedure, place, on).version
+        if version is None or diagram_needs(tuple(f["sha256"] for f in version.files)).has_step(source.form,
+                                                                                                  source.step):
+            return None
+    level = JurisdictionLevel.label_of(template.level)
+    return (f"{place.full_name}现行的{LABELS.get(template.stage, template.stage)}流程（{version.name}）没有{level}级"
+            f"{template.kind}，不再生成本{template.kind}及其{template.kind}期；名单只列此前按设有{level}级{template.kind}的"
+            f"流程张贴过的农户。")
 
 
 @dataclass(frozen=True)
@@ -722,6 +743,7 @@ class PublicityList:
     pending: bool = False  # only what is to be posted now (one sheet, signed today)
     free_text_note: str = FREE_TEXT_NOTE
     warnings: list[str] = field(default_factory=list)
+    scope_note: str | None = None  # the place's diagrams in force no longer have this publicity (:func:`not_in_force`)
 
     @property
     def households(self) -> int:
@@ -855,7 +877,8 @@ def publicity_list(template_id: str, place: Jurisdiction, today: date, start: da
     # what the rows show, read for all the entries at once: a county announcement lists hundreds of households
     load_ancestors({e.household.village for e in entries})  # their townships' names, of many villages
     incomes = latest_incomes((e.household.id for e in entries if e.case_id is None), procedure)
-    of_cases = case_incomes(e.case_id for e in entries if e.case_id)
+    of_cases = case_incomes((e.case_id for e in entries if e.case_id),  # as posted: not what was recorded since
+                            {e.case_id: e.as_of for e in entries if e.case_id})
     shown = {id(e): figures(of_cases.get(e.case_id) if e.case_id else incomes.get(e.household.id)) for e in entries}
     categories = proposed_categories((e.household, e.case_id, shown[id(e)]) for e in entries if not e.category)
     modes = proposed_modes(e.case_id for e in entries
@@ -892,7 +915,7 @@ def publicity_list(template_id: str, place: Jurisdiction, today: date, start: da
         issuer=_issuer(template, place, county, today, warnings),
         supervision_phone=supervision_phone(template, place, today, warnings),
         columns=template.columns, sheets=sheets, note=note if not entries else None, pending=pending,
-        warnings=warnings,
+        warnings=warnings, scope_note=not_in_force(template, place, today),
     )
 
 
@@ -904,11 +927,17 @@ class ListSummary:
     note: str | None
 
 
-def list_counts(place: Jurisdiction) -> list[ListSummary]:
-    """Every template with the number of households it would list for ``place`` (and its note if empty)."""
+NOT_IN_FORCE_NOTE = "现行流程无此公示"
+
+
+def list_counts(place: Jurisdiction, on: date) -> list[ListSummary]:
+    """Every template with the number of households it would list for ``place`` (and its note if empty: no
+    source, or no such publicity in the diagrams in force on ``on``)."""
     out = []
     for template in templates().values():
         entries, note = entries_for(template, place)
+        if not entries and note is None and not_in_force(template, place, on):
+            note = NOT_IN_FORCE_NOTE
         out.append(ListSummary(template, fill_names(template.title, place), len(entries), note))
     return out
 

@@ -268,8 +268,9 @@ def test_the_command_says_all_is_configured_or_lists_what_is_missing(fangpin):
             "（流程绑定）") in out
     assert "1 项程序不能开始（检查了 3 个辖区）" in out and "章贡区" not in out
     # a publicity list whose source step Longkou's diagrams lack is named, without failing the check
-    assert "提示：山东省烟台市龙口市（370681）  zhanggong_a07_township_review_list：名单取自识别纳入中表单为 " \
-           "review_decision.json 的步骤，山东省烟台市龙口市现行的流程 identification_longkou 第 1 版中没有该步骤" in out
+    assert "提示：山东省烟台市龙口市（370681）  zhanggong_a10_approval_announcement：名单取自识别纳入中表单为 " \
+           "county_approval.json 的步骤，山东省烟台市龙口市现行的流程 identification_longkou 第 1 版中没有该步骤" in out
+    assert "zhanggong_a07_township_review_list" not in out  # no township publicity there: no gap (001 Q42)
     assert "可选：山东省烟台市龙口市（370681）  识别纳入：未配置可选参数 identification.comparison_reuse_months（信息比对：" in out
     assert "各地各程序均已配置" in fangpin("policy", "check", "--jurisdiction", "210321")
     assert "comparison_reuse_months" not in fangpin("policy", "check", "--jurisdiction", "360702")  # 江西's rule
@@ -295,7 +296,7 @@ def test_the_page_lists_what_is_missing(web_app, client):
                             password_hash=password_hash(),
                             jurisdiction=db.session.scalar(select(Jurisdiction).filter_by(code="37"))))
     html = login(web_app.test_client(), "shandong_dudao").get("/diagrams/policy-check").get_data(as_text=True)
-    assert 'id="list-gaps"' in html and "山东省烟台市龙口市（370681）" in html and "审核确认情况公示" in html
+    assert 'id="list-gaps"' in html and "山东省烟台市龙口市（370681）" in html and "批准“三类人群”的公告" in html
     optional = html[html.index('id="optional"'):html.index("</table>", html.index('id="optional"'))]
     assert "山东省烟台市龙口市（370681）" in optional and "未配置可选参数 identification.comparison_reuse_months" in optional
     supervisor = login(web_app.test_client(), "zhanggong_dudao")

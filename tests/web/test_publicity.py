@@ -24,6 +24,7 @@ from engine.publicity.lists import (
     approved_entries,
     entries_for,
     is_private,
+    not_in_force,
     parse_template,
     public_columns,
     publicity_list,
@@ -297,13 +298,57 @@ def test_the_elimination_lists_follow_the_elimination_procedure(web_app, elimina
         review = {"income": {"household_size": 3, "wages": 60000, "business_income": 0, "property_income": 0,
                              "transfer_income": 0, "business_expenses": 0}}
         drive_case(case_id, clock, data={"elimination_review.json": review})
+    # 江西 since 2023 publicises in the village only (001 Q41/Q42/Q46): no township list, no township period
     township = _page(client, "zhanggong_a14_township_elimination_list")
-    assert "消除户" in township and "60000.00" in township and "20000.00" in township  # A33, A34 at elimination
+    assert "消除户" not in township and 'class="period"' not in township and "暂无符合条件的农户" in township
+    assert ('<p class="hint no-print" id="scope-note">江西省赣州市章贡区沙河镇沙河村现行的风险消除流程（风险消除（鞍山市方案、'
+            "江西省2023年指南））没有乡镇级公示，不再生成本公示及其公示期") in township
+    # the village list as it was posted: the income the township verified afterwards is not on it
+    posted = _page(client, "zhanggong_a12_village_elimination_list")
+    assert "消除户" in posted and "60000.00" not in posted
     announcement = _page(client, "zhanggong_a17_elimination_announcement")
     assert "消除户" in announcement and "帮扶消除" in announcement and "60000.00" in announcement
     assert "消除户" not in _page(client, "zhanggong_a10_approval_announcement")
     for page in (village, township, announcement):
         assert not [s for s in [*secrets, PHONE, HEALTH] if s in page]
+
+
+def test_the_2021_township_list_holds_only_the_households_the_township_posted(web_app, clock, monkeypatch):
+    """章贡区's 2021 procedure (镇级公示 after the township's review, 002 四（二）): 镇级甲 passes and is posted; 镇级乙's
+    latest revisit found a new risk after the listing, so the recheck postponed it although the township approved
+    (001 Q30): never on the township's 拟消除 list. The period is the recorded 镇级公示 timer."""
+    from engine.elimination import eligibility
+
+    risky: set[int] = set()
+    monkeypatch.setattr(eligibility, "histories", lambda ids: {i: eligibility.History(
+        date(2021, 10, 10), [{"income_stable": True, "new_risk": i in risky}] * 6) for i in ids})
+    clock.set(datetime(2022, 6, 1, 9, 0, tzinfo=CST))
+    review = {"elimination_review.json": {"income": {"household_size": 3, "wages": 60000, "business_income": 0,
+                                                     "property_income": 0, "transfer_income": 0,
+                                                     "business_expenses": 0}}}
+    with web_app.app_context():
+        cases = {}
+        for head in ("镇级甲", "镇级乙"):
+            household = register_household(household_data("沙河村", head, 3), "shahe_cun", clock)
+            with transaction():
+                household.status, household.category, household.identified_on = "monitored", "marginal", date(2022, 1, 5)
+            cases[head] = open_elimination(household.id, "assisted", "shahe_zhen", clock)
+            assert cases[head].process_version.process_key == "elimination_zhanggong_2021"
+        risky.add(cases["镇级乙"].household_id)  # 每月回访: a new risk, after the township listed it
+        drive_case(cases["镇级乙"].id, clock, data=review)
+        drive_case(cases["镇级甲"].id, clock, until="张贴镇级公示（风险消除）", data=review)
+        assert db.session.get(Case, cases["镇级乙"].id).outcome == "postponed"
+    client = login(web_app.test_client(), "shahe_zhen")
+    township = _page(client, "zhanggong_a14_township_elimination_list", SHAHE_ZHEN)
+    assert "镇级甲" in township and "镇级乙" not in township and "共 1 户。" in township
+    assert "60000.00" in township and 'id="scope-note"' not in township  # posted after the township verified
+    posted, ends = re.search(r"公示期：(\S+) 张贴，至 (\S+) 24:00 止", township).groups()  # 镇级公示 7 days (002)
+    assert date.fromisoformat(ends) - date.fromisoformat(posted) == timedelta(days=7) and posted.startswith("2022-06")
+    clock.set(datetime(2026, 9, 20, 9, 0, tzinfo=CST))  # 江西 2023: no township publicity, the 2022 one still listed
+    township = _page(client, "zhanggong_a14_township_elimination_list", SHAHE_ZHEN)
+    assert "镇级甲" in township and 'id="scope-note"' in township
+    index = client.get(f"/publicity?j={SHAHE_ZHEN}").get_data(as_text=True)
+    assert index.count("现行流程无此公示") == 1  # 附件7: nobody ever posted; 附件14 lists 镇级甲
 
 
 def test_the_date_filter(client, cases):
@@ -540,18 +585,23 @@ def test_an_approval_is_listed_when_its_form_says_approved(web_app, announcing):
         assert approved_entries(county, parse_template(raw).sources[1]) == []
 
 
-LONGKOU_WITHOUT = {"zhanggong_a07_township_review_list", "zhanggong_a10_approval_announcement",
-                   "zhanggong_a17_elimination_announcement"}
+LONGKOU_WITHOUT = {"zhanggong_a10_approval_announcement", "zhanggong_a17_elimination_announcement"}
+TOWNSHIP_LISTS = {"zhanggong_a07_township_review_list", "zhanggong_a14_township_elimination_list"}
 
 
 def test_the_seed_templates_name_steps_the_demo_counties_have(web_app):
-    """Every source step is in 章贡区's and 台安县's diagrams. 龙口市's procedures have no township review and no
-    county approval (the city enters the result), and those lists say so."""
+    """Every source step is in 章贡区's and 台安县's diagrams. 龙口市's procedures have no county approval (the city
+    enters the result), and those lists say so. The township publicity (章贡区 2021's 镇级公示) is no gap where the
+    diagrams in force have none — 江西 since 2023 (001 Q42), 辽宁, 山东 —: those lists say it is not posted there."""
     with web_app.app_context():
         for code, missing in ((ZHANGGONG, set()), (TAIAN, set()), ("370681", LONGKOU_WITHOUT)):
             county = db.session.scalar(select(Jurisdiction).filter_by(code=code))
             gaps = {t.id: source_gaps(t, county, date(2026, 10, 1)) for t in templates().values()}
             assert {key for key, found in gaps.items() if found} == missing, (code, gaps)
+            scoped = {t.id for t in templates().values() if not_in_force(t, county, date(2026, 10, 1))}
+            assert scoped == TOWNSHIP_LISTS, code
+        county = db.session.scalar(select(Jurisdiction).filter_by(code=ZHANGGONG))
+        assert not any(not_in_force(t, county, date(2022, 10, 1)) for t in templates().values())  # 2021's 镇级公示
 
 
 def test_a_template_of_an_unknown_stage_is_refused_naming_it():
@@ -584,8 +634,7 @@ def test_a_lists_rows_are_read_in_the_same_statements_however_many_households(we
     """The village list, the township list and the county announcement read their households' incomes and the
     verifications their categories are proposed from in one statement each, the monitoring line and decision table
     once, not once per household: a county announcement lists hundreds."""
-    lists = (("zhanggong_a04_village_initial_list", XINHUA_CUN), ("zhanggong_a07_township_review_list", "210321100"),
-             ("zhanggong_a10_approval_announcement", TAIAN))
+    lists = (("zhanggong_a04_village_initial_list", XINHUA_CUN), ("zhanggong_a10_approval_announcement", TAIAN))
     with web_app.app_context():
         today = to_local_date(clock.now())
         places = {code: db.session.scalar(select(Jurisdiction).filter_by(code=code)) for _, code in lists}
@@ -637,9 +686,7 @@ def _eliminations(heads: tuple[str, ...], clock) -> list[int]:
 def test_the_elimination_lists_rows_are_read_in_the_same_statements_however_many_households(web_app, clock):
     """On the elimination lists, the mode each case proposes (帮扶消除, from its opening record) and the incomes
     the township verified are read in one statement each, not one per household."""
-    lists = (("zhanggong_a12_village_elimination_list", SHAHE_CUN), ("zhanggong_a14_township_elimination_list",
-                                                                       "360702101"),
-             ("zhanggong_a17_elimination_announcement", ZHANGGONG))
+    lists = (("zhanggong_a12_village_elimination_list", SHAHE_CUN), ("zhanggong_a17_elimination_announcement", ZHANGGONG))
     review = {"income": {"household_size": 3, "wages": 60000, "business_income": 0, "property_income": 0,
                          "transfer_income": 0, "business_expenses": 0}}
     with web_app.app_context():
@@ -657,9 +704,10 @@ def test_the_elimination_lists_rows_are_read_in_the_same_statements_however_many
         for template_id, code in lists:
             printed = publicity_list(template_id, places[code], today)
             assert printed.households == 3, template_id
-            for row in (r for r in printed.rows if r.number):
+            for row in (r for r in printed.rows if r.number):  # the village posted before the township verified
                 texts = [cell.text for cell in row.cells]
-                assert "帮扶消除" in texts and "60000.00" in texts and "20000.00" in texts, (template_id, texts)
+                assert "帮扶消除" in texts, (template_id, texts)
+                assert ("60000.00" in texts and "20000.00" in texts) == (template_id != lists[0][0]), (template_id, texts)
             db.session.expire_all()
             assert statements_of(lambda t=template_id, c=code: publicity_list(t, places[c], today)) == counts[
                 template_id], template_id
