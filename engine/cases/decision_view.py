@@ -35,6 +35,7 @@ from engine.core.db import db
 from engine.core.errors import FangpinError, FormKeywordInvalid, NotFound
 from engine.core.models import Case, HumanTask, IncomeRecord, SelfApplication
 from engine.core.vocabulary import EliminationMode, FormRecord, GuaranteeProblem, HouseholdCategory, Procedure
+from engine.elimination.eligibility import Eligibility, assess
 from engine.households.guarantees import guarantee_problems
 from engine.households.income import INCOME_FIELDS, IncomeFigures
 from engine.households.register import members_of
@@ -118,6 +119,9 @@ class DecisionView:
     eligibility: tuple[str, ...] = ()  # risk elimination: each condition, when the township's evaluation listed it
     recheck: tuple[str, ...] = ()  # risk elimination: the conditions rechecked on the verified income
     recheck_eligible: bool | None = None
+    current: tuple[str, ...] = ()  # risk elimination before the income is verified: each condition on today's record
+    current_eligible: bool | None = None
+    current_on: date | None = None
     mode: str = ""  # risk elimination: 帮扶消除 or 自然消除, as the township proposed it
     guarantees: tuple[tuple[str, bool], ...] = ()  # risk elimination: 三保障 and drinking water now, (label, secured)
     risk_types: tuple[str, ...] = ()
@@ -132,7 +136,8 @@ class DecisionView:
 
     @property
     def empty(self) -> bool:
-        return not (self.income or self.classification or self.eligibility or self.recheck or self.publicity
+        return not (self.income or self.classification or self.eligibility or self.recheck or self.current
+                    or self.publicity
                     or self.objections or self.decisions or self.guarantees)
 
 
@@ -164,13 +169,19 @@ def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
     check = data.get("check") if isinstance(data.get("check"), dict) else None
     application = data.get("application") if isinstance(data.get("application"), dict) else {}
     elimination = case.procedure == Procedure.ELIMINATION.value
+    mode = data.get("mode") or application.get("mode")
+    today = to_local_date(clock.now())
+    current = _current_conditions(case, str(mode or "assisted"), today) if (
+        elimination and row.state == "READY" and check is None) else None
     return DecisionView(
         income=_income(case, incomes, names, assessment),
         classification=_classification(assessment, data) if assessment else None,
         eligibility=_sentences(data.get("eligibility") or application.get("eligibility")),
         recheck=_sentences(check.get("explanation")) if check else (),
         recheck_eligible=bool(check.get("eligible")) if check else None,
-        mode=EliminationMode.label_of(data.get("mode") or application.get("mode")) if elimination else "",
+        current=_sentences(current.explanation) if current else (),
+        current_eligible=current.eligible if current else None, current_on=today if current else None,
+        mode=EliminationMode.label_of(mode) if elimination else "",
         guarantees=_guarantees(case) if elimination else (),
         risk_types=tuple(_risk_labels(case.household.risk_types or data.get("risk_types") or [])),
         publicity=tuple(_publicity(events, done) + [text for text, _ in running]),
@@ -180,6 +191,18 @@ def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
                         if _concluded(t) and FormRecord.OBJECTION_FINDING not in _records(t.form)),
         instructions=instructions, due_note=due_note, tasks=tasks, names=names,
     )
+
+
+def _current_conditions(case: Case, mode: str, today: date) -> Eligibility | None:
+    """The conditions of risk elimination on the household's record today, by the tables of the case's diagram —
+    a monthly revisit since the township listed it may have found a new risk (001 Q30 不存在新增返贫致贫风险), which
+    the official must see before going to the house, not only the listing's snapshot; None (logged) if they
+    cannot be decided."""
+    try:
+        return assess(case.household, today, mode)
+    except FangpinError:
+        log.exception("case %s: the elimination conditions could not be decided for the task page", case.number)
+        return None
 
 
 def _guarantees(case: Case) -> tuple[tuple[str, bool], ...]:

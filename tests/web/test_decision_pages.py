@@ -373,6 +373,43 @@ def test_the_county_approves_a_risk_elimination_on_the_conditions_rechecked(web_
     assert 'name="county_category"' not in page and 'id="classification"' not in page  # nothing to classify
 
 
+def test_the_township_reviewing_an_elimination_sees_a_new_risk_found_since_the_listing(web_app, clock):
+    """水西村's 黄金水 (demo data), listed by the township's quarterly evaluation: the village's monthly revisit then
+    finds a new risk (001 Q30 不存在新增返贫致贫风险). The township's 乡镇审核（入户核实收入） page says so before the
+    township goes to the house — today's conditions first, the listing's snapshot folded below."""
+    from engine.cases.lifecycle import complete_task, wake_due
+    from engine.demo import sample_form_data
+
+    with web_app.app_context():
+        load_demo(clock)
+        case = db.session.scalar(select(Case).filter_by(procedure="elimination", status="running"))
+        case_id, household_id = case.id, case.household_id
+        followup = db.session.scalar(select(Case).filter_by(household_id=household_id, procedure="followup",
+                                                            status="running"))
+        revisit = db.session.scalar(select(HumanTask).filter_by(case_id=followup.id, state="READY",
+                                                                form="monthly_revisit.json"))
+        values = {**sample_form_data(revisit.form, to_local_date(clock.now())), "new_risk": True,
+                  "new_risk_description": "户主突发疾病住院"}
+        complete_task(revisit.id, values, "shuixi_cun", clock)
+        while (task := db.session.scalar(select(HumanTask).filter_by(case_id=case_id, state="READY"))) is None or (
+                task.name != "乡镇审核（入户核实收入）"):
+            if task is not None:
+                drive_case(case_id, clock, until=task.name)
+            else:
+                clock.set(db.session.get(Case, case_id).next_wakeup_at)
+                wake_due(clock.now(), clock)
+        task_id, today = task.id, to_local_date(clock.now())
+    with serve(web_app) as base:
+        township = HttpBrowser(base)
+        township.login("shuixi_zhen", "demo")
+        page = township.get(f"/tasks/{task_id}").read().decode()
+    conditions = _section(page, "elimination-conditions")
+    assert f"按今天（{today}）的记录：不符合，请核实后办理" in conditions
+    assert "✗ 无新的返贫致贫风险：最近一次回访发现新风险" in conditions
+    assert conditions.index("按今天") < conditions.index("乡镇季度研判列入时：符合")  # the snapshot comes after
+    assert '<details class="evaluation"><summary>乡镇季度研判列入时：符合</summary>' in page
+
+
 def test_the_county_postpones_an_elimination_with_its_reason_told_to_the_household(web_app, clock):
     with web_app.app_context():
         load_demo(clock)
