@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from engine.bpmn.decision_tables import decide, decision_with_output, tables_of
 from engine.bpmn.source import DiagramSource
 from engine.core.db import db
-from engine.core.errors import DecisionInvalid
+from engine.core.errors import DecisionInvalid, PolicyMissing
 from engine.core.models import Case, Household, Jurisdiction, Measure, ProcessVersion
 from engine.core.vocabulary import HouseholdStatus, Procedure
 from engine.elimination.income import elimination_line
@@ -26,6 +26,7 @@ from timers.calendar import months_before
 
 ASSISTANCE_MONTHS = "elimination.assistance_months"
 EARLIEST_MONTH = "elimination.earliest_month_after_identification"
+EARLIEST_BASIS = "elimination.earliest_month_basis"  # optional: the place's own document for it (江西省问答第37条)
 BINDING = f"{Procedure.ELIMINATION.value}{PROCESS_SUFFIX}"  # which diagram (and so which tables) a village runs
 CONDITION_MET = "condition_met"
 OUTPUTS = ("condition", CONDITION_MET, "condition_detail")  # the table's columns: one row per condition
@@ -35,15 +36,21 @@ OUTPUTS = ("condition", CONDITION_MET, "condition_detail")  # the table's column
 class Durations:
     """The time limits of the conditions, policy data by jurisdiction and date: measures in force and income
     stable at least ``assistance_months`` (半年以上 = 6), and no elimination before the ``earliest_month``-th month
-    after the identification month (Q37 不得当月进当月出或次月出 = 2)."""
+    after the identification month (Q37 不得当月进当月出或次月出 = 2); ``earliest_basis``: the place's own document
+    for that month rule, cited after it (None where the place has none: nothing is cited)."""
 
     assistance_months: int
     earliest_month: int
+    earliest_basis: str | None = None
 
     @classmethod
     def of(cls, household: Household, on: date) -> Durations:
+        try:
+            basis = str(resolve(EARLIEST_BASIS, household.village, on)).strip() or None
+        except PolicyMissing:
+            basis = None
         return cls(int(resolve(ASSISTANCE_MONTHS, household.village, on)),
-                   int(resolve(EARLIEST_MONTH, household.village, on)))
+                   int(resolve(EARLIEST_MONTH, household.village, on)), basis)
 
     @property
     def assistance_text(self) -> str:
@@ -144,7 +151,9 @@ def elimination_facts(h: Household, on: date, mode: str, history: History, durat
         "earliest_month": durations.earliest_month,
         "earliest_text": ("不在识别当月或次月" if durations.earliest_month == 2
                           else f"识别后第 {durations.earliest_month} 个月起"),
-        "identification_text": f"{identified} 纳入，距今 {since} 个月（Q37）" if identified else "",
+        "identification_text": (f"{identified} 纳入，距今 {since} 个月"
+                                + (f"（{durations.earliest_basis}）" if durations.earliest_basis else "")
+                                if identified else ""),
         "guarantee_problem": False,
         "guarantee_text": "",
         "new_risk": bool(history.revisits and history.revisits[0].get("new_risk")),

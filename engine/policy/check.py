@@ -70,6 +70,10 @@ OPTIONAL_BY_CODE: dict[str, dict[str, str]] = {  # procedure → {parameter: wha
         "comparison_reuse_months": "信息比对：排查识别时点前几个月内已开展过信息比对的低保对象、分散供养特困人员等，"
                                    "可共用比对结果、不重复比对（001 第43问：三个月）",
     },
+    Procedure.ELIMINATION.value: {  # engine.elimination.eligibility: printed after the condition it is the basis of
+        "earliest_month_basis": "风险消除条件：“识别后最早第几个月可以消除”的本地依据（如“江西省问答第37条”）；"
+                                "未配置的，条件说明不引用依据",
+    },
     Procedure.ANNUAL_CAMPAIGN.value: {  # engine.campaigns.priority
         "priority_groups": "集中排查优先走访的农户群体及其条件",
     },

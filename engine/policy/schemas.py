@@ -27,6 +27,7 @@ SCHEMAS = {  # parameter key pattern → schema file in policy/schemas/ (the fir
     "*_percent": "percent.json",
     "*.issuer": "issuer.json",
     "*_supervision_phone": "supervision_phone.json",
+    "*_basis": "basis.json",
     "*.income_window_anchor": "income_window_anchor.json",
     "*.window": "year_window.json",
     "*.entry_by": "month_day.json",

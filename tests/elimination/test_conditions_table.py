@@ -63,11 +63,11 @@ def test_a_household_meeting_every_condition_is_eligible_and_every_condition_is_
     assert [c.name for c in result.checks] == [
         "非整户无劳动能力兜底保障户", "帮扶措施落实半年以上", "收入持续稳定半年以上", "不在识别当月或次月消除",
         "“三保障”和饮水安全有保障", "无新的返贫致贫风险", "收入高于当年监测范围且刚性支出问题已解决"]
-    assert result.explanation.startswith("✓ 非整户无劳动能力兜底保障户：否；✓ 帮扶措施落实半年以上：措施自 2026-01-01 起落实（须早于 2026-03-20）")
+    assert result.explanation.startswith("✓ 非整户无劳动能力兜底保障户：不是兜底保障户；✓ 帮扶措施落实半年以上：措施自 2026-01-01 起落实（须早于 2026-03-20）")
 
 
 @pytest.mark.parametrize(("changes", "name", "detail"), [
-    ({"social_guarantee": True}, "非整户无劳动能力兜底保障户", "兜底保障户不标注风险消除，持续跟踪（Q34）"),
+    ({"social_guarantee": True}, "非整户无劳动能力兜底保障户", "兜底保障户不标注风险消除，持续跟踪"),
     ({"has_measures": False, "first_measure": None}, "帮扶措施落实半年以上", "没有登记帮扶措施"),
     ({"first_measure": "2026-03-20"}, "帮扶措施落实半年以上", "措施自 2026-03-20 起落实（须早于 2026-03-20）"),
     ({"stable_revisits": 5, "revisits_text": "最近 6 次每月回访中收入稳定 5 次"}, "收入持续稳定半年以上",
@@ -104,7 +104,7 @@ def test_natural_elimination_is_exempt_from_the_half_year_rules_and_income_waits
 def _former_rules(f: dict) -> list[tuple[str, bool, str]]:
     """The conditions as engine/elimination/eligibility.py hard-coded them before the table (the oracle)."""
     checks = [("非整户无劳动能力兜底保障户", not f["social_guarantee"],
-               "兜底保障户不标注风险消除，持续跟踪（Q34）" if f["social_guarantee"] else "否")]
+               "兜底保障户不标注风险消除，持续跟踪" if f["social_guarantee"] else "不是兜底保障户")]
     name = "不在识别当月或次月消除" if f["earliest_month"] == 2 else f"识别后第 {f['earliest_month']} 个月起消除"
     checks.append((name, False, "没有识别日期") if not f["identified"] else
                   (name, f["months_since_identification"] >= f["earliest_month"], f["identification_text"]))

@@ -39,3 +39,21 @@ def test_a_policy_editor_shortens_the_assistance_period_for_a_county(app, clock)
     township = db.session.scalar(select(Jurisdiction).filter_by(code="360702101"))
     (listed,) = [r for r in evaluation_list(township, today) if r.household.id == household.id]
     assert _check(listed, "帮扶措施落实").passed  # the township's list reads the same policy
+
+
+def test_the_month_rule_cites_the_places_own_document_or_nothing(app, clock):
+    """不得当月进当月出或次月出 is 江西's 问答第37条 (001 Q37): a 江西 household reads that citation, from the policy
+    parameter elimination.earliest_month_basis; 辽宁 (000) has no rule of its own and no citation is printed — never
+    another province's. The 兜底 condition met reads as what it is, not “否”."""
+    today = to_local_date(clock.now())  # 2026-09-20
+    jiangxi = _monitored(clock, "依据甲", measures_from=date(2026, 1, 1))
+    liaoning = register_household(household_data("新华村", "依据乙", 2), "xinhua_cun", clock)
+    with transaction():
+        liaoning.status, liaoning.identified_on = "monitored", date(2026, 8, 17)
+    month = _check(assess(jiangxi, today), "不在识别当月或次月消除")
+    assert month.passed and month.detail == "2026-03-01 纳入，距今 6 个月（江西省问答第37条）"
+    month = _check(assess(liaoning, today), "不在识别当月或次月消除")
+    assert not month.passed and month.detail == "2026-08-17 纳入，距今 1 个月"
+    assert "Q3" not in assess(liaoning, today).explanation and "问答" not in assess(liaoning, today).explanation
+    guarantee = _check(assess(jiangxi, today), "非整户无劳动能力兜底保障户")
+    assert guarantee.passed and guarantee.detail == "不是兜底保障户"

@@ -160,13 +160,14 @@ def test_every_parameter_the_shipped_policy_gives_a_procedure_is_one_the_check_k
 
 
 def test_a_rule_a_place_has_not_set_is_said_with_what_it_is_and_is_no_gap(app):
-    """001 Q43's comparison reuse is 江西's: 龙口 (003) and 台安县 (000) have no such rule, and can start every
-    procedure."""
+    """001 Q43's comparison reuse is 江西's, and so is the citation of 问答第37条 after the month rule of elimination:
+    龙口 (003) and 台安县 (000) have no such rule, and can start every procedure."""
     results = check(TODAY)
     assert not gaps(results)
     absent = [(o.found.place.code, o.key) for o in optional_not_set(results)]
-    assert absent == [("210321", comparison.REUSE_MONTHS), ("370681", comparison.REUSE_MONTHS)]
-    (said,) = [str(o) for o in optional_not_set(check(TODAY, _place("370681")))]
+    assert absent == [(code, key) for code in ("210321", "370681")
+                      for key in (comparison.REUSE_MONTHS, "elimination.earliest_month_basis")]
+    said, _ = [str(o) for o in optional_not_set(check(TODAY, _place("370681")))]
     assert said == ("未配置可选参数 identification.comparison_reuse_months（信息比对：排查识别时点前几个月内已开展过信息比对的"
                     "低保对象、分散供养特困人员等，可共用比对结果、不重复比对（001 第43问：三个月）），即当地没有此规定")
 
