@@ -311,7 +311,7 @@ class CaseContext:
         self._record_income(figures, start, end)
         db.session.flush()
         result = assess(household, on, mode, verified_income=figures)
-        return {"eligible": result.eligible, "explanation": result.explanation,
+        return {"eligible": result.eligible, "explanation": result.explanation, "told": result.household_reason,
                 "income_window": [start.isoformat(), end.isoformat()],
                 "monitoring_line": result.facts.get("monitoring_line")}
 
@@ -326,7 +326,7 @@ class CaseContext:
         record = case_incomes([self.case.id]).get(self.case.id)
         verified_on = to_local_date(record.recorded_at) if record is not None else None
         if verified_on is None or verified_on.year == day.year:
-            return {"eligible": True, "explanation": "", "monitoring_line": None}
+            return {"eligible": True, "explanation": "", "told": "", "monitoring_line": None}
         household = self.case.household
         result = assess(household, verified_on, str(mode), verified_income=figures(record), eliminated_on=day)
         line = result.facts["monitoring_line"]
@@ -338,7 +338,9 @@ class CaseContext:
         explanation = "" if result.eligible else (
             f"风险消除日期 {day} 在 {day.year} 年，收入须超过 {day.year} 年的监测范围（入户核实时按 {verified_on.year} 年的"
             f"复核）；按 {day.year} 年复核：{failed}")
-        return {"eligible": result.eligible, "explanation": explanation, "monitoring_line": line}
+        told = "" if result.eligible else (f"风险消除日期 {day} 在 {day.year} 年，收入须超过 {day.year} 年的监测范围，"
+                                           f"按 {day.year} 年复核：{result.household_reason}")
+        return {"eligible": result.eligible, "explanation": explanation, "told": told, "monitoring_line": line}
 
     def mark_eliminated(self, mode: str, on: str) -> bool:
         """Tag the household 风险消除 with its mode (assisted 帮扶消除 / natural 自然消除) and date (A54); it stays

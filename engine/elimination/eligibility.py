@@ -30,6 +30,7 @@ EARLIEST_BASIS = "elimination.earliest_month_basis"  # optional: the place's own
 BINDING = f"{Procedure.ELIMINATION.value}{PROCESS_SUFFIX}"  # which diagram (and so which tables) a village runs
 CONDITION_MET = "condition_met"
 OUTPUTS = ("condition", CONDITION_MET, "condition_detail")  # the table's columns: one row per condition
+TOLD = "household_reason"  # an optional column: what the household is told when the condition is not met
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Check:
     name: str
     passed: bool
     detail: str
+    told: str = ""  # not met: the reason in the household's words (the table's household_reason), if it gives one
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,18 @@ class Eligibility:
         if not self.facts.get("income_verified"):
             text += "；收入是否高于当年监测范围、刚性支出问题是否解决，由乡镇入户核实"
         return text
+
+    @property
+    def household_reason(self) -> str:
+        """Why the household's risk is not eliminated, as its written notice (告知) says it: each unmet condition in
+        plain words — no tick marks, figures or citations, which stay in :attr:`explanation` for the officials; a
+        condition whose table gives no such words is named as the condition still to be met. Empty if eligible."""
+        failed = [c for c in self.checks if not c.passed]
+        told = [c.told for c in failed if c.told]
+        unnamed = [c.name for c in failed if not c.told]
+        if unnamed:
+            told.append(f"尚未符合风险消除条件：{'、'.join(unnamed)}")
+        return "；".join(told)
 
 
 def assess(household: Household, on: date, mode: str = "assisted", verified_income: IncomeFigures | None = None,
@@ -181,6 +195,7 @@ def decide_conditions(facts: dict[str, Any], tables: Sequence[DiagramSource]) ->
     decision_id = decision_with_output(tables, CONDITION_MET)
     result = decide(decision_id, {"facts": facts}, tables)
     names, met, details = (result.get(name) for name in OUTPUTS)
+    told = result.get(TOLD) if isinstance(result.get(TOLD), list) else [None] * len(met or [])
     if not isinstance(met, list) or not met:
         raise DecisionInvalid(f"风险消除条件决策表 {decision_id} 没有符合的规则（应采用 COLLECT，每项条件一条符合的规则）")
     if not (isinstance(names, list) and isinstance(details, list) and len(names) == len(met) == len(details)):
@@ -188,7 +203,10 @@ def decide_conditions(facts: dict[str, Any], tables: Sequence[DiagramSource]) ->
     if any(not isinstance(m, bool) for m in met):
         raise DecisionInvalid(f"风险消除条件决策表 {decision_id} 的输出 {CONDITION_MET} 应为 True 或 False，"
                               f"实际为 {'、'.join(repr(m) for m in met if not isinstance(m, bool))}")
-    return [Check(str(n or ""), m, str(d if d is not None else "")) for n, m, d in zip(names, met, details, strict=True)]
+    if len(told) != len(met):
+        raise DecisionInvalid(f"风险消除条件决策表 {decision_id} 的输出 {TOLD} 应与其他输出一样每条规则一项")
+    return [Check(str(n or ""), m, str(d if d is not None else ""), str(t or ""))
+            for n, m, d, t in zip(names, met, details, told, strict=True)]
 
 
 def deciding_tables(households: Iterable[Household], on: date) -> dict[int, list[DiagramSource]]:

@@ -90,6 +90,17 @@ def test_each_failing_condition_is_explained(changes, name, detail):
     assert (failed.name, failed.detail) == (name, detail)
     assert f"✗ {name}：{detail}" in result.explanation
     assert len(result.checks) == 7  # every condition is still listed, the others passed
+    told = result.household_reason  # the household's notice: the reason in words, no marks, figures or citations
+    assert told == failed.told and len(told) >= 6 and not re.search(r"[✓✗0-9]|Q\d|（Q", told), told
+
+
+def test_a_table_without_the_households_words_names_the_condition_still_to_be_met():
+    table = re.sub(r'\s*<outputEntry id="rule_\d+_told">.*?</outputEntry>', "", _original())
+    table = table.replace('<output id="output_told" label="告知农户的理由（不符合时）" name="household_reason" '
+                          'typeRef="string" />', "")
+    assert "rule_14_told" not in table and 'name="household_reason"' not in table
+    result = _decide(_facts(new_risk=True), _tables(table.encode()))
+    assert result.household_reason == "尚未符合风险消除条件：无新的返贫致贫风险"
 
 
 def test_natural_elimination_is_exempt_from_the_half_year_rules_and_income_waits_for_the_home_visit():

@@ -129,7 +129,7 @@ def test_an_approval_in_the_year_of_the_verification_is_not_measured_again(app, 
     case = _verified_in_december(clock)
     _at(clock, datetime(2026, 12, 31, 2, 0))
     check = CaseContext(case, "zhanggong_xian", clock).check_elimination_line("2026-12-31", "assisted")
-    assert check == {"eligible": True, "explanation": "", "monitoring_line": None}
+    assert check == {"eligible": True, "explanation": "", "told": "", "monitoring_line": None}
     db.session.commit()
     assert not [e for e in audit.for_case(case.id) if e.action == "elimination_line_settled"]
 
@@ -205,5 +205,7 @@ def test_every_elimination_diagram_measures_the_income_against_the_line_of_the_y
     case = db.session.get(Case, case.id)
     assert (case.status, case.outcome) == ("completed", "postponed")
     (notice,) = db.session.scalars(select(Notice).filter_by(case_id=case.id, title="风险消除结果告知"))
-    assert f"在 {decided.year} 年，收入须超过 {decided.year} 年的监测范围（入户核实时按 {verified.year} 年的复核）" in notice.body
+    assert (f"在 {decided.year} 年，收入须超过 {decided.year} 年的监测范围，按 {decided.year} 年复核："
+            "家庭人均纯收入尚未超过当年监测范围。") in notice.body  # the household's words: no ✗, no figures
+    assert "✗" not in notice.body and "10000.00" not in notice.body
     assert household.elimination_date is None and household.status == "monitored"

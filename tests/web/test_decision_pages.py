@@ -16,7 +16,7 @@ from sqlalchemy import select
 from engine.cases.lifecycle import open_identification, raise_objection
 from engine.core.db import db
 from engine.core.id_numbers import check_character, with_check_character
-from engine.core.models import Case, CaseDeadline, Household, HumanTask, Member
+from engine.core.models import Case, CaseDeadline, Household, HumanTask, Member, Notice
 from engine.demo import drive_case, load_demo
 from engine.households.records import case_incomes
 from engine.households.records import figures as income_figures
@@ -408,6 +408,18 @@ def test_the_township_reviewing_an_elimination_sees_a_new_risk_found_since_the_l
     assert "✗ 无新的返贫致贫风险：最近一次回访发现新风险" in conditions
     assert conditions.index("按今天") < conditions.index("乡镇季度研判列入时：符合")  # the snapshot comes after
     assert '<details class="evaluation"><summary>乡镇季度研判列入时：符合</summary>' in page
+    with web_app.app_context():  # the township approves anyway: the recheck postpones, the household told why in words
+        drive_case(case_id, clock)
+        case = db.session.get(Case, case_id)
+        (notice,) = db.session.scalars(select(Notice).filter_by(case_id=case_id, title="风险消除结果告知"))
+        assert case.outcome == "postponed"
+        assert notice.body.startswith("您户暂不标注风险消除，继续落实帮扶措施。理由：最近一次回访发现新的返贫致贫风险。")
+        assert not any(mark in notice.body for mark in ("✓", "✗", "Q3", "人均纯收入", "监测范围"))
+    with serve(web_app) as base:  # the officials keep the checklist on the township's (done) step
+        township = HttpBrowser(base)
+        township.login("shuixi_zhen", "demo")
+        done = _section(township.get(f"/tasks/{task_id}").read().decode(), "elimination-conditions")
+    assert "按核实收入复核：不符合" in done and "✗ 无新的返贫致贫风险：最近一次回访发现新风险" in done
 
 
 def test_the_county_postpones_an_elimination_with_its_reason_told_to_the_household(web_app, clock):
