@@ -351,6 +351,29 @@ def test_the_2021_township_list_holds_only_the_households_the_township_posted(we
     assert index.count("现行流程无此公示") == 1  # 附件7: nobody ever posted; 附件14 lists 镇级甲
 
 
+def test_the_2021_township_review_list_holds_the_households_posted_in_town_and_village(web_app, clock):
+    """章贡区's 2021 identification (七步工作法, 002 四（四）): 镇审甲, approved by the township, is posted at 在镇、村张贴公示
+    and on 附件7 with its 镇村两级 period; 镇审乙, refused by the township, is not; 镇审丙, approved and not yet posted,
+    is on the list to be posted now (its 张贴 step, 仅列待张贴的农户), not on the posted one."""
+    clock.set(datetime(2022, 6, 1, 9, 0, tzinfo=CST))
+    with web_app.app_context():
+        for head, decision, until in (("镇审甲", "approve", "在镇、村张贴公示"), ("镇审乙", "reject", "镇级审核"),
+                                      ("镇审丙", "approve", "镇级审核")):
+            household = register_household(household_data("沙河村", head, 2), "shahe_cun", clock)
+            case = open_identification(household.id, "cadre_screening", to_local_date(clock.now()), "shahe_cun", clock)
+            assert case.process_version.process_key == "identification_zhanggong_2021"
+            review = {"review_decision.json": {"decision": decision, "reason": "家庭收入高于监测范围"}}
+            drive_case(case.id, clock, until=until, data=review)
+    client = login(web_app.test_client(), "shahe_zhen")
+    township = _page(client, "zhanggong_a07_township_review_list", SHAHE_ZHEN)
+    assert "镇审甲" in township and "镇审乙" not in township and "镇审丙" not in township
+    assert 'id="scope-note"' not in township
+    pending = _page(client, "zhanggong_a07_township_review_list", f"{SHAHE_ZHEN}&pending=1")
+    assert "镇审丙" in pending and "镇审甲" not in pending and "镇审乙" not in pending
+    posted, ends = re.search(r"公示期：(\S+) 张贴，至 (\S+) 24:00 止", township).groups()  # 镇村两级公示 7 days (002)
+    assert date.fromisoformat(ends) - date.fromisoformat(posted) == timedelta(days=7)
+
+
 def test_the_date_filter(client, cases):
     login(client, "shahe_cun")
     html = client.get(f"/publicity/zhanggong_a04_village_initial_list?j={SHAHE_CUN}&from=2026-09-21").get_data(
