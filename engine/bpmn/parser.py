@@ -18,7 +18,7 @@ from engine.bpmn.forms import load_form
 from engine.bpmn.gateways import gateway_notices
 from engine.bpmn.rules import DiagramRules
 from engine.bpmn.source import DiagramSource, bundle_hash
-from engine.bpmn.validation import NS, add_dmn, explain_validation, lint, new_parser, too_deep
+from engine.bpmn.validation import NS, SchemaViolation, add_dmn, explain_validation, lint, new_parser, too_deep
 from engine.core.config import project_dir
 from engine.core.db import db
 from engine.core.errors import DiagramInvalid
@@ -139,6 +139,8 @@ def _not_knock_on(tried: list[str], reported: list[str]) -> list[str]:
 def _add_bpmn(parser, source: DiagramSource, tree) -> None:
     try:
         parser.add_bpmn_xml(tree.getroot(), filename=source.file_name)
+    except SchemaViolation as exc:
+        raise DiagramInvalid(source.file_name, exc.problems) from exc
     except ValidationException as exc:
         raise DiagramInvalid(source.file_name, [explain_validation(exc, tree, [tree])]) from exc
     except RecursionError as exc:

@@ -19,6 +19,7 @@ from engine.bpmn import conventions, procedures
 from engine.bpmn.forms import check_schema, load_form
 from engine.bpmn.rules import DiagramRules
 from engine.bpmn.scripting import compile_diagram_code
+from engine.bpmn.xml_errors import schema_problems
 from engine.core.config import project_dir
 from engine.core.errors import DiagramInvalid, FormKeywordInvalid, NotFound
 from engine.core.vocabulary import Code, LedgerStep, PublicStage
@@ -326,7 +327,7 @@ def describe_validation(exc: ValidationException, tree: etree._ElementTree | Non
         line = found.sourceline if found is not None else ""
     where = f"第 {line} 行 " if line else ""
     message = str(exc).strip().rstrip(".").strip()
-    return f"{where}{element}：{message}" if element or where else message
+    return f"{(where + element).strip()}：{message}" if element or where else message
 
 
 # -- admitting a decision table to SpiffWorkflow's parser ------------------------------------------
@@ -343,12 +344,42 @@ _NOT_A_TABLE = {"literalExpression": "文字表达式（literal expression）", 
 _XSD = "{http://www.w3.org/2001/XMLSchema}"
 
 
+class SchemaViolation(ValidationException):
+    """A file the BPMN or DMN schema (XSD) refuses, with every problem found, each in words naming its element."""
+
+    def __init__(self, problems: list[str], file_name: str | None = None) -> None:
+        super().__init__("；".join(problems), file_name=file_name)
+        self.problems = problems
+
+
+class _BpmnSchema:
+    """SpiffWorkflow's BPMN schema check (its VALIDATOR), refusing with every problem in words
+    (:class:`SchemaViolation`); SpiffWorkflow's own says only the last one, in the XML library's English."""
+
+    def validate(self, bpmn: etree._Element, filename: str | None = None) -> None:
+        VALIDATOR.preprocess(bpmn)
+        schema = VALIDATOR.validator
+        if not schema.validate(bpmn):
+            raise SchemaViolation(_schema_problems(schema, bpmn, "BPMN 2.0"), file_name=filename)
+
+
+def _schema_problems(schema: etree.XMLSchema, root: etree._Element, standard: str) -> list[str]:
+    return schema_problems([(e.message, e.line) for e in schema.error_log], root.getroottree(), standard, describe)
+
+
 def new_parser() -> SpiffBpmnParser:
-    """SpiffWorkflow's spiff parser with the BPMN schema; DMN 1.2 is checked by :func:`add_dmn` instead (the
-    DMN 1.2 schema SpiffWorkflow ships imports a DMNDI schema it does not have, so lxml cannot load it)."""
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    parser.dmn_schemas = {ns: path for ns, path in SCHEMAS.items() if ns != DMN12}
+    """SpiffWorkflow's spiff parser with the BPMN schema; decision tables are checked against their DMN schema
+    by :func:`add_dmn` instead (every problem in words; and the DMN 1.2 schema SpiffWorkflow ships imports a
+    DMNDI schema it does not have, so lxml cannot load it)."""
+    parser = SpiffBpmnParser(validator=_BpmnSchema())
+    parser.dmn_schemas = {}
     return parser
+
+
+@cache
+def _dmn_schema(namespace: str) -> etree.XMLSchema:
+    """The schema of a DMN version (:data:`DMN_VERSIONS`), DMN 1.2's by :func:`_dmn12_schema`."""
+    return _dmn12_schema() if namespace == DMN12 else etree.XMLSchema(etree.parse(SCHEMAS[namespace]))
 
 
 @cache
@@ -413,12 +444,9 @@ def add_dmn(parser: SpiffBpmnParser, file_name: str, tree: etree._ElementTree) -
     root = tree.getroot()
     namespace = etree.QName(root).namespace
     try:
-        if namespace == DMN12:
-            schema = _dmn12_schema()
-            if not schema.validate(root):
-                error = schema.error_log.last_error
-                raise ValidationException(f"不符合 DMN 1.2 规范：{error.message}", file_name=file_name,
-                                          line_number=error.line)
+        schema = _dmn_schema(namespace)
+        if not schema.validate(root):
+            raise SchemaViolation(_schema_problems(schema, root, DMN_VERSIONS[namespace]), file_name=file_name)
         known = parser.namespaces
         parser.namespaces = {**known, "dmn": namespace}  # SpiffWorkflow finds elements by the prefix dmn:
         try:
@@ -427,6 +455,8 @@ def add_dmn(parser: SpiffBpmnParser, file_name: str, tree: etree._ElementTree) -
             parser.namespaces = known
         for decision in root.iter(f"{{{namespace}}}decision"):
             parser.get_engine(decision.get("id"), None)  # parsed now, not when a case reaches the task
+    except SchemaViolation as exc:
+        raise DiagramInvalid(file_name, exc.problems) from exc
     except ValidationException as exc:
         raise DiagramInvalid(file_name, [describe_validation(exc, tree)]) from exc
     except etree.XPathEvalError as exc:

@@ -231,6 +231,30 @@ def test_upload_errors_say_in_chinese_where_the_xml_is_wrong_and_what_to_do_over
     assert (_count(web_app, DiagramFile), _count(web_app, DiagramDraft)) == (files, drafts)
 
 
+def test_a_schema_refusal_is_said_in_chinese_each_problem_its_own_item_over_http(web_app):
+    """Review 22, finding 4: a file whose <definitions> lacks targetNamespace was refused in lxml's English
+    (Element '{…MODEL}definitions': The attribute 'targetNamespace' is required but missing), run into the next
+    problem. Now each problem of the file is its own item, naming the element and what to change, in Chinese."""
+    shipped = (project_dir("processes") / IDENTIFICATION).read_bytes()
+    broken = _without_form(shipped.replace(b' targetNamespace="http://bpmn.io/schema/bpmn"', b"", 1), "apply")
+    files = _count(web_app, DiagramFile)
+    with serve(web_app) as base:
+        editor = HttpBrowser(base)
+        editor.login("jiangxi_zhengce", "demo")
+        answer = editor.upload("/diagrams/upload", [("action", "deploy")], [("diagram", IDENTIFICATION, broken)],
+                               page="/diagrams")
+        text = html.unescape(answer.read().decode())
+    assert answer.status == 422
+    section = text[text.index('<section class="card problems"'):]
+    items = re.findall(r"<li>(.*?)</li>", section[: section.index("</section>")], re.DOTALL)
+    assert items == [
+        ("第 2 行 definitions 'Definitions_identification'：不符合 BPMN 2.0 规范，缺少必需的属性 targetNamespace；"
+        '请在 <definitions> 上加上 targetNamespace="…"'),
+        "userTask 'apply'（受理申请并签署承诺授权书）：人工任务没有表单（属性 formJsonSchemaFilename）"]
+    assert not re.search(r"required but missing|Element '|\{http", text)
+    assert _count(web_app, DiagramFile) == files
+
+
 def test_an_upload_without_csrf_token_is_refused(editor, web_app):
     response = _upload(editor, ZHANGGONG_2021, without_town_publicity(), token=False)
     assert response.status_code == 400
