@@ -34,8 +34,8 @@ ONE_DAY = timedelta(days=1)
 OVERRIDE_ENV_VAR = "FANGPIN_CALENDAR_OVERRIDE"
 DEFAULT_OVERRIDE_FILE = Path(__file__).with_name("calendar_override.json")
 
-DeadlineKind = Literal["working_days", "days", "months", "monthly_day"]
-DEADLINE_KINDS: tuple[str, ...] = ("working_days", "days", "months", "monthly_day")
+DeadlineKind = Literal["working_days", "days", "months", "monthly_day", "yearly_day"]
+DEADLINE_KINDS: tuple[str, ...] = ("working_days", "days", "months", "monthly_day", "yearly_day")
 DateLike = date | datetime | str
 
 # chinesecalendar names its holidays in English; the explanations are Chinese.
@@ -532,6 +532,22 @@ class WorkCalendar:
             text += f"（该月没有 {day} 日，取月末）"
         text += f"，截止 {last} 24:00（节假日不顺延）。"
         return self._deadline("monthly_day", first, day, last, False, text)
+
+    def yearly_deadline(self, year: int, month: int, day: int) -> Deadline:
+        """Yearly deadline "每年 M 月 D 日前" of ``year`` (a fixed date once a year, e.g. 004's 12 月 8 日前);
+        29 February becomes the 28th in a common year. Kept like a monthly one: start the 1st of ``month``,
+        amount ``day``."""
+        if not 1 <= month <= 12 or not 1 <= day <= 31:
+            raise ValueError(f"month must be 1..12 and day 1..31, got {month!r}-{day!r}")
+        month_end = _last_day_of_month(year, month)
+        if day > month_end and not (month == 2 and day == 29):
+            raise ValueError(f"{month}-{day} is not a day of any year")
+        last = date(year, month, min(day, month_end))
+        text = f"每年 {month} 月 {day} 日前：{year} 年的期限为 {last}"
+        if day > month_end:
+            text += f"（{year} 年 2 月没有 29 日，取 2 月 28 日）"
+        text += f"，截止 {last} 24:00（节假日不顺延）。"
+        return self._deadline("yearly_day", date(year, month, 1), day, last, False, text)
 
     def _deadline(
         self,

@@ -10,11 +10,14 @@ data raises :class:`timers.calendar.CalendarDataMissing` instead of guessing.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
+from datetime import date
 
 from timers.calendar import DateLike, Deadline, default_calendar, to_local_date
 
 log = logging.getLogger(__name__)
+_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 
 
 def _as_int(value: int | str, what: str) -> int:
@@ -39,9 +42,10 @@ def _due(deadline: Deadline) -> str:
 def explain(
     kind: str, start: DateLike, n: int | str, extend_over_holidays: bool = False
 ) -> Deadline:
-    """Full :class:`Deadline` for ``kind`` in working_days | days | months | monthly_day.
+    """Full :class:`Deadline` for ``kind`` in working_days | days | months | monthly_day | yearly_day.
 
-    For ``monthly_day`` ``start`` is any date in the month and ``n`` the day of the month.
+    For ``monthly_day`` ``start`` is any date in the month and ``n`` the day of the month; for ``yearly_day``
+    likewise, the deadline being that day of that month of the year (once a year).
     """
     cal = default_calendar()
     amount = _as_int(n, "n")
@@ -54,6 +58,9 @@ def explain(
     if kind == "monthly_day":
         reference = to_local_date(start)
         return cal.monthly_deadline(reference.year, reference.month, amount)
+    if kind == "yearly_day":
+        reference = to_local_date(start)
+        return cal.yearly_deadline(reference.year, reference.month, amount)
     raise ValueError(f"unknown deadline kind {kind!r}")
 
 
@@ -78,16 +85,30 @@ def monthly_deadline(reference: DateLike, day: int | str) -> str:
     return _due(explain("monthly_day", reference, day))
 
 
+def _yearly_start(reference: DateLike, month_day: str) -> tuple[date, int]:
+    """``explain("yearly_day", …)``'s start and amount for the ``month_day`` ("MM-DD") of the year of ``reference``."""
+    found = _MONTH_DAY.match(month_day.strip()) if isinstance(month_day, str) else None
+    if found is None:
+        raise TypeError(f"month_day 应为“月-日”（如 12-08），而不是 {month_day!r}")
+    return date(to_local_date(reference).year, int(found[1]), 1), int(found[2])
+
+
+def yearly_deadline(reference: DateLike, month_day: str) -> str:
+    """End of ``month_day`` ("MM-DD") of the year of ``reference``: a fixed date once a year ("每年12月8日前")."""
+    return _due(explain("yearly_day", *_yearly_start(reference, month_day)))
+
+
 DIAGRAM_FUNCTIONS: dict[str, Callable[..., str]] = {
     "working_days_from": working_days_from,
     "days_from": days_from,
     "months_from": months_from,
     "monthly_deadline": monthly_deadline,
+    "yearly_deadline": yearly_deadline,
 }
 
 
 _KINDS = {"working_days_from": "working_days", "days_from": "days", "months_from": "months",
-          "monthly_deadline": "monthly_day"}
+          "monthly_deadline": "monthly_day", "yearly_deadline": "yearly_day"}
 
 
 def recording_functions(sink: list[Deadline]) -> dict[str, Callable[..., str]]:
@@ -96,6 +117,8 @@ def recording_functions(sink: list[Deadline]) -> dict[str, Callable[..., str]]:
 
     def make(name: str, kind: str) -> Callable[..., str]:
         def compute(start: DateLike, n: int | str, extend_over_holidays: bool = False) -> str:
+            if kind == "yearly_day":
+                start, n = _yearly_start(start, n)
             deadline = explain(kind, start, n, extend_over_holidays=extend_over_holidays)
             sink.append(deadline)
             return _due(deadline)

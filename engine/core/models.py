@@ -459,7 +459,7 @@ class CaseDeadline(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a timer: when it fired (its lateness)
     # how it was computed (timers.calendar.Deadline), so that it can be computed again with newer calendar data
-    kind: Mapped[str | None] = mapped_column(String(16))  # working_days | days | months | monthly_day
+    kind: Mapped[str | None] = mapped_column(String(16))  # working_days | days | months | monthly_day | yearly_day
     start_on: Mapped[date | None] = mapped_column(Date)
     amount: Mapped[int | None] = mapped_column(Integer)
     extended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -20,6 +20,7 @@ FUNCTION_LABELS: dict[str, str] = {
     "days_from": "计算自然日期限",
     "months_from": "计算按月期限",
     "monthly_deadline": "计算每月截止日",
+    "yearly_deadline": "计算每年截止日",
     "today": "取今天的日期",
     "next_month": "取下月第一天",
     "start_case_deadline": "设定案件总时限",
@@ -61,6 +62,7 @@ FUNCTION_NOTES: dict[str, str] = {
     "days_from": "自起算日起第 n 个自然日结束时（起算日不计）",
     "months_from": "自起算日起 n 个月后对应日结束时",
     "monthly_deadline": "参考日期所在月第 day 日结束时（每月某日前）",
+    "yearly_deadline": "参考日期所在年的 month_day（月-日，如 12-08）结束时（每年某日前）",
     "today": "今天的日期（北京时间）；在期限或定时中即任务（定时）开始之日",
     "next_month": "下个月",
     "start_case_deadline": "设定案件的总时限（标签、到期时间）",
@@ -98,7 +100,7 @@ def stand_ins(trace: Trace, clock: FixedClock, scenario: dict[str, Any]) -> dict
     """The diagram functions: deadlines and the income facts are real, the domain ones record their call and
     return plain data."""
     real = CaseContext(None, "scenario", clock).functions()  # type: ignore[arg-type]
-    keep = {"working_days_from", "days_from", "months_from", "monthly_deadline", "today", "next_month",
+    keep = {"working_days_from", "days_from", "months_from", "monthly_deadline", "yearly_deadline", "today", "next_month",
             "category_name", "conclude_assessment", "poverty_policy_items"}
 
     def stand_in(name: str):

@@ -384,6 +384,43 @@ def test_monthly_deadline_rejects_day_32(cal: WorkCalendar) -> None:
         cal.monthly_deadline(2026, 3, 32)
 
 
+@pytest.mark.parametrize(
+    ("year", "month", "day", "last", "words"),
+    [
+        (2026, 12, 8, "2026-12-08", "每年 12 月 8 日前：2026 年的期限为 2026-12-08，截止 2026-12-08 24:00（节假日不顺延）。"),
+        (2027, 2, 29, "2027-02-28", "每年 2 月 29 日前：2027 年的期限为 2027-02-28（2027 年 2 月没有 29 日，取 2 月 28 日）"),
+        (2028, 2, 29, "2028-02-29", "每年 2 月 29 日前：2028 年的期限为 2028-02-29，"),
+    ],
+)
+def test_a_yearly_deadline_is_explained_as_once_a_year(
+    cal: WorkCalendar, year: int, month: int, day: int, last: str, words: str
+) -> None:
+    """Review 22, finding 8: the campaign's 12-08 was explained “每月 8 日前：2026-12 的期限为 2026-12-08”."""
+    deadline = cal.yearly_deadline(year, month, day)
+    assert deadline.last_day == date.fromisoformat(last) and deadline.kind == "yearly_day"
+    assert (deadline.start, deadline.amount) == (date(year, month, 1), day)
+    assert words in deadline.explanation and "每月" not in deadline.explanation
+    again = functions.explain("yearly_day", deadline.start, deadline.amount)  # as a recomputation does it
+    assert (again.kind, again.last_day, again.explanation) == (deadline.kind, deadline.last_day, deadline.explanation)
+
+
+@pytest.mark.parametrize(("month", "day"), [(13, 1), (4, 31), (2, 30), (12, 0)])
+def test_a_yearly_deadline_refuses_a_day_no_year_has(cal: WorkCalendar, month: int, day: int) -> None:
+    with pytest.raises(ValueError):
+        cal.yearly_deadline(2026, month, day)
+
+
+def test_the_diagram_function_takes_the_policy_month_day_and_records_its_deadline() -> None:
+    assert functions.yearly_deadline("2026-09-20", "12-08") == "2026-12-09T00:00:00+08:00"
+    assert functions.yearly_deadline(date(2026, 12, 8), "12-08") == "2026-12-09T00:00:00+08:00"
+    sink: list[Deadline] = []
+    assert functions.recording_functions(sink)["yearly_deadline"]("2026-12-08", "12-08") == "2026-12-09T00:00:00+08:00"
+    assert [(d.kind, d.start, d.amount) for d in sink] == [("yearly_day", date(2026, 12, 1), 8)]
+    assert sink[0].explanation.startswith("每年 12 月 8 日前：2026 年的期限为 2026-12-08")
+    with pytest.raises(TypeError):
+        functions.yearly_deadline("2026-09-20", "1208")
+
+
 # -- Deadline, dates ----------------------------------------------------------------------------
 def test_deadline_round_trips_through_json(cal: WorkCalendar) -> None:
     deadline = cal.add_working_days(date(2026, 12, 15), 9)
@@ -436,6 +473,7 @@ def test_diagram_functions_return_aware_iso_strings() -> None:
         "days_from",
         "months_from",
         "monthly_deadline",
+        "yearly_deadline",
     }
     assert all(callable(f) for f in functions.DIAGRAM_FUNCTIONS.values())
 

@@ -295,3 +295,32 @@ def test_the_area_screening_is_offered_only_to_who_may_open_it(client):
     assert client.get("/campaigns/area").status_code == 403
     login(client, "zhanggong_xian")
     assert 'href="/campaigns/area"' in client.get("/campaigns").get_data(as_text=True)
+
+
+def _campaign_task_pages(web_app, client, clock) -> dict[str, str]:
+    """The opener's task page (shahe_zhen) and a household's 入户采集和排查 page (shahe_cun) of 沙河镇's 2026 campaign."""
+    with web_app.app_context():
+        register_household(household_data("沙河村", "时段户", 2), "system", clock)
+        with transaction():
+            case = open_campaign(db.session.scalar(select(Jurisdiction).filter_by(code="360702101")), 2026,
+                                 "shahe_zhen", clock)
+        (opening,) = db.session.scalars(select(HumanTask).filter_by(case_id=case.id, state="READY")).all()
+        opening_id = opening.id
+    login(client, "shahe_zhen")
+    pages = {"open": client.get(f"/tasks/{opening_id}").get_data(as_text=True)}
+    with web_app.app_context():
+        complete_task(opening_id, {"opened_on": "2026-09-20"}, "shahe_zhen", clock)
+        (visit,) = db.session.scalars(select(HumanTask).filter_by(bpmn_id="cl_visit", state="READY")).all()
+        visit_id = visit.id
+    login(client, "shahe_cun")
+    pages["visit"] = client.get(f"/tasks/{visit_id}").get_data(as_text=True)
+    return pages
+
+
+def test_the_campaign_tasks_explain_their_deadline_as_once_a_year(web_app, client, clock):
+    """Review 22, finding 8: the 12-08 limit (004 四, policy annual_campaign.entry_by) was explained “每月 8 日前：
+    2026-12 的期限为 2026-12-08”, which an official reads as a monthly deadline."""
+    for what, page in _campaign_task_pages(web_app, client, clock).items():
+        explanation = re.search(r'<p class="hint deadline-explanation">([^<]*)</p>', page)
+        assert explanation, what
+        assert explanation.group(1) == "每年 12 月 8 日前：2026 年的期限为 2026-12-08，截止 2026-12-08 24:00（节假日不顺延）。", what
