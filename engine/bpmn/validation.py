@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS, XSD_DIR
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from engine.bpmn import conventions, procedures
+from engine.bpmn import conventions, instructions, procedures
 from engine.bpmn.forms import check_schema, load_form
 from engine.bpmn.rules import DiagramRules
 from engine.bpmn.scripting import compile_diagram_code
@@ -127,6 +127,8 @@ def _lint_user_tasks(tree: etree._ElementTree) -> list[str]:
         due = _property(task, DUE_PROPERTY)
         if due:
             problems.extend(_compile(task, due, "eval", "期限表达式"))
+        said = task.findtext(f".//spiffworkflow:{instructions.PROPERTY}", "", NS)
+        problems += [f"{describe(task)}：{p}" for p in instructions.problems(said)]
     return problems
 
 

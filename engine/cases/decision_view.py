@@ -22,6 +22,8 @@ from sqlalchemy import bindparam, select
 
 from engine.accounts.users import display_names
 from engine.bpmn.forms import Verdict, load_form, records_of, verdict_of
+from engine.bpmn.instructions import PROPERTY as INSTRUCTIONS_PROPERTY
+from engine.bpmn.instructions import filled
 from engine.bpmn.runtime import waiting_timers
 from engine.bpmn.validation import DUE_PROPERTY
 from engine.cases.lifecycle import PUBLICITY_PROCESS
@@ -156,7 +158,7 @@ def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
     """What the official doing ``row`` needs to decide it, from the case so far."""
     case = row.case
     data, running, step = _task_data(case, row, clock)
-    instructions, due_note = _step_words(row, step)
+    instructions, due_note = _step_words(row, step, data)
     tasks = tuple(tasks_of_case(case.id))
     doers = {t.completed_by for t in tasks if t.completed_by}
     if case.household_id is None:
@@ -212,9 +214,9 @@ def _guarantees(case: Case) -> tuple[tuple[str, bool], ...]:
     return tuple((problem.label, problem not in problems) for problem in GuaranteeProblem)
 
 
-def _step_words(row: HumanTask, step: dict[str, Any]) -> tuple[str, str]:
-    """(the step's instructions, why it has no due date — empty when it has one)."""
-    instructions = str(step.get("instructions") or "").strip()
+def _step_words(row: HumanTask, step: dict[str, Any], data: dict[str, Any]) -> tuple[str, str]:
+    """(the step's instructions, with the data they name filled in; why it has no due date — empty when it has one)."""
+    instructions = filled(str(step.get("instructions") or "").strip(), data)
     if row.due_at is not None:
         return instructions, ""
     properties = step.get("properties") or {}
@@ -255,7 +257,7 @@ def _read_task_data(workflow, row: HumanTask) -> tuple[dict[str, Any], list[tupl
     if task is not None:
         extensions = getattr(task.task_spec, "extensions", None) or {}
         step = {"properties": extensions.get("properties") or {},
-                "instructions": extensions.get("instructionsForEndUser") or ""}
+                "instructions": extensions.get(INSTRUCTIONS_PROPERTY) or ""}
     if task is not None and row.state == "READY":
         return copy.deepcopy(task.data), running, step
     found = [t for t in workflow.get_tasks() if "assessment" in t.data or "check" in t.data]

@@ -324,3 +324,24 @@ def test_the_campaign_tasks_explain_their_deadline_as_once_a_year(web_app, clien
         explanation = re.search(r'<p class="hint deadline-explanation">([^<]*)</p>', page)
         assert explanation, what
         assert explanation.group(1) == "每年 12 月 8 日前：2026 年的期限为 2026-12-08，截止 2026-12-08 24:00（节假日不顺延）。", what
+
+
+def test_the_campaign_tasks_say_this_years_income_window_and_moment_from_policy(web_app, client, clock):
+    """Review 22, finding 9: the collection asked for 年度家庭收入（统计时段内）and the opener said “确认本年度的收入统计时段和
+    时点后开启”, but neither page said which (004 一（一）: 10-01 of the year before to 09-30, state at 09-30 24 时 —
+    policy parameters annual_campaign.window and annual_campaign.moment)."""
+    with web_app.app_context():  # 沙河镇 set another window and moment: the pages say the place's own
+        township = db.session.scalar(select(Jurisdiction).filter_by(code="360702101"))
+        for key, value in (("annual_campaign.window", {"start": "11-01", "end": "10-31"}),
+                           ("annual_campaign.moment", "10-31")):
+            db.session.add(PolicyParameter(jurisdiction=township, key=key, value=value,
+                                           effective_from=date(2026, 1, 1), source="测试：本镇另定统计时段和时点"))
+        db.session.commit()
+    pages = _campaign_task_pages(web_app, client, clock)
+    instructions = {what: re.search(r'<p class="instructions" id="instructions">([^<]*)</p>', page).group(1)
+                    for what, page in pages.items()}
+    assert instructions["open"].startswith("确认本年度的收入统计时段（2025-11-01 至 2026-10-31）和时点（2026-10-31 24 时）后开启")
+    assert "2026-12-08 前完成录入并汇总上报" in instructions["open"]
+    assert instructions["visit"].startswith("按统计时段 2025-11-01 至 2026-10-31 采集收入（务工时间同一时段），"
+                                            "按时点 2026-10-31 24 时采集健康、在校等状态")
+    assert not any("{{" in text or "未设定" in text for text in instructions.values())
