@@ -53,6 +53,7 @@ RECORD_FIELDS: dict[FormRecord, tuple[str, ...]] = {  # the fields (dotted) a fo
     FormRecord.HOUSEHOLD_SIZE: ("income.household_size",),
     FormRecord.PUBLICITY_POSTING: ("posted_on",),
     FormRecord.OBJECTION_FINDING: (),  # its finding is its x-verdict
+    FormRecord.HARDSHIP: ("hardship",),
 }
 
 

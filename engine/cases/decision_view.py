@@ -113,6 +113,14 @@ class ObjectionView:
 
 
 @dataclass(frozen=True)
+class HardshipView:
+    """The sudden hardship a case is about (突发困难情况), as written, and by which step or at the opening."""
+
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
 class DecisionView:
     """Everything :func:`decision_view` found for one task of a case; empty parts are left out by the page."""
 
@@ -127,6 +135,7 @@ class DecisionView:
     mode: str = ""  # risk elimination: 帮扶消除 or 自然消除, as the township proposed it
     guarantees: tuple[tuple[str, bool], ...] = ()  # risk elimination: 三保障 and drinking water now, (label, secured)
     risk_types: tuple[str, ...] = ()
+    hardship: HardshipView | None = None  # green channel: what the village confirmed (001 Q29 乡村两级确认)
     publicity: tuple[str, ...] = ()
     publicity_running: bool = False  # a publicity's period has not ended yet (by the clock): no objection *so far*
     objections: tuple[ObjectionView, ...] = ()
@@ -139,8 +148,7 @@ class DecisionView:
     @property
     def empty(self) -> bool:
         return not (self.income or self.classification or self.eligibility or self.recheck or self.current
-                    or self.publicity
-                    or self.objections or self.decisions or self.guarantees)
+                    or self.publicity or self.objections or self.decisions or self.guarantees or self.hardship)
 
 
 @dataclass(frozen=True)
@@ -166,7 +174,7 @@ def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
     members_of(case.household)  # the page shows the household: its members read once, directly
     done = [t for t in tasks if t.state == "COMPLETED" and t.id != row.id]
     incomes, events = _incomes(case), audit.for_case(case.id)  # each read once for the whole view
-    names = display_names(doers | {r.recorded_by for r in incomes})
+    names = display_names(doers | {r.recorded_by for r in incomes} | {case.opened_by})
     assessment = data.get("assessment") if isinstance(data.get("assessment"), dict) else None
     check = data.get("check") if isinstance(data.get("check"), dict) else None
     application = data.get("application") if isinstance(data.get("application"), dict) else {}
@@ -186,6 +194,7 @@ def decision_view(row: HumanTask, clock: Clock) -> DecisionView:
         mode=EliminationMode.label_of(mode) if elimination else "",
         guarantees=_guarantees(case) if elimination else (),
         risk_types=tuple(_risk_labels(case.household.risk_types or data.get("risk_types") or [])),
+        hardship=_hardship(row, done, next((e for e in events if e.action == "case_opened"), None), names),
         publicity=tuple(_publicity(events, done) + [text for text, _ in running]),
         publicity_running=any(due > clock.now() for _, due in running),
         objections=tuple(_objections(events, done, names)),
@@ -205,6 +214,37 @@ def _current_conditions(case: Case, mode: str, today: date) -> Eligibility | Non
     except FangpinError:
         log.exception("case %s: the elimination conditions could not be decided for the task page", case.number)
         return None
+
+
+def _hardship(row: HumanTask, done: list[HumanTask], opened: Any, names: dict[str, str]) -> HardshipView | None:
+    """The sudden hardship for the steps that confirm it (001 Q29: 经乡村两级确认): as the latest step done whose form
+    records it wrote it (the village's confirmation); before that, as written when the case was opened (``opened``:
+    its case_opened entry), unless this task's own form records it — its field is prefilled with it instead."""
+    recorded = _latest_done(done, FormRecord.HARDSHIP)
+    if recorded is not None and str((recorded.form_data or {}).get("hardship") or "").strip():
+        return HardshipView(str(recorded.form_data["hardship"]).strip(), _done_words(recorded, names))
+    text = _opening_hardship(opened)
+    if not text or FormRecord.HARDSHIP in _records(row.form):
+        return None
+    return HardshipView(text, _opening_words(row.case, names))
+
+
+def _opening_hardship(opened: Any) -> str:
+    """The hardship written when the case was opened (its case_opened audit entry's application), or ""."""
+    application = ((opened.detail or {}).get("application") if opened is not None else None) or {}
+    return str(application.get("hardship") or "").strip() if isinstance(application, dict) else ""
+
+
+def _opening_words(case: Case, names: dict[str, str]) -> str:
+    by = names.get(case.opened_by, case.opened_by)
+    return f"启动时填写（{by} {to_local_date(case.opened_at).isoformat()}）"
+
+
+def _done_words(task: HumanTask, names: dict[str, str]) -> str:
+    """「step」（who date 办理）: where a value a step recorded comes from."""
+    doer = task.completed_by or ""
+    at = to_local_date(task.completed_at).isoformat() if task.completed_at else ""
+    return f"「{task.name}」（{names.get(doer, doer)} {at} 办理）"
 
 
 def _guarantees(case: Case) -> tuple[tuple[str, bool], ...]:
@@ -459,10 +499,15 @@ def prefill(row: HumanTask, application: SelfApplication | None = _UNREAD,
         if applied is not None and (applied.form_data or {}).get("risk_types"):
             values["risk_types"] = list(applied.form_data["risk_types"])
             doer = applied.completed_by or ""
-            names = view.names if view is not None and doer in view.names else display_names({doer})
-            by = names.get(doer, doer)
-            sources["risk_types"] = (f"「{applied.name}」（{by} "
-                                     f"{to_local_date(applied.completed_at).isoformat() if applied.completed_at else ''} 办理）")
+            sources["risk_types"] = _done_words(applied, view.names if view is not None and doer in view.names
+                                                else display_names({doer}))
+    if FormRecord.HARDSHIP in records:  # the green channel's village step: what was written when it was opened
+        hardship = _opening_hardship(audit.first_of_case(row.case_id, "case_opened"))
+        if hardship:
+            case = row.case
+            values["hardship"] = hardship
+            sources["hardship"] = _opening_words(case, view.names if view is not None and case.opened_by in view.names
+                                                 else display_names({case.opened_by}))
     if FormRecord.HOUSEHOLD_SIZE in records:  # the form has income.household_size (engine.bpmn.forms checks)
         household = row.case.household
         values["income"] = {"household_size": household.size}

@@ -170,6 +170,7 @@ class FormRecord(Code):
     HOUSEHOLD_SIZE = "household_size", "家庭人口数：预填农户登记的实际共同生活人数"
     PUBLICITY_POSTING = "publicity_posting", "公示张贴：张贴日期和地点列入办理依据的公示情况"
     OBJECTION_FINDING = "objection_finding", "异议核实结论：列在所核实的异议下，不列入历次结论"
+    HARDSHIP = "hardship", "突发困难情况：预填启动时填写的困难情况，并列入此后各环节的办理依据"
 
 
 class WarningStatus(Code):

@@ -7,10 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from engine.cases.lifecycle import open_identification
+from engine.cases.lifecycle import complete_task, open_green_channel, open_identification
 from engine.cases.live import live_instances
 from engine.core.db import db
 from engine.core.models import AuditEvent, HumanTask
+from engine.demo import sample_form_data
 from engine.households.register import register_household
 from tests.bdd.officials import household_data
 from tests.webclient import csrf_token, login, post_form, ready_task
@@ -209,3 +210,35 @@ def test_a_done_task_says_it_was_done_in_time_and_no_longer_counts_down(client, 
     clock.set(first.due_at + timedelta(days=14))  # two weeks after its deadline
     page = client.get(f"/tasks/{first.id}").get_data(as_text=True)
     assert '<span class="due ok">按期办理</span>' in page and "已逾期" not in page.split("</h1>", 1)[1].split("</p>")[0]
+
+
+def _hardship_panel(page: str) -> str:
+    found = re.search(r'<section class="basis-part" id="hardship".*?</section>', page, re.DOTALL)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0))).strip() if found else ""
+
+
+def test_the_green_channel_confirmers_see_the_hardship_the_village_confirmed(web_app, client, clock):
+    """Review 22, finding 6 (001 Q29: 经乡村两级确认，生活陷入严重困难事实清楚): the township's 乡镇确认 and the county's
+    纳入绿色通道并即时帮扶 showed only 风险类型, not the 突发困难情况 the village wrote; and the village typed it again,
+    the text given when the green channel was started not being prefilled."""
+    with web_app.app_context():
+        household = register_household(household_data("沙河村", "急难户", 3), "shahe_cun", clock)
+        case_id = open_green_channel(household.id, "shahe_cun", clock, {"hardship": "房屋遭洪水冲毁"}).id
+    village = ready_task(web_app, case_id, "村级确认突发严重困难")
+    page = login(client, "shahe_cun").get(f"/tasks/{village.id}").get_data(as_text=True)
+    assert '<input type="text" name="hardship" value="房屋遭洪水冲毁"' in page  # prefilled, said from where
+    assert re.search(r'id="src-hardship">预填自启动时填写（[^）]+ 2026-09-20）</p>', page)
+    assert _hardship_panel(page) == ""  # its own field shows it
+    done = post_form(client, f"/tasks/{village.id}", {
+        "confirmed_on": "2026-09-20", "hardship": "房屋遭洪水冲毁，一家三口借住亲戚家", "risk_types": ["natural_disaster"],
+        "seen_version": re.search(r'name="seen_version" value="(\d+)"', page).group(1)})
+    assert done.status_code == 302
+    township = ready_task(web_app, case_id, "乡镇确认")
+    page = login(client, "shahe_zhen").get(f"/tasks/{township.id}").get_data(as_text=True)
+    panel = _hardship_panel(page)
+    assert panel.startswith("突发困难情况 房屋遭洪水冲毁，一家三口借住亲戚家 「村级确认突发严重困难」（") and "2026-09-20 办理）" in panel
+    with web_app.app_context():
+        complete_task(township.id, sample_form_data("review_decision.json", date(2026, 9, 20)), "shahe_zhen", clock)
+    county = ready_task(web_app, case_id, "纳入绿色通道并即时帮扶")
+    page = login(client, "zhanggong_xian").get(f"/tasks/{county.id}").get_data(as_text=True)
+    assert _hardship_panel(page) == panel
