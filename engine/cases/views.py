@@ -453,6 +453,8 @@ def _role(key: str | None) -> str:
 
 
 def _event_opened(d: dict) -> tuple[str, str]:
+    if d.get("channel") == Channel.MONITORING and d.get("subject"):  # a case about no household (a monthly report,
+        return "立案", str(d["subject"])  # a campaign, a department's batch): found by no channel on no date
     detail = (d.get("application") or {}).get("channel_detail")
     text = f"发现渠道：{Channel.label_of(d.get('channel', ''))}，发现日期 {d.get('lead_date', '')}"
     reason = backfill_reason(d)

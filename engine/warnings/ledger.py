@@ -264,6 +264,20 @@ def previous_month(today: date) -> str:
     return f"{last.year}-{last.month:02d}"
 
 
+def report_opens_on(month: str) -> date:
+    """The day the report of ``month`` opens: the first of the next month (000 六（二）4: 上报上个月的结果)."""
+    return month_bounds(month)[1].date()
+
+
+@dataclass(frozen=True)
+class DueReport:
+    """A county's report whose task is open now: its month, task and due moment."""
+
+    month: str
+    task_id: int
+    due_at: datetime | None
+
+
 @dataclass(frozen=True)
 class MonthlyReport:
     """The county's report to the city of last month's dispatched warnings and their results (月报)."""
@@ -276,6 +290,12 @@ class MonthlyReport:
     task_id: int | None  # its ready task, while the report is due
     due_at: datetime | None
     submitted: AuditEvent | None
+    due_now: DueReport | None = None  # the county's report to make now (of this month or another)
+
+    @property
+    def opens_on(self) -> date:
+        """When the month's report task opens (its case waits until then)."""
+        return report_opens_on(self.month)
 
 
 def monthly_report(county: Jurisdiction, month: str, now: datetime) -> MonthlyReport:
@@ -292,7 +312,18 @@ def monthly_report(county: Jurisdiction, month: str, now: datetime) -> MonthlyRe
         case_id=case.id, ledger_step=LedgerStep.MONTHLY_REPORT).order_by(HumanTask.id.desc())).first() if case else None
     submitted = db.session.scalar(select(AuditEvent).filter_by(case_id=case.id, action=REPORT_ACTION)) if case else None
     return MonthlyReport(county, month, rows, counts, case, task[0] if task and submitted is None else None,
-                         task[1] if task else None, submitted)
+                         task[1] if task else None, submitted, _due_report(county))
+
+
+def _due_report(county: Jurisdiction) -> DueReport | None:
+    """The county's report whose task is open (the earliest month, should several be)."""
+    found = db.session.execute(
+        select(Case.reference, HumanTask.id, HumanTask.due_at).join(HumanTask, HumanTask.case_id == Case.id)
+        .where(Case.procedure == Procedure.WARNING_REPORT, Case.jurisdiction_id == county.id,
+               Case.status == CaseStatus.RUNNING, HumanTask.state == StepState.READY,
+               HumanTask.ledger_step == LedgerStep.MONTHLY_REPORT)
+        .order_by(Case.reference).limit(1)).first()
+    return DueReport(found[0].rsplit(":", 1)[1], found[1], found[2]) if found else None
 
 
 @dataclass(frozen=True)

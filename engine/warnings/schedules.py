@@ -1,7 +1,8 @@
 """When departments push and counties report (推送期限、月报): each department's periodic push to a city or county
 is a case per period (``warning_push``: its task opens when the period starts and is due on the department's push
 deadline, policy data in ``policy/warning_thresholds.json``), and each county's monthly report of last month's
-dispatched warnings to the city is a case per month (``warning_report``: due before the 25th, in the diagram).
+dispatched warnings to the city is a case per month (``warning_report``: due before the 25th, in the diagram), the
+first one of a county being last month's, due now (:func:`first_report_month`).
 Each case opens the next period's when it ends; :func:`open_schedules` opens the first ones (on install, after
 policy changes, and every day from the scheduler), never a second one for the same period."""
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.cases.lifecycle import complete_by_record, open_case
 from engine.core.clock import Clock
@@ -19,12 +20,13 @@ from engine.core.db import db
 from engine.core.errors import FangpinError, RuleViolation
 from engine.core.models import Case, HumanTask, Jurisdiction, WarningBatch
 from engine.core.vocabulary import JurisdictionLevel, Procedure
+from engine.warnings.ledger import REPORT_PREFIX, previous_month, report_opens_on
 from engine.warnings.thresholds import QUARTER, RECEIVING_LEVELS, Department, departments, next_period, period_start
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
-PUSH_PREFIX, REPORT_PREFIX = "warning_push", "warning_report"
+PUSH_PREFIX = "warning_push"
 
 
 def push_reference(place: Jurisdiction, department: str, period: str) -> str:
@@ -94,10 +96,18 @@ def open_event_push(place: Jurisdiction, department: Department, event_on: date,
                        "rule": rule.text}})
 
 
+def first_report_month(latest: str | None, today: date) -> str:
+    """The month whose report a county without a running report case opens: the month after its latest report
+    (``latest``), but never before last month — whose report is due this month; a county that never had one starts
+    with last month's (its report is what is due now)."""
+    last_month = previous_month(today)
+    return max(following_month(latest), last_month) if latest else last_month
+
+
 def open_report(county: Jurisdiction, month: str, actor: str, clock: Clock) -> Case:
     """The county's report of ``month``'s dispatched warnings: its task opens when the month has ended."""
     first = _month_start(month)
-    opens_on = (first + timedelta(days=32)).replace(day=1)
+    opens_on = report_opens_on(month)
     return open_case(
         Procedure.WARNING_REPORT, county, actor, clock, lead_date=min(first, _today(clock)),
         subject=f"{county.name} {month} 预警交办事项核查结果月报", reference=report_reference(county, month),
@@ -131,6 +141,9 @@ def open_schedules(clock: Clock, actor: str = "system") -> dict[str, int]:
     report case, where none is running (one statement finds the running ones). Returns how many were opened."""
     running = {ref.rsplit(":", 1)[0] for ref in db.session.scalars(select(Case.reference).where(
         Case.procedure.in_((Procedure.WARNING_PUSH, Procedure.WARNING_REPORT)), Case.status == "running"))}
+    latest_reports = dict(db.session.execute(  # each county's latest report month (references sort by month)
+        select(Case.jurisdiction_id, func.max(Case.reference)).where(Case.procedure == Procedure.WARNING_REPORT)
+        .group_by(Case.jurisdiction_id)).all())
     today, now = _today(clock), clock.now()
     opened = {"push": 0, "report": 0}
     places = db.session.scalars(select(Jurisdiction).where(Jurisdiction.level.in_(RECEIVING_LEVELS))
@@ -146,7 +159,9 @@ def open_schedules(clock: Clock, actor: str = "system") -> dict[str, int]:
                 continue
             opened["push"] += _opened(open_push, place, department, upcoming[0], actor, clock)
         if place.level == JurisdictionLevel.COUNTY and found and f"{REPORT_PREFIX}:{place.code}" not in running:
-            opened["report"] += _opened(open_report, place, f"{today.year}-{today.month:02d}", actor, clock)
+            latest = latest_reports.get(place.id)
+            month = first_report_month(latest.rsplit(":", 1)[1] if latest else None, today)
+            opened["report"] += _opened(open_report, place, month, actor, clock)
     log.info("opened %s department push and %s monthly report cases", opened["push"], opened["report"])
     return opened
 

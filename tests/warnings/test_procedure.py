@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from engine.bpmn.forms import load_form
 from engine.bpmn.source import DiagramSource
-from engine.cases.lifecycle import complete_task, open_identification, withdraw_identification
+from engine.cases.lifecycle import complete_task, open_identification, wake_due, withdraw_identification
 from engine.cases.live import live_instances
 from engine.cases.views import timeline
 from engine.core import audit
@@ -31,7 +31,7 @@ from engine.warnings.intake import import_batch
 from engine.warnings.ledger import compare_all, ledger, ledger_row, overdue_warnings
 from engine.warnings.migration import move_running_warnings
 from engine.warnings.rows import read_json
-from engine.warnings.schedules import following_period, open_schedules, period_months
+from engine.warnings.schedules import first_report_month, following_period, open_schedules, period_months
 from engine.warnings.thresholds import check_period, departments
 from tests.bdd.officials import household_data
 from tests.factories import statements_of
@@ -91,6 +91,27 @@ def test_schedules_open_once_and_each_push_opens_the_next_period(app, clock):
     following = db.session.scalar(select(Case).filter_by(reference="warning_push:360702:medical:2026-Q4"))
     assert following is not None and following.status == "running"
     assert following.next_wakeup_at == datetime(2026, 10, 1, tzinfo=CHINA_TZ)  # its task opens with the quarter
+
+
+@pytest.mark.parametrize(("latest", "month"), [
+    (None, "2026-08"),  # a county's first report: last month's, due before the 25th of this month
+    ("2026-08", "2026-09"),  # after last month's: this month's (its task opens when the month ends)
+    ("2025-01", "2026-08"),  # a chain broken long ago starts again with last month's, not with old months
+])
+def test_the_first_report_a_county_opens_is_the_one_due_now(latest, month):
+    assert first_report_month(latest, date(2026, 9, 20)) == month
+
+
+def test_schedules_open_each_countys_report_of_last_month_at_first(app, clock):
+    """Review 22, finding 10 (000 六（二）4): the report of month M opens at the start of M+1, due the 25th."""
+    with transaction():
+        open_schedules(clock)
+    wake_due(clock.now(), clock)
+    report = db.session.scalar(select(Case).filter_by(reference="warning_report:360702:2026-08"))
+    assert report is not None and db.session.scalar(select(Case).filter_by(
+        reference="warning_report:360702:2026-09")) is None
+    (task,) = [t for t in _ready("wr_submit") if t.case_id == report.id]
+    assert task.due_at == end_of_day(date(2026, 9, 25))
 
 
 def test_the_comparison_is_set_based_and_names_the_running_procedure(app, clock):

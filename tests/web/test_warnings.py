@@ -464,11 +464,38 @@ def test_overdue_warnings_are_listed_in_the_ledger_and_the_supervisor_view(app, 
     assert "入户核查" in client.get("/supervisor?j=360702101").get_data(as_text=True)
 
 
+def _report_due(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.search(r'<p class="meta" id="report-due">(.*?)</p>', html,
+                                                                   re.DOTALL).group(1))).strip()
+
+
 def test_the_monthly_report_is_a_task_due_before_the_25th(app, client, clock):
+    """000 六（二）4: before the 25th the county reports last month's results. Review 22, finding 10: on 09-20 the
+    report page opened on 2026-08 with 上报期限：（本月月报任务尚未开启）— the first report opened was September's,
+    so nothing was due. Now a county's first report is last month's (open at once, due 09-25), the next one opens
+    when it is made, and the page says what is due."""
     with app.app_context(), transaction():
         open_schedules(clock)
+    with app.app_context():
+        wake_due(clock.now(), clock)
+    (august,) = _ready(app, "wr_submit")
+    login(client, "zhanggong_xian")
+    html = client.get("/warnings/report").get_data(as_text=True)  # last month's, by default
+    assert "2026-08 交办事项核查办理结果" in html and _report_due(html).startswith("上报期限：2026-09-25 24:00 未上报")
+    html = client.get("/warnings/report?month=2026-09").get_data(as_text=True)
+    assert _report_due(html) == "上报期限：本系统没有 2026-09 的月报任务"  # opened once August's is made
+    assert re.search(r'当前应上报：<a href="/warnings/report\?j=360702&amp;month=2026-08">2026-08 交办事项核查办理结果</a>，'
+                     r"2026-09-25 24:00 截止", html)
+    assert _do(client, august, {"reported_on": "2026-09-20"}).status_code == 302
     _dispatched(app, client)
-    assert _ready(app, "wr_submit") == []  # the month has not ended
+    assert _ready(app, "wr_submit") == []  # September has not ended
+    html = client.get("/warnings/report?month=2026-09").get_data(as_text=True)
+    assert _report_due(html) == "上报期限：2026-09 结束后，2026-10-01 开启上报任务" and "当前应上报" not in html
+    with app.app_context():
+        september = db.session.scalar(select(Case.id).filter_by(reference="warning_report:360702:2026-09"))
+    case_page = client.get(f"/cases/{september}").get_data(as_text=True)
+    assert "章贡区 2026-09 预警交办事项核查结果月报" in case_page
+    assert "发现渠道" not in case_page and "发现日期" not in case_page  # a report has no household to find
     clock.set(_at("2026-10-26T09:00"))
     with app.app_context():
         wake_due(clock.now(), clock)
