@@ -24,7 +24,7 @@ from engine.core.db import db, within
 from engine.core.errors import FormInvalid, NotFound, PermissionDenied, RuleViolation
 from engine.core.models import AuditEvent, Jurisdiction, User
 from engine.core.transaction import transaction
-from engine.core.vocabulary import LEVELS, JurisdictionLevel, SystemActor, actor_name
+from engine.core.vocabulary import LEVELS, AuditAction, JurisdictionLevel, SystemActor, actor_name
 from engine.policy.departments import department_names
 from engine.policy.roles import all_roles
 from timers.calendar import to_local_date
@@ -37,8 +37,9 @@ FORM = "用户信息"  # how refusals name the form
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
 PASSWORD_MIN, PASSWORD_MAX = 10, 128  # (the longest is still one a person types, and scrypt hashes it quickly)
 NAME_MAX, REASON_MAX = 100, 200
-USER_ACTIONS = {"user_created": "创建用户", "user_changed": "修改用户", "user_deactivated": "停用",
-                "user_reactivated": "重新启用", "password_reset": "重置密码", "password_changed": "本人修改密码"}
+USER_ACTIONS = {a.value: a.label for a in (AuditAction.USER_CREATED, AuditAction.USER_CHANGED, AuditAction.USER_DEACTIVATED,
+                                          AuditAction.USER_REACTIVATED, AuditAction.PASSWORD_RESET,
+                                          AuditAction.PASSWORD_CHANGED)}  # an account's history
 
 
 @dataclass(frozen=True)

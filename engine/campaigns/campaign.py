@@ -18,13 +18,13 @@ from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import RuleViolation
 from engine.core.models import Case, Household, HumanTask, Jurisdiction, Member
-from engine.core.vocabulary import JurisdictionLevel, LedgerStep, Procedure
+from engine.core.vocabulary import CaseOutcome, JurisdictionLevel, LedgerStep, Procedure
 from engine.policy.parameters import resolve
 from timers.calendar import to_local_date
 
 log = logging.getLogger(__name__)
 
-IDENTIFY, RISK_GONE = "identify", "risk_gone"  # the collection outcomes of a screening that opened a procedure
+IDENTIFY, RISK_GONE = CaseOutcome.IDENTIFY.value, CaseOutcome.RISK_GONE.value  # the collection outcomes of a screening that opened a procedure
 TO_VISIT_LIMIT = 200  # households listed as still to visit (the counts are complete)
 
 

@@ -8,11 +8,12 @@ from datetime import datetime
 from engine.core import audit
 from engine.core.db import undo_unless_committed
 from engine.core.errors import FangpinError, FormInvalid
+from engine.core.vocabulary import AuditAction
 from timers import calendar_years
 from timers.calendar_years import OverrideNotWritable, YearEntryInvalid, YearText
 
 FORM = "录入下一年节假日安排"
-ACTION = "calendar_year_saved"
+ACTION = AuditAction.CALENDAR_YEAR_SAVED.value
 
 
 class CalendarFileUnwritable(FangpinError):

@@ -25,6 +25,7 @@ from engine.core.db import db
 from engine.core.id_numbers import normalised, with_normalised
 from engine.core.models import Case, CaseDeadline, Measure, Member, Notice
 from engine.core.vocabulary import (
+    AuditAction,
     CorrectionKind,
     EliminationMode,
     EliminationWindowAnchor,
@@ -275,12 +276,14 @@ class CaseContext:
         if kind == CorrectionKind.ROLLBACK:
             household.status, household.elimination_mode, household.elimination_date = HouseholdStatus.MONITORED, None, None
             self.start_procedure("followup")
+            action = AuditAction.HOUSEHOLD_ROLLBACK
         elif kind == CorrectionKind.REMOVAL:
             household.status, household.category = HouseholdStatus.REMOVED, None
             self.end_procedure("followup")
+            action = AuditAction.HOUSEHOLD_REMOVAL
         else:
             raise ValueError(f"kind must be 'rollback' or 'removal', not {kind!r}")
-        audit.record(self.now(), self.actor, f"household_{kind}", case_id=self.case.id, household_id=household.id,
+        audit.record(self.now(), self.actor, action, case_id=self.case.id, household_id=household.id,
                      approved_on=str(approved_on), reference=reference)
         return True
 

@@ -17,9 +17,10 @@ from engine.accounts.users import display_names
 from engine.bpmn.forms import load_form
 from engine.bpmn.runtime import timer_label, waiting_timers
 from engine.cases.deadlines import deadlines_of_case
-from engine.cases.lifecycle import BACKFILL_REASON, PUBLICITY_PROCESS, get_case
+from engine.cases.lifecycle import PUBLICITY_PROCESS, get_case
 from engine.cases.runs import viewed_workflow
 from engine.cases.tasks import tasks_of_case
+from engine.cases.timeline import TimelineEntry, backfill_reason, timeline
 from engine.core import audit
 from engine.core.clock import Clock
 from engine.core.db import db
@@ -29,20 +30,15 @@ from engine.core.vocabulary import (
     LEVELS,
     CaseOutcome,
     CaseStatus,
-    Channel,
-    EliminationWindowAnchor,
     HouseholdCategory,
     HouseholdStatus,
-    IncomeWindowAnchor,
     JurisdictionLevel,
     StepState,
     option_labels,
 )
 from engine.households.outside import outside_identification
 from engine.households.poverty_policy import household_kind
-from engine.households.privacy import PRIVATE_REFUSED, PRIVATE_VIEWED, mask, masked
-from engine.policy.roles import all_roles
-from timers.calendar import display_deadline
+from engine.households.privacy import mask, masked
 
 log = logging.getLogger(__name__)
 
@@ -275,14 +271,6 @@ class StepView:
 
 
 @dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    actor: str
-    title: str
-    text: str
-
-
-@dataclass(frozen=True)
 class PublicityView:
     """A publicity (公示) the case is in now; it may be ended once its period is over."""
 
@@ -413,166 +401,15 @@ def _text(spec: dict[str, Any], value: Any) -> str:
         return "是" if value else "否"
     if isinstance(value, list):
         items = spec.get("items", {})
-        if items.get("type") == "object":
-            return "；".join("，".join(f"{items.get('properties', {}).get(k, {}).get('title', k)} {_text({}, v)}"
+        if items.get("type") == "object":  # each row's fields with their titles and option names (A48 → 综合保障)
+            fields = items.get("properties", {})
+            return "；".join("，".join(f"{fields.get(k, {}).get('title', k)} {_text(fields.get(k, {}), v)}"
                                      for k, v in row.items()) for row in value if isinstance(row, dict))
         names = option_labels(spec)
         return "、".join(str(names.get(v, v)) for v in value) or "无"
     if value is None:
         return ""
     return str(option_labels(spec).get(value, value))
-
-
-# -- the timeline ---------------------------------------------------------------------------------
-
-
-def timeline(events: list, names: dict[str, str] | None = None) -> list[TimelineEntry]:
-    """The audit trail of a case (操作留痕) in words, each with the official's name (``names``: of
-    :func:`engine.accounts.users.display_names`, if the caller has read them for every actor of ``events``)."""
-    names = display_names(e.actor for e in events) if names is None else names
-    return [TimelineEntry(e.at, names.get(e.actor, e.actor), *_describe_event(e.action, e.detail or {}))
-            for e in events]
-
-
-def deadline_text(value: Any) -> str:
-    """A stored deadline (ISO text or datetime) in China Standard Time; midnight reads as 24:00 of the day before."""
-    if not value:
-        return ""
-    try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    if moment.tzinfo is None:
-        return f"{moment:%Y-%m-%d %H:%M}"
-    return display_deadline(moment)
-
-
-def _role(key: str | None) -> str:
-    role = all_roles().get(key or "")
-    return role.name if role else (key or "")
-
-
-def _event_opened(d: dict) -> tuple[str, str]:
-    if d.get("channel") == Channel.MONITORING and d.get("subject"):  # a case about no household (a monthly report,
-        return "立案", str(d["subject"])  # a campaign, a department's batch): found by no channel on no date
-    detail = (d.get("application") or {}).get("channel_detail")
-    text = f"发现渠道：{Channel.label_of(d.get('channel', ''))}，发现日期 {d.get('lead_date', '')}"
-    reason = backfill_reason(d)
-    return "立案", text + (f"（{detail}）" if detail else "") + (f"；补录说明：{reason}" if reason else "")
-
-
-def backfill_reason(opened: dict) -> str:
-    """Why a lead found long ago was opened only then (补录说明), from the detail of the case's opening, or ""."""
-    reason = (opened.get("application") or {}).get(BACKFILL_REASON)
-    return reason if isinstance(reason, str) else ""
-
-
-def _event_ready(d: dict) -> tuple[str, str]:
-    due = f"，期限 {deadline_text(d['due_at'])}" if d.get("due_at") else ""
-    return "待办", f"{d.get('step', '')}（{_role(d.get('role'))}{due}）"
-
-
-def _event_fired(d: dict) -> tuple[str, str]:
-    labels = [t.get("timer", "") for t in d.get("timers", [])]
-    return "期满", ("、".join(labels) + " 到期") if labels else "定时器到期"
-
-
-def _event_publicity_closed(d: dict) -> tuple[str, str]:
-    info = d.get("publicity") or {}
-    return "结束公示", f"{info.get('level', '')}公示{info.get('days', '')}天期满"
-
-
-def _with_reason(text: str, d: dict) -> str:
-    return text + (f"：{d['reason']}" if d.get("reason") else "")
-
-
-def _event_outcome(d: dict) -> tuple[str, str]:
-    return "结果", _with_reason(CaseOutcome.label_of(d.get("outcome", "")), d)
-
-
-def _event_monitored(d: dict) -> tuple[str, str]:
-    category = HouseholdCategory.label_of(d.get("category", ""))
-    return "纳入监测", f"{category}，识别日期 {str(d.get('identified_on', ''))[:10]}"
-
-
-_WINDOW_ANCHORS = IncomeWindowAnchor.labels() | EliminationWindowAnchor.labels()  # identification's, elimination's
-
-
-def _event_income_window(d: dict) -> tuple[str, str]:
-    window, before = d.get("window") or ["", ""], d.get("before") or ["", ""]
-    anchor = _WINDOW_ANCHORS.get(d.get("anchor") or "", d.get("anchor") or "")
-    return "收入计算时间", f"按{anchor}确定为 {window[0]} 至 {window[1]}（入户核实时暂按 {before[0]} 至 {before[1]}）"
-
-
-def _yuan(value: Any) -> str:
-    """An amount of yuan as recorded (a float in an audit entry): 10500, 10500.5."""
-    if isinstance(value, int | float):
-        return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
-    return str(value or "")
-
-
-def _event_line_settled(d: dict) -> tuple[str, str]:
-    """The elimination's income measured against the line of the year of elimination (engine.cases.functions
-    .check_elimination_line)."""
-    verdict = "符合风险消除条件" if d.get("eligible") else "不符合，暂缓消除"
-    return "监测范围", (f"风险消除日期 {d.get('eliminated_on', '')} 在 {d.get('year', '')} 年：收入按 {d.get('year', '')} 年"
-                        f"监测范围 {_yuan(d.get('line'))} 元复核（入户核实时按 {d.get('verified_on', '')[:4]} 年 "
-                        f"{_yuan(d.get('verified_line'))} 元），{verdict}")
-
-
-def _event_decided(d: dict) -> tuple[str, str]:
-    """The case this one opened (an identification) was decided: its limit met, or it ended before with ``outcome``."""
-    outcome = d.get("outcome")
-    return "审定", f"{d.get('by', '')} " + (f"已办结（{CaseOutcome.label_of(outcome)}）" if outcome else "已审定")
-
-
-def _event_released(d: dict) -> tuple[str, str]:
-    return "农户状态", _with_reason(HouseholdStatus.label_of(d.get("status", "")), d)
-
-
-def _simple(title: str, template: str):
-    return lambda d: (title, template.format_map(_Blank(d)))
-
-
-class _Blank(dict):
-    """format_map() source that reads a missing key as empty."""
-
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-_EVENTS: dict[str, Any] = {
-    "case_opened": _event_opened,
-    "task_ready": _event_ready,
-    "task_completed": _simple("办理", "{step}"),
-    "task_claimed": _simple("认领", "{step}"),
-    "task_released": _simple("释放", "{step}"),
-    "task_overdue": _simple("逾期", "{step} 超过办理期限"),
-    "case_deadline": lambda d: ("时限", f"{d.get('label', '')}：{deadline_text(d.get('due_at'))} 截止"),
-    "case_overdue": _simple("超时限", "{deadline} 已过，案件尚未办结"),
-    "timers_fired": _event_fired,
-    "publicity_closed": _event_publicity_closed,
-    "objection_raised": _simple("异议", "{raised_by}：{text}"),
-    "notice_sent": _simple("告知农户", "{title}：{body}"),
-    "outcome": _event_outcome,
-    "household_monitored": _event_monitored,
-    "income_window_settled": _event_income_window,
-    "elimination_line_settled": _event_line_settled,
-    "household_released": _event_released,
-    "case_closed": lambda d: ("办结", CaseOutcome.label_of(d.get("outcome"))),
-    "opened_case_decided": _event_decided,
-    PRIVATE_VIEWED: lambda d: ("查看敏感信息", ("通过数据接口" if d.get("via") == "api" else "")
-                                + "查看了完整的身份证号、联系电话和健康状况"),
-    PRIVATE_REFUSED: lambda d: ("拒绝查看敏感信息", ("通过数据接口" if d.get("via") == "api" else "")
-                                 + "请求查看完整的身份证号、联系电话和健康状况，其角色无权查看，已拒绝"),
-}
-
-
-def _describe_event(action: str, detail: dict) -> tuple[str, str]:
-    describe = _EVENTS.get(action)
-    if describe is None:
-        return action, ""
-    return describe(detail)
 
 
 def status_text(case: Case) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine.core.db import db, forget_when_the_transaction_ends
 from engine.core.models import AuditEvent, HumanTask
+from engine.core.vocabulary import AuditAction
 from engine.core.writes import write_deferred
 
 _PENDING = "fangpin.audit_pending"  # session.info: entries of this transaction not yet written
@@ -25,8 +26,9 @@ def record(
     task: HumanTask | None = None, task_id: int | None = None, **detail: Any,
 ) -> AuditEvent:
     """Append one event to the log (in the caller's transaction); ``task`` (a row, perhaps not yet inserted) or
-    ``task_id`` is the human task it is about. Returns the entry as written (without its id)."""
-    entry = AuditEvent(at=at, actor=actor, action=action, case_id=case_id, household_id=household_id,
+    ``task_id`` is the human task it is about. Returns the entry as written (without its id). ``action`` is one of
+    :class:`AuditAction` (ValueError otherwise: an entry an official would read without its label)."""
+    entry = AuditEvent(at=at, actor=actor, action=_listed(action), case_id=case_id, household_id=household_id,
                        task_id=task_id, detail=_plain(detail))
     db.session.info.setdefault(_PENDING, []).append((entry, task))
     return entry
@@ -35,10 +37,20 @@ def record(
 def record_many(at: datetime, actor: str, action: str, entries: Iterable[tuple[int | None, dict[str, Any]]]) -> None:
     """Append many events of one action at once — an import's, one per household: ``entries`` are (household id,
     detail) — written now, in one statement, without an object per entry."""
+    action = _listed(action)
     rows = [{"at": at, "actor": actor, "action": action, "case_id": None, "household_id": household_id,
              "task_id": None, "detail": _plain(detail)} for household_id, detail in entries]
     if rows:
         db.session.connection().execute(_INSERT, rows)
+
+
+def _listed(action: str) -> str:
+    """``action`` as stored, if :class:`AuditAction` lists it with its label."""
+    try:
+        return AuditAction(action).value
+    except ValueError:
+        raise ValueError(f"audit action {action!r} has no label: list it in engine.core.vocabulary.AuditAction"
+                         ) from None
 
 
 def first_of_case(case_id: int, action: str) -> AuditEvent | None:

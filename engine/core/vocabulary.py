@@ -119,12 +119,6 @@ class CaseStatus(Code):
     COMPLETED = "completed", "已办结"
 
 
-class CaseOutcome(Code):
-    """How an identification ended (办理结果)."""
-
-    IDENTIFIED = "identified", "纳入监测"
-    REJECTED = "rejected", "不予纳入"
-    CANCELLED = "cancelled", "农户取消申请"
 
 
 class StepState(Code):
@@ -251,6 +245,32 @@ class CorrectionKind(Code):
     REMOVAL = "removal", "清退"
 
 
+class CaseOutcome(Code):
+    """How a case ended (办理结果): what a diagram records with ``record_outcome(code, reason)``. The shipped
+    diagrams record these (tests/core/test_vocabulary.py); a code a diagram of its own records is shown as it is."""
+
+    IDENTIFIED = "identified", "纳入监测"  # identification
+    REJECTED = "rejected", "不予纳入"  # identification, green channel
+    CANCELLED = "cancelled", "农户取消申请"
+    QUALIFIED = "qualified", "符合监测对象条件"  # green channel: the identification's procedure follows
+    LEFT_GREEN_CHANNEL = "left_green_channel", "退出绿色通道"
+    ELIMINATED = "eliminated", "风险已消除"  # elimination
+    POSTPONED = "postponed", "暂缓消除"
+    INCLUDED = "included", "符合条件，已启动识别"  # department warning's home verification
+    NOT_INCLUDED = "not_included", "不符合条件，列为重点关注"
+    KEPT = "kept", "仍按脱贫享受政策管理"  # 脱贫人口分类管理
+    NOT_ENJOYING = "not_enjoying", "脱贫不再享受政策"
+    ROLLBACK = CorrectionKind.ROLLBACK.value, CorrectionKind.ROLLBACK.label  # correction: what was approved
+    REMOVAL = CorrectionKind.REMOVAL.value, CorrectionKind.REMOVAL.label
+    REFUSED = "refused", "回退或清退申请未获同意"
+    NO_RISK = "no_risk", "无新的返贫致贫风险"  # a yearly campaign's household
+    IDENTIFY = "identify", "符合认定标准，已启动识别"
+    RISK_GONE = "risk_gone", "风险已消除，已启动风险消除程序"
+    REPORTED = "reported", "已汇总上报"  # a township's yearly campaign
+    NO_SCALE_RISK = "no_scale_risk", "不存在区域性、规模性返贫风险"  # an area screening's assessment
+    SCALE_RISK = "scale_risk", "存在区域性、规模性返贫风险"
+
+
 class GuaranteeProblem(Code):
     """A problem of 三保障 or drinking water found at the household (A23–A26)."""
 
@@ -283,6 +303,84 @@ class PrivateAccess(Code):
     API = "api", "数据接口（?sensitive=1）"
     INFORMATION_FORM = "information_form", "农户信息采集表"
     COMMAND = "command", "命令行（fangpin household show --sensitive）"
+
+
+class AuditAction(Code):
+    """What an entry of the audit log (操作留痕) records: its code is stored, its label heads the entry on a case's
+    办理记录 and an account's history. engine.core.audit refuses to write an action not listed here."""
+
+    # a case and its steps (engine.cases)
+    CASE_OPENED = "case_opened", "立案"
+    TASK_READY = "task_ready", "待办"
+    TASK_COMPLETED = "task_completed", "办理"
+    TASK_CLAIMED = "task_claimed", "认领"
+    TASK_RELEASED = "task_released", "释放"
+    TASK_OVERDUE = "task_overdue", "逾期"
+    DATE_BACKDATED = "date_backdated", "补录日期"
+    CASE_DEADLINE = "case_deadline", "时限"
+    CASE_OVERDUE = "case_overdue", "超时限"
+    DEADLINE_RECOMPUTED = "deadline_recomputed", "期限重算"
+    TIMERS_FIRED = "timers_fired", "期满"
+    PUBLICITY_CLOSED = "publicity_closed", "结束公示"
+    OBJECTION_RAISED = "objection_raised", "异议"
+    NOTICE_SENT = "notice_sent", "告知农户"
+    OUTCOME = "outcome", "结果"
+    CASE_CLOSED = "case_closed", "办结"
+    CASE_ENDED = "case_ended", "结束办理"
+    OPENED_CASE_DECIDED = "opened_case_decided", "审定"
+    CASE_MIGRATED = "case_migrated", "流程版本迁移"
+    # what a case did to its household (engine.cases.functions)
+    HOUSEHOLD_MONITORED = "household_monitored", "纳入监测"
+    HOUSEHOLD_ELIMINATED = "household_eliminated", "风险消除"
+    HOUSEHOLD_NOT_ENJOYING_POLICY = "household_not_enjoying_policy", "脱贫不再享受政策"
+    HOUSEHOLD_ENJOYING_POLICY = "household_enjoying_policy", "脱贫享受政策"
+    HOUSEHOLD_ROLLBACK = f"household_{CorrectionKind.ROLLBACK.value}", CorrectionKind.ROLLBACK.label
+    HOUSEHOLD_REMOVAL = f"household_{CorrectionKind.REMOVAL.value}", CorrectionKind.REMOVAL.label
+    HOUSEHOLD_RELEASED = "household_released", "农户状态"
+    INCOME_WINDOW_SETTLED = "income_window_settled", "收入计算时间"
+    ELIMINATION_LINE_SETTLED = "elimination_line_settled", "监测范围"
+    MEASURES_RECORDED = "measures_recorded", "落实帮扶措施"
+    MEASURES_STOPPED = "measures_stopped", "停止帮扶措施"
+    GREEN_CHANNEL_ENTERED = "green_channel_entered", "纳入绿色通道"
+    MEMBERS_CHANGED = "members_changed", "家庭成员变更"
+    GUARANTEES_VERIFIED = "guarantees_verified", "“三保障”和饮水安全核实"
+    ANNUAL_INCOME_RECORDED = "annual_income_recorded", "采集年度收入"
+    # department warnings (engine.warnings)
+    WARNING_BATCH_IMPORTED = "warning_batch_imported", "导入预警数据"
+    WARNINGS_PUSHED = "warnings_pushed", "分解推送"
+    WARNING_NOTED = "warning_noted", "部门预警已备注"
+    WARNING_DISPATCHED = "warning_dispatched", "交办乡镇核查"
+    WARNING_VERIFIED = "warning_verified", "预警核查结论"
+    WARNING_REPORT_SUBMITTED = "warning_report_submitted", "上报月报"
+    WARNING_REPORT_RECORDED = "warning_report_recorded", "月报已记录"
+    # households (engine.households)
+    HOUSEHOLD_REGISTERED = "household_registered", "农户登记"
+    HOUSEHOLDS_IMPORTED = "households_imported", "导入农户"
+    HOUSEHOLD_IDENTIFIED_OUTSIDE = "household_identified_outside", "系统外识别纳入"
+    PRIVATE_DATA_VIEWED = "private_data_viewed", "查看敏感信息"
+    PRIVATE_DATA_REFUSED = "private_data_refused", "拒绝查看敏感信息"
+    # policy, diagrams and the calendar (engine.policy, engine.library, engine.cases.calendar_year, the command line)
+    POLICY_LOADED = "policy_loaded", "载入政策数据"
+    POLICY_PARAMETER_SET = "policy_parameter_set", "修改政策参数"
+    MONITORING_LINE_SET = "monitoring_line_set", "设定监测范围"
+    PROCESS_BOUND = "process_bound", "绑定流程"
+    PROCESS_ROLLED_BACK = "process_rolled_back", "回退流程版本"
+    PROCESS_PINNED = "process_pinned", "固定流程版本"
+    DIAGRAM_DEPLOYED = "diagram_deployed", "部署流程图"
+    DECISION_TABLE_DEPLOYED = "decision_table_deployed", "部署决策表"
+    DRAFT_SAVED = "draft_saved", "保存草稿"
+    DRAFT_DEPLOYED = "draft_deployed", "部署草稿"
+    SCENARIO_SAVED = "scenario_saved", "保存试运行场景"
+    CALENDAR_YEAR_SAVED = "calendar_year_saved", "保存工作日历"
+    # accounts (engine.accounts)
+    USER_CREATED = "user_created", "创建用户"
+    USER_CHANGED = "user_changed", "修改用户"
+    USER_DEACTIVATED = "user_deactivated", "停用"
+    USER_REACTIVATED = "user_reactivated", "重新启用"
+    PASSWORD_RESET = "password_reset", "重置密码"
+    PASSWORD_CHANGED = "password_changed", "本人修改密码"
+    API_TOKEN_ISSUED = "api_token_issued", "发放接口令牌"
+    API_TOKEN_REVOKED = "api_token_revoked", "吊销接口令牌"
 
 
 FORM_VOCABULARIES: tuple[type[Code], ...] = (HouseholdCategory, EliminationMode, HouseholdStatus, GuaranteeProblem,

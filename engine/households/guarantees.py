@@ -15,12 +15,12 @@ from typing import Any
 
 from engine.core import audit
 from engine.core.models import Household
-from engine.core.vocabulary import GuaranteeProblem
+from engine.core.vocabulary import AuditAction, GuaranteeProblem
 
 STORED = (GuaranteeProblem.HOUSING_UNSAFE, GuaranteeProblem.COMPULSORY_EDUCATION_DROPOUT,
           GuaranteeProblem.DRINKING_WATER_UNSAFE)  # A23–A25: columns of the household
 MEDICAL = GuaranteeProblem.NO_BASIC_MEDICAL_INSURANCE  # A26: the members' A17, or the finding carried in the audit
-VERIFIED = "guarantees_verified"  # the audit action of a verification that changed a finding
+VERIFIED = AuditAction.GUARANTEES_VERIFIED.value  # the audit action of a verification that changed a finding
 
 
 def no_basic_medical_insurance(household: Household) -> bool:

@@ -47,7 +47,7 @@ from engine.core.db import db
 from engine.core.errors import FangpinError, PermissionDenied
 from engine.core.id_numbers import normalised
 from engine.core.models import Household, Jurisdiction, Measure, Member, User
-from engine.core.vocabulary import HouseholdCategory, HouseholdStatus
+from engine.core.vocabulary import AuditAction, HouseholdCategory, HouseholdStatus
 from engine.core.writes import insert_values, lock_rows
 from engine.households.categories import NOT_FORMERLY_POOR, category_mismatch
 from engine.households.measures import categories as measure_categories
@@ -73,7 +73,7 @@ log = logging.getLogger(__name__)
 
 MAX_LISTED = 200  # problems listed; the others are counted
 CHUNK = 5000  # households written per round of INSERTs
-IMPORTED = "households_imported"  # the import's own audit entry (file, counts)
+IMPORTED = AuditAction.HOUSEHOLDS_IMPORTED.value  # the import's own audit entry (file, counts)
 HOUSEHOLD, MEMBER, MONITORING = "household", "member", "monitoring"
 CATEGORY, IDENTIFIED_ON, RISK_TYPES = "category", "identified_on", "risk_types"
 MEASURES_PREFIX, MEASURES_FROM, RESPONSIBLE = "measures_", "measures_started_on", "responsible_person"

@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from engine.core.db import db
 from engine.core.models import AuditEvent
+from engine.core.vocabulary import AuditAction
 
-IDENTIFIED_OUTSIDE = "household_identified_outside"
-IDENTIFIED_BY_CASE = "household_monitored"  # what an identification case records (engine.cases.functions)
+IDENTIFIED_OUTSIDE = AuditAction.HOUSEHOLD_IDENTIFIED_OUTSIDE.value
+IDENTIFIED_BY_CASE = AuditAction.HOUSEHOLD_MONITORED.value  # what an identification case records (engine.cases.functions)
 LABEL = "系统外识别（导入）"
 
 

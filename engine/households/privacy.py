@@ -17,14 +17,15 @@ from engine.core.clock import Clock
 from engine.core.id_numbers import ID_NUMBER
 from engine.core.models import Jurisdiction, User
 from engine.core.transaction import transaction
+from engine.core.vocabulary import AuditAction
 from engine.households.records import private_keys
 from engine.policy.permissions import may_see_private, require_may_see_private
 
 _NUMBERS_IN_TEXT = re.compile(  # an ID number (18 characters, or the old 15 digits), a mobile or a landline number
     r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|(?:\+?86[ -]?)?1[3-9][0-9]{9}|0[0-9]{2,3}[ -]?[0-9]{7,8})(?![0-9Xx])")
 HIDDEN = "（已隐藏）"
-PRIVATE_VIEWED = "private_data_viewed"
-PRIVATE_REFUSED = "private_data_refused"  # asked for in full by a role that may not see them (sees_private)
+PRIVATE_VIEWED = AuditAction.PRIVATE_DATA_VIEWED.value
+PRIVATE_REFUSED = AuditAction.PRIVATE_DATA_REFUSED.value  # asked for in full by a role that may not see them (sees_private)
 PRIVATE_ACCESS = (PRIVATE_VIEWED, PRIVATE_REFUSED)  # the audit entries of who saw or asked to see them
 
 

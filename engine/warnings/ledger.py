@@ -24,6 +24,7 @@ from engine.core.models import (
 from engine.core.vocabulary import (
     COVERED_HOUSEHOLD_STATUSES,
     COVERING_PROCEDURES,
+    AuditAction,
     CaseOutcome,
     CaseStatus,
     HouseholdStatus,
@@ -37,7 +38,7 @@ from engine.warnings.thresholds import PushRule, departments, push_deadline
 from timers.calendar import CHINA_TZ as CST
 from timers.calendar import Deadline, to_local_date
 
-REPORT_ACTION = "warning_report_submitted"
+REPORT_ACTION = AuditAction.WARNING_REPORT_SUBMITTED.value
 REPORT_PREFIX = "warning_report"
 VERIFICATION_PREFIX = Procedure.WARNING_VERIFICATION.value  # a verification case's reference: <prefix>:<warning id>
 _WARNING_OF_VERIFICATION = cast(func.substr(Case.reference, len(VERIFICATION_PREFIX) + 2), Integer)  # that id, in SQL

@@ -25,3 +25,11 @@ def test_a_group_of_fields_is_one_heading_over_its_fields_in_the_forms_order(app
         DataGroup("家庭收入（近12个月）", [("家庭人口数", "2"), ("工资性收入（A28）", "12000")]),
         DataGroup("", [("风险类型（A27）", "因病")])]
     assert describe_data("household_verification.json", data)[1] == ("家庭收入（近12个月） · 家庭人口数", "2")
+
+
+def test_a_plans_measures_are_shown_by_their_categorys_name():
+    """The step's data on the case page: 措施类别 综合保障, not A48."""
+    data = {"measures": [{"category": "A48", "item": "临时救助"}], "started_on": "2026-09-20"}
+    described = dict(describe_data("assistance_plan.json", data))
+    assert "措施类别 综合保障，具体措施 临时救助" in described["帮扶措施（A39–A52）"]
+    assert "A48" not in described["帮扶措施（A39–A52）"]
