@@ -173,7 +173,9 @@ class WarningStatus(Code):
 
     RECEIVED = "received", "待市级分解推送"
     AT_COUNTY = "at_county", "待县级比对交办"
-    ALREADY_MONITORED = "already_monitored", "已在监测，已备注"
+    ALREADY_MONITORED = "already_monitored", "已在监测，已备注"  # the county's comparison found it monitored
+    NOTED_IN_IDENTIFICATION = "noted_in_identification", "正在办理识别纳入，已记入该案"  # …or being identified
+    NOTED_IN_GREEN_CHANNEL = "noted_in_green_channel", "绿色通道中，已记入该案"  # …or in the green channel
     DISPATCHED = "dispatched", "已交办乡镇核查"
     INCLUDED = "included", "符合条件，已启动识别"
     NOT_INCLUDED = "not_included", "不符合条件，列为重点关注"
@@ -186,6 +188,11 @@ class WarningSource(Code):
     XLSX = "xlsx", "上传 Excel 文件"
     API = "api", "数据接口推送"
 
+
+NOTED_WARNING_STATUSES = (WarningStatus.ALREADY_MONITORED, WarningStatus.NOTED_IN_IDENTIFICATION,
+                          WarningStatus.NOTED_IN_GREEN_CHANNEL)
+"""A warning in one of these was noted on its household by the county's comparison (比对), not dispatched: the
+household is monitored, or in an identification or the green channel (COVERED_HOUSEHOLD_STATUSES below)."""
 
 OPEN_WARNING_STATUSES = (WarningStatus.RECEIVED, WarningStatus.AT_COUNTY, WarningStatus.DISPATCHED)
 """A warning in one of these still waits in a step (the city's split, the county's comparison, the township's

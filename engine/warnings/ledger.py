@@ -24,6 +24,7 @@ from engine.core.models import (
 from engine.core.vocabulary import (
     COVERED_HOUSEHOLD_STATUSES,
     COVERING_PROCEDURES,
+    NOTED_WARNING_STATUSES,
     AuditAction,
     CaseOutcome,
     CaseStatus,
@@ -52,6 +53,7 @@ class Comparison:
     covered: bool
     running_case: Case | None
     text: str
+    noted_as: str | None = None  # covered: the warning's status once noted on the household (WarningStatus)
 
 
 def compare(warning: DepartmentWarning) -> Comparison:
@@ -87,7 +89,8 @@ def _comparison(household: Household | None, running: dict[int, Case]) -> Compar
                                                                  and case.procedure in COVERING_PROCEDURES)
     if household.status == HouseholdStatus.MONITORED:
         text = f"已是监测对象（{household.identified_on} 纳入）" if household.identified_on else "已是监测对象"
-    elif covered:
+        return Comparison(household, covered, case, text, WarningStatus.ALREADY_MONITORED.value)
+    if covered:
         text = (f"正在办理{Procedure.label_of(case.procedure)}（{case.number}）" if case is not None
                 else f"正在办理（{HouseholdStatus.label_of(household.status)}）")
     else:
@@ -95,7 +98,15 @@ def _comparison(household: Household | None, running: dict[int, Case]) -> Compar
                 HouseholdStatus.ELIMINATED: HouseholdStatus.ELIMINATED.label}.get(household.status, "未纳入监测")
         if case is not None:
             text += f"；正在办理{Procedure.label_of(case.procedure)}（{case.number}）"
-    return Comparison(household, covered, case, text)
+    return Comparison(household, covered, case, text, _noted_as(household, case) if covered else None)
+
+
+def _noted_as(household: Household, case: Case | None) -> str:
+    """A warning about a household not monitored but in a procedure towards it is noted as that procedure: the
+    department and the county's report must not count the person as monitored (已在监测)."""
+    in_green_channel = household.status == HouseholdStatus.GREEN_CHANNEL or (
+        case is not None and case.procedure == Procedure.GREEN_CHANNEL)
+    return (WarningStatus.NOTED_IN_GREEN_CHANNEL if in_green_channel else WarningStatus.NOTED_IN_IDENTIFICATION).value
 
 
 def _in(place: Jurisdiction, *statuses: str):
@@ -208,7 +219,7 @@ def _running_limits(warning_ids: list[int]) -> dict[int, datetime]:
 
 
 def _outcome(warning: DepartmentWarning, case: Case | None, decided: dict[int, datetime]) -> str:
-    if warning.status == WarningStatus.ALREADY_MONITORED:
+    if warning.status in NOTED_WARNING_STATUSES:
         noted = warning.detail.get("noted_case")
         return f"{warning.detail.get('compared', '')}：预警已记入{'案件 ' + noted if noted else '该户'}"
     if warning.status == WarningStatus.NOT_INCLUDED:

@@ -156,7 +156,7 @@ def dispatch_to_townships(case: Case, actor: str, clock: Clock) -> dict[str, int
 
 def _note(warning: DepartmentWarning, comparison: Comparison, actor: str, clock: Clock) -> None:
     now, running = clock.now(), comparison.running_case
-    warning.status, warning.step_case_id = WarningStatus.ALREADY_MONITORED, None
+    warning.status, warning.step_case_id = comparison.noted_as, None
     warning.detail = {**warning.detail, "noted_case": running.number if running else None, "compared": comparison.text}
     audit.record(now, actor, "warning_noted", case_id=running.id if running else None,
                  household_id=comparison.household.id, warning_id=warning.id, batch_id=warning.batch_id,

@@ -141,6 +141,31 @@ def test_the_comparison_is_set_based_and_names_the_running_procedure(app, clock)
     assert texts[2] == "未在系统中登记" and not found[warnings[2].id].covered
 
 
+def test_a_warning_noted_on_a_household_not_monitored_is_not_said_to_be_monitored(app, clock):
+    """比对 notes a warning on a household monitored, being identified or in the green channel, and says which: the
+    department's batch and the county's report count only the first as 已在监测 (000 六（二）4)."""
+    monitored = register_household(household_data("沙河村", "备注甲", 2), "shahe_cun", clock)
+    applying = register_household(household_data("沙河村", "备注乙", 2), "shahe_cun", clock)
+    green = register_household(household_data("沙河村", "备注丙", 2), "shahe_cun", clock)
+    identification = open_identification(applying.id, "cadre_screening", date(2026, 9, 19), "shahe_cun", clock)
+    with transaction():
+        db.session.get(type(monitored), monitored.id).status = "monitored"
+        db.session.get(type(green), green.id).status = "green_channel"
+    batch = _push(clock, ("备注甲", monitored.head.id_number), ("备注乙", applying.head.id_number),
+                  ("备注丙", green.head.id_number))
+    (compare,) = _ready("wb_compare")
+    complete_task(compare.id, {"compared_on": "2026-09-20"}, "zhanggong_xian", clock)
+    db.session.expire_all()
+    warnings = list(db.session.scalars(select(DepartmentWarning).filter_by(batch_id=batch.id)
+                                       .order_by(DepartmentWarning.row_number)))
+    assert [w.status for w in warnings] == ["already_monitored", "noted_in_identification", "noted_in_green_channel"]
+    rows = {r.warning.person_name: r for r in ledger(_place("360702"), clock.now())}
+    assert [rows[n].status_name for n in ("备注甲", "备注乙", "备注丙")] == [
+        "已在监测，已备注", "正在办理识别纳入，已记入该案", "绿色通道中，已记入该案"]
+    assert rows["备注乙"].outcome == f"正在办理识别纳入（{identification.number}）：预警已记入案件 {identification.number}"
+    assert rows["备注丙"].outcome == "正在办理（绿色通道）：预警已记入该户"
+
+
 def test_a_policy_editor_changes_the_township_limit_for_one_county_from_a_date(app, clock):
     """Saved in the modeler as a diagram of its own (the province's binding takes the newest version of its own
     diagram), deployed, and bound to 章贡区 from tomorrow: today's dispatch keeps 20 working days."""

@@ -403,6 +403,29 @@ def test_the_county_compares_and_dispatches(app, client):
     assert _ready(app, "wb_compare") == []
 
 
+def test_a_person_noted_in_the_green_channel_is_not_said_to_be_monitored(app, client, clock):
+    """The department's batch page and the county's ledger: 吴长林, only in the green channel, reads 绿色通道中，已记入该案;
+    only the monitored person reads 已在监测."""
+    with app.app_context():
+        green = register_household(household_data("沙河村", "网页绿色", 2), "shahe_cun", clock)
+        with transaction():
+            db.session.get(Household, green.id).status = "green_channel"
+        green_id = green.head.id_number
+    login(client, "zg_yibao")
+    monitored = app.config["ids"]["monitored"]
+    assert _upload(client, _csv(f"网页绿色,{green_id},out_of_pocket,25000,,2026-09-11",
+                                f"网页监测,{monitored},out_of_pocket,25000,,2026-09-11")).status_code == 302
+    login(client, "zhanggong_xian")
+    (compare,) = _ready(app, "wb_compare")
+    assert _do(client, compare, {"compared_on": "2026-09-20"}).status_code == 302
+    batch_id = _warnings(app)[0].batch_id
+    for user, page in (("zg_yibao", f"/warnings/batches/{batch_id}"), ("zhanggong_xian", "/warnings/ledger")):
+        login(client, user)
+        html = client.get(page).get_data(as_text=True)
+        cells = re.findall(r'<td data-label="(?:状态|状态与结果)">([^<]+)', html)
+        assert sorted(cells) == sorted(["绿色通道中，已记入该案", "已在监测，已备注"]), (page, cells)
+
+
 def test_the_ledger_filters_by_status_with_the_statuses_labels(app, client):
     """The status filter offers every warning status by its label and lists the warnings in the one chosen; an
     unknown status filters nothing."""
