@@ -27,6 +27,7 @@ from engine.warnings.ledger import (
     batch_warnings,
     batches,
     ledger,
+    ledger_departments,
     ledger_rows,
     missing_pushes,
     monthly_report,
@@ -253,11 +254,13 @@ def ledger_page() -> str:
     status = request.args.get("status") or None
     month = request.args.get("month") or None
     month = month if month and MONTH.match(month) else None
-    department = (request.args.get("department") or "")[:40] or None
+    departments = ledger_departments(place, to_local_date(now))
+    department = request.args.get("department") or None
+    department = department if department in departments else None  # an unknown one filters nothing, as a status
     rows = ledger(place, now, status=status if status in WarningStatus.labels() else None, department=department, month=month)
     return render_template("warnings/ledger.html", place=place, rows=rows, overdue=overdue_warnings(place, now),
-                           statuses=WarningStatus.labels(), filters={"status": status or "", "month": month or "",
-                                                            "department": department or ""})
+                           statuses=WarningStatus.labels(), departments=departments,
+                           filters={"status": status or "", "month": month or "", "department": department or ""})
 
 
 @bp.get("/report")

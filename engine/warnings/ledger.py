@@ -34,6 +34,7 @@ from engine.core.vocabulary import (
     StepState,
     WarningStatus,
 )
+from engine.policy.departments import department_names
 from engine.supervision.overdue import days_overdue
 from engine.warnings.thresholds import PushRule, departments, push_deadline
 from timers.calendar import CHINA_TZ as CST
@@ -244,6 +245,19 @@ def ledger(place: Jurisdiction, now: datetime, status: str | None = None, depart
                                                           WarningBatch.submitted_at < end)
     query = query.order_by(DepartmentWarning.batch_id.desc(), DepartmentWarning.row_number).limit(limit)
     return ledger_rows(list(db.session.scalars(query)), now)
+
+
+def ledger_departments(place: Jurisdiction, on: date) -> dict[str, str]:
+    """key → name of the departments the ledger of ``place`` may be filtered by (部门): those configured for it on
+    ``on``, then any other whose warnings it holds (the city's, or one since taken out of the policy), named as its
+    warnings were."""
+    names = department_names(place, on)
+    held = set(db.session.scalars(select(DepartmentWarning.department).distinct()
+                                  .where(DepartmentWarning.jurisdiction_path.startswith(place.path))))
+    for key in sorted(held - set(names)):
+        warning = db.session.scalar(select(DepartmentWarning).filter_by(department=key).limit(1))
+        names[key] = str((warning.detail or {}).get("department_name") or key)
+    return names
 
 
 def overdue_warnings(place: Jurisdiction, now: datetime) -> list[LedgerRow]:

@@ -431,7 +431,8 @@ def test_the_ledger_filters_by_status_with_the_statuses_labels(app, client):
     unknown status filters nothing."""
     _dispatched(app, client)
     html = client.get("/warnings/ledger?status=already_monitored").get_data(as_text=True)
-    options = dict(re.findall(r'<option value="(\w+)" (?:selected)?>([^<]+)</option>', html))
+    statuses = re.search(r'<select name="status">(.*?)</select>', html, re.DOTALL).group(1)
+    options = dict(re.findall(r'<option value="(\w+)" (?:selected)?>([^<]+)</option>', statuses))
     assert options == WarningStatus.labels()
     assert '<option value="already_monitored" selected>已在监测，已备注</option>' in html
     assert "网页监测" in html and "网页预警" not in html
@@ -439,6 +440,24 @@ def test_the_ledger_filters_by_status_with_the_statuses_labels(app, client):
     assert "网页预警" in html and "网页监测" not in html
     html = client.get("/warnings/ledger?status=no_such_status").get_data(as_text=True)
     assert "网页预警" in html and "网页监测" in html
+
+
+def test_the_ledger_filters_by_department_chosen_by_its_name(app, client):
+    """部门: a choice of the place's departments by their Chinese names (no code to type), the chosen one selected;
+    an unknown one filters nothing."""
+    _dispatched(app, client)
+    html = client.get("/warnings/ledger").get_data(as_text=True)
+    select_ = re.search(r'<select name="department">(.*?)</select>', html, re.DOTALL).group(1)
+    options = dict(re.findall(r'<option value="(\w*)" ?(?:selected)?>([^<]+)</option>', select_))
+    assert options[""] == "全部" and options["medical"] == "医保部门" and options["education"] == "教育部门"
+    assert 'name="department" value=' not in html and "如 medical" not in html
+    html = client.get("/warnings/ledger?department=medical").get_data(as_text=True)
+    assert '<option value="medical" selected>医保部门</option>' in html
+    assert "网页预警" in html and "网页监测" in html
+    html = client.get("/warnings/ledger?department=education").get_data(as_text=True)
+    assert "网页预警" not in html and "没有符合条件的预警" in html
+    html = client.get("/warnings/ledger?department=no_such").get_data(as_text=True)
+    assert "网页预警" in html
 
 
 def test_the_township_records_that_the_criteria_are_met(app, client, clock):
