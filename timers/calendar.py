@@ -49,6 +49,9 @@ _PACKAGE_NAMES_ZH = {
     "Mid-autumn Festival": "中秋节",
     "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
 }
+DATE_FORMAT = "日期格式应为 年-月-日，如 2026-09-10"
+"""How every refusal of a badly written date says what to write (a form's date field, an upload's date column, a
+query's date): one wording for officials, never YYYY-MM-DD."""
 WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 
 
@@ -302,7 +305,7 @@ class _OverrideLoader:
             day = date.fromisoformat(text)
         except (TypeError, ValueError) as exc:
             raise self.fail(
-                f"年份 {year}：{field} 中的日期 {text!r} 无法解析（应为 YYYY-MM-DD）", year, field
+                f"年份 {year}：{field} 中的“{text}”不是日期（{DATE_FORMAT}）", year, field
             ) from exc
         if abs(day.year - year) > 1:
             raise self.fail(

@@ -155,11 +155,11 @@ def _parse_line(line: str) -> tuple[list[date], str]:
     """The days and the name of one line; raises ValueError with what to change."""
     match = _LINE.match(line)
     if not match:
-        raise ValueError("格式应为“日期 名称”或“起始日期~结束日期 名称”，日期写成 YYYY-MM-DD，例如 2027-01-01 元旦")
+        raise ValueError("格式应为“日期 名称”或“起始日期~结束日期 名称”，日期写成 年-月-日，例如 2027-01-01 元旦")
     first = _day(*match.group(1, 2, 3))
     last = _day(*match.group(4, 5, 6)) if match.group(4) else first
     if first is None or last is None:
-        raise ValueError("日期不存在，请核对年月日（YYYY-MM-DD）")
+        raise ValueError("日期不存在，请核对年、月、日")
     name = (match.group(7) or "").strip()
     if not name:
         raise ValueError("日期后面请写上节日名称，例如 2027-01-01 元旦、2027-02-14 春节调休上班")

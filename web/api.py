@@ -100,6 +100,7 @@ from engine.supervision.overdue import LIMIT, overdue_listing
 from engine.warnings.intake import import_batch
 from engine.warnings.procedure import get_batch
 from engine.warnings.rows import read_json
+from timers.calendar import DATE_FORMAT
 
 from . import csrf
 from .auth import within
@@ -522,7 +523,7 @@ def _open_request(data: dict[str, Any]) -> tuple[int, str, date, dict[str, Any] 
     except ValueError:
         lead_date = None
     if lead_date is None:
-        problems.append(("lead_date", "格式应为 YYYY-MM-DD"))
+        problems.append(("lead_date", DATE_FORMAT))
     if application is not None and not isinstance(application, dict):
         problems.append(("application", "应为对象"))
     if problems:

@@ -68,7 +68,7 @@ from engine.policy.parameters import PROCESS_SUFFIX
 from engine.policy.permissions import editable_jurisdictions, jurisdiction_by_code
 from engine.policy.schemas import field_titles
 from engine.publicity.lists import list_source_gaps
-from timers.calendar import to_local_date
+from timers.calendar import DATE_FORMAT, to_local_date
 
 from .auth import roles_required, within
 from .security import attachment, parse_id
@@ -108,7 +108,7 @@ def _date(field: str, required: bool = True) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise FangpinError(f"日期“{raw}”格式不正确，应为 YYYY-MM-DD") from None
+        raise FangpinError(f"“{raw}”不是日期：{DATE_FORMAT}") from None
 
 
 # -- library and versions -------------------------------------------------------------------------

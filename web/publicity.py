@@ -12,7 +12,7 @@ from engine.core.errors import NotFound
 from engine.core.vocabulary import PublicityStage
 from engine.publicity.lists import can_pend, list_counts, publicity_list
 from engine.supervision.overview import children_of
-from timers.calendar import to_local_date
+from timers.calendar import DATE_FORMAT, to_local_date
 
 from .auth import roles_required, visible_jurisdiction
 
@@ -25,12 +25,15 @@ def register(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+_DATE_ARGS = {"from": "日期自", "to": "至"}  # the filter's dates, as the list page labels them
+
+
 def _date_arg(name: str) -> date | None:
     value = request.args.get(name) or ""
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
-        abort(400, f"{name}: 日期格式应为 YYYY-MM-DD")
+        abort(400, f"“{_DATE_ARGS[name]}”{DATE_FORMAT}")
 
 
 def _date_range() -> tuple[date | None, date | None, str | None]:

@@ -38,7 +38,7 @@ from engine.warnings.ledger import (
 from engine.warnings.rows import read_upload, template_csv
 from engine.warnings.schedules import open_event_push
 from engine.warnings.thresholds import RECEIVING_LEVELS, current_period, departments
-from timers.calendar import to_local_date
+from timers.calendar import DATE_FORMAT, to_local_date
 
 from .auth import roles_required, visible, visible_jurisdiction
 from .security import attachment
@@ -219,7 +219,7 @@ def record_event() -> Any:
     try:
         event_on = date.fromisoformat(request.form.get("event_on", ""))
     except ValueError:
-        flash("事件日期应为 年-月-日，如 2026-09-01", "error")
+        flash(f"事件日期：{DATE_FORMAT}", "error")
         return redirect(url_for("warnings.deadlines"))
     try:
         with transaction():

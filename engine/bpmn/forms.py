@@ -26,6 +26,7 @@ from engine.core.config import project_dir
 from engine.core.errors import FormInvalid, FormKeywordInvalid, NotFound
 from engine.core.json_values import FiniteValidator
 from engine.core.vocabulary import FormRecord
+from timers.calendar import DATE_FORMAT
 
 _TYPE_NAMES = {
     "string": "文本", "integer": "整数", "number": "数字", "boolean": "是/否", "array": "列表", "object": "对象",
@@ -266,7 +267,7 @@ def validate_form(name: str, data: Any) -> dict[str, Any]:
     schema = load_form(name)
     problems = schema_problems(schema, data, _validator(name, schema))
     if problems:
-        raise FormInvalid(name, problems)
+        raise FormInvalid(name, problems, schema.get("title"))
     return data
 
 
@@ -511,7 +512,7 @@ def _format_reason(value: Any, expected: Any) -> str:
     its check character), without repeating it."""
     if expected == id_numbers.FORMAT:
         return id_numbers.id_number_problem(str(value)) or id_numbers.FORM_PROBLEM
-    return f"格式应为 {'YYYY-MM-DD' if expected == 'date' else expected}"
+    return DATE_FORMAT if expected == "date" else f"格式应为 {expected}"
 
 
 def _reason(err: ValidationError, schema: dict[str, Any], prefix: tuple[str, ...] = ()) -> str:

@@ -84,7 +84,7 @@ def check_event_dates(schema: dict[str, Any], form: str, data: dict[str, Any], r
             else:
                 backdated.append(Backdated(field, day, earliest, reason.strip()[:REASON_MAX]))
     if problems:
-        raise FormInvalid(form, problems)
+        raise FormInvalid(form, problems, schema.get("title"))
     return backdated
 
 

@@ -62,10 +62,11 @@ def check_form_rules(form: str, data: dict[str, Any], case: Case, step: Mapping[
     holds at the task, before the form's); a rule the engine does not know is refused naming the form (what to
     change)."""
     problems: list[tuple[str, str]] = []
-    for name in load_form(form).get(RULES_KEY, []):
+    schema = load_form(form)
+    for name in schema.get(RULES_KEY, []):
         rule = RULES.get(name)
         if rule is None:
             raise FangpinError(f"表单 {form} 的 {RULES_KEY} 列出了未知的校验规则 {name}：可用的规则为 {'、'.join(RULES)}")
         problems += rule(data, case, step)
     if problems:
-        raise FormInvalid(form, problems)
+        raise FormInvalid(form, problems, schema.get("title"))

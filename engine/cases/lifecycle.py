@@ -435,7 +435,7 @@ def _check_form(todo: TaskToDo, data: Any, today: date, backdating_reason: str |
     except FormInvalid as exc:
         problems += exc.errors
     if problems:
-        raise FormInvalid(row.form, sorted(problems, key=lambda p: p[0]))
+        raise FormInvalid(row.form, sorted(problems, key=lambda p: p[0]), row.name)
     return backdated
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 FIELD_NAMED = re.compile(r"^([A-Za-z_][\w./]*): (.+)$", re.DOTALL | re.ASCII)  # "<field>: <words>" of a refusal
+_CODE = re.compile(r"^[\w.\-/]*$", re.ASCII)  # a form's file name or key (annual_collection.json): never shown
 
 
 class FangpinError(Exception):
@@ -19,13 +20,16 @@ class ConflictError(FangpinError):
 
 
 class FormInvalid(FangpinError):
-    """Form data does not match the task's JSON Schema."""
+    """Form data does not match the task's JSON Schema. The message names the form by ``title`` (the task's name or
+    the form's own title: 入户采集和排查填写有误：…), never by its file name; without a title, by ``form`` if that is
+    words (用户信息), else as 表单."""
 
-    def __init__(self, form: str, errors: list[tuple[str, str]]) -> None:
+    def __init__(self, form: str, errors: list[tuple[str, str]], title: str | None = None) -> None:
         self.form = form
         self.errors = errors  # [(field path, reason)]
+        self.title = title or ("表单" if _CODE.match(form or "") else form)
         detail = "；".join(reason for _, reason in errors)  # each reason in words (a schema's names its field's title)
-        super().__init__(f"表单 {form} 填写有误：{detail}")
+        super().__init__(f"{self.title}填写有误：{detail}")
 
 
 class FormKeywordInvalid(FangpinError, ValueError):

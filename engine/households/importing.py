@@ -67,7 +67,7 @@ from engine.households.register import (
     village_problem,
 )
 from engine.policy.permissions import require_may_register
-from timers.calendar import to_local_date
+from timers.calendar import DATE_FORMAT, to_local_date
 
 log = logging.getLogger(__name__)
 
@@ -587,7 +587,7 @@ def _date(cell: Any) -> tuple[str | None, str | None]:
     try:
         return (date(*(int(g) for g in match.groups())) if match else date.fromisoformat(text)).isoformat(), None
     except ValueError:
-        return None, f"日期应写作 年-月-日，如 2024-03-15，现为“{_shown(cell)}”"
+        return None, f"{DATE_FORMAT}，现为“{_shown(cell)}”"
 
 
 def _category(cell: Any) -> tuple[str | None, str | None]:

@@ -87,7 +87,7 @@ def _complete(workflow: BpmnWorkflow, step: dict[str, Any], number: int, clock: 
             validate_form(form, data)
         except FormInvalid as exc:  # a scenario's data is written by field name: its editor reads the names too
             raise FormInvalid(exc.form, [(field, f"{field}：{reason}" if field else reason)
-                                         for field, reason in exc.errors]) from exc
+                                         for field, reason in exc.errors], exc.title) from exc
     task.set_data(**data)
     task.run()
     trace.add("done", step["complete"], clock.now())

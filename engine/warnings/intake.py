@@ -24,6 +24,7 @@ from engine.warnings.procedure import acting_user, open_batch_case, require_role
 from engine.warnings.rows import FORM, RawRow
 from engine.warnings.schedules import complete_push
 from engine.warnings.thresholds import RECEIVING_LEVELS, Department, Indicator, check_period, departments
+from timers.calendar import DATE_FORMAT
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +253,7 @@ def _date(value: Any, today: date) -> tuple[date | None, str | None]:
         try:
             on = date(*(int(g) for g in match.groups())) if match else date.fromisoformat(text)
         except ValueError:
-            return None, f"日期格式应为 年-月-日，如 2026-09-10：{text}"
+            return None, f"{DATE_FORMAT}：{text}"
     if on > today:
         return None, f"日期 {on} 晚于今天"
     return on, None

@@ -280,7 +280,7 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     try:
         first = date.fromisoformat(month + "-01")
     except ValueError as exc:
-        raise RuleViolation(f"month: 月份 {month} 无效，应为 YYYY-MM") from exc
+        raise RuleViolation(f"month: 月份 {month} 无效，应为 年-月，如 2026-09") from exc
     following = (first + timedelta(days=32)).replace(day=1)
     return (datetime.combine(first, datetime.min.time(), CST), datetime.combine(following, datetime.min.time(), CST))
 

@@ -15,7 +15,7 @@ from engine.core.models import Jurisdiction
 from engine.core.vocabulary import JurisdictionLevel
 from engine.policy.departments import DEPARTMENT_PREFIX
 from engine.policy.parameters import resolve, resolve_group
-from timers.calendar import Deadline, default_calendar
+from timers.calendar import DATE_FORMAT, Deadline, default_calendar
 
 PUSH_OVERRIDE = "warning.push_override"
 POLICY_FILE = "warning_thresholds.json"
@@ -168,7 +168,7 @@ def check_period(rule: PushRule, period: str, today: date) -> str | None:
         try:
             event = date.fromisoformat(period)
         except ValueError:
-            return f"应为{rule.event or '事件'}日期（年-月-日），如 2026-09-01"
+            return f"应为{rule.event or '事件'}日期：{DATE_FORMAT}"
         return f"{rule.event or '事件'}日期 {event} 晚于今天" if event > today else None
     if rule.kind == "quarterly" and not QUARTER.match(period):
         return "应为季度，如 2026-Q3"

@@ -21,7 +21,8 @@ def test_wrong_form_field_is_named_and_nothing_is_saved(app, clock):
         complete_task(task.id, {"applied_on": "20.9.2026", "all_members_signed": False}, "shahe_cun", clock)
     fields = dict(refused.value.errors)
     assert set(fields) == {"applied_on", "all_members_signed", "risk_description"}
-    assert "YYYY-MM-DD" in fields["applied_on"] and "必须确认" in fields["all_members_signed"]
+    assert fields["applied_on"].endswith("日期格式应为 年-月-日，如 2026-09-10") and "必须确认" in fields["all_members_signed"]
+    assert str(refused.value).startswith(f"{task.name}填写有误：") and ".json" not in str(refused.value)
     db.session.expire_all()
     assert (task.state, case.lock_version, count_rows(AuditEvent)) == ("READY", version, events)
 

@@ -304,7 +304,11 @@ def test_complete_a_task_and_refusals(village_api, case_id, web_app, clock):
                                                             "all_members_signed": False})
     assert invalid.status_code == 422
     assert _fields(invalid) == {"applied_on", "all_members_signed", "risk_description"}
-    assert "必须确认" in {f["field"]: f["reason"] for f in invalid.get_json()["fields"]}["all_members_signed"]
+    reasons = {f["field"]: f["reason"] for f in invalid.get_json()["fields"]}
+    assert "必须确认" in reasons["all_members_signed"]
+    assert reasons["applied_on"] == "申请日期：日期格式应为 年-月-日，如 2026-09-10"  # as the web pages and uploads say
+    assert invalid.get_json()["error"].startswith(f"{FIRST_STEP}填写有误：")  # the task, not its form's file
+    assert ".json" not in invalid.get_json()["error"] and "YYYY" not in invalid.get_json()["error"]
     assert token_api(web_app, "shahe_zhen", clock).post(f"/api/tasks/{task}/complete", APPLY).status_code == 403
     assert token_api(web_app, "huaping_cun", clock).post(f"/api/tasks/{task}/complete", APPLY).status_code == 403
     stale = village_api.post(f"/api/tasks/{task}/complete", APPLY, headers={"If-Match": '"1"'})

@@ -505,7 +505,7 @@ def test_parameter_refusals(editor, web_app):
     unknown = _set(editor, key="identification.no_such_days")
     assert unknown.status_code == 422 and "不存在" in unknown.get_data(as_text=True)
     bad_date = _set(editor, effective_from="10/01/2026")
-    assert bad_date.status_code == 422 and "格式不正确" in bad_date.get_data(as_text=True)
+    assert bad_date.status_code == 422 and "“10/01/2026”不是日期：日期格式应为 年-月-日，如 2026-09-10" in bad_date.get_data(as_text=True)
     assert _set(editor, jurisdiction="370681").status_code == 403
     for value, reason in (("-5", "不能小于 1"), ("0", "不能小于 1"), ("100000", "不能大于 366")):
         nonsense = _set(editor, value=value)  # a publicity of -5 days would stop every identification of 章贡区

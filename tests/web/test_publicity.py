@@ -105,7 +105,9 @@ def test_another_jurisdiction_is_forbidden(client):
 def test_unknown_lists_and_bad_dates(client):
     login(client, "shahe_cun")
     assert client.get("/publicity/no_such_list").status_code == 404
-    assert client.get("/publicity/zhanggong_a04_village_initial_list?from=yesterday").status_code == 400
+    bad = client.get("/publicity/zhanggong_a04_village_initial_list?from=yesterday")
+    assert bad.status_code == 400
+    assert "“日期自”日期格式应为 年-月-日，如 2026-09-10" in bad.get_data(as_text=True)  # the field's label, not "from"
 
 
 # ---------------------------------------------------------------- the lists

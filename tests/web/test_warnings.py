@@ -35,6 +35,7 @@ from engine.warnings.schedules import open_schedules
 from tests.bdd.officials import household_data
 from tests.factories import password_hash
 from tests.webclient import csrf_token, login
+from timers.calendar import DATE_FORMAT
 
 CST = ZoneInfo("Asia/Shanghai")
 HEADER = "姓名,身份证号,预警指标,金额,村代码,日期"
@@ -424,6 +425,20 @@ def test_a_person_noted_in_the_green_channel_is_not_said_to_be_monitored(app, cl
         html = client.get(page).get_data(as_text=True)
         cells = re.findall(r'<td data-label="(?:状态|状态与结果)">([^<]+)', html)
         assert sorted(cells) == sorted(["绿色通道中，已记入该案", "已在监测，已备注"]), (page, cells)
+
+
+def test_a_badly_written_date_is_refused_in_the_same_words_on_the_task_page_and_the_upload(app, client):
+    """比对日期 typed as 2026/09/20 on the county's task and a row's date typed as 10.9.2026 in a department's file:
+    both say 日期格式应为 年-月-日，如 2026-09-10, never YYYY-MM-DD."""
+    _imported(app, client)
+    login(client, "zhanggong_xian")
+    (compare,) = _ready(app, "wb_compare")
+    refused = _do(client, compare, {"compared_on": "2026/09/20"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and DATE_FORMAT in html and "YYYY" not in html
+    login(client, "zg_yibao")
+    html = _upload(client, _csv(f"外人,{OUTSIDER},out_of_pocket,30000,360702101201,10.9.2026")).get_data(as_text=True)
+    assert f"{DATE_FORMAT}：10.9.2026" in html and "YYYY" not in html
 
 
 def test_the_ledger_filters_by_status_with_the_statuses_labels(app, client):
