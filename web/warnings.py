@@ -50,6 +50,7 @@ DEPARTMENT, CITY, COUNTY, TOWNSHIP = "department_officer", "city_officer", "coun
 WARNING_ROLES = (DEPARTMENT, CITY, COUNTY, TOWNSHIP, "supervisor")
 OVERSIGHT = (COUNTY, CITY, "supervisor")
 MAX_UPLOAD = 5 * 1024 * 1024
+TEMPLATE_NAME = "行业预警导入模板"  # the template download: 行业预警导入模板_医保部门.csv
 FIELD_NAMES = {"name": "姓名", "id_number": "身份证号", "indicator": "预警指标", "amount": "金额", "village": "村代码",
                "date": "日期", "department": "行业部门", "period": "期间", "文件": "文件", "rows": "数据"}
 ROW_FIELD = re.compile(r"^第 (\d+) 行(?: (\w+))?$")
@@ -179,12 +180,12 @@ def _row_error(field: str, reason: str) -> dict[str, str]:
 @roles_required(DEPARTMENT)
 def template() -> Response:
     """A CSV template (UTF-8 with BOM) with the columns and one example row of my department (by its indicator's
-    Chinese name)."""
+    Chinese name), saved as 行业预警导入模板_医保部门.csv."""
     found = _departments(g.user.jurisdiction, to_local_date(_now()))
     mine = found.get(g.user.department or "") or next(iter(found.values()), None)
     indicator = next(iter(mine.indicators.values())) if mine and mine.indicators else None
     content = template_csv(indicator.name, indicator.example_amount()) if indicator else template_csv()
-    return attachment(content, "text/csv", "warning_template.csv")
+    return attachment(content, "text/csv", f"{TEMPLATE_NAME}_{mine.name}.csv" if mine else f"{TEMPLATE_NAME}.csv")
 
 
 @bp.get("/deadlines")

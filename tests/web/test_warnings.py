@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, datetime
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,7 +35,7 @@ from engine.policy.parameters import load_policy_file
 from engine.warnings.schedules import open_schedules
 from tests.bdd.officials import household_data
 from tests.factories import password_hash
-from tests.webclient import csrf_token, login
+from tests.webclient import HttpBrowser, csrf_token, login, serve
 from timers.calendar import DATE_FORMAT
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -316,6 +317,23 @@ def test_the_template_is_a_utf8_csv_with_bom_whose_example_row_uploads_as_it_is(
     uploaded = _upload(client, response.data)  # (its 5 200.50 元 was below every threshold: refused)
     assert uploaded.status_code == 302, uploaded.get_data(as_text=True)
     assert _count(app, WarningBatch) == 1
+
+
+def test_the_template_downloads_over_http_under_a_chinese_name_of_the_officers_department(app):
+    """行业预警导入模板_医保部门.csv as the browser saves it (RFC 6266 filename*, as the other downloads), the header
+    latin-1 with an ASCII fallback name; the content the UTF-8 CSV with its BOM."""
+    with app.app_context(), transaction():
+        db.session.scalar(select(User).filter_by(username="zg_yibao")).department = "medical"
+    with serve(app) as base:
+        browser = HttpBrowser(base)
+        browser.login("zg_yibao", "demo")
+        answer = browser.get("/warnings/template.csv")
+        assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/csv")
+        disposition = answer.headers["Content-Disposition"]
+        assert disposition.startswith('attachment; filename="') and "warning_template" not in disposition
+        encoded = re.search(r"filename\*=UTF-8''(\S+)", disposition).group(1)
+        assert unquote(encoded) == "行业预警导入模板_医保部门.csv"
+        assert answer.read().startswith("\ufeff姓名,身份证号".encode())
 
 
 def test_an_id_number_with_a_wrong_check_character_is_refused_without_repeating_it(app, client):
