@@ -18,7 +18,7 @@ from engine.core.clock import Clock
 from engine.core.db import db
 from engine.core.errors import RuleViolation
 from engine.core.models import Case, Household, HumanTask, Jurisdiction, Member
-from engine.core.vocabulary import CaseOutcome, JurisdictionLevel, LedgerStep, Procedure
+from engine.core.vocabulary import CaseOutcome, JurisdictionLevel, LedgerStep, Procedure, StepState
 from engine.policy.parameters import resolve
 from timers.calendar import to_local_date
 
@@ -145,6 +145,7 @@ class CampaignProgress:
     villages: list[VillageProgress]
     deadlines: Deadlines
     to_visit: list[ToVisit]  # the priority groups first (004 一(二)), at most TO_VISIT_LIMIT
+    waiting_on: tuple[str, ...] = ()  # the campaign's own steps to do now (its township's 待办), by name
 
     @property
     def total(self) -> Tally:
@@ -205,9 +206,11 @@ def households_to_visit(campaign_ids: list[int], place: Jurisdiction, today: dat
 def progress(campaign: Case, now: datetime, limit: int = TO_VISIT_LIMIT) -> CampaignProgress:
     """The campaign's progress by village, its deadlines and the households still to visit."""
     today = to_local_date(now)
+    waiting_on = tuple(db.session.scalars(select(HumanTask.name).filter_by(case_id=campaign.id, state=StepState.READY)
+                                          .order_by(HumanTask.id)))
     return CampaignProgress(campaign, village_progress([campaign.id], now),
                             Deadlines.of(campaign.jurisdiction, campaign_year(campaign), today),
-                            households_to_visit([campaign.id], campaign.jurisdiction, today, limit))
+                            households_to_visit([campaign.id], campaign.jurisdiction, today, limit), waiting_on)
 
 
 def report_summary(campaign: Case, now: datetime) -> str:

@@ -44,6 +44,9 @@ def test_a_township_opens_its_campaign_and_follows_it_by_village(web_app, client
     assert opened.status_code == 302
     page = client.get(opened.headers["Location"]).get_data(as_text=True)
     assert "尚未生成入户任务" in page and "2026-12-08（还剩 79 天）" in page
+    state = re.search(r'<p class="meta" id="campaign-state">(.*?)</p>', page, re.DOTALL).group(1)
+    assert state == ("尚未开始入户采集排查：乡镇在待办中办理“开启本乡镇年度信息采集和集中排查”后，"
+                     "系统为本乡镇各户生成入户采集排查任务")  # not 办理中 before it is opened
     inbox = client.get("/inbox").get_data(as_text=True)
     task_id = re.search(r'href="/tasks/(\d+)">开启本乡镇年度信息采集和集中排查', inbox).group(1)
     form = client.get(f"/tasks/{task_id}").get_data(as_text=True)
@@ -52,6 +55,8 @@ def test_a_township_opens_its_campaign_and_follows_it_by_village(web_app, client
                                                   "csrf_token": csrf_token(form)})
     assert done.status_code == 302
     page = client.get(opened.headers["Location"]).get_data(as_text=True)
+    state = re.search(r'<p class="meta" id="campaign-state">(.*?)</p>', page, re.DOTALL).group(1)
+    assert state == "办理中：各村入户采集排查，乡镇录入全国系统后汇总上报（待办“汇总上报采集排查结果”）"
     assert cells(page, "沙河村") == {"户数": "2", "已采集排查": "0", "已录入": "0", "待入户": "2", "待录入": "0",
                                          "逾期": "0", "排查启动识别": "0", "启动风险消除": "0"}
     assert "页面甲" in page and "页面乙" in page  # still to visit
