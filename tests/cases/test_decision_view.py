@@ -173,6 +173,7 @@ OLD_RECORDS = {  # the file names the view keyed on → what each now says it re
     "elimination_review.json": {FormRecord.HOUSEHOLD_SIZE},  # SIZE_FORMS
     "post_publicity.json": {FormRecord.PUBLICITY_POSTING},
     "verify_objection.json": {FormRecord.OBJECTION_FINDING},  # OBJECTION_FORM
+    "green_channel_village.json": {FormRecord.HARDSHIP},  # declared since (the green channel's 突发困难情况)
 }
 
 
