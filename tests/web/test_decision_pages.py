@@ -181,15 +181,21 @@ def _verification_fields(size: str, notes: str = "") -> list[tuple[str, str]]:
             ("income.business_expenses", "0"), ("risk_types", "illness"), ("notes", notes)]
 
 
+def _at_verification(web_app, clock, data: dict, cadre: str):
+    """A household registered by ``cadre`` with its identification (基层干部排查, 2026-09-20) at 入户核实: (case id,
+    the ready task)."""
+    with web_app.app_context():
+        household_id = register_household(data, cadre, clock).id
+        case_id = open_identification(household_id, "cadre_screening", date(2026, 9, 20), cadre, clock).id
+        drive_case(case_id, clock, until="受理申请并签署承诺授权书")
+    return case_id, _ready(web_app, case_id)
+
+
 def test_a_household_size_other_than_the_registers_is_refused_beside_its_input_unless_explained(web_app, clock):
     """001 Q16: 家庭人口数 counts the members who live together (核实户 has three, one of whom 外出另居): 3 is refused
     at 家庭人口数 naming both numbers, nothing saved; 3 with the reason in 核实情况说明 is accepted, and A34 is
     divided by it."""
-    with web_app.app_context():
-        household_id = register_household(household_data("沙河村", "核实户", 3, away=1), "shahe_cun", clock).id
-        case_id = open_identification(household_id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
-        drive_case(case_id, clock, until="受理申请并签署承诺授权书")
-    task = _ready(web_app, case_id)
+    case_id, task = _at_verification(web_app, clock, household_data("沙河村", "核实户", 3, away=1), "shahe_cun")
     with serve(web_app) as base:
         township = HttpBrowser(base)
         township.login("shahe_zhen", "demo")
@@ -214,11 +220,7 @@ def test_a_household_size_other_than_the_registers_is_refused_beside_its_input_u
 
 def test_a_sharp_fall_of_income_ticked_on_the_page_makes_a_household_above_the_line_sudden_hardship(web_app, clock):
     # 001 Q10: 推算的收入高于7800元、但因突发事件等各类因素影响导致……收入大幅缩减 → 突发严重困难户
-    with web_app.app_context():
-        household_id = register_household(household_data("沙河村", "骤减户", 2), "shahe_cun", clock).id
-        case_id = open_identification(household_id, "cadre_screening", date(2026, 9, 20), "shahe_cun", clock).id
-        drive_case(case_id, clock, until="受理申请并签署承诺授权书")
-    task = _ready(web_app, case_id)
+    case_id, task = _at_verification(web_app, clock, household_data("沙河村", "骤减户", 2), "shahe_cun")
     with serve(web_app) as base:
         township = HttpBrowser(base)
         township.login("shahe_zhen", "demo")
@@ -322,11 +324,7 @@ def test_the_policy_parameters_are_readable(web_app):
 
 
 def test_cadres_are_not_shown_calendar_data_versions(web_app, clock):
-    with web_app.app_context():
-        household = register_household(household_data("诸由观村", "龙口户", 2), "zhuyouguan_cun", clock)
-        case_id = open_identification(household.id, "cadre_screening", date(2026, 9, 20), "zhuyouguan_cun", clock).id
-        drive_case(case_id, clock, until="受理申请并签署承诺授权书")
-    task = _ready(web_app, case_id)
+    _, task = _at_verification(web_app, clock, household_data("诸由观村", "龙口户", 2), "zhuyouguan_cun")
     assert task.name == "入户调查核实（5个工作日内）"
     with web_app.app_context():  # the deadline was computed on the working-day calendar, whose version is kept
         kept = db.session.scalar(select(CaseDeadline.data_version).filter_by(task_id=task.id))
