@@ -60,7 +60,8 @@ def household_facts(
         "net_income_per_capita": float(a34),
         "income_reference_per_capita": float(a38),
         "monitoring_line": float(line),
-        "income_text": f"人均纯收入（A34）{a34} 元，人均收入参考范围（A38）{a38} 元，监测范围 {line} 元",
+        # in words a household reads too: the reason of a refusal is told to it (识别结果告知), without field codes
+        "income_text": f"家庭人均纯收入 {a34} 元，人均收入参考范围 {a38} 元，监测范围 {line} 元",
         "excluded": bool(exclusions),
         "exclusions_text": "、".join(exclusions),
         "guarantee_problem": bool(guarantee_problems),

@@ -395,6 +395,12 @@ def notified_with(world, title: str, text: str) -> None:
     assert any(text in b for b in bodies), bodies
 
 
+@then(parsers.parse('农户收到告知 "{title}"，内容不含 "{text}"'))
+def notified_without(world, title: str, text: str) -> None:
+    bodies = [n.body for n in db.session.scalars(select(Notice).filter_by(case_id=world["case_id"], title=title))]
+    assert bodies and not any(text in b for b in bodies), bodies
+
+
 @then(parsers.parse('测算结果为 "{result}"，理由包含 "{text}"'))
 def assessed(world, result: str, text: str) -> None:
     case = _case(world)
