@@ -68,9 +68,14 @@ def lateness_text(lateness: TimerLateness) -> str:
 
 
 def _seconds(value: float | None) -> str:
+    """A lateness in the unit a reader takes in at once: 42.0 秒, 35 分钟, 69 小时, 4 天."""
     if value is None:
         return "—"
-    return f"{value:.1f} 秒" if value < 120 else f"{value / 60:.0f} 分钟"
+    if value < 120:
+        return f"{value:.1f} 秒"
+    if value < 2 * 3600:
+        return f"{value / 60:.0f} 分钟"
+    return f"{value / 3600:.0f} 小时" if value < 3 * 86400 else f"{value / 86400:.0f} 天"
 
 
 def calendar_check(warnings: list[str]) -> Check:

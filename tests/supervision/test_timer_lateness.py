@@ -90,3 +90,12 @@ def test_the_supervisor_and_the_health_check_read_it_over_http(web_app, clock):
         assert "定时器（公示期、回访等到期自动推进）：近 24 小时触发定时器 1 个" in page
         township = supervisor.get("/supervisor?j=360702102").read().decode()  # 水西镇: none of its cases
         assert "近 24 小时没有触发定时器" in township
+
+
+def test_a_long_lateness_is_said_in_hours_or_days():
+    from engine.supervision.health import lateness_text
+    from engine.supervision.timer_lateness import TimerLateness
+
+    text = lateness_text(TimerLateness(3, 42.0, 2100.0, 291600.0, False))
+    assert text == "近 24 小时触发定时器 3 个：晚于到期时刻中位 42.0 秒，99% 不超过 35 分钟，最长 3 天"
+    assert "69 小时" in lateness_text(TimerLateness(1, 248400.0, 248400.0, 248400.0, False))
